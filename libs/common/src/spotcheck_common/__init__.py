@@ -1,0 +1,1 @@
+"""Shared kernel of spotcheck. Services depend on this package, never on each other."""

@@ -1,0 +1,155 @@
+"""The event bus: Apache Kafka through FastStream, or in-process delivery for embedded runs.
+
+Both are fed by the same outbox relay and deliver through the same idempotent consumer, so the
+all-in-one process behaves like the distributed system, minus the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from spotcheck_common.events.envelope import Envelope, Event
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Envelope[Any], dict[str, str]], Awaitable[None]]
+
+
+class EventBus(Protocol):
+    def subscribe(self, topic: str, group: str, event: type[Event], deliver: Deliver) -> None: ...
+
+    def declare_publisher(self, topic: str, event: type[Event], service: str) -> None: ...
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def ready(self) -> bool: ...
+
+
+class InProcessBus:
+    """Delivers each published event to every local subscriber of its topic, in order."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, list[Deliver]] = defaultdict(list)
+        self._lock = asyncio.Lock()
+
+    def subscribe(self, topic: str, group: str, event: type[Event], deliver: Deliver) -> None:
+        self._subscribers[topic].append(deliver)
+
+    def declare_publisher(self, topic: str, event: type[Event], service: str) -> None:
+        return None
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        envelope = Envelope.from_bytes(value)
+        errors: list[BaseException] = []
+        async with self._lock:  # one delivery at a time, like one partition
+            for deliver in self._subscribers.get(topic, []):
+                try:
+                    await deliver(envelope, headers)
+                except Exception as exc:  # the others still get it; the relay retries all
+                    errors.append(exc)
+        if errors:
+            raise RuntimeError(f"{len(errors)} subscriber(s) of {topic} failed: {errors[0]!r}")
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def ready(self) -> bool:
+        return True
+
+
+class KafkaBus:
+    """FastStream's Kafka broker: typed subscribers (one consumer group per service) and
+    publishers, so the AsyncAPI document names every topic and its payload schema."""
+
+    def __init__(self, bootstrap: str, client_id: str = "spotcheck", replication: int = 1) -> None:
+        from faststream.kafka import KafkaBroker
+
+        self.bootstrap = bootstrap
+        self.broker = KafkaBroker(bootstrap, client_id=client_id, logger=log)
+        self.replication = replication
+        self._topics: set[str] = set()
+        self._started = False
+
+    def subscribe(self, topic: str, group: str, event: type[Event], deliver: Deliver) -> None:
+        from faststream import AckPolicy
+        from faststream.kafka import KafkaMessage
+
+        self._topics.add(topic)
+        message_type = Envelope[event]  # type: ignore[valid-type]
+
+        async def consume(body: message_type, message: KafkaMessage) -> None:  # type: ignore[valid-type]
+            headers = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in message.headers.items()}
+            try:
+                await deliver(body, headers)
+            except Exception:
+                await asyncio.sleep(1.0)  # the message is redelivered; do not spin
+                raise
+
+        # Real objects, not strings: FastStream reads the payload type from the signature.
+        consume.__annotations__ = {"body": message_type, "message": KafkaMessage, "return": None}
+        consume.__name__ = f"{group}:{topic}"
+        self.broker.subscriber(
+            topic,
+            group_id=group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{group}:{topic}",
+            description=event.__doc__,
+        )(consume)
+
+    def declare_publisher(self, topic: str, event: type[Event], service: str) -> None:
+        self._topics.add(topic)
+        self.broker.publisher(
+            topic, schema=Envelope[event], title=f"{service}:{topic}", description=event.__doc__  # type: ignore[valid-type]
+        )
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
+        await self.broker.publish(value, topic, key=key.encode(), headers=headers)
+
+    async def start(self) -> None:
+        await ensure_topics(self.bootstrap, sorted(self._topics), replication=self.replication)
+        await self.broker.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.broker.stop()
+            self._started = False
+
+    async def ready(self) -> bool:
+        try:
+            return bool(await self.broker.ping(timeout=2.0))
+        except Exception:
+            return False
+
+
+async def ensure_topics(
+    bootstrap: str, topics: list[str], partitions: int = 3, replication: int = 1
+) -> None:
+    """Create missing topics (a no-op where they exist), so consumers never wait on them."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    if not topics:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(t, num_partitions=partitions, replication_factor=replication) for t in missing]
+            )
+    finally:
+        await admin.close()

@@ -1,0 +1,83 @@
+"""Events of the registry service: market entities, inspectors, conflicts of interest."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from spotcheck_common.events.envelope import Event
+from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+
+
+class EntitySnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    uscc: USCC
+    name: str = Field(min_length=1)
+    entity_type: str = Field(min_length=1)
+    industry: str = Field(min_length=1)
+    area: str = Field(min_length=1)
+    risk_class: RiskClass
+    status: EntityStatus
+    address: str = ""
+
+
+class InspectorSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inspector_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    department: str = Field(min_length=1)
+    qualifications: list[str] = Field(default_factory=list)
+    leader_qualified: bool = False
+    certificate_expires_on: date
+    active: bool = True
+
+
+class EntitiesImported(Event):
+    """A CSV batch of market entities was imported (created or replaced), all or nothing."""
+
+    service = "registry"
+    name = "entities-imported"
+
+    batch_id: str
+    entities: list[EntitySnapshot]
+
+    def aggregate_id(self) -> str:
+        return self.batch_id
+
+
+class EntityUpdated(Event):
+    service = "registry"
+    name = "entity-updated"
+
+    entity: EntitySnapshot
+
+    def aggregate_id(self) -> str:
+        return self.entity.uscc
+
+
+class InspectorsImported(Event):
+    service = "registry"
+    name = "inspectors-imported"
+
+    batch_id: str
+    inspectors: list[InspectorSnapshot]
+
+    def aggregate_id(self) -> str:
+        return self.batch_id
+
+
+class ConflictDeclared(Event):
+    """An inspector declared a conflict of interest with an entity (回避)."""
+
+    service = "registry"
+    name = "conflict-declared"
+
+    inspector_id: str
+    uscc: USCC
+    reason: str
+
+    def aggregate_id(self) -> str:
+        return self.inspector_id

@@ -1,0 +1,132 @@
+"""The HTTP side every service shares: app factory, health, metrics, errors, the acting user."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.propagate import extract
+from prometheus_client import make_asgi_app
+
+from spotcheck_common.metrics import HTTP_REQUESTS
+from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.tracing import tracer
+from spotcheck_common.uow import Context
+
+log = logging.getLogger(__name__)
+
+ACTOR_HEADER = "X-Spotcheck-Actor"
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; becomes HTTP 4xx with the reason."""
+
+    status_code = 422
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+def acting(
+    actor: Annotated[str | None, Header(alias=ACTOR_HEADER)] = None,
+) -> Context:
+    """The acting user of a request, recorded on every event it causes."""
+    return Context(actor=actor or "anonymous")
+
+
+Acting = Annotated[Context, Depends(acting)]
+
+
+def build_app(
+    runtimes: Sequence[ServiceRuntime],
+    title: str,
+    on_ready: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    started = {"ok": False}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        for rt in runtimes:
+            await rt.migrate()
+        if runtimes:
+            await runtimes[0].bus.start()
+        for rt in runtimes:
+            tasks.append(await rt.start(stop))
+        if on_ready is not None:
+            await on_ready()
+        started["ok"] = True
+        log.info("ready", extra={"fields": {"services": [rt.name for rt in runtimes]}})
+        yield
+        stop.set()
+        for rt in runtimes:
+            rt.relay.wake()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if runtimes:
+            await runtimes[0].bus.stop()
+        for rt in runtimes:
+            await rt.db.dispose()
+
+    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(
+            status_code=exc.status_code, content={"detail": exc.reason, **exc.details}
+        )
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        with tracer.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            context=extract(dict(request.headers)),
+            kind=trace.SpanKind.SERVER,
+        ):
+            response = await call_next(request)
+        route = request.scope.get("route")
+        HTTP_REQUESTS.labels(
+            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
+        ).observe(time.perf_counter() - start)
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok", "services": [rt.name for rt in runtimes]}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        for rt in runtimes:
+            try:
+                await rt.db.ping()
+                checks[f"db:{rt.name}"] = "ok"
+            except Exception as exc:
+                checks[f"db:{rt.name}"] = f"error: {exc}"
+        if runtimes:
+            checks["bus"] = "ok" if await runtimes[0].bus.ready() else "error"
+        ok = started["ok"] and all(v == "ok" for v in checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
+
+    app.mount("/metrics", make_asgi_app())
+    for rt in runtimes:
+        app.include_router(rt.definition.build_router(rt))
+    return app

@@ -1,0 +1,28 @@
+"""Prometheus metrics shared by every service (exposed at ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_PUBLISHED = Counter(
+    "spotcheck_events_published_total", "Events relayed from the outbox to the bus",
+    ["service", "event_type"],
+)
+EVENTS_CONSUMED = Counter(
+    "spotcheck_events_consumed_total",
+    "Events delivered to a consumer, by outcome (processed, duplicate, failed)",
+    ["consumer", "event_type", "outcome"],
+)
+OUTBOX_PENDING = Gauge(
+    "spotcheck_outbox_pending", "Outbox rows not yet relayed", ["service"]
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "spotcheck_outbox_oldest_pending_seconds", "Age of the oldest unrelayed outbox row", ["service"]
+)
+RELAY_FAILURES = Counter(
+    "spotcheck_outbox_relay_failures_total", "Failed attempts to relay an outbox row", ["service"]
+)
+HTTP_REQUESTS = Histogram(
+    "spotcheck_http_request_duration_seconds", "HTTP request duration",
+    ["method", "route", "status"],
+)

@@ -1,0 +1,169 @@
+"""``spotcheck``: one binary; ``--target`` picks the services this process runs.
+
+    spotcheck --target=all                 all seven in one process (make run)
+    spotcheck --target=registry,draws      some of them
+    spotcheck docs --out docs/api          write the OpenAPI and AsyncAPI documents
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from spotcheck_common.bus import EventBus, InProcessBus, KafkaBus
+from spotcheck_common.db import Database
+from spotcheck_common.http import build_app
+from spotcheck_common.logs import setup_logging
+from spotcheck_common.service import ServiceDefinition, ServiceRuntime
+from spotcheck_common.settings import Settings, get_settings
+from spotcheck_common.tracing import setup_tracing
+
+ORDER = ["registry", "planning", "draws", "inspections", "publication", "objections", "archives"]
+
+
+def available() -> list[str]:
+    """Installed services, in pipeline order."""
+    return sorted({ep.name for ep in entry_points(group="spotcheck.services")}, key=_rank)
+
+
+def load(name: str) -> ServiceDefinition:
+    (ep,) = entry_points(group="spotcheck.services", name=name)
+    definition: ServiceDefinition = ep.load()
+    return definition
+
+
+def _rank(name: str) -> tuple[int, str]:
+    return (ORDER.index(name) if name in ORDER else len(ORDER), name)
+
+
+def resolve_targets(target: str) -> list[ServiceDefinition]:
+    installed = available()
+    names = installed if target == "all" else [t.strip() for t in target.split(",") if t.strip()]
+    unknown = [n for n in names if n not in installed]
+    if unknown or not names:
+        raise SystemExit(
+            f"spotcheck: unknown target(s) {', '.join(unknown) or '(none)'}; "
+            f"choose 'all' or some of: {', '.join(installed)}"
+        )
+    return [load(n) for n in sorted(names, key=_rank)]
+
+
+def build_runtimes(
+    definitions: Sequence[ServiceDefinition], settings: Settings, bus: EventBus | None = None
+) -> list[ServiceRuntime]:
+    if bus is None:
+        if settings.embedded and len(definitions) < len(available()):
+            raise SystemExit(
+                "spotcheck: without SPOTCHECK_KAFKA_BOOTSTRAP only --target=all can run "
+                "(in-process delivery needs every consumer in this process)"
+            )
+        bus = InProcessBus() if settings.embedded else KafkaBus(settings.kafka_bootstrap)
+    runtimes = [
+        ServiceRuntime(d, settings, Database(settings.database_url_for(d.name), d.name), bus)
+        for d in definitions
+    ]
+    for rt in runtimes:
+        rt.bind()
+    return runtimes
+
+
+def create_app(target: str = "all", settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    definitions = resolve_targets(target)
+    runtimes = build_runtimes(definitions, settings)
+    title = "spotcheck" if target == "all" else f"spotcheck {target}"
+    return build_app(runtimes, title=title)
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    if args.port:
+        settings.port = args.port
+    setup_logging(settings.log_level, settings.log_json)
+    setup_tracing(f"{settings.otel_service_name}-{args.target}", settings.otel_exporter_endpoint)
+    app = create_app(args.target, settings)
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"spotcheck [{args.target}] district={settings.district} "
+        f"{'embedded (SQLite, in-process events)' if settings.embedded else 'Kafka ' + settings.kafka_bootstrap}\n"
+        f"  API docs   {base}/docs\n  health     {base}/healthz\n  metrics    {base}/metrics\n"
+        f"  public     {base}/public/results",
+        flush=True,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def _docs(args: argparse.Namespace) -> None:
+    """Write each service's OpenAPI and AsyncAPI documents (sorted JSON, stable diffs)."""
+    from faststream.specification import AsyncAPI
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = Settings(district="lingang", kafka_bootstrap="localhost:9092")
+    for definition in resolve_targets("all"):
+        bus = KafkaBus(settings.kafka_bootstrap)
+        (rt,) = build_runtimes([definition], settings, bus=bus)
+        app = build_app([rt], title=f"spotcheck {definition.name}")
+        _write(out / f"{definition.name}.openapi.json", app.openapi())
+        spec = AsyncAPI(
+            bus.broker,
+            title=f"spotcheck {definition.name}",
+            version="0.1.0",
+            description=definition.title,
+            schema_version="3.0.0",
+        )
+        _write(out / f"{definition.name}.asyncapi.json", json.loads(spec.to_specification().to_json()))
+
+
+def _makemigration(args: argparse.Namespace) -> None:
+    """Autogenerate the next migration of one service against a scratch SQLite database."""
+    import tempfile
+
+    from spotcheck_common.migrations import autogenerate
+
+    (definition,) = resolve_targets(args.target)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Database(f"sqlite+aiosqlite:///{tmp}/scratch.db", definition.name)
+        asyncio.run(autogenerate(db, definition.migrations, args.message))
+
+
+def _write(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="spotcheck", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", default="all", help="'all' or a comma-separated list of services")
+    parser.add_argument("--port", type=int, default=0, help="HTTP port (default: SPOTCHECK_PORT / PORT)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the targets (default)")
+    docs = sub.add_parser("docs", help="write OpenAPI and AsyncAPI documents")
+    docs.add_argument("--out", default="docs/api")
+    sub.add_parser("list", help="list the services this installation has")
+    mig = sub.add_parser("makemigration", help="autogenerate a migration for one --target")
+    mig.add_argument("-m", "--message", required=True)
+    args = parser.parse_args(argv)
+    if args.command == "docs":
+        _docs(args)
+    elif args.command == "makemigration":
+        _makemigration(args)
+    elif args.command == "list":
+        for d in resolve_targets("all"):
+            print(f"{d.name}\t{d.title}")
+    else:
+        _serve(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,104 @@
+"""What a service declares, and what it gets at run time.
+
+A service package exposes a :class:`ServiceDefinition` under the ``spotcheck.services`` entry
+point; the runner builds a :class:`ServiceRuntime` for each target it runs, in one process or
+many. A service never imports another service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+
+from spotcheck_common import migrations
+from spotcheck_common.bus import EventBus
+from spotcheck_common.consumer import Subscription, deliver
+from spotcheck_common.db import Database
+from spotcheck_common.events.envelope import Envelope, Event
+from spotcheck_common.outbox import OutboxRelay
+from spotcheck_common.settings import Settings
+from spotcheck_common.uow import Context, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    metadata: sa.MetaData
+    migrations: Path
+    build_router: Callable[[ServiceRuntime], APIRouter]
+    subscriptions: Sequence[Subscription] = ()
+    publishes: Sequence[type[Event]] = ()
+    # Run after migrations, before serving (e.g. loading demo data when settings.demo).
+    on_startup: Sequence[Hook] = ()
+
+
+@dataclass
+class ServiceRuntime:
+    definition: ServiceDefinition
+    settings: Settings
+    db: Database
+    bus: EventBus
+    relay: OutboxRelay = field(init=False)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.relay = OutboxRelay(
+            self.name,
+            self.db,
+            self.bus.publish,
+            batch_size=self.settings.relay_batch_size,
+            interval_s=self.settings.relay_interval_s,
+            max_backoff_s=self.settings.relay_max_backoff_s,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @property
+    def district(self) -> str:
+        return self.settings.district
+
+    def uow(self, context: Context) -> UnitOfWork:
+        """A unit of work whose commit wakes the relay, so events leave at once."""
+        return UnitOfWork(self.db, self.district, context, on_commit=[self.relay.wake])
+
+    def bind(self) -> None:
+        """Register this service's subscribers and publishers on the bus."""
+        group = f"{self.district}.{self.name}"
+        by_event: dict[type[Event], list[Subscription]] = {}
+        for sub in self.definition.subscriptions:
+            by_event.setdefault(sub.event, []).append(sub)
+        for event, subs in by_event.items():
+            self.bus.subscribe(event.topic(self.district), group, event, self._deliverer(subs))
+        for event in self.definition.publishes:
+            self.bus.declare_publisher(event.topic(self.district), event, self.name)
+
+    def _deliverer(
+        self, subs: list[Subscription]
+    ) -> Callable[[Envelope[Any], dict[str, str]], Awaitable[None]]:
+        async def run(envelope: Envelope[Any], headers: dict[str, str]) -> None:
+            for sub in subs:
+                await deliver(self.name, sub, envelope, self.uow, trace_carrier=headers or None)
+
+        return run
+
+    async def migrate(self) -> None:
+        await migrations.upgrade(self.db, self.definition.migrations)
+
+    async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
+        for hook in self.definition.on_startup:
+            await hook(self)
+        return asyncio.create_task(self.relay.run(stop), name=f"relay:{self.name}")

@@ -1,0 +1,51 @@
+"""Settings from the environment (prefix ``SPOTCHECK_``), one object per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPOTCHECK_", extra="ignore")
+
+    district: str = Field("lingang", pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    # Districts whose inspectors may join a joint draw (comma separated in the environment).
+    neighbours: str = ""
+    # Empty: embedded SQLite files under data_dir, one per service.
+    database_url: str = ""
+    data_dir: Path = Path(".data")
+    # Empty: events are delivered in-process through the same outbox (all-in-one only).
+    kafka_bootstrap: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    relay_interval_s: float = 0.2
+    relay_batch_size: int = 200
+    relay_max_backoff_s: float = 60.0
+    otel_exporter_endpoint: str = ""
+    otel_service_name: str = "spotcheck"
+    log_level: str = "INFO"
+    log_json: bool = True
+    demo: bool = False
+
+    @property
+    def neighbour_districts(self) -> list[str]:
+        return [d.strip() for d in self.neighbours.split(",") if d.strip()]
+
+    @property
+    def embedded(self) -> bool:
+        return not self.kafka_bootstrap
+
+    def database_url_for(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{self.data_dir / f'{self.district}-{service}.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

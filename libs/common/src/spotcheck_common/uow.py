@@ -1,0 +1,99 @@
+"""Unit of work: one transaction; events emitted in it go to the outbox in that transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from spotcheck_common.db import Database, outbox_table
+from spotcheck_common.events.envelope import Envelope, Event, new_id, utcnow
+from spotcheck_common.tracing import inject_current
+
+OUTBOX = outbox_table(sa.MetaData())
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, and which earlier event (if any) caused this work."""
+
+    actor: str
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+@dataclass
+class UnitOfWork:
+    db: Database
+    district: str
+    context: Context
+    on_commit: list[Any] = field(default_factory=list)
+    emitted: list[Envelope[Any]] = field(default_factory=list)
+    _session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work not entered")
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self.db.sessions()
+        self.emitted = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        for callback in self.on_commit:
+            callback()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    async def emit(self, event: Event, district: str | None = None) -> Envelope[Any]:
+        """Record ``event`` in the outbox, inside this unit of work's transaction."""
+        trace_carrier = inject_current()
+        event_id = new_id()
+        envelope: Envelope[Any] = Envelope[Any](
+            event_id=event_id,
+            event_type=event.event_type(),
+            schema_version=event.version,
+            district=district or self.district,
+            occurred_at=utcnow(),
+            actor=self.context.actor,
+            aggregate_id=event.aggregate_id(),
+            correlation_id=self.context.correlation_id or event_id,
+            causation_id=self.context.causation_id,
+            traceparent=trace_carrier.get("traceparent"),
+            tracestate=trace_carrier.get("tracestate"),
+            payload=event.model_dump(mode="json"),
+        )
+        await self.session.execute(
+            sa.insert(OUTBOX).values(
+                event_id=envelope.event_id,
+                topic=event.topic(envelope.district),
+                aggregate_id=envelope.aggregate_id,
+                event_type=envelope.event_type,
+                envelope=envelope.model_dump_json(),
+                created_at=envelope.occurred_at,
+                attempts=0,
+            )
+        )
+        self.emitted.append(envelope)
+        return envelope

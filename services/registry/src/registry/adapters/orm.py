@@ -1,0 +1,64 @@
+"""Registry tables (schema ``registry``)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from spotcheck_common.db import BigIntPK, service_metadata
+
+metadata = service_metadata()
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("industry", sa.String(100), nullable=False),
+    sa.Column("area", sa.String(100), nullable=False),
+    sa.Column("risk_class", sa.String(1), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("address", sa.String(300), nullable=False, server_default=""),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_entities_name", "name"),
+    sa.Index("ix_entities_risk_status", "risk_class", "status"),
+)
+
+inspectors = sa.Table(
+    "inspectors",
+    metadata,
+    sa.Column("inspector_id", sa.String(50), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("department", sa.String(100), nullable=False),
+    sa.Column("qualifications", sa.JSON, nullable=False),
+    sa.Column("leader_qualified", sa.Boolean, nullable=False),
+    sa.Column("certificate_expires_on", sa.Date, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+conflicts = sa.Table(
+    "conflicts",
+    metadata,
+    sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    sa.Column("inspector_id", sa.String(50), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("declared_by", sa.String(100), nullable=False),
+    sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("inspector_id", "uscc", name="uq_conflicts_pair"),
+)
+
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("filename", sa.String(300), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("imported_by", sa.String(100), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,123 @@
+"""Registry HTTP API (thin: parse, call the service layer, shape the answer)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from registry.adapters.repository import SqlRegistryRepository
+from registry.domain.model import ImportRejected
+from registry.service_layer import services
+from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.http import Acting
+from spotcheck_common.service import ServiceRuntime
+
+CSV_BODY = Body(media_type="text/csv", description="UTF-8 CSV with the documented Chinese header")
+
+
+class EntityChange(BaseModel):
+    status: EntityStatus | None = None
+    risk_class: RiskClass | None = None
+
+
+class ConflictIn(BaseModel):
+    inspector_id: str = Field(min_length=1)
+    uscc: USCC
+    reason: str = Field(min_length=1)
+
+
+def _rejected(exc: ImportRejected) -> HTTPException:
+    return HTTPException(
+        status_code=422,
+        detail={
+            "reason": "导入被拒绝，文件中的任何一行都未导入",
+            "errors": [{"line": e.line, "field": e.field, "reason": e.reason} for e in exc.errors],
+        },
+    )
+
+
+def build_router(rt: ServiceRuntime) -> APIRouter:
+    router = APIRouter(prefix="/api/registry", tags=["registry"])
+
+    async def _import(request: Request, ctx: Any, kind: str, filename: str) -> dict[str, Any]:
+        data = await request.body()
+        async with rt.uow(ctx) as uow:
+            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+            try:
+                if kind == "entities":
+                    return await services.import_entities(uow, repo, data, filename)
+                return await services.import_inspectors(uow, repo, data, filename)
+            except ImportRejected as exc:
+                raise _rejected(exc) from None
+
+    @router.post(
+        "/entities/import",
+        summary="导入市场主体（CSV，全部成功或全部不导入）",
+        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
+    async def import_entities(
+        request: Request, ctx: Acting, filename: Annotated[str, Query()] = "upload.csv"
+    ) -> dict[str, Any]:
+        return await _import(request, ctx, "entities", filename)
+
+    @router.post(
+        "/inspectors/import",
+        summary="导入执法检查人员（CSV）",
+        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    )
+    async def import_inspectors(
+        request: Request, ctx: Acting, filename: Annotated[str, Query()] = "upload.csv"
+    ) -> dict[str, Any]:
+        return await _import(request, ctx, "inspectors", filename)
+
+    @router.get("/entities", summary="查询市场主体")
+    async def list_entities(
+        q: str | None = None,
+        risk_class: RiskClass | None = None,
+        status: EntityStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        async with rt.db.sessions() as session:
+            repo = SqlRegistryRepository(session, rt.db.postgres)
+            total, rows = await repo.search_entities(q, risk_class, status, limit, offset)
+        return {"total": total, "items": [r.model_dump(mode="json") for r in rows]}
+
+    @router.get("/entities/{uscc}", summary="市场主体详情")
+    async def get_entity(uscc: str) -> dict[str, Any]:
+        async with rt.db.sessions() as session:
+            entity = await SqlRegistryRepository(session, rt.db.postgres).get_entity(uscc.upper())
+        if entity is None:
+            raise HTTPException(404, f"市场主体 {uscc} 不存在")
+        return entity.model_dump(mode="json")
+
+    @router.patch("/entities/{uscc}", summary="变更市场主体状态或风险等级")
+    async def change_entity(uscc: str, change: EntityChange, ctx: Acting) -> dict[str, Any]:
+        if change.status is None and change.risk_class is None:
+            raise HTTPException(422, "至少变更 status 或 risk_class 之一")
+        async with rt.uow(ctx) as uow:
+            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+            try:
+                return await services.change_entity(uow, repo, uscc.upper(), change.status, change.risk_class)
+            except services.NotFound as exc:
+                raise HTTPException(404, str(exc)) from None
+
+    @router.get("/inspectors", summary="执法检查人员名录")
+    async def list_inspectors(department: str | None = None) -> dict[str, Any]:
+        async with rt.db.sessions() as session:
+            rows = await SqlRegistryRepository(session, rt.db.postgres).list_inspectors(department)
+        return {"total": len(rows), "items": [r.model_dump(mode="json") for r in rows]}
+
+    @router.post("/conflicts", status_code=201, summary="申报利害关系（回避）")
+    async def declare_conflict(body: ConflictIn, ctx: Acting) -> dict[str, Any]:
+        async with rt.uow(ctx) as uow:
+            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+            try:
+                created = await services.declare_conflict(uow, repo, body.inspector_id, body.uscc, body.reason)
+            except services.NotFound as exc:
+                raise HTTPException(404, str(exc)) from None
+        return {"created": created}
+
+    return router

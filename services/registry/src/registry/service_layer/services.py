@@ -1,0 +1,99 @@
+"""Registry use cases. Plain functions; the unit of work and repository are injected."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Protocol
+
+from registry.adapters.repository import RegistryRepository
+from registry.domain import model
+from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.registry import (
+    ConflictDeclared,
+    EntitiesImported,
+    EntityUpdated,
+    InspectorsImported,
+)
+from spotcheck_common.events.types import EntityStatus, RiskClass
+
+# Entities per event: keeps messages well under Kafka's default 1 MiB limit.
+EVENT_CHUNK = 1000
+
+
+class UnitOfWork(Protocol):
+    async def emit(self, event: Event, district: str | None = None) -> Any: ...
+
+    async def commit(self) -> None: ...
+
+    @property
+    def context(self) -> Any: ...
+
+
+class NotFound(Exception):
+    pass
+
+
+async def import_entities(uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str) -> dict[str, Any]:
+    """All rows or none: a bad row raises ImportRejected before anything is written."""
+    rows = model.parse_entities(data)
+    batch_id, now = new_id(), utcnow()
+    await repo.upsert_entities(rows, batch_id, now)
+    await repo.record_batch(
+        batch_id=batch_id, kind="entities", filename=filename, rows=len(rows),
+        sha256=hashlib.sha256(data).hexdigest(), imported_by=uow.context.actor, imported_at=now,
+    )
+    for start in range(0, len(rows), EVENT_CHUNK):
+        chunk = rows[start : start + EVENT_CHUNK]
+        await uow.emit(EntitiesImported(batch_id=f"{batch_id}:{start // EVENT_CHUNK}", entities=chunk))
+    await uow.commit()
+    return {"batch_id": batch_id, "imported": len(rows)}
+
+
+async def import_inspectors(uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str) -> dict[str, Any]:
+    rows = model.parse_inspectors(data)
+    batch_id, now = new_id(), utcnow()
+    await repo.upsert_inspectors(rows, batch_id, now)
+    await repo.record_batch(
+        batch_id=batch_id, kind="inspectors", filename=filename, rows=len(rows),
+        sha256=hashlib.sha256(data).hexdigest(), imported_by=uow.context.actor, imported_at=now,
+    )
+    await uow.emit(InspectorsImported(batch_id=batch_id, inspectors=rows))
+    await uow.commit()
+    return {"batch_id": batch_id, "imported": len(rows)}
+
+
+async def change_entity(
+    uow: UnitOfWork,
+    repo: Any,
+    code: str,
+    status: EntityStatus | None,
+    risk_class: RiskClass | None,
+) -> dict[str, Any]:
+    entity = await repo.get_entity(code)
+    if entity is None:
+        raise NotFound(f"市场主体 {code} 不存在")
+    changes: dict[str, Any] = {}
+    if status is not None:
+        changes["status"] = status
+    if risk_class is not None:
+        changes["risk_class"] = risk_class
+    updated = entity.model_copy(update=changes)
+    await repo.update_entity(updated, utcnow())
+    await uow.emit(EntityUpdated(entity=updated))
+    await uow.commit()
+    return updated.model_dump(mode="json")
+
+
+async def declare_conflict(
+    uow: UnitOfWork, repo: RegistryRepository, inspector_id: str, code: str, reason: str
+) -> bool:
+    """Record a conflict of interest (回避); declaring the same pair again changes nothing."""
+    if await repo.get_inspector(inspector_id) is None:
+        raise NotFound(f"执法人员 {inspector_id} 不存在")
+    if await repo.get_entity(code) is None:
+        raise NotFound(f"市场主体 {code} 不存在")
+    created = await repo.add_conflict(inspector_id, code, reason, uow.context.actor, utcnow())
+    if created:
+        await uow.emit(ConflictDeclared(inspector_id=inspector_id, uscc=code, reason=reason))
+    await uow.commit()
+    return created
