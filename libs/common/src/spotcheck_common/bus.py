@@ -24,7 +24,9 @@ class EventBus(Protocol):
 
     def declare_publisher(self, topic: str, event: type[Event], service: str) -> None: ...
 
-    async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None: ...
+    async def publish(
+        self, topic: str, key: str, value: bytes, headers: dict[str, str]
+    ) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -86,10 +88,13 @@ class KafkaBus:
         from faststream.kafka import KafkaMessage
 
         self._topics.add(topic)
-        message_type = Envelope[event]  # type: ignore[valid-type]
+        message_type = Envelope[event]
 
         async def consume(body: message_type, message: KafkaMessage) -> None:  # type: ignore[valid-type]
-            headers = {k: v.decode() if isinstance(v, bytes) else str(v) for k, v in message.headers.items()}
+            headers = {
+                k: v.decode() if isinstance(v, bytes) else str(v)
+                for k, v in message.headers.items()
+            }
             try:
                 await deliver(body, headers)
             except Exception:
@@ -111,7 +116,10 @@ class KafkaBus:
     def declare_publisher(self, topic: str, event: type[Event], service: str) -> None:
         self._topics.add(topic)
         self.broker.publisher(
-            topic, schema=Envelope[event], title=f"{service}:{topic}", description=event.__doc__  # type: ignore[valid-type]
+            topic,
+            schema=Envelope[event],
+            title=f"{service}:{topic}",
+            description=event.__doc__,
         )
 
     async def publish(self, topic: str, key: str, value: bytes, headers: dict[str, str]) -> None:
@@ -149,7 +157,10 @@ async def ensure_topics(
         missing = [t for t in topics if t not in existing]
         if missing:
             await admin.create_topics(
-                [NewTopic(t, num_partitions=partitions, replication_factor=replication) for t in missing]
+                [
+                    NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                    for t in missing
+                ]
             )
     finally:
         await admin.close()

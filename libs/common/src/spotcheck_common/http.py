@@ -94,7 +94,9 @@ def build_app(
         )
 
     @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         start = time.perf_counter()
         with tracer.start_as_current_span(
             f"{request.method} {request.url.path}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_PUBLISHED = Counter(
-    "spotcheck_events_published_total", "Events relayed from the outbox to the bus",
+    "spotcheck_events_published_total",
+    "Events relayed from the outbox to the bus",
     ["service", "event_type"],
 )
 EVENTS_CONSUMED = Counter(
@@ -13,9 +14,7 @@ EVENTS_CONSUMED = Counter(
     "Events delivered to a consumer, by outcome (processed, duplicate, failed)",
     ["consumer", "event_type", "outcome"],
 )
-OUTBOX_PENDING = Gauge(
-    "spotcheck_outbox_pending", "Outbox rows not yet relayed", ["service"]
-)
+OUTBOX_PENDING = Gauge("spotcheck_outbox_pending", "Outbox rows not yet relayed", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(
     "spotcheck_outbox_oldest_pending_seconds", "Age of the oldest unrelayed outbox row", ["service"]
 )
@@ -23,6 +22,7 @@ RELAY_FAILURES = Counter(
     "spotcheck_outbox_relay_failures_total", "Failed attempts to relay an outbox row", ["service"]
 )
 HTTP_REQUESTS = Histogram(
-    "spotcheck_http_request_duration_seconds", "HTTP request duration",
+    "spotcheck_http_request_duration_seconds",
+    "HTTP request duration",
     ["method", "route", "status"],
 )

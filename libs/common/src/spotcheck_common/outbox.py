@@ -10,6 +10,7 @@ held until marked); failed rows wait with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import defaultdict
@@ -81,14 +82,14 @@ class OutboxRelay:
             try:
                 sent = await self.relay_once()
             except Exception:
-                log.exception("outbox relay pass failed", extra={"fields": {"service": self.service}})
+                log.exception(
+                    "outbox relay pass failed", extra={"fields": {"service": self.service}}
+                )
                 sent = 0
             if sent == 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-                except TimeoutError:
-                    pass
 
     async def relay_once(self) -> int:
         """One pass; returns how many rows were published."""
@@ -120,7 +121,9 @@ class OutboxRelay:
             query = query.with_for_update(skip_locked=True)
         return (await session.execute(query)).all()
 
-    async def _pending_ids(self, session: AsyncSession, rows: Sequence[Any]) -> dict[str, list[int]]:
+    async def _pending_ids(
+        self, session: AsyncSession, rows: Sequence[Any]
+    ) -> dict[str, list[int]]:
         aggregates = {row.aggregate_id for row in rows}
         result = await session.execute(
             sa.select(OUTBOX.c.id, OUTBOX.c.aggregate_id)
@@ -151,7 +154,13 @@ class OutboxRelay:
                 RELAY_FAILURES.labels(self.service).inc()
                 log.warning(
                     "relay failed",
-                    extra={"fields": {"service": self.service, "event_id": row.event_id, "error": str(exc)}},
+                    extra={
+                        "fields": {
+                            "service": self.service,
+                            "event_id": row.event_id,
+                            "error": str(exc),
+                        }
+                    },
                 )
         return sent, failed
 

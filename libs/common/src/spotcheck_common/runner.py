@@ -1,8 +1,8 @@
 """``spotcheck``: one binary; ``--target`` picks the services this process runs.
 
-    spotcheck --target=all                 all seven in one process (make run)
-    spotcheck --target=registry,draws      some of them
-    spotcheck docs --out docs/api          write the OpenAPI and AsyncAPI documents
+spotcheck --target=all                 all seven in one process (make run)
+spotcheck --target=registry,draws      some of them
+spotcheck docs --out docs/api          write the OpenAPI and AsyncAPI documents
 """
 
 from __future__ import annotations
@@ -93,9 +93,9 @@ def _serve(args: argparse.Namespace) -> None:
     setup_tracing(f"{settings.otel_service_name}-{args.target}", settings.otel_exporter_endpoint)
     app = create_app(args.target, settings)
     base = f"http://{settings.host}:{settings.port}"
+    mode = "embedded (SQLite, in-process events)" if settings.embedded else "Kafka"
     print(
-        f"spotcheck [{args.target}] district={settings.district} "
-        f"{'embedded (SQLite, in-process events)' if settings.embedded else 'Kafka ' + settings.kafka_bootstrap}\n"
+        f"spotcheck [{args.target}] district={settings.district} {mode}\n"
         f"  API docs   {base}/docs\n  health     {base}/healthz\n  metrics    {base}/metrics\n"
         f"  public     {base}/public/results",
         flush=True,
@@ -122,7 +122,9 @@ def _docs(args: argparse.Namespace) -> None:
             description=definition.title,
             schema_version="3.0.0",
         )
-        _write(out / f"{definition.name}.asyncapi.json", json.loads(spec.to_specification().to_json()))
+        _write(
+            out / f"{definition.name}.asyncapi.json", json.loads(spec.to_specification().to_json())
+        )
 
 
 def _makemigration(args: argparse.Namespace) -> None:
@@ -144,8 +146,12 @@ def _write(path: Path, document: dict[str, Any]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="spotcheck", description=__doc__.splitlines()[0])
-    parser.add_argument("--target", default="all", help="'all' or a comma-separated list of services")
-    parser.add_argument("--port", type=int, default=0, help="HTTP port (default: SPOTCHECK_PORT / PORT)")
+    parser.add_argument(
+        "--target", default="all", help="'all' or a comma-separated list of services"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="HTTP port (default: SPOTCHECK_PORT / PORT)"
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the targets (default)")
     docs = sub.add_parser("docs", help="write OpenAPI and AsyncAPI documents")

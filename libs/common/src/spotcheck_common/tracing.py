@@ -12,7 +12,9 @@ tracer = trace.get_tracer("spotcheck")
 _configured = False
 
 
-def setup_tracing(service_name: str, endpoint: str = "", exporter: SpanExporter | None = None) -> None:
+def setup_tracing(
+    service_name: str, endpoint: str = "", exporter: SpanExporter | None = None
+) -> None:
     """Install the SDK once per process; spans are exported only where an endpoint is set."""
     global _configured
     if _configured:

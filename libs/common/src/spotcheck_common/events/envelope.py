@@ -93,7 +93,7 @@ class Envelope(BaseModel, Generic[P]):
 
     def event(self) -> Event:
         cls = event_class(self.event_type, self.schema_version)
-        raw = self.payload if isinstance(self.payload, dict) else self.payload.model_dump()
+        raw = self.payload.model_dump() if isinstance(self.payload, BaseModel) else self.payload
         return cls.model_validate(raw)
 
     def to_bytes(self) -> bytes:
@@ -101,4 +101,4 @@ class Envelope(BaseModel, Generic[P]):
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Envelope[Any]:
-        return Envelope[dict[str, Any]].model_validate_json(data)  # type: ignore[return-value]
+        return Envelope[dict[str, Any]].model_validate_json(data)

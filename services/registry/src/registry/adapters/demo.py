@@ -6,14 +6,30 @@ import random
 from datetime import date
 from typing import Any
 
-from registry.domain.model import ENTITY_COLUMNS, INSPECTOR_COLUMNS, to_csv
 from spotcheck_common import uscc
 
+from registry.domain.model import ENTITY_COLUMNS, INSPECTOR_COLUMNS, to_csv
+
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
-INDUSTRIES = ["批发和零售业", "住宿和餐饮业", "制造业", "建筑业", "交通运输业", "信息技术服务业", "租赁和商务服务业"]
+INDUSTRIES = [
+    "批发和零售业",
+    "住宿和餐饮业",
+    "制造业",
+    "建筑业",
+    "交通运输业",
+    "信息技术服务业",
+    "租赁和商务服务业",
+]
+SHOP_WORDS = ["商贸", "餐饮", "机械", "建材", "物流", "科技", "食品", "服饰"]
 AREAS = ["草庙子镇", "蔄山镇", "汪疃镇", "苘山镇"]
 RISK_WEIGHTS = {"A": 30, "B": 40, "C": 20, "D": 7, "E": 3}
-DEPARTMENTS = ["信用监管科", "市场规范管理科", "产品质量安全监督管理科", "食品安全监督管理科", "草庙子市场监管所"]
+DEPARTMENTS = [
+    "信用监管科",
+    "市场规范管理科",
+    "产品质量安全监督管理科",
+    "食品安全监督管理科",
+    "草庙子市场监管所",
+]
 QUALIFICATIONS = ["企业公示信息", "登记事项", "产品质量", "食品经营", "广告发布", "价格行为"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
@@ -26,19 +42,21 @@ def demo_entities(count: int = 20_000, seed: int = 2026) -> bytes:
     risks = list(RISK_WEIGHTS)
     weights = list(RISK_WEIGHTS.values())
     rows: list[dict[str, Any]] = []
-    for i, code in enumerate(codes):
+    for code in codes:
         kind = rng.choice(ENTITY_TYPES)
         status = "存续" if rng.random() > 0.03 else rng.choice(["注销", "吊销", "迁出"])
-        rows.append({
-            "uscc": code,
-            "name": f"威海{''.join(rng.choices(WORDS, k=2))}{rng.choice(INDUSTRIES)[:2]}{kind}{i}",
-            "entity_type": kind,
-            "industry": rng.choice(INDUSTRIES),
-            "area": rng.choice(AREAS),
-            "risk_class": rng.choices(risks, weights)[0],
-            "status": status,
-            "address": f"山东省威海市临港区{rng.choice(AREAS)}{rng.randint(1, 300)}号",
-        })
+        rows.append(
+            {
+                "uscc": code,
+                "name": f"威海{''.join(rng.choices(WORDS, k=2))}{rng.choice(SHOP_WORDS)}{kind}",
+                "entity_type": kind,
+                "industry": rng.choice(INDUSTRIES),
+                "area": rng.choice(AREAS),
+                "risk_class": rng.choices(risks, weights)[0],
+                "status": status,
+                "address": f"山东省威海市临港区{rng.choice(AREAS)}{rng.randint(1, 300)}号",
+            }
+        )
     return to_csv(ENTITY_COLUMNS, rows)
 
 
@@ -47,13 +65,15 @@ def demo_inspectors(count: int = 80, seed: int = 2026) -> bytes:
     rows = []
     for i in range(count):
         quals = sorted(set(rng.sample(QUALIFICATIONS, k=3)) | {"企业公示信息"})
-        rows.append({
-            "inspector_id": f"LG{i + 1:04d}",
-            "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
-            "department": DEPARTMENTS[i % len(DEPARTMENTS)],
-            "qualifications": ";".join(quals),
-            "leader_qualified": "是" if i % 3 == 0 else "否",
-            "certificate_expires_on": date(2027 + i % 4, 12, 31).isoformat(),
-            "active": "是" if i % 40 != 39 else "否",
-        })
+        rows.append(
+            {
+                "inspector_id": f"LG{i + 1:04d}",
+                "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
+                "department": DEPARTMENTS[i % len(DEPARTMENTS)],
+                "qualifications": ";".join(quals),
+                "leader_qualified": "是" if i % 3 == 0 else "否",
+                "certificate_expires_on": date(2027 + i % 4, 12, 31).isoformat(),
+                "active": "是" if i % 40 != 39 else "否",
+            }
+        )
     return to_csv(INSPECTOR_COLUMNS, rows)

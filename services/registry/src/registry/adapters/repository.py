@@ -7,17 +7,19 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from spotcheck_common.events.registry import EntitySnapshot, InspectorSnapshot
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
-from spotcheck_common.events.registry import EntitySnapshot, InspectorSnapshot
 
 CHUNK = 1000
 
 
 class RegistryRepository(Protocol):
-    async def upsert_entities(self, rows: Sequence[EntitySnapshot], batch_id: str, now: datetime) -> None: ...
+    async def upsert_entities(
+        self, rows: Sequence[EntitySnapshot], batch_id: str, now: datetime
+    ) -> None: ...
 
     async def upsert_inspectors(
         self, rows: Sequence[InspectorSnapshot], batch_id: str, now: datetime
@@ -29,21 +31,33 @@ class RegistryRepository(Protocol):
 
     async def get_inspector(self, inspector_id: str) -> InspectorSnapshot | None: ...
 
-    async def add_conflict(self, inspector_id: str, code: str, reason: str, by: str, now: datetime) -> bool: ...
+    async def add_conflict(
+        self, inspector_id: str, code: str, reason: str, by: str, now: datetime
+    ) -> bool: ...
 
 
 def _entity(row: Any) -> EntitySnapshot:
     return EntitySnapshot(
-        uscc=row.uscc, name=row.name, entity_type=row.entity_type, industry=row.industry,
-        area=row.area, risk_class=row.risk_class, status=row.status, address=row.address,
+        uscc=row.uscc,
+        name=row.name,
+        entity_type=row.entity_type,
+        industry=row.industry,
+        area=row.area,
+        risk_class=row.risk_class,
+        status=row.status,
+        address=row.address,
     )
 
 
 def _inspector(row: Any) -> InspectorSnapshot:
     return InspectorSnapshot(
-        inspector_id=row.inspector_id, name=row.name, department=row.department,
-        qualifications=list(row.qualifications), leader_qualified=row.leader_qualified,
-        certificate_expires_on=row.certificate_expires_on, active=row.active,
+        inspector_id=row.inspector_id,
+        name=row.name,
+        department=row.department,
+        qualifications=list(row.qualifications),
+        leader_qualified=row.leader_qualified,
+        certificate_expires_on=row.certificate_expires_on,
+        active=row.active,
     )
 
 
@@ -56,10 +70,16 @@ class SqlRegistryRepository:
         for start in range(0, len(values), CHUNK):
             stmt = self._insert(table).values(values[start : start + CHUNK])
             update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-            await self.session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=update))
+            await self.session.execute(
+                stmt.on_conflict_do_update(index_elements=[key], set_=update)
+            )
 
-    async def upsert_entities(self, rows: Sequence[EntitySnapshot], batch_id: str, now: datetime) -> None:
-        values = [{**r.model_dump(mode="json"), "batch_id": batch_id, "updated_at": now} for r in rows]
+    async def upsert_entities(
+        self, rows: Sequence[EntitySnapshot], batch_id: str, now: datetime
+    ) -> None:
+        values = [
+            {**r.model_dump(mode="json"), "batch_id": batch_id, "updated_at": now} for r in rows
+        ]
         await self._upsert(orm.entities, "uscc", values)
 
     async def upsert_inspectors(
@@ -72,12 +92,16 @@ class SqlRegistryRepository:
         await self.session.execute(sa.insert(orm.import_batches).values(**values))
 
     async def get_entity(self, code: str) -> EntitySnapshot | None:
-        row = (await self.session.execute(sa.select(orm.entities).where(orm.entities.c.uscc == code))).first()
+        row = (
+            await self.session.execute(sa.select(orm.entities).where(orm.entities.c.uscc == code))
+        ).first()
         return _entity(row) if row else None
 
     async def get_inspector(self, inspector_id: str) -> InspectorSnapshot | None:
         t = orm.inspectors
-        row = (await self.session.execute(sa.select(t).where(t.c.inspector_id == inspector_id))).first()
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.inspector_id == inspector_id))
+        ).first()
         return _inspector(row) if row else None
 
     async def update_entity(self, entity: EntitySnapshot, now: datetime) -> None:
@@ -87,10 +111,14 @@ class SqlRegistryRepository:
             .values(**entity.model_dump(mode="json"), updated_at=now)
         )
 
-    async def add_conflict(self, inspector_id: str, code: str, reason: str, by: str, now: datetime) -> bool:
+    async def add_conflict(
+        self, inspector_id: str, code: str, reason: str, by: str, now: datetime
+    ) -> bool:
         stmt = (
             self._insert(orm.conflicts)
-            .values(inspector_id=inspector_id, uscc=code, reason=reason, declared_by=by, declared_at=now)
+            .values(
+                inspector_id=inspector_id, uscc=code, reason=reason, declared_by=by, declared_at=now
+            )
             .on_conflict_do_nothing(index_elements=["inspector_id", "uscc"])
         )
         return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
@@ -101,12 +129,19 @@ class SqlRegistryRepository:
         t = orm.entities
         where = []
         if q:
-            where.append(sa.or_(t.c.name.contains(q, autoescape=True), t.c.uscc.startswith(q.upper(), autoescape=True)))
+            where.append(
+                sa.or_(
+                    t.c.name.contains(q, autoescape=True),
+                    t.c.uscc.startswith(q.upper(), autoescape=True),
+                )
+            )
         if risk_class:
             where.append(t.c.risk_class == risk_class)
         if status:
             where.append(t.c.status == status)
-        total = (await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))).scalar_one()
+        total = (
+            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
+        ).scalar_one()
         rows = await self.session.execute(
             sa.select(t).where(*where).order_by(t.c.uscc).limit(limit).offset(offset)
         )
@@ -120,4 +155,6 @@ class SqlRegistryRepository:
         return [_inspector(r) for r in await self.session.execute(query)]
 
     async def count_entities(self) -> int:
-        return (await self.session.execute(sa.select(sa.func.count()).select_from(orm.entities))).scalar_one()
+        return (
+            await self.session.execute(sa.select(sa.func.count()).select_from(orm.entities))
+        ).scalar_one()

@@ -139,7 +139,9 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportRejected([RowError(1, "(文件)", f"不是 UTF-8 编码（第{exc.start}字节）")]) from None
+        raise ImportRejected(
+            [RowError(1, "(文件)", f"不是 UTF-8 编码（第{exc.start}字节）")]
+        ) from None
 
 
 def _parse(

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel, Field
+from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.http import Acting
+from spotcheck_common.service import ServiceRuntime
 
 from registry.adapters.repository import SqlRegistryRepository
 from registry.domain.model import ImportRejected
 from registry.service_layer import services
-from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
-from spotcheck_common.http import Acting
-from spotcheck_common.service import ServiceRuntime
 
 CSV_BODY = Body(media_type="text/csv", description="UTF-8 CSV with the documented Chinese header")
 
@@ -100,7 +100,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         async with rt.uow(ctx) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
             try:
-                return await services.change_entity(uow, repo, uscc.upper(), change.status, change.risk_class)
+                return await services.change_entity(
+                    uow, repo, uscc.upper(), change.status, change.risk_class
+                )
             except services.NotFound as exc:
                 raise HTTPException(404, str(exc)) from None
 
@@ -115,7 +117,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         async with rt.uow(ctx) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
             try:
-                created = await services.declare_conflict(uow, repo, body.inspector_id, body.uscc, body.reason)
+                created = await services.declare_conflict(
+                    uow, repo, body.inspector_id, body.uscc, body.reason
+                )
             except services.NotFound as exc:
                 raise HTTPException(404, str(exc)) from None
         return {"created": created}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Protocol
 
-from registry.adapters.repository import RegistryRepository
-from registry.domain import model
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.registry import (
     ConflictDeclared,
@@ -15,6 +13,9 @@ from spotcheck_common.events.registry import (
     InspectorsImported,
 )
 from spotcheck_common.events.types import EntityStatus, RiskClass
+
+from registry.adapters.repository import RegistryRepository
+from registry.domain import model
 
 # Entities per event: keeps messages well under Kafka's default 1 MiB limit.
 EVENT_CHUNK = 1000
@@ -33,29 +34,45 @@ class NotFound(Exception):
     pass
 
 
-async def import_entities(uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str) -> dict[str, Any]:
+async def import_entities(
+    uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
+) -> dict[str, Any]:
     """All rows or none: a bad row raises ImportRejected before anything is written."""
     rows = model.parse_entities(data)
     batch_id, now = new_id(), utcnow()
     await repo.upsert_entities(rows, batch_id, now)
     await repo.record_batch(
-        batch_id=batch_id, kind="entities", filename=filename, rows=len(rows),
-        sha256=hashlib.sha256(data).hexdigest(), imported_by=uow.context.actor, imported_at=now,
+        batch_id=batch_id,
+        kind="entities",
+        filename=filename,
+        rows=len(rows),
+        sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=uow.context.actor,
+        imported_at=now,
     )
     for start in range(0, len(rows), EVENT_CHUNK):
         chunk = rows[start : start + EVENT_CHUNK]
-        await uow.emit(EntitiesImported(batch_id=f"{batch_id}:{start // EVENT_CHUNK}", entities=chunk))
+        await uow.emit(
+            EntitiesImported(batch_id=f"{batch_id}:{start // EVENT_CHUNK}", entities=chunk)
+        )
     await uow.commit()
     return {"batch_id": batch_id, "imported": len(rows)}
 
 
-async def import_inspectors(uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str) -> dict[str, Any]:
+async def import_inspectors(
+    uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
+) -> dict[str, Any]:
     rows = model.parse_inspectors(data)
     batch_id, now = new_id(), utcnow()
     await repo.upsert_inspectors(rows, batch_id, now)
     await repo.record_batch(
-        batch_id=batch_id, kind="inspectors", filename=filename, rows=len(rows),
-        sha256=hashlib.sha256(data).hexdigest(), imported_by=uow.context.actor, imported_at=now,
+        batch_id=batch_id,
+        kind="inspectors",
+        filename=filename,
+        rows=len(rows),
+        sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=uow.context.actor,
+        imported_at=now,
     )
     await uow.emit(InspectorsImported(batch_id=batch_id, inspectors=rows))
     await uow.commit()

@@ -1,0 +1,62 @@
+# spotcheck — every entry point a developer or CI needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PORT ?= 8000
+UV := infra/bin/uv.sh
+export PATH := $(HOME)/.local/bin:$(PATH)
+
+.PHONY: help bootstrap run test lint fmt unit integration e2e helm-check bench docs up down infra-up infra-down images
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv and the workspace's Python dependencies
+	@infra/bootstrap.sh
+
+run: bootstrap ## all-in-one on embedded defaults (SQLite, in-process events) with the demo district
+	SPOTCHECK_DEMO=true $(UV) run spotcheck --target=all --port $(PORT)
+
+test: bootstrap lint ## everything CI runs: lint, unit, integration, helm, e2e
+	@infra/test.sh
+
+lint: bootstrap ## ruff (lint + format check) and mypy
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy libs/common/src services/*/src
+
+fmt: bootstrap ## format and fix what ruff can
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+unit: bootstrap ## unit tests (fakes, no services needed)
+	$(UV) run pytest -q -m "not integration and not e2e" libs services
+
+integration: bootstrap ## integration tests against real PostgreSQL and Kafka (started here)
+	@infra/test.sh integration
+
+e2e: bootstrap ## end-to-end tests in containers (podman + testcontainers)
+	@infra/test.sh e2e
+
+helm-check: ## helm lint + template + schema validation of the chart
+	@infra/helm/check.sh
+
+bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<target>
+	$(UV) run python -m draws.bench
+
+docs: bootstrap ## regenerate docs/api (OpenAPI and AsyncAPI of every service)
+	$(UV) run spotcheck docs --out docs/api
+
+up: bootstrap ## Kafka + PostgreSQL + every service as its own process
+	@infra/dev/up.sh
+
+down: ## stop what `make up` started
+	@infra/dev/down.sh
+
+infra-up: ## only Kafka and PostgreSQL
+	@infra/dev/infra.sh start
+
+infra-down:
+	@infra/dev/infra.sh stop
+
+images: ## build the container images used by the e2e tests
+	@infra/images/build.sh

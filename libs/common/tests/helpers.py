@@ -1,0 +1,24 @@
+"""Shared by the kernel's tests: a throwaway schema with the outbox and processed events."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from spotcheck_common.db import Database, service_metadata
+from spotcheck_common.events.registry import ConflictDeclared
+
+metadata = service_metadata()
+notes = sa.Table(
+    "notes", metadata, sa.Column("id", sa.String(50), primary_key=True), sa.Column("n", sa.Integer)
+)
+
+
+async def create_schema(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        if db.postgres:
+            await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
+        await conn.run_sync(metadata.create_all)
+
+
+def conflict(inspector: str, n: int) -> ConflictDeclared:
+    return ConflictDeclared(inspector_id=inspector, uscc="914403001922038216", reason=f"r{n}")
