@@ -11,13 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
-from opentelemetry import trace
-from opentelemetry.propagate import extract
 from prometheus_client import make_asgi_app
 
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.tracing import tracer
 from spotcheck_common.uow import Context
 
 log = logging.getLogger(__name__)
@@ -97,13 +94,9 @@ def build_app(
     async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        # FastAPI opens the server span itself (W3C context from the headers); this adds metrics.
         start = time.perf_counter()
-        with tracer.start_as_current_span(
-            f"{request.method} {request.url.path}",
-            context=extract(dict(request.headers)),
-            kind=trace.SpanKind.SERVER,
-        ):
-            response = await call_next(request)
+        response = await call_next(request)
         route = request.scope.get("route")
         HTTP_REQUESTS.labels(
             request.method, getattr(route, "path", "unmatched"), str(response.status_code)

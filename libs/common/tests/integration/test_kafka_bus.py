@@ -1,0 +1,79 @@
+"""Events cross a real Kafka broker: outbox → relay → topic → consumer group → handler."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from spotcheck_common.bus import KafkaBus
+from spotcheck_common.consumer import Subscription, deliver
+from spotcheck_common.db import Database
+from spotcheck_common.events import Envelope
+from spotcheck_common.events.registry import InspectorsImported
+from spotcheck_common.http import build_app
+from spotcheck_common.runner import build_runtimes, load
+from spotcheck_common.settings import Settings
+from spotcheck_common.tracing import setup_tracing
+from spotcheck_common.uow import UnitOfWork
+
+from ..helpers import create_schema
+
+pytestmark = pytest.mark.integration
+
+CSV = (
+    "执法人员编号,姓名,科室,检查资格,可任组长,执法证有效期至,在岗\n"
+    "LG0001,王伟,信用监管科,企业公示信息,是,2030-12-31,是\n"
+    "LG0002,李娜,信用监管科,企业公示信息,否,2030-12-31,是\n"
+).encode()
+
+
+async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
+    pg_url: str, kafka_bootstrap: str, unique_district: str
+) -> None:
+    setup_tracing("test")  # as the runner does: real trace ids even without an exporter
+    settings = Settings(
+        district=unique_district, database_url=pg_url, kafka_bootstrap=kafka_bootstrap
+    )
+    bus = KafkaBus(kafka_bootstrap)
+    sink_db = Database(pg_url, "sink")
+    await create_schema(sink_db)
+    received: list[tuple[Envelope[dict], list[str]]] = []
+
+    async def handler(event: InspectorsImported, envelope: Envelope[dict], u: UnitOfWork) -> None:
+        received.append((envelope, [i.inspector_id for i in event.inspectors]))
+
+    sub = Subscription(InspectorsImported, handler)
+
+    async def on_event(envelope: Envelope[dict], headers: dict[str, str]) -> None:
+        assert headers["event_id"] == envelope.event_id and "traceparent" in headers
+        uow = lambda ctx: UnitOfWork(sink_db, unique_district, ctx)  # noqa: E731
+        await deliver("sink", sub, envelope, uow, headers)
+        await deliver("sink", sub, envelope, uow, headers)  # a redelivery changes nothing
+
+    bus.subscribe(
+        InspectorsImported.topic(unique_district), f"{unique_district}.sink", InspectorsImported,
+        on_event,
+    )
+    runtimes = build_runtimes([load("registry")], settings, bus=bus)
+    app = build_app(runtimes, "t")
+    async with LifespanManager(app, startup_timeout=60) as manager:
+        transport = httpx.ASGITransport(manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post(
+                "/api/registry/inspectors/import", content=CSV,
+                headers={"content-type": "text/csv", "X-Spotcheck-Actor": "credit-1"},
+            )
+            assert response.status_code == 200, response.text
+            for _ in range(200):
+                if received:
+                    break
+                await asyncio.sleep(0.1)
+            assert (await client.get("/readyz")).json()["checks"]["bus"] == "ok"
+    await sink_db.dispose()
+    assert len(received) == 1
+    envelope, ids = received[0]
+    assert ids == ["LG0001", "LG0002"]
+    assert envelope.district == unique_district and envelope.actor == "credit-1"

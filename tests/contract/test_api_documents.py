@@ -1,0 +1,39 @@
+"""The committed OpenAPI and AsyncAPI documents match the code (regenerate: ``make docs``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spotcheck_common.events import registered_events
+from spotcheck_common.runner import available, main
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "api"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("api")
+    main(["docs", "--out", str(out)])
+    return out
+
+
+@pytest.mark.parametrize("service", available())
+@pytest.mark.parametrize("kind", ["openapi", "asyncapi"])
+def test_committed_document_is_current(generated: Path, service: str, kind: str) -> None:
+    name = f"{service}.{kind}.json"
+    committed = DOCS / name
+    assert committed.exists(), f"docs/api/{name} missing: run `make docs`"
+    assert json.loads(committed.read_text()) == json.loads((generated / name).read_text()), (
+        f"docs/api/{name} is stale: run `make docs` and commit the result"
+    )
+
+
+def test_every_event_is_published_by_some_service(generated: Path) -> None:
+    """Each event schema appears as a channel in its producer's AsyncAPI document."""
+    for event in registered_events():
+        document = json.loads((generated / f"{event.service}.asyncapi.json").read_text())
+        addresses = {c.get("address") for c in document.get("channels", {}).values()}
+        assert event.topic("lingang") in addresses, f"{event.event_type()} not published"

@@ -1,0 +1,147 @@
+"""The whole platform in containers: Kafka, PostgreSQL and the seven services, each its own
+container from the locally built images (``make images``), on the host network (127.0.0.1).
+
+testcontainers drives podman through its Docker API (see DEVELOPERS.md). Host networking keeps
+addresses identical inside and outside the containers; every port is picked free at start.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+import httpx
+from testcontainers.core.container import DockerContainer
+
+SERVICES = ["registry", "planning", "draws", "inspections", "publication", "objections", "archives"]
+APP_IMAGE = os.environ.get("SPOTCHECK_E2E_APP_IMAGE", "localhost/spotcheck:dev")
+KAFKA_IMAGE = os.environ.get("SPOTCHECK_E2E_KAFKA_IMAGE", "localhost/spotcheck-kafka:dev")
+PG_IMAGE = os.environ.get("SPOTCHECK_E2E_PG_IMAGE", "localhost/spotcheck-postgres:dev")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check, timeout: float, what: str, interval: float = 0.5):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+            last = result
+        except Exception as exc:
+            last = exc
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
+
+
+def logs_of(container: DockerContainer, tail: int = 60) -> str:
+    out, err = container.get_logs()
+    text = (out + err).decode(errors="replace")
+    return "\n".join(text.splitlines()[-tail:])
+
+
+@dataclass
+class Stack:
+    district: str = "lingang"
+    kafka_port: int = field(default_factory=free_port)
+    pg_port: int = field(default_factory=free_port)
+    ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+    kafka: DockerContainer | None = None
+    postgres: DockerContainer | None = None
+    services: dict[str, DockerContainer] = field(default_factory=dict)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql+asyncpg://spotcheck@127.0.0.1:{self.pg_port}/spotcheck"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> None:
+        self.start_infra()
+        for name in SERVICES:
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_healthy(name)
+
+    def start_infra(self) -> None:
+        self.kafka = (
+            DockerContainer(KAFKA_IMAGE)
+            .with_kwargs(network_mode="host")
+            .with_env("KAFKA_PORT", str(self.kafka_port))
+            .with_env("KAFKA_CONTROLLER_PORT", str(free_port()))
+            .with_env("KAFKA_ADVERTISED_HOST", "127.0.0.1")
+            .with_env("KAFKA_LISTEN_HOST", "127.0.0.1")
+        )
+        self.kafka.start()
+        self.postgres = (
+            DockerContainer(PG_IMAGE)
+            .with_kwargs(network_mode="host")
+            .with_env("PG_PORT", str(self.pg_port))
+            .with_env("PG_LISTEN_HOST", "127.0.0.1")
+            .with_env("PG_DATABASE", "spotcheck")
+        )
+        self.postgres.start()
+        wait_until(lambda: _tcp(self.pg_port), 90, "PostgreSQL")
+        wait_until(lambda: _tcp(self.kafka_port), 120, "Kafka")
+
+    def start_service(self, name: str) -> None:
+        container = (
+            DockerContainer(APP_IMAGE)
+            .with_kwargs(network_mode="host")
+            .with_command([f"--target={name}", f"--port={self.ports[name]}"])
+            .with_env("SPOTCHECK_DISTRICT", self.district)
+            .with_env("SPOTCHECK_KAFKA_BOOTSTRAP", self.bootstrap)
+            .with_env("SPOTCHECK_DATABASE_URL", self.database_url)
+            .with_env("SPOTCHECK_HOST", "127.0.0.1")
+            .with_env("SPOTCHECK_RELAY_INTERVAL_S", "0.1")
+        )
+        container.start()
+        self.services[name] = container
+
+    def wait_healthy(self, name: str, timeout: float = 180) -> None:
+        def ready() -> bool:
+            response = httpx.get(f"{self.url(name)}/readyz", timeout=2)
+            return response.status_code == 200
+
+        try:
+            wait_until(ready, timeout, f"{name} /readyz")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}\n--- {name} logs ---\n{logs_of(self.services[name])}") from None
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL: no graceful shutdown, in-flight work is cut off."""
+        self.services[name].get_wrapped_container().kill(signal="SIGKILL")
+        self.services[name].stop()
+        del self.services[name]
+
+    def restart_service(self, name: str) -> None:
+        self.start_service(name)
+        self.wait_healthy(name)
+
+    def stop(self) -> None:
+        for container in [*self.services.values(), self.kafka, self.postgres]:
+            if container is not None:
+                try:
+                    container.stop()
+                except Exception:
+                    pass
+        self.services.clear()
+
+
+def _tcp(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
