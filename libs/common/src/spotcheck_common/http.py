@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
+from pydantic import BaseModel, Field
 
+from spotcheck_common.auth import Authenticator, Principal, Role, current_principal
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.uow import Context
@@ -83,6 +85,12 @@ def build_app(
             await rt.db.dispose()
 
     app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
+    if runtimes:
+        settings = runtimes[0].settings
+        app.state.authenticator = Authenticator(settings)
+        if settings.auth_local_issuer:
+            app.include_router(local_issuer(app.state.authenticator))
+        app.include_router(whoami_router())
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -125,3 +133,48 @@ def build_app(
     for rt in runtimes:
         app.include_router(rt.definition.build_router(rt))
     return app
+
+
+class TokenRequest(BaseModel):
+    user: str = Field(min_length=1)
+    roles: list[Role]
+    name: str = ""
+    department: str = ""
+    inspector_id: str = ""
+    uscc: str = ""
+
+
+def local_issuer(auth: Authenticator) -> APIRouter:
+    """Demo sign-in for ``make run``: any user, any roles. Never enabled in production."""
+    router = APIRouter(prefix="/auth", tags=["auth"])
+
+    @router.post("/token", summary="本地签发令牌（仅演示环境）")
+    async def token(body: TokenRequest) -> dict[str, str]:
+        extra = {
+            k: v
+            for k, v in body.model_dump(
+                include={"name", "department", "inspector_id", "uscc"}
+            ).items()
+            if v
+        }
+        return {
+            "access_token": auth.issue(body.user, body.roles, **extra),
+            "token_type": "bearer",
+        }
+
+    return router
+
+
+def whoami_router() -> APIRouter:
+    router = APIRouter(prefix="/auth", tags=["auth"])
+
+    @router.get("/whoami", summary="当前用户")
+    async def whoami(principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
+        return {
+            "user": principal.user,
+            "district": principal.district,
+            "roles": sorted(principal.roles),
+            "department": principal.department,
+        }
+
+    return router

@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     demo: bool = False
+    # Bearer tokens: a shared secret (HS256), a PEM public key, or an OIDC JWKS URL.
+    auth_secret: str = ""
+    auth_public_key: str = ""
+    auth_jwks_url: str = ""
+    auth_issuer: str = "spotcheck-local"
+    auth_audience: str = "spotcheck"
+    # Serve POST /auth/token (demo users; make run only, never in production).
+    auth_local_issuer: bool = False
 
     @property
     def neighbour_districts(self) -> list[str]:
