@@ -1,0 +1,236 @@
+"""Checks of the regional pieces (called by infra/helm/check.sh; promtool, when present, adds more).
+
+- prometheus/rules.yaml: the structure Prometheus loads (groups, alert/expr/for/labels/
+  annotations), the alerts the platform promises, metric names the services really expose
+  (spotcheck_common.metrics), runbook anchors that exist in docs/operations/deploy.md;
+- grafana/spotcheck-overview.json: a loadable dashboard whose queries use known metrics and
+  defined variables, with unique panel ids and a grid without overlaps;
+- kafka/topics.yaml and events.txt: every event type the code registers has its line, and every
+  KafkaTopic is named <district>.<service>.<event>.v<N> for a listed district.
+
+Prints one "ok" line per check; exits 1 with the problems listed otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DURATION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
+METRIC = re.compile(r"\b(spotcheck_[a-z0-9_]+)\b")
+PROMISED_ALERTS = {
+    "SpotcheckOutboxBacklog",
+    "SpotcheckOutboxStalled",
+    "SpotcheckOutboxRelayFailures",
+    "SpotcheckConsumerFailures",
+    "SpotcheckHTTP5xxRatio",
+    "SpotcheckTargetDown",
+}
+
+
+def exposed_metrics() -> set[str]:
+    """Sample names the services expose, from the shared metric definitions."""
+    from prometheus_client.metrics import MetricWrapperBase
+    from spotcheck_common import metrics
+
+    names: set[str] = set()
+    suffixes = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_count", "_sum"]}
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            names.update(value._name + s for s in suffixes[value._type])
+    return names
+
+
+def balanced(expr: str) -> bool:
+    pairs = {")": "(", "]": "[", "}": "{"}
+    stack: list[str] = []
+    quoted = False
+    for ch in expr:
+        if ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch in "([{":
+            stack.append(ch)
+        elif ch in pairs and (not stack or stack.pop() != pairs[ch]):
+            return False
+    return not stack and not quoted
+
+
+def doc_anchors() -> set[str]:
+    doc = ROOT / "docs" / "operations" / "deploy.md"
+    if not doc.exists():
+        return set()
+    anchors = set()
+    for line in doc.read_text().splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
+
+
+def check_rules(known: set[str]) -> list[str]:
+    problems: list[str] = []
+    data = yaml.safe_load((HERE / "prometheus" / "rules.yaml").read_text())
+    if set(data) != {"groups"}:
+        return [f"rules.yaml: top level must be only 'groups', got {sorted(data)}"]
+    anchors = doc_anchors()
+    alerts: set[str] = set()
+    groups: set[str] = set()
+    for group in data["groups"]:
+        name = group.get("name")
+        if not name or name in groups:
+            problems.append(f"rules.yaml: group name {name!r} missing or repeated")
+        groups.add(name)
+        if set(group) - {"name", "interval", "rules", "limit"}:
+            problems.append(f"rules.yaml: group {name}: unknown keys {set(group)}")
+        for rule in group.get("rules") or []:
+            alert = rule.get("alert")
+            where = f"rules.yaml: {alert or rule.get('record')}"
+            if set(rule) - {"alert", "record", "expr", "for", "labels", "annotations"}:
+                problems.append(f"{where}: unknown keys {sorted(rule)}")
+            expr = rule.get("expr")
+            if not isinstance(expr, str) or not expr.strip() or not balanced(expr):
+                problems.append(f"{where}: expr missing or unbalanced")
+                continue
+            for metric in METRIC.findall(expr):
+                if metric not in known:
+                    problems.append(f"{where}: metric {metric} is not exposed by the services")
+            if not alert:
+                continue
+            if alert in alerts:
+                problems.append(f"{where}: alert defined twice")
+            alerts.add(alert)
+            if "for" in rule and not DURATION.match(str(rule["for"])):
+                problems.append(f"{where}: bad 'for' {rule['for']!r}")
+            if rule.get("labels", {}).get("severity") not in {"warning", "critical"}:
+                problems.append(f"{where}: severity must be warning or critical")
+            notes = rule.get("annotations", {})
+            for key in ("summary", "description", "runbook"):
+                if not notes.get(key):
+                    problems.append(f"{where}: annotation {key} missing")
+            anchor = str(notes.get("runbook", "")).partition("#")[2]
+            if anchor and anchor not in anchors:
+                problems.append(
+                    f"{where}: runbook anchor #{anchor} not in docs/operations/deploy.md"
+                )
+    missing = PROMISED_ALERTS - alerts
+    if missing:
+        problems.append(f"rules.yaml: alerts missing: {sorted(missing)}")
+    test = yaml.safe_load((HERE / "prometheus" / "rules_test.yaml").read_text())
+    tested = {t["alertname"] for case in test["tests"] for t in case.get("alert_rule_test", [])}
+    if alerts - tested:
+        problems.append(f"rules_test.yaml: alerts without a test: {sorted(alerts - tested)}")
+    if not problems:
+        print(
+            f"ok   rules: {len(alerts)} alerts in {len(groups)} groups, metrics and runbooks known"
+        )
+    return problems
+
+
+def check_dashboard(known: set[str]) -> list[str]:
+    problems: list[str] = []
+    path = HERE / "grafana" / "spotcheck-overview.json"
+    dash: dict[str, Any] = json.loads(path.read_text())
+    for key in ("uid", "title", "panels", "templating", "schemaVersion"):
+        if key not in dash:
+            problems.append(f"dashboard: {key} missing")
+    variables = {v["name"] for v in dash.get("templating", {}).get("list", [])}
+    ids: set[int] = set()
+    cells: dict[tuple[int, int], int] = {}
+    queries = 0
+    for panel in dash.get("panels", []):
+        pid = panel.get("id")
+        if pid in ids:
+            problems.append(f"dashboard: panel id {pid} repeated")
+        ids.add(pid)
+        g = panel["gridPos"]
+        if g["x"] + g["w"] > 24:
+            problems.append(f"dashboard: panel {pid} wider than the grid")
+        for x in range(g["x"], g["x"] + g["w"]):
+            for y in range(g["y"], g["y"] + g["h"]):
+                if (x, y) in cells:
+                    problems.append(f"dashboard: panel {pid} overlaps panel {cells[(x, y)]}")
+                    break
+                cells[(x, y)] = pid
+        if panel["type"] == "row":
+            continue
+        if not panel.get("targets"):
+            problems.append(f"dashboard: panel {pid} ({panel.get('title')}) has no query")
+        for target in panel.get("targets", []):
+            expr = target.get("expr", "")
+            queries += 1
+            if not balanced(expr):
+                problems.append(f"dashboard: panel {pid}: unbalanced expr")
+            for metric in METRIC.findall(expr):
+                if metric not in known:
+                    problems.append(f"dashboard: panel {pid}: unknown metric {metric}")
+            for var in re.findall(r"\$\{?([a-z_]+)", expr):
+                if not var.startswith("_") and var not in variables:
+                    problems.append(f"dashboard: panel {pid}: undefined variable ${var}")
+    if not problems:
+        print(f"ok   dashboard: {len(ids)} panels, {queries} queries over known metrics")
+    return problems
+
+
+def listed(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].split() for line in path.read_text().splitlines())
+    return [parts[0] for parts in lines if parts]
+
+
+def check_topics() -> list[str]:
+    problems: list[str] = []
+    events = listed(HERE / "events.txt")
+    districts = listed(HERE / "districts.txt")
+    versioned = {e if re.search(r"\.v[0-9]+$", e) else f"{e}.v1" for e in events}
+    from spotcheck_common.events import registered_events
+
+    in_code = {f"{cls.event_type()}.v{cls.version}" for cls in registered_events()}
+    for missing in sorted(in_code - versioned):
+        problems.append(
+            f"events.txt: {missing} is published by the code but has no topic: add the line "
+            f"'{missing.removesuffix('.v1')}' and run infra/regional/topics.sh yaml"
+        )
+    stale = sorted(versioned - in_code)
+    if stale:
+        print(f"note topics: listed but not (yet) in spotcheck_common.events: {stale}")
+    docs = [d for d in yaml.safe_load_all((HERE / "kafka" / "topics.yaml").read_text()) if d]
+    names = [d["spec"]["topicName"] for d in docs]
+    expected = {f"{d}.{e}" for d in districts for e in versioned}
+    if set(names) != expected or len(names) != len(expected):
+        problems.append("kafka/topics.yaml does not hold exactly districts x events")
+    for doc in docs:
+        topic = doc["spec"]["topicName"]
+        if doc["kind"] != "KafkaTopic" or doc["metadata"]["name"] != topic:
+            problems.append(f"kafka/topics.yaml: {topic}: kind/name mismatch")
+        if doc["spec"]["replicas"] < 1 or doc["spec"]["partitions"] < 1:
+            problems.append(f"kafka/topics.yaml: {topic}: partitions/replicas below 1")
+        if doc["metadata"]["labels"]["spotcheck.io/district"] != topic.split(".")[0]:
+            problems.append(f"kafka/topics.yaml: {topic}: district label mismatch")
+    if "region" not in districts:
+        problems.append("districts.txt: the regional district 'region' is missing")
+    if not problems:
+        print(
+            f"ok   topics: {len(names)} KafkaTopics = {len(districts)} districts x "
+            f"{len(versioned)} events; every event type in the code has its topic"
+        )
+    return problems
+
+
+def main() -> int:
+    known = exposed_metrics()
+    problems = check_rules(known) + check_dashboard(known | {"up"}) + check_topics()
+    for p in problems:
+        print(f"FAIL {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
