@@ -1,8 +1,15 @@
-"""Events of the objections service."""
+"""Events of the objections service.
+
+Deadlines are working days on the official calendar (``spotcheck_common.workdays``), the day of
+the triggering act not counted: review within 20 of receipt, feedback within 15 of the review
+result, a confirmed error corrected within 5 of the decision.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+
+from pydantic import Field
 
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import ItemResult
@@ -20,13 +27,19 @@ class ObjectionFiled(Event):
     reason: str
     received_on: date
     review_due_on: date
+    # The published version the entity objects to (0: unknown, older producers).
+    record_version: int = 0
 
     def aggregate_id(self) -> str:
         return self.task_id
 
 
 class ObjectionDecided(Event):
-    """The review's outcome; ``corrected`` carries the corrected results for publication."""
+    """The review's outcome; ``corrected`` carries the corrected results for publication.
+
+    ``corrected_results`` lists only the items whose result changes (each a check item of the
+    record, at most once); publication merges them onto the current version.
+    """
 
     service = "objections"
     name = "objection-decided"
@@ -38,8 +51,30 @@ class ObjectionDecided(Event):
     decision: ObjectionDecision
     reason: str
     reviewer: str
-    corrected_results: list[ItemResult] = []
+    corrected_results: list[ItemResult] = Field(default_factory=list)
     decided_on: date
+    record_version: int = 0
+    review_due_on: date | None = None
+    feedback_due_on: date | None = None
+    correction_due_on: date | None = None
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class ObjectionFeedbackGiven(Event):
+    """The review result was communicated to the inspected entity (复查情况反馈)."""
+
+    service = "objections"
+    name = "objection-feedback-given"
+
+    objection_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    given_on: date
+    feedback_due_on: date | None = None
+    note: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

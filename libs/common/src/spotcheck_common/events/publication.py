@@ -1,12 +1,23 @@
-"""Events of the publication service: what the public sees."""
+"""Events of the publication service: what the public sees.
+
+A published result record (公示) is never edited: a correction is a new version of the same
+``record_id``; the older versions stay public, marked superseded. Both events carry the
+record's published fields so a consumer can keep its own read model from either of them.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC
+
+
+class CorrectionSource(StrEnum):
+    OBJECTION = "objection"  # 异议复查确有错误
+    CREDIT_DEPARTMENT = "credit_department"  # 信用监管科汇集报请更正
 
 
 class ResultPublished(Event):
@@ -23,6 +34,17 @@ class ResultPublished(Event):
     entity_name: str
     results: list[ItemResult]
     published_at: datetime
+    # Published fields (DESIGN.md §2); empty when the upstream event did not carry them.
+    task_no: str = ""
+    task_title: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
+    check_type: str = ""
+    inspecting_authority: str = ""
+    completed_on: date | None = None
+    remark: str = ""
+    # Legal limit: 20 working days after the result was formed (None: calendar not covered).
+    publish_due_on: date | None = None
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -43,6 +65,11 @@ class ResultCorrected(Event):
     reason: str
     objection_id: str | None = None
     published_at: datetime
+    source: CorrectionSource = CorrectionSource.OBJECTION
+    remark: str = ""
+    entity_name: str = ""
+    task_no: str = ""
+    task_title: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -1,0 +1,64 @@
+"""Objections tables (schema ``objections``): its read model of published records, and the
+objections with their review, decision, feedback and correction deadlines."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from spotcheck_common.db import service_metadata
+
+metadata = service_metadata()
+
+# Kept from publication's ResultPublished / ResultCorrected events (never read across schemas).
+published_records = sa.Table(
+    "published_records",
+    metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("task_no", sa.String(100), nullable=False, server_default=""),
+    sa.Column("task_title", sa.String(300), nullable=False, server_default=""),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("entity_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("current_version", sa.Integer, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+objections = sa.Table(
+    "objections",
+    metadata,
+    sa.Column("objection_id", sa.String(36), primary_key=True),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("record_version", sa.Integer, nullable=False),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("review_due_on", sa.Date, nullable=False),
+    sa.Column("filed_by", sa.String(100), nullable=False),
+    sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
+    # pending | upheld | corrected
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("decision_reason", sa.Text),
+    sa.Column("reviewer", sa.String(100)),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("corrected_results", sa.JSON),
+    sa.Column("feedback_due_on", sa.Date),
+    sa.Column("correction_due_on", sa.Date),
+    sa.Column("feedback_given_on", sa.Date),
+    sa.Column("feedback_note", sa.Text),
+    sa.Column("feedback_by", sa.String(100)),
+    sa.Column("correction_published_on", sa.Date),
+    sa.Column("correction_version", sa.Integer),
+    sa.Index("ix_objections_record_id", "record_id"),
+    sa.Index("ix_objections_uscc", "uscc"),
+    sa.Index("ix_objections_status", "status"),
+    # At most one open objection per published record.
+    sa.Index(
+        "uq_objections_pending_record",
+        "record_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'pending'"),
+        sqlite_where=sa.text("status = 'pending'"),
+    ),
+)

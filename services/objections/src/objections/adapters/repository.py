@@ -1,0 +1,169 @@
+"""Objections persistence behind a small interface, so the service layer runs on fakes too."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from spotcheck_common.events.inspections import ItemResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from objections.adapters import orm
+from objections.domain.model import Objection, PublishedRecord, Status
+
+
+class ObjectionsRepository(Protocol):
+    async def get_record(self, record_id: str) -> PublishedRecord | None: ...
+
+    async def save_record(self, record: PublishedRecord, now: datetime) -> bool: ...
+
+    async def get(self, objection_id: str, lock: bool = False) -> Objection | None: ...
+
+    async def pending_for_record(self, record_id: str) -> Objection | None: ...
+
+    async def add(self, objection: Objection) -> None: ...
+
+    async def update(self, objection: Objection, expected_status: Status | None = None) -> bool: ...
+
+
+def _record(row: Any) -> PublishedRecord:
+    return PublishedRecord(
+        record_id=row.record_id,
+        task_id=row.task_id,
+        task_no=row.task_no,
+        task_title=row.task_title,
+        uscc=row.uscc,
+        entity_name=row.entity_name,
+        current_version=row.current_version,
+        results=[ItemResult.model_validate(r) for r in row.results],
+    )
+
+
+_FIELDS = [c.name for c in orm.objections.columns]
+
+
+def _objection(row: Any) -> Objection:
+    values = {name: getattr(row, name) for name in _FIELDS}
+    values["status"] = Status(values["status"])
+    if values["corrected_results"] is not None:
+        values["corrected_results"] = [
+            ItemResult.model_validate(r) for r in values["corrected_results"]
+        ]
+    return Objection(**values)
+
+
+def _values(o: Objection) -> dict[str, Any]:
+    values = {name: getattr(o, name) for name in _FIELDS}
+    values["status"] = o.status.value
+    if o.corrected_results is not None:
+        values["corrected_results"] = [r.model_dump(mode="json") for r in o.corrected_results]
+    return values
+
+
+class SqlObjectionsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_record(self, record_id: str) -> PublishedRecord | None:
+        t = orm.published_records
+        row = (await self.session.execute(sa.select(t).where(t.c.record_id == record_id))).first()
+        return _record(row) if row else None
+
+    async def save_record(self, record: PublishedRecord, now: datetime) -> bool:
+        """Insert, or replace with a newer version; an older or equal version changes nothing."""
+        t = orm.published_records
+        values = {
+            **record.__dict__,
+            "results": [r.model_dump(mode="json") for r in record.results],
+            "updated_at": now,
+        }
+        existing = (
+            await self.session.execute(
+                sa.select(t.c.current_version).where(t.c.record_id == record.record_id)
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            await self.session.execute(sa.insert(t).values(**values))
+            return True
+        if existing >= record.current_version:
+            return False
+        await self.session.execute(
+            sa.update(t).where(t.c.record_id == record.record_id).values(**values)
+        )
+        return True
+
+    async def get(self, objection_id: str, lock: bool = False) -> Objection | None:
+        t = orm.objections
+        query = sa.select(t).where(t.c.objection_id == objection_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return _objection(row) if row else None
+
+    async def pending_for_record(self, record_id: str) -> Objection | None:
+        t = orm.objections
+        row = (
+            await self.session.execute(
+                sa.select(t).where(t.c.record_id == record_id, t.c.status == Status.PENDING.value)
+            )
+        ).first()
+        return _objection(row) if row else None
+
+    async def add(self, objection: Objection) -> None:
+        await self.session.execute(sa.insert(orm.objections).values(**_values(objection)))
+
+    async def update(self, objection: Objection, expected_status: Status | None = None) -> bool:
+        """Write back; with ``expected_status`` only if the row still has it (False if not)."""
+        t = orm.objections
+        query = sa.update(t).where(t.c.objection_id == objection.objection_id)
+        if expected_status is not None:
+            query = query.where(t.c.status == expected_status.value)
+        result = await self.session.execute(query.values(**_values(objection)))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def search(
+        self,
+        status: Status | None,
+        uscc: str | None,
+        record_id: str | None,
+        overdue_on: date | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[Objection]]:
+        """Objections, newest first; ``overdue_on``: only those late on that day (any clock)."""
+        t = orm.objections
+        where: list[Any] = []
+        if status is not None:
+            where.append(t.c.status == status.value)
+        if uscc:
+            where.append(t.c.uscc == uscc.upper())
+        if record_id:
+            where.append(t.c.record_id == record_id)
+        if overdue_on is not None:
+            today = sa.literal(overdue_on, sa.Date)
+
+            def late(done: Any, due: Any) -> Any:
+                return sa.and_(
+                    due.is_not(None),
+                    sa.or_(sa.and_(done.is_(None), today > due), done > due),
+                )
+
+            where.append(
+                sa.or_(
+                    late(t.c.decided_on, t.c.review_due_on),
+                    late(t.c.feedback_given_on, t.c.feedback_due_on),
+                    late(t.c.correction_published_on, t.c.correction_due_on),
+                )
+            )
+        total = (
+            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
+        ).scalar_one()
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(*where)
+            .order_by(t.c.filed_at.desc(), t.c.objection_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return total, [_objection(r) for r in rows]

@@ -1,0 +1,200 @@
+"""Objections domain (pure rules, no I/O): deadlines on working days, decisions, overdue flags.
+
+第十一条: the review is due within 20 working days of receiving the application; the review
+result is fed back to the entity within 15 working days of the review result; a confirmed
+error is corrected within 5 working days. Working days follow the official calendar; the day
+of receipt / decision is not counted (``spotcheck_common.workdays.add_workdays``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.types import ObjectionDecision, ResultCategory
+from spotcheck_common.http import DomainError
+from spotcheck_common.workdays import CalendarNotCovered, add_workdays
+
+REVIEW_WORKDAYS = 20
+FEEDBACK_WORKDAYS = 15
+CORRECTION_WORKDAYS = 5
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    UPHELD = "upheld"
+    CORRECTED = "corrected"
+
+
+STATUS_LABELS = {
+    Status.PENDING: "待复查",
+    Status.UPHELD: "复查维持原结果",
+    Status.CORRECTED: "复查确有错误，予以更正",
+}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class CalendarUnavailable(DomainError):
+    """A deadline cannot be computed: the working-day calendar does not cover the year."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True)
+class PublishedRecord:
+    record_id: str
+    task_id: str
+    task_no: str
+    task_title: str
+    uscc: str
+    entity_name: str
+    current_version: int
+    results: list[ItemResult]
+
+
+@dataclass
+class Objection:
+    objection_id: str
+    record_id: str
+    record_version: int
+    task_id: str
+    uscc: str
+    reason: str
+    received_on: date
+    review_due_on: date
+    filed_by: str
+    filed_at: datetime
+    status: Status = Status.PENDING
+    decision_reason: str | None = None
+    reviewer: str | None = None
+    decided_on: date | None = None
+    decided_at: datetime | None = None
+    corrected_results: list[ItemResult] | None = None
+    feedback_due_on: date | None = None
+    correction_due_on: date | None = None
+    feedback_given_on: date | None = None
+    feedback_note: str | None = None
+    feedback_by: str | None = None
+    correction_published_on: date | None = None
+    correction_version: int | None = None
+
+
+def deadline(start: date, workdays: int) -> date:
+    try:
+        return add_workdays(start, workdays)
+    except CalendarNotCovered as exc:
+        raise CalendarUnavailable(str(exc), year=exc.year) from None
+
+
+def check_corrections(record: PublishedRecord, changes: Sequence[ItemResult]) -> list[ItemResult]:
+    """Validate a reviewer's corrected results against the record's current items.
+
+    Each names a check item of the record (code and name), at most once; a sub-reason only with
+    发现问题待后续处理; together they change at least one published result.
+    """
+    if not changes:
+        raise DomainError("决定更正时须填写 corrected_results（需更正的检查事项结果）")
+    by_code = {r.check_item_code: r for r in record.results}
+    seen: set[str] = set()
+    changed = False
+    for c in changes:
+        code = c.check_item_code
+        if code not in by_code:
+            raise DomainError(f"检查事项 {code} 不在该检查结果中", check_item_code=code)
+        if code in seen:
+            raise DomainError(f"检查事项 {code} 重复出现", check_item_code=code)
+        seen.add(code)
+        if c.check_item_name != by_code[code].check_item_name:
+            raise DomainError(
+                f"检查事项 {code} 的名称应为「{by_code[code].check_item_name}」",
+                check_item_code=code,
+            )
+        if c.pending_reason is not None and c.category != ResultCategory.PROBLEM_PENDING:
+            raise DomainError(
+                f"检查事项 {code}：只有「{ResultCategory.PROBLEM_PENDING}」可填写后续处理原因",
+                check_item_code=code,
+            )
+        changed = changed or c != by_code[code]
+    if not changed:
+        raise DomainError("更正结果与现公示结果相同；如无错误请选择维持（upheld）")
+    return list(changes)
+
+
+def decide(
+    objection: Objection,
+    decision: ObjectionDecision,
+    reason: str,
+    reviewer: str,
+    decided_on: date,
+    decided_at: datetime,
+    corrected_results: list[ItemResult] | None,
+) -> None:
+    """Record the review result and the deadlines that start from it."""
+    if decided_on < objection.received_on:
+        raise DomainError("复查日期不能早于收到异议申请的日期")
+    objection.status = Status(decision.value)
+    objection.decision_reason = reason
+    objection.reviewer = reviewer
+    objection.decided_on = decided_on
+    objection.decided_at = decided_at
+    objection.feedback_due_on = deadline(decided_on, FEEDBACK_WORKDAYS)
+    if decision == ObjectionDecision.CORRECTED:
+        objection.corrected_results = corrected_results
+        objection.correction_due_on = deadline(decided_on, CORRECTION_WORKDAYS)
+
+
+def overdue(o: Objection, today: date) -> dict[str, bool]:
+    """Per clock: late if it was done after its due date, or is still not done past it."""
+    review = (o.decided_on or today) > o.review_due_on
+    feedback = o.feedback_due_on is not None and (o.feedback_given_on or today) > o.feedback_due_on
+    correction = o.correction_due_on is not None and (
+        (o.correction_published_on or today) > o.correction_due_on
+    )
+    return {
+        "review": review,
+        "feedback": feedback,
+        "correction": correction,
+        "any": review or feedback or correction,
+    }
+
+
+def _iso(d: date | datetime | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def view(o: Objection, today: date) -> dict[str, Any]:
+    return {
+        "objection_id": o.objection_id,
+        "record_id": o.record_id,
+        "record_version": o.record_version,
+        "task_id": o.task_id,
+        "uscc": o.uscc,
+        "reason": o.reason,
+        "received_on": _iso(o.received_on),
+        "status": o.status.value,
+        "status_label": STATUS_LABELS[o.status],
+        "decision": o.status.value if o.status != Status.PENDING else None,
+        "decision_reason": o.decision_reason,
+        "reviewer": o.reviewer,
+        "decided_on": _iso(o.decided_on),
+        "corrected_results": (
+            [r.model_dump(mode="json") for r in o.corrected_results] if o.corrected_results else []
+        ),
+        "review_due_on": _iso(o.review_due_on),
+        "feedback_due_on": _iso(o.feedback_due_on),
+        "correction_due_on": _iso(o.correction_due_on),
+        "feedback_given_on": _iso(o.feedback_given_on),
+        "feedback_note": o.feedback_note,
+        "correction_published_on": _iso(o.correction_published_on),
+        "correction_version": o.correction_version,
+        "overdue": overdue(o, today),
+        "filed_by": o.filed_by,
+        "filed_at": _iso(o.filed_at),
+    }

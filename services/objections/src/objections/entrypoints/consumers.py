@@ -1,0 +1,31 @@
+"""Event handlers of the objections service (run inside the idempotent consumer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spotcheck_common.consumer import Subscription
+from spotcheck_common.events.envelope import Envelope
+from spotcheck_common.events.publication import ResultCorrected, ResultPublished
+from spotcheck_common.uow import UnitOfWork
+
+from objections.adapters.repository import SqlObjectionsRepository
+from objections.service_layer import services
+
+
+async def on_result_published(
+    event: ResultPublished, envelope: Envelope[Any], uow: UnitOfWork
+) -> None:
+    await services.record_published(uow, SqlObjectionsRepository(uow.session), event)
+
+
+async def on_result_corrected(
+    event: ResultCorrected, envelope: Envelope[Any], uow: UnitOfWork
+) -> None:
+    await services.record_published(uow, SqlObjectionsRepository(uow.session), event)
+
+
+subscriptions = [
+    Subscription(ResultPublished, on_result_published),
+    Subscription(ResultCorrected, on_result_corrected),
+]

@@ -1,0 +1,26 @@
+"""The objections service as the runner sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spotcheck_common.events.objections import (
+    ObjectionDecided,
+    ObjectionFeedbackGiven,
+    ObjectionFiled,
+)
+from spotcheck_common.service import ServiceDefinition
+
+from objections.adapters import orm
+from objections.entrypoints.api import build_router
+from objections.entrypoints.consumers import subscriptions
+
+definition = ServiceDefinition(
+    name="objections",
+    title="异议受理、复查与更正期限",
+    metadata=orm.metadata,
+    migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
+    build_router=build_router,
+    subscriptions=subscriptions,
+    publishes=[ObjectionFiled, ObjectionDecided, ObjectionFeedbackGiven],
+)

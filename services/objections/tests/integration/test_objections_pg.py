@@ -1,0 +1,385 @@
+"""Objections on real PostgreSQL: the read model from publication's events, the HTTP API,
+deadline fields, refusals that write nothing, and the outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+from spotcheck_common.bus import InProcessBus
+from spotcheck_common.events.envelope import Envelope, Event, new_id
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.publication import ResultCorrected, ResultPublished
+from spotcheck_common.events.types import ResultCategory
+from spotcheck_common.http import build_app
+from spotcheck_common.runner import build_runtimes, load
+from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.settings import Settings
+from spotcheck_common.workdays import today
+from sqlalchemy.exc import IntegrityError
+
+pytestmark = pytest.mark.integration
+
+DISTRICT = "lingang"
+USCC = "91371000MA3C000011"
+OTHER = "91371000MA3C000029"
+NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
+ENTITY = {"X-Spotcheck-Actor": "entity-user"}
+REVIEWER = {"X-Spotcheck-Actor": "reviewer-1"}
+
+
+@dataclass
+class Env:
+    rt: ServiceRuntime
+    bus: InProcessBus
+    client: httpx.AsyncClient
+
+    async def deliver(self, event: Event, event_id: str | None = None) -> Envelope[Any]:
+        envelope: Envelope[Any] = Envelope[Any](
+            event_id=event_id or new_id(),
+            event_type=event.event_type(),
+            schema_version=event.version,
+            district=DISTRICT,
+            actor="publication",
+            aggregate_id=event.aggregate_id(),
+            correlation_id=new_id(),
+            payload=event.model_dump(mode="json"),
+        )
+        await self.bus.publish(event.topic(DISTRICT), event.aggregate_id(), envelope.to_bytes(), {})
+        return envelope
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.rt.db.engine.connect() as conn:
+            return (await conn.execute(sa.text(sql), params)).scalar()
+
+    async def outbox(self, event_type: str) -> list[dict[str, Any]]:
+        async with self.rt.db.engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text("SELECT envelope FROM outbox WHERE event_type = :t ORDER BY id"),
+                {"t": event_type},
+            )
+            return [json.loads(r.envelope) for r in rows]
+
+    async def snapshot(self) -> tuple[Any, ...]:
+        """Everything a refused request must leave as it was."""
+        async with self.rt.db.engine.connect() as conn:
+            objections = (
+                await conn.execute(sa.text("SELECT * FROM objections ORDER BY objection_id"))
+            ).all()
+            outbox = (await conn.execute(sa.text("SELECT count(*) FROM outbox"))).scalar()
+        return (tuple(tuple(r) for r in objections), outbox)
+
+
+@pytest.fixture
+async def env(pg_url: str) -> AsyncIterator[Env]:
+    bus = InProcessBus()
+    (rt,) = build_runtimes(
+        [load("objections")], Settings(database_url=pg_url, district=DISTRICT), bus=bus
+    )
+    app = build_app([rt], title="objections under test")
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Env(rt, bus, client)
+
+
+def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM) -> dict[str, Any]:
+    return ItemResult(
+        check_item_code=code, check_item_name=NAMES[code], category=category
+    ).model_dump(mode="json")
+
+
+def published(record_id: str = "rec-1", version: int = 1) -> ResultPublished:
+    return ResultPublished(
+        record_id=record_id,
+        record_version=version,
+        inspection_id="insp-1",
+        task_id="task-1",
+        uscc=USCC,
+        entity_name="威海临港某某食品有限公司",
+        results=[ItemResult.model_validate(item("A01")), ItemResult.model_validate(item("A02"))],
+        published_at=datetime(2025, 9, 24, 2, tzinfo=UTC),
+        task_no="LG-2025-007",
+    )
+
+
+async def file(env: Env, **overrides: Any) -> httpx.Response:
+    body = {"record_id": "rec-1", "uscc": USCC, "reason": "年报已按期公示", **overrides}
+    return await env.client.post("/api/objections/objections", json=body, headers=ENTITY)
+
+
+async def test_read_model_follows_publication_events_once(env: Env) -> None:
+    first = await env.deliver(published())
+    await env.deliver(published(), event_id=first.event_id)  # exact redelivery: dropped
+    assert await env.scalar("SELECT count(*) FROM processed_events") == 1
+    corrected = ResultCorrected(
+        record_id="rec-1",
+        record_version=2,
+        supersedes_version=1,
+        task_id="task-1",
+        uscc=USCC,
+        results=[
+            ItemResult.model_validate(item("A01", ResultCategory.NO_ACTIVITY)),
+            ItemResult.model_validate(item("A02")),
+        ],
+        reason="信用监管科更正",
+        published_at=datetime(2025, 9, 26, tzinfo=UTC),
+    )
+    await env.deliver(corrected)
+    await env.deliver(published())  # an old version under a new event id changes nothing
+    assert await env.scalar("SELECT count(*) FROM published_records") == 1
+    assert await env.scalar("SELECT current_version FROM published_records") == 2
+    assert await env.scalar("SELECT task_no FROM published_records") == "LG-2025-007"
+
+
+async def test_file_an_objection(env: Env) -> None:
+    await env.deliver(published())
+    response = await file(env, received_on="2025-09-25")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    # Thu 2025-09-25 + 20 working days across National Day 2025 (Oct 1-8 off; Sun Sep 28 and
+    # Sat Oct 11 worked) = Wed 2025-10-29.
+    assert body["review_due_on"] == "2025-10-29"
+    assert body["status"] == "pending" and body["record_version"] == 1
+    assert body["feedback_due_on"] is None and body["correction_due_on"] is None
+    assert body["overdue"]["review"] is True  # still undecided long after the due date
+    (filed,) = await env.outbox("objections.objection-filed")
+    assert filed["actor"] == "entity-user" and filed["aggregate_id"] == "task-1"
+    assert filed["payload"] == {
+        "objection_id": body["objection_id"],
+        "record_id": "rec-1",
+        "task_id": "task-1",
+        "uscc": USCC,
+        "reason": "年报已按期公示",
+        "received_on": "2025-09-25",
+        "review_due_on": "2025-10-29",
+        "record_version": 1,
+    }
+    detail = await env.client.get(f"/api/objections/objections/{body['objection_id']}")
+    assert detail.status_code == 200 and detail.json()["review_due_on"] == "2025-10-29"
+
+
+async def test_received_on_defaults_to_today_in_beijing(env: Env) -> None:
+    await env.deliver(published())
+    body = (await file(env)).json()
+    assert body["received_on"] == today().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "reason"),
+    [
+        ({"record_id": "unknown"}, 404, "不存在"),
+        ({"uscc": OTHER}, 403, "不是该检查结果的检查对象"),
+        ({"uscc": "not-a-code"}, 422, None),
+        ({"reason": ""}, 422, None),
+        ({"received_on": "2999-01-01"}, 422, "不能晚于今天"),
+    ],
+)
+async def test_refused_objections_write_nothing(
+    env: Env, overrides: dict[str, Any], status: int, reason: str | None
+) -> None:
+    await env.deliver(published())
+    before = await env.snapshot()
+    response = await file(env, **overrides)
+    assert response.status_code == status, response.text
+    if reason:
+        assert reason in response.json()["detail"]
+    assert await env.snapshot() == before
+
+
+async def test_second_open_objection_is_409(env: Env) -> None:
+    await env.deliver(published())
+    assert (await file(env)).status_code == 201
+    before = await env.snapshot()
+    again = await file(env)
+    assert again.status_code == 409 and "尚未复查" in again.json()["detail"]
+    assert await env.snapshot() == before
+
+
+async def test_decide_corrected_then_twice_is_409(env: Env) -> None:
+    await env.deliver(published())
+    objection = (await file(env, received_on="2025-09-22")).json()
+    url = f"/api/objections/objections/{objection['objection_id']}/decision"
+    body = {
+        "decision": "corrected",
+        "reason": "经复查确有错误",
+        "corrected_results": [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        "decided_on": "2025-09-30",
+    }
+    response = await env.client.post(url, json=body, headers=REVIEWER)
+    assert response.status_code == 200, response.text
+    decided = response.json()
+    assert decided["status"] == "corrected" and decided["reviewer"] == "reviewer-1"
+    # Decided Tue 2025-09-30: 5 working days -> Oct 9, 10, 11 (Sat, worked), 13, 14;
+    # 15 -> Oct 28.
+    assert decided["correction_due_on"] == "2025-10-14"
+    assert decided["feedback_due_on"] == "2025-10-28"
+    # Received Mon 2025-09-22: Sep 23-26, Sun 28, 29, 30, Oct 9-11, 13-17, 20-24 -> Oct 24.
+    assert decided["review_due_on"] == "2025-10-24"
+    assert decided["overdue"]["review"] is False  # decided in time
+    (event,) = await env.outbox("objections.objection-decided")
+    payload = event["payload"]
+    assert payload["decision"] == "corrected" and payload["reviewer"] == "reviewer-1"
+    assert payload["corrected_results"] == [item("A02", ResultCategory.PROBLEM_CORRECTED)]
+    assert (payload["feedback_due_on"], payload["correction_due_on"]) == (
+        "2025-10-28",
+        "2025-10-14",
+    )
+
+    before = await env.snapshot()
+    again = await env.client.post(url, json={**body, "decision": "upheld", "corrected_results": []})
+    assert again.status_code == 409 and "不能重复决定" in again.json()["detail"]
+    assert await env.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason"),
+    [
+        ({"decision": "corrected", "reason": "r"}, 422, "corrected_results"),
+        (
+            {
+                "decision": "corrected",
+                "reason": "r",
+                "corrected_results": [
+                    {"check_item_code": "Z9", "check_item_name": "x", "category": "注销"}
+                ],
+            },
+            422,
+            "不在该检查结果中",
+        ),
+        ({"decision": "corrected", "reason": "r", "corrected_results": [item("A01")]}, 422, "相同"),
+        (
+            {
+                "decision": "upheld",
+                "reason": "r",
+                "corrected_results": [item("A01", ResultCategory.NO_ACTIVITY)],
+            },
+            422,
+            "upheld",
+        ),
+        ({"decision": "maybe", "reason": "r"}, 422, None),
+        ({"decision": "upheld", "reason": "r", "decided_on": "2025-01-01"}, 422, "早于"),
+    ],
+)
+async def test_refused_decisions_write_nothing(
+    env: Env, body: dict[str, Any], status: int, reason: str | None
+) -> None:
+    await env.deliver(published())
+    objection = (await file(env, received_on="2025-09-22")).json()
+    before = await env.snapshot()
+    response = await env.client.post(
+        f"/api/objections/objections/{objection['objection_id']}/decision", json=body
+    )
+    assert response.status_code == status, response.text
+    if reason:
+        assert reason in json.dumps(response.json(), ensure_ascii=False)
+    assert await env.snapshot() == before
+
+
+async def test_unknown_objection_is_404(env: Env) -> None:
+    response = await env.client.post(
+        "/api/objections/objections/nope/decision", json={"decision": "upheld", "reason": "r"}
+    )
+    assert response.status_code == 404
+    assert (await env.client.get("/api/objections/objections/nope")).status_code == 404
+
+
+async def test_correction_feedback_and_overdue_listing(env: Env) -> None:
+    await env.deliver(published())
+    objection = (await file(env, received_on="2025-09-22")).json()
+    oid = objection["objection_id"]
+    await env.client.post(
+        f"/api/objections/objections/{oid}/decision",
+        json={
+            "decision": "corrected",
+            "reason": "确有错误",
+            "corrected_results": [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+            "decided_on": "2025-09-30",
+        },
+    )
+    # Nothing fed back and no correction published yet: both clocks ran out long ago.
+    listed = (await env.client.get("/api/objections/objections", params={"overdue": True})).json()
+    assert [o["objection_id"] for o in listed["items"]] == [oid]
+    assert listed["items"][0]["overdue"] == {
+        "review": False,
+        "feedback": True,
+        "correction": True,
+        "any": True,
+    }
+    # Publication issues the correction (Oct 13 Beijing time, before Oct 14): closes that clock.
+    await env.deliver(
+        ResultCorrected(
+            record_id="rec-1",
+            record_version=2,
+            supersedes_version=1,
+            task_id="task-1",
+            uscc=USCC,
+            results=[
+                ItemResult.model_validate(item("A01")),
+                ItemResult.model_validate(item("A02", ResultCategory.PROBLEM_CORRECTED)),
+            ],
+            reason="确有错误",
+            objection_id=oid,
+            published_at=datetime(2025, 10, 13, 1, tzinfo=UTC),
+        )
+    )
+    feedback = await env.client.post(
+        f"/api/objections/objections/{oid}/feedback",
+        json={"given_on": "2025-10-20", "note": "书面送达"},
+        headers=REVIEWER,
+    )
+    assert feedback.status_code == 200, feedback.text
+    detail = feedback.json()
+    assert detail["correction_published_on"] == "2025-10-13" and detail["correction_version"] == 2
+    assert detail["feedback_given_on"] == "2025-10-20"
+    assert detail["overdue"] == {
+        "review": False,
+        "feedback": False,
+        "correction": False,
+        "any": False,
+    }
+    assert (await env.client.get("/api/objections/objections", params={"overdue": True})).json()[
+        "total"
+    ] == 0
+    (given,) = await env.outbox("objections.objection-feedback-given")
+    assert given["payload"]["given_on"] == "2025-10-20"
+    again = await env.client.post(f"/api/objections/objections/{oid}/feedback", json={})
+    assert again.status_code == 409
+    by_entity = await env.client.get("/api/objections/objections", params={"uscc": USCC})
+    assert by_entity.json()["total"] == 1
+    assert (
+        await env.client.get("/api/objections/objections", params={"status": "pending"})
+    ).json()["total"] == 0
+
+
+async def test_database_allows_one_open_objection_per_record(env: Env) -> None:
+    await env.deliver(published())
+    first = (await file(env)).json()
+    async with env.rt.db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.text("SELECT * FROM objections WHERE objection_id = :o"),
+                {"o": first["objection_id"]},
+            )
+        ).one()
+    duplicate = {**row._asdict(), "objection_id": new_id()}
+    columns = ", ".join(duplicate)
+    values = ", ".join(f":{c}" for c in duplicate)
+    with pytest.raises(IntegrityError):
+        async with env.rt.db.engine.begin() as conn:
+            await conn.execute(
+                sa.text(f"INSERT INTO objections ({columns}) VALUES ({values})"), duplicate
+            )
+    # Once decided, the record may be objected to again.
+    await env.client.post(
+        f"/api/objections/objections/{first['objection_id']}/decision",
+        json={"decision": "upheld", "reason": "无误"},
+    )
+    assert (await file(env)).status_code == 201

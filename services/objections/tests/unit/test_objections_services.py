@@ -1,0 +1,433 @@
+"""Objections use cases on fakes: deadlines on working days, refusals, decisions, overdue."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from objections.domain import model
+from objections.domain.model import Objection, PublishedRecord, Status
+from objections.service_layer import services
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.objections import (
+    ObjectionDecided,
+    ObjectionFeedbackGiven,
+    ObjectionFiled,
+)
+from spotcheck_common.events.publication import (
+    CorrectionSource,
+    ResultCorrected,
+    ResultPublished,
+)
+from spotcheck_common.events.types import ObjectionDecision, PendingReason, ResultCategory
+from spotcheck_common.http import Conflict, DomainError, NotFound
+from spotcheck_common.testing import FakeUnitOfWork
+
+USCC = "91371000MA3C000011"
+OTHER = "91371000MA3C000029"
+TODAY = date(2026, 11, 26)
+
+NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
+
+
+def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM, **kw: Any) -> ItemResult:
+    return ItemResult(check_item_code=code, check_item_name=NAMES[code], category=category, **kw)
+
+
+class FakeRepo:
+    def __init__(self) -> None:
+        self.records: dict[str, PublishedRecord] = {}
+        self.objections: dict[str, Objection] = {}
+
+    async def get_record(self, record_id: str) -> PublishedRecord | None:
+        return self.records.get(record_id)
+
+    async def save_record(self, record: PublishedRecord, now: datetime) -> bool:
+        old = self.records.get(record.record_id)
+        if old is not None and old.current_version >= record.current_version:
+            return False
+        self.records[record.record_id] = record
+        return True
+
+    async def get(self, objection_id: str, lock: bool = False) -> Objection | None:
+        o = self.objections.get(objection_id)
+        return dataclasses.replace(o) if o else None
+
+    async def pending_for_record(self, record_id: str) -> Objection | None:
+        return next(
+            (
+                o
+                for o in self.objections.values()
+                if o.record_id == record_id and o.status == Status.PENDING
+            ),
+            None,
+        )
+
+    async def add(self, objection: Objection) -> None:
+        self.objections[objection.objection_id] = dataclasses.replace(objection)
+
+    async def update(self, objection: Objection, expected_status: Status | None = None) -> bool:
+        stored = self.objections[objection.objection_id]
+        if expected_status is not None and stored.status != expected_status:
+            return False
+        self.objections[objection.objection_id] = dataclasses.replace(objection)
+        return True
+
+
+def published(version: int = 1, results: list[ItemResult] | None = None) -> ResultPublished:
+    return ResultPublished(
+        record_id="rec-1",
+        record_version=version,
+        inspection_id="insp-1",
+        task_id="task-1",
+        uscc=USCC,
+        entity_name="威海临港某某食品有限公司",
+        results=results or [item("A01"), item("A02")],
+        published_at=datetime(2025, 9, 25, 2, tzinfo=UTC),
+        task_no="LG-2025-007",
+    )
+
+
+async def repo_with_record() -> FakeRepo:
+    repo = FakeRepo()
+    await services.record_published(FakeUnitOfWork(), repo, published())
+    return repo
+
+
+async def file(
+    repo: FakeRepo, received_on: date | None = date(2025, 9, 25), uscc: str = USCC
+) -> tuple[Objection, FakeUnitOfWork]:
+    uow = FakeUnitOfWork(actor="entity")
+    o = await services.file_objection(uow, repo, "rec-1", uscc, "年报已公示", received_on, TODAY)
+    return o, uow
+
+
+async def test_filing_sets_review_due_on_20_working_days_after_receipt() -> None:
+    repo = await repo_with_record()
+    objection, uow = await file(repo)
+    # Received Thu 2025-09-25; the day of receipt is not counted; National Day 2025 off,
+    # Sun Sep 28 and Sat Oct 11 worked: day 20 is Wed Oct 29.
+    assert objection.review_due_on == date(2025, 10, 29)
+    assert uow.committed
+    (event,) = uow.events
+    assert isinstance(event, ObjectionFiled)
+    assert (event.review_due_on, event.record_version, event.task_id) == (
+        date(2025, 10, 29),
+        1,
+        "task-1",
+    )
+
+
+async def test_received_on_defaults_to_today() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo, received_on=None)
+    assert objection.received_on == TODAY
+    # Thu 2026-11-26 + 20 working days (no holidays in between) = Thu 2026-12-24.
+    assert objection.review_due_on == date(2026, 12, 24)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "status"),
+    [
+        ({"uscc": OTHER}, model.Forbidden, 403),
+        ({"received_on": date(2026, 11, 27)}, DomainError, 422),
+    ],
+)
+async def test_filing_refusals_write_nothing(
+    kwargs: dict[str, object], error: type[DomainError], status: int
+) -> None:
+    repo = await repo_with_record()
+    with pytest.raises(error) as info:
+        await file(repo, **kwargs)  # type: ignore[arg-type]
+    assert info.value.status_code == status
+    assert repo.objections == {}
+
+
+async def test_unknown_record_is_404() -> None:
+    with pytest.raises(NotFound, match="不存在"):
+        await file(FakeRepo())
+
+
+async def test_second_open_objection_is_409() -> None:
+    repo = await repo_with_record()
+    await file(repo)
+    with pytest.raises(Conflict):
+        await file(repo)
+    assert len(repo.objections) == 1
+
+
+async def test_deadline_beyond_the_calendar_is_refused_not_guessed() -> None:
+    repo = await repo_with_record()
+    last = 2026
+    uow = FakeUnitOfWork()
+    with pytest.raises(model.CalendarUnavailable) as info:
+        await services.file_objection(
+            uow, repo, "rec-1", USCC, "r", date(last, 12, 20), date(last, 12, 21)
+        )
+    assert info.value.status_code == 503 and "未覆盖" in info.value.reason
+    assert repo.objections == {} and not uow.committed
+
+
+async def test_corrected_decision_sets_feedback_and_correction_deadlines() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo, received_on=date(2025, 9, 22))
+    uow = FakeUnitOfWork(actor="reviewer")
+    decided = await services.decide_objection(
+        uow,
+        repo,
+        objection.objection_id,
+        ObjectionDecision.CORRECTED,
+        "确有错误",
+        [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        date(2025, 9, 30),
+        TODAY,
+    )
+    # Decided Tue 2025-09-30, the eve of National Day 2025 (Oct 1-8 off, Sat Oct 11 worked):
+    # 5 working days -> Oct 9, 10, 11, 13, 14; 15 -> 15, 16, 17, 20-24, 27, 28.
+    assert decided.correction_due_on == date(2025, 10, 14)
+    assert decided.feedback_due_on == date(2025, 10, 28)
+    assert decided.status == Status.CORRECTED
+    (event,) = uow.events
+    assert isinstance(event, ObjectionDecided)
+    assert event.decision == ObjectionDecision.CORRECTED and event.reviewer == "reviewer"
+    assert [r.check_item_code for r in event.corrected_results] == ["A02"]
+    assert (event.feedback_due_on, event.correction_due_on) == (
+        date(2025, 10, 28),
+        date(2025, 10, 14),
+    )
+    assert repo.objections[objection.objection_id].status == Status.CORRECTED
+
+
+async def test_upheld_decision_has_no_correction_clock() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo, received_on=date(2026, 2, 12))
+    decided = await services.decide_objection(
+        FakeUnitOfWork(),
+        repo,
+        objection.objection_id,
+        ObjectionDecision.UPHELD,
+        "无误",
+        [],
+        date(2026, 2, 13),
+        TODAY,
+    )
+    # Spring Festival 2026: Sat Feb 14 worked, Feb 15-23 off, Sat Feb 28 worked.
+    # 15 working days after Fri Feb 13: Feb 14, 24-28 (6), Mar 2-6 (11), Mar 9-12 (15).
+    assert decided.feedback_due_on == date(2026, 3, 12)
+    assert decided.correction_due_on is None
+
+
+async def test_deciding_twice_is_409_and_writes_nothing() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    await services.decide_objection(
+        FakeUnitOfWork(),
+        repo,
+        objection.objection_id,
+        ObjectionDecision.UPHELD,
+        "无误",
+        [],
+        None,
+        TODAY,
+    )
+    uow = FakeUnitOfWork()
+    with pytest.raises(Conflict, match="不能重复决定"):
+        await services.decide_objection(
+            uow,
+            repo,
+            objection.objection_id,
+            ObjectionDecision.CORRECTED,
+            "改",
+            [item("A01", ResultCategory.NO_ACTIVITY)],
+            None,
+            TODAY,
+        )
+    assert not uow.committed and repo.objections[objection.objection_id].status == Status.UPHELD
+
+
+@pytest.mark.parametrize(
+    ("decision", "changes", "message"),
+    [
+        (ObjectionDecision.CORRECTED, [], "corrected_results"),
+        (
+            ObjectionDecision.CORRECTED,
+            [
+                ItemResult(
+                    check_item_code="Z9", check_item_name="x", category=ResultCategory.NO_PROBLEM
+                )
+            ],
+            "不在",
+        ),
+        (ObjectionDecision.CORRECTED, [item("A01")], "相同"),
+        (
+            ObjectionDecision.CORRECTED,
+            [item("A01", ResultCategory.NO_ACTIVITY), item("A01", ResultCategory.NO_ACTIVITY)],
+            "重复",
+        ),
+        (
+            ObjectionDecision.CORRECTED,
+            [
+                ItemResult(
+                    check_item_code="A01",
+                    check_item_name="错名",
+                    category=ResultCategory.NO_ACTIVITY,
+                )
+            ],
+            "名称",
+        ),
+        (
+            ObjectionDecision.CORRECTED,
+            [item("A01", pending_reason=PendingReason.OTHER)],
+            "后续处理原因",
+        ),
+        (ObjectionDecision.UPHELD, [item("A01", ResultCategory.NO_ACTIVITY)], "upheld"),
+    ],
+)
+async def test_invalid_decisions_write_nothing(
+    decision: ObjectionDecision, changes: list[ItemResult], message: str
+) -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    uow = FakeUnitOfWork()
+    with pytest.raises(DomainError, match=message):
+        await services.decide_objection(
+            uow, repo, objection.objection_id, decision, "r", changes, None, TODAY
+        )
+    assert not uow.committed and repo.objections[objection.objection_id].status == Status.PENDING
+
+
+async def test_decision_before_receipt_is_refused() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    with pytest.raises(DomainError, match="早于"):
+        await services.decide_objection(
+            FakeUnitOfWork(),
+            repo,
+            objection.objection_id,
+            ObjectionDecision.UPHELD,
+            "r",
+            [],
+            date(2025, 9, 1),
+            TODAY,
+        )
+
+
+async def test_read_model_keeps_the_newest_version_only() -> None:
+    repo = await repo_with_record()
+    newer = ResultCorrected(
+        record_id="rec-1",
+        record_version=3,
+        supersedes_version=2,
+        task_id="task-1",
+        uscc=USCC,
+        results=[item("A01", ResultCategory.NO_ACTIVITY), item("A02")],
+        reason="r",
+        published_at=datetime(2025, 10, 1, tzinfo=UTC),
+        source=CorrectionSource.CREDIT_DEPARTMENT,
+    )
+    await services.record_published(FakeUnitOfWork(), repo, newer)
+    await services.record_published(FakeUnitOfWork(), repo, published(version=1))
+    record = repo.records["rec-1"]
+    assert record.current_version == 3 and record.results[0].category == ResultCategory.NO_ACTIVITY
+    assert record.task_no == "LG-2025-007"  # kept from version 1
+
+
+async def test_published_correction_closes_the_correction_clock() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    await services.decide_objection(
+        FakeUnitOfWork(),
+        repo,
+        objection.objection_id,
+        ObjectionDecision.CORRECTED,
+        "确有错误",
+        [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        date(2025, 10, 9),
+        TODAY,
+    )
+    corrected = ResultCorrected(
+        record_id="rec-1",
+        record_version=2,
+        supersedes_version=1,
+        task_id="task-1",
+        uscc=USCC,
+        results=[item("A01"), item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        reason="确有错误",
+        objection_id=objection.objection_id,
+        # 2025-10-10 17:00 UTC is already Oct 11 in Beijing.
+        published_at=datetime(2025, 10, 10, 17, tzinfo=UTC),
+    )
+    await services.record_published(FakeUnitOfWork(), repo, corrected)
+    stored = repo.objections[objection.objection_id]
+    assert stored.correction_published_on == date(2025, 10, 11)
+    assert stored.correction_version == 2
+    assert repo.records["rec-1"].current_version == 2
+    # Due 5 working days after Thu Oct 9 = Oct 16: corrected in time.
+    assert model.overdue(stored, TODAY)["correction"] is False
+
+
+async def test_overdue_flags() -> None:
+    base = Objection(
+        objection_id="o",
+        record_id="r",
+        record_version=1,
+        task_id="t",
+        uscc=USCC,
+        reason="r",
+        received_on=date(2026, 9, 30),
+        review_due_on=date(2026, 11, 3),
+        filed_by="e",
+        filed_at=datetime(2026, 9, 30, tzinfo=UTC),
+    )
+    assert model.overdue(base, date(2026, 11, 3)) == {
+        "review": False,
+        "feedback": False,
+        "correction": False,
+        "any": False,
+    }
+    assert model.overdue(base, date(2026, 11, 4))["review"] is True
+    late_decision = dataclasses.replace(
+        base, decided_on=date(2026, 11, 5), status=Status.UPHELD, feedback_due_on=date(2026, 11, 26)
+    )
+    assert (
+        model.overdue(late_decision, date(2026, 11, 6))["review"] is True
+    )  # decided late stays late
+    on_time = dataclasses.replace(
+        base, decided_on=date(2026, 11, 3), status=Status.UPHELD, feedback_due_on=date(2026, 11, 24)
+    )
+    flags = model.overdue(on_time, date(2026, 11, 26))
+    assert flags["review"] is False and flags["feedback"] is True and flags["any"] is True
+    given = dataclasses.replace(on_time, feedback_given_on=date(2026, 11, 20))
+    assert model.overdue(given, date(2026, 11, 26))["feedback"] is False
+
+
+async def test_feedback_is_recorded_once_after_the_decision() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    with pytest.raises(Conflict, match="尚未作出复查结果"):
+        await services.give_feedback(
+            FakeUnitOfWork(), repo, objection.objection_id, None, "", TODAY
+        )
+    await services.decide_objection(
+        FakeUnitOfWork(),
+        repo,
+        objection.objection_id,
+        ObjectionDecision.UPHELD,
+        "无误",
+        [],
+        date(2025, 10, 9),
+        TODAY,
+    )
+    uow = FakeUnitOfWork()
+    done = await services.give_feedback(
+        uow, repo, objection.objection_id, date(2025, 10, 10), "电话告知", TODAY
+    )
+    assert done.feedback_given_on == date(2025, 10, 10)
+    (event,) = uow.events
+    assert isinstance(event, ObjectionFeedbackGiven) and event.given_on == date(2025, 10, 10)
+    with pytest.raises(Conflict, match="不能重复登记"):
+        await services.give_feedback(
+            FakeUnitOfWork(), repo, objection.objection_id, None, "", TODAY
+        )
