@@ -39,6 +39,9 @@ class InspectionSubmitted(Event):
     results: list[ItemResult]
     completed_on: date
     submitted_by: str
+    # Added after v1 shipped (defaults keep older payloads valid): the task's check type
+    # (定向抽查 / 不定向抽查) as the national publicity system shows it; empty if unknown.
+    check_type: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -1,0 +1,387 @@
+"""Inspections domain: one target's inspection in one task, its record form and sign-off.
+Pure rules, no I/O.
+
+"One visit, many checks" (进一次门、查多项事, 第八条): an inspection covers every check item its
+task holds for the target, on one record form (检查记录表). The team leader records a result
+per item in the national categories; every inspector of the team confirms and signs (第八条);
+the leader submits, and the record goes to publication (第九条)::
+
+    pending ──record──▶ recorded ──sign (all)──▶ signed ──submit──▶ submitted
+                          ▲  │ sign (some)         │
+                          └──┴───── record (clears every signature) ◀┘
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+from spotcheck_common.events.draws import DrawnTarget, TeamMember
+from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
+from spotcheck_common.events.planning import CheckItemRef, TaskApproved
+from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
+from spotcheck_common.http import Conflict, DomainError
+
+CHINA = ZoneInfo("Asia/Shanghai")
+MAX_REMARK = 500
+
+# Outcomes that concern the entity, not one item: the target was not (or could not be)
+# inspected, so every item of the form carries the same category (第八条: 视为完成抽查).
+ENTITY_OUTCOMES = frozenset(
+    {
+        ResultCategory.CLOSED_OR_LIQUIDATING,
+        ResultCategory.SERIOUS_REFUSAL,
+        ResultCategory.DEREGISTERED,
+        ResultCategory.REVOKED,
+        ResultCategory.CANCELLED,
+        ResultCategory.MOVED_OUT,
+    }
+)
+# Inspectors who must sign the record form; experts may sign but are not required to.
+SIGNING_ROLES = frozenset({TeamRole.LEADER, TeamRole.MEMBER})
+
+
+def china_today(now: datetime) -> date:
+    return now.astimezone(CHINA).date()
+
+
+class InspectionStatus(StrEnum):
+    PENDING = "pending"  # 待录入结果
+    RECORDED = "recorded"  # 已录入，待签名
+    SIGNED = "signed"  # 全员已签名，待提交
+    SUBMITTED = "submitted"  # 已提交
+
+
+STATUS_LABELS = {
+    InspectionStatus.PENDING: "待录入结果",
+    InspectionStatus.RECORDED: "已录入，待签名",
+    InspectionStatus.SIGNED: "全员已签名，待提交",
+    InspectionStatus.SUBMITTED: "已提交",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class ResultsInvalid(DomainError):
+    """The record form's results break a rule; nothing is written (422)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(
+            "检查结果不符合要求：" + "；".join(f"{e.field}：{e.reason}" for e in errors),
+            errors=[e.as_dict() for e in errors],
+        )
+        self.errors = errors
+
+
+class NotAllowed(DomainError):
+    """The acting user may not do this (403): not on the team, or not its leader."""
+
+    status_code = 403
+
+
+class StateRefused(Conflict):
+    """The inspection is not in a state that allows this step (409)."""
+
+
+class TeamInvalid(ValueError):
+    """A drawn target's team breaks 第六条 (≥ 2 inspectors, exactly one leader)."""
+
+
+class ResultEntry(BaseModel):
+    """One line of the record form as the leader enters it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    check_item_code: str = Field(min_length=1, description="检查事项编码")
+    category: ResultCategory = Field(description="检查结果（全国统一分类）")
+    pending_reason: PendingReason | None = Field(
+        None, description="发现问题待后续处理时必填：具体情形"
+    )
+    remark: str = Field("", max_length=MAX_REMARK, description="备注")
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What inspections needs to know of an approved task (from TaskApproved)."""
+
+    task_id: str
+    task_no: str
+    title: str
+    lead_department: str
+    check_items: list[CheckItemRef]
+    deadline: date
+    check_type: str = ""  # 定向抽查 / 不定向抽查; empty if the task did not say
+
+    @classmethod
+    def from_event(cls, event: TaskApproved) -> TaskInfo:
+        return cls(
+            task_id=event.task_id,
+            task_no=event.task_no,
+            title=event.title,
+            lead_department=event.lead_department,
+            check_items=list(event.check_items),
+            deadline=event.deadline,
+            check_type=str(event.check_type) if event.check_type else "",
+        )
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One step in the inspection's history (全程留痕)."""
+
+    action: str
+    actor: str
+    at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def check_team(team: list[TeamMember]) -> None:
+    ids = [m.inspector_id for m in team]
+    if len(set(ids)) != len(ids):
+        raise TeamInvalid("检查组成员重复")
+    leaders = [m for m in team if m.role is TeamRole.LEADER]
+    if len(leaders) != 1:
+        raise TeamInvalid(f"检查组应有且仅有 1 名组长，实有 {len(leaders)} 名")
+    if sum(1 for m in team if m.role in SIGNING_ROLES) < 2:
+        raise TeamInvalid("每个检查对象不少于 2 名执法检查人员")
+
+
+def check_results(items: list[CheckItemRef], entries: list[ResultEntry]) -> list[FieldError]:
+    """Every item of the task exactly once, in a national category, with the reason the
+    category requires; an empty list means the form is complete and consistent."""
+    errors: list[FieldError] = []
+    known = {item.code for item in items}
+    counts = Counter(e.check_item_code for e in entries)
+    for code, count in counts.items():
+        if code not in known:
+            errors.append(FieldError("results", f"检查事项「{code}」不属于本任务"))
+        elif count > 1:
+            errors.append(
+                FieldError("results", f"检查事项「{code}」有 {count} 条结果，应恰好 1 条")
+            )
+    for item in items:
+        if item.code not in counts:
+            errors.append(FieldError("results", f"缺少检查事项「{item.code} {item.name}」的结果"))
+    for i, entry in enumerate(entries):
+        where = f"results[{i}]"
+        if entry.category is ResultCategory.PROBLEM_PENDING:
+            if entry.pending_reason is None:
+                errors.append(
+                    FieldError(f"{where}.pending_reason", "检查结果为「发现问题待后续处理」时必填")
+                )
+            elif entry.pending_reason is PendingReason.OTHER and not entry.remark:
+                errors.append(FieldError(f"{where}.remark", "具体情形为「其他」时须在备注中说明"))
+        elif entry.pending_reason is not None:
+            errors.append(
+                FieldError(
+                    f"{where}.pending_reason", "仅检查结果为「发现问题待后续处理」时填写具体情形"
+                )
+            )
+    outcomes = {e.category for e in entries if e.category in ENTITY_OUTCOMES}
+    if outcomes and len({e.category for e in entries}) > 1:
+        errors.append(
+            FieldError(
+                "results",
+                f"「{'、'.join(sorted(outcomes))}」是对检查对象整体的结论，各检查事项的结果应一致",
+            )
+        )
+    return errors
+
+
+@dataclass
+class Inspection:
+    """One drawn target of one task: its team, record form, signatures and submission."""
+
+    inspection_id: str
+    task_id: str
+    task_no: str
+    task_title: str
+    draw_id: str
+    uscc: str
+    entity_name: str
+    risk_class: str
+    inspecting_authority: str
+    check_items: list[CheckItemRef]
+    deadline: date
+    team: list[TeamMember]
+    created_at: datetime
+    check_type: str = ""
+    status: InspectionStatus = InspectionStatus.PENDING
+    results: list[ItemResult] = field(default_factory=list)
+    signatures: dict[str, datetime] = field(default_factory=dict)
+    recorded_by: str | None = None
+    recorded_at: datetime | None = None
+    submitted_by: str | None = None
+    submitted_at: datetime | None = None
+    completed_on: date | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+    # Steps taken since this object was loaded; the repository appends them to the history.
+    new_log: list[LogEntry] = field(default_factory=list)
+
+    @classmethod
+    def open(
+        cls, task: TaskInfo, draw_id: str, target: DrawnTarget, inspection_id: str, at: datetime
+    ) -> Inspection:
+        """The inspection of one drawn target; the team is the one the draw matched."""
+        check_team(list(target.team))
+        inspection = cls(
+            inspection_id=inspection_id,
+            task_id=task.task_id,
+            task_no=task.task_no,
+            task_title=task.title,
+            draw_id=draw_id,
+            uscc=target.uscc,
+            entity_name=target.entity_name,
+            risk_class=target.risk_class,
+            inspecting_authority=task.lead_department,
+            check_items=list(task.check_items),
+            deadline=task.deadline,
+            team=list(target.team),
+            check_type=task.check_type,
+            created_at=at,
+            updated_at=at,
+        )
+        inspection._log("opened", "system", at, draw_id=draw_id)
+        return inspection
+
+    # -- who ------------------------------------------------------------------------------
+
+    @property
+    def leader(self) -> TeamMember:
+        return next(m for m in self.team if m.role is TeamRole.LEADER)
+
+    @property
+    def signers(self) -> list[str]:
+        return [m.inspector_id for m in self.team if m.role in SIGNING_ROLES]
+
+    @property
+    def unsigned(self) -> list[str]:
+        return [i for i in self.signers if i not in self.signatures]
+
+    def _member(self, actor: str) -> TeamMember:
+        for m in self.team:
+            if m.inspector_id == actor:
+                return m
+        raise NotAllowed(f"{actor} 不是该检查对象的检查组成员", actor=actor)
+
+    def _leader(self, actor: str, action: str) -> None:
+        if self._member(actor).role is not TeamRole.LEADER:
+            raise NotAllowed(f"只有检查组长（{self.leader.inspector_id}）可以{action}", actor=actor)
+
+    def _open_for(self, action: str) -> None:
+        if self.status is InspectionStatus.SUBMITTED:
+            raise StateRefused(f"检查记录已提交，不能再{action}", status=str(self.status))
+
+    def _log(self, action: str, actor: str, at: datetime, **detail: Any) -> None:
+        self.new_log.append(LogEntry(action, actor, at, detail))
+        self.updated_at = at
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def record_results(self, actor: str, entries: list[ResultEntry], at: datetime) -> bool:
+        """The leader enters the whole form (谁检查、谁录入). Returns True if signatures given
+        to earlier results were cleared (they confirmed something that no longer stands)."""
+        self._open_for("修改检查结果")
+        self._leader(actor, "录入检查结果")
+        errors = check_results(self.check_items, entries)
+        if errors:
+            raise ResultsInvalid(errors)
+        names = {item.code: item.name for item in self.check_items}
+        by_code = {e.check_item_code: e for e in entries}
+        results = [
+            ItemResult(
+                check_item_code=item.code,
+                check_item_name=names[item.code],
+                category=by_code[item.code].category,
+                pending_reason=by_code[item.code].pending_reason,
+                remark=by_code[item.code].remark,
+            )
+            for item in self.check_items
+        ]
+        cleared = sorted(self.signatures)
+        self.results = results
+        self.signatures = {}
+        self.recorded_by, self.recorded_at = actor, at
+        self.status = InspectionStatus.RECORDED
+        self._log(
+            "results_recorded",
+            actor,
+            at,
+            results=[r.model_dump(mode="json") for r in results],
+            signatures_cleared=cleared,
+        )
+        return bool(cleared)
+
+    def sign(self, actor: str, at: datetime) -> None:
+        """A team member confirms the results and signs the record form; signing twice
+        changes nothing."""
+        self._open_for("签名")
+        self._member(actor)
+        if self.status is InspectionStatus.PENDING:
+            raise StateRefused("检查结果尚未录入，不能签名", status=str(self.status))
+        if actor in self.signatures:
+            return
+        self.signatures[actor] = at
+        if not self.unsigned:
+            self.status = InspectionStatus.SIGNED
+        self._log("signed", actor, at)
+
+    def submit(self, actor: str, at: datetime, completed_on: date | None = None) -> None:
+        """The leader submits the signed record form; it cannot change afterwards."""
+        self._open_for("提交")
+        self._leader(actor, "提交检查记录")
+        if self.status is InspectionStatus.PENDING or not self.results:
+            raise StateRefused("检查结果尚未录入，不能提交", status=str(self.status))
+        if self.unsigned:
+            raise StateRefused(
+                f"检查组成员尚未全部签名：{'、'.join(self.unsigned)}",
+                status=str(self.status),
+                unsigned=self.unsigned,
+            )
+        today = china_today(at)
+        completed = completed_on or today
+        if completed > today:
+            raise ResultsInvalid([FieldError("completed_on", f"完成日期不能晚于今天（{today}）")])
+        if completed < china_today(self.created_at):
+            raise ResultsInvalid(
+                [FieldError("completed_on", "完成日期不能早于抽取完成、检查任务下达之日")]
+            )
+        self.status = InspectionStatus.SUBMITTED
+        self.submitted_by, self.submitted_at, self.completed_on = actor, at, completed
+        self._log("submitted", actor, at, completed_on=completed.isoformat())
+
+    def submitted_event(self) -> InspectionSubmitted:
+        if (
+            self.status is not InspectionStatus.SUBMITTED
+            or self.completed_on is None
+            or self.submitted_by is None
+        ):
+            raise StateRefused("检查记录尚未提交")
+        return InspectionSubmitted(
+            inspection_id=self.inspection_id,
+            task_id=self.task_id,
+            task_no=self.task_no,
+            task_title=self.task_title,
+            draw_id=self.draw_id,
+            uscc=self.uscc,
+            entity_name=self.entity_name,
+            inspecting_authority=self.inspecting_authority,
+            team=self.team,
+            results=self.results,
+            completed_on=self.completed_on,
+            submitted_by=self.submitted_by,
+            check_type=self.check_type,
+        )

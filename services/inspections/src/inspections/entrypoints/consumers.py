@@ -1,0 +1,30 @@
+"""Event handlers: run inside the idempotent consumer's transaction (they never commit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spotcheck_common.consumer import Subscription
+from spotcheck_common.events.draws import DrawCompleted
+from spotcheck_common.events.envelope import Envelope, utcnow
+from spotcheck_common.events.planning import TaskApproved
+from spotcheck_common.uow import UnitOfWork
+
+from inspections.adapters.repository import SqlInspectionRepository
+from inspections.service_layer import services
+
+
+async def on_task_approved(event: TaskApproved, _: Envelope[Any], uow: UnitOfWork) -> None:
+    await services.task_approved(SqlInspectionRepository(uow.session), event, utcnow())
+
+
+async def on_draw_completed(event: DrawCompleted, _: Envelope[Any], uow: UnitOfWork) -> None:
+    # Raises TaskNotKnownYet when the task is not known yet: the consumer rolls back without
+    # recording the event, and the bus delivers it again later.
+    await services.draw_completed(SqlInspectionRepository(uow.session), event, utcnow())
+
+
+subscriptions = [
+    Subscription(TaskApproved, on_task_approved),
+    Subscription(DrawCompleted, on_draw_completed),
+]

@@ -1,0 +1,122 @@
+"""Shared builders and fakes for inspections' unit tests."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from inspections.adapters.repository import StaleInspection
+from inspections.domain.model import Inspection, ResultEntry, TaskInfo
+from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
+from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
+from spotcheck_common.events.types import TeamRole
+
+NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)  # 2026-04-01 10:00 in China
+USCC_1 = "91371000MA3C000017"
+USCC_2 = "91371000MA3C000025"
+
+LEADER = "LG-001"
+MEMBER = "LG-002"
+EXPERT = "EX-009"
+
+
+def member(inspector_id: str, role: TeamRole, name: str = "张三") -> TeamMember:
+    return TeamMember(inspector_id=inspector_id, name=name, department="临港市场监管所", role=role)
+
+
+def team(*, expert: bool = False) -> list[TeamMember]:
+    people = [member(LEADER, TeamRole.LEADER, "王组长"), member(MEMBER, TeamRole.MEMBER, "李四")]
+    if expert:
+        people.append(member(EXPERT, TeamRole.EXPERT, "赵专家"))
+    return people
+
+
+def task_approved(task_id: str = "task-1") -> TaskApproved:
+    return TaskApproved(
+        task_id=task_id,
+        task_no="LG-2026-001",
+        title="2026年企业公示信息抽查",
+        lead_department="信用监管科",
+        check_items=[
+            CheckItemRef(code="SD-01", name="企业公示信息检查"),
+            CheckItemRef(code="SD-02", name="登记事项检查"),
+        ],
+        target_filter=TargetFilter(),
+        ratio_bp={"A": 300, "B": 500, "C": 1000, "D": 2000, "E": 5000},
+        inspector_departments=["临港市场监管所"],
+        team_size=2,
+        deadline=datetime(2026, 6, 30).date(),
+        approved_by="fuju-wang",
+        check_type="定向抽查",
+    )
+
+
+def task_info() -> TaskInfo:
+    return TaskInfo.from_event(task_approved())
+
+
+def target(uscc: str = USCC_1, people: list[TeamMember] | None = None) -> DrawnTarget:
+    return DrawnTarget(
+        uscc=uscc, entity_name="威海临港某某商贸有限公司", risk_class="C", team=people or team()
+    )
+
+
+def draw_completed(task_id: str = "task-1", *targets: DrawnTarget) -> DrawCompleted:
+    return DrawCompleted(
+        draw_id="draw-1",
+        task_id=task_id,
+        task_no="LG-2026-001",
+        algorithm="seeded-v1",
+        seed_hex="00" * 32,
+        population_size=100,
+        targets=list(targets) or [target(USCC_1), target(USCC_2)],
+        unstaffed=[],
+    )
+
+
+def inspection(*, expert: bool = False) -> Inspection:
+    return Inspection.open(task_info(), "draw-1", target(people=team(expert=expert)), "i-1", NOW)
+
+
+def entry(code: str, category: str = "未发现问题", **extra: Any) -> ResultEntry:
+    return ResultEntry.model_validate({"check_item_code": code, "category": category, **extra})
+
+
+def all_clear() -> list[ResultEntry]:
+    return [entry("SD-01"), entry("SD-02")]
+
+
+class FakeInspectionRepository:
+    def __init__(self, *inspections: Inspection) -> None:
+        self.tasks: dict[str, TaskInfo] = {}
+        self.inspections = {i.inspection_id: copy.deepcopy(i) for i in inspections}
+        self.log: list[tuple[str, str, str]] = []
+
+    async def get_task(self, task_id: str) -> TaskInfo | None:
+        return self.tasks.get(task_id)
+
+    async def put_task(self, task: TaskInfo, now: datetime) -> None:
+        self.tasks[task.task_id] = task
+
+    async def exists(self, task_id: str, uscc: str) -> bool:
+        return any(i.task_id == task_id and i.uscc == uscc for i in self.inspections.values())
+
+    def _keep_log(self, i: Inspection) -> None:
+        self.log.extend((i.inspection_id, e.action, e.actor) for e in i.new_log)
+        i.new_log = []
+
+    async def add(self, i: Inspection) -> None:
+        self._keep_log(i)
+        self.inspections[i.inspection_id] = copy.deepcopy(i)
+
+    async def get(self, inspection_id: str) -> Inspection | None:
+        found = self.inspections.get(inspection_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, i: Inspection) -> None:
+        if self.inspections[i.inspection_id].version != i.version:
+            raise StaleInspection(i.inspection_id)
+        i.version += 1
+        self._keep_log(i)
+        self.inspections[i.inspection_id] = copy.deepcopy(i)

@@ -1,0 +1,292 @@
+"""Planning domain: tasks (抽查任务 / 实施方案) and their life cycle. Pure rules, no I/O.
+
+Life cycle (第六条): a supervising department drafts the implementation plan, the deputy
+director approves it, it is published, and it is closed when its inspections are done::
+
+    draft ──approve──▶ approved ──publish──▶ published ──close──▶ closed
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+from spotcheck_common.events.planning import (
+    CheckItemRef,
+    CheckMethod,
+    CheckType,
+    TargetFilter,
+    TaskApproved,
+    TaskDrafted,
+    TaskSource,
+)
+from spotcheck_common.events.types import RiskClass
+from spotcheck_common.http import Conflict, DomainError
+
+CHINA = ZoneInfo("Asia/Shanghai")
+MAX_BP = 10_000
+MAX_TEAM_SIZE = 20
+
+
+def china_today(now: datetime) -> date:
+    """The calendar date in China (the bureau's day), whatever the server's zone."""
+    return now.astimezone(CHINA).date()
+
+
+class TaskStatus(StrEnum):
+    DRAFT = "draft"  # 草稿
+    APPROVED = "approved"  # 已批准
+    PUBLISHED = "published"  # 已公示
+    CLOSED = "closed"  # 已结束
+
+
+STATUS_LABELS = {
+    TaskStatus.DRAFT: "草稿",
+    TaskStatus.APPROVED: "已批准",
+    TaskStatus.PUBLISHED: "已公示",
+    TaskStatus.CLOSED: "已结束",
+}
+
+# The only moves a task can make; anything else is refused with 409.
+TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.DRAFT: frozenset({TaskStatus.APPROVED}),
+    TaskStatus.APPROVED: frozenset({TaskStatus.PUBLISHED}),
+    TaskStatus.PUBLISHED: frozenset({TaskStatus.CLOSED}),
+    TaskStatus.CLOSED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class TaskInvalid(DomainError):
+    """The task's content breaks a rule; nothing is written (422)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(
+            "抽查任务内容不符合要求：" + "；".join(f"{e.field}：{e.reason}" for e in errors),
+            errors=[e.as_dict() for e in errors],
+        )
+        self.errors = errors
+
+
+class TransitionRefused(Conflict):
+    """The task is not in a state that allows this step (409)."""
+
+
+BasisPoints = Annotated[int, Field(strict=True, ge=0, le=MAX_BP)]
+TeamSize = Annotated[int, Field(strict=True, ge=2, le=MAX_TEAM_SIZE)]
+
+
+class TaskSpec(BaseModel):
+    """What a department submits as the draft of an implementation plan (实施方案)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    task_no: str = Field(min_length=1, max_length=50, description="任务编号（本区唯一）")
+    title: str = Field(min_length=1, max_length=200, description="任务名称")
+    lead_department: str = Field(min_length=1, max_length=100, description="主办科室")
+    co_lead_departments: list[str] = Field(default_factory=list, description="联合主办科室")
+    assisting_departments: list[str] = Field(default_factory=list, description="协助办理科室")
+    check_items: list[CheckItemRef] = Field(min_length=1, description="检查事项")
+    target_filter: TargetFilter = Field(default_factory=TargetFilter, description="抽取范围")
+    ratio_bp: dict[RiskClass, BasisPoints] = Field(
+        description="各风险等级抽查比例（万分之一，整数 0..10000）；未列出的等级为 0"
+    )
+    inspector_departments: list[str] = Field(min_length=1, description="检查人员选派范围（科室）")
+    team_size: TeamSize = Field(description="每个检查对象的检查人员数（含组长，不少于 2）")
+    methods: list[CheckMethod] = Field(min_length=1, description="检查方式")
+    deadline: date = Field(description="检查截止日期")
+    source: TaskSource = Field(TaskSource.LOCAL, description="任务来源：本局、市局或省局下派")
+
+
+def _names(field_name: str, values: Iterable[str], errors: list[FieldError]) -> list[str]:
+    names = [v.strip() for v in values]
+    if any(not n for n in names):
+        errors.append(FieldError(field_name, "科室名称不能为空"))
+    for name, count in Counter(n for n in names if n).items():
+        if count > 1:
+            errors.append(FieldError(field_name, f"「{name}」重复"))
+    return [n for n in names if n]
+
+
+def check_spec(spec: TaskSpec, today: date) -> list[FieldError]:
+    """The rules a draft must meet beyond its shape; an empty list means it may be saved."""
+    errors: list[FieldError] = []
+    co_leads = _names("co_lead_departments", spec.co_lead_departments, errors)
+    assisting = _names("assisting_departments", spec.assisting_departments, errors)
+    _names("inspector_departments", spec.inspector_departments, errors)
+    if spec.lead_department in co_leads:
+        errors.append(FieldError("co_lead_departments", "主办科室不能同时是联合主办科室"))
+    if spec.lead_department in assisting:
+        errors.append(FieldError("assisting_departments", "主办科室不能同时是协助办理科室"))
+    for name in sorted((set(co_leads) & set(assisting)) - {spec.lead_department}):
+        errors.append(FieldError("assisting_departments", f"「{name}」已是联合主办科室"))
+
+    for i, item in enumerate(spec.check_items):
+        if not item.code.strip() or not item.name.strip():
+            errors.append(FieldError(f"check_items[{i}]", "检查事项的编码和名称不能为空"))
+    for code, count in Counter(item.code.strip() for item in spec.check_items).items():
+        if count > 1 and code:
+            errors.append(FieldError("check_items", f"检查事项「{code}」重复"))
+
+    drawn = [rc for rc in RiskClass if spec.ratio_bp.get(rc, 0) > 0]
+    if not drawn:
+        errors.append(FieldError("ratio_bp", "至少一个风险等级的抽查比例须大于 0"))
+    if spec.target_filter.risk_classes:
+        outside = [rc for rc in drawn if rc not in spec.target_filter.risk_classes]
+        for rc in outside:
+            errors.append(
+                FieldError(
+                    "ratio_bp",
+                    f"风险等级 {rc} 设置了抽查比例，但不在抽取范围（target_filter.risk_classes）内",
+                )
+            )
+
+    for method, count in Counter(spec.methods).items():
+        if count > 1:
+            errors.append(FieldError("methods", f"检查方式「{method}」重复"))
+    if spec.deadline < today:
+        errors.append(
+            FieldError("deadline", f"截止日期 {spec.deadline} 早于今天（{today}），不能设置在过去")
+        )
+    return errors
+
+
+@dataclass
+class Task:
+    """One task / implementation plan of a district; ``version`` guards concurrent changes."""
+
+    task_id: str
+    district: str
+    task_no: str
+    title: str
+    lead_department: str
+    check_items: list[CheckItemRef]
+    target_filter: TargetFilter
+    ratio_bp: dict[RiskClass, int]
+    inspector_departments: list[str]
+    team_size: int
+    methods: list[CheckMethod]
+    deadline: date
+    source: TaskSource
+    created_by: str
+    created_at: datetime
+    co_lead_departments: list[str] = field(default_factory=list)
+    assisting_departments: list[str] = field(default_factory=list)
+    status: TaskStatus = TaskStatus.DRAFT
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+
+    @classmethod
+    def draft(cls, spec: TaskSpec, *, task_id: str, district: str, by: str, at: datetime) -> Task:
+        """A new draft; refuses (TaskInvalid) a spec that breaks a rule."""
+        errors = check_spec(spec, china_today(at))
+        if errors:
+            raise TaskInvalid(errors)
+        return cls(
+            task_id=task_id,
+            district=district,
+            task_no=spec.task_no,
+            title=spec.title,
+            lead_department=spec.lead_department,
+            co_lead_departments=[d.strip() for d in spec.co_lead_departments],
+            assisting_departments=[d.strip() for d in spec.assisting_departments],
+            check_items=[
+                CheckItemRef(code=i.code.strip(), name=i.name.strip()) for i in spec.check_items
+            ],
+            target_filter=spec.target_filter,
+            # Every class explicit, so what the draw reads leaves nothing to guess.
+            ratio_bp={rc: spec.ratio_bp.get(rc, 0) for rc in RiskClass},
+            inspector_departments=[d.strip() for d in spec.inspector_departments],
+            team_size=spec.team_size,
+            methods=list(spec.methods),
+            deadline=spec.deadline,
+            source=spec.source,
+            created_by=by,
+            created_at=at,
+            updated_at=at,
+        )
+
+    @property
+    def check_type(self) -> CheckType:
+        """定向抽查 when the scope names entity types, industries or areas; else 不定向抽查."""
+        scope = self.target_filter
+        if scope.entity_types or scope.industries or scope.areas:
+            return CheckType.DIRECTED
+        return CheckType.UNDIRECTED
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def can_move_to(self, target: TaskStatus) -> bool:
+        return target in TRANSITIONS[self.status]
+
+    def _move(self, target: TaskStatus, action: str, at: datetime) -> None:
+        if not self.can_move_to(target):
+            raise TransitionRefused(
+                f"任务 {self.task_no} 当前状态为「{STATUS_LABELS[self.status]}」，不能{action}",
+                status=str(self.status),
+            )
+        self.status = target
+        self.updated_at = at
+
+    def approve(self, by: str, at: datetime) -> None:
+        """The deputy director approves the draft (第六条); who and when are kept."""
+        if self.status is TaskStatus.DRAFT and self.deadline < china_today(at):
+            raise TaskInvalid(
+                [FieldError("deadline", f"截止日期 {self.deadline} 已过，请修改后再报审批")]
+            )
+        self._move(TaskStatus.APPROVED, "审批", at)
+        self.approved_by = by
+        self.approved_at = at
+
+    def publish(self, at: datetime) -> None:
+        self._move(TaskStatus.PUBLISHED, "公示", at)
+
+    def close(self, at: datetime) -> None:
+        self._move(TaskStatus.CLOSED, "结束", at)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def _content(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "task_no": self.task_no,
+            "title": self.title,
+            "lead_department": self.lead_department,
+            "co_lead_departments": self.co_lead_departments,
+            "assisting_departments": self.assisting_departments,
+            "check_items": self.check_items,
+            "target_filter": self.target_filter,
+            "ratio_bp": self.ratio_bp,
+            "inspector_departments": self.inspector_departments,
+            "team_size": self.team_size,
+            "methods": self.methods,
+            "deadline": self.deadline,
+            "source": self.source,
+            "check_type": self.check_type,
+        }
+
+    def drafted_event(self) -> TaskDrafted:
+        return TaskDrafted(**self._content(), created_by=self.created_by)
+
+    def approved_event(self) -> TaskApproved:
+        if self.status is TaskStatus.DRAFT or self.approved_by is None:
+            raise TransitionRefused(f"任务 {self.task_no} 尚未批准")
+        return TaskApproved(
+            **self._content(), approved_by=self.approved_by, approved_at=self.approved_at
+        )

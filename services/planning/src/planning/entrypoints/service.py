@@ -1,0 +1,20 @@
+"""The planning service as the runner sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spotcheck_common.events.planning import TaskApproved, TaskDrafted
+from spotcheck_common.service import ServiceDefinition
+
+from planning.adapters import orm
+from planning.entrypoints.api import build_router
+
+definition = ServiceDefinition(
+    name="planning",
+    title="抽查计划与抽查任务（实施方案）",
+    metadata=orm.metadata,
+    migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
+    build_router=build_router,
+    publishes=[TaskDrafted, TaskApproved],
+)

@@ -1,0 +1,199 @@
+"""planning over HTTP on real PostgreSQL: what is stored, what reaches the outbox and the bus,
+and that every refusal leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+from planning.adapters import orm
+from spotcheck_common.bus import InProcessBus
+from spotcheck_common.events.envelope import Envelope
+from spotcheck_common.events.planning import TaskApproved
+from spotcheck_common.http import build_app
+from spotcheck_common.runner import build_runtimes, load
+from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.settings import Settings
+from spotcheck_common.uow import OUTBOX
+
+pytestmark = pytest.mark.integration
+
+
+class Harness:
+    def __init__(self, client: httpx.AsyncClient, rt: ServiceRuntime, delivered: list[Any]):
+        self.client = client
+        self.rt = rt
+        self.delivered = delivered
+
+    async def rows(self, table: sa.Table) -> list[Any]:
+        async with self.rt.db.sessions() as session:
+            return list(
+                (await session.execute(sa.select(table).order_by(*table.primary_key))).all()
+            )
+
+    async def snapshot(self) -> tuple[list[Any], list[Any]]:
+        return await self.rows(orm.tasks), await self.rows(OUTBOX)
+
+
+@pytest.fixture
+async def planning(pg_url: str, unique_district: str) -> AsyncIterator[Harness]:
+    bus = InProcessBus()
+    settings = Settings(database_url=pg_url, district=unique_district, relay_interval_s=0.05)
+    (rt,) = build_runtimes([load("planning")], settings, bus=bus)
+    delivered: list[Envelope[Any]] = []
+
+    async def probe(envelope: Envelope[Any], _headers: dict[str, str]) -> None:
+        delivered.append(envelope)
+
+    bus.subscribe(TaskApproved.topic(unique_district), "probe", TaskApproved, probe)
+    app = build_app([rt], title="planning-test")
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
+    ):
+        yield Harness(client, rt, delivered)
+
+
+def body(**overrides: Any) -> dict[str, Any]:
+    task: dict[str, Any] = {
+        "task_no": "LG-2026-007",
+        "title": "2026年食品经营者双随机抽查",
+        "lead_department": "食品经营监管科",
+        "co_lead_departments": [],
+        "assisting_departments": ["临港市场监管所"],
+        "check_items": [
+            {"code": "SP-01", "name": "食品经营许可情况检查"},
+            {"code": "SP-02", "name": "食品进货查验记录检查"},
+        ],
+        "target_filter": {"industries": ["食品经营"], "risk_classes": ["C", "D", "E"]},
+        "ratio_bp": {"C": 500, "D": 1500, "E": 5000},
+        "inspector_departments": ["食品经营监管科", "临港市场监管所"],
+        "team_size": 2,
+        "methods": ["现场检查"],
+        "deadline": (date.today() + timedelta(days=60)).isoformat(),
+        "source": "city",
+    }
+    task.update(overrides)
+    return task
+
+
+KEYUAN = {"X-Spotcheck-Actor": "shipin-keyuan"}
+FUJU = {"X-Spotcheck-Actor": "fuju-wang"}
+
+
+async def test_create_and_approve_go_through_the_outbox_to_the_bus(planning: Harness) -> None:
+    created = await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)
+    assert created.status_code == 201, created.text
+    task = created.json()
+    assert task["status"] == "draft" and task["created_by"] == "shipin-keyuan"
+    assert task["ratio_bp"] == {"A": 0, "B": 0, "C": 500, "D": 1500, "E": 5000}
+
+    (row,) = await planning.rows(orm.tasks)
+    assert (row.task_no, row.status, row.source) == ("LG-2026-007", "draft", "city")
+    (drafted,) = await planning.rows(OUTBOX)
+    assert drafted.event_type == "planning.task-drafted"
+    assert drafted.aggregate_id == task["task_id"]
+
+    approved = await planning.client.post(
+        f"/api/planning/tasks/{task['task_id']}/approve", headers=FUJU
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "approved"
+    assert approved.json()["approved_by"] == "fuju-wang"
+    assert approved.json()["approved_at"]
+
+    outbox = await planning.rows(OUTBOX)
+    assert [r.event_type for r in outbox] == ["planning.task-drafted", "planning.task-approved"]
+    event_row = outbox[1]
+    district = planning.rt.district
+    assert event_row.topic == f"{district}.planning.task-approved.v1"
+    envelope = json.loads(event_row.envelope)
+    assert envelope["actor"] == "fuju-wang" and envelope["district"] == district
+    payload = TaskApproved.model_validate(envelope["payload"])
+    assert payload.task_id == task["task_id"]
+    assert payload.lead_department == "食品经营监管科"
+    assert [i.code for i in payload.check_items] == ["SP-01", "SP-02"]
+    assert payload.ratio_bp["E"] == 5000 and payload.ratio_bp["A"] == 0
+    assert payload.inspector_departments == ["食品经营监管科", "临港市场监管所"]
+    assert payload.team_size == 2 and payload.source == "city"
+    assert payload.check_type == "定向抽查" and payload.approved_by == "fuju-wang"
+
+    # The relay hands it to the bus; the probe stands in for draws and inspections.
+    for _ in range(100):
+        if planning.delivered:
+            break
+        await asyncio.sleep(0.05)
+    (delivered,) = planning.delivered
+    assert delivered.event_id == envelope["event_id"]
+    assert delivered.event().task_id == task["task_id"]  # type: ignore[attr-defined]
+
+    # Approving again: 409, and no second event.
+    again = await planning.client.post(
+        f"/api/planning/tasks/{task['task_id']}/approve", headers=FUJU
+    )
+    assert again.status_code == 409
+    assert "已批准" in again.json()["detail"]
+    assert len(await planning.rows(OUTBOX)) == 2
+
+
+async def test_refusals_write_nothing(planning: Harness) -> None:
+    ok = await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)
+    assert ok.status_code == 201
+    before = await planning.snapshot()
+
+    cases: list[tuple[dict[str, Any], str]] = [
+        (body(task_no="LG-2026-008", team_size=1), "team_size"),
+        (body(task_no="LG-2026-008", ratio_bp={"E": 12.5}), "ratio_bp.E"),
+        (body(task_no="LG-2026-008", deadline="2020-01-01"), "deadline"),
+        (body(task_no="LG-2026-008", ratio_bp={"A": 100}), "ratio_bp"),
+        (body(task_no="LG-2026-008", check_items=[]), "check_items"),
+        (body(task_no="LG-2026-008", source="county"), "source"),
+    ]
+    for payload, field in cases:
+        answer = await planning.client.post("/api/planning/tasks", json=payload, headers=KEYUAN)
+        assert answer.status_code == 422, (field, answer.text)
+        detail = answer.json()
+        assert detail["detail"].startswith("抽查任务内容不符合要求")
+        assert field in [e["field"] for e in detail["errors"]], detail
+
+    duplicate = await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)
+    assert duplicate.status_code == 409
+    assert duplicate.json()["detail"] == "任务编号 LG-2026-007 已存在"
+
+    task_id = ok.json()["task_id"]
+    anonymous = await planning.client.post(f"/api/planning/tasks/{task_id}/approve")
+    assert anonymous.status_code == 403
+    missing = await planning.client.post("/api/planning/tasks/nope/approve", headers=FUJU)
+    assert missing.status_code == 404
+
+    assert await planning.snapshot() == before
+
+
+async def test_list_and_get(planning: Harness) -> None:
+    first = (await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)).json()
+    second = (
+        await planning.client.post(
+            "/api/planning/tasks", json=body(task_no="LG-2026-009", source="local"), headers=KEYUAN
+        )
+    ).json()
+    await planning.client.post(f"/api/planning/tasks/{first['task_id']}/approve", headers=FUJU)
+
+    listed = (await planning.client.get("/api/planning/tasks")).json()
+    assert listed["total"] == 2
+    drafts = (await planning.client.get("/api/planning/tasks", params={"status": "draft"})).json()
+    assert [t["task_id"] for t in drafts["items"]] == [second["task_id"]]
+    city = (await planning.client.get("/api/planning/tasks", params={"source": "city"})).json()
+    assert [t["task_no"] for t in city["items"]] == ["LG-2026-007"]
+
+    one = await planning.client.get(f"/api/planning/tasks/{first['task_id']}")
+    assert one.status_code == 200
+    assert one.json()["status"] == "approved" and one.json()["status_label"] == "已批准"
+    gone = await planning.client.get("/api/planning/tasks/nope")
+    assert gone.status_code == 404 and "不存在" in gone.json()["detail"]
