@@ -7,6 +7,7 @@ addresses identical inside and outside the containers; every port is picked free
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -119,7 +120,9 @@ class Stack:
         try:
             wait_until(ready, timeout, f"{name} /readyz")
         except TimeoutError as exc:
-            raise TimeoutError(f"{exc}\n--- {name} logs ---\n{logs_of(self.services[name])}") from None
+            raise TimeoutError(
+                f"{exc}\n--- {name} logs ---\n{logs_of(self.services[name])}"
+            ) from None
 
     def kill_service(self, name: str) -> None:
         """SIGKILL: no graceful shutdown, in-flight work is cut off."""
@@ -134,10 +137,8 @@ class Stack:
     def stop(self) -> None:
         for container in [*self.services.values(), self.kafka, self.postgres]:
             if container is not None:
-                try:
+                with contextlib.suppress(Exception):
                     container.stop()
-                except Exception:
-                    pass
         self.services.clear()
 
 

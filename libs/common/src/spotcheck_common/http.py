@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, Field
@@ -18,6 +19,7 @@ from spotcheck_common.auth import Authenticator, Principal, Role, current_princi
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.uow import Context
+from spotcheck_common.validation import errors_zh
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,14 @@ def build_app(
         if settings.auth_local_issuer:
             app.include_router(local_issuer(app.state.authenticator))
         app.include_router(whoami_router())
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = errors_zh(exc.errors())
+        summary = "；".join(f"{e['field']}：{e['reason']}" for e in errors[:5])
+        return JSONResponse(
+            status_code=422, content={"detail": f"请求内容不符合要求：{summary}", "errors": errors}
+        )
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:

@@ -76,12 +76,16 @@ class ServiceRuntime:
         return UnitOfWork(self.db, self.district, context, on_commit=[self.relay.wake])
 
     def bind(self) -> None:
-        """Register this service's subscribers and publishers on the bus."""
-        group = f"{self.district}.{self.name}"
+        """Register this service's subscribers and publishers on the bus.
+
+        One consumer group per (district, service, event): a replica joining or leaving
+        rebalances one small group, not one group spanning every topic the service reads.
+        """
         by_event: dict[type[Event], list[Subscription]] = {}
         for sub in self.definition.subscriptions:
             by_event.setdefault(sub.event, []).append(sub)
         for event, subs in by_event.items():
+            group = f"{self.district}.{self.name}.{event.event_type()}"
             self.bus.subscribe(event.topic(self.district), group, event, self._deliverer(subs))
         for event in self.definition.publishes:
             self.bus.declare_publisher(event.topic(self.district), event, self.name)

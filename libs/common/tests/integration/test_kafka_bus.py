@@ -54,7 +54,9 @@ async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
         await deliver("sink", sub, envelope, uow, headers)  # a redelivery changes nothing
 
     bus.subscribe(
-        InspectorsImported.topic(unique_district), f"{unique_district}.sink", InspectorsImported,
+        InspectorsImported.topic(unique_district),
+        f"{unique_district}.sink",
+        InspectorsImported,
         on_event,
     )
     runtimes = build_runtimes([load("registry")], settings, bus=bus)
@@ -63,7 +65,8 @@ async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
         transport = httpx.ASGITransport(manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             response = await client.post(
-                "/api/registry/inspectors/import", content=CSV,
+                "/api/registry/inspectors/import",
+                content=CSV,
                 headers={"content-type": "text/csv", "X-Spotcheck-Actor": "credit-1"},
             )
             assert response.status_code == 200, response.text

@@ -43,7 +43,9 @@ async def test_three_relay_replicas_send_every_event_once_in_aggregate_order(db:
         await asyncio.sleep(0)  # let the replicas interleave
         sent[key].append(int(json.loads(value)["payload"]["reason"][1:]))
 
-    replicas = [OutboxRelay(f"r{i}", Database(db.url, "svc"), publish, batch_size=7) for i in range(3)]
+    replicas = [
+        OutboxRelay(f"r{i}", Database(db.url, "svc"), publish, batch_size=7) for i in range(3)
+    ]
 
     async def drain(relay: OutboxRelay) -> None:
         idle = 0
@@ -73,8 +75,12 @@ async def test_concurrent_deliveries_of_one_event_apply_it_once(db: Database) ->
         await u.session.execute(sa.insert(notes).values(id=envelope.event_id, n=len(runs)))
 
     envelope = Envelope[dict](
-        event_type="registry.conflict-declared", schema_version=1, district="lingang",
-        actor="u", aggregate_id="a", correlation_id="c",
+        event_type="registry.conflict-declared",
+        schema_version=1,
+        district="lingang",
+        actor="u",
+        aggregate_id="a",
+        correlation_id="c",
         payload=conflict("a", 1).model_dump(mode="json"),
     )
     sub = Subscription(ConflictDeclared, handler)

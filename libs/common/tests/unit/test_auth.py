@@ -53,8 +53,14 @@ async def test_a_missing_role_is_named_in_the_refusal() -> None:
 async def test_no_token_is_401_and_a_forged_one_too() -> None:
     assert (await call(None)).status_code == 401
     forged = jwt.encode(
-        {"sub": "x", "roles": ["deputy_director"], "iss": "spotcheck-local", "aud": "spotcheck",
-         "exp": 9999999999, "district": "lingang"},
+        {
+            "sub": "x",
+            "roles": ["deputy_director"],
+            "iss": "spotcheck-local",
+            "aud": "spotcheck",
+            "exp": 9999999999,
+            "district": "lingang",
+        },
         "another-secret-of-enough-length-000",
         algorithm="HS256",
     )

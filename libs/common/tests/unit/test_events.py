@@ -13,13 +13,23 @@ def test_topic_carries_district_service_event_and_version() -> None:
 def test_envelope_round_trip_restores_the_typed_event() -> None:
     event = EntityUpdated(
         entity=EntitySnapshot(
-            uscc="914403001922038216", name="华为技术有限公司", entity_type="有限责任公司",
-            industry="制造业", area="草庙子镇", risk_class="A", status="active",
+            uscc="914403001922038216",
+            name="华为技术有限公司",
+            entity_type="有限责任公司",
+            industry="制造业",
+            area="草庙子镇",
+            risk_class="A",
+            status="active",
         )
     )
     envelope = Envelope[dict](
-        event_type=event.event_type(), schema_version=1, district="lingang", actor="u1",
-        aggregate_id=event.aggregate_id(), correlation_id="c1", payload=event.model_dump(mode="json"),
+        event_type=event.event_type(),
+        schema_version=1,
+        district="lingang",
+        actor="u1",
+        aggregate_id=event.aggregate_id(),
+        correlation_id="c1",
+        payload=event.model_dump(mode="json"),
     )
     back = Envelope.from_bytes(envelope.to_bytes())
     assert back.event() == event

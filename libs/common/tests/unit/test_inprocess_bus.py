@@ -7,8 +7,12 @@ from spotcheck_common.events.registry import ConflictDeclared
 
 def envelope() -> Envelope[dict]:
     return Envelope[dict](
-        event_type="registry.conflict-declared", schema_version=1, district="lingang",
-        actor="u", aggregate_id="i1", correlation_id="c",
+        event_type="registry.conflict-declared",
+        schema_version=1,
+        district="lingang",
+        actor="u",
+        aggregate_id="i1",
+        correlation_id="c",
         payload={"inspector_id": "i1", "uscc": "914403001922038216", "reason": "亲属"},
     )
 

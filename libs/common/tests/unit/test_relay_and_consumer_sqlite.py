@@ -103,8 +103,12 @@ async def test_consumer_applies_a_redelivered_event_once(db: Database) -> None:
         await u.emit(conflict("downstream", 9))
 
     envelope = Envelope[dict](
-        event_type="registry.conflict-declared", schema_version=1, district="lingang",
-        actor="alice", aggregate_id="a", correlation_id="corr-1",
+        event_type="registry.conflict-declared",
+        schema_version=1,
+        district="lingang",
+        actor="alice",
+        aggregate_id="a",
+        correlation_id="corr-1",
         payload=conflict("a", 7).model_dump(mode="json"),
     )
     sub = Subscription(ConflictDeclared, handler)
@@ -131,8 +135,12 @@ async def test_a_failing_handler_leaves_no_trace_and_can_be_retried(db: Database
             raise RuntimeError("crash mid-handler")
 
     envelope = Envelope[dict](
-        event_type="registry.conflict-declared", schema_version=1, district="lingang",
-        actor="u", aggregate_id="a", correlation_id="c",
+        event_type="registry.conflict-declared",
+        schema_version=1,
+        district="lingang",
+        actor="u",
+        aggregate_id="a",
+        correlation_id="c",
         payload=conflict("a", 1).model_dump(mode="json"),
     )
     sub = Subscription(ConflictDeclared, handler)

@@ -21,7 +21,7 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
 from spotcheck_common.tracing import setup_tracing
-from spotcheck_common.uow import Context, UnitOfWork
+from spotcheck_common.uow import UnitOfWork
 
 from ..helpers import create_schema
 

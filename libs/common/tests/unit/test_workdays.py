@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from spotcheck_common.workdays import (
     CalendarNotCovered,
     add_workdays,

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
+
 from inspections.adapters import orm
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.db import Database, processed_events_table, service_metadata

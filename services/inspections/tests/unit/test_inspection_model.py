@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from inspections.domain.model import (
     Inspection,
     InspectionStatus,

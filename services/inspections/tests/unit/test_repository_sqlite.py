@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from inspections.adapters.repository import SqlInspectionRepository, StaleInspection
 from inspections.domain.model import InspectionStatus
 from inspections.entrypoints.service import definition

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from inspections.domain.model import InspectionStatus, NotAllowed, ResultsInvalid, StateRefused
 from inspections.service_layer import services
 from spotcheck_common.events.inspections import InspectionSubmitted

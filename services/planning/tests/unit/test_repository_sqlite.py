@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from planning.adapters.repository import DuplicateTaskNo, SqlTaskRepository, StaleTask
 from planning.domain.model import TaskStatus
 from planning.entrypoints.service import definition

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from planning.domain.model import TaskInvalid, TaskStatus
 from planning.service_layer import services
 from spotcheck_common.events.planning import TaskApproved, TaskDrafted

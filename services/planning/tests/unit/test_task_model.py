@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from planning.domain.model import TRANSITIONS, TaskInvalid, TaskStatus, TransitionRefused
 from spotcheck_common.events.planning import CheckMethod, TaskSource
 from spotcheck_common.events.types import RiskClass

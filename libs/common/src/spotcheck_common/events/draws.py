@@ -1,8 +1,14 @@
-"""Events of the draws service."""
+"""Events of the draws service.
+
+Every step of a draw is an event filed into the task's dossier (``aggregate_id`` is the task):
+manifest frozen → shares committed → shares revealed → seed revealed (result computed) →
+countersigned by the general office → completed; later, approved inspector replacements.
+The byte-level protocol is ``docs/draw-spec.md``.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.types import USCC, TeamRole
@@ -26,8 +32,17 @@ class DrawnTarget(BaseModel):
     team: list[TeamMember]
 
 
+class ReserveEntry(BaseModel):
+    """A reserve (候补) target of one stratum, in ticket order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    uscc: USCC
+    stratum: str
+
+
 class DrawCompleted(Event):
-    """Targets were drawn and inspectors matched for a task."""
+    """Targets were drawn and inspectors matched for a task (countersigned by the office)."""
 
     service = "draws"
     name = "draw-completed"
@@ -41,6 +56,136 @@ class DrawCompleted(Event):
     targets: list[DrawnTarget]
     # Drawn targets that could not be staffed by the rules; never half-staffed.
     unstaffed: list[USCC]
+    # Added with the verifiable engine (defaults keep older payloads valid).
+    manifest_sha256: str = ""
+    result_sha256: str = ""
+    bundle_url: str = ""
+    countersigned_by: str = ""
+    reserve: list[ReserveEntry] = Field(default_factory=list)
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawManifestFrozen(Event):
+    """The draw's manifest was frozen and published, before any randomness exists."""
+
+    service = "draws"
+    name = "draw-manifest-frozen"
+
+    draw_id: str
+    task_id: str
+    task_no: str
+    algorithm: str
+    manifest_sha256: str
+    population_size: int
+    population_root: str
+    roster_size: int
+    roster_root: str
+    parties: list[str]
+    beacon_source: str | None = None
+    # The canonical manifest itself (JSON object), so the dossier keeps what was frozen.
+    manifest: dict[str, object] = Field(default_factory=dict)
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawShareCommitted(Event):
+    """A party committed to its seed share: SHA-256 over the share (see the draw spec)."""
+
+    service = "draws"
+    name = "draw-share-committed"
+
+    draw_id: str
+    task_id: str
+    party: str
+    commitment: str
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawShareRevealed(Event):
+    """A party revealed its seed share; it matched the commitment."""
+
+    service = "draws"
+    name = "draw-share-revealed"
+
+    draw_id: str
+    task_id: str
+    party: str
+    share_hex: str
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawSeedRevealed(Event):
+    """All shares (and the beacon, if any) are in: the seed is fixed and the result computed."""
+
+    service = "draws"
+    name = "draw-seed-revealed"
+
+    draw_id: str
+    task_id: str
+    seed_hex: str
+    beacon_value: str | None = None
+    result_sha256: str
+    targets: int
+    unstaffed: int
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawCountersigned(Event):
+    """The general office (办公室), supervising the draw, countersigned its result."""
+
+    service = "draws"
+    name = "draw-countersigned"
+
+    draw_id: str
+    task_id: str
+    by: str
+    opinion: str
+    result_sha256: str
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawInspectorReplaced(Event):
+    """A drawn inspector was replaced with the deputy director's recorded approval."""
+
+    service = "draws"
+    name = "draw-inspector-replaced"
+
+    draw_id: str
+    task_id: str
+    task_no: str
+    uscc: USCC
+    replaced_inspector_id: str
+    replacement: TeamMember
+    # The target's whole team after the replacement.
+    team: list[TeamMember]
+    reason: str
+    approved_by: str
+    approval_ref: str
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class DrawCancelled(Event):
+    """A draw was abandoned before any share was revealed (no randomness was known)."""
+
+    service = "draws"
+    name = "draw-cancelled"
+
+    draw_id: str
+    task_id: str
+    reason: str
 
     def aggregate_id(self) -> str:
         return self.task_id

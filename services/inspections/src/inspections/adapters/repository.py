@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.events.planning import CheckItemRef
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.adapters import orm
 from inspections.domain.model import Inspection, InspectionStatus, TaskInfo
+from spotcheck_common.events.draws import TeamMember
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.planning import CheckItemRef
 
 
 class StaleInspection(Exception):

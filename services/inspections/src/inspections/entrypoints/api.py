@@ -10,13 +10,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
-from spotcheck_common.http import Acting, NotFound
-from spotcheck_common.service import ServiceRuntime
 
 from inspections.adapters.repository import SqlInspectionRepository
 from inspections.domain.model import STATUS_LABELS, Inspection, InspectionStatus, ResultEntry
-from inspections.entrypoints.validation import inline_schema, parse
 from inspections.service_layer import services
+from spotcheck_common.http import Acting, NotFound
+from spotcheck_common.service import ServiceRuntime
 
 
 class ResultsIn(BaseModel):
@@ -65,15 +64,6 @@ def inspection_json(i: Inspection, history: list[dict[str, Any]] | None = None) 
     return body
 
 
-def _body(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": model is ResultsIn,
-            "content": {"application/json": {"schema": inline_schema(model)}},
-        }
-    }
-
-
 REFUSALS: dict[int | str, dict[str, Any]] = {
     403: {"description": "不是检查组成员或不是组长"},
     404: {"description": "检查记录不存在"},
@@ -117,13 +107,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     @router.put(
         "/inspections/{inspection_id}/results",
         summary="组长录入检查结果（整张记录表；修改后已有签名作废）",
-        openapi_extra=_body(ResultsIn),
         responses=REFUSALS,
     )
-    async def record_results(
-        inspection_id: str, ctx: Acting, body: Annotated[Any, Body(include_in_schema=False)] = None
-    ) -> dict[str, Any]:
-        form = parse(ResultsIn, body, "检查结果不符合要求")
+    async def record_results(inspection_id: str, ctx: Acting, form: ResultsIn) -> dict[str, Any]:
         async with rt.uow(ctx) as uow:
             repo = SqlInspectionRepository(uow.session)
             inspection = await services.record_results(uow, repo, inspection_id, form.results)
@@ -143,13 +129,12 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     @router.post(
         "/inspections/{inspection_id}/submit",
         summary="组长提交检查记录（全员签名后；提交后不可更改）",
-        openapi_extra=_body(SubmitIn),
         responses=REFUSALS,
     )
     async def submit(
-        inspection_id: str, ctx: Acting, body: Annotated[Any, Body(include_in_schema=False)] = None
+        inspection_id: str, ctx: Acting, form: Annotated[SubmitIn | None, Body()] = None
     ) -> dict[str, Any]:
-        form = parse(SubmitIn, body if body is not None else {}, "提交内容不符合要求")
+        form = form or SubmitIn()
         async with rt.uow(ctx) as uow:
             repo = SqlInspectionRepository(uow.session)
             inspection = await services.submit(uow, repo, inspection_id, form.completed_on)

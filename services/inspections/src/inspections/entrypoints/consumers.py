@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from inspections.adapters.repository import SqlInspectionRepository
+from inspections.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.draws import DrawCompleted
 from spotcheck_common.events.envelope import Envelope, utcnow
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.uow import UnitOfWork
-
-from inspections.adapters.repository import SqlInspectionRepository
-from inspections.service_layer import services
 
 
 async def on_task_approved(event: TaskApproved, _: Envelope[Any], uow: UnitOfWork) -> None:

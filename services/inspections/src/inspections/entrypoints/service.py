@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotcheck_common.events.inspections import InspectionSubmitted
-from spotcheck_common.service import ServiceDefinition
-
 from inspections.adapters import orm
 from inspections.entrypoints.api import build_router
 from inspections.entrypoints.consumers import subscriptions
+from spotcheck_common.events.inspections import InspectionSubmitted
+from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="inspections",

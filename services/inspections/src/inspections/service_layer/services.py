@@ -7,13 +7,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from inspections.adapters.repository import InspectionRepository, StaleInspection
+from inspections.domain.model import Inspection, NotAllowed, ResultEntry, TaskInfo
 from spotcheck_common.events.draws import DrawCompleted
 from spotcheck_common.events.envelope import Event, utcnow
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.http import Conflict, NotFound
-
-from inspections.adapters.repository import InspectionRepository, StaleInspection
-from inspections.domain.model import Inspection, NotAllowed, ResultEntry, TaskInfo
 
 log = logging.getLogger(__name__)
 

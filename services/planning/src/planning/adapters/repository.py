@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from spotcheck_common.events.planning import CheckItemRef, TargetFilter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from planning.adapters import orm
 from planning.domain.model import Task, TaskStatus
+from spotcheck_common.events.planning import CheckItemRef, TargetFilter
 
 
 class DuplicateTaskNo(Exception):

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from spotcheck_common.events.planning import (
     CheckItemRef,
     CheckMethod,

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
-from spotcheck_common.events.planning import TaskSource
-from spotcheck_common.http import Acting, NotFound
-from spotcheck_common.service import ServiceRuntime
+from fastapi import APIRouter, Query
 
 from planning.adapters.repository import SqlTaskRepository
 from planning.domain.model import STATUS_LABELS, Task, TaskSpec, TaskStatus
-from planning.entrypoints.validation import inline_schema, parse
 from planning.service_layer import services
+from spotcheck_common.events.planning import TaskSource
+from spotcheck_common.http import Acting, NotFound
+from spotcheck_common.service import ServiceRuntime
 
 
 def task_json(task: Task) -> dict[str, Any]:
@@ -43,14 +42,6 @@ def task_json(task: Task) -> dict[str, Any]:
     }
 
 
-TASK_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": inline_schema(TaskSpec)}},
-    }
-}
-
-
 def build_router(rt: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/api/planning", tags=["planning"])
 
@@ -58,13 +49,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         "/tasks",
         status_code=201,
         summary="新建抽查任务（实施方案）草稿",
-        openapi_extra=TASK_BODY,
         responses={409: {"description": "任务编号已存在"}, 422: {"description": "内容不符合要求"}},
     )
-    async def create_task(
-        ctx: Acting, body: Annotated[Any, Body(include_in_schema=False)] = None
-    ) -> dict[str, Any]:
-        spec = parse(TaskSpec, body, "抽查任务内容不符合要求")
+    async def create_task(ctx: Acting, spec: TaskSpec) -> dict[str, Any]:
         async with rt.uow(ctx) as uow:
             repo = SqlTaskRepository(uow.session, rt.district)
             task = await services.create_task(uow, repo, spec)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotcheck_common.events.planning import TaskApproved, TaskDrafted
-from spotcheck_common.service import ServiceDefinition
-
 from planning.adapters import orm
 from planning.entrypoints.api import build_router
+from spotcheck_common.events.planning import TaskApproved, TaskDrafted
+from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="planning",

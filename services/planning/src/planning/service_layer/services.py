@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from spotcheck_common.events.envelope import Event, new_id, utcnow
-from spotcheck_common.http import Conflict, DomainError, NotFound
-
 from planning.adapters.repository import DuplicateTaskNo, StaleTask, TaskRepository
 from planning.domain.model import Task, TaskSpec
+from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.http import Conflict, DomainError, NotFound
 
 ANONYMOUS = {"", "anonymous"}
 

@@ -1,19 +1,12 @@
-"""Request bodies checked by Pydantic, refused with Chinese reasons staff can act on.
-
-FastAPI's own 422 answers are in English and the app-wide handler lives in the shared kernel;
-routes here take the raw JSON and validate it with :func:`parse`, which raises a
-:class:`DomainError` (422) whose ``errors`` name each field in Chinese.
-"""
+"""Pydantic's validation errors in Chinese, naming each field, for every service's 422s."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from spotcheck_common.http import DomainError
-
-M = TypeVar("M", bound=BaseModel)
+from pydantic import ValidationError
 
 
 def _reason(error: Any) -> str:
@@ -56,6 +49,8 @@ def _reason(error: Any) -> str:
 
 
 def _where(loc: tuple[Any, ...]) -> str:
+    if loc and loc[0] in {"body", "query", "path", "header"}:
+        loc = loc[1:]
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -65,42 +60,14 @@ def _where(loc: tuple[Any, ...]) -> str:
     return out or "(请求体)"
 
 
-def errors_zh(exc: ValidationError) -> list[dict[str, str]]:
+def errors_zh(errors: Sequence[Any] | ValidationError) -> list[dict[str, str]]:
+    if isinstance(errors, ValidationError):
+        errors = errors.errors()
     out = []
-    for error in exc.errors():
+    for error in errors:
         loc = tuple(error["loc"])
         if loc and loc[-1] == "[key]":  # a mapping's key, e.g. an unknown risk class
             out.append({"field": _where(loc[:-1]), "reason": "键" + _reason(error)})
         else:
             out.append({"field": _where(loc), "reason": _reason(error)})
     return out
-
-
-def parse(model: type[M], body: Any, what: str) -> M:
-    if not isinstance(body, dict):
-        raise DomainError(f"{what}：请求体应为 JSON 对象", errors=[])
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        errors = errors_zh(exc)
-        summary = "；".join(f"{e['field']}：{e['reason']}" for e in errors[:5])
-        raise DomainError(f"{what}：{summary}", errors=errors) from None
-
-
-def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its ``$defs`` inlined, to document a raw-JSON body."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved

@@ -1,0 +1,91 @@
+"""Dossiers (档案) and their entries. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from archives.domain.chain import GENESIS_HASH, ChainLink, EntryKind, link
+
+# Payload fields that name the task in a human way; the first event carrying them names the
+# dossier (planning.task-approved carries both, the others at least task_no).
+TITLE_FIELDS = ("title", "task_title")
+
+
+@dataclass(frozen=True)
+class DossierHead:
+    """The dossier row: who it is for and where its chain ends."""
+
+    task_id: str
+    entry_count: int
+    head_hash: str
+    opened_at: datetime
+    last_activity_at: datetime
+    task_no: str | None = None
+    title: str | None = None
+    last_event_type: str | None = None
+
+    @classmethod
+    def new(cls, task_id: str, now: datetime) -> DossierHead:
+        return cls(task_id, 0, GENESIS_HASH, now, now)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One filed record: the chained link plus when it was filed (not covered by the hash)."""
+
+    task_id: str
+    link: ChainLink
+    recorded_at: datetime
+
+    @property
+    def seq(self) -> int:
+        return self.link.seq
+
+    @property
+    def kind(self) -> str:
+        return self.link.kind
+
+    @property
+    def document(self) -> Mapping[str, Any]:
+        return self.link.document
+
+    @property
+    def event_id(self) -> str | None:
+        value = self.document.get("event_id") if self.kind == EntryKind.EVENT else None
+        return str(value) if value is not None else None
+
+    @property
+    def event_type(self) -> str | None:
+        value = self.document.get("event_type") if self.kind == EntryKind.EVENT else None
+        return str(value) if value is not None else None
+
+
+def append(
+    head: DossierHead, kind: EntryKind, document: Mapping[str, Any], now: datetime
+) -> tuple[DossierHead, Entry]:
+    """The entry that follows ``head`` and the dossier's new head."""
+    chained = link(head.entry_count + 1, head.head_hash, kind, document)
+    entry = Entry(head.task_id, chained, now)
+    payload = document.get("payload") if kind == EntryKind.EVENT else None
+    task_no, title = head.task_no, head.title
+    if isinstance(payload, Mapping):
+        if task_no is None and isinstance(payload.get("task_no"), str):
+            task_no = payload["task_no"]
+        if title is None:
+            title = next(
+                (payload[f] for f in TITLE_FIELDS if isinstance(payload.get(f), str)), None
+            )
+    new_head = DossierHead(
+        task_id=head.task_id,
+        entry_count=chained.seq,
+        head_hash=chained.entry_hash,
+        opened_at=head.opened_at,
+        last_activity_at=now,
+        task_no=task_no,
+        title=title,
+        last_event_type=entry.event_type or head.last_event_type,
+    )
+    return new_head, entry

@@ -1,0 +1,139 @@
+"""Archives HTTP API (thin: read through the repository, shape the answer).
+
+Read-only by design: dossiers grow only from events, and nothing here changes or removes them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from pydantic import BaseModel, Field
+from spotcheck_common.events.envelope import utcnow
+from spotcheck_common.http import Acting
+from spotcheck_common.service import ServiceRuntime
+
+from archives.adapters.repository import SqlArchiveRepository
+from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT
+from archives.service_layer import services
+
+TaskId = Annotated[str, Path(min_length=1, max_length=100, description="任务 ID")]
+
+
+class DossierSummary(BaseModel):
+    task_id: str
+    task_no: str | None = Field(description="任务编号")
+    title: str | None = Field(description="任务名称")
+    entry_count: int = Field(description="条目数")
+    head_hash: str = Field(description="链头哈希（最后一个条目的哈希，十六进制）")
+    opened_at: str = Field(description="建档时间")
+    last_activity_at: str = Field(description="最近归档时间")
+    last_event_type: str | None = Field(description="最近归档的事件类型")
+
+
+class VerificationOut(BaseModel):
+    ok: bool = Field(description="哈希链是否完整")
+    checked: int = Field(description="校验通过的条目数")
+    head_hash: str = Field(description="重新计算得到的链头哈希")
+    first_bad_seq: int | None = Field(description="第一个不符的条目序号")
+    reason: str | None = Field(description="不符的原因")
+    chain_rule: str = Field(description="哈希链规则标识")
+
+
+class EntryOut(BaseModel):
+    seq: int = Field(description="序号（从 1 起，连续）")
+    kind: str = Field(description="条目类别：event（事件）；附件类别后续加入")
+    event_id: str | None
+    event_type: str | None
+    occurred_at: str | None = Field(description="事件发生时间")
+    actor: str | None = Field(description="操作人")
+    recorded_at: str = Field(description="归档时间（不在哈希覆盖范围内）")
+    prev_hash: str
+    entry_hash: str
+    document: dict[str, Any] = Field(description="归档内容：事件的完整信封")
+
+
+class DossierOut(BaseModel):
+    dossier: DossierSummary
+    entries: list[EntryOut]
+    verification: VerificationOut
+    chain_rule: dict[str, str]
+
+
+class DossierList(BaseModel):
+    total: int
+    items: list[DossierSummary]
+
+
+def _chain_rule() -> dict[str, str]:
+    return {"id": CHAIN_RULE, "description": CHAIN_RULE_TEXT}
+
+
+def _not_found(exc: services.NotFound) -> HTTPException:
+    return HTTPException(status_code=404, detail=str(exc))
+
+
+def build_router(rt: ServiceRuntime) -> APIRouter:
+    router = APIRouter(prefix="/api/archives", tags=["archives"])
+
+    async def _read(task_id: str) -> services.DossierView:
+        async with rt.db.sessions() as session:
+            repo = SqlArchiveRepository(session, rt.db.postgres)
+            try:
+                return await services.read_dossier(repo, task_id)
+            except services.NotFound as exc:
+                raise _not_found(exc) from None
+
+    @router.get("/dossiers", summary="档案列表（条目数、最近归档时间）", response_model=DossierList)
+    async def list_dossiers(
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        async with rt.db.sessions() as session:
+            repo = SqlArchiveRepository(session, rt.db.postgres)
+            total, heads = await repo.list_dossiers(limit, offset)
+        return {"total": total, "items": [services.summary(h) for h in heads]}
+
+    @router.get(
+        "/dossiers/{task_id}",
+        summary="任务档案：按序列出全部条目及哈希，并当场重新校验哈希链",
+        response_model=DossierOut,
+    )
+    async def get_dossier(task_id: TaskId) -> dict[str, Any]:
+        view = await _read(task_id)
+        return {
+            "dossier": services.summary(view.head),
+            "entries": [services.entry_view(e) for e in view.entries],
+            "verification": view.verification.as_dict(),
+            "chain_rule": _chain_rule(),
+        }
+
+    @router.get(
+        "/dossiers/{task_id}/verify",
+        summary="校验档案哈希链，报告第一个不符的条目序号",
+        response_model=VerificationOut,
+    )
+    async def verify_dossier(task_id: TaskId) -> dict[str, Any]:
+        return (await _read(task_id)).verification.as_dict()
+
+    @router.get(
+        "/dossiers/{task_id}/export",
+        summary="导出档案：一个 JSON 文件，含清单与全部条目",
+        description="可用 `spotcheck-archives verify 文件` 离线校验（仅需 Python 标准库）。",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}, "description": "档案导出文件"}},
+    )
+    async def export_dossier(task_id: TaskId, ctx: Acting) -> Response:
+        view = await _read(task_id)
+        document = services.export_document(view, rt.district, utcnow(), ctx.actor)
+        body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        filename = quote(f"dossier-{task_id}.json", safe="")
+        return Response(
+            content=body.encode("utf-8"),
+            media_type="application/json",
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"},
+        )
+
+    return router

@@ -1,0 +1,53 @@
+"""The embedded mode (SQLite, in-process delivery): same consumer, same guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+from spotcheck_common.bus import InProcessBus
+from spotcheck_common.events import Envelope, Event
+from spotcheck_common.http import build_app
+from spotcheck_common.runner import build_runtimes, load
+from spotcheck_common.settings import Settings
+from sqlalchemy.exc import IntegrityError
+
+
+async def test_events_are_filed_and_entries_cannot_be_changed(
+    tmp_path: Path,
+    task_cycle: Callable[[str], list[Event]],
+    envelope: Callable[..., Envelope[Any]],
+) -> None:
+    bus = InProcessBus()
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/archives.db")
+    (rt,) = build_runtimes([load("archives")], settings, bus=bus)
+    app = build_app([rt], title="archives")
+    async with LifespanManager(app):
+        events = task_cycle("T1")
+        envelopes = [envelope(e) for e in events]
+        # The first one is redelivered at the end; it must not be filed twice.
+        for event, env in zip([*events, events[0]], [*envelopes, envelopes[0]], strict=True):
+            await bus.publish(event.topic(settings.district), "T1", env.to_bytes(), {})
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            body = (await client.get("/api/archives/dossiers/T1")).json()
+            assert [e["seq"] for e in body["entries"]] == list(range(1, 8))
+            assert body["verification"]["ok"] is True
+
+            for statement in (
+                "UPDATE dossier_entries SET event_type = 'x'",
+                "UPDATE dossier_entries SET document = '{}' WHERE seq = 1",
+                "DELETE FROM dossier_entries WHERE seq = 7",
+                "DELETE FROM dossiers",
+                "UPDATE dossiers SET entry_count = 2",
+            ):
+                with pytest.raises(IntegrityError, match="档案"):
+                    async with rt.db.engine.begin() as conn:
+                        await conn.execute(sa.text(statement))
+            verify = (await client.get("/api/archives/dossiers/T1/verify")).json()
+            assert verify["ok"] is True and verify["checked"] == 7
