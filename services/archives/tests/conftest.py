@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+
 from spotcheck_common.events import Envelope, Event
 from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult

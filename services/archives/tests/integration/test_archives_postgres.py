@@ -11,9 +11,11 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+from sqlalchemy.exc import IntegrityError
+
 from archives.domain.chain import GENESIS_HASH, main, verify_export
 from archives.entrypoints.consumers import subscriptions
-from asgi_lifespan import LifespanManager
 from spotcheck_common.bus import InProcessBus, KafkaBus
 from spotcheck_common.consumer import deliver
 from spotcheck_common.events import Envelope, Event
@@ -22,7 +24,6 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from sqlalchemy.exc import IntegrityError
 
 pytestmark = pytest.mark.integration
 

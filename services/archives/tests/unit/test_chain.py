@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from archives.domain import chain
 from archives.domain.chain import (
     GENESIS_HASH,

@@ -10,12 +10,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
+from sqlalchemy.exc import IntegrityError
+
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events import Envelope, Event
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
-from sqlalchemy.exc import IntegrityError
 
 
 async def test_events_are_filed_and_entries_cannot_be_changed(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from archives.domain.chain import GENESIS_HASH, verify_export
 from archives.domain.model import DossierHead, Entry
 from archives.service_layer import services

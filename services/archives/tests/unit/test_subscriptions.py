@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from archives.entrypoints import consumers
 from spotcheck_common.events import Event, envelope
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
+
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Envelope, new_id

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
 from objections.service_layer import services

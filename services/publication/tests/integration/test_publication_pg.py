@@ -13,6 +13,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
+from sqlalchemy.exc import DBAPIError
+
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Envelope, Event, new_id
@@ -23,7 +25,6 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from sqlalchemy.exc import DBAPIError
 
 pytestmark = pytest.mark.integration
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
 from publication.adapters.repository import SqlPublicationRepository
 from publication.domain.model import ResultRecord, ResultVersion
 from publication.entrypoints.service import definition
@@ -16,7 +18,6 @@ from spotcheck_common.db import Database
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.migrations import upgrade
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 NOW = datetime(2025, 9, 26, 1, tzinfo=UTC)
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from publication.domain import model
 from publication.domain.model import ResultRecord, ResultVersion
 from publication.service_layer import services

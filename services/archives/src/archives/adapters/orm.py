@@ -9,6 +9,7 @@ concurrent appends to one dossier serialise and never fork the chain.
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()

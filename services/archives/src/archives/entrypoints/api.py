@@ -11,13 +11,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
-from spotcheck_common.events.envelope import utcnow
-from spotcheck_common.http import Acting
-from spotcheck_common.service import ServiceRuntime
 
 from archives.adapters.repository import SqlArchiveRepository
 from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT
 from archives.service_layer import services
+from spotcheck_common.events.envelope import utcnow
+from spotcheck_common.http import Acting
+from spotcheck_common.service import ServiceRuntime
 
 TaskId = Annotated[str, Path(min_length=1, max_length=100, description="任务 ID")]
 

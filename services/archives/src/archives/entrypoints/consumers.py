@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import spotcheck_common.events  # noqa: F401  (imports every schema module: registers the events)
+from archives.adapters.repository import SqlArchiveRepository
+from archives.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events import Event, registered_events
 from spotcheck_common.events.envelope import Envelope, utcnow
 from spotcheck_common.uow import UnitOfWork
-
-from archives.adapters.repository import SqlArchiveRepository
-from archives.service_layer import services
 
 SERVICE = "archives"
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotcheck_common.service import ServiceDefinition
-
 from archives.adapters import orm
 from archives.entrypoints.api import build_router
 from archives.entrypoints.consumers import subscriptions
+from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="archives",

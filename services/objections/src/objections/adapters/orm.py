@@ -4,6 +4,7 @@ objections with their review, decision, feedback and correction deadlines."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from spotcheck_common.db import service_metadata
 
 metadata = service_metadata()

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from spotcheck_common.events.inspections import ItemResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from objections.adapters import orm
 from objections.domain.model import Objection, PublishedRecord, Status
+from spotcheck_common.events.inspections import ItemResult
 
 
 class ObjectionsRepository(Protocol):

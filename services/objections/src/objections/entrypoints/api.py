@@ -7,17 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.events.types import USCC, ObjectionDecision
-from spotcheck_common.http import Acting, Conflict, NotFound
-from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.workdays import today
 from sqlalchemy.exc import IntegrityError
 
 from objections.adapters.repository import SqlObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Status
 from objections.service_layer import services
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.types import USCC, ObjectionDecision
+from spotcheck_common.http import Acting, Conflict, NotFound
+from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.workdays import today
 
 
 class ObjectionIn(BaseModel):

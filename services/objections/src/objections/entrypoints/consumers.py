@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from objections.adapters.repository import SqlObjectionsRepository
+from objections.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.uow import UnitOfWork
-
-from objections.adapters.repository import SqlObjectionsRepository
-from objections.service_layer import services
 
 
 async def on_result_published(

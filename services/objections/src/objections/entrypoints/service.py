@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from objections.adapters import orm
+from objections.entrypoints.api import build_router
+from objections.entrypoints.consumers import subscriptions
 from spotcheck_common.events.objections import (
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
 )
 from spotcheck_common.service import ServiceDefinition
-
-from objections.adapters import orm
-from objections.entrypoints.api import build_router
-from objections.entrypoints.consumers import subscriptions
 
 definition = ServiceDefinition(
     name="objections",

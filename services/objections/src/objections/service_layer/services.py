@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Protocol
 
+from objections.adapters.repository import ObjectionsRepository
+from objections.domain import model
+from objections.domain.model import Objection, PublishedRecord, Status
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
@@ -20,10 +23,6 @@ from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ObjectionDecision
 from spotcheck_common.http import Conflict, DomainError, NotFound
 from spotcheck_common.workdays import CHINA_TZ
-
-from objections.adapters.repository import ObjectionsRepository
-from objections.domain import model
-from objections.domain.model import Objection, PublishedRecord, Status
 
 
 class UnitOfWork(Protocol):

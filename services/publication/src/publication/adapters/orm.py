@@ -8,6 +8,7 @@ deleted (migration 0002 installs triggers that refuse it). A correction is a new
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from spotcheck_common.events.inspections import ItemResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publication.adapters import orm
 from publication.domain.model import ResultRecord, ResultVersion
+from spotcheck_common.events.inspections import ItemResult
 
 
 class PublicationRepository(Protocol):

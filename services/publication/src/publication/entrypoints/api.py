@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.http import Acting, Conflict, DomainError, NotFound
-from spotcheck_common.service import ServiceRuntime
 from sqlalchemy.exc import IntegrityError
 
 from publication.adapters.repository import SqlPublicationRepository
 from publication.domain import model
 from publication.service_layer import services
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.http import Acting, Conflict, DomainError, NotFound
+from spotcheck_common.service import ServiceRuntime
 
 
 class CorrectionIn(BaseModel):

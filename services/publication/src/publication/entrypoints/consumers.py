@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from publication.adapters.repository import SqlPublicationRepository
+from publication.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.inspections import InspectionSubmitted
 from spotcheck_common.events.objections import ObjectionDecided
 from spotcheck_common.uow import UnitOfWork
-
-from publication.adapters.repository import SqlPublicationRepository
-from publication.service_layer import services
 
 
 async def on_inspection_submitted(

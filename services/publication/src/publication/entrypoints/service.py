@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spotcheck_common.events.publication import ResultCorrected, ResultPublished
-from spotcheck_common.service import ServiceDefinition
-
 from publication.adapters import orm
 from publication.entrypoints.api import build_router
 from publication.entrypoints.consumers import subscriptions
+from spotcheck_common.events.publication import ResultCorrected, ResultPublished
+from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="publication",

@@ -13,6 +13,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from publication.adapters.repository import PublicationRepository
+from publication.domain import model
+from publication.domain.model import ResultRecord, ResultVersion
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import ObjectionDecided
@@ -22,10 +25,6 @@ from spotcheck_common.events.publication import (
     ResultPublished,
 )
 from spotcheck_common.events.types import ObjectionDecision
-
-from publication.adapters.repository import PublicationRepository
-from publication.domain import model
-from publication.domain.model import ResultRecord, ResultVersion
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,8 @@ import random
 from datetime import date
 from typing import Any
 
-from spotcheck_common import uscc
-
 from registry.domain.model import ENTITY_COLUMNS, INSPECTOR_COLUMNS, to_csv
+from spotcheck_common import uscc
 
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
 INDUSTRIES = [

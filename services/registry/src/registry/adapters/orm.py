@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from spotcheck_common.events.registry import EntitySnapshot, InspectorSnapshot
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
+from spotcheck_common.events.registry import EntitySnapshot, InspectorSnapshot
 
 CHUNK = 1000
 

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel, Field
-from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
-from spotcheck_common.http import Acting
-from spotcheck_common.service import ServiceRuntime
 
 from registry.adapters.repository import SqlRegistryRepository
 from registry.domain.model import ImportRejected
 from registry.service_layer import services
+from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.http import Acting
+from spotcheck_common.service import ServiceRuntime
 
 CSV_BODY = Body(media_type="text/csv", description="UTF-8 CSV with the documented Chinese header")
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from registry.adapters import demo, orm
+from registry.adapters.repository import SqlRegistryRepository
+from registry.entrypoints.api import build_router
+from registry.service_layer import services
 from spotcheck_common.events.registry import (
     ConflictDeclared,
     EntitiesImported,
@@ -12,11 +16,6 @@ from spotcheck_common.events.registry import (
 )
 from spotcheck_common.service import ServiceDefinition, ServiceRuntime
 from spotcheck_common.uow import Context
-
-from registry.adapters import demo, orm
-from registry.adapters.repository import SqlRegistryRepository
-from registry.entrypoints.api import build_router
-from registry.service_layer import services
 
 
 async def load_demo(rt: ServiceRuntime) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Protocol
 
+from registry.adapters.repository import RegistryRepository
+from registry.domain import model
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.registry import (
     ConflictDeclared,
@@ -13,9 +15,6 @@ from spotcheck_common.events.registry import (
     InspectorsImported,
 )
 from spotcheck_common.events.types import EntityStatus, RiskClass
-
-from registry.adapters.repository import RegistryRepository
-from registry.domain import model
 
 # Entities per event: keeps messages well under Kafka's default 1 MiB limit.
 EVENT_CHUNK = 1000
