@@ -17,6 +17,7 @@ from spotcheck_common.events import Envelope, Event
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 
 
 async def test_events_are_filed_and_entries_cannot_be_changed(
@@ -25,7 +26,10 @@ async def test_events_are_filed_and_entries_cannot_be_changed(
     envelope: Callable[..., Envelope[Any]],
 ) -> None:
     bus = InProcessBus()
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/archives.db")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/archives.db", auth_secret=TEST_SECRET
+    )
+    reader = auth_headers("archivist", "credit_dept", district=settings.district)
     (rt,) = build_runtimes([load("archives")], settings, bus=bus)
     app = build_app([rt], title="archives")
     async with LifespanManager(app):
@@ -36,7 +40,8 @@ async def test_events_are_filed_and_entries_cannot_be_changed(
             await bus.publish(event.topic(settings.district), "T1", env.to_bytes(), {})
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            body = (await client.get("/api/archives/dossiers/T1")).json()
+            assert (await client.get("/api/archives/dossiers/T1")).status_code == 401
+            body = (await client.get("/api/archives/dossiers/T1", headers=reader)).json()
             assert [e["seq"] for e in body["entries"]] == list(range(1, 8))
             assert body["verification"]["ok"] is True
 
@@ -50,5 +55,5 @@ async def test_events_are_filed_and_entries_cannot_be_changed(
                 with pytest.raises(IntegrityError, match="档案"):
                     async with rt.db.engine.begin() as conn:
                         await conn.execute(sa.text(statement))
-            verify = (await client.get("/api/archives/dossiers/T1/verify")).json()
+            verify = (await client.get("/api/archives/dossiers/T1/verify", headers=reader)).json()
             assert verify["ok"] is True and verify["checked"] == 7

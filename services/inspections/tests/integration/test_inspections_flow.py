@@ -26,6 +26,7 @@ from spotcheck_common.outbox import OutboxRelay
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
 
 pytestmark = pytest.mark.integration
@@ -33,7 +34,7 @@ pytestmark = pytest.mark.integration
 PROCESSED = processed_events_table(sa.MetaData())
 USCC_1 = "91371000MA3C000017"
 USCC_2 = "91371000MA3C000025"
-LEADER, MEMBER, OUTSIDER = "LG-001", "LG-002", "LG-050"
+LEADER, MEMBER, OUTSIDER, EXPERT = "LG-001", "LG-002", "LG-050", "EX-007"
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 15) -> None:
@@ -70,6 +71,27 @@ class Flow:
             await self.rows(t) for t in (orm.inspections, orm.inspection_log, OUTBOX, PROCESSED)
         ]
 
+    def as_(self, user: str, *roles: str, **claims: str) -> dict[str, str]:
+        return auth_headers(user, *roles, district=self.rt.district, **claims)
+
+    def inspector(self, inspector_id: str) -> dict[str, str]:
+        """An inspector's token; the login differs from the inspector id on purpose."""
+        if not inspector_id:
+            return self.as_("no-id", "inspector")
+        return self.as_(f"user-{inspector_id}", "inspector", inspector_id=inspector_id)
+
+    @property
+    def keyuan(self) -> dict[str, str]:
+        return self.as_("shipin-keyuan", "supervising_dept", department="食品经营监管科")
+
+    @property
+    def fuju(self) -> dict[str, str]:
+        return self.as_("fuju-wang", "deputy_director")
+
+    @property
+    def staff(self) -> dict[str, str]:
+        return self.as_("suo-zhang", "station")
+
     async def emit_draw(self, event: DrawCompleted) -> None:
         """What draws does: the event goes to its outbox; its relay delivers it."""
         uow = UnitOfWork(
@@ -86,7 +108,12 @@ class Flow:
 @pytest.fixture
 async def flow(pg_url: str, unique_district: str) -> AsyncIterator[Flow]:
     bus = InProcessBus()
-    settings = Settings(database_url=pg_url, district=unique_district, relay_interval_s=0.05)
+    settings = Settings(
+        database_url=pg_url,
+        district=unique_district,
+        relay_interval_s=0.05,
+        auth_secret=TEST_SECRET,
+    )
     planning, inspections = build_runtimes(
         [load("planning"), load("inspections")], settings, bus=bus
     )
@@ -128,7 +155,7 @@ def team() -> list[TeamMember]:
     ]
 
 
-def draw(task_id: str) -> DrawCompleted:
+def draw(task_id: str, members: list[TeamMember] | None = None) -> DrawCompleted:
     return DrawCompleted(
         draw_id="draw-0001",
         task_id=task_id,
@@ -137,7 +164,7 @@ def draw(task_id: str) -> DrawCompleted:
         seed_hex="ab" * 32,
         population_size=2000,
         targets=[
-            DrawnTarget(uscc=uscc, entity_name=name, risk_class="D", team=team())
+            DrawnTarget(uscc=uscc, entity_name=name, risk_class="D", team=members or team())
             for uscc, name in [(USCC_1, "威海临港甲商贸有限公司"), (USCC_2, "临港区乙餐饮店")]
         ],
         unstaffed=[],
@@ -172,15 +199,11 @@ RESULTS = {
 }
 
 
-def actor(who: str) -> dict[str, str]:
-    return {"X-Spotcheck-Actor": who}
-
-
 async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     flow: Flow,
 ) -> None:
     client = flow.client
-    created = await client.post("/api/planning/tasks", json=TASK, headers=actor("shipin-keyuan"))
+    created = await client.post("/api/planning/tasks", json=TASK, headers=flow.keyuan)
     assert created.status_code == 201, created.text
     task_id = created.json()["task_id"]
 
@@ -197,9 +220,7 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     assert await flow.rows(orm.inspections) == []
     assert await flow.rows(PROCESSED) == []
 
-    approved = await client.post(
-        f"/api/planning/tasks/{task_id}/approve", headers=actor("fuju-wang")
-    )
+    approved = await client.post(f"/api/planning/tasks/{task_id}/approve", headers=flow.fuju)
     assert approved.status_code == 200
 
     async def opened() -> bool:
@@ -212,10 +233,18 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     assert consumers == ["inspections.on_draw_completed", "inspections.on_task_approved"]
 
     # -- reads ------------------------------------------------------------------------------
-    listed = (await client.get("/api/inspections/inspections", params={"task_id": task_id})).json()
+    listed = (
+        await client.get(
+            "/api/inspections/inspections", params={"task_id": task_id}, headers=flow.staff
+        )
+    ).json()
     assert listed["total"] == 2
     assert {i["uscc"] for i in listed["items"]} == {USCC_1, USCC_2}
-    by_uscc = (await client.get("/api/inspections/inspections", params={"uscc": USCC_1})).json()
+    by_uscc = (
+        await client.get(
+            "/api/inspections/inspections", params={"uscc": USCC_1}, headers=flow.staff
+        )
+    ).json()
     (one,) = by_uscc["items"]
     assert one["status"] == "pending" and one["inspecting_authority"] == "食品经营监管科"
     assert [c["code"] for c in one["check_items"]] == ["SP-01", "SP-02"]
@@ -227,7 +256,9 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     refusals = [
         ("put", "/results", MEMBER, RESULTS, 403, "只有检查组长"),
         ("put", "/results", OUTSIDER, RESULTS, 403, "不是该检查对象的检查组成员"),
-        ("put", "/results", "anonymous", RESULTS, 403, "X-Spotcheck-Actor"),
+        ("put", "/results", "", RESULTS, 403, "inspector_id"),
+        ("post", "/sign", "", None, 403, "inspector_id"),
+        ("post", "/submit", "", None, 403, "inspector_id"),
         ("put", "/results", LEADER, {"results": RESULTS["results"][:1]}, 422, "缺少检查事项"),
         (
             "put",
@@ -254,38 +285,40 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
         ("post", "/submit", LEADER, None, 409, "尚未录入"),
     ]
     for method, path, who, payload, status, words in refusals:
-        answer = await client.request(method, url + path, json=payload, headers=actor(who))
+        answer = await client.request(method, url + path, json=payload, headers=flow.inspector(who))
         assert answer.status_code == status, (path, who, answer.text)
         assert words in answer.text, answer.text
-    missing = await client.post("/api/inspections/inspections/nope/sign", headers=actor(LEADER))
+    missing = await client.post(
+        "/api/inspections/inspections/nope/sign", headers=flow.inspector(LEADER)
+    )
     assert missing.status_code == 404
     assert await flow.snapshot() == before
 
     # -- record, sign, change (signatures cleared), sign again, submit ----------------------
-    recorded = await client.put(url + "/results", json=RESULTS, headers=actor(LEADER))
+    recorded = await client.put(url + "/results", json=RESULTS, headers=flow.inspector(LEADER))
     assert recorded.status_code == 200, recorded.text
     assert recorded.json()["status"] == "recorded"
     assert recorded.json()["results"][1]["check_item_name"] == "食品进货查验记录检查"
     for who in (LEADER, MEMBER):
-        assert (await client.post(url + "/sign", headers=actor(who))).status_code == 200
-    assert (await client.get(url)).json()["status"] == "signed"
+        assert (await client.post(url + "/sign", headers=flow.inspector(who))).status_code == 200
+    assert (await client.get(url, headers=flow.staff)).json()["status"] == "signed"
 
     changed = dict(RESULTS)
     changed["results"] = [
         RESULTS["results"][0],
         {"check_item_code": "SP-02", "category": "发现问题经责令已改正"},
     ]
-    again = await client.put(url + "/results", json=changed, headers=actor(LEADER))
+    again = await client.put(url + "/results", json=changed, headers=flow.inspector(LEADER))
     assert again.json()["signatures"] == {} and again.json()["status"] == "recorded"
 
-    await client.post(url + "/sign", headers=actor(LEADER))
-    early = await client.post(url + "/submit", headers=actor(LEADER))
+    await client.post(url + "/sign", headers=flow.inspector(LEADER))
+    early = await client.post(url + "/submit", headers=flow.inspector(LEADER))
     assert early.status_code == 409 and MEMBER in early.json()["unsigned"]
-    await client.post(url + "/sign", headers=actor(MEMBER))
-    not_leader = await client.post(url + "/submit", headers=actor(MEMBER))
+    await client.post(url + "/sign", headers=flow.inspector(MEMBER))
+    not_leader = await client.post(url + "/submit", headers=flow.inspector(MEMBER))
     assert not_leader.status_code == 403
 
-    submitted = await client.post(url + "/submit", json={}, headers=actor(LEADER))
+    submitted = await client.post(url + "/submit", json={}, headers=flow.inspector(LEADER))
     assert submitted.status_code == 200, submitted.text
     assert submitted.json()["status"] == "submitted"
 
@@ -294,7 +327,7 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     assert event_row.event_type == "inspections.inspection-submitted"
     assert event_row.topic == f"{flow.rt.district}.inspections.inspection-submitted.v1"
     envelope = json.loads(event_row.envelope)
-    assert envelope["actor"] == LEADER
+    assert envelope["actor"] == f"user-{LEADER}"  # the login; the record names the inspector
     event = InspectionSubmitted.model_validate(envelope["payload"])
     assert event.inspection_id == one["inspection_id"] and event.task_id == task_id
     assert event.task_no == "LG-2026-011" and event.task_title == "2026年食品经营者双随机抽查"
@@ -323,12 +356,12 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
         ("post", "/sign", MEMBER, None),
         ("post", "/submit", LEADER, None),
     ]:
-        answer = await client.request(method, url + path, json=payload, headers=actor(who))
+        answer = await client.request(method, url + path, json=payload, headers=flow.inspector(who))
         assert answer.status_code == 409, answer.text
         assert "已提交" in answer.json()["detail"]
     assert await flow.snapshot() == before
 
-    detail = (await client.get(url)).json()
+    detail = (await client.get(url, headers=flow.staff)).json()
     assert [h["action"] for h in detail["history"]] == [
         "opened",
         "results_recorded",
@@ -341,17 +374,17 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     ]
     assert detail["history"][4]["detail"]["signatures_cleared"] == [LEADER, MEMBER]
     submitted_list = (
-        await client.get("/api/inspections/inspections", params={"status": "submitted"})
+        await client.get(
+            "/api/inspections/inspections", params={"status": "submitted"}, headers=flow.staff
+        )
     ).json()
     assert [i["uscc"] for i in submitted_list["items"]] == [USCC_1]
 
 
 async def test_a_draw_delivered_twice_opens_each_inspection_once(flow: Flow) -> None:
-    created = await flow.client.post(
-        "/api/planning/tasks", json=TASK, headers=actor("shipin-keyuan")
-    )
+    created = await flow.client.post("/api/planning/tasks", json=TASK, headers=flow.keyuan)
     task_id = created.json()["task_id"]
-    await flow.client.post(f"/api/planning/tasks/{task_id}/approve", headers=actor("fuju-wang"))
+    await flow.client.post(f"/api/planning/tasks/{task_id}/approve", headers=flow.fuju)
 
     async def task_known() -> bool:
         return len(await flow.rows(orm.tasks)) == 1
@@ -368,3 +401,79 @@ async def test_a_draw_delivered_twice_opens_each_inspection_once(flow: Flow) -> 
     await flow.draws_relay.publish(row.topic, row.aggregate_id, row.envelope.encode(), {})
     assert len(await flow.rows(orm.inspections)) == 2
     assert len(await flow.rows(orm.inspection_log)) == 2
+
+
+async def _opened(flow: Flow, members: list[TeamMember]) -> str:
+    """An approved task and a draw with ``members`` as the team; the first inspection's URL."""
+    created = await flow.client.post("/api/planning/tasks", json=TASK, headers=flow.keyuan)
+    assert created.status_code == 201, created.text
+    task_id = created.json()["task_id"]
+    await flow.client.post(f"/api/planning/tasks/{task_id}/approve", headers=flow.fuju)
+
+    async def task_known() -> bool:
+        return len(await flow.rows(orm.tasks)) == 1
+
+    await wait_for(task_known, "TaskApproved to reach inspections")
+    await flow.emit_draw(draw(task_id, members))
+
+    async def opened() -> bool:
+        return len(await flow.rows(orm.inspections)) == 2
+
+    await wait_for(opened, "the inspections")
+    return f"/api/inspections/inspections/{inspection_id_of(await flow.rows(orm.inspections))}"
+
+
+def inspection_id_of(rows: list[Any]) -> str:
+    return str(next(r.inspection_id for r in rows if r.uscc == USCC_1))
+
+
+async def test_roles_no_token_and_an_expert_on_the_team(flow: Flow) -> None:
+    members = [
+        *team(),
+        TeamMember(inspector_id=EXPERT, name="周专家", department="专家库", role="expert"),
+    ]
+    url = await _opened(flow, members)
+    client = flow.client
+    expert = flow.as_("zhou", "expert", inspector_id=EXPERT)
+    before = await flow.snapshot()
+
+    # No token: 401, reads included.
+    for method, path in [
+        ("get", ""),
+        ("put", "/results"),
+        ("post", "/sign"),
+        ("post", "/submit"),
+    ]:
+        answer = await client.request(method, url + path, json=RESULTS if path else None)
+        assert answer.status_code == 401, (path, answer.text)
+    listed = await client.get("/api/inspections/inspections")
+    assert listed.status_code == 401
+
+    # The wrong role: 403 naming what is needed. An expert does not record or submit; a
+    # department, however senior, neither records nor signs; an entity does not read.
+    refusals = [
+        ("put", "/results", expert, RESULTS, "执法检查人员(inspector)"),
+        ("post", "/submit", expert, None, "执法检查人员(inspector)"),
+        ("put", "/results", flow.keyuan, RESULTS, "执法检查人员(inspector)"),
+        ("post", "/sign", flow.fuju, None, "专家(expert)"),
+        ("get", "", flow.as_("qiye", "entity", uscc=USCC_1), None, "缺少角色"),
+        # Holding the role is not enough: the inspector id must be on this team.
+        ("post", "/sign", flow.as_("zhao", "expert", inspector_id="EX-999"), None, "不是该检查"),
+    ]
+    for method, path, who, payload, words in refusals:
+        answer = await client.request(method, url + path, json=payload, headers=who)
+        assert answer.status_code == 403, (path, answer.text)
+        assert words in answer.json()["detail"], answer.text
+    assert await flow.snapshot() == before
+
+    # Staff read; the leader records; the expert on the team signs (not required to).
+    assert (await client.get(url, headers=flow.staff)).status_code == 200
+    recorded = await client.put(url + "/results", json=RESULTS, headers=flow.inspector(LEADER))
+    assert recorded.status_code == 200, recorded.text
+    signed = await client.post(url + "/sign", headers=expert)
+    assert signed.status_code == 200, signed.text
+    assert EXPERT in signed.json()["signatures"]
+    assert signed.json()["unsigned"] == [LEADER, MEMBER]
+    detail = (await client.get(url, headers=flow.staff)).json()
+    assert detail["history"][-1]["action"] == "signed"
+    assert detail["history"][-1]["actor"] == EXPERT

@@ -67,9 +67,11 @@ async def test_task_approved_again_updates_the_known_task() -> None:
 
 
 async def _recorded_and_signed(repo: FakeInspectionRepository) -> None:
-    await services.record_results(FakeUnitOfWork(actor=LEADER), repo, "i-1", all_clear(), NOW)
-    await services.sign(FakeUnitOfWork(actor=LEADER), repo, "i-1", NOW)
-    await services.sign(FakeUnitOfWork(actor=MEMBER), repo, "i-1", NOW)
+    await services.record_results(
+        FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, all_clear(), NOW
+    )
+    await services.sign(FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, NOW)
+    await services.sign(FakeUnitOfWork(actor=MEMBER), repo, "i-1", MEMBER, NOW)
 
 
 async def test_the_whole_form_then_submit_emits_inspection_submitted() -> None:
@@ -77,7 +79,7 @@ async def test_the_whole_form_then_submit_emits_inspection_submitted() -> None:
     await _recorded_and_signed(repo)
     assert repo.inspections["i-1"].status is InspectionStatus.SIGNED
     uow = FakeUnitOfWork(actor=LEADER)
-    await services.submit(uow, repo, "i-1", now=NOW + timedelta(hours=2))
+    await services.submit(uow, repo, "i-1", LEADER, now=NOW + timedelta(hours=2))
     assert uow.committed
     (event,) = uow.events
     assert isinstance(event, InspectionSubmitted)
@@ -105,7 +107,7 @@ async def test_refused_commands_write_and_emit_nothing() -> None:
     for command, actor, args, error in refusals:
         uow = FakeUnitOfWork(actor=actor)
         with pytest.raises(error):
-            await command(uow, repo, "i-1", *args)  # type: ignore[operator]
+            await command(uow, repo, "i-1", actor, *args)  # type: ignore[operator]
         assert uow.events == [] and not uow.committed
     assert repo.inspections["i-1"].version == 0 and repo.log == []
 
@@ -113,7 +115,7 @@ async def test_refused_commands_write_and_emit_nothing() -> None:
 async def test_submitted_inspections_refuse_every_change() -> None:
     repo = FakeInspectionRepository(inspection())
     await _recorded_and_signed(repo)
-    await services.submit(FakeUnitOfWork(actor=LEADER), repo, "i-1", now=NOW)
+    await services.submit(FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, now=NOW)
     for command, actor, args in [
         (services.record_results, LEADER, (all_clear(),)),
         (services.sign, MEMBER, ()),
@@ -121,24 +123,26 @@ async def test_submitted_inspections_refuse_every_change() -> None:
     ]:
         uow = FakeUnitOfWork(actor=actor)
         with pytest.raises(Conflict):
-            await command(uow, repo, "i-1", *args)  # type: ignore[operator]
+            await command(uow, repo, "i-1", actor, *args)  # type: ignore[operator]
         assert uow.events == []
 
 
 async def test_signing_twice_does_not_write() -> None:
     repo = FakeInspectionRepository(inspection())
-    await services.record_results(FakeUnitOfWork(actor=LEADER), repo, "i-1", all_clear(), NOW)
-    await services.sign(FakeUnitOfWork(actor=MEMBER), repo, "i-1", NOW)
+    await services.record_results(
+        FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, all_clear(), NOW
+    )
+    await services.sign(FakeUnitOfWork(actor=MEMBER), repo, "i-1", MEMBER, NOW)
     version = repo.inspections["i-1"].version
     uow = FakeUnitOfWork(actor=MEMBER)
-    await services.sign(uow, repo, "i-1", NOW)
+    await services.sign(uow, repo, "i-1", MEMBER, NOW)
     assert repo.inspections["i-1"].version == version and not uow.committed
 
 
 async def test_unknown_inspection_and_concurrent_change() -> None:
     repo = FakeInspectionRepository(inspection())
     with pytest.raises(NotFound):
-        await services.sign(FakeUnitOfWork(actor=LEADER), repo, "nope", NOW)
+        await services.sign(FakeUnitOfWork(actor=LEADER), repo, "nope", LEADER, NOW)
     repo.inspections["i-1"].version = 3
     real_get = repo.get
 
@@ -150,12 +154,34 @@ async def test_unknown_inspection_and_concurrent_change() -> None:
 
     repo.get = stale  # type: ignore[method-assign]
     with pytest.raises(Conflict, match="同时修改"):
-        await services.record_results(FakeUnitOfWork(actor=LEADER), repo, "i-1", all_clear(), NOW)
+        await services.record_results(
+            FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, all_clear(), NOW
+        )
 
 
-async def test_a_request_naming_nobody_is_refused() -> None:
+async def test_a_principal_without_an_inspector_id_is_refused() -> None:
     repo = FakeInspectionRepository(inspection())
-    for command, args in [(services.record_results, (all_clear(),)), (services.sign, ())]:
-        with pytest.raises(NotAllowed, match="X-Spotcheck-Actor"):
-            await command(FakeUnitOfWork(actor="anonymous"), repo, "i-1", *args)  # type: ignore[operator]
-    assert repo.inspections["i-1"].version == 0
+    for command, args in [
+        (services.record_results, (all_clear(),)),
+        (services.sign, ()),
+        (services.submit, ()),
+    ]:
+        uow = FakeUnitOfWork(actor="wang")
+        with pytest.raises(NotAllowed, match="inspector_id"):
+            await command(uow, repo, "i-1", " ", *args)  # type: ignore[operator]
+        assert uow.events == [] and not uow.committed
+    assert repo.inspections["i-1"].version == 0 and repo.log == []
+
+
+async def test_the_user_and_the_inspector_id_are_kept_apart() -> None:
+    """The team is matched by inspector id; the record names the inspector, not the login."""
+    repo = FakeInspectionRepository(inspection())
+    await services.record_results(
+        FakeUnitOfWork(actor="wang-login"), repo, "i-1", LEADER, all_clear(), NOW
+    )
+    stored = repo.inspections["i-1"]
+    assert stored.recorded_by == LEADER
+    with pytest.raises(NotAllowed, match="只有检查组长"):
+        await services.record_results(
+            FakeUnitOfWork(actor=LEADER), repo, "i-1", MEMBER, all_clear(), NOW
+        )

@@ -24,6 +24,7 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 from spotcheck_common.workdays import today
 
 pytestmark = pytest.mark.integration
@@ -32,8 +33,15 @@ DISTRICT = "lingang"
 USCC = "91371000MA3C000011"
 OTHER = "91371000MA3C000029"
 NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
-ENTITY = {"X-Spotcheck-Actor": "entity-user"}
-REVIEWER = {"X-Spotcheck-Actor": "reviewer-1"}
+REVIEWER = auth_headers(
+    "reviewer-1", "supervising_dept", district=DISTRICT, department="食品安全监督管理科"
+)
+CREDIT = auth_headers("xinyong-1", "credit_dept", district=DISTRICT)
+STAFF = auth_headers("suo-1", "station", district=DISTRICT)
+
+
+def entity(uscc: str = USCC) -> dict[str, str]:
+    return auth_headers("entity-user", "entity", district=DISTRICT, uscc=uscc)
 
 
 @dataclass
@@ -82,7 +90,9 @@ class Env:
 async def env(pg_url: str) -> AsyncIterator[Env]:
     bus = InProcessBus()
     (rt,) = build_runtimes(
-        [load("objections")], Settings(database_url=pg_url, district=DISTRICT), bus=bus
+        [load("objections")],
+        Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET),
+        bus=bus,
     )
     app = build_app([rt], title="objections under test")
     async with LifespanManager(app):
@@ -111,9 +121,11 @@ def published(record_id: str = "rec-1", version: int = 1) -> ResultPublished:
     )
 
 
-async def file(env: Env, **overrides: Any) -> httpx.Response:
+async def file(env: Env, headers: dict[str, str] | None = None, **overrides: Any) -> httpx.Response:
+    """The entity named in the body files (its token carries that uscc) unless ``headers``."""
     body = {"record_id": "rec-1", "uscc": USCC, "reason": "年报已按期公示", **overrides}
-    return await env.client.post("/api/objections/objections", json=body, headers=ENTITY)
+    headers = headers if headers is not None else entity(str(body["uscc"]))
+    return await env.client.post("/api/objections/objections", json=body, headers=headers)
 
 
 async def test_read_model_follows_publication_events_once(env: Env) -> None:
@@ -163,7 +175,9 @@ async def test_file_an_objection(env: Env) -> None:
         "review_due_on": "2025-10-29",
         "record_version": 1,
     }
-    detail = await env.client.get(f"/api/objections/objections/{body['objection_id']}")
+    detail = await env.client.get(
+        f"/api/objections/objections/{body['objection_id']}", headers=STAFF
+    )
     assert detail.status_code == 200 and detail.json()["review_due_on"] == "2025-10-29"
 
 
@@ -235,7 +249,9 @@ async def test_decide_corrected_then_twice_is_409(env: Env) -> None:
     )
 
     before = await env.snapshot()
-    again = await env.client.post(url, json={**body, "decision": "upheld", "corrected_results": []})
+    again = await env.client.post(
+        url, json={**body, "decision": "upheld", "corrected_results": []}, headers=REVIEWER
+    )
     assert again.status_code == 409 and "不能重复决定" in again.json()["detail"]
     assert await env.snapshot() == before
 
@@ -276,7 +292,9 @@ async def test_refused_decisions_write_nothing(
     objection = (await file(env, received_on="2025-09-22")).json()
     before = await env.snapshot()
     response = await env.client.post(
-        f"/api/objections/objections/{objection['objection_id']}/decision", json=body
+        f"/api/objections/objections/{objection['objection_id']}/decision",
+        json=body,
+        headers=REVIEWER,
     )
     assert response.status_code == status, response.text
     if reason:
@@ -286,10 +304,13 @@ async def test_refused_decisions_write_nothing(
 
 async def test_unknown_objection_is_404(env: Env) -> None:
     response = await env.client.post(
-        "/api/objections/objections/nope/decision", json={"decision": "upheld", "reason": "r"}
+        "/api/objections/objections/nope/decision",
+        json={"decision": "upheld", "reason": "r"},
+        headers=REVIEWER,
     )
     assert response.status_code == 404
-    assert (await env.client.get("/api/objections/objections/nope")).status_code == 404
+    missing = await env.client.get("/api/objections/objections/nope", headers=STAFF)
+    assert missing.status_code == 404
 
 
 async def test_correction_feedback_and_overdue_listing(env: Env) -> None:
@@ -304,9 +325,12 @@ async def test_correction_feedback_and_overdue_listing(env: Env) -> None:
             "corrected_results": [item("A02", ResultCategory.PROBLEM_CORRECTED)],
             "decided_on": "2025-09-30",
         },
+        headers=CREDIT,
     )
     # Nothing fed back and no correction published yet: both clocks ran out long ago.
-    listed = (await env.client.get("/api/objections/objections", params={"overdue": True})).json()
+    listed = (
+        await env.client.get("/api/objections/objections", params={"overdue": True}, headers=STAFF)
+    ).json()
     assert [o["objection_id"] for o in listed["items"]] == [oid]
     assert listed["items"][0]["overdue"] == {
         "review": False,
@@ -346,17 +370,24 @@ async def test_correction_feedback_and_overdue_listing(env: Env) -> None:
         "correction": False,
         "any": False,
     }
-    assert (await env.client.get("/api/objections/objections", params={"overdue": True})).json()[
-        "total"
-    ] == 0
+    overdue = await env.client.get(
+        "/api/objections/objections", params={"overdue": True}, headers=STAFF
+    )
+    assert overdue.json()["total"] == 0
     (given,) = await env.outbox("objections.objection-feedback-given")
     assert given["payload"]["given_on"] == "2025-10-20"
-    again = await env.client.post(f"/api/objections/objections/{oid}/feedback", json={})
+    again = await env.client.post(
+        f"/api/objections/objections/{oid}/feedback", json={}, headers=CREDIT
+    )
     assert again.status_code == 409
-    by_entity = await env.client.get("/api/objections/objections", params={"uscc": USCC})
+    by_entity = await env.client.get(
+        "/api/objections/objections", params={"uscc": USCC}, headers=STAFF
+    )
     assert by_entity.json()["total"] == 1
     assert (
-        await env.client.get("/api/objections/objections", params={"status": "pending"})
+        await env.client.get(
+            "/api/objections/objections", params={"status": "pending"}, headers=STAFF
+        )
     ).json()["total"] == 0
 
 
@@ -382,5 +413,74 @@ async def test_database_allows_one_open_objection_per_record(env: Env) -> None:
     await env.client.post(
         f"/api/objections/objections/{first['objection_id']}/decision",
         json={"decision": "upheld", "reason": "无误"},
+        headers=REVIEWER,
     )
     assert (await file(env)).status_code == 201
+
+
+async def test_who_may_file_decide_feed_back_and_read(env: Env) -> None:
+    await env.deliver(published())
+    url = "/api/objections/objections"
+    before = await env.snapshot()
+
+    # No token: 401, reads included.
+    assert (await file(env, headers={})).status_code == 401
+    assert (await env.client.get(url)).status_code == 401
+    assert (await env.client.get(f"{url}/nope")).status_code == 401
+    # The wrong role: an inspector or a supervising department does not file.
+    for who in (auth_headers("i1", "inspector", district=DISTRICT, inspector_id="i1"), REVIEWER):
+        refused = await file(env, headers=who)
+        assert refused.status_code == 403, refused.text
+        assert "检查对象(entity)" in refused.json()["detail"]
+        assert "信用监管科(credit_dept)" in refused.json()["detail"]
+    # An entity objects only in its own name, and only to its own result.
+    someone_else = await file(env, headers=entity(OTHER))
+    assert someone_else.status_code == 403
+    assert "只能以本单位名义提出异议" in someone_else.json()["detail"]
+    no_code = await file(env, headers=auth_headers("e", "entity", district=DISTRICT))
+    assert no_code.status_code == 403
+    not_its_result = await file(env, headers=entity(OTHER), uscc=OTHER)
+    assert not_its_result.status_code == 403
+    assert "不是该检查结果的检查对象" in not_its_result.json()["detail"]
+    # Entities do not list objections (they read their own by id).
+    assert (await env.client.get(url, headers=entity())).status_code == 403
+    assert await env.snapshot() == before
+
+    # The credit department registers a paper application on the entity's behalf.
+    filed = await file(env, headers=CREDIT, received_on="2025-09-22")
+    assert filed.status_code == 201, filed.text
+    oid = filed.json()["objection_id"]
+    (event,) = await env.outbox("objections.objection-filed")
+    assert event["actor"] == "xinyong-1" and event["payload"]["uscc"] == USCC
+
+    # Detail: staff, or the entity whose objection it is; not another entity.
+    assert (await env.client.get(f"{url}/{oid}", headers=STAFF)).status_code == 200
+    own = await env.client.get(f"{url}/{oid}", headers=entity())
+    assert own.status_code == 200 and own.json()["uscc"] == USCC
+    other = await env.client.get(f"{url}/{oid}", headers=entity(OTHER))
+    assert other.status_code == 403 and "本单位" in other.json()["detail"]
+
+    # Decision and feedback: supervising or credit department only; the entity, an inspector
+    # or the deputy director are refused and nothing changes.
+    decision = {"decision": "upheld", "reason": "无误", "decided_on": "2025-09-30"}
+    before = await env.snapshot()
+    for who in (
+        entity(),
+        auth_headers("i1", "inspector", district=DISTRICT, inspector_id="i1"),
+        auth_headers("fuju", "deputy_director", district=DISTRICT),
+    ):
+        for path, payload in (("decision", decision), ("feedback", {})):
+            refused = await env.client.post(f"{url}/{oid}/{path}", json=payload, headers=who)
+            assert refused.status_code == 403, refused.text
+            assert "监管科室(supervising_dept)" in refused.json()["detail"]
+    assert (await env.client.post(f"{url}/{oid}/decision", json=decision)).status_code == 401
+    assert await env.snapshot() == before
+
+    decided = await env.client.post(f"{url}/{oid}/decision", json=decision, headers=REVIEWER)
+    assert decided.status_code == 200 and decided.json()["reviewer"] == "reviewer-1"
+    fed_back = await env.client.post(
+        f"{url}/{oid}/feedback", json={"given_on": "2025-10-09"}, headers=CREDIT
+    )
+    assert fed_back.status_code == 200, fed_back.text
+    (given,) = await env.outbox("objections.objection-feedback-given")
+    assert given["actor"] == "xinyong-1"

@@ -23,12 +23,17 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 
 pytestmark = pytest.mark.integration
 
 DISTRICT = "lingang"
 USCC = "91371000MA3C000011"
 NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
+ENTITY = auth_headers("entity", "entity", district=DISTRICT, uscc=USCC)
+REVIEWER = auth_headers(
+    "reviewer", "supervising_dept", district=DISTRICT, department="食品安全监督管理科"
+)
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM) -> ItemResult:
@@ -53,7 +58,9 @@ async def system(
     pg_url: str,
 ) -> AsyncIterator[tuple[list[ServiceRuntime], InProcessBus, httpx.AsyncClient]]:
     bus = InProcessBus()
-    settings = Settings(database_url=pg_url, district=DISTRICT, relay_interval_s=0.05)
+    settings = Settings(
+        database_url=pg_url, district=DISTRICT, relay_interval_s=0.05, auth_secret=TEST_SECRET
+    )
     runtimes = build_runtimes([load("publication"), load("objections")], settings, bus=bus)
     app = build_app(runtimes, title="publication + objections")
     async with LifespanManager(app):
@@ -109,7 +116,7 @@ async def test_objection_leads_to_a_published_correction(
         response = await client.post(
             "/api/objections/objections",
             json={"record_id": record_id, "uscc": USCC, "reason": "已整改，非待处理"},
-            headers={"X-Spotcheck-Actor": "entity"},
+            headers=ENTITY,
         )
         return response.json() if response.status_code == 201 else None
 
@@ -124,12 +131,13 @@ async def test_objection_leads_to_a_published_correction(
                 item("A02", ResultCategory.PROBLEM_CORRECTED).model_dump(mode="json")
             ],
         },
-        headers={"X-Spotcheck-Actor": "reviewer"},
+        headers=REVIEWER,
     )
     assert decided.status_code == 200, decided.text
 
     async def corrected() -> Any:
-        body = (await client.get(f"/api/objections/objections/{oid}")).json()
+        # The entity follows its own objection.
+        body = (await client.get(f"/api/objections/objections/{oid}", headers=ENTITY)).json()
         return body if body["correction_version"] else None
 
     closed = await until(corrected)

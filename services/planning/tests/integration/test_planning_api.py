@@ -22,6 +22,7 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,22 @@ class Harness:
         self.rt = rt
         self.delivered = delivered
 
+    def as_(self, user: str, *roles: str, **claims: str) -> dict[str, str]:
+        return auth_headers(user, *roles, district=self.rt.district, **claims)
+
+    @property
+    def keyuan(self) -> dict[str, str]:
+        """The food department, which leads the tasks of these tests."""
+        return self.as_("shipin-keyuan", "supervising_dept", department="食品经营监管科")
+
+    @property
+    def fuju(self) -> dict[str, str]:
+        return self.as_("fuju-wang", "deputy_director")
+
+    @property
+    def staff(self) -> dict[str, str]:
+        return self.as_("suo-zhang", "station")
+
     async def rows(self, table: sa.Table) -> list[Any]:
         async with self.rt.db.sessions() as session:
             return list(
@@ -42,11 +59,21 @@ class Harness:
     async def snapshot(self) -> tuple[list[Any], list[Any]]:
         return await self.rows(orm.tasks), await self.rows(OUTBOX)
 
+    async def writes(self) -> tuple[list[Any], list[Any]]:
+        """Tasks and outbox events, leaving out what the relay changes (published_at)."""
+        outbox = [(r.id, r.event_id, r.event_type) for r in await self.rows(OUTBOX)]
+        return await self.rows(orm.tasks), outbox
+
 
 @pytest.fixture
 async def planning(pg_url: str, unique_district: str) -> AsyncIterator[Harness]:
     bus = InProcessBus()
-    settings = Settings(database_url=pg_url, district=unique_district, relay_interval_s=0.05)
+    settings = Settings(
+        database_url=pg_url,
+        district=unique_district,
+        relay_interval_s=0.05,
+        auth_secret=TEST_SECRET,
+    )
     (rt,) = build_runtimes([load("planning")], settings, bus=bus)
     delivered: list[Envelope[Any]] = []
 
@@ -85,12 +112,10 @@ def body(**overrides: Any) -> dict[str, Any]:
     return task
 
 
-KEYUAN = {"X-Spotcheck-Actor": "shipin-keyuan"}
-FUJU = {"X-Spotcheck-Actor": "fuju-wang"}
-
-
 async def test_create_and_approve_go_through_the_outbox_to_the_bus(planning: Harness) -> None:
-    created = await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)
+    created = await planning.client.post(
+        "/api/planning/tasks", json=body(), headers=planning.keyuan
+    )
     assert created.status_code == 201, created.text
     task = created.json()
     assert task["status"] == "draft" and task["created_by"] == "shipin-keyuan"
@@ -103,7 +128,7 @@ async def test_create_and_approve_go_through_the_outbox_to_the_bus(planning: Har
     assert drafted.aggregate_id == task["task_id"]
 
     approved = await planning.client.post(
-        f"/api/planning/tasks/{task['task_id']}/approve", headers=FUJU
+        f"/api/planning/tasks/{task['task_id']}/approve", headers=planning.fuju
     )
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved"
@@ -137,7 +162,7 @@ async def test_create_and_approve_go_through_the_outbox_to_the_bus(planning: Har
 
     # Approving again: 409, and no second event.
     again = await planning.client.post(
-        f"/api/planning/tasks/{task['task_id']}/approve", headers=FUJU
+        f"/api/planning/tasks/{task['task_id']}/approve", headers=planning.fuju
     )
     assert again.status_code == 409
     assert "已批准" in again.json()["detail"]
@@ -145,7 +170,7 @@ async def test_create_and_approve_go_through_the_outbox_to_the_bus(planning: Har
 
 
 async def test_refusals_write_nothing(planning: Harness) -> None:
-    ok = await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)
+    ok = await planning.client.post("/api/planning/tasks", json=body(), headers=planning.keyuan)
     assert ok.status_code == 201
     before = await planning.snapshot()
 
@@ -158,43 +183,117 @@ async def test_refusals_write_nothing(planning: Harness) -> None:
         (body(task_no="LG-2026-008", source="county"), "source"),
     ]
     for payload, field in cases:
-        answer = await planning.client.post("/api/planning/tasks", json=payload, headers=KEYUAN)
+        answer = await planning.client.post(
+            "/api/planning/tasks", json=payload, headers=planning.keyuan
+        )
         assert answer.status_code == 422, (field, answer.text)
         detail = answer.json()
         assert "内容不符合要求" in detail["detail"], detail
         assert field in [e["field"] for e in detail["errors"]], detail
 
-    duplicate = await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)
+    duplicate = await planning.client.post(
+        "/api/planning/tasks", json=body(), headers=planning.keyuan
+    )
     assert duplicate.status_code == 409
     assert duplicate.json()["detail"] == "任务编号 LG-2026-007 已存在"
 
     task_id = ok.json()["task_id"]
     anonymous = await planning.client.post(f"/api/planning/tasks/{task_id}/approve")
-    assert anonymous.status_code == 403
-    missing = await planning.client.post("/api/planning/tasks/nope/approve", headers=FUJU)
+    assert anonymous.status_code == 401
+    missing = await planning.client.post("/api/planning/tasks/nope/approve", headers=planning.fuju)
     assert missing.status_code == 404
 
     assert await planning.snapshot() == before
 
 
 async def test_list_and_get(planning: Harness) -> None:
-    first = (await planning.client.post("/api/planning/tasks", json=body(), headers=KEYUAN)).json()
+    first = (
+        await planning.client.post("/api/planning/tasks", json=body(), headers=planning.keyuan)
+    ).json()
     second = (
         await planning.client.post(
-            "/api/planning/tasks", json=body(task_no="LG-2026-009", source="local"), headers=KEYUAN
+            "/api/planning/tasks",
+            json=body(task_no="LG-2026-009", source="local"),
+            headers=planning.keyuan,
         )
     ).json()
-    await planning.client.post(f"/api/planning/tasks/{first['task_id']}/approve", headers=FUJU)
+    await planning.client.post(
+        f"/api/planning/tasks/{first['task_id']}/approve", headers=planning.fuju
+    )
 
-    listed = (await planning.client.get("/api/planning/tasks")).json()
+    listed = (await planning.client.get("/api/planning/tasks", headers=planning.staff)).json()
     assert listed["total"] == 2
-    drafts = (await planning.client.get("/api/planning/tasks", params={"status": "draft"})).json()
+    drafts = (
+        await planning.client.get(
+            "/api/planning/tasks", params={"status": "draft"}, headers=planning.staff
+        )
+    ).json()
     assert [t["task_id"] for t in drafts["items"]] == [second["task_id"]]
-    city = (await planning.client.get("/api/planning/tasks", params={"source": "city"})).json()
+    city = (
+        await planning.client.get(
+            "/api/planning/tasks", params={"source": "city"}, headers=planning.staff
+        )
+    ).json()
     assert [t["task_no"] for t in city["items"]] == ["LG-2026-007"]
 
-    one = await planning.client.get(f"/api/planning/tasks/{first['task_id']}")
+    one = await planning.client.get(
+        f"/api/planning/tasks/{first['task_id']}", headers=planning.staff
+    )
     assert one.status_code == 200
     assert one.json()["status"] == "approved" and one.json()["status_label"] == "已批准"
-    gone = await planning.client.get("/api/planning/tasks/nope")
+    gone = await planning.client.get("/api/planning/tasks/nope", headers=planning.staff)
     assert gone.status_code == 404 and "不存在" in gone.json()["detail"]
+
+
+async def test_who_may_draft_approve_and_read(planning: Harness) -> None:
+    before = await planning.writes()
+    # No token: 401 everywhere, reads included.
+    for method, url in [
+        ("post", "/api/planning/tasks"),
+        ("get", "/api/planning/tasks"),
+        ("get", "/api/planning/tasks/nope"),
+        ("post", "/api/planning/tasks/nope/approve"),
+    ]:
+        answer = await planning.client.request(method, url, json=body())
+        assert answer.status_code == 401, (url, answer.text)
+        assert answer.headers["www-authenticate"] == "Bearer"
+
+    # The wrong role: 403 naming the roles that would do.
+    station = planning.as_("suo-zhang", "station")
+    refused = await planning.client.post("/api/planning/tasks", json=body(), headers=station)
+    assert refused.status_code == 403
+    assert "监管科室(supervising_dept)" in refused.json()["detail"]
+    assert "信用监管科(credit_dept)" in refused.json()["detail"]
+    # A supervising department drafts only the tasks it leads.
+    other = planning.as_("chanpin", "supervising_dept", department="产品质量安全监督管理科")
+    not_theirs = await planning.client.post("/api/planning/tasks", json=body(), headers=other)
+    assert not_theirs.status_code == 403
+    assert "只能制定本科室牵头的抽查任务" in not_theirs.json()["detail"]
+    no_department = planning.as_("keyuan", "supervising_dept")
+    unknown = await planning.client.post("/api/planning/tasks", json=body(), headers=no_department)
+    assert unknown.status_code == 403
+    entity = planning.as_("qiye", "entity", uscc="91371000MA3C000017")
+    assert (await planning.client.get("/api/planning/tasks", headers=entity)).status_code == 403
+    assert await planning.writes() == before
+
+    # The credit department may draft for any department (joint tasks it coordinates).
+    credit = planning.as_("xinyong", "credit_dept")
+    created = await planning.client.post("/api/planning/tasks", json=body(), headers=credit)
+    assert created.status_code == 201, created.text
+    task = created.json()
+    assert task["created_by"] == "xinyong"
+
+    # Only the deputy director approves: not the department, not the credit department.
+    before = await planning.writes()
+    url = f"/api/planning/tasks/{task['task_id']}/approve"
+    for who in (planning.keyuan, credit, planning.as_("juzhang", "director_meeting")):
+        answer = await planning.client.post(url, headers=who)
+        assert answer.status_code == 403, answer.text
+        assert "分管局长(deputy_director)" in answer.json()["detail"]
+    assert await planning.writes() == before
+    approved = await planning.client.post(url, headers=planning.fuju)
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "fuju-wang"
+
+    # A token of another district is refused even with the right role.
+    elsewhere = auth_headers("fuju-x", "deputy_director", district="huancui")
+    assert (await planning.client.get("/api/planning/tasks", headers=elsewhere)).status_code == 403

@@ -25,12 +25,14 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 
 pytestmark = pytest.mark.integration
 
 DISTRICT = "lingang"
 USCC = "91371000MA3C000011"
 NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
+CREDIT = auth_headers("credit-dept", "credit_dept", district=DISTRICT)
 
 
 @dataclass
@@ -77,7 +79,9 @@ class Env:
 async def env(pg_url: str) -> AsyncIterator[Env]:
     bus = InProcessBus()
     (rt,) = build_runtimes(
-        [load("publication")], Settings(database_url=pg_url, district=DISTRICT), bus=bus
+        [load("publication")],
+        Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET),
+        bus=bus,
     )
     app = build_app([rt], title="publication under test")
     async with LifespanManager(app):
@@ -210,7 +214,7 @@ async def test_credit_department_correction(env: Env) -> None:
     response = await env.client.post(
         f"/api/publication/records/{record_id}/corrections",
         json=body,
-        headers={"X-Spotcheck-Actor": "credit-dept"},
+        headers=CREDIT,
     )
     assert response.status_code == 201, response.text
     assert response.json()["version"] == 2 and response.json()["supersedes_version"] == 1
@@ -284,7 +288,9 @@ async def test_refused_corrections_write_nothing(
     record_id = await published_record(env)
     before = await env.counts()
     response = await env.client.post(
-        f"/api/publication/records/{path_record or record_id}/corrections", json=body
+        f"/api/publication/records/{path_record or record_id}/corrections",
+        json=body,
+        headers=CREDIT,
     )
     assert response.status_code == status, response.text
     if reason:
@@ -324,6 +330,7 @@ async def test_new_versions_are_still_inserted_under_the_trigger(env: Env) -> No
                 "reason": f"第{n + 1}次更正",
                 "results": [item("A01", category).model_dump(mode="json")],
             },
+            headers=CREDIT,
         )
         assert response.status_code == 201, response.text
     detail = (await env.client.get(f"/public/results/{record_id}")).json()
@@ -341,6 +348,7 @@ async def test_concurrent_corrections_get_distinct_versions(env: Env) -> None:
         response = await env.client.post(
             f"/api/publication/records/{record_id}/corrections",
             json={"reason": "并发", "results": [item("A01", category).model_dump(mode="json")]},
+            headers=CREDIT,
         )
         return response.status_code
 
@@ -361,3 +369,41 @@ async def test_concurrent_corrections_get_distinct_versions(env: Env) -> None:
         r=record_id,
     )
     assert versions == "1,2,3,4"
+
+
+async def test_corrections_need_the_credit_department_and_reads_stay_public(env: Env) -> None:
+    record_id = await published_record(env)
+    url = f"/api/publication/records/{record_id}/corrections"
+    body = {
+        "reason": "录入错误",
+        "results": [item("A01", ResultCategory.NO_ACTIVITY).model_dump(mode="json")],
+    }
+    before = await env.counts()
+
+    nobody = await env.client.post(url, json=body)
+    assert nobody.status_code == 401 and nobody.headers["www-authenticate"] == "Bearer"
+    for who in [
+        auth_headers("keyuan", "supervising_dept", department="食品经营监管科"),
+        auth_headers("fuju", "deputy_director"),
+        auth_headers("qiye", "entity", uscc=USCC),
+    ]:
+        refused = await env.client.post(url, json=body, headers=who)
+        assert refused.status_code == 403, refused.text
+        assert "信用监管科(credit_dept)" in refused.json()["detail"]
+    forged = auth_headers(
+        "credit-dept", "credit_dept", secret="not-the-secret-0123456789abcdefghij"
+    )
+    assert (await env.client.post(url, json=body, headers=forged)).status_code == 401
+    assert await env.counts() == before
+    assert await env.outbox("publication.result-corrected") == []
+
+    # The public reads need no token, and the page is the same with or without one.
+    anonymous = await env.client.get(f"/public/results/{record_id}")
+    assert anonymous.status_code == 200
+    assert anonymous.json()["current_version"] == 1
+    assert (await env.client.get("/public/results", params={"uscc": USCC})).json()["total"] == 1
+    spec = (await env.client.get("/openapi.json")).json()
+    assert "security" not in spec["paths"]["/public/results/{record_id}"]["get"]
+    assert spec["paths"]["/api/publication/records/{record_id}/corrections"]["post"][
+        "security"
+    ] == [{"HTTPBearer": []}]

@@ -15,9 +15,21 @@ from pydantic import BaseModel, Field
 from archives.adapters.repository import SqlArchiveRepository
 from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT
 from archives.service_layer import services
+from spotcheck_common.auth import Principal, Role, require
 from spotcheck_common.events.envelope import utcnow
-from spotcheck_common.http import Acting
 from spotcheck_common.service import ServiceRuntime
+
+# 第十二条: the dossiers are read and exported by the departments that keep, oversee or use
+# them: the credit department, the general office, the deputy director, the director's meeting
+# and the supervising departments.
+ARCHIVE_READERS = (
+    Role.CREDIT_DEPT,
+    Role.GENERAL_OFFICE,
+    Role.DEPUTY_DIRECTOR,
+    Role.DIRECTOR_MEETING,
+    Role.SUPERVISING_DEPT,
+)
+Reader = Annotated[Principal, require(*ARCHIVE_READERS)]
 
 TaskId = Annotated[str, Path(min_length=1, max_length=100, description="任务 ID")]
 
@@ -88,6 +100,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
 
     @router.get("/dossiers", summary="档案列表（条目数、最近归档时间）", response_model=DossierList)
     async def list_dossiers(
+        principal: Reader,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
@@ -101,7 +114,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         summary="任务档案：按序列出全部条目及哈希，并当场重新校验哈希链",
         response_model=DossierOut,
     )
-    async def get_dossier(task_id: TaskId) -> dict[str, Any]:
+    async def get_dossier(task_id: TaskId, principal: Reader) -> dict[str, Any]:
         view = await _read(task_id)
         return {
             "dossier": services.summary(view.head),
@@ -115,7 +128,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         summary="校验档案哈希链，报告第一个不符的条目序号",
         response_model=VerificationOut,
     )
-    async def verify_dossier(task_id: TaskId) -> dict[str, Any]:
+    async def verify_dossier(task_id: TaskId, principal: Reader) -> dict[str, Any]:
         return (await _read(task_id)).verification.as_dict()
 
     @router.get(
@@ -125,9 +138,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"application/json": {}}, "description": "档案导出文件"}},
     )
-    async def export_dossier(task_id: TaskId, ctx: Acting) -> Response:
+    async def export_dossier(task_id: TaskId, principal: Reader) -> Response:
         view = await _read(task_id)
-        document = services.export_document(view, rt.district, utcnow(), ctx.actor)
+        document = services.export_document(view, rt.district, utcnow(), principal.user)
         body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         filename = quote(f"dossier-{task_id}.json", safe="")
         return Response(

@@ -1,6 +1,7 @@
 """Inspections HTTP API (thin: parse, call the service layer, shape the answer).
 
-The acting user is the inspector id in ``X-Spotcheck-Actor``.
+Who acts comes from the bearer token: the user is recorded on every event, and the token's
+``inspector_id`` (执法人员编号) is matched against the inspection's team.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from inspections.adapters.repository import SqlInspectionRepository
 from inspections.domain.model import STATUS_LABELS, Inspection, InspectionStatus, ResultEntry
 from inspections.service_layer import services
-from spotcheck_common.http import Acting, NotFound
+from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.http import NotFound
 from spotcheck_common.service import ServiceRuntime
 
 
@@ -64,8 +66,15 @@ def inspection_json(i: Inspection, history: list[dict[str, Any]] | None = None) 
     return body
 
 
+# 第八条、第九条: the leader records and submits (谁检查、谁录入); every member of the team,
+# experts included, signs; everyone in the bureau reads.
+Inspector = Annotated[Principal, require(Role.INSPECTOR)]
+Signer = Annotated[Principal, require(Role.INSPECTOR, Role.EXPERT)]
+Staff = Annotated[Principal, require(*STAFF)]
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "不是检查组成员或不是组长"},
+    401: {"description": "未登录"},
+    403: {"description": "缺少角色，不是检查组成员或不是组长"},
     404: {"description": "检查记录不存在"},
     409: {"description": "检查记录已提交，或尚不能进行这一步"},
     422: {"description": "内容不符合要求"},
@@ -77,6 +86,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
 
     @router.get("/inspections", summary="检查记录列表（按任务、统一社会信用代码、状态）")
     async def list_inspections(
+        principal: Staff,
         task_id: str | None = None,
         uscc: str | None = None,
         status: InspectionStatus | None = None,
@@ -95,7 +105,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         summary="检查记录详情（含全程记录）",
         responses={404: REFUSALS[404]},
     )
-    async def get_inspection(inspection_id: str) -> dict[str, Any]:
+    async def get_inspection(inspection_id: str, principal: Staff) -> dict[str, Any]:
         async with rt.db.sessions() as session:
             repo = SqlInspectionRepository(session)
             inspection = await repo.get(inspection_id)
@@ -109,10 +119,14 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         summary="组长录入检查结果（整张记录表；修改后已有签名作废）",
         responses=REFUSALS,
     )
-    async def record_results(inspection_id: str, ctx: Acting, form: ResultsIn) -> dict[str, Any]:
-        async with rt.uow(ctx) as uow:
+    async def record_results(
+        inspection_id: str, principal: Inspector, form: ResultsIn
+    ) -> dict[str, Any]:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlInspectionRepository(uow.session)
-            inspection = await services.record_results(uow, repo, inspection_id, form.results)
+            inspection = await services.record_results(
+                uow, repo, inspection_id, principal.inspector_id, form.results
+            )
         return inspection_json(inspection)
 
     @router.post(
@@ -120,10 +134,10 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         summary="检查组成员确认检查结果并签名",
         responses=REFUSALS,
     )
-    async def sign(inspection_id: str, ctx: Acting) -> dict[str, Any]:
-        async with rt.uow(ctx) as uow:
+    async def sign(inspection_id: str, principal: Signer) -> dict[str, Any]:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlInspectionRepository(uow.session)
-            inspection = await services.sign(uow, repo, inspection_id)
+            inspection = await services.sign(uow, repo, inspection_id, principal.inspector_id)
         return inspection_json(inspection)
 
     @router.post(
@@ -132,12 +146,16 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         responses=REFUSALS,
     )
     async def submit(
-        inspection_id: str, ctx: Acting, form: Annotated[SubmitIn | None, Body()] = None
+        inspection_id: str,
+        principal: Inspector,
+        form: Annotated[SubmitIn | None, Body()] = None,
     ) -> dict[str, Any]:
         form = form or SubmitIn()
-        async with rt.uow(ctx) as uow:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlInspectionRepository(uow.session)
-            inspection = await services.submit(uow, repo, inspection_id, form.completed_on)
+            inspection = await services.submit(
+                uow, repo, inspection_id, principal.inspector_id, form.completed_on
+            )
         return inspection_json(inspection)
 
     return router

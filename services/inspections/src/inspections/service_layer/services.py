@@ -70,12 +70,12 @@ async def draw_completed(
 # -- commands -------------------------------------------------------------------------------
 
 
-def _actor(uow: UnitOfWork) -> str:
-    """The acting inspector; a request that names nobody is refused before anything is read."""
-    actor: str = uow.context.actor
-    if actor in {"", "anonymous"}:
-        raise NotAllowed("请在请求头 X-Spotcheck-Actor 中提供执法人员编号")
-    return actor
+def _inspector(inspector_id: str) -> str:
+    """The acting inspector's id (执法人员编号, from their token); a request that names none is
+    refused before anything is read."""
+    if not inspector_id.strip():
+        raise NotAllowed("令牌中没有执法人员编号（inspector_id），无法确认是否为检查组成员")
+    return inspector_id.strip()
 
 
 async def _load(repo: InspectionRepository, inspection_id: str) -> Inspection:
@@ -96,21 +96,30 @@ async def record_results(
     uow: UnitOfWork,
     repo: InspectionRepository,
     inspection_id: str,
+    inspector_id: str,
     entries: list[ResultEntry],
     now: datetime | None = None,
 ) -> Inspection:
+    """The leader (by ``inspector_id``) enters the whole record form."""
+    actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
-    inspection.record_results(_actor(uow), entries, now or utcnow())
+    inspection.record_results(actor, entries, now or utcnow())
     await _save(repo, inspection)
     await uow.commit()
     return inspection
 
 
 async def sign(
-    uow: UnitOfWork, repo: InspectionRepository, inspection_id: str, now: datetime | None = None
+    uow: UnitOfWork,
+    repo: InspectionRepository,
+    inspection_id: str,
+    inspector_id: str,
+    now: datetime | None = None,
 ) -> Inspection:
+    """A member of the team (by ``inspector_id``: inspector or expert) signs the record form."""
+    actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
-    inspection.sign(_actor(uow), now or utcnow())
+    inspection.sign(actor, now or utcnow())
     if inspection.new_log:
         await _save(repo, inspection)
         await uow.commit()
@@ -121,12 +130,15 @@ async def submit(
     uow: UnitOfWork,
     repo: InspectionRepository,
     inspection_id: str,
+    inspector_id: str,
     completed_on: date | None = None,
     now: datetime | None = None,
 ) -> Inspection:
-    """The leader submits; InspectionSubmitted leaves through the outbox with the change."""
+    """The leader (by ``inspector_id``) submits; InspectionSubmitted leaves through the outbox
+    with the change."""
+    actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
-    inspection.submit(_actor(uow), now or utcnow(), completed_on)
+    inspection.submit(actor, now or utcnow(), completed_on)
     await _save(repo, inspection)
     await uow.emit(inspection.submitted_event())
     await uow.commit()

@@ -13,11 +13,36 @@ from objections.adapters.repository import SqlObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Status
 from objections.service_layer import services
+from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
-from spotcheck_common.http import Acting, Conflict, NotFound
+from spotcheck_common.http import Conflict, NotFound
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.workdays import today
+
+# 第九条、第十一条: the inspected entity objects (the credit department may register a paper
+# application on its behalf); the supervising department reviews and feeds back, the credit
+# department collects corrections; staff read, and an entity reads its own objections.
+Applicant = Annotated[Principal, require(Role.ENTITY, Role.CREDIT_DEPT)]
+Reviewer = Annotated[Principal, require(Role.SUPERVISING_DEPT, Role.CREDIT_DEPT)]
+Staff = Annotated[Principal, require(*STAFF)]
+Reader = Annotated[Principal, require(*STAFF, Role.ENTITY)]
+
+
+def is_staff(principal: Principal) -> bool:
+    return bool(principal.roles & set(STAFF))
+
+
+def check_applicant(principal: Principal, uscc: str) -> None:
+    """An entity objects only in its own name (403 otherwise); the credit department may
+    register an application for any entity."""
+    if Role.CREDIT_DEPT in principal.roles:
+        return
+    if not principal.uscc or principal.uscc.upper() != uscc.upper():
+        raise model.Forbidden(
+            f"检查对象只能以本单位名义提出异议：令牌中的统一社会信用代码为"
+            f"「{principal.uscc or '（无）'}」，申请中的为「{uscc}」"
+        )
 
 
 class ObjectionIn(BaseModel):
@@ -54,10 +79,16 @@ class FeedbackIn(BaseModel):
 def build_router(rt: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/api/objections/objections", tags=["objections"])
 
-    @router.post("", status_code=201, summary="检查对象对公示的检查结果提出异议")
-    async def file(body: ObjectionIn, ctx: Acting) -> dict[str, Any]:
+    @router.post(
+        "",
+        status_code=201,
+        summary="检查对象对公示的检查结果提出异议（或信用监管科代为登记书面申请）",
+        responses={403: {"description": "缺少角色，或不是该检查结果的检查对象"}},
+    )
+    async def file(body: ObjectionIn, principal: Applicant) -> dict[str, Any]:
+        check_applicant(principal, body.uscc)
         day = today()
-        async with rt.uow(ctx) as uow:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             try:
                 objection = await services.file_objection(
@@ -68,9 +99,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         return model.view(objection, day)
 
     @router.post("/{objection_id}/decision", summary="复查：维持或更正")
-    async def decide(objection_id: str, body: DecisionIn, ctx: Acting) -> dict[str, Any]:
+    async def decide(objection_id: str, body: DecisionIn, principal: Reviewer) -> dict[str, Any]:
         day = today()
-        async with rt.uow(ctx) as uow:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             objection = await services.decide_objection(
                 uow,
@@ -85,9 +116,9 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         return model.view(objection, day)
 
     @router.post("/{objection_id}/feedback", summary="登记复查情况已反馈检查对象")
-    async def feedback(objection_id: str, body: FeedbackIn, ctx: Acting) -> dict[str, Any]:
+    async def feedback(objection_id: str, body: FeedbackIn, principal: Reviewer) -> dict[str, Any]:
         day = today()
-        async with rt.uow(ctx) as uow:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             objection = await services.give_feedback(
                 uow, repo, objection_id, body.given_on, body.note.strip(), day
@@ -96,6 +127,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
 
     @router.get("", summary="异议列表（含期限与逾期标记）")
     async def list_objections(
+        principal: Staff,
         status: Status | None = None,
         uscc: Annotated[str | None, Query(max_length=18)] = None,
         record_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -114,12 +146,18 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
             "items": [model.view(o, day) for o in rows],
         }
 
-    @router.get("/{objection_id}", summary="异议详情")
-    async def get_objection(objection_id: str) -> dict[str, Any]:
+    @router.get(
+        "/{objection_id}",
+        summary="异议详情（本局工作人员，或提出异议的检查对象本身）",
+        responses={403: {"description": "缺少角色，或不是本单位的异议"}},
+    )
+    async def get_objection(objection_id: str, principal: Reader) -> dict[str, Any]:
         async with rt.db.sessions() as session:
             objection = await SqlObjectionsRepository(session).get(objection_id)
         if objection is None:
             raise NotFound(f"异议 {objection_id} 不存在")
+        if not is_staff(principal) and principal.uscc.upper() != objection.uscc:
+            raise model.Forbidden("检查对象只能查看本单位提出的异议")
         return model.view(objection, today())
 
     return router

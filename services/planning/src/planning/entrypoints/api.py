@@ -4,14 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from planning.adapters.repository import SqlTaskRepository
 from planning.domain.model import STATUS_LABELS, Task, TaskSpec, TaskStatus
 from planning.service_layer import services
+from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.planning import TaskSource
-from spotcheck_common.http import Acting, NotFound
+from spotcheck_common.http import NotFound
 from spotcheck_common.service import ServiceRuntime
+
+# 第四条、第六条: a supervising department drafts the implementation plans of its own tasks
+# (the credit department may draft any, e.g. joint inspections it coordinates); the deputy
+# director approves; everyone in the bureau reads.
+Drafter = Annotated[Principal, require(Role.SUPERVISING_DEPT, Role.CREDIT_DEPT)]
+Approver = Annotated[Principal, require(Role.DEPUTY_DIRECTOR)]
+Staff = Annotated[Principal, require(*STAFF)]
+
+
+def check_drafter(principal: Principal, spec: TaskSpec) -> None:
+    """A supervising department drafts only tasks it leads (403 otherwise)."""
+    if Role.CREDIT_DEPT in principal.roles:
+        return
+    if not principal.department or spec.lead_department.strip() != principal.department.strip():
+        raise HTTPException(
+            403,
+            f"监管科室只能制定本科室牵头的抽查任务：令牌中的科室为"
+            f"「{principal.department or '（无）'}」，任务的牵头科室为「{spec.lead_department}」",
+        )
 
 
 def task_json(task: Task) -> dict[str, Any]:
@@ -49,10 +69,15 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         "/tasks",
         status_code=201,
         summary="新建抽查任务（实施方案）草稿",
-        responses={409: {"description": "任务编号已存在"}, 422: {"description": "内容不符合要求"}},
+        responses={
+            403: {"description": "缺少角色，或不是牵头科室"},
+            409: {"description": "任务编号已存在"},
+            422: {"description": "内容不符合要求"},
+        },
     )
-    async def create_task(ctx: Acting, spec: TaskSpec) -> dict[str, Any]:
-        async with rt.uow(ctx) as uow:
+    async def create_task(principal: Drafter, spec: TaskSpec) -> dict[str, Any]:
+        check_drafter(principal, spec)
+        async with rt.uow(principal.context()) as uow:
             repo = SqlTaskRepository(uow.session, rt.district)
             task = await services.create_task(uow, repo, spec)
         return task_json(task)
@@ -61,20 +86,21 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         "/tasks/{task_id}/approve",
         summary="分管局长审批实施方案（仅草稿可审批）",
         responses={
-            403: {"description": "未提供审批人"},
+            403: {"description": "缺少分管局长角色"},
             404: {"description": "任务不存在"},
             409: {"description": "任务不是草稿"},
             422: {"description": "截止日期已过"},
         },
     )
-    async def approve_task(task_id: str, ctx: Acting) -> dict[str, Any]:
-        async with rt.uow(ctx) as uow:
+    async def approve_task(task_id: str, principal: Approver) -> dict[str, Any]:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlTaskRepository(uow.session, rt.district)
             task = await services.approve_task(uow, repo, task_id)
         return task_json(task)
 
     @router.get("/tasks", summary="抽查任务列表")
     async def list_tasks(
+        principal: Staff,
         status: TaskStatus | None = None,
         source: TaskSource | None = None,
         lead_department: str | None = None,
@@ -91,7 +117,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     @router.get(
         "/tasks/{task_id}", summary="抽查任务详情", responses={404: {"description": "不存在"}}
     )
-    async def get_task(task_id: str) -> dict[str, Any]:
+    async def get_task(task_id: str, principal: Staff) -> dict[str, Any]:
         async with rt.db.sessions() as session:
             task = await SqlTaskRepository(session, rt.district).get(task_id)
         if task is None:

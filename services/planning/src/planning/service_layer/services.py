@@ -51,7 +51,7 @@ async def approve_task(
     """The deputy director approves a draft (第六条); TaskApproved goes out with the change."""
     approver = uow.context.actor
     if approver in ANONYMOUS:
-        raise ApproverUnknown("审批须记录审批人：请在请求头 X-Spotcheck-Actor 中提供审批人")
+        raise ApproverUnknown("审批须记录审批人：请以分管局长身份登录后审批")
     task = await repo.get(task_id)
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")

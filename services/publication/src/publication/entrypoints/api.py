@@ -12,9 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from publication.adapters.repository import SqlPublicationRepository
 from publication.domain import model
 from publication.service_layer import services
+from spotcheck_common.auth import Principal, Role, require
 from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.http import Acting, Conflict, DomainError, NotFound
+from spotcheck_common.http import Conflict, DomainError, NotFound
 from spotcheck_common.service import ServiceRuntime
+
+# 第九条: a published result is corrected only through the credit department. The public reads
+# (/public/...) need no token.
+CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
 
 
 class CorrectionIn(BaseModel):
@@ -63,9 +68,10 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         "/records/{record_id}/corrections",
         status_code=201,
         summary="信用监管科更正已公示的检查结果（发布新版本，原版本保留）",
+        responses={401: {"description": "未登录"}, 403: {"description": "缺少信用监管科角色"}},
     )
-    async def correct(record_id: str, body: CorrectionIn, ctx: Acting) -> dict[str, Any]:
-        async with rt.uow(ctx) as uow:
+    async def correct(record_id: str, body: CorrectionIn, principal: CreditDept) -> dict[str, Any]:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlPublicationRepository(uow.session)
             try:
                 corrected = await services.correct_by_credit_department(

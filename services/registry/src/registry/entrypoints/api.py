@@ -10,9 +10,15 @@ from pydantic import BaseModel, Field
 from registry.adapters.repository import SqlRegistryRepository
 from registry.domain.model import ImportRejected
 from registry.service_layer import services
+from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
-from spotcheck_common.http import Acting
 from spotcheck_common.service import ServiceRuntime
+
+# Who may do what (实施细则第三条、第六条): the credit department keeps the registers; an
+# inspector declares their own conflicts of interest; everyone in the bureau reads.
+CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
+Staff = Annotated[Principal, require(*STAFF)]
+Declarant = Annotated[Principal, require(Role.INSPECTOR, Role.CREDIT_DEPT)]
 
 CSV_BODY = Body(media_type="text/csv", description="UTF-8 CSV with the documented Chinese header")
 
@@ -41,9 +47,11 @@ def _rejected(exc: ImportRejected) -> HTTPException:
 def build_router(rt: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/api/registry", tags=["registry"])
 
-    async def _import(request: Request, ctx: Any, kind: str, filename: str) -> dict[str, Any]:
+    async def _import(
+        request: Request, principal: Principal, kind: str, filename: str
+    ) -> dict[str, Any]:
         data = await request.body()
-        async with rt.uow(ctx) as uow:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
             try:
                 if kind == "entities":
@@ -58,9 +66,11 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
     )
     async def import_entities(
-        request: Request, ctx: Acting, filename: Annotated[str, Query()] = "upload.csv"
+        request: Request,
+        principal: CreditDept,
+        filename: Annotated[str, Query()] = "upload.csv",
     ) -> dict[str, Any]:
-        return await _import(request, ctx, "entities", filename)
+        return await _import(request, principal, "entities", filename)
 
     @router.post(
         "/inspectors/import",
@@ -68,12 +78,15 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
     )
     async def import_inspectors(
-        request: Request, ctx: Acting, filename: Annotated[str, Query()] = "upload.csv"
+        request: Request,
+        principal: CreditDept,
+        filename: Annotated[str, Query()] = "upload.csv",
     ) -> dict[str, Any]:
-        return await _import(request, ctx, "inspectors", filename)
+        return await _import(request, principal, "inspectors", filename)
 
     @router.get("/entities", summary="查询市场主体")
     async def list_entities(
+        principal: Staff,
         q: str | None = None,
         risk_class: RiskClass | None = None,
         status: EntityStatus | None = None,
@@ -86,7 +99,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         return {"total": total, "items": [r.model_dump(mode="json") for r in rows]}
 
     @router.get("/entities/{uscc}", summary="市场主体详情")
-    async def get_entity(uscc: str) -> dict[str, Any]:
+    async def get_entity(uscc: str, principal: Staff) -> dict[str, Any]:
         async with rt.db.sessions() as session:
             entity = await SqlRegistryRepository(session, rt.db.postgres).get_entity(uscc.upper())
         if entity is None:
@@ -94,10 +107,12 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         return entity.model_dump(mode="json")
 
     @router.patch("/entities/{uscc}", summary="变更市场主体状态或风险等级")
-    async def change_entity(uscc: str, change: EntityChange, ctx: Acting) -> dict[str, Any]:
+    async def change_entity(
+        uscc: str, change: EntityChange, principal: CreditDept
+    ) -> dict[str, Any]:
         if change.status is None and change.risk_class is None:
             raise HTTPException(422, "至少变更 status 或 risk_class 之一")
-        async with rt.uow(ctx) as uow:
+        async with rt.uow(principal.context()) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
             try:
                 return await services.change_entity(
@@ -107,14 +122,25 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
                 raise HTTPException(404, str(exc)) from None
 
     @router.get("/inspectors", summary="执法检查人员名录")
-    async def list_inspectors(department: str | None = None) -> dict[str, Any]:
+    async def list_inspectors(principal: Staff, department: str | None = None) -> dict[str, Any]:
         async with rt.db.sessions() as session:
             rows = await SqlRegistryRepository(session, rt.db.postgres).list_inspectors(department)
         return {"total": len(rows), "items": [r.model_dump(mode="json") for r in rows]}
 
-    @router.post("/conflicts", status_code=201, summary="申报利害关系（回避）")
-    async def declare_conflict(body: ConflictIn, ctx: Acting) -> dict[str, Any]:
-        async with rt.uow(ctx) as uow:
+    @router.post(
+        "/conflicts",
+        status_code=201,
+        summary="申报利害关系（回避）：执法检查人员本人申报，或信用监管科代为登记",
+        responses={403: {"description": "缺少角色，或执法检查人员为他人申报"}},
+    )
+    async def declare_conflict(body: ConflictIn, principal: Declarant) -> dict[str, Any]:
+        if Role.CREDIT_DEPT not in principal.roles and body.inspector_id != principal.inspector_id:
+            raise HTTPException(
+                403,
+                f"执法检查人员只能为本人申报回避：令牌中的执法人员编号为"
+                f"「{principal.inspector_id or '（无）'}」，申报的是「{body.inspector_id}」",
+            )
+        async with rt.uow(principal.context()) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
             try:
                 created = await services.declare_conflict(
