@@ -45,6 +45,9 @@ ROLE_LABELS = {
     Role.ENTITY: "检查对象",
 }
 
+# Everyone working in the bureau (all roles but the inspected entity).
+STAFF = tuple(r for r in Role if r is not Role.ENTITY)
+
 ALGORITHMS = ["HS256", "RS256", "ES256"]
 
 

@@ -35,3 +35,17 @@ class FakeUnitOfWork:
 
     async def rollback(self) -> None:
         self._pending = []
+
+
+TEST_SECRET = "spotcheck-test-secret-0123456789abcdef"
+
+
+def auth_headers(
+    user: str, *roles: str, district: str = "lingang", secret: str = TEST_SECRET, **claims: str
+) -> dict[str, str]:
+    """``Authorization`` for a test user; the app under test needs ``auth_secret=secret``."""
+    from spotcheck_common.auth import Authenticator
+    from spotcheck_common.settings import Settings
+
+    auth = Authenticator(Settings(district=district, auth_secret=secret))
+    return {"Authorization": f"Bearer {auth.issue(user, list(roles), **claims)}"}

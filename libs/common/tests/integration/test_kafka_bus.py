@@ -16,6 +16,7 @@ from spotcheck_common.events.registry import InspectorsImported
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 from spotcheck_common.tracing import setup_tracing
 from spotcheck_common.uow import UnitOfWork
 
@@ -35,7 +36,10 @@ async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
 ) -> None:
     setup_tracing("test")  # as the runner does: real trace ids even without an exporter
     settings = Settings(
-        district=unique_district, database_url=pg_url, kafka_bootstrap=kafka_bootstrap
+        district=unique_district,
+        database_url=pg_url,
+        kafka_bootstrap=kafka_bootstrap,
+        auth_secret=TEST_SECRET,
     )
     bus = KafkaBus(kafka_bootstrap)
     sink_db = Database(pg_url, "sink")
@@ -67,7 +71,10 @@ async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
             response = await client.post(
                 "/api/registry/inspectors/import",
                 content=CSV,
-                headers={"content-type": "text/csv", "X-Spotcheck-Actor": "credit-1"},
+                headers={
+                    "content-type": "text/csv",
+                    **auth_headers("credit-1", "credit_dept", district=unique_district),
+                },
             )
             assert response.status_code == 200, response.text
             for _ in range(200):

@@ -20,6 +20,7 @@ from spotcheck_common.events.registry import InspectorsImported
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 from spotcheck_common.tracing import setup_tracing
 from spotcheck_common.uow import UnitOfWork
 
@@ -54,7 +55,9 @@ async def test_consumer_span_belongs_to_the_request_trace(tmp_path: Path) -> Non
         )
 
     bus.subscribe(InspectorsImported.topic("lingang"), "sink", InspectorsImported, on_event)
-    runtimes = build_runtimes([load("registry")], Settings(data_dir=tmp_path), bus=bus)
+    runtimes = build_runtimes(
+        [load("registry")], Settings(data_dir=tmp_path, auth_secret=TEST_SECRET), bus=bus
+    )
     app = build_app(runtimes, "t")
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(manager.app)
@@ -62,7 +65,10 @@ async def test_consumer_span_belongs_to_the_request_trace(tmp_path: Path) -> Non
             response = await client.post(
                 "/api/registry/inspectors/import",
                 content=CSV,
-                headers={"content-type": "text/csv", "X-Spotcheck-Actor": "credit-dept-1"},
+                headers={
+                    "content-type": "text/csv",
+                    **auth_headers("credit-dept-1", "credit_dept"),
+                },
             )
             assert response.status_code == 200, response.text
             for _ in range(100):
