@@ -14,7 +14,8 @@ bootstrap: ## install uv and the workspace's Python dependencies
 	@infra/bootstrap.sh
 
 run: bootstrap ## all-in-one on embedded defaults (SQLite, in-process events) with the demo district
-	SPOTCHECK_DEMO=true $(UV) run spotcheck --target=all --port $(PORT)
+	SPOTCHECK_DEMO=true SPOTCHECK_AUTH_LOCAL_ISSUER=true SPOTCHECK_LOG_JSON=false \
+		$(UV) run spotcheck --target=all --port $(PORT)
 
 test: bootstrap lint ## everything CI runs: lint, unit, integration, helm, e2e
 	@infra/test.sh

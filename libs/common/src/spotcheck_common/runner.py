@@ -89,6 +89,8 @@ def _serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     if args.port:
         settings.port = args.port
+    if settings.auth_local_issuer and not settings.auth_secret:
+        settings.auth_secret = _local_secret(settings)
     setup_logging(settings.log_level, settings.log_json)
     setup_tracing(f"{settings.otel_service_name}-{args.target}", settings.otel_exporter_endpoint)
     app = create_app(args.target, settings)
@@ -100,7 +102,25 @@ def _serve(args: argparse.Namespace) -> None:
         f"  public     {base}/public/results",
         flush=True,
     )
+    if settings.auth_local_issuer:
+        print(
+            f"  sign in    POST {base}/auth/token "
+            '{"user": "...", "roles": ["credit_dept"]}  (demo issuer; Bearer token in /docs)',
+            flush=True,
+        )
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def _local_secret(settings: Settings) -> str:
+    """The demo issuer's signing secret, made once per data directory."""
+    from spotcheck_common.auth import new_secret
+
+    path = settings.data_dir / "auth-secret"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(new_secret())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _docs(args: argparse.Namespace) -> None:

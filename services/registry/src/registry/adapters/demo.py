@@ -10,16 +10,15 @@ from registry.domain.model import ENTITY_COLUMNS, INSPECTOR_COLUMNS, to_csv
 from spotcheck_common import uscc
 
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
-INDUSTRIES = [
-    "批发和零售业",
-    "住宿和餐饮业",
-    "制造业",
-    "建筑业",
-    "交通运输业",
-    "信息技术服务业",
-    "租赁和商务服务业",
-]
-SHOP_WORDS = ["商贸", "餐饮", "机械", "建材", "物流", "科技", "食品", "服饰"]
+INDUSTRIES = {
+    "批发和零售业": ["商贸", "百货", "超市"],
+    "住宿和餐饮业": ["餐饮", "酒店", "小吃"],
+    "制造业": ["机械", "食品", "服饰"],
+    "建筑业": ["建材", "建筑", "装饰"],
+    "交通运输业": ["物流", "运输", "货运"],
+    "信息技术服务业": ["科技", "软件", "网络"],
+    "租赁和商务服务业": ["商务", "租赁", "咨询"],
+}
 AREAS = ["草庙子镇", "蔄山镇", "汪疃镇", "苘山镇"]
 RISK_WEIGHTS = {"A": 30, "B": 40, "C": 20, "D": 7, "E": 3}
 DEPARTMENTS = [
@@ -43,13 +42,15 @@ def demo_entities(count: int = 20_000, seed: int = 2026) -> bytes:
     rows: list[dict[str, Any]] = []
     for code in codes:
         kind = rng.choice(ENTITY_TYPES)
+        industry = rng.choice(list(INDUSTRIES))
+        brand = "".join(rng.choices(WORDS, k=2))
         status = "存续" if rng.random() > 0.03 else rng.choice(["注销", "吊销", "迁出"])
         rows.append(
             {
                 "uscc": code,
-                "name": f"威海{''.join(rng.choices(WORDS, k=2))}{rng.choice(SHOP_WORDS)}{kind}",
+                "name": f"威海{brand}{rng.choice(INDUSTRIES[industry])}{kind}",
                 "entity_type": kind,
-                "industry": rng.choice(INDUSTRIES),
+                "industry": industry,
                 "area": rng.choice(AREAS),
                 "risk_class": rng.choices(risks, weights)[0],
                 "status": status,
