@@ -44,6 +44,7 @@ def demo_entities(count: int = 20_000, seed: int = 2026) -> bytes:
         kind = rng.choice(ENTITY_TYPES)
         industry = rng.choice(list(INDUSTRIES))
         brand = "".join(rng.choices(WORDS, k=2))
+        area = rng.choice(AREAS)
         status = "存续" if rng.random() > 0.03 else rng.choice(["注销", "吊销", "迁出"])
         rows.append(
             {
@@ -51,10 +52,10 @@ def demo_entities(count: int = 20_000, seed: int = 2026) -> bytes:
                 "name": f"威海{brand}{rng.choice(INDUSTRIES[industry])}{kind}",
                 "entity_type": kind,
                 "industry": industry,
-                "area": rng.choice(AREAS),
+                "area": area,
                 "risk_class": rng.choices(risks, weights)[0],
                 "status": status,
-                "address": f"山东省威海市临港区{rng.choice(AREAS)}{rng.randint(1, 300)}号",
+                "address": f"山东省威海市临港区{area}{rng.randint(1, 300)}号",
             }
         )
     return to_csv(ENTITY_COLUMNS, rows)
