@@ -38,6 +38,7 @@ PROMISED_ALERTS = {
 def exposed_metrics() -> set[str]:
     """Sample names the services expose, from the shared metric definitions."""
     from prometheus_client.metrics import MetricWrapperBase
+
     from spotcheck_common import metrics
 
     names: set[str] = set()

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # functions run via trap and indirectly through stage()
+# The test driver behind `make test` / `make integration` / `make e2e` (and so CI).
+#
+#   infra/test.sh [all|unit|integration|helm|e2e]     (default: all = unit, integration, helm, e2e)
+#
+# unit         uv run pytest -m "not integration and not e2e" libs services tests
+# integration  PostgreSQL and Kafka of its own (ports 25432 / 29092+29093, or the next free ones;
+#              data in a temp dir), SPOTCHECK_TEST_DATABASE_URL and SPOTCHECK_TEST_KAFKA exported,
+#              uv run pytest -m integration libs services tests
+# helm         infra/helm/check.sh, when it exists
+# e2e          podman (infra/podman/setup.sh), images (infra/images/build.sh), then
+#              uv run pytest -m e2e tests/e2e with DOCKER_HOST / TESTCONTAINERS_* set
+#
+# Everything started here is stopped on exit, failure or interrupt, and test containers are
+# removed. pytest's exit code 5 (no tests collected) passes a stage; any other failure fails the
+# run (after the remaining stages ran, unless SPOTCHECK_FAIL_FAST=1).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.local/bin:$PATH"
+UV="$ROOT/infra/bin/uv.sh"
+# shellcheck source=infra/dev/lib.sh
+. "$ROOT/infra/dev/lib.sh"
+
+mode="${1:-all}"
+case "$mode" in
+  all) stages=(unit integration helm e2e) ;;
+  unit | integration | helm | e2e) stages=("$mode") ;;
+  *)
+    echo "usage: $0 [all|unit|integration|helm|e2e]" >&2
+    exit 2
+    ;;
+esac
+
+TMP="$(mktemp -d /var/tmp/spotcheck-test.XXXXXX)"
+PG_STARTED=0
+KAFKA_STARTED=0
+PODMAN_STARTED=0
+PODMAN_SOCK="${PODMAN_SOCK:-/tmp/podman.sock}"
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { # first free port from $1 (and $1+1 free too when $2=pair)
+  local p="$1"
+  while ! port_free "$p" || { [ "${2:-}" = pair ] && ! port_free $((p + 1)); }; do
+    p=$((p + 10))
+  done
+  echo "$p"
+}
+
+pg() {
+  PG_PORT="$TEST_PG_PORT" PG_DIR="$TMP/pg" PG_LISTEN_HOST=127.0.0.1 "$ROOT/infra/postgres/pg.sh" "$@"
+}
+kafka() {
+  KAFKA_PORT="$TEST_KAFKA_PORT" KAFKA_CONTROLLER_PORT=$((TEST_KAFKA_PORT + 1)) \
+    KAFKA_DATA_DIR="$TMP/kafka" KAFKA_LISTEN_HOST=127.0.0.1 "$ROOT/infra/kafka/kafka.sh" "$@"
+}
+
+cleanup() {
+  local rc=$?
+  set +e
+  trap - EXIT INT TERM
+  if [ "$KAFKA_STARTED" = 1 ]; then kafka stop >/dev/null 2>&1; fi
+  if [ "$PG_STARTED" = 1 ]; then pg stop >/dev/null 2>&1; fi
+  "$ROOT/infra/podman/cleanup.sh" 2>/dev/null
+  if [ "$PODMAN_STARTED" = 1 ]; then
+    local pidfile
+    pidfile="${SPOTCHECK_CACHE:-$HOME/.cache/spotcheck}/podman-service.$(basename "$PODMAN_SOCK" .sock).pid"
+    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    rm -f "$pidfile"
+  fi
+  rm -rf "$TMP"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- stage bookkeeping ----------------------------------------------------------------------
+declare -a summary=()
+failed=0
+
+banner() {
+  echo
+  echo "======================================================================"
+  echo "== $*"
+  echo "======================================================================"
+}
+
+# run_pytest ARGS...: pytest, with "no tests collected" (5) counted as a pass.
+run_pytest() {
+  local rc=0
+  "$UV" run pytest "$@" || rc=$?
+  if [ "$rc" = 5 ]; then
+    echo "(no tests collected for: pytest $*)"
+    NOTE="no tests yet"
+    return 0
+  fi
+  return "$rc"
+}
+
+# stage NAME FUNCTION: banner, timing, result line.
+stage() {
+  local name="$1" fn="$2" t0=$SECONDS rc=0
+  NOTE=""
+  banner "stage: $name"
+  "$fn" || rc=$?
+  local took=$((SECONDS - t0)) result=passed
+  [ "$rc" = 0 ] || { result="FAILED (exit $rc)"; failed=1; }
+  [ -n "$NOTE" ] && result="$result, $NOTE"
+  summary+=("$(printf '%-12s %-32s %5d s' "$name" "$result" "$took")")
+  echo "== $name: $result in $took s"
+  if [ "$rc" != 0 ] && [ "${SPOTCHECK_FAIL_FAST:-0}" = 1 ]; then finish; fi
+  return 0
+}
+
+finish() {
+  banner "summary"
+  printf '%s\n' "${summary[@]}"
+  echo "total: $((SECONDS - T0)) s"
+  if [ "$failed" != 0 ]; then
+    echo "RESULT: FAILED"
+    exit 1
+  fi
+  echo "RESULT: passed"
+  exit 0
+}
+
+# --- stages -----------------------------------------------------------------------------------
+stage_unit() {
+  run_pytest -q -m "not integration and not e2e" libs services tests
+}
+
+stage_integration() {
+  TEST_PG_PORT="$(free_port "${SPOTCHECK_TEST_PG_PORT:-25432}")"
+  TEST_KAFKA_PORT="$(free_port "${SPOTCHECK_TEST_KAFKA_PORT:-29092}" pair)"
+  local t0=$SECONDS
+  PG_STARTED=1
+  pg start || return 1
+  KAFKA_STARTED=1
+  kafka start || return 1
+  echo "infrastructure up in $((SECONDS - t0)) s: PostgreSQL :$TEST_PG_PORT, Kafka :$TEST_KAFKA_PORT"
+  SPOTCHECK_TEST_DATABASE_URL="$(pg url)" SPOTCHECK_TEST_KAFKA="$(kafka bootstrap)" \
+    run_pytest -q -m integration libs services tests
+}
+
+stage_helm() {
+  if [ -f "$ROOT/infra/helm/check.sh" ]; then
+    bash "$ROOT/infra/helm/check.sh"
+  else
+    echo "infra/helm/check.sh does not exist yet: nothing to check"
+    NOTE="skipped, no check.sh"
+  fi
+}
+
+stage_e2e() {
+  local t0=$SECONDS line
+  sock_answers "$PODMAN_SOCK" || PODMAN_STARTED=1
+  local envfile="$TMP/podman.env"
+  PODMAN_SOCK="$PODMAN_SOCK" "$ROOT/infra/podman/setup.sh" >"$envfile" || return 1
+  while IFS= read -r line; do
+    [[ "$line" == *=* ]] && export "${line?}"
+  done <"$envfile"
+  echo "podman ready in $((SECONDS - t0)) s"
+  "$ROOT/infra/images/build.sh" all || return 1
+  export SPOTCHECK_E2E_APP_IMAGE=localhost/spotcheck:dev
+  export SPOTCHECK_E2E_KAFKA_IMAGE=localhost/spotcheck-kafka:dev
+  export SPOTCHECK_E2E_PG_IMAGE=localhost/spotcheck-postgres:dev
+  if [ ! -d tests/e2e ]; then
+    echo "tests/e2e does not exist yet"
+    NOTE="no tests yet"
+    return 0
+  fi
+  local rc=0
+  run_pytest -q -m e2e tests/e2e || rc=$?
+  "$ROOT/infra/podman/cleanup.sh" || true
+  return "$rc"
+}
+
+T0=$SECONDS
+for s in "${stages[@]}"; do
+  stage "$s" "stage_$s"
+  # Free the integration infrastructure before the containers need the memory and CPU.
+  if [ "$s" = integration ]; then
+    [ "$KAFKA_STARTED" = 1 ] && kafka stop >/dev/null 2>&1 && KAFKA_STARTED=0
+    [ "$PG_STARTED" = 1 ] && pg stop >/dev/null 2>&1 && PG_STARTED=0
+  fi
+done
+finish
