@@ -30,7 +30,7 @@ fmt: bootstrap ## format and fix what ruff can
 	$(UV) run ruff check --fix .
 
 unit: bootstrap ## unit tests (fakes, no services needed)
-	$(UV) run pytest -q -m "not integration and not e2e" libs services
+	$(UV) run pytest -q -m "not integration and not e2e" libs services tests
 
 integration: bootstrap ## integration tests against real PostgreSQL and Kafka (started here)
 	@infra/test.sh integration

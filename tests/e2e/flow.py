@@ -1,0 +1,417 @@
+"""One full cycle of the platform, driven over HTTP as the bureau's people would drive it:
+registry → task → draw → inspection → publication → objection → correction → archive.
+
+Used by the all-in-one test (one process, embedded) and the container test (seven processes,
+Kafka, PostgreSQL). ``urls`` maps each service to its base URL (the same URL for all-in-one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from spotcheck_common import uscc
+from spotcheck_common.testing import TEST_SECRET, auth_headers
+
+ITEMS = [
+    {"code": "GS-01", "name": "企业公示信息抽查"},
+    {"code": "DJ-01", "name": "登记事项检查"},
+]
+CREDIT = ("zhang.credit", ["credit_dept"], {"department": "信用监管科"})
+OFFICE = ("li.office", ["general_office"], {"department": "办公室"})
+DEPUTY = ("wang.deputy", ["deputy_director"], {})
+SUPERVISOR = ("zhao.reg", ["supervising_dept"], {"department": "市场规范管理科"})
+ENTITY_HEADER = "统一社会信用代码,名称,主体类型,行业,区域,风险等级,状态,住所"
+INSPECTOR_HEADER = "执法人员编号,姓名,科室,检查资格,可任组长,执法证有效期至,在岗"
+
+
+def entities_csv(count: int, seed: int) -> tuple[bytes, list[str]]:
+    codes = uscc.synthetic(count, seed=seed, area_code="371071")
+    risks = "ABCDE"
+    rows = [ENTITY_HEADER] + [
+        f"{code},临港测试企业{i},有限责任公司,批发和零售业,草庙子镇,{risks[i % 5]},存续,临港区{i}号"
+        for i, code in enumerate(codes)
+    ]
+    return ("\n".join(rows) + "\n").encode(), codes
+
+
+def inspectors_csv(count: int) -> bytes:
+    leader = ["是", "否"]
+    rows = [INSPECTOR_HEADER] + [
+        f"E2E{i:03d},检查员{i},市场规范管理科,双随机全部事项,{leader[i % 2]},2030-12-31,是"
+        for i in range(count)
+    ]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def commitment(draw_id: str, party: str, share: bytes) -> str:
+    """SHA-256 commitment to a seed share (docs/draw-spec.md)."""
+
+    def lp(data: bytes) -> bytes:
+        return bytes((len(data),)) + data
+
+    tag = b"spotcheck/share/v1"
+    return hashlib.sha256(
+        lp(tag) + lp(draw_id.encode()) + lp(party.encode()) + lp(share)
+    ).hexdigest()
+
+
+@dataclass
+class Platform:
+    urls: Mapping[str, str]
+    district: str = "lingang"
+    secret: str = TEST_SECRET
+    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    def headers(self, who: tuple[str, list[str], dict[str, str]]) -> dict[str, str]:
+        user, roles, claims = who
+        return auth_headers(user, *roles, district=self.district, secret=self.secret, **claims)
+
+    def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        who: tuple[str, list[str], dict[str, str]] | None = None,
+        expect: int | tuple[int, ...] = (200, 201),
+        **kwargs: Any,
+    ) -> Any:
+        headers = {**kwargs.pop("headers", {}), **(self.headers(who) if who else {})}
+        response = self.client.request(method, self.urls[service] + path, headers=headers, **kwargs)
+        wanted = (expect,) if isinstance(expect, int) else expect
+        assert response.status_code in wanted, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
+    """Events travel asynchronously: poll until ``check`` returns something truthy."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except AssertionError as exc:
+            last = exc
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+@dataclass
+class Cycle:
+    """What one run of the cycle produced, for the tests to assert on."""
+
+    task_id: str = ""
+    task_no: str = ""
+    draw_id: str = ""
+    codes: list[str] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    inspections: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    objection: dict[str, Any] = field(default_factory=dict)
+    bundle: bytes = b""
+
+
+def load_registry(p: Platform, cycle: Cycle, entities: int = 200, inspectors: int = 12) -> None:
+    data, cycle.codes = entities_csv(entities, seed=zlib.crc32(cycle.task_no.encode()))
+    imported = p.call(
+        "registry",
+        "POST",
+        "/api/registry/entities/import",
+        CREDIT,
+        content=data,
+        headers={"content-type": "text/csv"},
+    )
+    assert imported["imported"] == entities
+    p.call(
+        "registry",
+        "POST",
+        "/api/registry/inspectors/import",
+        CREDIT,
+        content=inspectors_csv(inspectors),
+        headers={"content-type": "text/csv"},
+    )
+    # A bad file is refused whole, naming line and field, and changes nothing.
+    bad = (ENTITY_HEADER + f"\n{cycle.codes[0][:-1]}0,坏数据,有限责任公司,x,y,F,存续,\n").encode()
+    refused = p.call(
+        "registry",
+        "POST",
+        "/api/registry/entities/import",
+        CREDIT,
+        content=bad,
+        headers={"content-type": "text/csv"},
+        expect=422,
+    )
+    fields = {(e["line"], e["field"]) for e in refused["detail"]["errors"]}
+    assert (2, "风险等级") in fields and (2, "统一社会信用代码") in fields
+
+
+def approve_task(p: Platform, cycle: Cycle) -> None:
+    task = p.call(
+        "planning",
+        "POST",
+        "/api/planning/tasks",
+        SUPERVISOR,
+        json={
+            "task_no": cycle.task_no,
+            "title": "2026年企业公示信息双随机抽查（端到端）",
+            "lead_department": "市场规范管理科",
+            "check_items": ITEMS,
+            "ratio_bp": {"A": 200, "B": 500, "C": 1000, "D": 2000, "E": 5000},
+            "inspector_departments": ["市场规范管理科"],
+            "team_size": 2,
+            "methods": ["现场检查"],
+            "deadline": (date.today() + timedelta(days=60)).isoformat(),
+        },
+    )
+    cycle.task_id = task["task_id"]
+    approved = p.call("planning", "POST", f"/api/planning/tasks/{cycle.task_id}/approve", DEPUTY)
+    assert approved["status"] == "approved"
+
+
+def run_draw(p: Platform, cycle: Cycle) -> None:
+    def create() -> Any:
+        response = p.client.post(
+            p.urls["draws"] + "/api/draws/draws",
+            json={"task_id": cycle.task_id},
+            headers=p.headers(CREDIT),
+        )
+        if response.status_code in (404, 409, 422):  # task or population not arrived yet
+            return None
+        assert response.status_code == 201, response.text
+        body = response.json()
+        return body if body["manifest"]["population"]["size"] >= len(cycle.codes) * 0.9 else None
+
+    draw = eventually(create, "the draws service to know the task and the population")
+    cycle.draw_id = draw["draw_id"]
+    shares = {party: os.urandom(32) for party in draw["parties"]}
+    for party, share in shares.items():
+        who = OFFICE if party == "办公室" else CREDIT
+        p.call(
+            "draws",
+            "POST",
+            f"/api/draws/draws/{cycle.draw_id}/commitments",
+            who,
+            json={"party": party, "commitment": commitment(cycle.draw_id, party, share)},
+        )
+    # A reveal that does not match its commitment is refused.
+    first = next(iter(shares))
+    p.call(
+        "draws",
+        "POST",
+        f"/api/draws/draws/{cycle.draw_id}/reveals",
+        OFFICE if first == "办公室" else CREDIT,
+        json={"party": first, "share": os.urandom(32).hex()},
+        expect=(409, 422),
+    )
+    for party, share in shares.items():
+        who = OFFICE if party == "办公室" else CREDIT
+        p.call(
+            "draws",
+            "POST",
+            f"/api/draws/draws/{cycle.draw_id}/reveals",
+            who,
+            json={"party": party, "share": share.hex()},
+        )
+    done = p.call(
+        "draws",
+        "POST",
+        f"/api/draws/draws/{cycle.draw_id}/countersign",
+        OFFICE,
+        json={"opinion": "抽取过程符合规定"},
+    )
+    assert done["status"] == "completed"
+    cycle.bundle = p.client.get(p.urls["draws"] + f"/public/draws/{cycle.draw_id}/bundle").content
+
+
+def verify_bundle(bundle: bytes) -> subprocess.CompletedProcess[str]:
+    """Run the citizen's stand-alone verifier (standard library only) on a bundle."""
+    import draws.verify_draw as verifier
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bundle.json"
+        path.write_bytes(bundle)
+        return subprocess.run(
+            [sys.executable, "-I", "-S", verifier.__file__, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+
+def inspect_all(p: Platform, cycle: Cycle, on_submitted: Hook | None = None) -> None:
+    def opened() -> list[dict[str, Any]] | None:
+        found = p.call(
+            "inspections",
+            "GET",
+            "/api/inspections/inspections",
+            SUPERVISOR,
+            params={"task_id": cycle.task_id, "limit": 500},
+        )
+        expected = len(cycle.targets)
+        return found["items"] if expected and found["total"] == expected else None
+
+    cycle.inspections = eventually(opened, "one inspection per drawn target")
+    for n, inspection in enumerate(cycle.inspections):
+        team = inspection["team"]
+        leader = next(m for m in team if m["role"] == "leader")
+        results = [
+            {
+                "check_item_code": item["code"],
+                "category": "发现问题待后续处理" if n == 0 and i == 0 else "未发现问题",
+                **({"pending_reason": "未按规定公示应当公示的信息"} if n == 0 and i == 0 else {}),
+            }
+            for i, item in enumerate(ITEMS)
+        ]
+        base = f"/api/inspections/inspections/{inspection['inspection_id']}"
+        as_leader = inspector(leader["inspector_id"])
+        p.call("inspections", "PUT", f"{base}/results", as_leader, json={"results": results})
+        for member in team:
+            if member["role"] in ("leader", "member"):
+                p.call("inspections", "POST", f"{base}/sign", inspector(member["inspector_id"]))
+        p.call("inspections", "POST", f"{base}/submit", as_leader, json={})
+        if on_submitted is not None:
+            on_submitted(n + 1, len(cycle.inspections))
+
+
+def inspector(inspector_id: str) -> tuple[str, list[str], dict[str, str]]:
+    return (f"user-{inspector_id}", ["inspector"], {"inspector_id": inspector_id})
+
+
+def published_records(p: Platform, cycle: Cycle) -> list[dict[str, Any]]:
+    found = p.call(
+        "publication", "GET", "/public/results", params={"task_no": cycle.task_no, "limit": 200}
+    )
+    return found["items"]
+
+
+def object_and_correct(p: Platform, cycle: Cycle) -> None:
+    record = next(r for r in cycle.records if r["uscc"] == cycle.inspections[0]["uscc"])
+    entity = ("entity-user", ["entity"], {"uscc": record["uscc"]})
+
+    def known() -> Any:
+        response = p.client.post(
+            p.urls["objections"] + "/api/objections/objections",
+            json={
+                "record_id": record["record_id"],
+                "uscc": record["uscc"],
+                "reason": "已于检查前公示年报",
+            },
+            headers=p.headers(entity),
+        )
+        if response.status_code == 404:  # the published record has not reached objections yet
+            return None
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    objection = eventually(known, "objections to know the published record")
+    assert objection["review_due_on"] > objection["received_on"]
+    decided = p.call(
+        "objections",
+        "POST",
+        f"/api/objections/objections/{objection['objection_id']}/decision",
+        SUPERVISOR,
+        json={
+            "decision": "corrected",
+            "reason": "复查确认企业已按时公示",
+            "corrected_results": [
+                {
+                    "check_item_code": ITEMS[0]["code"],
+                    "check_item_name": ITEMS[0]["name"],
+                    "category": "未发现问题",
+                }
+            ],
+        },
+    )
+    assert decided["feedback_due_on"] and decided["correction_due_on"]
+    cycle.objection = decided | {"record_id": record["record_id"]}
+
+
+Hook = Callable[[int, int], None]
+
+
+def run_cycle(p: Platform, task_no: str, on_submitted: Hook | None = None) -> Cycle:
+    """The whole cycle; ``on_submitted(n, total)`` runs after each submission (fault tests)."""
+    cycle = Cycle(task_no=task_no)
+    load_registry(p, cycle)
+    approve_task(p, cycle)
+    run_draw(p, cycle)
+    draw = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
+    cycle.targets = draw["targets"]
+    assert cycle.targets, "the draw selected no target"
+    inspect_all(p, cycle, on_submitted)
+    cycle.records = eventually(
+        lambda: (r := published_records(p, cycle)) and len(r) == len(cycle.targets) and r,
+        "every submitted inspection to be published",
+    )
+    object_and_correct(p, cycle)
+    return cycle
+
+
+def assert_cycle(p: Platform, cycle: Cycle) -> None:
+    """What must hold at the end: the correction, the kept original, the dossier, the draw."""
+    record_id = cycle.objection["record_id"]
+
+    def corrected() -> Any:
+        record = p.call("publication", "GET", f"/public/results/{record_id}")
+        return record if len(record["versions"]) == 2 else None
+
+    record = eventually(corrected, "the correction to be published")
+    first, second = sorted(record["versions"], key=lambda v: v["version"])
+    assert first["status"] == "superseded" and second["status"] == "current"
+    assert first["results"][0]["category"] == "发现问题待后续处理"  # the original is kept
+    assert second["results"][0]["category"] == "未发现问题"
+    assert second["objection_id"] == cycle.objection["objection_id"]
+
+    expected = {
+        "planning.task-approved": 1,
+        "draws.draw-completed": 1,
+        "inspections.inspection-submitted": len(cycle.targets),
+        "publication.result-published": len(cycle.targets),
+        "objections.objection-filed": 1,
+        "objections.objection-decided": 1,
+        "publication.result-corrected": 1,
+    }
+
+    def dossier() -> Any:
+        d = p.call("archives", "GET", f"/api/archives/dossiers/{cycle.task_id}", CREDIT)
+        counts: dict[str, int] = {}
+        for entry in d["entries"]:
+            counts[entry["event_type"]] = counts.get(entry["event_type"], 0) + 1
+        return d if all(counts.get(k, 0) >= v for k, v in expected.items()) else None
+
+    d = eventually(dossier, "the dossier to hold every event of the task")
+    counts: dict[str, int] = {}
+    for entry in d["entries"]:
+        counts[entry["event_type"]] = counts.get(entry["event_type"], 0) + 1
+    for event_type, n in expected.items():
+        assert counts[event_type] == n, f"{event_type}: {counts[event_type]} entries, want {n}"
+    ids = [e["event_id"] for e in d["entries"]]
+    assert len(ids) == len(set(ids)), "an event was filed twice"
+    seqs = [e["seq"] for e in d["entries"]]
+    assert seqs == list(range(1, len(seqs) + 1))
+    verified = p.call("archives", "GET", f"/api/archives/dossiers/{cycle.task_id}/verify", CREDIT)
+    assert verified["ok"] is True, verified
+
+    result = verify_bundle(cycle.bundle)
+    assert result.returncode == 0, result.stdout + result.stderr
+    tampered = bytearray(cycle.bundle)
+    at = tampered.index(cycle.targets[0]["uscc"].encode())
+    tampered[at + 17] = ord("0") if tampered[at + 17] != ord("0") else ord("1")
+    assert verify_bundle(bytes(tampered)).returncode != 0, "a tampered bundle passed"

@@ -1,0 +1,56 @@
+"""The all-in-one process (``spotcheck --target=all``, embedded SQLite, in-process events)
+runs the whole cycle, as ``make run`` does on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from spotcheck_common.testing import TEST_SECRET
+
+from .flow import Platform, assert_cycle, run_cycle
+from .stack import SERVICES, free_port, wait_until
+
+
+@pytest.fixture
+def all_in_one(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SPOTCHECK_DATA_DIR": str(tmp_path),
+        "SPOTCHECK_AUTH_SECRET": TEST_SECRET,
+        "SPOTCHECK_KAFKA_BOOTSTRAP": "",
+        "SPOTCHECK_DATABASE_URL": "",
+        "SPOTCHECK_RELAY_INTERVAL_S": "0.05",
+    }
+    log = (tmp_path / "spotcheck.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spotcheck_common.runner", "--target=all", f"--port={port}"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.get(url + "/healthz").status_code == 200, 120, "all-in-one")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        if process.returncode not in (0, -15):
+            print((tmp_path / "spotcheck.log").read_text()[-5000:])
+
+
+def test_the_whole_cycle_runs_in_one_process(all_in_one: str) -> None:
+    platform = Platform({service: all_in_one for service in SERVICES})
+    health = httpx.get(all_in_one + "/healthz").json()
+    assert health["services"] == SERVICES
+    cycle = run_cycle(platform, "LG-E2E-ONE")
+    assert_cycle(platform, cycle)

@@ -1,0 +1,53 @@
+"""The platform as it runs in production: seven service containers, Kafka and PostgreSQL
+containers (images built by ``make images``), driven over HTTP through the whole cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .flow import Platform, assert_cycle, run_cycle
+from .stack import SERVICES, Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    s = Stack()
+    try:
+        s.start()
+        yield s
+    finally:
+        s.stop()
+
+
+def platform(stack: Stack) -> Platform:
+    return Platform({service: stack.url(service) for service in SERVICES}, district=stack.district)
+
+
+def test_the_whole_cycle_flows_through_kafka(stack: Stack) -> None:
+    p = platform(stack)
+    cycle = run_cycle(p, "LG-E2E-KAFKA")
+    assert_cycle(p, cycle)
+
+
+def test_consumers_killed_mid_flow_apply_every_event_exactly_once(stack: Stack) -> None:
+    """publication and archives are SIGKILLed halfway through the submissions (while they are
+    consuming), the rest is submitted while they are down, then they restart: nothing is lost
+    (every result is published) and nothing is doubled (one version each, one dossier entry
+    per event)."""
+    p = platform(stack)
+
+    def crash_consumers(n: int, total: int) -> None:
+        if n == total // 2:
+            stack.kill_service("publication")
+            stack.kill_service("archives")
+        if n == total:
+            stack.restart_service("publication")
+            stack.restart_service("archives")
+
+    cycle = run_cycle(p, "LG-E2E-FAULT", on_submitted=crash_consumers)
+    assert all(len(r.get("versions", [1])) == 1 for r in cycle.records)
+    assert_cycle(p, cycle)
