@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import httpx
 from testcontainers.core.container import DockerContainer
 
+from spotcheck_common.testing import TEST_SECRET
+
 SERVICES = ["registry", "planning", "draws", "inspections", "publication", "objections", "archives"]
 APP_IMAGE = os.environ.get("SPOTCHECK_E2E_APP_IMAGE", "localhost/spotcheck:dev")
 KAFKA_IMAGE = os.environ.get("SPOTCHECK_E2E_KAFKA_IMAGE", "localhost/spotcheck-kafka:dev")
@@ -108,6 +110,7 @@ class Stack:
             .with_env("SPOTCHECK_DATABASE_URL", self.database_url)
             .with_env("SPOTCHECK_HOST", "127.0.0.1")
             .with_env("SPOTCHECK_RELAY_INTERVAL_S", "0.1")
+            .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
         )
         container.start()
         self.services[name] = container

@@ -1,0 +1,153 @@
+"""An in-memory DrawsRepository for unit tests of the service layer."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from draws.adapters.repository import ConcurrentChange
+from draws.domain import protocol as p
+from draws.domain.engine import InspectorRow, PopulationRow
+from draws.domain.model import Draw
+
+
+class FakeDrawsRepository:
+    def __init__(self) -> None:
+        self.rev = 0
+        self.entities: dict[str, dict[str, Any]] = {}
+        self.inspectors: dict[str, dict[str, Any]] = {}
+        self.conflicts: dict[tuple[str, str], str] = {}
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.draws: dict[str, Draw] = {}
+        self.populations: dict[str, p.Population] = {}
+        self.salts: dict[str, list[tuple[str, str, str]]] = {}
+        self.checks: list[tuple[str, int, str]] = []
+
+    async def next_population_rev(self) -> int:
+        self.rev += 1
+        return self.rev
+
+    async def population_rev(self) -> int:
+        return self.rev
+
+    async def upsert_entities(
+        self, rows: Sequence[dict[str, Any]], rev: int, now: datetime
+    ) -> None:
+        for r in rows:
+            self.entities[r["uscc"]] = {**r, "rev": rev}
+
+    async def upsert_inspectors(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        for r in rows:
+            self.inspectors[r["inspector_id"]] = dict(r)
+
+    async def add_conflict(self, inspector_id: str, uscc: str, reason: str, now: datetime) -> None:
+        self.conflicts.setdefault((inspector_id, uscc), reason)
+
+    async def upsert_task(self, payload: dict[str, Any], now: datetime) -> None:
+        self.tasks[payload["task_id"]] = payload
+
+    async def get_task(self, task_id: str) -> dict[str, Any] | None:
+        return self.tasks.get(task_id)
+
+    async def population_rows(self, task_filter: dict[str, Any]) -> list[PopulationRow]:
+        def keep(e: dict[str, Any]) -> bool:
+            for key, col in (
+                ("entity_types", "entity_type"),
+                ("industries", "industry"),
+                ("areas", "area"),
+                ("risk_classes", "risk_class"),
+            ):
+                if task_filter.get(key) and e[col] not in task_filter[key]:
+                    return False
+            return True
+
+        return [
+            PopulationRow(e["uscc"], e["risk_class"], e["status"])
+            for e in sorted(self.entities.values(), key=lambda e: e["uscc"])
+            if keep(e)
+        ]
+
+    async def entities_between(
+        self, after: int, upto: int
+    ) -> list[tuple[str, str, str, str, str, str]]:
+        return [
+            (e["uscc"], e["entity_type"], e["industry"], e["area"], e["risk_class"], e["status"])
+            for e in self.entities.values()
+            if after < e["rev"] <= upto
+        ]
+
+    async def checks_this_year(self, year: int) -> dict[str, int]:
+        return dict(Counter(u for u, y, _ in self.checks if y == year))
+
+    async def roster_rows(self, district: str, departments: Sequence[str]) -> list[InspectorRow]:
+        return [
+            InspectorRow(
+                inspector_id=i["inspector_id"],
+                name=i["name"],
+                department=i["department"],
+                district=i["district"],
+                qualifications=tuple(i["qualifications"]),
+                leader_qualified=i["leader_qualified"],
+                certificate_expires_on=i["certificate_expires_on"],
+                active=i["active"],
+            )
+            for i in self.inspectors.values()
+            if i["district"] == district and i["department"] in departments
+        ]
+
+    async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:
+        ids = set(inspector_ids)
+        return [k for k in self.conflicts if k[0] in ids]
+
+    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return {
+            u: (self.entities[u]["name"], self.entities[u]["risk_class"])
+            for u in usccs
+            if u in self.entities
+        }
+
+    async def add_draw(
+        self, draw: Draw, pop: p.Population, salts: Sequence[tuple[str, str, str]]
+    ) -> None:
+        self.draws[draw.draw_id] = copy.deepcopy(draw)
+        self.populations[draw.draw_id] = p.Population(
+            bytes(pop.uscc), pop.stratum, pop.status, pop.checks
+        )
+        self.salts[draw.draw_id] = list(salts)
+
+    async def get_draw(self, draw_id: str, lock: bool = False) -> Draw | None:
+        d = self.draws.get(draw_id)
+        return copy.deepcopy(d) if d else None
+
+    async def save_draw(self, draw: Draw) -> None:
+        if self.draws[draw.draw_id].version != draw.version:
+            raise ConcurrentChange(draw.draw_id)
+        draw.version += 1
+        self.draws[draw.draw_id] = copy.deepcopy(draw)
+
+    async def open_draw_of_task(self, task_id: str) -> Draw | None:
+        for d in self.draws.values():
+            if d.task_id == task_id and d.status != "cancelled":
+                return d
+        return None
+
+    async def list_draws(self, task_id: str | None) -> list[Draw]:
+        return [d for d in self.draws.values() if task_id in (None, d.task_id)]
+
+    async def get_population(self, draw_id: str) -> p.Population:
+        return self.populations[draw_id]
+
+    async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]:
+        return self.salts[draw_id]
+
+    async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None:
+        self.checks.extend((u, year, draw_id) for u in usccs)
+
+    async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]:
+        rows = [
+            (i + 1, u) for i, (u, y, _) in enumerate(self.checks) if y == year and i + 1 > after_id
+        ]
+        return (rows[-1][0] if rows else after_id), [u for _, u in rows]

@@ -1,0 +1,131 @@
+"""Draws tables (schema ``draws``): the read model fed by registry and planning events, and
+the draws themselves. The service never reads another service's tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from spotcheck_common.db import BigIntPK, service_metadata
+
+metadata = service_metadata()
+
+# --- read model (from registry and planning events) -------------------------------------
+
+entities = sa.Table(
+    "entities",
+    metadata,
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("entity_type", sa.String(50), nullable=False),
+    sa.Column("industry", sa.String(100), nullable=False),
+    sa.Column("area", sa.String(100), nullable=False),
+    sa.Column("risk_class", sa.String(1), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    # Population revision of the last change: the columnar snapshot applies rows with rev > its own.
+    sa.Column("rev", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_entities_rev", "rev"),
+)
+
+counters = sa.Table(
+    "counters",
+    metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+inspectors = sa.Table(
+    "inspectors",
+    metadata,
+    sa.Column("inspector_id", sa.String(50), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("department", sa.String(100), nullable=False),
+    sa.Column("district", sa.String(40), nullable=False),
+    sa.Column("qualifications", sa.JSON, nullable=False),
+    sa.Column("leader_qualified", sa.Boolean, nullable=False),
+    sa.Column("certificate_expires_on", sa.Date, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+conflicts = sa.Table(
+    "conflicts",
+    metadata,
+    sa.Column("inspector_id", sa.String(50), primary_key=True),
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("task_id", sa.String(64), primary_key=True),
+    sa.Column("task_no", sa.String(64), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    # The TaskApproved payload as received.
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# --- draws -----------------------------------------------------------------------------
+
+draws = sa.Table(
+    "draws",
+    metadata,
+    sa.Column("draw_id", sa.String(64), primary_key=True),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("manifest", sa.JSON, nullable=False),
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("roster", sa.JSON, nullable=False),
+    sa.Column("commitments", sa.JSON, nullable=False),
+    sa.Column("reveals", sa.JSON, nullable=False),
+    sa.Column("beacon_value", sa.String(256)),
+    sa.Column("seed_hex", sa.String(64)),
+    sa.Column("result", sa.JSON),
+    sa.Column("result_sha256", sa.String(64)),
+    sa.Column("replacements", sa.JSON, nullable=False),
+    sa.Column("countersign", sa.JSON),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # Optimistic concurrency: every change bumps it (two reveals at once cannot both win).
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_draws_task", "task_id"),
+)
+
+# The frozen population of a draw: the four canonical columns, as published in the bundle.
+draw_populations = sa.Table(
+    "draw_populations",
+    metadata,
+    sa.Column("draw_id", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("uscc", sa.LargeBinary, nullable=False),
+    sa.Column("stratum", sa.LargeBinary, nullable=False),
+    sa.Column("status", sa.LargeBinary, nullable=False),
+    sa.Column("checks", sa.LargeBinary, nullable=False),
+)
+
+# Recusal salts: private (the manifest publishes only the salted commitments).
+draw_recusals = sa.Table(
+    "draw_recusals",
+    metadata,
+    sa.Column("draw_id", sa.String(64), primary_key=True),
+    sa.Column("inspector_id", sa.String(50), primary_key=True),
+    sa.Column("uscc", sa.String(18), primary_key=True),
+    sa.Column("salt_hex", sa.String(64), nullable=False),
+)
+
+# One row per target of a drawn draw: the yearly cap counts these.
+entity_checks = sa.Table(
+    "entity_checks",
+    metadata,
+    sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("draw_id", sa.String(64), nullable=False),
+    sa.UniqueConstraint("draw_id", "uscc", name="uq_entity_checks_draw_uscc"),
+    sa.Index("ix_entity_checks_year_uscc", "year", "uscc"),
+)

@@ -1,0 +1,386 @@
+"""Draws persistence behind a small interface, so the service layer runs on fakes too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from draws.adapters import orm
+from draws.domain import protocol as p
+from draws.domain.engine import InspectorRow, PopulationRow
+from draws.domain.model import Draw
+
+CHUNK = 1000
+POPULATION_REV = "population_rev"
+
+
+class DrawsRepository(Protocol):
+    # read model
+    async def next_population_rev(self) -> int: ...
+    async def population_rev(self) -> int: ...
+    async def upsert_entities(
+        self, rows: Sequence[dict[str, Any]], rev: int, now: datetime
+    ) -> None: ...
+    async def upsert_inspectors(self, rows: Sequence[dict[str, Any]], now: datetime) -> None: ...
+    async def add_conflict(
+        self, inspector_id: str, uscc: str, reason: str, now: datetime
+    ) -> None: ...
+    async def upsert_task(self, payload: dict[str, Any], now: datetime) -> None: ...
+    async def get_task(self, task_id: str) -> dict[str, Any] | None: ...
+    async def population_rows(self, task_filter: dict[str, Any]) -> list[PopulationRow]: ...
+    async def entities_between(
+        self, after: int, upto: int
+    ) -> list[tuple[str, str, str, str, str, str]]: ...
+    async def checks_this_year(self, year: int) -> dict[str, int]: ...
+    async def roster_rows(
+        self, district: str, departments: Sequence[str]
+    ) -> list[InspectorRow]: ...
+    async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]: ...
+    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]: ...
+    # draws
+    async def add_draw(
+        self, draw: Draw, pop: p.Population, salts: Sequence[tuple[str, str, str]]
+    ) -> None: ...
+    async def get_draw(self, draw_id: str, lock: bool = False) -> Draw | None: ...
+    async def save_draw(self, draw: Draw) -> None: ...
+    async def open_draw_of_task(self, task_id: str) -> Draw | None: ...
+    async def list_draws(self, task_id: str | None) -> list[Draw]: ...
+    async def get_population(self, draw_id: str) -> p.Population: ...
+    async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]: ...
+    async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None: ...
+    async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]: ...
+
+
+def _draw(row: Any) -> Draw:
+    return Draw(
+        draw_id=row.draw_id,
+        task_id=row.task_id,
+        status=row.status,
+        manifest=row.manifest,
+        manifest_sha256=row.manifest_sha256,
+        roster=list(row.roster),
+        commitments=list(row.commitments),
+        reveals=list(row.reveals),
+        beacon_value=row.beacon_value,
+        seed_hex=row.seed_hex,
+        result=row.result,
+        result_sha256=row.result_sha256,
+        replacements=list(row.replacements),
+        countersign=row.countersign,
+        cancel_reason=row.cancel_reason,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        version=row.version,
+    )
+
+
+def _draw_values(d: Draw) -> dict[str, Any]:
+    return {
+        "task_id": d.task_id,
+        "status": d.status,
+        "manifest": d.manifest,
+        "manifest_sha256": d.manifest_sha256,
+        "roster": d.roster,
+        "commitments": d.commitments,
+        "reveals": d.reveals,
+        "beacon_value": d.beacon_value,
+        "seed_hex": d.seed_hex,
+        "result": d.result,
+        "result_sha256": d.result_sha256,
+        "replacements": d.replacements,
+        "countersign": d.countersign,
+        "cancel_reason": d.cancel_reason,
+    }
+
+
+class ConcurrentChange(Exception):
+    pass
+
+
+class SqlDrawsRepository:
+    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+        self.session = session
+        self.postgres = postgres
+        self._insert = postgresql.insert if postgres else sqlite.insert
+
+    # -- read model ----------------------------------------------------------------------
+
+    async def next_population_rev(self) -> int:
+        """Bump the population revision. The row lock serialises writers until commit, so
+        revisions commit in order and a snapshot at rev r has every change ≤ r."""
+        stmt = (
+            self._insert(orm.counters)
+            .values(name=POPULATION_REV, value=1)
+            .on_conflict_do_update(
+                index_elements=["name"], set_={"value": orm.counters.c.value + 1}
+            )
+            .returning(orm.counters.c.value)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def population_rev(self) -> int:
+        t = orm.counters
+        value = (
+            await self.session.execute(sa.select(t.c.value).where(t.c.name == POPULATION_REV))
+        ).scalar()
+        return int(value or 0)
+
+    async def _upsert(self, table: sa.Table, keys: list[str], values: list[dict[str, Any]]) -> None:
+        for start in range(0, len(values), CHUNK):
+            stmt = self._insert(table).values(values[start : start + CHUNK])
+            update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            await self.session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
+
+    async def upsert_entities(
+        self, rows: Sequence[dict[str, Any]], rev: int, now: datetime
+    ) -> None:
+        values = [
+            {
+                "uscc": r["uscc"],
+                "name": r["name"],
+                "entity_type": r["entity_type"],
+                "industry": r["industry"],
+                "area": r["area"],
+                "risk_class": r["risk_class"],
+                "status": r["status"],
+                "rev": rev,
+                "updated_at": now,
+            }
+            for r in rows
+        ]
+        await self._upsert(orm.entities, ["uscc"], values)
+
+    async def upsert_inspectors(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        await self._upsert(
+            orm.inspectors, ["inspector_id"], [{**r, "updated_at": now} for r in rows]
+        )
+
+    async def add_conflict(self, inspector_id: str, uscc: str, reason: str, now: datetime) -> None:
+        stmt = (
+            self._insert(orm.conflicts)
+            .values(inspector_id=inspector_id, uscc=uscc, reason=reason, declared_at=now)
+            .on_conflict_do_nothing(index_elements=["inspector_id", "uscc"])
+        )
+        await self.session.execute(stmt)
+
+    async def upsert_task(self, payload: dict[str, Any], now: datetime) -> None:
+        await self._upsert(
+            orm.tasks,
+            ["task_id"],
+            [
+                {
+                    "task_id": payload["task_id"],
+                    "task_no": payload["task_no"],
+                    "title": payload["title"],
+                    "payload": payload,
+                    "approved_at": now,
+                }
+            ],
+        )
+
+    async def get_task(self, task_id: str) -> dict[str, Any] | None:
+        t = orm.tasks
+        row = (
+            await self.session.execute(sa.select(t.c.payload).where(t.c.task_id == task_id))
+        ).first()
+        return dict(row.payload) if row else None
+
+    async def population_rows(self, task_filter: dict[str, Any]) -> list[PopulationRow]:
+        t = orm.entities
+        where = []
+        for key, col in (
+            ("entity_types", t.c.entity_type),
+            ("industries", t.c.industry),
+            ("areas", t.c.area),
+            ("risk_classes", t.c.risk_class),
+        ):
+            if task_filter.get(key):
+                where.append(col.in_([str(v) for v in task_filter[key]]))
+        rows = await self.session.execute(
+            sa.select(t.c.uscc, t.c.risk_class, t.c.status).where(*where).order_by(t.c.uscc)
+        )
+        return [PopulationRow(r.uscc, r.risk_class, r.status) for r in rows]
+
+    async def entities_between(
+        self, after: int, upto: int
+    ) -> list[tuple[str, str, str, str, str, str]]:
+        """Entities changed in population revisions (after, upto]: the snapshot's delta."""
+        t = orm.entities
+        rows = await self.session.execute(
+            sa.select(
+                t.c.uscc, t.c.entity_type, t.c.industry, t.c.area, t.c.risk_class, t.c.status
+            ).where(t.c.rev > after, t.c.rev <= upto)
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    async def checks_this_year(self, year: int) -> dict[str, int]:
+        t = orm.entity_checks
+        rows = await self.session.execute(
+            sa.select(t.c.uscc, sa.func.count()).where(t.c.year == year).group_by(t.c.uscc)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def roster_rows(self, district: str, departments: Sequence[str]) -> list[InspectorRow]:
+        t = orm.inspectors
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.district == district, t.c.department.in_(list(departments)))
+        )
+        return [
+            InspectorRow(
+                inspector_id=r.inspector_id,
+                name=r.name,
+                department=r.department,
+                district=r.district,
+                qualifications=tuple(r.qualifications),
+                leader_qualified=r.leader_qualified,
+                certificate_expires_on=r.certificate_expires_on
+                if isinstance(r.certificate_expires_on, date)
+                else date.fromisoformat(str(r.certificate_expires_on)),
+                active=r.active,
+            )
+            for r in rows
+        ]
+
+    async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:
+        t = orm.conflicts
+        out: list[tuple[str, str]] = []
+        ids = list(inspector_ids)
+        for start in range(0, len(ids), CHUNK):
+            rows = await self.session.execute(
+                sa.select(t.c.inspector_id, t.c.uscc).where(
+                    t.c.inspector_id.in_(ids[start : start + CHUNK])
+                )
+            )
+            out.extend((r[0], r[1]) for r in rows)
+        return out
+
+    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+        t = orm.entities
+        out: dict[str, tuple[str, str]] = {}
+        codes = list(usccs)
+        for start in range(0, len(codes), CHUNK):
+            rows = await self.session.execute(
+                sa.select(t.c.uscc, t.c.name, t.c.risk_class).where(
+                    t.c.uscc.in_(codes[start : start + CHUNK])
+                )
+            )
+            out.update({r[0]: (r[1], r[2]) for r in rows})
+        return out
+
+    # -- draws ---------------------------------------------------------------------------
+
+    async def add_draw(
+        self, draw: Draw, pop: p.Population, salts: Sequence[tuple[str, str, str]]
+    ) -> None:
+        now = draw.created_at
+        await self.session.execute(
+            sa.insert(orm.draws).values(
+                draw_id=draw.draw_id,
+                **_draw_values(draw),
+                created_by=draw.created_by,
+                created_at=now,
+                updated_at=now,
+                version=0,
+            )
+        )
+        await self.session.execute(
+            sa.insert(orm.draw_populations).values(
+                draw_id=draw.draw_id,
+                size=pop.size,
+                uscc=bytes(pop.uscc),
+                stratum=pop.stratum,
+                status=pop.status,
+                checks=pop.checks,
+            )
+        )
+        if salts:
+            await self.session.execute(
+                sa.insert(orm.draw_recusals),
+                [
+                    {"draw_id": draw.draw_id, "inspector_id": i, "uscc": u, "salt_hex": s}
+                    for i, u, s in salts
+                ],
+            )
+
+    async def get_draw(self, draw_id: str, lock: bool = False) -> Draw | None:
+        query = sa.select(orm.draws).where(orm.draws.c.draw_id == draw_id)
+        if lock and self.postgres:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return _draw(row) if row else None
+
+    async def save_draw(self, draw: Draw) -> None:
+        from spotcheck_common.events.envelope import utcnow
+
+        t = orm.draws
+        result = await self.session.execute(
+            sa.update(t)
+            .where(t.c.draw_id == draw.draw_id, t.c.version == draw.version)
+            .values(**_draw_values(draw), updated_at=utcnow(), version=draw.version + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentChange(draw.draw_id)
+        draw.version += 1
+
+    async def open_draw_of_task(self, task_id: str) -> Draw | None:
+        t = orm.draws
+        row = (
+            await self.session.execute(
+                sa.select(t).where(t.c.task_id == task_id, t.c.status != "cancelled").limit(1)
+            )
+        ).first()
+        return _draw(row) if row else None
+
+    async def list_draws(self, task_id: str | None) -> list[Draw]:
+        t = orm.draws
+        query = sa.select(t).order_by(t.c.created_at)
+        if task_id:
+            query = query.where(t.c.task_id == task_id)
+        return [_draw(r) for r in await self.session.execute(query)]
+
+    async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]:
+        t = orm.entity_checks
+        rows = (
+            await self.session.execute(
+                sa.select(t.c.id, t.c.uscc)
+                .where(t.c.year == year, t.c.id > after_id)
+                .order_by(t.c.id)
+            )
+        ).all()
+        return (int(rows[-1][0]) if rows else after_id), [r[1] for r in rows]
+
+    async def get_population(self, draw_id: str) -> p.Population:
+        t = orm.draw_populations
+        row = (await self.session.execute(sa.select(t).where(t.c.draw_id == draw_id))).one()
+        return p.Population(
+            bytes(row.uscc), bytes(row.stratum), bytes(row.status), bytes(row.checks)
+        )
+
+    async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]:
+        t = orm.draw_recusals
+        rows = await self.session.execute(
+            sa.select(t.c.inspector_id, t.c.uscc, t.c.salt_hex).where(t.c.draw_id == draw_id)
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None:
+        """One row per target. The counter's row lock is taken first and held to commit, so
+        rows' ids grow in commit order and the snapshot can apply them as a delta by id."""
+        if usccs:
+            stmt = (
+                self._insert(orm.counters)
+                .values(name="entity_checks", value=1)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": orm.counters.c.value + 1}
+                )
+            )
+            await self.session.execute(stmt)
+            await self.session.execute(
+                sa.insert(orm.entity_checks),
+                [{"uscc": u, "year": year, "draw_id": draw_id} for u in usccs],
+            )

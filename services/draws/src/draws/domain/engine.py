@@ -1,0 +1,235 @@
+"""Building a manifest, computing a result, drawing a replacement (pure functions)."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from draws.domain import fast
+from draws.domain import protocol as p
+
+# The selection step; ``draws.domain.fast`` swaps in the numpy / C implementation.
+Selector = Callable[[p.Population, dict[str, Any], bytes], list[p.StratumResult]]
+
+
+@dataclass(frozen=True)
+class PopulationRow:
+    uscc: str
+    risk_class: str
+    status: str
+
+
+@dataclass(frozen=True)
+class InspectorRow:
+    inspector_id: str
+    name: str
+    department: str
+    district: str
+    qualifications: tuple[str, ...]
+    leader_qualified: bool
+    certificate_expires_on: date
+    active: bool
+
+
+def strata_of(task: Mapping[str, Any], caps: Mapping[str, int] | None) -> list[dict[str, Any]]:
+    """Strata = risk classes with a ratio (restricted to the filter's classes, if any)."""
+    ratio = {str(k): int(v) for k, v in task["ratio_bp"].items()}
+    allowed = set(task["target_filter"].get("risk_classes") or ratio)
+    caps = caps or {}
+    return [
+        {"key": k, "ratio_bp": ratio[k], "cap": int(caps.get(k, 2))}
+        for k in sorted(ratio)
+        if k in allowed
+    ]
+
+
+def build_population(
+    rows: Sequence[PopulationRow], strata: Sequence[dict[str, Any]], checks: Mapping[str, int]
+) -> p.Population:
+    index = {s["key"]: i for i, s in enumerate(strata)}
+    chosen = sorted((r for r in rows if r.risk_class in index), key=lambda r: r.uscc)
+    return p.Population(
+        uscc=b"".join(r.uscc.encode("ascii") for r in chosen),
+        stratum=bytes(index[r.risk_class] for r in chosen),
+        status=bytes(p.STATUS_CODE[r.status] for r in chosen),
+        checks=bytes(min(255, checks.get(r.uscc, 0)) for r in chosen),
+    )
+
+
+def build_roster(
+    inspectors: Sequence[InspectorRow], conflicts: Sequence[tuple[str, str]]
+) -> tuple[list[p.RosterEntry], list[tuple[str, str, str]]]:
+    """Roster entries with salted recusal commitments; also the private (id, uscc, salt)."""
+    salts: list[tuple[str, str, str]] = []
+    by_inspector: dict[str, list[str]] = {}
+    ids = {i.inspector_id for i in inspectors}
+    for inspector_id, uscc in sorted(set(conflicts)):
+        if inspector_id not in ids:
+            continue
+        salt = os.urandom(16)
+        salts.append((inspector_id, uscc, salt.hex()))
+        commitment = p.recusal_commitment(salt, inspector_id, uscc).hex()
+        by_inspector.setdefault(inspector_id, []).append(commitment)
+    roster = [
+        p.RosterEntry(
+            inspector_id=i.inspector_id,
+            name=i.name,
+            department=i.department,
+            district=i.district,
+            leader_qualified=i.leader_qualified,
+            certificate_expires_on=i.certificate_expires_on.isoformat(),
+            active=i.active,
+            qualifications=tuple(sorted(set(i.qualifications))),
+            recusals=tuple(sorted(by_inspector.get(i.inspector_id, []))),
+        )
+        for i in sorted(inspectors, key=lambda i: i.inspector_id.encode("utf-8"))
+    ]
+    return roster, salts
+
+
+def build_manifest(
+    *,
+    draw_id: str,
+    district: str,
+    task: Mapping[str, Any],
+    strata: list[dict[str, Any]],
+    pop: p.Population,
+    roster: Sequence[p.RosterEntry],
+    pools: list[dict[str, Any]],
+    neighbour_rule: str,
+    parties: Sequence[str],
+    beacon: dict[str, Any] | None,
+    draw_date: date,
+    frozen_at: datetime,
+    snapshot_rev: int,
+    pair_conflicts: Sequence[tuple[str, str]] = (),
+    reserve_bp: int = 1000,
+    reserve_min: int = 3,
+) -> dict[str, Any]:
+    return {
+        "algorithm": p.ALGORITHM,
+        "draw_id": draw_id,
+        "district": district,
+        "task": {
+            "task_id": task["task_id"],
+            "task_no": task["task_no"],
+            "title": task["title"],
+            "lead_department": task["lead_department"],
+        },
+        "check_items": [{"code": i["code"], "name": i["name"]} for i in task["check_items"]],
+        "target_filter": {
+            k: sorted(str(v) for v in task["target_filter"].get(k, []))
+            for k in ("entity_types", "industries", "areas", "risk_classes")
+        },
+        "draw_date": draw_date.isoformat(),
+        "strata": strata,
+        "selection": {
+            "reserve_bp": reserve_bp,
+            "reserve_min": reserve_min,
+            "excluded_statuses": list(p.STATUSES[1:]),
+        },
+        "population": {
+            "size": pop.size,
+            "chunk_size": p.CHUNK_SIZE,
+            "merkle_root": fast.population_root(pop).hex(),
+            "snapshot_rev": snapshot_rev,
+        },
+        "roster": {"size": len(roster), "merkle_root": p.roster_root(roster).hex()},
+        "pools": pools,
+        "neighbour_rule": neighbour_rule,
+        "team": {"size": int(task["team_size"])},
+        "pair_conflicts": sorted([sorted(pair) for pair in pair_conflicts]),
+        "parties": list(parties),
+        "beacon": beacon,
+        "frozen_at": frozen_at.isoformat(),
+    }
+
+
+def compute_result(**kwargs: Any) -> dict[str, Any]:
+    """The draw's result (§7, §8 of the spec). The cyclic garbage collector is paused while
+    the result's many small, acyclic objects are built (it would rescan them repeatedly)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compute_result(**kwargs)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compute_result(
+    *,
+    manifest: dict[str, Any],
+    seed: bytes,
+    pop: p.Population,
+    roster: Sequence[p.RosterEntry],
+    salts: Sequence[tuple[str, str, str]],
+    selector: Selector = fast.select,
+) -> dict[str, Any]:
+    key = p.draw_key(seed, manifest["draw_id"])
+    strata = selector(pop, manifest, key)
+    order = p.targets_in_order(strata, key)  # hashes only the selected rows
+    stratum_of = {u: r.key for r in strata for u, o in r.walk if o == "selected"}
+    salt_of = {(i, u): s for i, u, s in salts}
+    matcher = p.Matcher(
+        key,
+        p.build_pool(roster, manifest),
+        int(manifest["team"]["size"]),
+        len(order),
+        lambda i, u: (i, u) in salt_of,
+        [tuple(x) for x in manifest["pair_conflicts"]],
+    )
+    match = matcher.run([u for _, u in order])
+    return {
+        "seed": seed.hex(),
+        "strata": [r.to_json() for r in strata],
+        "targets": [
+            {
+                "uscc": u,
+                "stratum": stratum_of[u],
+                "ticket": t.hex(),
+                "team": [[i, role] for i, role in match.teams.get(u, [])],
+            }
+            for t, u in order
+        ],
+        "unstaffed": match.unstaffed,
+        "load_cap": match.load_cap,
+        "pool_size": match.pool_size,
+        "recusal_disclosures": [
+            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in match.disclosures
+        ],
+    }
+
+
+def replay_matcher(
+    *,
+    manifest: dict[str, Any],
+    seed: bytes,
+    roster: Sequence[p.RosterEntry],
+    result: dict[str, Any],
+    replacements: Sequence[dict[str, Any]],
+    salts: Sequence[tuple[str, str, str]],
+) -> p.Matcher:
+    """A matcher in the state after the result and the recorded replacements."""
+    key = p.draw_key(seed, manifest["draw_id"])
+    salt_of = {(i, u): s for i, u, s in salts}
+    targets = [t["uscc"] for t in result["targets"]]
+    matcher = p.Matcher(
+        key,
+        p.build_pool(roster, manifest),
+        int(manifest["team"]["size"]),
+        len(targets),
+        lambda i, u: (i, u) in salt_of,
+        [tuple(x) for x in manifest["pair_conflicts"]],
+    )
+    for t in result["targets"]:
+        for i, _role in t["team"]:
+            matcher.loads[i] += 1
+    for r in replacements:
+        matcher.loads[r["replaced"]] -= 1
+        matcher.loads[r["replacement"]] += 1
+    return matcher

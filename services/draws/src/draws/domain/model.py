@@ -1,0 +1,222 @@
+"""The draw aggregate: its states and the rules of each step (pure; no I/O).
+
+frozen ──(every party commits)──▶ committed ──(every party reveals, beacon set)──▶ drawn
+  │                                   │                                               │
+  └──────────── cancel (before any reveal) ───────┘                       countersign ▼
+                                                                                completed
+Replacements (with the deputy director's approval) are allowed once the result exists.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from draws.domain import protocol as p
+
+FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED = (
+    "frozen",
+    "committed",
+    "drawn",
+    "completed",
+    "cancelled",
+)
+STATUS_LABELS = {
+    FROZEN: "清单已冻结，待各方提交种子承诺",
+    COMMITTED: "承诺已齐，待各方揭示种子",
+    DRAWN: "已抽取，待办公室监督会签",
+    COMPLETED: "已完成",
+    CANCELLED: "已作废",
+}
+DEFAULT_PARTIES = ("信用监管科", "办公室")
+DEFAULT_CAP = 2
+RESERVE_BP = 1000
+RESERVE_MIN = 3
+CHINA = timezone(timedelta(hours=8))
+
+
+class DrawRefused(Exception):
+    """A rule refused the step; ``status`` is the HTTP status the API answers with."""
+
+    def __init__(self, reason: str, status: int = 422) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+def today_in_china(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(CHINA).date()
+
+
+def parse_hex(value: str, size: int, what: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise DrawRefused(f"{what}不是十六进制字符串") from None
+    if len(raw) != size:
+        raise DrawRefused(f"{what}应为{size}字节（{size * 2}个十六进制字符）")
+    return raw
+
+
+@dataclass
+class Draw:
+    draw_id: str
+    task_id: str
+    status: str
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    roster: list[dict[str, Any]]
+    commitments: list[dict[str, Any]] = field(default_factory=list)
+    reveals: list[dict[str, Any]] = field(default_factory=list)
+    beacon_value: str | None = None
+    seed_hex: str | None = None
+    result: dict[str, Any] | None = None
+    result_sha256: str | None = None
+    replacements: list[dict[str, Any]] = field(default_factory=list)
+    countersign: dict[str, Any] | None = None
+    cancel_reason: str | None = None
+    created_by: str = ""
+    created_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def parties(self) -> list[str]:
+        return list(self.manifest["parties"])
+
+    @property
+    def task_no(self) -> str:
+        return str(self.manifest["task"]["task_no"])
+
+    def _party(self, party: str) -> None:
+        if party not in self.parties:
+            raise DrawRefused(f"「{party}」不是本次抽取的参与方（{'、'.join(self.parties)}）")
+
+    def commit(self, party: str, commitment_hex: str, at: datetime) -> bool:
+        """Record a party's commitment; True when every party has committed."""
+        self._party(party)
+        if self.status != FROZEN:
+            raise DrawRefused("承诺阶段已结束，不能再提交承诺", 409)
+        parse_hex(commitment_hex, 32, "承诺值")
+        if any(c["party"] == party for c in self.commitments):
+            raise DrawRefused(f"「{party}」已提交承诺，承诺一经提交不得更改", 409)
+        self.commitments.append(
+            {"party": party, "commitment": commitment_hex.lower(), "at": at.isoformat()}
+        )
+        self.commitments.sort(key=lambda c: self.parties.index(c["party"]))
+        if len(self.commitments) == len(self.parties):
+            self.status = COMMITTED
+            return True
+        return False
+
+    def reveal(self, party: str, share_hex: str, at: datetime) -> None:
+        self._party(party)
+        if self.status == FROZEN:
+            raise DrawRefused("各方承诺未齐，不能揭示种子", 409)
+        if self.status != COMMITTED:
+            raise DrawRefused("种子已揭示完毕", 409)
+        share = parse_hex(share_hex, 32, "种子份额")
+        if any(r["party"] == party for r in self.reveals):
+            raise DrawRefused(f"「{party}」已揭示种子", 409)
+        (commitment,) = [c["commitment"] for c in self.commitments if c["party"] == party]
+        if p.share_commitment(self.draw_id, party, share).hex() != commitment:
+            raise DrawRefused(f"「{party}」揭示的种子与其承诺不符，揭示被拒绝")
+        self.reveals.append({"party": party, "share": share.hex(), "at": at.isoformat()})
+        self.reveals.sort(key=lambda r: self.parties.index(r["party"]))
+
+    def set_beacon(self, value_hex: str) -> None:
+        if self.manifest.get("beacon") is None:
+            raise DrawRefused("本次抽取的清单未指定外部信标")
+        if self.status == FROZEN:
+            raise DrawRefused("各方承诺未齐，不能录入信标值", 409)
+        if self.status != COMMITTED:
+            raise DrawRefused("种子已确定，不能再录入信标值", 409)
+        if self.beacon_value is not None:
+            raise DrawRefused("信标值已录入", 409)
+        try:
+            raw = bytes.fromhex(value_hex)
+        except ValueError:
+            raise DrawRefused("信标值不是十六进制字符串") from None
+        if not 1 <= len(raw) <= 64:
+            raise DrawRefused("信标值应为1到64字节")
+        self.beacon_value = raw.hex()
+
+    def ready_to_draw(self) -> bool:
+        needs_beacon = self.manifest.get("beacon") is not None
+        return (
+            self.status == COMMITTED
+            and len(self.reveals) == len(self.parties)
+            and (self.beacon_value is not None or not needs_beacon)
+        )
+
+    def seed(self) -> bytes:
+        shares = [bytes.fromhex(r["share"]) for r in self.reveals]
+        beacon = bytes.fromhex(self.beacon_value) if self.beacon_value is not None else None
+        return p.derive_seed(bytes.fromhex(self.manifest_sha256), shares, beacon)
+
+    def record_result(self, seed: bytes, result: dict[str, Any]) -> None:
+        self.seed_hex = seed.hex()
+        self.result = result
+        self.result_sha256 = p.json_sha256(result)
+        self.status = DRAWN
+
+    def sign(self, by: str, opinion: str, at: datetime) -> None:
+        if self.status != DRAWN:
+            raise DrawRefused(
+                "只有已抽取、尚未会签的抽取才能会签" if self.status != COMPLETED else "已会签", 409
+            )
+        self.countersign = {
+            "by": by,
+            "opinion": opinion,
+            "at": at.isoformat(),
+            "result_sha256": self.result_sha256,
+        }
+        self.status = COMPLETED
+
+    def cancel(self, reason: str) -> None:
+        if self.status not in (FROZEN, COMMITTED) or self.reveals:
+            raise DrawRefused("已有参与方揭示种子，抽取不能作废（防止重抽）", 409)
+        self.status = CANCELLED
+        self.cancel_reason = reason
+
+    def team_of(self, uscc: str) -> list[tuple[str, str]]:
+        """The current team of a target, replacements applied."""
+        assert self.result is not None
+        team = [
+            (m[0], m[1]) for t in self.result["targets"] if t["uscc"] == uscc for m in t["team"]
+        ]
+        for r in self.replacements:
+            if r["uscc"] == uscc:
+                team = [
+                    (r["replacement"], role) if i == r["replaced"] else (i, role)
+                    for i, role in team
+                ]
+        return team
+
+    # -- the published bundle ---------------------------------------------------------
+
+    def bundle(self, pop: p.Population) -> dict[str, Any]:
+        if self.result is None:
+            raise DrawRefused("抽取尚未完成，暂无可验证的数据包", 409)
+        body = {
+            "format": p.BUNDLE_FORMAT,
+            "manifest": self.manifest,
+            "manifest_sha256": self.manifest_sha256,
+            "population": {
+                "uscc": base64.b64encode(pop.uscc).decode("ascii"),
+                "stratum": base64.b64encode(pop.stratum).decode("ascii"),
+                "status": base64.b64encode(pop.status).decode("ascii"),
+                "checks": base64.b64encode(pop.checks).decode("ascii"),
+            },
+            "roster": self.roster,
+            "commitments": self.commitments,
+            "reveals": self.reveals,
+            "beacon_value": self.beacon_value,
+            "seed": self.seed_hex,
+            "result": self.result,
+            "result_sha256": self.result_sha256,
+            "replacements": self.replacements,
+            "countersign": self.countersign,
+        }
+        return {"body": body, "body_sha256": p.json_sha256(body)}

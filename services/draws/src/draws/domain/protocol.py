@@ -1,0 +1,637 @@
+"""The draw protocol, byte for byte (``docs/draw-spec.md``): encodings, commitments, seed,
+tickets, Merkle trees, quotas, the selection walk and the matching.
+
+Pure functions on bytes and plain values; no I/O. The fast paths in ``draws.domain.fast``
+must give identical results (tests compare them), and the stand-alone verifier
+(``draws.verify_draw``) is an independent re-implementation of the same spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+ALGORITHM = "spotcheck-draw/1"
+BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
+CHUNK_SIZE = 256
+USCC_LEN = 18
+
+# Status codes of the population's status column (one byte each).
+STATUSES = ("active", "deregistered", "revoked", "cancelled", "moved_out")
+STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+ACTIVE = 0
+# Skip reasons recorded by the selection walk.
+SKIP_YEARLY_CAP = "yearly_cap"
+SKIP_LABELS = {
+    "deregistered": "已注销",
+    "revoked": "被吊销营业执照",
+    "cancelled": "被撤销设立登记",
+    "moved_out": "已迁出",
+    SKIP_YEARLY_CAP: "本年度抽查次数已达上限",
+}
+# Per 第六条 (4): an inspector holding this qualification may check every listed item.
+QUALIFY_ALL = "双随机全部事项"
+
+TAG_SHARE = "spotcheck/share/v1"
+TAG_SEED = "spotcheck/seed/v1"
+TAG_KEY = "spotcheck/draw-key/v1"
+TAG_RECUSAL = "spotcheck/recusal/v1"
+ENTITY_TICKET = b"\x01"
+INSPECTOR_TICKET = b"\x02"
+
+NEIGHBOUR_RULES = ("none", "fill-when-short")
+
+
+# ---------------------------------------------------------------------------- encodings
+
+
+def lp(data: bytes) -> bytes:
+    """Length-prefixed bytes: one length byte (0..255), then the bytes."""
+    if len(data) > 255:
+        raise ValueError(f"field longer than 255 bytes: {data[:20]!r}…")
+    return bytes((len(data),)) + data
+
+
+def lps(text: str) -> bytes:
+    return lp(text.encode("utf-8"))
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def canonical_json(value: Any) -> bytes:
+    """UTF-8 JSON, keys sorted, no whitespace, no floats (the spec's canonical form)."""
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def json_sha256(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+# ------------------------------------------------------------------- commitments and seed
+
+
+def share_commitment(draw_id: str, party: str, share: bytes) -> bytes:
+    if len(share) != 32:
+        raise ValueError("a seed share is exactly 32 bytes")
+    return sha256(lps(TAG_SHARE) + lps(draw_id) + lps(party) + lp(share))
+
+
+def derive_seed(manifest_sha256: bytes, shares: Sequence[bytes], beacon: bytes | None) -> bytes:
+    """Seed from the manifest digest, the shares in the manifest's party order, the beacon."""
+    data = lps(TAG_SEED) + lp(manifest_sha256) + bytes((len(shares),))
+    data += b"".join(lp(s) for s in shares)
+    data += b"\x00" if beacon is None else b"\x01" + lp(beacon)
+    return sha256(data)
+
+
+def draw_key(seed: bytes, draw_id: str) -> bytes:
+    return sha256(lps(TAG_KEY) + lp(seed) + lps(draw_id))
+
+
+def entity_ticket(key: bytes, uscc: bytes) -> bytes:
+    """One SHA-256 block: 0x01 ‖ key(32) ‖ 0x12 ‖ uscc(18) = 52 bytes."""
+    return hashlib.sha256(ENTITY_TICKET + key + b"\x12" + uscc).digest()
+
+
+def inspector_ticket(key: bytes, inspector_id: str, round_no: int) -> bytes:
+    return sha256(INSPECTOR_TICKET + key + lps(inspector_id) + round_no.to_bytes(4, "big"))
+
+
+def recusal_commitment(salt: bytes, inspector_id: str, uscc: str) -> bytes:
+    return sha256(lps(TAG_RECUSAL) + lp(salt) + lps(inspector_id) + lps(uscc))
+
+
+# ---------------------------------------------------------------------------- Merkle trees
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return sha256(b"\x00" + data)
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return sha256(b"\x01" + left + right)
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """RFC 6962 Merkle tree hash over already-hashed leaves; empty tree = SHA-256("")."""
+    if not leaves:
+        return sha256(b"")
+    level = list(leaves)
+    # Bottom-up pairing gives the RFC 6962 tree: an odd last node is promoted unchanged.
+    while len(level) > 1:
+        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def merkle_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """Audit path of leaf ``index`` (siblings from the bottom up)."""
+    path: list[bytes] = []
+    level = list(leaves)
+    while len(level) > 1:
+        sibling = index ^ 1
+        if sibling < len(level):
+            path.append(level[sibling])
+        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level, index = nxt, index // 2
+    return path
+
+
+def verify_path(leaf: bytes, index: int, size: int, path: Sequence[bytes], root: bytes) -> bool:
+    node, width, steps = leaf, size, list(path)
+    while width > 1:
+        if index % 2 == 1:
+            node = node_hash(steps.pop(0), node) if steps else b""
+        elif index + 1 < width:
+            node = node_hash(node, steps.pop(0)) if steps else b""
+        index, width = index // 2, (width + 1) // 2
+    return not steps and node == root
+
+
+# ----------------------------------------------------------------------------- population
+
+
+@dataclass(frozen=True)
+class Population:
+    """The canonical population: sorted by USCC, four fixed-width columns."""
+
+    # n × 18 ASCII bytes (bytes, or a read-only byte buffer over the snapshot's column)
+    uscc: bytes | memoryview
+    stratum: bytes  # n bytes: index into the manifest's strata
+    status: bytes  # n bytes: STATUS_CODE
+    checks: bytes  # n bytes: random checks of this year before this draw (saturated at 255)
+
+    @property
+    def size(self) -> int:
+        return len(self.stratum)
+
+    def code(self, i: int) -> bytes:
+        return bytes(self.uscc[USCC_LEN * i : USCC_LEN * (i + 1)])
+
+    def validate(self) -> None:
+        n = self.size
+        if len(self.uscc) != USCC_LEN * n or len(self.status) != n or len(self.checks) != n:
+            raise ValueError("population columns differ in length")
+        for i in range(1, n):
+            if self.code(i - 1) >= self.code(i):
+                raise ValueError(f"population not strictly sorted at {i}")
+
+
+def chunk_data(pop: Population, start: int, end: int) -> bytes:
+    return (
+        (end - start).to_bytes(4, "big")
+        + bytes(pop.uscc[USCC_LEN * start : USCC_LEN * end])
+        + pop.stratum[start:end]
+        + pop.status[start:end]
+        + pop.checks[start:end]
+    )
+
+
+def population_leaves(pop: Population, chunk: int = CHUNK_SIZE) -> list[bytes]:
+    return [
+        leaf_hash(chunk_data(pop, s, min(s + chunk, pop.size))) for s in range(0, pop.size, chunk)
+    ]
+
+
+def population_root(pop: Population, chunk: int = CHUNK_SIZE) -> bytes:
+    return merkle_root(population_leaves(pop, chunk))
+
+
+def inclusion_proof(
+    pop: Population, uscc: str, leaves: Sequence[bytes], chunk: int = CHUNK_SIZE
+) -> dict[str, Any] | None:
+    """The proof that ``uscc`` is in the population: its chunk's columns and audit path."""
+    import base64
+    import bisect
+
+    code = uscc.encode("ascii")
+    i = bisect.bisect_left(range(pop.size), code, key=pop.code)
+    if i >= pop.size or pop.code(i) != code:
+        return None
+    k = i // chunk
+    a, b = k * chunk, min(k * chunk + chunk, pop.size)
+    return {
+        "format": "spotcheck-draw-proof/1",
+        "uscc": uscc,
+        "chunk_index": k,
+        "chunk_count": len(leaves),
+        "chunk": {
+            "uscc": base64.b64encode(bytes(pop.uscc[USCC_LEN * a : USCC_LEN * b])).decode("ascii"),
+            "stratum": base64.b64encode(pop.stratum[a:b]).decode("ascii"),
+            "status": base64.b64encode(pop.status[a:b]).decode("ascii"),
+            "checks": base64.b64encode(pop.checks[a:b]).decode("ascii"),
+        },
+        "path": [x.hex() for x in merkle_path(leaves, k)],
+    }
+
+
+# -------------------------------------------------------------------------------- roster
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    inspector_id: str
+    name: str
+    department: str
+    district: str
+    leader_qualified: bool
+    certificate_expires_on: str  # ISO date
+    active: bool
+    qualifications: tuple[str, ...]
+    recusals: tuple[str, ...] = ()  # hex commitments, sorted
+
+    def record(self) -> bytes:
+        quals = sorted(set(self.qualifications))
+        recs = sorted(self.recusals)
+        return (
+            lps(self.inspector_id)
+            + lps(self.name)
+            + lps(self.department)
+            + lps(self.district)
+            + bytes((int(self.leader_qualified),))
+            + lps(self.certificate_expires_on)
+            + bytes((int(self.active),))
+            + bytes((len(quals),))
+            + b"".join(lps(q) for q in quals)
+            + len(recs).to_bytes(2, "big")
+            + b"".join(bytes.fromhex(r) for r in recs)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inspector_id": self.inspector_id,
+            "name": self.name,
+            "department": self.department,
+            "district": self.district,
+            "leader_qualified": self.leader_qualified,
+            "certificate_expires_on": self.certificate_expires_on,
+            "active": self.active,
+            "qualifications": sorted(set(self.qualifications)),
+            "recusals": sorted(self.recusals),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> RosterEntry:
+        return cls(
+            inspector_id=d["inspector_id"],
+            name=d["name"],
+            department=d["department"],
+            district=d["district"],
+            leader_qualified=bool(d["leader_qualified"]),
+            certificate_expires_on=d["certificate_expires_on"],
+            active=bool(d["active"]),
+            qualifications=tuple(d["qualifications"]),
+            recusals=tuple(d["recusals"]),
+        )
+
+
+def roster_root(roster: Sequence[RosterEntry]) -> bytes:
+    ordered = sorted(roster, key=lambda r: r.inspector_id.encode("utf-8"))
+    return merkle_root([leaf_hash(r.record()) for r in ordered])
+
+
+def qualified(quals: Iterable[str], items: Sequence[dict[str, str]]) -> bool:
+    """Qualified when every check item's code or name is among the qualifications, or the
+    inspector holds ``QUALIFY_ALL`` (第六条: may check every item of the list)."""
+    have = set(quals)
+    if QUALIFY_ALL in have:
+        return True
+    return all(item["code"] in have or item["name"] in have for item in items)
+
+
+def static_exclusion(entry: RosterEntry, manifest: dict[str, Any]) -> str | None:
+    """Why an inspector of the roster may not be matched at all in this draw (None: may)."""
+    tier = pool_tier(entry, manifest)
+    if tier is None:
+        return "not_in_pool"
+    if not entry.active:
+        return "inactive"
+    if entry.certificate_expires_on < manifest["draw_date"]:
+        return "certificate_expired"
+    if not qualified(entry.qualifications, manifest["check_items"]):
+        return "not_qualified"
+    return None
+
+
+def pool_tier(entry: RosterEntry, manifest: dict[str, Any]) -> int | None:
+    for pool in manifest["pools"]:
+        if entry.district == pool["district"] and entry.department in pool["departments"]:
+            tier = int(pool["tier"])
+            if tier > 0 and manifest["neighbour_rule"] != "fill-when-short":
+                return None
+            return tier
+    return None
+
+
+# --------------------------------------------------------------------------------- quotas
+
+
+def quotas(ratios_bp: Sequence[int], eligible: Sequence[int], keys: Sequence[str]) -> list[int]:
+    """Largest remainder on integers: total = round-half-up(Σ n·bp / 10000); each stratum
+    gets ⌊n·bp/10000⌋, the rest one each by remainder (descending), then key (ascending)."""
+    exact = [n * bp for n, bp in zip(eligible, ratios_bp, strict=True)]
+    total = (sum(exact) + 5000) // 10000
+    base = [e // 10000 for e in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] % 10000), keys[i].encode()))
+    for i in order[: total - sum(base)]:
+        base[i] += 1
+    return base
+
+
+def reserve_size(quota: int, reserve_bp: int, reserve_min: int) -> int:
+    if quota == 0:
+        return 0
+    return max(reserve_min, (quota * reserve_bp + 9999) // 10000)
+
+
+# -------------------------------------------------------------------------------- selection
+
+
+@dataclass
+class StratumResult:
+    key: str
+    eligible: int
+    quota: int
+    reserve_size: int
+    walk: list[tuple[str, str]] = field(default_factory=list)  # (uscc, outcome)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "eligible": self.eligible,
+            "quota": self.quota,
+            "reserve_size": self.reserve_size,
+            "walk": [[u, o] for u, o in self.walk],
+        }
+
+
+def eligible_counts(pop: Population, caps: Sequence[int]) -> list[int]:
+    counts = [0] * len(caps)
+    for s, st, c in zip(pop.stratum, pop.status, pop.checks, strict=True):
+        if st == ACTIVE and c < caps[s]:
+            counts[s] += 1
+    return counts
+
+
+def plan_strata(pop: Population, manifest: dict[str, Any]) -> list[StratumResult]:
+    strata = manifest["strata"]
+    caps = [int(s["cap"]) for s in strata]
+    keys = [s["key"] for s in strata]
+    counts = eligible_counts(pop, caps)
+    qs = quotas([int(s["ratio_bp"]) for s in strata], counts, keys)
+    sel = manifest["selection"]
+    return [
+        StratumResult(k, n, q, reserve_size(q, int(sel["reserve_bp"]), int(sel["reserve_min"])))
+        for k, n, q in zip(keys, counts, qs, strict=True)
+    ]
+
+
+def walk_stratum(
+    ordered: Iterable[tuple[bytes, bytes, int, int]], res: StratumResult, cap: int
+) -> None:
+    """``ordered``: (ticket, uscc, status, checks) by (ticket, uscc). Appends to ``res.walk``."""
+    selected = reserved = 0
+    if res.quota == 0:
+        return
+    for _, code, status, checks in ordered:
+        if selected == res.quota and reserved == res.reserve_size:
+            break
+        uscc = code.decode("ascii")
+        if status != ACTIVE:
+            res.walk.append((uscc, STATUSES[status]))
+        elif checks >= cap:
+            res.walk.append((uscc, SKIP_YEARLY_CAP))
+        elif selected < res.quota:
+            res.walk.append((uscc, "selected"))
+            selected += 1
+        else:
+            res.walk.append((uscc, "reserve"))
+            reserved += 1
+
+
+def select(pop: Population, manifest: dict[str, Any], key: bytes) -> list[StratumResult]:
+    """Reference selection: every ticket computed with hashlib, sorted per stratum."""
+    results = plan_strata(pop, manifest)
+    caps = [int(s["cap"]) for s in manifest["strata"]]
+    per: list[list[tuple[bytes, bytes, int, int]]] = [[] for _ in results]
+    for i in range(pop.size):
+        code = pop.code(i)
+        per[pop.stratum[i]].append((entity_ticket(key, code), code, pop.status[i], pop.checks[i]))
+    for s, rows in enumerate(per):
+        rows.sort()
+        walk_stratum(rows, results[s], caps[s])
+    return results
+
+
+def targets_in_order(results: Sequence[StratumResult], key: bytes) -> list[tuple[bytes, str]]:
+    """The selected targets of every stratum, by (ticket, uscc)."""
+    chosen = [
+        (entity_ticket(key, u.encode("ascii")), u)
+        for r in results
+        for u, outcome in r.walk
+        if outcome == "selected"
+    ]
+    chosen.sort()
+    return chosen
+
+
+# --------------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class Candidate:
+    inspector_id: str
+    tier: int
+    leader_qualified: bool
+
+
+@dataclass
+class MatchResult:
+    load_cap: int
+    pool_size: int
+    teams: dict[str, list[tuple[str, str]]]  # uscc -> [(inspector_id, role)], leader first
+    unstaffed: list[str]
+    loads: dict[str, int]
+    disclosures: list[tuple[str, str]]  # (uscc, inspector_id) recusals met on the way
+
+
+Recused = Callable[[str, str], bool]
+
+
+class Matcher:
+    """The matching rule of the spec: each step takes the candidate with the smallest key
+    among eligible ones — leader: (tier, load, ticket(i, load), id) over leader-qualified;
+    member: (tier, load, leader_qualified, ticket(i, load), id) over all.
+
+    Two heaps (leader-qualified, others) with lazy deletion; candidates met on the way that
+    are recused from the target are set aside (and disclosed), then put back."""
+
+    def __init__(
+        self,
+        key: bytes,
+        pool: Sequence[Candidate],
+        team_size: int,
+        targets: int,
+        recused: Recused,
+        pair_conflicts: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        self.key = key
+        self.pool = {c.inspector_id: c for c in pool}
+        self.team_size = team_size
+        self.cap = -(-team_size * targets // len(pool)) + 1 if pool else 0
+        self.loads = dict.fromkeys(self.pool, 0)
+        self.recused = recused
+        self.conflicts: dict[str, set[str]] = {}
+        for a, b in pair_conflicts:
+            self.conflicts.setdefault(a, set()).add(b)
+            self.conflicts.setdefault(b, set()).add(a)
+        self.disclosed: list[tuple[str, str]] = []
+        self._disclosed_set: set[tuple[str, str]] = set()
+        self._prefix = {c.inspector_id: INSPECTOR_TICKET + key + lps(c.inspector_id) for c in pool}
+        self._id_bytes = {c.inspector_id: c.inspector_id.encode("utf-8") for c in pool}
+        self.heaps: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]] = ([], [])
+        for c in pool:
+            self._push(c.inspector_id)
+
+    def ticket(self, inspector_id: str, round_no: int) -> bytes:
+        return hashlib.sha256(self._prefix[inspector_id] + round_no.to_bytes(4, "big")).digest()
+
+    def _push(self, inspector_id: str) -> None:
+        load = self.loads[inspector_id]
+        if load < self.cap:
+            c = self.pool[inspector_id]
+            entry = (
+                c.tier,
+                load,
+                self.ticket(inspector_id, load),
+                self._id_bytes[inspector_id],
+                inspector_id,
+            )
+            heapq.heappush(self.heaps[0 if c.leader_qualified else 1], entry)
+
+    def _disclose(self, uscc: str, inspector_id: str) -> None:
+        if (uscc, inspector_id) not in self._disclosed_set:
+            self._disclosed_set.add((uscc, inspector_id))
+            self.disclosed.append((uscc, inspector_id))
+
+    def staff(self, uscc: str) -> list[tuple[str, str]] | None:
+        """One target: the leader, then the members (§8.3); None when it cannot be staffed."""
+        heaps, loads, cap, conflicts = self.heaps, self.loads, self.cap, self.conflicts
+        recused, pop, push = self.recused, heapq.heappop, heapq.heappush
+        team: list[str] = []
+        aside: list[tuple[int, tuple[Any, ...]]] = []
+        for step in range(self.team_size):
+            chosen = None
+            while chosen is None:
+                # the valid top of each heap (stale entries dropped, blocked ones set aside)
+                tops: list[tuple[Any, ...] | None] = [None, None]
+                for h in (0,) if step == 0 else (0, 1):
+                    heap = heaps[h]
+                    while heap:
+                        e = heap[0]
+                        i = e[4]
+                        if e[1] != loads[i] or e[1] >= cap:
+                            pop(heap)
+                        elif i in team or (
+                            conflicts and any(m in conflicts.get(i, ()) for m in team)
+                        ):
+                            aside.append((h, pop(heap)))
+                        else:
+                            tops[h] = e
+                            break
+                a, b = tops
+                if a is None and b is None:
+                    break
+                # member key (tier, load, leader_qualified, ticket, id): at equal (tier, load)
+                # the non-leader-qualified candidate (heap 1) comes first
+                h = 1 if b is not None and (a is None or (b[0], b[1]) <= (a[0], a[1])) else 0
+                e = pop(heaps[h])
+                aside.append((h, e))
+                if recused(e[4], uscc):
+                    self._disclose(uscc, e[4])
+                    continue
+                chosen = e[4]
+            if chosen is None:
+                for h, e in aside:
+                    push(heaps[h], e)
+                return None
+            team.append(chosen)
+        for h, e in aside:
+            if e[4] not in team:
+                push(heaps[h], e)
+        for i in team:
+            loads[i] += 1
+            self._push(i)
+        return [(i, "leader" if n == 0 else "member") for n, i in enumerate(team)]
+
+    def run(self, targets: Sequence[str]) -> MatchResult:
+        teams: dict[str, list[tuple[str, str]]] = {}
+        unstaffed: list[str] = []
+        for uscc in targets:
+            team = self.staff(uscc)
+            if team is None:
+                unstaffed.append(uscc)
+            else:
+                teams[uscc] = team
+        return MatchResult(
+            self.cap, len(self.pool), teams, unstaffed, dict(self.loads), list(self.disclosed)
+        )
+
+    def replace(
+        self, uscc: str, team: list[tuple[str, str]], out: str, excluded: set[str]
+    ) -> str | None:
+        """Draw the replacement of ``out`` on ``uscc`` by the same rule (linear scan)."""
+        role = dict(team)[out]
+        rest = [i for i, _ in team if i != out]
+        self.loads[out] -= 1
+        candidates = []
+        for c in self.pool.values():
+            i = c.inspector_id
+            if i in rest or i == out or i in excluded or self.loads[i] >= self.cap:
+                continue
+            if any(m in self.conflicts.get(i, ()) for m in rest):
+                continue
+            if role == "leader" and not c.leader_qualified:
+                continue
+            load = self.loads[i]
+            lq = 0 if role == "leader" else int(c.leader_qualified)
+            candidates.append(((c.tier, load, lq, self.ticket(i, load), self._id_bytes[i]), i))
+        for _k, i in sorted(candidates):
+            if self.recused(i, uscc):
+                self._disclose(uscc, i)
+                continue
+            self.loads[i] += 1
+            return i
+        self.loads[out] += 1
+        return None
+
+
+def build_pool(roster: Sequence[RosterEntry], manifest: dict[str, Any]) -> list[Candidate]:
+    pool = []
+    for r in sorted(roster, key=lambda r: r.inspector_id.encode("utf-8")):
+        if static_exclusion(r, manifest) is None:
+            tier = pool_tier(r, manifest)
+            assert tier is not None
+            pool.append(Candidate(r.inspector_id, tier, r.leader_qualified))
+    return pool
+
+
+def valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

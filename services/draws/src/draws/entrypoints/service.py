@@ -1,0 +1,39 @@
+"""The draws service as the runner sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from draws.adapters import orm
+from draws.entrypoints.api import build_router
+from draws.entrypoints.consumers import subscriptions
+from spotcheck_common.events.draws import (
+    DrawCancelled,
+    DrawCompleted,
+    DrawCountersigned,
+    DrawInspectorReplaced,
+    DrawManifestFrozen,
+    DrawSeedRevealed,
+    DrawShareCommitted,
+    DrawShareRevealed,
+)
+from spotcheck_common.service import ServiceDefinition
+
+definition = ServiceDefinition(
+    name="draws",
+    title="随机抽取检查对象与随机匹配执法检查人员（可验证）",
+    metadata=orm.metadata,
+    migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
+    build_router=build_router,
+    subscriptions=subscriptions,
+    publishes=[
+        DrawManifestFrozen,
+        DrawShareCommitted,
+        DrawShareRevealed,
+        DrawSeedRevealed,
+        DrawCountersigned,
+        DrawCompleted,
+        DrawInspectorReplaced,
+        DrawCancelled,
+    ],
+)

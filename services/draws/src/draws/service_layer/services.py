@@ -1,0 +1,494 @@
+"""Draws use cases. Plain async functions; the unit of work and repository are injected.
+
+Read model: registry and planning events are written into the draws service's own tables.
+Draw steps: create (freeze the manifest) → commit shares → reveal shares (→ seed, result) →
+countersign (→ DrawCompleted) ; replacements; cancellation before any reveal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from draws.adapters.repository import DrawsRepository
+from draws.adapters.snapshot import SnapshotStore
+from draws.domain import engine, fast
+from draws.domain import protocol as p
+from draws.domain.model import (
+    CANCELLED,
+    COMMITTED,
+    COMPLETED,
+    DEFAULT_PARTIES,
+    DRAWN,
+    Draw,
+    DrawRefused,
+    today_in_china,
+)
+from spotcheck_common.events.draws import (
+    DrawCancelled,
+    DrawCompleted,
+    DrawCountersigned,
+    DrawInspectorReplaced,
+    DrawManifestFrozen,
+    DrawnTarget,
+    DrawSeedRevealed,
+    DrawShareCommitted,
+    DrawShareRevealed,
+    ReserveEntry,
+    TeamMember,
+)
+from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.planning import TaskApproved
+from spotcheck_common.events.registry import (
+    ConflictDeclared,
+    EntitiesImported,
+    EntityUpdated,
+    InspectorsImported,
+)
+from spotcheck_common.events.types import TeamRole
+
+
+class UnitOfWork(Protocol):
+    async def emit(self, event: Event, district: str | None = None) -> Any: ...
+
+    async def commit(self) -> None: ...
+
+    @property
+    def context(self) -> Any: ...
+
+
+class NotFound(DrawRefused):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, 404)
+
+
+# numpy + C (same results as the reference protocol.select; tests compare them).
+SELECTOR: engine.Selector = fast.select
+
+
+# ------------------------------------------------------------------------ read model
+
+
+async def entities_imported(repo: DrawsRepository, event: EntitiesImported) -> None:
+    rev = await repo.next_population_rev()
+    await repo.upsert_entities([e.model_dump(mode="json") for e in event.entities], rev, utcnow())
+
+
+async def entity_updated(repo: DrawsRepository, event: EntityUpdated) -> None:
+    rev = await repo.next_population_rev()
+    await repo.upsert_entities([event.entity.model_dump(mode="json")], rev, utcnow())
+
+
+async def inspectors_imported(
+    repo: DrawsRepository, event: InspectorsImported, district: str
+) -> None:
+    rows = [
+        {
+            "inspector_id": i.inspector_id,
+            "name": i.name,
+            "department": i.department,
+            "district": district,
+            "qualifications": list(i.qualifications),
+            "leader_qualified": i.leader_qualified,
+            "certificate_expires_on": i.certificate_expires_on,
+            "active": i.active,
+        }
+        for i in event.inspectors
+    ]
+    await repo.upsert_inspectors(rows, utcnow())
+
+
+async def conflict_declared(repo: DrawsRepository, event: ConflictDeclared) -> None:
+    await repo.add_conflict(event.inspector_id, event.uscc, event.reason, utcnow())
+
+
+async def task_approved(repo: DrawsRepository, event: TaskApproved) -> None:
+    await repo.upsert_task(event.model_dump(mode="json"), utcnow())
+
+
+# ---------------------------------------------------------------------------- draws
+
+
+async def create_draw(
+    uow: UnitOfWork,
+    repo: DrawsRepository,
+    *,
+    district: str,
+    task_id: str,
+    parties: list[str] | None = None,
+    caps: dict[str, int] | None = None,
+    beacon_source: str | None = None,
+    neighbour_rule: str = "none",
+    now: datetime | None = None,
+    snapshots: SnapshotStore | None = None,
+    neighbours: list[str] | None = None,
+) -> Draw:
+    """Freeze and publish the manifest. Nothing random exists yet."""
+    now = now or utcnow()
+    task = await repo.get_task(task_id)
+    if task is None:
+        raise NotFound(f"任务 {task_id} 不存在或尚未批准")
+    if await repo.open_draw_of_task(task_id) is not None:
+        raise DrawRefused("该任务已有抽取（每个任务只抽取一次；未揭示前可作废后重建）", 409)
+    parties = list(parties or DEFAULT_PARTIES)
+    if len(set(parties)) != len(parties) or "办公室" not in parties or not parties:
+        raise DrawRefused("参与方不得重复，且必须包括办公室（监督方）")
+    if neighbour_rule not in p.NEIGHBOUR_RULES:
+        raise DrawRefused(f"相邻区域规则只能是 {', '.join(p.NEIGHBOUR_RULES)}")
+    for k, v in (caps or {}).items():
+        if k not in "ABCDE" or not 1 <= int(v) <= 255:
+            raise DrawRefused("年度抽查上限按风险等级 A–E 设置，取值 1–255")
+    draw_date = today_in_china(now)
+    strata = engine.strata_of(task, caps)
+    if not strata:
+        raise DrawRefused("任务未设置任何风险等级的抽查比例")
+    if snapshots is not None:  # the columnar snapshot, brought up to date from the events
+        snapshot = await snapshots.refresh(repo, draw_date.year)
+        rev = snapshot.rev
+        pop = snapshot.population(task["target_filter"], strata)
+    else:
+        rev = await repo.population_rev()
+        rows = await repo.population_rows(task["target_filter"])
+        checks = await repo.checks_this_year(draw_date.year)
+        pop = engine.build_population(rows, strata, checks)
+    departments = sorted(task["inspector_departments"])
+    pools = [{"district": district, "departments": departments, "tier": 0}]
+    inspectors = await repo.roster_rows(district, departments)
+    if neighbour_rule == "fill-when-short":
+        # Joint matching (第六条): neighbours' inspectors of the same departments, tier 1.
+        for other in neighbours or []:
+            rows = await repo.roster_rows(other, departments)
+            if rows:
+                pools.append({"district": other, "departments": departments, "tier": 1})
+                inspectors += rows
+    conflicts = await repo.conflicts_of([i.inspector_id for i in inspectors])
+    roster, salts = engine.build_roster(inspectors, conflicts)
+    draw_id = new_id()
+    manifest = engine.build_manifest(
+        draw_id=draw_id,
+        district=district,
+        task=task,
+        strata=strata,
+        pop=pop,
+        roster=roster,
+        pools=pools,
+        neighbour_rule=neighbour_rule,
+        parties=parties,
+        beacon={"source": beacon_source} if beacon_source else None,
+        draw_date=draw_date,
+        frozen_at=now,
+        snapshot_rev=rev,
+    )
+    draw = Draw(
+        draw_id=draw_id,
+        task_id=task_id,
+        status="frozen",
+        manifest=manifest,
+        manifest_sha256=p.json_sha256(manifest),
+        roster=[r.to_json() for r in roster],
+        created_by=uow.context.actor,
+        created_at=now,
+    )
+    await repo.add_draw(draw, pop, salts)
+    await uow.emit(
+        DrawManifestFrozen(
+            draw_id=draw_id,
+            task_id=task_id,
+            task_no=task["task_no"],
+            algorithm=p.ALGORITHM,
+            manifest_sha256=draw.manifest_sha256,
+            population_size=pop.size,
+            population_root=manifest["population"]["merkle_root"],
+            roster_size=len(roster),
+            roster_root=manifest["roster"]["merkle_root"],
+            parties=parties,
+            beacon_source=beacon_source,
+            manifest=manifest,
+        )
+    )
+    await uow.commit()
+    return draw
+
+
+async def _load(repo: DrawsRepository, draw_id: str) -> Draw:
+    draw = await repo.get_draw(draw_id, lock=True)
+    if draw is None:
+        raise NotFound(f"抽取 {draw_id} 不存在")
+    return draw
+
+
+async def commit_share(
+    uow: UnitOfWork, repo: DrawsRepository, draw_id: str, party: str, commitment: str
+) -> Draw:
+    draw = await _load(repo, draw_id)
+    draw.commit(party, commitment, utcnow())
+    await repo.save_draw(draw)
+    await uow.emit(
+        DrawShareCommitted(
+            draw_id=draw_id, task_id=draw.task_id, party=party, commitment=commitment.lower()
+        )
+    )
+    await uow.commit()
+    return draw
+
+
+async def reveal_share(
+    uow: UnitOfWork, repo: DrawsRepository, draw_id: str, party: str, share: str
+) -> Draw:
+    draw = await _load(repo, draw_id)
+    draw.reveal(party, share, utcnow())
+    await uow.emit(
+        DrawShareRevealed(
+            draw_id=draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
+        )
+    )
+    await _maybe_draw(uow, repo, draw)
+    await repo.save_draw(draw)
+    await uow.commit()
+    return draw
+
+
+async def set_beacon(uow: UnitOfWork, repo: DrawsRepository, draw_id: str, value: str) -> Draw:
+    draw = await _load(repo, draw_id)
+    draw.set_beacon(value)
+    await _maybe_draw(uow, repo, draw)
+    await repo.save_draw(draw)
+    await uow.commit()
+    return draw
+
+
+async def _maybe_draw(uow: UnitOfWork, repo: DrawsRepository, draw: Draw) -> None:
+    if not draw.ready_to_draw():
+        return
+    seed = draw.seed()
+    pop = await repo.get_population(draw.draw_id)
+    salts = await repo.get_salts(draw.draw_id)
+    roster = [p.RosterEntry.from_json(r) for r in draw.roster]
+    result = engine.compute_result(
+        manifest=draw.manifest, seed=seed, pop=pop, roster=roster, salts=salts, selector=SELECTOR
+    )
+    draw.record_result(seed, result)
+    year = int(draw.manifest["draw_date"][:4])
+    await repo.record_checks(draw.draw_id, year, [t["uscc"] for t in result["targets"]])
+    await uow.emit(
+        DrawSeedRevealed(
+            draw_id=draw.draw_id,
+            task_id=draw.task_id,
+            seed_hex=seed.hex(),
+            beacon_value=draw.beacon_value,
+            result_sha256=draw.result_sha256 or "",
+            targets=len(result["targets"]),
+            unstaffed=len(result["unstaffed"]),
+        )
+    )
+
+
+async def countersign(
+    uow: UnitOfWork, repo: DrawsRepository, draw_id: str, by: str, opinion: str, bundle_url: str
+) -> Draw:
+    draw = await _load(repo, draw_id)
+    draw.sign(by, opinion, utcnow())
+    await repo.save_draw(draw)
+    await uow.emit(
+        DrawCountersigned(
+            draw_id=draw_id,
+            task_id=draw.task_id,
+            by=by,
+            opinion=opinion,
+            result_sha256=draw.result_sha256 or "",
+        )
+    )
+    await uow.emit(await completed_event(repo, draw, bundle_url))
+    await uow.commit()
+    return draw
+
+
+def _member(roster: dict[str, dict[str, Any]], inspector_id: str, role: str) -> TeamMember:
+    r = roster[inspector_id]
+    return TeamMember(
+        inspector_id=inspector_id, name=r["name"], department=r["department"], role=TeamRole(role)
+    )
+
+
+async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) -> DrawCompleted:
+    assert draw.result is not None
+    roster = {r["inspector_id"]: r for r in draw.roster}
+    info = await repo.entity_info([t["uscc"] for t in draw.result["targets"]])
+    staffed = [t for t in draw.result["targets"] if t["team"]]
+    return DrawCompleted(
+        draw_id=draw.draw_id,
+        task_id=draw.task_id,
+        task_no=draw.task_no,
+        algorithm=p.ALGORITHM,
+        seed_hex=draw.seed_hex or "",
+        population_size=int(draw.manifest["population"]["size"]),
+        targets=[
+            DrawnTarget(
+                uscc=t["uscc"],
+                entity_name=info.get(t["uscc"], (t["uscc"], ""))[0],
+                risk_class=t["stratum"],
+                team=[_member(roster, i, role) for i, role in draw.team_of(t["uscc"])],
+            )
+            for t in staffed
+        ],
+        unstaffed=list(draw.result["unstaffed"]),
+        manifest_sha256=draw.manifest_sha256,
+        result_sha256=draw.result_sha256 or "",
+        bundle_url=bundle_url,
+        countersigned_by=(draw.countersign or {}).get("by", ""),
+        reserve=[
+            ReserveEntry(uscc=u, stratum=s["key"])
+            for s in draw.result["strata"]
+            for u, outcome in s["walk"]
+            if outcome == "reserve"
+        ],
+    )
+
+
+async def replace_inspector(
+    uow: UnitOfWork,
+    repo: DrawsRepository,
+    draw_id: str,
+    *,
+    uscc: str,
+    inspector_id: str,
+    reason: str,
+    approved_by: str,
+    approval_ref: str,
+) -> dict[str, Any]:
+    """Replace a drawn inspector (分管局长同意): the replacement is drawn by the same rule."""
+    draw = await _load(repo, draw_id)
+    if draw.status not in (DRAWN, COMPLETED) or draw.result is None:
+        raise DrawRefused("抽取尚未完成，不能调换人员", 409)
+    if not approved_by.strip() or not approval_ref.strip():
+        raise DrawRefused("调换执法检查人员须经分管局长同意：请填写批准人和批准文号")
+    team = draw.team_of(uscc)
+    if not team:
+        raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
+    if inspector_id not in dict(team):
+        raise DrawRefused(f"{inspector_id} 不在 {uscc} 的检查组中")
+    salts = await repo.get_salts(draw_id)
+    matcher = engine.replay_matcher(
+        manifest=draw.manifest,
+        seed=bytes.fromhex(draw.seed_hex or ""),
+        roster=[p.RosterEntry.from_json(r) for r in draw.roster],
+        result=draw.result,
+        replacements=draw.replacements,
+        salts=salts,
+    )
+    excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
+    chosen = matcher.replace(uscc, team, inspector_id, excluded)
+    if chosen is None:
+        raise DrawRefused("没有符合条件的其他执法检查人员可替换", 422)
+    salt_of = {(i, u): s for i, u, s in salts}
+    role = dict(team)[inspector_id]
+    now = utcnow()
+    record = {
+        "seq": len(draw.replacements) + 1,
+        "uscc": uscc,
+        "replaced": inspector_id,
+        "replacement": chosen,
+        "role": role,
+        "reason": reason,
+        "approved_by": approved_by,
+        "approval_ref": approval_ref,
+        "requested_by": uow.context.actor,
+        "at": now.isoformat(),
+        "recusal_disclosures": [
+            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in matcher.disclosed
+        ],
+    }
+    draw.replacements.append(record)
+    await repo.save_draw(draw)
+    roster = {r["inspector_id"]: r for r in draw.roster}
+    new_team = [_member(roster, i, r) for i, r in draw.team_of(uscc)]
+    await uow.emit(
+        DrawInspectorReplaced(
+            draw_id=draw_id,
+            task_id=draw.task_id,
+            task_no=draw.task_no,
+            uscc=uscc,
+            replaced_inspector_id=inspector_id,
+            replacement=_member(roster, chosen, role),
+            team=new_team,
+            reason=reason,
+            approved_by=approved_by,
+            approval_ref=approval_ref,
+        )
+    )
+    await uow.commit()
+    return record
+
+
+async def cancel_draw(uow: UnitOfWork, repo: DrawsRepository, draw_id: str, reason: str) -> Draw:
+    draw = await _load(repo, draw_id)
+    draw.cancel(reason)
+    await repo.save_draw(draw)
+    await uow.emit(DrawCancelled(draw_id=draw_id, task_id=draw.task_id, reason=reason))
+    await uow.commit()
+    return draw
+
+
+async def view(repo: DrawsRepository, draw: Draw) -> dict[str, Any]:
+    """What staff see of a draw (names resolved; the public bundle is separate)."""
+    from draws.domain.model import STATUS_LABELS
+
+    out: dict[str, Any] = {
+        "draw_id": draw.draw_id,
+        "task_id": draw.task_id,
+        "task_no": draw.task_no,
+        "status": draw.status,
+        "status_label": STATUS_LABELS[draw.status],
+        "manifest_sha256": draw.manifest_sha256,
+        "manifest": draw.manifest,
+        "parties": draw.parties,
+        "commitments": draw.commitments,
+        "reveals": draw.reveals,
+        "beacon_value": draw.beacon_value,
+        "seed_hex": draw.seed_hex,
+        "result_sha256": draw.result_sha256,
+        "countersign": draw.countersign,
+        "replacements": draw.replacements,
+        "cancel_reason": draw.cancel_reason,
+        "created_by": draw.created_by,
+        "created_at": draw.created_at.isoformat() if draw.created_at else None,
+        "bundle_url": f"/public/draws/{draw.draw_id}/bundle" if draw.result else None,
+    }
+    if draw.result is not None and draw.status != CANCELLED:
+        roster = {r["inspector_id"]: r for r in draw.roster}
+        info = await repo.entity_info([t["uscc"] for t in draw.result["targets"]])
+        out["strata"] = [
+            {
+                "key": s["key"],
+                "eligible": s["eligible"],
+                "quota": s["quota"],
+                "selected": sum(1 for _, o in s["walk"] if o == "selected"),
+                "reserve": [u for u, o in s["walk"] if o == "reserve"],
+                "skipped": [
+                    {"uscc": u, "reason": o, "reason_label": p.SKIP_LABELS.get(o, o)}
+                    for u, o in s["walk"]
+                    if o not in ("selected", "reserve")
+                ],
+            }
+            for s in draw.result["strata"]
+        ]
+        out["targets"] = [
+            {
+                "uscc": t["uscc"],
+                "entity_name": info.get(t["uscc"], ("", ""))[0],
+                "risk_class": t["stratum"],
+                "ticket": t["ticket"],
+                "team": [
+                    _member(roster, i, r).model_dump(mode="json")
+                    for i, r in draw.team_of(t["uscc"])
+                ],
+            }
+            for t in draw.result["targets"]
+        ]
+        out["unstaffed"] = draw.result["unstaffed"]
+        out["load_cap"] = draw.result["load_cap"]
+        out["pool_size"] = draw.result["pool_size"]
+    return out
+
+
+__all__ = ["COMMITTED", "DrawRefused", "NotFound"]

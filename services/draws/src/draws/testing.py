@@ -1,0 +1,361 @@
+"""Synthetic inputs for tests, golden vectors and the benchmark (deterministic)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from spotcheck_common import uscc as uscc_codes
+from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
+from spotcheck_common.events.registry import (
+    ConflictDeclared,
+    EntitiesImported,
+    EntitySnapshot,
+    InspectorsImported,
+    InspectorSnapshot,
+)
+from spotcheck_common.events.types import EntityStatus, RiskClass
+
+RISK_WEIGHTS = {"A": 30, "B": 40, "C": 20, "D": 7, "E": 3}
+DEPARTMENTS = ["信用监管科", "市场规范管理科", "食品安全监督管理科"]
+ITEMS = [
+    CheckItemRef(code="SD-QY-01", name="企业公示信息"),
+    CheckItemRef(code="SD-QY-02", name="登记事项"),
+]
+
+
+def entities(count: int, seed: int = 7, deregistered_every: int = 29) -> list[EntitySnapshot]:
+    rng = random.Random(seed)
+    codes = uscc_codes.synthetic(count, seed=seed, area_code="371071")
+    out = []
+    for i, code in enumerate(codes):
+        status = EntityStatus.ACTIVE
+        if deregistered_every and i % deregistered_every == deregistered_every - 1:
+            status = rng.choice(
+                [EntityStatus.DEREGISTERED, EntityStatus.REVOKED, EntityStatus.MOVED_OUT]
+            )
+        out.append(
+            EntitySnapshot(
+                uscc=code,
+                name=f"威海临港测试企业{i}有限公司",
+                entity_type="有限责任公司",
+                industry=rng.choice(["批发和零售业", "制造业"]),
+                area=rng.choice(["草庙子镇", "汪疃镇"]),
+                risk_class=RiskClass(
+                    rng.choices(list(RISK_WEIGHTS), list(RISK_WEIGHTS.values()))[0]
+                ),
+                status=status,
+            )
+        )
+    return out
+
+
+def inspectors(count: int, seed: int = 7, prefix: str = "LG") -> list[InspectorSnapshot]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        quals = ["企业公示信息", "SD-QY-02"] if i % 7 != 6 else ["产品质量"]
+        out.append(
+            InspectorSnapshot(
+                inspector_id=f"{prefix}{i + 1:04d}",
+                name=f"检查员{i + 1}",
+                department=DEPARTMENTS[i % len(DEPARTMENTS)],
+                qualifications=quals,
+                leader_qualified=rng.random() < 0.5,
+                certificate_expires_on=date(2030, 12, 31) if i % 11 != 10 else date(2020, 1, 1),
+                active=i % 13 != 12,
+            )
+        )
+    return out
+
+
+def task(
+    task_id: str = "T-1",
+    ratio_bp: dict[str, int] | None = None,
+    team_size: int = 2,
+    departments: list[str] | None = None,
+    **filters: Any,
+) -> TaskApproved:
+    return TaskApproved(
+        task_id=task_id,
+        task_no=f"LG-2026-{task_id}",
+        title="2026年企业公示信息双随机抽查",
+        lead_department="信用监管科",
+        check_items=ITEMS,
+        target_filter=TargetFilter(**filters),
+        ratio_bp={
+            RiskClass(k): v
+            for k, v in (ratio_bp or {"A": 300, "B": 500, "C": 1000, "D": 2000, "E": 5000}).items()
+        },
+        inspector_departments=departments or DEPARTMENTS,
+        team_size=team_size,
+        deadline=date(2026, 12, 31),
+        approved_by="分管局长",
+    )
+
+
+def events(n_entities: int = 400, n_inspectors: int = 24, seed: int = 7) -> list[Any]:
+    ents = entities(n_entities, seed)
+    insp = inspectors(n_inspectors, seed)
+    return [
+        EntitiesImported(batch_id="b1", entities=ents),
+        InspectorsImported(batch_id="b2", inspectors=insp),
+        ConflictDeclared(inspector_id=insp[0].inspector_id, uscc=ents[0].uscc, reason="亲属"),
+        task(),
+    ]
+
+
+# ------------------------------------------------------------------------- golden vectors
+
+VECTORS: dict[str, dict[str, Any]] = {
+    "basic": {
+        "entities": 120,
+        "inspectors": 24,
+        "parties": ["信用监管科", "办公室"],
+        "beacon": None,
+        "ratio": {"A": 1000, "B": 1500, "C": 2500, "D": 5000, "E": 10000},
+        "team": 2,
+        "recusals": 0,
+        "replacements": 0,
+        "neighbours": 0,
+        "pair_conflicts": [],
+        "prior": 30,
+    },
+    "beacon-recusal-replacement": {
+        "entities": 300,
+        "inspectors": 30,
+        "parties": ["信用监管科", "办公室"],
+        "beacon": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "ratio": {"A": 300, "B": 500, "C": 1000, "D": 3000, "E": 10000},
+        "team": 2,
+        "recusals": 400,
+        "replacements": 2,
+        "neighbours": 0,
+        "pair_conflicts": [],
+        "prior": 60,
+    },
+    "joint-short-pool": {
+        "entities": 200,
+        "inspectors": 4,
+        "parties": ["信用监管科", "办公室", "荣成市局信用监管科"],
+        "beacon": None,
+        "ratio": {"C": 5000, "D": 10000, "E": 10000},
+        "team": 3,
+        "recusals": 40,
+        "replacements": 1,
+        "neighbours": 4,
+        "pair_conflicts": [["LG0001", "NB0001"], ["NB0002", "NB0003"]],
+        "prior": 20,
+    },
+}
+
+
+def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, str, str]]]:
+    from datetime import UTC, datetime
+
+    from draws.domain import engine
+    from draws.domain import protocol as p
+    from draws.domain.model import Draw
+
+    rng = random.Random(name)
+    ents = entities(cfg["entities"], seed=len(name))
+    own = inspectors(cfg["inspectors"], seed=len(name))
+    rows = [
+        engine.InspectorRow(
+            i.inspector_id,
+            i.name,
+            i.department,
+            "lingang",
+            tuple(i.qualifications),
+            i.leader_qualified,
+            i.certificate_expires_on,
+            i.active,
+        )
+        for i in own
+    ]
+    rows += [
+        engine.InspectorRow(
+            f"NB{k + 1:04d}",
+            f"荣成检查员{k + 1}",
+            "信用监管科",
+            "rongcheng",
+            ("企业公示信息", "登记事项"),
+            k % 2 == 0,
+            date(2031, 6, 30),
+            True,
+        )
+        for k in range(cfg["neighbours"])
+    ]
+    pairs = sorted(
+        {
+            (rows[rng.randrange(len(rows))].inspector_id, ents[rng.randrange(len(ents))].uscc)
+            for _ in range(cfg["recusals"])
+        }
+    )
+    salts = [(i, u, p.sha256(f"{name}/{i}/{u}".encode())[:16].hex()) for i, u in pairs]
+    by_inspector: dict[str, list[str]] = {}
+    for i, u, s in salts:
+        by_inspector.setdefault(i, []).append(p.recusal_commitment(bytes.fromhex(s), i, u).hex())
+    roster = [
+        p.RosterEntry(
+            r.inspector_id,
+            r.name,
+            r.department,
+            r.district,
+            r.leader_qualified,
+            r.certificate_expires_on.isoformat(),
+            r.active,
+            tuple(sorted(set(r.qualifications))),
+            tuple(sorted(by_inspector.get(r.inspector_id, []))),
+        )
+        for r in sorted(rows, key=lambda r: r.inspector_id.encode())
+    ]
+    t = task("T-" + name, cfg["ratio"], cfg["team"]).model_dump(mode="json")
+    strata = engine.strata_of(t, {"E": 3} if name == "basic" else None)
+    prior = {e.uscc: rng.choice([1, 2, 3]) for e in rng.sample(ents, cfg["prior"])}
+    pop = engine.build_population(
+        [engine.PopulationRow(e.uscc, e.risk_class, e.status) for e in ents], strata, prior
+    )
+    pools = [{"district": "lingang", "departments": sorted(DEPARTMENTS), "tier": 0}]
+    if cfg["neighbours"]:
+        pools[0]["departments"] = ["信用监管科"]
+        pools.append({"district": "rongcheng", "departments": ["信用监管科"], "tier": 1})
+    frozen = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    draw_id = f"vector-{name}"
+    manifest = engine.build_manifest(
+        draw_id=draw_id,
+        district="lingang",
+        task=t,
+        strata=strata,
+        pop=pop,
+        roster=roster,
+        pools=pools,
+        neighbour_rule="fill-when-short" if cfg["neighbours"] else "none",
+        parties=cfg["parties"],
+        beacon={"source": "上海证券交易所上证指数收盘点位（2026-11-26）"}
+        if cfg["beacon"]
+        else None,
+        draw_date=date(2026, 11, 26),
+        frozen_at=frozen,
+        snapshot_rev=1,
+        pair_conflicts=[tuple(x) for x in cfg["pair_conflicts"]],
+    )
+    draw = Draw(
+        draw_id,
+        t["task_id"],
+        "frozen",
+        manifest,
+        p.json_sha256(manifest),
+        [r.to_json() for r in roster],
+        created_by="vector",
+        created_at=frozen,
+    )
+    shares = {party: p.sha256(f"{name}/share/{party}".encode()) for party in draw.parties}
+    for party, share in shares.items():
+        draw.commit(party, p.share_commitment(draw_id, party, share).hex(), frozen)
+    for party, share in shares.items():
+        draw.reveal(party, share.hex(), frozen)
+    if cfg["beacon"]:
+        draw.set_beacon(cfg["beacon"])
+    seed = draw.seed()
+    draw.record_result(
+        seed,
+        engine.compute_result(
+            manifest=manifest, seed=seed, pop=pop, roster=roster, salts=salts, selector=p.select
+        ),
+    )
+    assert draw.result is not None
+    salt_of = {(i, u): s for i, u, s in salts}
+    staffed = [x for x in draw.result["targets"] if x["team"]]
+    for n in range(cfg["replacements"]):
+        target = staffed[n]
+        out = target["team"][n % 2][0]
+        matcher = engine.replay_matcher(
+            manifest=manifest,
+            seed=seed,
+            roster=roster,
+            result=draw.result,
+            replacements=draw.replacements,
+            salts=salts,
+        )
+        gone = {r["replaced"] for r in draw.replacements if r["uscc"] == target["uscc"]}
+        chosen = matcher.replace(target["uscc"], draw.team_of(target["uscc"]), out, gone)
+        assert chosen is not None
+        draw.replacements.append(
+            {
+                "seq": n + 1,
+                "uscc": target["uscc"],
+                "replaced": out,
+                "replacement": chosen,
+                "role": dict(draw.team_of(target["uscc"]))[out],
+                "reason": "病假",
+                "approved_by": "王副局长",
+                "approval_ref": f"临市监调〔2026〕{n + 1}号",
+                "requested_by": "信用监管科",
+                "at": frozen.isoformat(),
+                "recusal_disclosures": [
+                    {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]}
+                    for u, i in matcher.disclosed
+                ],
+            }
+        )
+    draw.sign("办公室", "抽取过程符合规定", frozen)
+    return draw, pop, salts
+
+
+def write_vectors(directory: str) -> None:
+    """Write docs/draw-vectors/<name>/{bundle.json, expected.json, secrets.json}."""
+    import json
+    from pathlib import Path
+
+    from draws.domain import protocol as p
+
+    for name, cfg in VECTORS.items():
+        draw, pop, salts = _vector(name, cfg)
+        out = Path(directory) / name
+        out.mkdir(parents=True, exist_ok=True)
+        bundle = draw.bundle(pop)
+        (out / "bundle.json").write_bytes(p.canonical_json(bundle))
+        result = draw.result
+        assert result is not None
+        expected = {
+            "verifier_exit_code": 0,
+            "body_sha256": bundle["body_sha256"],
+            "manifest_sha256": draw.manifest_sha256,
+            "population_root": draw.manifest["population"]["merkle_root"],
+            "roster_root": draw.manifest["roster"]["merkle_root"],
+            "seed": draw.seed_hex,
+            "result_sha256": draw.result_sha256,
+            "quotas": {s["key"]: s["quota"] for s in result["strata"]},
+            "targets": [
+                [t["uscc"], t["stratum"], [m[0] for m in draw.team_of(t["uscc"])]]
+                for t in result["targets"]
+            ],
+            "unstaffed": result["unstaffed"],
+            "reserve": [u for s in result["strata"] for u, o in s["walk"] if o == "reserve"],
+            "skipped": [
+                [u, o]
+                for s in result["strata"]
+                for u, o in s["walk"]
+                if o not in ("selected", "reserve")
+            ],
+            "load_cap": result["load_cap"],
+        }
+        (out / "expected.json").write_text(
+            json.dumps(expected, ensure_ascii=False, indent=1) + "\n"
+        )
+        secrets = {
+            "note": "synthetic test data: the private salts behind the recusal commitments",
+            "recusals": [[i, u, s] for i, u, s in salts],
+        }
+        (out / "secrets.json").write_text(json.dumps(secrets, ensure_ascii=False, indent=1) + "\n")
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] != ["vectors"] or len(sys.argv) != 3:
+        raise SystemExit("usage: python -m draws.testing vectors DIRECTORY")
+    write_vectors(sys.argv[2])

@@ -1,0 +1,806 @@
+#!/usr/bin/env python3
+"""spotcheck-verify: recompute a spotcheck draw from its published bundle.
+
+    python verify_draw.py BUNDLE.json            (or: spotcheck-verify BUNDLE.json)
+    python verify_draw.py --proof PROOF.json     (one entity's Merkle inclusion proof)
+
+Standard library only; one file, so anyone can download it from the public site and run it.
+It follows docs/draw-spec.md (protocol "spotcheck-draw/1"): it recomputes the manifest digest,
+the Merkle roots of the population and of the inspector roster, the commitments, the seed,
+the quotas, the selection with its skips and reserve list, the matching and the replacements,
+checks every hard constraint, and exits 0 when everything matches, 1 naming the first
+difference, 2 when the file cannot be read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gc
+import hashlib
+import heapq
+import json
+import multiprocessing
+import os
+import sys
+from typing import Any
+
+ALGORITHM = "spotcheck-draw/1"
+BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
+PROOF_FORMAT = "spotcheck-draw-proof/1"
+STATUSES = ("active", "deregistered", "revoked", "cancelled", "moved_out")
+YEARLY_CAP = "yearly_cap"
+QUALIFY_ALL = "双随机全部事项"
+USCC_LEN = 18
+
+
+class Difference(Exception):
+    """The first place where the bundle and the recomputation disagree."""
+
+
+# ----------------------------------------------------------------------------- encodings
+
+
+def lp(data: bytes) -> bytes:
+    if len(data) > 255:
+        raise Difference(f"field longer than 255 bytes: {data[:24]!r}")
+    return bytes((len(data),)) + data
+
+
+def lps(text: str) -> bytes:
+    return lp(text.encode("utf-8"))
+
+
+def h(data: bytes | memoryview) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def canonical(value: Any) -> bytes:
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
+
+
+def unhex(value: Any, size: int | None, what: str) -> bytes:
+    if not isinstance(value, str) or value != value.lower():
+        raise Difference(f"{what}: not lower-case hex")
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise Difference(f"{what}: not hex") from None
+    if raw.hex() != value or (size is not None and len(raw) != size):
+        raise Difference(f"{what}: expected {size} bytes of hex")
+    return raw
+
+
+def b64(value: Any, what: str) -> bytes:
+    """Strict, canonical base64 (RFC 4648 §4, padded, no line breaks, zero trailing bits)."""
+    if isinstance(value, str):
+        value = value.encode("ascii", "replace")
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise Difference(f"{what}: not a base64 string")
+    try:
+        raw = binascii.a2b_base64(value, strict_mode=True)
+    except binascii.Error:
+        raise Difference(f"{what}: invalid base64") from None
+    tail = len(raw) % 3 or 3
+    if len(value) != 4 * ((len(raw) + 2) // 3) or (
+        raw and base64.b64encode(raw[-tail:]) != bytes(value[-4:])
+    ):
+        raise Difference(f"{what}: base64 not canonical")
+    return raw
+
+
+def expect(got: Any, want: Any, what: str) -> None:
+    if got != want:
+        raise Difference(f"{what}: bundle has {short(got)}, recomputed {short(want)}")
+
+
+def short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, bytes) else value.hex()
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+# ---------------------------------------------------------------------------- Merkle
+
+
+def merkle_root(leaves: list[bytes]) -> bytes:
+    """RFC 6962: leaves hashed as SHA-256(0x00‖data), nodes SHA-256(0x01‖left‖right)."""
+    if not leaves:
+        return h(b"")
+    level = leaves
+    while len(level) > 1:
+        nxt = [h(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def path_root(leaf: bytes, index: int, size: int, path: list[bytes]) -> bytes:
+    node, width, steps = leaf, size, list(path)
+    while width > 1:
+        if index % 2 == 1:
+            if not steps:
+                raise Difference("proof path too short")
+            node = h(b"\x01" + steps.pop(0) + node)
+        elif index + 1 < width:
+            if not steps:
+                raise Difference("proof path too short")
+            node = h(b"\x01" + node + steps.pop(0))
+        index, width = index // 2, (width + 1) // 2
+    if steps:
+        raise Difference("proof path too long")
+    return node
+
+
+def chunk_leaf(u: bytes, s: bytes, st: bytes, c: bytes, a: int, b: int) -> bytes:
+    data = (b - a).to_bytes(4, "big") + u[USCC_LEN * a : USCC_LEN * b] + s[a:b] + st[a:b] + c[a:b]
+    return h(b"\x00" + data)
+
+
+def roster_record(r: dict[str, Any]) -> bytes:
+    return (
+        lps(r["inspector_id"])
+        + lps(r["name"])
+        + lps(r["department"])
+        + lps(r["district"])
+        + bytes((int(r["leader_qualified"]),))
+        + lps(r["certificate_expires_on"])
+        + bytes((int(r["active"]),))
+        + bytes((len(r["qualifications"]),))
+        + b"".join(lps(q) for q in r["qualifications"])
+        + len(r["recusals"]).to_bytes(2, "big")
+        + b"".join(unhex(x, 32, "recusal commitment") for x in r["recusals"])
+    )
+
+
+# --------------------------------------------------------------------- selection (scan)
+
+_COLS: tuple[bytes, bytes, bytes, bytes] = (b"", b"", b"", b"")
+
+
+def _scan(args: tuple[int, int, bytes, bytes]) -> tuple[list[tuple[int, bytes]], list[int]]:
+    """Tickets of rows a..b; keeps (row, ticket) at or below ``limit``; notes order faults."""
+    a, b, prefix, limit = args
+    u = _COLS[0]
+    sha = hashlib.sha256
+    kept: list[tuple[int, bytes]] = []
+    faults: list[int] = []
+    prev = u[USCC_LEN * (a - 1) : USCC_LEN * a] if a else b""
+    starts = range(USCC_LEN * a, USCC_LEN * b, USCC_LEN)
+    codes = map(
+        u.__getitem__, map(slice, starts, range(USCC_LEN * (a + 1), USCC_LEN * (b + 1), USCC_LEN))
+    )
+    for i, code in enumerate(codes, a):
+        t = sha(prefix + code).digest()
+        if t <= limit:
+            kept.append((i, t))
+        if code <= prev:
+            faults.append(i)
+        prev = code
+    return kept, faults
+
+
+def scan_population(
+    cols: tuple[bytes, bytes, bytes, bytes], prefix: bytes, limit: bytes, workers: int
+) -> list[tuple[int, bytes]]:
+    """(row, ticket) of every row whose ticket is ≤ ``limit``, over ``workers`` processes;
+    also checks that the USCCs ascend strictly."""
+    global _COLS
+    _COLS = cols
+    n = len(cols[1])
+    parts = max(1, min(workers, n // 100_000 or 1))
+    jobs = [(n * i // parts, n * (i + 1) // parts, prefix, limit) for i in range(parts)]
+    if parts > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(parts) as pool:
+            outs = pool.map(_scan, jobs)
+    else:
+        outs = [_scan(j) for j in jobs]
+    kept: list[tuple[int, bytes]] = []
+    for part, faults in outs:
+        if faults:
+            raise Difference(f"population record {faults[0]}: USCCs not strictly ascending")
+        kept.extend(part)
+    return kept
+
+
+def eligible_counts(s: bytes, st: bytes, c: bytes, caps: list[int]) -> list[int]:
+    """Per stratum, rows with status active and checks below the stratum's cap."""
+    n, k = len(s), len(caps)
+    if n and max(s) >= k:
+        row = next(i for i, v in enumerate(s) if v >= k)
+        raise Difference(f"population record {row}: stratum index out of range")
+    if k <= 8 and max(caps, default=0) <= 15:
+        # One byte per row, built with whole-column integer arithmetic (no carries: the
+        # fields occupy disjoint bits): stratum·32 + min(checks, 15)·2 + (status == active).
+        active = st.translate(bytes([1] + [0] * 255))
+        clipped = c.translate(bytes(min(v, 15) for v in range(256)))
+        code = (int.from_bytes(s, "big") << 5) + (int.from_bytes(clipped, "big") << 1)
+        packed = (code + int.from_bytes(active, "big")).to_bytes(n, "big")
+        return [
+            sum(packed.count(bytes((j * 32 + x * 2 + 1,))) for x in range(caps[j]))
+            for j in range(k)
+        ]
+    counts = [0] * k
+    for j, status, times in zip(s, st, c, strict=True):
+        if status == 0 and times < caps[j]:
+            counts[j] += 1
+    return counts
+
+
+def quotas(ratios: list[int], eligible: list[int], keys: list[str]) -> list[int]:
+    exact = [n * bp for n, bp in zip(eligible, ratios, strict=True)]
+    total = (sum(exact) + 5000) // 10000
+    base = [e // 10000 for e in exact]
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] % 10000), keys[i].encode()))
+    for i in order[: total - sum(base)]:
+        base[i] += 1
+    return base
+
+
+def walk(cands: list[tuple[bytes, bytes, int, int]], quota: int, reserve: int, cap: int):
+    """Returns (walk, filled): filled is False when candidates ran out first."""
+    out: list[list[str]] = []
+    sel = res = 0
+    if quota == 0:
+        return out, True
+    for _, code, status, checks in cands:
+        if sel == quota and res == reserve:
+            return out, True
+        u = code.decode("ascii")
+        if status != 0:
+            if status >= len(STATUSES):
+                raise Difference(f"entity {u}: unknown status code {status}")
+            out.append([u, STATUSES[status]])
+        elif checks >= cap:
+            out.append([u, YEARLY_CAP])
+        elif sel < quota:
+            out.append([u, "selected"])
+            sel += 1
+        else:
+            out.append([u, "reserve"])
+            res += 1
+    return out, sel == quota and res == reserve
+
+
+# ------------------------------------------------------------------------------ matching
+
+
+def qualified(quals: list[str], items: list[dict[str, str]]) -> bool:
+    if QUALIFY_ALL in quals:
+        return True
+    return all(i["code"] in quals or i["name"] in quals for i in items)
+
+
+def tier_of(r: dict[str, Any], m: dict[str, Any]) -> int | None:
+    for pool in m["pools"]:
+        if r["district"] == pool["district"] and r["department"] in pool["departments"]:
+            if pool["tier"] > 0 and m["neighbour_rule"] != "fill-when-short":
+                return None
+            return int(pool["tier"])
+    return None
+
+
+def excluded(r: dict[str, Any], m: dict[str, Any]) -> str | None:
+    if tier_of(r, m) is None:
+        return "not in the manifest's pools"
+    if not r["active"]:
+        return "not active"
+    if r["certificate_expires_on"] < m["draw_date"]:
+        return "certificate expired on the draw date"
+    if not qualified(r["qualifications"], m["check_items"]):
+        return "not qualified for the task's items"
+    return None
+
+
+class Matching:
+    """Replays the matching rule of the spec (§8) with the disclosed recusals as oracle."""
+
+    def __init__(
+        self,
+        key: bytes,
+        m: dict[str, Any],
+        roster: list[dict[str, Any]],
+        targets: int,
+        recused: set[tuple[str, str]],
+    ) -> None:
+        self.key = key
+        self.pool = {r["inspector_id"]: r for r in roster if excluded(r, m) is None}
+        self.tier = {i: tier_of(r, m) for i, r in self.pool.items()}
+        self.size = int(m["team"]["size"])
+        self.cap = -(-self.size * targets // len(self.pool)) + 1 if self.pool else 0
+        self.load = dict.fromkeys(self.pool, 0)
+        self.recused = recused
+        self.used: set[tuple[str, str]] = set()
+        self.conflict: dict[str, set[str]] = {}
+        for a, b in m["pair_conflicts"]:
+            self.conflict.setdefault(a, set()).add(b)
+            self.conflict.setdefault(b, set()).add(a)
+        self.heaps: dict[bool, list[tuple[Any, ...]]] = {True: [], False: []}
+        for i in sorted(self.pool, key=lambda x: x.encode("utf-8")):
+            self.push(i)
+
+    def ticket(self, i: str, load: int) -> bytes:
+        return h(b"\x02" + self.key + lps(i) + load.to_bytes(4, "big"))
+
+    def push(self, i: str) -> None:
+        load = self.load[i]
+        if load < self.cap:
+            lq = bool(self.pool[i]["leader_qualified"])
+            heapq.heappush(
+                self.heaps[lq], (self.tier[i], load, self.ticket(i, load), i.encode("utf-8"), i)
+            )
+
+    def blocked(self, i: str, team: list[str]) -> bool:
+        return i in team or any(t in self.conflict.get(i, ()) for t in team)
+
+    def choose(self, uscc: str, team: list[str], leader: bool, aside: list[Any]) -> str | None:
+        while True:
+            best = None
+            for lq in (True,) if leader else (True, False):
+                heap = self.heaps[lq]
+                while heap:
+                    e = heap[0]
+                    if e[1] != self.load[e[4]] or e[1] >= self.cap:
+                        heapq.heappop(heap)
+                    elif self.blocked(e[4], team):
+                        aside.append((lq, heapq.heappop(heap)))
+                    else:
+                        break
+                if heap:
+                    e = heap[0]
+                    rank = (e[0], e[1], 0 if leader else int(lq), e[2], e[3])
+                    if best is None or rank < best[0]:
+                        best = (rank, lq)
+            if best is None:
+                return None
+            e = heapq.heappop(self.heaps[best[1]])
+            aside.append((best[1], e))
+            if (uscc, e[4]) in self.recused:
+                self.used.add((uscc, e[4]))
+                continue
+            return e[4]
+
+    def staff(self, uscc: str) -> list[list[str]]:
+        team: list[str] = []
+        aside: list[Any] = []
+        for step in range(self.size):
+            i = self.choose(uscc, team, step == 0, aside)
+            if i is None:
+                break
+            team.append(i)
+        full = len(team) == self.size
+        for lq, e in aside:
+            if not full or e[4] not in team:
+                heapq.heappush(self.heaps[lq], e)
+        if not full:
+            return []
+        for i in team:
+            self.load[i] += 1
+            self.push(i)
+        return [[i, "leader" if n == 0 else "member"] for n, i in enumerate(team)]
+
+    def replace(self, uscc: str, team: list[list[str]], out: str, gone: set[str]) -> str | None:
+        role = dict((i, r) for i, r in team)[out]
+        rest = [i for i, _ in team if i != out]
+        self.load[out] -= 1
+        ranked = []
+        for i, r in self.pool.items():
+            if i == out or i in gone or self.load[i] >= self.cap or self.blocked(i, rest):
+                continue
+            if role == "leader" and not r["leader_qualified"]:
+                continue
+            lq = 0 if role == "leader" else int(bool(r["leader_qualified"]))
+            ranked.append(
+                ((self.tier[i], self.load[i], lq, self.ticket(i, self.load[i]), i.encode()), i)
+            )
+        ranked.sort()
+        for _, i in ranked:
+            if (uscc, i) in self.recused:
+                self.used.add((uscc, i))
+                continue
+            self.load[i] += 1
+            return i
+        self.load[out] += 1
+        return None
+
+
+def openings(disclosures: Any, by_id: dict[str, dict[str, Any]], what: str) -> set[tuple[str, str]]:
+    out = set()
+    if not isinstance(disclosures, list):
+        raise Difference(f"{what}: not a list")
+    for d in disclosures:
+        i, u = d["inspector_id"], d["uscc"]
+        salt = unhex(d["salt"], 16, f"{what}: salt")
+        if i not in by_id:
+            raise Difference(f"{what}: {i} is not on the roster")
+        c = h(lps("spotcheck/recusal/v1") + lp(salt) + lps(i) + lps(u)).hex()
+        if c not in by_id[i]["recusals"]:
+            raise Difference(f"{what}: recusal of {i} from {u} does not open a committed entry")
+        out.add((u, i))
+    return out
+
+
+# ------------------------------------------------------------------------------- verify
+
+
+class Report:
+    def __init__(self) -> None:
+        self.ok = False
+        self.difference: str | None = None
+        self.lines: list[str] = []
+
+    def note(self, line: str) -> None:
+        self.lines.append(line)
+
+
+POPULATION_KEYS = ("checks", "status", "stratum", "uscc")
+
+
+def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """Parse a bundle: check its digest over the body's exact bytes, cut the four population
+    columns (long base64 strings) out of the body by their canonical position, parse the rest
+    and check that it is canonical JSON. Returns (body, decoded columns)."""
+    head, mid, end = b'{"body":', b',"body_sha256":"', b'"}'
+    cut = raw.rfind(mid)
+    if not raw.startswith(head) or cut < 0 or not raw.endswith(end):
+        raise Difference('bundle must be {"body":...,"body_sha256":"..."} in canonical JSON')
+    digest = raw[cut + len(mid) : -len(end)].decode("ascii", "replace")
+    body_bytes = memoryview(raw)[len(head) : cut]
+    expect(digest, h(body_bytes).hex(), "body_sha256 (SHA-256 of the body's bytes)")
+    anchor = b'"population":{'
+    at = raw.find(anchor + b'"checks":"', len(head), cut)
+    if at < 0:
+        raise Difference("body has no population")
+    pieces, columns = [raw[len(head) : at + len(anchor)]], {}
+    pos = at + len(anchor)
+    for n, name in enumerate(POPULATION_KEYS):
+        key = (b"," if n else b"") + b'"' + name.encode() + b'":"'
+        if raw[pos : pos + len(key)] != key:
+            raise Difference(f"population.{name} is not where canonical JSON puts it")
+        pieces.append(key + b'"')
+        stop = raw.find(b'"', pos + len(key), cut)
+        if stop < 0:
+            raise Difference(f"population.{name}: unterminated string")
+        columns[name] = b64(memoryview(raw)[pos + len(key) : stop], f"population.{name}")
+        pos = stop + 1
+    pieces.append(raw[pos:cut])
+    rest = b"".join(pieces)
+    try:
+        body = json.loads(rest.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Difference(f"bundle is not UTF-8 JSON: {exc}") from None
+    if not isinstance(body, dict) or body.get("population") != dict.fromkeys(POPULATION_KEYS, ""):
+        raise Difference("population columns are not where canonical JSON puts them")
+    again = canonical(body)
+    if again != rest:
+        at = next(
+            (i for i, (x, y) in enumerate(zip(rest, again, strict=False)) if x != y), len(rest)
+        )
+        raise Difference(
+            f"body is not in canonical JSON form (near «{rest[max(0, at - 20) : at + 20]!r}»)"
+        )
+    return body, columns
+
+
+def verify_bytes(raw: bytes, workers: int | None = None) -> Report:
+    report = Report()
+    # Millions of small acyclic objects: the cyclic collector would only rescan them.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        body, columns = split_bundle(raw)
+        _verify(body, columns, report, workers or os.cpu_count() or 1)
+        report.ok = True
+    except Difference as exc:
+        report.difference = str(exc)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        report.difference = f"bundle malformed: {type(exc).__name__}: {exc}"
+    finally:
+        if enabled:
+            gc.enable()
+    return report
+
+
+def verify(bundle: dict[str, Any], workers: int | None = None) -> Report:
+    return verify_bytes(canonical(bundle), workers)
+
+
+def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, workers: int) -> None:
+    expect(body["format"], BUNDLE_FORMAT, "format")
+    m = body["manifest"]
+    expect(m["algorithm"], ALGORITHM, "manifest.algorithm")
+    manifest_sha = h(canonical(m))
+    expect(body["manifest_sha256"], manifest_sha.hex(), "manifest_sha256")
+    report.note(
+        f"manifest   {manifest_sha.hex()}  draw {m['draw_id']}  task {m['task']['task_no']}"
+    )
+
+    # population
+    u, s, st, c = columns["uscc"], columns["stratum"], columns["status"], columns["checks"]
+    n = len(s)
+    if len(u) != USCC_LEN * n or len(st) != n or len(c) != n:
+        raise Difference("population columns differ in length")
+    expect(n, m["population"]["size"], "population size")
+    chunk = int(m["population"]["chunk_size"])
+    if chunk < 1:
+        raise Difference("manifest.population.chunk_size must be positive")
+    leaves = [chunk_leaf(u, s, st, c, a, min(a + chunk, n)) for a in range(0, n, chunk)]
+    expect(merkle_root(leaves).hex(), m["population"]["merkle_root"], "population Merkle root")
+    report.note(f"population {n} entities, root {m['population']['merkle_root']}")
+
+    # roster
+    roster = body["roster"]
+    ids = [r["inspector_id"] for r in roster]
+    if ids != sorted(ids, key=lambda x: x.encode("utf-8")) or len(set(ids)) != len(ids):
+        raise Difference("roster not sorted by inspector_id or has duplicates")
+    for r in roster:
+        if r["qualifications"] != sorted(set(r["qualifications"])) or r["recusals"] != sorted(
+            set(r["recusals"])
+        ):
+            raise Difference(f"roster entry {r['inspector_id']}: lists not sorted and unique")
+    expect(len(roster), m["roster"]["size"], "roster size")
+    rroot = merkle_root([h(b"\x00" + roster_record(r)) for r in roster])
+    expect(rroot.hex(), m["roster"]["merkle_root"], "roster Merkle root")
+
+    # commitments, reveals, beacon, seed
+    parties = m["parties"]
+    expect([x["party"] for x in body["commitments"]], parties, "commitment parties")
+    expect([x["party"] for x in body["reveals"]], parties, "reveal parties")
+    shares = []
+    for com, rev in zip(body["commitments"], body["reveals"], strict=True):
+        share = unhex(rev["share"], 32, f"share of {rev['party']}")
+        want = h(lps("spotcheck/share/v1") + lps(m["draw_id"]) + lps(rev["party"]) + lp(share))
+        expect(com["commitment"], want.hex(), f"commitment of {com['party']}")
+        shares.append(share)
+    beacon = None
+    if m["beacon"] is None:
+        expect(body["beacon_value"], None, "beacon_value (manifest names no beacon)")
+    else:
+        beacon = unhex(body["beacon_value"], None, "beacon_value")
+        if not 1 <= len(beacon) <= 64:
+            raise Difference("beacon_value must be 1..64 bytes")
+    seed_input = lps("spotcheck/seed/v1") + lp(manifest_sha) + bytes((len(shares),))
+    seed_input += b"".join(lp(x) for x in shares)
+    seed_input += b"\x00" if beacon is None else b"\x01" + lp(beacon)
+    seed = h(seed_input)
+    expect(body["seed"], seed.hex(), "seed")
+    result = body["result"]
+    expect(result["seed"], seed.hex(), "result.seed")
+    expect(body["result_sha256"], h(canonical(result)).hex(), "result_sha256")
+    report.note(f"seed       {seed.hex()}")
+    key = h(lps("spotcheck/draw-key/v1") + lp(seed) + lps(m["draw_id"]))
+    prefix = b"\x01" + key + b"\x12"
+
+    # selection
+    strata = m["strata"]
+    keys = [x["key"] for x in strata]
+    caps = [int(x["cap"]) for x in strata]
+    claimed = result["strata"]
+    expect([x["key"] for x in claimed], keys, "result strata")
+    counts = eligible_counts(s, st, c, caps)
+    qs = quotas([int(x["ratio_bp"]) for x in strata], counts, keys)
+    sel_cfg = m["selection"]
+    reserves = [
+        0
+        if q == 0
+        else max(int(sel_cfg["reserve_min"]), (q * int(sel_cfg["reserve_bp"]) + 9999) // 10000)
+        for q in qs
+    ]
+    # Every row whose ticket is at or below the largest ticket the published walks reached.
+    walked = [h(prefix + w[0].encode("ascii")) for x in claimed for w in x["walk"]]
+    limit = max(walked, default=b"")
+    kept = scan_population((u, s, st, c), prefix, limit, workers)
+    per: list[list[tuple[bytes, bytes, int, int]]] = [[] for _ in strata]
+    for i, t in kept:
+        per[s[i]].append((t, u[USCC_LEN * i : USCC_LEN * (i + 1)], st[i], c[i]))
+    sizes = [s.count(k) for k in range(len(strata))]
+    for k, x in enumerate(claimed):
+        expect(x["eligible"], counts[k], f"stratum {keys[k]}: eligible count")
+        expect(x["quota"], qs[k], f"stratum {keys[k]}: quota")
+        expect(x["reserve_size"], reserves[k], f"stratum {keys[k]}: reserve size")
+        per[k].sort()
+        steps, filled = walk(per[k], qs[k], reserves[k], caps[k])
+        if not filled and len(per[k]) < sizes[k]:
+            # The published walks stopped too early: recompute this stratum in full.
+            rows = [
+                (i, t)
+                for i, t in scan_population((u, s, st, c), prefix, b"\xff" * 33, workers)
+                if s[i] == k
+            ]
+            full = sorted((t, u[USCC_LEN * i : USCC_LEN * (i + 1)], st[i], c[i]) for i, t in rows)
+            steps, _ = walk(full, qs[k], reserves[k], caps[k])
+        for j, (got, want) in enumerate(zip(x["walk"], steps, strict=False)):
+            expect(got, want, f"stratum {keys[k]}: selection step {j + 1}")
+        expect(len(x["walk"]), len(steps), f"stratum {keys[k]}: length of the selection walk")
+        report.note(
+            f"stratum {keys[k]}: eligible {counts[k]}, quota {qs[k]}, "
+            f"selected {sum(1 for w in steps if w[1] == 'selected')}, "
+            f"reserve {sum(1 for w in steps if w[1] == 'reserve')}, "
+            f"skipped {sum(1 for w in steps if w[1] not in ('selected', 'reserve'))}"
+        )
+
+    # targets in ticket order
+    selected = [
+        (h(prefix + w[0].encode("ascii")), w[0], keys[k])
+        for k, x in enumerate(claimed)
+        for w in x["walk"]
+        if w[1] == "selected"
+    ]
+    selected.sort()
+    targets = result["targets"]
+    expect(len(targets), len(selected), "number of targets")
+    for t, (ticket, code, key_) in zip(targets, selected, strict=True):
+        expect(
+            [t["uscc"], t["stratum"], t["ticket"]],
+            [code, key_, ticket.hex()],
+            "target order (uscc, stratum, ticket)",
+        )
+
+    # matching
+    by_id = {r["inspector_id"]: r for r in roster}
+    recused = openings(result["recusal_disclosures"], by_id, "recusal disclosure")
+    matching = Matching(key, m, roster, len(selected), recused)
+    expect(result["pool_size"], len(matching.pool), "pool size")
+    expect(result["load_cap"], matching.cap, "load cap")
+    unstaffed = []
+    for t in targets:
+        team = matching.staff(t["uscc"])
+        expect(t["team"], team, f"team of {t['uscc']}")
+        if not team:
+            unstaffed.append(t["uscc"])
+    expect(result["unstaffed"], unstaffed, "unstaffed targets")
+    check_constraints(m, by_id, targets, matching, recused)
+    report.note(
+        f"matching   {len(targets) - len(unstaffed)} targets staffed, "
+        f"{len(unstaffed)} unstaffed, load cap {matching.cap}"
+    )
+
+    # replacements
+    teams = {t["uscc"]: [list(x) for x in t["team"]] for t in targets}
+    gone: dict[str, set[str]] = {}
+    for j, r in enumerate(body["replacements"]):
+        expect(r["seq"], j + 1, "replacement sequence")
+        for field in ("reason", "approved_by", "approval_ref"):
+            if not str(r[field]).strip():
+                raise Difference(
+                    f"replacement {j + 1}: no {field} (deputy director's approval is required)"
+                )
+        team = teams.get(r["uscc"]) or []
+        if r["replaced"] not in dict((i, x) for i, x in team):
+            raise Difference(
+                f"replacement {j + 1}: {r['replaced']} is not on the team of {r['uscc']}"
+            )
+        matching.recused |= openings(
+            r["recusal_disclosures"], by_id, f"replacement {j + 1} disclosure"
+        )
+        got = matching.replace(r["uscc"], team, r["replaced"], gone.get(r["uscc"], set()))
+        expect(r["replacement"], got, f"replacement {j + 1} of {r['replaced']} on {r['uscc']}")
+        expect(
+            r["role"], dict((i, x) for i, x in team)[r["replaced"]], f"replacement {j + 1}: role"
+        )
+        gone.setdefault(r["uscc"], set()).add(r["replaced"])
+        teams[r["uscc"]] = [[got if i == r["replaced"] else i, x] for i, x in team]
+    if body["replacements"]:
+        report.note(f"replacements {len(body['replacements'])} replayed")
+
+    sign = body["countersign"]
+    if sign is not None:
+        expect(sign["result_sha256"], body["result_sha256"], "countersign.result_sha256")
+        if not str(sign["by"]).strip():
+            raise Difference("countersign without a signer")
+        report.note(f"countersigned by {sign['by']}")
+    else:
+        report.note("not countersigned yet")
+
+
+def check_constraints(
+    m: dict[str, Any],
+    by_id: dict[str, dict[str, Any]],
+    targets: list[dict[str, Any]],
+    matching: Matching,
+    recused: set[tuple[str, str]],
+) -> None:
+    """The hard rules, checked on the published result itself (independent of the replay)."""
+    loads: dict[str, int] = {}
+    size = int(m["team"]["size"])
+    why_not: dict[str, str | None] = {}
+    for t in targets:
+        team = t["team"]
+        if not team:
+            continue
+        ids = [i for i, _ in team]
+        if len(team) < size or len(set(ids)) != len(ids):
+            raise Difference(f"team of {t['uscc']}: fewer than {size} distinct inspectors")
+        roles = [r for _, r in team]
+        if roles.count("leader") != 1 or roles[0] != "leader":
+            raise Difference(f"team of {t['uscc']}: must have exactly one leader, listed first")
+        for i, role in team:
+            r = by_id.get(i)
+            if r is None:
+                raise Difference(f"team of {t['uscc']}: {i} is not on the roster")
+            if i not in why_not:
+                why_not[i] = excluded(r, m)
+            why = why_not[i]
+            if why:
+                raise Difference(f"team of {t['uscc']}: {i} {why}")
+            if role == "leader" and not r["leader_qualified"]:
+                raise Difference(f"team of {t['uscc']}: leader {i} is not leader-qualified")
+            if (t["uscc"], i) in recused:
+                raise Difference(f"team of {t['uscc']}: {i} is recused from it")
+            loads[i] = loads.get(i, 0) + 1
+        for a in ids:
+            if any(b in matching.conflict.get(a, ()) for b in ids):
+                raise Difference(
+                    f"team of {t['uscc']}: {a} has a declared conflict within the team"
+                )
+    for i, load in loads.items():
+        if load > matching.cap:
+            raise Difference(f"inspector {i}: {load} targets exceeds the load cap {matching.cap}")
+
+
+def verify_proof(proof: dict[str, Any]) -> Report:
+    """One entity's inclusion proof: its chunk of the population and the Merkle audit path."""
+    report = Report()
+    try:
+        expect(proof["format"], PROOF_FORMAT, "format")
+        ch = proof["chunk"]
+        u, s = b64(ch["uscc"], "chunk.uscc"), b64(ch["stratum"], "chunk.stratum")
+        st, c = b64(ch["status"], "chunk.status"), b64(ch["checks"], "chunk.checks")
+        k = len(s)
+        if len(u) != USCC_LEN * k or len(st) != k or len(c) != k:
+            raise Difference("chunk columns differ in length")
+        codes = [u[USCC_LEN * i : USCC_LEN * (i + 1)].decode("ascii") for i in range(k)]
+        if proof["uscc"] not in codes:
+            raise Difference(f"{proof['uscc']} is not in the chunk")
+        leaf = chunk_leaf(u, s, st, c, 0, k)
+        path = [unhex(x, 32, "path") for x in proof["path"]]
+        root = path_root(leaf, int(proof["chunk_index"]), int(proof["chunk_count"]), path)
+        expect(root.hex(), proof["population_root"], "population Merkle root")
+        i = codes.index(proof["uscc"])
+        report.note(
+            f"{proof['uscc']} is in the population of draw {proof['draw_id']} "
+            f"(stratum index {s[i]}, status {STATUSES[st[i]] if st[i] < len(STATUSES) else st[i]}, "
+            f"checks this year {c[i]}); root {root.hex()}"
+        )
+        report.ok = True
+    except Difference as exc:
+        report.difference = str(exc)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        report.difference = f"proof malformed: {type(exc).__name__}: {exc}"
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(__doc__)
+        return 2
+    proof = args[0] == "--proof"
+    path = args[1] if proof and len(args) > 1 else args[0]
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    if proof:
+        try:
+            report = verify_proof(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError) as exc:
+            print(f"DIFFERENCE: proof is not UTF-8 JSON: {exc}")
+            return 1
+    else:
+        report = verify_bytes(raw)
+    for line in report.lines:
+        print(line)
+    if report.ok:
+        print("OK: the draw recomputes exactly from the published bundle")
+        return 0
+    print(f"DIFFERENCE: {report.difference}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

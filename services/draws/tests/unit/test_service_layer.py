@@ -1,0 +1,259 @@
+"""The draw use cases on fakes: every step, every refusal, the events, the yearly cap."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+
+from draws import testing
+from draws.adapters.fake import FakeDrawsRepository
+from draws.domain import engine
+from draws.domain import protocol as p
+from draws.domain.model import DrawRefused
+from draws.service_layer import services
+from spotcheck_common.testing import FakeUnitOfWork
+
+NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+async def loaded(n_entities: int = 300, n_inspectors: int = 24) -> FakeDrawsRepository:
+    repo = FakeDrawsRepository()
+    ents, insp, conflict, task = testing.events(n_entities, n_inspectors)
+    await services.entities_imported(repo, ents)
+    await services.inspectors_imported(repo, insp, "lingang")
+    await services.conflict_declared(repo, conflict)
+    await services.task_approved(repo, task)
+    return repo
+
+
+def share(party: str, salt: str = "") -> bytes:
+    return hashlib.sha256((party + salt).encode()).digest()
+
+
+async def run_draw(
+    repo: FakeDrawsRepository, task_id: str = "T-1", salt: str = ""
+) -> tuple[str, FakeUnitOfWork]:
+    uow = FakeUnitOfWork()
+    draw = await services.create_draw(uow, repo, district="lingang", task_id=task_id, now=NOW)
+    for party in draw.parties:
+        c = p.share_commitment(draw.draw_id, party, share(party, salt)).hex()
+        await services.commit_share(uow, repo, draw.draw_id, party, c)
+    for party in draw.parties:
+        await services.reveal_share(uow, repo, draw.draw_id, party, share(party, salt).hex())
+    await services.countersign(uow, repo, draw.draw_id, "office", "ok", "/b")
+    return draw.draw_id, uow
+
+
+async def test_whole_draw_emits_every_step_and_completes() -> None:
+    repo = await loaded()
+    draw_id, uow = await run_draw(repo)
+    names = [e.name for e in uow.events]
+    assert names == [
+        "draw-manifest-frozen",
+        "draw-share-committed",
+        "draw-share-committed",
+        "draw-share-revealed",
+        "draw-share-revealed",
+        "draw-seed-revealed",
+        "draw-countersigned",
+        "draw-completed",
+    ]
+    assert all(e.aggregate_id() == "T-1" for e in uow.events)
+    completed = uow.events[-1]
+    draw = repo.draws[draw_id]
+    assert completed.seed_hex == draw.seed_hex == draw.seed().hex()
+    assert completed.manifest_sha256 == p.json_sha256(draw.manifest)
+    assert completed.result_sha256 == p.json_sha256(draw.result)
+    # quotas: per stratum exactly the quota is selected (enough eligible entities here)
+    assert draw.result is not None
+    for s in draw.result["strata"]:
+        assert sum(1 for _, o in s["walk"] if o == "selected") == s["quota"]
+    assert len(completed.targets) + len(completed.unstaffed) == sum(
+        s["quota"] for s in draw.result["strata"]
+    )
+
+
+async def test_refusals() -> None:
+    repo = await loaded()
+    uow = FakeUnitOfWork()
+    with pytest.raises(DrawRefused) as e:
+        await services.create_draw(uow, repo, district="lingang", task_id="nope")
+    assert e.value.status == 404
+    draw = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
+    with pytest.raises(DrawRefused) as e:
+        await services.create_draw(uow, repo, district="lingang", task_id="T-1")
+    assert e.value.status == 409
+    with pytest.raises(DrawRefused):  # not a party
+        await services.commit_share(uow, repo, draw.draw_id, "某人", "00" * 32)
+    with pytest.raises(DrawRefused):  # reveal before commitments
+        await services.reveal_share(uow, repo, draw.draw_id, "办公室", share("办公室").hex())
+    c = p.share_commitment(draw.draw_id, "办公室", share("办公室")).hex()
+    await services.commit_share(uow, repo, draw.draw_id, "办公室", c)
+    with pytest.raises(DrawRefused):  # a commitment cannot be changed
+        await services.commit_share(uow, repo, draw.draw_id, "办公室", "11" * 32)
+    c = p.share_commitment(draw.draw_id, "信用监管科", share("信用监管科")).hex()
+    await services.commit_share(uow, repo, draw.draw_id, "信用监管科", c)
+    with pytest.raises(DrawRefused, match="不符"):
+        await services.reveal_share(uow, repo, draw.draw_id, "办公室", share("x").hex())
+    await services.reveal_share(uow, repo, draw.draw_id, "办公室", share("办公室").hex())
+    with pytest.raises(DrawRefused):  # after a reveal, no cancelling (no re-draw)
+        await services.cancel_draw(uow, repo, draw.draw_id, "重抽")
+    with pytest.raises(DrawRefused):  # countersign before the result
+        await services.countersign(uow, repo, draw.draw_id, "office", "ok", "/b")
+
+
+async def test_cancel_before_reveal_allows_a_new_draw() -> None:
+    repo = await loaded()
+    uow = FakeUnitOfWork()
+    draw = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
+    await services.cancel_draw(uow, repo, draw.draw_id, "任务范围有误")
+    assert repo.draws[draw.draw_id].status == "cancelled"
+    again = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
+    assert again.draw_id != draw.draw_id
+
+
+async def test_yearly_cap_counts_own_draws_and_skips_with_reason() -> None:
+    repo = await loaded(60, 24)
+    # every entity at 100%: each draw takes every eligible entity
+    for n in (1, 2, 3):
+        await services.task_approved(repo, testing.task(f"T-{n}", {k: 10000 for k in "ABCDE"}))
+    first, _ = await run_draw(repo, "T-1", "a")
+    await run_draw(repo, "T-2", "b")
+    third, _ = await run_draw(repo, "T-3", "c")
+    r1 = repo.draws[first].result
+    r3 = repo.draws[third].result
+    assert r1 is not None and r3 is not None
+    assert r1["targets"] and not r3["targets"]
+    reasons = {o for s in r3["strata"] for _, o in s["walk"]}
+    assert reasons <= {"deregistered", "revoked", "moved_out", "cancelled", p.SKIP_YEARLY_CAP}
+    assert sum(s["eligible"] for s in r3["strata"]) == 0
+    assert repo.draws[third].manifest["population"]["size"] == 60
+
+
+async def test_replacement_needs_approval_and_is_drawn_by_the_rule() -> None:
+    repo = await loaded()
+    draw_id, uow = await run_draw(repo)
+    draw = repo.draws[draw_id]
+    assert draw.result is not None
+    target = next(t for t in draw.result["targets"] if t["team"])
+    leader = target["team"][0][0]
+    with pytest.raises(DrawRefused, match="分管局长"):
+        await services.replace_inspector(
+            uow,
+            repo,
+            draw_id,
+            uscc=target["uscc"],
+            inspector_id=leader,
+            reason="病",
+            approved_by=" ",
+            approval_ref="",
+        )
+    record = await services.replace_inspector(
+        uow,
+        repo,
+        draw_id,
+        uscc=target["uscc"],
+        inspector_id=leader,
+        reason="病",
+        approved_by="王副局长",
+        approval_ref="批-1",
+    )
+    new = record["replacement"]
+    roster = {r["inspector_id"]: r for r in draw.roster}
+    assert new != leader and roster[new]["leader_qualified"]
+    team = repo.draws[draw_id].team_of(target["uscc"])
+    assert team[0] == (new, "leader") and len(team) == len(target["team"])
+    assert uow.events[-1].name == "draw-inspector-replaced"
+
+
+async def test_snapshot_population_equals_table_population(tmp_path) -> None:
+    from draws.adapters.snapshot import SnapshotStore
+    from spotcheck_common.events.registry import EntityUpdated
+    from spotcheck_common.events.types import EntityStatus, RiskClass
+
+    repo = await loaded(500, 24)
+    store = SnapshotStore(tmp_path / "snap")
+    strata = [{"key": k, "ratio_bp": 100, "cap": 2} for k in "ABDE"]
+    filters = [
+        {},
+        {"industries": ["制造业"]},
+        {"areas": ["汪疃镇"], "entity_types": ["有限责任公司"]},
+    ]
+
+    async def check() -> None:
+        snap = await store.refresh(repo, 2026)
+        assert snap.rev == repo.rev
+        checks = await repo.checks_this_year(2026)
+        for f in filters:
+            want = engine.build_population(await repo.population_rows(f), strata, checks)
+            assert snap.population(f, strata) == want
+
+    codes = list(repo.entities)
+    await repo.record_checks("d0", 2026, codes[:7])
+    await repo.record_checks("d0", 2025, codes[7:9])
+
+    await check()
+    # later events: a status change, a risk change, new entities — applied as a delta
+    first = next(iter(repo.entities.values()))
+    ent = testing.entities(1, 99)[0]
+    await services.entity_updated(repo, EntityUpdated(entity=ent))
+    changed = ent.model_copy(update={"status": EntityStatus.REVOKED, "risk_class": RiskClass.E})
+    await services.entity_updated(repo, EntityUpdated(entity=changed))
+    snapshot_first = first["uscc"]
+    await services.entities_imported(repo, testing.events(700, 2, seed=8)[0])
+    await repo.record_checks("d1", 2026, codes[3:12])
+    await check()
+    # a fresh process reads the files and applies only what is newer
+    again = SnapshotStore(tmp_path / "snap")
+    snap = await again.refresh(repo, 2026)
+    assert snap.rev == repo.rev and snapshot_first.encode() in set(snap.uscc.tolist())
+
+
+async def test_joint_draw_uses_neighbours_only_when_short() -> None:
+    repo = await loaded(200, 3)  # a tiny own pool: one inspector per department
+    from spotcheck_common.events.registry import InspectorsImported
+
+    neighbours = testing.inspectors(12, seed=3, prefix="RC")
+    await services.inspectors_imported(
+        repo, InspectorsImported(batch_id="n", inspectors=neighbours), "rongcheng"
+    )
+    uow = FakeUnitOfWork()
+    draw = await services.create_draw(
+        uow,
+        repo,
+        district="lingang",
+        task_id="T-1",
+        now=NOW,
+        neighbour_rule="fill-when-short",
+        neighbours=["rongcheng"],
+        parties=["信用监管科", "办公室", "荣成市局"],
+    )
+    assert [pool["tier"] for pool in draw.manifest["pools"]] == [0, 1]
+    for party in draw.parties:
+        await services.commit_share(
+            uow,
+            repo,
+            draw.draw_id,
+            party,
+            p.share_commitment(draw.draw_id, party, share(party)).hex(),
+        )
+    for party in draw.parties:
+        await services.reveal_share(uow, repo, draw.draw_id, party, share(party).hex())
+    result = repo.draws[draw.draw_id].result
+    assert result is not None
+    used = {i for t in result["targets"] for i, _ in t["team"]}
+    assert any(i.startswith("RC") for i in used)
+    from draws import verify_draw
+
+    assert verify_draw.verify(repo.draws[draw.draw_id].bundle(repo.populations[draw.draw_id])).ok
+
+
+def test_bench_registry_has_valid_check_digits() -> None:
+    from draws import bench
+    from spotcheck_common import uscc as codes
+
+    sample = bench.synthetic_codes(5000, seed=1)
+    assert len(set(sample.tolist())) == 5000 and list(sample) == sorted(sample)
+    assert all(codes.validate(c.decode()) is None for c in sample[::50])
