@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
@@ -18,12 +18,9 @@ from pydantic import BaseModel, Field
 from spotcheck_common.auth import Authenticator, Principal, Role, current_principal
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.uow import Context
 from spotcheck_common.validation import errors_zh
 
 log = logging.getLogger(__name__)
-
-ACTOR_HEADER = "X-Spotcheck-Actor"
 
 
 class DomainError(Exception):
@@ -43,16 +40,6 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
-
-
-def acting(
-    actor: Annotated[str | None, Header(alias=ACTOR_HEADER)] = None,
-) -> Context:
-    """The acting user of a request, recorded on every event it causes."""
-    return Context(actor=actor or "anonymous")
-
-
-Acting = Annotated[Context, Depends(acting)]
 
 
 def build_app(
