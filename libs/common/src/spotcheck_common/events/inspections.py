@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Event
@@ -42,6 +43,92 @@ class InspectionSubmitted(Event):
     # Added after v1 shipped (defaults keep older payloads valid): the task's check type
     # (定向抽查 / 不定向抽查) as the national publicity system shows it; empty if unknown.
     check_type: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
+    # One visit covers every task's items for this target in the same period (进一次门、查多项事).
+    visit_id: str = ""
+    # Not inspected but counted as done (unreachable, serious refusal, deregistered, revoked,
+    # cancelled, moved out before the deadline): the reason, else "".
+    not_inspected_reason: str = ""
+    # The law keeps this result private: the legal reason, else "" (published).
+    withhold_reason: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class AttachmentKind(StrEnum):
+    ONSITE_NOTE = "onsite_note"  # 现场笔录
+    PHOTO = "photo"  # 现场照片
+    RECTIFICATION_NOTICE = "rectification_notice"  # 责令整改通知书
+    SERVICE_RECEIPT = "service_receipt"  # 送达回证
+    RECORD_FORM = "record_form"  # 检查记录表
+    OTHER = "other"
+
+
+class AttachmentAdded(Event):
+    """A file was attached to an inspection; its SHA-256 goes into the task's dossier."""
+
+    service = "inspections"
+    name = "attachment-added"
+
+    attachment_id: str
+    inspection_id: str
+    task_id: str
+    uscc: USCC
+    kind: AttachmentKind
+    filename: str
+    media_type: str
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    added_by: str
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class FollowUpKind(StrEnum):
+    PROBLEM = "problem"  # 发现问题，后续处理
+    VIOLATION = "violation"  # 违法违规，立案查处
+    SUSPECTED_CRIME = "suspected_crime"  # 涉嫌犯罪，移送司法机关
+    REFUSAL = "refusal"  # 不配合检查，后续监管措施
+
+
+class FollowUpOpened(Event):
+    """Follow-up of a finding, owned by the task's lead department (谁监管、谁负责)."""
+
+    service = "inspections"
+    name = "follow-up-opened"
+
+    follow_up_id: str
+    inspection_id: str
+    task_id: str
+    uscc: USCC
+    kind: FollowUpKind
+    lead_department: str
+    opened_on: date
+    due_on: date | None = None
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class FollowUpRecorded(Event):
+    """An outcome of a follow-up: rectified, case filed, transferred, closed; reported to the
+    credit supervision department (报信用监管科备案)."""
+
+    service = "inspections"
+    name = "follow-up-recorded"
+
+    follow_up_id: str
+    task_id: str
+    uscc: USCC
+    action: str = Field(pattern="^(rectified|case_filed|transferred|closed)$")
+    outcome: str
+    case_no: str = ""
+    recorded_on: date
+    recorded_by: str
+    closed: bool = False
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -107,6 +107,74 @@ class TaskApproved(Event):
     source: TaskSource = TaskSource.LOCAL
     approved_at: datetime | None = None
     check_type: CheckType | None = None
+    plan_id: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class PlanItem(BaseModel):
+    """What an annual plan schedules for one item of the list: scope, time and ratio."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    check_item_code: str = Field(min_length=1)
+    check_item_name: str = Field(min_length=1)
+    scope: str = ""
+    period_from: date
+    period_to: date
+    ratio_bp: dict[RiskClass, int] = Field(default_factory=dict)
+
+
+class AnnualPlanPublished(Event):
+    """A version of a department's annual plan (年度抽查工作计划) went through its approval
+    chain, was filed with the city bureau and is published. An adjustment is a new version."""
+
+    service = "planning"
+    name = "annual-plan-published"
+
+    plan_id: str
+    plan_no: str
+    plan_name: str
+    department: str
+    year: int
+    plan_version: int = Field(ge=1)
+    supersedes_version: int | None = None
+    adjustment_reason: str = ""
+    items: list[PlanItem]
+    signed_by: str  # 分管局长
+    consolidated_by: str  # 信用监管科
+    approved_by: str  # 局长办公会
+    filed_on: date  # 报市局备案
+    published_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.plan_id
+
+
+class TaskPublished(Event):
+    """An approved implementation plan (实施方案) is published for the public."""
+
+    service = "planning"
+    name = "task-published"
+
+    task_id: str
+    task_no: str
+    title: str
+    plan_no: str = ""
+    plan_name: str = ""
+    lead_department: str
+    co_lead_departments: list[str] = Field(default_factory=list)
+    assisting_departments: list[str] = Field(default_factory=list)
+    check_items: list[CheckItemRef]
+    target_filter: TargetFilter
+    ratio_bp: dict[RiskClass, int]
+    methods: list[CheckMethod] = Field(default_factory=list)
+    deadline: date
+    source: TaskSource = TaskSource.LOCAL
+    published_at: datetime
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -73,3 +73,19 @@ class ResultCorrected(Event):
 
     def aggregate_id(self) -> str:
         return self.task_id
+
+
+class ResultWithheld(Event):
+    """A result the law keeps private is recorded, not published; the reason is kept."""
+
+    service = "publication"
+    name = "result-withheld"
+
+    inspection_id: str
+    task_id: str
+    uscc: USCC
+    reason: str
+    recorded_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.task_id

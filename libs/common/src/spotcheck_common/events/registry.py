@@ -35,6 +35,40 @@ class InspectorSnapshot(BaseModel):
     active: bool = True
 
 
+class CheckItem(BaseModel):
+    """One row of the spot-check item list (抽查事项清单)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(min_length=1)  # 事项编号
+    category: str = Field(min_length=1)  # 抽查类别
+    name: str = Field(min_length=1)  # 抽查事项
+    target_type: str = Field(min_length=1)  # 检查对象
+    item_class: str = Field(pattern="^(general|key)$")  # 一般 / 重点
+    method: str = Field(min_length=1)  # 检查方式
+    inspecting_body: str = Field(min_length=1)  # 检查主体
+    legal_basis: str = Field(min_length=1)  # 检查依据
+    ratio: str = ""  # 抽查比例 (optional)
+    frequency: str = ""  # 抽查频次 (optional)
+    inspector_requirements: str = ""  # 检查人员要求 (optional)
+
+
+class CheckItemListPublished(Event):
+    """A new version of the district's spot-check item list took effect."""
+
+    service = "registry"
+    name = "check-item-list-published"
+
+    list_id: str
+    version: int = Field(ge=1)
+    effective_from: date
+    items: list[CheckItem]
+    reason: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.list_id
+
+
 class EntitiesImported(Event):
     """A CSV batch of market entities was imported (created or replaced), all or nothing."""
 
