@@ -26,3 +26,9 @@ HTTP_REQUESTS = Histogram(
     "HTTP request duration",
     ["method", "route", "status"],
 )
+OVERDUE_ITEMS = Gauge(
+    "spotcheck_overdue_items",
+    "Items past their legal deadline, by kind (e.g. objection_review, result_publication, "
+    "task_not_run, case_not_transferred) and responsible department",
+    ["kind", "department"],
+)
