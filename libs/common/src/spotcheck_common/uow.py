@@ -73,7 +73,8 @@ class UnitOfWork:
         envelope: Envelope[Any] = Envelope[Any](
             event_id=event_id,
             event_type=event.event_type(),
-            schema_version=event.version,
+            # The class's schema version: a payload field may be called "version" too.
+            schema_version=type(event).version,
             district=district or self.district,
             occurred_at=utcnow(),
             actor=self.context.actor,
