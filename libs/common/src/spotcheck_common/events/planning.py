@@ -77,6 +77,13 @@ class TaskDrafted(Event):
     source: TaskSource = TaskSource.LOCAL
     check_type: CheckType | None = None
     created_by: str
+    # Added later (defaults keep older payloads valid): the annual plan the task belongs to,
+    # and for a task sent down (第七条) the sending authority and its document number.
+    plan_id: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
+    issuing_authority: str = ""
+    document_no: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -110,6 +117,8 @@ class TaskApproved(Event):
     plan_id: str = ""
     plan_no: str = ""
     plan_name: str = ""
+    issuing_authority: str = ""  # 下派机关 (source city / province)
+    document_no: str = ""  # 下派文号
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -175,6 +184,12 @@ class TaskPublished(Event):
     deadline: date
     source: TaskSource = TaskSource.LOCAL
     published_at: datetime
+    # Added later (defaults keep older payloads valid).
+    plan_id: str = ""
+    check_type: CheckType | None = None
+    issuing_authority: str = ""
+    document_no: str = ""
+    published_by: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

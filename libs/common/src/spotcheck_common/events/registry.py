@@ -54,13 +54,23 @@ class CheckItem(BaseModel):
 
 
 class CheckItemListPublished(Event):
-    """A new version of the district's spot-check item list took effect."""
+    """A new version of the district's spot-check item list took effect.
+
+    On the wire the list's version is the field ``version``. In Python it is ``list_version``:
+    a field named ``version`` would shadow ``Event.version`` (the schema version), and the
+    envelope would then carry the list's version as its schema version, so a consumer could
+    not find the class of version 2 of the list. Construct with either name.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
 
     service = "registry"
     name = "check-item-list-published"
 
     list_id: str
-    version: int = Field(ge=1)
+    list_version: int = Field(ge=1, alias="version")
     effective_from: date
     items: list[CheckItem]
     reason: str = ""

@@ -4,6 +4,11 @@ Life cycle (第六条): a supervising department drafts the implementation plan,
 director approves it, it is published, and it is closed when its inspections are done::
 
     draft ──approve──▶ approved ──publish──▶ published ──close──▶ closed
+
+A task may belong to a published annual plan (``plan_id``; its number and name travel with the
+approval), or be an ad-hoc check without one (第五条 临时抽查). A task sent down by the city or
+the province (第七条) is received by the credit department, which assigns it to the matching
+department (业务对口) and records the sending authority and its document number.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from spotcheck_common.events.planning import (
     TargetFilter,
     TaskApproved,
     TaskDrafted,
+    TaskPublished,
     TaskSource,
 )
 from spotcheck_common.events.types import RiskClass
@@ -111,6 +117,20 @@ class TaskSpec(BaseModel):
     methods: list[CheckMethod] = Field(min_length=1, description="检查方式")
     deadline: date = Field(description="检查截止日期")
     source: TaskSource = Field(TaskSource.LOCAL, description="任务来源：本局、市局或省局下派")
+    plan_id: str | None = Field(
+        None, max_length=36, description="所属年度抽查计划（临时抽查可不填）"
+    )
+    issuing_authority: str = Field("", max_length=200, description="下派机关（市局、省局下派）")
+    document_no: str = Field("", max_length=100, description="下派文号")
+
+
+class ReceivedTaskSpec(TaskSpec):
+    """A task sent down by the city or the province, as the credit department receives it and
+    assigns it to the matching department (``lead_department``)."""
+
+    source: TaskSource = Field(description="任务来源：city（市局下派）或 province（省局下派）")
+    issuing_authority: str = Field(min_length=1, max_length=200, description="下派机关")
+    document_no: str = Field(min_length=1, max_length=100, description="下派文号")
 
 
 def _names(field_name: str, values: Iterable[str], errors: list[FieldError]) -> list[str]:
@@ -159,6 +179,8 @@ def check_spec(spec: TaskSpec, today: date) -> list[FieldError]:
     for method, count in Counter(spec.methods).items():
         if count > 1:
             errors.append(FieldError("methods", f"检查方式「{method}」重复"))
+    if isinstance(spec, ReceivedTaskSpec) and spec.source is TaskSource.LOCAL:
+        errors.append(FieldError("source", "下派任务的来源应为 city（市局）或 province（省局）"))
     if spec.deadline < today:
         errors.append(
             FieldError("deadline", f"截止日期 {spec.deadline} 早于今天（{today}），不能设置在过去")
@@ -192,6 +214,15 @@ class Task:
     approved_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
+    plan_id: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
+    issuing_authority: str = ""
+    document_no: str = ""
+    received_by: str | None = None
+    received_at: datetime | None = None
+    published_by: str | None = None
+    published_at: datetime | None = None
 
     @classmethod
     def draft(cls, spec: TaskSpec, *, task_id: str, district: str, by: str, at: datetime) -> Task:
@@ -221,6 +252,9 @@ class Task:
             created_by=by,
             created_at=at,
             updated_at=at,
+            plan_id=spec.plan_id or "",
+            issuing_authority=spec.issuing_authority.strip(),
+            document_no=spec.document_no.strip(),
         )
 
     @property
@@ -255,8 +289,14 @@ class Task:
         self.approved_by = by
         self.approved_at = at
 
-    def publish(self, at: datetime) -> None:
+    def publish(self, at: datetime, by: str = "") -> None:
+        """The approved implementation plan is published (第六条 公示)."""
         self._move(TaskStatus.PUBLISHED, "公示", at)
+        self.published_by = by or None
+        self.published_at = at
+
+    def attach_plan(self, plan_id: str, plan_no: str, plan_name: str) -> None:
+        self.plan_id, self.plan_no, self.plan_name = plan_id, plan_no, plan_name
 
     def close(self, at: datetime) -> None:
         self._move(TaskStatus.CLOSED, "结束", at)
@@ -280,6 +320,11 @@ class Task:
             "deadline": self.deadline,
             "source": self.source,
             "check_type": self.check_type,
+            "plan_id": self.plan_id,
+            "plan_no": self.plan_no,
+            "plan_name": self.plan_name,
+            "issuing_authority": self.issuing_authority,
+            "document_no": self.document_no,
         }
 
     def drafted_event(self) -> TaskDrafted:
@@ -290,4 +335,16 @@ class Task:
             raise TransitionRefused(f"任务 {self.task_no} 尚未批准")
         return TaskApproved(
             **self._content(), approved_by=self.approved_by, approved_at=self.approved_at
+        )
+
+    def published_event(self) -> TaskPublished:
+        if self.published_at is None:
+            raise TransitionRefused(f"任务 {self.task_no} 尚未公示")
+        content = self._content()
+        for key in ("inspector_departments", "team_size"):
+            content.pop(key)
+        return TaskPublished(
+            **content,
+            published_at=self.published_at,
+            published_by=self.published_by or "",
         )

@@ -6,14 +6,21 @@ from pathlib import Path
 
 from planning.adapters import orm
 from planning.entrypoints.api import build_router
-from spotcheck_common.events.planning import TaskApproved, TaskDrafted
+from planning.entrypoints.consumers import subscriptions
+from spotcheck_common.events.planning import (
+    AnnualPlanPublished,
+    TaskApproved,
+    TaskDrafted,
+    TaskPublished,
+)
 from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="planning",
-    title="抽查计划与抽查任务（实施方案）",
+    title="年度抽查计划与抽查任务（实施方案）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
-    publishes=[TaskDrafted, TaskApproved],
+    subscriptions=subscriptions,
+    publishes=[TaskDrafted, TaskApproved, TaskPublished, AnnualPlanPublished],
 )

@@ -1,13 +1,27 @@
-"""Planning use cases. Plain functions; the unit of work and the repository are injected."""
+"""Planning use cases. Plain functions; the unit of work and the repositories are injected."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, Protocol
 
-from planning.adapters.repository import DuplicateTaskNo, StaleTask, TaskRepository
-from planning.domain.model import Task, TaskSpec
+from planning.adapters.repository import (
+    DuplicateTaskNo,
+    ItemListRepository,
+    PlanRepository,
+    StalePlan,
+    StaleTask,
+    TaskRepository,
+)
+from planning.domain import caps, plans
+from planning.domain.model import FieldError, Task, TaskInvalid, TaskSpec, china_today
+from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
+from spotcheck_common.auth import Role
 from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.planning import PlanItem
+from spotcheck_common.events.registry import CheckItemListPublished
+from spotcheck_common.events.types import RiskClass
 from spotcheck_common.http import Conflict, DomainError, NotFound
 
 ANONYMOUS = {"", "anonymous"}
@@ -28,12 +42,49 @@ class ApproverUnknown(DomainError):
     status_code = 403
 
 
+# -- tasks ------------------------------------------------------------------------------------
+
+
+async def _check_plan_reference(plan_repo: PlanRepository | None, task: Task) -> None:
+    """A task naming a plan: the plan must exist (422 otherwise)."""
+    if not task.plan_id:
+        return
+    if plan_repo is None or not await plan_repo.versions(task.plan_id):
+        raise TaskInvalid([FieldError("plan_id", f"年度抽查计划 {task.plan_id} 不存在")])
+
+
 async def create_task(
-    uow: UnitOfWork, repo: TaskRepository, spec: TaskSpec, now: datetime | None = None
+    uow: UnitOfWork,
+    repo: TaskRepository,
+    spec: TaskSpec,
+    now: datetime | None = None,
+    plan_repo: PlanRepository | None = None,
 ) -> Task:
     """Save a draft and record TaskDrafted; refuses a duplicate number (409), bad content (422)."""
     now = now or utcnow()
     task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
+    await _check_plan_reference(plan_repo, task)
+    return await _add(uow, repo, task)
+
+
+async def receive_task(
+    uow: UnitOfWork,
+    repo: TaskRepository,
+    spec: TaskSpec,
+    now: datetime | None = None,
+    plan_repo: PlanRepository | None = None,
+) -> Task:
+    """第七条: the credit department receives a task sent down by the city or the province and
+    assigns it to the matching department (its ``lead_department``); the sending authority and
+    document number are kept. It is then approved like any other task."""
+    now = now or utcnow()
+    task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
+    task.received_by, task.received_at = uow.context.actor, now
+    await _check_plan_reference(plan_repo, task)
+    return await _add(uow, repo, task)
+
+
+async def _add(uow: UnitOfWork, repo: TaskRepository, task: Task) -> Task:
     if await repo.get_by_no(task.task_no) is not None:
         raise Conflict(f"任务编号 {task.task_no} 已存在", task_no=task.task_no)
     try:
@@ -45,17 +96,64 @@ async def create_task(
     return task
 
 
+def _drawing(task: Task) -> caps.Drawing:
+    return caps.Drawing(task.task_id, task.task_no, task.target_filter, task.ratio_bp)
+
+
+async def _attach_published_plan(plan_repo: PlanRepository | None, task: Task) -> None:
+    """A task under a plan is approved only once that plan is published; the published
+    version's number and name travel with it, and its items must be in that version."""
+    if not task.plan_id:
+        return
+    versions = await plan_repo.versions(task.plan_id) if plan_repo is not None else []
+    if not versions:
+        raise TaskInvalid([FieldError("plan_id", f"年度抽查计划 {task.plan_id} 不存在")])
+    published = [p for p in versions if p.status is PlanStatus.PUBLISHED]
+    if not published:
+        raise TaskInvalid(
+            [FieldError("plan_id", f"年度抽查计划 {versions[-1].plan_no} 尚未公示，任务不能批准")]
+        )
+    plan = published[-1]
+    planned = {i.check_item_code for i in plan.items}
+    outside = [i.code for i in task.check_items if i.code not in planned]
+    if outside:
+        raise TaskInvalid(
+            [
+                FieldError(
+                    "check_items",
+                    f"检查事项 {'、'.join(outside)} 不在年度抽查计划 {plan.plan_no}"
+                    f"（第 {plan.plan_version} 版）中",
+                )
+            ]
+        )
+    task.attach_plan(plan.plan_id, plan.plan_no, plan.plan_name)
+
+
 async def approve_task(
-    uow: UnitOfWork, repo: TaskRepository, task_id: str, now: datetime | None = None
+    uow: UnitOfWork,
+    repo: TaskRepository,
+    task_id: str,
+    now: datetime | None = None,
+    plan_repo: PlanRepository | None = None,
+    yearly_caps: Mapping[RiskClass, int] | None = None,
 ) -> Task:
-    """The deputy director approves a draft (第六条); TaskApproved goes out with the change."""
+    """The deputy director approves a draft (第六条); TaskApproved goes out with the change.
+    Refused (422) when an entity would be drawn more often in the year than its cap (第五条)."""
     approver = uow.context.actor
     if approver in ANONYMOUS:
         raise ApproverUnknown("审批须记录审批人：请以分管局长身份登录后审批")
     task = await repo.get(task_id)
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")
-    task.approve(approver, now or utcnow())
+    now = now or utcnow()
+    task.approve(approver, now)
+    await _attach_published_plan(plan_repo, task)
+    year = task.deadline.year
+    approved = [_drawing(t) for t in await repo.approved_in_year(year)]
+    limits = yearly_caps or dict.fromkeys(RiskClass, caps.DEFAULT_CAP)
+    over = caps.excesses(_drawing(task), approved, limits)
+    if over:
+        raise caps.YearlyCapExceeded(year, over)
     try:
         await repo.save(task)
     except StaleTask:
@@ -63,3 +161,299 @@ async def approve_task(
     await uow.emit(task.approved_event())
     await uow.commit()
     return task
+
+
+async def publish_task(
+    uow: UnitOfWork, repo: TaskRepository, task_id: str, now: datetime | None = None
+) -> Task:
+    """An approved implementation plan is published (第六条): TaskPublished."""
+    task = await repo.get(task_id)
+    if task is None:
+        raise NotFound(f"抽查任务 {task_id} 不存在")
+    task.publish(now or utcnow(), by=uow.context.actor)
+    try:
+        await repo.save(task)
+    except StaleTask:
+        raise Conflict(f"任务 {task.task_no} 已被他人同时修改，请刷新后重试") from None
+    await uow.emit(task.published_event())
+    await uow.commit()
+    return task
+
+
+# -- the item list's read model ----------------------------------------------------------------
+
+
+async def item_list_published(lists: ItemListRepository, event: CheckItemListPublished) -> None:
+    """Keep registry's item list versions (a redelivery changes nothing)."""
+    await lists.add_version(
+        event.list_version,
+        event.list_id,
+        event.effective_from,
+        event.reason,
+        [i.model_dump(mode="json") for i in event.items],
+    )
+
+
+async def _listed(lists: ItemListRepository, today: date) -> dict[str, str] | None:
+    current = await lists.current(today)
+    return dict(current[1]) if current else None
+
+
+# -- annual plans ----------------------------------------------------------------------------
+
+
+async def _latest(repo: PlanRepository, plan_id: str) -> tuple[AnnualPlan, list[AnnualPlan]]:
+    versions = await repo.versions(plan_id)
+    if not versions:
+        raise NotFound(f"年度抽查计划 {plan_id} 不存在")
+    return versions[-1], versions
+
+
+def _own(plan: AnnualPlan, department: str | None) -> None:
+    """A supervising department acts only on its own plan (403 otherwise)."""
+    if department is not None and plan.department != department.strip():
+        raise plans.RoleRefused(
+            f"监管科室只能办理本科室的年度抽查计划：令牌中的科室为「{department or '（无）'}」，"
+            f"计划 {plan.plan_no} 属于「{plan.department}」"
+        )
+
+
+async def _save(uow: UnitOfWork, repo: PlanRepository, *changed: AnnualPlan) -> None:
+    try:
+        for plan in changed:
+            await repo.save(plan)
+    except StalePlan:
+        raise Conflict("年度抽查计划已被他人同时修改，请刷新后重试") from None
+
+
+async def draft_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    lists: ItemListRepository,
+    spec: PlanSpec,
+    now: datetime | None = None,
+) -> AnnualPlan:
+    """A department drafts its annual plan (第四条): one plan per department and year."""
+    now = now or utcnow()
+    for other in await repo.find(department=spec.department, year=spec.year):
+        raise Conflict(
+            f"{spec.department} 已有 {spec.year} 年度抽查计划 {other.plan_no}；"
+            "年内变化请对该计划提出调整",
+            plan_id=other.plan_id,
+        )
+    if await repo.find(plan_no=spec.plan_no):
+        raise Conflict(f"计划编号 {spec.plan_no} 已存在", plan_no=spec.plan_no)
+    plan = AnnualPlan.draft(
+        spec,
+        plan_id=new_id(),
+        district=uow.district,
+        by=uow.context.actor,
+        at=now,
+        listed=await _listed(lists, china_today(now)),
+    )
+    await repo.add(plan)
+    await uow.commit()
+    return plan
+
+
+async def edit_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    lists: ItemListRepository,
+    plan_id: str,
+    items: Sequence[PlanItem] | None,
+    plan_name: str | None,
+    now: datetime | None = None,
+    department: str | None = None,
+) -> AnnualPlan:
+    now = now or utcnow()
+    plan, _ = await _latest(repo, plan_id)
+    _own(plan, department)
+    plan.edit(uow.context.actor, now, items, plan_name, await _listed(lists, china_today(now)))
+    await _save(uow, repo, plan)
+    await uow.commit()
+    return plan
+
+
+async def advance_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    plan_id: str,
+    action: str,
+    roles: Iterable[Role],
+    now: datetime | None = None,
+    department: str | None = None,
+) -> AnnualPlan:
+    """submit / sign / approve: one step of the chain on the plan's newest version."""
+    now = now or utcnow()
+    plan, _ = await _latest(repo, plan_id)
+    _own(plan, department)
+    plan.take(action, uow.context.actor, roles, now)
+    await _save(uow, repo, plan)
+    await uow.commit()
+    return plan
+
+
+async def file_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    plan_id: str,
+    roles: Iterable[Role],
+    filed_on: date,
+    filing_ref: str,
+    now: datetime | None = None,
+) -> AnnualPlan:
+    now = now or utcnow()
+    plan, _ = await _latest(repo, plan_id)
+    plan.file(uow.context.actor, roles, now, filed_on, filing_ref)
+    await _save(uow, repo, plan)
+    await uow.commit()
+    return plan
+
+
+async def reject_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    plan_id: str,
+    roles: Iterable[Role],
+    reason: str,
+    now: datetime | None = None,
+) -> AnnualPlan:
+    now = now or utcnow()
+    plan, _ = await _latest(repo, plan_id)
+    plan.reject(uow.context.actor, roles, now, reason)
+    await _save(uow, repo, plan)
+    await uow.commit()
+    return plan
+
+
+async def consolidate_year(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    lists: ItemListRepository,
+    year: int,
+    roles: Iterable[Role],
+    now: datetime | None = None,
+) -> list[AnnualPlan]:
+    """The credit department consolidates the year's signed plans (第四条 汇总), only when,
+    across the departments' plans of the year, every item of the current list is planned
+    (第五条 全覆盖); the refusal names the uncovered items."""
+    now = now or utcnow()
+    roles = set(roles)
+    year_plans = await repo.of_year(year)
+    current = await lists.current(china_today(now))
+    if current is None:
+        raise DomainError(
+            "尚未收到现行抽查事项清单（由信用监管科在登记系统导入），无法核对计划覆盖"
+        )
+    counting = plans.counting_versions(year_plans)
+    pending = [p for p in counting if p.status is PlanStatus.SIGNED]
+    if not pending:
+        # Role first: someone without it learns that, not the year's state.
+        if not roles & set(plans.STEPS["consolidate"].roles):
+            raise plans.RoleRefused(
+                f"「信用监管科汇总」需要 {plans.roles_text(plans.STEPS['consolidate'].roles)}"
+            )
+        raise plans.PlanTransitionRefused(f"{year} 年度没有分管局长已签字、待汇总的计划")
+    for plan in pending:  # the role check runs before coverage reveals anything
+        plan.take("consolidate", uow.context.actor, roles, now, list_version=current[0])
+    plans.require_coverage(year, current[1], year_plans)
+    await _save(uow, repo, *pending)
+    await uow.commit()
+    return pending
+
+
+async def publish_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    plan_id: str,
+    roles: Iterable[Role],
+    now: datetime | None = None,
+) -> AnnualPlan:
+    """Published (公示) after filing: AnnualPlanPublished; the version it adjusts is kept and
+    marked superseded."""
+    now = now or utcnow()
+    plan, versions = await _latest(repo, plan_id)
+    plan.take("publish", uow.context.actor, roles, now)
+    changed = [plan]
+    for old in versions[:-1]:
+        if old.status is PlanStatus.PUBLISHED:
+            old.supersede(uow.context.actor, now, plan.plan_version)
+            changed.append(old)
+    await _save(uow, repo, *changed)
+    await uow.emit(plan.published_event(now))
+    await uow.commit()
+    return plan
+
+
+async def adjust_plan(
+    uow: UnitOfWork,
+    repo: PlanRepository,
+    lists: ItemListRepository,
+    plan_id: str,
+    reason: str,
+    items: Sequence[PlanItem] | None,
+    plan_name: str | None,
+    now: datetime | None = None,
+    department: str | None = None,
+) -> AnnualPlan:
+    """An adjustment during the year (第四条 动态调整): a new draft version, with its reason;
+    it goes through the whole chain again."""
+    now = now or utcnow()
+    latest, _ = await _latest(repo, plan_id)
+    _own(latest, department)
+    version = latest.adjusted(
+        uow.context.actor, now, reason, items, plan_name, await _listed(lists, china_today(now))
+    )
+    await repo.add(version)
+    await uow.commit()
+    return version
+
+
+async def coverage_report(
+    repo: PlanRepository, lists: ItemListRepository, year: int, today: date
+) -> dict[str, Any]:
+    """Which plans of ``year`` plan each item of the current list (signed versions count)."""
+    current = await lists.current(today)
+    year_plans = await repo.of_year(year)
+    if current is None:
+        return {
+            "year": year,
+            "list_version": None,
+            "complete": False,
+            "items": [],
+            "uncovered": [],
+            "reason": "尚未收到现行抽查事项清单",
+        }
+    rows = plans.coverage(current[1], year_plans)
+    drafts: dict[str, list[AnnualPlan]] = {}
+    for p in year_plans:
+        if p.status not in plans.SIGNED_OR_LATER and p.status is not PlanStatus.SUPERSEDED:
+            for i in p.items:
+                drafts.setdefault(i.check_item_code, []).append(p)
+    return {
+        "year": year,
+        "list_version": current[0],
+        "complete": all(r.covered for r in rows),
+        "items": [
+            {
+                "code": r.code,
+                "name": r.name,
+                "covered": r.covered,
+                "plans": [_plan_ref(p) for p in r.plans],
+                "in_drafts": [_plan_ref(p) for p in drafts.get(r.code, [])],
+            }
+            for r in rows
+        ],
+        "uncovered": [{"code": r.code, "name": r.name} for r in rows if not r.covered],
+    }
+
+
+def _plan_ref(plan: AnnualPlan) -> dict[str, Any]:
+    return {
+        "plan_id": plan.plan_id,
+        "plan_no": plan.plan_no,
+        "department": plan.department,
+        "plan_version": plan.plan_version,
+        "status": str(plan.status),
+    }

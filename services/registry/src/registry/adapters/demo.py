@@ -1,4 +1,5 @@
-"""Synthetic demo district (临港区): about 20,000 entities and 80 inspectors, deterministic."""
+"""Synthetic demo district (临港区): about 20,000 entities, 80 inspectors and a small item list,
+deterministic."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import random
 from datetime import date
 from typing import Any
 
-from registry.domain.model import ENTITY_COLUMNS, INSPECTOR_COLUMNS, to_csv
+from registry.domain.model import (
+    CHECK_ITEM_COLUMNS,
+    CHECK_ITEM_OPTIONAL,
+    ENTITY_COLUMNS,
+    INSPECTOR_COLUMNS,
+    to_csv,
+)
 from spotcheck_common import uscc
 
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
@@ -29,6 +36,90 @@ DEPARTMENTS = [
     "草庙子市场监管所",
 ]
 QUALIFICATIONS = ["企业公示信息", "登记事项", "产品质量", "食品经营", "广告发布", "价格行为"]
+# 第六条: every inspector taking part in the random checks may check every item on the list.
+QUALIFY_ALL = "双随机全部事项"
+DEMO_LIST_EFFECTIVE_FROM = date(2026, 1, 1)
+# (code, category, name, target, class, method, body, basis, ratio, frequency, requirements)
+DEMO_CHECK_ITEMS = [
+    (
+        "LG-GS-01",
+        "企业公示信息",
+        "企业公示信息抽查",
+        "企业",
+        "一般",
+        "书面检查、实地核查",
+        "临港区市场监管局",
+        "《企业信息公示暂行条例》第十四条",
+        "3%",
+        "每年1次",
+        "",
+    ),
+    (
+        "LG-DJ-01",
+        "登记事项",
+        "登记事项检查",
+        "各类市场主体",
+        "一般",
+        "实地核查",
+        "临港区市场监管局",
+        "《市场主体登记管理条例》第三十五条",
+        "3%",
+        "每年1次",
+        "",
+    ),
+    (
+        "LG-ZL-01",
+        "产品质量",
+        "生产企业产品质量监督抽查",
+        "工业产品生产企业",
+        "重点",
+        "抽样检测",
+        "临港区市场监管局",
+        "《产品质量法》第十五条",
+        "",
+        "每年1次",
+        "具备产品质量执法资格",
+    ),
+    (
+        "LG-SP-01",
+        "食品经营",
+        "食品经营者监督检查",
+        "食品经营者",
+        "重点",
+        "现场检查",
+        "临港区市场监管局",
+        "《食品安全法》第一百一十条",
+        "5%",
+        "每年1次",
+        "具备食品执法资格",
+    ),
+    (
+        "LG-GG-01",
+        "广告发布",
+        "广告发布行为检查",
+        "广告主、广告经营者、广告发布者",
+        "一般",
+        "书面检查",
+        "临港区市场监管局",
+        "《广告法》第四十九条",
+        "",
+        "",
+        "",
+    ),
+    (
+        "LG-JG-01",
+        "价格行为",
+        "明码标价和价格行为检查",
+        "经营者",
+        "一般",
+        "现场检查",
+        "临港区市场监管局",
+        "《价格法》第三十四条",
+        "",
+        "",
+        "",
+    ),
+]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 WORDS = "华海鑫顺达利安盛泰恒通源丰宏德福兴嘉祥瑞临港威"
@@ -65,7 +156,7 @@ def demo_inspectors(count: int = 80, seed: int = 2026) -> bytes:
     rng = random.Random(seed)
     rows = []
     for i in range(count):
-        quals = sorted(set(rng.sample(QUALIFICATIONS, k=3)) | {"企业公示信息"})
+        quals = sorted(set(rng.sample(QUALIFICATIONS, k=3)) | {"企业公示信息", QUALIFY_ALL})
         rows.append(
             {
                 "inspector_id": f"LG{i + 1:04d}",
@@ -78,3 +169,13 @@ def demo_inspectors(count: int = 80, seed: int = 2026) -> bytes:
             }
         )
     return to_csv(INSPECTOR_COLUMNS, rows)
+
+
+def demo_check_items() -> bytes:
+    """The demo district's item list (抽查事项清单), in the import format."""
+    columns = {
+        ("事项类别(一般/重点)" if label == "事项类别" else label): field
+        for label, field in {**CHECK_ITEM_COLUMNS, **CHECK_ITEM_OPTIONAL}.items()
+    }
+    fields = list(columns.values())
+    return to_csv(columns, [dict(zip(fields, row, strict=True)) for row in DEMO_CHECK_ITEMS])

@@ -62,3 +62,36 @@ import_batches = sa.Table(
     sa.Column("imported_by", sa.String(100), nullable=False),
     sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# The spot-check item list (抽查事项清单): every import is a new version; none is ever changed.
+check_item_lists = sa.Table(
+    "check_item_lists",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("list_id", sa.String(100), nullable=False),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("filename", sa.String(300), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("imported_by", sa.String(100), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+check_items = sa.Table(
+    "check_items",
+    metadata,
+    sa.Column("list_version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("code", sa.String(50), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("category", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("target_type", sa.String(200), nullable=False),
+    sa.Column("item_class", sa.String(10), nullable=False),
+    sa.Column("method", sa.String(200), nullable=False),
+    sa.Column("inspecting_body", sa.String(200), nullable=False),
+    sa.Column("legal_basis", sa.Text, nullable=False),
+    sa.Column("ratio", sa.String(200), nullable=False, server_default=""),
+    sa.Column("frequency", sa.String(200), nullable=False, server_default=""),
+    sa.Column("inspector_requirements", sa.Text, nullable=False, server_default=""),
+)

@@ -11,7 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
-from spotcheck_common.events.registry import EntitySnapshot, InspectorSnapshot
+from registry.domain.check_items import ListVersion
+from spotcheck_common.events.registry import CheckItem, EntitySnapshot, InspectorSnapshot
 
 CHUNK = 1000
 
@@ -35,6 +36,12 @@ class RegistryRepository(Protocol):
         self, inspector_id: str, code: str, reason: str, by: str, now: datetime
     ) -> bool: ...
 
+    async def list_versions(self) -> list[ListVersion]: ...
+
+    async def add_list_version(self, version: ListVersion, items: Sequence[CheckItem]) -> None: ...
+
+    async def check_items(self, version: int) -> list[CheckItem]: ...
+
 
 def _entity(row: Any) -> EntitySnapshot:
     return EntitySnapshot(
@@ -47,6 +54,23 @@ def _entity(row: Any) -> EntitySnapshot:
         status=row.status,
         address=row.address,
     )
+
+
+def _list_version(row: Any) -> ListVersion:
+    return ListVersion(
+        version=row.version,
+        list_id=row.list_id,
+        effective_from=row.effective_from,
+        reason=row.reason,
+        items=row.items,
+        filename=row.filename,
+        sha256=row.sha256,
+        imported_by=row.imported_by,
+        imported_at=row.imported_at,
+    )
+
+
+CHECK_ITEM_FIELDS = list(CheckItem.model_fields)
 
 
 def _inspector(row: Any) -> InspectorSnapshot:
@@ -158,3 +182,37 @@ class SqlRegistryRepository:
         return (
             await self.session.execute(sa.select(sa.func.count()).select_from(orm.entities))
         ).scalar_one()
+
+    async def list_versions(self) -> list[ListVersion]:
+        t = orm.check_item_lists
+        rows = await self.session.execute(sa.select(t).order_by(t.c.version))
+        return [_list_version(r) for r in rows]
+
+    async def add_list_version(self, version: ListVersion, items: Sequence[CheckItem]) -> None:
+        await self.session.execute(
+            sa.insert(orm.check_item_lists).values(
+                version=version.version,
+                list_id=version.list_id,
+                effective_from=version.effective_from,
+                reason=version.reason,
+                items=version.items,
+                filename=version.filename,
+                sha256=version.sha256,
+                imported_by=version.imported_by,
+                imported_at=version.imported_at,
+            )
+        )
+        await self.session.execute(
+            sa.insert(orm.check_items),
+            [
+                {**item.model_dump(), "list_version": version.version, "position": n}
+                for n, item in enumerate(items)
+            ],
+        )
+
+    async def check_items(self, version: int) -> list[CheckItem]:
+        t = orm.check_items
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.list_version == version).order_by(t.c.position)
+        )
+        return [CheckItem(**{f: getattr(r, f) for f in CHECK_ITEM_FIELDS}) for r in rows]

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from spotcheck_common import uscc
-from spotcheck_common.events.registry import EntitySnapshot, InspectorSnapshot
+from spotcheck_common.events.registry import CheckItem, EntitySnapshot, InspectorSnapshot
 from spotcheck_common.events.types import EntityStatus, RiskClass
 
 STATUS_BY_LABEL = {
@@ -43,6 +43,24 @@ INSPECTOR_COLUMNS = {
     "执法证有效期至": "certificate_expires_on",
     "在岗": "active",
 }
+
+# 抽查事项清单 (DESIGN.md §2): required columns, then optional ones (empty when absent).
+CHECK_ITEM_COLUMNS = {
+    "事项编号": "code",
+    "抽查类别": "category",
+    "抽查事项": "name",
+    "检查对象": "target_type",
+    "事项类别": "item_class",
+    "检查方式": "method",
+    "检查主体": "inspecting_body",
+    "检查依据": "legal_basis",
+}
+CHECK_ITEM_OPTIONAL = {
+    "抽查比例": "ratio",
+    "抽查频次": "frequency",
+    "检查人员要求": "inspector_requirements",
+}
+ITEM_CLASS_BY_LABEL = {"一般": "general", "重点": "key"}
 
 
 @dataclass(frozen=True)
@@ -110,6 +128,15 @@ def _date(value: str, _: Any = None) -> date:
         raise ValueError("日期格式应为 YYYY-MM-DD") from None
 
 
+def _item_class(value: str, _: Any = None) -> str:
+    label = value.strip()
+    if label in ITEM_CLASS_BY_LABEL:
+        return ITEM_CLASS_BY_LABEL[label]
+    if label in ITEM_CLASS_BY_LABEL.values():
+        return label
+    raise ValueError("应为 一般 或 重点")
+
+
 def _list(value: str, _: Any = None) -> list[str]:
     return [part.strip() for part in value.replace("；", ";").split(";") if part.strip()]
 
@@ -134,6 +161,29 @@ INSPECTOR_PARSERS: dict[str, Callable[[str], Any]] = {
     "active": _bool,
 }
 
+CHECK_ITEM_PARSERS: dict[str, Callable[[str], Any]] = {
+    "code": _text,
+    "category": _text,
+    "name": _text,
+    "target_type": _text,
+    "item_class": _item_class,
+    "method": _text,
+    "inspecting_body": _text,
+    "legal_basis": _text,
+    "ratio": lambda v: v.strip(),
+    "frequency": lambda v: v.strip(),
+    "inspector_requirements": lambda v: v.strip(),
+}
+
+
+def _header_name(cell: str) -> str:
+    """``事项类别(一般/重点)`` and ``事项类别（一般/重点）`` name the column ``事项类别``."""
+    name = cell.strip().lstrip("\ufeff")
+    for paren in ("(", "（"):
+        if paren in name:
+            name = name.split(paren, 1)[0].strip()
+    return name
+
 
 def _decode(data: bytes) -> str:
     try:
@@ -150,17 +200,21 @@ def _parse(
     parsers: dict[str, Callable[[str], Any]],
     key: str,
     build: Callable[[dict[str, Any]], Any],
+    optional: dict[str, str] | None = None,
 ) -> list[Any]:
     reader = csv.reader(io.StringIO(_decode(data)))
     header = next(reader, None)
     if header is None:
         raise ImportRejected([RowError(1, "(表头)", "文件为空")])
     header = [h.strip() for h in header]
+    if optional is not None:  # the item list's header may say 事项类别(一般/重点)
+        header = [_header_name(h) for h in header]
     missing = [c for c in columns if c not in header]
     if missing:
         raise ImportRejected([RowError(1, c, "表头缺少该列") for c in missing])
-    index = {columns[c]: header.index(c) for c in columns}
-    label = {v: k for k, v in columns.items()}
+    present = {**columns, **{c: f for c, f in (optional or {}).items() if c in header}}
+    index = {present[c]: header.index(c) for c in present}
+    label = {v: k for k, v in {**columns, **(optional or {})}.items()}
     errors: list[RowError] = []
     rows: list[Any] = []
     seen: dict[str, int] = {}
@@ -173,7 +227,7 @@ def _parse(
         values: dict[str, Any] = {}
         for field, parse in parsers.items():
             try:
-                values[field] = parse(raw[index[field]])
+                values[field] = parse(raw[index[field]] if field in index else "")
             except ValueError as exc:
                 errors.append(RowError(line, label[field], str(exc)))
         if key in values:
@@ -196,6 +250,18 @@ def parse_entities(data: bytes) -> list[EntitySnapshot]:
 def parse_inspectors(data: bytes) -> list[InspectorSnapshot]:
     return _parse(
         data, INSPECTOR_COLUMNS, INSPECTOR_PARSERS, "inspector_id", lambda v: InspectorSnapshot(**v)
+    )
+
+
+def parse_check_items(data: bytes) -> list[CheckItem]:
+    """The spot-check item list (抽查事项清单): every row valid, codes unique, or nothing."""
+    return _parse(
+        data,
+        CHECK_ITEM_COLUMNS,
+        CHECK_ITEM_PARSERS,
+        "code",
+        lambda v: CheckItem(**v),
+        optional=CHECK_ITEM_OPTIONAL,
     )
 
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from registry.adapters.repository import SqlRegistryRepository
-from registry.domain.model import ImportRejected
+from registry.domain import check_items
+from registry.domain.model import ITEM_CLASS_BY_LABEL, ImportRejected
 from registry.service_layer import services
+from spotcheck_common import workdays
 from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
 from spotcheck_common.service import ServiceRuntime
 
-# Who may do what (实施细则第三条、第六条): the credit department keeps the registers; an
-# inspector declares their own conflicts of interest; everyone in the bureau reads.
+# Who may do what (实施细则第三条、第四条、第六条): the credit department keeps the registers
+# and the item list; an inspector declares their own conflicts of interest; everyone in the
+# bureau reads.
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
 Staff = Annotated[Principal, require(*STAFF)]
 Declarant = Annotated[Principal, require(Role.INSPECTOR, Role.CREDIT_DEPT)]
@@ -150,4 +154,86 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
                 raise HTTPException(404, str(exc)) from None
         return {"created": created}
 
+    @router.post(
+        "/check-items/import",
+        summary="导入抽查事项清单（CSV，每次导入为一个新版本，全部成功或全部不导入）",
+        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+        responses={
+            403: {"description": "缺少信用监管科角色"},
+            422: {"description": "文件有误（指明行和字段），或缺少理由、生效日期早于上一版"},
+        },
+    )
+    async def import_check_items(
+        request: Request,
+        principal: CreditDept,
+        reason: Annotated[str, Query(min_length=1, description="发布或调整的理由")],
+        effective_from: Annotated[date | None, Query(description="生效日期（默认今天）")] = None,
+        filename: Annotated[str, Query()] = "check-items.csv",
+    ) -> dict[str, Any]:
+        data = await request.body()
+        async with rt.uow(principal.context()) as uow:
+            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+            try:
+                return await services.import_check_items(
+                    uow, repo, data, filename, reason, effective_from
+                )
+            except ImportRejected as exc:
+                raise _rejected(exc) from None
+
+    @router.get(
+        "/check-items",
+        summary="抽查事项清单（现行版本，或 ?version= 指定版本）",
+        responses={404: {"description": "尚无生效的清单，或版本不存在"}},
+    )
+    async def list_check_items(
+        principal: Staff, version: Annotated[int | None, Query(ge=1)] = None
+    ) -> dict[str, Any]:
+        today = workdays.today()
+        async with rt.db.sessions() as session:
+            repo = SqlRegistryRepository(session, rt.db.postgres)
+            versions = await repo.list_versions()
+            if version is None:
+                chosen = check_items.current(versions, today)
+                if chosen is None:
+                    raise HTTPException(404, "尚无生效的抽查事项清单")
+            else:
+                found = [v for v in versions if v.version == version]
+                if not found:
+                    raise HTTPException(404, f"抽查事项清单第 {version} 版不存在")
+                chosen = found[0]
+            items = await repo.check_items(chosen.version)
+        labels = {v: k for k, v in ITEM_CLASS_BY_LABEL.items()}
+        return {
+            **_version_json(chosen, versions, today),
+            "total": len(items),
+            "items": [{**i.model_dump(), "item_class_label": labels[i.item_class]} for i in items],
+        }
+
+    @router.get("/check-item-lists", summary="抽查事项清单的各个版本")
+    async def list_check_item_versions(principal: Staff) -> dict[str, Any]:
+        today = workdays.today()
+        async with rt.db.sessions() as session:
+            versions = await SqlRegistryRepository(session, rt.db.postgres).list_versions()
+        rows = [_version_json(v, versions, today) for v in reversed(versions)]
+        return {"total": len(rows), "items": rows}
+
     return router
+
+
+def _version_json(
+    v: check_items.ListVersion, versions: list[check_items.ListVersion], today: date
+) -> dict[str, Any]:
+    status = check_items.status(v, versions, today)
+    return {
+        "list_id": v.list_id,
+        "version": v.version,
+        "effective_from": v.effective_from.isoformat(),
+        "reason": v.reason,
+        "status": status,
+        "status_label": check_items.STATUS_LABELS[status],
+        "items_count": v.items,
+        "filename": v.filename,
+        "sha256": v.sha256,
+        "imported_by": v.imported_by,
+        "imported_at": v.imported_at.isoformat(),
+    }

@@ -6,20 +6,31 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from registry.domain.model import ImportRejected, parse_entities, parse_inspectors
+from registry.domain.model import (
+    ImportRejected,
+    parse_check_items,
+    parse_entities,
+    parse_inspectors,
+)
+
+PARSERS = {
+    "entities": parse_entities,
+    "inspectors": parse_inspectors,
+    "check-items": parse_check_items,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="spotcheck-registry")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a CSV file without importing it")
-    check.add_argument("kind", choices=["entities", "inspectors"])
+    check.add_argument("kind", choices=list(PARSERS))
     check.add_argument("file")
     args = parser.parse_args(argv)
     with open(args.file, "rb") as fh:
         data = fh.read()
     try:
-        rows = (parse_entities if args.kind == "entities" else parse_inspectors)(data)
+        rows: list[object] = list(PARSERS[args.kind](data))
     except ImportRejected as exc:
         for error in exc.errors:
             print(f"{args.file}:{error.line}: {error}", file=sys.stderr)

@@ -9,6 +9,7 @@ from registry.adapters.repository import SqlRegistryRepository
 from registry.entrypoints.api import build_router
 from registry.service_layer import services
 from spotcheck_common.events.registry import (
+    CheckItemListPublished,
     ConflictDeclared,
     EntitiesImported,
     EntityUpdated,
@@ -24,6 +25,17 @@ async def load_demo(rt: ServiceRuntime) -> None:
         return
     async with rt.uow(Context(actor="demo-loader")) as uow:
         repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+        if not await repo.list_versions():
+            await services.import_check_items(
+                uow,
+                repo,
+                demo.demo_check_items(),
+                "demo-check-items.csv",
+                reason="演示：临港区市场监管局随机抽查事项清单",
+                effective_from=demo.DEMO_LIST_EFFECTIVE_FROM,
+            )
+    async with rt.uow(Context(actor="demo-loader")) as uow:
+        repo = SqlRegistryRepository(uow.session, rt.db.postgres)
         if await repo.count_entities():
             return
         await services.import_entities(uow, repo, demo.demo_entities(), "demo-entities.csv")
@@ -34,10 +46,16 @@ async def load_demo(rt: ServiceRuntime) -> None:
 
 definition = ServiceDefinition(
     name="registry",
-    title="市场主体、执法检查人员与回避名录",
+    title="市场主体、执法检查人员、回避名录与抽查事项清单",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
-    publishes=[EntitiesImported, EntityUpdated, InspectorsImported, ConflictDeclared],
+    publishes=[
+        EntitiesImported,
+        EntityUpdated,
+        InspectorsImported,
+        ConflictDeclared,
+        CheckItemListPublished,
+    ],
     on_startup=[load_demo],
 )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from registry.adapters.repository import RegistryRepository
-from registry.domain import model
+from registry.domain import check_items, model
+from spotcheck_common import workdays
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.registry import (
+    CheckItemListPublished,
     ConflictDeclared,
     EntitiesImported,
     EntityUpdated,
@@ -21,6 +24,8 @@ EVENT_CHUNK = 1000
 
 
 class UnitOfWork(Protocol):
+    district: str
+
     async def emit(self, event: Event, district: str | None = None) -> Any: ...
 
     async def commit(self) -> None: ...
@@ -113,3 +118,55 @@ async def declare_conflict(
         await uow.emit(ConflictDeclared(inspector_id=inspector_id, uscc=code, reason=reason))
     await uow.commit()
     return created
+
+
+def list_id(district: str) -> str:
+    """One item list per district; its versions share this id (the events' partition key)."""
+    return f"{district}:check-items"
+
+
+async def import_check_items(
+    uow: UnitOfWork,
+    repo: RegistryRepository,
+    data: bytes,
+    filename: str,
+    reason: str,
+    effective_from: date | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """A new version of the item list (第四条): every row valid or nothing is written; older
+    versions are kept. CheckItemListPublished carries the whole list."""
+    now = now or utcnow()
+    items = model.parse_check_items(data)
+    effective_from = effective_from or workdays.today(now)
+    versions = await repo.list_versions()
+    number = check_items.check_new_version(versions, effective_from, reason)
+    version = check_items.ListVersion(
+        version=number,
+        list_id=list_id(uow.district),
+        effective_from=effective_from,
+        reason=reason.strip(),
+        items=len(items),
+        filename=filename,
+        sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=uow.context.actor,
+        imported_at=now,
+    )
+    await repo.add_list_version(version, items)
+    await uow.emit(
+        CheckItemListPublished(
+            list_id=version.list_id,
+            list_version=number,
+            effective_from=effective_from,
+            items=items,
+            reason=version.reason,
+        )
+    )
+    await uow.commit()
+    return {
+        "list_id": version.list_id,
+        "version": number,
+        "effective_from": effective_from.isoformat(),
+        "reason": version.reason,
+        "imported": len(items),
+    }
