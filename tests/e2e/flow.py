@@ -340,6 +340,15 @@ def object_and_correct(p: Platform, cycle: Cycle) -> None:
         },
     )
     assert decided["feedback_due_on"] and decided["correction_due_on"]
+    # 第九条: the confirmed error goes to the credit department, which submits the correction.
+    decided = p.call(
+        "objections",
+        "POST",
+        f"/api/objections/objections/{objection['objection_id']}/correction",
+        CREDIT,
+        json={"note": "报市局更正"},
+    )
+    assert decided["correction_submitted_by"] == CREDIT[0]
     cycle.objection = decided | {"record_id": record["record_id"]}
 
 
@@ -386,6 +395,7 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
         "publication.result-published": len(cycle.targets),
         "objections.objection-filed": 1,
         "objections.objection-decided": 1,
+        "objections.objection-correction-submitted": 1,
         "publication.result-corrected": 1,
     }
 

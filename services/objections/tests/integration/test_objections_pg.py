@@ -174,6 +174,7 @@ async def test_file_an_objection(env: Env) -> None:
         "received_on": "2025-09-25",
         "review_due_on": "2025-10-29",
         "record_version": 1,
+        "review_department": "",
     }
     detail = await env.client.get(
         f"/api/objections/objections/{body['objection_id']}", headers=STAFF
@@ -484,3 +485,95 @@ async def test_who_may_file_decide_feed_back_and_read(env: Env) -> None:
     assert fed_back.status_code == 200, fed_back.text
     (given,) = await env.outbox("objections.objection-feedback-given")
     assert given["actor"] == "xinyong-1"
+
+
+def overdue_gauge(kind: str, department: str) -> float | None:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(
+        "spotcheck_overdue_items", {"kind": kind, "department": department}
+    )
+
+
+async def test_correction_goes_through_the_credit_department_and_clocks_feed_the_gauge(
+    env: Env,
+) -> None:
+    lead = "食品安全监督管理科"
+    await env.deliver(published().model_copy(update={"lead_department": lead}))
+    # Received Mon 2025-09-22 -> review due Fri 2025-10-24 across National Day 2025.
+    objection = (await file(env, received_on="2025-09-22")).json()
+    oid = objection["objection_id"]
+    assert objection["review_department"] == lead and objection["review_due_on"] == "2025-10-24"
+    await env.client.get("/api/objections/objections", headers=STAFF)  # refresh on read
+    assert overdue_gauge("objection_review", lead) == 1
+
+    decided = await env.client.post(
+        f"/api/objections/objections/{oid}/decision",
+        json={
+            "decision": "corrected",
+            "reason": "确有错误",
+            "corrected_results": [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+            "decided_on": "2025-09-30",
+        },
+        headers=REVIEWER,
+    )
+    assert decided.status_code == 200, decided.text
+    body = decided.json()
+    # Decided Tue 2025-09-30: correction due Tue Oct 14, feedback due Tue Oct 28.
+    assert (body["correction_due_on"], body["feedback_due_on"]) == ("2025-10-14", "2025-10-28")
+    assert body["awaiting_credit_department"] is True
+    assert await env.outbox("objections.objection-correction-submitted") == []
+    await env.client.get("/api/objections/objections", headers=STAFF)
+    assert overdue_gauge("objection_review", lead) == 0  # reviewed
+    assert overdue_gauge("objection_correction", lead) == 1
+    assert overdue_gauge("objection_feedback", lead) == 1
+
+    before = await env.snapshot()
+    for who in (REVIEWER, STAFF, entity()):
+        refused = await env.client.post(
+            f"/api/objections/objections/{oid}/correction", json={}, headers=who
+        )
+        assert refused.status_code == 403 and "信用监管科" in refused.json()["detail"]
+    assert await env.snapshot() == before
+
+    submitted = await env.client.post(
+        f"/api/objections/objections/{oid}/correction",
+        json={"note": "报市局更正"},
+        headers=CREDIT,
+    )
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["correction_submitted_by"] == "xinyong-1"
+    (event,) = await env.outbox("objections.objection-correction-submitted")
+    assert event["actor"] == "xinyong-1" and event["payload"]["submitted_by"] == "xinyong-1"
+    assert event["payload"]["corrected_results"][0]["check_item_code"] == "A02"
+    assert event["payload"]["correction_due_on"] == "2025-10-14"
+    again = await env.client.post(
+        f"/api/objections/objections/{oid}/correction", json={}, headers=CREDIT
+    )
+    assert again.status_code == 409
+
+    # Publication's ResultCorrected for this objection closes the correction clock.
+    await env.deliver(
+        ResultCorrected(
+            record_id="rec-1",
+            record_version=2,
+            supersedes_version=1,
+            task_id="task-1",
+            uscc=USCC,
+            results=[
+                ItemResult.model_validate(item("A01")),
+                ItemResult.model_validate(item("A02", ResultCategory.PROBLEM_CORRECTED)),
+            ],
+            reason="确有错误",
+            objection_id=oid,
+            published_at=datetime(2025, 10, 20, 2, tzinfo=UTC),
+            submitted_by="xinyong-1",
+        )
+    )
+    listed = (await env.client.get("/api/objections/objections", headers=STAFF)).json()
+    (row,) = listed["items"]
+    assert row["correction_published_on"] == "2025-10-20" and row["correction_version"] == 2
+    assert row["overdue"]["correction"] is True  # published late (due Oct 14) ...
+    assert "objection_correction" not in row["overdue_open"]  # ... but no longer open
+    assert overdue_gauge("objection_correction", lead) == 0
+    assert overdue_gauge("objection_feedback", lead) == 1

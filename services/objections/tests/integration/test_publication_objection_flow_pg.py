@@ -1,6 +1,6 @@
 """Publication and objections in one process on real PostgreSQL, events through both outboxes:
-inspection submitted -> published -> objection -> corrected decision -> new public version ->
-the objection's correction clock closed."""
+inspection submitted -> published -> objection -> corrected decision -> the credit department
+submits the correction (第九条) -> new public version -> the objection's correction clock closed."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ ENTITY = auth_headers("entity", "entity", district=DISTRICT, uscc=USCC)
 REVIEWER = auth_headers(
     "reviewer", "supervising_dept", district=DISTRICT, department="食品安全监督管理科"
 )
+CREDIT = auth_headers("xinyong-1", "credit_dept", district=DISTRICT, department="信用监管科")
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM) -> ItemResult:
@@ -134,6 +135,21 @@ async def test_objection_leads_to_a_published_correction(
         headers=REVIEWER,
     )
     assert decided.status_code == 200, decided.text
+    assert decided.json()["awaiting_credit_department"] is True
+    # The review alone publishes nothing: the correction goes through the credit department.
+    await asyncio.sleep(0.5)
+    assert await count(publication, "SELECT count(*) FROM result_versions") == 1
+    refused = await client.post(
+        f"/api/objections/objections/{oid}/correction", json={}, headers=REVIEWER
+    )
+    assert refused.status_code == 403 and "信用监管科" in refused.json()["detail"]
+    submitted = await client.post(
+        f"/api/objections/objections/{oid}/correction",
+        json={"note": "临市监信〔2025〕12号报请更正"},
+        headers=CREDIT,
+    )
+    assert submitted.status_code == 200, submitted.text
+    assert submitted.json()["correction_submitted_by"] == "xinyong-1"
 
     async def corrected() -> Any:
         # The entity follows its own objection.
@@ -151,12 +167,13 @@ async def test_objection_leads_to_a_published_correction(
     assert detail["versions"][0]["results"][1]["category"] == "发现问题待后续处理"
     assert detail["versions"][1]["results"][1]["category"] == "发现问题经责令已改正"
     assert detail["versions"][1]["objection_id"] == oid
+    assert detail["versions"][1]["submitted_by"] == "xinyong-1"
 
     # Every event once: one record, two versions; the read model at version 2.
     assert await count(publication, "SELECT count(*) FROM result_versions") == 2
     assert await count(publication, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     assert await count(objections, "SELECT current_version FROM published_records") == 2
-    # One trace of work: the correction was caused by the decision, in the same correlation.
+    # One trace of work: the correction was caused by the credit department's submission.
     async with publication.db.engine.connect() as conn:
         row = (
             await conn.execute(
@@ -167,12 +184,12 @@ async def test_objection_leads_to_a_published_correction(
             )
         ).one()
     async with objections.db.engine.connect() as conn:
-        decided_correlation = (
+        submitted_correlation = (
             await conn.execute(
                 sa.text(
                     "SELECT envelope::json->>'correlation_id' FROM outbox "
-                    "WHERE event_type = 'objections.objection-decided'"
+                    "WHERE event_type = 'objections.objection-correction-submitted'"
                 )
             )
         ).scalar()
-    assert row.c == decided_correlation
+    assert row.c == submitted_correlation

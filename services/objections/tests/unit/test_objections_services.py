@@ -13,6 +13,7 @@ from objections.domain.model import Objection, PublishedRecord, Status
 from objections.service_layer import services
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
+    ObjectionCorrectionSubmitted,
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
@@ -88,6 +89,7 @@ def published(version: int = 1, results: list[ItemResult] | None = None) -> Resu
         results=results or [item("A01"), item("A02")],
         published_at=datetime(2025, 9, 25, 2, tzinfo=UTC),
         task_no="LG-2025-007",
+        lead_department="食品经营监管科",
     )
 
 
@@ -432,3 +434,202 @@ async def test_feedback_is_recorded_once_after_the_decision() -> None:
         await services.give_feedback(
             FakeUnitOfWork(), repo, objection.objection_id, None, "", TODAY
         )
+
+
+# -- 第九条: a confirmed error goes through the credit department --------------------------------
+
+
+async def decide_corrected(
+    repo: FakeRepo, objection: Objection, actor: str = "reviewer", credit: bool = False
+) -> FakeUnitOfWork:
+    uow = FakeUnitOfWork(actor=actor)
+    await services.decide_objection(
+        uow,
+        repo,
+        objection.objection_id,
+        ObjectionDecision.CORRECTED,
+        "确有错误",
+        [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        date(2025, 9, 30),
+        TODAY,
+        reviewer_department="食品经营监管科",
+        submit_as_credit_department=credit,
+    )
+    return uow
+
+
+async def test_filing_assigns_the_tasks_lead_department_as_reviewer() -> None:
+    repo = await repo_with_record()
+    objection, uow = await file(repo)
+    assert objection.review_department == "食品经营监管科"
+    (event,) = uow.events
+    assert isinstance(event, ObjectionFiled) and event.review_department == "食品经营监管科"
+
+
+async def test_supervising_departments_decision_waits_for_the_credit_department() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    uow = await decide_corrected(repo, objection)
+    assert [type(e) for e in uow.events] == [ObjectionDecided]  # nothing for publication yet
+    stored = repo.objections[objection.objection_id]
+    assert model.view(stored, TODAY)["awaiting_credit_department"] is True
+
+    credit = FakeUnitOfWork(actor="xinyong-1")
+    done = await services.submit_correction(
+        credit, repo, objection.objection_id, "报市局更正", date(2025, 10, 9)
+    )
+    (event,) = credit.events
+    assert isinstance(event, ObjectionCorrectionSubmitted)
+    assert event.submitted_by == "xinyong-1" and event.submitted_on == date(2025, 10, 9)
+    assert event.reviewer == "reviewer" and event.reason == "确有错误"
+    assert [r.check_item_code for r in event.corrected_results] == ["A02"]
+    assert event.correction_due_on == date(2025, 10, 14)
+    assert done.correction_submitted_by == "xinyong-1" and done.correction_note == "报市局更正"
+    assert model.view(done, TODAY)["awaiting_credit_department"] is False
+
+    again = FakeUnitOfWork(actor="xinyong-2")
+    with pytest.raises(Conflict, match="xinyong-1"):
+        await services.submit_correction(again, repo, objection.objection_id, "", TODAY)
+    assert again.events == [] and not again.committed
+
+
+async def test_credit_department_reviewer_submits_with_the_decision() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    uow = await decide_corrected(repo, objection, actor="xinyong-1", credit=True)
+    decided, submitted = uow.events
+    assert isinstance(decided, ObjectionDecided)
+    assert isinstance(submitted, ObjectionCorrectionSubmitted)
+    assert submitted.submitted_by == "xinyong-1" and submitted.submitted_on == date(2025, 9, 30)
+
+
+@pytest.mark.parametrize("state", ["pending", "upheld", "unknown"])
+async def test_only_a_confirmed_error_can_be_submitted(state: str) -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    if state == "upheld":
+        await services.decide_objection(
+            FakeUnitOfWork(),
+            repo,
+            objection.objection_id,
+            ObjectionDecision.UPHELD,
+            "无误",
+            [],
+            date(2025, 9, 30),
+            TODAY,
+        )
+    before = dataclasses.replace(repo.objections[objection.objection_id])
+    uow = FakeUnitOfWork(actor="xinyong-1")
+    expected: type[Exception] = {"pending": Conflict, "upheld": DomainError}.get(state, NotFound)
+    with pytest.raises(expected):
+        await services.submit_correction(
+            uow, repo, objection.objection_id if state != "unknown" else "nope", "", TODAY
+        )
+    assert uow.events == [] and repo.objections[objection.objection_id] == before
+
+
+async def test_reviewers_department_fills_an_unassigned_review() -> None:
+    repo = FakeRepo()
+    await services.record_published(
+        FakeUnitOfWork(), repo, published().model_copy(update={"lead_department": ""})
+    )
+    objection, _ = await file(repo)
+    assert objection.review_department == ""
+    await decide_corrected(repo, objection)
+    assert repo.objections[objection.objection_id].review_department == "食品经营监管科"
+
+
+async def test_correction_of_another_record_does_not_close_the_clock() -> None:
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    await decide_corrected(repo, objection)
+    stray = ResultCorrected(
+        record_id="rec-other",
+        record_version=2,
+        supersedes_version=1,
+        task_id="task-1",
+        uscc=USCC,
+        results=[item("A01")],
+        reason="r",
+        objection_id=objection.objection_id,
+        published_at=datetime(2025, 10, 9, 2, tzinfo=UTC),
+    )
+    await services.record_published(FakeUnitOfWork(), repo, stray)
+    assert repo.objections[objection.objection_id].correction_published_on is None
+
+
+# -- overdue clocks as a gauge -------------------------------------------------------------------
+
+
+async def test_open_overdue_kinds_across_national_day() -> None:
+    repo = await repo_with_record()
+    # Received Mon 2025-09-22: review due 20 working days later across National Day 2025
+    # (Sep 28 worked, Oct 1-8 off, Oct 11 worked) = Fri 2025-10-24.
+    objection, _ = await file(repo, received_on=date(2025, 9, 22))
+    assert objection.review_due_on == date(2025, 10, 24)
+    o = repo.objections[objection.objection_id]
+    assert model.outstanding_overdue(o, date(2025, 10, 24)) == []
+    assert model.outstanding_overdue(o, date(2025, 10, 25)) == [model.KIND_REVIEW]
+
+    await decide_corrected(repo, objection)  # decided Tue 2025-09-30
+    o = repo.objections[objection.objection_id]
+    # correction due Oct 14, feedback due Oct 28 (see the deadlines test above)
+    assert model.outstanding_overdue(o, date(2025, 10, 14)) == []
+    assert model.outstanding_overdue(o, date(2025, 10, 15)) == [model.KIND_CORRECTION]
+    assert model.outstanding_overdue(o, date(2025, 10, 29)) == [
+        model.KIND_FEEDBACK,
+        model.KIND_CORRECTION,
+    ]
+    closed = dataclasses.replace(
+        o, correction_published_on=date(2025, 10, 20), feedback_given_on=date(2025, 10, 30)
+    )
+    assert model.outstanding_overdue(closed, date(2025, 11, 30)) == []  # done late: not open
+
+
+def test_gauge_by_kind_and_reviewing_department() -> None:
+    from prometheus_client import REGISTRY
+
+    from objections.entrypoints import overdue
+
+    def objection(n: int, dept: str, **kw: Any) -> Objection:
+        return Objection(
+            objection_id=f"o{n}",
+            record_id=f"r{n}",
+            record_version=1,
+            task_id="t",
+            uscc=USCC,
+            reason="r",
+            received_on=date(2025, 9, 22),
+            review_due_on=date(2025, 10, 27),
+            filed_by="e",
+            filed_at=datetime(2025, 9, 22, tzinfo=UTC),
+            review_department=dept,
+            **kw,
+        )
+
+    def value(kind: str, dept: str) -> float | None:
+        return REGISTRY.get_sample_value(
+            "spotcheck_overdue_items", {"kind": kind, "department": dept}
+        )
+
+    rows = [
+        objection(1, "食品科"),
+        objection(2, "食品科"),
+        objection(3, ""),
+        objection(
+            4,
+            "规范科",
+            status=Status.CORRECTED,
+            decided_on=date(2025, 10, 9),
+            feedback_due_on=date(2025, 10, 30),
+            correction_due_on=date(2025, 10, 16),
+        ),
+    ]
+    overdue.set_gauge(rows, date(2025, 10, 28))
+    assert value("objection_review", "食品科") == 2
+    assert value("objection_review", "未指定") == 1
+    assert value("objection_correction", "规范科") == 1
+    assert not value("objection_feedback", "规范科")  # due Oct 30, not yet late
+    overdue.set_gauge(rows[3:], date(2025, 10, 31))
+    assert value("objection_review", "食品科") == 0  # 0, not absent
+    assert value("objection_feedback", "规范科") == 1

@@ -19,7 +19,7 @@ from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Envelope, Event, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
-from spotcheck_common.events.objections import ObjectionDecided
+from spotcheck_common.events.objections import ObjectionCorrectionSubmitted, ObjectionDecided
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory, TeamRole
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
@@ -130,6 +130,22 @@ def decision(record_id: str, objection_id: str = "obj-1", **kw: Any) -> Objectio
     return ObjectionDecided.model_validate(values)
 
 
+def submission(record_id: str, objection_id: str = "obj-1") -> ObjectionCorrectionSubmitted:
+    """The credit department submitted the correction the review confirmed (第九条)."""
+    return ObjectionCorrectionSubmitted(
+        objection_id=objection_id,
+        record_id=record_id,
+        task_id="task-1",
+        uscc=USCC,
+        corrected_results=[item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        reason="年报已按期公示，原记录有误",
+        reviewer="reviewer-1",
+        decided_on=date(2025, 10, 20),
+        submitted_by="xinyong-1",
+        submitted_on=date(2025, 10, 21),
+    )
+
+
 async def published_record(env: Env) -> str:
     await env.deliver(submitted())
     (envelope,) = await env.outbox("publication.result-published")
@@ -182,7 +198,10 @@ async def test_redelivered_inspection_publishes_once(env: Env) -> None:
 
 async def test_objection_correction_adds_a_version_and_keeps_the_old(env: Env) -> None:
     record_id = await published_record(env)
-    event = decision(record_id)
+    # The review's decision alone changes nothing: publication waits for the credit department.
+    await env.deliver(decision(record_id))
+    assert await env.counts() == (1, 1, 1)
+    event = submission(record_id)
     first = await env.deliver(event)
     await env.deliver(event, event_id=first.event_id)
     await env.deliver(event)  # the same decision under a new event id
@@ -191,6 +210,7 @@ async def test_objection_correction_adds_a_version_and_keeps_the_old(env: Env) -
     assert (payload["record_version"], payload["supersedes_version"]) == (2, 1)
     assert payload["objection_id"] == "obj-1" and payload["source"] == "objection"
     assert payload["reason"] == "年报已按期公示，原记录有误"
+    assert payload["submitted_by"] == "xinyong-1"
     assert corrected["causation_id"] == first.event_id
     assert await env.counts() == (1, 2, 2)
 
@@ -200,6 +220,7 @@ async def test_objection_correction_adds_a_version_and_keeps_the_old(env: Env) -
     assert v1["results"][1]["category"] == "未发现问题"  # the old version is kept as it was
     assert v2["status"] == "current" and v2["results"][1]["category"] == "发现问题经责令已改正"
     assert v2["objection_id"] == "obj-1" and detail["current_version"] == 2
+    assert v2["submitted_by"] == "xinyong-1" and v1["submitted_by"] is None
 
     await env.deliver(decision(record_id, "obj-2", decision="upheld", corrected_results=[]))
     assert await env.counts() == (1, 2, 2)

@@ -1,4 +1,5 @@
-"""Publication use cases on fakes: versions, redelivery, corrections, the public view."""
+"""Publication use cases on fakes: versions, redelivery, corrections, the public view,
+withheld results, plans and tasks, the deadline and the export rows."""
 
 from __future__ import annotations
 
@@ -8,14 +9,24 @@ from typing import Any
 import pytest
 
 from publication.domain import model
-from publication.domain.model import ResultRecord, ResultVersion
+from publication.domain.model import (
+    PlanVersion,
+    PublishedTask,
+    ResultRecord,
+    ResultVersion,
+    WithheldResult,
+)
 from publication.service_layer import services
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
-from spotcheck_common.events.objections import ObjectionDecided
-from spotcheck_common.events.publication import CorrectionSource, ResultCorrected
+from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
+from spotcheck_common.events.publication import (
+    CorrectionSource,
+    ResultCorrected,
+    ResultPublished,
+    ResultWithheld,
+)
 from spotcheck_common.events.types import (
-    ObjectionDecision,
     PendingReason,
     ResultCategory,
     TeamRole,
@@ -29,6 +40,9 @@ class FakeRepo:
     def __init__(self) -> None:
         self.records: dict[str, ResultRecord] = {}
         self.versions_: list[ResultVersion] = []
+        self.withheld = {}
+        self.tasks = {}
+        self.plans = []
 
     async def get_record(self, record_id: str, lock: bool = False) -> ResultRecord | None:
         return self.records.get(record_id)
@@ -53,6 +67,34 @@ class FakeRepo:
             (v.record_id, v.version) != (version.record_id, version.version) for v in self.versions_
         )
         self.versions_.append(version)
+
+    withheld: dict[str, WithheldResult]
+    tasks: dict[str, PublishedTask]
+    plans: list[PlanVersion]
+
+    async def get_withheld(self, inspection_id: str) -> WithheldResult | None:
+        return self.withheld.get(inspection_id)
+
+    async def add_withheld(self, withheld: WithheldResult) -> None:
+        assert withheld.inspection_id not in self.withheld
+        self.withheld[withheld.inspection_id] = withheld
+
+    async def get_task(self, task_id: str) -> PublishedTask | None:
+        return self.tasks.get(task_id)
+
+    async def save_task(self, task: PublishedTask) -> bool:
+        old = self.tasks.get(task.task_id)
+        if old is not None and old.published_at >= task.published_at:
+            return False
+        self.tasks[task.task_id] = task
+        return True
+
+    async def plan_version_exists(self, plan_id: str, plan_version: int) -> bool:
+        return any((p.plan_id, p.plan_version) == (plan_id, plan_version) for p in self.plans)
+
+    async def add_plan_version(self, plan: PlanVersion) -> None:
+        assert not await self.plan_version_exists(plan.plan_id, plan.plan_version)
+        self.plans.append(plan)
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM, **kw: Any) -> ItemResult:
@@ -82,20 +124,24 @@ def submitted(
     )
 
 
-def decided(objection_id: str = "obj-1", record_id: str = "", **kw: object) -> ObjectionDecided:
+def decided(
+    objection_id: str = "obj-1", record_id: str = "", **kw: object
+) -> ObjectionCorrectionSubmitted:
+    """The credit department submitted the correction a review confirmed."""
     values: dict[str, object] = {
         "objection_id": objection_id,
         "record_id": record_id,
         "task_id": "task-1",
         "uscc": USCC,
-        "decision": ObjectionDecision.CORRECTED,
         "reason": "年报已按期公示，原记录有误",
         "reviewer": "reviewer-1",
         "corrected_results": [item("A02")],
         "decided_on": date(2025, 10, 20),
+        "submitted_by": "credit-1",
+        "submitted_on": date(2025, 10, 21),
     }
     values.update(kw)
-    return ObjectionDecided.model_validate(values)
+    return ObjectionCorrectionSubmitted.model_validate(values)
 
 
 async def _published(repo: FakeRepo) -> str:
@@ -147,6 +193,7 @@ async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> Non
     assert isinstance(corrected, ResultCorrected) and uow.events == [corrected]
     assert (corrected.record_version, corrected.supersedes_version) == (2, 1)
     assert corrected.objection_id == "obj-1" and corrected.source == CorrectionSource.OBJECTION
+    assert corrected.submitted_by == "credit-1"  # 第九条: through the credit department
     v1, v2 = await repo.versions(record_id)
     assert [r.category for r in v1.results] == [ResultCategory.NO_PROBLEM] * 3  # untouched
     assert [r.category for r in v2.results] == [
@@ -155,6 +202,7 @@ async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> Non
         ResultCategory.NO_PROBLEM,
     ]
     assert v2.reason == "年报已按期公示，原记录有误" and "异议复查更正" in v2.remark
+    assert v2.submitted_by == "credit-1" and v1.submitted_by is None
 
 
 async def test_same_objection_twice_adds_one_version() -> None:
@@ -170,13 +218,12 @@ async def test_same_objection_twice_adds_one_version() -> None:
     assert uow.events == [] and len(await repo.versions(record_id)) == 2
 
 
-async def test_upheld_decision_changes_nothing() -> None:
-    repo = FakeRepo()
-    record_id = await _published(repo)
-    uow = FakeUnitOfWork()
-    event = decided(record_id=record_id, decision=ObjectionDecision.UPHELD, corrected_results=[])
-    assert await services.correct_from_objection(uow, repo, event) is None
-    assert len(await repo.versions(record_id)) == 1
+def test_publication_acts_on_the_credit_departments_submission_not_the_decision() -> None:
+    from publication.entrypoints.consumers import subscriptions
+    from spotcheck_common.events.objections import ObjectionDecided
+
+    events = {s.event for s in subscriptions}
+    assert ObjectionCorrectionSubmitted in events and ObjectionDecided not in events
 
 
 async def test_credit_department_correction_commits_a_version() -> None:
@@ -191,6 +238,7 @@ async def test_credit_department_correction_commits_a_version() -> None:
     assert corrected.source == CorrectionSource.CREDIT_DEPARTMENT and corrected.objection_id is None
     versions = await repo.versions(record_id)
     assert versions[-1].published_by == "credit-dept" and versions[-1].version == 2
+    assert versions[-1].submitted_by == "credit-dept" and corrected.submitted_by == "credit-dept"
 
 
 @pytest.mark.parametrize(
@@ -287,3 +335,235 @@ async def test_check_type_from_the_inspection_is_published() -> None:
     published = await services.publish_inspection(uow, repo, event)
     assert published is not None and published.check_type == "定向抽查"
     assert repo.records[published.record_id].check_type == "定向抽查"
+
+
+# -- withheld results (第九条: 依法依规不予公开的除外) ---------------------------------------------
+
+
+async def test_withheld_result_is_recorded_not_published() -> None:
+    repo, uow = FakeRepo(), FakeUnitOfWork(actor="i1")
+    event = submitted().model_copy(update={"withhold_reason": "涉及国家秘密，依法不予公开"})
+    out = await services.publish_inspection(uow, repo, event)
+    await uow.commit()
+    assert isinstance(out, ResultWithheld) and uow.events == [out]
+    assert out.reason == "涉及国家秘密，依法不予公开" and out.inspection_id == "insp-1"
+    assert repo.records == {} and repo.versions_ == []
+    kept = repo.withheld["insp-1"]
+    assert kept.reason == out.reason and len(kept.results) == 3
+    assert kept.lead_department == "食品科"  # the team leader's, no task published
+
+
+async def test_withheld_result_redelivered_or_resubmitted_stays_withheld() -> None:
+    repo = FakeRepo()
+    event = submitted().model_copy(update={"withhold_reason": "商业秘密"})
+    await services.publish_inspection(FakeUnitOfWork(), repo, event)
+    for again in (event, submitted()):  # the same, and once more without the reason
+        uow = FakeUnitOfWork()
+        assert await services.publish_inspection(uow, repo, again) is None
+        await uow.commit()
+        assert uow.events == []
+    assert repo.records == {} and len(repo.withheld) == 1
+
+
+async def test_withhold_reason_after_publication_does_not_unpublish() -> None:
+    repo = FakeRepo()
+    await _published(repo)
+    uow = FakeUnitOfWork()
+    late = submitted().model_copy(update={"withhold_reason": "商业秘密"})
+    assert await services.publish_inspection(uow, repo, late) is None
+    assert repo.withheld == {} and len(repo.records) == 1
+
+
+# -- plans and tasks (第四条, 第六条) ------------------------------------------------------------
+
+
+def plan_event(version: int, **kw: Any) -> Any:
+    from spotcheck_common.events.planning import AnnualPlanPublished
+
+    values: dict[str, Any] = {
+        "plan_id": "plan-1",
+        "plan_no": "LG-JH-2025-01",
+        "plan_name": "2025年度食品经营监管科随机抽查工作计划",
+        "department": "食品经营监管科",
+        "year": 2025,
+        "plan_version": version,
+        "supersedes_version": version - 1 if version > 1 else None,
+        "adjustment_reason": "市局新增抽查事项" if version > 1 else "",
+        "items": [
+            {
+                "check_item_code": "A01",
+                "check_item_name": "营业执照公示情况",
+                "scope": "辖区食品经营者",
+                "period_from": "2025-03-01",
+                "period_to": "2025-11-30",
+                "ratio_bp": {"A": 300, "E": 5000},
+            }
+        ],
+        "signed_by": "fuju",
+        "consolidated_by": "xinyong",
+        "approved_by": "juzhang-bangonghui",
+        "filed_on": "2025-02-20",
+        "published_at": f"2025-0{2 + version}-01T02:00:00+00:00",
+    }
+    values.update(kw)
+    return AnnualPlanPublished.model_validate(values)
+
+
+def task_event(**kw: Any) -> Any:
+    from spotcheck_common.events.planning import TaskPublished
+
+    values: dict[str, Any] = {
+        "task_id": "task-1",
+        "task_no": "LG-2025-007",
+        "title": "2025年食品经营者双随机抽查",
+        "plan_no": "LG-JH-2025-01",
+        "plan_name": "2025年度食品经营监管科随机抽查工作计划",
+        "lead_department": "食品经营监管科",
+        "co_lead_departments": ["市场规范管理科"],
+        "check_items": [{"code": "A01", "name": "营业执照公示情况"}],
+        "target_filter": {"industries": ["餐饮业"]},
+        "ratio_bp": {"A": 250, "E": 5000},
+        "methods": ["现场检查"],
+        "deadline": "2025-11-30",
+        "source": "city",
+        "published_at": "2025-04-01T02:00:00+00:00",
+    }
+    values.update(kw)
+    return TaskPublished.model_validate(values)
+
+
+async def test_every_plan_version_is_kept_once() -> None:
+    repo = FakeRepo()
+    assert await services.record_plan(FakeUnitOfWork(), repo, plan_event(1))
+    assert await services.record_plan(FakeUnitOfWork(), repo, plan_event(2))
+    assert not await services.record_plan(FakeUnitOfWork(), repo, plan_event(1))
+    assert [p.plan_version for p in repo.plans] == [1, 2]
+    v1, v2 = (model.plan_view(p, 2) for p in repo.plans)
+    assert (v1["status"], v1["status_label"]) == ("superseded", "已调整（被新版本取代）")
+    assert (v2["status"], v2["supersedes_version"]) == ("current", 1)
+    assert v2["adjustment_reason"] == "市局新增抽查事项"
+    assert v2["items"][0]["ratio"] == "A类 3%；E类 50%"
+
+
+async def test_task_is_kept_and_its_lead_department_answers_for_results() -> None:
+    repo = FakeRepo()
+    assert await services.record_task(FakeUnitOfWork(), repo, task_event())
+    older = task_event(title="旧标题", published_at="2025-03-01T00:00:00+00:00")
+    assert not await services.record_task(FakeUnitOfWork(), repo, older)
+    view = model.task_view(repo.tasks["task-1"])
+    assert view["title"] == "2025年食品经营者双随机抽查"
+    assert view["source_label"] == "市局下派" and view["ratio"] == "A类 2.5%；E类 50%"
+    assert view["target_scope"] == "行业：餐饮业"
+    published = await services.publish_inspection(FakeUnitOfWork(), repo, submitted())
+    assert isinstance(published, ResultPublished)
+    assert published.lead_department == "食品经营监管科"  # the task's, not the leader's 食品科
+
+
+# -- the 20-working-day deadline and the export -------------------------------------------------
+
+
+async def test_late_publication_is_overdue_across_national_day() -> None:
+    from datetime import UTC, datetime
+
+    repo = FakeRepo()
+    # Formed Thu 2025-09-25; due Wed 2025-10-29 (Oct 1-8 off, Sep 28 and Oct 11 worked).
+    on_time = submitted(completed_on=date(2025, 9, 25))
+    published = await services.publish_inspection(FakeUnitOfWork(), repo, on_time)
+    assert isinstance(published, ResultPublished)
+    record = repo.records[published.record_id]
+
+    def at(day: datetime) -> ResultRecord:
+        return ResultRecord(**{**record.__dict__, "published_at": day})
+
+    # 23:59 Beijing on the due day is in time; 00:00 Beijing the next day is late.
+    assert not model.publication_overdue(at(datetime(2025, 10, 29, 15, 59, tzinfo=UTC)))
+    late = at(datetime(2025, 10, 29, 16, 0, tzinfo=UTC))
+    assert model.publication_overdue(late)
+    view = model.overdue_view(late)
+    assert view["publish_due_on"] == "2025-10-29" and view["published_on"] == "2025-10-30"
+    assert view["workdays_late"] == 1 and view["department"] == "食品科"
+
+
+def test_gauge_counts_per_department_and_zeroes_what_is_gone() -> None:
+    from datetime import UTC, datetime
+
+    from prometheus_client import REGISTRY
+
+    from publication.entrypoints import overdue
+
+    def rec(n: int, dept: str) -> ResultRecord:
+        return ResultRecord(
+            record_id=f"r{n}",
+            inspection_id=f"i{n}",
+            task_id="t",
+            task_no="T",
+            task_title="t",
+            plan_no="",
+            plan_name="",
+            check_type="",
+            inspecting_authority="局",
+            uscc=USCC,
+            entity_name="e",
+            completed_on=date(2025, 9, 1),
+            publish_due_on=date(2025, 9, 29),
+            published_at=datetime(2025, 11, 1, tzinfo=UTC),
+            published_by="x",
+            lead_department=dept,
+        )
+
+    def value(dept: str) -> float | None:
+        return REGISTRY.get_sample_value(
+            "spotcheck_overdue_items", {"kind": "result_publication", "department": dept}
+        )
+
+    overdue.set_gauge([rec(1, "食品科"), rec(2, "食品科"), rec(3, "")])
+    assert value("食品科") == 2 and value("未指定") == 1
+    overdue.set_gauge([rec(3, "")])
+    assert value("食品科") == 0 and value("未指定") == 1  # 0, not absent: alerts compare
+    overdue.set_gauge([])
+    assert value("未指定") == 0
+
+
+async def test_export_rows_follow_the_national_fields_and_mark_corrections() -> None:
+    repo = FakeRepo()
+    event = submitted().model_copy(
+        update={"plan_no": "LG-JH-2025-01", "plan_name": "年度计划", "check_type": "定向抽查"}
+    )
+    published = await services.publish_inspection(FakeUnitOfWork(), repo, event)
+    assert isinstance(published, ResultPublished)
+    record = repo.records[published.record_id]
+    (v1,) = await repo.versions(record.record_id)
+    rows = model.export_rows(record, v1)
+    assert [list(r) for r in rows] == [model.EXPORT_COLUMNS] * 3
+    assert rows[0]["抽查计划编号"] == "LG-JH-2025-01" and rows[0]["抽查类型"] == "定向抽查"
+    assert rows[0]["完成日期"] == "2025-09-25" and rows[0]["统一社会信用代码"] == USCC
+    assert rows[0]["检查结果"] == "未发现问题" and rows[0]["备注"] == ""
+    change = item("B07", ResultCategory.PROBLEM_PENDING, pending_reason=PendingReason.NOT_DISCLOSED)
+    await services.correct_by_credit_department(
+        FakeUnitOfWork(actor="credit-1"), repo, record.record_id, [change], "录入错误"
+    )
+    current = (await repo.versions(record.record_id))[-1]
+    rows = model.export_rows(record, current)
+    assert rows[2]["检查结果"] == "发现问题待后续处理（未按规定公示应当公示的信息）"
+    assert all(r["备注"].startswith("更正（第2版，更正第1版）：录入错误") for r in rows)
+
+
+async def test_not_inspected_reason_is_the_public_remark_and_exported() -> None:
+    repo = FakeRepo()
+    event = submitted().model_copy(
+        update={
+            "not_inspected_reason": "通过登记的住所（经营场所）无法联系",
+            "results": [
+                item(
+                    "A01", ResultCategory.PROBLEM_PENDING, pending_reason=PendingReason.UNREACHABLE
+                )
+            ],
+        }
+    )
+    published = await services.publish_inspection(FakeUnitOfWork(), repo, event)
+    assert isinstance(published, ResultPublished)
+    assert published.remark == "未实施检查，视为完成抽查：通过登记的住所（经营场所）无法联系"
+    (v1,) = await repo.versions(published.record_id)
+    (row,) = model.export_rows(repo.records[published.record_id], v1)
+    assert row["备注"] == published.remark
+    assert row["检查结果"] == "发现问题待后续处理（通过登记的住所（经营场所）无法联系）"

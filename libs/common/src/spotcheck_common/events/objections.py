@@ -29,13 +29,16 @@ class ObjectionFiled(Event):
     review_due_on: date
     # The published version the entity objects to (0: unknown, older producers).
     record_version: int = 0
+    # The department that reviews it (the task's lead department), "" if unknown.
+    review_department: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id
 
 
 class ObjectionDecided(Event):
-    """The review's outcome; ``corrected`` carries the corrected results for publication.
+    """The review's outcome; ``corrected`` carries the corrected results. Publication does not
+    act on it: the credit department submits the correction (``ObjectionCorrectionSubmitted``).
 
     ``corrected_results`` lists only the items whose result changes (each a check item of the
     record, at most once); publication merges them onto the current version.
@@ -74,6 +77,33 @@ class ObjectionFeedbackGiven(Event):
     uscc: USCC
     given_on: date
     feedback_due_on: date | None = None
+    note: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class ObjectionCorrectionSubmitted(Event):
+    """The credit department submitted the correction a review confirmed (第九条: 经复查确有
+    错误的，报信用监管科汇集，由信用监管科依规报请更正); publication then publishes it as a
+    new version. ``corrected_results`` are the review's, ``submitted_by`` the credit department
+    user who submitted them."""
+
+    service = "objections"
+    name = "objection-correction-submitted"
+
+    objection_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    corrected_results: list[ItemResult]
+    reason: str
+    reviewer: str
+    decided_on: date
+    submitted_by: str
+    submitted_on: date
+    correction_due_on: date | None = None
+    record_version: int = 0
     note: str = ""
 
     def aggregate_id(self) -> str:

@@ -45,6 +45,8 @@ class ResultPublished(Event):
     remark: str = ""
     # Legal limit: 20 working days after the result was formed (None: calendar not covered).
     publish_due_on: date | None = None
+    # The task's lead department (主办科室), who reviews objections; "" if unknown.
+    lead_department: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -70,6 +72,8 @@ class ResultCorrected(Event):
     entity_name: str = ""
     task_no: str = ""
     task_title: str = ""
+    # Who in the credit department submitted the correction (第九条: 由信用监管科报请更正).
+    submitted_by: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

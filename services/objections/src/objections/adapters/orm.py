@@ -22,6 +22,8 @@ published_records = sa.Table(
     sa.Column("current_version", sa.Integer, nullable=False),
     sa.Column("results", sa.JSON, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The task's lead department (from ResultPublished), who reviews objections.
+    sa.Column("lead_department", sa.String(200), nullable=False, server_default=""),
 )
 
 objections = sa.Table(
@@ -51,6 +53,14 @@ objections = sa.Table(
     sa.Column("feedback_by", sa.String(100)),
     sa.Column("correction_published_on", sa.Date),
     sa.Column("correction_version", sa.Integer),
+    # The reviewing department: assigned at filing (the task's lead department) and, if the
+    # record did not name one, the reviewer's department at the decision (第十一条).
+    sa.Column("review_department", sa.String(200), nullable=False, server_default=""),
+    # A confirmed error goes through the credit department (第九条): who submitted it, when.
+    sa.Column("correction_submitted_by", sa.String(100)),
+    sa.Column("correction_submitted_on", sa.Date),
+    sa.Column("correction_submitted_at", sa.DateTime(timezone=True)),
+    sa.Column("correction_note", sa.Text),
     sa.Index("ix_objections_record_id", "record_id"),
     sa.Index("ix_objections_uscc", "uscc"),
     sa.Index("ix_objections_status", "status"),

@@ -37,6 +37,7 @@ def _record(row: Any) -> PublishedRecord:
         entity_name=row.entity_name,
         current_version=row.current_version,
         results=[ItemResult.model_validate(r) for r in row.results],
+        lead_department=row.lead_department,
     )
 
 
@@ -167,3 +168,22 @@ class SqlObjectionsRepository:
             .offset(offset)
         )
         return total, [_objection(r) for r in rows]
+
+    async def with_open_clocks(self) -> list[Objection]:
+        """Objections with a clock still running (not reviewed, not fed back, or a confirmed
+        error not yet published): the candidates for the overdue gauge."""
+        t = orm.objections
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(
+                sa.or_(
+                    t.c.decided_on.is_(None),
+                    sa.and_(t.c.feedback_due_on.is_not(None), t.c.feedback_given_on.is_(None)),
+                    sa.and_(
+                        t.c.correction_due_on.is_not(None), t.c.correction_published_on.is_(None)
+                    ),
+                )
+            )
+            .order_by(t.c.review_due_on, t.c.objection_id)
+        )
+        return [_objection(r) for r in rows]

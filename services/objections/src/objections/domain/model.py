@@ -16,7 +16,7 @@ from typing import Any
 
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
-from spotcheck_common.http import DomainError
+from spotcheck_common.http import Conflict, DomainError
 from spotcheck_common.workdays import CalendarNotCovered, add_workdays
 
 REVIEW_WORKDAYS = 20
@@ -57,6 +57,7 @@ class PublishedRecord:
     entity_name: str
     current_version: int
     results: list[ItemResult]
+    lead_department: str = ""
 
 
 @dataclass
@@ -84,6 +85,11 @@ class Objection:
     feedback_by: str | None = None
     correction_published_on: date | None = None
     correction_version: int | None = None
+    review_department: str = ""
+    correction_submitted_by: str | None = None
+    correction_submitted_on: date | None = None
+    correction_submitted_at: datetime | None = None
+    correction_note: str | None = None
 
 
 def deadline(start: date, workdays: int) -> date:
@@ -165,6 +171,54 @@ def overdue(o: Objection, today: date) -> dict[str, bool]:
     }
 
 
+# Kinds of the shared gauge ``spotcheck_overdue_items`` (one per clock of 第十一条).
+KIND_REVIEW = "objection_review"
+KIND_FEEDBACK = "objection_feedback"
+KIND_CORRECTION = "objection_correction"
+KINDS = (KIND_REVIEW, KIND_FEEDBACK, KIND_CORRECTION)
+UNASSIGNED = "未指定"
+
+
+def outstanding_overdue(o: Objection, today: date) -> list[str]:
+    """The clocks that have run out and are still open today (not those done late): what
+    someone has to act on now. Each is a kind of the overdue gauge."""
+    kinds = []
+    if o.decided_on is None and today > o.review_due_on:
+        kinds.append(KIND_REVIEW)
+    if o.feedback_due_on is not None and o.feedback_given_on is None and today > o.feedback_due_on:
+        kinds.append(KIND_FEEDBACK)
+    if (
+        o.correction_due_on is not None
+        and o.correction_published_on is None
+        and today > o.correction_due_on
+    ):
+        kinds.append(KIND_CORRECTION)
+    return kinds
+
+
+def department(o: Objection) -> str:
+    return o.review_department or UNASSIGNED
+
+
+def submit_correction(
+    o: Objection, submitted_by: str, submitted_on: date, submitted_at: datetime, note: str
+) -> None:
+    """The credit department submits the correction a review confirmed (第九条)."""
+    if o.status != Status.CORRECTED or not o.corrected_results:
+        raise DomainError("只有经复查确有错误（corrected）的异议才需报请更正")
+    if o.correction_submitted_by is not None:
+        raise Conflict(
+            f"更正已由 {o.correction_submitted_by} 于 {o.correction_submitted_on} 报请，"
+            "不能重复报请"
+        )
+    if o.decided_on is not None and submitted_on < o.decided_on:
+        raise DomainError("报请更正的日期不能早于作出复查结果的日期")
+    o.correction_submitted_by = submitted_by
+    o.correction_submitted_on = submitted_on
+    o.correction_submitted_at = submitted_at
+    o.correction_note = note
+
+
 def _iso(d: date | datetime | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -194,7 +248,15 @@ def view(o: Objection, today: date) -> dict[str, Any]:
         "feedback_note": o.feedback_note,
         "correction_published_on": _iso(o.correction_published_on),
         "correction_version": o.correction_version,
+        "review_department": o.review_department,
+        "correction_submitted_by": o.correction_submitted_by,
+        "correction_submitted_on": _iso(o.correction_submitted_on),
+        "correction_note": o.correction_note,
+        "awaiting_credit_department": (
+            o.status == Status.CORRECTED and o.correction_submitted_by is None
+        ),
         "overdue": overdue(o, today),
+        "overdue_open": outstanding_overdue(o, today),
         "filed_by": o.filed_by,
         "filed_at": _iso(o.filed_at),
     }

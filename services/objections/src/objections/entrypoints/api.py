@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from objections.adapters.repository import SqlObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Status
+from objections.entrypoints import overdue as overdue_gauge
 from objections.service_layer import services
 from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.inspections import ItemResult
@@ -25,6 +26,8 @@ from spotcheck_common.workdays import today
 # department collects corrections; staff read, and an entity reads its own objections.
 Applicant = Annotated[Principal, require(Role.ENTITY, Role.CREDIT_DEPT)]
 Reviewer = Annotated[Principal, require(Role.SUPERVISING_DEPT, Role.CREDIT_DEPT)]
+# 第九条: a confirmed error is reported to the credit department, which submits the correction.
+CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
 Staff = Annotated[Principal, require(*STAFF)]
 Reader = Annotated[Principal, require(*STAFF, Role.ENTITY)]
 
@@ -67,6 +70,14 @@ class DecisionIn(BaseModel):
         default_factory=list, description="更正后的检查事项结果（仅 corrected，列出需更正的事项）"
     )
     decided_on: date | None = Field(None, description="作出复查结果之日，默认今天")
+
+
+class CorrectionSubmissionIn(BaseModel):
+    """The credit department submits the confirmed correction (报请更正)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field("", max_length=2000, description="报请说明（如报市局的文号）")
 
 
 class FeedbackIn(BaseModel):
@@ -112,6 +123,29 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
                 body.corrected_results,
                 body.decided_on,
                 day,
+                reviewer_department=principal.department,
+                submit_as_credit_department=Role.CREDIT_DEPT in principal.roles,
+            )
+        return model.view(objection, day)
+
+    @router.post(
+        "/{objection_id}/correction",
+        summary="信用监管科报请更正经复查确有错误的检查结果（公示新版本）",
+        description=(
+            "第九条：经复查确有错误的，报信用监管科汇集，由信用监管科依规报请更正。"
+            "记录报请人；公示服务据此发布新版本（原版本保留）。由信用监管科复查决定更正的，"
+            "决定时即已报请。"
+        ),
+        responses={403: {"description": "缺少信用监管科角色"}},
+    )
+    async def submit_correction(
+        objection_id: str, body: CorrectionSubmissionIn, principal: CreditDept
+    ) -> dict[str, Any]:
+        day = today()
+        async with rt.uow(principal.context()) as uow:
+            repo = SqlObjectionsRepository(uow.session)
+            objection = await services.submit_correction(
+                uow, repo, objection_id, body.note.strip(), day
             )
         return model.view(objection, day)
 
@@ -137,9 +171,11 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     ) -> dict[str, Any]:
         day = today()
         async with rt.db.sessions() as session:
-            total, rows = await SqlObjectionsRepository(session).search(
+            repo = SqlObjectionsRepository(session)
+            total, rows = await repo.search(
                 status, uscc, record_id, day if overdue else None, limit, offset
             )
+            overdue_gauge.set_gauge(await repo.with_open_clocks(), day)  # refresh on read
         return {
             "total": total,
             "today": day.isoformat(),

@@ -7,7 +7,9 @@ from pathlib import Path
 from objections.adapters import orm
 from objections.entrypoints.api import build_router
 from objections.entrypoints.consumers import subscriptions
+from objections.entrypoints.overdue import start_refresh
 from spotcheck_common.events.objections import (
+    ObjectionCorrectionSubmitted,
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
@@ -21,5 +23,11 @@ definition = ServiceDefinition(
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions,
-    publishes=[ObjectionFiled, ObjectionDecided, ObjectionFeedbackGiven],
+    publishes=[
+        ObjectionFiled,
+        ObjectionDecided,
+        ObjectionFeedbackGiven,
+        ObjectionCorrectionSubmitted,
+    ],
+    on_startup=[start_refresh],
 )

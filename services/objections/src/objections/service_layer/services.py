@@ -6,6 +6,7 @@ HTTP use cases validate everything before writing and commit once; the event han
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from objections.domain.model import Objection, PublishedRecord, Status
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
+    ObjectionCorrectionSubmitted,
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
@@ -23,6 +25,8 @@ from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ObjectionDecision
 from spotcheck_common.http import Conflict, DomainError, NotFound
 from spotcheck_common.workdays import CHINA_TZ
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork(Protocol):
@@ -37,9 +41,10 @@ class UnitOfWork(Protocol):
 async def record_published(
     uow: UnitOfWork, repo: ObjectionsRepository, event: ResultPublished | ResultCorrected
 ) -> None:
-    """Keep the read model of published records; a correction made for an objection closes
-    that objection's correction clock."""
+    """Keep the read model of published records; a correction published for an objection (its
+    ``objection_id``, on the same record) closes that objection's correction clock."""
     existing = await repo.get_record(event.record_id)
+    lead = event.lead_department if isinstance(event, ResultPublished) else ""
     record = PublishedRecord(
         record_id=event.record_id,
         task_id=event.task_id,
@@ -49,11 +54,18 @@ async def record_published(
         entity_name=event.entity_name or (existing.entity_name if existing else ""),
         current_version=event.record_version,
         results=list(event.results),
+        lead_department=lead or (existing.lead_department if existing else ""),
     )
     await repo.save_record(record, utcnow())
     if isinstance(event, ResultCorrected) and event.objection_id:
         objection = await repo.get(event.objection_id, lock=True)
-        if objection is not None and objection.correction_published_on is None:
+        if objection is None or objection.record_id != event.record_id:
+            log.warning(
+                "correction names an objection this service does not hold for the record",
+                extra={"fields": {"objection_id": event.objection_id, "record": event.record_id}},
+            )
+            return
+        if objection.correction_published_on is None:
             objection.correction_published_on = event.published_at.astimezone(CHINA_TZ).date()
             objection.correction_version = event.record_version
             await repo.update(objection)
@@ -90,6 +102,7 @@ async def file_objection(
         review_due_on=model.deadline(received, model.REVIEW_WORKDAYS),
         filed_by=uow.context.actor,
         filed_at=utcnow(),
+        review_department=record.lead_department,
     )
     await repo.add(objection)
     await uow.emit(
@@ -102,6 +115,7 @@ async def file_objection(
             received_on=received,
             review_due_on=objection.review_due_on,
             record_version=record.current_version,
+            review_department=objection.review_department,
         )
     )
     await uow.commit()
@@ -117,8 +131,12 @@ async def decide_objection(
     corrected_results: list[ItemResult],
     decided_on: date | None,
     today: date,
+    reviewer_department: str = "",
+    submit_as_credit_department: bool = False,
 ) -> Objection:
-    """The reviewer's decision: uphold, or confirm an error and order the correction."""
+    """The reviewer's decision: uphold, or confirm an error. A confirmed error is corrected
+    through the credit department (第九条): it submits the correction (``submit_correction``);
+    a reviewer who is the credit department submits it with the decision."""
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
@@ -138,7 +156,13 @@ async def decide_objection(
         changes = model.check_corrections(record, corrected_results)
     elif corrected_results:
         raise DomainError("维持原结果（upheld）时不能填写 corrected_results")
-    model.decide(objection, decision, reason, uow.context.actor, decided, utcnow(), changes)
+    now = utcnow()
+    model.decide(objection, decision, reason, uow.context.actor, decided, now, changes)
+    if not objection.review_department:
+        objection.review_department = reviewer_department
+    submit = submit_as_credit_department and decision == ObjectionDecision.CORRECTED
+    if submit:
+        model.submit_correction(objection, uow.context.actor, decided, now, "")
     if not await repo.update(objection, expected_status=Status.PENDING):
         raise Conflict(f"异议 {objection_id} 已作出复查结果，不能重复决定")
     await uow.emit(
@@ -158,6 +182,50 @@ async def decide_objection(
             correction_due_on=objection.correction_due_on,
         )
     )
+    if submit:
+        await uow.emit(_submitted(objection))
+    await uow.commit()
+    return objection
+
+
+def _submitted(o: Objection) -> ObjectionCorrectionSubmitted:
+    assert o.decided_on is not None and o.correction_submitted_by is not None
+    assert o.correction_submitted_on is not None
+    return ObjectionCorrectionSubmitted(
+        objection_id=o.objection_id,
+        record_id=o.record_id,
+        task_id=o.task_id,
+        uscc=o.uscc,
+        corrected_results=list(o.corrected_results or []),
+        reason=o.decision_reason or "",
+        reviewer=o.reviewer or "",
+        decided_on=o.decided_on,
+        submitted_by=o.correction_submitted_by,
+        submitted_on=o.correction_submitted_on,
+        correction_due_on=o.correction_due_on,
+        record_version=o.record_version,
+        note=o.correction_note or "",
+    )
+
+
+async def submit_correction(
+    uow: UnitOfWork,
+    repo: ObjectionsRepository,
+    objection_id: str,
+    note: str,
+    today: date,
+) -> Objection:
+    """The credit department submits the correction a review confirmed (第九条: 经复查确有错误
+    的，报信用监管科汇集，由信用监管科依规报请更正); publication then publishes it. Who
+    submitted it is recorded on the objection, the event and the published version."""
+    objection = await repo.get(objection_id, lock=True)
+    if objection is None:
+        raise NotFound(f"异议 {objection_id} 不存在")
+    if objection.status == Status.PENDING:
+        raise Conflict("尚未作出复查结果，不能报请更正")
+    model.submit_correction(objection, uow.context.actor, today, utcnow(), note)
+    await repo.update(objection)
+    await uow.emit(_submitted(objection))
     await uow.commit()
     return objection
 

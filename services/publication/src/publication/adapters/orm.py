@@ -31,6 +31,8 @@ result_records = sa.Table(
     sa.Column("publish_due_on", sa.Date),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("published_by", sa.String(100), nullable=False),
+    # The task's lead department (主办科室), else the team leader's; "" for older records.
+    sa.Column("lead_department", sa.String(200), nullable=False, server_default=""),
     sa.Index("ix_result_records_uscc", "uscc"),
     sa.Index("ix_result_records_task_no", "task_no"),
     sa.Index("ix_result_records_task_id", "task_id"),
@@ -53,6 +55,77 @@ result_versions = sa.Table(
     sa.Column("objection_id", sa.String(64), unique=True),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("published_by", sa.String(100), nullable=False),
+    # A correction: who in the credit department submitted it (第九条); None for version 1.
+    sa.Column("submitted_by", sa.String(100)),
     sa.UniqueConstraint("record_id", "version", name="uq_result_versions_record_version"),
     sa.CheckConstraint("version >= 1", name="version_positive"),
+)
+
+# Results the law keeps private (依法依规不予公开): recorded with the reason, never on /public.
+withheld_results = sa.Table(
+    "withheld_results",
+    metadata,
+    sa.Column("inspection_id", sa.String(64), primary_key=True),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("task_no", sa.String(100), nullable=False),
+    sa.Column("task_title", sa.String(300), nullable=False),
+    sa.Column("plan_no", sa.String(100), nullable=False, server_default=""),
+    sa.Column("plan_name", sa.String(300), nullable=False, server_default=""),
+    sa.Column("check_type", sa.String(50), nullable=False, server_default=""),
+    sa.Column("inspecting_authority", sa.String(200), nullable=False),
+    sa.Column("lead_department", sa.String(200), nullable=False, server_default=""),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("entity_name", sa.String(200), nullable=False),
+    sa.Column("completed_on", sa.Date, nullable=False),
+    sa.Column("results", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Index("ix_withheld_results_task_no", "task_no"),
+)
+
+# Annual plans (年度抽查工作计划): every published version; the highest is current.
+published_plans = sa.Table(
+    "published_plans",
+    metadata,
+    sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", sa.String(64), nullable=False),
+    sa.Column("plan_version", sa.Integer, nullable=False),
+    sa.Column("plan_no", sa.String(100), nullable=False),
+    sa.Column("plan_name", sa.String(300), nullable=False),
+    sa.Column("department", sa.String(200), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("supersedes_version", sa.Integer),
+    sa.Column("adjustment_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("signed_by", sa.String(100), nullable=False),
+    sa.Column("consolidated_by", sa.String(100), nullable=False),
+    sa.Column("approved_by", sa.String(100), nullable=False),
+    sa.Column("filed_on", sa.Date, nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("plan_id", "plan_version", name="uq_published_plans_version"),
+    sa.Index("ix_published_plans_year_department", "year", "department"),
+)
+
+# Implementation plans (抽查实施方案) as published; a republication replaces the row.
+published_tasks = sa.Table(
+    "published_tasks",
+    metadata,
+    sa.Column("task_id", sa.String(64), primary_key=True),
+    sa.Column("task_no", sa.String(100), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("plan_no", sa.String(100), nullable=False, server_default=""),
+    sa.Column("plan_name", sa.String(300), nullable=False, server_default=""),
+    sa.Column("lead_department", sa.String(200), nullable=False),
+    sa.Column("co_lead_departments", sa.JSON, nullable=False),
+    sa.Column("assisting_departments", sa.JSON, nullable=False),
+    sa.Column("check_items", sa.JSON, nullable=False),
+    sa.Column("target_filter", sa.JSON, nullable=False),
+    sa.Column("ratio_bp", sa.JSON, nullable=False),
+    sa.Column("methods", sa.JSON, nullable=False),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("source", sa.String(20), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_published_tasks_plan_no", "plan_no"),
+    sa.Index("ix_published_tasks_task_no", "task_no"),
 )

@@ -6,14 +6,23 @@ refuses them, see migration 0002).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from publication.adapters import orm
-from publication.domain.model import ResultRecord, ResultVersion
+from publication.domain.model import (
+    PlanVersion,
+    PublishedTask,
+    ResultRecord,
+    ResultVersion,
+    WithheldResult,
+    published_late,
+)
 from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.workdays import CHINA_TZ
 
 
 class PublicationRepository(Protocol):
@@ -28,6 +37,23 @@ class PublicationRepository(Protocol):
     async def add_record(self, record: ResultRecord) -> None: ...
 
     async def add_version(self, version: ResultVersion) -> None: ...
+
+    async def get_withheld(self, inspection_id: str) -> WithheldResult | None: ...
+
+    async def add_withheld(self, withheld: WithheldResult) -> None: ...
+
+    async def get_task(self, task_id: str) -> PublishedTask | None: ...
+
+    async def save_task(self, task: PublishedTask) -> bool: ...
+
+    async def plan_version_exists(self, plan_id: str, plan_version: int) -> bool: ...
+
+    async def add_plan_version(self, plan: PlanVersion) -> None: ...
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite (embedded mode) hands back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _record(row: Any) -> ResultRecord:
@@ -45,8 +71,9 @@ def _record(row: Any) -> ResultRecord:
         entity_name=row.entity_name,
         completed_on=row.completed_on,
         publish_due_on=row.publish_due_on,
-        published_at=row.published_at,
+        published_at=_utc(row.published_at),
         published_by=row.published_by,
+        lead_department=row.lead_department,
     )
 
 
@@ -59,9 +86,34 @@ def _version(row: Any) -> ResultVersion:
         source=row.source,
         reason=row.reason,
         objection_id=row.objection_id,
-        published_at=row.published_at,
+        published_at=_utc(row.published_at),
         published_by=row.published_by,
+        submitted_by=row.submitted_by,
     )
+
+
+def _withheld(row: Any) -> WithheldResult:
+    values = {c.name: getattr(row, c.name) for c in orm.withheld_results.columns}
+    values["results"] = [ItemResult.model_validate(r) for r in values["results"]]
+    values["recorded_at"] = _utc(values["recorded_at"])
+    return WithheldResult(**values)
+
+
+def _plan(row: Any) -> PlanVersion:
+    values = {c.name: getattr(row, c.name) for c in orm.published_plans.columns if c.name != "id"}
+    values["published_at"] = _utc(values["published_at"])
+    return PlanVersion(**values)
+
+
+def _task(row: Any) -> PublishedTask:
+    values = {c.name: getattr(row, c.name) for c in orm.published_tasks.columns}
+    values["published_at"] = _utc(values["published_at"])
+    return PublishedTask(**values)
+
+
+def _day_start(d: date) -> datetime:
+    """Midnight of a Beijing calendar day, as a UTC instant."""
+    return datetime.combine(d, time(), CHINA_TZ).astimezone(UTC)
 
 
 class SqlPublicationRepository:
@@ -153,8 +205,186 @@ class SqlPublicationRepository:
                 source=m["v_source"],
                 reason=m["v_reason"],
                 objection_id=m["v_objection_id"],
-                published_at=m["v_published_at"],
+                published_at=_utc(m["v_published_at"]),
                 published_by=m["v_published_by"],
+                submitted_by=m["v_submitted_by"],
             )
             items.append((_record(row), version))
         return total, items
+
+    # -- withheld results ------------------------------------------------------------------
+
+    async def get_withheld(self, inspection_id: str) -> WithheldResult | None:
+        t = orm.withheld_results
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.inspection_id == inspection_id))
+        ).first()
+        return _withheld(row) if row else None
+
+    async def add_withheld(self, withheld: WithheldResult) -> None:
+        values = {
+            **withheld.__dict__,
+            "results": [r.model_dump(mode="json") for r in withheld.results],
+        }
+        await self.session.execute(sa.insert(orm.withheld_results).values(**values))
+
+    async def list_withheld(
+        self, task_no: str | None, limit: int, offset: int
+    ) -> tuple[int, list[WithheldResult]]:
+        t = orm.withheld_results
+        where = [t.c.task_no == task_no] if task_no else []
+        total = (
+            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
+        ).scalar_one()
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(*where)
+            .order_by(t.c.recorded_at.desc(), t.c.inspection_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return total, [_withheld(r) for r in rows]
+
+    # -- plans and tasks -------------------------------------------------------------------
+
+    async def plan_version_exists(self, plan_id: str, plan_version: int) -> bool:
+        t = orm.published_plans
+        found = await self.session.execute(
+            sa.select(t.c.id).where(t.c.plan_id == plan_id, t.c.plan_version == plan_version)
+        )
+        return found.first() is not None
+
+    async def add_plan_version(self, plan: PlanVersion) -> None:
+        await self.session.execute(sa.insert(orm.published_plans).values(**plan.__dict__))
+
+    async def plan_versions(self, plan_id: str) -> list[PlanVersion]:
+        t = orm.published_plans
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.plan_id == plan_id).order_by(t.c.plan_version)
+        )
+        return [_plan(r) for r in rows]
+
+    async def current_plans(self, year: int | None, department: str | None) -> list[PlanVersion]:
+        """The current (highest) version of each plan, by year, department and number."""
+        t = orm.published_plans
+        latest = (
+            sa.select(t.c.plan_id, sa.func.max(t.c.plan_version).label("v"))
+            .group_by(t.c.plan_id)
+            .subquery()
+        )
+        query = sa.select(t).join(
+            latest, sa.and_(latest.c.plan_id == t.c.plan_id, latest.c.v == t.c.plan_version)
+        )
+        if year is not None:
+            query = query.where(t.c.year == year)
+        if department:
+            query = query.where(t.c.department == department)
+        rows = await self.session.execute(
+            query.order_by(t.c.year.desc(), t.c.department, t.c.plan_no)
+        )
+        return [_plan(r) for r in rows]
+
+    async def get_task(self, task_id: str) -> PublishedTask | None:
+        t = orm.published_tasks
+        row = (await self.session.execute(sa.select(t).where(t.c.task_id == task_id))).first()
+        return _task(row) if row else None
+
+    async def save_task(self, task: PublishedTask) -> bool:
+        """Insert, or replace with a later publication; an older or the same one is ignored."""
+        t = orm.published_tasks
+        existing = (
+            await self.session.execute(
+                sa.select(t.c.published_at).where(t.c.task_id == task.task_id)
+            )
+        ).scalar_one_or_none()
+        if existing is None:
+            await self.session.execute(sa.insert(t).values(**task.__dict__))
+            return True
+        if _utc(existing) >= task.published_at:
+            return False
+        await self.session.execute(
+            sa.update(t).where(t.c.task_id == task.task_id).values(**task.__dict__)
+        )
+        return True
+
+    async def search_tasks(
+        self, plan_no: str | None, q: str | None, limit: int, offset: int
+    ) -> tuple[int, list[PublishedTask]]:
+        t = orm.published_tasks
+        where: list[Any] = []
+        if plan_no:
+            where.append(t.c.plan_no == plan_no)
+        if q:
+            where.append(
+                sa.or_(
+                    t.c.title.contains(q, autoescape=True),
+                    t.c.task_no.contains(q, autoescape=True),
+                    t.c.lead_department.contains(q, autoescape=True),
+                )
+            )
+        total = (
+            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
+        ).scalar_one()
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(*where)
+            .order_by(t.c.published_at.desc(), t.c.task_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return total, [_task(r) for r in rows]
+
+    # -- the publication deadline ----------------------------------------------------------
+
+    async def late_records(self, department: str | None = None) -> list[ResultRecord]:
+        """Records first published after their publish_due_on, oldest due first (the
+        Beijing-date comparison is the domain's, ``published_late``)."""
+        t = orm.result_records
+        query = sa.select(t).where(t.c.publish_due_on.is_not(None))
+        if department is not None:
+            query = query.where(t.c.lead_department == department)
+        rows = await self.session.execute(query.order_by(t.c.publish_due_on, t.c.record_id))
+        return [r for r in map(_record, rows) if published_late(r)]
+
+    # -- export ----------------------------------------------------------------------------
+
+    async def current_versions(
+        self, task_no: str | None, published_from: date | None, published_to: date | None
+    ) -> list[tuple[ResultRecord, ResultVersion]]:
+        """Each record with its current version; the dates bound the current version's
+        publication day (Beijing), both inclusive."""
+        r, v = orm.result_records, orm.result_versions
+        latest = (
+            sa.select(v.c.record_id, sa.func.max(v.c.version).label("version"))
+            .group_by(v.c.record_id)
+            .subquery()
+        )
+        query = (
+            sa.select(r, *[c.label(f"v_{c.name}") for c in v.columns])
+            .join(latest, latest.c.record_id == r.c.record_id)
+            .join(v, sa.and_(v.c.record_id == r.c.record_id, v.c.version == latest.c.version))
+        )
+        if task_no:
+            query = query.where(r.c.task_no == task_no)
+        if published_from is not None:
+            query = query.where(v.c.published_at >= _day_start(published_from))
+        if published_to is not None:
+            query = query.where(v.c.published_at < _day_start(published_to + timedelta(days=1)))
+        query = query.order_by(r.c.task_no, r.c.completed_on, r.c.uscc, r.c.record_id)
+        items: list[tuple[ResultRecord, ResultVersion]] = []
+        for row in await self.session.execute(query):
+            m = row._mapping
+            version = ResultVersion(
+                record_id=m["v_record_id"],
+                version=m["v_version"],
+                results=[ItemResult.model_validate(x) for x in m["v_results"]],
+                remark=m["v_remark"],
+                source=m["v_source"],
+                reason=m["v_reason"],
+                objection_id=m["v_objection_id"],
+                published_at=_utc(m["v_published_at"]),
+                published_by=m["v_published_by"],
+                submitted_by=m["v_submitted_by"],
+            )
+            items.append((_record(row), version))
+        return items

@@ -9,7 +9,7 @@ from typing import Any
 
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
-from spotcheck_common.workdays import CHINA_TZ, CalendarNotCovered, add_workdays
+from spotcheck_common.workdays import CHINA_TZ, CalendarNotCovered, add_workdays, count_workdays
 
 # Results are published within 20 working days of being formed (DESIGN.md §2, 第九条).
 PUBLISH_LIMIT_WORKDAYS = 20
@@ -45,6 +45,7 @@ class ResultRecord:
     publish_due_on: date | None
     published_at: datetime
     published_by: str
+    lead_department: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class ResultVersion:
     objection_id: str | None
     published_at: datetime
     published_by: str
+    # A correction: who in the credit department submitted it (第九条); None for version 1.
+    submitted_by: str | None = None
 
 
 def publish_due_on(completed_on: date) -> date | None:
@@ -114,6 +117,13 @@ def check_item_result(result: ItemResult) -> None:
         )
 
 
+def not_inspected_remark(reason: str) -> str:
+    """第八条: a target not inspected (unreachable, serious refusal, deregistered, revoked,
+    moved out before the deadline) counts as done; the public remark says why."""
+    reason = reason.strip()
+    return f"未实施检查，视为完成抽查：{reason}" if reason else ""
+
+
 def correction_remark(source: str, reason: str) -> str:
     return f"{SOURCE_LABELS.get(source, source)}：{reason}"
 
@@ -136,6 +146,7 @@ def version_views(versions: Sequence[ResultVersion]) -> list[dict[str, Any]]:
                 "source_label": SOURCE_LABELS.get(v.source, v.source),
                 "reason": v.reason,
                 "objection_id": v.objection_id,
+                "submitted_by": v.submitted_by,
                 "remark": v.remark,
                 "results": [r.model_dump(mode="json") for r in v.results],
             }
@@ -143,11 +154,28 @@ def version_views(versions: Sequence[ResultVersion]) -> list[dict[str, Any]]:
     return views
 
 
+RESULT_LABELS = {
+    "plan_no": "抽查计划编号",
+    "plan_name": "抽查计划名称",
+    "task_no": "抽查任务编号",
+    "task_name": "抽查任务名称",
+    "check_type": "抽查类型",
+    "inspecting_authority": "检查实施机关",
+    "completed_on": "完成日期",
+    "results": "检查结果",
+    "remark": "备注",
+    "uscc": "统一社会信用代码",
+    "entity_name": "市场主体名称",
+    "versions": "公示版本",
+}
+
+
 def public_view(record: ResultRecord, versions: Sequence[ResultVersion]) -> dict[str, Any]:
-    """The published fields (DESIGN.md §2) with every version."""
+    """The published fields (DESIGN.md §2) with every version, and their Chinese labels."""
     views = version_views(versions)
     current = views[-1] if views else None
     return {
+        "labels": RESULT_LABELS,
         **public_summary(record, versions[-1] if versions else None),
         "publish_due_on": record.publish_due_on.isoformat() if record.publish_due_on else None,
         "published_late": published_late(record),
@@ -173,4 +201,306 @@ def public_summary(record: ResultRecord, current: ResultVersion | None) -> dict[
         "corrected": bool(current and current.version > 1),
         "results": [r.model_dump(mode="json") for r in current.results] if current else [],
         "remark": current.remark if current else "",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Withheld results (依法依规不予公开, 第九条)
+
+
+@dataclass(frozen=True)
+class WithheldResult:
+    """A result the law keeps private: recorded with its legal reason, never published."""
+
+    inspection_id: str
+    task_id: str
+    task_no: str
+    task_title: str
+    plan_no: str
+    plan_name: str
+    check_type: str
+    inspecting_authority: str
+    lead_department: str
+    uscc: str
+    entity_name: str
+    completed_on: date
+    results: list[ItemResult]
+    reason: str
+    recorded_at: datetime
+    recorded_by: str
+
+
+def withheld_view(w: WithheldResult) -> dict[str, Any]:
+    return {
+        "inspection_id": w.inspection_id,
+        "task_id": w.task_id,
+        "task_no": w.task_no,
+        "task_name": w.task_title,
+        "plan_no": w.plan_no,
+        "plan_name": w.plan_name,
+        "check_type": w.check_type,
+        "inspecting_authority": w.inspecting_authority,
+        "lead_department": w.lead_department,
+        "uscc": w.uscc,
+        "entity_name": w.entity_name,
+        "completed_on": w.completed_on.isoformat(),
+        "results": [r.model_dump(mode="json") for r in w.results],
+        "withhold_reason": w.reason,
+        "recorded_at": w.recorded_at.isoformat(),
+        "recorded_by": w.recorded_by,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The publication deadline (20 working days after the result was formed)
+
+
+def published_on(record: ResultRecord) -> date:
+    return record.published_at.astimezone(CHINA_TZ).date()
+
+
+def publication_overdue(record: ResultRecord) -> bool:
+    """Published after its due date (20 working days after the result was formed)."""
+    return published_late(record)
+
+
+def overdue_view(record: ResultRecord) -> dict[str, Any]:
+    due = record.publish_due_on
+    done = published_on(record)
+    return {
+        "kind": "result_publication",
+        "record_id": record.record_id,
+        "inspection_id": record.inspection_id,
+        "task_id": record.task_id,
+        "task_no": record.task_no,
+        "task_name": record.task_title,
+        "uscc": record.uscc,
+        "entity_name": record.entity_name,
+        "department": record.lead_department,
+        "completed_on": record.completed_on.isoformat(),
+        "publish_due_on": due.isoformat() if due else None,
+        "published_on": done.isoformat(),
+        "workdays_late": _workdays_late(due, done),
+    }
+
+
+def _workdays_late(due: date | None, done: date) -> int | None:
+    if due is None:
+        return None
+    try:
+        return count_workdays(due, done)
+    except CalendarNotCovered:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Export in the fields of the national publicity system (国家企业信用信息公示系统)
+
+EXPORT_COLUMNS = [
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "检查实施机关",
+    "完成日期",
+    "检查事项",
+    "检查结果",
+    "备注",
+    "统一社会信用代码",
+]
+
+
+def result_text(r: ItemResult) -> str:
+    if r.pending_reason is not None:
+        return f"{r.category.value}（{r.pending_reason.value}）"
+    return r.category.value
+
+
+def export_remark(version: ResultVersion, item: ItemResult) -> str:
+    """备注: the item's remark; a correction says so (更正, its version and reason)."""
+    parts = []
+    if version.version > 1:
+        parts.append(
+            f"更正（第{version.version}版，更正第{version.version - 1}版）：{version.reason or ''}"
+        )
+    elif version.remark:
+        parts.append(version.remark)
+    if item.remark:
+        parts.append(item.remark)
+    return "；".join(parts)
+
+
+def export_rows(record: ResultRecord, version: ResultVersion) -> list[dict[str, str]]:
+    """One row per item result of the given (current) version."""
+    return [
+        {
+            "抽查计划编号": record.plan_no,
+            "抽查计划名称": record.plan_name,
+            "抽查任务编号": record.task_no,
+            "抽查任务名称": record.task_title,
+            "抽查类型": record.check_type,
+            "检查实施机关": record.inspecting_authority,
+            "完成日期": record.completed_on.isoformat(),
+            "检查事项": item.check_item_name,
+            "检查结果": result_text(item),
+            "备注": export_remark(version, item),
+            "统一社会信用代码": record.uscc,
+        }
+        for item in version.results
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Annual plans (第四条) and implementation plans (第六条) as the public sees them
+
+SOURCE_LABELS_TASK = {"local": "本局", "city": "市局下派", "province": "省局下派"}
+
+PLAN_LABELS = {
+    "plan_no": "计划编号",
+    "plan_name": "计划名称",
+    "department": "制定科室",
+    "year": "年度",
+    "plan_version": "版本",
+    "status_label": "状态",
+    "supersedes_version": "调整前版本",
+    "adjustment_reason": "调整原因",
+    "items": "抽查事项",
+    "signed_by": "分管局长审批",
+    "consolidated_by": "信用监管科汇总",
+    "approved_by": "局长办公会批准",
+    "filed_on": "报市局备案日期",
+    "published_at": "公示时间",
+}
+
+PLAN_ITEM_LABELS = {
+    "check_item_code": "事项编码",
+    "check_item_name": "抽查事项",
+    "scope": "抽查范围",
+    "period_from": "抽查时间（起）",
+    "period_to": "抽查时间（止）",
+    "ratio": "抽查比例",
+}
+
+TASK_LABELS = {
+    "task_no": "任务编号",
+    "title": "任务名称",
+    "plan_no": "抽查计划编号",
+    "plan_name": "抽查计划名称",
+    "lead_department": "主办科室",
+    "co_lead_departments": "联合主办科室",
+    "assisting_departments": "协助办理科室",
+    "check_items": "检查事项",
+    "target_scope": "检查对象抽取范围",
+    "ratio": "抽取比例",
+    "methods": "检查方法",
+    "deadline": "完成时限",
+    "source_label": "任务来源",
+    "published_at": "公示时间",
+}
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    plan_id: str
+    plan_version: int
+    plan_no: str
+    plan_name: str
+    department: str
+    year: int
+    supersedes_version: int | None
+    adjustment_reason: str
+    items: list[dict[str, Any]]
+    signed_by: str
+    consolidated_by: str
+    approved_by: str
+    filed_on: date
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class PublishedTask:
+    task_id: str
+    task_no: str
+    title: str
+    plan_no: str
+    plan_name: str
+    lead_department: str
+    co_lead_departments: list[str]
+    assisting_departments: list[str]
+    check_items: list[dict[str, Any]]
+    target_filter: dict[str, Any]
+    ratio_bp: dict[str, int]
+    methods: list[str]
+    deadline: date
+    source: str
+    published_at: datetime
+
+
+def ratio_text(ratio_bp: dict[str, int]) -> str:
+    """Basis points per risk class, as the public reads them: "A类 3%；E类 50%"."""
+    return "；".join(f"{k}类 {_percent(v)}" for k, v in sorted(ratio_bp.items()))
+
+
+def _percent(bp: int) -> str:
+    whole, rest = divmod(int(bp), 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def target_scope_text(target_filter: dict[str, Any]) -> str:
+    names = {
+        "entity_types": "主体类型",
+        "industries": "行业",
+        "areas": "区域",
+        "risk_classes": "风险等级",
+    }
+    parts = [
+        f"{names[k]}：{'、'.join(map(str, v))}"
+        for k, v in target_filter.items()
+        if v and k in names
+    ]
+    return "；".join(parts) or "辖区内全部市场主体"
+
+
+def plan_view(plan: PlanVersion, current_version: int) -> dict[str, Any]:
+    current = plan.plan_version == current_version
+    return {
+        "plan_id": plan.plan_id,
+        "plan_no": plan.plan_no,
+        "plan_name": plan.plan_name,
+        "department": plan.department,
+        "year": plan.year,
+        "plan_version": plan.plan_version,
+        "status": "current" if current else "superseded",
+        "status_label": "现行" if current else "已调整（被新版本取代）",
+        "supersedes_version": plan.supersedes_version,
+        "adjustment_reason": plan.adjustment_reason,
+        "items": [{**i, "ratio": ratio_text(i.get("ratio_bp") or {})} for i in plan.items],
+        "signed_by": plan.signed_by,
+        "consolidated_by": plan.consolidated_by,
+        "approved_by": plan.approved_by,
+        "filed_on": plan.filed_on.isoformat(),
+        "published_at": plan.published_at.isoformat(),
+    }
+
+
+def task_view(task: PublishedTask) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id,
+        "task_no": task.task_no,
+        "title": task.title,
+        "plan_no": task.plan_no,
+        "plan_name": task.plan_name,
+        "lead_department": task.lead_department,
+        "co_lead_departments": task.co_lead_departments,
+        "assisting_departments": task.assisting_departments,
+        "check_items": task.check_items,
+        "target_scope": target_scope_text(task.target_filter),
+        "ratio": ratio_text(task.ratio_bp),
+        "ratio_bp": task.ratio_bp,
+        "methods": task.methods,
+        "deadline": task.deadline.isoformat(),
+        "source": task.source,
+        "source_label": SOURCE_LABELS_TASK.get(task.source, task.source),
+        "published_at": task.published_at.isoformat(),
     }

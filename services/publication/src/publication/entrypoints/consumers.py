@@ -9,7 +9,8 @@ from publication.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.inspections import InspectionSubmitted
-from spotcheck_common.events.objections import ObjectionDecided
+from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
+from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.uow import UnitOfWork
 
 
@@ -19,13 +20,27 @@ async def on_inspection_submitted(
     await services.publish_inspection(uow, SqlPublicationRepository(uow.session), event)
 
 
-async def on_objection_decided(
-    event: ObjectionDecided, envelope: Envelope[Any], uow: UnitOfWork
+async def on_correction_submitted(
+    event: ObjectionCorrectionSubmitted, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
     await services.correct_from_objection(uow, SqlPublicationRepository(uow.session), event)
 
 
+async def on_annual_plan_published(
+    event: AnnualPlanPublished, envelope: Envelope[Any], uow: UnitOfWork
+) -> None:
+    await services.record_plan(uow, SqlPublicationRepository(uow.session), event)
+
+
+async def on_task_published(event: TaskPublished, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    await services.record_task(uow, SqlPublicationRepository(uow.session), event)
+
+
+# ObjectionDecided is not consumed: a confirmed error is published once the credit department
+# has submitted it (ObjectionCorrectionSubmitted, 第九条).
 subscriptions = [
     Subscription(InspectionSubmitted, on_inspection_submitted),
-    Subscription(ObjectionDecided, on_objection_decided),
+    Subscription(ObjectionCorrectionSubmitted, on_correction_submitted),
+    Subscription(AnnualPlanPublished, on_annual_plan_published),
+    Subscription(TaskPublished, on_task_published),
 ]

@@ -7,15 +7,17 @@ from pathlib import Path
 from publication.adapters import orm
 from publication.entrypoints.api import build_router
 from publication.entrypoints.consumers import subscriptions
-from spotcheck_common.events.publication import ResultCorrected, ResultPublished
+from publication.entrypoints.overdue import start_refresh
+from spotcheck_common.events.publication import ResultCorrected, ResultPublished, ResultWithheld
 from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="publication",
-    title="检查结果公示与更正",
+    title="公示：抽查计划、抽查任务、检查结果与更正",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions,
-    publishes=[ResultPublished, ResultCorrected],
+    publishes=[ResultPublished, ResultCorrected, ResultWithheld],
+    on_startup=[start_refresh],
 )

@@ -2,8 +2,9 @@
 
 The event handlers (``publish_inspection``, ``correct_from_objection``) run inside the
 idempotent consumer's transaction and do not commit; the HTTP use case commits.
-Every version-creating path is safe against redelivery on its own: one record per inspection
-(unique ``inspection_id``), one version per objection (unique ``objection_id``), versions
+Every version-creating path is safe against redelivery on its own: one record (or withheld
+result) per inspection (unique ``inspection_id``), one version per objection (unique
+``objection_id``), one row per plan version (unique ``(plan_id, plan_version)``), versions
 numbered under a lock of the record row with a unique (record, version) pair.
 """
 
@@ -15,16 +16,24 @@ from typing import Any, Protocol
 
 from publication.adapters.repository import PublicationRepository
 from publication.domain import model
-from publication.domain.model import ResultRecord, ResultVersion
+from publication.domain.model import (
+    PlanVersion,
+    PublishedTask,
+    ResultRecord,
+    ResultVersion,
+    WithheldResult,
+)
 from spotcheck_common.events.envelope import Event, new_id, utcnow
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
-from spotcheck_common.events.objections import ObjectionDecided
+from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
+from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.publication import (
     CorrectionSource,
     ResultCorrected,
     ResultPublished,
+    ResultWithheld,
 )
-from spotcheck_common.events.types import ObjectionDecision
+from spotcheck_common.events.types import TeamRole
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +51,36 @@ class RecordNotFound(LookupError):
     pass
 
 
+async def lead_department(repo: PublicationRepository, event: InspectionSubmitted) -> str:
+    """The task's lead department (from its published implementation plan), else the team
+    leader's department: who answers for publishing the result and reviews objections."""
+    task = await repo.get_task(event.task_id)
+    if task is not None and task.lead_department:
+        return task.lead_department
+    leader = next((m for m in event.team if m.role == TeamRole.LEADER), None)
+    return leader.department if leader else ""
+
+
 async def publish_inspection(
     uow: UnitOfWork, repo: PublicationRepository, event: InspectionSubmitted
-) -> ResultPublished | None:
-    """Publish a submitted inspection as version 1 of a public record, at once.
+) -> ResultPublished | ResultWithheld | None:
+    """Publish a submitted inspection as version 1 of a public record, at once; a result the
+    law keeps private (``withhold_reason``) is recorded, not published (第九条).
 
-    Returns None (and writes nothing) if this inspection is already published.
+    Returns None (and writes nothing) if this inspection is already published or withheld.
     """
+    if await repo.get_withheld(event.inspection_id) is not None:
+        return None
+    if event.withhold_reason.strip():
+        if await repo.get_record_by_inspection(event.inspection_id) is not None:
+            # Already public (an earlier submission without the reason): never unpublished
+            # silently; withdrawing a published result is a correction by the credit department.
+            log.warning(
+                "withhold reason arrived for a published result; left published",
+                extra={"fields": {"inspection_id": event.inspection_id}},
+            )
+            return None
+        return await withhold_inspection(uow, repo, event)
     existing = await repo.get_record_by_inspection(event.inspection_id)
     if existing is not None:
         versions = await repo.versions(existing.record_id)
@@ -71,10 +103,9 @@ async def publish_inspection(
         task_id=event.task_id,
         task_no=event.task_no,
         task_title=event.task_title,
-        # Not (yet) carried by InspectionSubmitted v1: taken when an upstream adds them.
-        plan_no=str(getattr(event, "plan_no", "") or ""),
-        plan_name=str(getattr(event, "plan_name", "") or ""),
-        check_type=str(getattr(event, "check_type", "") or ""),
+        plan_no=event.plan_no,
+        plan_name=event.plan_name,
+        check_type=event.check_type,
         inspecting_authority=event.inspecting_authority,
         uscc=event.uscc,
         entity_name=event.entity_name,
@@ -82,12 +113,14 @@ async def publish_inspection(
         publish_due_on=model.publish_due_on(event.completed_on),
         published_at=now,
         published_by=uow.context.actor,
+        lead_department=await lead_department(repo, event),
     )
     version = ResultVersion(
         record_id=record.record_id,
         version=1,
         results=list(event.results),
-        remark="",
+        # Not inspected but counted as done (第八条): the reason is part of the public record.
+        remark=model.not_inspected_remark(event.not_inspected_reason),
         source=model.SOURCE_INSPECTION,
         reason=None,
         objection_id=None,
@@ -114,9 +147,95 @@ async def publish_inspection(
         completed_on=record.completed_on,
         remark=version.remark,
         publish_due_on=record.publish_due_on,
+        lead_department=record.lead_department,
     )
     await uow.emit(published)
     return published
+
+
+async def withhold_inspection(
+    uow: UnitOfWork, repo: PublicationRepository, event: InspectionSubmitted
+) -> ResultWithheld:
+    """Record a result the law keeps private, with its reason; it never reaches /public."""
+    now = utcnow()
+    withheld = WithheldResult(
+        inspection_id=event.inspection_id,
+        task_id=event.task_id,
+        task_no=event.task_no,
+        task_title=event.task_title,
+        plan_no=event.plan_no,
+        plan_name=event.plan_name,
+        check_type=event.check_type,
+        inspecting_authority=event.inspecting_authority,
+        lead_department=await lead_department(repo, event),
+        uscc=event.uscc,
+        entity_name=event.entity_name,
+        completed_on=event.completed_on,
+        results=list(event.results),
+        reason=event.withhold_reason.strip(),
+        recorded_at=now,
+        recorded_by=uow.context.actor,
+    )
+    await repo.add_withheld(withheld)
+    event_out = ResultWithheld(
+        inspection_id=withheld.inspection_id,
+        task_id=withheld.task_id,
+        uscc=withheld.uscc,
+        reason=withheld.reason,
+        recorded_at=now,
+    )
+    await uow.emit(event_out)
+    return event_out
+
+
+async def record_plan(
+    uow: UnitOfWork, repo: PublicationRepository, event: AnnualPlanPublished
+) -> bool:
+    """Keep every published version of an annual plan (第四条); a redelivery adds nothing."""
+    if await repo.plan_version_exists(event.plan_id, event.plan_version):
+        return False
+    await repo.add_plan_version(
+        PlanVersion(
+            plan_id=event.plan_id,
+            plan_version=event.plan_version,
+            plan_no=event.plan_no,
+            plan_name=event.plan_name,
+            department=event.department,
+            year=event.year,
+            supersedes_version=event.supersedes_version,
+            adjustment_reason=event.adjustment_reason,
+            items=[i.model_dump(mode="json") for i in event.items],
+            signed_by=event.signed_by,
+            consolidated_by=event.consolidated_by,
+            approved_by=event.approved_by,
+            filed_on=event.filed_on,
+            published_at=event.published_at,
+        )
+    )
+    return True
+
+
+async def record_task(uow: UnitOfWork, repo: PublicationRepository, event: TaskPublished) -> bool:
+    """Keep the published implementation plan (第六条); a later publication replaces it."""
+    return await repo.save_task(
+        PublishedTask(
+            task_id=event.task_id,
+            task_no=event.task_no,
+            title=event.title,
+            plan_no=event.plan_no,
+            plan_name=event.plan_name,
+            lead_department=event.lead_department,
+            co_lead_departments=list(event.co_lead_departments),
+            assisting_departments=list(event.assisting_departments),
+            check_items=[c.model_dump(mode="json") for c in event.check_items],
+            target_filter=event.target_filter.model_dump(mode="json"),
+            ratio_bp={str(k): int(v) for k, v in event.ratio_bp.items()},
+            methods=[str(m) for m in event.methods],
+            deadline=event.deadline,
+            source=str(event.source),
+            published_at=event.published_at,
+        )
+    )
 
 
 async def _new_version(
@@ -127,6 +246,7 @@ async def _new_version(
     reason: str,
     source: CorrectionSource,
     objection_id: str | None,
+    submitted_by: str,
     allow_unchanged: bool = False,
 ) -> ResultCorrected:
     record = await repo.get_record(record_id, lock=True)
@@ -146,6 +266,7 @@ async def _new_version(
         objection_id=objection_id,
         published_at=now,
         published_by=uow.context.actor,
+        submitted_by=submitted_by,
     )
     await repo.add_version(version)
     corrected = ResultCorrected(
@@ -163,21 +284,20 @@ async def _new_version(
         entity_name=record.entity_name,
         task_no=record.task_no,
         task_title=record.task_title,
+        submitted_by=submitted_by,
     )
     await uow.emit(corrected)
     return corrected
 
 
 async def correct_from_objection(
-    uow: UnitOfWork, repo: PublicationRepository, event: ObjectionDecided
+    uow: UnitOfWork, repo: PublicationRepository, event: ObjectionCorrectionSubmitted
 ) -> ResultCorrected | None:
-    """A review that confirmed an error: publish the corrected results as a new version.
-
-    Upheld decisions change nothing; a decision already applied (same objection) is ignored.
+    """A correction a review confirmed, submitted by the credit department (第九条, 第十一条):
+    publish the corrected results as a new version. The same objection applied twice adds
+    nothing.
     """
-    if event.decision != ObjectionDecision.CORRECTED:
-        return None
-    # Lock the record first, so a concurrent delivery of the same decision sees our version.
+    # Lock the record first, so a concurrent delivery of the same submission sees our version.
     if await repo.get_record(event.record_id, lock=True) is None:
         raise RecordNotFound(f"公示记录 {event.record_id} 不存在")
     if await repo.version_for_objection(event.objection_id) is not None:
@@ -191,6 +311,7 @@ async def correct_from_objection(
         event.reason,
         CorrectionSource.OBJECTION,
         event.objection_id,
+        submitted_by=event.submitted_by,
         # The review ordered it: even if the record already reads so (an earlier correction
         # crossed it), the version is published so the objection's correction is on record.
         allow_unchanged=True,
@@ -206,7 +327,14 @@ async def correct_by_credit_department(
 ) -> ResultCorrected:
     """A correction collected by the credit department (第九条): a new version, committed."""
     corrected = await _new_version(
-        uow, repo, record_id, changes, reason, CorrectionSource.CREDIT_DEPARTMENT, None
+        uow,
+        repo,
+        record_id,
+        changes,
+        reason,
+        CorrectionSource.CREDIT_DEPARTMENT,
+        None,
+        submitted_by=uow.context.actor,
     )
     await uow.commit()
     return corrected

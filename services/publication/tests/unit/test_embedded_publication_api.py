@@ -1,0 +1,151 @@
+"""Embedded mode (SQLite, in-process events): the new public and staff routes work on the
+all-in-one default too — plans with versions, tasks, withheld results, the overdue list and
+the export (the SQLite dialect hands back naive datetimes; the dates must still come out right)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from publication.domain.model import EXPORT_COLUMNS
+from spotcheck_common.bus import InProcessBus
+from spotcheck_common.events.draws import TeamMember
+from spotcheck_common.events.envelope import Envelope, Event, new_id
+from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
+from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
+from spotcheck_common.events.types import ResultCategory, TeamRole
+from spotcheck_common.http import build_app
+from spotcheck_common.runner import build_runtimes, load
+from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.workdays import today
+
+USCC = "91371000MA3C000011"
+CREDIT = auth_headers("xinyong-1", "credit_dept")
+
+
+class Embedded:
+    def __init__(self, bus: InProcessBus, client: httpx.AsyncClient) -> None:
+        self.bus, self.client = bus, client
+
+    async def deliver(self, event: Event) -> None:
+        envelope: Envelope[Any] = Envelope[Any](
+            event_id=new_id(),
+            event_type=event.event_type(),
+            schema_version=event.version,
+            district="lingang",
+            actor="upstream",
+            aggregate_id=event.aggregate_id(),
+            correlation_id=new_id(),
+            payload=event.model_dump(mode="json"),
+        )
+        await self.bus.publish(
+            event.topic("lingang"), event.aggregate_id(), envelope.to_bytes(), {}
+        )
+
+
+@pytest.fixture
+async def embedded(tmp_path: Path) -> AsyncIterator[Embedded]:
+    bus = InProcessBus()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/publication.db",
+        district="lingang",
+        auth_secret=TEST_SECRET,
+    )
+    (rt,) = build_runtimes([load("publication")], settings, bus=bus)
+    app = build_app([rt], title="embedded publication")
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Embedded(bus, client)
+
+
+def inspection(inspection_id: str, completed_on: date, **kw: Any) -> InspectionSubmitted:
+    return InspectionSubmitted(
+        inspection_id=inspection_id,
+        task_id="task-1",
+        task_no="LG-2025-007",
+        task_title="2025年食品经营者双随机抽查",
+        draw_id="d",
+        uscc=USCC,
+        entity_name="某公司",
+        inspecting_authority="临港市场监管局",
+        team=[
+            TeamMember(inspector_id="i1", name="张三", department="所", role=TeamRole.LEADER),
+            TeamMember(inspector_id="i2", name="李四", department="所", role=TeamRole.MEMBER),
+        ],
+        results=[
+            ItemResult(
+                check_item_code="A01",
+                check_item_name="营业执照公示情况",
+                category=ResultCategory.NO_PROBLEM,
+            )
+        ],
+        completed_on=completed_on,
+        submitted_by="i1",
+        **kw,
+    )
+
+
+async def test_embedded_routes(embedded: Embedded) -> None:
+    plan: dict[str, Any] = {
+        "plan_id": "p1",
+        "plan_no": "JH-1",
+        "plan_name": "计划",
+        "department": "食品科",
+        "year": 2025,
+        "items": [],
+        "signed_by": "a",
+        "consolidated_by": "b",
+        "approved_by": "c",
+        "filed_on": "2025-02-01",
+    }
+    for version in (1, 2):
+        await embedded.deliver(
+            AnnualPlanPublished.model_validate(
+                {**plan, "plan_version": version, "published_at": f"2025-0{version}-01T00:00:00Z"}
+            )
+        )
+    await embedded.deliver(
+        TaskPublished(
+            task_id="task-1",
+            task_no="LG-2025-007",
+            title="任务",
+            lead_department="食品科",
+            check_items=[],
+            target_filter={},  # type: ignore[arg-type]
+            ratio_bp={},
+            deadline=date(2025, 11, 30),
+            published_at="2025-04-01T00:00:00Z",  # type: ignore[arg-type]
+        )
+    )
+    await embedded.deliver(inspection("late", date(2025, 9, 25)))
+    await embedded.deliver(inspection("fresh", today()))
+    await embedded.deliver(inspection("secret", today(), withhold_reason="依法不予公开"))
+
+    client = embedded.client
+    versions = (await client.get("/public/plans/p1")).json()["versions"]
+    assert [v["status"] for v in versions] == ["superseded", "current"]
+    assert (await client.get("/public/tasks/task-1")).json()["lead_department"] == "食品科"
+    assert (await client.get("/public/results")).json()["total"] == 2
+    withheld = (await client.get("/api/publication/withheld", headers=CREDIT)).json()
+    assert [w["inspection_id"] for w in withheld["items"]] == ["secret"]
+    late = (await client.get("/api/publication/overdue", headers=CREDIT)).json()
+    assert [(i["inspection_id"], i["publish_due_on"]) for i in late["items"]] == [
+        ("late", "2025-10-29")
+    ]
+    export = await client.get(
+        "/api/publication/export",
+        params={"from": today().isoformat(), "to": today().isoformat()},
+        headers=CREDIT,
+    )
+    rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[0] == EXPORT_COLUMNS and len(rows) == 3
