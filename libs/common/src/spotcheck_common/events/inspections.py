@@ -52,6 +52,8 @@ class InspectionSubmitted(Event):
     not_inspected_reason: str = ""
     # The law keeps this result private: the legal reason, else "" (published).
     withhold_reason: str = ""
+    # The date of the fact behind not_inspected_reason (e.g. the day of 注销), if known.
+    not_inspected_on: date | None = None
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -108,6 +110,10 @@ class FollowUpOpened(Event):
     lead_department: str
     opened_on: date
     due_on: date | None = None
+    # Added with the follow-up register (defaults keep older payloads valid).
+    task_no: str = ""
+    entity_name: str = ""
+    reason: str = ""  # what was found (the results' sub-reasons, or why not inspected)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -129,6 +135,13 @@ class FollowUpRecorded(Event):
     recorded_on: date
     recorded_by: str
     closed: bool = False
+    # Added with the follow-up register (defaults keep older payloads valid): the follow-up's
+    # kind after this outcome (a case filed on a suspected crime turns it into suspected_crime),
+    # the lead department, and the date by which a suspected crime must be transferred.
+    kind: FollowUpKind | None = None
+    lead_department: str = ""
+    suspected_crime: bool = False
+    transfer_due_on: date | None = None
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -20,6 +20,9 @@ tasks = sa.Table(
     sa.Column("deadline", sa.Date, nullable=False),
     sa.Column("check_type", sa.String(20), nullable=False, server_default=""),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("plan_id", sa.String(36), nullable=False, server_default=""),
+    sa.Column("plan_no", sa.String(50), nullable=False, server_default=""),
+    sa.Column("plan_name", sa.String(200), nullable=False, server_default=""),
 )
 
 inspections = sa.Table(
@@ -50,9 +53,83 @@ inspections = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # Optimistic concurrency: an update names the version it read.
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("plan_no", sa.String(50), nullable=False, server_default=""),
+    sa.Column("plan_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("visit_id", sa.String(36), nullable=False, server_default=""),
+    sa.Column("visit_leader_id", sa.String(100), nullable=False, server_default=""),
+    sa.Column("not_inspected_reason", sa.String(30), nullable=False, server_default=""),
+    sa.Column("not_inspected_on", sa.Date),
+    sa.Column("withhold_reason", sa.String(700), nullable=False, server_default=""),
     sa.UniqueConstraint("task_id", "uscc", name="uq_inspections_task_uscc"),
     sa.Index("ix_inspections_uscc", "uscc"),
     sa.Index("ix_inspections_task_status", "task_id", "status"),
+    sa.Index("ix_inspections_visit", "visit_id"),
+)
+
+# One visit, many checks: the inspections of one target in several tasks visited together.
+visits = sa.Table(
+    "visits",
+    metadata,
+    sa.Column("visit_id", sa.String(36), primary_key=True),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("entity_name", sa.String(200), nullable=False),
+    sa.Column("leader", sa.JSON, nullable=False),
+    sa.Column("lead_inspection_id", sa.String(36), nullable=False),
+    sa.Column("lead_task_id", sa.String(36), nullable=False),
+    sa.Column("inspections", sa.JSON, nullable=False),
+    sa.Column("members", sa.JSON, nullable=False),
+    sa.Column("history", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_visits_uscc", "uscc"),
+)
+
+# Attachments: content and its SHA-256 in the service's own table; never updated or deleted.
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("attachment_id", sa.String(36), primary_key=True),
+    sa.Column("inspection_id", sa.String(36), nullable=False),
+    sa.Column("task_id", sa.String(36), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("added_by", sa.String(100), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_attachments_inspection", "inspection_id", "added_at"),
+)
+
+# Follow-up of findings (第十条), owned by the task's lead department.
+follow_ups = sa.Table(
+    "follow_ups",
+    metadata,
+    sa.Column("follow_up_id", sa.String(36), primary_key=True),
+    sa.Column("inspection_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("task_id", sa.String(36), nullable=False),
+    sa.Column("task_no", sa.String(50), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    sa.Column("entity_name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("lead_department", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("case_no", sa.String(100), nullable=False),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("suspected_crime_on", sa.Date),
+    sa.Column("transfer_due_on", sa.Date),
+    sa.Column("transferred_on", sa.Date),
+    sa.Column("rectified_on", sa.Date),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("outcomes", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_follow_ups_department_status", "lead_department", "status"),
 )
 
 # Every step of every inspection, append-only (全程留痕、责任可溯).

@@ -9,9 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.adapters import orm
-from inspections.domain.model import Inspection, InspectionStatus, TaskInfo
+from inspections.domain.attachments import Attachment
+from inspections.domain.follow_ups import FollowUp, FollowUpStatus
+from inspections.domain.model import Inspection, InspectionStatus, NotInspectedReason, TaskInfo
+from inspections.domain.visits import Visit
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind, ItemResult
 from spotcheck_common.events.planning import CheckItemRef
 
 
@@ -31,6 +34,30 @@ class InspectionRepository(Protocol):
     async def get(self, inspection_id: str) -> Inspection | None: ...
 
     async def save(self, inspection: Inspection) -> None: ...
+
+    async def find(self, task_id: str, uscc: str) -> Inspection | None: ...
+
+    async def lock_target(self, uscc: str) -> None: ...
+
+    async def open_for_uscc(self, uscc: str) -> list[Inspection]: ...
+
+    async def of_visit(self, visit_id: str) -> list[Inspection]: ...
+
+    async def get_visit(self, visit_id: str) -> Visit | None: ...
+
+    async def add_visit(self, visit: Visit) -> None: ...
+
+    async def save_visit(self, visit: Visit) -> None: ...
+
+    async def get_follow_up(self, follow_up_id: str) -> FollowUp | None: ...
+
+    async def follow_up_of(self, inspection_id: str) -> FollowUp | None: ...
+
+    async def add_follow_up(self, follow_up: FollowUp) -> None: ...
+
+    async def save_follow_up(self, follow_up: FollowUp) -> None: ...
+
+    async def add_attachment(self, attachment: Attachment, content: bytes) -> None: ...
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -72,6 +99,13 @@ def _values(i: Inspection) -> dict[str, Any]:
         "created_at": i.created_at,
         "updated_at": i.updated_at or i.created_at,
         "version": i.version,
+        "plan_no": i.plan_no,
+        "plan_name": i.plan_name,
+        "visit_id": i.visit_id,
+        "visit_leader_id": i.visit_leader_id,
+        "not_inspected_reason": str(i.not_inspected_reason or ""),
+        "not_inspected_on": i.not_inspected_on,
+        "withhold_reason": i.withhold_reason,
     }
 
 
@@ -101,6 +135,122 @@ def _inspection(row: Any) -> Inspection:
         created_at=_aware(row.created_at) or row.created_at,
         updated_at=_aware(row.updated_at),
         version=row.version,
+        plan_no=row.plan_no,
+        plan_name=row.plan_name,
+        visit_id=row.visit_id,
+        visit_leader_id=row.visit_leader_id,
+        not_inspected_reason=(
+            NotInspectedReason(row.not_inspected_reason) if row.not_inspected_reason else None
+        ),
+        not_inspected_on=row.not_inspected_on,
+        withhold_reason=row.withhold_reason,
+    )
+
+
+def _visit_values(v: Visit) -> dict[str, Any]:
+    return {
+        "visit_id": v.visit_id,
+        "uscc": v.uscc,
+        "entity_name": v.entity_name,
+        "leader": v.leader.model_dump(mode="json"),
+        "lead_inspection_id": v.lead_inspection_id,
+        "lead_task_id": v.lead_task_id,
+        "inspections": v.inspections,
+        "members": v.members,
+        "created_at": v.created_at,
+        "updated_at": v.updated_at or v.created_at,
+        "version": v.version,
+    }
+
+
+def _log_json(v: Visit) -> list[dict[str, Any]]:
+    return [
+        {"action": e.action, "actor": e.actor, "at": e.at.isoformat(), "detail": e.detail}
+        for e in v.new_log
+    ]
+
+
+def _visit(row: Any) -> Visit:
+    return Visit(
+        visit_id=row.visit_id,
+        uscc=row.uscc,
+        entity_name=row.entity_name,
+        leader=TeamMember.model_validate(row.leader),
+        lead_inspection_id=row.lead_inspection_id,
+        lead_task_id=row.lead_task_id,
+        inspections=list(row.inspections),
+        members=list(row.members),
+        created_at=_aware(row.created_at) or row.created_at,
+        updated_at=_aware(row.updated_at),
+        version=row.version,
+    )
+
+
+def _follow_up_values(f: FollowUp) -> dict[str, Any]:
+    return {
+        "follow_up_id": f.follow_up_id,
+        "inspection_id": f.inspection_id,
+        "task_id": f.task_id,
+        "task_no": f.task_no,
+        "uscc": f.uscc,
+        "entity_name": f.entity_name,
+        "kind": str(f.kind),
+        "lead_department": f.lead_department,
+        "reason": f.reason,
+        "status": str(f.status),
+        "case_no": f.case_no,
+        "opened_on": f.opened_on,
+        "opened_at": f.opened_at,
+        "suspected_crime_on": f.suspected_crime_on,
+        "transfer_due_on": f.transfer_due_on,
+        "transferred_on": f.transferred_on,
+        "rectified_on": f.rectified_on,
+        "closed_on": f.closed_on,
+        "outcomes": f.outcomes,
+        "updated_at": f.updated_at or f.opened_at,
+        "version": f.version,
+    }
+
+
+def _follow_up(row: Any) -> FollowUp:
+    return FollowUp(
+        follow_up_id=row.follow_up_id,
+        inspection_id=row.inspection_id,
+        task_id=row.task_id,
+        task_no=row.task_no,
+        uscc=row.uscc,
+        entity_name=row.entity_name,
+        kind=FollowUpKind(row.kind),
+        lead_department=row.lead_department,
+        reason=row.reason,
+        status=FollowUpStatus(row.status),
+        case_no=row.case_no,
+        opened_on=row.opened_on,
+        opened_at=_aware(row.opened_at) or row.opened_at,
+        suspected_crime_on=row.suspected_crime_on,
+        transfer_due_on=row.transfer_due_on,
+        transferred_on=row.transferred_on,
+        rectified_on=row.rectified_on,
+        closed_on=row.closed_on,
+        outcomes=list(row.outcomes),
+        updated_at=_aware(row.updated_at),
+        version=row.version,
+    )
+
+
+def _attachment(row: Any) -> Attachment:
+    return Attachment(
+        attachment_id=row.attachment_id,
+        inspection_id=row.inspection_id,
+        task_id=row.task_id,
+        uscc=row.uscc,
+        kind=AttachmentKind(row.kind),
+        filename=row.filename,
+        media_type=row.media_type,
+        size=row.size,
+        sha256=row.sha256,
+        added_by=row.added_by,
+        added_at=_aware(row.added_at) or row.added_at,
     )
 
 
@@ -121,6 +271,9 @@ class SqlInspectionRepository:
             check_items=[CheckItemRef.model_validate(c) for c in row.check_items],
             deadline=row.deadline,
             check_type=row.check_type,
+            plan_id=row.plan_id,
+            plan_no=row.plan_no,
+            plan_name=row.plan_name,
         )
 
     async def put_task(self, task: TaskInfo, now: datetime) -> None:
@@ -132,6 +285,9 @@ class SqlInspectionRepository:
             "check_items": [c.model_dump(mode="json") for c in task.check_items],
             "deadline": task.deadline,
             "check_type": task.check_type,
+            "plan_id": task.plan_id,
+            "plan_no": task.plan_no,
+            "plan_name": task.plan_name,
             "updated_at": now,
         }
         updated = await self.session.execute(
@@ -187,6 +343,164 @@ class SqlInspectionRepository:
         inspection.version += 1
         await self._append_log(inspection)
 
+    async def find(self, task_id: str, uscc: str) -> Inspection | None:
+        t = orm.inspections
+        query = sa.select(t).where(t.c.task_id == task_id, t.c.uscc == uscc)
+        row = (await self.session.execute(query)).first()
+        return _inspection(row) if row else None
+
+    async def lock_target(self, uscc: str) -> None:
+        """Serialise visit grouping per target until the transaction ends: two draws of the
+        same target handled at once by two replicas would otherwise miss each other. SQLite
+        serialises writers already."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"visit:{uscc}"}
+            )
+
+    async def open_for_uscc(self, uscc: str) -> list[Inspection]:
+        t = orm.inspections
+        query = (
+            sa.select(t)
+            .where(t.c.uscc == uscc, t.c.status != str(InspectionStatus.SUBMITTED))
+            .order_by(t.c.created_at, t.c.inspection_id)
+        )
+        return [_inspection(r) for r in await self.session.execute(query)]
+
+    async def of_visit(self, visit_id: str) -> list[Inspection]:
+        t = orm.inspections
+        query = sa.select(t).where(t.c.visit_id == visit_id).order_by(t.c.created_at, t.c.task_no)
+        return [_inspection(r) for r in await self.session.execute(query)]
+
+    async def get_visit(self, visit_id: str) -> Visit | None:
+        t = orm.visits
+        row = (await self.session.execute(sa.select(t).where(t.c.visit_id == visit_id))).first()
+        return _visit(row) if row else None
+
+    async def visit_history(self, visit_id: str) -> list[dict[str, Any]]:
+        t = orm.visits
+        query = sa.select(t.c.history).where(t.c.visit_id == visit_id)
+        return list((await self.session.execute(query)).scalar_one_or_none() or [])
+
+    async def add_visit(self, visit: Visit) -> None:
+        values = _visit_values(visit)
+        values["history"] = _log_json(visit)
+        await self.session.execute(sa.insert(orm.visits).values(**values))
+        visit.new_log = []
+
+    async def save_visit(self, visit: Visit) -> None:
+        t = orm.visits
+        values = _visit_values(visit)
+        values["version"] = visit.version + 1
+        values["history"] = await self.visit_history(visit.visit_id) + _log_json(visit)
+        result = await self.session.execute(
+            sa.update(t)
+            .where(t.c.visit_id == visit.visit_id, t.c.version == visit.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleInspection(visit.visit_id)
+        visit.version += 1
+        visit.new_log = []
+
+    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> list[Visit]:
+        t = orm.visits
+        query = sa.select(t).order_by(t.c.created_at.desc(), t.c.visit_id)
+        if uscc:
+            query = query.where(t.c.uscc == uscc)
+        rows = await self.session.execute(query.limit(limit).offset(offset))
+        return [_visit(r) for r in rows]
+
+    # -- follow-ups -----------------------------------------------------------------------
+
+    async def get_follow_up(self, follow_up_id: str) -> FollowUp | None:
+        t = orm.follow_ups
+        query = sa.select(t).where(t.c.follow_up_id == follow_up_id)
+        row = (await self.session.execute(query)).first()
+        return _follow_up(row) if row else None
+
+    async def follow_up_of(self, inspection_id: str) -> FollowUp | None:
+        t = orm.follow_ups
+        query = sa.select(t).where(t.c.inspection_id == inspection_id)
+        row = (await self.session.execute(query)).first()
+        return _follow_up(row) if row else None
+
+    async def add_follow_up(self, follow_up: FollowUp) -> None:
+        await self.session.execute(sa.insert(orm.follow_ups).values(**_follow_up_values(follow_up)))
+
+    async def save_follow_up(self, follow_up: FollowUp) -> None:
+        t = orm.follow_ups
+        values = _follow_up_values(follow_up)
+        values["version"] = follow_up.version + 1
+        result = await self.session.execute(
+            sa.update(t)
+            .where(t.c.follow_up_id == follow_up.follow_up_id, t.c.version == follow_up.version)
+            .values(**values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleInspection(follow_up.follow_up_id)
+        follow_up.version += 1
+
+    async def search_follow_ups(
+        self,
+        status: FollowUpStatus | None,
+        department: str | None,
+        task_id: str | None,
+        uscc: str | None = None,
+    ) -> list[FollowUp]:
+        t = orm.follow_ups
+        where: list[Any] = []
+        if status:
+            where.append(t.c.status == str(status))
+        if department:
+            where.append(t.c.lead_department == department)
+        if task_id:
+            where.append(t.c.task_id == task_id)
+        if uscc:
+            where.append(t.c.uscc == uscc)
+        rows = await self.session.execute(
+            sa.select(t).where(*where).order_by(t.c.opened_at, t.c.follow_up_id)
+        )
+        return [_follow_up(r) for r in rows]
+
+    # -- attachments ----------------------------------------------------------------------
+
+    async def add_attachment(self, attachment: Attachment, content: bytes) -> None:
+        a = attachment
+        await self.session.execute(
+            sa.insert(orm.attachments).values(
+                attachment_id=a.attachment_id,
+                inspection_id=a.inspection_id,
+                task_id=a.task_id,
+                uscc=a.uscc,
+                kind=str(a.kind),
+                filename=a.filename,
+                media_type=a.media_type,
+                size=a.size,
+                sha256=a.sha256,
+                content=content,
+                added_by=a.added_by,
+                added_at=a.added_at,
+            )
+        )
+
+    async def attachments_of(self, inspection_id: str) -> list[Attachment]:
+        t = orm.attachments
+        columns = [c for c in t.c if c.name != "content"]
+        rows = await self.session.execute(
+            sa.select(*columns)
+            .where(t.c.inspection_id == inspection_id)
+            .order_by(t.c.added_at, t.c.attachment_id)
+        )
+        return [_attachment(r) for r in rows]
+
+    async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
+        t = orm.attachments
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.attachment_id == attachment_id))
+        ).first()
+        return (_attachment(row), bytes(row.content)) if row else None
+
     async def search(
         self,
         task_id: str | None,
@@ -194,6 +508,8 @@ class SqlInspectionRepository:
         status: InspectionStatus | None,
         limit: int,
         offset: int,
+        visit_id: str | None = None,
+        not_inspected: bool | None = None,
     ) -> tuple[int, list[Inspection]]:
         t = orm.inspections
         where: list[Any] = []
@@ -203,6 +519,12 @@ class SqlInspectionRepository:
             where.append(t.c.uscc == uscc)
         if status:
             where.append(t.c.status == str(status))
+        if visit_id:
+            where.append(t.c.visit_id == visit_id)
+        if not_inspected is not None:
+            where.append(
+                t.c.not_inspected_reason != "" if not_inspected else t.c.not_inspected_reason == ""
+            )
         total = (
             await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
         ).scalar_one()

@@ -1,5 +1,6 @@
 """Inspections domain: one target's inspection in one task, its record form and sign-off.
-Pure rules, no I/O.
+Pure rules, no I/O. Visits (one visit, many tasks) are in ``visits``, follow-up in
+``follow_ups``, attachments in ``attachments``.
 
 "One visit, many checks" (进一次门、查多项事, 第八条): an inspection covers every check item its
 task holds for the target, on one record form (检查记录表). The team leader records a result
@@ -45,6 +46,47 @@ ENTITY_OUTCOMES = frozenset(
 )
 # Inspectors who must sign the record form; experts may sign but are not required to.
 SIGNING_ROLES = frozenset({TeamRole.LEADER, TeamRole.MEMBER})
+MAX_WITHHOLD = 300
+
+
+class NotInspectedReason(StrEnum):
+    """Why a target was not inspected yet counts as done (第八条: 不再开展检查，视为完成抽查)."""
+
+    UNREACHABLE = "unreachable"  # 通过登记的住所（经营场所）无法联系
+    SERIOUS_REFUSAL = "serious_refusal"  # 不配合检查情节严重
+    DEREGISTERED = "deregistered"  # 检查任务截止前完成注销
+    REVOKED = "revoked"  # 被吊销营业执照
+    CANCELLED = "cancelled"  # 被撤销设立登记
+    MOVED_OUT = "moved_out"  # 迁出
+
+
+NOT_INSPECTED_LABELS = {
+    NotInspectedReason.UNREACHABLE: "通过登记的住所（经营场所）无法联系",
+    NotInspectedReason.SERIOUS_REFUSAL: "不配合检查情节严重",
+    NotInspectedReason.DEREGISTERED: "检查任务截止前已注销",
+    NotInspectedReason.REVOKED: "检查任务截止前被吊销营业执照",
+    NotInspectedReason.CANCELLED: "检查任务截止前被撤销设立登记",
+    NotInspectedReason.MOVED_OUT: "检查任务截止前已迁出",
+}
+
+# The national category (and sub-reason) every item of the form carries for each reason.
+NOT_INSPECTED_RESULT: dict[NotInspectedReason, tuple[ResultCategory, PendingReason | None]] = {
+    NotInspectedReason.UNREACHABLE: (ResultCategory.PROBLEM_PENDING, PendingReason.UNREACHABLE),
+    NotInspectedReason.SERIOUS_REFUSAL: (ResultCategory.SERIOUS_REFUSAL, None),
+    NotInspectedReason.DEREGISTERED: (ResultCategory.DEREGISTERED, None),
+    NotInspectedReason.REVOKED: (ResultCategory.REVOKED, None),
+    NotInspectedReason.CANCELLED: (ResultCategory.CANCELLED, None),
+    NotInspectedReason.MOVED_OUT: (ResultCategory.MOVED_OUT, None),
+}
+# Registry changes that must have happened before the task's deadline (检查任务截止前).
+BEFORE_DEADLINE = frozenset(
+    {
+        NotInspectedReason.DEREGISTERED,
+        NotInspectedReason.REVOKED,
+        NotInspectedReason.CANCELLED,
+        NotInspectedReason.MOVED_OUT,
+    }
+)
 
 
 def china_today(now: datetime) -> date:
@@ -113,6 +155,40 @@ class ResultEntry(BaseModel):
     remark: str = Field("", max_length=MAX_REMARK, description="备注")
 
 
+class NotInspected(BaseModel):
+    """The target was not inspected and counts as done (第八条)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: NotInspectedReason = Field(
+        description="unreachable 无法联系 / serious_refusal 不配合检查情节严重 / deregistered 注销 "
+        "/ revoked 被吊销 / cancelled 被撤销 / moved_out 迁出"
+    )
+    occurred_on: date | None = Field(
+        None,
+        description="情形发生日期（注销、吊销、撤销、迁出时必填，且不晚于检查任务截止日期）",
+    )
+    remark: str = Field("", max_length=MAX_REMARK, description="情况说明（写入每个检查事项的备注）")
+
+
+class Withhold(BaseModel):
+    """The law keeps this result private (依法依规不予公开): the reason and its legal basis."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(
+        min_length=2, max_length=MAX_WITHHOLD, description="不予公示的理由，如 涉及商业秘密"
+    )
+    legal_basis: str = Field(
+        min_length=2,
+        max_length=MAX_WITHHOLD,
+        description="法律依据，如 《政府信息公开条例》第十五条",
+    )
+
+    def text(self) -> str:
+        return f"{self.reason}（依据：{self.legal_basis}）"
+
+
 @dataclass(frozen=True)
 class TaskInfo:
     """What inspections needs to know of an approved task (from TaskApproved)."""
@@ -124,6 +200,9 @@ class TaskInfo:
     check_items: list[CheckItemRef]
     deadline: date
     check_type: str = ""  # 定向抽查 / 不定向抽查; empty if the task did not say
+    plan_id: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
 
     @classmethod
     def from_event(cls, event: TaskApproved) -> TaskInfo:
@@ -135,6 +214,9 @@ class TaskInfo:
             check_items=list(event.check_items),
             deadline=event.deadline,
             check_type=str(event.check_type) if event.check_type else "",
+            plan_id=event.plan_id,
+            plan_no=event.plan_no,
+            plan_name=event.plan_name,
         )
 
 
@@ -201,6 +283,49 @@ def check_results(items: list[CheckItemRef], entries: list[ResultEntry]) -> list
     return errors
 
 
+def not_inspected_entries(
+    items: list[CheckItemRef], outcome: NotInspected, entries: list[ResultEntry]
+) -> tuple[list[ResultEntry], list[FieldError]]:
+    """Every item carries the reason's national category; results given alongside must agree."""
+    category, pending = NOT_INSPECTED_RESULT[outcome.reason]
+    errors = [
+        FieldError(
+            f"results[{i}].category",
+            f"未开展检查（{NOT_INSPECTED_LABELS[outcome.reason]}）时各检查事项的结果应为「{category}」",
+        )
+        for i, e in enumerate(entries)
+        if e.category is not category or e.pending_reason is not pending
+    ]
+    remarks = {e.check_item_code: e.remark for e in entries}
+    filled = [
+        ResultEntry(
+            check_item_code=item.code,
+            category=category,
+            pending_reason=pending,
+            remark=remarks.get(item.code) or outcome.remark,
+        )
+        for item in items
+    ]
+    return filled, errors
+
+
+def inferred_reason(entries: list[ResultEntry]) -> NotInspectedReason | None:
+    """A form whose every item carries a not-inspected category is a not-inspected outcome."""
+    found = {(e.category, e.pending_reason) for e in entries}
+    if len(found) != 1:
+        return None
+    (only,) = found
+    for reason, result in NOT_INSPECTED_RESULT.items():
+        if result == only:
+            return reason
+    return None
+
+
+def windows_overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
+    """Two inspection windows (from the draw to the task's deadline) share a day."""
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
 @dataclass
 class Inspection:
     """One drawn target of one task: its team, record form, signatures and submission."""
@@ -219,6 +344,15 @@ class Inspection:
     team: list[TeamMember]
     created_at: datetime
     check_type: str = ""
+    plan_no: str = ""
+    plan_name: str = ""
+    # One visit, many checks: the visit this inspection belongs to and the visit's leader
+    # (the leader of the earliest task's team), who may record and submit for the visit.
+    visit_id: str = ""
+    visit_leader_id: str = ""
+    not_inspected_reason: NotInspectedReason | None = None
+    not_inspected_on: date | None = None
+    withhold_reason: str = ""
     status: InspectionStatus = InspectionStatus.PENDING
     results: list[ItemResult] = field(default_factory=list)
     signatures: dict[str, datetime] = field(default_factory=dict)
@@ -252,6 +386,8 @@ class Inspection:
             deadline=task.deadline,
             team=list(target.team),
             check_type=task.check_type,
+            plan_no=task.plan_no,
+            plan_name=task.plan_name,
             created_at=at,
             updated_at=at,
         )
@@ -278,7 +414,21 @@ class Inspection:
                 return m
         raise NotAllowed(f"{actor} 不是该检查对象的检查组成员", actor=actor)
 
+    @property
+    def window(self) -> tuple[date, date]:
+        """From the day the inspection was opened (draw completed) to the task's deadline."""
+        return china_today(self.created_at), self.deadline
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not InspectionStatus.SUBMITTED
+
+    def is_team_member(self, actor: str) -> bool:
+        return actor == self.visit_leader_id or any(m.inspector_id == actor for m in self.team)
+
     def _leader(self, actor: str, action: str) -> None:
+        if self.visit_leader_id and actor == self.visit_leader_id:
+            return  # the visit's leader organises the whole visit (第八条)
         if self._member(actor).role is not TeamRole.LEADER:
             raise NotAllowed(f"只有检查组长（{self.leader.inspector_id}）可以{action}", actor=actor)
 
@@ -292,14 +442,30 @@ class Inspection:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def record_results(self, actor: str, entries: list[ResultEntry], at: datetime) -> bool:
+    def record_results(
+        self,
+        actor: str,
+        entries: list[ResultEntry],
+        at: datetime,
+        not_inspected: NotInspected | None = None,
+        withhold: Withhold | None = None,
+    ) -> bool:
         """The leader enters the whole form (谁检查、谁录入). Returns True if signatures given
-        to earlier results were cleared (they confirmed something that no longer stands)."""
+        to earlier results were cleared (they confirmed something that no longer stands).
+
+        ``not_inspected``: the target was not inspected and counts as done; every item gets
+        the reason's national category. ``withhold``: the law keeps the result private."""
         self._open_for("修改检查结果")
         self._leader(actor, "录入检查结果")
-        errors = check_results(self.check_items, entries)
+        errors = self.form_errors(entries, at, not_inspected)
         if errors:
             raise ResultsInvalid(errors)
+        if not_inspected is not None:
+            entries, _ = not_inspected_entries(self.check_items, not_inspected, entries)
+            reason: NotInspectedReason | None = not_inspected.reason
+            occurred_on = not_inspected.occurred_on
+        else:
+            reason, occurred_on = inferred_reason(entries), None
         names = {item.code: item.name for item in self.check_items}
         by_code = {e.check_item_code: e for e in entries}
         results = [
@@ -314,6 +480,8 @@ class Inspection:
         ]
         cleared = sorted(self.signatures)
         self.results = results
+        self.not_inspected_reason, self.not_inspected_on = reason, occurred_on
+        self.withhold_reason = withhold.text() if withhold else ""
         self.signatures = {}
         self.recorded_by, self.recorded_at = actor, at
         self.status = InspectionStatus.RECORDED
@@ -323,8 +491,94 @@ class Inspection:
             at,
             results=[r.model_dump(mode="json") for r in results],
             signatures_cleared=cleared,
+            not_inspected_reason=str(reason) if reason else None,
+            not_inspected_on=occurred_on.isoformat() if occurred_on else None,
+            withhold_reason=self.withhold_reason or None,
         )
         return bool(cleared)
+
+    def form_errors(
+        self, entries: list[ResultEntry], at: datetime, not_inspected: NotInspected | None
+    ) -> list[FieldError]:
+        """What is wrong with a form before it is recorded (empty: nothing)."""
+        if not_inspected is None:
+            if not entries:
+                return [FieldError("results", "至少录入一条检查结果，或说明未开展检查的情形")]
+            return check_results(self.check_items, entries)
+        _, errors = not_inspected_entries(self.check_items, not_inspected, entries)
+        codes = {item.code for item in self.check_items}
+        errors += [
+            FieldError(
+                f"results[{i}].check_item_code", f"检查事项「{e.check_item_code}」不属于本任务"
+            )
+            for i, e in enumerate(entries)
+            if e.check_item_code not in codes
+        ]
+        when = not_inspected.occurred_on
+        if not_inspected.reason in BEFORE_DEADLINE:
+            if when is None:
+                errors.append(
+                    FieldError("not_inspected.occurred_on", "注销、吊销、撤销、迁出须填写发生日期")
+                )
+            elif when > self.deadline:
+                errors.append(
+                    FieldError(
+                        "not_inspected.occurred_on",
+                        f"发生在检查任务截止日期（{self.deadline}）之后，不属于视为完成抽查的情形",
+                    )
+                )
+        if when is not None and when > china_today(at):
+            errors.append(FieldError("not_inspected.occurred_on", "发生日期不能晚于今天"))
+        return errors
+
+    @property
+    def not_inspected_label(self) -> str:
+        return NOT_INSPECTED_LABELS[self.not_inspected_reason] if self.not_inspected_reason else ""
+
+    def replace_inspector(
+        self,
+        replaced: str,
+        team: list[TeamMember],
+        at: datetime,
+        *,
+        reason: str,
+        approved_by: str,
+        approval_ref: str,
+        actor: str = "system",
+    ) -> bool:
+        """The draw replaced a drawn inspector with the deputy director's approval (第六条).
+        The replaced inspector's signature no longer stands; the new member has to sign.
+        A submitted form cannot change: the replacement is only noted. Returns True if the
+        team changed."""
+        detail: dict[str, Any] = {
+            "replaced_inspector_id": replaced,
+            "team": [m.model_dump(mode="json") for m in team],
+            "reason": reason,
+            "approved_by": approved_by,
+            "approval_ref": approval_ref,
+        }
+        if self.status is InspectionStatus.SUBMITTED:
+            self._log("inspector_replacement_after_submission", actor, at, **detail)
+            return False
+        if [m.model_dump() for m in team] == [m.model_dump() for m in self.team]:
+            return False
+        try:
+            check_team(team)
+        except TeamInvalid as exc:  # kept, not applied: the draw's record must be put right
+            self._log("inspector_replacement_refused", actor, at, refusal=str(exc), **detail)
+            return False
+        self.team = list(team)
+        signers = set(self.signers)
+        dropped = sorted(s for s in self.signatures if s not in {m.inspector_id for m in team})
+        self.signatures = {k: v for k, v in self.signatures.items() if k not in dropped}
+        if self.status is not InspectionStatus.PENDING:
+            self.status = (
+                InspectionStatus.SIGNED
+                if all(s in self.signatures for s in signers)
+                else InspectionStatus.RECORDED
+            )
+        self._log("inspector_replaced", actor, at, signatures_dropped=dropped, **detail)
+        return True
 
     def sign(self, actor: str, at: datetime) -> None:
         """A team member confirms the results and signs the record form; signing twice
@@ -385,4 +639,10 @@ class Inspection:
             completed_on=self.completed_on,
             submitted_by=self.submitted_by,
             check_type=self.check_type,
+            plan_no=self.plan_no,
+            plan_name=self.plan_name,
+            visit_id=self.visit_id,
+            not_inspected_reason=self.not_inspected_label,
+            not_inspected_on=self.not_inspected_on,
+            withhold_reason=self.withhold_reason,
         )

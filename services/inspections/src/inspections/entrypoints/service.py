@@ -7,15 +7,22 @@ from pathlib import Path
 from inspections.adapters import orm
 from inspections.entrypoints.api import build_router
 from inspections.entrypoints.consumers import subscriptions
-from spotcheck_common.events.inspections import InspectionSubmitted
+from inspections.entrypoints.overdue import start_refresh
+from spotcheck_common.events.inspections import (
+    AttachmentAdded,
+    FollowUpOpened,
+    FollowUpRecorded,
+    InspectionSubmitted,
+)
 from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
     name="inspections",
-    title="检查实施：检查记录表、检查结果、签名与提交",
+    title="检查实施：进一次门、查多项事，检查记录表、结果、签名与提交，附件，后续处理",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions,
-    publishes=[InspectionSubmitted],
+    publishes=[InspectionSubmitted, AttachmentAdded, FollowUpOpened, FollowUpRecorded],
+    on_startup=[start_refresh],
 )

@@ -8,9 +8,29 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from inspections.adapters.repository import InspectionRepository, StaleInspection
-from inspections.domain.model import Inspection, NotAllowed, ResultEntry, TaskInfo
-from spotcheck_common.events.draws import DrawCompleted
+from inspections.domain import attachments as att
+from inspections.domain.follow_ups import (
+    DEFAULT_TRANSFER_WORKDAYS,
+    FollowUp,
+    OutcomeIn,
+    check_lead_department,
+)
+from inspections.domain.model import (
+    FieldError,
+    Inspection,
+    NotAllowed,
+    NotInspected,
+    ResultEntry,
+    ResultsInvalid,
+    StateRefused,
+    TaskInfo,
+    Withhold,
+)
+from inspections.domain.visits import Visit, joins_visit, visit_order
+from spotcheck_common import workdays
+from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
 from spotcheck_common.events.envelope import Event, utcnow
+from spotcheck_common.events.inspections import AttachmentKind
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.http import Conflict, NotFound
 
@@ -31,6 +51,10 @@ class UnitOfWork(Protocol):
 
 class TaskNotKnownYet(Exception):
     """A draw arrived before its task's TaskApproved; raised so the event is redelivered."""
+
+
+class InspectionNotKnownYet(Exception):
+    """A replacement arrived before the draw that opened the inspection; redelivered later."""
 
 
 def inspection_id_for(draw_id: str, uscc: str) -> str:
@@ -62,9 +86,77 @@ async def draw_completed(
         inspection = Inspection.open(
             task, event.draw_id, target, inspection_id_for(event.draw_id, target.uscc), now
         )
+        joined = await _group_into_visit(repo, inspection, now)
         await repo.add(inspection)
+        for other in joined:
+            await _save(repo, other)
         opened.append(inspection)
     return opened
+
+
+async def _group_into_visit(
+    repo: InspectionRepository, inspection: Inspection, now: datetime
+) -> list[Inspection]:
+    """进一次门、查多项事: open inspections of the same target in other tasks whose windows
+    overlap this one's are visited together. Returns the other inspections changed (to save);
+    ``inspection`` itself is changed in place (not stored yet)."""
+    await repo.lock_target(inspection.uscc)
+    others = [o for o in await repo.open_for_uscc(inspection.uscc) if joins_visit(inspection, o)]
+    if not others:
+        return []
+    visit_ids = sorted({o.visit_id for o in others if o.visit_id})
+    visit: Visit | None = None
+    if visit_ids:
+        # Join the visit of the earliest inspection among those already grouped.
+        first = min((o for o in others if o.visit_id), key=visit_order)
+        visit = await repo.get_visit(first.visit_id)
+    changed: list[Inspection] = []
+    if visit is None:
+        loose = [o for o in others if not o.visit_id]
+        visit = Visit.form([*loose, inspection], now)
+        await repo.add_visit(visit)
+        changed = loose
+    else:
+        visit.join(inspection, now)
+        for other in others:
+            if not other.visit_id:
+                visit.join(other, now)
+                changed.append(other)
+        await repo.save_visit(visit)
+    log.info(
+        "target visited once for several tasks",
+        extra={"fields": {"visit_id": visit.visit_id, "uscc": inspection.uscc}},
+    )
+    return changed
+
+
+async def inspector_replaced(
+    repo: InspectionRepository, event: DrawInspectorReplaced, now: datetime
+) -> Inspection:
+    """An approved replacement from the draw: the open inspection's team changes (who, why and
+    the approval are kept in its history); a visit's leader follows the earliest team."""
+    inspection = await repo.find(event.task_id, event.uscc)
+    if inspection is None:
+        raise InspectionNotKnownYet(f"no inspection of {event.uscc} in task {event.task_id} yet")
+    changed = inspection.replace_inspector(
+        event.replaced_inspector_id,
+        list(event.team),
+        now,
+        reason=event.reason,
+        approved_by=event.approved_by,
+        approval_ref=event.approval_ref,
+    )
+    if not inspection.new_log:
+        return inspection
+    await _save(repo, inspection)
+    if changed and inspection.visit_id:
+        visit = await repo.get_visit(inspection.visit_id)
+        if visit is not None:
+            members = await repo.of_visit(visit.visit_id)
+            for other in visit.refresh(members, now):
+                await _save(repo, other)
+            await repo.save_visit(visit)
+    return inspection
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -99,14 +191,76 @@ async def record_results(
     inspector_id: str,
     entries: list[ResultEntry],
     now: datetime | None = None,
+    not_inspected: NotInspected | None = None,
+    withhold: Withhold | None = None,
 ) -> Inspection:
-    """The leader (by ``inspector_id``) enters the whole record form."""
+    """The leader (by ``inspector_id``; in a visit, the visit's leader too) enters the whole
+    record form, or the reason the target was not inspected."""
     actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
-    inspection.record_results(actor, entries, now or utcnow())
+    inspection.record_results(actor, entries, now or utcnow(), not_inspected, withhold)
     await _save(repo, inspection)
     await uow.commit()
     return inspection
+
+
+async def _load_visit(repo: InspectionRepository, visit_id: str) -> tuple[Visit, list[Inspection]]:
+    visit = await repo.get_visit(visit_id)
+    if visit is None:
+        raise NotFound(f"检查（进一次门）{visit_id} 不存在")
+    return visit, await repo.of_visit(visit_id)
+
+
+async def record_visit_results(
+    uow: UnitOfWork,
+    repo: InspectionRepository,
+    visit_id: str,
+    inspector_id: str,
+    entries: list[tuple[str, ResultEntry]],
+    now: datetime | None = None,
+    not_inspected: NotInspected | None = None,
+) -> tuple[Visit, list[Inspection]]:
+    """The visit's leader records the results of every task's items in one request; each
+    entry is (task_id, result). All or nothing: one form refused refuses them all."""
+    actor = _inspector(inspector_id)
+    at = now or utcnow()
+    visit, inspections = await _load_visit(repo, visit_id)
+    if actor != visit.leader.inspector_id:
+        raise NotAllowed(
+            f"只有本次检查的组长（{visit.leader.inspector_id}）可以录入整次检查的结果", actor=actor
+        )
+    by_task = {i.task_id: i for i in inspections}
+    grouped: dict[str, list[ResultEntry]] = {}
+    errors: list[FieldError] = []
+    for n, (task_id, entry) in enumerate(entries):
+        if task_id not in by_task:
+            errors.append(FieldError(f"results[{n}].task_id", f"任务「{task_id}」不在本次检查中"))
+        else:
+            grouped.setdefault(task_id, []).append(entry)
+    open_ones = [i for i in inspections if i.is_open]
+    for i in inspections:
+        if not i.is_open and i.task_id in grouped:
+            raise StateRefused(
+                f"任务 {i.task_no} 的检查记录已提交，不能再修改", status=str(i.status)
+            )
+    if not open_ones:
+        raise StateRefused("本次检查的各任务检查记录均已提交")
+    for i in open_ones:
+        mine = grouped.get(i.task_id, [])
+        if not mine and not_inspected is None:
+            errors.append(FieldError("results", f"缺少任务 {i.task_no} 的检查结果"))
+            continue
+        errors += [
+            FieldError(f"{i.task_no}：{e.field}", e.reason)
+            for e in i.form_errors(mine, at, not_inspected)
+        ]
+    if errors:
+        raise ResultsInvalid(errors)
+    for i in open_ones:
+        i.record_results(actor, grouped.get(i.task_id, []), at, not_inspected)
+        await _save(repo, i)
+    await uow.commit()
+    return visit, inspections
 
 
 async def sign(
@@ -137,9 +291,68 @@ async def submit(
     """The leader (by ``inspector_id``) submits; InspectionSubmitted leaves through the outbox
     with the change."""
     actor = _inspector(inspector_id)
+    at = now or utcnow()
     inspection = await _load(repo, inspection_id)
-    inspection.submit(actor, now or utcnow(), completed_on)
+    inspection.submit(actor, at, completed_on)
     await _save(repo, inspection)
     await uow.emit(inspection.submitted_event())
+    # 第十条: what needs following up goes to the task's lead department.
+    follow_up = FollowUp.open_for(inspection, at)
+    if follow_up is not None and await repo.follow_up_of(inspection_id) is None:
+        await repo.add_follow_up(follow_up)
+        await uow.emit(follow_up.opened_event())
     await uow.commit()
     return inspection
+
+
+async def add_attachment(
+    uow: UnitOfWork,
+    repo: InspectionRepository,
+    inspection_id: str,
+    inspector_id: str,
+    kind: AttachmentKind,
+    filename: str,
+    media_type: str,
+    content: bytes,
+    now: datetime | None = None,
+) -> att.Attachment:
+    """A team member attaches a file; allowed until the follow-up is closed."""
+    actor = _inspector(inspector_id)
+    inspection = await _load(repo, inspection_id)
+    follow_up = await repo.follow_up_of(inspection_id)
+    att.may_attach(inspection, actor, follow_up is not None and follow_up.is_open)
+    attachment = att.new_attachment(
+        inspection, kind, filename, media_type, content, actor, now or utcnow()
+    )
+    await repo.add_attachment(attachment, content)
+    await uow.emit(attachment.added_event())
+    await uow.commit()
+    return attachment
+
+
+async def record_follow_up(
+    uow: UnitOfWork,
+    repo: InspectionRepository,
+    follow_up_id: str,
+    user: str,
+    roles: set[str],
+    department: str,
+    outcome: OutcomeIn,
+    now: datetime | None = None,
+    transfer_workdays: int = DEFAULT_TRANSFER_WORKDAYS,
+) -> FollowUp:
+    """The lead department (or the credit department) records an outcome (第十条)."""
+    follow_up = await repo.get_follow_up(follow_up_id)
+    if follow_up is None:
+        raise NotFound(f"后续处理 {follow_up_id} 不存在")
+    check_lead_department(follow_up, roles, department)
+    event = follow_up.record(
+        outcome, user, now or utcnow(), workdays.add_workdays, transfer_workdays
+    )
+    try:
+        await repo.save_follow_up(follow_up)
+    except StaleInspection:
+        raise Conflict("后续处理已被他人同时修改，请刷新后重试") from None
+    await uow.emit(event)
+    await uow.commit()
+    return follow_up
