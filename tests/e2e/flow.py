@@ -184,7 +184,10 @@ def approve_task(p: Platform, cycle: Cycle) -> None:
     assert approved["status"] == "approved"
 
 
-def run_draw(p: Platform, cycle: Cycle) -> None:
+def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> None:
+    """Freeze, commit, reveal (a wrong share refused), countersign; keep the public bundle."""
+    wanted = len(cycle.codes) * 0.9 if min_population is None else min_population
+
     def create() -> Any:
         response = p.client.post(
             p.urls["draws"] + "/api/draws/draws",
@@ -195,7 +198,17 @@ def run_draw(p: Platform, cycle: Cycle) -> None:
             return None
         assert response.status_code == 201, response.text
         body = response.json()
-        return body if body["manifest"]["population"]["size"] >= len(cycle.codes) * 0.9 else None
+        if body["manifest"]["population"]["size"] >= wanted:
+            return body
+        # Frozen before the registry's events all arrived: cancel (allowed before any reveal).
+        p.call(
+            "draws",
+            "POST",
+            f"/api/draws/draws/{body['draw_id']}/cancel",
+            CREDIT,
+            json={"reason": "主体名录尚未同步完成，作废重抽"},
+        )
+        return None
 
     draw = eventually(create, "the draws service to know the task and the population")
     cycle.draw_id = draw["draw_id"]

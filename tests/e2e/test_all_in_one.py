@@ -16,6 +16,7 @@ from spotcheck_common.testing import TEST_SECRET
 
 from .flow import Platform, assert_cycle, run_cycle
 from .stack import SERVICES, free_port, wait_until
+from .year import run_year
 
 
 @pytest.fixture
@@ -54,3 +55,8 @@ def test_the_whole_cycle_runs_in_one_process(all_in_one: str) -> None:
     assert health["services"] == SERVICES
     cycle = run_cycle(platform, "LG-E2E-ONE")
     assert_cycle(platform, cycle)
+
+
+def test_a_year_in_miniature_follows_every_article(all_in_one: str) -> None:
+    platform = Platform({service: all_in_one for service in SERVICES})
+    run_year(platform)

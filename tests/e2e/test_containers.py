@@ -9,6 +9,7 @@ import pytest
 
 from .flow import Platform, assert_cycle, run_cycle
 from .stack import SERVICES, Stack
+from .year import run_year
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +41,11 @@ def test_consumers_killed_mid_flow_apply_every_event_exactly_once(stack: Stack) 
     per event)."""
     p = platform(stack)
 
+    crashed: list[int] = []
+
     def crash_consumers(n: int, total: int) -> None:
-        if n == total // 2:
+        if n == max(total // 2, 1):
+            crashed.append(n)
             stack.kill_service("publication")
             stack.kill_service("archives")
         if n == total:
@@ -49,5 +53,10 @@ def test_consumers_killed_mid_flow_apply_every_event_exactly_once(stack: Stack) 
             stack.restart_service("archives")
 
     cycle = run_cycle(p, "LG-E2E-FAULT", on_submitted=crash_consumers)
+    assert crashed, "the consumers were never killed"
     assert all(len(r.get("versions", [1])) == 1 for r in cycle.records)
     assert_cycle(p, cycle)
+
+
+def test_a_year_in_miniature_runs_across_the_services(stack: Stack) -> None:
+    run_year(platform(stack))

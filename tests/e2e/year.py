@@ -1,0 +1,494 @@
+"""A year in miniature (issue 4): the item list, two departments' annual plans through the
+approval chain, three tasks (one sent down by the city), a target drawn in two tasks and
+visited once, an unreachable target, a serious refusal, an objection across the National Day
+holiday that leads to a correction, and every dossier verifying its hash chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from spotcheck_common import uscc
+
+from .flow import (
+    CREDIT,
+    DEPUTY,
+    ENTITY_HEADER,
+    INSPECTOR_HEADER,
+    OFFICE,
+    Cycle,
+    Platform,
+    eventually,
+    inspector,
+    run_draw,
+)
+
+YEAR = date.today().year
+MARKET = "市场规范管理科"
+FOOD = "食品经营监管科"
+MARKET_HEAD = ("sun.market", ["supervising_dept"], {"department": MARKET})
+FOOD_HEAD = ("zhou.food", ["supervising_dept"], {"department": FOOD})
+MEETING = ("director.meeting", ["director_meeting"], {})
+GS = {"code": "GS-01", "name": "企业公示信息抽查"}
+DJ = {"code": "DJ-01", "name": "登记事项检查"}
+SP = {"code": "SP-01", "name": "食品经营许可情况检查"}
+ITEM_LIST = (
+    "事项编号,抽查类别,抽查事项,检查对象,事项类别,检查方式,检查主体,检查依据\n"
+    "GS-01,企业信息公示,企业公示信息抽查,各类企业,一般,书面检查,市场监管部门,"
+    "《企业信息公示暂行条例》\n"
+    "DJ-01,登记事项,登记事项检查,各类市场主体,一般,现场检查,市场监管部门,"
+    "《市场主体登记管理条例》\n"
+    "SP-01,食品安全,食品经营许可情况检查,食品经营者,重点,现场检查,市场监管部门,"
+    "《食品安全法》\n"
+).encode()
+# Expected from the official calendar (2026: National Day 10-01..10-07, 10-10 a make-up
+# working Saturday), not from the code under test.
+RECEIVED, DECIDED = date(2026, 9, 28), date(2026, 9, 30)
+REVIEW_DUE, FEEDBACK_DUE, CORRECTION_DUE = (
+    date(2026, 10, 30),
+    date(2026, 10, 27),
+    date(2026, 10, 13),
+)
+
+
+@dataclass
+class Year:
+    market_codes: list[str] = field(default_factory=list)  # class E: drawn by T1 and the city
+    food_codes: list[str] = field(default_factory=list)  # class D, catering: drawn by T2
+    plans: dict[str, str] = field(default_factory=dict)
+    tasks: dict[str, Cycle] = field(default_factory=dict)
+    objection: dict[str, Any] = field(default_factory=dict)
+
+
+def load_registry(p: Platform, year: Year) -> None:
+    year.market_codes = uscc.synthetic(3, seed=YEAR, area_code="371071")
+    year.food_codes = uscc.synthetic(4, seed=YEAR + 1, area_code="371072")
+    others = uscc.synthetic(10, seed=YEAR + 2, area_code="371073")
+    rows = [ENTITY_HEADER]
+    rows += [
+        f"{c},临港商贸{i}有限公司,有限责任公司,批发和零售业,草庙子镇,E,存续,临港区{i}号"
+        for i, c in enumerate(year.market_codes)
+    ]
+    rows += [
+        f"{c},临港餐饮{i}店,个体工商户,住宿和餐饮业,汪疃镇,D,存续,汪疃镇{i}号"
+        for i, c in enumerate(year.food_codes)
+    ]
+    rows += [
+        f"{c},临港科技{i}有限公司,有限责任公司,信息技术服务业,蔄山镇,A,存续,蔄山镇{i}号"
+        for i, c in enumerate(others)
+    ]
+    p.call(
+        "registry",
+        "POST",
+        "/api/registry/entities/import",
+        CREDIT,
+        content=("\n".join(rows) + "\n").encode(),
+        headers={"content-type": "text/csv"},
+    )
+    inspectors = [INSPECTOR_HEADER]
+    for dept, prefix in ((MARKET, "SC"), (FOOD, "SP")):
+        inspectors += [
+            f"{prefix}{i:02d},{dept[:2]}检查员{i},{dept},双随机全部事项,"
+            f"{'是' if i % 2 == 0 else '否'},2030-12-31,是"
+            for i in range(6)
+        ]
+    p.call(
+        "registry",
+        "POST",
+        "/api/registry/inspectors/import",
+        CREDIT,
+        content=("\n".join(inspectors) + "\n").encode(),
+        headers={"content-type": "text/csv"},
+    )
+    p.call(
+        "registry",
+        "POST",
+        "/api/registry/check-items/import",
+        CREDIT,
+        content=ITEM_LIST,
+        headers={"content-type": "text/csv"},
+        params={"reason": f"{YEAR}年度抽查事项清单", "effective_from": f"{YEAR}-01-01"},
+    )
+
+
+def plan_items(*items: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "check_item_code": i["code"],
+            "check_item_name": i["name"],
+            "scope": "辖区内市场主体",
+            "period_from": f"{YEAR}-01-01",
+            "period_to": f"{YEAR}-12-31",
+        }
+        for i in items
+    ]
+
+
+def create_plan(
+    p: Platform, head: Any, dept: str, no: str, items: tuple[dict[str, str], ...]
+) -> Any:
+    body = {
+        "plan_no": f"{YEAR}-{no}",
+        "plan_name": f"{YEAR}年{dept}双随机抽查工作计划",
+        "department": dept,
+        "year": YEAR,
+        "items": plan_items(*items),
+    }
+    # Refused (422) until planning has received the item list from the registry.
+    return eventually(
+        lambda: p.call("planning", "POST", "/api/planning/plans", head, json=body),
+        "planning to know the item list",
+    )
+
+
+def approve_plans(p: Platform, year: Year) -> None:
+    """Both departments' plans through the chain; consolidation waits for full coverage."""
+    for head, dept, no, items in (
+        (MARKET_HEAD, MARKET, "JH-01", (GS, DJ)),
+        (FOOD_HEAD, FOOD, "JH-02", (SP,)),
+    ):
+        plan = create_plan(p, head, dept, no, items)
+        year.plans[dept] = plan["plan_id"]
+        p.call("planning", "POST", f"/api/planning/plans/{plan['plan_id']}/submit", head)
+        if dept == MARKET:
+            # With only one department's plan signed, SP-01 is uncovered: refused, named.
+            p.call("planning", "POST", f"/api/planning/plans/{plan['plan_id']}/sign", DEPUTY)
+            refused = p.call(
+                "planning",
+                "POST",
+                "/api/planning/plans/consolidate",
+                CREDIT,
+                json={"year": YEAR},
+                expect=422,
+            )
+            assert "SP-01" in str(refused)
+        else:
+            # The deputy director rejects once; the department resubmits.
+            p.call(
+                "planning",
+                "POST",
+                f"/api/planning/plans/{plan['plan_id']}/reject",
+                DEPUTY,
+                json={"reason": "抽查范围需细化"},
+            )
+            p.call("planning", "POST", f"/api/planning/plans/{plan['plan_id']}/submit", head)
+            p.call("planning", "POST", f"/api/planning/plans/{plan['plan_id']}/sign", DEPUTY)
+    p.call("planning", "POST", "/api/planning/plans/consolidate", CREDIT, json={"year": YEAR})
+    for plan_id in year.plans.values():
+        p.call("planning", "POST", f"/api/planning/plans/{plan_id}/approve", MEETING)
+        p.call(
+            "planning",
+            "POST",
+            f"/api/planning/plans/{plan_id}/file",
+            CREDIT,
+            json={"filed_on": date.today().isoformat(), "filing_ref": f"威临市监备〔{YEAR}〕1号"},
+        )
+        p.call("planning", "POST", f"/api/planning/plans/{plan_id}/publish", OFFICE)
+    public = eventually(
+        lambda: (
+            (r := p.call("publication", "GET", "/public/plans", params={"year": YEAR}))["total"]
+            >= 2
+            and r
+        ),
+        "both plans to be public",
+    )
+    assert {i["department"] for i in public["items"]} >= {MARKET, FOOD}
+
+
+def task_body(
+    no: str,
+    lead: str,
+    items: list[dict[str, str]],
+    ratio: dict[str, int],
+    depts: list[str],
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "task_no": no,
+        "title": f"{YEAR}年{lead}抽查任务{no}",
+        "lead_department": lead,
+        "check_items": items,
+        "ratio_bp": ratio,
+        "inspector_departments": depts,
+        "team_size": 2,
+        "methods": ["现场检查"],
+        "deadline": (date.today() + timedelta(days=45)).isoformat(),
+        **extra,
+    }
+
+
+def approve_tasks(p: Platform, year: Year) -> None:
+    specs = {
+        "T1": (
+            MARKET_HEAD,
+            "/api/planning/tasks",
+            task_body(
+                f"{YEAR}-T1", MARKET, [GS], {"E": 10000}, [MARKET], plan_id=year.plans[MARKET]
+            ),
+        ),
+        "T2": (
+            FOOD_HEAD,
+            "/api/planning/tasks",
+            task_body(
+                f"{YEAR}-T2",
+                FOOD,
+                [SP],
+                {"D": 10000},
+                [FOOD],
+                plan_id=year.plans[FOOD],
+                target_filter={"industries": ["住宿和餐饮业"]},
+            ),
+        ),
+        "CITY": (
+            CREDIT,
+            "/api/planning/tasks/receive",
+            task_body(
+                f"{YEAR}-SJ-1",
+                MARKET,
+                [DJ],
+                {"E": 10000},
+                [MARKET],
+                source="city",
+                issuing_authority="威海市市场监督管理局",
+                document_no=f"威市监函〔{YEAR}〕8号",
+            ),
+        ),
+    }
+    for key, (who, path, body) in specs.items():
+        task = p.call("planning", "POST", path, who, json=body)
+        p.call("planning", "POST", f"/api/planning/tasks/{task['task_id']}/approve", DEPUTY)
+        p.call("planning", "POST", f"/api/planning/tasks/{task['task_id']}/publish", CREDIT)
+        year.tasks[key] = Cycle(task_id=task["task_id"], task_no=body["task_no"])
+    # A fourth task drawing class E again would check an entity a third time this year.
+    over = p.call(
+        "planning",
+        "POST",
+        "/api/planning/tasks",
+        MARKET_HEAD,
+        json=task_body(f"{YEAR}-T9", MARKET, [GS], {"E": 500}, [MARKET]),
+    )
+    refused = p.call(
+        "planning", "POST", f"/api/planning/tasks/{over['task_id']}/approve", DEPUTY, expect=422
+    )
+    assert "E" in str(refused)
+
+
+def draw_all(p: Platform, year: Year) -> None:
+    minimum = {"T1": 3, "T2": 4, "CITY": 3}
+    for key, cycle in year.tasks.items():
+        run_draw(p, cycle, min_population=minimum[key])
+        draw = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
+        cycle.targets = draw["targets"]
+    # Ratio 100 %: every class-E entity is drawn by T1 and by the city's task.
+    assert {t["uscc"] for t in year.tasks["T1"].targets} == set(year.market_codes)
+    assert {t["uscc"] for t in year.tasks["CITY"].targets} == set(year.market_codes)
+    assert {t["uscc"] for t in year.tasks["T2"].targets} == set(year.food_codes)
+
+
+def inspections_of(p: Platform, cycle: Cycle) -> list[dict[str, Any]]:
+    def opened() -> Any:
+        found = p.call(
+            "inspections",
+            "GET",
+            "/api/inspections/inspections",
+            CREDIT,
+            params={"task_id": cycle.task_id, "limit": 100},
+        )
+        return found["items"] if found["total"] == len(cycle.targets) else None
+
+    items: list[dict[str, Any]] = eventually(opened, f"the inspections of {cycle.task_no}")
+    return items
+
+
+def sign_and_submit(p: Platform, inspection: dict[str, Any], submitter: str) -> None:
+    base = f"/api/inspections/inspections/{inspection['inspection_id']}"
+    for member in inspection["team"]:
+        if member["role"] in ("leader", "member"):
+            p.call("inspections", "POST", f"{base}/sign", inspector(member["inspector_id"]))
+    p.call("inspections", "POST", f"{base}/submit", inspector(submitter), json={})
+
+
+def inspect_the_year(p: Platform, year: Year) -> None:
+    city = {i["uscc"]: i for i in inspections_of(p, year.tasks["CITY"])}
+    food = inspections_of(p, year.tasks["T2"])
+    t1 = {i["uscc"]: i for i in inspections_of(p, year.tasks["T1"])}  # after the city's opened
+    # One visit, many checks: each class-E target, drawn by T1 and the city, is visited once;
+    # the first shows a problem, the second refuses seriously, the third is fine.
+    outcomes = [
+        {
+            "results": [
+                {
+                    "task_id": year.tasks["T1"].task_id,
+                    "check_item_code": GS["code"],
+                    "category": "发现问题待后续处理",
+                    "pending_reason": "未按规定公示应当公示的信息",
+                },
+                {
+                    "task_id": year.tasks["CITY"].task_id,
+                    "check_item_code": DJ["code"],
+                    "category": "未发现问题",
+                },
+            ]
+        },
+        {"not_inspected": {"reason": "serious_refusal"}},
+        {
+            "results": [
+                {
+                    "task_id": year.tasks["T1"].task_id,
+                    "check_item_code": GS["code"],
+                    "category": "未发现问题",
+                },
+                {
+                    "task_id": year.tasks["CITY"].task_id,
+                    "check_item_code": DJ["code"],
+                    "category": "未发现问题",
+                },
+            ]
+        },
+    ]
+    for code, body in zip(year.market_codes, outcomes, strict=True):
+        visit_id = t1[code]["visit_id"]
+        assert visit_id and city[code]["visit_id"] == visit_id, "two tasks, one visit"
+        visit = p.call("inspections", "GET", f"/api/inspections/visits/{visit_id}", CREDIT)
+        assert {i["task_id"] for i in visit["inspections"]} == {
+            year.tasks["T1"].task_id,
+            year.tasks["CITY"].task_id,
+        }
+        leader = visit["leader"]["inspector_id"]
+        p.call(
+            "inspections",
+            "PUT",
+            f"/api/inspections/visits/{visit_id}/results",
+            inspector(leader),
+            json=body,
+        )
+        for form in (t1[code], city[code]):
+            fresh = p.call(
+                "inspections",
+                "GET",
+                f"/api/inspections/inspections/{form['inspection_id']}",
+                CREDIT,
+            )
+            sign_and_submit(p, fresh, leader)
+    # The food task: one target unreachable at its registered address, the rest fine.
+    for n, form in enumerate(food):
+        head = next(m["inspector_id"] for m in form["team"] if m["role"] == "leader")
+        body = (
+            {"not_inspected": {"reason": "unreachable"}}
+            if n == 0
+            else {"results": [{"check_item_code": SP["code"], "category": "未发现问题"}]}
+        )
+        p.call(
+            "inspections",
+            "PUT",
+            f"/api/inspections/inspections/{form['inspection_id']}/results",
+            inspector(head),
+            json=body,
+        )
+        sign_and_submit(p, form, head)
+    follow_ups = eventually(
+        lambda: (
+            (f := p.call("inspections", "GET", "/api/inspections/follow-ups", CREDIT))["total"] >= 4
+            and f
+        ),
+        "follow-ups for the problem, the refusal and the unreachable target",
+    )
+    kinds = sorted(f["kind"] for f in follow_ups["items"])
+    assert kinds.count("refusal") == 2 and kinds.count("problem") == 2, kinds
+
+
+def object_across_national_day(p: Platform, year: Year) -> None:
+    cycle = year.tasks["T1"]
+    visited = year.market_codes[0]
+
+    def record() -> Any:
+        found = p.call(
+            "publication",
+            "GET",
+            "/public/results",
+            params={"task_no": cycle.task_no, "uscc": visited},
+        )
+        return found["items"][0] if found["total"] else None
+
+    published = eventually(record, "the visited target's result to be public")
+    entity = ("entity-visited", ["entity"], {"uscc": visited})
+
+    def filed() -> Any:
+        response = p.client.post(
+            p.urls["objections"] + "/api/objections/objections",
+            headers=p.headers(entity),
+            json={
+                "record_id": published["record_id"],
+                "uscc": visited,
+                "reason": "年报已按时公示",
+                "received_on": RECEIVED.isoformat(),
+            },
+        )
+        return response.json() if response.status_code == 201 else None
+
+    objection = eventually(filed, "objections to know the published record")
+    assert objection["review_due_on"] == REVIEW_DUE.isoformat()
+    decided = p.call(
+        "objections",
+        "POST",
+        f"/api/objections/objections/{objection['objection_id']}/decision",
+        CREDIT,
+        json={
+            "decision": "corrected",
+            "reason": "复查确认已按时公示",
+            "decided_on": DECIDED.isoformat(),
+            "corrected_results": [
+                {
+                    "check_item_code": GS["code"],
+                    "check_item_name": GS["name"],
+                    "category": "未发现问题",
+                }
+            ],
+        },
+    )
+    assert decided["feedback_due_on"] == FEEDBACK_DUE.isoformat()
+    assert decided["correction_due_on"] == CORRECTION_DUE.isoformat()
+    year.objection = decided | {"record_id": published["record_id"]}
+
+    def corrected() -> Any:
+        r = p.call("publication", "GET", f"/public/results/{published['record_id']}")
+        return r if len(r["versions"]) == 2 else None
+
+    eventually(corrected, "the correction to be published")
+
+
+def check_dossiers(p: Platform, year: Year) -> None:
+    for cycle in year.tasks.values():
+
+        def complete(c: Cycle = cycle) -> Any:
+            d = p.call("archives", "GET", f"/api/archives/dossiers/{c.task_id}", CREDIT)
+            types = [e["event_type"] for e in d["entries"]]
+            n = len(c.targets)
+            ok = (
+                types.count("inspections.inspection-submitted") == n
+                and types.count("publication.result-published") == n
+                and "draws.draw-completed" in types
+                and "planning.task-approved" in types
+            )
+            return d if ok else None
+
+        dossier = eventually(complete, f"the dossier of {cycle.task_no}")
+        verified = p.call(
+            "archives", "GET", f"/api/archives/dossiers/{cycle.task_id}/verify", CREDIT
+        )
+        assert verified["ok"] is True, verified
+        ids = [e["event_id"] for e in dossier["entries"] if e.get("event_id")]
+        assert len(ids) == len(set(ids))
+
+
+def run_year(p: Platform) -> Year:
+    year = Year()
+    load_registry(p, year)
+    approve_plans(p, year)
+    approve_tasks(p, year)
+    draw_all(p, year)
+    inspect_the_year(p, year)
+    object_across_national_day(p, year)
+    check_dossiers(p, year)
+    return year
