@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from archives.domain.chain import GENESIS_HASH, verify_export
-from archives.domain.model import DossierHead, Entry
+from archives.domain.chain import GENESIS_HASH, link, verify_export
+from archives.domain.model import DossierHead, Entry, PlanVersion
 from archives.service_layer import services
 from spotcheck_common.events import Envelope, Event
 
@@ -23,6 +24,10 @@ class FakeArchiveRepository:
     def __init__(self) -> None:
         self.heads: dict[str, DossierHead] = {}
         self.rows: dict[str, list[Entry]] = {}
+        self.plans: dict[str, list[PlanVersion]] = {}
+        self.task_plan: dict[str, str] = {}
+        self.links: set[tuple[str, str]] = set()
+        self.locked_plans: list[str] = []
 
     async def lock_dossier(self, task_id: str, now: datetime) -> DossierHead:
         return self.heads.setdefault(task_id, DossierHead.new(task_id, now))
@@ -47,6 +52,33 @@ class FakeArchiveRepository:
     async def list_dossiers(self, limit: int, offset: int) -> tuple[int, list[DossierHead]]:
         heads = sorted(self.heads.values(), key=lambda h: h.last_activity_at, reverse=True)
         return len(heads), heads[offset : offset + limit]
+
+    # plans: the same uniqueness the tables enforce
+    async def lock_plan(self, plan_id: str, now: datetime) -> None:
+        self.locked_plans.append(plan_id)
+
+    async def add_plan_version(self, plan: PlanVersion, now: datetime) -> bool:
+        versions = self.plans.setdefault(plan.plan_id, [])
+        if any(v.event_id == plan.event_id for vs in self.plans.values() for v in vs):
+            return False
+        versions.append(plan)
+        return True
+
+    async def plan_versions(self, plan_id: str) -> list[PlanVersion]:
+        return sorted(self.plans.get(plan_id, []), key=lambda v: v.plan_version)
+
+    async def set_task_plan(self, task_id: str, plan_id: str) -> None:
+        self.task_plan[task_id] = plan_id
+
+    async def tasks_of_plan(self, plan_id: str) -> list[str]:
+        return sorted(t for t, p in self.task_plan.items() if p == plan_id)
+
+    async def linked_plan_events(self, task_id: str) -> set[str]:
+        return {e for t, e in self.links if t == task_id}
+
+    async def add_plan_link(self, task_id: str, plan: PlanVersion, seq: int) -> None:
+        assert (task_id, plan.event_id) not in self.links  # the primary key
+        self.links.add((task_id, plan.event_id))
 
 
 async def _file_all(
@@ -151,3 +183,172 @@ async def test_typed_envelopes_from_kafka_file_the_same_bytes_as_raw_ones(
         untyped = Envelope.from_bytes(raw.to_bytes())
         assert typed.model_dump(mode="json") == untyped.model_dump(mode="json")
         assert typed.model_dump(mode="json") == raw.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------- 第十二条: what a dossier holds
+
+
+def _doc(envelope: Envelope[Any]) -> dict[str, Any]:
+    return envelope.model_dump(mode="json")
+
+
+async def test_a_plan_filed_before_the_task_is_linked_when_the_task_arrives(
+    scenario: Any, envelope: Callable[..., Envelope[Any]]
+) -> None:
+    s = scenario
+    repo = FakeArchiveRepository()
+    v1, v2 = envelope(s.plan_version(1)), envelope(s.plan_version(2))
+    assert await services.file_plan(repo, _doc(v1), NOW) == 0  # no task names it yet
+    assert await services.file_plan(repo, _doc(v2), NOW) == 0
+    approved = envelope(s.task("T-A", "LG-2026-101", s.CREDIT, date(2026, 9, 30), s.PLAN_ID))
+    await services.file_event(repo, _doc(approved), NOW)
+    view = await services.read_dossier(repo, "T-A")
+    assert [(e.seq, e.kind) for e in view.entries] == [(1, "event"), (2, "plan"), (3, "plan")]
+    first, second = view.entries[1].document, view.entries[2].document
+    assert (first["plan_version"], second["plan_version"]) == (1, 2)
+    assert first["task_id"] == "T-A" and first["plan_envelope"] == _doc(v1)  # the whole plan
+    assert view.verification.ok and view.head.entry_count == 3
+    assert repo.locked_plans == [s.PLAN_ID, s.PLAN_ID, s.PLAN_ID]  # the plan locked every time
+
+
+async def test_a_plan_arriving_after_the_task_is_linked_then_and_only_once(
+    scenario: Any, envelope: Callable[..., Envelope[Any]]
+) -> None:
+    s = scenario
+    repo = FakeArchiveRepository()
+    for task_id in ("T-A", "T-A2"):
+        approved = s.task(task_id, task_id, s.CREDIT, date(2026, 9, 30), s.PLAN_ID)
+        await services.file_event(repo, _doc(envelope(approved)), NOW)
+    other = s.task("T-B", "LG-B", s.FOOD, date(2026, 9, 30))  # no plan named
+    await services.file_event(repo, _doc(envelope(other)), NOW)
+    v1 = envelope(s.plan_version(1))
+    assert await services.file_plan(repo, _doc(v1), NOW) == 2
+    assert await services.file_plan(repo, _doc(v1), NOW) == -1  # redelivered: nothing twice
+    v2 = envelope(s.plan_version(2))  # adjusted during the year: a new version, linked too
+    assert await services.file_plan(repo, _doc(v2), NOW) == 2
+    for task_id in ("T-A", "T-A2"):
+        view = await services.read_dossier(repo, task_id)
+        assert [e.kind for e in view.entries] == ["event", "plan", "plan"]
+        assert [e.document.get("plan_version") for e in view.entries[1:]] == [1, 2]
+        assert view.verification.ok
+    assert [e.kind for e in (await services.read_dossier(repo, "T-B")).entries] == ["event"]
+    # The same plan version hashes the same in both dossiers.
+    a = (await services.read_dossier(repo, "T-A")).entries[1].document
+    b = (await services.read_dossier(repo, "T-A2")).entries[1].document
+    assert a["plan_envelope_sha256"] == b["plan_envelope_sha256"]
+    # A task approved later under the plan gets both versions at once.
+    late = s.task("T-A3", "T-A3", s.CREDIT, date(2026, 9, 30), s.PLAN_ID)
+    await services.file_event(repo, _doc(envelope(late)), NOW)
+    assert (await services.read_dossier(repo, "T-A3")).head.entry_count == 3
+
+
+async def test_a_plan_entry_moved_to_another_dossier_fails_verification(
+    scenario: Any, envelope: Callable[..., Envelope[Any]]
+) -> None:
+    s = scenario
+    repo = FakeArchiveRepository()
+    await services.file_plan(repo, _doc(envelope(s.plan_version(1))), NOW)
+    approved = s.task("T-A", "LG-A", s.CREDIT, date(2026, 9, 30), s.PLAN_ID)
+    await services.file_event(repo, _doc(envelope(approved)), NOW)
+    view = await services.read_dossier(repo, "T-A")
+    exported = services.export_document(view, "lingang", NOW, "档案员")
+    assert verify_export(exported).ok
+    exported["entries"][1]["document"]["plan_envelope"]["payload"]["items"] = []
+    assert verify_export(exported).first_bad_seq == 2
+    # A correctly hashed plan entry that names another task is refused too.
+    from archives.domain.chain import verify_links
+
+    doc = dict(view.entries[1].document, task_id="T-OTHER")
+    forged = link(2, view.entries[0].link.entry_hash, "plan", doc)
+    result = verify_links([view.entries[0].link, forged], task_id="T-A")
+    assert not result.ok and result.first_bad_seq == 2
+
+
+def _attachment(task_id: str, uscc: str, kind: str, content: bytes, n: int) -> Any:
+    from spotcheck_common.events.inspections import AttachmentAdded, AttachmentKind
+
+    return AttachmentAdded(
+        attachment_id=f"att-{n}",
+        inspection_id=f"insp-{task_id}",
+        task_id=task_id,
+        uscc=uscc,
+        kind=AttachmentKind(kind),
+        filename=f"{kind}-{n}.pdf",
+        media_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        added_by="I001",
+    )
+
+
+async def test_an_attachment_is_an_entry_holding_the_file_hash(
+    task_cycle: Callable[[str], list[Event]], envelope: Callable[..., Envelope[Any]]
+) -> None:
+    repo = FakeArchiveRepository()
+    await _file_all(repo, [envelope(e) for e in task_cycle("T1")[:3]])
+    content = b"%PDF-1.7 on-site note"
+    added = envelope(_attachment("T1", "91371000MA3C00001Y", "onsite_note", content, 1))
+    entry = await services.file_event(repo, _doc(added), NOW)
+    assert entry is not None and entry.kind == "attachment" and entry.seq == 4
+    assert entry.event_id == added.event_id  # a redelivery is still caught by event id
+    assert await services.file_event(repo, _doc(added), NOW) is None
+    view = await services.read_dossier(repo, "T1")
+    assert view.verification.ok
+    ok = services.check_attachment(view, "att-1", content)
+    assert ok["matches"] is True and ok["seq"] == 4 and ok["chain_ok"] is True
+    changed = services.check_attachment(view, "att-1", content + b" (edited)")
+    assert changed["matches"] is False
+    assert changed["filed_sha256"] == hashlib.sha256(content).hexdigest() != changed["sha256"]
+    with pytest.raises(services.NotFound):
+        services.check_attachment(view, "att-9", content)
+    # Changing the filed hash itself breaks the chain.
+    exported = services.export_document(view, "lingang", NOW, "档案员")
+    exported["entries"][3]["document"]["payload"]["sha256"] = hashlib.sha256(b"x").hexdigest()
+    assert verify_export(exported).first_bad_seq == 4
+
+
+async def test_contents_follow_the_categories_of_article_12_and_go_into_the_export(
+    task_cycle: Callable[[str], list[Event]],
+    envelope: Callable[..., Envelope[Any]],
+    scenario: Any,
+) -> None:
+    s = scenario
+    repo = FakeArchiveRepository()
+    await services.file_plan(repo, _doc(envelope(s.plan_version(1))), NOW)
+    cycle = task_cycle("T1")
+    approved = cycle[0].model_copy(update={"plan_id": s.PLAN_ID})
+    await _file_all(repo, [envelope(e) for e in [approved, *cycle[1:]]])
+    for n, kind in enumerate(
+        ["onsite_note", "photo", "rectification_notice", "service_receipt", "record_form"]
+    ):
+        added = _attachment("T1", "91371000MA3C00001Y", kind, kind.encode(), n)
+        await services.file_event(repo, _doc(envelope(added)), NOW)
+    view = await services.read_dossier(repo, "T1")
+    summary = services.dossier_contents(view)
+    counts = {c["label"]: c["count"] for c in summary["categories"]}
+    assert counts == {
+        "抽查工作计划": 1,
+        "抽查实施方案": 1,  # task-approved
+        "抽取记录": 1,  # draw-completed
+        "检查记录表": 2,  # inspection-submitted + the signed form's file
+        "现场笔录（含现场照片）": 2,
+        "责令整改通知书": 1,
+        "送达回证": 1,
+        "抽查结果": 1,  # result-published
+        "异议与更正": 3,  # objection filed, decided, result corrected
+        "后续处理": 0,
+        "其他": 0,
+    }
+    assert summary["missing"] == []
+    assert sum(counts.values()) == view.head.entry_count  # every entry in exactly one
+    receipt = next(c for c in summary["categories"] if c["code"] == "service_receipt")
+    assert receipt["entries"][0]["sha256"] == hashlib.sha256(b"service_receipt").hexdigest()
+    exported = services.export_document(view, "lingang", NOW, "档案员")
+    assert exported["summary"] == summary
+    assert "长期保存" in exported["manifest"]["retention"]
+    assert verify_export(exported).ok  # the summary is beside the chain, not in it
+
+    bare = FakeArchiveRepository()
+    await _file_all(bare, [envelope(cycle[0])])
+    missing = services.dossier_contents(await services.read_dossier(bare, "T1"))["missing"]
+    assert missing == ["抽查工作计划", "抽取记录", "检查记录表", "抽查结果"]

@@ -17,6 +17,12 @@ TODAY = {
     "publication.result-corrected",
     "objections.objection-filed",
     "objections.objection-decided",
+    "objections.objection-feedback-given",
+    "inspections.attachment-added",
+    "inspections.follow-up-opened",
+    "inspections.follow-up-recorded",
+    "publication.result-withheld",
+    "planning.task-published",
 }
 
 
@@ -24,13 +30,24 @@ def test_every_task_event_of_today_is_subscribed() -> None:
     subscribed = {s.event.event_type() for s in consumers.subscriptions()}
     assert subscribed >= TODAY
     assert not any(t.startswith("registry.") for t in subscribed)  # no task_id in those
-    assert len({s.consumer_name for s in consumers.subscriptions()}) == 1
+    by_consumer: dict[str, set[str]] = {}
+    for s in consumers.subscriptions():
+        by_consumer.setdefault(s.consumer_name, set()).add(s.event.event_type())
+    # Every task event through one handler (one idempotency key space); plans through another.
+    assert by_consumer["file_plan"] == {"planning.annual-plan-published"}
+    assert by_consumer["file_event"] == subscribed - {"planning.annual-plan-published"}
+    assert set(by_consumer) == {"file_event", "file_plan"}
 
 
 def test_definition_subscribes_as_built() -> None:
     from archives.entrypoints.service import definition
+    from spotcheck_common.events.planning import AnnualPlanPublished
 
-    assert {s.event for s in definition.subscriptions} == set(consumers.archived_events())
+    assert {s.event for s in definition.subscriptions} == {
+        *consumers.archived_events(),
+        AnnualPlanPublished,
+    }
+    assert definition.on_startup  # the overdue gauge refresher
 
 
 @pytest.fixture

@@ -47,3 +47,70 @@ dossier_entries = sa.Table(
     sa.UniqueConstraint("task_id", "seq", name="uq_dossier_entries_task_seq"),
     sa.UniqueConstraint("event_id", name="uq_dossier_entries_event_id"),
 )
+
+# ---- Annual plans (年度抽查工作计划), filed by plan_id; every version kept (append-only).
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    # One row per plan: the lock that serialises a plan version arriving with a task that
+    # names the plan (both lock it first, then the task's dossier), so neither misses the other.
+    sa.Column("plan_id", sa.String(100), primary_key=True),
+    sa.Column("plan_no", sa.String(100)),
+    sa.Column("plan_name", sa.String(300)),
+    sa.Column("department", sa.String(100)),
+    sa.Column("year", sa.Integer),
+    sa.Column("version_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+plan_versions = sa.Table(
+    "plan_versions",
+    metadata,
+    sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    sa.Column("plan_id", sa.String(100), sa.ForeignKey("plans.plan_id"), nullable=False),
+    sa.Column("plan_version", sa.Integer, nullable=False),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    # The canonical JSON of the whole planning.annual-plan-published envelope.
+    sa.Column("envelope", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("event_id", name="uq_plan_versions_event_id"),
+    sa.Index("ix_plan_versions_plan", "plan_id", "plan_version"),
+)
+
+# The plan a task was approved under (planning.task-approved ``plan_id``).
+task_plans = sa.Table(
+    "task_plans",
+    metadata,
+    sa.Column("task_id", sa.String(100), primary_key=True),
+    sa.Column("plan_id", sa.String(100), nullable=False),
+    sa.Index("ix_task_plans_plan", "plan_id"),
+)
+
+# Which plan versions are already linked into which dossier (entries of kind 'plan').
+dossier_plan_links = sa.Table(
+    "dossier_plan_links",
+    metadata,
+    sa.Column("task_id", sa.String(100), sa.ForeignKey("dossiers.task_id"), primary_key=True),
+    sa.Column("plan_event_id", sa.String(36), primary_key=True),
+    sa.Column("plan_id", sa.String(100), nullable=False),
+    sa.Column("plan_version", sa.Integer, nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+)
+
+# ---- Accountability read model (第十三条): facts folded from the task events.
+
+task_facts = sa.Table(
+    "task_facts",
+    metadata,
+    sa.Column("kind", sa.String(20), primary_key=True),  # task/result/record/objection/follow_up
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("task_id", sa.String(100), nullable=False),
+    # Set on task facts: the year of the task's deadline and its lead department.
+    sa.Column("year", sa.Integer),
+    sa.Column("department", sa.String(100)),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_task_facts_task", "task_id"),
+    sa.Index("ix_task_facts_year_department", "kind", "year", "department"),
+)

@@ -14,8 +14,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archives.adapters import orm
+from archives.domain.accountability import TASK, Fact, Key
 from archives.domain.chain import ChainLink, canonical_json
-from archives.domain.model import DossierHead, Entry
+from archives.domain.model import DossierHead, Entry, PlanVersion
 
 
 class ArchiveRepository(Protocol):
@@ -36,6 +37,38 @@ class ArchiveRepository(Protocol):
     async def entries(self, task_id: str) -> list[Entry]: ...
 
     async def list_dossiers(self, limit: int, offset: int) -> tuple[int, list[DossierHead]]: ...
+
+    # -- annual plans and their links into dossiers
+
+    async def lock_plan(self, plan_id: str, now: datetime) -> None:
+        """Create the plan's row if new and lock it until the transaction ends."""
+        ...
+
+    async def add_plan_version(self, plan: PlanVersion, now: datetime) -> bool:
+        """File a plan version; False if this event is already filed."""
+        ...
+
+    async def plan_versions(self, plan_id: str) -> list[PlanVersion]:
+        """Every filed version of a plan, oldest first."""
+        ...
+
+    async def set_task_plan(self, task_id: str, plan_id: str) -> None: ...
+
+    async def tasks_of_plan(self, plan_id: str) -> list[str]: ...
+
+    async def linked_plan_events(self, task_id: str) -> set[str]: ...
+
+    async def add_plan_link(self, task_id: str, plan: PlanVersion, seq: int) -> None: ...
+
+    # -- accountability read model
+
+    async def get_facts(self, keys: list[Key]) -> dict[Key, Fact]: ...
+
+    async def put_facts(self, facts: list[Fact], now: datetime) -> None: ...
+
+    async def load_facts(self, year: int | None, department: str | None) -> list[Fact]:
+        """The facts of the approved tasks of ``year`` / ``department`` (None: all)."""
+        ...
 
 
 def _head(row: Any) -> DossierHead:
@@ -150,3 +183,133 @@ class SqlArchiveRepository:
             .offset(offset)
         )
         return total, [_head(r) for r in rows]
+
+    # -- annual plans
+
+    async def lock_plan(self, plan_id: str, now: datetime) -> None:
+        t = orm.plans
+        await self.session.execute(
+            self._insert(t)
+            .values(plan_id=plan_id, version_count=0, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["plan_id"])
+        )
+        await self.session.execute(
+            sa.select(t.c.plan_id).where(t.c.plan_id == plan_id).with_for_update()
+        )
+
+    async def add_plan_version(self, plan: PlanVersion, now: datetime) -> bool:
+        v = orm.plan_versions
+        inserted = await self.session.execute(
+            self._insert(v)
+            .values(
+                plan_id=plan.plan_id,
+                plan_version=plan.plan_version,
+                event_id=plan.event_id,
+                envelope=canonical_json(plan.envelope).decode("utf-8"),
+                recorded_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        if not inserted.rowcount:  # type: ignore[attr-defined]
+            return False
+        p = plan.payload
+        t = orm.plans
+        await self.session.execute(
+            sa.update(t)
+            .where(t.c.plan_id == plan.plan_id)
+            .values(
+                plan_no=p.get("plan_no"),
+                plan_name=p.get("plan_name"),
+                department=p.get("department"),
+                year=p.get("year"),
+                version_count=t.c.version_count + 1,
+                updated_at=now,
+            )
+        )
+        return True
+
+    async def plan_versions(self, plan_id: str) -> list[PlanVersion]:
+        v = orm.plan_versions
+        rows = await self.session.execute(
+            sa.select(v).where(v.c.plan_id == plan_id).order_by(v.c.plan_version, v.c.id)
+        )
+        return [
+            PlanVersion(r.plan_id, r.plan_version, r.event_id, json.loads(r.envelope)) for r in rows
+        ]
+
+    async def set_task_plan(self, task_id: str, plan_id: str) -> None:
+        t = orm.task_plans
+        await self.session.execute(
+            self._insert(t)
+            .values(task_id=task_id, plan_id=plan_id)
+            .on_conflict_do_update(index_elements=["task_id"], set_={"plan_id": plan_id})
+        )
+
+    async def tasks_of_plan(self, plan_id: str) -> list[str]:
+        t = orm.task_plans
+        rows = await self.session.execute(
+            sa.select(t.c.task_id).where(t.c.plan_id == plan_id).order_by(t.c.task_id)
+        )
+        return [r.task_id for r in rows]
+
+    async def linked_plan_events(self, task_id: str) -> set[str]:
+        t = orm.dossier_plan_links
+        rows = await self.session.execute(
+            sa.select(t.c.plan_event_id).where(t.c.task_id == task_id)
+        )
+        return {r.plan_event_id for r in rows}
+
+    async def add_plan_link(self, task_id: str, plan: PlanVersion, seq: int) -> None:
+        await self.session.execute(
+            sa.insert(orm.dossier_plan_links).values(
+                task_id=task_id,
+                plan_event_id=plan.event_id,
+                plan_id=plan.plan_id,
+                plan_version=plan.plan_version,
+                seq=seq,
+            )
+        )
+
+    # -- accountability read model
+
+    async def get_facts(self, keys: list[Key]) -> dict[Key, Fact]:
+        if not keys:
+            return {}
+        t = orm.task_facts
+        rows = await self.session.execute(
+            sa.select(t).where(sa.or_(*((t.c.kind == k) & (t.c.key == v) for k, v in keys)))
+        )
+        return {(r.kind, r.key): _fact(r) for r in rows}
+
+    async def put_facts(self, facts: list[Fact], now: datetime) -> None:
+        t = orm.task_facts
+        for f in facts:
+            values = {
+                "task_id": f.task_id,
+                "year": f.year,
+                "department": f.department,
+                "data": f.data,
+                "updated_at": now,
+            }
+            await self.session.execute(
+                self._insert(t)
+                .values(kind=f.kind, key=f.key, **values)
+                .on_conflict_do_update(index_elements=["kind", "key"], set_=values)
+            )
+
+    async def load_facts(self, year: int | None, department: str | None) -> list[Fact]:
+        t = orm.task_facts
+        tasks = sa.select(t.c.task_id).where(t.c.kind == TASK)
+        if year is not None:
+            tasks = tasks.where(t.c.year == year)
+        if department is not None:
+            tasks = tasks.where(t.c.department == department)
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.task_id.in_(tasks)).order_by(t.c.kind, t.c.key)
+        )
+        return [_fact(r) for r in rows]
+
+
+def _fact(row: Any) -> Fact:
+    data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+    return Fact(row.kind, row.key, row.task_id, data, row.year, row.department)

@@ -6,9 +6,11 @@ file and check an exported dossier without installing spotcheck:
 Chain rule, version 1 (``spotcheck-archives/chain/v1``)
 ---------------------------------------------------------
 Each entry of a dossier has a sequence number ``seq`` (1, 2, 3, ... without gaps), a ``kind``
-(``event`` today; attachments get their own kind later) and a ``document`` (for ``event``: the
-whole event envelope — event id, type, schema version, district, occurred-at, actor, aggregate,
-correlation and causation ids, trace context, payload).
+and a ``document``: for ``event`` the whole event envelope (event id, type, schema version,
+district, occurred-at, actor, aggregate, correlation and causation ids, trace context, payload);
+for ``attachment`` the whole ``inspections.attachment-added`` envelope (file name, media type,
+size, SHA-256 of the content); for ``plan`` the task id, the plan id and version, and the whole
+``planning.annual-plan-published`` envelope of that plan version.
 
     canonical(document) = UTF-8 JSON, keys sorted, no whitespace, non-ASCII kept as UTF-8
                           (json.dumps(doc, sort_keys=True, separators=(",", ":"),
@@ -55,8 +57,18 @@ class EntryKind(StrEnum):
     """What an entry files. The kind is hashed, so new kinds need no new chain rule."""
 
     EVENT = "event"  # 事件：一个任务的领域事件（完整信封）
-    # Issue 4 adds ATTACHMENT = "attachment": 现场笔录、照片、责令整改通知书、送达回证, filed as
-    # a document naming the file, its media type, size and SHA-256 of its content.
+    # 附件：现场笔录、照片、责令整改通知书、送达回证、检查记录表。The document is the whole
+    # ``inspections.attachment-added`` envelope; its payload names the file, media type, size
+    # and the SHA-256 of the file's content, so a later change of the file is detectable.
+    ATTACHMENT = "attachment"
+    # 抽查工作计划：a version of the annual plan the task was run under, linked into the task's
+    # dossier. The document names the task and the plan version and holds the plan's whole
+    # ``planning.annual-plan-published`` envelope (see ``plan_entry_document``).
+    PLAN = "plan"
+
+
+# Kinds whose document is an event envelope of the task (``payload.task_id`` names it).
+ENVELOPE_KINDS = frozenset({EntryKind.EVENT, EntryKind.ATTACHMENT})
 
 
 def canonical_json(document: Any) -> bytes:
@@ -170,10 +182,16 @@ def _check_one(
         return item.seq, f"条目无法按规范编码：{exc}"
     if recomputed != item.entry_hash:
         return item.seq, "条目哈希不符（内容被修改）"
-    if task_id is not None and item.kind == EntryKind.EVENT:
+    if task_id is not None and item.kind in ENVELOPE_KINDS:
         payload = item.document.get("payload")
         if not isinstance(payload, Mapping) or payload.get("task_id") != task_id:
             return item.seq, f"事件不属于任务 {task_id}"
+    if (
+        task_id is not None
+        and item.kind == EntryKind.PLAN
+        and item.document.get("task_id") != task_id
+    ):
+        return item.seq, f"计划条目不属于任务 {task_id}"
     return None
 
 

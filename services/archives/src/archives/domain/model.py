@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archives.domain.chain import GENESIS_HASH, ChainLink, EntryKind, link
+from archives.domain.chain import (
+    ENVELOPE_KINDS,
+    GENESIS_HASH,
+    ChainLink,
+    EntryKind,
+    canonical_json,
+    link,
+)
 
 # Payload fields that name the task in a human way; the first event carrying them names the
 # dossier (planning.task-approved carries both, the others at least task_no).
@@ -54,12 +62,12 @@ class Entry:
 
     @property
     def event_id(self) -> str | None:
-        value = self.document.get("event_id") if self.kind == EntryKind.EVENT else None
+        value = self.document.get("event_id") if self.kind in ENVELOPE_KINDS else None
         return str(value) if value is not None else None
 
     @property
     def event_type(self) -> str | None:
-        value = self.document.get("event_type") if self.kind == EntryKind.EVENT else None
+        value = self.document.get("event_type") if self.kind in ENVELOPE_KINDS else None
         return str(value) if value is not None else None
 
 
@@ -69,7 +77,7 @@ def append(
     """The entry that follows ``head`` and the dossier's new head."""
     chained = link(head.entry_count + 1, head.head_hash, kind, document)
     entry = Entry(head.task_id, chained, now)
-    payload = document.get("payload") if kind == EntryKind.EVENT else None
+    payload = document.get("payload") if kind in ENVELOPE_KINDS else None
     task_no, title = head.task_no, head.title
     if isinstance(payload, Mapping):
         if task_no is None and isinstance(payload.get("task_no"), str):
@@ -89,3 +97,39 @@ def append(
         last_event_type=entry.event_type or head.last_event_type,
     )
     return new_head, entry
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """One published version of an annual plan (年度抽查工作计划), filed by ``plan_id``."""
+
+    plan_id: str
+    plan_version: int
+    event_id: str
+    envelope: Mapping[str, Any]
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        payload = self.envelope.get("payload")
+        return payload if isinstance(payload, Mapping) else {}
+
+
+def plan_entry_document(task_id: str, plan: PlanVersion) -> dict[str, Any]:
+    """The document of a ``plan`` entry: the plan version the task was run under, whole.
+
+    ``plan_envelope_sha256`` is SHA-256 of the canonical plan envelope, the same in every task
+    dossier that links this version (so two dossiers can be shown to hold the same plan).
+    """
+    payload = plan.payload
+    return {
+        "task_id": task_id,
+        "plan_id": plan.plan_id,
+        "plan_version": plan.plan_version,
+        "plan_no": payload.get("plan_no"),
+        "plan_name": payload.get("plan_name"),
+        "department": payload.get("department"),
+        "year": payload.get("year"),
+        "plan_event_id": plan.event_id,
+        "plan_envelope_sha256": hashlib.sha256(canonical_json(plan.envelope)).hexdigest(),
+        "plan_envelope": dict(plan.envelope),
+    }

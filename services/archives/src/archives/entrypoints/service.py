@@ -6,6 +6,7 @@ from pathlib import Path
 
 from archives.adapters import orm
 from archives.entrypoints.api import build_router
+from archives.entrypoints.background import start_overdue_refresher
 from archives.entrypoints.consumers import subscriptions
 from spotcheck_common.service import ServiceDefinition
 
@@ -16,4 +17,5 @@ definition = ServiceDefinition(
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions(),
+    on_startup=[start_overdue_refresher],
 )

@@ -1,0 +1,827 @@
+"""Accountability and statistics (实施细则第十三条; 第九条、第十条、第十一条 for the clocks). Pure.
+
+Archives sees every event of every task, so it keeps a small read model of *facts* (one JSON
+document per task, inspection result, published record, objection and follow-up), folded from
+the events by :func:`apply`. Events of one task arrive on several topics and so in no guaranteed
+order: every fold only sets the fields its own event knows, so the facts come out the same in any
+order. :func:`overdue_items` and :func:`statistics` read the facts as of a given day.
+
+Rules (``as_of`` is a date in China; a deadline ``due_on`` is the last allowed day, so an item is
+overdue from the day after; an act dated after ``as_of`` has not happened yet as of that day):
+
+``task_not_run`` (不执行或者拖延执行抽查任务)
+    deadline = the task's ``deadline`` (planning.task-approved). Once it has passed: an approved
+    task with no draw is one item (the lead department); otherwise every drawn target (staffed or
+    not, ``draws.draw-completed``) without an ``inspections.inspection-submitted`` (counted-done
+    outcomes included) dated on or before the deadline is one item, naming the lead department
+    and the target's team (every member; replacements applied). Done on = the submission date
+    (the envelope's occurred-at, China date).
+``result_publication`` (未依法及时公示抽查检查结果)
+    deadline = ``publish_due_on`` of publication.result-published, else 20 working days after
+    the inspection's ``completed_on`` (the same rule publication applies). Closed by
+    publication.result-published (``published_at``) or publication.result-withheld
+    (``recorded_at``). Names the lead department (发起检查任务的科室负责公示) and the team
+    leader (谁检查、谁录入).
+``objection_review`` / ``objection_feedback`` / ``objection_correction`` (第十一条)
+    deadlines = ``review_due_on`` (objection-filed or -decided), ``feedback_due_on``
+    (objection-decided or -feedback-given; else 15 working days after ``decided_on``),
+    ``correction_due_on`` (objection-decided; else 5 working days after ``decided_on`` when the
+    decision is ``corrected``). Closed by objection-decided (``decided_on``),
+    objection-feedback-given (``given_on``) and publication.result-corrected naming the
+    objection (``published_at``); objection-correction-submitted (the credit department
+    submitting the correction, 第九条) is shown on the item but does not close it. Names the
+    reviewing department (objection-filed ``review_department``, else the task's lead
+    department).
+``case_not_transferred`` (未对涉嫌犯罪案件依法移送)
+    a follow-up that is a suspected crime: opened as ``suspected_crime``, or made one by a
+    later follow-up-recorded (``suspected_crime`` / ``kind``). Deadline = ``transfer_due_on``
+    of follow-up-recorded if given, else 10 working days after ``opened_on`` (opened as one) or
+    after the ``recorded_on`` that made it one. Closed by follow-up-recorded with action
+    ``transferred`` (``recorded_on``). Names the follow-up's lead department and the
+    inspection's team.
+
+Each item has ``status`` ``overdue`` (still not done as of ``as_of``) or ``late`` (done, after
+the deadline): both are failures under 第十三条 (拖延执行); only ``overdue`` feeds the gauge.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from spotcheck_common.workdays import CHINA_TZ, CalendarNotCovered, add_workdays, count_workdays
+
+TASK, RESULT, RECORD, OBJECTION, FOLLOW_UP = "task", "result", "record", "objection", "follow_up"
+
+PUBLISH_LIMIT_WORKDAYS = 20  # 第九条 / 国家规定：结果形成之日起 20 个工作日内公示
+FEEDBACK_LIMIT_WORKDAYS = 15  # 第十一条：复查结果作出之日起 15 个工作日内反馈
+CORRECTION_LIMIT_WORKDAYS = 5  # 确有错误的，5 个工作日内更正
+TRANSFER_LIMIT_WORKDAYS = 10  # 涉嫌犯罪案件 10 个工作日内移送（本系统的督办时限）
+
+ID_FIELD = {
+    TASK: "task_id",
+    RESULT: "inspection_id",
+    RECORD: "record_id",
+    OBJECTION: "objection_id",
+    FOLLOW_UP: "follow_up_id",
+}
+
+KIND_LABELS = {
+    "task_not_run": "不执行或拖延执行抽查任务",
+    "result_publication": "未按时公示检查结果",
+    "objection_review": "异议未按时复查",
+    "objection_feedback": "复查情况未按时反馈",
+    "objection_correction": "确有错误未按时更正",
+    "case_not_transferred": "涉嫌犯罪案件未按时移送司法机关",
+}
+KINDS = tuple(KIND_LABELS)
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Fact:
+    """One read-model document; ``year`` and ``department`` are set on task facts only."""
+
+    kind: str
+    key: str
+    task_id: str
+    data: dict[str, Any]
+    year: int | None = None
+    department: str | None = None
+
+
+# ---------------------------------------------------------------- folding events into facts
+
+
+def china_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(CHINA_TZ).date()
+    if isinstance(value, date):
+        return value
+    text = str(value)
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(CHINA_TZ).date()
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _earliest(current: Any, new: date | None) -> str | None:
+    old = china_date(current)
+    if new is None:
+        return _iso(old)
+    return _iso(min(old, new) if old else new)
+
+
+def touched(event_type: str, payload: Mapping[str, Any]) -> list[Key]:
+    """The facts an event changes (loaded, then passed to :func:`apply`)."""
+    task_id = str(payload.get("task_id") or "")
+    match event_type:
+        case "planning.task-approved" | "draws.draw-completed" | "draws.draw-inspector-replaced":
+            return [(TASK, task_id)]
+        case "inspections.inspection-submitted" | "publication.result-withheld":
+            return [(RESULT, str(payload["inspection_id"]))]
+        case "publication.result-published":
+            return [(RESULT, str(payload["inspection_id"])), (RECORD, str(payload["record_id"]))]
+        case "publication.result-corrected":
+            keys = [(RECORD, str(payload["record_id"]))]
+            if payload.get("objection_id"):
+                keys.append((OBJECTION, str(payload["objection_id"])))
+            return keys
+        case (
+            "objections.objection-filed"
+            | "objections.objection-decided"
+            | "objections.objection-feedback-given"
+            | "objections.objection-correction-submitted"
+        ):
+            return [(OBJECTION, str(payload["objection_id"]))]
+        case "inspections.follow-up-opened" | "inspections.follow-up-recorded":
+            return [(FOLLOW_UP, str(payload["follow_up_id"]))]
+    return []
+
+
+def _workdays_after(start: date | None, n: int) -> date | None:
+    if start is None:
+        return None
+    try:
+        return add_workdays(start, n)
+    except CalendarNotCovered:
+        return None
+
+
+def apply(
+    event_type: str,
+    payload: Mapping[str, Any],
+    occurred_at: Any,
+    current: Mapping[Key, Fact | None],
+) -> list[Fact]:
+    """The facts after one event (only those it changes). Order-independent per field."""
+    task_id = str(payload.get("task_id") or "")
+    occurred_on = china_date(occurred_at)
+    out: list[Fact] = []
+
+    def fact(kind: str, key: str) -> Fact:
+        existing = current.get((kind, key))
+        if existing is not None:
+            return Fact(
+                kind,
+                key,
+                existing.task_id or task_id,
+                dict(existing.data),
+                existing.year,
+                existing.department,
+            )
+        return Fact(kind, key, task_id, {"task_id": task_id})
+
+    match event_type:
+        case "planning.task-approved":
+            f = fact(TASK, task_id)
+            deadline = china_date(payload["deadline"])
+            f.data.update(
+                task_no=payload.get("task_no"),
+                title=payload.get("title"),
+                lead_department=payload.get("lead_department"),
+                deadline=_iso(deadline),
+                plan_id=payload.get("plan_id") or None,
+                approved_on=_iso(china_date(payload.get("approved_at")) or occurred_on),
+                approved=True,
+            )
+            f.year = deadline.year if deadline else None
+            f.department = payload.get("lead_department")
+            out.append(f)
+        case "draws.draw-completed":
+            f = fact(TASK, task_id)
+            draws = dict(f.data.get("draws") or {})
+            draw = dict(draws.get(str(payload["draw_id"])) or {})
+            draw.update(
+                drawn_on=_iso(occurred_on),
+                targets={
+                    t["uscc"]: {"entity_name": t.get("entity_name"), "team": t.get("team") or []}
+                    for t in payload.get("targets") or []
+                },
+                unstaffed=list(payload.get("unstaffed") or []),
+            )
+            draws[str(payload["draw_id"])] = draw
+            f.data["draws"] = draws
+            out.append(f)
+        case "draws.draw-inspector-replaced":
+            f = fact(TASK, task_id)
+            draws = dict(f.data.get("draws") or {})
+            draw = dict(draws.get(str(payload["draw_id"])) or {})
+            replaced = dict(draw.get("replaced") or {})
+            replaced[str(payload["uscc"])] = list(payload.get("team") or [])
+            draw["replaced"] = replaced
+            draws[str(payload["draw_id"])] = draw
+            f.data["draws"] = draws
+            out.append(f)
+        case "inspections.inspection-submitted":
+            f = fact(RESULT, str(payload["inspection_id"]))
+            f.data.update(
+                uscc=payload.get("uscc"),
+                entity_name=payload.get("entity_name"),
+                team=payload.get("team") or [],
+                completed_on=_iso(china_date(payload.get("completed_on"))),
+                submitted_on=_earliest(f.data.get("submitted_on"), occurred_on),
+                not_inspected_reason=payload.get("not_inspected_reason") or "",
+                results=payload.get("results") or [],
+                submitted=True,
+            )
+            out.append(f)
+        case "publication.result-published":
+            f = fact(RESULT, str(payload["inspection_id"]))
+            f.data.update(
+                uscc=f.data.get("uscc") or payload.get("uscc"),
+                entity_name=f.data.get("entity_name") or payload.get("entity_name"),
+                record_id=payload.get("record_id"),
+                publish_due_on=_iso(china_date(payload.get("publish_due_on"))),
+                published_on=_earliest(
+                    f.data.get("published_on"), china_date(payload["published_at"])
+                ),
+            )
+            out.append(f)
+            r = fact(RECORD, str(payload["record_id"]))
+            r.data["inspection_id"] = payload.get("inspection_id")
+            version = int(payload.get("record_version") or 1)
+            if version >= int(r.data.get("version") or 0):
+                r.data.update(version=version, results=payload.get("results") or [])
+            out.append(r)
+        case "publication.result-withheld":
+            f = fact(RESULT, str(payload["inspection_id"]))
+            f.data.update(
+                uscc=f.data.get("uscc") or payload.get("uscc"),
+                withhold_reason=payload.get("reason"),
+                withheld_on=_earliest(
+                    f.data.get("withheld_on"), china_date(payload["recorded_at"])
+                ),
+            )
+            out.append(f)
+        case "publication.result-corrected":
+            r = fact(RECORD, str(payload["record_id"]))
+            version = int(payload.get("record_version") or 0)
+            if version >= int(r.data.get("version") or 0):
+                r.data.update(version=version, results=payload.get("results") or [])
+            out.append(r)
+            if payload.get("objection_id"):
+                o = fact(OBJECTION, str(payload["objection_id"]))
+                o.data["corrected_on"] = _earliest(
+                    o.data.get("corrected_on"), china_date(payload["published_at"])
+                )
+                out.append(o)
+        case "objections.objection-filed":
+            o = fact(OBJECTION, str(payload["objection_id"]))
+            o.data.update(
+                uscc=payload.get("uscc"),
+                record_id=payload.get("record_id"),
+                received_on=_iso(china_date(payload.get("received_on"))),
+                review_due_on=_iso(china_date(payload.get("review_due_on"))),
+                review_department=payload.get("review_department") or None,
+            )
+            out.append(o)
+        case "objections.objection-correction-submitted":
+            # 第九条: the credit department submits the confirmed correction; publication then
+            # publishes it (result-corrected closes the clock).
+            o = fact(OBJECTION, str(payload["objection_id"]))
+            o.data["correction_submitted_on"] = _earliest(
+                o.data.get("correction_submitted_on"), china_date(payload.get("submitted_on"))
+            )
+            o.data["correction_submitted_by"] = payload.get("submitted_by")
+            if payload.get("correction_due_on") and not o.data.get("correction_due_on"):
+                o.data["correction_due_on"] = _iso(china_date(payload["correction_due_on"]))
+            out.append(o)
+        case "objections.objection-decided":
+            o = fact(OBJECTION, str(payload["objection_id"]))
+            decided_on = china_date(payload.get("decided_on"))
+            o.data.update(
+                uscc=o.data.get("uscc") or payload.get("uscc"),
+                record_id=o.data.get("record_id") or payload.get("record_id"),
+                decided_on=_earliest(o.data.get("decided_on"), decided_on),
+                decision=payload.get("decision"),
+                reviewer=payload.get("reviewer"),
+            )
+            if payload.get("review_due_on") and not o.data.get("review_due_on"):
+                o.data["review_due_on"] = _iso(china_date(payload["review_due_on"]))
+            feedback_due = china_date(payload.get("feedback_due_on")) or _workdays_after(
+                decided_on, FEEDBACK_LIMIT_WORKDAYS
+            )
+            o.data["feedback_due_on"] = _iso(feedback_due)
+            correction_due = china_date(payload.get("correction_due_on"))
+            if correction_due is None and payload.get("decision") == "corrected":
+                correction_due = _workdays_after(decided_on, CORRECTION_LIMIT_WORKDAYS)
+            o.data["correction_due_on"] = _iso(correction_due)
+            out.append(o)
+        case "objections.objection-feedback-given":
+            o = fact(OBJECTION, str(payload["objection_id"]))
+            o.data["feedback_given_on"] = _earliest(
+                o.data.get("feedback_given_on"), china_date(payload.get("given_on"))
+            )
+            if payload.get("feedback_due_on") and not o.data.get("feedback_due_on"):
+                o.data["feedback_due_on"] = _iso(china_date(payload["feedback_due_on"]))
+            out.append(o)
+        case "inspections.follow-up-opened":
+            u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
+            u.data.update(
+                uscc=payload.get("uscc"),
+                inspection_id=payload.get("inspection_id"),
+                follow_up_kind=payload.get("kind"),
+                lead_department=payload.get("lead_department"),
+                opened_on=_iso(china_date(payload.get("opened_on"))),
+            )
+            out.append(u)
+        case "inspections.follow-up-recorded":
+            u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
+            recorded_on = china_date(payload.get("recorded_on"))
+            actions = dict(u.data.get("actions") or {})
+            action = str(payload.get("action"))
+            actions[action] = _earliest(actions.get(action), recorded_on)
+            u.data["actions"] = actions
+            if action == "transferred":
+                u.data["transferred_on"] = actions[action]
+            # A case filed on a suspected crime turns the follow-up into one (inspections
+            # follow-up register): the transfer clock runs from then, or to the given date.
+            if payload.get("suspected_crime") or payload.get("kind") == "suspected_crime":
+                u.data["suspected_since"] = _earliest(u.data.get("suspected_since"), recorded_on)
+                if payload.get("transfer_due_on"):
+                    u.data["transfer_due_on"] = _iso(china_date(payload["transfer_due_on"]))
+            if payload.get("lead_department") and not u.data.get("lead_department"):
+                u.data["lead_department"] = payload["lead_department"]
+            if payload.get("closed"):
+                u.data["closed_on"] = _earliest(u.data.get("closed_on"), recorded_on)
+            out.append(u)
+    return out
+
+
+# ---------------------------------------------------------------- reading the facts
+
+
+@dataclass
+class Facts:
+    """The facts of a set of tasks, grouped for evaluation."""
+
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # by inspection_id
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)  # by record_id
+    objections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    follow_ups: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, facts: Iterable[Fact]) -> Facts:
+        out = cls()
+        slot = {
+            TASK: out.tasks,
+            RESULT: out.results,
+            RECORD: out.records,
+            OBJECTION: out.objections,
+            FOLLOW_UP: out.follow_ups,
+        }
+        for f in facts:
+            slot[f.kind][f.key] = {**f.data, "task_id": f.task_id, ID_FIELD[f.kind]: f.key}
+        # Only what belongs to an approved task is judged (its deadline and department).
+        known = {t for t, d in out.tasks.items() if d.get("approved")}
+        out.tasks = {t: d for t, d in out.tasks.items() if t in known}
+        for table in (out.results, out.records, out.objections, out.follow_ups):
+            for key in [k for k, d in table.items() if d["task_id"] not in known]:
+                del table[key]
+        return out
+
+
+def _d(value: Any) -> date | None:
+    return china_date(value)
+
+
+def _member(m: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "inspector_id": m.get("inspector_id"),
+        "name": m.get("name"),
+        "department": m.get("department"),
+        "role": m.get("role"),
+    }
+
+
+def _leader(team: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    leaders = [_member(m) for m in team if m.get("role") == "leader"]
+    return leaders or [_member(m) for m in team[:1]]
+
+
+def drawn_targets(task: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every drawn target of a task (all its draws), with its current team."""
+    targets: dict[str, dict[str, Any]] = {}
+    for draw in (task.get("draws") or {}).values():
+        replaced = draw.get("replaced") or {}
+        for uscc, t in (draw.get("targets") or {}).items():
+            team = replaced.get(uscc) or t.get("team") or []
+            targets[uscc] = {"entity_name": t.get("entity_name"), "team": team}
+        for uscc in draw.get("unstaffed") or []:
+            targets.setdefault(
+                uscc, {"entity_name": None, "team": replaced.get(uscc) or [], "unstaffed": True}
+            )
+    return targets
+
+
+def _drawn(task: Mapping[str, Any], as_of: date) -> bool:
+    return any(
+        (_d(d.get("drawn_on")) or date.min) <= as_of and d.get("targets") is not None
+        for d in (task.get("draws") or {}).values()
+    )
+
+
+def _submitted_on(result: Mapping[str, Any] | None) -> date | None:
+    return _d(result.get("submitted_on")) if result and result.get("submitted") else None
+
+
+def _published_on(result: Mapping[str, Any]) -> date | None:
+    done = [d for d in (_d(result.get("published_on")), _d(result.get("withheld_on"))) if d]
+    return min(done) if done else None
+
+
+def publish_due_on(result: Mapping[str, Any]) -> date | None:
+    due = _d(result.get("publish_due_on"))
+    if due is None:
+        due = _workdays_after(_d(result.get("completed_on")), PUBLISH_LIMIT_WORKDAYS)
+    return due
+
+
+def is_suspected_crime(follow_up: Mapping[str, Any]) -> bool:
+    return follow_up.get("follow_up_kind") == "suspected_crime" or bool(
+        follow_up.get("suspected_since")
+    )
+
+
+def transfer_due_on(follow_up: Mapping[str, Any]) -> date | None:
+    """The date given by inspections (``transfer_due_on``), else 10 working days after the
+    follow-up was opened as a suspected crime, or after the record that made it one."""
+    given = _d(follow_up.get("transfer_due_on"))
+    if given is not None:
+        return given
+    if follow_up.get("follow_up_kind") == "suspected_crime":
+        start = _d(follow_up.get("opened_on"))
+    else:
+        start = _d(follow_up.get("suspected_since"))
+    return _workdays_after(start, TRANSFER_LIMIT_WORKDAYS)
+
+
+def _overdue_workdays(due: date, until: date) -> int | None:
+    try:
+        return count_workdays(due, until)
+    except CalendarNotCovered:
+        return None
+
+
+@dataclass
+class _Clock:
+    as_of: date
+    items: list[dict[str, Any]] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    def check(
+        self,
+        kind: str,
+        task: Mapping[str, Any],
+        due: date | None,
+        done: date | None,
+        department: str | None,
+        inspectors: list[dict[str, Any]],
+        subject: dict[str, Any],
+        what: str,
+    ) -> None:
+        if due is None:
+            self.unknown.append(f"{KIND_LABELS[kind]}：{what}（期限无法计算：工作日历未覆盖）")
+            return
+        done = done if done is not None and done <= self.as_of else None
+        if done is not None and done <= due:
+            return
+        if done is None and self.as_of <= due:
+            return
+        status = "late" if done is not None else "overdue"
+        who = "、".join(f"{m['name']}（{m['inspector_id']}）" for m in inspectors if m.get("name"))
+        responsible = department or "（未知科室）"
+        if who:
+            responsible += f"，检查人员 {who}"
+        outcome = f"于 {done} 才完成，逾期" if done else f"截至 {self.as_of} 仍未完成"
+        self.items.append(
+            {
+                "kind": kind,
+                "kind_label": KIND_LABELS[kind],
+                "status": status,
+                "task_id": task.get("task_id"),
+                "task_no": task.get("task_no"),
+                "task_title": task.get("title"),
+                "department": department,
+                "inspectors": inspectors,
+                "due_on": due.isoformat(),
+                "done_on": _iso(done),
+                "overdue_workdays": _overdue_workdays(due, done or self.as_of),
+                "subject": subject,
+                "description": f"{responsible}：{what}，期限 {due}，{outcome}",
+            }
+        )
+
+
+def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every failure of 第十三条 as of ``as_of``: who, what, the deadline, done or not."""
+    clock = _Clock(as_of)
+    by_task_target: dict[tuple[str, str], dict[str, Any]] = {}
+    for result in facts.results.values():
+        if result.get("submitted"):
+            key = (result["task_id"], str(result.get("uscc")))
+            prev = by_task_target.get(key)
+            if prev is None or (_submitted_on(result) or date.max) < (
+                _submitted_on(prev) or date.max
+            ):
+                by_task_target[key] = result
+
+    for task_id, task in sorted(facts.tasks.items()):
+        task = {**task, "task_id": task_id}
+        dept = task.get("lead_department")
+        deadline = _d(task.get("deadline"))
+        title = task.get("title") or task_id
+        if deadline is None or as_of <= deadline:
+            continue
+        if not _drawn(task, as_of):
+            clock.check(
+                "task_not_run",
+                task,
+                deadline,
+                None,
+                dept,
+                [],
+                {"reason": "not_drawn"},
+                f"任务「{title}」已批准，未抽取检查对象",
+            )
+            continue
+        for uscc, target in sorted(drawn_targets(task).items()):
+            found = by_task_target.get((task_id, uscc))
+            name = target.get("entity_name") or (found or {}).get("entity_name") or uscc
+            team = [_member(m) for m in target.get("team") or []]
+            clock.check(
+                "task_not_run",
+                task,
+                deadline,
+                _submitted_on(found),
+                dept,
+                team,
+                {
+                    "uscc": uscc,
+                    "entity_name": name,
+                    "inspection_id": (found or {}).get("inspection_id"),
+                },
+                f"任务「{title}」的检查对象 {name}（{uscc}）未提交检查记录",
+            )
+
+    for inspection_id, result in sorted(facts.results.items()):
+        task = {**facts.tasks[result["task_id"]], "task_id": result["task_id"]}
+        if not result.get("submitted"):
+            continue
+        name = result.get("entity_name") or result.get("uscc")
+        clock.check(
+            "result_publication",
+            task,
+            publish_due_on(result),
+            _published_on(result),
+            task.get("lead_department"),
+            _leader(result.get("team") or []),
+            {
+                "uscc": result.get("uscc"),
+                "entity_name": name,
+                "inspection_id": inspection_id,
+                "record_id": result.get("record_id"),
+            },
+            f"{name} 的检查结果（完成于 {result.get('completed_on')}）未公示",
+        )
+
+    for objection_id, o in sorted(facts.objections.items()):
+        task = {**facts.tasks[o["task_id"]], "task_id": o["task_id"]}
+        dept = o.get("review_department") or task.get("lead_department")
+        subject = {
+            "objection_id": objection_id,
+            "uscc": o.get("uscc"),
+            "record_id": o.get("record_id"),
+            "correction_submitted_on": o.get("correction_submitted_on"),
+            "correction_submitted_by": o.get("correction_submitted_by"),
+        }
+        if o.get("received_on"):
+            clock.check(
+                "objection_review",
+                task,
+                _d(o.get("review_due_on")),
+                _d(o.get("decided_on")),
+                dept,
+                [],
+                subject,
+                f"{o.get('uscc')} 于 {o.get('received_on')} 提出的异议未复查",
+            )
+        if o.get("decided_on"):
+            clock.check(
+                "objection_feedback",
+                task,
+                _d(o.get("feedback_due_on")),
+                _d(o.get("feedback_given_on")),
+                dept,
+                [],
+                subject,
+                f"异议复查结果（{o.get('decided_on')} 作出）未反馈检查对象 {o.get('uscc')}",
+            )
+        if o.get("correction_due_on"):
+            clock.check(
+                "objection_correction",
+                task,
+                _d(o.get("correction_due_on")),
+                _d(o.get("corrected_on")),
+                dept,
+                [],
+                subject,
+                f"异议复查确有错误（{o.get('decided_on')} 决定更正），检查结果未更正",
+            )
+
+    for follow_up_id, u in sorted(facts.follow_ups.items()):
+        if not is_suspected_crime(u):
+            continue
+        task = {**facts.tasks[u["task_id"]], "task_id": u["task_id"]}
+        result = facts.results.get(str(u.get("inspection_id"))) or {}
+        team = [_member(m) for m in result.get("team") or []]
+        clock.check(
+            "case_not_transferred",
+            task,
+            transfer_due_on(u),
+            _d(u.get("transferred_on")),
+            u.get("lead_department") or task.get("lead_department"),
+            team,
+            {
+                "follow_up_id": follow_up_id,
+                "uscc": u.get("uscc"),
+                "inspection_id": u.get("inspection_id"),
+            },
+            f"{u.get('uscc')} 涉嫌犯罪（{u.get('opened_on')} 立项后续处理）未移送司法机关",
+        )
+    return clock.items, clock.unknown
+
+
+def group_counts(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by department and by inspector, overdue and late separately, per kind."""
+    departments: dict[str, dict[str, Counter[str]]] = defaultdict(
+        lambda: {"overdue": Counter(), "late": Counter()}
+    )
+    inspectors: dict[str, dict[str, Any]] = {}
+    for item in items:
+        departments[item["department"] or ""][item["status"]][item["kind"]] += 1
+        for m in item["inspectors"]:
+            who = inspectors.setdefault(
+                str(m["inspector_id"]),
+                {**m, "overdue": Counter(), "late": Counter()},
+            )
+            who[item["status"]][item["kind"]] += 1
+
+    def shape(counts: Mapping[str, Counter[str]]) -> dict[str, Any]:
+        return {
+            "overdue": dict(counts["overdue"]),
+            "late": dict(counts["late"]),
+            "overdue_total": sum(counts["overdue"].values()),
+            "late_total": sum(counts["late"].values()),
+        }
+
+    return {
+        "by_department": [{"department": d, **shape(c)} for d, c in sorted(departments.items())],
+        "by_inspector": [
+            {
+                "inspector_id": i["inspector_id"],
+                "name": i["name"],
+                "department": i["department"],
+                **shape(i),
+            }
+            for _, i in sorted(inspectors.items())
+        ],
+    }
+
+
+def overdue_gauge(items: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """``spotcheck_overdue_items{kind, department}``: open (status ``overdue``) items only."""
+    counts: Counter[tuple[str, str]] = Counter(
+        (i["kind"], i["department"] or "") for i in items if i["status"] == "overdue"
+    )
+    return dict(counts)
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _latest_results(result: Mapping[str, Any], facts: Facts) -> list[Mapping[str, Any]]:
+    record = facts.records.get(str(result.get("record_id"))) if result.get("record_id") else None
+    if record and record.get("results"):
+        return list(record["results"])
+    return list(result.get("results") or [])
+
+
+def statistics(
+    facts: Facts, as_of: date, items: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Completion and publication rates per task and department; results by category.
+
+    completion_rate = targets with a submitted inspection (counted-done outcomes included) /
+    drawn targets; publication_rate = results published / (results formed − results withheld
+    by law); on_time_rate = results published or withheld on or before their deadline /
+    results formed. Everything as of ``as_of``; results by category count item results of the
+    current version (a correction replaces the published one).
+    """
+    if items is None:
+        items, _ = overdue_items(facts, as_of)
+    overdue_by_task: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in items:
+        if item["status"] == "overdue":
+            overdue_by_task[str(item["task_id"])][item["kind"]] += 1
+
+    results_by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for inspection_id, r in facts.results.items():
+        submitted = _submitted_on(r)
+        if submitted is not None and submitted <= as_of:
+            results_by_task[r["task_id"]].append({**r, "inspection_id": inspection_id})
+
+    tasks_out: list[dict[str, Any]] = []
+    departments: dict[str, Counter[str]] = defaultdict(Counter)
+    categories: dict[str, Counter[str]] = defaultdict(Counter)
+    for task_id, task in sorted(facts.tasks.items()):
+        dept = str(task.get("lead_department") or "")
+        targets = drawn_targets(task) if _drawn(task, as_of) else {}
+        results = results_by_task.get(task_id, [])
+        done_usccs = {str(r.get("uscc")) for r in results}
+        c: Counter[str] = Counter()
+        c["tasks"] = 1
+        c["targets"] = len(targets)
+        c["submitted"] = len(done_usccs & set(targets)) if targets else 0
+        c["not_inspected"] = sum(1 for r in results if r.get("not_inspected_reason"))
+        c["formed"] = len(results)
+        for r in results:
+            published = _d(r.get("published_on"))
+            withheld = _d(r.get("withheld_on"))
+            published = published if published and published <= as_of else None
+            withheld = withheld if withheld and withheld <= as_of else None
+            due = publish_due_on(r)
+            if published:
+                c["published"] += 1
+            elif withheld:
+                c["withheld"] += 1
+            done = published or withheld
+            if done and due and done <= due:
+                c["on_time"] += 1
+            for line in _latest_results(r, facts):
+                categories[dept][str(line.get("category"))] += 1
+        deadline = _d(task.get("deadline"))
+        c["closed"] = int(bool(deadline and as_of > deadline))
+        c["completed"] = int(bool(targets) and c["submitted"] == len(targets))
+        departments[dept].update(c)
+        tasks_out.append(
+            {
+                "task_id": task_id,
+                "task_no": task.get("task_no"),
+                "title": task.get("title"),
+                "department": dept,
+                "deadline": task.get("deadline"),
+                "drawn": bool(targets) or _drawn(task, as_of),
+                **_rates(c),
+                "overdue": dict(overdue_by_task.get(task_id, {})),
+            }
+        )
+    total_categories: Counter[str] = Counter()
+    for counter in categories.values():
+        total_categories.update(counter)
+    return {
+        "tasks": tasks_out,
+        "departments": [
+            {
+                "department": d,
+                "tasks": c["tasks"],
+                "tasks_completed": c["completed"],
+                "tasks_past_deadline": c["closed"],
+                **_rates(c),
+                "results_by_category": dict(categories.get(d, {})),
+            }
+            for d, c in sorted(departments.items())
+        ],
+        "results_by_category": dict(total_categories),
+    }
+
+
+def _rates(c: Mapping[str, int]) -> dict[str, Any]:
+    must_publish = c["formed"] - c["withheld"]
+    return {
+        "targets": c["targets"],
+        "submitted": c["submitted"],
+        "not_inspected_counted_done": c["not_inspected"],
+        "completion_rate": _rate(c["submitted"], c["targets"]),
+        "results_formed": c["formed"],
+        "results_published": c["published"],
+        "results_withheld": c["withheld"],
+        "results_on_time": c["on_time"],
+        "publication_rate": _rate(c["published"], must_publish),
+        "on_time_rate": _rate(c["on_time"], c["formed"]),
+    }
