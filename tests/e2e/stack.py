@@ -12,6 +12,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from testcontainers.core.container import DockerContainer
@@ -136,6 +137,15 @@ class Stack:
     def restart_service(self, name: str) -> None:
         self.start_service(name)
         self.wait_healthy(name)
+
+    def dump_logs(self, directory: Path) -> None:
+        """Each container's log, for the post-mortem of a failed run (CI keeps the folder)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        named = {**self.services, "kafka": self.kafka, "postgres": self.postgres}
+        for name, container in named.items():
+            if container is not None:
+                with contextlib.suppress(Exception):
+                    (directory / f"{name}.log").write_text(logs_of(container, tail=5000))
 
     def stop(self) -> None:
         for container in [*self.services.values(), self.kafka, self.postgres]:

@@ -3,7 +3,9 @@ containers (images built by ``make images``), driven over HTTP through the whole
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,7 @@ from .stack import SERVICES, Stack
 from .year import run_year
 
 pytestmark = pytest.mark.e2e
+LOGS = Path(os.environ.get("SPOTCHECK_E2E_LOGS", "/tmp/spotcheck-e2e-logs"))
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +24,7 @@ def stack() -> Iterator[Stack]:
         s.start()
         yield s
     finally:
+        s.dump_logs(LOGS)
         s.stop()
 
 
