@@ -28,7 +28,8 @@ HTTP_REQUESTS = Histogram(
 )
 OVERDUE_ITEMS = Gauge(
     "spotcheck_overdue_items",
-    "Items past their legal deadline, by kind (e.g. objection_review, result_publication, "
-    "task_not_run, case_not_transferred) and responsible department",
-    ["kind", "department"],
+    "Items past their legal deadline, by the service that keeps the clock (source), kind "
+    "(e.g. objection_review, result_publication, task_not_run, case_not_transferred) and "
+    "responsible department; archives sees every kind, alert on max by (kind, department)",
+    ["source", "kind", "department"],
 )

@@ -260,7 +260,9 @@ async def test_accountability_and_statistics_through_the_consumer(
 
     # Read without as_of: as of today, and the gauge is refreshed on the way.
     await harness.get("/api/archives/accountability", CREDIT_HEAD)
-    value = OVERDUE_ITEMS.labels(kind="task_not_run", department=s.FOOD)._value.get()
+    value = OVERDUE_ITEMS.labels(
+        source="archives", kind="task_not_run", department=s.FOOD
+    )._value.get()
     assert value == 1  # T-B, never drawn, deadline 2026-09-30
 
 
@@ -318,10 +320,15 @@ async def test_the_background_refresher_sets_the_gauge(
     s = scenario
     assert not harness.rt.state[background.STATE_KEY].done()  # started by on_startup
     await _file_year(harness, s, envelope)
-    OVERDUE_ITEMS.labels(kind="case_not_transferred", department=s.FOOD).set(-1)
+    OVERDUE_ITEMS.labels(source="archives", kind="case_not_transferred", department=s.FOOD).set(-1)
     await background.refresh_once(harness.rt)
     # As of today (after 2026-10-19): fu-C1 still not transferred.
-    assert OVERDUE_ITEMS.labels(kind="case_not_transferred", department=s.FOOD)._value.get() == 1
+    assert (
+        OVERDUE_ITEMS.labels(
+            source="archives", kind="case_not_transferred", department=s.FOOD
+        )._value.get()
+        == 1
+    )
 
 
 async def test_a_failing_fold_never_keeps_an_event_out_of_the_dossier(

@@ -318,7 +318,9 @@ async def test_service_reports_filter_and_set_the_gauge(
     assert counts[("case_not_transferred", s.FOOD)] == 1
 
     def value(kind: str, department: str) -> float:
-        return OVERDUE_ITEMS.labels(kind=kind, department=department)._value.get()
+        return OVERDUE_ITEMS.labels(
+            source="archives", kind=kind, department=department
+        )._value.get()
 
     assert value("case_not_transferred", s.FOOD) == 1
     assert value("objection_feedback", s.FOOD) == 0  # late, not open: not in the gauge

@@ -367,9 +367,8 @@ async def test_one_visit_across_two_tasks_then_follow_up_by_the_lead_department(
     ).json()
     assert overdue["total"] == 1 and overdue["items"][0]["overdue"] is True
     metrics = (await client.get("/metrics/")).text
-    assert (
-        f'spotcheck_overdue_items{{department="{FOOD}",kind="case_not_transferred"}} 1.0' in metrics
-    )
+    labels = f'department="{FOOD}",kind="case_not_transferred",source="inspections"'
+    assert f"spotcheck_overdue_items{{{labels}}} 1.0" in metrics
     transferred = await client.post(
         outcomes, json={"action": "transferred", "outcome": "移送区公安分局"}, headers=credit
     )

@@ -491,7 +491,7 @@ def overdue_gauge(kind: str, department: str) -> float | None:
     from prometheus_client import REGISTRY
 
     return REGISTRY.get_sample_value(
-        "spotcheck_overdue_items", {"kind": kind, "department": department}
+        "spotcheck_overdue_items", {"source": "objections", "kind": kind, "department": department}
     )
 
 

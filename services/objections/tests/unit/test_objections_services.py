@@ -609,7 +609,7 @@ def test_gauge_by_kind_and_reviewing_department() -> None:
 
     def value(kind: str, dept: str) -> float | None:
         return REGISTRY.get_sample_value(
-            "spotcheck_overdue_items", {"kind": kind, "department": dept}
+            "spotcheck_overdue_items", {"source": "objections", "kind": kind, "department": dept}
         )
 
     rows = [

@@ -288,7 +288,8 @@ async def test_overdue_list_and_gauge_across_national_day(env: Env) -> None:
 
     def gauge(department: str) -> float | None:
         return REGISTRY.get_sample_value(
-            "spotcheck_overdue_items", {"kind": "result_publication", "department": department}
+            "spotcheck_overdue_items",
+            {"source": "publication", "kind": "result_publication", "department": department},
         )
 
     assert gauge(LEAD) == 1 and gauge("草庙子所") == 1

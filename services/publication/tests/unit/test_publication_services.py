@@ -513,7 +513,8 @@ def test_gauge_counts_per_department_and_zeroes_what_is_gone() -> None:
 
     def value(dept: str) -> float | None:
         return REGISTRY.get_sample_value(
-            "spotcheck_overdue_items", {"kind": "result_publication", "department": dept}
+            "spotcheck_overdue_items",
+            {"source": "publication", "kind": "result_publication", "department": dept},
         )
 
     overdue.set_gauge([rec(1, "食品科"), rec(2, "食品科"), rec(3, "")])

@@ -91,7 +91,7 @@ def set_gauge(items: list[dict[str, Any]], departments: set[str]) -> dict[tuple[
     counts = overdue_gauge(items)
     labels = {(k, d) for k in KINDS for d in departments} | set(counts) | _EXPORTED
     for kind, department in sorted(labels):
-        OVERDUE_ITEMS.labels(kind=kind, department=department).set(
+        OVERDUE_ITEMS.labels(source="archives", kind=kind, department=department).set(
             counts.get((kind, department), 0)
         )
     _EXPORTED.update(labels)

@@ -35,9 +35,9 @@ def set_gauge(follow_ups: Iterable[FollowUp], day: date) -> dict[str, int]:
     counts = Counter(f.lead_department for f in follow_ups if f.overdue(day))
     for department in _departments - set(counts):
         with contextlib.suppress(KeyError):
-            OVERDUE_ITEMS.remove(KIND, department)
+            OVERDUE_ITEMS.remove("inspections", KIND, department)
     for department, n in counts.items():
-        OVERDUE_ITEMS.labels(kind=KIND, department=department).set(n)
+        OVERDUE_ITEMS.labels(source="inspections", kind=KIND, department=department).set(n)
     _departments.clear()
     _departments.update(counts)
     return dict(counts)

@@ -43,9 +43,9 @@ def count(objections: Iterable[Objection], day: date) -> Counter[tuple[str, str]
 def set_gauge(objections: Iterable[Objection], day: date) -> dict[tuple[str, str], int]:
     counts = count(objections, day)
     for kind, department in _series - set(counts):  # no longer overdue: 0, not absent
-        OVERDUE_ITEMS.labels(kind=kind, department=department).set(0)
+        OVERDUE_ITEMS.labels(source="objections", kind=kind, department=department).set(0)
     for (kind, department), n in counts.items():
-        OVERDUE_ITEMS.labels(kind=kind, department=department).set(n)
+        OVERDUE_ITEMS.labels(source="objections", kind=kind, department=department).set(n)
     _series.update(counts)
     return dict(counts)
 

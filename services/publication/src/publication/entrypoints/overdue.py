@@ -36,9 +36,9 @@ def set_gauge(records: Iterable[ResultRecord]) -> dict[str, int]:
     more keeps its series at 0 (only this kind's series are touched)."""
     counts = Counter(r.lead_department or UNASSIGNED for r in records)
     for department in _series - set(counts):  # no longer overdue: 0, not absent
-        OVERDUE_ITEMS.labels(kind=KIND, department=department).set(0)
+        OVERDUE_ITEMS.labels(source="publication", kind=KIND, department=department).set(0)
     for department, n in counts.items():
-        OVERDUE_ITEMS.labels(kind=KIND, department=department).set(n)
+        OVERDUE_ITEMS.labels(source="publication", kind=KIND, department=department).set(n)
     _series.update(counts)
     return dict(counts)
 
