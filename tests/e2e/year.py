@@ -25,6 +25,9 @@ from .flow import (
 )
 
 YEAR = date.today().year
+# The scenario's entities sit in their own area, so other tests' entities in a shared stack are
+# outside its tasks' scope.
+ZONE = "临港经济技术开发区"
 MARKET = "市场规范管理科"
 FOOD = "食品经营监管科"
 MARKET_HEAD = ("sun.market", ["supervising_dept"], {"department": MARKET})
@@ -67,11 +70,11 @@ def load_registry(p: Platform, year: Year) -> None:
     others = uscc.synthetic(10, seed=YEAR + 2, area_code="371073")
     rows = [ENTITY_HEADER]
     rows += [
-        f"{c},临港商贸{i}有限公司,有限责任公司,批发和零售业,草庙子镇,E,存续,临港区{i}号"
+        f"{c},临港商贸{i}有限公司,有限责任公司,批发和零售业,{ZONE},E,存续,{ZONE}{i}号"
         for i, c in enumerate(year.market_codes)
     ]
     rows += [
-        f"{c},临港餐饮{i}店,个体工商户,住宿和餐饮业,汪疃镇,D,存续,汪疃镇{i}号"
+        f"{c},临港餐饮{i}店,个体工商户,住宿和餐饮业,{ZONE},D,存续,{ZONE}{i}号"
         for i, c in enumerate(year.food_codes)
     ]
     rows += [
@@ -225,7 +228,13 @@ def approve_tasks(p: Platform, year: Year) -> None:
             MARKET_HEAD,
             "/api/planning/tasks",
             task_body(
-                f"{YEAR}-T1", MARKET, [GS], {"E": 10000}, [MARKET], plan_id=year.plans[MARKET]
+                f"{YEAR}-T1",
+                MARKET,
+                [GS],
+                {"E": 10000},
+                [MARKET],
+                plan_id=year.plans[MARKET],
+                target_filter={"areas": [ZONE]},
             ),
         ),
         "T2": (
@@ -238,7 +247,7 @@ def approve_tasks(p: Platform, year: Year) -> None:
                 {"D": 10000},
                 [FOOD],
                 plan_id=year.plans[FOOD],
-                target_filter={"industries": ["住宿和餐饮业"]},
+                target_filter={"industries": ["住宿和餐饮业"], "areas": [ZONE]},
             ),
         ),
         "CITY": (
@@ -251,6 +260,7 @@ def approve_tasks(p: Platform, year: Year) -> None:
                 {"E": 10000},
                 [MARKET],
                 source="city",
+                target_filter={"areas": [ZONE]},
                 issuing_authority="威海市市场监督管理局",
                 document_no=f"威市监函〔{YEAR}〕8号",
             ),
