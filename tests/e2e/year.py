@@ -398,14 +398,22 @@ def inspect_the_year(p: Platform, year: Year) -> None:
             json=body,
         )
         sign_and_submit(p, form, head)
-    follow_ups = eventually(
-        lambda: (
-            (f := p.call("inspections", "GET", "/api/inspections/follow-ups", CREDIT))["total"] >= 4
-            and f
-        ),
-        "follow-ups for the problem, the refusal and the unreachable target",
-    )
-    kinds = sorted(f["kind"] for f in follow_ups["items"])
+
+    def year_follow_ups() -> list[str] | None:
+        kinds = []
+        for cycle in year.tasks.values():
+            found = p.call(
+                "inspections",
+                "GET",
+                "/api/inspections/follow-ups",
+                CREDIT,
+                params={"task_id": cycle.task_id},
+            )
+            kinds += [f["kind"] for f in found["items"]]
+        return sorted(kinds) if len(kinds) >= 4 else None
+
+    # T1: the problem and the refusal; the city's task: the refusal; T2: the unreachable target.
+    kinds = eventually(year_follow_ups, "follow-ups of the problem, refusals and unreachable")
     assert kinds.count("refusal") == 2 and kinds.count("problem") == 2, kinds
 
 
