@@ -5,26 +5,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 from sqlalchemy.exc import IntegrityError
 
-from spotcheck_common.bus import InProcessBus
-from spotcheck_common.events.envelope import Envelope, Event, new_id
+from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ResultCategory
-from spotcheck_common.http import build_app
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
 from spotcheck_common.workdays import today
 
 pytestmark = pytest.mark.integration
@@ -44,38 +38,7 @@ def entity(uscc: str = USCC) -> dict[str, str]:
     return auth_headers("entity-user", "entity", district=DISTRICT, uscc=uscc)
 
 
-@dataclass
-class Env:
-    rt: ServiceRuntime
-    bus: InProcessBus
-    client: httpx.AsyncClient
-
-    async def deliver(self, event: Event, event_id: str | None = None) -> Envelope[Any]:
-        envelope: Envelope[Any] = Envelope[Any](
-            event_id=event_id or new_id(),
-            event_type=event.event_type(),
-            schema_version=event.version,
-            district=DISTRICT,
-            actor="publication",
-            aggregate_id=event.aggregate_id(),
-            correlation_id=new_id(),
-            payload=event.model_dump(mode="json"),
-        )
-        await self.bus.publish(event.topic(DISTRICT), event.aggregate_id(), envelope.to_bytes(), {})
-        return envelope
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.rt.db.engine.connect() as conn:
-            return (await conn.execute(sa.text(sql), params)).scalar()
-
-    async def outbox(self, event_type: str) -> list[dict[str, Any]]:
-        async with self.rt.db.engine.connect() as conn:
-            rows = await conn.execute(
-                sa.text("SELECT envelope FROM outbox WHERE event_type = :t ORDER BY id"),
-                {"t": event_type},
-            )
-            return [json.loads(r.envelope) for r in rows]
-
+class Env(ServiceHarness):
     async def snapshot(self) -> tuple[Any, ...]:
         """Everything a refused request must leave as it was."""
         async with self.rt.db.engine.connect() as conn:
@@ -88,17 +51,9 @@ class Env:
 
 @pytest.fixture
 async def env(pg_url: str) -> AsyncIterator[Env]:
-    bus = InProcessBus()
-    (rt,) = build_runtimes(
-        [load("objections")],
-        Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET),
-        bus=bus,
-    )
-    app = build_app([rt], title="objections under test")
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Env(rt, bus, client)
+    settings = Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET)
+    async with running("objections", settings, Env) as harness:
+        yield harness
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM) -> dict[str, Any]:

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 from sqlalchemy.exc import DBAPIError
 
-from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.envelope import Envelope, Event, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import ObjectionCorrectionSubmitted, ObjectionDecided
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory, TeamRole
-from spotcheck_common.http import build_app
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
 
 pytestmark = pytest.mark.integration
 
@@ -35,38 +26,7 @@ NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
 CREDIT = auth_headers("credit-dept", "credit_dept", district=DISTRICT)
 
 
-@dataclass
-class Env:
-    rt: ServiceRuntime
-    bus: InProcessBus
-    client: httpx.AsyncClient
-
-    async def deliver(self, event: Event, event_id: str | None = None) -> Envelope[Any]:
-        envelope: Envelope[Any] = Envelope[Any](
-            event_id=event_id or new_id(),
-            event_type=event.event_type(),
-            schema_version=event.version,
-            district=DISTRICT,
-            actor="upstream-user",
-            aggregate_id=event.aggregate_id(),
-            correlation_id=new_id(),
-            payload=event.model_dump(mode="json"),
-        )
-        await self.bus.publish(event.topic(DISTRICT), event.aggregate_id(), envelope.to_bytes(), {})
-        return envelope
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.rt.db.engine.connect() as conn:
-            return (await conn.execute(sa.text(sql), params)).scalar()
-
-    async def outbox(self, event_type: str) -> list[dict[str, Any]]:
-        async with self.rt.db.engine.connect() as conn:
-            rows = await conn.execute(
-                sa.text("SELECT envelope FROM outbox WHERE event_type = :t ORDER BY id"),
-                {"t": event_type},
-            )
-            return [json.loads(r.envelope) for r in rows]
-
+class Env(ServiceHarness):
     async def counts(self) -> tuple[int, int, int]:
         return (
             await self.scalar("SELECT count(*) FROM result_records"),
@@ -77,17 +37,12 @@ class Env:
 
 @pytest.fixture
 async def env(pg_url: str) -> AsyncIterator[Env]:
-    bus = InProcessBus()
-    (rt,) = build_runtimes(
-        [load("publication")],
+    async with running(
+        "publication",
         Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET),
-        bus=bus,
-    )
-    app = build_app([rt], title="publication under test")
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Env(rt, bus, client)
+        Env,
+    ) as harness:
+        yield harness
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM) -> ItemResult:

@@ -7,30 +7,21 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 
 from publication.domain.model import EXPORT_COLUMNS
-from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.envelope import Envelope, Event, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
-from spotcheck_common.http import build_app
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
 from spotcheck_common.workdays import today
 
 pytestmark = pytest.mark.integration
@@ -45,47 +36,11 @@ LEAD = "食品经营监管科"
 WITHHOLD = "涉及国家秘密，依法不予公开"
 
 
-@dataclass
-class Env:
-    rt: ServiceRuntime
-    bus: InProcessBus
-    client: httpx.AsyncClient
-
-    async def deliver(self, event: Event, event_id: str | None = None) -> None:
-        envelope: Envelope[Any] = Envelope[Any](
-            event_id=event_id or new_id(),
-            event_type=event.event_type(),
-            schema_version=event.version,
-            district=DISTRICT,
-            actor="upstream-user",
-            aggregate_id=event.aggregate_id(),
-            correlation_id=new_id(),
-            payload=event.model_dump(mode="json"),
-        )
-        await self.bus.publish(event.topic(DISTRICT), event.aggregate_id(), envelope.to_bytes(), {})
-
-    async def outbox(self, event_type: str) -> list[dict[str, Any]]:
-        async with self.rt.db.engine.connect() as conn:
-            rows = await conn.execute(
-                sa.text("SELECT envelope FROM outbox WHERE event_type = :t ORDER BY id"),
-                {"t": event_type},
-            )
-            return [json.loads(r.envelope) for r in rows]
-
-
 @pytest.fixture
-async def env(pg_url: str) -> AsyncIterator[Env]:
-    bus = InProcessBus()
-    (rt,) = build_runtimes(
-        [load("publication")],
-        Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET),
-        bus=bus,
-    )
-    app = build_app([rt], title="publication under test")
-    async with LifespanManager(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Env(rt, bus, client)
+async def env(pg_url: str) -> AsyncIterator[ServiceHarness]:
+    settings = Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET)
+    async with running("publication", settings) as harness:
+        yield harness
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM, **kw: Any) -> ItemResult:
@@ -184,7 +139,7 @@ def task(**kw: Any) -> TaskPublished:
 
 
 async def test_withheld_result_is_never_public_and_listed_for_the_credit_department(
-    env: Env,
+    env: ServiceHarness,
 ) -> None:
     await env.deliver(submitted(withhold_reason=WITHHOLD))
     await env.deliver(submitted(withhold_reason=WITHHOLD))  # resubmitted: still one
@@ -214,7 +169,7 @@ async def test_withheld_result_is_never_public_and_listed_for_the_credit_departm
     assert (await env.client.get("/api/publication/withheld")).status_code == 401
 
 
-async def test_annual_plan_versions_current_marked_superseded_kept(env: Env) -> None:
+async def test_annual_plan_versions_current_marked_superseded_kept(env: ServiceHarness) -> None:
     await env.deliver(plan(1))
     await env.deliver(plan(2))
     await env.deliver(plan(1))  # a late redelivery of version 1 changes nothing
@@ -248,7 +203,9 @@ async def test_annual_plan_versions_current_marked_superseded_kept(env: Env) -> 
     assert missing.status_code == 404 and "不存在" in missing.json()["detail"]
 
 
-async def test_tasks_are_public_and_name_the_lead_department_of_results(env: Env) -> None:
+async def test_tasks_are_public_and_name_the_lead_department_of_results(
+    env: ServiceHarness,
+) -> None:
     await env.deliver(task())
     await env.deliver(task(task_id="task-2", task_no="LG-2025-008", plan_no="", title="特种设备"))
     by_plan = (await env.client.get("/public/tasks", params={"plan_no": "LG-JH-2025-01"})).json()
@@ -266,7 +223,7 @@ async def test_tasks_are_public_and_name_the_lead_department_of_results(env: Env
     assert published["payload"]["lead_department"] == LEAD
 
 
-async def test_overdue_list_and_gauge_across_national_day(env: Env) -> None:
+async def test_overdue_list_and_gauge_across_national_day(env: ServiceHarness) -> None:
     # Formed Thu 2025-09-25 -> due Wed 2025-10-29 (Oct 1-8 off, Sep 28 / Oct 11 worked); it
     # is published only now, long after: overdue. One formed today is not.
     await env.deliver(task())
@@ -301,7 +258,7 @@ async def test_overdue_list_and_gauge_across_national_day(env: Env) -> None:
     assert (await env.client.get("/api/publication/overdue", headers=entity)).status_code == 403
 
 
-async def test_export_in_the_national_fields_with_bom_and_corrections(env: Env) -> None:
+async def test_export_in_the_national_fields_with_bom_and_corrections(env: ServiceHarness) -> None:
     await env.deliver(submitted())
     await env.deliver(submitted("insp-2", USCC2, task_no="LG-2025-099"))
     (published,) = [
@@ -376,7 +333,7 @@ async def test_export_in_the_national_fields_with_bom_and_corrections(env: Env) 
     assert refused.status_code == 403
 
 
-async def test_migrations_keep_published_rows_immutable(env: Env) -> None:
+async def test_migrations_keep_published_rows_immutable(env: ServiceHarness) -> None:
     await env.deliver(submitted())
     with pytest.raises(sa.exc.DBAPIError, match="已公示的检查结果不得修改或删除"):
         async with env.rt.db.engine.begin() as conn:
