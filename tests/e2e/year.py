@@ -22,6 +22,7 @@ from .flow import (
     eventually,
     inspector,
     run_draw,
+    verify_bundle,
 )
 
 YEAR = date.today().year
@@ -291,6 +292,9 @@ def draw_all(p: Platform, year: Year) -> None:
         run_draw(p, cycle, min_population=minimum[key])
         draw = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
         cycle.targets = draw["targets"]
+        # Every draw is recomputed by the citizen's verifier from its public bundle.
+        verified = verify_bundle(cycle.bundle)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
     # Ratio 100 %: every class-E entity is drawn by T1 and by the city's task.
     assert {t["uscc"] for t in year.tasks["T1"].targets} == set(year.market_codes)
     assert {t["uscc"] for t in year.tasks["CITY"].targets} == set(year.market_codes)
