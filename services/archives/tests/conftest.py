@@ -32,6 +32,7 @@ from spotcheck_common.events.planning import (
 )
 from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory, RiskClass, TeamRole
+from spotcheck_common.testing import envelope_of as common_envelope_of
 
 USCC = "91371000MA3C00001Y"
 TEAM = [
@@ -143,17 +144,8 @@ def envelope_of(
     actor: str = "tester",
     occurred_at: datetime | None = None,
 ) -> Envelope[Any]:
-    extra = {"occurred_at": occurred_at} if occurred_at is not None else {}
-    return Envelope[Any](
-        event_type=event.event_type(),
-        schema_version=event.version,
-        district=district,
-        actor=actor,
-        aggregate_id=event.aggregate_id(),
-        correlation_id="corr-1",
-        payload=event.model_dump(mode="json"),
-        **extra,
-    )
+    envelope: Envelope[Any] = common_envelope_of(event, district, actor, occurred_at=occurred_at)
+    return envelope
 
 
 # ---------------------------------------------------------------- a year in miniature (2026)

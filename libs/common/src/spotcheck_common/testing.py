@@ -54,12 +54,17 @@ def auth_headers(
 
 
 def envelope_of(
-    event: Any, district: str = "lingang", actor: str = "upstream-user", event_id: str = ""
+    event: Any,
+    district: str = "lingang",
+    actor: str = "upstream-user",
+    event_id: str = "",
+    occurred_at: Any = None,
 ) -> Any:
     """``event`` wrapped as a producer would have wrapped it (a fresh id unless given)."""
-    from spotcheck_common.events.envelope import Envelope, new_id
+    from spotcheck_common.events.envelope import Envelope, new_id, utcnow
 
     return Envelope[Any](
+        occurred_at=occurred_at or utcnow(),
         event_id=event_id or new_id(),
         event_type=event.event_type(),
         schema_version=type(event).version,

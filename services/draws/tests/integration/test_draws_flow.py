@@ -28,7 +28,7 @@ from spotcheck_common.events.types import EntityStatus
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
 OFFICE = auth_headers("office-li", "general_office", name="李四")
@@ -39,15 +39,8 @@ DISTRICT = "lingang"
 
 
 def envelope(event: Event) -> Envelope[Any]:
-    return Envelope[Any](
-        event_type=event.event_type(),
-        schema_version=event.version,
-        district=DISTRICT,
-        actor="test",
-        aggregate_id=event.aggregate_id(),
-        correlation_id="c-1",
-        payload=event.model_dump(mode="json"),
-    )
+    wrapped: Envelope[Any] = envelope_of(event, DISTRICT, "test")
+    return wrapped
 
 
 async def feed(bus: InProcessBus, event: Event, env: Envelope[Any] | None = None) -> Envelope[Any]:
