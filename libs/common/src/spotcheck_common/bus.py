@@ -7,6 +7,7 @@ all-in-one process behaves like the distributed system, minus the broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -147,6 +148,7 @@ async def ensure_topics(
 ) -> None:
     """Create missing topics (a no-op where they exist), so consumers never wait on them."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
 
     if not topics:
         return
@@ -156,11 +158,13 @@ async def ensure_topics(
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            await admin.create_topics(
-                [
-                    NewTopic(t, num_partitions=partitions, replication_factor=replication)
-                    for t in missing
-                ]
-            )
+            # Services starting together race to create the same topics: losing is fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [
+                        NewTopic(t, num_partitions=partitions, replication_factor=replication)
+                        for t in missing
+                    ]
+                )
     finally:
         await admin.close()

@@ -87,3 +87,44 @@ async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
     envelope, ids = received[0]
     assert ids == ["LG0001", "LG0002"]
     assert envelope.district == unique_district and envelope.actor == "credit-1"
+
+
+async def test_a_failing_consumer_gets_the_event_again_and_the_partition_waits(
+    kafka_bootstrap: str, unique_district: str
+) -> None:
+    """A handler that fails (e.g. its task is not known yet) is redelivered the same event, and
+    later events of the partition wait behind it, so nothing is skipped or reordered."""
+    bus = KafkaBus(kafka_bootstrap)
+    topic = InspectorsImported.topic(unique_district)
+    seen: list[str] = []
+    fail_once = {"first"}
+
+    async def on_event(envelope: Envelope[dict], headers: dict[str, str]) -> None:
+        batch = envelope.event().batch_id  # type: ignore[attr-defined]
+        seen.append(batch)
+        if batch in fail_once:
+            fail_once.discard(batch)
+            raise RuntimeError("task not known yet")
+
+    bus.subscribe(topic, f"{unique_district}.probe", InspectorsImported, on_event)
+    await bus.start()
+    try:
+        for batch in ("first", "second"):
+            event = InspectorsImported(batch_id=batch, inspectors=[])
+            envelope = Envelope[dict](
+                event_type=event.event_type(),
+                schema_version=1,
+                district=unique_district,
+                actor="t",
+                aggregate_id="same-key",
+                correlation_id="c",
+                payload=event.model_dump(mode="json"),
+            )
+            await bus.publish(topic, "same-key", envelope.to_bytes(), {})
+        for _ in range(300):
+            if seen.count("second") >= 1:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await bus.stop()
+    assert seen[:3] == ["first", "first", "second"], seen
