@@ -148,7 +148,47 @@ VECTORS: dict[str, dict[str, Any]] = {
         "pair_conflicts": [["LG0001", "NB0001"], ["NB0002", "NB0003"]],
         "prior": 20,
     },
+    # spotcheck-draw/2: two experts per target from the expert pool (§8.4), of two fields;
+    # ZJ0001 and ZJ0002 are recused from many entities, so some targets are unstaffed for
+    # want of experts; inspector pair conflicts; one approved replacement.
+    "experts": {
+        "entities": 240,
+        "inspectors": 20,
+        "parties": ["信用监管科", "办公室"],
+        "beacon": None,
+        "ratio": {"A": 500, "B": 1000, "C": 2000, "D": 5000, "E": 10000},
+        "team": 2,
+        "recusals": 60,
+        "replacements": 1,
+        "neighbours": 0,
+        "pair_conflicts": [["LG0001", "LG0002"], ["LG0003", "LG0004"], ["LG0001", "LG0005"]],
+        "prior": 30,
+        "experts": {
+            "count": 8,
+            "per_target": 2,
+            "fields": ["特种设备", "食品安全"],
+            "recused": {"ZJ0001": 0.6, "ZJ0002": 0.6, "ZJ0005": 0.5},
+        },
+    },
 }
+
+EXPERT_FIELDS = ["食品安全", "特种设备", "计量"]
+
+
+def experts_rows(count: int) -> list[Any]:
+    """Synthetic expert pool: fields in turn, every fourth one not in the pool (在库 = 否)."""
+    from draws.domain import engine
+
+    return [
+        engine.ExpertRow(
+            f"ZJ{k + 1:04d}",
+            f"专家{k + 1}",
+            EXPERT_FIELDS[k % len(EXPERT_FIELDS)],
+            ["市特检院", "市质检院", "区疾控中心"][k % 3],
+            k % 4 != 3,
+        )
+        for k in range(count)
+    ]
 
 
 def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, str, str]]]:
@@ -212,6 +252,41 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         for r in sorted(rows, key=lambda r: r.inspector_id.encode())
     ]
     t = task("T-" + name, cfg["ratio"], cfg["team"]).model_dump(mode="json")
+    expert_cfg = cfg.get("experts")
+    expert_roster: list[p.ExpertEntry] = []
+    expert_salts: list[tuple[str, str, str]] = []
+    experts_section = None
+    if expert_cfg:
+        t["experts_per_target"] = expert_cfg["per_target"]
+        t["expert_fields"] = expert_cfg["fields"]
+        erng = random.Random(name + "/experts")
+        expert_rows = experts_rows(expert_cfg["count"])
+        epairs = sorted(
+            (e, x.uscc)
+            for e, share in expert_cfg["recused"].items()
+            for x in ents
+            if erng.random() < share
+        )
+        expert_salts = [
+            (e, u, p.sha256(f"{name}/expert/{e}/{u}".encode())[:16].hex()) for e, u in epairs
+        ]
+        by_expert: dict[str, list[str]] = {}
+        for e, u, salt in expert_salts:
+            by_expert.setdefault(e, []).append(
+                p.expert_recusal_commitment(bytes.fromhex(salt), e, u).hex()
+            )
+        expert_roster = [
+            p.ExpertEntry(
+                r.expert_id,
+                r.name,
+                r.field,
+                r.organization,
+                r.active,
+                tuple(sorted(by_expert.get(r.expert_id, []))),
+            )
+            for r in expert_rows
+        ]
+        experts_section = engine.experts_section(t, expert_roster)
     strata = engine.strata_of(t, {"E": 3} if name == "basic" else None)
     prior = {e.uscc: rng.choice([1, 2, 3]) for e in rng.sample(ents, cfg["prior"])}
     pop = engine.build_population(
@@ -240,6 +315,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         frozen_at=frozen,
         snapshot_rev=1,
         pair_conflicts=[tuple(x) for x in cfg["pair_conflicts"]],
+        experts=experts_section,
     )
     draw = Draw(
         draw_id,
@@ -250,6 +326,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         [r.to_json() for r in roster],
         created_by="vector",
         created_at=frozen,
+        expert_roster=[e.to_json() for e in expert_roster] if expert_cfg else None,
     )
     shares = {party: p.sha256(f"{name}/share/{party}".encode()) for party in draw.parties}
     for party, share in shares.items():
@@ -262,7 +339,13 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
     draw.record_result(
         seed,
         engine.compute_result(
-            manifest=manifest, seed=seed, pop=pop, roster=roster, salts=salts, selector=p.select
+            manifest=manifest,
+            seed=seed,
+            pop=pop,
+            roster=roster,
+            salts=salts + expert_salts,
+            selector=p.select,
+            expert_roster=expert_roster,
         ),
     )
     assert draw.result is not None
@@ -301,7 +384,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
             }
         )
     draw.sign("办公室", "抽取过程符合规定", frozen)
-    return draw, pop, salts
+    return draw, pop, salts + expert_salts
 
 
 def write_vectors(directory: str) -> None:
@@ -342,13 +425,21 @@ def write_vectors(directory: str) -> None:
             ],
             "load_cap": result["load_cap"],
         }
+        if "experts" in result:
+            expected["expert_roster_root"] = draw.manifest["experts"]["roster"]["merkle_root"]
+            expected["experts"] = [[t["uscc"], t["experts"]] for t in result["targets"]]
+            expected["expert_load_cap"] = result["experts"]["load_cap"]
+            expected["expert_pool_size"] = result["experts"]["pool_size"]
         (out / "expected.json").write_text(
             json.dumps(expected, ensure_ascii=False, indent=1) + "\n"
         )
-        secrets = {
+        expert_ids = {e["expert_id"] for e in draw.expert_roster or []}
+        secrets: dict[str, Any] = {
             "note": "synthetic test data: the private salts behind the recusal commitments",
-            "recusals": [[i, u, s] for i, u, s in salts],
+            "recusals": [[i, u, s] for i, u, s in salts if i not in expert_ids],
         }
+        if draw.expert_roster is not None:
+            secrets["expert_recusals"] = [[i, u, s] for i, u, s in salts if i in expert_ids]
         (out / "secrets.json").write_text(json.dumps(secrets, ensure_ascii=False, indent=1) + "\n")
         print(f"wrote {out}")
 

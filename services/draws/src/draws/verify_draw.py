@@ -5,9 +5,10 @@
     python verify_draw.py --proof PROOF.json     (one entity's Merkle inclusion proof)
 
 Standard library only; one file, so anyone can download it from the public site and run it.
-It follows docs/draw-spec.md (protocol "spotcheck-draw/1"): it recomputes the manifest digest,
-the Merkle roots of the population and of the inspector roster, the commitments, the seed,
-the quotas, the selection with its skips and reserve list, the matching and the replacements,
+It follows docs/draw-spec.md (protocols "spotcheck-draw/1" and "spotcheck-draw/2", the latter
+adding experts): it recomputes the manifest digest, the Merkle roots of the population, of the
+inspector roster and of the expert roster, the commitments, the seed, the quotas, the
+selection with its skips and reserve list, the matching (experts included) and the replacements,
 checks every hard constraint, and exits 0 when everything matches, 1 naming the first
 difference, 2 when the file cannot be read.
 """
@@ -26,6 +27,7 @@ import sys
 from typing import Any
 
 ALGORITHM = "spotcheck-draw/1"
+ALGORITHM_EXPERTS = "spotcheck-draw/2"  # /1 plus experts (spec §8.4)
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
 PROOF_FORMAT = "spotcheck-draw-proof/1"
 STATUSES = ("active", "deregistered", "revoked", "cancelled", "moved_out")
@@ -152,6 +154,18 @@ def roster_record(r: dict[str, Any]) -> bytes:
         + b"".join(lps(q) for q in r["qualifications"])
         + len(r["recusals"]).to_bytes(2, "big")
         + b"".join(unhex(x, 32, "recusal commitment") for x in r["recusals"])
+    )
+
+
+def expert_record(r: dict[str, Any]) -> bytes:
+    return (
+        lps(r["expert_id"])
+        + lps(r["name"])
+        + lps(r["field"])
+        + lps(r["organization"])
+        + bytes((int(r["active"]),))
+        + len(r["recusals"]).to_bytes(2, "big")
+        + b"".join(unhex(x, 32, "expert recusal commitment") for x in r["recusals"])
     )
 
 
@@ -381,6 +395,12 @@ class Matching:
             self.push(i)
         return [[i, "leader" if n == 0 else "member"] for n, i in enumerate(team)]
 
+    def unstaff(self, team: list[list[str]]) -> None:
+        """The team's experts could not be found (§8.4): its loads go back."""
+        for i, _ in team:
+            self.load[i] -= 1
+            self.push(i)
+
     def replace(self, uscc: str, team: list[list[str]], out: str, gone: set[str]) -> str | None:
         role = dict((i, r) for i, r in team)[out]
         rest = [i for i, _ in team if i != out]
@@ -404,6 +424,85 @@ class Matching:
             return i
         self.load[out] += 1
         return None
+
+
+class ExpertMatching:
+    """Replays the expert rule of the spec (§8.4) with the disclosed expert recusals."""
+
+    def __init__(
+        self,
+        key: bytes,
+        m: dict[str, Any],
+        roster: list[dict[str, Any]],
+        targets: int,
+        recused: set[tuple[str, str]],
+    ) -> None:
+        self.key = key
+        fields = set(m["experts"]["fields"])
+        self.pool = {
+            r["expert_id"]: r
+            for r in roster
+            if r["active"] is True and (not fields or r["field"] in fields)
+        }
+        self.per = int(m["experts"]["per_target"])
+        self.cap = -(-self.per * targets // len(self.pool)) + 1 if self.pool else 0
+        self.load = dict.fromkeys(self.pool, 0)
+        self.recused = recused
+        self.heap: list[tuple[int, bytes, bytes, str]] = []
+        for e in sorted(self.pool, key=lambda x: x.encode("utf-8")):
+            self.push(e)
+
+    def ticket(self, e: str, load: int) -> bytes:
+        return h(b"\x03" + self.key + lps(e) + load.to_bytes(4, "big"))
+
+    def push(self, e: str) -> None:
+        load = self.load[e]
+        if load < self.cap:
+            heapq.heappush(self.heap, (load, self.ticket(e, load), e.encode("utf-8"), e))
+
+    def staff(self, uscc: str) -> list[str] | None:
+        chosen: list[str] = []
+        aside: list[tuple[int, bytes, bytes, str]] = []
+        while len(chosen) < self.per:
+            found = None
+            while self.heap:
+                x = self.heap[0]
+                if x[0] != self.load[x[3]] or x[0] >= self.cap:
+                    heapq.heappop(self.heap)
+                    continue
+                aside.append(heapq.heappop(self.heap))
+                if x[3] in chosen or (uscc, x[3]) in self.recused:
+                    continue
+                found = x[3]
+                break
+            if found is None:
+                for x in aside:
+                    heapq.heappush(self.heap, x)
+                return None
+            chosen.append(found)
+        for x in aside:
+            if x[3] not in chosen:
+                heapq.heappush(self.heap, x)
+        for e in chosen:
+            self.load[e] += 1
+            self.push(e)
+        return chosen
+
+
+def expert_openings(disclosures: Any, by_id: dict[str, dict[str, Any]]) -> set[tuple[str, str]]:
+    out = set()
+    if not isinstance(disclosures, list):
+        raise Difference("expert recusal disclosures: not a list")
+    for d in disclosures:
+        e, u = d["expert_id"], d["uscc"]
+        salt = unhex(d["salt"], 16, "expert recusal disclosure: salt")
+        if e not in by_id:
+            raise Difference(f"expert recusal disclosure: {e} is not on the expert roster")
+        c = h(lps("spotcheck/expert-recusal/v1") + lp(salt) + lps(e) + lps(u)).hex()
+        if c not in by_id[e]["recusals"]:
+            raise Difference(f"expert recusal of {e} from {u} does not open a committed entry")
+        out.add((u, e))
+    return out
 
 
 def openings(disclosures: Any, by_id: dict[str, dict[str, Any]], what: str) -> set[tuple[str, str]]:
@@ -510,7 +609,23 @@ def verify(bundle: dict[str, Any], workers: int | None = None) -> Report:
 def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, workers: int) -> None:
     expect(body["format"], BUNDLE_FORMAT, "format")
     m = body["manifest"]
-    expect(m["algorithm"], ALGORITHM, "manifest.algorithm")
+    if m["algorithm"] not in (ALGORITHM, ALGORITHM_EXPERTS):
+        raise Difference(
+            f"manifest.algorithm: {short(m['algorithm'])} is not implemented by this verifier "
+            f"(it implements {ALGORITHM} and {ALGORITHM_EXPERTS})"
+        )
+    with_experts = m["algorithm"] == ALGORITHM_EXPERTS
+    result = body["result"]
+    if not with_experts:
+        # spotcheck-draw/1 has no experts anywhere.
+        for what, present in (
+            ("manifest.experts", "experts" in m),
+            ("expert_roster", "expert_roster" in body),
+            ("result.experts", "experts" in result),
+            ("result.targets[].experts", any("experts" in t for t in result["targets"])),
+        ):
+            if present:
+                raise Difference(f"{what} present in a {ALGORITHM} bundle")
     manifest_sha = h(canonical(m))
     expect(body["manifest_sha256"], manifest_sha.hex(), "manifest_sha256")
     report.note(
@@ -544,6 +659,27 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     rroot = merkle_root([h(b"\x00" + roster_record(r)) for r in roster])
     expect(rroot.hex(), m["roster"]["merkle_root"], "roster Merkle root")
 
+    # expert roster (spotcheck-draw/2)
+    experts: list[dict[str, Any]] = []
+    if with_experts:
+        spec = m["experts"]
+        if not isinstance(spec["per_target"], int) or spec["per_target"] < 1:
+            raise Difference("manifest.experts.per_target must be a positive integer")
+        if spec["fields"] != sorted(set(spec["fields"])):
+            raise Difference("manifest.experts.fields not sorted and unique")
+        experts = body["expert_roster"]
+        eids = [r["expert_id"] for r in experts]
+        if eids != sorted(eids, key=lambda x: x.encode("utf-8")) or len(set(eids)) != len(eids):
+            raise Difference("expert roster not sorted by expert_id or has duplicates")
+        for r in experts:
+            if r["recusals"] != sorted(set(r["recusals"])):
+                raise Difference(f"expert roster entry {r['expert_id']}: recusals not sorted")
+            if not isinstance(r["active"], bool):
+                raise Difference(f"expert roster entry {r['expert_id']}: active not a boolean")
+        expect(len(experts), spec["roster"]["size"], "expert roster size")
+        eroot = merkle_root([h(b"\x00" + expert_record(r)) for r in experts])
+        expect(eroot.hex(), spec["roster"]["merkle_root"], "expert roster Merkle root")
+
     # commitments, reveals, beacon, seed
     parties = m["parties"]
     expect([x["party"] for x in body["commitments"]], parties, "commitment parties")
@@ -566,7 +702,6 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     seed_input += b"\x00" if beacon is None else b"\x01" + lp(beacon)
     seed = h(seed_input)
     expect(body["seed"], seed.hex(), "seed")
-    result = body["result"]
     expect(result["seed"], seed.hex(), "result.seed")
     expect(body["result_sha256"], h(canonical(result)).hex(), "result_sha256")
     report.note(f"seed       {seed.hex()}")
@@ -644,18 +779,38 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     matching = Matching(key, m, roster, len(selected), recused)
     expect(result["pool_size"], len(matching.pool), "pool size")
     expect(result["load_cap"], matching.cap, "load cap")
+    ematching = None
+    if with_experts:
+        e_by_id = {r["expert_id"]: r for r in experts}
+        erecused = expert_openings(result["experts"]["recusal_disclosures"], e_by_id)
+        ematching = ExpertMatching(key, m, experts, len(selected), erecused)
+        expect(result["experts"]["pool_size"], len(ematching.pool), "expert pool size")
+        expect(result["experts"]["load_cap"], ematching.cap, "expert load cap")
     unstaffed = []
     for t in targets:
         team = matching.staff(t["uscc"])
+        if ematching is not None:
+            chosen = ematching.staff(t["uscc"]) if team else []
+            if team and chosen is None:
+                matching.unstaff(team)
+                team, chosen = [], []
+            expect(t["experts"], chosen, f"experts of {t['uscc']}")
         expect(t["team"], team, f"team of {t['uscc']}")
         if not team:
             unstaffed.append(t["uscc"])
     expect(result["unstaffed"], unstaffed, "unstaffed targets")
     check_constraints(m, by_id, targets, matching, recused)
+    if ematching is not None:
+        check_expert_constraints(m, targets, ematching)
     report.note(
         f"matching   {len(targets) - len(unstaffed)} targets staffed, "
         f"{len(unstaffed)} unstaffed, load cap {matching.cap}"
     )
+    if ematching is not None:
+        report.note(
+            f"experts    {ematching.per} per target, pool {len(ematching.pool)}, "
+            f"load cap {ematching.cap}"
+        )
 
     # replacements
     teams = {t["uscc"]: [list(x) for x in t["team"]] for t in targets}
@@ -738,6 +893,33 @@ def check_constraints(
     for i, load in loads.items():
         if load > matching.cap:
             raise Difference(f"inspector {i}: {load} targets exceeds the load cap {matching.cap}")
+
+
+def check_expert_constraints(
+    m: dict[str, Any], targets: list[dict[str, Any]], ematching: ExpertMatching
+) -> None:
+    """Experts on the published result itself: a staffed target has exactly ``per_target``
+    distinct experts of the expert pool, none recused (disclosed), no load above the cap; an
+    unstaffed target has none (never half-staffed)."""
+    loads: dict[str, int] = {}
+    per = int(m["experts"]["per_target"])
+    for t in targets:
+        ids = t["experts"]
+        if not t["team"]:
+            if ids:
+                raise Difference(f"experts of {t['uscc']}: an unstaffed target has experts")
+            continue
+        if len(ids) != per or len(set(ids)) != len(ids):
+            raise Difference(f"experts of {t['uscc']}: not {per} distinct experts")
+        for e in ids:
+            if e not in ematching.pool:
+                raise Difference(f"experts of {t['uscc']}: {e} is not in the expert pool")
+            if (t["uscc"], e) in ematching.recused:
+                raise Difference(f"experts of {t['uscc']}: {e} is recused from it")
+            loads[e] = loads.get(e, 0) + 1
+    for e, load in loads.items():
+        if load > ematching.cap:
+            raise Difference(f"expert {e}: {load} targets exceeds the load cap {ematching.cap}")
 
 
 def verify_proof(proof: dict[str, Any]) -> Report:

@@ -59,8 +59,9 @@ def test_fast_engine_recomputes_the_vector_result(name: str) -> None:
         seed=bytes.fromhex(body["seed"]),
         pop=pop,
         roster=[p.RosterEntry.from_json(r) for r in body["roster"]],
-        salts=[tuple(x) for x in secrets["recusals"]],
+        salts=[tuple(x) for x in secrets["recusals"] + secrets.get("expert_recusals", [])],
         selector=fast.select,
+        expert_roster=[p.ExpertEntry.from_json(e) for e in body.get("expert_roster", [])],
     )
     assert result == body["result"]
 

@@ -84,6 +84,10 @@ class TaskDrafted(Event):
     plan_name: str = ""
     issuing_authority: str = ""
     document_no: str = ""
+    # Experts drawn per target from the expert pool (第六条); 0 = none. An expert qualifies
+    # when their field is in ``expert_fields``, or that list is empty.
+    experts_per_target: int = Field(default=0, ge=0, le=10)
+    expert_fields: list[str] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -119,6 +123,10 @@ class TaskApproved(Event):
     plan_name: str = ""
     issuing_authority: str = ""  # 下派机关 (source city / province)
     document_no: str = ""  # 下派文号
+    # Experts drawn per target from the expert pool (第六条); 0 = none. An expert qualifies
+    # when their field is in ``expert_fields``, or that list is empty.
+    experts_per_target: int = Field(default=0, ge=0, le=10)
+    expert_fields: list[str] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:
         return self.task_id

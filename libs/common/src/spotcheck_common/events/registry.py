@@ -35,6 +35,18 @@ class InspectorSnapshot(BaseModel):
     active: bool = True
 
 
+class ExpertSnapshot(BaseModel):
+    """One expert of the district's expert pool (专家库, 第六条: experts may be drawn)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    expert_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    field: str = Field(min_length=1)  # 专业领域
+    organization: str = ""  # 工作单位
+    active: bool = True  # 在库
+
+
 class CheckItem(BaseModel):
     """One row of the spot-check item list (抽查事项清单)."""
 
@@ -113,8 +125,40 @@ class InspectorsImported(Event):
         return self.batch_id
 
 
+class ExpertsImported(Event):
+    """A CSV batch of experts (专家库) was imported (created or replaced), all or nothing."""
+
+    service = "registry"
+    name = "experts-imported"
+
+    batch_id: str
+    experts: list[ExpertSnapshot]
+
+    def aggregate_id(self) -> str:
+        return self.batch_id
+
+
+class InspectorPairConflictDeclared(Event):
+    """Two inspectors may not serve on the same team (e.g. close relatives, 近亲属).
+
+    ``inspector_ids`` is the pair, sorted; the reason stays in the registry and the events
+    (the draw manifest publishes only the pair)."""
+
+    service = "registry"
+    name = "inspector-pair-conflict-declared"
+
+    inspector_ids: list[str] = Field(min_length=2, max_length=2)
+    reason: str
+
+    def aggregate_id(self) -> str:
+        return self.inspector_ids[0]
+
+
 class ConflictDeclared(Event):
-    """An inspector declared a conflict of interest with an entity (回避)."""
+    """An inspector declared a conflict of interest with an entity (回避).
+
+    ``inspector_id`` may also name an expert of the expert pool (专家库): expert ids and
+    inspector ids are disjoint (the registry refuses an id used by the other register)."""
 
     service = "registry"
     name = "conflict-declared"

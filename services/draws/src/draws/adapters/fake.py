@@ -10,7 +10,7 @@ from typing import Any
 
 from draws.adapters.repository import ConcurrentChange
 from draws.domain import protocol as p
-from draws.domain.engine import InspectorRow, PopulationRow
+from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
 
 
@@ -25,6 +25,8 @@ class FakeDrawsRepository:
         self.populations: dict[str, p.Population] = {}
         self.salts: dict[str, list[tuple[str, str, str]]] = {}
         self.checks: list[tuple[str, int, str]] = []
+        self.experts: dict[str, dict[str, Any]] = {}
+        self.pair_conflicts: dict[tuple[str, str], str] = {}
 
     async def next_population_rev(self) -> int:
         self.rev += 1
@@ -108,6 +110,24 @@ class FakeDrawsRepository:
             for u in usccs
             if u in self.entities
         }
+
+    async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        for r in rows:
+            self.experts[r["expert_id"]] = dict(r)
+
+    async def expert_rows(self, district: str) -> list[ExpertRow]:
+        return [
+            ExpertRow(e["expert_id"], e["name"], e["field"], e["organization"], e["active"])
+            for e in self.experts.values()
+            if e["district"] == district
+        ]
+
+    async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None:
+        self.pair_conflicts.setdefault(tuple(sorted((a, b))), reason)  # type: ignore[arg-type]
+
+    async def pair_conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:
+        ids = set(inspector_ids)
+        return sorted(k for k in self.pair_conflicts if k[0] in ids and k[1] in ids)
 
     async def add_draw(
         self, draw: Draw, pop: p.Population, salts: Sequence[tuple[str, str, str]]

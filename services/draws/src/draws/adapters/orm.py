@@ -57,6 +57,29 @@ conflicts = sa.Table(
     sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# The expert pool (专家库), from the registry's ExpertsImported.
+experts = sa.Table(
+    "experts",
+    metadata,
+    sa.Column("expert_id", sa.String(50), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("field", sa.String(100), nullable=False),
+    sa.Column("organization", sa.String(200), nullable=False),
+    sa.Column("district", sa.String(40), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Pairs of inspectors who may not share a team (InspectorPairConflictDeclared), sorted.
+pair_conflicts = sa.Table(
+    "pair_conflicts",
+    metadata,
+    sa.Column("inspector_a", sa.String(50), primary_key=True),
+    sa.Column("inspector_b", sa.String(50), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 tasks = sa.Table(
     "tasks",
     metadata,
@@ -79,6 +102,8 @@ draws = sa.Table(
     sa.Column("manifest", sa.JSON, nullable=False),
     sa.Column("manifest_sha256", sa.String(64), nullable=False),
     sa.Column("roster", sa.JSON, nullable=False),
+    # The expert roster (null when the task asks for no experts).
+    sa.Column("expert_roster", sa.JSON),
     sa.Column("commitments", sa.JSON, nullable=False),
     sa.Column("reveals", sa.JSON, nullable=False),
     sa.Column("beacon_value", sa.String(256)),

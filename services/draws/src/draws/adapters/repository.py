@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from draws.adapters import orm
 from draws.domain import protocol as p
-from draws.domain.engine import InspectorRow, PopulationRow
+from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
 
 CHUNK = 1000
@@ -42,6 +42,10 @@ class DrawsRepository(Protocol):
     ) -> list[InspectorRow]: ...
     async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]: ...
     async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]: ...
+    async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None: ...
+    async def expert_rows(self, district: str) -> list[ExpertRow]: ...
+    async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None: ...
+    async def pair_conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]: ...
     # draws
     async def add_draw(
         self, draw: Draw, pop: p.Population, salts: Sequence[tuple[str, str, str]]
@@ -76,6 +80,7 @@ def _draw(row: Any) -> Draw:
         created_by=row.created_by,
         created_at=row.created_at,
         version=row.version,
+        expert_roster=list(row.expert_roster) if row.expert_roster is not None else None,
     )
 
 
@@ -86,6 +91,7 @@ def _draw_values(d: Draw) -> dict[str, Any]:
         "manifest": d.manifest,
         "manifest_sha256": d.manifest_sha256,
         "roster": d.roster,
+        "expert_roster": d.expert_roster,
         "commitments": d.commitments,
         "reveals": d.reveals,
         "beacon_value": d.beacon_value,
@@ -271,6 +277,30 @@ class SqlDrawsRepository:
             )
             out.update({r[0]: (r[1], r[2]) for r in rows})
         return out
+
+    async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
+        await self._upsert(orm.experts, ["expert_id"], [{**r, "updated_at": now} for r in rows])
+
+    async def expert_rows(self, district: str) -> list[ExpertRow]:
+        t = orm.experts
+        rows = await self.session.execute(sa.select(t).where(t.c.district == district))
+        return [ExpertRow(r.expert_id, r.name, r.field, r.organization, r.active) for r in rows]
+
+    async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None:
+        a, b = sorted((a, b))
+        stmt = (
+            self._insert(orm.pair_conflicts)
+            .values(inspector_a=a, inspector_b=b, reason=reason, declared_at=now)
+            .on_conflict_do_nothing(index_elements=["inspector_a", "inspector_b"])
+        )
+        await self.session.execute(stmt)
+
+    async def pair_conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """Declared pairs with both inspectors among ``inspector_ids`` (sorted pairs)."""
+        t = orm.pair_conflicts
+        ids = set(inspector_ids)
+        rows = await self.session.execute(sa.select(t.c.inspector_a, t.c.inspector_b))
+        return sorted((r[0], r[1]) for r in rows if r[0] in ids and r[1] in ids)
 
     # -- draws ---------------------------------------------------------------------------
 

@@ -35,6 +35,15 @@ class InspectorRow:
     active: bool
 
 
+@dataclass(frozen=True)
+class ExpertRow:
+    expert_id: str
+    name: str
+    field: str
+    organization: str
+    active: bool
+
+
 def strata_of(task: Mapping[str, Any], caps: Mapping[str, int] | None) -> list[dict[str, Any]]:
     """Strata = risk classes with a ratio (restricted to the filter's classes, if any)."""
     ratio = {str(k): int(v) for k, v in task["ratio_bp"].items()}
@@ -91,6 +100,45 @@ def build_roster(
     return roster, salts
 
 
+def build_expert_roster(
+    experts: Sequence[ExpertRow], conflicts: Sequence[tuple[str, str]]
+) -> tuple[list[p.ExpertEntry], list[tuple[str, str, str]]]:
+    """Expert roster entries with salted recusal commitments (expert tag, §8.4), and the
+    private (expert_id, uscc, salt)."""
+    salts: list[tuple[str, str, str]] = []
+    by_expert: dict[str, list[str]] = {}
+    ids = {e.expert_id for e in experts}
+    for expert_id, uscc in sorted(set(conflicts)):
+        if expert_id not in ids:
+            continue
+        salt = os.urandom(16)
+        salts.append((expert_id, uscc, salt.hex()))
+        by_expert.setdefault(expert_id, []).append(
+            p.expert_recusal_commitment(salt, expert_id, uscc).hex()
+        )
+    roster = [
+        p.ExpertEntry(
+            expert_id=e.expert_id,
+            name=e.name,
+            field=e.field,
+            organization=e.organization,
+            active=e.active,
+            recusals=tuple(sorted(by_expert.get(e.expert_id, []))),
+        )
+        for e in sorted(experts, key=lambda e: e.expert_id.encode("utf-8"))
+    ]
+    return roster, salts
+
+
+def experts_section(task: Mapping[str, Any], roster: Sequence[p.ExpertEntry]) -> dict[str, Any]:
+    """The manifest's ``experts`` object (spotcheck-draw/2)."""
+    return {
+        "per_target": int(task["experts_per_target"]),
+        "fields": sorted({str(f) for f in task.get("expert_fields") or []}),
+        "roster": {"size": len(roster), "merkle_root": p.expert_roster_root(roster).hex()},
+    }
+
+
 def build_manifest(
     *,
     draw_id: str,
@@ -109,9 +157,12 @@ def build_manifest(
     pair_conflicts: Sequence[tuple[str, str]] = (),
     reserve_bp: int = 1000,
     reserve_min: int = 3,
+    experts: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
-        "algorithm": p.ALGORITHM,
+    """``experts`` (from ``experts_section``) only when the task asks for experts: the manifest
+    is then ``spotcheck-draw/2``; without it, exactly the ``spotcheck-draw/1`` manifest."""
+    manifest = {
+        "algorithm": p.ALGORITHM if not experts else p.ALGORITHM_EXPERTS,
         "draw_id": draw_id,
         "district": district,
         "task": {
@@ -147,6 +198,9 @@ def build_manifest(
         "beacon": beacon,
         "frozen_at": frozen_at.isoformat(),
     }
+    if experts:
+        manifest["experts"] = experts
+    return manifest
 
 
 def compute_result(**kwargs: Any) -> dict[str, Any]:
@@ -169,6 +223,7 @@ def _compute_result(
     roster: Sequence[p.RosterEntry],
     salts: Sequence[tuple[str, str, str]],
     selector: Selector = fast.select,
+    expert_roster: Sequence[p.ExpertEntry] = (),
 ) -> dict[str, Any]:
     key = p.draw_key(seed, manifest["draw_id"])
     strata = selector(pop, manifest, key)
@@ -183,8 +238,17 @@ def _compute_result(
         lambda i, u: (i, u) in salt_of,
         [tuple(x) for x in manifest["pair_conflicts"]],
     )
-    match = matcher.run([u for _, u in order])
-    return {
+    experts = None
+    if manifest.get("experts"):
+        experts = p.ExpertMatcher(
+            key,
+            p.expert_pool(expert_roster, manifest),
+            int(manifest["experts"]["per_target"]),
+            len(order),
+            lambda e, u: (e, u) in salt_of,
+        )
+    match = matcher.run([u for _, u in order], experts)
+    result = {
         "seed": seed.hex(),
         "strata": [r.to_json() for r in strata],
         "targets": [
@@ -203,6 +267,17 @@ def _compute_result(
             {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in match.disclosures
         ],
     }
+    if experts is not None:
+        for t in result["targets"]:
+            t["experts"] = list(experts.teams.get(t["uscc"], [])) if t["team"] else []
+        result["experts"] = {
+            "load_cap": experts.cap,
+            "pool_size": len(experts.pool),
+            "recusal_disclosures": [
+                {"uscc": u, "expert_id": e, "salt": salt_of[(e, u)]} for u, e in experts.disclosed
+            ],
+        }
+    return result
 
 
 def replay_matcher(

@@ -80,6 +80,8 @@ class Draw:
     created_by: str = ""
     created_at: datetime | None = None
     version: int = 0
+    # The expert roster (§8.4), only when the task asks for experts (spotcheck-draw/2).
+    expert_roster: list[dict[str, Any]] | None = None
 
     @property
     def parties(self) -> list[str]:
@@ -194,6 +196,13 @@ class Draw:
                 ]
         return team
 
+    def experts_of(self, uscc: str) -> list[str]:
+        """The experts matched to a target (§8.4); [] when the task asks for none."""
+        assert self.result is not None
+        return [
+            e for t in self.result["targets"] if t["uscc"] == uscc for e in t.get("experts", [])
+        ]
+
     # -- the published bundle ---------------------------------------------------------
 
     def bundle(self, pop: p.Population) -> dict[str, Any]:
@@ -219,4 +228,6 @@ class Draw:
             "replacements": self.replacements,
             "countersign": self.countersign,
         }
+        if self.manifest.get("experts"):
+            body["expert_roster"] = self.expert_roster or []
         return {"body": body, "body_sha256": p.json_sha256(body)}

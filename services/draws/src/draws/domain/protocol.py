@@ -17,6 +17,10 @@ from datetime import date
 from typing import Any
 
 ALGORITHM = "spotcheck-draw/1"
+# spotcheck-draw/1 plus the expert matching (§8.4 of the spec); used only by draws whose task
+# asks for experts, so every draw without experts stays byte for byte spotcheck-draw/1.
+ALGORITHM_EXPERTS = "spotcheck-draw/2"
+ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS)
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
 CHUNK_SIZE = 256
 USCC_LEN = 18
@@ -41,8 +45,10 @@ TAG_SHARE = "spotcheck/share/v1"
 TAG_SEED = "spotcheck/seed/v1"
 TAG_KEY = "spotcheck/draw-key/v1"
 TAG_RECUSAL = "spotcheck/recusal/v1"
+TAG_EXPERT_RECUSAL = "spotcheck/expert-recusal/v1"
 ENTITY_TICKET = b"\x01"
 INSPECTOR_TICKET = b"\x02"
+EXPERT_TICKET = b"\x03"
 
 NEIGHBOUR_RULES = ("none", "fill-when-short")
 
@@ -108,6 +114,14 @@ def inspector_ticket(key: bytes, inspector_id: str, round_no: int) -> bytes:
 
 def recusal_commitment(salt: bytes, inspector_id: str, uscc: str) -> bytes:
     return sha256(lps(TAG_RECUSAL) + lp(salt) + lps(inspector_id) + lps(uscc))
+
+
+def expert_ticket(key: bytes, expert_id: str, round_no: int) -> bytes:
+    return sha256(EXPERT_TICKET + key + lps(expert_id) + round_no.to_bytes(4, "big"))
+
+
+def expert_recusal_commitment(salt: bytes, expert_id: str, uscc: str) -> bytes:
+    return sha256(lps(TAG_EXPERT_RECUSAL) + lp(salt) + lps(expert_id) + lps(uscc))
 
 
 # ---------------------------------------------------------------------------- Merkle trees
@@ -301,6 +315,70 @@ class RosterEntry:
 def roster_root(roster: Sequence[RosterEntry]) -> bytes:
     ordered = sorted(roster, key=lambda r: r.inspector_id.encode("utf-8"))
     return merkle_root([leaf_hash(r.record()) for r in ordered])
+
+
+@dataclass(frozen=True)
+class ExpertEntry:
+    """One expert of the expert roster (专家库) committed in a ``spotcheck-draw/2`` manifest."""
+
+    expert_id: str
+    name: str
+    field: str  # 专业领域
+    organization: str  # 工作单位
+    active: bool
+    recusals: tuple[str, ...] = ()  # hex commitments (expert recusal tag), sorted
+
+    def record(self) -> bytes:
+        recs = sorted(self.recusals)
+        return (
+            lps(self.expert_id)
+            + lps(self.name)
+            + lps(self.field)
+            + lps(self.organization)
+            + bytes((int(self.active),))
+            + len(recs).to_bytes(2, "big")
+            + b"".join(bytes.fromhex(r) for r in recs)
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "expert_id": self.expert_id,
+            "name": self.name,
+            "field": self.field,
+            "organization": self.organization,
+            "active": self.active,
+            "recusals": sorted(self.recusals),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ExpertEntry:
+        return cls(
+            expert_id=d["expert_id"],
+            name=d["name"],
+            field=d["field"],
+            organization=d["organization"],
+            active=bool(d["active"]),
+            recusals=tuple(d["recusals"]),
+        )
+
+
+def expert_roster_root(roster: Sequence[ExpertEntry]) -> bytes:
+    ordered = sorted(roster, key=lambda r: r.expert_id.encode("utf-8"))
+    return merkle_root([leaf_hash(r.record()) for r in ordered])
+
+
+def expert_pool(roster: Sequence[ExpertEntry], manifest: dict[str, Any]) -> list[str]:
+    """Experts who may be matched (§8.4): active, and of one of the task's fields (any field
+    when the list is empty); in roster order."""
+    spec = manifest.get("experts")
+    if not spec:
+        return []
+    fields = set(spec["fields"])
+    return [
+        r.expert_id
+        for r in sorted(roster, key=lambda r: r.expert_id.encode("utf-8"))
+        if r.active and (not fields or r.field in fields)
+    ]
 
 
 def qualified(quals: Iterable[str], items: Sequence[dict[str, str]]) -> bool:
@@ -577,11 +655,24 @@ class Matcher:
             self._push(i)
         return [(i, "leader" if n == 0 else "member") for n, i in enumerate(team)]
 
-    def run(self, targets: Sequence[str]) -> MatchResult:
+    def unstaff(self, team: Sequence[tuple[str, str]]) -> None:
+        """Undo a team just staffed (its experts could not be found): loads back as before."""
+        for i, _role in team:
+            self.loads[i] -= 1
+            self._push(i)
+
+    def run(self, targets: Sequence[str], experts: ExpertMatcher | None = None) -> MatchResult:
+        """Every target in order (§8.3); with ``experts``, a target whose experts cannot be
+        found after its inspectors were (§8.4) is unstaffed too, and no load changes."""
         teams: dict[str, list[tuple[str, str]]] = {}
         unstaffed: list[str] = []
         for uscc in targets:
             team = self.staff(uscc)
+            if team is not None and experts is not None:
+                chosen = experts.staff(uscc)
+                if chosen is None:
+                    self.unstaff(team)
+                    team = None
             if team is None:
                 unstaffed.append(uscc)
             else:
@@ -617,6 +708,75 @@ class Matcher:
             return i
         self.loads[out] += 1
         return None
+
+
+class ExpertMatcher:
+    """The expert rule of §8.4: per target, ``per_target`` distinct experts of the expert pool,
+    each step the smallest key (load, eticket(e, load), id) among experts whose load is below
+    the expert load cap and who are not recused from the target (met recusals are disclosed)."""
+
+    def __init__(
+        self, key: bytes, pool: Sequence[str], per_target: int, targets: int, recused: Recused
+    ) -> None:
+        self.key = key
+        self.pool = list(pool)
+        self.per_target = per_target
+        self.cap = -(-per_target * targets // len(self.pool)) + 1 if self.pool else 0
+        self.loads = dict.fromkeys(self.pool, 0)
+        self.recused = recused
+        self.teams: dict[str, list[str]] = {}
+        self.disclosed: list[tuple[str, str]] = []
+        self._disclosed_set: set[tuple[str, str]] = set()
+        self.heap: list[tuple[int, bytes, bytes, str]] = []
+        for e in self.pool:
+            self._push(e)
+
+    def ticket(self, expert_id: str, round_no: int) -> bytes:
+        return expert_ticket(self.key, expert_id, round_no)
+
+    def _push(self, expert_id: str) -> None:
+        load = self.loads[expert_id]
+        if load < self.cap:
+            heapq.heappush(
+                self.heap,
+                (load, self.ticket(expert_id, load), expert_id.encode("utf-8"), expert_id),
+            )
+
+    def staff(self, uscc: str) -> list[str] | None:
+        """The target's experts in step order, loads grown; None (nothing changed) if short."""
+        heap, loads, cap = self.heap, self.loads, self.cap
+        chosen: list[str] = []
+        aside: list[tuple[int, bytes, bytes, str]] = []
+        while len(chosen) < self.per_target:
+            found = None
+            while heap:
+                e = heap[0]
+                if e[0] != loads[e[3]] or e[0] >= cap:
+                    heapq.heappop(heap)
+                    continue
+                aside.append(heapq.heappop(heap))
+                if e[3] in chosen:
+                    continue
+                if self.recused(e[3], uscc):
+                    if (uscc, e[3]) not in self._disclosed_set:
+                        self._disclosed_set.add((uscc, e[3]))
+                        self.disclosed.append((uscc, e[3]))
+                    continue
+                found = e[3]
+                break
+            if found is None:
+                for e in aside:
+                    heapq.heappush(heap, e)
+                return None
+            chosen.append(found)
+        for e in aside:
+            if e[3] not in chosen:
+                heapq.heappush(heap, e)
+        for x in chosen:
+            loads[x] += 1
+            self._push(x)
+        self.teams[uscc] = chosen
+        return chosen
 
 
 def build_pool(roster: Sequence[RosterEntry], manifest: dict[str, Any]) -> list[Candidate]:

@@ -16,6 +16,8 @@ from spotcheck_common.events.registry import (
     ConflictDeclared,
     EntitiesImported,
     EntityUpdated,
+    ExpertsImported,
+    InspectorPairConflictDeclared,
     InspectorsImported,
 )
 from spotcheck_common.uow import UnitOfWork
@@ -47,6 +49,18 @@ async def on_conflict_declared(
     await services.conflict_declared(_repo(uow), event)
 
 
+async def on_experts_imported(
+    event: ExpertsImported, envelope: Envelope[Any], uow: UnitOfWork
+) -> None:
+    await services.experts_imported(_repo(uow), event, envelope.district)
+
+
+async def on_pair_conflict_declared(
+    event: InspectorPairConflictDeclared, envelope: Envelope[Any], uow: UnitOfWork
+) -> None:
+    await services.pair_conflict_declared(_repo(uow), event)
+
+
 async def on_task_approved(event: TaskApproved, envelope: Envelope[Any], uow: UnitOfWork) -> None:
     await services.task_approved(_repo(uow), event)
 
@@ -57,4 +71,6 @@ subscriptions = [
     Subscription(InspectorsImported, on_inspectors_imported),
     Subscription(ConflictDeclared, on_conflict_declared),
     Subscription(TaskApproved, on_task_approved),
+    Subscription(ExpertsImported, on_experts_imported),
+    Subscription(InspectorPairConflictDeclared, on_pair_conflict_declared),
 ]

@@ -43,6 +43,8 @@ from spotcheck_common.events.registry import (
     ConflictDeclared,
     EntitiesImported,
     EntityUpdated,
+    ExpertsImported,
+    InspectorPairConflictDeclared,
     InspectorsImported,
 )
 from spotcheck_common.events.types import TeamRole
@@ -100,6 +102,18 @@ async def inspectors_imported(
 
 async def conflict_declared(repo: DrawsRepository, event: ConflictDeclared) -> None:
     await repo.add_conflict(event.inspector_id, event.uscc, event.reason, utcnow())
+
+
+async def experts_imported(repo: DrawsRepository, event: ExpertsImported, district: str) -> None:
+    rows = [{**e.model_dump(), "district": district} for e in event.experts]
+    await repo.upsert_experts(rows, utcnow())
+
+
+async def pair_conflict_declared(
+    repo: DrawsRepository, event: InspectorPairConflictDeclared
+) -> None:
+    a, b = sorted(event.inspector_ids)
+    await repo.add_pair_conflict(a, b, event.reason, utcnow())
 
 
 async def task_approved(repo: DrawsRepository, event: TaskApproved) -> None:
@@ -161,8 +175,19 @@ async def create_draw(
             if rows:
                 pools.append({"district": other, "departments": departments, "tier": 1})
                 inspectors += rows
-    conflicts = await repo.conflicts_of([i.inspector_id for i in inspectors])
+    ids = [i.inspector_id for i in inspectors]
+    conflicts = await repo.conflicts_of(ids)
     roster, salts = engine.build_roster(inspectors, conflicts)
+    pair_conflicts = await repo.pair_conflicts_of(ids)
+    experts = None
+    expert_roster: list[p.ExpertEntry] = []
+    if int(task.get("experts_per_target") or 0) > 0:
+        # 第六条: experts of the district's expert pool, drawn by §8.4 of the spec.
+        expert_rows = await repo.expert_rows(district)
+        expert_conflicts = await repo.conflicts_of([e.expert_id for e in expert_rows])
+        expert_roster, expert_salts = engine.build_expert_roster(expert_rows, expert_conflicts)
+        salts += expert_salts
+        experts = engine.experts_section(task, expert_roster)
     draw_id = new_id()
     manifest = engine.build_manifest(
         draw_id=draw_id,
@@ -178,6 +203,8 @@ async def create_draw(
         draw_date=draw_date,
         frozen_at=now,
         snapshot_rev=rev,
+        pair_conflicts=pair_conflicts,
+        experts=experts,
     )
     draw = Draw(
         draw_id=draw_id,
@@ -188,6 +215,7 @@ async def create_draw(
         roster=[r.to_json() for r in roster],
         created_by=uow.context.actor,
         created_at=now,
+        expert_roster=[e.to_json() for e in expert_roster] if experts else None,
     )
     await repo.add_draw(draw, pop, salts)
     await uow.emit(
@@ -195,7 +223,7 @@ async def create_draw(
             draw_id=draw_id,
             task_id=task_id,
             task_no=task["task_no"],
-            algorithm=p.ALGORITHM,
+            algorithm=manifest["algorithm"],
             manifest_sha256=draw.manifest_sha256,
             population_size=pop.size,
             population_root=manifest["population"]["merkle_root"],
@@ -265,7 +293,13 @@ async def _maybe_draw(uow: UnitOfWork, repo: DrawsRepository, draw: Draw) -> Non
     salts = await repo.get_salts(draw.draw_id)
     roster = [p.RosterEntry.from_json(r) for r in draw.roster]
     result = engine.compute_result(
-        manifest=draw.manifest, seed=seed, pop=pop, roster=roster, salts=salts, selector=SELECTOR
+        manifest=draw.manifest,
+        seed=seed,
+        pop=pop,
+        roster=roster,
+        salts=salts,
+        selector=SELECTOR,
+        expert_roster=[p.ExpertEntry.from_json(e) for e in draw.expert_roster or []],
     )
     draw.record_result(seed, result)
     year = int(draw.manifest["draw_date"][:4])
@@ -310,6 +344,24 @@ def _member(roster: dict[str, dict[str, Any]], inspector_id: str, role: str) -> 
     )
 
 
+def _expert(experts: dict[str, dict[str, Any]], expert_id: str) -> TeamMember:
+    e = experts[expert_id]
+    return TeamMember(
+        inspector_id=expert_id,
+        name=e["name"],
+        department=e["organization"] or e["field"],
+        role=TeamRole.EXPERT,
+    )
+
+
+def _team(draw: Draw, roster: dict[str, dict[str, Any]], uscc: str) -> list[TeamMember]:
+    """Inspectors (leader first), then the target's experts (role ``expert``)."""
+    experts = {e["expert_id"]: e for e in draw.expert_roster or []}
+    return [_member(roster, i, role) for i, role in draw.team_of(uscc)] + [
+        _expert(experts, e) for e in draw.experts_of(uscc)
+    ]
+
+
 async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) -> DrawCompleted:
     assert draw.result is not None
     roster = {r["inspector_id"]: r for r in draw.roster}
@@ -319,7 +371,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
         draw_id=draw.draw_id,
         task_id=draw.task_id,
         task_no=draw.task_no,
-        algorithm=p.ALGORITHM,
+        algorithm=draw.manifest["algorithm"],
         seed_hex=draw.seed_hex or "",
         population_size=int(draw.manifest["population"]["size"]),
         targets=[
@@ -327,7 +379,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
                 uscc=t["uscc"],
                 entity_name=info.get(t["uscc"], (t["uscc"], ""))[0],
                 risk_class=t["stratum"],
-                team=[_member(roster, i, role) for i, role in draw.team_of(t["uscc"])],
+                team=_team(draw, roster, t["uscc"]),
             )
             for t in staffed
         ],
@@ -401,7 +453,7 @@ async def replace_inspector(
     draw.replacements.append(record)
     await repo.save_draw(draw)
     roster = {r["inspector_id"]: r for r in draw.roster}
-    new_team = [_member(roster, i, r) for i, r in draw.team_of(uscc)]
+    new_team = _team(draw, roster, uscc)
     await uow.emit(
         DrawInspectorReplaced(
             draw_id=draw_id,
@@ -478,16 +530,20 @@ async def view(repo: DrawsRepository, draw: Draw) -> dict[str, Any]:
                 "entity_name": info.get(t["uscc"], ("", ""))[0],
                 "risk_class": t["stratum"],
                 "ticket": t["ticket"],
-                "team": [
-                    _member(roster, i, r).model_dump(mode="json")
-                    for i, r in draw.team_of(t["uscc"])
-                ],
+                "team": [m.model_dump(mode="json") for m in _team(draw, roster, t["uscc"])],
             }
             for t in draw.result["targets"]
         ]
         out["unstaffed"] = draw.result["unstaffed"]
         out["load_cap"] = draw.result["load_cap"]
         out["pool_size"] = draw.result["pool_size"]
+        if "experts" in draw.result:
+            out["experts"] = {
+                "per_target": draw.manifest["experts"]["per_target"],
+                "fields": draw.manifest["experts"]["fields"],
+                "load_cap": draw.result["experts"]["load_cap"],
+                "pool_size": draw.result["experts"]["pool_size"],
+            }
     return out
 
 

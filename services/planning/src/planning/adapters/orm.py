@@ -38,6 +38,9 @@ tasks = sa.Table(
     sa.Column("plan_id", sa.String(36), nullable=False, server_default=""),
     sa.Column("plan_no", sa.String(50), nullable=False, server_default=""),
     sa.Column("plan_name", sa.String(200), nullable=False, server_default=""),
+    # Experts per target from the expert pool, and their fields (empty: any field).
+    sa.Column("experts_per_target", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("expert_fields", sa.JSON, nullable=False, server_default="[]"),
     # Sent down by the city or the province (第七条).
     sa.Column("issuing_authority", sa.String(200), nullable=False, server_default=""),
     sa.Column("document_no", sa.String(100), nullable=False, server_default=""),

@@ -82,6 +82,8 @@ def _values(task: Task) -> dict[str, Any]:
         "received_at": task.received_at,
         "published_by": task.published_by,
         "published_at": task.published_at,
+        "experts_per_target": task.experts_per_target,
+        "expert_fields": list(task.expert_fields),
     }
 
 
@@ -125,6 +127,8 @@ def _task(row: Any) -> Task:
         received_at=_aware(row.received_at),
         published_by=row.published_by,
         published_at=_aware(row.published_at),
+        experts_per_target=row.experts_per_target,
+        expert_fields=list(row.expert_fields),
     )
 
 

@@ -122,6 +122,12 @@ class TaskSpec(BaseModel):
     )
     issuing_authority: str = Field("", max_length=200, description="下派机关（市局、省局下派）")
     document_no: str = Field("", max_length=100, description="下派文号")
+    experts_per_target: int = Field(
+        0, ge=0, le=10, description="每个检查对象从专家库随机抽取的专家人数（0 为不需要专家）"
+    )
+    expert_fields: list[str] = Field(
+        default_factory=list, description="专家须属的专业领域（空为不限）"
+    )
 
 
 class ReceivedTaskSpec(TaskSpec):
@@ -223,6 +229,8 @@ class Task:
     received_at: datetime | None = None
     published_by: str | None = None
     published_at: datetime | None = None
+    experts_per_target: int = 0
+    expert_fields: list[str] = field(default_factory=list)
 
     @classmethod
     def draft(cls, spec: TaskSpec, *, task_id: str, district: str, by: str, at: datetime) -> Task:
@@ -255,6 +263,8 @@ class Task:
             plan_id=spec.plan_id or "",
             issuing_authority=spec.issuing_authority.strip(),
             document_no=spec.document_no.strip(),
+            experts_per_target=spec.experts_per_target,
+            expert_fields=sorted({f.strip() for f in spec.expert_fields if f.strip()}),
         )
 
     @property
@@ -325,6 +335,8 @@ class Task:
             "plan_name": self.plan_name,
             "issuing_authority": self.issuing_authority,
             "document_no": self.document_no,
+            "experts_per_target": self.experts_per_target,
+            "expert_fields": list(self.expert_fields),
         }
 
     def drafted_event(self) -> TaskDrafted:
@@ -341,7 +353,7 @@ class Task:
         if self.published_at is None:
             raise TransitionRefused(f"任务 {self.task_no} 尚未公示")
         content = self._content()
-        for key in ("inspector_departments", "team_size"):
+        for key in ("inspector_departments", "team_size", "experts_per_target", "expert_fields"):
             content.pop(key)
         return TaskPublished(
             **content,

@@ -150,6 +150,8 @@ def task_json(task: Task) -> dict[str, Any]:
         "ratio_bp": {str(k): v for k, v in sorted(task.ratio_bp.items())},
         "inspector_departments": task.inspector_departments,
         "team_size": task.team_size,
+        "experts_per_target": task.experts_per_target,
+        "expert_fields": task.expert_fields,
         "methods": [str(m) for m in task.methods],
         "deadline": task.deadline.isoformat(),
         "created_by": task.created_by,

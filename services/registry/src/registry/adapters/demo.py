@@ -11,6 +11,7 @@ from registry.domain.model import (
     CHECK_ITEM_COLUMNS,
     CHECK_ITEM_OPTIONAL,
     ENTITY_COLUMNS,
+    EXPERT_COLUMNS,
     INSPECTOR_COLUMNS,
     to_csv,
 )
@@ -169,6 +170,25 @@ def demo_inspectors(count: int = 80, seed: int = 2026) -> bytes:
             }
         )
     return to_csv(INSPECTOR_COLUMNS, rows)
+
+
+EXPERT_FIELDS = ["食品安全", "特种设备", "计量", "产品质量", "知识产权"]
+
+
+def demo_experts(count: int = 20, seed: int = 2026) -> bytes:
+    """The demo expert pool (专家库): ids ``ZJ0001``…, never an inspector's id."""
+    rng = random.Random(seed)
+    rows = [
+        {
+            "expert_id": f"ZJ{i + 1:04d}",
+            "name": rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2))),
+            "field": EXPERT_FIELDS[i % len(EXPERT_FIELDS)],
+            "organization": rng.choice(["市质检院", "区疾控中心", "市特检院", "高校"]),
+            "active": "是" if i % 10 != 9 else "否",
+        }
+        for i in range(count)
+    ]
+    return to_csv(EXPERT_COLUMNS, rows)
 
 
 def demo_check_items() -> bytes:

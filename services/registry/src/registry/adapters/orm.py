@@ -51,6 +51,30 @@ conflicts = sa.Table(
     sa.UniqueConstraint("inspector_id", "uscc", name="uq_conflicts_pair"),
 )
 
+# The expert pool (专家库, 第六条): experts may be drawn for a task that asks for them.
+experts = sa.Table(
+    "experts",
+    metadata,
+    sa.Column("expert_id", sa.String(50), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("field", sa.String(100), nullable=False),
+    sa.Column("organization", sa.String(200), nullable=False, server_default=""),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Two inspectors who may not serve on one team (e.g. close relatives); the pair is sorted.
+inspector_pair_conflicts = sa.Table(
+    "inspector_pair_conflicts",
+    metadata,
+    sa.Column("inspector_a", sa.String(50), primary_key=True),
+    sa.Column("inspector_b", sa.String(50), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("declared_by", sa.String(100), nullable=False),
+    sa.Column("declared_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 import_batches = sa.Table(
     "import_batches",
     metadata,

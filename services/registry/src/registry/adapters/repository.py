@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
 from registry.domain.check_items import ListVersion
-from spotcheck_common.events.registry import CheckItem, EntitySnapshot, InspectorSnapshot
+from spotcheck_common.events.registry import (
+    CheckItem,
+    EntitySnapshot,
+    ExpertSnapshot,
+    InspectorSnapshot,
+)
 
 CHUNK = 1000
 
@@ -37,6 +42,20 @@ class RegistryRepository(Protocol):
     ) -> bool: ...
 
     async def list_versions(self) -> list[ListVersion]: ...
+
+    async def upsert_experts(
+        self, rows: Sequence[ExpertSnapshot], batch_id: str, now: datetime
+    ) -> None: ...
+
+    async def get_expert(self, expert_id: str) -> ExpertSnapshot | None: ...
+
+    async def inspector_ids(self) -> set[str]: ...
+
+    async def expert_ids(self) -> set[str]: ...
+
+    async def add_pair_conflict(
+        self, a: str, b: str, reason: str, by: str, now: datetime
+    ) -> bool: ...
 
     async def add_list_version(self, version: ListVersion, items: Sequence[CheckItem]) -> None: ...
 
@@ -81,6 +100,16 @@ def _inspector(row: Any) -> InspectorSnapshot:
         qualifications=list(row.qualifications),
         leader_qualified=row.leader_qualified,
         certificate_expires_on=row.certificate_expires_on,
+        active=row.active,
+    )
+
+
+def _expert(row: Any) -> ExpertSnapshot:
+    return ExpertSnapshot(
+        expert_id=row.expert_id,
+        name=row.name,
+        field=row.field,
+        organization=row.organization,
         active=row.active,
     )
 
@@ -216,3 +245,38 @@ class SqlRegistryRepository:
             sa.select(t).where(t.c.list_version == version).order_by(t.c.position)
         )
         return [CheckItem(**{f: getattr(r, f) for f in CHECK_ITEM_FIELDS}) for r in rows]
+
+    async def upsert_experts(
+        self, rows: Sequence[ExpertSnapshot], batch_id: str, now: datetime
+    ) -> None:
+        values = [{**r.model_dump(), "batch_id": batch_id, "updated_at": now} for r in rows]
+        await self._upsert(orm.experts, "expert_id", values)
+
+    async def get_expert(self, expert_id: str) -> ExpertSnapshot | None:
+        t = orm.experts
+        row = (await self.session.execute(sa.select(t).where(t.c.expert_id == expert_id))).first()
+        return _expert(row) if row else None
+
+    async def list_experts(self, field: str | None = None) -> list[ExpertSnapshot]:
+        t = orm.experts
+        query = sa.select(t).order_by(t.c.expert_id)
+        if field:
+            query = query.where(t.c.field == field)
+        return [_expert(r) for r in await self.session.execute(query)]
+
+    async def inspector_ids(self) -> set[str]:
+        t = orm.inspectors
+        return set((await self.session.execute(sa.select(t.c.inspector_id))).scalars())
+
+    async def expert_ids(self) -> set[str]:
+        t = orm.experts
+        return set((await self.session.execute(sa.select(t.c.expert_id))).scalars())
+
+    async def add_pair_conflict(self, a: str, b: str, reason: str, by: str, now: datetime) -> bool:
+        a, b = sorted((a, b))
+        stmt = (
+            self._insert(orm.inspector_pair_conflicts)
+            .values(inspector_a=a, inspector_b=b, reason=reason, declared_by=by, declared_at=now)
+            .on_conflict_do_nothing(index_elements=["inspector_a", "inspector_b"])
+        )
+        return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]

@@ -10,7 +10,12 @@ from datetime import date
 from typing import Any
 
 from spotcheck_common import uscc
-from spotcheck_common.events.registry import CheckItem, EntitySnapshot, InspectorSnapshot
+from spotcheck_common.events.registry import (
+    CheckItem,
+    EntitySnapshot,
+    ExpertSnapshot,
+    InspectorSnapshot,
+)
 from spotcheck_common.events.types import EntityStatus, RiskClass
 
 STATUS_BY_LABEL = {
@@ -42,6 +47,13 @@ INSPECTOR_COLUMNS = {
     "可任组长": "leader_qualified",
     "执法证有效期至": "certificate_expires_on",
     "在岗": "active",
+}
+EXPERT_COLUMNS = {
+    "专家编号": "expert_id",
+    "姓名": "name",
+    "专业领域": "field",
+    "工作单位": "organization",
+    "在库": "active",
 }
 
 # 抽查事项清单 (DESIGN.md §2): required columns, then optional ones (empty when absent).
@@ -160,6 +172,13 @@ INSPECTOR_PARSERS: dict[str, Callable[[str], Any]] = {
     "certificate_expires_on": _date,
     "active": _bool,
 }
+EXPERT_PARSERS: dict[str, Callable[[str], Any]] = {
+    "expert_id": _text,
+    "name": _text,
+    "field": _text,
+    "organization": lambda v: v.strip(),
+    "active": _bool,
+}
 
 CHECK_ITEM_PARSERS: dict[str, Callable[[str], Any]] = {
     "code": _text,
@@ -201,6 +220,7 @@ def _parse(
     key: str,
     build: Callable[[dict[str, Any]], Any],
     optional: dict[str, str] | None = None,
+    taken: tuple[set[str], str] | None = None,
 ) -> list[Any]:
     reader = csv.reader(io.StringIO(_decode(data)))
     header = next(reader, None)
@@ -234,6 +254,8 @@ def _parse(
             if values[key] in seen:
                 errors.append(RowError(line, label[key], f"与第{seen[values[key]]}行重复"))
             seen[values[key]] = line
+            if taken is not None and values[key] in taken[0]:
+                errors.append(RowError(line, label[key], taken[1]))
         if len(values) == len(parsers):
             rows.append(build(values))
     if errors:
@@ -247,9 +269,32 @@ def parse_entities(data: bytes) -> list[EntitySnapshot]:
     return _parse(data, ENTITY_COLUMNS, ENTITY_PARSERS, "uscc", lambda v: EntitySnapshot(**v))
 
 
-def parse_inspectors(data: bytes) -> list[InspectorSnapshot]:
+def parse_inspectors(data: bytes, expert_ids: set[str] | None = None) -> list[InspectorSnapshot]:
+    """``expert_ids``: ids of the expert pool, which an inspector may not reuse."""
     return _parse(
-        data, INSPECTOR_COLUMNS, INSPECTOR_PARSERS, "inspector_id", lambda v: InspectorSnapshot(**v)
+        data,
+        INSPECTOR_COLUMNS,
+        INSPECTOR_PARSERS,
+        "inspector_id",
+        lambda v: InspectorSnapshot(**v),
+        taken=(expert_ids, "已是专家库中专家的编号（执法人员与专家编号不得相同）")
+        if expert_ids
+        else None,
+    )
+
+
+def parse_experts(data: bytes, inspector_ids: set[str] | None = None) -> list[ExpertSnapshot]:
+    """The expert pool (专家库): every row valid, ids unique and not an inspector's id (a
+    conflict of interest names either by id), or nothing."""
+    return _parse(
+        data,
+        EXPERT_COLUMNS,
+        EXPERT_PARSERS,
+        "expert_id",
+        lambda v: ExpertSnapshot(**v),
+        taken=(inspector_ids, "已是执法检查人员的编号（执法人员与专家编号不得相同）")
+        if inspector_ids
+        else None,
     )
 
 

@@ -38,6 +38,11 @@ class ConflictIn(BaseModel):
     reason: str = Field(min_length=1)
 
 
+class PairConflictIn(BaseModel):
+    inspector_ids: list[str] = Field(min_length=2, max_length=2, description="两名执法检查人员编号")
+    reason: str = Field(min_length=1, description="理由（如：近亲属）")
+
+
 def _rejected(exc: ImportRejected) -> HTTPException:
     return HTTPException(
         status_code=422,
@@ -60,6 +65,8 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
             try:
                 if kind == "entities":
                     return await services.import_entities(uow, repo, data, filename)
+                if kind == "experts":
+                    return await services.import_experts(uow, repo, data, filename)
                 return await services.import_inspectors(uow, repo, data, filename)
             except ImportRejected as exc:
                 raise _rejected(exc) from None
@@ -87,6 +94,52 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         filename: Annotated[str, Query()] = "upload.csv",
     ) -> dict[str, Any]:
         return await _import(request, principal, "inspectors", filename)
+
+    @router.post(
+        "/experts/import",
+        summary="导入专家库（CSV：专家编号,姓名,专业领域,工作单位,在库；全部成功或全部不导入）",
+        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+        responses={
+            403: {"description": "缺少信用监管科角色"},
+            422: {"description": "文件有误（指明行和字段），任何一行都未导入"},
+        },
+    )
+    async def import_experts(
+        request: Request,
+        principal: CreditDept,
+        filename: Annotated[str, Query()] = "upload.csv",
+    ) -> dict[str, Any]:
+        return await _import(request, principal, "experts", filename)
+
+    @router.get("/experts", summary="专家库")
+    async def list_experts(principal: Staff, field: str | None = None) -> dict[str, Any]:
+        async with rt.db.sessions() as session:
+            rows = await SqlRegistryRepository(session, rt.db.postgres).list_experts(field)
+        return {"total": len(rows), "items": [r.model_dump(mode="json") for r in rows]}
+
+    @router.post(
+        "/inspector-conflicts",
+        status_code=201,
+        summary="登记两名执法检查人员不得同组（如近亲属）",
+        responses={
+            403: {"description": "缺少信用监管科角色"},
+            404: {"description": "执法检查人员不存在"},
+            422: {"description": "两名人员相同，或缺少理由"},
+        },
+    )
+    async def declare_pair_conflict(body: PairConflictIn, principal: CreditDept) -> dict[str, Any]:
+        first, second = (i.strip() for i in body.inspector_ids)
+        async with rt.uow(principal.context()) as uow:
+            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+            try:
+                created = await services.declare_pair_conflict(
+                    uow, repo, first, second, body.reason
+                )
+            except services.NotFound as exc:
+                raise HTTPException(404, str(exc)) from None
+            except services.Invalid as exc:
+                raise HTTPException(422, str(exc)) from None
+        return {"created": created, "inspector_ids": sorted((first, second))}
 
     @router.get("/entities", summary="查询市场主体")
     async def list_entities(

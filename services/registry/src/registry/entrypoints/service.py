@@ -13,6 +13,8 @@ from spotcheck_common.events.registry import (
     ConflictDeclared,
     EntitiesImported,
     EntityUpdated,
+    ExpertsImported,
+    InspectorPairConflictDeclared,
     InspectorsImported,
 )
 from spotcheck_common.service import ServiceDefinition, ServiceRuntime
@@ -42,6 +44,10 @@ async def load_demo(rt: ServiceRuntime) -> None:
     async with rt.uow(Context(actor="demo-loader")) as uow:
         repo = SqlRegistryRepository(uow.session, rt.db.postgres)
         await services.import_inspectors(uow, repo, demo.demo_inspectors(), "demo-inspectors.csv")
+    async with rt.uow(Context(actor="demo-loader")) as uow:
+        repo = SqlRegistryRepository(uow.session, rt.db.postgres)
+        if not await repo.expert_ids():
+            await services.import_experts(uow, repo, demo.demo_experts(), "demo-experts.csv")
 
 
 definition = ServiceDefinition(
@@ -56,6 +62,8 @@ definition = ServiceDefinition(
         InspectorsImported,
         ConflictDeclared,
         CheckItemListPublished,
+        ExpertsImported,
+        InspectorPairConflictDeclared,
     ],
     on_startup=[load_demo],
 )

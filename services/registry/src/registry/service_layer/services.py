@@ -15,6 +15,8 @@ from spotcheck_common.events.registry import (
     ConflictDeclared,
     EntitiesImported,
     EntityUpdated,
+    ExpertsImported,
+    InspectorPairConflictDeclared,
     InspectorsImported,
 )
 from spotcheck_common.events.types import EntityStatus, RiskClass
@@ -35,6 +37,10 @@ class UnitOfWork(Protocol):
 
 
 class NotFound(Exception):
+    pass
+
+
+class Invalid(Exception):
     pass
 
 
@@ -66,7 +72,7 @@ async def import_entities(
 async def import_inspectors(
     uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
 ) -> dict[str, Any]:
-    rows = model.parse_inspectors(data)
+    rows = model.parse_inspectors(data, await repo.expert_ids())
     batch_id, now = new_id(), utcnow()
     await repo.upsert_inspectors(rows, batch_id, now)
     await repo.record_batch(
@@ -81,6 +87,47 @@ async def import_inspectors(
     await uow.emit(InspectorsImported(batch_id=batch_id, inspectors=rows))
     await uow.commit()
     return {"batch_id": batch_id, "imported": len(rows)}
+
+
+async def import_experts(
+    uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
+) -> dict[str, Any]:
+    """The expert pool (专家库): all rows or none; ExpertsImported carries the batch."""
+    rows = model.parse_experts(data, await repo.inspector_ids())
+    batch_id, now = new_id(), utcnow()
+    await repo.upsert_experts(rows, batch_id, now)
+    await repo.record_batch(
+        batch_id=batch_id,
+        kind="experts",
+        filename=filename,
+        rows=len(rows),
+        sha256=hashlib.sha256(data).hexdigest(),
+        imported_by=uow.context.actor,
+        imported_at=now,
+    )
+    await uow.emit(ExpertsImported(batch_id=batch_id, experts=rows))
+    await uow.commit()
+    return {"batch_id": batch_id, "imported": len(rows)}
+
+
+async def declare_pair_conflict(
+    uow: UnitOfWork, repo: RegistryRepository, first: str, second: str, reason: str
+) -> bool:
+    """Two inspectors who may not serve on one team (e.g. close relatives, 近亲属); declaring
+    the same pair again (in either order) changes nothing."""
+    if first == second:
+        raise Invalid("两名执法检查人员不能是同一人")
+    if not reason.strip():
+        raise Invalid("请填写理由")
+    for inspector_id in (first, second):
+        if await repo.get_inspector(inspector_id) is None:
+            raise NotFound(f"执法人员 {inspector_id} 不存在")
+    a, b = sorted((first, second))
+    created = await repo.add_pair_conflict(a, b, reason.strip(), uow.context.actor, utcnow())
+    if created:
+        await uow.emit(InspectorPairConflictDeclared(inspector_ids=[a, b], reason=reason.strip()))
+    await uow.commit()
+    return created
 
 
 async def change_entity(
@@ -108,9 +155,13 @@ async def change_entity(
 async def declare_conflict(
     uow: UnitOfWork, repo: RegistryRepository, inspector_id: str, code: str, reason: str
 ) -> bool:
-    """Record a conflict of interest (回避); declaring the same pair again changes nothing."""
-    if await repo.get_inspector(inspector_id) is None:
-        raise NotFound(f"执法人员 {inspector_id} 不存在")
+    """Record a conflict of interest (回避); declaring the same pair again changes nothing.
+    ``inspector_id`` may name an inspector or an expert of the expert pool (ids are disjoint)."""
+    if (
+        await repo.get_inspector(inspector_id) is None
+        and await repo.get_expert(inspector_id) is None
+    ):
+        raise NotFound(f"执法人员或专家 {inspector_id} 不存在")
     if await repo.get_entity(code) is None:
         raise NotFound(f"市场主体 {code} 不存在")
     created = await repo.add_conflict(inspector_id, code, reason, uow.context.actor, utcnow())
