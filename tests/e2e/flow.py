@@ -199,9 +199,11 @@ def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> No
             return None
         assert response.status_code == 201, response.text
         body = response.json()
-        if body["manifest"]["population"]["size"] >= wanted:
+        manifest = body["manifest"]
+        if manifest["population"]["size"] >= wanted and manifest["roster"]["size"] >= 4:
             return body
-        # Frozen before the registry's events all arrived: cancel (allowed before any reveal).
+        # Frozen before the registry's entities or inspectors all arrived: cancel (allowed
+        # before any reveal) and freeze again.
         p.call(
             "draws",
             "POST",

@@ -148,6 +148,14 @@ def create_plan(
 
 def approve_plans(p: Platform, year: Year) -> None:
     """Both departments' plans through the chain; consolidation waits for full coverage."""
+
+    def list_known() -> bool:
+        report = p.call(
+            "planning", "GET", "/api/planning/plans/coverage", CREDIT, params={"year": YEAR}
+        )
+        return {i["code"] for i in report["items"]} >= {GS["code"], DJ["code"], SP["code"]}
+
+    eventually(list_known, "planning to receive the item list from the registry")
     for head, dept, no, items in (
         (MARKET_HEAD, MARKET, "JH-01", (GS, DJ)),
         (FOOD_HEAD, FOOD, "JH-02", (SP,)),
@@ -166,7 +174,7 @@ def approve_plans(p: Platform, year: Year) -> None:
                 json={"year": YEAR},
                 expect=422,
             )
-            assert "SP-01" in str(refused)
+            assert "SP-01" in str(refused), refused
         else:
             # The deputy director rejects once; the department resubmits.
             p.call(
