@@ -427,18 +427,24 @@ def _plan_routes(router: APIRouter, rt: ServiceRuntime) -> None:
             )
         return await detail(plan_id)
 
+    async def advance(
+        plan_id: str, principal: Principal, action: str, department: str | None = None
+    ) -> dict[str, Any]:
+        """One step of the approval chain, taken by ``principal``."""
+        async with rt.uow(principal.context()) as uow:
+            plans, _ = repos(uow)
+            await services.advance_plan(
+                uow, plans, plan_id, action, principal.roles, department=department
+            )
+        return await detail(plan_id)
+
     @router.post(
         "/plans/{plan_id}/submit",
         summary="报分管局长审批签字",
         responses={403: {"description": "不是本科室"}, 409: {"description": "不是草稿"}},
     )
     async def submit_plan(plan_id: str, principal: Department) -> dict[str, Any]:
-        async with rt.uow(principal.context()) as uow:
-            plans, _ = repos(uow)
-            await services.advance_plan(
-                uow, plans, plan_id, "submit", principal.roles, department=principal.department
-            )
-        return await detail(plan_id)
+        return await advance(plan_id, principal, "submit", department=principal.department)
 
     @router.post(
         "/plans/{plan_id}/sign",
@@ -446,10 +452,7 @@ def _plan_routes(router: APIRouter, rt: ServiceRuntime) -> None:
         responses={403: {"description": "缺少分管局长角色"}, 409: {"description": "未报审"}},
     )
     async def sign_plan(plan_id: str, principal: DeputyDirector) -> dict[str, Any]:
-        async with rt.uow(principal.context()) as uow:
-            plans, _ = repos(uow)
-            await services.advance_plan(uow, plans, plan_id, "sign", principal.roles)
-        return await detail(plan_id)
+        return await advance(plan_id, principal, "sign")
 
     @router.post(
         "/plans/{plan_id}/approve",
@@ -457,10 +460,7 @@ def _plan_routes(router: APIRouter, rt: ServiceRuntime) -> None:
         responses={403: {"description": "缺少局长办公会角色"}, 409: {"description": "未汇总"}},
     )
     async def approve_plan(plan_id: str, principal: DirectorMeeting) -> dict[str, Any]:
-        async with rt.uow(principal.context()) as uow:
-            plans, _ = repos(uow)
-            await services.advance_plan(uow, plans, plan_id, "approve", principal.roles)
-        return await detail(plan_id)
+        return await advance(plan_id, principal, "approve")
 
     @router.post(
         "/plans/{plan_id}/file",
