@@ -116,3 +116,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def update_versioned(
+    session: Any, table: sa.Table, key: sa.ColumnElement[bool], version: int, values: dict[str, Any]
+) -> bool:
+    """Optimistic lock: write ``values`` and bump ``version`` only where the row still has
+    ``version``; False when someone else changed it first (the caller refuses with 409)."""
+    result = await session.execute(
+        sa.update(table)
+        .where(key, table.c.version == version)
+        .values(**{**values, "version": version + 1})
+    )
+    return bool(result.rowcount == 1)

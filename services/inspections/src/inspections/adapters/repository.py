@@ -13,6 +13,7 @@ from inspections.domain.attachments import Attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus
 from inspections.domain.model import Inspection, InspectionStatus, NotInspectedReason, TaskInfo
 from inspections.domain.visits import Visit
+from spotcheck_common.db import update_versioned
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind, ItemResult
 from spotcheck_common.events.planning import CheckItemRef
@@ -331,14 +332,10 @@ class SqlInspectionRepository:
 
     async def save(self, inspection: Inspection) -> None:
         t = orm.inspections
-        values = _values(inspection)
-        values["version"] = inspection.version + 1
-        result = await self.session.execute(
-            sa.update(t)
-            .where(t.c.inspection_id == inspection.inspection_id, t.c.version == inspection.version)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        key = t.c.inspection_id == inspection.inspection_id
+        if not await update_versioned(
+            self.session, t, key, inspection.version, _values(inspection)
+        ):
             raise StaleInspection(inspection.inspection_id)
         inspection.version += 1
         await self._append_log(inspection)
@@ -391,14 +388,10 @@ class SqlInspectionRepository:
     async def save_visit(self, visit: Visit) -> None:
         t = orm.visits
         values = _visit_values(visit)
-        values["version"] = visit.version + 1
         values["history"] = await self.visit_history(visit.visit_id) + _log_json(visit)
-        result = await self.session.execute(
-            sa.update(t)
-            .where(t.c.visit_id == visit.visit_id, t.c.version == visit.version)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not await update_versioned(
+            self.session, t, t.c.visit_id == visit.visit_id, visit.version, values
+        ):
             raise StaleInspection(visit.visit_id)
         visit.version += 1
         visit.new_log = []
@@ -430,14 +423,10 @@ class SqlInspectionRepository:
 
     async def save_follow_up(self, follow_up: FollowUp) -> None:
         t = orm.follow_ups
-        values = _follow_up_values(follow_up)
-        values["version"] = follow_up.version + 1
-        result = await self.session.execute(
-            sa.update(t)
-            .where(t.c.follow_up_id == follow_up.follow_up_id, t.c.version == follow_up.version)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        key = t.c.follow_up_id == follow_up.follow_up_id
+        if not await update_versioned(
+            self.session, t, key, follow_up.version, _follow_up_values(follow_up)
+        ):
             raise StaleInspection(follow_up.follow_up_id)
         follow_up.version += 1
 

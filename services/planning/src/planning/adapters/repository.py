@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from planning.adapters import orm
 from planning.domain.model import Task, TaskStatus
 from planning.domain.plans import AnnualPlan, PlanStatus, Transition
+from spotcheck_common.db import update_versioned
 from spotcheck_common.events.planning import CheckItemRef, PlanItem, TargetFilter
 
 
@@ -160,14 +161,9 @@ class SqlTaskRepository:
 
     async def save(self, task: Task) -> None:
         t = orm.tasks
-        values = _values(task)
-        values["version"] = task.version + 1
-        result = await self.session.execute(
-            sa.update(t)
-            .where(t.c.task_id == task.task_id, t.c.version == task.version)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not await update_versioned(
+            self.session, t, t.c.task_id == task.task_id, task.version, _values(task)
+        ):
             raise StaleTask(task.task_id)
         task.version += 1
 
