@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from spotcheck_common.bus import EventBus, InProcessBus, KafkaBus
+from spotcheck_common.clock import Clock, clock_from_setting
 from spotcheck_common.db import Database
 from spotcheck_common.http import build_app
 from spotcheck_common.logs import setup_logging
@@ -57,7 +58,10 @@ def resolve_targets(target: str) -> list[ServiceDefinition]:
 
 
 def build_runtimes(
-    definitions: Sequence[ServiceDefinition], settings: Settings, bus: EventBus | None = None
+    definitions: Sequence[ServiceDefinition],
+    settings: Settings,
+    bus: EventBus | None = None,
+    clock: Clock | None = None,
 ) -> list[ServiceRuntime]:
     if bus is None:
         if settings.embedded and len(definitions) < len(available()):
@@ -66,8 +70,11 @@ def build_runtimes(
                 "(in-process delivery needs every consumer in this process)"
             )
         bus = InProcessBus() if settings.embedded else KafkaBus(settings.kafka_bootstrap)
+    clock = clock or clock_from_setting(settings.clock)  # one clock for the whole process
     runtimes = [
-        ServiceRuntime(d, settings, Database(settings.database_url_for(d.name), d.name), bus)
+        ServiceRuntime(
+            d, settings, Database(settings.database_url_for(d.name), d.name), bus, clock=clock
+        )
         for d in definitions
     ]
     for rt in runtimes:

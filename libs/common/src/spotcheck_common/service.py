@@ -19,6 +19,7 @@ from fastapi import APIRouter
 
 from spotcheck_common import migrations
 from spotcheck_common.bus import EventBus
+from spotcheck_common.clock import Clock, SystemClock
 from spotcheck_common.consumer import Subscription, deliver
 from spotcheck_common.db import Database
 from spotcheck_common.events.envelope import Envelope, Event
@@ -50,6 +51,7 @@ class ServiceRuntime:
     settings: Settings
     db: Database
     bus: EventBus
+    clock: Clock = field(default_factory=SystemClock)
     relay: OutboxRelay = field(init=False)
     state: dict[str, Any] = field(default_factory=dict)
 
@@ -73,7 +75,9 @@ class ServiceRuntime:
 
     def uow(self, context: Context) -> UnitOfWork:
         """A unit of work whose commit wakes the relay, so events leave at once."""
-        return UnitOfWork(self.db, self.district, context, on_commit=[self.relay.wake])
+        return UnitOfWork(
+            self.db, self.district, context, clock=self.clock, on_commit=[self.relay.wake]
+        )
 
     def bind(self) -> None:
         """Register this service's subscribers and publishers on the bus.

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     demo: bool = False
+    # Start the domain clock at this ISO instant instead of the system time (end-to-end tests,
+    # rehearsals). Never set in production: deadlines would be counted from a false today.
+    clock: str = ""
     # Bearer tokens: a shared secret (HS256), a PEM public key, or an OIDC JWKS URL.
     auth_secret: str = ""
     auth_public_key: str = ""

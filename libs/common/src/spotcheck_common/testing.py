@@ -6,16 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from spotcheck_common.clock import Clock, FixedClock, parse_instant
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.uow import Context
+
+# The day unit tests stand on unless they choose another: a Monday in an ordinary week.
+TEST_NOW = "2026-03-16T09:00:00+08:00"
 
 
 class FakeUnitOfWork:
     """Records emitted events and commits; no database."""
 
-    def __init__(self, district: str = "lingang", actor: str = "tester") -> None:
+    def __init__(
+        self, district: str = "lingang", actor: str = "tester", clock: Clock | None = None
+    ) -> None:
         self.district = district
         self.context = Context(actor=actor)
+        self.clock = clock or FixedClock(TEST_NOW)
         self.events: list[Event] = []
         self._pending: list[Event] = []
         self.committed = False
@@ -61,10 +68,10 @@ def envelope_of(
     occurred_at: Any = None,
 ) -> Any:
     """``event`` wrapped as a producer would have wrapped it (a fresh id unless given)."""
-    from spotcheck_common.events.envelope import Envelope, new_id, utcnow
+    from spotcheck_common.events.envelope import Envelope, new_id
 
     return Envelope[Any](
-        occurred_at=occurred_at or utcnow(),
+        occurred_at=occurred_at or parse_instant(TEST_NOW),
         event_id=event_id or new_id(),
         event_type=event.event_type(),
         schema_version=type(event).version,
@@ -119,9 +126,13 @@ class ServiceHarness:
 
 @asynccontextmanager
 async def running(
-    service: str, settings: Any, harness: type[ServiceHarness] = ServiceHarness
+    service: str,
+    settings: Any,
+    harness: type[ServiceHarness] = ServiceHarness,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Any]:
-    """Run ``service`` (migrations, consumers, relay) with ``settings`` on an in-process bus."""
+    """Run ``service`` (migrations, consumers, relay) with ``settings`` on an in-process bus,
+    its domain clock standing at ``clock`` (default: a FixedClock at ``TEST_NOW``)."""
     import httpx
     from asgi_lifespan import LifespanManager
 
@@ -130,7 +141,7 @@ async def running(
     from spotcheck_common.runner import build_runtimes, load
 
     bus = InProcessBus()
-    (rt,) = build_runtimes([load(service)], settings, bus=bus)
+    (rt,) = build_runtimes([load(service)], settings, bus=bus, clock=clock or FixedClock(TEST_NOW))
     app = build_app([rt], title=f"{service} under test")
     async with LifespanManager(app, startup_timeout=60):
         transport = httpx.ASGITransport(app=app)

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spotcheck_common.clock import Clock, SystemClock
 from spotcheck_common.db import Database, outbox_table
 from spotcheck_common.events.envelope import Envelope, Event, new_id, utcnow
 from spotcheck_common.tracing import inject_current
@@ -30,6 +31,8 @@ class UnitOfWork:
     db: Database
     district: str
     context: Context
+    # The domain clock: the event's occurred_at, and what the handlers ask for "now".
+    clock: Clock = field(default_factory=SystemClock)
     on_commit: list[Any] = field(default_factory=list)
     emitted: list[Envelope[Any]] = field(default_factory=list)
     _session: AsyncSession | None = None
@@ -76,7 +79,7 @@ class UnitOfWork:
             # The class's schema version: a payload field may be called "version" too.
             schema_version=type(event).version,
             district=district or self.district,
-            occurred_at=utcnow(),
+            occurred_at=self.clock.now(),
             actor=self.context.actor,
             aggregate_id=event.aggregate_id(),
             correlation_id=self.context.correlation_id or event_id,
@@ -92,7 +95,8 @@ class UnitOfWork:
                 aggregate_id=envelope.aggregate_id,
                 event_type=envelope.event_type,
                 envelope=envelope.model_dump_json(),
-                created_at=envelope.occurred_at,
+                # Wall time: the relay measures the outbox's age against it.
+                created_at=utcnow(),
                 attempts=0,
             )
         )
