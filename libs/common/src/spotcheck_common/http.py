@@ -48,7 +48,7 @@ def build_app(
     on_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []
+    tasks: list[asyncio.Task[None]] = []  # relays and periodic work, ended by ``stop``
     started = {"ok": False}
 
     @asynccontextmanager
@@ -58,7 +58,7 @@ def build_app(
         if runtimes:
             await runtimes[0].bus.start()
         for rt in runtimes:
-            tasks.append(await rt.start(stop))
+            tasks.extend(await rt.start(stop))
         if on_ready is not None:
             await on_ready()
         started["ok"] = True

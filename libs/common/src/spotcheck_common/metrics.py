@@ -33,3 +33,15 @@ OVERDUE_ITEMS = Gauge(
     "responsible department; archives sees every kind, alert on max by (kind, department)",
     ["source", "kind", "department"],
 )
+CALENDAR_COVERAGE_DAYS = Gauge(
+    "spotcheck_calendar_coverage_days",
+    "Days from today (Beijing) to the first day the service's working-day calendar does not "
+    "cover (61 on 1 November and 31 on 1 December while next year's schedule is missing)",
+    ["source"],
+)
+DEADLINES_PENDING = Gauge(
+    "spotcheck_deadlines_pending_calendar",
+    "Legal deadlines recorded as pending because the year they reach has no holiday schedule "
+    "yet, by the service that keeps the clock (source) and kind",
+    ["source", "kind"],
+)

@@ -43,6 +43,10 @@ class ServiceDefinition:
     publishes: Sequence[type[Event]] = ()
     # Run after migrations, before serving (e.g. loading demo data when settings.demo).
     on_startup: Sequence[Hook] = ()
+    # Run at startup and then every ``settings.periodic_interval_s`` until the service stops
+    # (gauges that are snapshots of the data, e.g. overdue items: a deadline passes with no
+    # event). A failing hook is logged and tried again at the next tick.
+    periodic: Sequence[Hook] = ()
 
 
 @dataclass
@@ -106,7 +110,28 @@ class ServiceRuntime:
     async def migrate(self) -> None:
         await migrations.upgrade(self.db, self.definition.migrations)
 
-    async def start(self, stop: asyncio.Event) -> asyncio.Task[None]:
+    async def start(self, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+        """Run the startup hooks, then the background work; every task ends when ``stop`` is
+        set."""
         for hook in self.definition.on_startup:
             await hook(self)
-        return asyncio.create_task(self.relay.run(stop), name=f"relay:{self.name}")
+        tasks = [asyncio.create_task(self.relay.run(stop), name=f"relay:{self.name}")]
+        if self.definition.periodic:
+            await self.run_periodic()
+            tasks.append(asyncio.create_task(self._periodic(stop), name=f"periodic:{self.name}"))
+        return tasks
+
+    async def run_periodic(self) -> None:
+        for hook in self.definition.periodic:
+            try:
+                await hook(self)
+            except Exception:
+                log.exception("periodic hook failed", extra={"fields": {"hook": hook.__name__}})
+
+    async def _periodic(self, stop: asyncio.Event) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.periodic_interval_s)
+                return
+            except TimeoutError:
+                await self.run_periodic()

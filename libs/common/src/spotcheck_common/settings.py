@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     relay_interval_s: float = 0.2
     relay_batch_size: int = 200
     relay_max_backoff_s: float = 60.0
+    # How often snapshot gauges (overdue items, pending deadlines, calendar coverage) refresh.
+    periodic_interval_s: float = 60.0
     otel_exporter_endpoint: str = ""
     otel_service_name: str = "spotcheck"
     log_level: str = "INFO"

@@ -27,6 +27,11 @@ class FakeUnitOfWork:
         self._pending: list[Event] = []
         self.committed = False
 
+    @property
+    def uncommitted(self) -> list[Event]:
+        """Events emitted and not committed (an event handler's: the consumer commits)."""
+        return list(self._pending)
+
     async def __aenter__(self) -> FakeUnitOfWork:
         return self
 
@@ -147,3 +152,59 @@ async def running(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield harness(rt, bus, client)
+
+
+# A made-up 2027 holiday schedule for tests (NOT the State Council's notice): the holidays
+# package carries no 2027 notice, so tests record this one to see pending deadlines resolve.
+TEST_2027_DAYS_OFF = [
+    ("元旦", "2027-01-01", "2027-01-03"),
+    ("春节", "2027-02-05", "2027-02-13"),
+    ("清明节", "2027-04-03", "2027-04-05"),
+    ("劳动节", "2027-05-01", "2027-05-05"),
+    ("端午节", "2027-06-09", "2027-06-09"),
+    ("中秋节", "2027-09-15", "2027-09-15"),
+    ("国庆节", "2027-10-01", "2027-10-07"),
+]
+TEST_2027_MAKE_UP = [
+    ("春节", "2027-01-31"),
+    ("春节", "2027-02-20"),
+    ("劳动节", "2027-04-25"),
+    ("劳动节", "2027-05-08"),
+    ("国庆节", "2027-09-26"),
+    ("国庆节", "2027-10-09"),
+]
+
+
+def calendar_body(
+    days_off: list[tuple[str, str, str]] | None = None,
+    make_up: list[tuple[str, str]] | None = None,
+    document_no: str = "测试〔2026〕1号（非真实通知）",
+    published_on: str = "2026-11-03",
+    reason: str = "",
+) -> dict[str, Any]:
+    """The body of ``POST /api/registry/calendar/2027`` with the made-up test schedule."""
+    return {
+        "document_no": document_no,
+        "title": "测试用节假日安排",
+        "published_on": published_on,
+        "days_off": [
+            {"name": n, "start": s, "end": e} for n, s, e in (days_off or TEST_2027_DAYS_OFF)
+        ],
+        "make_up_workdays": [{"name": n, "date": d} for n, d in (make_up or TEST_2027_MAKE_UP)],
+        "reason": reason,
+    }
+
+
+def calendar_event(year: int = 2027, version: int = 1, **body: Any) -> Any:
+    """``registry.calendar-year-recorded`` for the made-up schedule (as the registry emits)."""
+    from spotcheck_common.events.calendar import CalendarYearRecorded
+
+    return CalendarYearRecorded.model_validate(
+        {
+            **calendar_body(**body),
+            "year": year,
+            "schedule_version": version,
+            "recorded_by": "office-1",
+            "recorded_at": parse_instant(TEST_NOW),
+        }
+    )

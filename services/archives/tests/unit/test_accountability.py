@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from archives.domain.accountability import (
@@ -21,7 +21,12 @@ from archives.domain.accountability import (
 )
 from archives.service_layer import accountability as service
 from spotcheck_common.events import Envelope, Event
+from spotcheck_common.events.objections import ObjectionDeadlinesSet
 from spotcheck_common.metrics import OVERDUE_ITEMS
+from spotcheck_common.testing import calendar_event
+from spotcheck_common.workdays import WorkCalendar
+
+CALENDAR = WorkCalendar()
 
 Events = list[tuple[Event, datetime]]
 
@@ -62,8 +67,8 @@ def test_every_kind_as_of_20_october(
 ) -> None:
     s = scenario
     facts = fold(docs(year_events(), envelope))
-    items, unknown = overdue_items(facts, date(2026, 10, 20))
-    assert unknown == []
+    items, pending = overdue_items(facts, date(2026, 10, 20), CALENDAR)
+    assert pending == []
     assert by_kind(items) == {
         "task_not_run": [
             ("T-A", s.U2, "overdue", "2026-09-30", s.CREDIT),  # drawn, never inspected
@@ -87,7 +92,7 @@ def test_every_kind_as_of_29_october(
     year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]], scenario: Any
 ) -> None:
     s = scenario
-    items, _ = overdue_items(fold(docs(year_events(), envelope)), date(2026, 10, 29))
+    items, _ = overdue_items(fold(docs(year_events(), envelope)), date(2026, 10, 29), CALENDAR)
     kinds = by_kind(items)
     # published 10-23, due 10-22: 20 working days after 09-18 (Mid-Autumn and National Day off)
     assert kinds["result_publication"] == [("T-A", s.U1, "late", "2026-10-22", s.CREDIT)]
@@ -111,7 +116,7 @@ def test_deadline_days_themselves_are_not_overdue(
     facts = fold(docs(year_events(), envelope))
 
     def kinds(day: date) -> set[str]:
-        return {i["kind"] for i in overdue_items(facts, day)[0]}
+        return {i["kind"] for i in overdue_items(facts, day, CALENDAR)[0]}
 
     assert "case_not_transferred" not in kinds(date(2026, 10, 19))
     assert "case_not_transferred" in kinds(date(2026, 10, 20))
@@ -129,15 +134,21 @@ def test_as_of_is_a_point_in_time(
     """An act dated after ``as_of`` has not happened yet as of that day."""
     facts = fold(docs(year_events(), envelope))
     on_23 = [
-        i for i in overdue_items(facts, date(2026, 10, 23))[0] if i["kind"] == "result_publication"
+        i
+        for i in overdue_items(facts, date(2026, 10, 23), CALENDAR)[0]
+        if i["kind"] == "result_publication"
     ]
     assert [i["status"] for i in on_23] == ["late"]
     on_20 = [
-        i for i in overdue_items(facts, date(2026, 10, 20))[0] if i["kind"] == "objection_feedback"
+        i
+        for i in overdue_items(facts, date(2026, 10, 20), CALENDAR)[0]
+        if i["kind"] == "objection_feedback"
     ]
     assert on_20 == []  # due 10-20: not yet overdue, although given late on 10-21
     on_21 = [
-        i for i in overdue_items(facts, date(2026, 10, 21))[0] if i["kind"] == "objection_feedback"
+        i
+        for i in overdue_items(facts, date(2026, 10, 21), CALENDAR)[0]
+        if i["kind"] == "objection_feedback"
     ]
     assert [i["status"] for i in on_21] == ["late"]
 
@@ -147,20 +158,20 @@ def test_facts_do_not_depend_on_arrival_order(
 ) -> None:
     """Events of one task come over several topics: any order must give the same answer."""
     documents = docs(year_events(), envelope)
-    expected = overdue_items(fold(documents), date(2026, 10, 29))
+    expected = overdue_items(fold(documents), date(2026, 10, 29), CALENDAR)
     for seed in range(5):
         shuffled = documents[:]
         random.Random(seed).shuffle(shuffled)
-        assert overdue_items(fold(shuffled), date(2026, 10, 29)) == expected
+        assert overdue_items(fold(shuffled), date(2026, 10, 29), CALENDAR) == expected
 
 
 def test_a_redelivered_fold_changes_nothing(
     year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]]
 ) -> None:
     documents = docs(year_events(), envelope)
-    assert overdue_items(fold(documents + documents), date(2026, 10, 29)) == overdue_items(
-        fold(documents), date(2026, 10, 29)
-    )
+    assert overdue_items(
+        fold(documents + documents), date(2026, 10, 29), CALENDAR
+    ) == overdue_items(fold(documents), date(2026, 10, 29), CALENDAR)
 
 
 def test_withheld_results_and_counted_done_targets_close_their_clocks(
@@ -194,7 +205,7 @@ def test_withheld_results_and_counted_done_targets_close_their_clocks(
         ),
     ]
     facts = fold(docs(events, envelope))
-    items, _ = overdue_items(facts, date(2026, 12, 1))
+    items, _ = overdue_items(facts, date(2026, 12, 1), CALENDAR)
     # The refusal counts as done; the withheld result is closed; the other is not published.
     assert [(i["kind"], i["subject"]["inspection_id"]) for i in items] == [
         ("result_publication", "insp-X2")
@@ -210,7 +221,7 @@ def test_an_inspection_submitted_after_the_deadline_is_late_not_overdue(
         (s.drawn("T-L", [(s.U3, s.TEAM_U3)]), s.at(date(2026, 3, 2))),
         (s.submitted("T-L", "insp-L", s.U3, s.TEAM_U3, date(2026, 9, 30)), s.at(date(2026, 10, 8))),
     ]
-    items, _ = overdue_items(fold(docs(events, envelope)), date(2026, 10, 9))
+    items, _ = overdue_items(fold(docs(events, envelope)), date(2026, 10, 9), CALENDAR)
     late = [i for i in items if i["kind"] == "task_not_run"]
     assert [(i["status"], i["done_on"], i["overdue_workdays"]) for i in late] == [
         ("late", "2026-10-08", 1)
@@ -221,7 +232,7 @@ def test_counts_per_department_and_inspector_and_the_gauge(
     year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]], scenario: Any
 ) -> None:
     s = scenario
-    items, _ = overdue_items(fold(docs(year_events(), envelope)), date(2026, 10, 29))
+    items, _ = overdue_items(fold(docs(year_events(), envelope)), date(2026, 10, 29), CALENDAR)
     grouped = group_counts(items)
     departments = {d["department"]: d for d in grouped["by_department"]}
     assert departments[s.CREDIT]["overdue"] == {"task_not_run": 1}
@@ -249,7 +260,7 @@ def test_statistics_rates_and_categories(
     year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]], scenario: Any
 ) -> None:
     s = scenario
-    stats = statistics(fold(docs(year_events(), envelope)), date(2026, 10, 29))
+    stats = statistics(fold(docs(year_events(), envelope)), date(2026, 10, 29), CALENDAR)
     tasks = {t["task_id"]: t for t in stats["tasks"]}
     assert tasks["T-A"]["targets"] == 2 and tasks["T-A"]["submitted"] == 1
     assert tasks["T-A"]["completion_rate"] == 0.5
@@ -264,7 +275,7 @@ def test_statistics_rates_and_categories(
     assert departments[s.FOOD]["results_by_category"] == {"发现问题经责令已改正": 1}
     assert stats["results_by_category"] == {"发现问题待后续处理": 1, "发现问题经责令已改正": 1}
     # As of a day before the publication, T-A has nothing published.
-    earlier = statistics(fold(docs(year_events(), envelope)), date(2026, 10, 22))
+    earlier = statistics(fold(docs(year_events(), envelope)), date(2026, 10, 22), CALENDAR)
     assert {t["task_id"]: t for t in earlier["tasks"]}["T-A"]["publication_rate"] == 0.0
 
 
@@ -291,6 +302,9 @@ class FactsOnly:
         }
         return [f for f in self.store.values() if f.task_id in tasks]
 
+    async def calendar(self) -> WorkCalendar:
+        return CALENDAR
+
 
 async def test_service_reports_filter_and_set_the_gauge(
     year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]], scenario: Any
@@ -301,12 +315,12 @@ async def test_service_reports_filter_and_set_the_gauge(
         await service.record(repo, document, datetime(2026, 11, 1))
     report = await service.accountability(repo, date(2026, 10, 29), 2026, s.FOOD)
     assert {i["department"] for i in report["items"]} == {s.FOOD}
-    assert report["summary"] == {"overdue": 3, "late": 2}
+    assert report["summary"] == {"overdue": 3, "late": 2, "pending_calendar": 0}
     assert await service.accountability(repo, date(2026, 10, 29), 2025, None) == {
         **report,
         "year": 2025,
         "department": None,
-        "summary": {"overdue": 0, "late": 0},
+        "summary": {"overdue": 0, "late": 0, "pending_calendar": 0},
         "by_department": [],
         "by_inspector": [],
         "items": [],
@@ -345,7 +359,7 @@ def test_envelope_dates_are_read_in_china_time(
             datetime(2026, 9, 30, 23, 30, tzinfo=UTC),
         ),
     ]
-    items, _ = overdue_items(fold(docs(events, envelope)), date(2026, 10, 9))
+    items, _ = overdue_items(fold(docs(events, envelope)), date(2026, 10, 9), CALENDAR)
     assert [(i["kind"], i["status"], i["done_on"]) for i in items] == [
         ("task_not_run", "late", "2026-10-01")
     ]
@@ -393,7 +407,7 @@ def test_a_follow_up_made_a_suspected_crime_later_starts_the_transfer_clock(
     documents = [*docs(base, envelope), opened, case_filed]
 
     def cases(documents: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
-        items = overdue_items(fold(documents), day)[0]
+        items = overdue_items(fold(documents), day, CALENDAR)[0]
         return [i for i in items if i["kind"] == "case_not_transferred"]
 
     assert cases([*docs(base, envelope), opened], date(2026, 12, 1)) == []  # a violation only
@@ -443,10 +457,50 @@ def test_objections_name_the_reviewing_department_and_the_correction_submission(
         submitted_by="xinyong-01",
         submitted_on="2026-10-09",
     )
-    items, _ = overdue_items(fold([*documents, submitted]), date(2026, 10, 29))
+    items, _ = overdue_items(fold([*documents, submitted]), date(2026, 10, 29), CALENDAR)
     objection_items = [i for i in items if i["kind"].startswith("objection_")]
     assert {i["department"] for i in objection_items} == {"复查科"}
     correction = next(i for i in items if i["kind"] == "objection_correction")
     assert correction["subject"]["correction_submitted_on"] == "2026-10-09"
     assert correction["subject"]["correction_submitted_by"] == "xinyong-01"
     assert correction["status"] == "late"  # submitted in time, published on 10-13 (due 10-12)
+
+
+def test_a_clock_pending_next_years_calendar_is_listed_apart_then_judged_once_recorded(
+    task_cycle: Callable[[str], list[Event]], envelope: Callable[..., Envelope[Any]]
+) -> None:
+    approved, drawn, submitted, published, filed, *_ = task_cycle("T-P")
+    # Received Sun 2026-12-20 with no 2027 schedule anywhere: objections sent no review date.
+    pending_filed = filed.model_copy(
+        update={"received_on": date(2026, 12, 20), "review_due_on": None}
+    )
+    events = [(e, datetime(2026, 12, 20, 2, tzinfo=UTC)) for e in (approved, drawn, submitted)]
+    events += [(published, datetime(2026, 12, 20, 2, tzinfo=UTC))]
+    events += [(pending_filed, datetime(2026, 12, 20, 3, tzinfo=UTC))]
+    facts = fold(docs(events, envelope))
+    items, pending = overdue_items(facts, date(2027, 2, 1), CALENDAR)
+    assert [i["kind"] for i in items] == []  # neither overdue nor on time
+    (review,) = pending
+    assert review["kind"] == "objection_review" and review["due_status"] == "pending_calendar"
+    assert "2027 年的节假日安排" in review["reason"]
+    # Archives holds 2027 now: the fallback is counted on read (Jan 18 with the made-up
+    # schedule), so the same facts are judged at once.
+    with_2027 = WorkCalendar([calendar_event().schedule()])
+    items, pending = overdue_items(facts, date(2027, 2, 1), with_2027)
+    assert pending == [] and [(i["kind"], i["status"], i["due_on"]) for i in items] == [
+        ("objection_review", "overdue", "2027-01-18")
+    ]
+    # The date objections computes and sends (objection-deadlines-set) wins over the fallback.
+    given = ObjectionDeadlinesSet(
+        objection_id=filed.objection_id,
+        record_id=filed.record_id,
+        task_id=filed.task_id,
+        uscc=filed.uscc,
+        review_due_on=date(2027, 1, 19),
+        changed=["review"],
+        calendar_version="2027/v2",
+        reason="2027 年工作日历录入",
+    )
+    facts = fold(docs([*events, (given, datetime(2027, 1, 2, 2, tzinfo=UTC))], envelope))
+    items, _ = overdue_items(facts, date(2027, 2, 1), WorkCalendar())
+    assert [(i["kind"], i["due_on"]) for i in items] == [("objection_review", "2027-01-19")]

@@ -29,25 +29,33 @@ TODAY = {
 def test_every_task_event_of_today_is_subscribed() -> None:
     subscribed = {s.event.event_type() for s in consumers.subscriptions()}
     assert subscribed >= TODAY
-    assert not any(t.startswith("registry.") for t in subscribed)  # no task_id in those
     by_consumer: dict[str, set[str]] = {}
     for s in consumers.subscriptions():
         by_consumer.setdefault(s.consumer_name, set()).add(s.event.event_type())
-    # Every task event through one handler (one idempotency key space); plans through another.
+    # Every task event through one handler (one idempotency key space); plans through another;
+    # the working-day calendar kept by a third.
+    assert not any(t.startswith("registry.") for t in by_consumer["file_event"])  # no task_id
     assert by_consumer["file_plan"] == {"planning.annual-plan-published"}
-    assert by_consumer["file_event"] == subscribed - {"planning.annual-plan-published"}
-    assert set(by_consumer) == {"file_event", "file_plan"}
+    assert by_consumer["calendar_year_recorded"] == {"registry.calendar-year-recorded"}
+    assert by_consumer["file_event"] == subscribed - {
+        "planning.annual-plan-published",
+        "registry.calendar-year-recorded",
+    }
+    assert set(by_consumer) == {"file_event", "file_plan", "calendar_year_recorded"}
 
 
 def test_definition_subscribes_as_built() -> None:
+    from archives.entrypoints.background import refresh_gauges
     from archives.entrypoints.service import definition
+    from spotcheck_common.events.calendar import CalendarYearRecorded
     from spotcheck_common.events.planning import AnnualPlanPublished
 
     assert {s.event for s in definition.subscriptions} == {
         *consumers.archived_events(),
         AnnualPlanPublished,
+        CalendarYearRecorded,
     }
-    assert definition.on_startup  # the overdue gauge refresher
+    assert refresh_gauges in definition.periodic  # the overdue gauge, refreshed by the runtime
 
 
 @pytest.fixture

@@ -304,9 +304,9 @@ def share(party: str) -> bytes:
 async def _loaded(per_target: int, fields: list[str]) -> tuple[FakeDrawsRepository, list[Any]]:
     repo = FakeDrawsRepository()
     ents, insp, conflict, task = testing.events(300, 24)
-    await services.entities_imported(repo, ents)
-    await services.inspectors_imported(repo, insp, "lingang")
-    await services.conflict_declared(repo, conflict)
+    await services.entities_imported(repo, ents, NOW)
+    await services.inspectors_imported(repo, insp, "lingang", NOW)
+    await services.conflict_declared(repo, conflict, NOW)
     experts = [
         ExpertSnapshot(
             expert_id=f"ZJ{k:03d}",
@@ -318,14 +318,14 @@ async def _loaded(per_target: int, fields: list[str]) -> tuple[FakeDrawsReposito
         for k in range(12)
     ]
     await services.experts_imported(
-        repo, ExpertsImported(batch_id="e1", experts=experts), "lingang"
+        repo, ExpertsImported(batch_id="e1", experts=experts), "lingang", NOW
     )
     uscc0 = ents.entities[1].uscc
     await services.conflict_declared(
-        repo, ConflictDeclared(inspector_id="ZJ000", uscc=uscc0, reason="曾任顾问")
+        repo, ConflictDeclared(inspector_id="ZJ000", uscc=uscc0, reason="曾任顾问"), NOW
     )
     payload = task.model_copy(update={"experts_per_target": per_target, "expert_fields": fields})
-    await services.task_approved(repo, payload)
+    await services.task_approved(repo, payload, NOW)
     return repo, experts
 
 
@@ -399,6 +399,7 @@ async def test_experts_short_means_unstaffed_never_half_staffed() -> None:
             experts=[ExpertSnapshot(expert_id="ZJ900", name="甲", field="计量")],
         ),
         "lingang",
+        NOW,
     )
     draw_id, uow = await _run(repo)
     draw = repo.draws[draw_id]
@@ -424,11 +425,11 @@ async def test_declared_pair_conflict_reaches_the_manifest_and_no_team_holds_bot
                 active=True,
             )
     event = InspectorPairConflictDeclared(inspector_ids=["LG0002", "LG0001"], reason="夫妻")
-    await services.pair_conflict_declared(repo, event)
-    await services.pair_conflict_declared(repo, event)  # redelivery changes nothing
+    await services.pair_conflict_declared(repo, event, NOW)
+    await services.pair_conflict_declared(repo, event, NOW)  # redelivery changes nothing
     # a pair with someone outside the roster is not published
     await services.pair_conflict_declared(
-        repo, InspectorPairConflictDeclared(inspector_ids=["LG0001", "XX9999"], reason="亲属")
+        repo, InspectorPairConflictDeclared(inspector_ids=["LG0001", "XX9999"], reason="亲属"), NOW
     )
     draw_id, _ = await _run(repo)
     draw = repo.draws[draw_id]

@@ -21,10 +21,10 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 async def loaded(n_entities: int = 300, n_inspectors: int = 24) -> FakeDrawsRepository:
     repo = FakeDrawsRepository()
     ents, insp, conflict, task = testing.events(n_entities, n_inspectors)
-    await services.entities_imported(repo, ents)
-    await services.inspectors_imported(repo, insp, "lingang")
-    await services.conflict_declared(repo, conflict)
-    await services.task_approved(repo, task)
+    await services.entities_imported(repo, ents, NOW)
+    await services.inspectors_imported(repo, insp, "lingang", NOW)
+    await services.conflict_declared(repo, conflict, NOW)
+    await services.task_approved(repo, task, NOW)
     return repo
 
 
@@ -118,7 +118,7 @@ async def test_yearly_cap_counts_own_draws_and_skips_with_reason() -> None:
     repo = await loaded(60, 24)
     # every entity at 100%: each draw takes every eligible entity
     for n in (1, 2, 3):
-        await services.task_approved(repo, testing.task(f"T-{n}", {k: 10000 for k in "ABCDE"}))
+        await services.task_approved(repo, testing.task(f"T-{n}", {k: 10000 for k in "ABCDE"}), NOW)
     first, _ = await run_draw(repo, "T-1", "a")
     await run_draw(repo, "T-2", "b")
     third, _ = await run_draw(repo, "T-3", "c")
@@ -198,11 +198,11 @@ async def test_snapshot_population_equals_table_population(tmp_path) -> None:
     # later events: a status change, a risk change, new entities — applied as a delta
     first = next(iter(repo.entities.values()))
     ent = testing.entities(1, 99)[0]
-    await services.entity_updated(repo, EntityUpdated(entity=ent))
+    await services.entity_updated(repo, EntityUpdated(entity=ent), NOW)
     changed = ent.model_copy(update={"status": EntityStatus.REVOKED, "risk_class": RiskClass.E})
-    await services.entity_updated(repo, EntityUpdated(entity=changed))
+    await services.entity_updated(repo, EntityUpdated(entity=changed), NOW)
     snapshot_first = first["uscc"]
-    await services.entities_imported(repo, testing.events(700, 2, seed=8)[0])
+    await services.entities_imported(repo, testing.events(700, 2, seed=8)[0], NOW)
     await repo.record_checks("d1", 2026, codes[3:12])
     await check()
     # a fresh process reads the files and applies only what is newer
@@ -217,7 +217,7 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
 
     neighbours = testing.inspectors(12, seed=3, prefix="RC")
     await services.inspectors_imported(
-        repo, InspectorsImported(batch_id="n", inspectors=neighbours), "rongcheng"
+        repo, InspectorsImported(batch_id="n", inspectors=neighbours), "rongcheng", NOW
     )
     uow = FakeUnitOfWork()
     draw = await services.create_draw(

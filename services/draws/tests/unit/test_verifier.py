@@ -24,18 +24,18 @@ NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
     repo = FakeDrawsRepository()
     ents, insp, conflict, task = testing.events(n, 24)
-    await services.entities_imported(repo, ents)
-    await services.inspectors_imported(repo, insp, "lingang")
+    await services.entities_imported(repo, ents, NOW)
+    await services.inspectors_imported(repo, insp, "lingang", NOW)
     # recusals: inspector LG0001..LG0005 declared conflicts with many entities
     from spotcheck_common.events.registry import ConflictDeclared
 
     for i in range(1, 6):
         for e in ents.entities[: n // 2]:
             await services.conflict_declared(
-                repo, ConflictDeclared(inspector_id=f"LG{i:04d}", uscc=e.uscc, reason="x")
+                repo, ConflictDeclared(inspector_id=f"LG{i:04d}", uscc=e.uscc, reason="x"), NOW
             )
-    await services.conflict_declared(repo, conflict)
-    await services.task_approved(repo, task)
+    await services.conflict_declared(repo, conflict, NOW)
+    await services.task_approved(repo, task, NOW)
     uow = FakeUnitOfWork()
     draw = await services.create_draw(
         uow, repo, district="lingang", task_id="T-1", now=NOW, beacon_source="上证指数收盘价"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from inspections.adapters.repository import StaleInspection
@@ -14,6 +14,7 @@ from inspections.domain.visits import Visit
 from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
 from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
 from spotcheck_common.events.types import TeamRole
+from spotcheck_common.workdays import WorkCalendar
 
 NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)  # 2026-04-01 10:00 in China
 USCC_1 = "91371000MA3C000017"
@@ -100,6 +101,17 @@ class FakeInspectionRepository:
         self.visit_log: list[tuple[str, str]] = []
         self.follow_ups: dict[str, FollowUp] = {}
         self.attachments: dict[str, tuple[Attachment, bytes]] = {}
+        self.work_calendar = WorkCalendar()
+
+    async def calendar(self) -> WorkCalendar:
+        return self.work_calendar
+
+    async def suspected_since(self, day: date) -> list[FollowUp]:
+        return [
+            copy.deepcopy(f)
+            for f in self.follow_ups.values()
+            if f.suspected_crime_on is not None and f.suspected_crime_on >= day
+        ]
 
     async def get_task(self, task_id: str) -> TaskInfo | None:
         return self.tasks.get(task_id)

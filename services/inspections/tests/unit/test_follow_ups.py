@@ -31,9 +31,10 @@ from spotcheck_common.events.inspections import (
     FollowUpOpened,
     FollowUpRecorded,
     InspectionSubmitted,
+    TransferDueSet,
 )
-from spotcheck_common.testing import FakeUnitOfWork
-from spotcheck_common.workdays import add_workdays
+from spotcheck_common.testing import FakeUnitOfWork, calendar_event
+from spotcheck_common.workdays import WorkCalendar
 
 from .factories import (
     EXPERT,
@@ -45,6 +46,8 @@ from .factories import (
     entry,
     inspection,
 )
+
+CALENDAR = WorkCalendar()
 
 PROBLEM = [
     entry("SD-01", "发现问题待后续处理", pending_reason="未按规定公示应当公示的信息"),
@@ -116,20 +119,20 @@ def out(action: str, **extra: object) -> OutcomeIn:
 
 def test_rectified_closes_an_open_follow_up() -> None:
     f = follow_up()
-    event = f.record(out("rectified"), "keyuan", NOW, add_workdays)
+    event = f.record(out("rectified"), "keyuan", NOW, CALENDAR)
     assert isinstance(event, FollowUpRecorded) and event.closed and event.action == "rectified"
     assert f.status is FollowUpStatus.CLOSED and f.closed_on == date(2026, 4, 1)
     with pytest.raises(StateRefused, match="已办结"):
-        f.record(out("closed"), "keyuan", NOW, add_workdays)
+        f.record(out("closed"), "keyuan", NOW, CALENDAR)
     assert len(f.outcomes) == 1
 
 
 def test_a_case_needs_its_number_and_a_crime_must_be_transferred_before_closing() -> None:
     f = follow_up()
     with pytest.raises(ResultsInvalid, match="案件编号"):
-        f.record(out("case_filed"), "keyuan", LATER, add_workdays)
+        f.record(out("case_filed"), "keyuan", LATER, CALENDAR)
     with pytest.raises(ResultsInvalid, match="suspected_crime"):
-        f.record(out("rectified", suspected_crime=True), "keyuan", LATER, add_workdays)
+        f.record(out("rectified", suspected_crime=True), "keyuan", LATER, CALENDAR)
     assert f.outcomes == [] and f.status is FollowUpStatus.OPEN
     # Filed on Friday 2026-09-25: 10 working days run across the National Day holiday
     # (10-01..10-07 off, Saturday 10-10 a make-up working day) to Thursday 10-15.
@@ -142,31 +145,57 @@ def test_a_case_needs_its_number_and_a_crime_must_be_transferred_before_closing(
         ),
         "keyuan",
         LATER,
-        add_workdays,
+        CALENDAR,
     )
     assert f.kind is FollowUpKind.SUSPECTED_CRIME and f.status is FollowUpStatus.CASE_FILED
     assert f.transfer_due_on == date(2026, 10, 15) == event.transfer_due_on
     assert event.suspected_crime and not event.closed and event.case_no == "临市监立〔2026〕88号"
     assert not f.overdue(date(2026, 10, 15)) and f.overdue(date(2026, 10, 16))
     with pytest.raises(StateRefused, match="移送司法机关"):
-        f.record(out("closed"), "keyuan", LATER, add_workdays)
+        f.record(out("closed"), "keyuan", LATER, CALENDAR)
     with pytest.raises(StateRefused):
-        f.record(out("case_filed", case_no="x"), "keyuan", LATER, add_workdays)
+        f.record(out("case_filed", case_no="x"), "keyuan", LATER, CALENDAR)
     # Rectification during a case is noted; the case goes on.
-    f.record(out("rectified"), "keyuan", LATER, add_workdays)
+    f.record(out("rectified"), "keyuan", LATER, CALENDAR)
     assert f.status is FollowUpStatus.CASE_FILED and f.rectified_on == date(2026, 9, 30)
     late = LATER.replace(month=10, day=20)
-    f.record(out("transferred", recorded_on="2026-10-16"), "keyuan", late, add_workdays)
+    f.record(out("transferred", recorded_on="2026-10-16"), "keyuan", late, CALENDAR)
     assert f.status is FollowUpStatus.TRANSFERRED and f.transferred_late
     assert not f.overdue(date(2026, 10, 20))
-    closed = f.record(out("closed"), "keyuan", late, add_workdays)
+    closed = f.record(out("closed"), "keyuan", late, CALENDAR)
     assert closed.closed and f.status is FollowUpStatus.CLOSED
     assert [o["action"] for o in f.outcomes] == ["case_filed", "rectified", "transferred", "closed"]
 
 
+def test_a_case_filed_before_next_years_calendar_is_recorded_gets_its_date_later() -> None:
+    f = follow_up()
+    december = datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
+    # Filed Thursday 2026-12-24: 10 working days reach into 2027, whose schedule is unknown.
+    # The filing is recorded all the same; the transfer deadline is pending, never overdue.
+    event = f.record(
+        out("case_filed", case_no="临市监立〔2026〕99号", suspected_crime=True),
+        "keyuan",
+        december,
+        CALENDAR,
+    )
+    assert f.status is FollowUpStatus.CASE_FILED and f.kind is FollowUpKind.SUSPECTED_CRIME
+    assert f.transfer_due_on is None and event.transfer_due_on is None
+    assert f.transfer_deadline is not None and f.transfer_deadline.pending_year == 2027
+    assert not f.overdue(date(2027, 3, 1))
+    # The general office records 2027 (made-up schedule: Jan 1-3 off): Dec 25, 28-31 and
+    # Jan 4-8 are the 10 working days.
+    with_2027 = WorkCalendar([calendar_event().schedule()])
+    assert f.recompute(CALENDAR, 2027, 10) is False  # still unknown: nothing changes
+    assert f.recompute(with_2027, 2027, 10) is True
+    assert f.transfer_due_on == date(2027, 1, 8)
+    assert f.transfer_due_calendar == "2026/holidays-0.109,2027/v1"
+    assert f.overdue(date(2027, 1, 11)) and not f.overdue(date(2027, 1, 8))
+    assert f.recompute(with_2027, 2027, 10) is False  # recording the same again changes nothing
+
+
 def test_a_direct_transfer_is_a_suspected_crime_transferred_on_time() -> None:
     f = follow_up()
-    event = f.record(out("transferred"), "keyuan", NOW, add_workdays)
+    event = f.record(out("transferred"), "keyuan", NOW, CALENDAR)
     assert event.kind is FollowUpKind.SUSPECTED_CRIME and f.transferred_on == date(2026, 4, 1)
     assert not f.transferred_late and not f.overdue(date(2026, 12, 31))
 
@@ -175,7 +204,7 @@ def test_outcome_dates_are_checked() -> None:
     f = follow_up()
     for when in ["2026-04-02", "2026-03-31"]:  # tomorrow; before the follow-up opened
         with pytest.raises(ResultsInvalid, match="recorded_on"):
-            f.record(out("rectified", recorded_on=when), "keyuan", NOW, add_workdays)
+            f.record(out("rectified", recorded_on=when), "keyuan", NOW, CALENDAR)
     assert f.status is FollowUpStatus.OPEN
 
 
@@ -261,3 +290,25 @@ def test_attachment_names_content_and_hash_check() -> None:
 
 def test_actions_cover_the_event_contract() -> None:
     assert {str(a) for a in FollowUpAction} == {"rectified", "case_filed", "transferred", "closed"}
+
+
+async def test_recording_next_years_calendar_sends_the_transfer_deadline() -> None:
+    repo = FakeInspectionRepository(inspection())
+    await _submit(repo, PROBLEM)
+    (fid,) = repo.follow_ups
+    filing = out("case_filed", case_no="临市监立〔2026〕99号", suspected_crime=True)
+    december = datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
+    await services.record_follow_up(
+        FakeUnitOfWork(), repo, fid, "u", {"credit_dept"}, "", filing, december
+    )
+    assert repo.follow_ups[fid].transfer_due_pending == 2027
+    uow = FakeUnitOfWork()
+    # Another year recorded: the pending deadline still waits, nothing is sent.
+    assert await services.calendar_recorded(uow, repo, CALENDAR, 2028) == []
+    with_2027 = WorkCalendar([calendar_event().schedule()])
+    (changed,) = await services.calendar_recorded(uow, repo, with_2027, 2027)
+    (event,) = uow.uncommitted  # the consumer's transaction commits, not the handler
+    assert isinstance(event, TransferDueSet) and event.transfer_due_on == date(2027, 1, 8)
+    assert event.calendar_version == "2026/holidays-0.109,2027/v1"
+    assert repo.follow_ups[fid].transfer_due_on == date(2027, 1, 8) == changed.transfer_due_on
+    assert repo.follow_ups[fid].transfer_due_pending is None

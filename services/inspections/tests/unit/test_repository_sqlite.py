@@ -16,9 +16,11 @@ from inspections.entrypoints.service import definition
 from spotcheck_common.db import Database
 from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind
 from spotcheck_common.migrations import upgrade
-from spotcheck_common.workdays import add_workdays
+from spotcheck_common.workdays import WorkCalendar
 
 from .factories import LEADER, MEMBER, NOW, USCC_1, all_clear, inspection, task_info
+
+CALENDAR = WorkCalendar()
 
 
 @pytest.fixture
@@ -109,7 +111,7 @@ async def test_visits_follow_ups_and_attachments_round_trip(db: Database) -> Non
         stored = await repo.follow_up_of("i-1")
         assert stored is not None and stored.opened_at == NOW
         stored.record(
-            OutcomeIn(action="closed", outcome="已采取后续监管措施"), "keyuan", NOW, add_workdays
+            OutcomeIn(action="closed", outcome="已采取后续监管措施"), "keyuan", NOW, CALENDAR
         )
         await repo.save_follow_up(stored)
         (listed,) = await repo.attachments_of("i-1")

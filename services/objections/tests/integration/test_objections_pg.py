@@ -19,7 +19,6 @@ from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
-from spotcheck_common.workdays import today
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +139,7 @@ async def test_file_an_objection(env: Env) -> None:
 async def test_received_on_defaults_to_today_in_beijing(env: Env) -> None:
     await env.deliver(published())
     body = (await file(env)).json()
-    assert body["received_on"] == today().isoformat()
+    assert body["received_on"] == env.rt.clock.today().isoformat()
 
 
 @pytest.mark.parametrize(

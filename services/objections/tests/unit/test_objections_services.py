@@ -14,6 +14,7 @@ from objections.service_layer import services
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
     ObjectionCorrectionSubmitted,
+    ObjectionDeadlinesSet,
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
@@ -25,7 +26,8 @@ from spotcheck_common.events.publication import (
 )
 from spotcheck_common.events.types import ObjectionDecision, PendingReason, ResultCategory
 from spotcheck_common.http import Conflict, DomainError, NotFound
-from spotcheck_common.testing import FakeUnitOfWork
+from spotcheck_common.testing import FakeUnitOfWork, calendar_event
+from spotcheck_common.workdays import WorkCalendar
 
 USCC = "91371000MA3C000011"
 OTHER = "91371000MA3C000029"
@@ -42,6 +44,17 @@ class FakeRepo:
     def __init__(self) -> None:
         self.records: dict[str, PublishedRecord] = {}
         self.objections: dict[str, Objection] = {}
+        self.work_calendar = WorkCalendar()
+
+    async def calendar(self) -> WorkCalendar:
+        return self.work_calendar
+
+    async def started_since(self, day: date) -> list[Objection]:
+        return [
+            dataclasses.replace(o)
+            for o in self.objections.values()
+            if o.received_on >= day or (o.decided_on is not None and o.decided_on >= day)
+        ]
 
     async def get_record(self, record_id: str) -> PublishedRecord | None:
         return self.records.get(record_id)
@@ -161,16 +174,84 @@ async def test_second_open_objection_is_409() -> None:
     assert len(repo.objections) == 1
 
 
-async def test_deadline_beyond_the_calendar_is_refused_not_guessed() -> None:
+async def test_a_deadline_in_an_unrecorded_year_is_pending_then_computed_when_recorded() -> None:
     repo = await repo_with_record()
-    last = 2026
     uow = FakeUnitOfWork()
-    with pytest.raises(model.CalendarUnavailable) as info:
-        await services.file_objection(
-            uow, repo, "rec-1", USCC, "r", date(last, 12, 20), date(last, 12, 21)
-        )
-    assert info.value.status_code == 503 and "未覆盖" in info.value.reason
-    assert repo.objections == {} and not uow.committed
+    # Received Sun 2026-12-20: 20 working days reach into 2027, whose schedule nobody has
+    # recorded. The objection is received all the same; its review date is pending.
+    objection = await services.file_objection(
+        uow, repo, "rec-1", USCC, "r", date(2026, 12, 20), date(2026, 12, 21)
+    )
+    assert uow.committed and objection.review_due_on is None
+    (filed,) = uow.events
+    assert isinstance(filed, ObjectionFiled) and filed.review_due_on is None
+    assert filed.due_status == "pending_calendar" and filed.calendar_version is None
+    view = model.view(objection, date(2027, 3, 1))
+    assert view["due_status"] == "pending_calendar" and view["review_due_on"] is None
+    assert "2027 年的节假日安排" in view["due_reason"]
+    assert view["pending_calendar"] == [model.KIND_REVIEW]
+    assert view["overdue"]["any"] is False and view["overdue_open"] == []  # pending: not late
+    # Recording 2028 changes nothing; recording 2027 gives the date and says so in an event.
+    recorder = FakeUnitOfWork(actor="registry")
+    assert await services.calendar_recorded(recorder, repo, WorkCalendar(), 2028) == []
+    with_2027 = WorkCalendar([calendar_event().schedule()])
+    (changed,) = await services.calendar_recorded(recorder, repo, with_2027, 2027)
+    # Dec 21-25, 28-31 (9), Jan 1-3 off (made-up schedule), Jan 4-8, 11-15 (19), Jan 18 (20).
+    assert changed.review_due_on == date(2027, 1, 18)
+    (event,) = recorder.uncommitted  # the consumer's transaction commits
+    assert isinstance(event, ObjectionDeadlinesSet) and event.changed == ["review"]
+    assert event.review_due_on == date(2027, 1, 18) and event.calendar_version == "2027/v1"
+    stored = repo.objections[objection.objection_id]
+    assert stored.review_due_on == date(2027, 1, 18) and stored.review_due_pending is None
+    assert stored.review_due_calendar == "2026/holidays-0.109,2027/v1"
+    assert model.view(stored, date(2027, 1, 19))["overdue_open"] == [model.KIND_REVIEW]
+    # The same schedule delivered again (a redelivery is dropped earlier; a re-run here too)
+    # changes nothing.
+    assert await services.calendar_recorded(FakeUnitOfWork(), repo, with_2027, 2027) == []
+
+
+async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_version() -> None:
+    repo = await repo_with_record()
+    with_2027 = WorkCalendar([calendar_event().schedule()])
+    repo.work_calendar = with_2027
+    objection = await services.file_objection(
+        FakeUnitOfWork(), repo, "rec-1", USCC, "r", date(2026, 12, 20), date(2026, 12, 21)
+    )
+    assert objection.review_due_on == date(2027, 1, 18)
+    # Version 2 adds Jan 4 as a day off: the review date moves by one working day.
+    days_off = [("元旦", "2027-01-01", "2027-01-04"), ("春节", "2027-02-05", "2027-02-13")]
+    v2 = calendar_event(version=2, days_off=days_off, reason="元旦放假天数录错")
+    corrected = WorkCalendar([calendar_event().schedule(), v2.schedule()])
+    uow = FakeUnitOfWork()
+    (changed,) = await services.calendar_recorded(uow, repo, corrected, 2027)
+    assert changed.review_due_on == date(2027, 1, 19)
+    assert changed.review_due_calendar == "2026/holidays-0.109,2027/v2"
+    (event,) = uow.uncommitted
+    assert isinstance(event, ObjectionDeadlinesSet) and event.calendar_version == "2027/v2"
+
+
+async def test_a_decision_whose_clocks_reach_an_unrecorded_year_is_taken() -> None:
+    repo = await repo_with_record()
+    objection = await services.file_objection(
+        FakeUnitOfWork(), repo, "rec-1", USCC, "r", date(2026, 12, 1), date(2026, 12, 1)
+    )
+    assert objection.review_due_on == date(2026, 12, 29)
+    uow = FakeUnitOfWork(actor="reviewer")
+    decided = await services.decide_objection(
+        uow,
+        repo,
+        objection.objection_id,
+        ObjectionDecision.CORRECTED,
+        "年报未公示，原结果有误",
+        [item("A02", ResultCategory.PROBLEM_PENDING)],
+        date(2026, 12, 21),
+        date(2026, 12, 21),
+    )
+    assert decided.status == Status.CORRECTED and decided.feedback_due_on is None
+    assert decided.correction_due_on == date(2026, 12, 28)  # 5 working days stay in 2026
+    assert model.pending_clocks(decided) == ["feedback"]
+    (event,) = uow.events
+    assert isinstance(event, ObjectionDecided) and event.feedback_due_on is None
 
 
 async def test_corrected_decision_sets_feedback_and_correction_deadlines() -> None:

@@ -22,7 +22,6 @@ from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
-from spotcheck_common.workdays import today
 
 pytestmark = pytest.mark.integration
 
@@ -228,7 +227,7 @@ async def test_overdue_list_and_gauge_across_national_day(env: ServiceHarness) -
     # is published only now, long after: overdue. One formed today is not.
     await env.deliver(task())
     await env.deliver(submitted())
-    await env.deliver(submitted("insp-2", USCC2, completed_on=today()))
+    await env.deliver(submitted("insp-2", USCC2, completed_on=env.rt.clock.today()))
     await env.deliver(
         submitted("insp-3", USCC2, task_id="task-9", completed_on=date(2025, 9, 25))
     )  # no published task: the team leader's department answers
@@ -239,8 +238,9 @@ async def test_overdue_list_and_gauge_across_national_day(env: ServiceHarness) -
     assert body["total"] == 2 and body["limit_workdays"] == 20
     first = next(i for i in body["items"] if i["inspection_id"] == "insp-1")
     assert first["publish_due_on"] == "2025-10-29" and first["completed_on"] == "2025-09-25"
-    assert first["department"] == LEAD and first["workdays_late"] > 200
-    assert first["published_on"] == today().isoformat()
+    # Published on the test clock's day, Mon 2026-03-16: 93 working days after the due date.
+    assert first["department"] == LEAD and first["workdays_late"] == 93
+    assert first["published_on"] == env.rt.clock.today().isoformat() == "2026-03-16"
     assert {i["inspection_id"] for i in body["items"]} == {"insp-1", "insp-3"}
 
     def gauge(department: str) -> float | None:
@@ -314,7 +314,7 @@ async def test_export_in_the_national_fields_with_bom_and_corrections(env: Servi
     body = as_json.json()
     assert body["columns"] == EXPORT_COLUMNS and len(body["rows"]) == 4
 
-    now = today()
+    now = env.rt.clock.today()
     window = {"from": (now - timedelta(days=1)).isoformat(), "to": now.isoformat()}
     recent = await env.client.get(
         "/api/publication/export", params={**window, "format": "json"}, headers=CREDIT

@@ -17,6 +17,7 @@ from asgi_lifespan import LifespanManager
 
 from publication.domain.model import EXPORT_COLUMNS
 from spotcheck_common.bus import InProcessBus
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Envelope, Event, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
@@ -25,11 +26,11 @@ from spotcheck_common.events.types import ResultCategory, TeamRole
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
-from spotcheck_common.workdays import today
+from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
 
 USCC = "91371000MA3C000011"
 CREDIT = auth_headers("xinyong-1", "credit_dept")
+CLOCK = FixedClock(TEST_NOW)
 
 
 class Embedded:
@@ -60,7 +61,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[Embedded]:
         district="lingang",
         auth_secret=TEST_SECRET,
     )
-    (rt,) = build_runtimes([load("publication")], settings, bus=bus)
+    (rt,) = build_runtimes([load("publication")], settings, bus=bus, clock=CLOCK)
     app = build_app([rt], title="embedded publication")
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
@@ -128,8 +129,8 @@ async def test_embedded_routes(embedded: Embedded) -> None:
         )
     )
     await embedded.deliver(inspection("late", date(2025, 9, 25)))
-    await embedded.deliver(inspection("fresh", today()))
-    await embedded.deliver(inspection("secret", today(), withhold_reason="依法不予公开"))
+    await embedded.deliver(inspection("fresh", CLOCK.today()))
+    await embedded.deliver(inspection("secret", CLOCK.today(), withhold_reason="依法不予公开"))
 
     client = embedded.client
     versions = (await client.get("/public/plans/p1")).json()["versions"]
@@ -144,7 +145,7 @@ async def test_embedded_routes(embedded: Embedded) -> None:
     ]
     export = await client.get(
         "/api/publication/export",
-        params={"from": today().isoformat(), "to": today().isoformat()},
+        params={"from": CLOCK.today().isoformat(), "to": CLOCK.today().isoformat()},
         headers=CREDIT,
     )
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))

@@ -22,6 +22,7 @@ from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
 from spotcheck_common.events.publication import (
     CorrectionSource,
+    PublishDueSet,
     ResultCorrected,
     ResultPublished,
     ResultWithheld,
@@ -31,7 +32,8 @@ from spotcheck_common.events.types import (
     ResultCategory,
     TeamRole,
 )
-from spotcheck_common.testing import FakeUnitOfWork
+from spotcheck_common.testing import FakeUnitOfWork, calendar_event
+from spotcheck_common.workdays import WorkCalendar
 
 USCC = "91371000MA3C000011"
 
@@ -43,6 +45,16 @@ class FakeRepo:
         self.withheld = {}
         self.tasks = {}
         self.plans = []
+        self.work_calendar = WorkCalendar()
+
+    async def calendar(self) -> WorkCalendar:
+        return self.work_calendar
+
+    async def records_completed_since(self, day: date) -> list[ResultRecord]:
+        return [r for r in self.records.values() if r.completed_on >= day]
+
+    async def set_deadline(self, record: ResultRecord) -> None:
+        self.records[record.record_id] = record
 
     async def get_record(self, record_id: str, lock: bool = False) -> ResultRecord | None:
         return self.records.get(record_id)
@@ -175,10 +187,30 @@ async def test_same_inspection_again_publishes_nothing() -> None:
     assert uow.events == [] and len(repo.records) == 1 and len(repo.versions_) == 1
 
 
-async def test_publish_due_on_is_none_outside_the_calendar() -> None:
+async def test_a_result_formed_before_next_years_calendar_is_published_with_a_pending_date() -> (
+    None
+):
     repo, uow = FakeRepo(), FakeUnitOfWork()
-    event = await services.publish_inspection(uow, repo, submitted(completed_on=date(2099, 6, 1)))
-    assert event is not None and event.publish_due_on is None
+    # Formed Thu 2026-12-10: 20 working days reach into 2027, not yet recorded.
+    event = await services.publish_inspection(uow, repo, submitted(completed_on=date(2026, 12, 10)))
+    assert event is not None and event.publish_due_on is None and event.calendar_version is None
+    (record,) = repo.records.values()
+    assert record.publish_deadline.status == "pending_calendar"
+    assert record.publish_due_pending == 2027
+    view = model.public_view(record, await repo.versions(record.record_id))
+    assert view["publish_due_status"] == "pending_calendar" and not view["published_late"]
+    assert "2027 年的节假日安排" in view["publish_due_reason"]
+    # The general office records 2027 (made-up schedule: Jan 1-3 off): due Fri 2027-01-08.
+    recorder = FakeUnitOfWork()
+    with_2027 = WorkCalendar([calendar_event().schedule()])
+    (changed,) = await services.calendar_recorded(recorder, repo, with_2027, 2027)
+    assert changed.publish_due_on == date(2027, 1, 8)
+    assert repo.records[record.record_id].publish_due_calendar == "2026/holidays-0.109,2027/v1"
+    (due_set,) = recorder.uncommitted
+    assert isinstance(due_set, PublishDueSet) and due_set.publish_due_on == date(2027, 1, 8)
+    assert due_set.inspection_id == record.inspection_id
+    # Nothing reads 2028: recording it changes nothing.
+    assert await services.calendar_recorded(FakeUnitOfWork(), repo, with_2027, 2028) == []
 
 
 async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> None:
@@ -479,7 +511,7 @@ async def test_late_publication_is_overdue_across_national_day() -> None:
     assert not model.publication_overdue(at(datetime(2025, 10, 29, 15, 59, tzinfo=UTC)))
     late = at(datetime(2025, 10, 29, 16, 0, tzinfo=UTC))
     assert model.publication_overdue(late)
-    view = model.overdue_view(late)
+    view = model.overdue_view(late, WorkCalendar())
     assert view["publish_due_on"] == "2025-10-29" and view["published_on"] == "2025-10-30"
     assert view["workdays_late"] == 1 and view["department"] == "食品科"
 

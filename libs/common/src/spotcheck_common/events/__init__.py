@@ -2,6 +2,7 @@
 
 # Importing the schema modules registers every event type.
 from spotcheck_common.events import (  # noqa: F401
+    calendar,
     draws,
     inspections,
     objections,

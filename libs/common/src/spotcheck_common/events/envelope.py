@@ -25,6 +25,9 @@ class Event(BaseModel):
     service: ClassVar[str]
     name: ClassVar[str]
     version: ClassVar[int] = 1
+    # A schema version its producer no longer emits, kept so consumers can read what the
+    # topic still holds (the AsyncAPI document lists only what is produced).
+    retired: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

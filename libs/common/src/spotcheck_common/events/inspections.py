@@ -141,7 +141,27 @@ class FollowUpRecorded(Event):
     kind: FollowUpKind | None = None
     lead_department: str = ""
     suspected_crime: bool = False
+    # Null while pending (the year it reaches has no holiday schedule yet).
     transfer_due_on: date | None = None
+    calendar_version: str | None = None
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class TransferDueSet(Event):
+    """A suspected crime's transfer deadline computed later: it was pending until the year's
+    holiday schedule was recorded, or a corrected schedule moved it."""
+
+    service = "inspections"
+    name = "transfer-due-set"
+
+    follow_up_id: str
+    task_id: str
+    uscc: USCC
+    suspected_crime_on: date
+    transfer_due_on: date
+    calendar_version: str
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -2,12 +2,15 @@
 
 Deadlines are working days on the official calendar (``spotcheck_common.workdays``), the day of
 the triggering act not counted: review within 20 of receipt, feedback within 15 of the review
-result, a confirmed error corrected within 5 of the decision.
+result, a confirmed error corrected within 5 of the decision. A deadline reaching a year whose
+holiday schedule is not recorded yet is null (pending); ``objection-deadlines-set`` gives it
+once the year is recorded (or a correction of the year moves it).
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field
 
@@ -16,9 +19,13 @@ from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
 
 
-class ObjectionFiled(Event):
+class ObjectionFiledV1(Event):
+    """Version 1 (``review_due_on`` always a date): no longer produced; its schema stays so
+    consumers can still read what the topic holds."""
+
     service = "objections"
     name = "objection-filed"
+    retired = True
 
     objection_id: str
     record_id: str
@@ -27,10 +34,59 @@ class ObjectionFiled(Event):
     reason: str
     received_on: date
     review_due_on: date
+    record_version: int = 0
+    review_department: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class ObjectionFiled(Event):
+    """An objection was received (第十一条). ``review_due_on`` is null while the working-day
+    calendar does not cover the year it reaches (``due_status`` ``pending_calendar``)."""
+
+    service = "objections"
+    name = "objection-filed"
+    version = 2
+
+    objection_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    reason: str
+    received_on: date
+    review_due_on: date | None
+    due_status: Literal["set", "pending_calendar"] = "set"
+    # The calendar versions the date was computed with, e.g. "2026/v1,2027/v1".
+    calendar_version: str | None = None
     # The published version the entity objects to (0: unknown, older producers).
     record_version: int = 0
     # The department that reviews it (the task's lead department), "" if unknown.
     review_department: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class ObjectionDeadlinesSet(Event):
+    """Deadlines of an objection computed later: a clock that was pending got its date once
+    the year's holiday schedule was recorded, or a corrected schedule moved a date. Each field
+    is the clock's date now (null: not started, or still pending)."""
+
+    service = "objections"
+    name = "objection-deadlines-set"
+
+    objection_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    review_due_on: date | None = None
+    feedback_due_on: date | None = None
+    correction_due_on: date | None = None
+    # The clocks this event changed, e.g. ["review"].
+    changed: list[str]
+    calendar_version: str
+    reason: str
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -58,8 +114,10 @@ class ObjectionDecided(Event):
     decided_on: date
     record_version: int = 0
     review_due_on: date | None = None
+    # Null while pending (the year it reaches has no holiday schedule yet).
     feedback_due_on: date | None = None
     correction_due_on: date | None = None
+    calendar_version: str | None = None
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -43,10 +43,32 @@ class ResultPublished(Event):
     inspecting_authority: str = ""
     completed_on: date | None = None
     remark: str = ""
-    # Legal limit: 20 working days after the result was formed (None: calendar not covered).
+    # Legal limit: 20 working days after the result was formed (None: pending, the year it
+    # reaches has no holiday schedule yet; publish-due-set gives it later).
     publish_due_on: date | None = None
     # The task's lead department (主办科室), who reviews objections; "" if unknown.
     lead_department: str = ""
+    # The calendar versions publish_due_on was computed with ("2026/v1,2027/v1").
+    calendar_version: str | None = None
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class PublishDueSet(Event):
+    """A record's publication deadline computed later: it was pending until the year's holiday
+    schedule was recorded, or a corrected schedule moved it."""
+
+    service = "publication"
+    name = "publish-due-set"
+
+    record_id: str
+    inspection_id: str
+    task_id: str
+    uscc: USCC
+    completed_on: date
+    publish_due_on: date
+    calendar_version: str
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -17,6 +17,8 @@ from archives.adapters import orm
 from archives.domain.accountability import TASK, Fact, Key
 from archives.domain.chain import ChainLink, canonical_json
 from archives.domain.model import DossierHead, Entry, PlanVersion
+from spotcheck_common.calendar_store import CalendarStore
+from spotcheck_common.workdays import WorkCalendar
 
 
 class ArchiveRepository(Protocol):
@@ -70,6 +72,8 @@ class ArchiveRepository(Protocol):
         """The facts of the approved tasks of ``year`` / ``department`` (None: all)."""
         ...
 
+    async def calendar(self) -> WorkCalendar: ...
+
 
 def _head(row: Any) -> DossierHead:
     return DossierHead(
@@ -103,6 +107,9 @@ class SqlArchiveRepository:
         self.session = session
         self.postgres = postgres
         self._insert = postgresql.insert if postgres else sqlite.insert
+
+    async def calendar(self) -> WorkCalendar:
+        return await CalendarStore(self.session).load()
 
     async def lock_dossier(self, task_id: str, now: datetime) -> DossierHead:
         t = orm.dossiers

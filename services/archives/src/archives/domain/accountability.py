@@ -23,7 +23,8 @@ overdue from the day after; an act dated after ``as_of`` has not happened yet as
     (``recorded_at``). Names the lead department (发起检查任务的科室负责公示) and the team
     leader (谁检查、谁录入).
 ``objection_review`` / ``objection_feedback`` / ``objection_correction`` (第十一条)
-    deadlines = ``review_due_on`` (objection-filed or -decided), ``feedback_due_on``
+    deadlines = ``review_due_on`` (objection-filed or -decided; else 20 working days after
+    ``received_on``), ``feedback_due_on``
     (objection-decided or -feedback-given; else 15 working days after ``decided_on``),
     ``correction_due_on`` (objection-decided; else 5 working days after ``decided_on`` when the
     decision is ``corrected``). Closed by objection-decided (``decided_on``),
@@ -42,6 +43,12 @@ overdue from the day after; an act dated after ``as_of`` has not happened yet as
 
 Each item has ``status`` ``overdue`` (still not done as of ``as_of``) or ``late`` (done, after
 the deadline): both are failures under 第十三条 (拖延执行); only ``overdue`` feeds the gauge.
+
+Deadlines: a date the keeping service gave in its event wins (a later ``*-set`` event — the
+date computed once a year's holiday schedule was recorded, or moved by a correction of it —
+over the first); else archives counts it on its own copy of the working-day calendar at read
+time, never at fold time, so recording a year turns every pending clock into a date at once.
+A clock whose date is still pending is listed apart (``pending``), neither overdue nor on time.
 """
 
 from __future__ import annotations
@@ -52,10 +59,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from spotcheck_common.workdays import CHINA_TZ, CalendarNotCovered, add_workdays, count_workdays
+from spotcheck_common.workdays import CHINA_TZ, Deadline, WorkCalendar
 
 TASK, RESULT, RECORD, OBJECTION, FOLLOW_UP = "task", "result", "record", "objection", "follow_up"
 
+REVIEW_LIMIT_WORKDAYS = 20  # 第十一条：收到申请材料之日起 20 个工作日内复查
 PUBLISH_LIMIT_WORKDAYS = 20  # 第九条 / 国家规定：结果形成之日起 20 个工作日内公示
 FEEDBACK_LIMIT_WORKDAYS = 15  # 第十一条：复查结果作出之日起 15 个工作日内反馈
 CORRECTION_LIMIT_WORKDAYS = 5  # 确有错误的，5 个工作日内更正
@@ -143,18 +151,24 @@ def touched(event_type: str, payload: Mapping[str, Any]) -> list[Key]:
             | "objections.objection-correction-submitted"
         ):
             return [(OBJECTION, str(payload["objection_id"]))]
-        case "inspections.follow-up-opened" | "inspections.follow-up-recorded":
+        case "objections.objection-deadlines-set":
+            return [(OBJECTION, str(payload["objection_id"]))]
+        case "publication.publish-due-set":
+            return [(RESULT, str(payload["inspection_id"]))]
+        case (
+            "inspections.follow-up-opened"
+            | "inspections.follow-up-recorded"
+            | "inspections.transfer-due-set"
+        ):
             return [(FOLLOW_UP, str(payload["follow_up_id"]))]
     return []
 
 
-def _workdays_after(start: date | None, n: int) -> date | None:
-    if start is None:
-        return None
-    try:
-        return add_workdays(start, n)
-    except CalendarNotCovered:
-        return None
+def _given(data: dict[str, Any], field: str, payload: Mapping[str, Any]) -> None:
+    """A deadline the keeping service gave with its event: kept unless one is known already
+    (a later ``*-set`` event, which always wins, may have arrived first on another topic)."""
+    if payload.get(field) and not data.get(field):
+        data[field] = _iso(china_date(payload[field]))
 
 
 def apply(
@@ -241,11 +255,11 @@ def apply(
                 uscc=f.data.get("uscc") or payload.get("uscc"),
                 entity_name=f.data.get("entity_name") or payload.get("entity_name"),
                 record_id=payload.get("record_id"),
-                publish_due_on=_iso(china_date(payload.get("publish_due_on"))),
                 published_on=_earliest(
                     f.data.get("published_on"), china_date(payload["published_at"])
                 ),
             )
+            _given(f.data, "publish_due_on", payload)
             out.append(f)
             r = fact(RECORD, str(payload["record_id"]))
             r.data["inspection_id"] = payload.get("inspection_id")
@@ -281,9 +295,9 @@ def apply(
                 uscc=payload.get("uscc"),
                 record_id=payload.get("record_id"),
                 received_on=_iso(china_date(payload.get("received_on"))),
-                review_due_on=_iso(china_date(payload.get("review_due_on"))),
                 review_department=payload.get("review_department") or None,
             )
+            _given(o.data, "review_due_on", payload)
             out.append(o)
         case "objections.objection-correction-submitted":
             # 第九条: the credit department submits the confirmed correction; publication then
@@ -293,8 +307,7 @@ def apply(
                 o.data.get("correction_submitted_on"), china_date(payload.get("submitted_on"))
             )
             o.data["correction_submitted_by"] = payload.get("submitted_by")
-            if payload.get("correction_due_on") and not o.data.get("correction_due_on"):
-                o.data["correction_due_on"] = _iso(china_date(payload["correction_due_on"]))
+            _given(o.data, "correction_due_on", payload)
             out.append(o)
         case "objections.objection-decided":
             o = fact(OBJECTION, str(payload["objection_id"]))
@@ -306,24 +319,30 @@ def apply(
                 decision=payload.get("decision"),
                 reviewer=payload.get("reviewer"),
             )
-            if payload.get("review_due_on") and not o.data.get("review_due_on"):
-                o.data["review_due_on"] = _iso(china_date(payload["review_due_on"]))
-            feedback_due = china_date(payload.get("feedback_due_on")) or _workdays_after(
-                decided_on, FEEDBACK_LIMIT_WORKDAYS
-            )
-            o.data["feedback_due_on"] = _iso(feedback_due)
-            correction_due = china_date(payload.get("correction_due_on"))
-            if correction_due is None and payload.get("decision") == "corrected":
-                correction_due = _workdays_after(decided_on, CORRECTION_LIMIT_WORKDAYS)
-            o.data["correction_due_on"] = _iso(correction_due)
+            for due in ("review_due_on", "feedback_due_on", "correction_due_on"):
+                _given(o.data, due, payload)
             out.append(o)
+        case "objections.objection-deadlines-set":
+            # Computed once the year's holiday schedule was recorded (or corrected): wins.
+            o = fact(OBJECTION, str(payload["objection_id"]))
+            for due in ("review_due_on", "feedback_due_on", "correction_due_on"):
+                if payload.get(due):
+                    o.data[due] = _iso(china_date(payload[due]))
+            out.append(o)
+        case "publication.publish-due-set":
+            f = fact(RESULT, str(payload["inspection_id"]))
+            f.data["publish_due_on"] = _iso(china_date(payload["publish_due_on"]))
+            out.append(f)
+        case "inspections.transfer-due-set":
+            u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
+            u.data["transfer_due_on"] = _iso(china_date(payload["transfer_due_on"]))
+            out.append(u)
         case "objections.objection-feedback-given":
             o = fact(OBJECTION, str(payload["objection_id"]))
             o.data["feedback_given_on"] = _earliest(
                 o.data.get("feedback_given_on"), china_date(payload.get("given_on"))
             )
-            if payload.get("feedback_due_on") and not o.data.get("feedback_due_on"):
-                o.data["feedback_due_on"] = _iso(china_date(payload["feedback_due_on"]))
+            _given(o.data, "feedback_due_on", payload)
             out.append(o)
         case "inspections.follow-up-opened":
             u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
@@ -348,8 +367,7 @@ def apply(
             # follow-up register): the transfer clock runs from then, or to the given date.
             if payload.get("suspected_crime") or payload.get("kind") == "suspected_crime":
                 u.data["suspected_since"] = _earliest(u.data.get("suspected_since"), recorded_on)
-                if payload.get("transfer_due_on"):
-                    u.data["transfer_due_on"] = _iso(china_date(payload["transfer_due_on"]))
+                _given(u.data, "transfer_due_on", payload)
             if payload.get("lead_department") and not u.data.get("lead_department"):
                 u.data["lead_department"] = payload["lead_department"]
             if payload.get("closed"):
@@ -441,11 +459,21 @@ def _published_on(result: Mapping[str, Any]) -> date | None:
     return min(done) if done else None
 
 
-def publish_due_on(result: Mapping[str, Any]) -> date | None:
-    due = _d(result.get("publish_due_on"))
-    if due is None:
-        due = _workdays_after(_d(result.get("completed_on")), PUBLISH_LIMIT_WORKDAYS)
-    return due
+def _deadline(given: Any, start: date | None, n: int, calendar: WorkCalendar) -> Deadline | None:
+    """The date the keeping service gave, else ``n`` working days after ``start`` on this
+    service's calendar (pending while it does not cover the year); None without a start."""
+    if _d(given) is not None:
+        return Deadline(_d(given))
+    return calendar.deadline(start, n) if start is not None else None
+
+
+def publish_deadline(result: Mapping[str, Any], calendar: WorkCalendar) -> Deadline | None:
+    return _deadline(
+        result.get("publish_due_on"),
+        _d(result.get("completed_on")),
+        PUBLISH_LIMIT_WORKDAYS,
+        calendar,
+    )
 
 
 def is_suspected_crime(follow_up: Mapping[str, Any]) -> bool:
@@ -454,46 +482,53 @@ def is_suspected_crime(follow_up: Mapping[str, Any]) -> bool:
     )
 
 
-def transfer_due_on(follow_up: Mapping[str, Any]) -> date | None:
+def transfer_deadline(follow_up: Mapping[str, Any], calendar: WorkCalendar) -> Deadline | None:
     """The date given by inspections (``transfer_due_on``), else 10 working days after the
     follow-up was opened as a suspected crime, or after the record that made it one."""
-    given = _d(follow_up.get("transfer_due_on"))
-    if given is not None:
-        return given
     if follow_up.get("follow_up_kind") == "suspected_crime":
         start = _d(follow_up.get("opened_on"))
     else:
         start = _d(follow_up.get("suspected_since"))
-    return _workdays_after(start, TRANSFER_LIMIT_WORKDAYS)
-
-
-def _overdue_workdays(due: date, until: date) -> int | None:
-    try:
-        return count_workdays(due, until)
-    except CalendarNotCovered:
-        return None
+    return _deadline(follow_up.get("transfer_due_on"), start, TRANSFER_LIMIT_WORKDAYS, calendar)
 
 
 @dataclass
 class _Clock:
     as_of: date
+    calendar: WorkCalendar
     items: list[dict[str, Any]] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
+    # Clocks whose date waits for a year's holiday schedule (or lacks its start): listed, not
+    # judged — neither overdue nor on time until the date exists.
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
     def check(
         self,
         kind: str,
         task: Mapping[str, Any],
-        due: date | None,
+        deadline: Deadline | None,
         done: date | None,
         department: str | None,
         inspectors: list[dict[str, Any]],
         subject: dict[str, Any],
         what: str,
     ) -> None:
-        if due is None:
-            self.unknown.append(f"{KIND_LABELS[kind]}：{what}（期限无法计算：工作日历未覆盖）")
+        if deadline is None or deadline.due_on is None:
+            reason = deadline.reason if deadline else "缺少起算日期，无法计算期限"
+            self.pending.append(
+                {
+                    "kind": kind,
+                    "kind_label": KIND_LABELS[kind],
+                    "due_status": "pending_calendar" if deadline else "no_start",
+                    "task_id": task.get("task_id"),
+                    "task_no": task.get("task_no"),
+                    "department": department,
+                    "subject": subject,
+                    "reason": reason,
+                    "description": f"{KIND_LABELS[kind]}：{what}（期限待定：{reason}）",
+                }
+            )
             return
+        due = deadline.due_on
         done = done if done is not None and done <= self.as_of else None
         if done is not None and done <= due:
             return
@@ -517,16 +552,19 @@ class _Clock:
                 "inspectors": inspectors,
                 "due_on": due.isoformat(),
                 "done_on": _iso(done),
-                "overdue_workdays": _overdue_workdays(due, done or self.as_of),
+                "overdue_workdays": self.calendar.elapsed(due, done or self.as_of),
                 "subject": subject,
                 "description": f"{responsible}：{what}，期限 {due}，{outcome}",
             }
         )
 
 
-def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every failure of 第十三条 as of ``as_of``: who, what, the deadline, done or not."""
-    clock = _Clock(as_of)
+def overdue_items(
+    facts: Facts, as_of: date, calendar: WorkCalendar
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every failure of 第十三条 as of ``as_of``: who, what, the deadline, done or not; and
+    the clocks whose deadline is pending (the calendar does not cover its year yet)."""
+    clock = _Clock(as_of, calendar)
     by_task_target: dict[tuple[str, str], dict[str, Any]] = {}
     for result in facts.results.values():
         if result.get("submitted"):
@@ -548,7 +586,7 @@ def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list
             clock.check(
                 "task_not_run",
                 task,
-                deadline,
+                Deadline(deadline),
                 None,
                 dept,
                 [],
@@ -563,7 +601,7 @@ def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list
             clock.check(
                 "task_not_run",
                 task,
-                deadline,
+                Deadline(deadline),
                 _submitted_on(found),
                 dept,
                 team,
@@ -583,7 +621,7 @@ def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list
         clock.check(
             "result_publication",
             task,
-            publish_due_on(result),
+            publish_deadline(result, calendar),
             _published_on(result),
             task.get("lead_department"),
             _leader(result.get("team") or []),
@@ -606,33 +644,39 @@ def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list
             "correction_submitted_on": o.get("correction_submitted_on"),
             "correction_submitted_by": o.get("correction_submitted_by"),
         }
+        decided = _d(o.get("decided_on"))
         if o.get("received_on"):
             clock.check(
                 "objection_review",
                 task,
-                _d(o.get("review_due_on")),
+                _deadline(
+                    o.get("review_due_on"),
+                    _d(o.get("received_on")),
+                    REVIEW_LIMIT_WORKDAYS,
+                    calendar,
+                ),
                 _d(o.get("decided_on")),
                 dept,
                 [],
                 subject,
                 f"{o.get('uscc')} 于 {o.get('received_on')} 提出的异议未复查",
             )
-        if o.get("decided_on"):
+        if decided is not None:
             clock.check(
                 "objection_feedback",
                 task,
-                _d(o.get("feedback_due_on")),
+                _deadline(o.get("feedback_due_on"), decided, FEEDBACK_LIMIT_WORKDAYS, calendar),
                 _d(o.get("feedback_given_on")),
                 dept,
                 [],
                 subject,
                 f"异议复查结果（{o.get('decided_on')} 作出）未反馈检查对象 {o.get('uscc')}",
             )
-        if o.get("correction_due_on"):
+        if o.get("correction_due_on") or (decided and o.get("decision") == "corrected"):
             clock.check(
                 "objection_correction",
                 task,
-                _d(o.get("correction_due_on")),
+                _deadline(o.get("correction_due_on"), decided, CORRECTION_LIMIT_WORKDAYS, calendar),
                 _d(o.get("corrected_on")),
                 dept,
                 [],
@@ -649,7 +693,7 @@ def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list
         clock.check(
             "case_not_transferred",
             task,
-            transfer_due_on(u),
+            transfer_deadline(u, calendar),
             _d(u.get("transferred_on")),
             u.get("lead_department") or task.get("lead_department"),
             team,
@@ -660,7 +704,7 @@ def overdue_items(facts: Facts, as_of: date) -> tuple[list[dict[str, Any]], list
             },
             f"{u.get('uscc')} 涉嫌犯罪（{u.get('opened_on')} 立项后续处理）未移送司法机关",
         )
-    return clock.items, clock.unknown
+    return clock.items, clock.pending
 
 
 def group_counts(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -723,7 +767,7 @@ def _latest_results(result: Mapping[str, Any], facts: Facts) -> list[Mapping[str
 
 
 def statistics(
-    facts: Facts, as_of: date, items: list[dict[str, Any]] | None = None
+    facts: Facts, as_of: date, calendar: WorkCalendar, items: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     """Completion and publication rates per task and department; results by category.
 
@@ -734,7 +778,7 @@ def statistics(
     current version (a correction replaces the published one).
     """
     if items is None:
-        items, _ = overdue_items(facts, as_of)
+        items, _ = overdue_items(facts, as_of, calendar)
     overdue_by_task: dict[str, Counter[str]] = defaultdict(Counter)
     for item in items:
         if item["status"] == "overdue":
@@ -765,7 +809,8 @@ def statistics(
             withheld = _d(r.get("withheld_on"))
             published = published if published and published <= as_of else None
             withheld = withheld if withheld and withheld <= as_of else None
-            due = publish_due_on(r)
+            deadline = publish_deadline(r, calendar)
+            due = deadline.due_on if deadline else None
             if published:
                 c["published"] += 1
             elif withheld:

@@ -16,9 +16,7 @@ from pydantic import BaseModel, Field
 from archives.adapters.repository import SqlArchiveRepository
 from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT
 from archives.service_layer import accountability, services
-from spotcheck_common import workdays
 from spotcheck_common.auth import Principal, Role, require
-from spotcheck_common.events.envelope import utcnow
 from spotcheck_common.service import ServiceRuntime
 
 # 第十二条: the dossiers (and the annual plans filed with them) are read and exported by the
@@ -225,7 +223,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         as_of: AsOf = None,
     ) -> dict[str, Any]:
         scope = _department_scope(principal, department)
-        day = as_of or workdays.today()
+        day = as_of or rt.clock.today()
         async with rt.db.sessions() as session:
             repo = SqlArchiveRepository(session, rt.db.postgres)
             report = await accountability.accountability(repo, day, year, scope)
@@ -247,7 +245,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         as_of: AsOf = None,
     ) -> dict[str, Any]:
         scope = _department_scope(principal, department)
-        day = as_of or workdays.today()
+        day = as_of or rt.clock.today()
         async with rt.db.sessions() as session:
             repo = SqlArchiveRepository(session, rt.db.postgres)
             return await accountability.statistics_report(repo, day, year or day.year, scope)
@@ -269,7 +267,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     )
     async def export_dossier(task_id: TaskId, principal: Reader) -> Response:
         view = await _read(task_id)
-        document = services.export_document(view, rt.district, utcnow(), principal.user)
+        document = services.export_document(view, rt.district, rt.clock.now(), principal.user)
         body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
         filename = quote(f"dossier-{task_id}.json", safe="")
         return Response(

@@ -10,11 +10,13 @@ from typing import Any
 import spotcheck_common.events  # noqa: F401  (imports every schema module: registers the events)
 from archives.adapters.repository import SqlArchiveRepository
 from archives.service_layer import accountability, services
+from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events import Event, registered_events
-from spotcheck_common.events.envelope import Envelope, utcnow
+from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.planning import AnnualPlanPublished
 from spotcheck_common.uow import UnitOfWork
+from spotcheck_common.workdays import WorkCalendar
 
 SERVICE = "archives"
 
@@ -39,7 +41,7 @@ async def file_event(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> 
     idempotent consumer's transaction; no commit."""
     repo = SqlArchiveRepository(uow.session, uow.db.postgres)
     document = envelope.model_dump(mode="json")
-    now = utcnow()
+    now = uow.clock.now()
     if await services.file_event(repo, document, now) is None:
         return
     # The dossier comes first: a fold that fails must not keep the event out of the archive
@@ -57,11 +59,17 @@ async def file_event(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> 
 async def file_plan(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> None:
     """File a version of an annual plan and link it into its tasks' dossiers; no commit."""
     repo = SqlArchiveRepository(uow.session, uow.db.postgres)
-    await services.file_plan(repo, envelope.model_dump(mode="json"), utcnow())
+    await services.file_plan(repo, envelope.model_dump(mode="json"), uow.clock.now())
+
+
+async def calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
+    """Nothing to recompute: archives counts its fallback deadlines on read, with the
+    calendar it now holds."""
 
 
 def subscriptions() -> list[Subscription]:
     return [
         *(Subscription(cls, file_event, name="file_event") for cls in archived_events()),
         Subscription(AnnualPlanPublished, file_plan, name="file_plan"),
+        calendar_subscription(calendar_recorded),
     ]

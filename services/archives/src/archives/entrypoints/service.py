@@ -6,8 +6,9 @@ from pathlib import Path
 
 from archives.adapters import orm
 from archives.entrypoints.api import build_router
-from archives.entrypoints.background import start_overdue_refresher
+from archives.entrypoints.background import refresh_gauges
 from archives.entrypoints.consumers import subscriptions
+from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
@@ -17,5 +18,5 @@ definition = ServiceDefinition(
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions(),
-    on_startup=[start_overdue_refresher],
+    periodic=[refresh_gauges, refresh_coverage],
 )

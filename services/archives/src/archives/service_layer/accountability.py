@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from archives.domain.accountability import (
     statistics,
     touched,
 )
+from spotcheck_common.calendar_store import set_pending_gauge
 from spotcheck_common.metrics import OVERDUE_ITEMS
 
 
@@ -46,9 +48,10 @@ async def accountability(
 ) -> dict[str, Any]:
     """Who failed to do what, and when (第十三条), as of ``as_of``."""
     facts = Facts.of(await repo.load_facts(year, None))
-    items, unknown = overdue_items(facts, as_of)
+    items, pending = overdue_items(facts, as_of, await repo.calendar())
     if department is not None:
         items = [i for i in items if i["department"] == department]
+        pending = [i for i in pending if i["department"] == department]
     return {
         "as_of": as_of.isoformat(),
         "year": year,
@@ -57,10 +60,13 @@ async def accountability(
         "summary": {
             "overdue": sum(1 for i in items if i["status"] == "overdue"),
             "late": sum(1 for i in items if i["status"] == "late"),
+            "pending_calendar": len(pending),
         },
         **group_counts(items),
         "items": sorted(items, key=lambda i: (i["due_on"], i["kind"], str(i["task_id"]))),
-        "not_computable": unknown,
+        # Clocks whose deadline waits for a year's holiday schedule: neither overdue nor on
+        # time until the general office records that year (then they are judged as above).
+        "pending_calendar": pending,
     }
 
 
@@ -68,12 +74,13 @@ async def statistics_report(
     repo: ArchiveRepository, as_of: date, year: int, department: str | None
 ) -> dict[str, Any]:
     facts = Facts.of(await repo.load_facts(year, department))
-    items, _ = overdue_items(facts, as_of)
+    calendar = await repo.calendar()
+    items, _ = overdue_items(facts, as_of, calendar)
     return {
         "as_of": as_of.isoformat(),
         "year": year,
         "department": department,
-        **statistics(facts, as_of, items),
+        **statistics(facts, as_of, calendar, items),
         **group_counts(items),
     }
 
@@ -99,8 +106,10 @@ def set_gauge(items: list[dict[str, Any]], departments: set[str]) -> dict[tuple[
 
 
 async def refresh_gauge(repo: ArchiveRepository, today: date) -> dict[tuple[str, str], int]:
-    """Evaluate every task of every year as of today and set the gauge."""
+    """Evaluate every task of every year as of today and set the gauges (overdue items, and
+    deadlines pending a calendar year)."""
     facts = Facts.of(await repo.load_facts(None, None))
-    items, _ = overdue_items(facts, today)
+    items, pending = overdue_items(facts, today, await repo.calendar())
     departments = {str(t.get("lead_department") or "") for t in facts.tasks.values()}
+    set_pending_gauge("archives", Counter(i["kind"] for i in pending), KINDS)
     return set_gauge(items, departments)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from draws.domain import protocol as p
@@ -46,8 +46,8 @@ class DrawRefused(Exception):
         self.status = status
 
 
-def today_in_china(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(CHINA).date()
+def today_in_china(now: datetime) -> date:
+    return now.astimezone(CHINA).date()
 
 
 def parse_hex(value: str, size: int, what: str) -> bytes:

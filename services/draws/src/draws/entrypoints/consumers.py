@@ -30,39 +30,39 @@ def _repo(uow: UnitOfWork) -> SqlDrawsRepository:
 async def on_entities_imported(
     event: EntitiesImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.entities_imported(_repo(uow), event)
+    await services.entities_imported(_repo(uow), event, uow.clock.now())
 
 
 async def on_entity_updated(event: EntityUpdated, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.entity_updated(_repo(uow), event)
+    await services.entity_updated(_repo(uow), event, uow.clock.now())
 
 
 async def on_inspectors_imported(
     event: InspectorsImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.inspectors_imported(_repo(uow), event, envelope.district)
+    await services.inspectors_imported(_repo(uow), event, envelope.district, uow.clock.now())
 
 
 async def on_conflict_declared(
     event: ConflictDeclared, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.conflict_declared(_repo(uow), event)
+    await services.conflict_declared(_repo(uow), event, uow.clock.now())
 
 
 async def on_experts_imported(
     event: ExpertsImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.experts_imported(_repo(uow), event, envelope.district)
+    await services.experts_imported(_repo(uow), event, envelope.district, uow.clock.now())
 
 
 async def on_pair_conflict_declared(
     event: InspectorPairConflictDeclared, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.pair_conflict_declared(_repo(uow), event)
+    await services.pair_conflict_declared(_repo(uow), event, uow.clock.now())
 
 
 async def on_task_approved(event: TaskApproved, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.task_approved(_repo(uow), event)
+    await services.task_approved(_repo(uow), event, uow.clock.now())
 
 
 subscriptions = [

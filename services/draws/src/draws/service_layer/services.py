@@ -37,7 +37,7 @@ from spotcheck_common.events.draws import (
     ReserveEntry,
     TeamMember,
 )
-from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.events.registry import (
     ConflictDeclared,
@@ -58,6 +58,9 @@ class UnitOfWork(Protocol):
     @property
     def context(self) -> Any: ...
 
+    @property
+    def clock(self) -> Any: ...
+
 
 class NotFound(DrawRefused):
     def __init__(self, reason: str) -> None:
@@ -71,18 +74,18 @@ SELECTOR: engine.Selector = fast.select
 # ------------------------------------------------------------------------ read model
 
 
-async def entities_imported(repo: DrawsRepository, event: EntitiesImported) -> None:
+async def entities_imported(repo: DrawsRepository, event: EntitiesImported, now: datetime) -> None:
     rev = await repo.next_population_rev()
-    await repo.upsert_entities([e.model_dump(mode="json") for e in event.entities], rev, utcnow())
+    await repo.upsert_entities([e.model_dump(mode="json") for e in event.entities], rev, now)
 
 
-async def entity_updated(repo: DrawsRepository, event: EntityUpdated) -> None:
+async def entity_updated(repo: DrawsRepository, event: EntityUpdated, now: datetime) -> None:
     rev = await repo.next_population_rev()
-    await repo.upsert_entities([event.entity.model_dump(mode="json")], rev, utcnow())
+    await repo.upsert_entities([event.entity.model_dump(mode="json")], rev, now)
 
 
 async def inspectors_imported(
-    repo: DrawsRepository, event: InspectorsImported, district: str
+    repo: DrawsRepository, event: InspectorsImported, district: str, now: datetime
 ) -> None:
     rows = [
         {
@@ -97,27 +100,29 @@ async def inspectors_imported(
         }
         for i in event.inspectors
     ]
-    await repo.upsert_inspectors(rows, utcnow())
+    await repo.upsert_inspectors(rows, now)
 
 
-async def conflict_declared(repo: DrawsRepository, event: ConflictDeclared) -> None:
-    await repo.add_conflict(event.inspector_id, event.uscc, event.reason, utcnow())
+async def conflict_declared(repo: DrawsRepository, event: ConflictDeclared, now: datetime) -> None:
+    await repo.add_conflict(event.inspector_id, event.uscc, event.reason, now)
 
 
-async def experts_imported(repo: DrawsRepository, event: ExpertsImported, district: str) -> None:
+async def experts_imported(
+    repo: DrawsRepository, event: ExpertsImported, district: str, now: datetime
+) -> None:
     rows = [{**e.model_dump(), "district": district} for e in event.experts]
-    await repo.upsert_experts(rows, utcnow())
+    await repo.upsert_experts(rows, now)
 
 
 async def pair_conflict_declared(
-    repo: DrawsRepository, event: InspectorPairConflictDeclared
+    repo: DrawsRepository, event: InspectorPairConflictDeclared, now: datetime
 ) -> None:
     a, b = sorted(event.inspector_ids)
-    await repo.add_pair_conflict(a, b, event.reason, utcnow())
+    await repo.add_pair_conflict(a, b, event.reason, now)
 
 
-async def task_approved(repo: DrawsRepository, event: TaskApproved) -> None:
-    await repo.upsert_task(event.model_dump(mode="json"), utcnow())
+async def task_approved(repo: DrawsRepository, event: TaskApproved, now: datetime) -> None:
+    await repo.upsert_task(event.model_dump(mode="json"), now)
 
 
 # ---------------------------------------------------------------------------- draws
@@ -138,7 +143,7 @@ async def create_draw(
     neighbours: list[str] | None = None,
 ) -> Draw:
     """Freeze and publish the manifest. Nothing random exists yet."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     task = await repo.get_task(task_id)
     if task is None:
         raise NotFound(f"任务 {task_id} 不存在或尚未批准")
@@ -249,7 +254,7 @@ async def commit_share(
     uow: UnitOfWork, repo: DrawsRepository, draw_id: str, party: str, commitment: str
 ) -> Draw:
     draw = await _load(repo, draw_id)
-    draw.commit(party, commitment, utcnow())
+    draw.commit(party, commitment, uow.clock.now())
     await repo.save_draw(draw)
     await uow.emit(
         DrawShareCommitted(
@@ -264,7 +269,7 @@ async def reveal_share(
     uow: UnitOfWork, repo: DrawsRepository, draw_id: str, party: str, share: str
 ) -> Draw:
     draw = await _load(repo, draw_id)
-    draw.reveal(party, share, utcnow())
+    draw.reveal(party, share, uow.clock.now())
     await uow.emit(
         DrawShareRevealed(
             draw_id=draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
@@ -321,7 +326,7 @@ async def countersign(
     uow: UnitOfWork, repo: DrawsRepository, draw_id: str, by: str, opinion: str, bundle_url: str
 ) -> Draw:
     draw = await _load(repo, draw_id)
-    draw.sign(by, opinion, utcnow())
+    draw.sign(by, opinion, uow.clock.now())
     await repo.save_draw(draw)
     await uow.emit(
         DrawCountersigned(
@@ -434,7 +439,7 @@ async def replace_inspector(
         raise DrawRefused("没有符合条件的其他执法检查人员可替换", 422)
     salt_of = {(i, u): s for i, u, s in salts}
     role = dict(team)[inspector_id]
-    now = utcnow()
+    now = uow.clock.now()
     record = {
         "seq": len(draw.replacements) + 1,
         "uscc": uscc,

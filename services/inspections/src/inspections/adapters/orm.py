@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from spotcheck_common.calendar_store import calendar_table
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()
+# The working-day calendar this service counts with (registry.calendar-year-recorded).
+calendar_years = calendar_table(metadata)
 
 # Read model of approved tasks, fed by planning's TaskApproved (no reads of planning's tables).
 tasks = sa.Table(
@@ -123,6 +126,10 @@ follow_ups = sa.Table(
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("suspected_crime_on", sa.Date),
     sa.Column("transfer_due_on", sa.Date),
+    # The calendar versions transfer_due_on was computed with (null for older rows), or the
+    # year a pending deadline waits for.
+    sa.Column("transfer_due_calendar", sa.String(200)),
+    sa.Column("transfer_due_pending", sa.Integer),
     sa.Column("transferred_on", sa.Date),
     sa.Column("rectified_on", sa.Date),
     sa.Column("closed_on", sa.Date),

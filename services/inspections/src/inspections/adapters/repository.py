@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -13,10 +13,12 @@ from inspections.domain.attachments import Attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus
 from inspections.domain.model import Inspection, InspectionStatus, NotInspectedReason, TaskInfo
 from inspections.domain.visits import Visit
+from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.db import update_versioned
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind, ItemResult
 from spotcheck_common.events.planning import CheckItemRef
+from spotcheck_common.workdays import WorkCalendar
 
 
 class StaleInspection(Exception):
@@ -57,6 +59,10 @@ class InspectionRepository(Protocol):
     async def add_follow_up(self, follow_up: FollowUp) -> None: ...
 
     async def save_follow_up(self, follow_up: FollowUp) -> None: ...
+
+    async def calendar(self) -> WorkCalendar: ...
+
+    async def suspected_since(self, day: date) -> list[FollowUp]: ...
 
     async def add_attachment(self, attachment: Attachment, content: bytes) -> None: ...
 
@@ -204,6 +210,8 @@ def _follow_up_values(f: FollowUp) -> dict[str, Any]:
         "opened_at": f.opened_at,
         "suspected_crime_on": f.suspected_crime_on,
         "transfer_due_on": f.transfer_due_on,
+        "transfer_due_calendar": f.transfer_due_calendar,
+        "transfer_due_pending": f.transfer_due_pending,
         "transferred_on": f.transferred_on,
         "rectified_on": f.rectified_on,
         "closed_on": f.closed_on,
@@ -230,6 +238,8 @@ def _follow_up(row: Any) -> FollowUp:
         opened_at=_aware(row.opened_at) or row.opened_at,
         suspected_crime_on=row.suspected_crime_on,
         transfer_due_on=row.transfer_due_on,
+        transfer_due_calendar=row.transfer_due_calendar,
+        transfer_due_pending=row.transfer_due_pending,
         transferred_on=row.transferred_on,
         rectified_on=row.rectified_on,
         closed_on=row.closed_on,
@@ -429,6 +439,24 @@ class SqlInspectionRepository:
         ):
             raise StaleInspection(follow_up.follow_up_id)
         follow_up.version += 1
+
+    async def calendar(self) -> WorkCalendar:
+        return await CalendarStore(self.session).load()
+
+    async def suspected_since(self, day: date) -> list[FollowUp]:
+        """Follow-ups that became a suspected crime on or after ``day``."""
+        t = orm.follow_ups
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(t.c.suspected_crime_on >= day)
+            .order_by(t.c.suspected_crime_on, t.c.follow_up_id)
+        )
+        return [_follow_up(r) for r in rows]
+
+    async def pending_transfer_deadlines(self) -> int:
+        t = orm.follow_ups
+        query = sa.select(sa.func.count()).where(t.c.transfer_due_pending.is_not(None))
+        return int((await self.session.execute(query)).scalar_one())
 
     async def search_follow_ups(
         self,

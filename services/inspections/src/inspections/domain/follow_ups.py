@@ -13,7 +13,9 @@ refused (kind ``refusal``: 后续监管措施). Outcomes::
 
 A case filed on a suspected crime (kind ``suspected_crime``) must be transferred within N
 working days of the filing (``transfer_due_on``); until then it cannot be closed, and past that
-day it is overdue (第十三条: 未对涉嫌犯罪案件依法移送 is a failure of duty).
+day it is overdue (第十三条: 未对涉嫌犯罪案件依法移送 is a failure of duty). A filing whose
+deadline reaches a year with no holiday schedule yet is recorded all the same, the date pending
+until the year is recorded (:meth:`FollowUp.recompute`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from inspections.domain.model import (
 )
 from spotcheck_common.events.inspections import FollowUpKind, FollowUpOpened, FollowUpRecorded
 from spotcheck_common.events.types import ResultCategory
+from spotcheck_common.workdays import Deadline, WorkCalendar
 
 FOLLOW_UP_NS = uuid.UUID("a4b3e1d2-6c5f-4e8a-9b7d-1f0e2c3d4b5a")
 DEFAULT_TRANSFER_WORKDAYS = 10
@@ -131,6 +134,9 @@ class FollowUp:
     case_no: str = ""
     suspected_crime_on: date | None = None
     transfer_due_on: date | None = None
+    # The calendar versions transfer_due_on was computed with, or the year it waits for.
+    transfer_due_calendar: str | None = None
+    transfer_due_pending: int | None = None
     transferred_on: date | None = None
     rectified_on: date | None = None
     closed_on: date | None = None
@@ -160,6 +166,26 @@ class FollowUp:
             opened_at=at,
             updated_at=at,
         )
+
+    @property
+    def transfer_deadline(self) -> Deadline | None:
+        if self.suspected_crime_on is None:
+            return None
+        return Deadline(self.transfer_due_on, self.transfer_due_calendar, self.transfer_due_pending)
+
+    def recompute(self, calendar: WorkCalendar, year: int, days: int) -> bool:
+        """Recompute the transfer deadline if recording ``year`` may change it; True if it
+        changed."""
+        current = self.transfer_deadline
+        if current is None or self.suspected_crime_on is None or not current.reads(year):
+            return False
+        self._set_transfer_deadline(calendar.deadline(self.suspected_crime_on, days))
+        return self.transfer_deadline != current
+
+    def _set_transfer_deadline(self, d: Deadline) -> None:
+        self.transfer_due_on = d.due_on
+        self.transfer_due_calendar = d.calendar_version
+        self.transfer_due_pending = d.pending_year
 
     @property
     def is_open(self) -> bool:
@@ -202,10 +228,11 @@ class FollowUp:
         outcome: OutcomeIn,
         by: str,
         at: datetime,
-        add_workdays: Any,
+        calendar: WorkCalendar,
         transfer_workdays: int = DEFAULT_TRANSFER_WORKDAYS,
     ) -> FollowUpRecorded:
-        """Record one outcome; ``add_workdays(start, n)`` is the working-day calendar."""
+        """Record one outcome; a suspected crime's transfer deadline is counted on
+        ``calendar`` (pending if it reaches a year the calendar does not cover)."""
         today = china_today(at)
         on = outcome.recorded_on or today
         errors: list[FieldError] = []
@@ -247,10 +274,10 @@ class FollowUp:
             self.status, self.case_no = FollowUpStatus.CASE_FILED, outcome.case_no
             self.kind = FollowUpKind.VIOLATION
             if outcome.suspected_crime:
-                self._suspected_crime(on, add_workdays, transfer_workdays)
+                self._suspected_crime(on, calendar, transfer_workdays)
         elif action is FollowUpAction.TRANSFERRED:
             if self.kind is not FollowUpKind.SUSPECTED_CRIME:
-                self._suspected_crime(on, add_workdays, transfer_workdays)
+                self._suspected_crime(on, calendar, transfer_workdays)
             self.status, self.transferred_on = FollowUpStatus.TRANSFERRED, on
             if outcome.case_no and not self.case_no:
                 self.case_no = outcome.case_no
@@ -282,12 +309,13 @@ class FollowUp:
             lead_department=self.lead_department,
             suspected_crime=self.kind is FollowUpKind.SUSPECTED_CRIME,
             transfer_due_on=self.transfer_due_on,
+            calendar_version=self.transfer_due_calendar,
         )
 
-    def _suspected_crime(self, on: date, add_workdays: Any, days: int) -> None:
+    def _suspected_crime(self, on: date, calendar: WorkCalendar, days: int) -> None:
         self.kind = FollowUpKind.SUSPECTED_CRIME
         self.suspected_crime_on = on
-        self.transfer_due_on = add_workdays(on, days)
+        self._set_transfer_deadline(calendar.deadline(on, days))
 
 
 def check_lead_department(follow_up: FollowUp, roles: set[str], department: str) -> None:

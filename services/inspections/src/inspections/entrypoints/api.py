@@ -31,7 +31,6 @@ from inspections.domain.visits import Visit
 from inspections.entrypoints.overdue import set_gauge
 from inspections.service_layer import services
 from inspections.service_layer.config import get_inspections_settings
-from spotcheck_common import workdays
 from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.inspections import AttachmentKind
 from spotcheck_common.http import DomainError, NotFound
@@ -192,6 +191,8 @@ def follow_up_json(f: FollowUp, today: date) -> dict[str, Any]:
         "opened_on": f.opened_on.isoformat(),
         "suspected_crime_on": f.suspected_crime_on.isoformat() if f.suspected_crime_on else None,
         "transfer_due_on": f.transfer_due_on.isoformat() if f.transfer_due_on else None,
+        # Pending while the year the deadline reaches has no holiday schedule yet.
+        "transfer_due": f.transfer_deadline.json() if f.transfer_deadline else None,
         "transferred_on": f.transferred_on.isoformat() if f.transferred_on else None,
         "rectified_on": f.rectified_on.isoformat() if f.rectified_on else None,
         "closed_on": f.closed_on.isoformat() if f.closed_on else None,
@@ -558,7 +559,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         overdue: bool | None = None,
     ) -> dict[str, Any]:
         scope = _department_scope(principal, department)
-        today = workdays.today()
+        today = rt.clock.today()
         async with rt.db.sessions() as session:
             repo = SqlInspectionRepository(session)
             rows = await repo.search_follow_ups(
@@ -586,7 +587,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         if follow_up is None:
             raise NotFound(f"后续处理 {follow_up_id} 不存在")
         _department_scope(principal, follow_up.lead_department)
-        return follow_up_json(follow_up, workdays.today())
+        return follow_up_json(follow_up, rt.clock.today())
 
     @router.post(
         "/follow-ups/{follow_up_id}/outcomes",
@@ -598,20 +599,17 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     ) -> dict[str, Any]:
         async with rt.uow(principal.context()) as uow:
             repo = SqlInspectionRepository(uow.session)
-            try:
-                follow_up = await services.record_follow_up(
-                    uow,
-                    repo,
-                    follow_up_id,
-                    principal.user,
-                    {str(r) for r in principal.roles},
-                    principal.department,
-                    form,
-                    transfer_workdays=get_inspections_settings().transfer_due_workdays,
-                )
-            except workdays.CalendarNotCovered as exc:
-                raise DomainError(str(exc)) from None
-        return follow_up_json(follow_up, workdays.today())
+            follow_up = await services.record_follow_up(
+                uow,
+                repo,
+                follow_up_id,
+                principal.user,
+                {str(r) for r in principal.roles},
+                principal.department,
+                form,
+                transfer_workdays=get_inspections_settings().transfer_due_workdays,
+            )
+        return follow_up_json(follow_up, rt.clock.today())
 
     return router
 

@@ -6,21 +6,24 @@ from typing import Any
 
 from inspections.adapters.repository import SqlInspectionRepository
 from inspections.service_layer import services
+from inspections.service_layer.config import get_inspections_settings
+from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
-from spotcheck_common.events.envelope import Envelope, utcnow
+from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.uow import UnitOfWork
+from spotcheck_common.workdays import WorkCalendar
 
 
 async def on_task_approved(event: TaskApproved, _: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.task_approved(SqlInspectionRepository(uow.session), event, utcnow())
+    await services.task_approved(SqlInspectionRepository(uow.session), event, uow.clock.now())
 
 
 async def on_draw_completed(event: DrawCompleted, _: Envelope[Any], uow: UnitOfWork) -> None:
     # Raises TaskNotKnownYet when the task is not known yet: the consumer rolls back without
     # recording the event, and the bus delivers it again later.
-    await services.draw_completed(SqlInspectionRepository(uow.session), event, utcnow())
+    await services.draw_completed(SqlInspectionRepository(uow.session), event, uow.clock.now())
 
 
 async def on_inspector_replaced(
@@ -28,11 +31,22 @@ async def on_inspector_replaced(
 ) -> None:
     # Raises InspectionNotKnownYet when the draw that opened the inspection has not been
     # handled yet (another topic): rolled back and delivered again later.
-    await services.inspector_replaced(SqlInspectionRepository(uow.session), event, utcnow())
+    await services.inspector_replaced(SqlInspectionRepository(uow.session), event, uow.clock.now())
+
+
+async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
+    await services.calendar_recorded(
+        uow,
+        SqlInspectionRepository(uow.session),
+        calendar,
+        year,
+        get_inspections_settings().transfer_due_workdays,
+    )
 
 
 subscriptions = [
     Subscription(TaskApproved, on_task_approved),
     Subscription(DrawCompleted, on_draw_completed),
     Subscription(DrawInspectorReplaced, on_inspector_replaced),
+    calendar_subscription(on_calendar_recorded),
 ]

@@ -3,30 +3,25 @@ department=<lead department>}`` counts follow-ups whose suspected crime has not 
 to the judicial authorities by ``transfer_due_on`` (第十条、第十三条), today (Beijing date).
 
 Refreshed at startup, on every unfiltered read of the register by the credit department or
-the bureau's leadership (``GET /api/inspections/follow-ups``), and by a background loop every
-``REFRESH_INTERVAL_S`` seconds that ends with the service (when its outbox relay has finished).
+the bureau's leadership (``GET /api/inspections/follow-ups``), and by the runtime's periodic
+work (``Settings.periodic_interval_s``).
 Only this service's kind is set and cleared here (the metric object is shared).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
 from inspections.adapters.repository import SqlInspectionRepository
 from inspections.domain.follow_ups import FollowUp
+from spotcheck_common.calendar_store import set_pending_gauge
 from spotcheck_common.metrics import OVERDUE_ITEMS
 from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.workdays import today
-
-log = logging.getLogger(__name__)
 
 KIND = "case_not_transferred"
-REFRESH_INTERVAL_S = 60.0
 
 _departments: set[str] = set()
 
@@ -43,33 +38,12 @@ def set_gauge(follow_ups: Iterable[FollowUp], day: date) -> dict[str, int]:
     return dict(counts)
 
 
-async def refresh(rt: ServiceRuntime, day: date | None = None) -> dict[str, int]:
+async def refresh(rt: ServiceRuntime) -> dict[str, int]:
+    """Periodic hook: overdue transfers as of today, and transfer deadlines pending a
+    calendar year."""
     async with rt.db.sessions() as session:
-        follow_ups = await SqlInspectionRepository(session).search_follow_ups(None, None, None)
-    return set_gauge(follow_ups, day or today())
-
-
-async def refresh_forever(rt: ServiceRuntime) -> None:
-    relay = None
-    while True:
-        if relay is None:
-            name = f"relay:{rt.name}"
-            relay = next((t for t in asyncio.all_tasks() if t.get_name() == name), None)
-            if relay is None:  # the runtime starts the relay right after the startup hooks
-                await asyncio.sleep(0.5)
-                continue
-        await asyncio.wait({relay}, timeout=REFRESH_INTERVAL_S)
-        if relay.done():
-            return
-        try:
-            await refresh(rt)
-        except Exception:
-            log.exception("refreshing the overdue gauge failed")
-
-
-async def start_refresh(rt: ServiceRuntime) -> None:
-    """``on_startup`` hook: refresh now, then keep refreshing in the background."""
-    await refresh(rt)
-    rt.state["overdue_refresh"] = asyncio.create_task(
-        refresh_forever(rt), name=f"overdue:{rt.name}"
-    )
+        repo = SqlInspectionRepository(session)
+        follow_ups = await repo.search_follow_ups(None, None, None)
+        pending = await repo.pending_transfer_deadlines()
+    set_pending_gauge("inspections", {KIND: pending}, [KIND])
+    return set_gauge(follow_ups, rt.clock.today())

@@ -7,12 +7,14 @@ from pathlib import Path
 from inspections.adapters import orm
 from inspections.entrypoints.api import build_router
 from inspections.entrypoints.consumers import subscriptions
-from inspections.entrypoints.overdue import start_refresh
+from inspections.entrypoints.overdue import refresh
+from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.inspections import (
     AttachmentAdded,
     FollowUpOpened,
     FollowUpRecorded,
     InspectionSubmitted,
+    TransferDueSet,
 )
 from spotcheck_common.service import ServiceDefinition
 
@@ -23,6 +25,12 @@ definition = ServiceDefinition(
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions,
-    publishes=[InspectionSubmitted, AttachmentAdded, FollowUpOpened, FollowUpRecorded],
-    on_startup=[start_refresh],
+    publishes=[
+        InspectionSubmitted,
+        AttachmentAdded,
+        FollowUpOpened,
+        FollowUpRecorded,
+        TransferDueSet,
+    ],
+    periodic=[refresh, refresh_coverage],
 )

@@ -27,12 +27,12 @@ from inspections.domain.model import (
     Withhold,
 )
 from inspections.domain.visits import Visit, joins_visit, visit_order
-from spotcheck_common import workdays
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
-from spotcheck_common.events.envelope import Event, utcnow
-from spotcheck_common.events.inspections import AttachmentKind
+from spotcheck_common.events.envelope import Event
+from spotcheck_common.events.inspections import AttachmentKind, TransferDueSet
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.http import Conflict, NotFound
+from spotcheck_common.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ class UnitOfWork(Protocol):
 
     @property
     def context(self) -> Any: ...
+
+    @property
+    def clock(self) -> Any: ...
 
 
 class TaskNotKnownYet(Exception):
@@ -198,7 +201,7 @@ async def record_results(
     record form, or the reason the target was not inspected."""
     actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
-    inspection.record_results(actor, entries, now or utcnow(), not_inspected, withhold)
+    inspection.record_results(actor, entries, now or uow.clock.now(), not_inspected, withhold)
     await _save(repo, inspection)
     await uow.commit()
     return inspection
@@ -223,7 +226,7 @@ async def record_visit_results(
     """The visit's leader records the results of every task's items in one request; each
     entry is (task_id, result). All or nothing: one form refused refuses them all."""
     actor = _inspector(inspector_id)
-    at = now or utcnow()
+    at = now or uow.clock.now()
     visit, inspections = await _load_visit(repo, visit_id)
     if actor != visit.leader.inspector_id:
         raise NotAllowed(
@@ -273,7 +276,7 @@ async def sign(
     """A member of the team (by ``inspector_id``: inspector or expert) signs the record form."""
     actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
-    inspection.sign(actor, now or utcnow())
+    inspection.sign(actor, now or uow.clock.now())
     if inspection.new_log:
         await _save(repo, inspection)
         await uow.commit()
@@ -291,7 +294,7 @@ async def submit(
     """The leader (by ``inspector_id``) submits; InspectionSubmitted leaves through the outbox
     with the change."""
     actor = _inspector(inspector_id)
-    at = now or utcnow()
+    at = now or uow.clock.now()
     inspection = await _load(repo, inspection_id)
     inspection.submit(actor, at, completed_on)
     await _save(repo, inspection)
@@ -322,7 +325,7 @@ async def add_attachment(
     follow_up = await repo.follow_up_of(inspection_id)
     att.may_attach(inspection, actor, follow_up is not None and follow_up.is_open)
     attachment = att.new_attachment(
-        inspection, kind, filename, media_type, content, actor, now or utcnow()
+        inspection, kind, filename, media_type, content, actor, now or uow.clock.now()
     )
     await repo.add_attachment(attachment, content)
     await uow.emit(attachment.added_event())
@@ -347,7 +350,7 @@ async def record_follow_up(
         raise NotFound(f"后续处理 {follow_up_id} 不存在")
     check_lead_department(follow_up, roles, department)
     event = follow_up.record(
-        outcome, user, now or utcnow(), workdays.add_workdays, transfer_workdays
+        outcome, user, now or uow.clock.now(), await repo.calendar(), transfer_workdays
     )
     try:
         await repo.save_follow_up(follow_up)
@@ -356,3 +359,34 @@ async def record_follow_up(
     await uow.emit(event)
     await uow.commit()
     return follow_up
+
+
+async def calendar_recorded(
+    uow: UnitOfWork,
+    repo: InspectionRepository,
+    calendar: WorkCalendar,
+    year: int,
+    transfer_workdays: int = DEFAULT_TRANSFER_WORKDAYS,
+) -> list[FollowUp]:
+    """A year's holiday schedule was recorded (or corrected): give the transfer deadlines that
+    waited for it a date, move those computed with an earlier version. In the consumer's
+    transaction."""
+    changed = []
+    for follow_up in await repo.suspected_since(date(year - 1, 1, 1)):
+        if not follow_up.recompute(calendar, year, transfer_workdays):
+            continue
+        await repo.save_follow_up(follow_up)
+        due, at = follow_up.transfer_due_on, follow_up.suspected_crime_on
+        if due is not None and at is not None and follow_up.transfer_due_calendar:
+            await uow.emit(
+                TransferDueSet(
+                    follow_up_id=follow_up.follow_up_id,
+                    task_id=follow_up.task_id,
+                    uscc=follow_up.uscc,
+                    suspected_crime_on=at,
+                    transfer_due_on=due,
+                    calendar_version=follow_up.transfer_due_calendar,
+                )
+            )
+        changed.append(follow_up)
+    return changed

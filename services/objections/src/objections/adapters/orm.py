@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from spotcheck_common.calendar_store import calendar_table
 from spotcheck_common.db import service_metadata
 
 metadata = service_metadata()
+# The working-day calendar this service counts with (registry.calendar-year-recorded).
+calendar_years = calendar_table(metadata)
 
 # Kept from publication's ResultPublished / ResultCorrected events (never read across schemas).
 published_records = sa.Table(
@@ -36,7 +39,8 @@ objections = sa.Table(
     sa.Column("uscc", sa.String(18), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("received_on", sa.Date, nullable=False),
-    sa.Column("review_due_on", sa.Date, nullable=False),
+    # Null while pending: the year it reaches has no holiday schedule yet.
+    sa.Column("review_due_on", sa.Date),
     sa.Column("filed_by", sa.String(100), nullable=False),
     sa.Column("filed_at", sa.DateTime(timezone=True), nullable=False),
     # pending | upheld | corrected
@@ -61,6 +65,14 @@ objections = sa.Table(
     sa.Column("correction_submitted_on", sa.Date),
     sa.Column("correction_submitted_at", sa.DateTime(timezone=True)),
     sa.Column("correction_note", sa.Text),
+    # Per clock: the calendar versions its date was computed with ("2026/v1,2027/v1"; null for
+    # dates computed before versions were kept), or the year a pending clock waits for.
+    sa.Column("review_due_calendar", sa.String(200)),
+    sa.Column("review_due_pending", sa.Integer),
+    sa.Column("feedback_due_calendar", sa.String(200)),
+    sa.Column("feedback_due_pending", sa.Integer),
+    sa.Column("correction_due_calendar", sa.String(200)),
+    sa.Column("correction_due_pending", sa.Integer),
     sa.Index("ix_objections_record_id", "record_id"),
     sa.Index("ix_objections_uscc", "uscc"),
     sa.Index("ix_objections_status", "status"),

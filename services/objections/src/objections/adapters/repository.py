@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from objections.adapters import orm
 from objections.domain.model import Objection, PublishedRecord, Status
+from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.workdays import WorkCalendar
 
 
 class ObjectionsRepository(Protocol):
@@ -25,6 +27,10 @@ class ObjectionsRepository(Protocol):
     async def add(self, objection: Objection) -> None: ...
 
     async def update(self, objection: Objection, expected_status: Status | None = None) -> bool: ...
+
+    async def calendar(self) -> WorkCalendar: ...
+
+    async def started_since(self, day: date) -> list[Objection]: ...
 
 
 def _record(row: Any) -> PublishedRecord:
@@ -93,6 +99,34 @@ class SqlObjectionsRepository:
             sa.update(t).where(t.c.record_id == record.record_id).values(**values)
         )
         return True
+
+    async def calendar(self) -> WorkCalendar:
+        return await CalendarStore(self.session).load()
+
+    async def started_since(self, day: date) -> list[Objection]:
+        """Objections whose clocks may read a year from ``day`` on (received or decided since)."""
+        t = orm.objections
+        rows = await self.session.execute(
+            sa.select(t)
+            .where(sa.or_(t.c.received_on >= day, t.c.decided_on >= day))
+            .order_by(t.c.received_on, t.c.objection_id)
+            .with_for_update()
+        )
+        return [_objection(r) for r in rows]
+
+    async def pending_calendar(self) -> list[Objection]:
+        """Objections with a clock waiting for a year's holiday schedule."""
+        t = orm.objections
+        rows = await self.session.execute(
+            sa.select(t).where(
+                sa.or_(
+                    t.c.review_due_pending.is_not(None),
+                    t.c.feedback_due_pending.is_not(None),
+                    t.c.correction_due_pending.is_not(None),
+                )
+            )
+        )
+        return [_objection(r) for r in rows]
 
     async def get(self, objection_id: str, lock: bool = False) -> Objection | None:
         t = orm.objections

@@ -2,8 +2,12 @@
 
 第十一条: the review is due within 20 working days of receiving the application; the review
 result is fed back to the entity within 15 working days of the review result; a confirmed
-error is corrected within 5 working days. Working days follow the official calendar; the day
-of receipt / decision is not counted (``spotcheck_common.workdays.add_workdays``).
+error is corrected within 5 working days. Working days follow the official calendar the
+service holds; the day of receipt / decision is not counted (``WorkCalendar.add_workdays``).
+
+A clock whose end reaches a year with no holiday schedule yet is *pending*: the objection is
+received all the same, and the date is computed when the year is recorded (:func:`recompute`).
+Each computed date keeps the calendar versions it was computed with.
 """
 
 from __future__ import annotations
@@ -17,11 +21,17 @@ from typing import Any
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
 from spotcheck_common.http import Conflict, DomainError
-from spotcheck_common.workdays import CalendarNotCovered, add_workdays
+from spotcheck_common.workdays import PENDING_CALENDAR, Deadline, WorkCalendar
 
 REVIEW_WORKDAYS = 20
 FEEDBACK_WORKDAYS = 15
 CORRECTION_WORKDAYS = 5
+# The three clocks of 第十一条 and their length in working days.
+CLOCKS = {
+    "review": REVIEW_WORKDAYS,
+    "feedback": FEEDBACK_WORKDAYS,
+    "correction": CORRECTION_WORKDAYS,
+}
 
 
 class Status(StrEnum):
@@ -39,12 +49,6 @@ STATUS_LABELS = {
 
 class Forbidden(DomainError):
     status_code = 403
-
-
-class CalendarUnavailable(DomainError):
-    """A deadline cannot be computed: the working-day calendar does not cover the year."""
-
-    status_code = 503
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class Objection:
     uscc: str
     reason: str
     received_on: date
-    review_due_on: date
+    review_due_on: date | None
     filed_by: str
     filed_at: datetime
     status: Status = Status.PENDING
@@ -90,13 +94,63 @@ class Objection:
     correction_submitted_on: date | None = None
     correction_submitted_at: datetime | None = None
     correction_note: str | None = None
+    # Per clock: the calendar versions its date was computed with, or the year it waits for.
+    review_due_calendar: str | None = None
+    review_due_pending: int | None = None
+    feedback_due_calendar: str | None = None
+    feedback_due_pending: int | None = None
+    correction_due_calendar: str | None = None
+    correction_due_pending: int | None = None
 
 
-def deadline(start: date, workdays: int) -> date:
-    try:
-        return add_workdays(start, workdays)
-    except CalendarNotCovered as exc:
-        raise CalendarUnavailable(str(exc), year=exc.year) from None
+def clock_start(o: Objection, clock: str) -> date | None:
+    """The day a clock starts from (not counted); None while it has not started."""
+    if clock == "review":
+        return o.received_on
+    if clock == "correction" and o.status != Status.CORRECTED:
+        return None
+    return o.decided_on
+
+
+def deadline_of(o: Objection, clock: str) -> Deadline | None:
+    if clock_start(o, clock) is None:
+        return None
+    return Deadline(
+        getattr(o, f"{clock}_due_on"),
+        getattr(o, f"{clock}_due_calendar"),
+        getattr(o, f"{clock}_due_pending"),
+    )
+
+
+def set_deadline(o: Objection, clock: str, d: Deadline) -> None:
+    setattr(o, f"{clock}_due_on", d.due_on)
+    setattr(o, f"{clock}_due_calendar", d.calendar_version)
+    setattr(o, f"{clock}_due_pending", d.pending_year)
+
+
+def start_clock(o: Objection, clock: str, calendar: WorkCalendar) -> None:
+    start = clock_start(o, clock)
+    assert start is not None, clock
+    set_deadline(o, clock, calendar.deadline(start, CLOCKS[clock]))
+
+
+def recompute(o: Objection, calendar: WorkCalendar, year: int) -> list[str]:
+    """Recompute the clocks that waited for ``year`` or were computed with another version of
+    it; the clocks whose date changed."""
+    changed = []
+    for clock in CLOCKS:
+        current = deadline_of(o, clock)
+        if current is None or not current.reads(year):
+            continue
+        start_clock(o, clock, calendar)
+        if deadline_of(o, clock) != current:
+            changed.append(clock)
+    return changed
+
+
+def pending_clocks(o: Objection) -> list[str]:
+    """The started clocks whose date waits for a year's holiday schedule."""
+    return [c for c in CLOCKS if (d := deadline_of(o, c)) is not None and d.pending]
 
 
 def check_corrections(record: PublishedRecord, changes: Sequence[ItemResult]) -> list[ItemResult]:
@@ -141,6 +195,7 @@ def decide(
     decided_on: date,
     decided_at: datetime,
     corrected_results: list[ItemResult] | None,
+    calendar: WorkCalendar,
 ) -> None:
     """Record the review result and the deadlines that start from it."""
     if decided_on < objection.received_on:
@@ -150,15 +205,16 @@ def decide(
     objection.reviewer = reviewer
     objection.decided_on = decided_on
     objection.decided_at = decided_at
-    objection.feedback_due_on = deadline(decided_on, FEEDBACK_WORKDAYS)
+    start_clock(objection, "feedback", calendar)
     if decision == ObjectionDecision.CORRECTED:
         objection.corrected_results = corrected_results
-        objection.correction_due_on = deadline(decided_on, CORRECTION_WORKDAYS)
+        start_clock(objection, "correction", calendar)
 
 
 def overdue(o: Objection, today: date) -> dict[str, bool]:
-    """Per clock: late if it was done after its due date, or is still not done past it."""
-    review = (o.decided_on or today) > o.review_due_on
+    """Per clock: late if it was done after its due date, or is still not done past it (a
+    pending clock is neither)."""
+    review = o.review_due_on is not None and (o.decided_on or today) > o.review_due_on
     feedback = o.feedback_due_on is not None and (o.feedback_given_on or today) > o.feedback_due_on
     correction = o.correction_due_on is not None and (
         (o.correction_published_on or today) > o.correction_due_on
@@ -176,6 +232,7 @@ KIND_REVIEW = "objection_review"
 KIND_FEEDBACK = "objection_feedback"
 KIND_CORRECTION = "objection_correction"
 KINDS = (KIND_REVIEW, KIND_FEEDBACK, KIND_CORRECTION)
+KIND_BY_CLOCK = {"review": KIND_REVIEW, "feedback": KIND_FEEDBACK, "correction": KIND_CORRECTION}
 UNASSIGNED = "未指定"
 
 
@@ -183,7 +240,7 @@ def outstanding_overdue(o: Objection, today: date) -> list[str]:
     """The clocks that have run out and are still open today (not those done late): what
     someone has to act on now. Each is a kind of the overdue gauge."""
     kinds = []
-    if o.decided_on is None and today > o.review_due_on:
+    if o.decided_on is None and o.review_due_on is not None and today > o.review_due_on:
         kinds.append(KIND_REVIEW)
     if o.feedback_due_on is not None and o.feedback_given_on is None and today > o.feedback_due_on:
         kinds.append(KIND_FEEDBACK)
@@ -223,7 +280,17 @@ def _iso(d: date | datetime | None) -> str | None:
     return d.isoformat() if d else None
 
 
+def _deadlines(o: Objection) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for clock in CLOCKS:
+        d = deadline_of(o, clock)
+        out[clock] = d.json() if d else None
+    return out
+
+
 def view(o: Objection, today: date) -> dict[str, Any]:
+    pending = pending_clocks(o)
+    first_pending = deadline_of(o, pending[0]) if pending else None
     return {
         "objection_id": o.objection_id,
         "record_id": o.record_id,
@@ -257,6 +324,11 @@ def view(o: Objection, today: date) -> dict[str, Any]:
         ),
         "overdue": overdue(o, today),
         "overdue_open": outstanding_overdue(o, today),
+        # A clock waiting for next year's holiday schedule: no date yet, never overdue.
+        "due_status": PENDING_CALENDAR if pending else "set",
+        "due_reason": first_pending.reason if first_pending else None,
+        "pending_calendar": [KIND_BY_CLOCK[c] for c in pending],
+        "deadlines": _deadlines(o),
         "filed_by": o.filed_by,
         "filed_at": _iso(o.filed_at),
     }

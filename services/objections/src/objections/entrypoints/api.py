@@ -19,7 +19,6 @@ from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
 from spotcheck_common.http import Conflict, NotFound
 from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.workdays import today
 
 # 第九条、第十一条: the inspected entity objects (the credit department may register a paper
 # application on its behalf); the supervising department reviews and feeds back, the credit
@@ -98,7 +97,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     )
     async def file(body: ObjectionIn, principal: Applicant) -> dict[str, Any]:
         check_applicant(principal, body.uscc)
-        day = today()
+        day = rt.clock.today()
         async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             try:
@@ -111,7 +110,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
 
     @router.post("/{objection_id}/decision", summary="复查：维持或更正")
     async def decide(objection_id: str, body: DecisionIn, principal: Reviewer) -> dict[str, Any]:
-        day = today()
+        day = rt.clock.today()
         async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             objection = await services.decide_objection(
@@ -141,7 +140,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     async def submit_correction(
         objection_id: str, body: CorrectionSubmissionIn, principal: CreditDept
     ) -> dict[str, Any]:
-        day = today()
+        day = rt.clock.today()
         async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             objection = await services.submit_correction(
@@ -151,7 +150,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
 
     @router.post("/{objection_id}/feedback", summary="登记复查情况已反馈检查对象")
     async def feedback(objection_id: str, body: FeedbackIn, principal: Reviewer) -> dict[str, Any]:
-        day = today()
+        day = rt.clock.today()
         async with rt.uow(principal.context()) as uow:
             repo = SqlObjectionsRepository(uow.session)
             objection = await services.give_feedback(
@@ -169,7 +168,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
-        day = today()
+        day = rt.clock.today()
         async with rt.db.sessions() as session:
             repo = SqlObjectionsRepository(session)
             total, rows = await repo.search(
@@ -194,6 +193,6 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
             raise NotFound(f"异议 {objection_id} 不存在")
         if not is_staff(principal) and principal.uscc.upper() != objection.uscc:
             raise model.Forbidden("检查对象只能查看本单位提出的异议")
-        return model.view(objection, today())
+        return model.view(objection, rt.clock.today())
 
     return router

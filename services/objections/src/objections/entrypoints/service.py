@@ -7,9 +7,11 @@ from pathlib import Path
 from objections.adapters import orm
 from objections.entrypoints.api import build_router
 from objections.entrypoints.consumers import subscriptions
-from objections.entrypoints.overdue import start_refresh
+from objections.entrypoints.overdue import refresh
+from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.objections import (
     ObjectionCorrectionSubmitted,
+    ObjectionDeadlinesSet,
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
@@ -28,6 +30,7 @@ definition = ServiceDefinition(
         ObjectionDecided,
         ObjectionFeedbackGiven,
         ObjectionCorrectionSubmitted,
+        ObjectionDeadlinesSet,
     ],
-    on_startup=[start_refresh],
+    periodic=[refresh, refresh_coverage],
 )

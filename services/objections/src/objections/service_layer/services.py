@@ -13,10 +13,11 @@ from typing import Any, Protocol
 from objections.adapters.repository import ObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
-from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
     ObjectionCorrectionSubmitted,
+    ObjectionDeadlinesSet,
     ObjectionDecided,
     ObjectionFeedbackGiven,
     ObjectionFiled,
@@ -24,7 +25,7 @@ from spotcheck_common.events.objections import (
 from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ObjectionDecision
 from spotcheck_common.http import Conflict, DomainError, NotFound
-from spotcheck_common.workdays import CHINA_TZ
+from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ class UnitOfWork(Protocol):
 
     @property
     def context(self) -> Any: ...
+
+    @property
+    def clock(self) -> Any: ...
 
 
 async def record_published(
@@ -56,7 +60,7 @@ async def record_published(
         results=list(event.results),
         lead_department=lead or (existing.lead_department if existing else ""),
     )
-    await repo.save_record(record, utcnow())
+    await repo.save_record(record, uow.clock.now())
     if isinstance(event, ResultCorrected) and event.objection_id:
         objection = await repo.get(event.objection_id, lock=True)
         if objection is None or objection.record_id != event.record_id:
@@ -99,11 +103,15 @@ async def file_objection(
         uscc=record.uscc,
         reason=reason,
         received_on=received,
-        review_due_on=model.deadline(received, model.REVIEW_WORKDAYS),
+        review_due_on=None,
         filed_by=uow.context.actor,
-        filed_at=utcnow(),
+        filed_at=uow.clock.now(),
         review_department=record.lead_department,
     )
+    # Received whatever the calendar knows: a year not yet recorded leaves the date pending.
+    model.start_clock(objection, "review", await repo.calendar())
+    review = model.deadline_of(objection, "review")
+    assert review is not None
     await repo.add(objection)
     await uow.emit(
         ObjectionFiled(
@@ -113,7 +121,9 @@ async def file_objection(
             uscc=record.uscc,
             reason=reason,
             received_on=received,
-            review_due_on=objection.review_due_on,
+            review_due_on=review.due_on,
+            due_status=review.status,
+            calendar_version=review.calendar_version,
             record_version=record.current_version,
             review_department=objection.review_department,
         )
@@ -156,8 +166,10 @@ async def decide_objection(
         changes = model.check_corrections(record, corrected_results)
     elif corrected_results:
         raise DomainError("维持原结果（upheld）时不能填写 corrected_results")
-    now = utcnow()
-    model.decide(objection, decision, reason, uow.context.actor, decided, now, changes)
+    now = uow.clock.now()
+    model.decide(
+        objection, decision, reason, uow.context.actor, decided, now, changes, await repo.calendar()
+    )
     if not objection.review_department:
         objection.review_department = reviewer_department
     submit = submit_as_credit_department and decision == ObjectionDecision.CORRECTED
@@ -180,6 +192,7 @@ async def decide_objection(
             review_due_on=objection.review_due_on,
             feedback_due_on=objection.feedback_due_on,
             correction_due_on=objection.correction_due_on,
+            calendar_version=objection.feedback_due_calendar,
         )
     )
     if submit:
@@ -223,7 +236,7 @@ async def submit_correction(
         raise NotFound(f"异议 {objection_id} 不存在")
     if objection.status == Status.PENDING:
         raise Conflict("尚未作出复查结果，不能报请更正")
-    model.submit_correction(objection, uow.context.actor, today, utcnow(), note)
+    model.submit_correction(objection, uow.context.actor, today, uow.clock.now(), note)
     await repo.update(objection)
     await uow.emit(_submitted(objection))
     await uow.commit()
@@ -268,3 +281,33 @@ async def give_feedback(
     )
     await uow.commit()
     return objection
+
+
+async def calendar_recorded(
+    uow: UnitOfWork, repo: ObjectionsRepository, calendar: WorkCalendar, year: int
+) -> list[Objection]:
+    """A year's holiday schedule was recorded (or corrected): compute the clocks that waited
+    for it, move those computed with an earlier version, and say so in an event each. Runs in
+    the consumer's transaction; no commit."""
+    changed = []
+    for objection in await repo.started_since(date(year - 1, 1, 1)):
+        clocks = model.recompute(objection, calendar, year)
+        if not clocks:
+            continue
+        await repo.update(objection)
+        await uow.emit(
+            ObjectionDeadlinesSet(
+                objection_id=objection.objection_id,
+                record_id=objection.record_id,
+                task_id=objection.task_id,
+                uscc=objection.uscc,
+                review_due_on=objection.review_due_on,
+                feedback_due_on=objection.feedback_due_on,
+                correction_due_on=objection.correction_due_on,
+                changed=clocks,
+                calendar_version=calendar.schedule(year).label,
+                reason=f"{year} 年工作日历录入（{calendar.schedule(year).source}）",
+            )
+        )
+        changed.append(objection)
+    return changed

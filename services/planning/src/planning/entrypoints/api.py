@@ -18,7 +18,6 @@ from planning.domain.model import STATUS_LABELS, ReceivedTaskSpec, Task, TaskSpe
 from planning.domain.plans import PLAN_STATUS_LABELS, AnnualPlan, PlanSpec, PlanStatus, Transition
 from planning.service_layer import services
 from planning.settings import PlanningSettings
-from spotcheck_common import workdays
 from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.planning import PlanItem, TaskSource
 from spotcheck_common.http import NotFound
@@ -353,7 +352,7 @@ def _plan_routes(router: APIRouter, rt: ServiceRuntime) -> None:
                 SqlPlanRepository(session, rt.district),
                 SqlItemListRepository(session, rt.district, rt.db.postgres),
                 year,
-                workdays.today(),
+                rt.clock.today(),
             )
 
     @router.post(

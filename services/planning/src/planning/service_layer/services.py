@@ -18,7 +18,7 @@ from planning.domain import caps, plans
 from planning.domain.model import FieldError, Task, TaskInvalid, TaskSpec, china_today
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
 from spotcheck_common.auth import Role
-from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.planning import PlanItem
 from spotcheck_common.events.registry import CheckItemListPublished
 from spotcheck_common.events.types import RiskClass
@@ -36,6 +36,9 @@ class UnitOfWork(Protocol):
 
     @property
     def context(self) -> Any: ...
+
+    @property
+    def clock(self) -> Any: ...
 
 
 class ApproverUnknown(DomainError):
@@ -61,7 +64,7 @@ async def create_task(
     plan_repo: PlanRepository | None = None,
 ) -> Task:
     """Save a draft and record TaskDrafted; refuses a duplicate number (409), bad content (422)."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
     await _check_plan_reference(plan_repo, task)
     return await _add(uow, repo, task)
@@ -77,7 +80,7 @@ async def receive_task(
     """第七条: the credit department receives a task sent down by the city or the province and
     assigns it to the matching department (its ``lead_department``); the sending authority and
     document number are kept. It is then approved like any other task."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
     task.received_by, task.received_at = uow.context.actor, now
     await _check_plan_reference(plan_repo, task)
@@ -145,7 +148,7 @@ async def approve_task(
     task = await repo.get(task_id)
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")
-    now = now or utcnow()
+    now = now or uow.clock.now()
     task.approve(approver, now)
     await _attach_published_plan(plan_repo, task)
     year = task.deadline.year
@@ -170,7 +173,7 @@ async def publish_task(
     task = await repo.get(task_id)
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")
-    task.publish(now or utcnow(), by=uow.context.actor)
+    task.publish(now or uow.clock.now(), by=uow.context.actor)
     try:
         await repo.save(task)
     except StaleTask:
@@ -234,7 +237,7 @@ async def draft_plan(
     now: datetime | None = None,
 ) -> AnnualPlan:
     """A department drafts its annual plan (第四条): one plan per department and year."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     for other in await repo.find(department=spec.department, year=spec.year):
         raise Conflict(
             f"{spec.department} 已有 {spec.year} 年度抽查计划 {other.plan_no}；"
@@ -266,7 +269,7 @@ async def edit_plan(
     now: datetime | None = None,
     department: str | None = None,
 ) -> AnnualPlan:
-    now = now or utcnow()
+    now = now or uow.clock.now()
     plan, _ = await _latest(repo, plan_id)
     _own(plan, department)
     plan.edit(uow.context.actor, now, items, plan_name, await _listed(lists, china_today(now)))
@@ -285,7 +288,7 @@ async def advance_plan(
     department: str | None = None,
 ) -> AnnualPlan:
     """submit / sign / approve: one step of the chain on the plan's newest version."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     plan, _ = await _latest(repo, plan_id)
     _own(plan, department)
     plan.take(action, uow.context.actor, roles, now)
@@ -303,7 +306,7 @@ async def file_plan(
     filing_ref: str,
     now: datetime | None = None,
 ) -> AnnualPlan:
-    now = now or utcnow()
+    now = now or uow.clock.now()
     plan, _ = await _latest(repo, plan_id)
     plan.file(uow.context.actor, roles, now, filed_on, filing_ref)
     await _save(uow, repo, plan)
@@ -319,7 +322,7 @@ async def reject_plan(
     reason: str,
     now: datetime | None = None,
 ) -> AnnualPlan:
-    now = now or utcnow()
+    now = now or uow.clock.now()
     plan, _ = await _latest(repo, plan_id)
     plan.reject(uow.context.actor, roles, now, reason)
     await _save(uow, repo, plan)
@@ -338,7 +341,7 @@ async def consolidate_year(
     """The credit department consolidates the year's signed plans (第四条 汇总), only when,
     across the departments' plans of the year, every item of the current list is planned
     (第五条 全覆盖); the refusal names the uncovered items."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     roles = set(roles)
     year_plans = await repo.of_year(year)
     current = await lists.current(china_today(now))
@@ -372,7 +375,7 @@ async def publish_plan(
 ) -> AnnualPlan:
     """Published (公示) after filing: AnnualPlanPublished; the version it adjusts is kept and
     marked superseded."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     plan, versions = await _latest(repo, plan_id)
     plan.take("publish", uow.context.actor, roles, now)
     changed = [plan]
@@ -399,7 +402,7 @@ async def adjust_plan(
 ) -> AnnualPlan:
     """An adjustment during the year (第四条 动态调整): a new draft version, with its reason;
     it goes through the whole chain again."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     latest, _ = await _latest(repo, plan_id)
     _own(latest, department)
     version = latest.adjusted(

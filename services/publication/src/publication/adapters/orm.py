@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from spotcheck_common.calendar_store import calendar_table
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()
+# The working-day calendar this service counts with (registry.calendar-year-recorded).
+calendar_years = calendar_table(metadata)
 
 result_records = sa.Table(
     "result_records",
@@ -33,6 +36,10 @@ result_records = sa.Table(
     sa.Column("published_by", sa.String(100), nullable=False),
     # The task's lead department (主办科室), else the team leader's; "" for older records.
     sa.Column("lead_department", sa.String(200), nullable=False, server_default=""),
+    # The calendar versions publish_due_on was computed with (null for older records), or the
+    # year a pending deadline waits for.
+    sa.Column("publish_due_calendar", sa.String(200)),
+    sa.Column("publish_due_pending", sa.Integer),
     sa.Index("ix_result_records_uscc", "uscc"),
     sa.Index("ix_result_records_task_no", "task_no"),
     sa.Index("ix_result_records_task_id", "task_id"),

@@ -21,8 +21,9 @@ from publication.domain.model import (
     WithheldResult,
     published_late,
 )
+from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.workdays import CHINA_TZ
+from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 
 
 class PublicationRepository(Protocol):
@@ -50,6 +51,12 @@ class PublicationRepository(Protocol):
 
     async def add_plan_version(self, plan: PlanVersion) -> None: ...
 
+    async def calendar(self) -> WorkCalendar: ...
+
+    async def records_completed_since(self, day: date) -> list[ResultRecord]: ...
+
+    async def set_deadline(self, record: ResultRecord) -> None: ...
+
 
 def _utc(moment: datetime) -> datetime:
     """SQLite (embedded mode) hands back naive datetimes; they were stored in UTC."""
@@ -74,6 +81,8 @@ def _record(row: Any) -> ResultRecord:
         published_at=_utc(row.published_at),
         published_by=row.published_by,
         lead_department=row.lead_department,
+        publish_due_calendar=row.publish_due_calendar,
+        publish_due_pending=row.publish_due_pending,
     )
 
 
@@ -119,6 +128,33 @@ def _day_start(d: date) -> datetime:
 class SqlPublicationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def calendar(self) -> WorkCalendar:
+        return await CalendarStore(self.session).load()
+
+    async def records_completed_since(self, day: date) -> list[ResultRecord]:
+        t = orm.result_records
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.completed_on >= day).order_by(t.c.completed_on, t.c.record_id)
+        )
+        return [_record(r) for r in rows]
+
+    async def set_deadline(self, record: ResultRecord) -> None:
+        t = orm.result_records
+        await self.session.execute(
+            sa.update(t)
+            .where(t.c.record_id == record.record_id)
+            .values(
+                publish_due_on=record.publish_due_on,
+                publish_due_calendar=record.publish_due_calendar,
+                publish_due_pending=record.publish_due_pending,
+            )
+        )
+
+    async def pending_deadlines(self) -> int:
+        t = orm.result_records
+        query = sa.select(sa.func.count()).where(t.c.publish_due_pending.is_not(None))
+        return int((await self.session.execute(query)).scalar_one())
 
     async def get_record(self, record_id: str, lock: bool = False) -> ResultRecord | None:
         t = orm.result_records

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
-from spotcheck_common.workdays import CHINA_TZ, CalendarNotCovered, add_workdays, count_workdays
+from spotcheck_common.workdays import CHINA_TZ, Deadline, WorkCalendar
 
 # Results are published within 20 working days of being formed (DESIGN.md §2, 第九条).
 PUBLISH_LIMIT_WORKDAYS = 20
@@ -46,6 +46,13 @@ class ResultRecord:
     published_at: datetime
     published_by: str
     lead_department: str = ""
+    # The calendar versions publish_due_on was computed with, or the year it waits for.
+    publish_due_calendar: str | None = None
+    publish_due_pending: int | None = None
+
+    @property
+    def publish_deadline(self) -> Deadline:
+        return Deadline(self.publish_due_on, self.publish_due_calendar, self.publish_due_pending)
 
 
 @dataclass(frozen=True)
@@ -63,12 +70,28 @@ class ResultVersion:
     submitted_by: str | None = None
 
 
-def publish_due_on(completed_on: date) -> date | None:
-    """20 working days after the result was formed; None if the calendar does not cover it."""
-    try:
-        return add_workdays(completed_on, PUBLISH_LIMIT_WORKDAYS)
-    except CalendarNotCovered:
+def publish_deadline(calendar: WorkCalendar, completed_on: date) -> Deadline:
+    """20 working days after the result was formed; pending while the calendar does not
+    cover the year it reaches."""
+    return calendar.deadline(completed_on, PUBLISH_LIMIT_WORKDAYS)
+
+
+def with_deadline(record: ResultRecord, deadline: Deadline) -> ResultRecord:
+    return replace(
+        record,
+        publish_due_on=deadline.due_on,
+        publish_due_calendar=deadline.calendar_version,
+        publish_due_pending=deadline.pending_year,
+    )
+
+
+def recompute(record: ResultRecord, calendar: WorkCalendar, year: int) -> ResultRecord | None:
+    """The record with its deadline recomputed, if ``year`` being recorded changes it."""
+    current = record.publish_deadline
+    if not current.reads(year):
         return None
+    updated = with_deadline(record, publish_deadline(calendar, record.completed_on))
+    return updated if updated.publish_deadline != current else None
 
 
 def published_late(record: ResultRecord) -> bool:
@@ -178,6 +201,9 @@ def public_view(record: ResultRecord, versions: Sequence[ResultVersion]) -> dict
         "labels": RESULT_LABELS,
         **public_summary(record, versions[-1] if versions else None),
         "publish_due_on": record.publish_due_on.isoformat() if record.publish_due_on else None,
+        "publish_due_status": record.publish_deadline.status,
+        "publish_due_reason": record.publish_deadline.reason,
+        "publish_due_calendar": record.publish_due_calendar,
         "published_late": published_late(record),
         "versions": views,
         "current": current,
@@ -264,7 +290,7 @@ def publication_overdue(record: ResultRecord) -> bool:
     return published_late(record)
 
 
-def overdue_view(record: ResultRecord) -> dict[str, Any]:
+def overdue_view(record: ResultRecord, calendar: WorkCalendar) -> dict[str, Any]:
     due = record.publish_due_on
     done = published_on(record)
     return {
@@ -280,17 +306,8 @@ def overdue_view(record: ResultRecord) -> dict[str, Any]:
         "completed_on": record.completed_on.isoformat(),
         "publish_due_on": due.isoformat() if due else None,
         "published_on": done.isoformat(),
-        "workdays_late": _workdays_late(due, done),
+        "workdays_late": calendar.elapsed(due, done) if due else None,
     }
-
-
-def _workdays_late(due: date | None, done: date) -> int | None:
-    if due is None:
-        return None
-    try:
-        return count_workdays(due, done)
-    except CalendarNotCovered:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -199,14 +199,19 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         department: Annotated[str | None, Query(max_length=200, description="主办科室")] = None,
     ) -> dict[str, Any]:
         async with rt.db.sessions() as session:
-            late = await SqlPublicationRepository(session).late_records()
+            repo = SqlPublicationRepository(session)
+            late = await repo.late_records()
+            calendar = await repo.calendar()
+            pending = await repo.pending_deadlines()
         overdue.set_gauge(late)  # refresh on read, too
         if department is not None:
             late = [r for r in late if r.lead_department == department]
         return {
             "total": len(late),
             "limit_workdays": model.PUBLISH_LIMIT_WORKDAYS,
-            "items": [model.overdue_view(r) for r in late],
+            # Deadlines waiting for a year's holiday schedule: not late, not yet computable.
+            "pending_calendar": pending,
+            "items": [model.overdue_view(r, calendar) for r in late],
         }
 
     @internal.get(

@@ -6,12 +6,14 @@ from typing import Any
 
 from publication.adapters.repository import SqlPublicationRepository
 from publication.service_layer import services
+from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.inspections import InspectionSubmitted
 from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.uow import UnitOfWork
+from spotcheck_common.workdays import WorkCalendar
 
 
 async def on_inspection_submitted(
@@ -36,6 +38,10 @@ async def on_task_published(event: TaskPublished, envelope: Envelope[Any], uow: 
     await services.record_task(uow, SqlPublicationRepository(uow.session), event)
 
 
+async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
+    await services.calendar_recorded(uow, SqlPublicationRepository(uow.session), calendar, year)
+
+
 # ObjectionDecided is not consumed: a confirmed error is published once the credit department
 # has submitted it (ObjectionCorrectionSubmitted, 第九条).
 subscriptions = [
@@ -43,4 +49,5 @@ subscriptions = [
     Subscription(ObjectionCorrectionSubmitted, on_correction_submitted),
     Subscription(AnnualPlanPublished, on_annual_plan_published),
     Subscription(TaskPublished, on_task_published),
+    calendar_subscription(on_calendar_recorded),
 ]

@@ -7,8 +7,14 @@ from pathlib import Path
 from publication.adapters import orm
 from publication.entrypoints.api import build_router
 from publication.entrypoints.consumers import subscriptions
-from publication.entrypoints.overdue import start_refresh
-from spotcheck_common.events.publication import ResultCorrected, ResultPublished, ResultWithheld
+from publication.entrypoints.overdue import refresh
+from spotcheck_common.calendar_store import refresh_coverage
+from spotcheck_common.events.publication import (
+    PublishDueSet,
+    ResultCorrected,
+    ResultPublished,
+    ResultWithheld,
+)
 from spotcheck_common.service import ServiceDefinition
 
 definition = ServiceDefinition(
@@ -18,6 +24,6 @@ definition = ServiceDefinition(
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     build_router=build_router,
     subscriptions=subscriptions,
-    publishes=[ResultPublished, ResultCorrected, ResultWithheld],
-    on_startup=[start_refresh],
+    publishes=[ResultPublished, ResultCorrected, ResultWithheld, PublishDueSet],
+    periodic=[refresh, refresh_coverage],
 )

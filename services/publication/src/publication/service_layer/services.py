@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from publication.adapters.repository import PublicationRepository
@@ -23,17 +24,19 @@ from publication.domain.model import (
     ResultVersion,
     WithheldResult,
 )
-from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.publication import (
     CorrectionSource,
+    PublishDueSet,
     ResultCorrected,
     ResultPublished,
     ResultWithheld,
 )
 from spotcheck_common.events.types import TeamRole
+from spotcheck_common.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,9 @@ class UnitOfWork(Protocol):
 
     @property
     def context(self) -> Any: ...
+
+    @property
+    def clock(self) -> Any: ...
 
 
 class RecordNotFound(LookupError):
@@ -96,7 +102,7 @@ async def publish_inspection(
                 },
             )
         return None
-    now = utcnow()
+    now = uow.clock.now()
     record = ResultRecord(
         record_id=new_id(),
         inspection_id=event.inspection_id,
@@ -110,10 +116,13 @@ async def publish_inspection(
         uscc=event.uscc,
         entity_name=event.entity_name,
         completed_on=event.completed_on,
-        publish_due_on=model.publish_due_on(event.completed_on),
+        publish_due_on=None,
         published_at=now,
         published_by=uow.context.actor,
         lead_department=await lead_department(repo, event),
+    )
+    record = model.with_deadline(
+        record, model.publish_deadline(await repo.calendar(), event.completed_on)
     )
     version = ResultVersion(
         record_id=record.record_id,
@@ -148,6 +157,7 @@ async def publish_inspection(
         remark=version.remark,
         publish_due_on=record.publish_due_on,
         lead_department=record.lead_department,
+        calendar_version=record.publish_due_calendar,
     )
     await uow.emit(published)
     return published
@@ -157,7 +167,7 @@ async def withhold_inspection(
     uow: UnitOfWork, repo: PublicationRepository, event: InspectionSubmitted
 ) -> ResultWithheld:
     """Record a result the law keeps private, with its reason; it never reaches /public."""
-    now = utcnow()
+    now = uow.clock.now()
     withheld = WithheldResult(
         inspection_id=event.inspection_id,
         task_id=event.task_id,
@@ -255,7 +265,7 @@ async def _new_version(
     versions = await repo.versions(record_id)
     current = versions[-1]
     results = model.merge_results(current.results, changes, allow_unchanged=allow_unchanged)
-    now = utcnow()
+    now = uow.clock.now()
     version = ResultVersion(
         record_id=record_id,
         version=current.version + 1,
@@ -338,3 +348,30 @@ async def correct_by_credit_department(
     )
     await uow.commit()
     return corrected
+
+
+async def calendar_recorded(
+    uow: UnitOfWork, repo: PublicationRepository, calendar: WorkCalendar, year: int
+) -> list[ResultRecord]:
+    """A year's holiday schedule was recorded (or corrected): give the deadlines that waited
+    for it a date, move those computed with an earlier version. In the consumer's transaction."""
+    changed = []
+    for record in await repo.records_completed_since(date(year - 1, 1, 1)):
+        updated = model.recompute(record, calendar, year)
+        if updated is None:
+            continue
+        await repo.set_deadline(updated)
+        if updated.publish_due_on is not None and updated.publish_due_calendar:
+            await uow.emit(
+                PublishDueSet(
+                    record_id=updated.record_id,
+                    inspection_id=updated.inspection_id,
+                    task_id=updated.task_id,
+                    uscc=updated.uscc,
+                    completed_on=updated.completed_on,
+                    publish_due_on=updated.publish_due_on,
+                    calendar_version=updated.publish_due_calendar,
+                )
+            )
+        changed.append(updated)
+    return changed

@@ -12,7 +12,6 @@ from registry.adapters.repository import SqlRegistryRepository
 from registry.domain import check_items
 from registry.domain.model import ITEM_CLASS_BY_LABEL, ImportRejected
 from registry.service_layer import services
-from spotcheck_common import workdays
 from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
 from spotcheck_common.service import ServiceRuntime
@@ -241,7 +240,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     async def list_check_items(
         principal: Staff, version: Annotated[int | None, Query(ge=1)] = None
     ) -> dict[str, Any]:
-        today = workdays.today()
+        today = rt.clock.today()
         async with rt.db.sessions() as session:
             repo = SqlRegistryRepository(session, rt.db.postgres)
             versions = await repo.list_versions()
@@ -264,7 +263,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
 
     @router.get("/check-item-lists", summary="抽查事项清单的各个版本")
     async def list_check_item_versions(principal: Staff) -> dict[str, Any]:
-        today = workdays.today()
+        today = rt.clock.today()
         async with rt.db.sessions() as session:
             versions = await SqlRegistryRepository(session, rt.db.postgres).list_versions()
         rows = [_version_json(v, versions, today) for v in reversed(versions)]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import APIRouter
+
 from registry.adapters import demo, orm
 from registry.adapters.repository import SqlRegistryRepository
-from registry.entrypoints.api import build_router
+from registry.entrypoints import api, calendar_api
 from registry.service_layer import services
+from spotcheck_common.events.calendar import CalendarYearRecorded
 from spotcheck_common.events.registry import (
     CheckItemListPublished,
     ConflictDeclared,
@@ -50,6 +53,13 @@ async def load_demo(rt: ServiceRuntime) -> None:
             await services.import_experts(uow, repo, demo.demo_experts(), "demo-experts.csv")
 
 
+def build_router(rt: ServiceRuntime) -> APIRouter:
+    router = APIRouter()
+    router.include_router(api.build_router(rt))
+    router.include_router(calendar_api.build_router(rt))
+    return router
+
+
 definition = ServiceDefinition(
     name="registry",
     title="市场主体、执法检查人员、回避名录与抽查事项清单",
@@ -64,6 +74,7 @@ definition = ServiceDefinition(
         CheckItemListPublished,
         ExpertsImported,
         InspectorPairConflictDeclared,
+        CalendarYearRecorded,
     ],
     on_startup=[load_demo],
 )

@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from registry.adapters.repository import RegistryRepository
 from registry.domain import check_items, model
-from spotcheck_common import workdays
-from spotcheck_common.events.envelope import Event, new_id, utcnow
+from spotcheck_common.clock import CHINA_TZ
+from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.registry import (
     CheckItemListPublished,
     ConflictDeclared,
@@ -35,6 +35,9 @@ class UnitOfWork(Protocol):
     @property
     def context(self) -> Any: ...
 
+    @property
+    def clock(self) -> Any: ...
+
 
 class NotFound(Exception):
     pass
@@ -49,7 +52,7 @@ async def import_entities(
 ) -> dict[str, Any]:
     """All rows or none: a bad row raises ImportRejected before anything is written."""
     rows = model.parse_entities(data)
-    batch_id, now = new_id(), utcnow()
+    batch_id, now = new_id(), uow.clock.now()
     await repo.upsert_entities(rows, batch_id, now)
     await repo.record_batch(
         batch_id=batch_id,
@@ -73,7 +76,7 @@ async def import_inspectors(
     uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
 ) -> dict[str, Any]:
     rows = model.parse_inspectors(data, await repo.expert_ids())
-    batch_id, now = new_id(), utcnow()
+    batch_id, now = new_id(), uow.clock.now()
     await repo.upsert_inspectors(rows, batch_id, now)
     await repo.record_batch(
         batch_id=batch_id,
@@ -94,7 +97,7 @@ async def import_experts(
 ) -> dict[str, Any]:
     """The expert pool (专家库): all rows or none; ExpertsImported carries the batch."""
     rows = model.parse_experts(data, await repo.inspector_ids())
-    batch_id, now = new_id(), utcnow()
+    batch_id, now = new_id(), uow.clock.now()
     await repo.upsert_experts(rows, batch_id, now)
     await repo.record_batch(
         batch_id=batch_id,
@@ -123,7 +126,7 @@ async def declare_pair_conflict(
         if await repo.get_inspector(inspector_id) is None:
             raise NotFound(f"执法人员 {inspector_id} 不存在")
     a, b = sorted((first, second))
-    created = await repo.add_pair_conflict(a, b, reason.strip(), uow.context.actor, utcnow())
+    created = await repo.add_pair_conflict(a, b, reason.strip(), uow.context.actor, uow.clock.now())
     if created:
         await uow.emit(InspectorPairConflictDeclared(inspector_ids=[a, b], reason=reason.strip()))
     await uow.commit()
@@ -146,7 +149,7 @@ async def change_entity(
     if risk_class is not None:
         changes["risk_class"] = risk_class
     updated = entity.model_copy(update=changes)
-    await repo.update_entity(updated, utcnow())
+    await repo.update_entity(updated, uow.clock.now())
     await uow.emit(EntityUpdated(entity=updated))
     await uow.commit()
     return updated.model_dump(mode="json")
@@ -164,7 +167,9 @@ async def declare_conflict(
         raise NotFound(f"执法人员或专家 {inspector_id} 不存在")
     if await repo.get_entity(code) is None:
         raise NotFound(f"市场主体 {code} 不存在")
-    created = await repo.add_conflict(inspector_id, code, reason, uow.context.actor, utcnow())
+    created = await repo.add_conflict(
+        inspector_id, code, reason, uow.context.actor, uow.clock.now()
+    )
     if created:
         await uow.emit(ConflictDeclared(inspector_id=inspector_id, uscc=code, reason=reason))
     await uow.commit()
@@ -187,9 +192,9 @@ async def import_check_items(
 ) -> dict[str, Any]:
     """A new version of the item list (第四条): every row valid or nothing is written; older
     versions are kept. CheckItemListPublished carries the whole list."""
-    now = now or utcnow()
+    now = now or uow.clock.now()
     items = model.parse_check_items(data)
-    effective_from = effective_from or workdays.today(now)
+    effective_from = effective_from or now.astimezone(CHINA_TZ).date()
     versions = await repo.list_versions()
     number = check_items.check_new_version(versions, effective_from, reason)
     version = check_items.ListVersion(

@@ -1,0 +1,61 @@
+"""Recording a year's holiday schedule (the general office). Plain functions; the unit of work
+and the store are injected."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from registry.domain import calendar
+from spotcheck_common.calendar_store import CalendarStore
+from spotcheck_common.events.calendar import CalendarYearRecorded, HolidayPeriod, MakeUpWorkday
+from spotcheck_common.events.envelope import Event
+from spotcheck_common.http import Conflict
+
+
+class UnitOfWork(Protocol):
+    async def emit(self, event: Event, district: str | None = None) -> Any: ...
+
+    async def commit(self) -> None: ...
+
+    @property
+    def context(self) -> Any: ...
+
+    @property
+    def clock(self) -> Any: ...
+
+
+async def record_year(
+    uow: UnitOfWork,
+    store: CalendarStore,
+    year: int,
+    document_no: str,
+    title: str,
+    published_on: Any,
+    days_off: list[HolidayPeriod],
+    make_up_workdays: list[MakeUpWorkday],
+    reason: str,
+) -> CalendarYearRecorded:
+    """A new version of ``year``'s schedule, sent to every service that keeps a clock."""
+    calendar.check(year, published_on, days_off, make_up_workdays, uow.clock.today())
+    version = calendar.next_version(await store.latest_version(year), reason)
+    event = CalendarYearRecorded(
+        year=year,
+        schedule_version=version,
+        document_no=document_no.strip(),
+        title=title.strip(),
+        published_on=published_on,
+        days_off=sorted(days_off, key=lambda p: p.start),
+        make_up_workdays=sorted(make_up_workdays, key=lambda m: m.date),
+        reason=reason.strip(),
+        recorded_by=uow.context.actor,
+        recorded_at=uow.clock.now(),
+    )
+    try:
+        await store.add(event)
+    except IntegrityError:  # another version of the year was recorded at the same moment
+        raise Conflict(f"{year} 年第 {version} 版刚由他人录入，请刷新后再录入") from None
+    await uow.emit(event)
+    await uow.commit()
+    return event
