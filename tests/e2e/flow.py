@@ -23,7 +23,13 @@ from typing import Any
 import httpx
 
 from spotcheck_common import uscc
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.testing import TEST_SECRET, auth_headers
+
+from .stack import E2E_CLOCK
+
+# The services' today (their clock is set to E2E_CLOCK), never the machine's.
+TODAY = FixedClock(E2E_CLOCK).today()
 
 ITEMS = [
     {"code": "GS-01", "name": "企业公示信息抽查"},
@@ -125,6 +131,7 @@ class Cycle:
     records: list[dict[str, Any]] = field(default_factory=list)
     objection: dict[str, Any] = field(default_factory=dict)
     bundle: bytes = b""
+    today: date = field(default_factory=lambda: TODAY)  # the services' clock
 
 
 def load_registry(p: Platform, cycle: Cycle, entities: int = 200, inspectors: int = 12) -> None:
@@ -177,7 +184,7 @@ def approve_task(p: Platform, cycle: Cycle) -> None:
             "inspector_departments": ["市场规范管理科"],
             "team_size": 2,
             "methods": ["现场检查"],
-            "deadline": (date.today() + timedelta(days=60)).isoformat(),
+            "deadline": (cycle.today + timedelta(days=60)).isoformat(),
         },
     )
     cycle.task_id = task["task_id"]
@@ -371,9 +378,16 @@ def object_and_correct(p: Platform, cycle: Cycle) -> None:
 Hook = Callable[[int, int], None]
 
 
-def run_cycle(p: Platform, task_no: str, on_submitted: Hook | None = None) -> Cycle:
-    """The whole cycle; ``on_submitted(n, total)`` runs after each submission (fault tests)."""
-    cycle = Cycle(task_no=task_no)
+def run_cycle(
+    p: Platform,
+    task_no: str,
+    on_submitted: Hook | None = None,
+    objection: bool = True,
+    today: date = TODAY,
+) -> Cycle:
+    """The whole cycle; ``on_submitted(n, total)`` runs after each submission (fault tests).
+    ``today`` is the services' day (their SPOTCHECK_CLOCK)."""
+    cycle = Cycle(task_no=task_no, today=today)
     load_registry(p, cycle)
     approve_task(p, cycle)
     run_draw(p, cycle)
@@ -385,7 +399,8 @@ def run_cycle(p: Platform, task_no: str, on_submitted: Hook | None = None) -> Cy
         lambda: (r := published_records(p, cycle)) and len(r) == len(cycle.targets) and r,
         "every submitted inspection to be published",
     )
-    object_and_correct(p, cycle)
+    if objection:
+        object_and_correct(p, cycle)
     return cycle
 
 

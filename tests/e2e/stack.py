@@ -19,6 +19,10 @@ from testcontainers.core.container import DockerContainer
 
 from spotcheck_common.testing import TEST_SECRET
 
+# The services' domain clock (SPOTCHECK_CLOCK): every e2e run stands on the same day, whatever
+# the machine's date, so the scenarios' dates and deadlines never depend on when CI runs.
+E2E_CLOCK = "2026-11-16T09:00:00+08:00"  # a Monday
+
 SERVICES = ["registry", "planning", "draws", "inspections", "publication", "objections", "archives"]
 APP_IMAGE = os.environ.get("SPOTCHECK_E2E_APP_IMAGE", "localhost/spotcheck:dev")
 KAFKA_IMAGE = os.environ.get("SPOTCHECK_E2E_KAFKA_IMAGE", "localhost/spotcheck-kafka:dev")
@@ -61,6 +65,7 @@ class Stack:
     kafka: DockerContainer | None = None
     postgres: DockerContainer | None = None
     services: dict[str, DockerContainer] = field(default_factory=dict)
+    clock: str = E2E_CLOCK
 
     @property
     def bootstrap(self) -> str:
@@ -112,6 +117,7 @@ class Stack:
             .with_env("SPOTCHECK_HOST", "127.0.0.1")
             .with_env("SPOTCHECK_RELAY_INTERVAL_S", "0.1")
             .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
+            .with_env("SPOTCHECK_CLOCK", self.clock)
         )
         container.start()
         self.services[name] = container
@@ -137,6 +143,15 @@ class Stack:
     def restart_service(self, name: str) -> None:
         self.start_service(name)
         self.wait_healthy(name)
+
+    def move_clock(self, clock: str) -> None:
+        """Restart every service on another day (their data stays in Kafka and PostgreSQL)."""
+        self.clock = clock
+        for name in SERVICES:
+            self.services[name].stop()
+            self.start_service(name)
+        for name in SERVICES:
+            self.wait_healthy(name)
 
     def dump_logs(self, directory: Path) -> None:
         """Each container's log, for the post-mortem of a failed run (CI keeps the folder)."""

@@ -14,13 +14,23 @@ import pytest
 
 from spotcheck_common.testing import TEST_SECRET
 
+from .calendar_year import DECEMBER_CLOCK, run_calendar
 from .flow import Platform, assert_cycle, run_cycle
-from .stack import SERVICES, free_port, wait_until
+from .stack import E2E_CLOCK, SERVICES, free_port, wait_until
 from .year import run_year
 
 
 @pytest.fixture
 def all_in_one(tmp_path: Path) -> Iterator[str]:
+    yield from _all_in_one(tmp_path, E2E_CLOCK)
+
+
+@pytest.fixture
+def all_in_one_in_december(tmp_path: Path) -> Iterator[str]:
+    yield from _all_in_one(tmp_path, DECEMBER_CLOCK)
+
+
+def _all_in_one(tmp_path: Path, clock: str) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -29,6 +39,7 @@ def all_in_one(tmp_path: Path) -> Iterator[str]:
         "SPOTCHECK_KAFKA_BOOTSTRAP": "",
         "SPOTCHECK_DATABASE_URL": "",
         "SPOTCHECK_RELAY_INTERVAL_S": "0.05",
+        "SPOTCHECK_CLOCK": clock,
     }
     log = (tmp_path / "spotcheck.log").open("w")
     process = subprocess.Popen(
@@ -60,3 +71,9 @@ def test_the_whole_cycle_runs_in_one_process(all_in_one: str) -> None:
 def test_a_year_in_miniature_follows_every_article(all_in_one: str) -> None:
     platform = Platform({service: all_in_one for service in SERVICES})
     run_year(platform)
+
+
+def test_next_years_holidays_recorded_turn_pending_deadlines_into_dates(
+    all_in_one_in_december: str,
+) -> None:
+    run_calendar(Platform({service: all_in_one_in_december for service in SERVICES}))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from .calendar_year import DECEMBER_CLOCK, run_calendar
 from .flow import Platform, assert_cycle, run_cycle
 from .stack import SERVICES, Stack
 from .year import run_year
@@ -64,3 +65,9 @@ def test_consumers_killed_mid_flow_apply_every_event_exactly_once(stack: Stack) 
 
 def test_a_year_in_miniature_runs_across_the_services(stack: Stack) -> None:
     run_year(platform(stack))
+
+
+def test_next_years_holidays_reach_every_service_through_kafka(stack: Stack) -> None:
+    """Last in the module: the services restart on 2026-12-21 (same Kafka and PostgreSQL)."""
+    stack.move_clock(DECEMBER_CLOCK)
+    run_calendar(platform(stack), task_no="LG-E2E-CAL-K")

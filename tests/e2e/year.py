@@ -17,6 +17,7 @@ from .flow import (
     ENTITY_HEADER,
     INSPECTOR_HEADER,
     OFFICE,
+    TODAY,
     Cycle,
     Platform,
     eventually,
@@ -25,7 +26,7 @@ from .flow import (
     verify_bundle,
 )
 
-YEAR = date.today().year
+YEAR = TODAY.year
 # The scenario's entities sit in their own area, so other tests' entities in a shared stack are
 # outside its tasks' scope.
 ZONE = "临港经济技术开发区"
@@ -194,7 +195,7 @@ def approve_plans(p: Platform, year: Year) -> None:
             "POST",
             f"/api/planning/plans/{plan_id}/file",
             CREDIT,
-            json={"filed_on": date.today().isoformat(), "filing_ref": f"威临市监备〔{YEAR}〕1号"},
+            json={"filed_on": TODAY.isoformat(), "filing_ref": f"威临市监备〔{YEAR}〕1号"},
         )
         p.call("planning", "POST", f"/api/planning/plans/{plan_id}/publish", OFFICE)
     public = eventually(
@@ -226,7 +227,7 @@ def task_body(
         "team_size": 2,
         "methods": ["现场检查"],
         # Within this year: the yearly cap counts a task in its deadline's year.
-        "deadline": min(date.today() + timedelta(days=30), date(YEAR, 12, 31)).isoformat(),
+        "deadline": min(TODAY + timedelta(days=30), date(YEAR, 12, 31)).isoformat(),
         **extra,
     }
 

@@ -20,6 +20,7 @@ from archives.domain.chain import verify_export
 from archives.entrypoints.api import ACCOUNTABILITY_READERS
 from archives.entrypoints.consumers import subscriptions
 from spotcheck_common.bus import InProcessBus
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.consumer import deliver
 from spotcheck_common.events import Envelope, Event
 from spotcheck_common.events.inspections import AttachmentAdded, AttachmentKind
@@ -65,6 +66,7 @@ async def harness(pg_url: str) -> AsyncIterator[Harness]:
         [load("archives")],
         Settings(database_url=pg_url, district=DISTRICT, auth_secret=TEST_SECRET),
         bus=bus,
+        clock=FixedClock("2026-11-02"),
     )
     app = build_app([rt], title="archives test")
     async with LifespanManager(app):
@@ -229,7 +231,11 @@ async def test_accountability_and_statistics_through_the_consumer(
         ("task_not_run", "overdue", "T-A", s.CREDIT, "2026-09-30"),
         ("task_not_run", "overdue", "T-B", s.FOOD, "2026-09-30"),
     ]
-    assert report["as_of"] == "2026-10-29" and report["summary"] == {"overdue": 4, "late": 3}
+    assert report["as_of"] == "2026-10-29" and report["summary"] == {
+        "overdue": 4,
+        "late": 3,
+        "pending_calendar": 0,
+    }
     not_run = next(
         i for i in report["items"] if i["task_id"] == "T-A" and i["kind"] == "task_not_run"
     )
@@ -316,13 +322,14 @@ async def test_the_background_refresher_sets_the_gauge(
     harness: Harness, scenario: Any, envelope: Callable[..., Envelope[Any]]
 ) -> None:
     from archives.entrypoints import background
+    from archives.entrypoints.service import definition
 
     s = scenario
-    assert not harness.rt.state[background.STATE_KEY].done()  # started by on_startup
+    assert background.refresh_gauges in definition.periodic  # run by the runtime
     await _file_year(harness, s, envelope)
     OVERDUE_ITEMS.labels(source="archives", kind="case_not_transferred", department=s.FOOD).set(-1)
-    await background.refresh_once(harness.rt)
-    # As of today (after 2026-10-19): fu-C1 still not transferred.
+    await harness.rt.run_periodic()
+    # As of the clock's today (2026-11-02, after 2026-10-19): fu-C1 still not transferred.
     assert (
         OVERDUE_ITEMS.labels(
             source="archives", kind="case_not_transferred", department=s.FOOD

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ from asgi_lifespan import LifespanManager
 
 from inspections.adapters import orm
 from spotcheck_common.bus import InProcessBus
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.db import Database, processed_events_table, service_metadata
 from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
 from spotcheck_common.events.envelope import Envelope
@@ -26,8 +27,10 @@ from spotcheck_common.outbox import OutboxRelay
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
+
+CLOCK = FixedClock(TEST_NOW)
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +118,7 @@ async def flow(pg_url: str, unique_district: str) -> AsyncIterator[Flow]:
         auth_secret=TEST_SECRET,
     )
     planning, inspections = build_runtimes(
-        [load("planning"), load("inspections")], settings, bus=bus
+        [load("planning"), load("inspections")], settings, bus=bus, clock=CLOCK
     )
     submitted: list[Envelope[Any]] = []
 
@@ -183,7 +186,7 @@ TASK = {
     "inspector_departments": ["临港市场监管所"],
     "team_size": 2,
     "methods": ["现场检查"],
-    "deadline": (date.today() + timedelta(days=30)).isoformat(),
+    "deadline": (CLOCK.today() + timedelta(days=30)).isoformat(),
 }
 
 RESULTS = {

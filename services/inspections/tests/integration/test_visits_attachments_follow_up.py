@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from inspections.adapters.repository import SqlInspectionRepository
 from inspections.service_layer import services
 from inspections.service_layer.config import get_inspections_settings
 from spotcheck_common.bus import InProcessBus
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.db import Database, service_metadata
 from spotcheck_common.events.draws import (
     DrawCompleted,
@@ -31,15 +32,17 @@ from spotcheck_common.events.draws import (
     DrawnTarget,
     TeamMember,
 )
-from spotcheck_common.events.envelope import Event, utcnow
+from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
 from spotcheck_common.http import build_app
 from spotcheck_common.outbox import OutboxRelay
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
+
+CLOCK = FixedClock(TEST_NOW)
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +51,7 @@ USCC_2 = "91371000MA3C000025"
 LEADER, MEMBER, LEADER_B, MEMBER_B = "LG-001", "LG-002", "LG-011", "LG-012"
 EXPERT, OUTSIDER = "EX-007", "LG-050"
 FOOD, CONSUMER = "食品经营监管科", "消费者权益保护科"
-DEADLINE = date.today() + timedelta(days=60)
+DEADLINE = CLOCK.today() + timedelta(days=60)
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 15) -> None:
@@ -168,7 +171,7 @@ async def env(pg_url: str, unique_district: str) -> AsyncIterator[Env]:
         relay_interval_s=0.05,
         auth_secret=TEST_SECRET,
     )
-    (inspections,) = build_runtimes([load("inspections")], settings, bus=bus)
+    (inspections,) = build_runtimes([load("inspections")], settings, bus=bus, clock=CLOCK)
     up = Database(pg_url, "upstream_standin")
     async with up.engine.begin() as conn:
         await conn.execute(sa.text('CREATE SCHEMA IF NOT EXISTS "upstream_standin"'))
@@ -359,7 +362,7 @@ async def test_one_visit_across_two_tasks_then_follow_up_by_the_lead_department(
     # Time passes: the transfer day is behind us and nothing was transferred.
     async with env.rt.db.sessions() as session:
         await session.execute(
-            sa.update(orm.follow_ups).values(transfer_due_on=date.today() - timedelta(days=1))
+            sa.update(orm.follow_ups).values(transfer_due_on=CLOCK.today() - timedelta(days=1))
         )
         await session.commit()
     overdue = (
@@ -623,7 +626,7 @@ async def test_two_draws_of_one_target_handled_at_once_still_make_one_visit(env:
 
     async def handle(event: DrawCompleted, hold: bool) -> None:
         async with env.rt.db.sessions() as session:
-            await services.draw_completed(SqlInspectionRepository(session), event, utcnow())
+            await services.draw_completed(SqlInspectionRepository(session), event, CLOCK.now())
             if hold:  # keep the transaction open while the other replica starts
                 first_in.set()
                 await asyncio.sleep(0.5)

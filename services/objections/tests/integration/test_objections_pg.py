@@ -18,7 +18,13 @@ from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
+from spotcheck_common.testing import (
+    TEST_SECRET,
+    ServiceHarness,
+    auth_headers,
+    calendar_event,
+    running,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -127,13 +133,49 @@ async def test_file_an_objection(env: Env) -> None:
         "reason": "年报已按期公示",
         "received_on": "2025-09-25",
         "review_due_on": "2025-10-29",
+        "due_status": "set",
+        "calendar_version": "2025/holidays-0.109",
         "record_version": 1,
         "review_department": "",
     }
+    assert filed["schema_version"] == 2
     detail = await env.client.get(
         f"/api/objections/objections/{body['objection_id']}", headers=STAFF
     )
     assert detail.status_code == 200 and detail.json()["review_due_on"] == "2025-10-29"
+
+
+async def test_received_in_december_before_next_years_calendar_then_recorded(env: Env) -> None:
+    env.rt.clock.set("2026-12-21T10:00:00+08:00")  # Monday; 2027 is not recorded yet
+    await env.deliver(published())
+    response = await file(env, received_on=None)
+    assert response.status_code == 201, response.text  # the right to object never waits
+    body = response.json()
+    assert body["received_on"] == "2026-12-21" and body["review_due_on"] is None
+    assert body["due_status"] == "pending_calendar" and "2027 年" in body["due_reason"]
+    assert body["deadlines"]["review"]["due_status"] == "pending_calendar"
+    (filed,) = await env.outbox("objections.objection-filed")
+    assert filed["payload"]["review_due_on"] is None
+    assert filed["payload"]["due_status"] == "pending_calendar"
+    listed = await env.client.get("/api/objections/objections", headers=STAFF)
+    assert listed.json()["items"][0]["pending_calendar"] == ["objection_review"]
+
+    # The general office records 2027 (made-up schedule, Jan 1-3 off): the registry's event
+    # reaches objections, which computes the date in the same transaction and says so.
+    await env.deliver(calendar_event())
+    detail = (
+        await env.client.get(f"/api/objections/objections/{body['objection_id']}", headers=STAFF)
+    ).json()
+    # Dec 22-25, 28-31 (8), Jan 4-8 (13), 11-15 (18), Jan 18-19 (20).
+    assert detail["review_due_on"] == "2027-01-19" and detail["due_status"] == "set"
+    assert detail["deadlines"]["review"]["calendar_version"] == "2026/holidays-0.109,2027/v1"
+    (computed,) = await env.outbox("objections.objection-deadlines-set")
+    assert computed["payload"]["review_due_on"] == "2027-01-19"
+    assert computed["payload"]["changed"] == ["review"]
+    assert computed["causation_id"] is not None  # caused by the calendar event
+    # Delivered again: nothing changes, no second event.
+    await env.deliver(calendar_event())
+    assert len(await env.outbox("objections.objection-deadlines-set")) == 1
 
 
 async def test_received_on_defaults_to_today_in_beijing(env: Env) -> None:

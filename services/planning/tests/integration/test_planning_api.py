@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,16 +16,19 @@ from asgi_lifespan import LifespanManager
 
 from planning.adapters import orm
 from spotcheck_common.bus import InProcessBus
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX
 
 pytestmark = pytest.mark.integration
+
+CLOCK = FixedClock(TEST_NOW)
 
 
 class Harness:
@@ -56,9 +59,6 @@ class Harness:
                 (await session.execute(sa.select(table).order_by(*table.primary_key))).all()
             )
 
-    async def snapshot(self) -> tuple[list[Any], list[Any]]:
-        return await self.rows(orm.tasks), await self.rows(OUTBOX)
-
     async def writes(self) -> tuple[list[Any], list[Any]]:
         """Tasks and outbox events, leaving out what the relay changes (published_at)."""
         outbox = [(r.id, r.event_id, r.event_type) for r in await self.rows(OUTBOX)]
@@ -74,7 +74,7 @@ async def planning(pg_url: str, unique_district: str) -> AsyncIterator[Harness]:
         relay_interval_s=0.05,
         auth_secret=TEST_SECRET,
     )
-    (rt,) = build_runtimes([load("planning")], settings, bus=bus)
+    (rt,) = build_runtimes([load("planning")], settings, bus=bus, clock=CLOCK)
     delivered: list[Envelope[Any]] = []
 
     async def probe(envelope: Envelope[Any], _headers: dict[str, str]) -> None:
@@ -105,7 +105,7 @@ def body(**overrides: Any) -> dict[str, Any]:
         "inspector_departments": ["食品经营监管科", "临港市场监管所"],
         "team_size": 2,
         "methods": ["现场检查"],
-        "deadline": (date.today() + timedelta(days=60)).isoformat(),
+        "deadline": (CLOCK.today() + timedelta(days=60)).isoformat(),
         "source": "city",
     }
     task.update(overrides)
@@ -172,7 +172,7 @@ async def test_create_and_approve_go_through_the_outbox_to_the_bus(planning: Har
 async def test_refusals_write_nothing(planning: Harness) -> None:
     ok = await planning.client.post("/api/planning/tasks", json=body(), headers=planning.keyuan)
     assert ok.status_code == 201
-    before = await planning.snapshot()
+    before = await planning.writes()
 
     cases: list[tuple[dict[str, Any], str]] = [
         (body(task_no="LG-2026-008", team_size=1), "team_size"),
@@ -203,7 +203,7 @@ async def test_refusals_write_nothing(planning: Harness) -> None:
     missing = await planning.client.post("/api/planning/tasks/nope/approve", headers=planning.fuju)
     assert missing.status_code == 404
 
-    assert await planning.snapshot() == before
+    assert await planning.writes() == before
 
 
 async def test_list_and_get(planning: Harness) -> None:

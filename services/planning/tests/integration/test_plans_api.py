@@ -17,18 +17,21 @@ from asgi_lifespan import LifespanManager
 
 from planning.adapters import orm
 from spotcheck_common.bus import InProcessBus
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskApproved, TaskPublished
 from spotcheck_common.events.types import RiskClass
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX
 
 pytestmark = pytest.mark.integration
 
-YEAR = date.today().year
+CLOCK = FixedClock(TEST_NOW)
+
+YEAR = CLOCK.today().year
 LIST_CSV = (
     "事项编号,抽查类别,抽查事项,检查对象,事项类别(一般/重点),检查方式,检查主体,检查依据\n"
     "GS-01,企业公示信息,企业公示信息抽查,企业,一般,书面检查,临港区局,《企业信息公示暂行条例》\n"
@@ -122,7 +125,9 @@ async def planning(pg_url: str, unique_district: str) -> AsyncIterator[Harness]:
         relay_interval_s=0.05,
         auth_secret=TEST_SECRET,
     )
-    runtimes = build_runtimes([load("registry"), load("planning")], settings, bus=InProcessBus())
+    runtimes = build_runtimes(
+        [load("registry"), load("planning")], settings, bus=InProcessBus(), clock=CLOCK
+    )
     app = build_app(runtimes, title="planning-test")
     async with (
         LifespanManager(app),
@@ -192,7 +197,7 @@ async def _chain_after_sign(h: Harness, plan_ids: list[str]) -> None:
             "POST",
             f"/api/planning/plans/{plan_id}/file",
             h.credit,
-            json={"filed_on": date.today().isoformat(), "filing_ref": "威市监备〔2026〕7号"},
+            json={"filed_on": CLOCK.today().isoformat(), "filing_ref": "威市监备〔2026〕7号"},
         )
         await h.ok("POST", f"/api/planning/plans/{plan_id}/publish", h.office)
 
@@ -260,7 +265,7 @@ async def test_two_departments_plans_go_through_the_chain(planning: Harness) -> 
     await h.ok("POST", "/api/planning/plans/consolidate", h.credit, json={"year": YEAR})
     await h.refused(403, "POST", f"/api/planning/plans/{a}/approve", h.fuju)
     await h.ok("POST", f"/api/planning/plans/{a}/approve", h.meeting)
-    filing = {"filed_on": date.today().isoformat(), "filing_ref": "威市监备〔2026〕7号"}
+    filing = {"filed_on": CLOCK.today().isoformat(), "filing_ref": "威市监备〔2026〕7号"}
     await h.refused(403, "POST", f"/api/planning/plans/{a}/file", h.meeting, json=filing)
     await h.refused(409, "POST", f"/api/planning/plans/{a}/publish", h.office)  # not filed
     await h.ok("POST", f"/api/planning/plans/{a}/file", h.credit, json=filing)

@@ -15,13 +15,20 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
+from publication.adapters import orm
 from publication.domain.model import EXPORT_COLUMNS
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
+from spotcheck_common.testing import (
+    TEST_SECRET,
+    ServiceHarness,
+    auth_headers,
+    calendar_event,
+    running,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -333,8 +340,34 @@ async def test_export_in_the_national_fields_with_bom_and_corrections(env: Servi
     assert refused.status_code == 403
 
 
-async def test_migrations_keep_published_rows_immutable(env: ServiceHarness) -> None:
+CLOCK = {"publish_due_on", "publish_due_calendar", "publish_due_pending"}
+
+
+@pytest.mark.parametrize(
+    "column", [c.name for c in orm.result_records.columns if c.name not in CLOCK]
+)
+async def test_every_published_column_but_the_clock_is_immutable(
+    env: ServiceHarness, column: str
+) -> None:
     await env.deliver(submitted())
     with pytest.raises(sa.exc.DBAPIError, match="已公示的检查结果不得修改或删除"):
         async with env.rt.db.engine.begin() as conn:
-            await conn.execute(sa.text("UPDATE result_records SET lead_department = 'x'"))
+            await conn.execute(sa.text(f"UPDATE result_records SET {column} = {column}"))
+    with pytest.raises(sa.exc.DBAPIError, match="已公示的检查结果不得修改或删除"):
+        async with env.rt.db.engine.begin() as conn:
+            await conn.execute(sa.text("DELETE FROM result_records"))
+
+
+async def test_a_pending_publication_deadline_is_computed_when_the_year_is_recorded(
+    env: ServiceHarness,
+) -> None:
+    env.rt.clock.set("2026-12-21T10:00:00+08:00")  # type: ignore[attr-defined]
+    await env.deliver(submitted(completed_on=date(2026, 12, 21)))
+    (published,) = await env.outbox("publication.result-published")
+    assert published["payload"]["publish_due_on"] is None
+    await env.deliver(calendar_event())
+    # Dec 22-25, 28-31, Jan 4-8, 11-15, 18-19 (made-up 2027: Jan 1-3 off): 20 working days.
+    assert str(await env.scalar("SELECT publish_due_on FROM result_records")) == "2027-01-19"
+    (due,) = await env.outbox("publication.publish-due-set")
+    assert due["payload"]["publish_due_on"] == "2027-01-19"
+    assert due["payload"]["calendar_version"] == "2026/holidays-0.109,2027/v1"

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from publication.adapters import orm
 from publication.adapters.repository import SqlPublicationRepository
 from publication.domain.model import ResultRecord, ResultVersion
 from publication.entrypoints.service import definition
@@ -76,13 +77,19 @@ async def seed(db: Database) -> None:
         await session.commit()
 
 
+# Every column of a published record but its clock (the deadline, recomputed when a year's
+# holiday schedule is recorded).
+CLOCK = {"publish_due_on", "publish_due_calendar", "publish_due_pending"}
+GUARDED = [c.name for c in orm.result_records.columns if c.name not in CLOCK]
+
+
 @pytest.mark.parametrize(
     "sql",
     [
         "UPDATE result_versions SET remark = 'x'",
         "DELETE FROM result_versions",
-        "UPDATE result_records SET entity_name = 'x'",
         "DELETE FROM result_records",
+        *(f"UPDATE result_records SET {column} = {column}" for column in GUARDED),
     ],
 )
 async def test_sqlite_refuses_edits_of_published_rows(db: Database, sql: str) -> None:
@@ -111,3 +118,18 @@ async def test_version_numbers_and_objections_are_unique(db: Database) -> None:
         assert (await repo.version_for_objection("obj-1")) is not None
         total, rows = await repo.search("91371000ma3c000011", None, None, 10, 0)
         assert total == 1 and rows[0][1].version == 2
+
+
+async def test_only_the_publication_deadline_of_a_record_may_change(db: Database) -> None:
+    await seed(db)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "UPDATE result_records SET publish_due_on = '2025-10-30', "
+                "publish_due_calendar = '2025/v1', publish_due_pending = NULL"
+            )
+        )
+    async with db.sessions() as session:
+        record = await SqlPublicationRepository(session).get_record("rec-1")
+    assert record is not None and record.publish_due_on == date(2025, 10, 30)
+    assert record.publish_due_calendar == "2025/v1" and record.entity_name == "某公司"
