@@ -350,3 +350,23 @@ async def iterate_in_thread(
                 queue.get_nowait()
             await asyncio.sleep(0.01)
         await worker
+
+
+def validate_file(
+    kind: str,
+    source: Source,
+    filename: str = "",
+    encoding: str | None = None,
+    sheet: str | None = None,
+    divisions: frozenset[str] | None = None,
+    taken: tuple[frozenset[str], str] | None = None,
+) -> tuple[Table, list[tuple[Any, ...]]]:
+    """Read and validate a whole (small) file at once: the CLI's ``check``, tests. Raises
+    ImportRejected with every error (the first 1,000 listed)."""
+    from registry.domain.imports import KINDS, validate_all
+
+    table = open_table(source, filename, encoding, sheet)
+    try:
+        return table, validate_all(KINDS[kind], table.rows, divisions, taken, table.exact_width)
+    finally:
+        table.close()

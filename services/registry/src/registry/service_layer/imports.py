@@ -379,23 +379,25 @@ async def _run(
     if staging is not None:
         await staging.lock(job.kind)
         await staging.create()
-    async for item in files.iterate_in_thread(
+    reader = files.iterate_in_thread(
         lambda: _read(open_table, kind, errors, progress, divisions, taken, chunk_rows)
-    ):
-        if isinstance(item, _Opened):
-            await jobs.opened(
-                job.import_id,
-                format=item.format,
-                encoding=item.encoding,
-                sheet=item.sheet,
-                rows_total=item.rows_total,
-            )
-        elif errors:
-            continue
-        elif staging is not None:
-            await staging.load(item)
-        else:
-            kept.extend(item)
+    )
+    async with contextlib.aclosing(reader) as items:
+        async for item in items:
+            if isinstance(item, _Opened):
+                await jobs.opened(
+                    job.import_id,
+                    format=item.format,
+                    encoding=item.encoding,
+                    sheet=item.sheet,
+                    rows_total=item.rows_total,
+                )
+            elif errors:
+                continue
+            elif staging is not None:
+                await staging.load(item)
+            else:
+                kept.extend(item)
     progress.reading = False
     if errors:
         raise errors.rejected()
