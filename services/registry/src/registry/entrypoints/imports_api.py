@@ -8,7 +8,7 @@ import csv
 import io
 import logging
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -71,6 +71,13 @@ def _description(kind: str, extra: str = "") -> str:
     )
 
 
+def _iso(value: datetime | None) -> str | None:
+    """SQLite gives back naive UTC instants."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
 def _job_json(row: dict[str, Any], with_errors: bool = True) -> dict[str, Any]:
     out = {
         "import_id": row["import_id"],
@@ -89,9 +96,9 @@ def _job_json(row: dict[str, Any], with_errors: bool = True) -> dict[str, Any]:
         "failure": row["failure"],
         "report": row["report"],
         "created_by": row["created_by"],
-        "created_at": row["created_at"].isoformat() if row["created_at"] else None,
-        "started_at": row["started_at"].isoformat() if row["started_at"] else None,
-        "finished_at": row["finished_at"].isoformat() if row["finished_at"] else None,
+        "created_at": _iso(row["created_at"]),
+        "started_at": _iso(row["started_at"]),
+        "finished_at": _iso(row["finished_at"]),
         "links": {
             "self": f"/api/registry/imports/{row['import_id']}",
             "errors_csv": f"/api/registry/imports/{row['import_id']}/errors.csv",
