@@ -376,8 +376,12 @@ class StagedImport:
             await self._sql(f"CREATE TEMP TABLE {STAGE} (line INTEGER NOT NULL, {columns})")
 
     async def drop(self) -> None:
+        """SQLite keeps temporary tables for the connection's life; PostgreSQL drops them at
+        the commit (ON COMMIT DROP)."""
+        if self.postgres:
+            return
         for name in (CLASSIFIED, STAGE):
-            await self._sql(f"DROP TABLE IF EXISTS {'' if self.postgres else 'temp.'}{name}")
+            await self._sql(f"DROP TABLE IF EXISTS temp.{name}")
 
     def _record(self, line: int, values: Sequence[Any]) -> tuple[Any, ...]:
         out: list[Any] = [line]
@@ -468,12 +472,15 @@ class StagedImport:
             f"SELECT {', '.join(r.fields)} FROM {CLASSIFIED} WHERE {self._changed()} ORDER BY line"
         ).columns(*(sa.column(f, types[f]) for f in r.fields))
         result = await self.session.stream(query)
-        async for partition in result.mappings().partitions(size):
-            rows = [dict(row) for row in partition]
-            for name in r.json_fields:
-                for row in rows:
-                    row[name] = json.loads(row[name])
-            yield rows
+        try:
+            async for partition in result.mappings().partitions(size):
+                rows = [dict(row) for row in partition]
+                for name in r.json_fields:
+                    for row in rows:
+                        row[name] = json.loads(row[name])
+                yield rows
+        finally:
+            await result.close()
 
 
 class SqlImportJobs:
