@@ -197,7 +197,7 @@ ENTITIES = Kind(
             "uscc",
             normalize_uscc,
             "18位，本区登记机关（第3–8位为本区行政区划代码）；小写字母自动转为大写",
-            "91371071MA3C000011",
+            "91371071MA3C00001K",
             text_cell=True,
         ),
         Column("名称", "name", _text, "必填", "威海华海商贸有限责任公司"),
