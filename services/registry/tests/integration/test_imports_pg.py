@@ -152,25 +152,24 @@ async def test_imports_of_one_kind_run_one_at_a_time(registry: Any) -> None:
 
 async def test_only_jobs_whose_heartbeat_stopped_are_failed_at_start(settings: Settings) -> None:
     now = parse_instant(TEST_NOW)
-    async with running("registry", settings) as h:
-        async with h.rt.db.sessions() as session:
-            for import_id, beat in (("dead", now - timedelta(minutes=5)), ("alive", now)):
-                await session.execute(
-                    sa.insert(orm.import_jobs).values(
-                        import_id=import_id,
-                        kind="entities",
-                        state="running",
-                        filename="x.csv",
-                        size_bytes=1,
-                        sha256="0" * 64,
-                        params={},
-                        errors=[],
-                        created_by="li",
-                        created_at=beat,
-                        heartbeat_at=beat,
-                    )
+    async with running("registry", settings) as h, h.rt.db.sessions() as session:
+        for import_id, beat in (("dead", now - timedelta(minutes=5)), ("alive", now)):
+            await session.execute(
+                sa.insert(orm.import_jobs).values(
+                    import_id=import_id,
+                    kind="entities",
+                    state="running",
+                    filename="x.csv",
+                    size_bytes=1,
+                    sha256="0" * 64,
+                    params={},
+                    errors=[],
+                    created_by="li",
+                    created_at=beat,
+                    heartbeat_at=beat,
                 )
-            await session.commit()
+            )
+        await session.commit()
     async with running("registry", settings) as h:
         states = {
             r.import_id: (r.state, r.failure)
