@@ -76,9 +76,6 @@ async def test_entities_merge_with_copy_and_count_what_changed(registry: Any) ->
     assert await registry.scalar("SELECT name FROM entities WHERE uscc = :c", c=CODES[7]) == (
         "改名公司"
     )
-    assert (
-        await registry.scalar("SELECT COUNT(*) FROM pg_tables WHERE tablename LIKE 'import_%'") == 1
-    )
 
 
 async def test_a_bad_row_at_the_end_writes_nothing(registry: Any) -> None:

@@ -481,7 +481,10 @@ async def _emit_changes(uow: UnitOfWork, kind: str, batch_id: str, staging: Stag
 
     async def flush() -> None:
         nonlocal chunk, size, number
-        await uow.emit(_event(kind, f"{batch_id}:{number}", chunk))
+        # Entities always travel in numbered chunks; a roster (usually one event) keeps the
+        # batch's own id for its first.
+        key = batch_id if number == 0 and kind != "entities" else f"{batch_id}:{number}"
+        await uow.emit(_event(kind, key, chunk))
         number += 1
         chunk, size = [], 0
 
