@@ -86,8 +86,8 @@ for d in "${districts[@]}"; do
   render "$d" "spotcheck-$d" -f "$VALUES_DIR/$d.yaml"
 done
 # Chart defaults with only the district set, and everything optional switched on.
-render minimal spotcheck-minimal --set district=minimal
-everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set ingress.enabled=true
+render minimal spotcheck-minimal --set district=minimal --set-string 'divisionCodes={371000}'
+everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set-string 'divisionCodes={371071,371002}' --set ingress.enabled=true
   --set ingress.host=spotcheck.everything.example --set monitoring.serviceMonitor.enabled=true
   --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4317)
 for c in registry planning draws inspections publication objections archives; do
@@ -128,6 +128,8 @@ refuse "'/district': 'x' does not match pattern" --set district=x
 refuse "'/district': 'not' failed" --set district=region
 refuse "'/district': '' does not match pattern" --set district=
 refuse "'/neighbours/0': 'Huan Cui' does not match" --set 'neighbours={Huan Cui}'
+refuse "divisionCodes" --set-json 'divisionCodes=[]'
+refuse "'/divisionCodes/0': '37107' does not match" --set-string 'divisionCodes={37107}'
 refuse "neighbours must not contain the district itself" --set "neighbours={${districts[0]}}"
 refuse "additional properties 'url' not allowed" --set database.url=postgresql+asyncpg://u:p@db:5432/spotcheck
 refuse "'/database/secretName': '' does not match" --set database.secretName=

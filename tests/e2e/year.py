@@ -68,8 +68,9 @@ class Year:
 
 def load_registry(p: Platform, year: Year) -> None:
     year.market_codes = uscc.synthetic(3, seed=YEAR, area_code="371071")
-    year.food_codes = uscc.synthetic(4, seed=YEAR + 1, area_code="371072")
-    others = uscc.synthetic(10, seed=YEAR + 2, area_code="371073")
+    # All registered in the district (临港, 371071): an import refuses any other division.
+    year.food_codes = uscc.synthetic(4, seed=YEAR + 1, area_code="371071")
+    others = uscc.synthetic(10, seed=YEAR + 2, area_code="371071")
     rows = [ENTITY_HEADER]
     rows += [
         f"{c},临港商贸{i}有限公司,有限责任公司,批发和零售业,{ZONE},E,存续,{ZONE}{i}号"

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # Start the domain clock at this ISO instant instead of the system time (end-to-end tests,
     # rehearsals). Never set in production: deadlines would be counted from a false today.
     clock: str = ""
+    # Administrative-division codes (USCC characters 3-8) of the registration authorities whose
+    # entities belong to this district (comma separated); an import refuses any other. The
+    # default is the demo district's (临港区).
+    division_codes: str = "371071"
+    # Imports (registry): the largest file accepted (413 beyond it), and how long a POST waits
+    # for its job before answering 202 with the job's address.
+    import_max_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    import_wait_s: float = Field(10.0, ge=0)
     # Bearer tokens: a shared secret (HS256), a PEM public key, or an OIDC JWKS URL.
     auth_secret: str = ""
     auth_public_key: str = ""
@@ -47,6 +55,10 @@ class Settings(BaseSettings):
     @property
     def neighbour_districts(self) -> list[str]:
         return [d.strip() for d in self.neighbours.split(",") if d.strip()]
+
+    @property
+    def division_code_set(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.division_codes.split(",") if c.strip())
 
     @property
     def embedded(self) -> bool:

@@ -126,7 +126,9 @@ async def test_a_bad_row_or_a_wrong_role_writes_nothing(registry: Harness) -> No
     bad = EXPERTS + "ZJ0003,王工,,市质检院,是\nZJ0001,赵工,计量,市质检院,也许\n"
     answer = await _import(registry, "experts", bad)
     assert answer.status_code == 422
-    errors = answer.json()["detail"]["errors"]
+    errors = [
+        {k: e[k] for k in ("line", "field", "reason")} for e in answer.json()["detail"]["errors"]
+    ]
     assert {"line": 4, "field": "专业领域", "reason": "不能为空"} in errors
     assert {"line": 5, "field": "在库", "reason": "应为 是 或 否"} in errors
     assert any(e["line"] == 5 and e["field"] == "专家编号" for e in errors)  # duplicate id
@@ -147,6 +149,8 @@ async def test_expert_and_inspector_ids_never_collide(registry: Harness) -> None
     assert clash.json()["detail"]["errors"] == [
         {
             "line": 4,
+            "column": 1,
+            "column_letter": "A",
             "field": "专家编号",
             "reason": "已是执法检查人员的编号（执法人员与专家编号不得相同）",
         }

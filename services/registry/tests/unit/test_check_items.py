@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import pytest
 
-from registry.adapters import demo
-from registry.domain import check_items
+from registry.adapters import demo, files
+from registry.domain import check_items, imports
 from registry.domain.check_items import ListVersion, VersionRefused
-from registry.domain.model import ImportRejected, parse_check_items
-from registry.service_layer import services
+from registry.domain.imports import ImportRejected
+from registry.service_layer.imports import ImportJob, ImportParams, run_import
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.events.envelope import Envelope, event_class
 from spotcheck_common.events.registry import CheckItem, CheckItemListPublished
 from spotcheck_common.testing import FakeUnitOfWork
+
+from .fakes import FakeJobs, FakeRepo
 
 HEADER = "事项编号,抽查类别,抽查事项,检查对象,事项类别(一般/重点),检查方式,检查主体,检查依据"
 GOOD = (
@@ -26,6 +28,11 @@ GOOD = (
     + "《食品安全法》,,,具备食品执法资格\n"
 ).encode()
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def parse_check_items(data: bytes) -> list[CheckItem]:
+    _, rows = files.validate_file("check-items", data)
+    return [CheckItem(**imports.as_record(imports.CHECK_ITEMS, r)) for r in rows]
 
 
 def test_a_good_list_parses_with_its_optional_columns() -> None:
@@ -108,58 +115,63 @@ def test_a_new_version_needs_a_reason_and_cannot_take_effect_before_the_last() -
         check_items.check_new_version(versions, date(2025, 12, 31), "调整")
 
 
-class FakeRepo:
-    def __init__(self) -> None:
-        self.versions: list[ListVersion] = []
-        self.items: dict[int, list[CheckItem]] = {}
-
-    async def list_versions(self) -> list[ListVersion]:
-        return list(self.versions)
-
-    async def add_list_version(self, version: ListVersion, items: Sequence[CheckItem]) -> None:
-        self.versions.append(version)
-        self.items[version.version] = list(items)
+async def _import(
+    repo: FakeRepo, data: bytes, reason: str, effective_from: date | None = None
+) -> tuple[FakeUnitOfWork, FakeJobs, dict[str, object]]:
+    uow, jobs = FakeUnitOfWork(actor="xinyong", clock=FixedClock(NOW)), FakeJobs()
+    job = ImportJob(
+        "job-1",
+        "check-items",
+        "list.csv",
+        "h",
+        ImportParams(reason=reason, effective_from=effective_from),
+    )
+    report = await run_import(
+        uow,
+        repo,
+        jobs,
+        job,
+        lambda: files.open_table(data),
+        staging=None,  # type: ignore[arg-type]
+    )
+    return uow, jobs, report
 
 
 async def test_each_import_is_a_new_version_and_publishes_the_whole_list() -> None:
     repo = FakeRepo()
-    uow = FakeUnitOfWork(actor="xinyong")
-    first = await services.import_check_items(
-        uow,
-        repo,
-        GOOD,
-        "list.csv",
-        "2026年清单",
-        date(2026, 1, 1),
-        now=NOW,  # type: ignore[arg-type]
-    )
-    assert first["version"] == 1 and first["imported"] == 2
-    uow2 = FakeUnitOfWork(actor="xinyong")
-    second = await services.import_check_items(
-        uow2,
-        repo,
-        GOOD,
-        "list2.csv",
-        "省局调整",
-        None,
-        now=NOW,  # type: ignore[arg-type]
-    )
+    _, _, first = await _import(repo, GOOD, "2026年清单", date(2026, 1, 1))
+    assert first["version"] == 1 and first["imported"] == 2 and first["new"] == 2
+    changed = GOOD.replace("书面检查,区局".encode(), "实地核查,区局".encode())
+    uow2, jobs, second = await _import(repo, changed, "省局调整")
     assert second["version"] == 2 and second["effective_from"] == "2026-03-02"  # today in China
+    # Compared with version 1: GS-01's method changed, SP-01 did not.
+    assert (second["new"], second["updated"], second["unchanged"]) == (0, 1, 1)
+    assert second["updated_fields"] == {"method": 1} and second["removed"] == 0
     assert [v.version for v in repo.versions] == [1, 2]  # the old version is kept
     (event,) = uow2.events
     assert isinstance(event, CheckItemListPublished)
     assert event.list_version == 2 and event.reason == "省局调整"
     assert [i.code for i in event.items] == ["GS-01", "SP-01"]
     assert event.aggregate_id() == "lingang:check-items"
+    assert jobs.last("finish")["state"] == "succeeded" and jobs.last("finish")["now"] == NOW
+    assert repo.batches[-1]["imported_at"] == NOW and repo.batches[-1]["rows"] == 2
 
 
-async def test_a_rejected_import_writes_and_emits_nothing() -> None:
-    repo, uow = FakeRepo(), FakeUnitOfWork()
+async def test_a_rejected_import_writes_and_emits_nothing_and_the_job_says_why() -> None:
+    repo = FakeRepo()
     with pytest.raises(ImportRejected):
-        await services.import_check_items(uow, repo, b"", "x.csv", "r")  # type: ignore[arg-type]
+        await _import(repo, b"", "r")
     with pytest.raises(VersionRefused):
-        await services.import_check_items(uow, repo, GOOD, "x.csv", "  ")  # type: ignore[arg-type]
-    assert repo.versions == [] and uow.events == [] and not uow.committed
+        await _import(repo, GOOD, "  ")
+    assert repo.versions == [] and repo.batches == []
+    uow, jobs = FakeUnitOfWork(), FakeJobs()
+    job = ImportJob("j", "check-items", "x.csv", "h", ImportParams(reason=" "))
+    with pytest.raises(VersionRefused):
+        await run_import(uow, repo, jobs, job, lambda: files.open_table(GOOD), None)  # type: ignore[arg-type]
+    assert uow.events == [] and not uow.committed
+    failed = jobs.last("finish")
+    assert failed["state"] == "failed" and "理由" in failed["failure"]
+    assert failed["errors"][0]["field"] == "reason"
 
 
 def test_the_list_version_travels_as_version_and_keeps_the_schema_version_apart() -> None:

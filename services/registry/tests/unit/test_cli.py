@@ -14,7 +14,7 @@ def test_the_cli_checks_an_item_list(tmp_path: Path, capsys: pytest.CaptureFixtu
     good = tmp_path / "items.csv"
     good.write_bytes(demo.demo_check_items())
     assert main(["check", "check-items", str(good)]) == 0
-    assert "6 行，全部有效" in capsys.readouterr().out
+    assert "6 行，全部有效（csv，UTF-8）" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_bytes(demo.demo_check_items().replace(",重点,".encode(), ",很重要,".encode(), 1))
     assert main(["check", "check-items", str(bad)]) == 1

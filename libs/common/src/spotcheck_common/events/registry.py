@@ -92,7 +92,8 @@ class CheckItemListPublished(Event):
 
 
 class EntitiesImported(Event):
-    """A CSV batch of market entities was imported (created or replaced), all or nothing."""
+    """Market entities an import created or changed (one chunk of one import, all or nothing;
+    rows the import left unchanged are not sent). ``batch_id`` is ``<batch>:<chunk>``."""
 
     service = "registry"
     name = "entities-imported"
@@ -126,7 +127,8 @@ class InspectorsImported(Event):
 
 
 class ExpertsImported(Event):
-    """A CSV batch of experts (专家库) was imported (created or replaced), all or nothing."""
+    """Experts (专家库) an import created or changed (one chunk of one import, all or nothing;
+    unchanged rows are not sent)."""
 
     service = "registry"
     name = "experts-imported"

@@ -3,18 +3,14 @@ deterministic."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from registry.domain.model import (
-    CHECK_ITEM_COLUMNS,
-    CHECK_ITEM_OPTIONAL,
-    ENTITY_COLUMNS,
-    EXPERT_COLUMNS,
-    INSPECTOR_COLUMNS,
-    to_csv,
-)
+from registry.domain.imports import CHECK_ITEMS, ENTITIES, EXPERTS, INSPECTORS, Kind
 from spotcheck_common import uscc
 
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
@@ -150,7 +146,7 @@ def demo_entities(count: int = 20_000, seed: int = 2026) -> bytes:
                 "address": f"山东省威海市临港区{area}{rng.randint(1, 300)}号",
             }
         )
-    return to_csv(ENTITY_COLUMNS, rows)
+    return to_csv(ENTITIES, rows)
 
 
 def demo_inspectors(count: int = 80, seed: int = 2026) -> bytes:
@@ -169,7 +165,7 @@ def demo_inspectors(count: int = 80, seed: int = 2026) -> bytes:
                 "active": "是" if i % 40 != 39 else "否",
             }
         )
-    return to_csv(INSPECTOR_COLUMNS, rows)
+    return to_csv(INSPECTORS, rows)
 
 
 EXPERT_FIELDS = ["食品安全", "特种设备", "计量", "产品质量", "知识产权"]
@@ -188,14 +184,26 @@ def demo_experts(count: int = 20, seed: int = 2026) -> bytes:
         }
         for i in range(count)
     ]
-    return to_csv(EXPERT_COLUMNS, rows)
+    return to_csv(EXPERTS, rows)
 
 
 def demo_check_items() -> bytes:
     """The demo district's item list (抽查事项清单), in the import format."""
-    columns = {
-        ("事项类别(一般/重点)" if label == "事项类别" else label): field
-        for label, field in {**CHECK_ITEM_COLUMNS, **CHECK_ITEM_OPTIONAL}.items()
-    }
-    fields = list(columns.values())
-    return to_csv(columns, [dict(zip(fields, row, strict=True)) for row in DEMO_CHECK_ITEMS])
+    fields = CHECK_ITEMS.fields
+    return to_csv(
+        CHECK_ITEMS,
+        [dict(zip(fields, row, strict=True)) for row in DEMO_CHECK_ITEMS],
+        labels={"item_class": "事项类别(一般/重点)"},
+    )
+
+
+def to_csv(
+    kind: Kind, records: Iterable[dict[str, Any]], labels: dict[str, str] | None = None
+) -> bytes:
+    """Records in the import format: UTF-8 CSV with the Chinese header."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([(labels or {}).get(c.field, c.label) for c in kind.columns])
+    for record in records:
+        writer.writerow([record[c.field] for c in kind.columns])
+    return out.getvalue().encode()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from registry.adapters.repository import SqlRegistryRepository
 from registry.domain import check_items
-from registry.domain.model import ITEM_CLASS_BY_LABEL, ImportRejected
+from registry.domain.imports import ITEM_CLASS_BY_LABEL
+from registry.entrypoints import imports_api
 from registry.service_layer import services
 from spotcheck_common.auth import STAFF, Principal, Role, require
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
@@ -22,8 +23,6 @@ from spotcheck_common.service import ServiceRuntime
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
 Staff = Annotated[Principal, require(*STAFF)]
 Declarant = Annotated[Principal, require(Role.INSPECTOR, Role.CREDIT_DEPT)]
-
-CSV_BODY = Body(media_type="text/csv", description="UTF-8 CSV with the documented Chinese header")
 
 
 class EntityChange(BaseModel):
@@ -42,73 +41,9 @@ class PairConflictIn(BaseModel):
     reason: str = Field(min_length=1, description="理由（如：近亲属）")
 
 
-def _rejected(exc: ImportRejected) -> HTTPException:
-    return HTTPException(
-        status_code=422,
-        detail={
-            "reason": "导入被拒绝，文件中的任何一行都未导入",
-            "errors": [{"line": e.line, "field": e.field, "reason": e.reason} for e in exc.errors],
-        },
-    )
-
-
 def build_router(rt: ServiceRuntime) -> APIRouter:
     router = APIRouter(prefix="/api/registry", tags=["registry"])
-
-    async def _import(
-        request: Request, principal: Principal, kind: str, filename: str
-    ) -> dict[str, Any]:
-        data = await request.body()
-        async with rt.uow(principal.context()) as uow:
-            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-            try:
-                if kind == "entities":
-                    return await services.import_entities(uow, repo, data, filename)
-                if kind == "experts":
-                    return await services.import_experts(uow, repo, data, filename)
-                return await services.import_inspectors(uow, repo, data, filename)
-            except ImportRejected as exc:
-                raise _rejected(exc) from None
-
-    @router.post(
-        "/entities/import",
-        summary="导入市场主体（CSV，全部成功或全部不导入）",
-        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-    )
-    async def import_entities(
-        request: Request,
-        principal: CreditDept,
-        filename: Annotated[str, Query()] = "upload.csv",
-    ) -> dict[str, Any]:
-        return await _import(request, principal, "entities", filename)
-
-    @router.post(
-        "/inspectors/import",
-        summary="导入执法检查人员（CSV）",
-        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-    )
-    async def import_inspectors(
-        request: Request,
-        principal: CreditDept,
-        filename: Annotated[str, Query()] = "upload.csv",
-    ) -> dict[str, Any]:
-        return await _import(request, principal, "inspectors", filename)
-
-    @router.post(
-        "/experts/import",
-        summary="导入专家库（CSV：专家编号,姓名,专业领域,工作单位,在库；全部成功或全部不导入）",
-        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-        responses={
-            403: {"description": "缺少信用监管科角色"},
-            422: {"description": "文件有误（指明行和字段），任何一行都未导入"},
-        },
-    )
-    async def import_experts(
-        request: Request,
-        principal: CreditDept,
-        filename: Annotated[str, Query()] = "upload.csv",
-    ) -> dict[str, Any]:
-        return await _import(request, principal, "experts", filename)
+    imports_api.add_routes(router, rt)
 
     @router.get("/experts", summary="专家库")
     async def list_experts(principal: Staff, field: str | None = None) -> dict[str, Any]:
@@ -205,32 +140,6 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
             except services.NotFound as exc:
                 raise HTTPException(404, str(exc)) from None
         return {"created": created}
-
-    @router.post(
-        "/check-items/import",
-        summary="导入抽查事项清单（CSV，每次导入为一个新版本，全部成功或全部不导入）",
-        openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
-        responses={
-            403: {"description": "缺少信用监管科角色"},
-            422: {"description": "文件有误（指明行和字段），或缺少理由、生效日期早于上一版"},
-        },
-    )
-    async def import_check_items(
-        request: Request,
-        principal: CreditDept,
-        reason: Annotated[str, Query(min_length=1, description="发布或调整的理由")],
-        effective_from: Annotated[date | None, Query(description="生效日期（默认今天）")] = None,
-        filename: Annotated[str, Query()] = "check-items.csv",
-    ) -> dict[str, Any]:
-        data = await request.body()
-        async with rt.uow(principal.context()) as uow:
-            repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-            try:
-                return await services.import_check_items(
-                    uow, repo, data, filename, reason, effective_from
-                )
-            except ImportRejected as exc:
-                raise _rejected(exc) from None
 
     @router.get(
         "/check-items",

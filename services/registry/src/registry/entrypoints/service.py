@@ -6,10 +6,11 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from registry.adapters import demo, orm
+from registry.adapters import demo, files, orm
 from registry.adapters.repository import SqlRegistryRepository
 from registry.entrypoints import api, calendar_api
-from registry.service_layer import services
+from registry.entrypoints.imports_api import fail_abandoned_imports, importer
+from registry.service_layer import imports
 from spotcheck_common.events.calendar import CalendarYearRecorded
 from spotcheck_common.events.registry import (
     CheckItemListPublished,
@@ -24,33 +25,48 @@ from spotcheck_common.service import ServiceDefinition, ServiceRuntime
 from spotcheck_common.uow import Context
 
 
+async def _demo_import(
+    rt: ServiceRuntime,
+    kind: str,
+    data: bytes,
+    filename: str,
+    params: imports.ImportParams | None = None,
+) -> None:
+    imp = importer(rt)
+    spooled = files.spool_bytes(data, imp.spool_dir)
+    task = await imp.start(
+        Context(actor="demo-loader"), kind, spooled, filename, params or imports.ImportParams()
+    )
+    await task
+
+
 async def load_demo(rt: ServiceRuntime) -> None:
-    """With SPOTCHECK_DEMO=true, load the demo district once (an empty registry only)."""
+    """With SPOTCHECK_DEMO=true, load the demo district once (an empty registry only), through
+    the same import jobs as an upload."""
     if not rt.settings.demo:
         return
-    async with rt.uow(Context(actor="demo-loader")) as uow:
-        repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-        if not await repo.list_versions():
-            await services.import_check_items(
-                uow,
-                repo,
-                demo.demo_check_items(),
-                "demo-check-items.csv",
+    async with rt.db.sessions() as session:
+        repo = SqlRegistryRepository(session, rt.db.postgres)
+        has_list = bool(await repo.list_versions())
+        has_entities = bool(await repo.count_entities())
+        has_experts = bool(await repo.expert_ids())
+    if not has_list:
+        await _demo_import(
+            rt,
+            "check-items",
+            demo.demo_check_items(),
+            "demo-check-items.csv",
+            imports.ImportParams(
                 reason="演示：临港区市场监管局随机抽查事项清单",
                 effective_from=demo.DEMO_LIST_EFFECTIVE_FROM,
-            )
-    async with rt.uow(Context(actor="demo-loader")) as uow:
-        repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-        if await repo.count_entities():
-            return
-        await services.import_entities(uow, repo, demo.demo_entities(), "demo-entities.csv")
-    async with rt.uow(Context(actor="demo-loader")) as uow:
-        repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-        await services.import_inspectors(uow, repo, demo.demo_inspectors(), "demo-inspectors.csv")
-    async with rt.uow(Context(actor="demo-loader")) as uow:
-        repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-        if not await repo.expert_ids():
-            await services.import_experts(uow, repo, demo.demo_experts(), "demo-experts.csv")
+            ),
+        )
+    if has_entities:
+        return
+    await _demo_import(rt, "entities", demo.demo_entities(), "demo-entities.csv")
+    await _demo_import(rt, "inspectors", demo.demo_inspectors(), "demo-inspectors.csv")
+    if not has_experts:
+        await _demo_import(rt, "experts", demo.demo_experts(), "demo-experts.csv")
 
 
 def build_router(rt: ServiceRuntime) -> APIRouter:
@@ -76,5 +92,5 @@ definition = ServiceDefinition(
         InspectorPairConflictDeclared,
         CalendarYearRecorded,
     ],
-    on_startup=[load_demo],
+    on_startup=[fail_abandoned_imports, load_demo],
 )

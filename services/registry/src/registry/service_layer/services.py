@@ -1,32 +1,26 @@
-"""Registry use cases. Plain functions; the unit of work and repository are injected."""
+"""Registry use cases. Plain functions; the unit of work and repository are injected.
+
+Imports (entities, inspectors, experts, the item list) are jobs: ``service_layer.imports``.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date, datetime
 from typing import Any, Protocol
 
 from registry.adapters.repository import RegistryRepository
-from registry.domain import check_items, model
-from spotcheck_common.clock import CHINA_TZ
-from spotcheck_common.events.envelope import Event, new_id
+from spotcheck_common.clock import Clock
+from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.registry import (
-    CheckItemListPublished,
     ConflictDeclared,
-    EntitiesImported,
     EntityUpdated,
-    ExpertsImported,
     InspectorPairConflictDeclared,
-    InspectorsImported,
 )
 from spotcheck_common.events.types import EntityStatus, RiskClass
-
-# Entities per event: keeps messages well under Kafka's default 1 MiB limit.
-EVENT_CHUNK = 1000
 
 
 class UnitOfWork(Protocol):
     district: str
+    clock: Clock
 
     async def emit(self, event: Event, district: str | None = None) -> Any: ...
 
@@ -35,9 +29,6 @@ class UnitOfWork(Protocol):
     @property
     def context(self) -> Any: ...
 
-    @property
-    def clock(self) -> Any: ...
-
 
 class NotFound(Exception):
     pass
@@ -45,72 +36,6 @@ class NotFound(Exception):
 
 class Invalid(Exception):
     pass
-
-
-async def import_entities(
-    uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
-) -> dict[str, Any]:
-    """All rows or none: a bad row raises ImportRejected before anything is written."""
-    rows = model.parse_entities(data)
-    batch_id, now = new_id(), uow.clock.now()
-    await repo.upsert_entities(rows, batch_id, now)
-    await repo.record_batch(
-        batch_id=batch_id,
-        kind="entities",
-        filename=filename,
-        rows=len(rows),
-        sha256=hashlib.sha256(data).hexdigest(),
-        imported_by=uow.context.actor,
-        imported_at=now,
-    )
-    for start in range(0, len(rows), EVENT_CHUNK):
-        chunk = rows[start : start + EVENT_CHUNK]
-        await uow.emit(
-            EntitiesImported(batch_id=f"{batch_id}:{start // EVENT_CHUNK}", entities=chunk)
-        )
-    await uow.commit()
-    return {"batch_id": batch_id, "imported": len(rows)}
-
-
-async def import_inspectors(
-    uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
-) -> dict[str, Any]:
-    rows = model.parse_inspectors(data, await repo.expert_ids())
-    batch_id, now = new_id(), uow.clock.now()
-    await repo.upsert_inspectors(rows, batch_id, now)
-    await repo.record_batch(
-        batch_id=batch_id,
-        kind="inspectors",
-        filename=filename,
-        rows=len(rows),
-        sha256=hashlib.sha256(data).hexdigest(),
-        imported_by=uow.context.actor,
-        imported_at=now,
-    )
-    await uow.emit(InspectorsImported(batch_id=batch_id, inspectors=rows))
-    await uow.commit()
-    return {"batch_id": batch_id, "imported": len(rows)}
-
-
-async def import_experts(
-    uow: UnitOfWork, repo: RegistryRepository, data: bytes, filename: str
-) -> dict[str, Any]:
-    """The expert pool (专家库): all rows or none; ExpertsImported carries the batch."""
-    rows = model.parse_experts(data, await repo.inspector_ids())
-    batch_id, now = new_id(), uow.clock.now()
-    await repo.upsert_experts(rows, batch_id, now)
-    await repo.record_batch(
-        batch_id=batch_id,
-        kind="experts",
-        filename=filename,
-        rows=len(rows),
-        sha256=hashlib.sha256(data).hexdigest(),
-        imported_by=uow.context.actor,
-        imported_at=now,
-    )
-    await uow.emit(ExpertsImported(batch_id=batch_id, experts=rows))
-    await uow.commit()
-    return {"batch_id": batch_id, "imported": len(rows)}
 
 
 async def declare_pair_conflict(
@@ -174,55 +99,3 @@ async def declare_conflict(
         await uow.emit(ConflictDeclared(inspector_id=inspector_id, uscc=code, reason=reason))
     await uow.commit()
     return created
-
-
-def list_id(district: str) -> str:
-    """One item list per district; its versions share this id (the events' partition key)."""
-    return f"{district}:check-items"
-
-
-async def import_check_items(
-    uow: UnitOfWork,
-    repo: RegistryRepository,
-    data: bytes,
-    filename: str,
-    reason: str,
-    effective_from: date | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """A new version of the item list (第四条): every row valid or nothing is written; older
-    versions are kept. CheckItemListPublished carries the whole list."""
-    now = now or uow.clock.now()
-    items = model.parse_check_items(data)
-    effective_from = effective_from or now.astimezone(CHINA_TZ).date()
-    versions = await repo.list_versions()
-    number = check_items.check_new_version(versions, effective_from, reason)
-    version = check_items.ListVersion(
-        version=number,
-        list_id=list_id(uow.district),
-        effective_from=effective_from,
-        reason=reason.strip(),
-        items=len(items),
-        filename=filename,
-        sha256=hashlib.sha256(data).hexdigest(),
-        imported_by=uow.context.actor,
-        imported_at=now,
-    )
-    await repo.add_list_version(version, items)
-    await uow.emit(
-        CheckItemListPublished(
-            list_id=version.list_id,
-            list_version=number,
-            effective_from=effective_from,
-            items=items,
-            reason=version.reason,
-        )
-    )
-    await uow.commit()
-    return {
-        "list_id": version.list_id,
-        "version": number,
-        "effective_from": effective_from.isoformat(),
-        "reason": version.reason,
-        "imported": len(items),
-    }

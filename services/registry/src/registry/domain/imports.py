@@ -1,0 +1,569 @@
+"""Import files (导入): the columns of each list, header mapping, row validation, the error cap.
+
+Pure rules, no I/O. A reader (``registry.adapters.files``) yields each row as a line number and
+its cells, as the file holds them: text from a CSV file; text, numbers, dates and booleans from
+an .xlsx workbook. Everything here turns cells into validated values or into errors naming line,
+column and reason. The same column definitions make the downloadable templates and the docs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from spotcheck_common import uscc as uscc_rules
+
+# A cell as a reader hands it over: CSV gives text; .xlsx gives what Excel stored.
+Cell = str | int | float | bool | date | datetime | time | None
+
+MAX_ERRORS = 1000  # errors listed in full; the rest are counted
+
+STATUS_BY_LABEL = {
+    "存续": "active",
+    "在业": "active",
+    "注销": "deregistered",
+    "吊销": "revoked",
+    "撤销": "cancelled",
+    "迁出": "moved_out",
+}
+STATUS_VALUES = frozenset(STATUS_BY_LABEL.values())
+RISK_CLASSES = ("A", "B", "C", "D", "E")
+TRUE_LABELS = {"是", "1", "true", "yes", "y", "√"}
+FALSE_LABELS = {"否", "0", "false", "no", "n", ""}
+ITEM_CLASS_BY_LABEL = {"一般": "general", "重点": "key"}
+
+
+# ------------------------------------------------------------------------------------- cells
+
+
+def cell_text(value: Cell) -> str:
+    """A cell as the text a person sees: numbers without a trailing ``.0``, dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    return value.isoformat()
+
+
+def _text(value: Cell) -> str:
+    text = cell_text(value).strip()
+    if not text:
+        raise ValueError("不能为空")
+    return text
+
+
+def _optional_text(value: Cell) -> str:
+    return cell_text(value).strip()
+
+
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0", "\u3000"}
+
+
+def normalize_uscc(value: Cell) -> str:
+    """Upper-cased, surrounding ASCII spaces dropped; refuses a number cell (Excel keeps only
+    15 digits of it), full-width and invisible characters, a bad length or check character."""
+    if isinstance(value, float):
+        raise ValueError("单元格是数字格式，统一社会信用代码会丢失位数：请将该列设为文本后重新填写")
+    text = cell_text(value).strip(" \t\r\n")
+    for char in text:
+        if char in _INVISIBLE or (not char.isprintable() and char != " "):
+            raise ValueError(f"含不可见字符（U+{ord(char):04X}）")
+        if not char.isascii():
+            kind = "全角字符" if "\uff01" <= char <= "\uff5e" else "非法字符"
+            raise ValueError(f"含{kind}「{char}」")
+    code = text.upper()
+    reason = uscc_rules.validate(code)
+    if reason:
+        raise ValueError(reason)
+    return code
+
+
+def division_of(code: str) -> str:
+    """The registering authority's administrative-division code: USCC characters 3–8."""
+    return code[2:8]
+
+
+def _risk(value: Cell) -> str:
+    label = cell_text(value).strip().upper()
+    if label not in RISK_CLASSES:
+        raise ValueError("应为 A、B、C、D、E 之一")
+    return label
+
+
+def _status(value: Cell) -> str:
+    label = cell_text(value).strip()
+    if label in STATUS_BY_LABEL:
+        return STATUS_BY_LABEL[label]
+    if label in STATUS_VALUES:
+        return label
+    raise ValueError(f"应为 {'、'.join(STATUS_BY_LABEL)} 之一")
+
+
+def _bool(value: Cell) -> bool:
+    if isinstance(value, bool):
+        return value
+    label = cell_text(value).strip().lower()
+    if label in TRUE_LABELS:
+        return True
+    if label in FALSE_LABELS:
+        return False
+    raise ValueError("应为 是 或 否")
+
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def _date(value: Cell) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    match = _DATE.match(cell_text(value).strip())
+    if match:
+        try:
+            return date(*(int(part) for part in match.groups()))
+        except ValueError:
+            raise ValueError("不是有效日期") from None
+    raise ValueError("日期格式应为 YYYY-MM-DD（或 Excel 日期单元格）")
+
+
+def _item_class(value: Cell) -> str:
+    label = cell_text(value).strip()
+    if label in ITEM_CLASS_BY_LABEL:
+        return ITEM_CLASS_BY_LABEL[label]
+    if label in ITEM_CLASS_BY_LABEL.values():
+        return label
+    raise ValueError("应为 一般 或 重点")
+
+
+def _list(value: Cell) -> list[str]:
+    text = cell_text(value).replace("；", ";")
+    return [part.strip() for part in text.split(";") if part.strip()]
+
+
+# ----------------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # the Chinese header, as in the templates
+    field: str  # the English name: the field in events and tables, accepted as a header too
+    parse: Callable[[Cell], Any]
+    accepts: str  # what the cell may hold (templates, docs)
+    example: str
+    header_required: bool = True  # the header must name the column (its value may be empty)
+    text_cell: bool = False  # templates format the column as text (Excel would eat digits)
+    date_cell: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # URL segment: entities, inspectors, experts, check-items
+    title: str  # 市场主体 …
+    key: str  # the field that identifies a row
+    columns: tuple[Column, ...]
+    events_name: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(c.field for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.field == name)
+
+
+ENTITIES = Kind(
+    "entities",
+    "市场主体",
+    "uscc",
+    (
+        Column(
+            "统一社会信用代码",
+            "uscc",
+            normalize_uscc,
+            "18位，本区登记机关（第3–8位为本区行政区划代码）；小写字母自动转为大写",
+            "91371071MA3C00001K",
+            text_cell=True,
+        ),
+        Column("名称", "name", _text, "必填", "威海华海商贸有限责任公司"),
+        Column(
+            "主体类型", "entity_type", _text, "必填，如 有限责任公司、个体工商户", "有限责任公司"
+        ),
+        Column("行业", "industry", _text, "必填，如 批发和零售业", "批发和零售业"),
+        Column("区域", "area", _text, "必填，所属镇街或片区", "草庙子镇"),
+        Column("风险等级", "risk_class", _risk, "A、B、C、D、E 之一（E 风险最高）", "B"),
+        Column("状态", "status", _status, "存续、在业、注销、吊销、撤销、迁出 之一", "存续"),
+        Column("住所", "address", _optional_text, "可为空", "山东省威海市临港区草庙子镇1号"),
+    ),
+)
+
+INSPECTORS = Kind(
+    "inspectors",
+    "执法检查人员",
+    "inspector_id",
+    (
+        Column(
+            "执法人员编号",
+            "inspector_id",
+            _text,
+            "必填，不得与专家编号相同",
+            "LG0001",
+            text_cell=True,
+        ),
+        Column("姓名", "name", _text, "必填", "王伟"),
+        Column("科室", "department", _text, "必填", "市场规范管理科"),
+        Column(
+            "检查资格",
+            "qualifications",
+            _list,
+            "可为空；多项用分号（; 或 ；）分隔",
+            "企业公示信息;双随机全部事项",
+        ),
+        Column("可任组长", "leader_qualified", _bool, "是 或 否", "是"),
+        Column(
+            "执法证有效期至",
+            "certificate_expires_on",
+            _date,
+            "日期：YYYY-MM-DD、YYYY/M/D 或 Excel 日期单元格",
+            "2028-12-31",
+            date_cell=True,
+        ),
+        Column("在岗", "active", _bool, "是 或 否", "是"),
+    ),
+)
+
+EXPERTS = Kind(
+    "experts",
+    "专家库",
+    "expert_id",
+    (
+        Column(
+            "专家编号", "expert_id", _text, "必填，不得与执法人员编号相同", "ZJ0001", text_cell=True
+        ),
+        Column("姓名", "name", _text, "必填", "李芳"),
+        Column("专业领域", "field", _text, "必填，如 食品安全、特种设备", "食品安全"),
+        Column("工作单位", "organization", _optional_text, "可为空", "市质检院"),
+        Column("在库", "active", _bool, "是 或 否", "是"),
+    ),
+)
+
+CHECK_ITEMS = Kind(
+    "check-items",
+    "抽查事项清单",
+    "code",
+    (
+        Column("事项编号", "code", _text, "必填，清单内唯一", "LG-GS-01", text_cell=True),
+        Column("抽查类别", "category", _text, "必填", "企业公示信息"),
+        Column("抽查事项", "name", _text, "必填", "企业公示信息抽查"),
+        Column("检查对象", "target_type", _text, "必填", "企业"),
+        Column("事项类别", "item_class", _item_class, "一般 或 重点", "一般"),
+        Column("检查方式", "method", _text, "必填", "书面检查、实地核查"),
+        Column("检查主体", "inspecting_body", _text, "必填", "临港区市场监管局"),
+        Column("检查依据", "legal_basis", _text, "必填", "《企业信息公示暂行条例》第十四条"),
+        Column("抽查比例", "ratio", _optional_text, "可选列，可为空", "3%", header_required=False),
+        Column(
+            "抽查频次",
+            "frequency",
+            _optional_text,
+            "可选列，可为空",
+            "每年1次",
+            header_required=False,
+        ),
+        Column(
+            "检查人员要求",
+            "inspector_requirements",
+            _optional_text,
+            "可选列，可为空",
+            "",
+            header_required=False,
+        ),
+    ),
+)
+
+KINDS: dict[str, Kind] = {k.name: k for k in (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS)}
+
+
+# ------------------------------------------------------------------------------------ errors
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # the line of a CSV file, the row of a sheet (the header is line 1)
+    field: str  # the column's Chinese name, or (文件) / (表头) / (整行) / (数据)
+    reason: str
+    column: int | None = None  # 1-based position in the file, when one column is at fault
+
+    def __str__(self) -> str:
+        return f"第{self.line}行，字段「{self.field}」：{self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "column": self.column,
+            "column_letter": column_letter(self.column) if self.column else None,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
+def column_letter(number: int) -> str:
+    """1 → A, 27 → AA: how a spreadsheet names the column."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+class ImportRejected(Exception):
+    """The file has errors; nothing of it is imported."""
+
+    def __init__(self, errors: Sequence[RowError], total: int | None = None) -> None:
+        super().__init__("; ".join(str(e) for e in list(errors)[:5]))
+        self.errors = list(errors)
+        self.total = total if total is not None else len(self.errors)
+
+
+@dataclass
+class ErrorLog:
+    """Every error counted, the first ``limit`` kept (line order, as the file is read)."""
+
+    limit: int = MAX_ERRORS
+    total: int = 0
+    kept: list[RowError] = field(default_factory=list)
+
+    def add(self, error: RowError) -> None:
+        self.total += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(error)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def rejected(self) -> ImportRejected:
+        return ImportRejected(self.kept, self.total)
+
+
+# ------------------------------------------------------------------------------ the header
+
+
+def header_name(cell: Cell) -> str:
+    """``事项类别(一般/重点)``, ``事项类别（一般/重点）`` and `` 事项类别 `` name ``事项类别``;
+    a leading BOM or ``*`` (required marker) is dropped."""
+    name = cell_text(cell).strip().lstrip("\ufeff").strip().lstrip("*＊").strip()
+    for paren in ("(", "（"):
+        if paren in name:
+            name = name.split(paren, 1)[0].strip()
+    return name
+
+
+def map_header(kind: Kind, header: Sequence[Cell]) -> tuple[dict[str, int], list[RowError]]:
+    """The position of each known column (by Chinese name or English alias), or the errors."""
+    by_name: dict[str, Column] = {}
+    for column in kind.columns:
+        by_name[column.label] = column
+        by_name[column.field.lower()] = column
+    index: dict[str, int] = {}
+    errors: list[RowError] = []
+    for position, cell in enumerate(header):
+        name = header_name(cell)
+        found = by_name.get(name) or by_name.get(name.lower())
+        if found is None:
+            continue  # other columns are allowed and ignored
+        column = found
+        if column.field in index:
+            errors.append(
+                RowError(
+                    1,
+                    column.label,
+                    f"表头重复：第{index[column.field] + 1}列与第{position + 1}列",
+                    position + 1,
+                )
+            )
+            continue
+        index[column.field] = position
+    for column in kind.columns:
+        if column.header_required and column.field not in index:
+            errors.append(RowError(1, column.label, "表头缺少该列"))
+    return index, errors
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+class RowValidator:
+    """Validates the rows of one file of ``kind``: each good row becomes a tuple of values in
+    ``kind.fields`` order; each problem goes to ``errors``. Keys must be unique in the file;
+    ``taken`` refuses keys another register uses; ``divisions`` (entities) refuses an entity
+    registered outside the district."""
+
+    def __init__(
+        self,
+        kind: Kind,
+        header: Sequence[Cell],
+        errors: ErrorLog,
+        divisions: frozenset[str] | None = None,
+        taken: tuple[frozenset[str], str] | None = None,
+        exact_width: bool = True,
+    ) -> None:
+        self.kind = kind
+        # CSV: every line has as many cells as the header (a stray comma shifts the columns).
+        # A sheet: short rows are padded; only cells right of the header must be empty.
+        self.exact_width = exact_width
+        self.errors = errors
+        self.divisions = divisions
+        self.taken = taken
+        self.index, header_errors = map_header(kind, header)
+        for error in header_errors:
+            errors.add(error)
+        self.header_ok = not header_errors
+        self.width = len(header)
+        self._plan = [(c, self.index.get(c.field), c.field == kind.key) for c in kind.columns]
+        self._seen: dict[str, int] = {}
+        self.rows = 0  # data rows read (blank rows are skipped, not counted)
+
+    def row(self, line: int, cells: Sequence[Cell]) -> tuple[Any, ...] | None:
+        """The row's values, or None (its errors are in the log)."""
+        if not any(c is not None and cell_text(c).strip() for c in cells):
+            return None
+        self.rows += 1
+        if len(cells) != self.width:
+            extra = any(c is not None and cell_text(c).strip() for c in cells[self.width :])
+            if self.exact_width or extra:
+                self.errors.add(RowError(line, "(整行)", f"应有{self.width}列，实有{len(cells)}列"))
+                return None
+            cells = [*cells[: self.width], *([None] * (self.width - len(cells)))]
+        values: list[Any] = []
+        ok = True
+        key: Any = None
+        for column, position, is_key in self._plan:
+            cell = cells[position] if position is not None else None
+            try:
+                value = column.parse(cell)
+            except ValueError as exc:
+                self.errors.add(
+                    RowError(
+                        line, column.label, str(exc), position + 1 if position is not None else None
+                    )
+                )
+                ok = False
+                continue
+            values.append(value)
+            if is_key:
+                key = value
+        if key is not None:
+            where = self.index[self.kind.key] + 1
+            label = self.kind.column(self.kind.key).label
+            if self.divisions is not None and self.kind is ENTITIES:
+                division = division_of(key)
+                if division not in self.divisions:
+                    self.errors.add(
+                        RowError(
+                            line,
+                            label,
+                            f"登记机关行政区划代码 {division} 不属于本区"
+                            f"（{'、'.join(sorted(self.divisions))}）",
+                            where,
+                        )
+                    )
+                    ok = False
+            first = self._seen.get(key)
+            if first is not None:
+                self.errors.add(RowError(line, label, f"与第{first}行重复", where))
+                ok = False
+            else:
+                self._seen[key] = line
+            if self.taken is not None and key in self.taken[0]:
+                self.errors.add(RowError(line, label, self.taken[1], where))
+                ok = False
+        return tuple(values) if ok else None
+
+
+def split_header(
+    kind: Kind, rows: Iterator[tuple[int, Sequence[Cell]]], look_ahead: int = 10
+) -> tuple[Sequence[Cell], Iterator[tuple[int, Sequence[Cell]]]] | None:
+    """The header row and the rows after it. Blank rows before it are skipped, and so are
+    title rows (a sheet often starts with a merged title such as 临港区市场主体名录): the
+    header is the first of the first ``look_ahead`` non-blank rows that names every required
+    column, else the first non-blank row (whose missing columns are then reported)."""
+    seen: list[tuple[int, Sequence[Cell]]] = []
+    for line, cells in rows:
+        if any(c is not None and cell_text(c).strip() for c in cells):
+            seen.append((line, cells))
+            if not map_header(kind, cells)[1] or len(seen) >= look_ahead:
+                break
+    if not seen:
+        return None
+    chosen = next((i for i, (_, cells) in enumerate(seen) if not map_header(kind, cells)[1]), 0)
+    rest = seen[chosen + 1 :]
+    return seen[chosen][1], itertools.chain(rest, rows)
+
+
+def validate_all(
+    kind: Kind,
+    rows: Iterable[tuple[int, Sequence[Cell]]],
+    divisions: frozenset[str] | None = None,
+    taken: tuple[frozenset[str], str] | None = None,
+    exact_width: bool = True,
+) -> list[tuple[Any, ...]]:
+    """Every row of a small file at once (the item list, the CLI, tests): the values, or
+    ImportRejected with the errors."""
+    errors = ErrorLog()
+    found = split_header(kind, iter(rows))
+    if found is None:
+        raise ImportRejected([RowError(1, "(表头)", "文件为空")])
+    header, iterator = found
+    validator = RowValidator(kind, header, errors, divisions, taken, exact_width)
+    if not validator.header_ok:
+        raise errors.rejected()
+    good = [v for v in (validator.row(line, cells) for line, cells in iterator) if v is not None]
+    if errors:
+        raise errors.rejected()
+    if not good:
+        raise ImportRejected([RowError(2, "(数据)", "没有数据行")])
+    return good
+
+
+def as_record(kind: Kind, values: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(kind.fields, values, strict=True))
+
+
+TAKEN_BY_EXPERTS = "已是专家库中专家的编号（执法人员与专家编号不得相同）"
+TAKEN_BY_INSPECTORS = "已是执法检查人员的编号（执法人员与专家编号不得相同）"
+
+
+# ---------------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What an import changed, computed where the rows are (in SQL for the registers)."""
+
+    new: int
+    updated: int
+    unchanged: int
+    updated_fields: dict[str, int]
+
+
+def field_labels(kind: Kind) -> dict[str, str]:
+    return {c.field: c.label for c in kind.columns}
+
+
+def json_list(values: list[str]) -> str:
+    """The stored form of a list cell (qualifications)."""
+    return json.dumps(values)
