@@ -2,9 +2,13 @@
 # shellcheck disable=SC2317  # functions run via trap and indirectly through stage()
 # The test driver behind `make test` / `make integration` / `make e2e` (and so CI).
 #
-#   infra/test.sh [all|unit|integration|helm|e2e]     (default: all = unit, integration, helm, e2e)
+#   infra/test.sh [all|unit|clock|integration|helm|e2e]
+#                (default: all = unit, clock, integration, helm, e2e)
 #
 # unit         uv run pytest -m "not integration and not e2e" libs services tests
+# clock        the unit stage again with the machine's clock moved to SPOTCHECK_TEST_WALL_CLOCK
+#              (default 2027-06-01 09:00 UTC) by libfaketime, child processes included: no test
+#              may depend on the day it runs (tests inject the domain clock instead)
 # integration  PostgreSQL and Kafka of its own (ports 25432 / 29092+29093, or the next free ones;
 #              data in a temp dir), SPOTCHECK_TEST_DATABASE_URL and SPOTCHECK_TEST_KAFKA exported,
 #              uv run pytest -m integration libs services tests
@@ -25,10 +29,10 @@ UV="$ROOT/infra/bin/uv.sh"
 
 mode="${1:-all}"
 case "$mode" in
-  all) stages=(unit integration helm e2e) ;;
-  unit | integration | helm | e2e) stages=("$mode") ;;
+  all) stages=(unit clock integration helm e2e) ;;
+  unit | clock | integration | helm | e2e) stages=("$mode") ;;
   *)
-    echo "usage: $0 [all|unit|integration|helm|e2e]" >&2
+    echo "usage: $0 [all|unit|clock|integration|helm|e2e]" >&2
     exit 2
     ;;
 esac
@@ -129,6 +133,15 @@ finish() {
 # --- stages -----------------------------------------------------------------------------------
 stage_unit() {
   run_pytest -q -m "not integration and not e2e" libs services tests
+}
+
+stage_clock() {
+  command -v faketime >/dev/null 2>&1 || apt_install faketime >/dev/null || return 1
+  local target="${SPOTCHECK_TEST_WALL_CLOCK:-2027-06-01 09:00:00}" offset
+  # An offset, not a start time: every child process (the all-in-one server) sees the same clock.
+  offset=$(($(date -u -d "$target" +%s) - $(date -u +%s)))
+  echo "machine clock moved by ${offset}s to $(faketime -f "+${offset}s" date -u)"
+  faketime -f "+${offset}s" "$UV" run pytest -q -m "not integration and not e2e" libs services tests
 }
 
 stage_integration() {
