@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := infra/bin/uv.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: help bootstrap run test lint fmt unit integration e2e helm-check bench docs up down infra-up infra-down images
+.PHONY: help bootstrap run test lint fmt unit clock integration e2e helm-check bench docs up down infra-up infra-down images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ fmt: bootstrap ## format and fix what ruff can
 
 unit: bootstrap ## unit tests (fakes, no services needed)
 	$(UV) run pytest -q -m "not integration and not e2e" libs services tests
+
+clock: bootstrap ## unit tests with the machine's clock moved to 2027-06-01 (libfaketime)
+	@infra/test.sh clock
 
 integration: bootstrap ## integration tests against real PostgreSQL and Kafka (started here)
 	@infra/test.sh integration

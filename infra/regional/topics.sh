@@ -47,7 +47,7 @@ topics() {
     for opt in $opts; do
       case "$opt" in
         partitions=[1-9]*) partitions="${opt#partitions=}" ;;
-        retention.ms=[0-9]*) retention="${opt#retention.ms=}" ;;
+        retention.ms=[0-9]* | retention.ms=-1) retention="${opt#retention.ms=}" ;;
         *) die "unknown option '$opt' for $name in $EVENTS" ;;
       esac
     done
