@@ -490,6 +490,7 @@ def test_a_clock_pending_next_years_calendar_is_listed_apart_then_judged_once_re
     assert pending == [] and [(i["kind"], i["status"], i["due_on"]) for i in items] == [
         ("objection_review", "overdue", "2027-01-18")
     ]
+    assert items[0]["calendar_version"] == "2026/holidays-0.109,2027/v1"
     # The date objections computes and sends (objection-deadlines-set) wins over the fallback.
     given = ObjectionDeadlinesSet(
         objection_id=filed.objection_id,

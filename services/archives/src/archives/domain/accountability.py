@@ -551,6 +551,9 @@ class _Clock:
                 "department": department,
                 "inspectors": inspectors,
                 "due_on": due.isoformat(),
+                # The calendar versions archives counted with; None for a date the keeping
+                # service gave.
+                "calendar_version": deadline.calendar_version,
                 "done_on": _iso(done),
                 "overdue_workdays": self.calendar.elapsed(due, done or self.as_of),
                 "subject": subject,

@@ -3,6 +3,7 @@ and the store are injected."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,8 @@ from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.events.calendar import CalendarYearRecorded, HolidayPeriod, MakeUpWorkday
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.http import Conflict
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork(Protocol):
@@ -58,4 +61,10 @@ async def record_year(
         raise Conflict(f"{year} 年第 {version} 版刚由他人录入，请刷新后再录入") from None
     await uow.emit(event)
     await uow.commit()
+    differences = calendar.differences_from_library(event.schedule())
+    if differences:
+        log.warning(
+            "recorded holiday schedule differs from the holidays package",
+            extra={"fields": {"year": year, "version": version, "differences": differences}},
+        )
     return event
