@@ -148,3 +148,34 @@ async def test_a_year_the_package_knows_is_overridden_and_the_differences_report
     assert "2026-10-07" in differing  # the package: a day off; as entered: a working day
     assert "2026-02-17" in differing  # the Spring Festival was left out of this entry
     assert "2026-10-01" not in differing
+
+
+async def test_two_offices_recording_the_same_version_at_once_one_is_refused() -> None:
+    """The store says the version is taken (another request committed it in between): the
+    service refuses with 409 and emits nothing."""
+    from registry.service_layer import calendar as services
+    from spotcheck_common.events.calendar import HolidayPeriod
+    from spotcheck_common.http import Conflict
+    from spotcheck_common.testing import FakeUnitOfWork
+
+    class RacedStore:
+        async def latest_version(self, year: int) -> int:
+            return 0
+
+        async def add(self, event: Any) -> bool:
+            return False  # v1 appeared between the two reads
+
+    uow = FakeUnitOfWork(actor="li.office", clock=FixedClock(TODAY))
+    with pytest.raises(Conflict, match="刚由他人录入"):
+        await services.record_year(
+            uow,
+            RacedStore(),  # type: ignore[arg-type]
+            2027,
+            "doc",
+            "",
+            FixedClock(TODAY).today(),
+            [HolidayPeriod(name="元旦", start="2027-01-01", end="2027-01-03")],  # type: ignore[arg-type]
+            [],
+            "",
+        )
+    assert uow.events == [] and uow.uncommitted == [] and not uow.committed

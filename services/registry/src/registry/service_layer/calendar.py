@@ -56,9 +56,11 @@ async def record_year(
         recorded_at=uow.clock.now(),
     )
     try:
-        await store.add(event)
+        added = await store.add(event)
     except IntegrityError:  # another version of the year was recorded at the same moment
-        raise Conflict(f"{year} 年第 {version} 版刚由他人录入，请刷新后再录入") from None
+        added = False
+    if not added:
+        raise Conflict(f"{year} 年第 {version} 版刚由他人录入，请刷新后再录入")
     await uow.emit(event)
     await uow.commit()
     differences = calendar.differences_from_library(event.schedule())
