@@ -144,6 +144,9 @@ refuse "not both" --set registry.podDisruptionBudget.minAvailable=1
 refuse "minReplicas" --set planning.autoscaling.enabled=true --set planning.autoscaling.minReplicas=5 \
   --set planning.autoscaling.maxReplicas=2
 refuse "invalid propertyName 'SPOTCHECK_DATABASE_URL'" --set commonEnv.SPOTCHECK_DATABASE_URL=postgresql://x
+refuse "invalid propertyName 'SPOTCHECK_CLOCK'" --set commonEnv.SPOTCHECK_CLOCK=2027-06-01
+refuse "'/objections/extraEnv/0/name': 'not' failed" --set 'objections.extraEnv[0].name=SPOTCHECK_CLOCK' \
+  --set 'objections.extraEnv[0].value=2027-06-01'
 step refuse "ok: $refused bad values refused with the expected reason (e.g. district=Bad_Name)"
 
 # ----------------------------------------------------------------------------------- 6. regional

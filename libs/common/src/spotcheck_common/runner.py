@@ -109,6 +109,12 @@ def _serve(args: argparse.Namespace) -> None:
         f"  public     {base}/public/results",
         flush=True,
     )
+    if settings.clock:
+        print(
+            f"  WARNING    the domain clock starts at {settings.clock} (SPOTCHECK_CLOCK): "
+            "deadlines count from that day, not from today — rehearsals and tests only",
+            flush=True,
+        )
     if settings.auth_local_issuer:
         print(
             f"  sign in    POST {base}/auth/token "
