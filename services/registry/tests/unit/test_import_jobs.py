@@ -5,10 +5,10 @@ error report, templates, abandoned jobs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from registry.adapters import demo, files, orm
+from registry.adapters import demo, orm, reader
 from registry.domain import imports
+from registry.entrypoints import imports_api
 from spotcheck_common import uscc
 from spotcheck_common.clock import parse_instant
 from spotcheck_common.settings import Settings
@@ -179,27 +180,23 @@ async def test_a_file_past_the_size_limit_is_refused_with_413(tmp_path: Path) ->
 async def test_a_job_shows_its_progress_while_it_runs(
     registry: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reader that stops half-way until the test lets it go: the job's row says running,
-    with the rows read so far of the total, before the import ends."""
-    halfway = threading.Event()
-    go_on = threading.Event()
-    real = files.open_table
+    """The reading process is held back half-way (the import stops taking its chunks, so it
+    stops reading a few chunks later): the job's row says running, with the rows read so far
+    of the total, before the import ends."""
+    halfway = asyncio.Event()
+    go_on = asyncio.Event()
+    real = reader.read
 
-    def slow_open(*args: Any, **kwargs: Any) -> files.Table:
-        table = real(*args, **kwargs)
-        rows = table.rows
-
-        def paused() -> Iterator[Any]:
-            for line, cells in rows:
-                if line == 12_002:
+    async def held(spec: reader.ReadSpec) -> AsyncGenerator[reader.Message, None]:
+        async with contextlib.aclosing(real(spec)) as messages:
+            async for message in messages:
+                yield message
+                if isinstance(message, reader.Chunk) and message.last >= 12_001:
                     halfway.set()
-                    go_on.wait(10)
-                yield line, cells
+                    await go_on.wait()
 
-        table.rows = paused()
-        return table
-
-    monkeypatch.setattr(files, "open_table", slow_open)
+    monkeypatch.setattr(reader, "read", held)
+    imports_api.importer(registry.rt).chunk_rows = 1000
     codes = uscc.synthetic(20_000, seed=13, area_code="371071")
     answer = await post(
         registry, "entities", rows_csv(codes).encode(), headers={"Prefer": "respond-async"}
@@ -207,14 +204,15 @@ async def test_a_job_shows_its_progress_while_it_runs(
     assert answer.status_code == 202 and answer.headers["preference-applied"] == "respond-async"
     location = answer.headers["location"]
     assert location == f"/api/registry/imports/{answer.json()['import_id']}"
-    await asyncio.to_thread(halfway.wait, 10)
+    await asyncio.wait_for(halfway.wait(), 30)
     for _ in range(100):
         job = (await registry.client.get(location, headers=CREDIT)).json()
-        if job["rows_read"] >= 10_000:
+        if job["rows_read"] >= 12_000:
             break
         await asyncio.sleep(0.05)
     assert job["state"] == "running" and job["rows_total"] == 20_000
-    assert 10_000 <= job["rows_read"] < 20_000
+    # At most the chunks the reader may run ahead (four of 1,000 rows) past the pause.
+    assert 12_000 <= job["rows_read"] <= 12_000 + 5 * 1000
     assert await count(registry, orm.entities) == 0  # nothing visible before the end
     go_on.set()
     for _ in range(400):

@@ -13,6 +13,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import os
 import tempfile
 import threading
@@ -109,6 +110,8 @@ class Table:
     exact_width: bool  # CSV: every line has the header's number of cells
     rows: Iterator[tuple[int, list[Cell]]]
     _close: list[Callable[[], None]] = field(default_factory=list)
+    # CSV: the same rows in blocks, ``(lines, rows)`` (read either ``rows`` or ``blocks``).
+    blocks: Iterator[tuple[list[int], list[list[str]]]] | None = None
 
     def close(self) -> None:
         for close in self._close:
@@ -158,15 +161,16 @@ def open_table(
     else:
         codec, lines = detect_encoding(source)
     fh = _open(source)
-    rows = _csv_rows(fh, codec, declared=encoding is not None)
+    blocks = _csv_blocks(fh, codec, declared=encoding is not None)
     return Table(
         format="csv",
         encoding=codec,
         sheet=None,
         rows_total=max(lines - 1, 0) if lines is not None else None,
         exact_width=True,
-        rows=rows,
+        rows=_flatten(blocks),
         _close=[fh.close],
+        blocks=blocks,
     )
 
 
@@ -231,7 +235,9 @@ def _unterminated(fh: IO[bytes]) -> int:
     return 0 if fh.read(1) == b"\n" else 1
 
 
-def _text_lines(fh: IO[bytes], codec: str, declared: bool) -> Iterator[str]:
+def _texts(fh: IO[bytes], codec: str, declared: bool) -> Iterator[str]:
+    """The file decoded, a block (of whole lines) at a time; refused at the first byte that
+    does not decode, naming its line and offset."""
     lines_before = 0
     first = True
     for offset, block in _blocks(fh):
@@ -254,18 +260,63 @@ def _text_lines(fh: IO[bytes], codec: str, declared: bool) -> Iterator[str]:
             text = text.lstrip("\ufeff")
             first = False
         lines_before += block.count(b"\n")
-        yield from io.StringIO(text, newline="")
+        yield text
 
 
-def _csv_rows(fh: IO[bytes], codec: str, declared: bool) -> Iterator[tuple[int, list[Cell]]]:
-    reader = csv.reader(_text_lines(fh, codec, declared), strict=True)
-    previous = 0
-    try:
-        for record in reader:
-            yield previous + 1, list(record)
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise _refused(f"CSV 格式错误：{exc}", previous + 1, "(整行)") from None
+CSV_BLOCK_RECORDS = 2000  # records a block holds where they are read one by one
+
+
+def _csv_blocks(
+    fh: IO[bytes], codec: str, declared: bool
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """The CSV records with the line each starts on, in blocks. A block of text with no
+    quote (and no carriage return outside a CRLF) holds one record a line: csv parses it
+    whole, C code only. From the first block that has one, the rest of the file is read
+    record by record (a quoted cell may hold a line break, even across blocks)."""
+    texts = _texts(fh, codec, declared)
+    line = 0  # lines read so far, as csv counts them
+    for text in texts:
+        if '"' not in text and text.count("\r") == text.count("\r\n"):
+            # Nothing quoted: csv would split each line at its commas, and so does this.
+            texts_ = text.replace("\r\n", "\n").split("\n")
+            if texts_ and texts_[-1] == "":
+                texts_.pop()
+            records = list(map(str.split, texts_, itertools.repeat(",")))
+            if "" in texts_:  # a blank line is an empty record, as csv reads it
+                records = [[] if r == [""] else r for r in records]
+            yield list(range(line + 1, line + 1 + len(records))), records
+            line += len(records)
+            continue
+        rest = itertools.chain(
+            io.StringIO(text, newline=""), (x for t in texts for x in io.StringIO(t, newline=""))
+        )
+        reader = csv.reader(rest, strict=True)
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        previous = 0
+        failed: csv.Error | None = None
+        try:
+            for record in reader:
+                lines.append(line + previous + 1)
+                rows.append(record)
+                previous = reader.line_num
+                if len(rows) >= CSV_BLOCK_RECORDS:
+                    yield lines, rows
+                    lines, rows = [], []
+        except csv.Error as exc:
+            failed = exc
+        if rows:
+            yield lines, rows
+        if failed is not None:
+            raise _refused(f"CSV 格式错误：{failed}", line + previous + 1, "(整行)")
+        return
+
+
+def _flatten(
+    blocks: Iterator[tuple[list[int], list[list[str]]]],
+) -> Iterator[tuple[int, list[Cell]]]:
+    for lines, rows in blocks:
+        yield from zip(lines, rows, strict=True)
 
 
 # ------------------------------------------------------------------------------------- xlsx
