@@ -405,13 +405,22 @@ class StagedImport:
             await self._sql("SELECT pg_advisory_xact_lock(:k)", {"k": _IMPORT_LOCK[kind]})
 
     async def create(self) -> None:
-        """PostgreSQL: the staging table, and the import transaction's settings: no JIT
-        (dozens of short statements), room to sort a chunk in memory, and lz4 for the
-        outbox's large envelopes where the server has it (several times faster than pglz)."""
+        """PostgreSQL: the staging table, and the import transaction's settings. A chunk is
+        small beside the register, so its rows probe the register's primary key one by one:
+        a hash join would read the whole register for every chunk (measured: 1,000,000 rows
+        inserted in 14.6 s instead of 8.4 s), so hash and merge joins are off for this
+        transaction, whose every statement joins a chunk to the register. No JIT (dozens of
+        short statements), room to sort a chunk in memory, and lz4 for the outbox's large
+        envelopes where the server has it (several times faster than pglz)."""
         if not self.postgres:
             return
-        await self._sql("SET LOCAL jit = off")
-        await self._sql("SET LOCAL work_mem = '64MB'")
+        for setting in (
+            "SET LOCAL enable_hashjoin = off",
+            "SET LOCAL enable_mergejoin = off",
+            "SET LOCAL jit = off",
+            "SET LOCAL work_mem = '64MB'",
+        ):
+            await self._sql(setting)
         lz4 = await self._sql(
             "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
         )
