@@ -285,6 +285,9 @@ class _Output:
 # ------------------------------------------------------------------------------ the reading
 
 
+BLOCK_ROWS = 5000  # rows checked a column at a time, at most
+
+
 class _Regrouped:
     """The rows of blocks one at a time (for ``split_header``), then the rest as blocks."""
 
@@ -376,25 +379,49 @@ def _chunks(
     a time when it is plainly good, else (and every row of a workbook) row by row."""
     width = len(validator.kind.columns)
     good = _Rows(width)
-    for lines, rows in blocks:
-        columns = validator.block(lines, rows) if columnar else None
-        if columns is not None:
-            if not errors:
-                good.add_block(lines, columns)
-        else:
-            for line, cells in zip(lines, rows, strict=True):
-                values = validator.row(line, cells)
-                if values is not None and not errors:
-                    good.add_row(line, values)
-        if errors:
-            good = _Rows(width)  # nothing will be written
-        if len(good) >= spec.chunk_rows:
-            yield output.chunk(good, validator.rows, errors.total)
-            good = _Rows(width)
-        else:
-            yield Progress(validator.rows, errors.total)
+    step = max(1, min(spec.chunk_rows, BLOCK_ROWS))
+    for whole_lines, whole_rows in blocks:
+        for at in range(0, len(whole_rows), step):
+            yield from _block(
+                whole_lines[at : at + step],
+                whole_rows[at : at + step],
+                spec,
+                validator,
+                errors,
+                output,
+                columnar,
+                good,
+            )
+            if len(good) >= spec.chunk_rows or errors:
+                good = _Rows(width)
     if len(good) and not errors:
         yield output.chunk(good, validator.rows, errors.total)
+
+
+def _block(
+    lines: list[int],
+    rows: list[Any],
+    spec: ReadSpec,
+    validator: imports.RowValidator,
+    errors: ErrorLog,
+    output: _Output,
+    columnar: bool,
+    good: _Rows,
+) -> Iterator[Message]:
+    """One block: its good rows added to ``good``, a chunk handed over when it is full."""
+    columns = validator.block(lines, rows) if columnar else None
+    if columns is not None:
+        if not errors:
+            good.add_block(lines, columns)
+    else:
+        for line, cells in zip(lines, rows, strict=True):
+            values = validator.row(line, cells)
+            if values is not None and not errors:
+                good.add_row(line, values)
+    if len(good) >= spec.chunk_rows and not errors:
+        yield output.chunk(good, validator.rows, errors.total)
+    else:  # after an error nothing will be written: the caller drops the rows
+        yield Progress(validator.rows, errors.total)
 
 
 def _done(rows_read: int, errors: ErrorLog) -> Done:
