@@ -384,8 +384,10 @@ class StagedImport:
         self.streaming = postgres
         self.stage_file = None if postgres else stage_file
         self._attached = False
+        self._was_empty = False  # the register had no row when the import began
         self._source = STAGE if postgres else f"{ATTACHED}.{STAGE}"
         self._insert_sql = self._insert_query()
+        self._insert_all_sql = self._insert_query(probe=False)
         self._changed_sql = self._changed_query()
         self._update_sql = self._update_query()
 
@@ -403,6 +405,16 @@ class StagedImport:
     async def lock(self, kind: str) -> None:
         if self.postgres:
             await self._sql("SELECT pg_advisory_xact_lock(:k)", {"k": _IMPORT_LOCK[kind]})
+
+    async def begin(self) -> None:
+        """Once the import holds its lock: whether the register is empty (a district's first
+        load). Then every row of the file is new (keys are unique in a file, imports of a kind
+        run one at a time, nothing else inserts into a register): the merge inserts without
+        probing the register for each row. Were a key there after all, the insert would fail
+        on the primary key and the import with it, writing nothing."""
+        table = self.register.table.name
+        found = await self._sql(f"SELECT 1 FROM {table} LIMIT 1")
+        self._was_empty = found.first() is None
 
     async def create(self) -> None:
         """PostgreSQL: the staging table, and the import transaction's settings. A chunk is
@@ -497,17 +509,19 @@ class StagedImport:
             for f in r.fields
         ]
 
-    def _insert_query(self) -> str:
+    def _insert_query(self, probe: bool = True) -> str:
         r = self.register
         table, key = r.table.name, r.key
         # In key order, for the primary key's sake: on PostgreSQL the reader sent the chunk
         # sorted (sorting it again here would cost as much as a third of the insert).
         order = "" if self.postgres else f" ORDER BY s.{key}"
+        where = f"NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})" if probe else ""
+        where = (self._range() + where).removesuffix(" AND ")
         return (
             f"INSERT INTO {table} ({', '.join(r.fields)}, batch_id, updated_at) "
-            f"SELECT {', '.join(self._values())}, :batch_id, :now FROM {self._source} s "
-            f"WHERE {self._range()}NOT EXISTS "
-            f"(SELECT 1 FROM {table} t WHERE t.{key} = s.{key}){order}"
+            f"SELECT {', '.join(self._values())}, :batch_id, :now FROM {self._source} s"
+            + (f" WHERE {where}" if where else "")
+            + order
         )
 
     def _changed_query(self) -> str:
@@ -548,7 +562,8 @@ class StagedImport:
         params: dict[str, Any] = {"batch_id": batch_id, "now": now}
         if lines is not None:
             params.update(first=lines[0], last=lines[1])
-        new = (await self._sql(self._insert_sql, params)).rowcount
+        insert = self._insert_all_sql if self._was_empty else self._insert_sql
+        new = (await self._sql(insert, params)).rowcount
         if new == rows:
             merged = Merged(new, 0, {}, None)
         else:

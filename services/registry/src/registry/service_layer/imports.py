@@ -105,6 +105,8 @@ class Staging(Protocol):
 
     async def lock(self, kind: str) -> None: ...
 
+    async def begin(self) -> None: ...
+
     async def create(self) -> None: ...
 
     async def load(self, data: bytes) -> None: ...
@@ -377,6 +379,7 @@ async def _run(
         output = "rows"
     else:
         await staging.lock(job.kind)
+        await staging.begin()
         await staging.create()
         output = "copy" if staging.streaming else "sqlite"
     spec = reader.ReadSpec(
