@@ -1,9 +1,10 @@
 """Import files as rows: the upload spooled to disk, CSV decoded (UTF-8 or GB18030), .xlsx read.
 
 Everything here is I/O and blocking except :func:`spool`; the import job runs the readers in a
-worker thread (:func:`iterate_in_thread`), so the event loop keeps serving. Rows come out as
-``(line, cells)``: line 1 is the header; a CSV record spanning lines (a quoted cell with a line
-break) is numbered by its first line; a sheet's rows by their row number.
+process of its own (``registry.adapters.reader``), so the service's event loop keeps serving.
+Rows come out as ``(line, cells)``: line 1 is the header; a CSV record spanning lines (a quoted
+cell with a line break) is numbered by its first line; a sheet's rows by their row number. A
+CSV file's rows also come in blocks (``Table.blocks``), for checking a column at a time.
 """
 
 from __future__ import annotations
@@ -18,17 +19,14 @@ import os
 import posixpath
 import re
 import tempfile
-import threading
 import xml.parsers.expat
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from registry.domain.imports import Cell, ImportRejected, RowError
-
-T = TypeVar("T")
 
 BLOCK = 1 << 20  # bytes read at a time
 ZIP_MAGIC = b"PK\x03\x04"
@@ -636,51 +634,7 @@ def _open_xlsx(source: Source, sheet: str | None) -> Table:
     )
 
 
-# ------------------------------------------------------------------------------ threads
-
-
-async def iterate_in_thread(
-    factory: Callable[[], Iterator[T]], maxsize: int = 4
-) -> AsyncIterator[T]:
-    """Run a blocking iterator in a worker thread and hand its items to the event loop, at
-    most ``maxsize`` ahead (the reader waits for the writer). Stopping early stops the
-    thread; an exception in the thread comes out here."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue(maxsize)
-    stop = threading.Event()
-
-    def put(item: tuple[int, Any]) -> None:
-        asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
-
-    def produce() -> None:
-        try:
-            for item in factory():
-                if stop.is_set():
-                    return
-                put((0, item))
-        except BaseException as exc:
-            if not stop.is_set():
-                put((2, exc))
-            return
-        if not stop.is_set():
-            put((1, None))
-
-    worker = loop.run_in_executor(None, produce)
-    try:
-        while True:
-            tag, value = await queue.get()
-            if tag == 1:
-                break
-            if tag == 2:
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while not worker.done():
-            while not queue.empty():
-                queue.get_nowait()
-            await asyncio.sleep(0.01)
-        await worker
+# ---------------------------------------------------------------------------------- check
 
 
 def validate_file(
