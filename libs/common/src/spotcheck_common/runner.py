@@ -69,7 +69,11 @@ def build_runtimes(
                 "spotcheck: without SPOTCHECK_KAFKA_BOOTSTRAP only --target=all can run "
                 "(in-process delivery needs every consumer in this process)"
             )
-        bus = InProcessBus() if settings.embedded else KafkaBus(settings.kafka_bootstrap)
+        bus = (
+            InProcessBus()
+            if settings.embedded
+            else KafkaBus(settings.kafka_bootstrap, batch_bytes=settings.kafka_batch_bytes)
+        )
     clock = clock or clock_from_setting(settings.clock)  # one clock for the whole process
     runtimes = [
         ServiceRuntime(

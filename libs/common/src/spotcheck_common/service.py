@@ -67,6 +67,9 @@ class ServiceRuntime:
             batch_size=self.settings.relay_batch_size,
             interval_s=self.settings.relay_interval_s,
             max_backoff_s=self.settings.relay_max_backoff_s,
+            # Kafka's producer batches what is sent concurrently; in-process delivery is one
+            # event at a time anyway, in the outbox's order.
+            in_flight=self.settings.relay_in_flight if getattr(self.bus, "pipelined", False) else 1,
         )
 
     @property

@@ -20,11 +20,17 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     # Empty: events are delivered in-process through the same outbox (all-in-one only).
     kafka_bootstrap: str = ""
+    # Bytes of events a producer sends to a partition in one batch (at most 960 KiB: the
+    # broker's limit is 1 MiB).
+    kafka_batch_bytes: int = Field(960 * 1024, ge=16 * 1024, le=960 * 1024)
     host: str = "127.0.0.1"
     port: int = 8000
     relay_interval_s: float = 0.2
     relay_batch_size: int = 200
     relay_max_backoff_s: float = 60.0
+    # Kafka: outbox rows of different aggregates sent at once by the relay (each aggregate's
+    # rows still one after the other).
+    relay_in_flight: int = Field(32, ge=1)
     # How often snapshot gauges (overdue items, pending deadlines, calendar coverage) refresh.
     periodic_interval_s: float = 60.0
     otel_exporter_endpoint: str = ""

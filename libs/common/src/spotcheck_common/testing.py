@@ -42,6 +42,11 @@ class FakeUnitOfWork:
         self._pending.append(event)
         return event
 
+    async def emit_json(
+        self, event: type[Event], payloads: Any, district: str | None = None
+    ) -> None:
+        self._pending.extend(event.model_validate_json(payload) for _, payload in payloads)
+
     async def commit(self) -> None:
         self.events.extend(self._pending)
         self._pending = []

@@ -422,7 +422,12 @@ async def test_attachments_with_their_hash_roles_and_limits(
         and added["payload"]["added_by"] == LEADER
     )
 
-    # Refusals write nothing.
+    # Refusals write nothing. (First the relay marks the events above published: the
+    # snapshot would otherwise race with it.)
+    async def published() -> bool:
+        return all(r.published_at is not None for r in await env.rows(OUTBOX))
+
+    await wait_for(published, "the attachment events to be published")
     monkeypatch.setenv("SPOTCHECK_INSPECTIONS_ATTACHMENT_MAX_BYTES", "1024")
     get_inspections_settings.cache_clear()
     before = await env.snapshot()
@@ -454,7 +459,8 @@ async def test_attachments_with_their_hash_roles_and_limits(
     # Reads: the list with hashes; the content, checked against its hash.
     staff = env.as_("suo", "station")
     listed = (await client.get(url, headers=staff)).json()
-    assert [(a["kind"], a["sha256"]) for a in listed["items"]] == [
+    # Both were added at the same (fixed) instant: their order is the ids', which are random.
+    assert sorted((a["kind"], a["sha256"]) for a in listed["items"]) == [
         ("onsite_note", hashlib.sha256(note).hexdigest()),
         ("photo", hashlib.sha256(photo).hexdigest()),
     ]

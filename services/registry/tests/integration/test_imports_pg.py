@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from registry.adapters import demo, orm
+from registry.entrypoints.imports_api import importer
 from spotcheck_common import uscc
 from spotcheck_common.clock import parse_instant
+from spotcheck_common.events.registry import EntitiesImported
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers, running
 
@@ -24,6 +26,7 @@ pytestmark = pytest.mark.integration
 
 HEADER = "统一社会信用代码,名称,主体类型,行业,区域,风险等级,状态,住所"
 CODES = uscc.synthetic(300, seed=21, area_code="371071")
+HUANCUI = uscc.synthetic(1, seed=2, area_code="371002")[0]
 
 
 def rows_csv(codes: list[str], risk: str = "B") -> str:
@@ -192,3 +195,57 @@ async def test_the_demo_district_loads_through_import_jobs(settings: Settings) -
             await h.scalar("SELECT COUNT(*) FROM experts")
             == len(demo.demo_experts().splitlines()) - 1
         )
+
+
+async def test_chunks_merged_as_they_come_are_one_transaction(registry: Any) -> None:
+    """Chunks of 16 rows COPYed and merged while the file is read: new, updated and unchanged
+    rows across chunks add up, the events carry the changed rows in file order, and a bad
+    row after a dozen merged chunks leaves the register, the outbox and the batches as they
+    were."""
+    importer(registry.rt).chunk_rows = 16
+    first = (await post(registry, "entities", rows_csv(CODES[:100]).encode())).json()
+    assert (first["new"], first["updated"], first["unchanged"]) == (100, 0, 0)
+    text = rows_csv(CODES[:200])
+    for n in (5, 50, 99):
+        text = text.replace(f"{CODES[n]},临港{n}号商贸有限公司", f"{CODES[n]},新名{n}")
+    second = (await post(registry, "entities", text.encode("gb18030"))).json()
+    assert (second["new"], second["updated"], second["unchanged"]) == (100, 3, 97)
+    assert second["updated_fields"] == {"name": 3}
+    events = await registry.outbox("registry.entities-imported")
+    sent = [e["uscc"] for event in events[1:] for e in event["payload"]["entities"]]
+    assert sent == [CODES[5], CODES[50], CODES[99], *CODES[100:200]]
+    assert await registry.scalar("SELECT name FROM entities WHERE uscc = :c", c=CODES[50]) == (
+        "新名50"
+    )
+    batches = await registry.scalar("SELECT COUNT(*) FROM import_batches")
+    bad = rows_csv(CODES[:300], risk="E").replace(f"{CODES[290]},", f"{HUANCUI},")
+    answer = await post(registry, "entities", bad.encode())
+    assert answer.status_code == 422
+    assert answer.json()["detail"]["errors"][0]["line"] == 292
+    assert await registry.scalar("SELECT COUNT(*) FROM entities") == 200
+    assert await registry.scalar("SELECT COUNT(*) FROM entities WHERE risk_class = 'E'") == 0
+    assert len(await registry.outbox("registry.entities-imported")) == len(events)
+    assert await registry.scalar("SELECT COUNT(*) FROM import_batches") == batches
+
+
+async def test_every_document_is_the_bytes_pydantic_writes(registry: Any) -> None:
+    """Names with quotes, backslashes, tabs and characters outside the BMP travel through
+    COPY and the documents unchanged."""
+    names = ['引号"名', "反斜杠\\名", "制表\t符", "𠀾记", "普通"]
+    lines = [HEADER] + [
+        f'{c},"{n.replace(chr(34), chr(34) * 2)}",有限责任公司,批发和零售业,草庙子镇,B,存续,'
+        for c, n in zip(CODES[:5], names, strict=True)
+    ]
+    answer = await post(registry, "entities", ("\r\n".join(lines) + "\r\n").encode())
+    assert answer.status_code == 200, answer.text
+    (event,) = await registry.outbox("registry.entities-imported")
+    assert [e["name"] for e in event["payload"]["entities"]] == names
+    stored = await registry.scalar(
+        "SELECT envelope FROM outbox WHERE event_type = 'registry.entities-imported'"
+    )
+    expected = EntitiesImported.model_validate(event["payload"]).model_dump_json()
+    assert stored.endswith(',"payload":' + expected + "}")
+    got = [
+        await registry.scalar("SELECT name FROM entities WHERE uscc = :c", c=c) for c in CODES[:5]
+    ]
+    assert got == names

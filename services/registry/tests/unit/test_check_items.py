@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -126,14 +128,10 @@ async def _import(
         "h",
         ImportParams(reason=reason, effective_from=effective_from),
     )
-    report = await run_import(
-        uow,
-        repo,
-        jobs,
-        job,
-        lambda: files.open_table(data),
-        staging=None,  # type: ignore[arg-type]
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "list.csv"
+        path.write_bytes(data)
+        report = await run_import(uow, repo, jobs, job, path, staging=None)
     return uow, jobs, report
 
 
@@ -157,7 +155,9 @@ async def test_each_import_is_a_new_version_and_publishes_the_whole_list() -> No
     assert repo.batches[-1]["imported_at"] == NOW and repo.batches[-1]["rows"] == 2
 
 
-async def test_a_rejected_import_writes_and_emits_nothing_and_the_job_says_why() -> None:
+async def test_a_rejected_import_writes_and_emits_nothing_and_the_job_says_why(
+    tmp_path: Path,
+) -> None:
     repo = FakeRepo()
     with pytest.raises(ImportRejected):
         await _import(repo, b"", "r")
@@ -167,7 +167,8 @@ async def test_a_rejected_import_writes_and_emits_nothing_and_the_job_says_why()
     uow, jobs = FakeUnitOfWork(), FakeJobs()
     job = ImportJob("j", "check-items", "x.csv", "h", ImportParams(reason=" "))
     with pytest.raises(VersionRefused):
-        await run_import(uow, repo, jobs, job, lambda: files.open_table(GOOD), None)  # type: ignore[arg-type]
+        (tmp_path / "x.csv").write_bytes(GOOD)
+        await run_import(uow, repo, jobs, job, tmp_path / "x.csv", None)
     assert uow.events == [] and not uow.committed
     failed = jobs.last("finish")
     assert failed["state"] == "failed" and "理由" in failed["failure"]

@@ -4,9 +4,7 @@ Excel stores it, header aliases, the district check, the error cap."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -262,40 +260,7 @@ def test_an_xlsx_names_the_row_and_a_named_sheet_is_read() -> None:
     assert {e.reason for e in first.value.errors} == {"表头缺少该列"}
 
 
-# ------------------------------------------------------------------------------ the thread
-
-
-async def test_iterating_in_a_thread_keeps_order_passes_errors_and_stops_early() -> None:
-    got = [item async for item in files.iterate_in_thread(lambda: iter(range(50)), maxsize=2)]
-    assert got == list(range(50))
-
-    def failing() -> Any:
-        yield 1
-        raise ValueError("boom")
-
-    with pytest.raises(ValueError, match="boom"):
-        async for _ in files.iterate_in_thread(failing):
-            pass
-
-    produced: list[int] = []
-    threads: set[int] = set()
-
-    def endless() -> Any:
-        n = 0
-        while True:
-            threads.add(threading.get_ident())
-            produced.append(n)
-            yield n
-            n += 1
-
-    async with contextlib.aclosing(files.iterate_in_thread(endless, maxsize=2)) as items:
-        async for item in items:
-            if item == 3:
-                break
-    count = len(produced)
-    await asyncio.sleep(0.05)
-    assert len(produced) == count <= 3 + 2 + 2  # stopped, at most the queue ahead
-    assert threading.get_ident() not in threads  # never on the event loop's thread
+# ------------------------------------------------------------------------------- spooling
 
 
 async def test_spooling_refuses_past_the_limit_and_leaves_no_file(tmp_path: Path) -> None:

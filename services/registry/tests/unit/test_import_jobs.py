@@ -5,10 +5,11 @@ error report, templates, abandoned jobs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
-import threading
-from collections.abc import AsyncIterator, Iterator
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from registry.adapters import demo, files, orm
+from registry.adapters import demo, orm, reader
 from registry.domain import imports
+from registry.entrypoints import imports_api
 from spotcheck_common import uscc
 from spotcheck_common.clock import parse_instant
 from spotcheck_common.settings import Settings
@@ -179,27 +181,23 @@ async def test_a_file_past_the_size_limit_is_refused_with_413(tmp_path: Path) ->
 async def test_a_job_shows_its_progress_while_it_runs(
     registry: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A reader that stops half-way until the test lets it go: the job's row says running,
-    with the rows read so far of the total, before the import ends."""
-    halfway = threading.Event()
-    go_on = threading.Event()
-    real = files.open_table
+    """The reading process is held back half-way (the import stops taking its chunks, so it
+    stops reading a few chunks later): the job's row says running, with the rows read so far
+    of the total, before the import ends."""
+    halfway = asyncio.Event()
+    go_on = asyncio.Event()
+    real = reader.read
 
-    def slow_open(*args: Any, **kwargs: Any) -> files.Table:
-        table = real(*args, **kwargs)
-        rows = table.rows
-
-        def paused() -> Iterator[Any]:
-            for line, cells in rows:
-                if line == 12_002:
+    async def held(spec: reader.ReadSpec) -> AsyncGenerator[reader.Message, None]:
+        async with contextlib.aclosing(real(spec)) as messages:
+            async for message in messages:
+                yield message
+                if isinstance(message, reader.Chunk) and message.last >= 12_001:
                     halfway.set()
-                    go_on.wait(10)
-                yield line, cells
+                    await go_on.wait()
 
-        table.rows = paused()
-        return table
-
-    monkeypatch.setattr(files, "open_table", slow_open)
+    monkeypatch.setattr(reader, "read", held)
+    imports_api.importer(registry.rt).chunk_rows = 1000
     codes = uscc.synthetic(20_000, seed=13, area_code="371071")
     answer = await post(
         registry, "entities", rows_csv(codes).encode(), headers={"Prefer": "respond-async"}
@@ -207,14 +205,15 @@ async def test_a_job_shows_its_progress_while_it_runs(
     assert answer.status_code == 202 and answer.headers["preference-applied"] == "respond-async"
     location = answer.headers["location"]
     assert location == f"/api/registry/imports/{answer.json()['import_id']}"
-    await asyncio.to_thread(halfway.wait, 10)
+    await asyncio.wait_for(halfway.wait(), 30)
     for _ in range(100):
         job = (await registry.client.get(location, headers=CREDIT)).json()
-        if job["rows_read"] >= 10_000:
+        if job["rows_read"] >= 12_000:
             break
         await asyncio.sleep(0.05)
     assert job["state"] == "running" and job["rows_total"] == 20_000
-    assert 10_000 <= job["rows_read"] < 20_000
+    # At most the chunks the reader may run ahead (four of 1,000 rows) past the pause.
+    assert 12_000 <= job["rows_read"] <= 12_000 + 5 * 1000
     assert await count(registry, orm.entities) == 0  # nothing visible before the end
     go_on.set()
     for _ in range(400):
@@ -299,3 +298,56 @@ async def test_a_job_left_running_by_a_dead_process_is_failed_at_start(
         assert job["state"] == "failed" and job["failure"] == "导入中断，未导入任何数据"
         listed = (await h.client.get("/api/registry/imports", headers=CREDIT)).json()
         assert [j["import_id"] for j in listed["items"]] == ["dead-1"]
+
+
+async def test_many_chunks_merge_as_one_import_and_an_error_in_the_last_writes_nothing(
+    registry: Any,
+) -> None:
+    """Chunks of seven rows: the report adds them up, the events carry the changed rows in
+    file order, and an error after several chunks leaves everything as it was."""
+    imports_api.importer(registry.rt).chunk_rows = 7
+    codes = uscc.synthetic(40, seed=14, area_code="371071")
+    first = (await post(registry, "entities", rows_csv(codes[:25]).encode())).json()
+    assert (first["new"], first["updated"], first["unchanged"]) == (25, 0, 0)
+    text = rows_csv(codes)
+    changes = {3: (",B,存续,", ",D,存续,"), 16: ("有限公司,有限", "有限公司,个体")}
+    for n, (old, new) in changes.items():
+        line = text.split("\r\n")[n + 1]
+        text = text.replace(line, line.replace(old, new))
+    second = (await post(registry, "entities", text.encode())).json()
+    assert (second["new"], second["updated"], second["unchanged"]) == (15, 2, 23)
+    assert second["updated_fields"] == {"entity_type": 1, "risk_class": 1}
+    events = await registry.outbox("registry.entities-imported")
+    sent = [e["uscc"] for event in events[1:] for e in event["payload"]["entities"]]
+    assert sent == [codes[3], codes[16], *codes[25:]]  # file order, across chunks
+    assert [e["aggregate_id"] for e in events[1:]] == [f"{second['batch_id']}:0"]
+    before = [await count(registry, t) for t in (orm.entities, orm.import_batches)]
+    bad = rows_csv(codes).replace(",B,存续,", ",C,存续,").replace(codes[39], codes[39] + "X")
+    answer = await post(registry, "entities", bad.encode())
+    assert answer.status_code == 422
+    assert [(e["line"], e["field"]) for e in answer.json()["detail"]["errors"]] == [
+        (41, "统一社会信用代码")
+    ]
+    assert [await count(registry, t) for t in (orm.entities, orm.import_batches)] == before
+    assert len(await registry.outbox("registry.entities-imported")) == len(events)
+    risk = await registry.scalar("SELECT risk_class FROM entities WHERE uscc = :c", c=codes[5])
+    assert risk == "B"
+
+
+async def test_a_list_stored_the_old_way_compares_by_value(registry: Any) -> None:
+    """Qualifications stored before (ASCII-escaped JSON, "a", "b") equal the same list
+    staged now (compact, characters as they are)."""
+    data = demo.demo_inspectors(count=3)
+    assert (await post(registry, "inspectors", data)).json()["new"] == 3
+    async with registry.rt.db.sessions() as session:
+        for inspector_id, stored in (
+            await session.execute(sa.text("SELECT inspector_id, qualifications FROM inspectors"))
+        ).all():
+            old = json.dumps(json.loads(stored))  # the old form: \\uXXXX and ", "
+            await session.execute(
+                sa.text("UPDATE inspectors SET qualifications = :q WHERE inspector_id = :i"),
+                {"q": old, "i": inspector_id},
+            )
+        await session.commit()
+    again = (await post(registry, "inspectors", data)).json()
+    assert (again["new"], again["updated"], again["unchanged"]) == (0, 0, 3)

@@ -1,9 +1,10 @@
 """Import files as rows: the upload spooled to disk, CSV decoded (UTF-8 or GB18030), .xlsx read.
 
 Everything here is I/O and blocking except :func:`spool`; the import job runs the readers in a
-worker thread (:func:`iterate_in_thread`), so the event loop keeps serving. Rows come out as
-``(line, cells)``: line 1 is the header; a CSV record spanning lines (a quoted cell with a line
-break) is numbered by its first line; a sheet's rows by their row number.
+process of its own (``registry.adapters.reader``), so the service's event loop keeps serving.
+Rows come out as ``(line, cells)``: line 1 is the header; a CSV record spanning lines (a quoted
+cell with a line break) is numbered by its first line; a sheet's rows by their row number. A
+CSV file's rows also come in blocks (``Table.blocks``), for checking a column at a time.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import os
+import posixpath
+import re
 import tempfile
-import threading
+import xml.parsers.expat
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from registry.domain.imports import Cell, ImportRejected, RowError
-
-T = TypeVar("T")
 
 BLOCK = 1 << 20  # bytes read at a time
 ZIP_MAGIC = b"PK\x03\x04"
@@ -109,6 +111,8 @@ class Table:
     exact_width: bool  # CSV: every line has the header's number of cells
     rows: Iterator[tuple[int, list[Cell]]]
     _close: list[Callable[[], None]] = field(default_factory=list)
+    # CSV: the same rows in blocks, ``(lines, rows)`` (read either ``rows`` or ``blocks``).
+    blocks: Iterator[tuple[list[int], list[list[str]]]] | None = None
 
     def close(self) -> None:
         for close in self._close:
@@ -158,15 +162,16 @@ def open_table(
     else:
         codec, lines = detect_encoding(source)
     fh = _open(source)
-    rows = _csv_rows(fh, codec, declared=encoding is not None)
+    blocks = _csv_blocks(fh, codec, declared=encoding is not None)
     return Table(
         format="csv",
         encoding=codec,
         sheet=None,
         rows_total=max(lines - 1, 0) if lines is not None else None,
         exact_width=True,
-        rows=rows,
+        rows=_flatten(blocks),
         _close=[fh.close],
+        blocks=blocks,
     )
 
 
@@ -231,7 +236,9 @@ def _unterminated(fh: IO[bytes]) -> int:
     return 0 if fh.read(1) == b"\n" else 1
 
 
-def _text_lines(fh: IO[bytes], codec: str, declared: bool) -> Iterator[str]:
+def _texts(fh: IO[bytes], codec: str, declared: bool) -> Iterator[str]:
+    """The file decoded, a block (of whole lines) at a time; refused at the first byte that
+    does not decode, naming its line and offset."""
     lines_before = 0
     first = True
     for offset, block in _blocks(fh):
@@ -254,102 +261,380 @@ def _text_lines(fh: IO[bytes], codec: str, declared: bool) -> Iterator[str]:
             text = text.lstrip("\ufeff")
             first = False
         lines_before += block.count(b"\n")
-        yield from io.StringIO(text, newline="")
+        yield text
 
 
-def _csv_rows(fh: IO[bytes], codec: str, declared: bool) -> Iterator[tuple[int, list[Cell]]]:
-    reader = csv.reader(_text_lines(fh, codec, declared), strict=True)
-    previous = 0
-    try:
-        for record in reader:
-            yield previous + 1, list(record)
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise _refused(f"CSV 格式错误：{exc}", previous + 1, "(整行)") from None
+CSV_BLOCK_RECORDS = 2000  # records a block holds where they are read one by one
+
+
+def _csv_blocks(
+    fh: IO[bytes], codec: str, declared: bool
+) -> Iterator[tuple[list[int], list[list[str]]]]:
+    """The CSV records with the line each starts on, in blocks. A block of text with no
+    quote (and no carriage return outside a CRLF) holds one record a line: csv parses it
+    whole, C code only. From the first block that has one, the rest of the file is read
+    record by record (a quoted cell may hold a line break, even across blocks)."""
+    texts = _texts(fh, codec, declared)
+    line = 0  # lines read so far, as csv counts them
+    for text in texts:
+        if '"' not in text and text.count("\r") == text.count("\r\n"):
+            # Nothing quoted: csv would split each line at its commas, and so does this.
+            texts_ = text.replace("\r\n", "\n").split("\n")
+            if texts_ and texts_[-1] == "":
+                texts_.pop()
+            records = list(map(str.split, texts_, itertools.repeat(",")))
+            if "" in texts_:  # a blank line is an empty record, as csv reads it
+                records = [[] if r == [""] else r for r in records]
+            yield list(range(line + 1, line + 1 + len(records))), records
+            line += len(records)
+            continue
+        rest = itertools.chain(
+            io.StringIO(text, newline=""), (x for t in texts for x in io.StringIO(t, newline=""))
+        )
+        reader = csv.reader(rest, strict=True)
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        previous = 0
+        failed: csv.Error | None = None
+        try:
+            for record in reader:
+                lines.append(line + previous + 1)
+                rows.append(record)
+                previous = reader.line_num
+                if len(rows) >= CSV_BLOCK_RECORDS:
+                    yield lines, rows
+                    lines, rows = [], []
+        except csv.Error as exc:
+            failed = exc
+        if rows:
+            yield lines, rows
+        if failed is not None:
+            raise _refused(f"CSV 格式错误：{failed}", line + previous + 1, "(整行)")
+        return
+
+
+def _flatten(
+    blocks: Iterator[tuple[list[int], list[list[str]]]],
+) -> Iterator[tuple[int, list[Cell]]]:
+    for lines, rows in blocks:
+        yield from zip(lines, rows, strict=True)
 
 
 # ------------------------------------------------------------------------------------- xlsx
 
 
-def _open_xlsx(source: Source, sheet: str | None) -> Table:
-    import openpyxl  # a few hundred ms to import: only when a workbook comes
+# A workbook is a zip of XML parts. They are read here with expat, streaming, cell values
+# converted exactly as openpyxl's read-only, data-only mode converts them (its date and
+# number-format helpers are used): openpyxl itself builds objects for every cell and style
+# and took 30 s for a sheet of 100,000 rows; this takes a few.
 
+_MAIN_RELS = "xl/_rels/workbook.xml.rels"
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([^"]*)"')
+_ROW_OF = re.compile(r"[A-Za-z]*(\d+)$")
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+def _parse(
+    data: IO[bytes],
+    start: Callable[..., None],
+    end: Callable[..., None],
+    text: Callable[[str], None] | None = None,
+) -> None:
+    parser = xml.parsers.expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    if text is not None:
+        parser.CharacterDataHandler = text
+    parser.ParseFile(data)
+
+
+class _Workbook:
+    """The parts of a workbook the reader needs: sheets (name → part), the shared strings,
+    which styles are dates, the date epoch."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self.sheets: dict[str, str] = {}
+        self.date1904 = False
+        targets: dict[str, str] = {}
+        shared = "xl/sharedStrings.xml"
+        styles = "xl/styles.xml"
+
+        def rel(name: str, attrs: dict[str, str]) -> None:
+            nonlocal shared, styles
+            if _local(name) == "Relationship":
+                target = attrs.get("Target", "")
+                path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                path = posixpath.normpath(path)
+                targets[attrs.get("Id", "")] = path
+                kind = attrs.get("Type", "")
+                if kind.endswith("/sharedStrings"):
+                    shared = path
+                elif kind.endswith("/styles"):
+                    styles = path
+
+        with archive.open(_MAIN_RELS) as fh:
+            _parse(fh, rel, lambda name: None)
+
+        def book(name: str, attrs: dict[str, str]) -> None:
+            local = _local(name)
+            if local == "sheet":
+                rid = next((v for k, v in attrs.items() if _local(k) == "id"), "")
+                self.sheets[attrs.get("name", "")] = targets.get(rid, "")
+            elif local == "workbookPr":
+                self.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
+
+        with archive.open("xl/workbook.xml") as fh:
+            _parse(fh, book, lambda name: None)
+        self.strings = self._strings(shared) if shared in archive.NameToInfo else []
+        self.dates, self.durations = (
+            self._styles(styles) if styles in archive.NameToInfo else (set(), set())
+        )
+
+    def _strings(self, part: str) -> list[str]:
+        """Each <si>: its text, or the text of its runs (<r><t>), not phonetic hints (<rPh>)."""
+        strings: list[str] = []
+        parts: list[str] = []
+        state = {"t": False, "rph": 0}
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            local = _local(name)
+            if local == "t" and not state["rph"]:
+                state["t"] = True
+            elif local == "rPh":
+                state["rph"] += 1
+
+        def end(name: str) -> None:
+            local = _local(name)
+            if local == "t":
+                state["t"] = False
+            elif local == "rPh":
+                state["rph"] -= 1
+            elif local == "si":
+                strings.append("".join(parts).replace("x005F_", ""))
+                parts.clear()
+
+        def text(data: str) -> None:
+            if state["t"]:
+                parts.append(data)
+
+        with self.archive.open(part) as fh:
+            _parse(fh, start, end, text)
+        return strings
+
+    def _styles(self, part: str) -> tuple[set[int], set[int]]:
+        """The cell styles (indexes of cellXfs) whose number format is a date, a duration."""
+        from openpyxl.styles.numbers import (
+            BUILTIN_FORMATS,
+            is_date_format,
+            is_timedelta_format,
+        )
+
+        custom: dict[int, str] = {}
+        xfs: list[int] = []
+        depth = {"cellXfs": 0}
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            local = _local(name)
+            if local == "numFmt":
+                custom[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
+            elif local == "cellXfs":
+                depth["cellXfs"] += 1
+            elif local == "xf" and depth["cellXfs"]:
+                xfs.append(int(attrs.get("numFmtId", "0")))
+
+        def end(name: str) -> None:
+            if _local(name) == "cellXfs":
+                depth["cellXfs"] -= 1
+
+        with self.archive.open(part) as fh:
+            _parse(fh, start, end)
+        dates: set[int] = set()
+        durations: set[int] = set()
+        for index, fmt_id in enumerate(xfs):
+            fmt = custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id)
+            if is_date_format(fmt):
+                dates.add(index)
+            if is_timedelta_format(fmt):
+                durations.add(index)
+        return dates, durations
+
+
+def _column(ref: str, cache: dict[str, int] = {}) -> int:  # noqa: B006 - a cache on purpose
+    letters = ref.rstrip("0123456789")
+    found = cache.get(letters)
+    if found is None:
+        found = 0
+        for char in letters.upper():
+            found = found * 26 + ord(char) - 64
+        cache[letters] = found
+    return found
+
+
+def _sheet_rows_of(book: _Workbook, part: str) -> Iterator[tuple[int, list[Cell]]]:
+    """The sheet's rows as (row number, cells), each row as long as its last cell."""
+    from openpyxl.utils.datetime import (
+        CALENDAR_MAC_1904,
+        CALENDAR_WINDOWS_1900,
+        from_excel,
+        from_ISO8601,
+    )
+
+    epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
+    shared, dates, durations = book.strings, book.dates, book.durations
+    done: list[tuple[int, list[Cell]]] = []
+    row: dict[int, Cell] = {}
+    state: dict[str, Any] = {
+        "row": 0,
+        "col": 0,
+        "type": "n",
+        "style": 0,
+        "v": None,
+        "inline": None,
+        "in": "",
+        "rph": 0,
+    }
+    parts: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name if ":" not in name else _local(name)
+        if local == "c":
+            ref = attrs.get("r")
+            state["col"] = _column(ref) if ref else state["col"] + 1
+            state["type"] = attrs.get("t", "n")
+            style = attrs.get("s")
+            state["style"] = int(style) if style else 0
+            state["v"] = state["inline"] = None
+        elif local == "v":
+            state["in"] = "v"
+            parts.clear()
+        elif local == "row":
+            ref = attrs.get("r")
+            state["row"] = int(ref) if ref else state["row"] + 1
+            state["col"] = 0
+            row.clear()
+        elif local == "is":
+            state["inline"] = []
+        elif local == "t" and state["inline"] is not None and not state["rph"]:
+            state["in"] = "t"
+            parts.clear()
+        elif local == "rPh":
+            state["rph"] += 1
+
+    def end(name: str) -> None:
+        local = name if ":" not in name else _local(name)
+        if local == "c":
+            row[state["col"]] = _value(state)
+        elif local == "v":
+            state["v"] = "".join(parts) or None
+            state["in"] = ""
+        elif local == "t" and state["in"] == "t":
+            state["inline"].append("".join(parts))
+            state["in"] = ""
+        elif local == "rPh":
+            state["rph"] -= 1
+        elif local == "row":
+            width = max(row) if row else 0
+            done.append((state["row"], [row.get(c) for c in range(1, width + 1)]))
+
+    def text(data: str) -> None:
+        if state["in"]:
+            parts.append(data)
+
+    def _value(cell: dict[str, Any]) -> Cell:
+        kind, value = cell["type"], cell["v"]
+        if kind == "inlineStr":
+            inline = cell["inline"]
+            return "".join(inline) if inline is not None else None
+        if value is None:
+            return None
+        if kind == "n":
+            number: int | float = (
+                float(value) if "." in value or "E" in value or "e" in value else int(value)
+            )
+            if cell["style"] in dates:
+                try:
+                    moment: Cell = from_excel(number, epoch, timedelta=cell["style"] in durations)
+                except (OverflowError, ValueError):
+                    return "#VALUE!"
+                return moment
+            return number
+        if kind == "s":
+            return shared[int(value)]
+        if kind == "b":
+            return bool(int(value))
+        if kind == "d":
+            return from_ISO8601(value)
+        return value  # str (a formula's text), e (an error such as #N/A)
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     try:
-        workbook = openpyxl.load_workbook(_open(source), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with book.archive.open(part) as fh:
+            while data := fh.read(1 << 20):
+                parser.Parse(data, False)
+                if done:
+                    yield from done
+                    done.clear()
+            parser.Parse(b"", True)
+    except (xml.parsers.expat.ExpatError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _refused(f"不是有效的 .xlsx 工作簿（{type(exc).__name__}）") from None
+    yield from done
+
+
+def _open_xlsx(source: Source, sheet: str | None) -> Table:
+    try:
+        archive = zipfile.ZipFile(_open(source))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise _refused(f"不是有效的 .xlsx 工作簿（{type(exc).__name__}）") from None
     try:
-        names = workbook.sheetnames
+        try:
+            book = _Workbook(archive)
+        except (
+            zipfile.BadZipFile,
+            KeyError,
+            OSError,
+            ValueError,
+            xml.parsers.expat.ExpatError,
+        ) as exc:
+            raise _refused(f"不是有效的 .xlsx 工作簿（{type(exc).__name__}）") from None
+        names = list(book.sheets)
+        if not names:
+            raise _refused("不是有效的 .xlsx 工作簿（没有工作表）")
         if sheet is not None and sheet not in names:
             raise _refused(f"工作簿中没有名为「{sheet}」的工作表（有：{'、'.join(names)}）")
-        worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
-        total = worksheet.max_row if worksheet.max_row and worksheet.max_row > 1 else None
-        # Read-only mode trusts the stored dimension, which some writers get wrong.
-        worksheet.reset_dimensions()
+        title = sheet if sheet is not None else names[0]
+        part = book.sheets[title]
+        if part not in archive.NameToInfo:
+            raise _refused("不是有效的 .xlsx 工作簿（KeyError）")
+        with archive.open(part) as fh:
+            found = _DIMENSION.search(fh.read(65536))
+        total = None
+        if found:
+            last = _ROW_OF.search(found.group(1).decode().split(":")[-1])
+            total = int(last.group(1)) if last else None
     except BaseException:
-        workbook.close()
+        archive.close()
         raise
     return Table(
         format="xlsx",
         encoding=None,
-        sheet=worksheet.title,
-        rows_total=total - 1 if total else None,
+        sheet=title,
+        rows_total=total - 1 if total and total > 1 else None,
         exact_width=False,
-        rows=_sheet_rows(worksheet),
-        _close=[workbook.close],
+        rows=_sheet_rows_of(book, part),
+        _close=[archive.close],
     )
 
 
-def _sheet_rows(worksheet: Any) -> Iterator[tuple[int, list[Cell]]]:
-    for line, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-        yield line, list(values)
-
-
-# ------------------------------------------------------------------------------ threads
-
-
-async def iterate_in_thread(
-    factory: Callable[[], Iterator[T]], maxsize: int = 4
-) -> AsyncIterator[T]:
-    """Run a blocking iterator in a worker thread and hand its items to the event loop, at
-    most ``maxsize`` ahead (the reader waits for the writer). Stopping early stops the
-    thread; an exception in the thread comes out here."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue(maxsize)
-    stop = threading.Event()
-
-    def put(item: tuple[int, Any]) -> None:
-        asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
-
-    def produce() -> None:
-        try:
-            for item in factory():
-                if stop.is_set():
-                    return
-                put((0, item))
-        except BaseException as exc:
-            if not stop.is_set():
-                put((2, exc))
-            return
-        if not stop.is_set():
-            put((1, None))
-
-    worker = loop.run_in_executor(None, produce)
-    try:
-        while True:
-            tag, value = await queue.get()
-            if tag == 1:
-                break
-            if tag == 2:
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while not worker.done():
-            while not queue.empty():
-                queue.get_nowait()
-            await asyncio.sleep(0.01)
-        await worker
+# ---------------------------------------------------------------------------------- check
 
 
 def validate_file(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
 from registry.domain.check_items import ListVersion
-from registry.domain.imports import MergeCounts
 from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
@@ -335,20 +334,62 @@ REGISTERS = {
 }
 
 STAGE = "import_stage"
-CLASSIFIED = "import_classified"
+ATTACHED = "import_stage_db"  # SQLite: the reader's stage file, attached to the connection
 # One import of a kind at a time across replicas (PostgreSQL advisory lock, per kind).
 _IMPORT_LOCK = {"entities": 0x5C071, "inspectors": 0x5C072, "experts": 0x5C073}
 
 
-class StagedImport:
-    """Rows of one import, loaded into a temporary table of the import's own transaction and
-    merged into the register with set-based SQL: COPY on PostgreSQL, executemany on SQLite.
-    Nothing reaches the register before :meth:`merge`; a rollback leaves it as it was."""
+@dataclass(frozen=True)
+class Merged:
+    """What one merge step wrote: how many rows were new and updated (and which fields);
+    ``changed``: the lines of the new and updated rows in file order, None when every row
+    was new; ``docs``: their JSON documents when the stage holds them (SQLite), else None
+    (the reader handed them over with the chunk)."""
 
-    def __init__(self, session: AsyncSession, postgres: bool, register: Register) -> None:
+    new: int
+    updated: int
+    updated_fields: dict[str, int]
+    changed: list[int] | None
+    docs: list[str] | None = None
+
+
+class StagedImport:
+    """Rows of one import, staged and merged into the register with set-based SQL inside the
+    import's one transaction; a rollback leaves the register as it was.
+
+    PostgreSQL (``streaming``): each chunk the reader hands over is COPYed into a temporary
+    table and merged at once, while the reader goes on with the next; the new and changed
+    rows stay invisible to everyone else until the commit. SQLite: the reader writes the
+    rows into a file of its own (``stage_file``); at the end the import's connection attaches
+    it and merges it chunk by chunk (a read transaction on an attached file would not see
+    rows the reader adds later).
+
+    A merge step first inserts the rows whose key the register lacks (in key order, one
+    statement); when that was every row, it is done. Otherwise it compares the others with
+    the register (updated, per field, or unchanged) and updates the changed ones. Unchanged
+    rows are not rewritten. No ON CONFLICT: imports of a kind run one at a time (an advisory
+    lock), and nothing else inserts into a register.
+    """
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        postgres: bool,
+        register: Register,
+        stage_file: Path | None = None,
+    ) -> None:
         self.session = session
         self.postgres = postgres
         self.register = register
+        self.streaming = postgres
+        self.stage_file = None if postgres else stage_file
+        self._attached = False
+        self._was_empty = False  # the register had no row when the import began
+        self._source = STAGE if postgres else f"{ATTACHED}.{STAGE}"
+        self._insert_sql = self._insert_query()
+        self._insert_all_sql = self._insert_query(probe=False)
+        self._changed_sql = self._changed_query()
+        self._update_sql = self._update_query()
 
     def _type(self, name: str) -> str:
         r = self.register
@@ -365,122 +406,209 @@ class StagedImport:
         if self.postgres:
             await self._sql("SELECT pg_advisory_xact_lock(:k)", {"k": _IMPORT_LOCK[kind]})
 
+    async def begin(self) -> None:
+        """Once the import holds its lock: whether the register is empty (a district's first
+        load). Then every row of the file is new (keys are unique in a file, imports of a kind
+        run one at a time, nothing else inserts into a register): the merge inserts without
+        probing the register for each row. Were a key there after all, the insert would fail
+        on the primary key and the import with it, writing nothing."""
+        table = self.register.table.name
+        found = await self._sql(f"SELECT 1 FROM {table} LIMIT 1")
+        self._was_empty = found.first() is None
+
     async def create(self) -> None:
+        """PostgreSQL: the staging table, and the import transaction's settings. A chunk is
+        small beside the register, so its rows probe the register's primary key one by one:
+        a hash join would read the whole register for every chunk (measured: 1,000,000 rows
+        inserted in 14.6 s instead of 8.4 s), so hash and merge joins are off for this
+        transaction, whose every statement joins a chunk to the register. No JIT (dozens of
+        short statements), room to sort a chunk in memory, and lz4 for the outbox's large
+        envelopes where the server has it (several times faster than pglz)."""
+        if not self.postgres:
+            return
+        for setting in (
+            "SET LOCAL enable_hashjoin = off",
+            "SET LOCAL enable_mergejoin = off",
+            "SET LOCAL jit = off",
+            "SET LOCAL work_mem = '64MB'",
+        ):
+            await self._sql(setting)
+        lz4 = await self._sql(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+        if lz4.scalar():
+            await self._sql("SET LOCAL default_toast_compression = 'lz4'")
         columns = ", ".join(f"{f} {self._type(f)}" for f in self.register.fields)
-        if self.postgres:
-            await self._sql(
-                f"CREATE TEMP TABLE {STAGE} (line INTEGER NOT NULL, {columns}) ON COMMIT DROP"
-            )
-        else:
-            await self.drop()
-            await self._sql(f"CREATE TEMP TABLE {STAGE} (line INTEGER NOT NULL, {columns})")
+        await self._sql(
+            f"CREATE TEMP TABLE {STAGE} (line INTEGER NOT NULL, {columns}) ON COMMIT DROP"
+        )
 
-    async def drop(self) -> None:
-        """SQLite keeps temporary tables for the connection's life; PostgreSQL drops them at
-        the commit (ON COMMIT DROP)."""
-        if self.postgres:
-            return
-        for name in (CLASSIFIED, STAGE):
-            await self._sql(f"DROP TABLE IF EXISTS temp.{name}")
-
-    def _record(self, line: int, values: Sequence[Any]) -> tuple[Any, ...]:
-        out: list[Any] = [line]
-        r = self.register
-        for name, value in zip(r.fields, values, strict=True):
-            if name in r.json_fields:
-                value = json.dumps(value)
-            elif not self.postgres and isinstance(value, bool):
-                value = int(value)
-            elif not self.postgres and isinstance(value, date):
-                value = value.isoformat()
-            out.append(value)
-        return tuple(out)
-
-    async def load(self, rows: Sequence[tuple[int, Sequence[Any]]]) -> None:
-        """Append ``(line, values)`` rows (values in the register's field order)."""
-        records = [self._record(line, values) for line, values in rows]
-        if not records:
-            return
+    async def load(self, data: bytes) -> None:
+        """PostgreSQL: one chunk of rows in COPY text format (line, then the fields)."""
         conn = await self.session.connection()
-        if self.postgres:
-            raw = await conn.get_raw_connection()
-            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-                STAGE, records=records, columns=["line", *self.register.fields]
-            )
-        else:
-            marks = ", ".join("?" * (len(self.register.fields) + 1))
-            await conn.exec_driver_sql(f"INSERT INTO {STAGE} VALUES ({marks})", records)
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.copy_to_table(  # type: ignore[union-attr]
+            # A memoryview: asyncpg takes bytes for a file name.
+            STAGE,
+            source=memoryview(data),
+            columns=["line", *self.register.fields],
+            format="text",
+        )
+
+    async def attach(self) -> None:
+        """SQLite: the reader's file, to merge from."""
+        assert self.stage_file is not None
+        conn = await self.session.connection()
+        listed = await conn.exec_driver_sql("PRAGMA database_list")
+        if ATTACHED in {row._mapping["name"] for row in listed}:  # left by an earlier import
+            await conn.exec_driver_sql(f"DETACH DATABASE {ATTACHED}")
+        await conn.exec_driver_sql(f"ATTACH DATABASE ? AS {ATTACHED}", (str(self.stage_file),))
+        self._attached = True
+
+    async def close(self) -> None:
+        """After the commit or the rollback: SQLite removes the reader's file and detaches it
+        (PostgreSQL dropped the staging table at the end of the transaction). The session
+        may have handed the connection back to the pool by then: a connection still holding
+        the attachment (of a file now deleted) drops it at its next import."""
+        if self.stage_file is None:
+            return
+        try:
+            if self._attached:
+                self._attached = False
+                conn = await self.session.connection()
+                listed = await conn.exec_driver_sql("PRAGMA database_list")
+                if ATTACHED in {row._mapping["name"] for row in listed}:
+                    await conn.exec_driver_sql(f"DETACH DATABASE {ATTACHED}")
+        finally:
+            self.stage_file.unlink(missing_ok=True)
+
+    # -------------------------------------------------------------------------- the SQL
 
     def _distinct(self, name: str) -> str:
         s, t = f"s.{name}", f"t.{name}"
         if name in self.register.json_fields:
             if self.postgres:
                 return f"CAST({s} AS JSONB) IS DISTINCT FROM CAST({t} AS JSONB)"
-            return f"json({s}) IS NOT json({t})"
+            # By value: a list stored before may escape its characters (\uXXXX).
+            return (
+                f"(SELECT json_group_array(value) FROM json_each({s})) IS NOT "
+                f"(SELECT json_group_array(value) FROM json_each({t}))"
+            )
         return f"{s} IS DISTINCT FROM {t}" if self.postgres else f"{s} IS NOT {t}"
 
-    def _changed(self) -> str:
-        return "(is_new = 1 OR " + " + ".join(f"d_{f}" for f in self.register.compared) + " > 0)"
+    def _any_distinct(self) -> str:
+        return "(" + " OR ".join(self._distinct(f) for f in self.register.compared) + ")"
 
-    async def merge(self, batch_id: str, now: datetime) -> MergeCounts:
-        """Classify every staged row (new / updated, per field / unchanged), write the new and
-        updated ones into the register, and count."""
-        r = self.register
-        table = r.table.name
-        flags = ", ".join(
-            f"CASE WHEN t.{r.key} IS NOT NULL AND {self._distinct(f)} THEN 1 ELSE 0 END AS d_{f}"
-            for f in r.compared
-        )
-        fields = ", ".join(f"s.{f}" for f in r.fields)
-        on_commit = " ON COMMIT DROP" if self.postgres else ""
-        await self._sql(
-            f"CREATE TEMP TABLE {CLASSIFIED}{on_commit} AS "
-            f"SELECT s.line, {fields}, CASE WHEN t.{r.key} IS NULL THEN 1 ELSE 0 END AS is_new, "
-            f"{flags} FROM {STAGE} s LEFT JOIN {table} t ON t.{r.key} = s.{r.key}"
-        )
-        sums = ", ".join(f"COALESCE(SUM(d_{f}), 0)" for f in r.compared)
-        row = (
-            await self._sql(
-                f"SELECT COUNT(*), COALESCE(SUM(is_new), 0), "
-                f"COALESCE(SUM(CASE WHEN is_new = 0 AND {self._changed()} THEN 1 ELSE 0 END), 0), "
-                f"{sums} FROM {CLASSIFIED}"
-            )
-        ).one()
-        total, new, updated = int(row[0]), int(row[1]), int(row[2])
-        per_field = {f: int(n) for f, n in zip(r.compared, row[3:], strict=True) if n}
-        if new or updated:
-            select = ", ".join(
-                f"CAST({f} AS JSON)" if self.postgres and f in r.json_fields else f
-                for f in r.fields
-            )
-            updates = ", ".join(
-                f"{f} = excluded.{f}" for f in (*r.compared, "batch_id", "updated_at")
-            )
-            await self._sql(
-                f"INSERT INTO {table} ({', '.join(r.fields)}, batch_id, updated_at) "
-                f"SELECT {select}, :batch_id, :now FROM {CLASSIFIED} WHERE {self._changed()} "
-                f"ON CONFLICT ({r.key}) DO UPDATE SET {updates}",
-                {"batch_id": batch_id, "now": now},
-            )
-        return MergeCounts(new, updated, total - new - updated, per_field)
+    def _range(self) -> str:
+        return "" if self.postgres else "s.line BETWEEN :first AND :last AND "
 
-    async def changed(self, size: int = 1000) -> AsyncIterator[list[dict[str, Any]]]:
-        """The new and updated rows, in file order, ``size`` at a time."""
+    def _values(self) -> list[str]:
         r = self.register
-        types = {c.name: sa.Text() if c.name in r.json_fields else c.type for c in r.table.columns}
-        query = sa.text(
-            f"SELECT {', '.join(r.fields)} FROM {CLASSIFIED} WHERE {self._changed()} ORDER BY line"
-        ).columns(*(sa.column(f, types[f]) for f in r.fields))
-        result = await self.session.stream(query)
-        try:
-            async for partition in result.mappings().partitions(size):
-                rows = [dict(row) for row in partition]
-                for name in r.json_fields:
-                    for row in rows:
-                        row[name] = json.loads(row[name])
-                yield rows
-        finally:
-            await result.close()
+        return [
+            f"CAST(s.{f} AS JSON)" if self.postgres and f in r.json_fields else f"s.{f}"
+            for f in r.fields
+        ]
+
+    def _insert_query(self, probe: bool = True) -> str:
+        r = self.register
+        table, key = r.table.name, r.key
+        # In key order, for the primary key's sake: on PostgreSQL the reader sent the chunk
+        # sorted (sorting it again here would cost as much as a third of the insert).
+        order = "" if self.postgres else f" ORDER BY s.{key}"
+        where = f"NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})" if probe else ""
+        where = (self._range() + where).removesuffix(" AND ")
+        return (
+            f"INSERT INTO {table} ({', '.join(r.fields)}, batch_id, updated_at) "
+            f"SELECT {', '.join(self._values())}, :batch_id, :now FROM {self._source} s"
+            + (f" WHERE {where}" if where else "")
+            + order
+        )
+
+    def _changed_query(self) -> str:
+        """The lines of the new (just inserted: this batch's) and changed rows, with a mask:
+        1 for new, else bit n + 1 set for each compared field n that differs."""
+        r = self.register
+        table, key = r.table.name, r.key
+        mask = " + ".join(
+            f"CASE WHEN {self._distinct(f)} THEN {1 << (n + 1)} ELSE 0 END"
+            for n, f in enumerate(r.compared)
+        )
+        return (
+            f"SELECT s.line, CASE WHEN t.batch_id = :batch_id THEN 1 ELSE {mask} END "
+            f"FROM {self._source} s JOIN {table} t ON t.{key} = s.{key} "
+            f"WHERE {self._range()}(t.batch_id = :batch_id OR {self._any_distinct()}) "
+            f"ORDER BY s.line"
+        )
+
+    def _update_query(self) -> str:
+        r = self.register
+        table, key = r.table.name, r.key
+        sets = ", ".join(
+            f"{f} = {value}" for f, value in zip(r.fields, self._values(), strict=True) if f != key
+        )
+        return (
+            f"UPDATE {table} AS t SET {sets}, batch_id = :batch_id, updated_at = :now "
+            f"FROM {self._source} AS s WHERE t.{key} = s.{key} AND {self._range()}"
+            f"t.batch_id {'IS DISTINCT FROM' if self.postgres else 'IS NOT'} :batch_id "
+            f"AND {self._any_distinct()}"
+        )
+
+    async def merge(
+        self, batch_id: str, now: datetime, rows: int, lines: tuple[int, int] | None = None
+    ) -> Merged:
+        """Merge the ``rows`` staged rows (PostgreSQL: the chunk just loaded; SQLite: those of
+        ``lines``, first to last) into the register."""
+        r = self.register
+        params: dict[str, Any] = {"batch_id": batch_id, "now": now}
+        if lines is not None:
+            params.update(first=lines[0], last=lines[1])
+        insert = self._insert_all_sql if self._was_empty else self._insert_sql
+        new = (await self._sql(insert, params)).rowcount
+        if new == rows:
+            merged = Merged(new, 0, {}, None)
+        else:
+            updated = 0
+            per_field = [0] * len(r.compared)
+            changed: list[int] = []
+            for line, mask in (await self._sql(self._changed_sql, params)).all():
+                changed.append(line)
+                if mask == 1:
+                    continue
+                updated += 1
+                mask >>= 1
+                n = 0
+                while mask:
+                    if mask & 1:
+                        per_field[n] += 1
+                    mask >>= 1
+                    n += 1
+            if updated:
+                await self._sql(self._update_sql, params)
+            fields = {f: n for f, n in zip(r.compared, per_field, strict=True) if n}
+            merged = Merged(new, updated, fields, changed)
+        if self.postgres:
+            await self._sql(f"TRUNCATE {STAGE}")
+            return merged
+        return Merged(
+            merged.new,
+            merged.updated,
+            merged.updated_fields,
+            merged.changed,
+            await self._stage_docs(params, merged.changed),
+        )
+
+    async def _stage_docs(self, bounds: dict[str, Any], changed: list[int] | None) -> list[str]:
+        """SQLite: the documents the reader wrote, of every row in the range or of
+        ``changed``, in file order."""
+        result = await self._sql(
+            f"SELECT line, doc FROM {self._source} "
+            "WHERE line BETWEEN :first AND :last ORDER BY line",
+            {"first": bounds["first"], "last": bounds["last"]},
+        )
+        if changed is None:
+            return [doc for _, doc in result]
+        wanted = set(changed)
+        return [doc for line, doc in result if line in wanted]
 
 
 class SqlImportJobs:

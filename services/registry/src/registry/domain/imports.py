@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -61,14 +62,17 @@ def cell_text(value: Cell) -> str:
 
 
 def _text(value: Cell) -> str:
-    text = cell_text(value).strip()
+    text = _optional_text(value)
     if not text:
         raise ValueError("不能为空")
     return text
 
 
 def _optional_text(value: Cell) -> str:
-    return cell_text(value).strip()
+    text = cell_text(value).strip()
+    if "\x00" in text:  # PostgreSQL's text cannot hold it (a damaged file)
+        raise ValueError("含不可见字符（U+0000）")
+    return text
 
 
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0", "\u3000"}
@@ -96,6 +100,9 @@ def normalize_uscc(value: Cell) -> str:
 def division_of(code: str) -> str:
     """The registering authority's administrative-division code: USCC characters 3–8."""
     return code[2:8]
+
+
+_DIVISION = operator.itemgetter(slice(2, 8))  # division_of, for map()
 
 
 def _risk(value: Cell) -> str:
@@ -156,6 +163,90 @@ def _list(value: Cell) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
 
 
+# Fast paths for a text cell (every cell of a CSV file). Each returns what its column's
+# ``parse`` returns for a good cell and raises on anything else, whatever it is: the row is
+# then read again by ``parse``, which names the reason. They never accept what ``parse``
+# refuses.
+
+
+def _fast_uscc(text: str) -> str:
+    text = text.strip(" \t\r\n")
+    if not text.isascii():  # before upper(): some non-ASCII letters upper-case to ASCII
+        raise ValueError
+    code = text.upper()
+    if not uscc_rules.is_valid(code):
+        raise ValueError
+    return code
+
+
+def _fast_text(text: str) -> str:
+    text = text.strip()
+    if not text or "\x00" in text:
+        raise ValueError
+    return text
+
+
+def _fast_optional_text(text: str) -> str:
+    text = text.strip()
+    if "\x00" in text:
+        raise ValueError
+    return text
+
+
+_RISK_SET = frozenset(RISK_CLASSES)
+
+
+def _fast_risk(text: str) -> str:
+    label = text.strip().upper()
+    if label not in _RISK_SET:
+        raise ValueError
+    return label
+
+
+_STATUS_FAST = {**{v: v for v in STATUS_VALUES}, **STATUS_BY_LABEL}
+
+
+def _fast_status(text: str) -> str:
+    return _STATUS_FAST[text.strip()]
+
+
+# The same, for a whole column of a block of text rows at once: the column's values, or None
+# when any cell is not plainly good (the block is then read row by row). Every step is a
+# C-level map over the column: an import checks a million rows.
+
+_WS = " \t\r\n"
+
+
+def _many_uscc(cells: Sequence[str]) -> list[str] | None:
+    texts = list(map(str.strip, cells, itertools.repeat(_WS)))
+    if not "".join(texts).isascii():  # before upper(): see _fast_uscc
+        return None
+    codes = list(map(str.upper, texts))
+    return codes if uscc_rules.all_valid(codes) else None
+
+
+def _many_text(cells: Sequence[str]) -> list[str] | None:
+    texts = list(map(str.strip, cells))
+    if not all(texts) or "\x00" in "".join(texts):
+        return None
+    return texts
+
+
+def _many_optional_text(cells: Sequence[str]) -> list[str] | None:
+    texts = list(map(str.strip, cells))
+    return None if "\x00" in "".join(texts) else texts
+
+
+def _many_risk(cells: Sequence[str]) -> list[str] | None:
+    labels = list(map(str.upper, map(str.strip, cells)))
+    return labels if _RISK_SET.issuperset(labels) else None
+
+
+def _many_status(cells: Sequence[str]) -> list[str] | None:
+    values = list(map(_STATUS_FAST.get, map(str.strip, cells)))
+    return None if None in values else values  # type: ignore[return-value]
+
+
 # ----------------------------------------------------------------------------------- columns
 
 
@@ -169,6 +260,11 @@ class Column:
     header_required: bool = True  # the header must name the column (its value may be empty)
     text_cell: bool = False  # templates format the column as text (Excel would eat digits)
     date_cell: bool = False
+    # ``parse`` for a text cell, faster; raises (anything) where ``parse`` might refuse.
+    fast: Callable[[str], Any] | None = None
+    # ``fast`` for a column of text cells; None where any cell might be refused.
+    many: Callable[[Sequence[str]], list[Any] | None] | None = None
+    value: str = "text"  # what ``parse`` returns: text (str), bool, date or list (of str)
 
 
 @dataclass(frozen=True)
@@ -199,16 +295,72 @@ ENTITIES = Kind(
             "18位，本区登记机关（第3–8位为本区行政区划代码）；小写字母自动转为大写",
             "91371071MA3C00001K",
             text_cell=True,
+            fast=_fast_uscc,
+            many=_many_uscc,
         ),
-        Column("名称", "name", _text, "必填", "威海华海商贸有限责任公司"),
         Column(
-            "主体类型", "entity_type", _text, "必填，如 有限责任公司、个体工商户", "有限责任公司"
+            "名称",
+            "name",
+            _text,
+            "必填",
+            "威海华海商贸有限责任公司",
+            fast=_fast_text,
+            many=_many_text,
         ),
-        Column("行业", "industry", _text, "必填，如 批发和零售业", "批发和零售业"),
-        Column("区域", "area", _text, "必填，所属镇街或片区", "草庙子镇"),
-        Column("风险等级", "risk_class", _risk, "A、B、C、D、E 之一（E 风险最高）", "B"),
-        Column("状态", "status", _status, "存续、在业、注销、吊销、撤销、迁出 之一", "存续"),
-        Column("住所", "address", _optional_text, "可为空", "山东省威海市临港区草庙子镇1号"),
+        Column(
+            "主体类型",
+            "entity_type",
+            _text,
+            "必填，如 有限责任公司、个体工商户",
+            "有限责任公司",
+            fast=_fast_text,
+            many=_many_text,
+        ),
+        Column(
+            "行业",
+            "industry",
+            _text,
+            "必填，如 批发和零售业",
+            "批发和零售业",
+            fast=_fast_text,
+            many=_many_text,
+        ),
+        Column(
+            "区域",
+            "area",
+            _text,
+            "必填，所属镇街或片区",
+            "草庙子镇",
+            fast=_fast_text,
+            many=_many_text,
+        ),
+        Column(
+            "风险等级",
+            "risk_class",
+            _risk,
+            "A、B、C、D、E 之一（E 风险最高）",
+            "B",
+            fast=_fast_risk,
+            many=_many_risk,
+        ),
+        Column(
+            "状态",
+            "status",
+            _status,
+            "存续、在业、注销、吊销、撤销、迁出 之一",
+            "存续",
+            fast=_fast_status,
+            many=_many_status,
+        ),
+        Column(
+            "住所",
+            "address",
+            _optional_text,
+            "可为空",
+            "山东省威海市临港区草庙子镇1号",
+            fast=_fast_optional_text,
+            many=_many_optional_text,
+        ),
     ),
 )
 
@@ -233,8 +385,9 @@ INSPECTORS = Kind(
             _list,
             "可为空；多项用分号（; 或 ；）分隔",
             "企业公示信息;双随机全部事项",
+            value="list",
         ),
-        Column("可任组长", "leader_qualified", _bool, "是 或 否", "是"),
+        Column("可任组长", "leader_qualified", _bool, "是 或 否", "是", value="bool"),
         Column(
             "执法证有效期至",
             "certificate_expires_on",
@@ -242,8 +395,9 @@ INSPECTORS = Kind(
             "日期：YYYY-MM-DD、YYYY/M/D 或 Excel 日期单元格",
             "2028-12-31",
             date_cell=True,
+            value="date",
         ),
-        Column("在岗", "active", _bool, "是 或 否", "是"),
+        Column("在岗", "active", _bool, "是 或 否", "是", value="bool"),
     ),
 )
 
@@ -258,7 +412,7 @@ EXPERTS = Kind(
         Column("姓名", "name", _text, "必填", "李芳"),
         Column("专业领域", "field", _text, "必填，如 食品安全、特种设备", "食品安全"),
         Column("工作单位", "organization", _optional_text, "可为空", "市质检院"),
-        Column("在库", "active", _bool, "是 或 否", "是"),
+        Column("在库", "active", _bool, "是 或 否", "是", value="bool"),
     ),
 )
 
@@ -434,11 +588,89 @@ class RowValidator:
         self.header_ok = not header_errors
         self.width = len(header)
         self._plan = [(c, self.index.get(c.field), c.field == kind.key) for c in kind.columns]
+        self._key_at = kind.fields.index(kind.key)
+        self._key_label = kind.column(kind.key).label
+        self._key_where = self.index.get(kind.key, -1) + 1
+        self._fast = self._fast_reader()
+        self._many = self._many_plan()
         self._seen: dict[str, int] = {}
         self.rows = 0  # data rows read (blank rows are skipped, not counted)
 
+    def _fast_reader(self) -> Callable[[Sequence[Cell]], tuple[Any, ...]] | None:
+        """Every column's value from a row of text cells in one pass, or an exception: the
+        common case of a good CSV row, without the per-cell type dispatch of ``parse``."""
+        if not self.header_ok:
+            return None
+        positions: list[int] = []
+        parsers: list[Callable[[Any], Any]] = []
+        for column, position, _ in self._plan:
+            if position is None:
+                return None  # an optional column the file lacks: the general path
+            positions.append(position)
+            parsers.append(column.fast or column.parse)
+        cells_of = operator.itemgetter(*positions)
+        call = operator.call
+
+        def read(cells: Sequence[Cell]) -> tuple[Any, ...]:
+            return tuple(map(call, parsers, cells_of(cells)))
+
+        return read
+
+    def _many_plan(self) -> list[tuple[int, Callable[[Sequence[str]], list[Any] | None]]] | None:
+        if not self.header_ok:
+            return None
+        plan = []
+        for column, position, _ in self._plan:
+            if position is None or column.many is None:
+                return None
+            plan.append((position, column.many))
+        return plan
+
+    def block(self, lines: Sequence[int], rows: Sequence[Sequence[str]]) -> list[list[Any]] | None:
+        """A block of text rows (a CSV file's) checked a column at a time: every column's
+        values (``kind.fields`` order), or None, having changed nothing, when any row is not
+        plainly good (blank, short, a bad cell, a duplicate, another district's...): the
+        caller then reads the block row by row with :meth:`row`, which names the reasons.
+        The same rows are accepted either way, with the same values."""
+        plan = self._many
+        if plan is None or not rows or set(map(len, rows)) != {self.width}:
+            return None
+        cells = list(zip(*rows, strict=True))
+        columns: list[list[Any]] = []
+        for position, many in plan:
+            values = many(cells[position])
+            if values is None:
+                return None
+            columns.append(values)
+        keys = columns[self._key_at]
+        divisions = self.divisions
+        if (
+            divisions is not None
+            and self.kind is ENTITIES
+            and not divisions.issuperset(map(_DIVISION, keys))
+        ):
+            return None
+        if len(set(keys)) != len(keys) or not self._seen.keys().isdisjoint(keys):
+            return None
+        if self.taken is not None and not self.taken[0].isdisjoint(keys):
+            return None
+        self._seen.update(zip(keys, lines, strict=True))
+        self.rows += len(rows)
+        return columns
+
     def row(self, line: int, cells: Sequence[Cell]) -> tuple[Any, ...] | None:
         """The row's values, or None (its errors are in the log)."""
+        if self._fast is not None and len(cells) == self.width:
+            try:
+                values = self._fast(cells)
+            except Exception:
+                values = None
+            if values is not None:
+                self.rows += 1
+                return values if self._key_ok(line, values[self._key_at]) else None
+        return self._row(line, cells)
+
+    def _row(self, line: int, cells: Sequence[Cell]) -> tuple[Any, ...] | None:
         if not any(c is not None and cell_text(c).strip() for c in cells):
             return None
         self.rows += 1
@@ -466,41 +698,47 @@ class RowValidator:
             values.append(value)
             if is_key:
                 key = value
-        if key is not None:
-            where = self.index[self.kind.key] + 1
-            label = self.kind.column(self.kind.key).label
-            if self.divisions is not None and self.kind is ENTITIES:
-                division = division_of(key)
-                if division not in self.divisions:
-                    self.errors.add(
-                        RowError(
-                            line,
-                            label,
-                            f"登记机关行政区划代码 {division} 不属于本区"
-                            f"（{'、'.join(sorted(self.divisions))}）",
-                            where,
-                        )
-                    )
-                    ok = False
-            first = self._seen.get(key)
-            if first is not None:
-                self.errors.add(RowError(line, label, f"与第{first}行重复", where))
-                ok = False
-            else:
-                self._seen[key] = line
-            if self.taken is not None and key in self.taken[0]:
-                self.errors.add(RowError(line, label, self.taken[1], where))
-                ok = False
+        if key is not None and not self._key_ok(line, key):
+            ok = False
         return tuple(values) if ok else None
 
+    def _key_ok(self, line: int, key: Any) -> bool:
+        """The district check, duplicates in the file, keys another register uses."""
+        ok = True
+        where = self._key_where
+        label = self._key_label
+        divisions = self.divisions
+        if divisions is not None and self.kind is ENTITIES and division_of(key) not in divisions:
+            self.errors.add(
+                RowError(
+                    line,
+                    label,
+                    f"登记机关行政区划代码 {division_of(key)} 不属于本区"
+                    f"（{'、'.join(sorted(divisions))}）",
+                    where,
+                )
+            )
+            ok = False
+        first = self._seen.get(key)
+        if first is not None:
+            self.errors.add(RowError(line, label, f"与第{first}行重复", where))
+            ok = False
+        else:
+            self._seen[key] = line
+        if self.taken is not None and key in self.taken[0]:
+            self.errors.add(RowError(line, label, self.taken[1], where))
+            ok = False
+        return ok
 
-def split_header(
+
+def find_header(
     kind: Kind, rows: Iterator[tuple[int, Sequence[Cell]]], look_ahead: int = 10
-) -> tuple[Sequence[Cell], Iterator[tuple[int, Sequence[Cell]]]] | None:
-    """The header row and the rows after it. Blank rows before it are skipped, and so are
-    title rows (a sheet often starts with a merged title such as 临港区市场主体名录): the
-    header is the first of the first ``look_ahead`` non-blank rows that names every required
-    column, else the first non-blank row (whose missing columns are then reported)."""
+) -> tuple[Sequence[Cell], list[tuple[int, Sequence[Cell]]]] | None:
+    """The header row, and the non-blank rows read past it (``rows`` goes on after them).
+    Blank rows before it are skipped, and so are title rows (a sheet often starts with a
+    merged title such as 临港区市场主体名录): the header is the first of the first
+    ``look_ahead`` non-blank rows that names every required column, else the first non-blank
+    row (whose missing columns are then reported)."""
     seen: list[tuple[int, Sequence[Cell]]] = []
     for line, cells in rows:
         if any(c is not None and cell_text(c).strip() for c in cells):
@@ -510,8 +748,18 @@ def split_header(
     if not seen:
         return None
     chosen = next((i for i, (_, cells) in enumerate(seen) if not map_header(kind, cells)[1]), 0)
-    rest = seen[chosen + 1 :]
-    return seen[chosen][1], itertools.chain(rest, rows)
+    return seen[chosen][1], seen[chosen + 1 :]
+
+
+def split_header(
+    kind: Kind, rows: Iterator[tuple[int, Sequence[Cell]]], look_ahead: int = 10
+) -> tuple[Sequence[Cell], Iterator[tuple[int, Sequence[Cell]]]] | None:
+    """The header row (see :func:`find_header`) and the rows after it."""
+    found = find_header(kind, rows, look_ahead)
+    if found is None:
+        return None
+    header, rest = found
+    return header, itertools.chain(rest, rows)
 
 
 def validate_all(
@@ -564,6 +812,7 @@ def field_labels(kind: Kind) -> dict[str, str]:
     return {c.field: c.label for c in kind.columns}
 
 
-def json_list(values: list[str]) -> str:
-    """The stored form of a list cell (qualifications)."""
-    return json.dumps(values)
+def json_list(values: Sequence[str]) -> str:
+    """A list cell (qualifications) as it is staged, stored and sent: compact JSON with the
+    characters as they are, the bytes pydantic writes for the same list."""
+    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))

@@ -117,6 +117,7 @@ class Importer:
         self.jobs = SqlImportJobs(rt.db.sessions)
         self.live = imports.LiveJobs()
         self.spool_dir = Path(rt.settings.data_dir) / "spool" / rt.district
+        self.chunk_rows = imports.CHUNK_ROWS
 
     async def start(
         self,
@@ -163,21 +164,25 @@ class Importer:
             async with self.live.lock(job.kind), rt.uow(context) as uow:
                 repo = SqlRegistryRepository(uow.session, rt.db.postgres)
                 register = REGISTERS.get(job.kind)
-                staging = StagedImport(uow.session, rt.db.postgres, register) if register else None
-
-                def open_table() -> files.Table:
-                    return files.open_table(
-                        spooled.path, job.filename, job.params.encoding, job.params.sheet
+                staging = (
+                    StagedImport(
+                        uow.session,
+                        rt.db.postgres,
+                        register,
+                        stage_file=self.spool_dir / f"{job.import_id}.stage.db",
                     )
-
+                    if register
+                    else None
+                )
                 return await imports.run_import(
                     uow,
                     repo,
                     self.jobs,
                     job,
-                    open_table,
+                    spooled.path,
                     staging,
                     divisions=rt.settings.division_code_set,
+                    chunk_rows=self.chunk_rows,
                 )
         finally:
             spooled.remove()

@@ -1,39 +1,41 @@
 """Imports as jobs (导入任务): every row valid or nothing written, at any size.
 
-The file is read and validated in a worker thread (``files.iterate_in_thread``) while the event
-loop loads the good rows into a temporary staging table of the import's one transaction; the
-merge into the register, the counts (new / updated per field / unchanged) and the events are
-set-based SQL at the end. Progress goes to the job's row in short transactions of its own.
-A file with any error, or a process that dies, leaves the registers as they were.
+The file is read and validated in a child process (``adapters.reader``) that hands over the
+good rows in chunks, in the form the database takes them; the import's one transaction
+stages and merges them into the register with set-based SQL (new / updated per field /
+unchanged) and writes the events of the new and updated rows to the outbox, chunk by chunk
+on PostgreSQL while the reader goes on, at the end on SQLite. The event payloads are the JSON
+the database made of the rows: no model per row. Progress goes to the job's row in short
+transactions of its own. A file with any error, or a process that dies, leaves the
+registers, the outbox and the batches as they were.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+import time
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
-from registry.adapters import files
+from registry.adapters import reader
 from registry.domain import check_items, imports
 from registry.domain.check_items import ListVersion
-from registry.domain.imports import ErrorLog, ImportRejected, MergeCounts, RowError
+from registry.domain.imports import ImportRejected, MergeCounts, RowError
 from spotcheck_common.clock import Clock
 from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.registry import (
     CheckItem,
     CheckItemListPublished,
     EntitiesImported,
-    EntitySnapshot,
     ExpertsImported,
-    ExpertSnapshot,
     InspectorsImported,
-    InspectorSnapshot,
 )
-from spotcheck_common.events.types import EntityStatus, RiskClass
 from spotcheck_common.http import DomainError
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,10 @@ FAILED = "导入失败（系统错误），未导入任何数据；请联系运�
 # Events carry at most this many rows and (estimated) bytes: Kafka's default message limit
 # is 1 MiB, and a consumer handles one event in one transaction.
 EVENT_MAX_ROWS = 1000
-EVENT_MAX_BYTES = 512 * 1024
-CHUNK_ROWS = 5000  # rows handed from the reading thread to the writer at a time
+EVENT_MAX_BYTES = (
+    512 * 1024
+)  # of rows' JSON, counted 3 bytes a character (the envelope adds <1 KiB)
+CHUNK_ROWS = 25_000  # rows handed from the reading process to the writer at a time
 
 
 class UnitOfWork(Protocol):
@@ -54,6 +58,10 @@ class UnitOfWork(Protocol):
     clock: Clock
 
     async def emit(self, event: Event, district: str | None = None) -> Any: ...
+
+    async def emit_json(
+        self, event: type[Event], payloads: Sequence[tuple[str, str]], district: str | None = None
+    ) -> None: ...
 
     async def commit(self) -> None: ...
 
@@ -80,22 +88,36 @@ class ImportJobs(Protocol):
     async def finish(self, import_id: str, now: datetime, **values: Any) -> None: ...
 
 
+class Merged(Protocol):
+    new: int
+    updated: int
+    updated_fields: dict[str, int]
+    changed: list[int] | None  # lines of the new and updated rows; None: every row was new
+    docs: list[str] | None  # the JSON documents of those rows, if the stage holds them
+
+
 class Staging(Protocol):
     """Where the good rows wait for the merge (``repository.StagedImport``)."""
 
     postgres: bool
+    streaming: bool  # chunks are merged as they come (else: from stage_file, at the end)
+    stage_file: Path | None  # where the reader writes the rows when not streaming
 
     async def lock(self, kind: str) -> None: ...
 
+    async def begin(self) -> None: ...
+
     async def create(self) -> None: ...
 
-    async def load(self, rows: Sequence[tuple[int, Sequence[Any]]]) -> None: ...
+    async def load(self, data: bytes) -> None: ...
 
-    async def merge(self, batch_id: str, now: datetime) -> MergeCounts: ...
+    async def attach(self) -> None: ...
 
-    def changed(self, size: int = ...) -> AsyncIterator[list[dict[str, Any]]]: ...
+    async def merge(
+        self, batch_id: str, now: datetime, rows: int, lines: tuple[int, int] | None = None
+    ) -> Merged: ...
 
-    async def drop(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 class Registers(Protocol):
@@ -142,7 +164,7 @@ class ImportJob:
 
 @dataclass
 class Progress:
-    """Shared by the reading thread (writes) and the reporter (reads); plain ints."""
+    """What the reader said last (rows read, errors), for the reporter."""
 
     rows_read: int = 0
     rows_total: int | None = None
@@ -178,66 +200,7 @@ def new_job(
 
 # ---------------------------------------------------------------------------------- reading
 
-
-@dataclass
-class _Opened:
-    format: str
-    encoding: str | None
-    sheet: str | None
-    rows_total: int | None
-
-
-def _read(
-    open_table: Callable[[], files.Table],
-    kind: imports.Kind,
-    errors: ErrorLog,
-    progress: Progress,
-    divisions: frozenset[str] | None,
-    taken: tuple[frozenset[str], str] | None,
-    chunk_rows: int,
-) -> Iterator[_Opened | list[tuple[int, tuple[Any, ...]]]]:
-    """Runs in the worker thread: the file's description, then chunks of good rows. After the
-    first error no more rows are handed over (nothing will be written), but reading goes on
-    to count and list the file's errors."""
-    try:
-        table = open_table()
-    except ImportRejected as exc:
-        for error in exc.errors:
-            errors.add(error)
-        return
-    try:
-        progress.rows_total = table.rows_total
-        yield _Opened(table.format, table.encoding, table.sheet, table.rows_total)
-        found = imports.split_header(kind, table.rows)
-        if found is None:
-            errors.add(RowError(1, "(表头)", "文件为空"))
-            return
-        header, rows = found
-        validator = imports.RowValidator(kind, header, errors, divisions, taken, table.exact_width)
-        if not validator.header_ok:
-            return
-        chunk: list[tuple[int, tuple[Any, ...]]] = []
-        for line, cells in rows:
-            values = validator.row(line, cells)
-            if values is not None and not errors:
-                chunk.append((line, values))
-                if len(chunk) >= chunk_rows:
-                    progress.rows_read, progress.errors_total = validator.rows, errors.total
-                    yield chunk
-                    chunk = []
-            elif validator.rows % 1000 == 0:
-                progress.rows_read, progress.errors_total = validator.rows, errors.total
-        progress.rows_read, progress.errors_total = validator.rows, errors.total
-        progress.rows_total = validator.rows
-        if chunk and not errors:
-            yield chunk
-        if not errors and validator.rows == 0:
-            errors.add(RowError(2, "(数据)", "没有数据行"))
-    except ImportRejected as exc:  # the file stopped making sense (encoding, CSV quoting)
-        for error in exc.errors:
-            errors.add(error)
-    finally:
-        table.close()
+Read = Callable[[reader.ReadSpec], AsyncGenerator[reader.Message, None]]
 
 
 async def _report_progress(
@@ -277,16 +240,18 @@ async def run_import(
     repo: Registers,
     jobs: ImportJobs,
     job: ImportJob,
-    open_table: Callable[[], files.Table],
+    path: Path,
     staging: Staging | None,
     divisions: frozenset[str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress_every_s: float = 0.5,
     progress: Progress | None = None,
+    read: Read | None = None,
 ) -> dict[str, Any]:
-    """Run one import job to its end: the report (state succeeded, committed), or
-    ImportRejected / DomainError (state failed, nothing written). ``staging`` is the kind's
-    staging table (None for the item list, which is small and kept whole)."""
+    """Run one import job of the file at ``path`` to its end: the report (state succeeded,
+    committed), or ImportRejected / DomainError (state failed, nothing written).
+    ``staging`` is the kind's staging table (None for the item list, which is small and kept
+    whole); ``read`` runs the reader (default: in a child process)."""
     progress = progress or Progress()
     await jobs.start(job.import_id, uow.clock.now())
     stop = asyncio.Event()
@@ -302,16 +267,32 @@ async def run_import(
         )
     )
     try:
-        report = await _run(
-            uow, repo, jobs, job, open_table, staging, divisions, chunk_rows, progress
-        )
-    except BaseException as exc:
-        with contextlib.suppress(Exception):
-            await uow.rollback()
-        stop.set()
-        await reporter
-        await _failed(jobs, job, uow.clock, progress, exc)
-        raise
+        try:
+            report = await _run(
+                uow,
+                repo,
+                jobs,
+                job,
+                path,
+                staging,
+                divisions,
+                chunk_rows,
+                progress,
+                read or reader.read,
+            )
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await uow.rollback()
+            stop.set()
+            await reporter
+            await _failed(jobs, job, uow.clock, progress, exc)
+            raise
+    finally:
+        if staging is not None:
+            try:
+                await staging.close()
+            except Exception:
+                log.warning("import staging not cleaned up", exc_info=True)
     stop.set()
     await reporter
     await jobs.finish(
@@ -355,18 +336,38 @@ async def _failed(
         log.exception("import job state not written", extra={"fields": {"id": job.import_id}})
 
 
+@dataclass
+class _Counts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    updated_fields: dict[str, int] = field(default_factory=dict)
+
+    def add(self, merged: Merged, rows: int) -> None:
+        self.new += merged.new
+        self.updated += merged.updated
+        self.unchanged += rows - merged.new - merged.updated
+        for name, n in merged.updated_fields.items():
+            self.updated_fields[name] = self.updated_fields.get(name, 0) + n
+
+    def final(self) -> MergeCounts:
+        fields = dict(sorted(self.updated_fields.items()))
+        return MergeCounts(self.new, self.updated, self.unchanged, fields)
+
+
 async def _run(
     uow: UnitOfWork,
     repo: Registers,
     jobs: ImportJobs,
     job: ImportJob,
-    open_table: Callable[[], files.Table],
+    path: Path,
     staging: Staging | None,
     divisions: frozenset[str] | None,
     chunk_rows: int,
     progress: Progress,
+    read: Read,
 ) -> dict[str, Any]:
-    kind = imports.KINDS[job.kind]
+    started = time.perf_counter()
     taken: tuple[frozenset[str], str] | None = None
     if job.kind == "inspectors":
         taken = (frozenset(await repo.expert_ids()), imports.TAKEN_BY_EXPERTS)
@@ -374,42 +375,78 @@ async def _run(
         taken = (frozenset(await repo.inspector_ids()), imports.TAKEN_BY_INSPECTORS)
     if job.kind != "entities":
         divisions = None
-    errors = ErrorLog()
-    kept: list[tuple[int, tuple[Any, ...]]] = []  # the item list only
-    if staging is not None:
+    if staging is None:
+        output = "rows"
+    else:
         await staging.lock(job.kind)
+        await staging.begin()
         await staging.create()
-    reader = files.iterate_in_thread(
-        lambda: _read(open_table, kind, errors, progress, divisions, taken, chunk_rows)
+        output = "copy" if staging.streaming else "sqlite"
+    spec = reader.ReadSpec(
+        kind=job.kind,
+        path=str(path),
+        output=output,
+        filename=job.filename,
+        encoding=job.params.encoding,
+        sheet=job.params.sheet,
+        divisions=divisions,
+        taken=taken,
+        stage=str(staging.stage_file) if staging and staging.stage_file else None,
+        chunk_rows=chunk_rows,
     )
-    async with contextlib.aclosing(reader) as items:
-        async for item in items:
-            if isinstance(item, _Opened):
-                await jobs.opened(
-                    job.import_id,
-                    format=item.format,
-                    encoding=item.encoding,
-                    sheet=item.sheet,
-                    rows_total=item.rows_total,
-                )
-            elif errors:
-                continue
-            elif staging is not None:
-                await staging.load(item)
-            else:
-                kept.extend(item)
-    progress.reading = False
-    if errors:
-        raise errors.rejected()
     now = uow.clock.now()
     batch_id = new_id()
+    events = _Events(uow, job.kind, batch_id)
+    counts = _Counts()
+    kept: list[tuple[Any, ...]] = []  # the item list only
+    later: list[reader.Chunk] = []  # SQLite: merged once the file is read
+    done: reader.Done | None = None
+    async with contextlib.aclosing(read(spec)) as messages:
+        async for message in messages:
+            if isinstance(message, reader.Chunk):
+                progress.rows_read = message.rows_read
+                progress.errors_total = message.errors_total
+                if staging is None:
+                    kept.extend(values for _, values in message.data)
+                elif staging.streaming:
+                    await staging.load(message.data)
+                    merged = await staging.merge(batch_id, now, message.rows)
+                    counts.add(merged, message.rows)
+                    await events.add(_chunk_docs(message, merged.changed))
+                else:
+                    later.append(message)
+            elif isinstance(message, reader.Progress):
+                progress.rows_read = message.rows_read
+                progress.errors_total = message.errors_total
+            elif isinstance(message, reader.Opened):
+                progress.rows_total = message.rows_total
+                await jobs.opened(
+                    job.import_id,
+                    format=message.format,
+                    encoding=message.encoding,
+                    sheet=message.sheet,
+                    rows_total=message.rows_total,
+                )
+            elif isinstance(message, reader.Done):
+                done = message
+    assert done is not None
+    progress.reading = False
+    progress.rows_read = progress.rows_total = done.rows_read
+    progress.errors_total = done.errors_total
+    read_s = time.perf_counter() - started
+    if done.errors_total:
+        raise ImportRejected(done.errors, done.errors_total)
     if staging is None:
-        report = await _publish_check_items(uow, repo, job, [v for _, v in kept], now, batch_id)
+        report = await _publish_check_items(uow, repo, job, kept, now, batch_id)
     else:
-        counts = await staging.merge(batch_id, now)
-        await _emit_changes(uow, job.kind, batch_id, staging)
-        await staging.drop()
-        report = _report(job, counts, batch_id)
+        if later:
+            await staging.attach()
+        for chunk in later:
+            merged = await staging.merge(batch_id, now, chunk.rows, (chunk.first, chunk.last))
+            counts.add(merged, chunk.rows)
+            await events.add(merged.docs or [])
+        await events.add([], final=True)
+        report = _report(job, counts.final(), batch_id)
     await repo.record_batch(
         batch_id=batch_id,
         kind=job.kind,
@@ -419,8 +456,35 @@ async def _run(
         imported_by=uow.context.actor,
         imported_at=now,
     )
+    merged_s = time.perf_counter() - started
     await uow.commit()
+    log.info(
+        "import committed",
+        extra={
+            "fields": {
+                "import_id": job.import_id,
+                "kind": job.kind,
+                "rows": done.rows_read,
+                "events": events.number,
+                "read_s": round(read_s, 2),
+                "merged_s": round(merged_s, 2),
+                "committed_s": round(time.perf_counter() - started, 2),
+                "reader_peak_mb": done.peak_kb // 1024,
+                "reader_cpu_s": done.cpu_s,
+            }
+        },
+    )
     return report
+
+
+def _chunk_docs(chunk: reader.Chunk, changed: list[int] | None) -> list[str]:
+    """The documents of a chunk's new and updated rows (all of them, or those of
+    ``changed``), in file order."""
+    assert chunk.docs is not None and chunk.lines is not None
+    if changed is None:
+        return chunk.docs
+    at = {line: n for n, line in enumerate(chunk.lines)}
+    return [chunk.docs[at[line]] for line in changed]
 
 
 def _report(job: ImportJob, counts: MergeCounts, batch_id: str) -> dict[str, Any]:
@@ -444,59 +508,58 @@ def _report(job: ImportJob, counts: MergeCounts, batch_id: str) -> dict[str, Any
 
 # ----------------------------------------------------------------------------------- events
 
-
-def _estimate(row: dict[str, Any]) -> int:
-    """An upper bound of the row's JSON size: at most 3 bytes a character (BMP), plus keys."""
-    return sum(len(k) + 6 + 3 * len(str(v)) for k, v in row.items())
-
-
-def _snapshot(kind: str, row: dict[str, Any]) -> Any:
-    if kind == "entities":
-        # Validated by the domain already: build without validating again (1M rows).
-        return EntitySnapshot.model_construct(
-            **{
-                **row,
-                "risk_class": RiskClass(row["risk_class"]),
-                "status": EntityStatus(row["status"]),
-            }
-        )
-    if kind == "inspectors":
-        return InspectorSnapshot.model_validate(row)
-    return ExpertSnapshot.model_validate(row)
+_EVENTS: dict[str, tuple[type[Event], str]] = {
+    "entities": (EntitiesImported, "entities"),
+    "inspectors": (InspectorsImported, "inspectors"),
+    "experts": (ExpertsImported, "experts"),
+}
 
 
-def _event(kind: str, batch_id: str, rows: list[Any]) -> Event:
-    if kind == "entities":
-        return EntitiesImported(batch_id=batch_id, entities=rows)
-    if kind == "inspectors":
-        return InspectorsImported(batch_id=batch_id, inspectors=rows)
-    return ExpertsImported(batch_id=batch_id, experts=rows)
+class _Events:
+    """Packs the new and updated rows (JSON documents, file order) into events of at most
+    EVENT_MAX_ROWS rows and EVENT_MAX_BYTES, written to the outbox as they fill up. The
+    payload is what the event class serialises to: ``{"batch_id": …, "<rows>": [rows]}``."""
 
+    def __init__(self, uow: UnitOfWork, kind: str, batch_id: str) -> None:
+        self.uow = uow
+        self.kind = kind
+        self.batch_id = batch_id
+        self.event, self.field = _EVENTS.get(kind, (EntitiesImported, "entities"))
+        self.rows: list[str] = []
+        self.size = 0
+        self.number = 0
+        self.full: list[tuple[str, str]] = []
 
-async def _emit_changes(uow: UnitOfWork, kind: str, batch_id: str, staging: Staging) -> None:
-    """One event per chunk of new and updated rows (unchanged rows travel nowhere)."""
-    chunk: list[Any] = []
-    size = 0
-    number = 0
-
-    async def flush() -> None:
-        nonlocal chunk, size, number
+    def _cut(self) -> None:
         # Entities always travel in numbered chunks; a roster (usually one event) keeps the
         # batch's own id for its first.
-        key = batch_id if number == 0 and kind != "entities" else f"{batch_id}:{number}"
-        await uow.emit(_event(kind, key, chunk))
-        number += 1
-        chunk, size = [], 0
+        number = self.number
+        key = (
+            self.batch_id
+            if number == 0 and self.kind != "entities"
+            else f"{self.batch_id}:{number}"
+        )
+        payload = f'{{"batch_id":{json.dumps(key)},"{self.field}":[' + ",".join(self.rows) + "]}"
+        self.full.append((key, payload))
+        self.number += 1
+        self.rows, self.size = [], 0
 
-    async for rows in staging.changed(EVENT_MAX_ROWS):
-        for row in rows:
-            estimate = _estimate(row)
-            if chunk and (len(chunk) >= EVENT_MAX_ROWS or size + estimate > EVENT_MAX_BYTES):
-                await flush()
-            chunk.append(_snapshot(kind, row))
-            size += estimate
-    if chunk:
-        await flush()
+    async def add(self, docs: Sequence[str], final: bool = False) -> None:
+        for doc in docs:
+            # At most three bytes a character in UTF-8 (four for the rare character outside
+            # the BMP, which Python counts as one): an event stays well under 1 MiB.
+            size = 3 * len(doc) + 1
+            if self.rows and (
+                len(self.rows) >= EVENT_MAX_ROWS or self.size + size > EVENT_MAX_BYTES
+            ):
+                self._cut()
+            self.rows.append(doc)
+            self.size += size
+        if final and self.rows:
+            self._cut()
+        if self.full:
+            await self.uow.emit_json(self.event, self.full)
+            self.full = []
 
 
 # --------------------------------------------------------------------------- the item list
