@@ -1,11 +1,12 @@
 """Each clock-keeping service's copy of the working-day calendar: a table, a store, the
 consumer of ``registry.calendar-year-recorded`` and the calendar gauges.
 
-A service that counts working days (publication, objections, inspections, archives) adds
-:func:`calendar_table` to its metadata, subscribes :func:`calendar_subscription` with the
-function that recomputes its deadlines, and reads ``await CalendarStore(session).load()``
-whenever it computes one. The registry, which records the calendar, keeps its versions in the
-same table. Every version is kept; the latest of each year is the one computed with.
+The table (``calendar_years``) is a kernel table, in every service's schema. A service that
+counts working days (publication, objections, inspections, archives) subscribes
+:func:`calendar_subscription` with the function that recomputes its deadlines, and reads
+``await CalendarStore(session).load()`` whenever it computes one. The registry, which records
+the calendar, keeps its versions in the same table. Every version is kept; the latest of each
+year is the one computed with.
 """
 
 from __future__ import annotations
@@ -18,27 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotcheck_common.clock import Clock
 from spotcheck_common.consumer import Subscription
+from spotcheck_common.db import calendar_table
 from spotcheck_common.events.calendar import CalendarYearRecorded
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.metrics import CALENDAR_COVERAGE_DAYS, DEADLINES_PENDING
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
-
-
-def calendar_table(metadata: sa.MetaData) -> sa.Table:
-    """Every version of every recorded year (the event's payload as it came)."""
-    return sa.Table(
-        "calendar_years",
-        metadata,
-        sa.Column("year", sa.Integer, primary_key=True),
-        sa.Column("version", sa.Integer, primary_key=True),
-        sa.Column("document_no", sa.String(100), nullable=False),
-        sa.Column("payload", sa.JSON, nullable=False),
-        sa.Column("recorded_by", sa.String(100), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    )
-
 
 CALENDAR = calendar_table(sa.MetaData())
 

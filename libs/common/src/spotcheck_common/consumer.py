@@ -13,10 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import trace
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spotcheck_common.db import processed_events_table
+from spotcheck_common.db import insert_for, processed_events_table
 from spotcheck_common.events.envelope import Envelope, Event, utcnow
 from spotcheck_common.metrics import EVENTS_CONSUMED
 from spotcheck_common.tracing import carrier_of, extract, tracer
@@ -42,11 +41,10 @@ class Subscription:
         return self.name or self.handler.__name__
 
 
-async def claim(session: AsyncSession, consumer: str, event_id: str, postgres: bool) -> bool:
+async def claim(session: AsyncSession, consumer: str, event_id: str) -> bool:
     """Record ``event_id`` as processed by ``consumer``; False if it already was."""
-    dialect_insert = postgresql.insert if postgres else sqlite.insert
     stmt = (
-        dialect_insert(PROCESSED)
+        insert_for(session)(PROCESSED)
         .values(consumer=consumer, event_id=event_id, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
     )
@@ -78,7 +76,7 @@ async def deliver(
         )
         try:
             async with new_uow(context) as uow:
-                if not await claim(uow.session, consumer, envelope.event_id, uow.db.postgres):
+                if not await claim(uow.session, consumer, envelope.event_id):
                     EVENTS_CONSUMED.labels(consumer, envelope.event_type, "duplicate").inc()
                     return False
                 await subscription.handler(envelope.event(), envelope, uow)

@@ -8,11 +8,23 @@ SQLite file per service, which gives the same isolation.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+T = TypeVar("T")
 
 # Portable auto-incrementing primary key.
 BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -52,8 +64,29 @@ def processed_events_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def calendar_table(metadata: sa.MetaData) -> sa.Table:
+    """Every version of every recorded year of the working-day calendar (the
+    ``registry.calendar-year-recorded`` payload as it came; ``spotcheck_common.calendar_store``)."""
+    return sa.Table(
+        "calendar_years",
+        metadata,
+        sa.Column("year", sa.Integer, primary_key=True),
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("document_no", sa.String(100), nullable=False),
+        sa.Column("payload", sa.JSON, nullable=False),
+        sa.Column("recorded_by", sa.String(100), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+# The kernel's own tables, in every service's schema, migrated by the kernel's Alembic branch
+# (``spotcheck_common/kernel_migrations``), never by a service's.
+KERNEL_TABLES = ("outbox", "processed_events", "calendar_years")
+
+
 def service_metadata() -> sa.MetaData:
-    """A service's MetaData, with the outbox and processed-events tables every service has."""
+    """A service's MetaData, with the kernel's tables every service has (outbox, processed
+    events, the working-day calendar)."""
     metadata = sa.MetaData(
         naming_convention={
             "ix": "ix_%(column_0_label)s",
@@ -65,6 +98,7 @@ def service_metadata() -> sa.MetaData:
     )
     outbox_table(metadata)
     processed_events_table(metadata)
+    calendar_table(metadata)
     return metadata
 
 
@@ -122,10 +156,52 @@ async def update_versioned(
     session: Any, table: sa.Table, key: sa.ColumnElement[bool], version: int, values: dict[str, Any]
 ) -> bool:
     """Optimistic lock: write ``values`` and bump ``version`` only where the row still has
-    ``version``; False when someone else changed it first (the caller refuses with 409)."""
+    ``version``; False when someone else changed it first (the caller raises
+    ``errors.StaleWrite``)."""
     result = await session.execute(
         sa.update(table)
         .where(key, table.c.version == version)
         .values(**{**values, "version": version + 1})
     )
     return bool(result.rowcount == 1)
+
+
+def aware(moment: datetime) -> datetime:
+    """An aware instant from the database: SQLite (embedded mode) hands back naive datetimes,
+    stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def aware_or_none(moment: datetime | None) -> datetime | None:
+    return aware(moment) if moment is not None else None
+
+
+def insert_for(session: AsyncSession | AsyncConnection) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_…``) for the session's database."""
+    bind = session.bind if isinstance(session, AsyncSession) else session
+    if bind is None:
+        raise RuntimeError("the session is bound to no engine")
+    return postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: the items and how many there are in all."""
+
+    total: int
+    items: list[T]
+
+
+async def paginate(
+    session: AsyncSession,
+    query: sa.Select[Any],
+    limit: int,
+    offset: int,
+    row: Callable[[Any], T],
+) -> Page[T]:
+    """``query`` (already filtered and ordered) counted, then one page of it mapped by
+    ``row``."""
+    counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    total = int((await session.execute(counted)).scalar_one())
+    rows = await session.execute(query.limit(limit).offset(offset))
+    return Page(total, [row(r) for r in rows])

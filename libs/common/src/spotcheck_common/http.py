@@ -16,6 +16,15 @@ from prometheus_client import make_asgi_app
 from pydantic import BaseModel, Field
 
 from spotcheck_common.auth import Authenticator, Principal, Role, current_principal
+from spotcheck_common.errors import (
+    Conflict,
+    Corrupted,
+    DomainError,
+    Forbidden,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.validation import errors_zh
@@ -23,23 +32,21 @@ from spotcheck_common.validation import errors_zh
 log = logging.getLogger(__name__)
 
 
-class DomainError(Exception):
-    """A rule of the domain refused the request; becomes HTTP 4xx with the reason."""
-
-    status_code = 422
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
-class NotFound(DomainError):
-    status_code = 404
+# Each error class of the one hierarchy (``spotcheck_common.errors``) and its HTTP status; the
+# nearest class in an error's MRO decides, a plain DomainError is 422.
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    TooLarge: 413,
+    Unavailable: 503,
+    Corrupted: 500,
+    DomainError: 422,
+}
 
 
-class Conflict(DomainError):
-    status_code = 409
+def status_of(error: DomainError) -> int:
+    return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
 
 
 def build_app(
@@ -92,7 +99,7 @@ def build_app(
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(
-            status_code=exc.status_code, content={"detail": exc.reason, **exc.details}
+            status_code=status_of(exc), content={"detail": exc.reason, **exc.details}
         )
 
     @app.middleware("http")
@@ -127,8 +134,14 @@ def build_app(
         return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
 
     app.mount("/metrics", make_asgi_app())
+    app.state.services = {}  # each service's dependencies, built once by its bootstrap
     for rt in runtimes:
-        app.include_router(rt.definition.build_router(rt))
+        if rt.definition.bootstrap is not None:
+            app.state.services[rt.name] = rt.definition.bootstrap(rt)
+        for router in rt.definition.routers:
+            app.include_router(router)
+        if rt.definition.build_router is not None:
+            app.include_router(rt.definition.build_router(rt))
     return app
 
 

@@ -1,19 +1,28 @@
 """Alembic, run programmatically: each service keeps its own migration scripts and version
-table in its own schema. Each service's ``env.py`` only calls :func:`run_env`."""
+table in its own schema. Each service's ``env.py`` only calls :func:`run_env`.
+
+Two branches share each version table: the kernel's (label ``kernel``, in
+``spotcheck_common/kernel_migrations``: the outbox, the processed events, the working-day
+calendar) and the service's own (labelled with the service's name; its first revision depends
+on the kernel's). ``upgrade`` runs both to their heads; a new revision goes to the service's
+branch."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from spotcheck_common.db import Database
 
 # Serialises concurrent migrations of one schema (several replicas starting at once).
 _MIGRATION_LOCK = 0x5C07C4EC
+KERNEL_VERSIONS = Path(__file__).resolve().parent / "kernel_migrations" / "versions"
 
 
 def run_env(target_metadata: sa.MetaData) -> None:
@@ -34,25 +43,61 @@ def run_env(target_metadata: sa.MetaData) -> None:
 def _config(script_location: Path, connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(script_location))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations",
+        os.pathsep.join([str(script_location / "versions"), str(KERNEL_VERSIONS)]),
+    )
     config.attributes["connection"] = connection
     return config
 
 
-async def upgrade(db: Database, script_location: Path, revision: str = "head") -> None:
+async def upgrade(db: Database, script_location: Path, revision: str = "heads") -> None:
     async with db.engine.begin() as conn:
         if db.postgres:
             await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
-        await conn.run_sync(lambda sync: command.upgrade(_config(script_location, sync), revision))
+        try:
+            await conn.run_sync(
+                lambda sync: command.upgrade(_config(script_location, sync), revision)
+            )
+        except CommandError as exc:
+            if "Can't locate revision" not in str(exc):
+                raise
+            raise RuntimeError(
+                f"{db.schema}: the database was migrated by revisions this release no longer "
+                "has (the migrations were squashed once before any production use, ADR 0006); "
+                f"start from an empty database (make run: delete .data) — {exc}"
+            ) from exc
+
+
+def _kernel_head() -> str:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(KERNEL_VERSIONS.parent), version_locations=[str(KERNEL_VERSIONS)])
+    head = script.get_current_head()
+    assert head is not None, "the kernel branch has no revision"
+    return head
 
 
 async def autogenerate(db: Database, script_location: Path, message: str) -> None:
-    """Write a new revision from the difference between the models and ``db`` at head."""
+    """Write the service's next revision from the difference between its models and ``db``
+    at head (a service without revisions starts its branch, depending on the kernel's)."""
     await upgrade(db, script_location)
-    rev_id = f"{len(list((script_location / 'versions').glob('[0-9]*.py'))) + 1:04d}"
+    versions = script_location / "versions"
+    count = len(list(versions.glob("[0-9]*.py")))
+    branch = db.schema
+    first = count == 0
     async with db.engine.begin() as conn:
         await conn.run_sync(
             lambda sync: command.revision(
-                _config(script_location, sync), message=message, autogenerate=True, rev_id=rev_id
+                _config(script_location, sync),
+                message=message,
+                autogenerate=True,
+                rev_id=f"{count + 1:04d}",
+                head="base" if first else f"{branch}@head",
+                branch_label=branch if first else None,
+                depends_on=_kernel_head() if first else None,
+                version_path=str(versions),
             )
         )

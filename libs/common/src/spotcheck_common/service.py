@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from spotcheck_common import migrations
 from spotcheck_common.bus import EventBus
@@ -38,7 +38,16 @@ class ServiceDefinition:
     title: str
     metadata: sa.MetaData
     migrations: Path
-    build_router: Callable[[ServiceRuntime], APIRouter]
+    # The service's routers (module-level, thin); their routes get the service's dependencies
+    # through FastAPI ``Depends`` on what ``bootstrap`` built (``dependencies_of``).
+    routers: Sequence[APIRouter] = ()
+    # The composition root: builds the service's dependencies once, from its runtime.
+    bootstrap: Callable[[ServiceRuntime], Any] | None = None
+    # The unit of work that carries the service's repositories.
+    unit_of_work: type[UnitOfWork] = UnitOfWork
+    # Transitional (issue 8): a closure building the router from the runtime; services move
+    # to ``routers`` + ``bootstrap``.
+    build_router: Callable[[ServiceRuntime], APIRouter] | None = None
     subscriptions: Sequence[Subscription] = ()
     publishes: Sequence[type[Event]] = ()
     # Run after migrations, before serving (e.g. loading demo data when settings.demo).
@@ -81,8 +90,9 @@ class ServiceRuntime:
         return self.settings.district
 
     def uow(self, context: Context) -> UnitOfWork:
-        """A unit of work whose commit wakes the relay, so events leave at once."""
-        return UnitOfWork(
+        """A unit of work (the service's own kind) whose commit wakes the relay, so events
+        leave at once."""
+        return self.definition.unit_of_work(
             self.db, self.district, context, clock=self.clock, on_commit=[self.relay.wake]
         )
 
@@ -138,3 +148,13 @@ class ServiceRuntime:
                 return
             except TimeoutError:
                 await self.run_periodic()
+
+
+def dependencies_of(service: str) -> Callable[[Request], Any]:
+    """A FastAPI dependency returning what ``service``'s ``bootstrap`` built for this app."""
+
+    def dependencies(request: Request) -> Any:
+        return request.app.state.services[service]
+
+    dependencies.__name__ = f"{service}_dependencies"
+    return dependencies

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +28,26 @@ class Context:
     causation_id: str | None = None
 
 
+class UnitOfWorkPort(Protocol):
+    """What a use case needs of a unit of work (the SQL one below, or a test's fake). A
+    service's own protocol adds its repositories."""
+
+    district: str
+    context: Context
+    clock: Clock
+
+    async def emit(self, event: Event, district: str | None = None) -> Any: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
 @dataclass
 class UnitOfWork:
+    """One transaction. A service subclasses it to attach its repositories to the session
+    (:meth:`open`) and names the subclass in its ``ServiceDefinition.unit_of_work``."""
+
     db: Database
     district: str
     context: Context
@@ -45,10 +63,14 @@ class UnitOfWork:
             raise RuntimeError("unit of work not entered")
         return self._session
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> Self:
         self._session = self.db.sessions()
         self.emitted = []
+        self.open(self._session)
         return self
+
+    def open(self, session: AsyncSession) -> None:
+        """Attach the service's repositories to ``session`` (a subclass's hook)."""
 
     async def __aexit__(
         self,

@@ -15,6 +15,7 @@ from inspections.domain.model import (
     TeamInvalid,
 )
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
+from spotcheck_common.http import status_of
 
 from .factories import (
     EXPERT,
@@ -93,7 +94,7 @@ def test_members_who_are_not_the_leader_and_outsiders_cannot_record() -> None:
         i.record_results(MEMBER, all_clear(), NOW)
     with pytest.raises(NotAllowed, match="不是该检查对象的检查组成员") as exc:
         i.record_results("LG-999", all_clear(), NOW)
-    assert exc.value.status_code == 403
+    assert status_of(exc.value) == 403
     assert i.results == [] and i.status is InspectionStatus.PENDING
 
 
@@ -105,7 +106,7 @@ def test_every_item_exactly_once_and_nothing_else() -> None:
     assert "results: 检查事项「SD-01」有 2 条结果，应恰好 1 条" in found
     assert "results: 检查事项「XX-99」不属于本任务" in found
     assert "results: 缺少检查事项「SD-02 登记事项检查」的结果" in found
-    assert exc.value.status_code == 422
+    assert status_of(exc.value) == 422
     assert i.results == []
 
 
@@ -264,7 +265,7 @@ def test_a_submitted_inspection_cannot_change() -> None:
     i.submit(LEADER, NOW)
     with pytest.raises(StateRefused, match="已提交") as exc:
         i.record_results(LEADER, all_clear(), NOW)
-    assert exc.value.status_code == 409
+    assert status_of(exc.value) == 409
     with pytest.raises(StateRefused):
         i.sign(MEMBER, NOW)
     with pytest.raises(StateRefused):

@@ -8,8 +8,8 @@ import pytest
 
 from inspections.domain.model import InspectionStatus, NotAllowed, ResultsInvalid, StateRefused
 from inspections.service_layer import services
+from spotcheck_common.errors import Conflict, NotFound
 from spotcheck_common.events.inspections import InspectionSubmitted
-from spotcheck_common.http import Conflict, NotFound
 from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import (

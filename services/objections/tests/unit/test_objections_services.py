@@ -11,6 +11,7 @@ import pytest
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
 from objections.service_layer import services
+from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
     ObjectionCorrectionSubmitted,
@@ -25,7 +26,7 @@ from spotcheck_common.events.publication import (
     ResultPublished,
 )
 from spotcheck_common.events.types import ObjectionDecision, PendingReason, ResultCategory
-from spotcheck_common.http import Conflict, DomainError, NotFound
+from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork, calendar_event
 from spotcheck_common.workdays import WorkCalendar
 
@@ -147,7 +148,7 @@ async def test_received_on_defaults_to_today() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "status"),
     [
-        ({"uscc": OTHER}, model.Forbidden, 403),
+        ({"uscc": OTHER}, Forbidden, 403),
         ({"received_on": date(2026, 11, 27)}, DomainError, 422),
     ],
 )
@@ -157,7 +158,7 @@ async def test_filing_refusals_write_nothing(
     repo = await repo_with_record()
     with pytest.raises(error) as info:
         await file(repo, **kwargs)  # type: ignore[arg-type]
-    assert info.value.status_code == status
+    assert status_of(info.value) == status
     assert repo.objections == {}
 
 

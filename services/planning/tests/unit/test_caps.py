@@ -13,6 +13,7 @@ from planning.service_layer import services
 from planning.settings import PlanningSettings
 from spotcheck_common.events.planning import TargetFilter, TaskApproved
 from spotcheck_common.events.types import RiskClass
+from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import NOW, FakeTaskRepository, draft
@@ -89,7 +90,7 @@ async def test_approval_over_the_cap_is_refused_naming_class_tasks_and_totals() 
     uow = FakeUnitOfWork(actor="fuju")
     with pytest.raises(YearlyCapExceeded) as exc:
         await services.approve_task(uow, repo, "t-3", now=NOW, yearly_caps=CAPS)
-    assert exc.value.status_code == 422
+    assert status_of(exc.value) == 422
     assert "风险等级 E" in exc.value.reason and "T-1（9000）、T-2（9000）" in exc.value.reason
     assert "共 21000" in exc.value.reason and "上限 2 次（20000）" in exc.value.reason
     (exceeded,) = exc.value.details["exceeded"]

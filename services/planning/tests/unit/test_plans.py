@@ -22,6 +22,7 @@ from planning.service_layer import services
 from spotcheck_common.auth import Role
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
 from spotcheck_common.events.registry import CheckItem, CheckItemListPublished
+from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import (
@@ -114,7 +115,7 @@ def test_each_step_needs_its_role() -> None:
     plan = new_plan()
     with pytest.raises(RoleRefused) as exc:
         plan.take("submit", "fuju", DEPUTY, NOW)
-    assert exc.value.status_code == 403 and "监管科室(supervising_dept)" in exc.value.reason
+    assert status_of(exc.value) == 403 and "监管科室(supervising_dept)" in exc.value.reason
     plan.take("submit", "keyuan", DEPT, NOW)
     for roles in (DEPT, CREDIT, MEETING):
         with pytest.raises(RoleRefused):
@@ -300,7 +301,7 @@ async def test_publishing_an_adjustment_keeps_and_supersedes_the_old_version() -
 async def test_one_plan_per_department_and_year() -> None:
     repo, lists = FakePlanRepository(), FakeItemListRepository(LIST)
     await services.draft_plan(FakeUnitOfWork(), repo, lists, plan_spec(), now=NOW)
-    from spotcheck_common.http import Conflict
+    from spotcheck_common.errors import Conflict
 
     with pytest.raises(Conflict):
         await services.draft_plan(
@@ -333,7 +334,7 @@ async def test_consolidation_is_refused_naming_the_uncovered_items_and_writes_no
     uow = FakeUnitOfWork(actor="xinyong")
     with pytest.raises(CoverageIncomplete) as exc:
         await services.consolidate_year(uow, repo, lists, 2026, CREDIT, now=NOW)
-    assert exc.value.status_code == 422
+    assert status_of(exc.value) == 422
     assert "SP-01 食品经营检查" in exc.value.reason
     assert exc.value.details["uncovered"] == [{"code": "SP-01", "name": "食品经营检查"}]
     assert {k: (p.status, p.row_version) for k, p in repo.rows.items()} == before

@@ -6,8 +6,9 @@ import pytest
 
 from planning.domain.model import TaskInvalid, TaskStatus
 from planning.service_layer import services
+from spotcheck_common.errors import Conflict, DomainError, NotFound
 from spotcheck_common.events.planning import TaskApproved, TaskDrafted
-from spotcheck_common.http import Conflict, DomainError, NotFound
+from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import NOW, FakeTaskRepository, draft, spec
@@ -71,7 +72,7 @@ async def test_anonymous_approval_is_refused() -> None:
     uow, repo = FakeUnitOfWork(actor="anonymous"), FakeTaskRepository(task)
     with pytest.raises(DomainError) as exc:
         await services.approve_task(uow, repo, task.task_id, now=NOW)
-    assert exc.value.status_code == 403
+    assert status_of(exc.value) == 403
     assert repo.tasks[task.task_id].status is TaskStatus.DRAFT and uow.events == []
 
 

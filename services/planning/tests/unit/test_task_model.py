@@ -9,6 +9,7 @@ import pytest
 from planning.domain.model import TRANSITIONS, TaskInvalid, TaskStatus, TransitionRefused
 from spotcheck_common.events.planning import CheckMethod, TaskSource
 from spotcheck_common.events.types import RiskClass
+from spotcheck_common.http import status_of
 
 from .factories import NOW, day, draft
 
@@ -110,7 +111,7 @@ def test_blank_check_item_is_refused() -> None:
 def test_refusal_message_is_chinese_and_names_every_problem() -> None:
     with pytest.raises(TaskInvalid) as exc:
         draft(ratio_bp={"A": 0}, deadline="2020-01-01")
-    assert exc.value.status_code == 422
+    assert status_of(exc.value) == 422
     assert "ratio_bp" in exc.value.reason and "deadline" in exc.value.reason
     assert exc.value.details["errors"] == [e.as_dict() for e in exc.value.errors]
 
@@ -142,7 +143,7 @@ def test_only_a_draft_can_be_approved() -> None:
     task.approve("fuju-zhang", NOW)
     with pytest.raises(TransitionRefused) as exc:
         task.approve("someone-else", NOW)
-    assert exc.value.status_code == 409
+    assert status_of(exc.value) == 409
     assert "已批准" in exc.value.reason
     assert task.approved_by == "fuju-zhang"  # the first approval stands
 

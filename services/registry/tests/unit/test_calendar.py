@@ -154,8 +154,8 @@ async def test_two_offices_recording_the_same_version_at_once_one_is_refused() -
     """The store says the version is taken (another request committed it in between): the
     service refuses with 409 and emits nothing."""
     from registry.service_layer import calendar as services
+    from spotcheck_common.errors import Conflict
     from spotcheck_common.events.calendar import HolidayPeriod
-    from spotcheck_common.http import Conflict
     from spotcheck_common.testing import FakeUnitOfWork
 
     class RacedStore:

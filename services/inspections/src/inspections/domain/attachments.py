@@ -26,8 +26,8 @@ from inspections.domain.model import (
     ResultsInvalid,
     StateRefused,
 )
+from spotcheck_common.errors import Corrupted
 from spotcheck_common.events.inspections import AttachmentAdded, AttachmentKind
-from spotcheck_common.http import DomainError
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_FILENAME = 200
@@ -43,10 +43,8 @@ KIND_LABELS = {
 }
 
 
-class AttachmentTampered(DomainError):
+class AttachmentTampered(Corrupted):
     """The stored content no longer matches its SHA-256 (500: never served)."""
-
-    status_code = 500
 
 
 def sha256_hex(content: bytes) -> str:

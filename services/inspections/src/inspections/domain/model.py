@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotcheck_common.errors import Conflict, DomainError, Forbidden
 from spotcheck_common.events.draws import DrawnTarget, TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.planning import CheckItemRef, TaskApproved
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
-from spotcheck_common.http import Conflict, DomainError
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MAX_REMARK = 500
@@ -128,10 +128,8 @@ class ResultsInvalid(DomainError):
         self.errors = errors
 
 
-class NotAllowed(DomainError):
+class NotAllowed(Forbidden):
     """The acting user may not do this (403): not on the team, or not its leader."""
-
-    status_code = 403
 
 
 class StateRefused(Conflict):

@@ -32,8 +32,8 @@ from inspections.entrypoints.overdue import set_gauge
 from inspections.service_layer import services
 from inspections.service_layer.config import get_inspections_settings
 from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.errors import NotFound, TooLarge
 from spotcheck_common.events.inspections import AttachmentKind
-from spotcheck_common.http import DomainError, NotFound
 from spotcheck_common.service import ServiceRuntime
 
 
@@ -203,8 +203,8 @@ def follow_up_json(f: FollowUp, today: date) -> dict[str, Any]:
     }
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
+class PayloadTooLarge(TooLarge):
+    pass
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

@@ -27,11 +27,11 @@ from inspections.domain.model import (
     Withhold,
 )
 from inspections.domain.visits import Visit, joins_visit, visit_order
+from spotcheck_common.errors import Conflict, NotFound
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import AttachmentKind, TransferDueSet
 from spotcheck_common.events.planning import TaskApproved
-from spotcheck_common.http import Conflict, NotFound
 from spotcheck_common.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)

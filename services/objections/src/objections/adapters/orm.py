@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from spotcheck_common.calendar_store import calendar_table
 from spotcheck_common.db import service_metadata
 
 metadata = service_metadata()
-# The working-day calendar this service counts with (registry.calendar-year-recorded).
-calendar_years = calendar_table(metadata)
 
 # Kept from publication's ResultPublished / ResultCorrected events (never read across schemas).
 published_records = sa.Table(

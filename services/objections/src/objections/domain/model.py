@@ -18,9 +18,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from spotcheck_common.errors import Conflict, DomainError
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
-from spotcheck_common.http import Conflict, DomainError
 from spotcheck_common.workdays import PENDING_CALENDAR, Deadline, WorkCalendar
 
 REVIEW_WORKDAYS = 20
@@ -45,10 +45,6 @@ STATUS_LABELS = {
     Status.UPHELD: "复查维持原结果",
     Status.CORRECTED: "复查确有错误，予以更正",
 }
-
-
-class Forbidden(DomainError):
-    status_code = 403
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from objections.domain.model import Status
 from objections.entrypoints import overdue as overdue_gauge
 from objections.service_layer import services
 from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.errors import Conflict, Forbidden, NotFound
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
-from spotcheck_common.http import Conflict, NotFound
 from spotcheck_common.service import ServiceRuntime
 
 # 第九条、第十一条: the inspected entity objects (the credit department may register a paper
@@ -41,7 +41,7 @@ def check_applicant(principal: Principal, uscc: str) -> None:
     if Role.CREDIT_DEPT in principal.roles:
         return
     if not principal.uscc or principal.uscc.upper() != uscc.upper():
-        raise model.Forbidden(
+        raise Forbidden(
             f"检查对象只能以本单位名义提出异议：令牌中的统一社会信用代码为"
             f"「{principal.uscc or '（无）'}」，申请中的为「{uscc}」"
         )
@@ -192,7 +192,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         if objection is None:
             raise NotFound(f"异议 {objection_id} 不存在")
         if not is_staff(principal) and principal.uscc.upper() != objection.uscc:
-            raise model.Forbidden("检查对象只能查看本单位提出的异议")
+            raise Forbidden("检查对象只能查看本单位提出的异议")
         return model.view(objection, rt.clock.today())
 
     return router

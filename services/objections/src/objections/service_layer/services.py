@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from objections.adapters.repository import ObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
+from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
@@ -24,7 +25,6 @@ from spotcheck_common.events.objections import (
 )
 from spotcheck_common.events.publication import ResultCorrected, ResultPublished
 from spotcheck_common.events.types import ObjectionDecision
-from spotcheck_common.http import Conflict, DomainError, NotFound
 from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ async def file_objection(
     if record is None:
         raise NotFound(f"公示记录 {record_id} 不存在或尚未公示")
     if uscc.upper() != record.uscc:
-        raise model.Forbidden(f"统一社会信用代码 {uscc} 不是该检查结果的检查对象，不能对其提出异议")
+        raise Forbidden(f"统一社会信用代码 {uscc} 不是该检查结果的检查对象，不能对其提出异议")
     received = received_on or today
     if received > today:
         raise DomainError("收到异议申请的日期不能晚于今天")

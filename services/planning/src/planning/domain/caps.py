@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from spotcheck_common.errors import DomainError
 from spotcheck_common.events.planning import TargetFilter
 from spotcheck_common.events.types import RiskClass
-from spotcheck_common.http import DomainError
 
 DEFAULT_CAP = 2
 BP = 10_000

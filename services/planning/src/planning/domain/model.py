@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotcheck_common.errors import Conflict, DomainError
 from spotcheck_common.events.planning import (
     CheckItemRef,
     CheckMethod,
@@ -34,7 +35,6 @@ from spotcheck_common.events.planning import (
     TaskSource,
 )
 from spotcheck_common.events.types import RiskClass
-from spotcheck_common.http import Conflict, DomainError
 
 CHINA = ZoneInfo("Asia/Shanghai")
 MAX_BP = 10_000

@@ -27,8 +27,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.auth import ROLE_LABELS, Role
+from spotcheck_common.errors import Conflict, DomainError, Forbidden
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
-from spotcheck_common.http import Conflict, DomainError
 
 MAX_BP = 10_000
 
@@ -130,10 +130,8 @@ class PlanTransitionRefused(Conflict):
     """The version is not in a state that allows this step (409)."""
 
 
-class RoleRefused(DomainError):
+class RoleRefused(Forbidden):
     """The acting user does not hold the role this step needs (403)."""
-
-    status_code = 403
 
 
 class CoverageIncomplete(DomainError):

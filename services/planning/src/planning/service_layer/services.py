@@ -18,11 +18,11 @@ from planning.domain import caps, plans
 from planning.domain.model import FieldError, Task, TaskInvalid, TaskSpec, china_today
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
 from spotcheck_common.auth import Role
+from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.planning import PlanItem
 from spotcheck_common.events.registry import CheckItemListPublished
 from spotcheck_common.events.types import RiskClass
-from spotcheck_common.http import Conflict, DomainError, NotFound
 
 ANONYMOUS = {"", "anonymous"}
 
@@ -41,8 +41,8 @@ class UnitOfWork(Protocol):
     def clock(self) -> Any: ...
 
 
-class ApproverUnknown(DomainError):
-    status_code = 403
+class ApproverUnknown(Forbidden):
+    pass
 
 
 # -- tasks ------------------------------------------------------------------------------------

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from spotcheck_common.calendar_store import calendar_table
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()
-# The working-day calendar this service counts with (registry.calendar-year-recorded).
-calendar_years = calendar_table(metadata)
 
 result_records = sa.Table(
     "result_records",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from spotcheck_common.http import DomainError
+from spotcheck_common.errors import DomainError
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from registry.domain import calendar
 from spotcheck_common.calendar_store import CalendarStore
+from spotcheck_common.errors import Conflict
 from spotcheck_common.events.calendar import CalendarYearRecorded, HolidayPeriod, MakeUpWorkday
 from spotcheck_common.events.envelope import Event
-from spotcheck_common.http import Conflict
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from registry.domain import check_items, imports
 from registry.domain.check_items import ListVersion
 from registry.domain.imports import ImportRejected, MergeCounts, RowError
 from spotcheck_common.clock import Clock
+from spotcheck_common.errors import DomainError
 from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.registry import (
     CheckItem,
@@ -36,7 +37,6 @@ from spotcheck_common.events.registry import (
     ExpertsImported,
     InspectorsImported,
 )
-from spotcheck_common.http import DomainError
 
 log = logging.getLogger(__name__)
 
