@@ -20,10 +20,12 @@ run: bootstrap ## all-in-one on embedded defaults (SQLite, in-process events) wi
 test: bootstrap lint ## everything CI runs: lint, unit, integration, helm, e2e
 	@infra/test.sh
 
-lint: bootstrap ## ruff (lint + format check) and mypy
+lint: bootstrap ## ruff (lint, format, complexity), mypy, import contracts (layers, pure domains)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/common/src services/*/src
+	$(UV) run mypy -p spotcheck_common -p registry -p planning -p draws -p inspections -p publication -p objections -p archives
+	$(UV) run mypy services/*/tests/unit/fakes.py
+	$(UV) run lint-imports
 
 fmt: bootstrap ## format and fix what ruff can
 	$(UV) run ruff format .

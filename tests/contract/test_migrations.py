@@ -28,9 +28,7 @@ async def test_migrations_match_the_models(tmp_path: Path, service: str) -> None
                     definition.metadata,
                 )
             )
-            tables = set(
-                await conn.run_sync(lambda sync: sync.dialect.get_table_names(sync))
-            )
+            tables = set(await conn.run_sync(lambda sync: sync.dialect.get_table_names(sync)))
     finally:
         await db.dispose()
     assert diff == [], f"{service}: models and migrations differ: {diff}"

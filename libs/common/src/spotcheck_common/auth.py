@@ -10,43 +10,15 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from spotcheck_common.roles import ROLE_LABELS, Role
 from spotcheck_common.settings import Settings
 from spotcheck_common.uow import Context
-
-
-class Role(StrEnum):
-    CREDIT_DEPT = "credit_dept"  # 信用监管科
-    SUPERVISING_DEPT = "supervising_dept"  # 监管科室
-    GENERAL_OFFICE = "general_office"  # 办公室
-    DEPUTY_DIRECTOR = "deputy_director"  # 分管局长
-    DIRECTOR_MEETING = "director_meeting"  # 局长办公会
-    STATION = "station"  # 市场监管所
-    INSPECTOR = "inspector"  # 执法检查人员
-    EXPERT = "expert"  # 专家
-    ENTITY = "entity"  # 检查对象（市场主体）
-
-
-ROLE_LABELS = {
-    Role.CREDIT_DEPT: "信用监管科",
-    Role.SUPERVISING_DEPT: "监管科室",
-    Role.GENERAL_OFFICE: "办公室",
-    Role.DEPUTY_DIRECTOR: "分管局长",
-    Role.DIRECTOR_MEETING: "局长办公会",
-    Role.STATION: "市场监管所",
-    Role.INSPECTOR: "执法检查人员",
-    Role.EXPERT: "专家",
-    Role.ENTITY: "检查对象",
-}
-
-# Everyone working in the bureau (all roles but the inspected entity).
-STAFF = tuple(r for r in Role if r is not Role.ENTITY)
 
 ALGORITHMS = ["HS256", "RS256", "ES256"]
 

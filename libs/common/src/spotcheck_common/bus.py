@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from spotcheck_common.events.envelope import Envelope, Event
 
@@ -108,9 +108,10 @@ class KafkaBus:
         from faststream.kafka import KafkaMessage
 
         self._topics.add(topic)
-        message_type = Envelope[event]
+        # The envelope parameterised by this event's class (a runtime type).
+        message_type = cast(Any, Envelope)[event]
 
-        async def consume(body: message_type, message: KafkaMessage) -> None:  # type: ignore[valid-type]
+        async def consume(body: Any, message: KafkaMessage) -> None:
             headers = {
                 k: v.decode() if isinstance(v, bytes) else str(v)
                 for k, v in message.headers.items()
@@ -137,7 +138,7 @@ class KafkaBus:
         self._topics.add(topic)
         self.broker.publisher(
             topic,
-            schema=Envelope[event],
+            schema=cast(Any, Envelope)[event],
             title=f"{service}:{topic}",
             description=event.__doc__,
         )

@@ -6,16 +6,16 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from spotcheck_common.auth import Authenticator, Principal, Role, current_principal
+from spotcheck_common.auth import Authenticator, Principal, current_principal
 from spotcheck_common.errors import (
     Conflict,
     Corrupted,
@@ -26,6 +26,7 @@ from spotcheck_common.errors import (
     Unavailable,
 )
 from spotcheck_common.metrics import HTTP_REQUESTS
+from spotcheck_common.roles import Role
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.validation import errors_zh
 
@@ -49,17 +50,81 @@ def status_of(error: DomainError) -> int:
     return next(STATUS[cls] for cls in type(error).__mro__ if cls in STATUS)
 
 
+class FieldRefusal(BaseModel):
+    field: str = Field(description="出错的字段")
+    reason: str = Field(description="原因")
+
+
+class Refusal(BaseModel):
+    """Every refusal: the reason in Chinese, and the fields at fault where there are any."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str = Field(description="拒绝的理由")
+    errors: list[FieldRefusal] | None = None
+
+
+REFUSALS = {
+    401: "未登录或令牌无效",
+    403: "缺少所需角色，或无权对该对象执行此操作",
+    404: "不存在",
+    409: "当前状态不允许此操作",
+    413: "内容过大",
+    422: "内容不符合要求（指明字段和原因）",
+    503: "所需的配置或服务不可用",
+}
+
+
+def refusals(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the refusals a route may answer with: each status with the
+    ``Refusal`` body and a description (a keyword ``s403="…"`` replaces the default)."""
+    return {
+        status: {"model": Refusal, "description": described.get(f"s{status}", REFUSALS[status])}
+        for status in statuses
+    }
+
+
 def build_app(
     runtimes: Sequence[ServiceRuntime],
     title: str,
     on_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[None]] = []  # relays and periodic work, ended by ``stop``
+    """One app for the services of this process: their routers and dependencies, the shared
+    error mapping, health, readiness and metrics, and their lifecycle."""
     started = {"ok": False}
+    app = FastAPI(title=title, version="0.1.0", lifespan=_lifespan(runtimes, on_ready, started))
+    if runtimes:
+        settings = runtimes[0].settings
+        app.state.authenticator = Authenticator(settings)
+        if settings.auth_local_issuer:
+            app.include_router(local_issuer(app.state.authenticator))
+        app.include_router(whoami_router())
+    _handle_errors(app)
+    _observe(app)
+    app.include_router(_ops_router(runtimes, started))
+    app.mount("/metrics", make_asgi_app())
+    app.state.services = {}  # each service's dependencies, built once by its bootstrap
+    for rt in runtimes:
+        if rt.definition.bootstrap is not None:
+            app.state.services[rt.name] = rt.definition.bootstrap(rt)
+        for router in rt.definition.routers:
+            app.include_router(router)
+        if rt.definition.build_router is not None:
+            app.include_router(rt.definition.build_router(rt))
+    return app
+
+
+def _lifespan(
+    runtimes: Sequence[ServiceRuntime],
+    on_ready: Callable[[], Awaitable[None]] | None,
+    started: dict[str, bool],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Migrate, start the bus, the relays and the periodic work; on shutdown stop them all."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks: list[asyncio.Task[None]] = []  # relays and periodic work, ended by ``stop``
         for rt in runtimes:
             await rt.migrate()
         if runtimes:
@@ -80,13 +145,11 @@ def build_app(
         for rt in runtimes:
             await rt.db.dispose()
 
-    app = FastAPI(title=title, version="0.1.0", lifespan=lifespan)
-    if runtimes:
-        settings = runtimes[0].settings
-        app.state.authenticator = Authenticator(settings)
-        if settings.auth_local_issuer:
-            app.include_router(local_issuer(app.state.authenticator))
-        app.include_router(whoami_router())
+    return lifespan
+
+
+def _handle_errors(app: FastAPI) -> None:
+    """Refusals as 4xx with the reason in Chinese (and the fields at fault)."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -102,6 +165,8 @@ def build_app(
             status_code=status_of(exc), content={"detail": exc.reason, **exc.details}
         )
 
+
+def _observe(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -115,11 +180,32 @@ def build_app(
         ).observe(time.perf_counter() - start)
         return response
 
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok", "services": [rt.name for rt in runtimes]}
 
-    @app.get("/readyz", tags=["ops"])
+class Health(BaseModel):
+    status: str = Field(description="ok：进程存活")
+    services: list[str] = Field(description="本进程运行的服务")
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, str] = Field(description="各项检查：数据库、消息总线")
+
+
+def _ops_router(runtimes: Sequence[ServiceRuntime], started: dict[str, bool]) -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/healthz", summary="存活检查")
+    async def healthz() -> Health:
+        return Health(status="ok", services=[rt.name for rt in runtimes])
+
+    @router.get(
+        "/readyz",
+        summary="就绪检查（数据库与消息总线可达）",
+        responses={
+            200: {"model": Readiness, "description": "就绪"},
+            503: {"model": Readiness, "description": "未就绪"},
+        },
+    )
     async def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         for rt in runtimes:
@@ -131,18 +217,10 @@ def build_app(
         if runtimes:
             checks["bus"] = "ok" if await runtimes[0].bus.ready() else "error"
         ok = started["ok"] and all(v == "ok" for v in checks.values())
-        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
+        body = Readiness(ready=ok, checks=checks).model_dump()
+        return JSONResponse(status_code=200 if ok else 503, content=body)
 
-    app.mount("/metrics", make_asgi_app())
-    app.state.services = {}  # each service's dependencies, built once by its bootstrap
-    for rt in runtimes:
-        if rt.definition.bootstrap is not None:
-            app.state.services[rt.name] = rt.definition.bootstrap(rt)
-        for router in rt.definition.routers:
-            app.include_router(router)
-        if rt.definition.build_router is not None:
-            app.include_router(rt.definition.build_router(rt))
-    return app
+    return router
 
 
 class TokenRequest(BaseModel):
@@ -154,12 +232,24 @@ class TokenRequest(BaseModel):
     uscc: str = ""
 
 
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class WhoAmI(BaseModel):
+    user: str
+    district: str
+    roles: list[Role]
+    department: str
+
+
 def local_issuer(auth: Authenticator) -> APIRouter:
     """Demo sign-in for ``make run``: any user, any roles. Never enabled in production."""
     router = APIRouter(prefix="/auth", tags=["auth"])
 
     @router.post("/token", summary="本地签发令牌（仅演示环境）")
-    async def token(body: TokenRequest) -> dict[str, str]:
+    async def token(body: TokenRequest) -> TokenOut:
         extra = {
             k: v
             for k, v in body.model_dump(
@@ -167,10 +257,7 @@ def local_issuer(auth: Authenticator) -> APIRouter:
             ).items()
             if v
         }
-        return {
-            "access_token": auth.issue(body.user, body.roles, **extra),
-            "token_type": "bearer",
-        }
+        return TokenOut(access_token=auth.issue(body.user, body.roles, **extra))
 
     return router
 
@@ -179,12 +266,12 @@ def whoami_router() -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
     @router.get("/whoami", summary="当前用户")
-    async def whoami(principal: Annotated[Principal, Depends(current_principal)]) -> dict[str, Any]:
-        return {
-            "user": principal.user,
-            "district": principal.district,
-            "roles": sorted(principal.roles),
-            "department": principal.department,
-        }
+    async def whoami(principal: Annotated[Principal, Depends(current_principal)]) -> WhoAmI:
+        return WhoAmI(
+            user=principal.user,
+            district=principal.district,
+            roles=sorted(principal.roles),
+            department=principal.department,
+        )
 
     return router

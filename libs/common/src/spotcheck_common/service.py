@@ -29,7 +29,7 @@ from spotcheck_common.uow import Context, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Hook = Callable[["ServiceRuntime"], Awaitable[None]]
+Hook = Callable[["ServiceRuntime"], Awaitable[object]]
 
 
 @dataclass(frozen=True)

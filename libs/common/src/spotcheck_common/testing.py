@@ -67,7 +67,8 @@ def auth_headers(
     from spotcheck_common.settings import Settings
 
     auth = Authenticator(Settings(district=district, auth_secret=secret))
-    return {"Authorization": f"Bearer {auth.issue(user, list(roles), **claims)}"}
+    token = auth.issue(user, list(roles), district, 8 * 3600, **claims)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def envelope_of(

@@ -32,9 +32,14 @@ class UnitOfWorkPort(Protocol):
     """What a use case needs of a unit of work (the SQL one below, or a test's fake). A
     service's own protocol adds its repositories."""
 
-    district: str
-    context: Context
-    clock: Clock
+    @property
+    def district(self) -> str: ...
+
+    @property
+    def context(self) -> Context: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
     async def emit(self, event: Event, district: str | None = None) -> Any: ...
 

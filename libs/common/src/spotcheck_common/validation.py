@@ -3,48 +3,54 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 
+def _too_short(ctx: dict[str, Any]) -> str:
+    n = ctx.get("min_length")
+    return "不能为空" if n == 1 else f"长度不能少于 {n}"
+
+
+def _one_of(ctx: dict[str, Any]) -> str:
+    choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+    return f"应为 {'、'.join(choices)} 之一"
+
+
+# Pydantic's error types and their reason in Chinese (with the error's context).
+_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "missing": lambda _: "必填",
+    "extra_forbidden": lambda _: "不允许的字段",
+    "string_too_short": _too_short,
+    "string_too_long": lambda c: f"长度不能超过 {c.get('max_length')}",
+    "too_short": lambda c: f"至少需要 {c.get('min_length')} 项",
+    "too_long": lambda c: f"最多 {c.get('max_length')} 项",
+    "int_type": lambda _: "应为整数",
+    "int_parsing": lambda _: "应为整数",
+    "int_from_float": lambda _: "应为整数",
+    "greater_than_equal": lambda c: f"不能小于 {c.get('ge')}",
+    "less_than_equal": lambda c: f"不能大于 {c.get('le')}",
+    "enum": _one_of,
+    "string_type": lambda _: "应为字符串",
+    "list_type": lambda _: "应为列表",
+    "dict_type": lambda _: "应为对象",
+    "model_type": lambda _: "应为对象",
+    "model_attributes_type": lambda _: "应为对象",
+    "string_pattern_mismatch": lambda _: "格式不正确",
+    "bool_type": lambda _: "应为 true 或 false",
+    "bool_parsing": lambda _: "应为 true 或 false",
+}
+
+
 def _reason(error: Any) -> str:
-    kind = error["type"]
+    kind = str(error["type"])
     ctx = error.get("ctx") or {}
-    if kind == "missing":
-        return "必填"
-    if kind == "extra_forbidden":
-        return "不允许的字段"
-    if kind == "string_too_short":
-        return "不能为空" if ctx.get("min_length") == 1 else f"长度不能少于 {ctx.get('min_length')}"
-    if kind == "string_too_long":
-        return f"长度不能超过 {ctx.get('max_length')}"
-    if kind == "too_short":
-        return f"至少需要 {ctx.get('min_length')} 项"
-    if kind == "too_long":
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind in {"int_type", "int_parsing", "int_from_float"}:
-        return "应为整数"
-    if kind == "greater_than_equal":
-        return f"不能小于 {ctx.get('ge')}"
-    if kind == "less_than_equal":
-        return f"不能大于 {ctx.get('le')}"
-    if kind == "enum":
-        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-        return f"应为 {'、'.join(choices)} 之一"
+    if kind in _REASONS:
+        return _REASONS[kind](ctx)
     if kind.startswith("date"):
         return "日期格式应为 YYYY-MM-DD"
-    if kind == "string_type":
-        return "应为字符串"
-    if kind == "list_type":
-        return "应为列表"
-    if kind in {"dict_type", "model_type", "model_attributes_type"}:
-        return "应为对象"
-    if kind == "string_pattern_mismatch":
-        return "格式不正确"
-    if kind == "bool_type" or kind == "bool_parsing":
-        return "应为 true 或 false"
     return f"不符合要求（{error.get('msg', kind)}）"
 
 

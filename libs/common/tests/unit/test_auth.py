@@ -9,7 +9,8 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
-from spotcheck_common.auth import Authenticator, Principal, Role, require
+from spotcheck_common.auth import Authenticator, Principal, require
+from spotcheck_common.roles import Role
 from spotcheck_common.settings import Settings
 
 SETTINGS = Settings(district="lingang", auth_secret="s" * 32)

@@ -25,6 +25,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -157,7 +158,7 @@ def prepared(scale: str) -> Path:
     return root
 
 
-TASK = {
+TASK: dict[str, Any] = {
     "task_id": "BENCH",
     "task_no": "SD-2026-BENCH",
     "title": "全省企业公示信息双随机抽查（基准）",

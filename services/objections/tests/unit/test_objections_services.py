@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from objections.domain import model
-from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.model import Objection, Status
+from objections.entrypoints.schemas import ObjectionOut
 from objections.service_layer import services
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.inspections import ItemResult
@@ -30,6 +31,8 @@ from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork, calendar_event
 from spotcheck_common.workdays import WorkCalendar
 
+from .fakes import FakeObjectionsRepository
+
 USCC = "91371000MA3C000011"
 OTHER = "91371000MA3C000029"
 TODAY = date(2026, 11, 26)
@@ -41,55 +44,17 @@ def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM, **kw: 
     return ItemResult(check_item_code=code, check_item_name=NAMES[code], category=category, **kw)
 
 
-class FakeRepo:
-    def __init__(self) -> None:
-        self.records: dict[str, PublishedRecord] = {}
-        self.objections: dict[str, Objection] = {}
-        self.work_calendar = WorkCalendar()
+FakeRepo = FakeObjectionsRepository
 
-    async def calendar(self) -> WorkCalendar:
-        return self.work_calendar
 
-    async def started_since(self, day: date) -> list[Objection]:
-        return [
-            dataclasses.replace(o)
-            for o in self.objections.values()
-            if o.received_on >= day or (o.decided_on is not None and o.decided_on >= day)
-        ]
+def with_repo(uow: FakeUnitOfWork, repo: FakeObjectionsRepository) -> Any:
+    """The fake unit of work carrying the fake repository, as the SQL one carries its own."""
+    uow.objections = repo  # type: ignore[attr-defined]
+    return uow
 
-    async def get_record(self, record_id: str) -> PublishedRecord | None:
-        return self.records.get(record_id)
 
-    async def save_record(self, record: PublishedRecord, now: datetime) -> bool:
-        old = self.records.get(record.record_id)
-        if old is not None and old.current_version >= record.current_version:
-            return False
-        self.records[record.record_id] = record
-        return True
-
-    async def get(self, objection_id: str, lock: bool = False) -> Objection | None:
-        o = self.objections.get(objection_id)
-        return dataclasses.replace(o) if o else None
-
-    async def pending_for_record(self, record_id: str) -> Objection | None:
-        return next(
-            (
-                o
-                for o in self.objections.values()
-                if o.record_id == record_id and o.status == Status.PENDING
-            ),
-            None,
-        )
-
-    async def add(self, objection: Objection) -> None:
-        self.objections[objection.objection_id] = dataclasses.replace(objection)
-
-    async def update(self, objection: Objection, expected_status: Status | None = None) -> bool:
-        stored = self.objections[objection.objection_id]
-        if expected_status is not None and stored.status != expected_status:
-            return False
-        self.objections[objection.objection_id] = dataclasses.replace(objection)
-        return True
+def shown(o: Objection, today: date) -> dict[str, Any]:
+    return ObjectionOut.of(o, today).model_dump(mode="json")
 
 
 def published(version: int = 1, results: list[ItemResult] | None = None) -> ResultPublished:
@@ -109,7 +74,7 @@ def published(version: int = 1, results: list[ItemResult] | None = None) -> Resu
 
 async def repo_with_record() -> FakeRepo:
     repo = FakeRepo()
-    await services.record_published(FakeUnitOfWork(), repo, published())
+    await services.record_published(with_repo(FakeUnitOfWork(), repo), published())
     return repo
 
 
@@ -117,7 +82,9 @@ async def file(
     repo: FakeRepo, received_on: date | None = date(2025, 9, 25), uscc: str = USCC
 ) -> tuple[Objection, FakeUnitOfWork]:
     uow = FakeUnitOfWork(actor="entity")
-    o = await services.file_objection(uow, repo, "rec-1", uscc, "年报已公示", received_on, TODAY)
+    o = await services.file_objection(
+        with_repo(uow, repo), "rec-1", uscc, "年报已公示", received_on, TODAY
+    )
     return o, uow
 
 
@@ -181,22 +148,22 @@ async def test_a_deadline_in_an_unrecorded_year_is_pending_then_computed_when_re
     # Received Sun 2026-12-20: 20 working days reach into 2027, whose schedule nobody has
     # recorded. The objection is received all the same; its review date is pending.
     objection = await services.file_objection(
-        uow, repo, "rec-1", USCC, "r", date(2026, 12, 20), date(2026, 12, 21)
+        with_repo(uow, repo), "rec-1", USCC, "r", date(2026, 12, 20), date(2026, 12, 21)
     )
     assert uow.committed and objection.review_due_on is None
     (filed,) = uow.events
     assert isinstance(filed, ObjectionFiled) and filed.review_due_on is None
     assert filed.due_status == "pending_calendar" and filed.calendar_version is None
-    view = model.view(objection, date(2027, 3, 1))
+    view = shown(objection, date(2027, 3, 1))
     assert view["due_status"] == "pending_calendar" and view["review_due_on"] is None
     assert "2027 年的节假日安排" in view["due_reason"]
     assert view["pending_calendar"] == [model.KIND_REVIEW]
     assert view["overdue"]["any"] is False and view["overdue_open"] == []  # pending: not late
     # Recording 2028 changes nothing; recording 2027 gives the date and says so in an event.
     recorder = FakeUnitOfWork(actor="registry")
-    assert await services.calendar_recorded(recorder, repo, WorkCalendar(), 2028) == []
+    assert await services.calendar_recorded(with_repo(recorder, repo), WorkCalendar(), 2028) == []
     with_2027 = WorkCalendar([calendar_event().schedule()])
-    (changed,) = await services.calendar_recorded(recorder, repo, with_2027, 2027)
+    (changed,) = await services.calendar_recorded(with_repo(recorder, repo), with_2027, 2027)
     # Dec 21-25, 28-31 (9), Jan 1-3 off (made-up schedule), Jan 4-8, 11-15 (19), Jan 18 (20).
     assert changed.review_due_on == date(2027, 1, 18)
     (event,) = recorder.uncommitted  # the consumer's transaction commits
@@ -205,10 +172,12 @@ async def test_a_deadline_in_an_unrecorded_year_is_pending_then_computed_when_re
     stored = repo.objections[objection.objection_id]
     assert stored.review_due_on == date(2027, 1, 18) and stored.review_due_pending is None
     assert stored.review_due_calendar == "2026/holidays-0.109,2027/v1"
-    assert model.view(stored, date(2027, 1, 19))["overdue_open"] == [model.KIND_REVIEW]
+    assert shown(stored, date(2027, 1, 19))["overdue_open"] == [model.KIND_REVIEW]
     # The same schedule delivered again (a redelivery is dropped earlier; a re-run here too)
     # changes nothing.
-    assert await services.calendar_recorded(FakeUnitOfWork(), repo, with_2027, 2027) == []
+    assert (
+        await services.calendar_recorded(with_repo(FakeUnitOfWork(), repo), with_2027, 2027) == []
+    )
 
 
 async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_version() -> None:
@@ -216,7 +185,12 @@ async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_versio
     with_2027 = WorkCalendar([calendar_event().schedule()])
     repo.work_calendar = with_2027
     objection = await services.file_objection(
-        FakeUnitOfWork(), repo, "rec-1", USCC, "r", date(2026, 12, 20), date(2026, 12, 21)
+        with_repo(FakeUnitOfWork(), repo),
+        "rec-1",
+        USCC,
+        "r",
+        date(2026, 12, 20),
+        date(2026, 12, 21),
     )
     assert objection.review_due_on == date(2027, 1, 18)
     # Version 2 adds Jan 4 as a day off: the review date moves by one working day.
@@ -224,7 +198,7 @@ async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_versio
     v2 = calendar_event(version=2, days_off=days_off, reason="元旦放假天数录错")
     corrected = WorkCalendar([calendar_event().schedule(), v2.schedule()])
     uow = FakeUnitOfWork()
-    (changed,) = await services.calendar_recorded(uow, repo, corrected, 2027)
+    (changed,) = await services.calendar_recorded(with_repo(uow, repo), corrected, 2027)
     assert changed.review_due_on == date(2027, 1, 19)
     assert changed.review_due_calendar == "2026/holidays-0.109,2027/v2"
     (event,) = uow.uncommitted
@@ -234,13 +208,12 @@ async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_versio
 async def test_a_decision_whose_clocks_reach_an_unrecorded_year_is_taken() -> None:
     repo = await repo_with_record()
     objection = await services.file_objection(
-        FakeUnitOfWork(), repo, "rec-1", USCC, "r", date(2026, 12, 1), date(2026, 12, 1)
+        with_repo(FakeUnitOfWork(), repo), "rec-1", USCC, "r", date(2026, 12, 1), date(2026, 12, 1)
     )
     assert objection.review_due_on == date(2026, 12, 29)
     uow = FakeUnitOfWork(actor="reviewer")
     decided = await services.decide_objection(
-        uow,
-        repo,
+        with_repo(uow, repo),
         objection.objection_id,
         ObjectionDecision.CORRECTED,
         "年报未公示，原结果有误",
@@ -260,8 +233,7 @@ async def test_corrected_decision_sets_feedback_and_correction_deadlines() -> No
     objection, _ = await file(repo, received_on=date(2025, 9, 22))
     uow = FakeUnitOfWork(actor="reviewer")
     decided = await services.decide_objection(
-        uow,
-        repo,
+        with_repo(uow, repo),
         objection.objection_id,
         ObjectionDecision.CORRECTED,
         "确有错误",
@@ -289,8 +261,7 @@ async def test_upheld_decision_has_no_correction_clock() -> None:
     repo = await repo_with_record()
     objection, _ = await file(repo, received_on=date(2026, 2, 12))
     decided = await services.decide_objection(
-        FakeUnitOfWork(),
-        repo,
+        with_repo(FakeUnitOfWork(), repo),
         objection.objection_id,
         ObjectionDecision.UPHELD,
         "无误",
@@ -308,8 +279,7 @@ async def test_deciding_twice_is_409_and_writes_nothing() -> None:
     repo = await repo_with_record()
     objection, _ = await file(repo)
     await services.decide_objection(
-        FakeUnitOfWork(),
-        repo,
+        with_repo(FakeUnitOfWork(), repo),
         objection.objection_id,
         ObjectionDecision.UPHELD,
         "无误",
@@ -320,8 +290,7 @@ async def test_deciding_twice_is_409_and_writes_nothing() -> None:
     uow = FakeUnitOfWork()
     with pytest.raises(Conflict, match="不能重复决定"):
         await services.decide_objection(
-            uow,
-            repo,
+            with_repo(uow, repo),
             objection.objection_id,
             ObjectionDecision.CORRECTED,
             "改",
@@ -378,7 +347,7 @@ async def test_invalid_decisions_write_nothing(
     uow = FakeUnitOfWork()
     with pytest.raises(DomainError, match=message):
         await services.decide_objection(
-            uow, repo, objection.objection_id, decision, "r", changes, None, TODAY
+            with_repo(uow, repo), objection.objection_id, decision, "r", changes, None, TODAY
         )
     assert not uow.committed and repo.objections[objection.objection_id].status == Status.PENDING
 
@@ -388,8 +357,7 @@ async def test_decision_before_receipt_is_refused() -> None:
     objection, _ = await file(repo)
     with pytest.raises(DomainError, match="早于"):
         await services.decide_objection(
-            FakeUnitOfWork(),
-            repo,
+            with_repo(FakeUnitOfWork(), repo),
             objection.objection_id,
             ObjectionDecision.UPHELD,
             "r",
@@ -412,8 +380,8 @@ async def test_read_model_keeps_the_newest_version_only() -> None:
         published_at=datetime(2025, 10, 1, tzinfo=UTC),
         source=CorrectionSource.CREDIT_DEPARTMENT,
     )
-    await services.record_published(FakeUnitOfWork(), repo, newer)
-    await services.record_published(FakeUnitOfWork(), repo, published(version=1))
+    await services.record_published(with_repo(FakeUnitOfWork(), repo), newer)
+    await services.record_published(with_repo(FakeUnitOfWork(), repo), published(version=1))
     record = repo.records["rec-1"]
     assert record.current_version == 3 and record.results[0].category == ResultCategory.NO_ACTIVITY
     assert record.task_no == "LG-2025-007"  # kept from version 1
@@ -423,8 +391,7 @@ async def test_published_correction_closes_the_correction_clock() -> None:
     repo = await repo_with_record()
     objection, _ = await file(repo)
     await services.decide_objection(
-        FakeUnitOfWork(),
-        repo,
+        with_repo(FakeUnitOfWork(), repo),
         objection.objection_id,
         ObjectionDecision.CORRECTED,
         "确有错误",
@@ -444,7 +411,7 @@ async def test_published_correction_closes_the_correction_clock() -> None:
         # 2025-10-10 17:00 UTC is already Oct 11 in Beijing.
         published_at=datetime(2025, 10, 10, 17, tzinfo=UTC),
     )
-    await services.record_published(FakeUnitOfWork(), repo, corrected)
+    await services.record_published(with_repo(FakeUnitOfWork(), repo), corrected)
     stored = repo.objections[objection.objection_id]
     assert stored.correction_published_on == date(2025, 10, 11)
     assert stored.correction_version == 2
@@ -493,11 +460,10 @@ async def test_feedback_is_recorded_once_after_the_decision() -> None:
     objection, _ = await file(repo)
     with pytest.raises(Conflict, match="尚未作出复查结果"):
         await services.give_feedback(
-            FakeUnitOfWork(), repo, objection.objection_id, None, "", TODAY
+            with_repo(FakeUnitOfWork(), repo), objection.objection_id, None, "", TODAY
         )
     await services.decide_objection(
-        FakeUnitOfWork(),
-        repo,
+        with_repo(FakeUnitOfWork(), repo),
         objection.objection_id,
         ObjectionDecision.UPHELD,
         "无误",
@@ -507,14 +473,14 @@ async def test_feedback_is_recorded_once_after_the_decision() -> None:
     )
     uow = FakeUnitOfWork()
     done = await services.give_feedback(
-        uow, repo, objection.objection_id, date(2025, 10, 10), "电话告知", TODAY
+        with_repo(uow, repo), objection.objection_id, date(2025, 10, 10), "电话告知", TODAY
     )
     assert done.feedback_given_on == date(2025, 10, 10)
     (event,) = uow.events
     assert isinstance(event, ObjectionFeedbackGiven) and event.given_on == date(2025, 10, 10)
     with pytest.raises(Conflict, match="不能重复登记"):
         await services.give_feedback(
-            FakeUnitOfWork(), repo, objection.objection_id, None, "", TODAY
+            with_repo(FakeUnitOfWork(), repo), objection.objection_id, None, "", TODAY
         )
 
 
@@ -526,8 +492,7 @@ async def decide_corrected(
 ) -> FakeUnitOfWork:
     uow = FakeUnitOfWork(actor=actor)
     await services.decide_objection(
-        uow,
-        repo,
+        with_repo(uow, repo),
         objection.objection_id,
         ObjectionDecision.CORRECTED,
         "确有错误",
@@ -554,11 +519,11 @@ async def test_supervising_departments_decision_waits_for_the_credit_department(
     uow = await decide_corrected(repo, objection)
     assert [type(e) for e in uow.events] == [ObjectionDecided]  # nothing for publication yet
     stored = repo.objections[objection.objection_id]
-    assert model.view(stored, TODAY)["awaiting_credit_department"] is True
+    assert shown(stored, TODAY)["awaiting_credit_department"] is True
 
     credit = FakeUnitOfWork(actor="xinyong-1")
     done = await services.submit_correction(
-        credit, repo, objection.objection_id, "报市局更正", date(2025, 10, 9)
+        with_repo(credit, repo), objection.objection_id, "报市局更正", date(2025, 10, 9)
     )
     (event,) = credit.events
     assert isinstance(event, ObjectionCorrectionSubmitted)
@@ -567,11 +532,11 @@ async def test_supervising_departments_decision_waits_for_the_credit_department(
     assert [r.check_item_code for r in event.corrected_results] == ["A02"]
     assert event.correction_due_on == date(2025, 10, 14)
     assert done.correction_submitted_by == "xinyong-1" and done.correction_note == "报市局更正"
-    assert model.view(done, TODAY)["awaiting_credit_department"] is False
+    assert shown(done, TODAY)["awaiting_credit_department"] is False
 
     again = FakeUnitOfWork(actor="xinyong-2")
     with pytest.raises(Conflict, match="xinyong-1"):
-        await services.submit_correction(again, repo, objection.objection_id, "", TODAY)
+        await services.submit_correction(with_repo(again, repo), objection.objection_id, "", TODAY)
     assert again.events == [] and not again.committed
 
 
@@ -591,8 +556,7 @@ async def test_only_a_confirmed_error_can_be_submitted(state: str) -> None:
     objection, _ = await file(repo)
     if state == "upheld":
         await services.decide_objection(
-            FakeUnitOfWork(),
-            repo,
+            with_repo(FakeUnitOfWork(), repo),
             objection.objection_id,
             ObjectionDecision.UPHELD,
             "无误",
@@ -605,7 +569,10 @@ async def test_only_a_confirmed_error_can_be_submitted(state: str) -> None:
     expected: type[Exception] = {"pending": Conflict, "upheld": DomainError}.get(state, NotFound)
     with pytest.raises(expected):
         await services.submit_correction(
-            uow, repo, objection.objection_id if state != "unknown" else "nope", "", TODAY
+            with_repo(uow, repo),
+            objection.objection_id if state != "unknown" else "nope",
+            "",
+            TODAY,
         )
     assert uow.events == [] and repo.objections[objection.objection_id] == before
 
@@ -613,7 +580,7 @@ async def test_only_a_confirmed_error_can_be_submitted(state: str) -> None:
 async def test_reviewers_department_fills_an_unassigned_review() -> None:
     repo = FakeRepo()
     await services.record_published(
-        FakeUnitOfWork(), repo, published().model_copy(update={"lead_department": ""})
+        with_repo(FakeUnitOfWork(), repo), published().model_copy(update={"lead_department": ""})
     )
     objection, _ = await file(repo)
     assert objection.review_department == ""
@@ -636,7 +603,7 @@ async def test_correction_of_another_record_does_not_close_the_clock() -> None:
         objection_id=objection.objection_id,
         published_at=datetime(2025, 10, 9, 2, tzinfo=UTC),
     )
-    await services.record_published(FakeUnitOfWork(), repo, stray)
+    await services.record_published(with_repo(FakeUnitOfWork(), repo), stray)
     assert repo.objections[objection.objection_id].correction_published_on is None
 
 
@@ -671,7 +638,7 @@ async def test_open_overdue_kinds_across_national_day() -> None:
 def test_gauge_by_kind_and_reviewing_department() -> None:
     from prometheus_client import REGISTRY
 
-    from objections.entrypoints import overdue
+    from objections.entrypoints import periodic as overdue
 
     def objection(n: int, dept: str, **kw: Any) -> Objection:
         return Objection(

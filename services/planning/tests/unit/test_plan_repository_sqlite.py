@@ -11,9 +11,9 @@ import pytest
 from planning.adapters.repository import SqlItemListRepository, SqlPlanRepository, StalePlan
 from planning.domain.plans import AnnualPlan, PlanStatus
 from planning.entrypoints.service import definition
-from spotcheck_common.auth import Role
 from spotcheck_common.db import Database
 from spotcheck_common.migrations import upgrade
+from spotcheck_common.roles import Role
 
 from .factories import LIST, NOW, plan_spec
 

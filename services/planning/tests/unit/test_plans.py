@@ -19,10 +19,10 @@ from planning.domain.plans import (
     coverage,
 )
 from planning.service_layer import services
-from spotcheck_common.auth import Role
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
 from spotcheck_common.events.registry import CheckItem, CheckItemListPublished
 from spotcheck_common.http import status_of
+from spotcheck_common.roles import Role
 from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import (

@@ -7,9 +7,9 @@ import pytest
 from planning.domain.model import ReceivedTaskSpec, TaskInvalid, TaskStatus, TransitionRefused
 from planning.domain.plans import PlanStatus
 from planning.service_layer import services
-from spotcheck_common.auth import Role
 from spotcheck_common.errors import NotFound
 from spotcheck_common.events.planning import TaskApproved, TaskDrafted, TaskPublished
+from spotcheck_common.roles import Role
 from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import (

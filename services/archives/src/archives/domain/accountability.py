@@ -812,8 +812,8 @@ def statistics(
             withheld = _d(r.get("withheld_on"))
             published = published if published and published <= as_of else None
             withheld = withheld if withheld and withheld <= as_of else None
-            deadline = publish_deadline(r, calendar)
-            due = deadline.due_on if deadline else None
+            publish_due = publish_deadline(r, calendar)
+            due = publish_due.due_on if publish_due else None
             if published:
                 c["published"] += 1
             elif withheld:

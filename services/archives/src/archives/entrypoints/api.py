@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from archives.adapters.repository import SqlArchiveRepository
 from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT
 from archives.service_layer import accountability, services
-from spotcheck_common.auth import Principal, Role, require
+from spotcheck_common.auth import Principal, require
+from spotcheck_common.roles import Role
 from spotcheck_common.service import ServiceRuntime
 
 # 第十二条: the dossiers (and the annual plans filed with them) are read and exported by the

@@ -248,7 +248,7 @@ def _compute_result(
             lambda e, u: (e, u) in salt_of,
         )
     match = matcher.run([u for _, u in order], experts)
-    result = {
+    result: dict[str, Any] = {
         "seed": seed.hex(),
         "strata": [r.to_json() for r in strata],
         "targets": [

@@ -10,6 +10,7 @@ Without the extension, hashlib computes the tickets (slower, identical).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 from typing import Any
 
@@ -17,8 +18,8 @@ import numpy as np
 
 from draws.domain import protocol as p
 
-try:
-    from draws import _native
+try:  # the C extension, built at install time (csrc/tickets.c)
+    _native: Any = importlib.import_module("draws._native")
 except ImportError:  # no compiler at install time: pure hashlib, same bytes
     _native = None
 

@@ -34,9 +34,10 @@ from draws.domain import fast
 from draws.domain import protocol as p
 from draws.domain.model import DrawRefused
 from draws.service_layer import services
-from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict, DomainError, NotFound
 from spotcheck_common.events.types import USCC
+from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
 
 # Who may do what (第六条: the credit department runs the draw, the general office supervises

@@ -176,10 +176,10 @@ async def create_draw(
     if neighbour_rule == "fill-when-short":
         # Joint matching (第六条): neighbours' inspectors of the same departments, tier 1.
         for other in neighbours or []:
-            rows = await repo.roster_rows(other, departments)
-            if rows:
+            theirs = await repo.roster_rows(other, departments)
+            if theirs:
                 pools.append({"district": other, "departments": departments, "tier": 1})
-                inspectors += rows
+                inspectors += theirs
     ids = [i.inspector_id for i in inspectors]
     conflicts = await repo.conflicts_of(ids)
     roster, salts = engine.build_roster(inspectors, conflicts)

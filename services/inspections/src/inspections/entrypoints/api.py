@@ -31,9 +31,10 @@ from inspections.domain.visits import Visit
 from inspections.entrypoints.overdue import set_gauge
 from inspections.service_layer import services
 from inspections.service_layer.config import get_inspections_settings
-from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import NotFound, TooLarge
 from spotcheck_common.events.inspections import AttachmentKind
+from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from objections.adapters import orm
 from objections.domain.model import Objection, PublishedRecord, Status
 from spotcheck_common.calendar_store import CalendarStore
+from spotcheck_common.db import Page, aware_or_none, paginate
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.workdays import WorkCalendar
 
@@ -31,6 +32,20 @@ class ObjectionsRepository(Protocol):
     async def calendar(self) -> WorkCalendar: ...
 
     async def started_since(self, day: date) -> list[Objection]: ...
+
+    async def search(
+        self,
+        status: Status | None,
+        uscc: str | None,
+        record_id: str | None,
+        overdue_on: date | None,
+        limit: int,
+        offset: int,
+    ) -> Page[Objection]: ...
+
+    async def with_open_clocks(self) -> list[Objection]: ...
+
+    async def pending_calendar(self) -> list[Objection]: ...
 
 
 def _record(row: Any) -> PublishedRecord:
@@ -53,6 +68,8 @@ _FIELDS = [c.name for c in orm.objections.columns]
 def _objection(row: Any) -> Objection:
     values = {name: getattr(row, name) for name in _FIELDS}
     values["status"] = Status(values["status"])
+    for moment in ("filed_at", "decided_at", "correction_submitted_at"):
+        values[moment] = aware_or_none(values[moment])
     if values["corrected_results"] is not None:
         values["corrected_results"] = [
             ItemResult.model_validate(r) for r in values["corrected_results"]
@@ -165,7 +182,7 @@ class SqlObjectionsRepository:
         overdue_on: date | None,
         limit: int,
         offset: int,
-    ) -> tuple[int, list[Objection]]:
+    ) -> Page[Objection]:
         """Objections, newest first; ``overdue_on``: only those late on that day (any clock)."""
         t = orm.objections
         where: list[Any] = []
@@ -191,17 +208,8 @@ class SqlObjectionsRepository:
                     late(t.c.correction_published_on, t.c.correction_due_on),
                 )
             )
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t)
-            .where(*where)
-            .order_by(t.c.filed_at.desc(), t.c.objection_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return total, [_objection(r) for r in rows]
+        query = sa.select(t).where(*where).order_by(t.c.filed_at.desc(), t.c.objection_id)
+        return await paginate(self.session, query, limit, offset, _objection)
 
     async def with_open_clocks(self) -> list[Objection]:
         """Objections with a clock still running (not reviewed, not fed back, or a confirmed

@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from spotcheck_common.errors import Conflict, DomainError
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
-from spotcheck_common.workdays import PENDING_CALENDAR, Deadline, WorkCalendar
+from spotcheck_common.workdays import Deadline, WorkCalendar
 
 REVIEW_WORKDAYS = 20
 FEEDBACK_WORKDAYS = 15
@@ -270,61 +269,3 @@ def submit_correction(
     o.correction_submitted_on = submitted_on
     o.correction_submitted_at = submitted_at
     o.correction_note = note
-
-
-def _iso(d: date | datetime | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-def _deadlines(o: Objection) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for clock in CLOCKS:
-        d = deadline_of(o, clock)
-        out[clock] = d.json() if d else None
-    return out
-
-
-def view(o: Objection, today: date) -> dict[str, Any]:
-    pending = pending_clocks(o)
-    first_pending = deadline_of(o, pending[0]) if pending else None
-    return {
-        "objection_id": o.objection_id,
-        "record_id": o.record_id,
-        "record_version": o.record_version,
-        "task_id": o.task_id,
-        "uscc": o.uscc,
-        "reason": o.reason,
-        "received_on": _iso(o.received_on),
-        "status": o.status.value,
-        "status_label": STATUS_LABELS[o.status],
-        "decision": o.status.value if o.status != Status.PENDING else None,
-        "decision_reason": o.decision_reason,
-        "reviewer": o.reviewer,
-        "decided_on": _iso(o.decided_on),
-        "corrected_results": (
-            [r.model_dump(mode="json") for r in o.corrected_results] if o.corrected_results else []
-        ),
-        "review_due_on": _iso(o.review_due_on),
-        "feedback_due_on": _iso(o.feedback_due_on),
-        "correction_due_on": _iso(o.correction_due_on),
-        "feedback_given_on": _iso(o.feedback_given_on),
-        "feedback_note": o.feedback_note,
-        "correction_published_on": _iso(o.correction_published_on),
-        "correction_version": o.correction_version,
-        "review_department": o.review_department,
-        "correction_submitted_by": o.correction_submitted_by,
-        "correction_submitted_on": _iso(o.correction_submitted_on),
-        "correction_note": o.correction_note,
-        "awaiting_credit_department": (
-            o.status == Status.CORRECTED and o.correction_submitted_by is None
-        ),
-        "overdue": overdue(o, today),
-        "overdue_open": outstanding_overdue(o, today),
-        # A clock waiting for next year's holiday schedule: no date yet, never overdue.
-        "due_status": PENDING_CALENDAR if pending else "set",
-        "due_reason": first_pending.reason if first_pending else None,
-        "pending_calendar": [KIND_BY_CLOCK[c] for c in pending],
-        "deadlines": _deadlines(o),
-        "filed_by": o.filed_by,
-        "filed_at": _iso(o.filed_at),
-    }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from objections.adapters.repository import SqlObjectionsRepository
+from objections.adapters.unit_of_work import SqlObjectionsUnitOfWork
 from objections.service_layer import services
 from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
@@ -14,20 +14,25 @@ from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
 
 
+def _uow(uow: UnitOfWork) -> SqlObjectionsUnitOfWork:
+    """The consumer's unit of work is this service's kind (``definition.unit_of_work``)."""
+    return cast(SqlObjectionsUnitOfWork, uow)
+
+
 async def on_result_published(
     event: ResultPublished, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.record_published(uow, SqlObjectionsRepository(uow.session), event)
+    await services.record_published(_uow(uow), event)
 
 
 async def on_result_corrected(
     event: ResultCorrected, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.record_published(uow, SqlObjectionsRepository(uow.session), event)
+    await services.record_published(_uow(uow), event)
 
 
 async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
-    await services.calendar_recorded(uow, SqlObjectionsRepository(uow.session), calendar, year)
+    await services.calendar_recorded(_uow(uow), calendar, year)
 
 
 subscriptions = [

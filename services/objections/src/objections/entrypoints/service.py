@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from objections.adapters import orm
-from objections.entrypoints.api import build_router
+from objections.adapters.unit_of_work import SqlObjectionsUnitOfWork
+from objections.bootstrap import bootstrap
+from objections.entrypoints import routes
 from objections.entrypoints.consumers import subscriptions
-from objections.entrypoints.overdue import refresh
+from objections.entrypoints.periodic import refresh
 from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.objections import (
     ObjectionCorrectionSubmitted,
@@ -23,7 +25,9 @@ definition = ServiceDefinition(
     title="异议受理、复查与更正期限",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    build_router=build_router,
+    routers=[routes.router],
+    bootstrap=bootstrap,
+    unit_of_work=SqlObjectionsUnitOfWork,
     subscriptions=subscriptions,
     publishes=[
         ObjectionFiled,

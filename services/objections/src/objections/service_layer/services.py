@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any, Protocol
 
-from objections.adapters.repository import ObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
-from spotcheck_common.events.envelope import Event, new_id
+from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
     ObjectionCorrectionSubmitted,
@@ -30,23 +29,12 @@ from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 log = logging.getLogger(__name__)
 
 
-class UnitOfWork(Protocol):
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
-
-
 async def record_published(
-    uow: UnitOfWork, repo: ObjectionsRepository, event: ResultPublished | ResultCorrected
+    uow: ObjectionsUnitOfWork, event: ResultPublished | ResultCorrected
 ) -> None:
     """Keep the read model of published records; a correction published for an objection (its
     ``objection_id``, on the same record) closes that objection's correction clock."""
+    repo = uow.objections
     existing = await repo.get_record(event.record_id)
     lead = event.lead_department if isinstance(event, ResultPublished) else ""
     record = PublishedRecord(
@@ -76,8 +64,7 @@ async def record_published(
 
 
 async def file_objection(
-    uow: UnitOfWork,
-    repo: ObjectionsRepository,
+    uow: ObjectionsUnitOfWork,
     record_id: str,
     uscc: str,
     reason: str,
@@ -85,6 +72,7 @@ async def file_objection(
     today: date,
 ) -> Objection:
     """The inspected entity objects to a published result (第十一条)."""
+    repo = uow.objections
     record = await repo.get_record(record_id)
     if record is None:
         raise NotFound(f"公示记录 {record_id} 不存在或尚未公示")
@@ -133,8 +121,7 @@ async def file_objection(
 
 
 async def decide_objection(
-    uow: UnitOfWork,
-    repo: ObjectionsRepository,
+    uow: ObjectionsUnitOfWork,
     objection_id: str,
     decision: ObjectionDecision,
     reason: str,
@@ -147,6 +134,7 @@ async def decide_objection(
     """The reviewer's decision: uphold, or confirm an error. A confirmed error is corrected
     through the credit department (第九条): it submits the correction (``submit_correction``);
     a reviewer who is the credit department submits it with the decision."""
+    repo = uow.objections
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
@@ -222,8 +210,7 @@ def _submitted(o: Objection) -> ObjectionCorrectionSubmitted:
 
 
 async def submit_correction(
-    uow: UnitOfWork,
-    repo: ObjectionsRepository,
+    uow: ObjectionsUnitOfWork,
     objection_id: str,
     note: str,
     today: date,
@@ -231,6 +218,7 @@ async def submit_correction(
     """The credit department submits the correction a review confirmed (第九条: 经复查确有错误
     的，报信用监管科汇集，由信用监管科依规报请更正); publication then publishes it. Who
     submitted it is recorded on the objection, the event and the published version."""
+    repo = uow.objections
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
@@ -244,14 +232,14 @@ async def submit_correction(
 
 
 async def give_feedback(
-    uow: UnitOfWork,
-    repo: ObjectionsRepository,
+    uow: ObjectionsUnitOfWork,
     objection_id: str,
     given_on: date | None,
     note: str,
     today: date,
 ) -> Objection:
     """Record that the review result was fed back to the entity."""
+    repo = uow.objections
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
@@ -284,11 +272,12 @@ async def give_feedback(
 
 
 async def calendar_recorded(
-    uow: UnitOfWork, repo: ObjectionsRepository, calendar: WorkCalendar, year: int
+    uow: ObjectionsUnitOfWork, calendar: WorkCalendar, year: int
 ) -> list[Objection]:
     """A year's holiday schedule was recorded (or corrected): compute the clocks that waited
     for it, move those computed with an earlier version, and say so in an event each. Runs in
     the consumer's transaction; no commit."""
+    repo = uow.objections
     changed = []
     for objection in await repo.started_since(date(year - 1, 1, 1)):
         clocks = model.recompute(objection, calendar, year)

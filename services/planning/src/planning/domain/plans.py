@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotcheck_common.auth import ROLE_LABELS, Role
 from spotcheck_common.errors import Conflict, DomainError, Forbidden
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
+from spotcheck_common.roles import ROLE_LABELS, Role
 
 MAX_BP = 10_000
 

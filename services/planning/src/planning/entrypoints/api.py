@@ -18,9 +18,10 @@ from planning.domain.model import STATUS_LABELS, ReceivedTaskSpec, Task, TaskSpe
 from planning.domain.plans import PLAN_STATUS_LABELS, AnnualPlan, PlanSpec, PlanStatus, Transition
 from planning.service_layer import services
 from planning.settings import PlanningSettings
-from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import NotFound
 from spotcheck_common.events.planning import PlanItem, TaskSource
+from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
 
 # 第四条、第六条: a supervising department drafts the implementation plans of its own tasks

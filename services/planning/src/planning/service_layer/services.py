@@ -17,12 +17,12 @@ from planning.adapters.repository import (
 from planning.domain import caps, plans
 from planning.domain.model import FieldError, Task, TaskInvalid, TaskSpec, china_today
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
-from spotcheck_common.auth import Role
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.planning import PlanItem
 from spotcheck_common.events.registry import CheckItemListPublished
 from spotcheck_common.events.types import RiskClass
+from spotcheck_common.roles import Role
 
 ANONYMOUS = {"", "anonymous"}
 

@@ -20,9 +20,10 @@ from publication.adapters.repository import SqlPublicationRepository
 from publication.domain import model
 from publication.entrypoints import overdue
 from publication.service_layer import services
-from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict, DomainError, NotFound
 from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
 
 # 第九条: a published result is corrected only through the credit department. The public reads

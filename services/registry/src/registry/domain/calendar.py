@@ -52,6 +52,17 @@ def check(
         )
     if not days_off:
         errors.append(FieldError("days_off", "至少填写一个放假安排"))
+    taken = _check_days_off(year, days_off, errors)
+    _check_make_up_workdays(year, make_up_workdays, taken, errors)
+    if errors:
+        raise ScheduleRejected(errors)
+
+
+def _check_days_off(
+    year: int, days_off: list[HolidayPeriod], errors: list[FieldError]
+) -> dict[date, int]:
+    """Each holiday within the year, ends after it starts, at most 15 days, no day in two;
+    the days off, with the index of their holiday."""
     taken: dict[date, int] = {}
     for i, p in enumerate(days_off):
         where = f"days_off[{i}]"
@@ -60,34 +71,35 @@ def check(
         if p.end < p.start:
             errors.append(FieldError(where, f"结束日期 {p.end} 早于开始日期 {p.start}"))
             continue
-        if len(p.days()) > MAX_PERIOD_DAYS:
-            errors.append(
-                FieldError(where, f"「{p.name}」放假 {len(p.days())} 天，超过 15 天，请核对")
-            )
+        days = p.days()
+        if len(days) > MAX_PERIOD_DAYS:
+            errors.append(FieldError(where, f"「{p.name}」放假 {len(days)} 天，超过 15 天，请核对"))
             continue
-        for d in p.days():
+        for d in days:
             if d in taken:
                 errors.append(FieldError(where, f"{d} 已在 days_off[{taken[d]}] 中"))
                 break
             taken[d] = i
+    return taken
+
+
+def _check_make_up_workdays(
+    year: int, make_up: list[MakeUpWorkday], taken: dict[date, int], errors: list[FieldError]
+) -> None:
+    """Each make-up day within the year, a Saturday or Sunday, not a day off, not twice."""
     seen: set[date] = set()
-    for i, m in enumerate(make_up_workdays):
+    for i, m in enumerate(make_up):
         where = f"make_up_workdays[{i}]"
         if m.date.year != year:
             errors.append(FieldError(where, f"调休上班日应在 {year} 年内"))
         if m.date.weekday() < 5:
-            errors.append(
-                FieldError(
-                    where, f"{m.date} 是星期{WEEKDAYS[m.date.weekday()]}，调休上班日应为周六或周日"
-                )
-            )
+            weekday = WEEKDAYS[m.date.weekday()]
+            errors.append(FieldError(where, f"{m.date} 是星期{weekday}，调休上班日应为周六或周日"))
         if m.date in taken:
             errors.append(FieldError(where, f"{m.date} 同时是放假日（days_off[{taken[m.date]}]）"))
         if m.date in seen:
             errors.append(FieldError(where, f"{m.date} 重复"))
         seen.add(m.date)
-    if errors:
-        raise ScheduleRejected(errors)
 
 
 def next_version(latest: int, reason: str) -> int:

@@ -13,8 +13,9 @@ from registry.domain import check_items
 from registry.domain.imports import ITEM_CLASS_BY_LABEL
 from registry.entrypoints import imports_api
 from registry.service_layer import services
-from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
 
 # Who may do what (实施细则第三条、第四条、第六条): the credit department keeps the registers

@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 
 from registry.domain import calendar
 from registry.service_layer import calendar as services
-from spotcheck_common.auth import STAFF, Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.events.calendar import HolidayPeriod, MakeUpWorkday
+from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
 
 GeneralOffice = Annotated[Principal, require(Role.GENERAL_OFFICE)]

@@ -25,8 +25,9 @@ from registry.adapters.repository import (
 )
 from registry.domain.imports import KINDS, ImportRejected, column_letter
 from registry.service_layer import imports
-from spotcheck_common.auth import Principal, Role, require
+from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import DomainError
+from spotcheck_common.roles import Role
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.uow import Context
 

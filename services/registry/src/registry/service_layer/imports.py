@@ -89,11 +89,24 @@ class ImportJobs(Protocol):
 
 
 class Merged(Protocol):
-    new: int
-    updated: int
-    updated_fields: dict[str, int]
-    changed: list[int] | None  # lines of the new and updated rows; None: every row was new
-    docs: list[str] | None  # the JSON documents of those rows, if the stage holds them
+    """What one merge step wrote (read-only)."""
+
+    @property
+    def new(self) -> int: ...
+
+    @property
+    def updated(self) -> int: ...
+
+    @property
+    def updated_fields(self) -> dict[str, int]: ...
+
+    @property
+    def changed(self) -> list[int] | None:
+        """Lines of the new and updated rows; None: every row was new."""
+
+    @property
+    def docs(self) -> list[str] | None:
+        """The JSON documents of those rows, if the stage holds them."""
 
 
 class Staging(Protocol):

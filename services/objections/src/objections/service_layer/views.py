@@ -1,0 +1,37 @@
+"""Reads of the objections service (the query side): what staff and entities look at."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from objections.domain.model import Objection, Status
+from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
+from spotcheck_common.db import Page
+from spotcheck_common.errors import Forbidden, NotFound
+
+
+async def objection(uow: ObjectionsUnitOfWork, objection_id: str) -> Objection:
+    found = await uow.objections.get(objection_id)
+    if found is None:
+        raise NotFound(f"异议 {objection_id} 不存在")
+    return found
+
+
+async def objection_of_entity(uow: ObjectionsUnitOfWork, objection_id: str, uscc: str) -> Objection:
+    """An entity reads only the objections it filed itself."""
+    found = await objection(uow, objection_id)
+    if found.uscc != uscc.upper():
+        raise Forbidden("检查对象只能查看本单位提出的异议")
+    return found
+
+
+async def search(
+    uow: ObjectionsUnitOfWork,
+    status: Status | None,
+    uscc: str | None,
+    record_id: str | None,
+    overdue_on: date | None,
+    limit: int,
+    offset: int,
+) -> Page[Objection]:
+    return await uow.objections.search(status, uscc, record_id, overdue_on, limit, offset)

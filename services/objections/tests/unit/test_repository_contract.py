@@ -1,0 +1,138 @@
+"""The fake repository the unit tests use behaves as the SQL one (on SQLite, the embedded
+database; the integration suite runs the SQL one on PostgreSQL): same answers to the same
+calls, so a use case tested on the fake holds on the real thing."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from objections.adapters.repository import ObjectionsRepository, SqlObjectionsRepository
+from objections.domain.model import Objection, PublishedRecord, Status
+from objections.entrypoints.service import definition
+from spotcheck_common import migrations
+from spotcheck_common.db import Database
+from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.types import ResultCategory
+from spotcheck_common.testing import calendar_event
+
+from .fakes import FakeObjectionsRepository
+
+T0 = datetime(2026, 3, 2, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["fake", "sql"])
+async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    if request.param == "fake":
+        yield FakeObjectionsRepository()
+        return
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/objections.db", "objections")
+    await migrations.upgrade(db, definition.migrations)
+    async with db.sessions() as session:
+        yield SqlObjectionsRepository(session)
+        await session.rollback()
+    await db.dispose()
+
+
+def record(record_id: str = "rec-1", version: int = 1) -> PublishedRecord:
+    return PublishedRecord(
+        record_id=record_id,
+        task_id="task-1",
+        task_no="LG-1",
+        task_title="任务",
+        uscc="91371000MA3C000011",
+        entity_name="某公司",
+        current_version=version,
+        results=[
+            ItemResult(
+                check_item_code="A01", check_item_name="x", category=ResultCategory.NO_PROBLEM
+            )
+        ],
+        lead_department="食品科",
+    )
+
+
+def objection(n: int, **changes: Any) -> Objection:
+    base = Objection(
+        objection_id=f"obj-{n}",
+        record_id=f"rec-{n}",
+        record_version=1,
+        task_id="task-1",
+        uscc="91371000MA3C000011",
+        reason="r",
+        received_on=date(2026, 3, 2),
+        review_due_on=date(2026, 3, 30),
+        filed_by="entity",
+        filed_at=T0 + timedelta(minutes=n),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+async def test_a_record_keeps_its_newest_version(repo: ObjectionsRepository) -> None:
+    assert await repo.save_record(record(version=2), T0) is True
+    assert await repo.save_record(record(version=1), T0) is False  # older: ignored
+    assert await repo.save_record(record(version=2), T0) is False  # same: ignored
+    kept = await repo.get_record("rec-1")
+    assert kept is not None and kept.current_version == 2 and kept.lead_department == "食品科"
+    assert await repo.get_record("nope") is None
+
+
+async def test_add_get_and_guarded_update(repo: ObjectionsRepository) -> None:
+    await repo.add(objection(1))
+    assert await repo.get("obj-1") == objection(1)  # instants come back aware, on SQLite too
+    assert await repo.pending_for_record("rec-1") is not None
+    decided = dataclasses.replace(objection(1), status=Status.UPHELD, decided_on=date(2026, 3, 3))
+    assert await repo.update(decided, expected_status=Status.PENDING) is True
+    assert await repo.update(decided, expected_status=Status.PENDING) is False  # raced
+    assert await repo.pending_for_record("rec-1") is None
+    stored = await repo.get("obj-1")
+    assert stored is not None and stored.status == Status.UPHELD
+
+
+async def test_search_filters_pages_and_orders_newest_first(repo: ObjectionsRepository) -> None:
+    late = {"review_due_on": date(2026, 3, 10)}
+    for n in range(1, 6):
+        await repo.add(objection(n, **(late if n % 2 else {})))
+    page = await repo.search(None, None, None, None, 2, 1)
+    assert page.total == 5 and [o.objection_id for o in page.items] == ["obj-4", "obj-3"]
+    overdue = await repo.search(None, None, None, date(2026, 3, 11), 50, 0)
+    assert [o.objection_id for o in overdue.items] == ["obj-5", "obj-3", "obj-1"]
+    assert (await repo.search(Status.UPHELD, None, None, None, 50, 0)).total == 0
+    by_record = await repo.search(None, "91371000ma3c000011", "rec-2", None, 50, 0)
+    assert [o.objection_id for o in by_record.items] == ["obj-2"]
+
+
+async def test_clocks_open_pending_and_started(repo: ObjectionsRepository) -> None:
+    await repo.add(objection(1))  # review running
+    await repo.add(
+        objection(
+            2,
+            status=Status.UPHELD,
+            decided_on=date(2026, 3, 3),
+            feedback_due_on=date(2026, 3, 24),
+            feedback_given_on=date(2026, 3, 5),
+        )
+    )  # every clock closed
+    await repo.add(
+        objection(3, received_on=date(2026, 12, 20), review_due_on=None, review_due_pending=2027)
+    )
+    assert sorted(o.objection_id for o in await repo.with_open_clocks()) == ["obj-1", "obj-3"]
+    assert [o.objection_id for o in await repo.pending_calendar()] == ["obj-3"]
+    since = await repo.started_since(date(2026, 3, 3))
+    assert [o.objection_id for o in since] == ["obj-2", "obj-3"]  # decided, received since
+
+
+async def test_the_calendar_the_repository_counts_with(repo: Any) -> None:
+    if isinstance(repo, FakeObjectionsRepository):
+        repo.work_calendar = repo.work_calendar.__class__([calendar_event().schedule()])
+    else:
+        from spotcheck_common.calendar_store import CalendarStore
+
+        await CalendarStore(repo.session).add(calendar_event())
+    calendar = await repo.calendar()
+    assert calendar.covers(2027) and calendar.schedule(2027).label == "2027/v1"
