@@ -113,85 +113,119 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+Docs = dict[str, dict[str, dict[str, Any]]]  # kind -> name -> manifest
+
+
 def chart_problems(docs: list[dict[str, Any]], district: str, namespace: str) -> list[str]:
-    problems: list[str] = []
+    """What the chart's rules require of a rendered release, beyond the schemas."""
     names = Counter((d["kind"], d["metadata"]["name"]) for d in docs)
-    problems += [f"duplicate {k}/{n}" for (k, n), c in names.items() if c > 1]
-    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    problems = [f"duplicate {k}/{n}" for (k, n), c in names.items() if c > 1]
+    by_kind: Docs = {}
     for d in docs:
         by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
-        meta = d["metadata"]
-        where = f"{d['kind']}/{meta['name']}"
-        if meta.get("namespace") != namespace:
-            problems.append(f"{where}: namespace {meta.get('namespace')!r}, want {namespace!r}")
-        if meta.get("labels", {}).get("spotcheck.io/district") != district:
-            problems.append(f"{where}: label spotcheck.io/district is not {district!r}")
-        if len(meta["name"]) > 63:
-            problems.append(f"{where}: name longer than 63 characters")
-
+        problems += _metadata_problems(d, district, namespace)
     deployments = by_kind.get("Deployment", {})
-    services = by_kind.get("Service", {})
     if not deployments:
         problems.append("no Deployment rendered")
     config_names = set(by_kind.get("ConfigMap", {}))
+    autoscaled = set(by_kind.get("HorizontalPodAutoscaler", {}))
     for name, dep in deployments.items():
-        where = f"Deployment/{name}"
-        pod = dep["spec"]["template"]
-        component = pod["metadata"]["labels"].get("app.kubernetes.io/component")
-        if component not in COMPONENTS:
-            problems.append(f"{where}: component label {component!r} is not a spotcheck service")
-            continue
-        if pod["metadata"]["labels"].get("spotcheck.io/district") != district:
-            problems.append(f"{where}: pod template lacks spotcheck.io/district={district}")
-        if not selects(dep["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"]):
-            problems.append(f"{where}: selector does not match its own pod template")
-        spec = pod["spec"]
-        psc = spec.get("securityContext", {})
-        if psc.get("runAsNonRoot") is not True:
-            problems.append(f"{where}: pod securityContext.runAsNonRoot is not true")
-        (container,) = spec["containers"]
-        args = container.get("args", [])
-        if f"--target={component}" not in args:
-            problems.append(f"{where}: args {args} lack --target={component}")
-        csc = container.get("securityContext", {})
-        if csc.get("readOnlyRootFilesystem") is not True:
-            problems.append(f"{where}: root filesystem is not read-only")
-        if csc.get("allowPrivilegeEscalation") is not False:
-            problems.append(f"{where}: allowPrivilegeEscalation is not false")
-        mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
-        volumes = {v["name"]: v for v in spec.get("volumes", [])}
-        if "emptyDir" not in volumes.get(mounts.get("/tmp", ""), {}):
-            problems.append(f"{where}: /tmp is not an emptyDir")
-        probes = {
-            "livenessProbe": "/healthz",
-            "readinessProbe": "/readyz",
-            "startupProbe": "/healthz",
-        }
-        for probe, path in probes.items():
-            got = container.get(probe, {}).get("httpGet", {}).get("path")
-            if got != path:
-                problems.append(f"{where}: {probe} path {got!r}, want {path!r}")
-        env = {e["name"]: e for e in container.get("env", [])}
-        db = env.get("SPOTCHECK_DATABASE_URL")
-        if not db or "secretKeyRef" not in db.get("valueFrom", {}):
-            problems.append(f"{where}: SPOTCHECK_DATABASE_URL does not come from a Secret")
-        for ef in container.get("envFrom", []):
-            ref = ef.get("configMapRef", {}).get("name")
-            if ref and ref not in config_names:
-                problems.append(f"{where}: envFrom ConfigMap {ref!r} is not rendered")
-        annotations = pod["metadata"].get("annotations", {})
-        if annotations.get("prometheus.io/scrape") != "true":
-            problems.append(f"{where}: no prometheus.io/scrape annotation")
-        if dep["spec"].get("replicas") is None and name not in by_kind.get(
-            "HorizontalPodAutoscaler", {}
-        ):
-            problems.append(f"{where}: no replicas and no HPA")
-
+        problems += _deployment_problems(name, dep, district, config_names, autoscaled)
     pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in deployments.values()]
-    for name, svc in services.items():
-        if not any(selects(svc["spec"]["selector"], labels) for labels in pod_labels):
-            problems.append(f"Service/{name}: selector matches no rendered pod")
-    for cm in by_kind.get("ConfigMap", {}).values():
+    problems += _service_problems(by_kind.get("Service", {}), pod_labels)
+    problems += _config_problems(by_kind.get("ConfigMap", {}), district)
+    problems += _ingress_problems(by_kind.get("Ingress", {}), by_kind.get("Service", {}))
+    problems += _pdb_problems(by_kind.get("PodDisruptionBudget", {}), pod_labels)
+    problems += _hpa_problems(by_kind.get("HorizontalPodAutoscaler", {}), deployments)
+    return problems
+
+
+def _metadata_problems(d: dict[str, Any], district: str, namespace: str) -> list[str]:
+    meta = d["metadata"]
+    where = f"{d['kind']}/{meta['name']}"
+    problems = []
+    if meta.get("namespace") != namespace:
+        problems.append(f"{where}: namespace {meta.get('namespace')!r}, want {namespace!r}")
+    if meta.get("labels", {}).get("spotcheck.io/district") != district:
+        problems.append(f"{where}: label spotcheck.io/district is not {district!r}")
+    if len(meta["name"]) > 63:
+        problems.append(f"{where}: name longer than 63 characters")
+    return problems
+
+
+def _deployment_problems(
+    name: str, dep: dict[str, Any], district: str, config_names: set[str], autoscaled: set[str]
+) -> list[str]:
+    where = f"Deployment/{name}"
+    pod = dep["spec"]["template"]
+    component = pod["metadata"]["labels"].get("app.kubernetes.io/component")
+    if component not in COMPONENTS:
+        return [f"{where}: component label {component!r} is not a spotcheck service"]
+    problems = []
+    if pod["metadata"]["labels"].get("spotcheck.io/district") != district:
+        problems.append(f"{where}: pod template lacks spotcheck.io/district={district}")
+    if not selects(dep["spec"]["selector"]["matchLabels"], pod["metadata"]["labels"]):
+        problems.append(f"{where}: selector does not match its own pod template")
+    if pod["spec"].get("securityContext", {}).get("runAsNonRoot") is not True:
+        problems.append(f"{where}: pod securityContext.runAsNonRoot is not true")
+    (container,) = pod["spec"]["containers"]
+    problems += _container_problems(where, component, container, pod["spec"], config_names)
+    if pod["metadata"].get("annotations", {}).get("prometheus.io/scrape") != "true":
+        problems.append(f"{where}: no prometheus.io/scrape annotation")
+    if dep["spec"].get("replicas") is None and name not in autoscaled:
+        problems.append(f"{where}: no replicas and no HPA")
+    return problems
+
+
+PROBES = {"livenessProbe": "/healthz", "readinessProbe": "/readyz", "startupProbe": "/healthz"}
+
+
+def _container_problems(
+    where: str,
+    component: str,
+    container: dict[str, Any],
+    spec: dict[str, Any],
+    config_names: set[str],
+) -> list[str]:
+    problems = []
+    args = container.get("args", [])
+    if f"--target={component}" not in args:
+        problems.append(f"{where}: args {args} lack --target={component}")
+    csc = container.get("securityContext", {})
+    if csc.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{where}: root filesystem is not read-only")
+    if csc.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{where}: allowPrivilegeEscalation is not false")
+    mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    if "emptyDir" not in volumes.get(mounts.get("/tmp", ""), {}):
+        problems.append(f"{where}: /tmp is not an emptyDir")
+    for probe, path in PROBES.items():
+        got = container.get(probe, {}).get("httpGet", {}).get("path")
+        if got != path:
+            problems.append(f"{where}: {probe} path {got!r}, want {path!r}")
+    env = {e["name"]: e for e in container.get("env", [])}
+    db = env.get("SPOTCHECK_DATABASE_URL")
+    if not db or "secretKeyRef" not in db.get("valueFrom", {}):
+        problems.append(f"{where}: SPOTCHECK_DATABASE_URL does not come from a Secret")
+    for ef in container.get("envFrom", []):
+        ref = ef.get("configMapRef", {}).get("name")
+        if ref and ref not in config_names:
+            problems.append(f"{where}: envFrom ConfigMap {ref!r} is not rendered")
+    return problems
+
+
+def _service_problems(services: dict[str, Any], pod_labels: list[dict[str, str]]) -> list[str]:
+    return [
+        f"Service/{name}: selector matches no rendered pod"
+        for name, svc in services.items()
+        if not any(selects(svc["spec"]["selector"], labels) for labels in pod_labels)
+    ]
+
+
+def _config_problems(config_maps: dict[str, Any], district: str) -> list[str]:
+    problems = []
+    for cm in config_maps.values():
         data = cm.get("data", {})
         if "SPOTCHECK_DISTRICT" in data and data["SPOTCHECK_DISTRICT"] != district:
             problems.append(f"ConfigMap/{cm['metadata']['name']}: SPOTCHECK_DISTRICT mismatch")
@@ -200,7 +234,12 @@ def chart_problems(docs: list[dict[str, Any]], district: str, namespace: str) ->
             problems.append("SPOTCHECK_NEIGHBOURS contains the district itself")
         if any("DATABASE_URL" in k for k in data):
             problems.append("a database URL is written in a ConfigMap")
-    for name, ing in by_kind.get("Ingress", {}).items():
+    return problems
+
+
+def _ingress_problems(ingresses: dict[str, Any], services: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, ing in ingresses.items():
         paths = {}
         for rule in ing["spec"]["rules"]:
             for p in rule["http"]["paths"]:
@@ -214,12 +253,20 @@ def chart_problems(docs: list[dict[str, Any]], district: str, namespace: str) ->
             component = svc["metadata"]["labels"]["app.kubernetes.io/component"]
             if paths.get(f"/api/{component}") != svc_name:
                 problems.append(f"Ingress/{name}: /api/{component} does not go to {svc_name}")
-    for kind in ("PodDisruptionBudget",):
-        for name, pdb in by_kind.get(kind, {}).items():
-            sel = pdb["spec"]["selector"]["matchLabels"]
-            if not any(selects(sel, labels) for labels in pod_labels):
-                problems.append(f"{kind}/{name}: selector matches no rendered pod")
-    for name, hpa in by_kind.get("HorizontalPodAutoscaler", {}).items():
+    return problems
+
+
+def _pdb_problems(pdbs: dict[str, Any], pod_labels: list[dict[str, str]]) -> list[str]:
+    return [
+        f"PodDisruptionBudget/{name}: selector matches no rendered pod"
+        for name, pdb in pdbs.items()
+        if not any(selects(pdb["spec"]["selector"]["matchLabels"], lb) for lb in pod_labels)
+    ]
+
+
+def _hpa_problems(hpas: dict[str, Any], deployments: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, hpa in hpas.items():
         target = hpa["spec"]["scaleTargetRef"]["name"]
         if target not in deployments:
             problems.append(f"HorizontalPodAutoscaler/{name}: unknown target {target}")

@@ -77,12 +77,15 @@ def doc_anchors() -> set[str]:
     return anchors
 
 
+RULE_KEYS = {"alert", "record", "expr", "for", "labels", "annotations"}
+
+
 def check_rules(known: set[str]) -> list[str]:
-    problems: list[str] = []
     data = yaml.safe_load((HERE / "prometheus" / "rules.yaml").read_text())
     if set(data) != {"groups"}:
         return [f"rules.yaml: top level must be only 'groups', got {sorted(data)}"]
     anchors = doc_anchors()
+    problems: list[str] = []
     alerts: set[str] = set()
     groups: set[str] = set()
     for group in data["groups"]:
@@ -93,35 +96,7 @@ def check_rules(known: set[str]) -> list[str]:
         if set(group) - {"name", "interval", "rules", "limit"}:
             problems.append(f"rules.yaml: group {name}: unknown keys {set(group)}")
         for rule in group.get("rules") or []:
-            alert = rule.get("alert")
-            where = f"rules.yaml: {alert or rule.get('record')}"
-            if set(rule) - {"alert", "record", "expr", "for", "labels", "annotations"}:
-                problems.append(f"{where}: unknown keys {sorted(rule)}")
-            expr = rule.get("expr")
-            if not isinstance(expr, str) or not expr.strip() or not balanced(expr):
-                problems.append(f"{where}: expr missing or unbalanced")
-                continue
-            for metric in METRIC.findall(expr):
-                if metric not in known:
-                    problems.append(f"{where}: metric {metric} is not exposed by the services")
-            if not alert:
-                continue
-            if alert in alerts:
-                problems.append(f"{where}: alert defined twice")
-            alerts.add(alert)
-            if "for" in rule and not DURATION.match(str(rule["for"])):
-                problems.append(f"{where}: bad 'for' {rule['for']!r}")
-            if rule.get("labels", {}).get("severity") not in {"warning", "critical"}:
-                problems.append(f"{where}: severity must be warning or critical")
-            notes = rule.get("annotations", {})
-            for key in ("summary", "description", "runbook"):
-                if not notes.get(key):
-                    problems.append(f"{where}: annotation {key} missing")
-            anchor = str(notes.get("runbook", "")).partition("#")[2]
-            if anchor and anchor not in anchors:
-                problems.append(
-                    f"{where}: runbook anchor #{anchor} not in docs/operations/deploy.md"
-                )
+            problems += _rule_problems(rule, known, anchors, alerts)
     missing = PROMISED_ALERTS - alerts
     if missing:
         problems.append(f"rules.yaml: alerts missing: {sorted(missing)}")
@@ -136,13 +111,53 @@ def check_rules(known: set[str]) -> list[str]:
     return problems
 
 
+def _rule_problems(
+    rule: dict[str, Any], known: set[str], anchors: set[str], alerts: set[str]
+) -> list[str]:
+    """One rule: known keys, a balanced expression over exposed metrics; an alert also a
+    unique name, a valid ``for``, a severity and annotations whose runbook exists."""
+    alert = rule.get("alert")
+    where = f"rules.yaml: {alert or rule.get('record')}"
+    problems = []
+    if set(rule) - RULE_KEYS:
+        problems.append(f"{where}: unknown keys {sorted(rule)}")
+    expr = rule.get("expr")
+    if not isinstance(expr, str) or not expr.strip() or not balanced(expr):
+        return [*problems, f"{where}: expr missing or unbalanced"]
+    problems += [
+        f"{where}: metric {metric} is not exposed by the services"
+        for metric in METRIC.findall(expr)
+        if metric not in known
+    ]
+    if not alert:
+        return problems
+    if alert in alerts:
+        problems.append(f"{where}: alert defined twice")
+    alerts.add(alert)
+    if "for" in rule and not DURATION.match(str(rule["for"])):
+        problems.append(f"{where}: bad 'for' {rule['for']!r}")
+    if rule.get("labels", {}).get("severity") not in {"warning", "critical"}:
+        problems.append(f"{where}: severity must be warning or critical")
+    notes = rule.get("annotations", {})
+    problems += [
+        f"{where}: annotation {k} missing"
+        for k in ("summary", "description", "runbook")
+        if not notes.get(k)
+    ]
+    anchor = str(notes.get("runbook", "")).partition("#")[2]
+    if anchor and anchor not in anchors:
+        problems.append(f"{where}: runbook anchor #{anchor} not in docs/operations/deploy.md")
+    return problems
+
+
 def check_dashboard(known: set[str]) -> list[str]:
-    problems: list[str] = []
     path = HERE / "grafana" / "spotcheck-overview.json"
     dash: dict[str, Any] = json.loads(path.read_text())
-    for key in ("uid", "title", "panels", "templating", "schemaVersion"):
-        if key not in dash:
-            problems.append(f"dashboard: {key} missing")
+    problems = [
+        f"dashboard: {key} missing"
+        for key in ("uid", "title", "panels", "templating", "schemaVersion")
+        if key not in dash
+    ]
     variables = {v["name"] for v in dash.get("templating", {}).get("list", [])}
     ids: set[int] = set()
     cells: dict[tuple[int, int], int] = {}
@@ -152,32 +167,45 @@ def check_dashboard(known: set[str]) -> list[str]:
         if pid in ids:
             problems.append(f"dashboard: panel id {pid} repeated")
         ids.add(pid)
-        g = panel["gridPos"]
-        if g["x"] + g["w"] > 24:
-            problems.append(f"dashboard: panel {pid} wider than the grid")
-        for x in range(g["x"], g["x"] + g["w"]):
-            for y in range(g["y"], g["y"] + g["h"]):
-                if (x, y) in cells:
-                    problems.append(f"dashboard: panel {pid} overlaps panel {cells[(x, y)]}")
-                    break
-                cells[(x, y)] = pid
+        problems += _grid_problems(panel, cells)
         if panel["type"] == "row":
             continue
         if not panel.get("targets"):
             problems.append(f"dashboard: panel {pid} ({panel.get('title')}) has no query")
         for target in panel.get("targets", []):
-            expr = target.get("expr", "")
             queries += 1
-            if not balanced(expr):
-                problems.append(f"dashboard: panel {pid}: unbalanced expr")
-            for metric in METRIC.findall(expr):
-                if metric not in known:
-                    problems.append(f"dashboard: panel {pid}: unknown metric {metric}")
-            for var in re.findall(r"\$\{?([a-z_]+)", expr):
-                if not var.startswith("_") and var not in variables:
-                    problems.append(f"dashboard: panel {pid}: undefined variable ${var}")
+            problems += _query_problems(pid, target.get("expr", ""), known, variables)
     if not problems:
         print(f"ok   dashboard: {len(ids)} panels, {queries} queries over known metrics")
+    return problems
+
+
+def _grid_problems(panel: dict[str, Any], cells: dict[tuple[int, int], int]) -> list[str]:
+    """Within the 24-column grid, overlapping no panel seen before (marks its cells)."""
+    pid, g = panel.get("id"), panel["gridPos"]
+    problems = []
+    if g["x"] + g["w"] > 24:
+        problems.append(f"dashboard: panel {pid} wider than the grid")
+    for x in range(g["x"], g["x"] + g["w"]):
+        for y in range(g["y"], g["y"] + g["h"]):
+            if (x, y) in cells:
+                return [*problems, f"dashboard: panel {pid} overlaps panel {cells[(x, y)]}"]
+            cells[(x, y)] = pid
+    return problems
+
+
+def _query_problems(pid: Any, expr: str, known: set[str], variables: set[str]) -> list[str]:
+    problems = [] if balanced(expr) else [f"dashboard: panel {pid}: unbalanced expr"]
+    problems += [
+        f"dashboard: panel {pid}: unknown metric {metric}"
+        for metric in METRIC.findall(expr)
+        if metric not in known
+    ]
+    problems += [
+        f"dashboard: panel {pid}: undefined variable ${var}"
+        for var in re.findall(r"\$\{?([a-z_]+)", expr)
+        if not var.startswith("_") and var not in variables
+    ]
     return problems
 
 
