@@ -25,6 +25,13 @@ log() { echo "[up] $*" >&2; }
 "$ROOT/infra/dev/infra.sh" start
 while IFS='=' read -r key value; do export "$key=$value"; done < <("$ROOT/infra/dev/infra.sh" env)
 export SPOTCHECK_HOST="$HOST"
+# A service refuses to start without a token verification key. Unless one is given, the local
+# services share a development secret kept in .run/ (mint tokens with it, e.g. in a test).
+if [ -z "${SPOTCHECK_AUTH_SECRET:-}${SPOTCHECK_AUTH_PUBLIC_KEY:-}${SPOTCHECK_AUTH_JWKS_URL:-}" ]; then
+  [ -s "$RUN/auth-secret" ] || (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$RUN/auth-secret")
+  SPOTCHECK_AUTH_SECRET="$(cat "$RUN/auth-secret")"
+  export SPOTCHECK_AUTH_SECRET
+fi
 
 # Installed services: entry point names only (loading them would fail on a half-written one).
 mapfile -t installed < <("$UV" run --quiet python -c '

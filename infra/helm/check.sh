@@ -147,6 +147,15 @@ refuse "invalid propertyName 'SPOTCHECK_DATABASE_URL'" --set commonEnv.SPOTCHECK
 refuse "invalid propertyName 'SPOTCHECK_CLOCK'" --set commonEnv.SPOTCHECK_CLOCK=2027-06-01
 refuse "'/objections/extraEnv/0/name': 'not' failed" --set 'objections.extraEnv[0].name=SPOTCHECK_CLOCK' \
   --set 'objections.extraEnv[0].value=2027-06-01'
+# The demo mode and its token issuer (anyone signs in with any role) never run in a release, and
+# no secret is written into values (commonEnv lands in a ConfigMap).
+refuse "invalid propertyName 'SPOTCHECK_AUTH_LOCAL_ISSUER'" --set commonEnv.SPOTCHECK_AUTH_LOCAL_ISSUER=true
+refuse "invalid propertyName 'SPOTCHECK_DEMO'" --set commonEnv.SPOTCHECK_DEMO=true
+refuse "'/draws/extraEnv/0/name': 'not' failed" --set 'draws.extraEnv[0].name=SPOTCHECK_AUTH_LOCAL_ISSUER' \
+  --set-string 'draws.extraEnv[0].value=true'
+refuse "invalid propertyName 'SPOTCHECK_AUTH_SECRET'" --set commonEnv.SPOTCHECK_AUTH_SECRET=s3cret
+refuse "invalid propertyName 'SPOTCHECK_KAFKA_SASL_PASSWORD'" --set commonEnv.SPOTCHECK_KAFKA_SASL_PASSWORD=pw
+refuse "'/extraEnv/0': 'not' failed" --set 'extraEnv[0].name=SPOTCHECK_AUTH_SECRET' --set 'extraEnv[0].value=s3cret'
 step refuse "ok: $refused bad values refused with the expected reason (e.g. district=Bad_Name)"
 
 # ----------------------------------------------------------------------------------- 6. regional

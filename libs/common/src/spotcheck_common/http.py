@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotcheck_common.auth import Authenticator, Principal, current_principal
+from spotcheck_common.auth import Authenticator, Principal, current_principal, has_verification_key
 from spotcheck_common.errors import (
     Conflict,
     Corrupted,
@@ -96,7 +96,7 @@ def build_app(
     if runtimes:
         settings = runtimes[0].settings
         app.state.authenticator = Authenticator(settings)
-        if settings.auth_local_issuer:
+        if settings.auth_local_issuer and settings.demo:
             app.include_router(local_issuer(app.state.authenticator))
         app.include_router(whoami_router())
     _handle_errors(app)
@@ -216,6 +216,8 @@ def _ops_router(runtimes: Sequence[ServiceRuntime], started: dict[str, bool]) ->
                 checks[f"db:{rt.name}"] = f"error: {exc}"
         if runtimes:
             checks["bus"] = "ok" if await runtimes[0].bus.ready() else "error"
+            configured = has_verification_key(runtimes[0].settings)
+            checks["auth"] = "ok" if configured else "error: 未配置令牌验证密钥"
         ok = started["ok"] and all(v == "ok" for v in checks.values())
         body = Readiness(ready=ok, checks=checks).model_dump()
         return JSONResponse(status_code=200 if ok else 503, content=body)

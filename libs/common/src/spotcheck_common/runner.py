@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from spotcheck_common.auth import startup_refusals
 from spotcheck_common.bus import EventBus, InProcessBus, KafkaBus
 from spotcheck_common.clock import Clock, clock_from_setting
 from spotcheck_common.db import Database
@@ -100,6 +101,8 @@ def _serve(args: argparse.Namespace) -> None:
     settings = get_settings()
     if args.port:
         settings.port = args.port
+    if refusals := startup_refusals(settings):
+        sys.exit("spotcheck refuses to start:\n  " + "\n  ".join(refusals))
     if settings.auth_local_issuer and not settings.auth_secret:
         settings.auth_secret = _local_secret(settings)
     setup_logging(settings.log_level, settings.log_json)

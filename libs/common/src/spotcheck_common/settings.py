@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     auth_jwks_url: str = ""
     auth_issuer: str = "spotcheck-local"
     auth_audience: str = "spotcheck"
-    # Serve POST /auth/token (demo users; make run only, never in production).
+    # The longest a token may live (exp - iat); a longer one is refused.
+    auth_max_token_lifetime_s: int = Field(12 * 3600, ge=60, le=7 * 24 * 3600)
+    # Serve POST /auth/token (demo users): only with demo=true (make run); refused otherwise.
     auth_local_issuer: bool = False
 
     @property

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -9,7 +11,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
-from spotcheck_common.auth import Authenticator, Principal, require
+from spotcheck_common.auth import Authenticator, Principal, require, startup_refusals
 from spotcheck_common.roles import Role
 from spotcheck_common.settings import Settings
 
@@ -90,3 +92,126 @@ def test_every_role_has_a_chinese_label(role: Role) -> None:
     from spotcheck_common.auth import ROLE_LABELS
 
     assert ROLE_LABELS[role]
+
+
+def signed(**claims: object) -> str:
+    """A token signed with the right key whose claims the test chooses."""
+    now = int(time.time())
+    base: dict[str, object] = {
+        "sub": "u1",
+        "iss": "spotcheck-local",
+        "aud": "spotcheck",
+        "iat": now,
+        "exp": now + 3600,
+        "district": "lingang",
+        "roles": ["deputy_director"],
+    }
+    return jwt.encode({**base, **claims}, SETTINGS.auth_secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("claims", "field"),
+    [
+        ({"roles": "deputy_director"}, "roles"),
+        ({"roles": [1, 2]}, "roles"),
+        ({"roles": {"deputy_director": True}}, "roles"),
+        ({"district": ["lingang"]}, "district"),
+        ({"name": 42}, "name"),
+        ({"sub": ""}, "sub"),
+    ],
+)
+async def test_a_claim_of_the_wrong_type_is_a_401_naming_it(
+    claims: dict[str, object], field: str
+) -> None:
+    response = await call(signed(**claims))
+    assert response.status_code == 401
+    assert "令牌声明不符合要求" in response.json()["detail"] and field in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_token_without_its_issue_time_is_refused() -> None:
+    now = int(time.time())
+    claims = {"sub": "u1", "iss": "spotcheck-local", "aud": "spotcheck", "exp": now + 60}
+    response = await call(jwt.encode(claims, SETTINGS.auth_secret, algorithm="HS256"))
+    assert response.status_code == 401 and "iat" in response.json()["detail"]
+
+
+async def test_a_token_living_longer_than_allowed_is_refused() -> None:
+    now = int(time.time())
+    too_long = signed(iat=now, exp=now + SETTINGS.auth_max_token_lifetime_s + 1)
+    response = await call(too_long)
+    assert response.status_code == 401 and "有效期超过 12 小时" in response.json()["detail"]
+    just_right = signed(iat=now, exp=now + SETTINGS.auth_max_token_lifetime_s)
+    assert (await call(just_right)).status_code == 200
+
+
+def test_the_local_issuer_never_mints_beyond_the_maximum_lifetime() -> None:
+    token = Authenticator(SETTINGS).issue("u1", [Role.INSPECTOR], ttl_s=30 * 24 * 3600)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == SETTINGS.auth_max_token_lifetime_s
+
+
+@pytest.mark.parametrize(
+    ("settings", "refused"),
+    [
+        (Settings(auth_local_issuer=True), "只能在演示模式"),
+        (Settings(auth_local_issuer=True, auth_secret="s" * 32), "只能在演示模式"),
+        (Settings(), "未配置令牌验证密钥"),
+        (Settings(demo=True), "未配置令牌验证密钥"),
+    ],
+)
+def test_a_process_refuses_to_start_with_the_demo_issuer_or_without_a_key(
+    settings: Settings, refused: str
+) -> None:
+    assert any(refused in r for r in startup_refusals(settings))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(auth_jwks_url="https://sso.example/certs"),
+        Settings(auth_secret="s" * 32),
+        Settings(demo=True, auth_local_issuer=True),  # make run: the secret is made at start
+    ],
+)
+def test_a_process_with_a_key_or_in_demo_mode_may_start(settings: Settings) -> None:
+    assert startup_refusals(settings) == []
+
+
+async def test_the_demo_issuer_is_served_only_in_demo_mode() -> None:
+    import sqlalchemy as sa
+
+    from spotcheck_common.bus import InProcessBus
+    from spotcheck_common.db import Database
+    from spotcheck_common.http import build_app
+    from spotcheck_common.service import ServiceDefinition, ServiceRuntime
+
+    def app(demo: bool) -> FastAPI:
+        settings = Settings(auth_secret="s" * 32, auth_local_issuer=True, demo=demo)
+        definition = ServiceDefinition("t", "t", sa.MetaData(), Path("."))
+        db = Database("sqlite+aiosqlite://", "t")
+        return build_app([ServiceRuntime(definition, settings, db, InProcessBus())], title="t")
+
+    async def post(application: FastAPI) -> int:
+        transport = httpx.ASGITransport(application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            body = {"user": "u", "roles": ["credit_dept"]}
+            return (await client.post("/auth/token", json=body)).status_code
+
+    assert await post(app(demo=True)) == 200
+    assert await post(app(demo=False)) == 404
+
+
+def test_spotcheck_serve_exits_with_the_reason_before_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spotcheck_common import runner
+
+    for name in ("AUTH_SECRET", "AUTH_PUBLIC_KEY", "AUTH_JWKS_URL", "DEMO"):
+        monkeypatch.delenv(f"SPOTCHECK_{name}", raising=False)
+    monkeypatch.setenv("SPOTCHECK_AUTH_LOCAL_ISSUER", "true")
+    monkeypatch.setattr(runner, "get_settings", lambda: Settings())
+    monkeypatch.setattr(runner, "create_app", lambda *a: pytest.fail("must not build the app"))
+    with pytest.raises(SystemExit) as exited:
+        runner.main(["--target=all", "serve"])
+    assert "refuses to start" in str(exited.value) and "只能在演示模式" in str(exited.value)
