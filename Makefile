@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := infra/bin/uv.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: help bootstrap run test lint fmt unit clock integration e2e helm-check bench docs up down infra-up infra-down images
+.PHONY: help bootstrap run test lint fmt unit clock integration e2e helm-check bench fuzz docs up down infra-up infra-down images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ helm-check: ## helm lint + template + schema validation of the chart
 bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<target>
 	$(UV) run python -m draws.bench
 	$(UV) run python -m registry.bench
+
+fuzz: bootstrap ## schemathesis over every service's OpenAPI on the all-in-one server (no 5xx, answers as documented)
+	@infra/fuzz.sh
 
 docs: bootstrap ## regenerate docs/api (OpenAPI and AsyncAPI of every service)
 	$(UV) run spotcheck docs --out docs/api

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from spotcheck_common.errors import Invalid
+
 T = TypeVar("T")
 
 # Portable auto-incrementing primary key.
@@ -192,6 +194,11 @@ class Page(Generic[T]):
     items: list[T]
 
 
+# The furthest a listing pages (a larger offset is refused, never sent to the database, where a
+# number beyond 64 bits was a 500). Beyond ten million rows, narrow the listing with its filters.
+MAX_OFFSET = 10_000_000
+
+
 async def paginate(
     session: AsyncSession,
     query: sa.Select[Any],
@@ -201,6 +208,8 @@ async def paginate(
 ) -> Page[T]:
     """``query`` (already filtered and ordered) counted, then one page of it mapped by
     ``row``."""
+    if not 0 <= offset <= MAX_OFFSET:
+        raise Invalid(f"offset 须在 0 到 {MAX_OFFSET} 之间")
     counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     total = int((await session.execute(counted)).scalar_one())
     rows = await session.execute(query.limit(limit).offset(offset))

@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spotcheck_common.auth import Authenticator, Principal, current_principal, has_verification_key
+from spotcheck_common.db import MAX_OFFSET
 from spotcheck_common.errors import (
     Conflict,
     Corrupted,
@@ -75,6 +79,11 @@ REFUSALS = {
 }
 
 
+# Paging parameters of every listing: bounded, so no number reaches the database that it
+# cannot hold (a 64-bit overflow was a 500 on nine listings, two of them public).
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数")]
+
+
 def refusals(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals a route may answer with: each status with the
     ``Refusal`` body and a description (a keyword ``s403="…"`` replaces the default)."""
@@ -100,6 +109,7 @@ def build_app(
             app.include_router(local_issuer(app.state.authenticator))
         app.include_router(whoami_router())
     _handle_errors(app)
+    _document_refusals(app)
     _observe(app)
     app.include_router(_ops_router(runtimes, started))
     app.mount("/metrics", make_asgi_app())
@@ -159,11 +169,63 @@ def _handle_errors(app: FastAPI) -> None:
             status_code=422, content={"detail": f"请求内容不符合要求：{summary}", "errors": errors}
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # A body the framework cannot parse (bad JSON, multipart without a boundary: its only
+        # 400s; spotcheck raises none) is a 422 like any other invalid request, in Chinese.
+        if exc.status_code == 400:
+            reason = f"请求体无法解析：格式或编码不正确（{exc.detail}）"
+            return JSONResponse(status_code=422, content={"detail": reason})
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(
             status_code=status_of(exc), content={"detail": exc.reason, **exc.details}
         )
+
+
+def _document_refusals(app: FastAPI) -> None:
+    """Complete each operation's documented answers with what the kernel answers for every
+    route: 401/403 where a token is required, 404 where the path names something, 422 as a
+    ``Refusal`` (the validation handler's body, not FastAPI's default)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, routes=app.routes, servers=app.servers
+            )
+            for path, item in schema.get("paths", {}).items():
+                for operation in item.values():
+                    _complete(path, operation)
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            schemas.setdefault("Refusal", Refusal.model_json_schema(ref_template=_REF))
+            schemas.setdefault("FieldRefusal", FieldRefusal.model_json_schema(ref_template=_REF))
+            schemas["Refusal"].pop("$defs", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_REF = "#/components/schemas/{model}"
+
+
+def _complete(path: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    wanted = {"422"} if "422" in responses or "requestBody" in operation else set()
+    if operation.get("security"):
+        wanted |= {"401", "403"}
+    if "{" in path:
+        wanted.add("404")
+    refusal = {"application/json": {"schema": {"$ref": _REF.format(model="Refusal")}}}
+    for status in sorted(wanted):
+        answer = responses.setdefault(status, {"description": REFUSALS[int(status)]})
+        if answer.get("description") == "Validation Error":  # FastAPI's default
+            answer["description"] = REFUSALS[422]
+        answer["content"] = refusal
 
 
 def _observe(app: FastAPI) -> None:

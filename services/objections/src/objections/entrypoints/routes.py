@@ -25,7 +25,7 @@ from objections.entrypoints.schemas import (
 from objections.service_layer import services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict, Forbidden
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import STAFF, Role
 
 Applicant = Annotated[Principal, require(Role.ENTITY, Role.CREDIT_DEPT)]
@@ -145,7 +145,7 @@ async def list_objections(
     record_id: Annotated[str | None, Query(max_length=36)] = None,
     overdue: Annotated[bool, Query(description="只看已逾期（任一期限）")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ObjectionPage:
     day = deps.today()
     async with deps.uow(principal.context()) as uow:
