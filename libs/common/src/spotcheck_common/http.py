@@ -9,14 +9,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spotcheck_common.auth import Authenticator, Principal, current_principal, has_verification_key
 from spotcheck_common.db import MAX_OFFSET
@@ -32,6 +34,7 @@ from spotcheck_common.errors import (
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.roles import Role
 from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.settings import Settings
 from spotcheck_common.validation import errors_zh
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,8 @@ def build_app(
         app.include_router(whoami_router())
     _handle_errors(app)
     _document_refusals(app)
+    if runtimes:  # inside the observing middleware, which would wrap its refusal
+        app.add_middleware(BodyLimit, settings=runtimes[0].settings)
     _observe(app)
     app.include_router(_ops_router(runtimes, started))
     app.mount("/metrics", make_asgi_app())
@@ -228,6 +233,54 @@ def _complete(path: str, operation: dict[str, Any]) -> None:
         answer["content"] = refusal
 
 
+# Bodies that are documents (JSON, forms) are small; files (imports, attachments) may be large.
+_DOCUMENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+
+
+class BodyLimit:
+    """Refuses a request body beyond its limit with a 413 before it is read into memory (by its
+    Content-Length) or as soon as it grows past it (a chunked body): a JSON or form body may
+    have ``body_max_bytes``; a file is a backstop above ``import_max_bytes`` (the routes that
+    take files count them against their own, smaller limits and say which)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        kind = headers.get("content-type", "").split(";")[0].strip().lower()
+        limit = self.settings.body_max_bytes
+        if kind not in _DOCUMENT_TYPES:
+            limit += self.settings.import_max_bytes
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:  # an HTTPException: FastAPI re-raises it while parsing a body
+                raise HTTPException(413, _too_large_reason(limit))
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large_reason(limit: int) -> str:
+    return f"请求体超过上限 {limit // 1024} KiB"
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(status_code=413, content={"detail": _too_large_reason(limit)})
+
+
 def _observe(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(
@@ -236,6 +289,8 @@ def _observe(app: FastAPI) -> None:
         # FastAPI opens the server span itself (W3C context from the headers); this adds metrics.
         start = time.perf_counter()
         response = await call_next(request)
+        # Browsers must never guess a type (an uploaded attachment served back as HTML).
+        response.headers["X-Content-Type-Options"] = "nosniff"
         route = request.scope.get("route")
         HTTP_REQUESTS.labels(
             request.method, getattr(route, "path", "unmatched"), str(response.status_code)

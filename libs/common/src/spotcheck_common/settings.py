@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # entities belong to this district (comma separated); an import refuses any other. The
     # default is the demo district's (临港区).
     division_codes: str = "371071"
+    # The largest JSON or form body a request may have (413 beyond it); files have
+    # ``import_max_bytes``.
+    body_max_bytes: int = Field(1024 * 1024, ge=1024)
     # Imports (registry): the largest file accepted (413 beyond it), and how long a POST waits
     # for its job before answering 202 with the job's address.
     import_max_bytes: int = Field(200 * 1024 * 1024, ge=1)

@@ -109,3 +109,41 @@ async def test_paginate_refuses_an_offset_out_of_bounds_whoever_calls_it() -> No
         page = await paginate(session, sa.select(sa.literal(1)), 10, 0, lambda r: r[0])
     assert (page.total, page.items) == (1, [1])
     await db.engine.dispose()
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_json_body_beyond_the_limit_is_a_413_before_it_is_parsed(chunked: bool) -> None:
+    limit = Settings().body_max_bytes
+    big = b'{"text": "' + b"x" * limit + b'"}'
+    headers = {**auth_headers("u", "credit_dept"), "Content-Type": "application/json"}
+
+    async def chunks() -> Any:
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    transport = httpx.ASGITransport(app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = chunks() if chunked else big
+        response = await client.post("/api/t/things/1/notes", content=body, headers=headers)
+        assert response.status_code == 413, response.text
+        assert "上限 1024 KiB" in response.json()["detail"]
+        small = await client.post(
+            "/api/t/things/1/notes", json={"text": "x" * 1000}, headers=headers
+        )
+        assert small.status_code == 200
+
+
+async def test_a_file_may_be_larger_than_a_json_body() -> None:
+    headers = auth_headers("u", "credit_dept")
+    files = {"file": ("a.csv", b"x" * (2 * 1024 * 1024), "text/csv")}
+    transport = httpx.ASGITransport(app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post("/api/t/things/1/files", files=files, headers=headers)
+    assert response.status_code == 200 and response.json() == {"text": "a.csv"}
+
+
+async def test_no_answer_lets_a_browser_guess_its_type() -> None:
+    transport = httpx.ASGITransport(app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for path in ("/public/t/things", "/healthz", "/nowhere"):
+            assert (await client.get(path)).headers["X-Content-Type-Options"] == "nosniff"
