@@ -41,6 +41,7 @@ _REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "string_pattern_mismatch": lambda _: "格式不正确",
     "bool_type": lambda _: "应为 true 或 false",
     "bool_parsing": lambda _: "应为 true 或 false",
+    "value_error": lambda c: str(c.get("error", "不符合要求")),  # a validator's own reason
 }
 
 
