@@ -4,6 +4,7 @@ calls, so a use case tested on the fake holds on the real thing."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from archives.adapters.repository import SqlArchiveRepository
+from archives.adapters.repository import ArchiveRepository, SqlArchiveRepository
 from archives.domain.accountability import FOLLOW_UP, RESULT, TASK, Fact
 from archives.domain.chain import EntryKind
 from archives.domain.model import DossierHead, PlanVersion, append
@@ -142,3 +143,17 @@ async def test_folds_are_parked_counted_per_attempt_listed_and_unparked(repo: An
     await repo.unpark("nope")
     assert await repo.parked("e1") is None
     assert [p.event_id for p in (await repo.parked_folds(10, 0)).items] == ["e0"]
+
+
+def _methods(cls: type) -> set[str]:
+    return {n for n, _ in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_")}
+
+
+def test_the_protocol_the_sql_repository_and_the_fake_have_the_same_methods() -> None:
+    """A method added to the SQL repository is added to the protocol (so ``_conforms()`` makes
+    mypy demand it of the fake) and to the fake."""
+    assert (
+        _methods(SqlArchiveRepository)
+        == _methods(ArchiveRepository)
+        == _methods(FakeArchiveRepository)
+    )

@@ -5,6 +5,7 @@ calls, so a use case tested on the fake holds on the real thing."""
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from inspections.adapters.repository import SqlInspectionRepository
+from inspections.adapters.repository import InspectionRepository, SqlInspectionRepository
 from inspections.domain.attachments import new_attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus, OutcomeIn
 from inspections.domain.model import Inspection, InspectionStatus, NotInspected, NotInspectedReason
@@ -179,3 +180,17 @@ async def test_follow_ups_and_attachments(repo: Any) -> None:
     assert await repo.attachments_of("i-2") == []
     assert await repo.get_attachment(attachment.attachment_id) == (attachment, content)
     assert await repo.get_attachment("nope") is None
+
+
+def _methods(cls: type) -> set[str]:
+    return {n for n, _ in inspect.getmembers(cls, inspect.isfunction) if not n.startswith("_")}
+
+
+def test_the_protocol_the_sql_repository_and_the_fake_have_the_same_methods() -> None:
+    """A method added to the SQL repository is added to the protocol (so ``_conforms()`` makes
+    mypy demand it of the fake) and to the fake."""
+    assert (
+        _methods(SqlInspectionRepository)
+        == _methods(InspectionRepository)
+        == _methods(FakeInspectionRepository)
+    )
