@@ -237,10 +237,10 @@ async def test_an_attachment_is_an_entry_holding_the_file_hash(
     view = await views.read_dossier(Uow(repo), "T1")
     assert view.verification.ok
     ok = views.check_attachment(view, "att-1", content)
-    assert ok["matches"] is True and ok["seq"] == 4 and ok["chain_ok"] is True
+    assert ok.matches is True and ok.seq == 4 and ok.chain_ok is True
     changed = views.check_attachment(view, "att-1", content + b" (edited)")
-    assert changed["matches"] is False
-    assert changed["filed_sha256"] == hashlib.sha256(content).hexdigest() != changed["sha256"]
+    assert changed.matches is False
+    assert changed.filed_sha256 == hashlib.sha256(content).hexdigest() != changed.sha256
     with pytest.raises(NotFound):
         views.check_attachment(view, "att-9", content)
     # Changing the filed hash itself breaks the chain.

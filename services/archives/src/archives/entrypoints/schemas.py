@@ -7,15 +7,16 @@ and the model does not know fails loudly instead of vanishing from the answer.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT, Verification
+from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT, EntryKind, Verification
 from archives.domain.model import DossierHead, Entry, ParkedFold
 from archives.service_layer.accountability import Refolded
-from archives.service_layer.views import DossierView, PlanFile, dossier_contents, entry_view
+from archives.service_layer.views import AttachmentCheck, DossierView, PlanFile, dossier_contents
 
 
 class _Report(BaseModel):
@@ -76,7 +77,27 @@ class EntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: Entry) -> EntryOut:
-        return cls.model_validate(entry_view(entry))
+        document = entry.document
+        event_id, event_type = entry.event_id, entry.event_type
+        occurred_at, actor = document.get("occurred_at"), document.get("actor")
+        if entry.kind == EntryKind.PLAN:
+            # The plan version's own event (the same in every dossier that links it).
+            plan = document.get("plan_envelope")
+            plan = plan if isinstance(plan, Mapping) else {}
+            event_id, event_type = document.get("plan_event_id"), plan.get("event_type")
+            occurred_at, actor = plan.get("occurred_at"), plan.get("actor")
+        return cls(
+            seq=entry.seq,
+            kind=entry.kind,
+            event_id=event_id,
+            event_type=event_type,
+            occurred_at=occurred_at,
+            actor=actor,
+            recorded_at=entry.recorded_at.isoformat(),
+            prev_hash=entry.link.prev_hash,
+            entry_hash=entry.link.entry_hash,
+            document=dict(document),
+        )
 
 
 class ContentsCategory(_Report):
@@ -146,7 +167,7 @@ class DossierList(BaseModel):
     items: list[DossierSummary]
 
 
-class AttachmentCheckOut(_Report):
+class AttachmentCheckOut(BaseModel):
     attachment_id: str
     seq: int = Field(description="附件条目的序号")
     entry_hash: str
@@ -157,6 +178,10 @@ class AttachmentCheckOut(_Report):
     size: int = Field(description="所交文件的大小（字节）")
     matches: bool = Field(description="与归档的哈希和大小是否一致")
     chain_ok: bool = Field(description="档案哈希链是否完整")
+
+    @classmethod
+    def of(cls, check: AttachmentCheck) -> AttachmentCheckOut:
+        return cls.model_validate(dataclasses.asdict(check))
 
 
 # ---------------------------------------------------------------------------- plans

@@ -82,19 +82,6 @@ async def read_dossier(uow: ArchivesUnitOfWork, task_id: str) -> DossierView:
     return DossierView(head, entries, check(head, entries))
 
 
-def summary(head: DossierHead) -> dict[str, Any]:
-    return {
-        "task_id": head.task_id,
-        "task_no": head.task_no,
-        "title": head.title,
-        "entry_count": head.entry_count,
-        "head_hash": head.head_hash,
-        "opened_at": head.opened_at.isoformat(),
-        "last_activity_at": head.last_activity_at.isoformat(),
-        "last_event_type": head.last_event_type,
-    }
-
-
 def dossier_contents(view: DossierView) -> dict[str, Any]:
     """The dossier by the categories of 第十二条 (derived from the entries; not hashed)."""
     return contents.summarize(view.entries)
@@ -112,47 +99,39 @@ def find_attachment(view: DossierView, attachment_id: str) -> Entry:
     raise NotFound(f"任务 {view.head.task_id} 的档案中没有附件 {attachment_id}")
 
 
-def check_attachment(view: DossierView, attachment_id: str, content: bytes) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AttachmentCheck:
+    """A file compared with the SHA-256 and size the dossier filed for an attachment."""
+
+    attachment_id: str
+    seq: int
+    entry_hash: str
+    filename: str | None
+    filed_sha256: str | None
+    filed_size: int | None
+    sha256: str
+    size: int
+    matches: bool
+    chain_ok: bool
+
+
+def check_attachment(view: DossierView, attachment_id: str, content: bytes) -> AttachmentCheck:
     """Does this file still match the SHA-256 the dossier filed for the attachment?"""
     entry = find_attachment(view, attachment_id)
     payload = entry.document["payload"]
     actual = hashlib.sha256(content).hexdigest()
-    return {
-        "attachment_id": attachment_id,
-        "seq": entry.seq,
-        "entry_hash": entry.link.entry_hash,
-        "filename": payload.get("filename"),
-        "filed_sha256": payload.get("sha256"),
-        "filed_size": payload.get("size"),
-        "sha256": actual,
-        "size": len(content),
-        "matches": actual == payload.get("sha256") and len(content) == payload.get("size"),
-        "chain_ok": view.verification.ok,
-    }
-
-
-def entry_view(entry: Entry) -> dict[str, Any]:
-    document = entry.document
-    event_id, event_type = entry.event_id, entry.event_type
-    occurred_at, actor = document.get("occurred_at"), document.get("actor")
-    if entry.kind == EntryKind.PLAN:
-        # The plan version's own event (the same in every dossier that links it).
-        plan = document.get("plan_envelope")
-        plan = plan if isinstance(plan, Mapping) else {}
-        event_id, event_type = document.get("plan_event_id"), plan.get("event_type")
-        occurred_at, actor = plan.get("occurred_at"), plan.get("actor")
-    return {
-        "seq": entry.seq,
-        "kind": entry.kind,
-        "event_id": event_id,
-        "event_type": event_type,
-        "occurred_at": occurred_at,
-        "actor": actor,
-        "recorded_at": entry.recorded_at.isoformat(),
-        "prev_hash": entry.link.prev_hash,
-        "entry_hash": entry.link.entry_hash,
-        "document": dict(document),
-    }
+    return AttachmentCheck(
+        attachment_id=attachment_id,
+        seq=entry.seq,
+        entry_hash=entry.link.entry_hash,
+        filename=payload.get("filename"),
+        filed_sha256=payload.get("sha256"),
+        filed_size=payload.get("size"),
+        sha256=actual,
+        size=len(content),
+        matches=actual == payload.get("sha256") and len(content) == payload.get("size"),
+        chain_ok=view.verification.ok,
+    )
 
 
 def export_document(

@@ -83,7 +83,7 @@ async def check_attachment(
     async with deps.uow(principal.context()) as uow:
         view = await views.read_dossier(uow, task_id)
     content = await request.body()
-    return AttachmentCheckOut.model_validate(views.check_attachment(view, attachment_id, content))
+    return AttachmentCheckOut.of(views.check_attachment(view, attachment_id, content))
 
 
 @router.get(
