@@ -15,8 +15,8 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy.exc import IntegrityError
 
 from archives.domain.chain import GENESIS_HASH, main, verify_export
-from archives.entrypoints.api import ARCHIVE_READERS
 from archives.entrypoints.consumers import subscriptions
+from archives.entrypoints.routes.access import ARCHIVE_READERS
 from spotcheck_common.bus import InProcessBus, KafkaBus
 from spotcheck_common.consumer import deliver
 from spotcheck_common.events import Envelope, Event

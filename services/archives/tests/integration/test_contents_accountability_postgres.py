@@ -17,8 +17,8 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy.exc import IntegrityError
 
 from archives.domain.chain import verify_export
-from archives.entrypoints.api import ACCOUNTABILITY_READERS
 from archives.entrypoints.consumers import subscriptions
+from archives.entrypoints.routes.access import ACCOUNTABILITY_READERS
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.clock import FixedClock
 from spotcheck_common.consumer import deliver
@@ -264,8 +264,9 @@ async def test_accountability_and_statistics_through_the_consumer(
     )
     assert [t["task_id"] for t in credit_only["tasks"]] == ["T-A"]
 
-    # Read without as_of: as of today, and the gauge is refreshed on the way.
+    # Read without as_of: as of today. The gauge is the runtime's periodic work, not a read's.
     await harness.get("/api/archives/accountability", CREDIT_HEAD)
+    await harness.rt.run_periodic()
     value = OVERDUE_ITEMS.labels(
         source="archives", kind="task_not_run", department=s.FOOD
     )._value.get()
@@ -321,11 +322,11 @@ async def test_who_may_read_accountability(
 async def test_the_background_refresher_sets_the_gauge(
     harness: Harness, scenario: Any, envelope: Callable[..., Envelope[Any]]
 ) -> None:
-    from archives.entrypoints import background
+    from archives.entrypoints import periodic
     from archives.entrypoints.service import definition
 
     s = scenario
-    assert background.refresh_gauges in definition.periodic  # run by the runtime
+    assert periodic.refresh_gauges in definition.periodic  # run by the runtime
     await _file_year(harness, s, envelope)
     OVERDUE_ITEMS.labels(source="archives", kind="case_not_transferred", department=s.FOOD).set(-1)
     await harness.rt.run_periodic()
@@ -348,9 +349,9 @@ async def test_a_failing_fold_never_keeps_an_event_out_of_the_dossier(
 
     real = accountability.record
 
-    async def broken(repo: Any, document: Any, now: Any) -> int:
-        await real(repo, document, now)  # writes its facts, then fails: all rolled back
-        await repo.session.execute(sa.text("SELECT 1/0"))
+    async def broken(uow: Any, document: Any, now: Any) -> int:
+        await real(uow, document, now)  # writes its facts, then fails: all rolled back
+        await uow.archives.session.execute(sa.text("SELECT 1/0"))
         return 0
 
     monkeypatch.setattr(accountability, "record", broken)
@@ -360,3 +361,8 @@ async def test_a_failing_fold_never_keeps_an_event_out_of_the_dossier(
     assert body["dossier"]["entry_count"] == 3 and body["verification"]["ok"] is True
     facts = await harness.sql("SELECT count(*) FROM task_facts WHERE task_id = 'T-BROKEN'")
     assert facts.scalar_one() == 0
+    # Not dropped: parked, whole, with the error (and counted).
+    parked = await harness.sql(
+        "SELECT count(*) FROM parked_folds WHERE error LIKE '%division by zero%'"
+    )
+    assert parked.scalar_one() == 3

@@ -12,19 +12,20 @@ from archives.domain.accountability import (
     Fact,
     Facts,
     Key,
-    apply,
     group_counts,
     overdue_gauge,
     overdue_items,
     statistics,
-    touched,
 )
+from archives.domain.folds import apply, touched
 from archives.service_layer import accountability as service
 from spotcheck_common.events import Envelope, Event
 from spotcheck_common.events.objections import ObjectionDeadlinesSet
 from spotcheck_common.metrics import OVERDUE_ITEMS
 from spotcheck_common.testing import calendar_event
 from spotcheck_common.workdays import WorkCalendar
+
+from .fakes import FakeArchivesUnitOfWork
 
 CALENDAR = WorkCalendar()
 
@@ -35,10 +36,12 @@ def fold(envelopes: list[dict[str, Any]]) -> Facts:
     """What the consumer does, on a dict instead of the table."""
     store: dict[Key, Fact] = {}
     for env in envelopes:
-        payload = env["payload"]
-        keys = touched(env["event_type"], payload)
+        event = service.parse(env)  # the payload read with its schema class
+        if event is None:  # filed, not folded
+            continue
+        keys = touched(event)
         current = {k: store[k] for k in keys if k in store}
-        for f in apply(env["event_type"], payload, env["occurred_at"], current):
+        for f in apply(event, env["occurred_at"], current):
             store[(f.kind, f.key)] = f
     return Facts.of(store.values())
 
@@ -279,44 +282,17 @@ def test_statistics_rates_and_categories(
     assert {t["task_id"]: t for t in earlier["tasks"]}["T-A"]["publication_rate"] == 0.0
 
 
-class FactsOnly:
-    """The part of the repository the accountability service uses."""
-
-    def __init__(self) -> None:
-        self.store: dict[Key, Fact] = {}
-
-    async def get_facts(self, keys: list[Key]) -> dict[Key, Fact]:
-        return {k: self.store[k] for k in keys if k in self.store}
-
-    async def put_facts(self, facts: list[Fact], now: datetime) -> None:
-        for f in facts:
-            self.store[(f.kind, f.key)] = f
-
-    async def load_facts(self, year: int | None, department: str | None) -> list[Fact]:
-        tasks = {
-            f.task_id
-            for f in self.store.values()
-            if f.kind == "task"
-            and (year is None or f.year == year)
-            and (department is None or f.department == department)
-        }
-        return [f for f in self.store.values() if f.task_id in tasks]
-
-    async def calendar(self) -> WorkCalendar:
-        return CALENDAR
-
-
 async def test_service_reports_filter_and_set_the_gauge(
     year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]], scenario: Any
 ) -> None:
     s = scenario
-    repo: Any = FactsOnly()
+    uow = FakeArchivesUnitOfWork()
     for document in docs(year_events(), envelope):
-        await service.record(repo, document, datetime(2026, 11, 1))
-    report = await service.accountability(repo, date(2026, 10, 29), 2026, s.FOOD)
+        await service.record(uow, document, datetime(2026, 11, 1))
+    report = await service.accountability(uow, date(2026, 10, 29), 2026, s.FOOD)
     assert {i["department"] for i in report["items"]} == {s.FOOD}
     assert report["summary"] == {"overdue": 3, "late": 2, "pending_calendar": 0}
-    assert await service.accountability(repo, date(2026, 10, 29), 2025, None) == {
+    assert await service.accountability(uow, date(2026, 10, 29), 2025, None) == {
         **report,
         "year": 2025,
         "department": None,
@@ -325,10 +301,10 @@ async def test_service_reports_filter_and_set_the_gauge(
         "by_inspector": [],
         "items": [],
     }
-    stats = await service.statistics_report(repo, date(2026, 10, 29), 2026, s.CREDIT)
+    stats = await service.statistics_report(uow, date(2026, 10, 29), 2026, s.CREDIT)
     assert [t["task_id"] for t in stats["tasks"]] == ["T-A"]
 
-    counts = await service.refresh_gauge(repo, date(2026, 10, 29))
+    counts = await service.refresh_gauge(uow, date(2026, 10, 29))
     assert counts[("case_not_transferred", s.FOOD)] == 1
 
     def value(kind: str, department: str) -> float:
@@ -340,7 +316,7 @@ async def test_service_reports_filter_and_set_the_gauge(
     assert value("objection_feedback", s.FOOD) == 0  # late, not open: not in the gauge
     assert value("result_publication", s.CREDIT) == 0
     # Later, once everything is done (or not yet due), a series that was 1 drops to 0.
-    await service.refresh_gauge(repo, date(2026, 3, 3))
+    await service.refresh_gauge(uow, date(2026, 3, 3))
     assert value("case_not_transferred", s.FOOD) == 0
 
 

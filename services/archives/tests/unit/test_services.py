@@ -11,81 +11,22 @@ from typing import Any
 import pytest
 
 from archives.domain.chain import GENESIS_HASH, link, verify_export
-from archives.domain.model import DossierHead, Entry, PlanVersion
-from archives.service_layer import services
+from archives.domain.model import Entry
+from archives.service_layer import services, views
+from spotcheck_common.errors import NotFound
 from spotcheck_common.events import Envelope, Event
 
+from .fakes import FakeArchiveRepository
+from .fakes import FakeArchivesUnitOfWork as Uow
+
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
-
-
-class FakeArchiveRepository:
-    """In memory, append-only like the real one."""
-
-    def __init__(self) -> None:
-        self.heads: dict[str, DossierHead] = {}
-        self.rows: dict[str, list[Entry]] = {}
-        self.plans: dict[str, list[PlanVersion]] = {}
-        self.task_plan: dict[str, str] = {}
-        self.links: set[tuple[str, str]] = set()
-        self.locked_plans: list[str] = []
-
-    async def lock_dossier(self, task_id: str, now: datetime) -> DossierHead:
-        return self.heads.setdefault(task_id, DossierHead.new(task_id, now))
-
-    async def has_event(self, event_id: str) -> bool:
-        return any(e.event_id == event_id for rows in self.rows.values() for e in rows)
-
-    async def append(self, head: DossierHead, entry: Entry) -> None:
-        rows = self.rows.setdefault(entry.task_id, [])
-        # The real tables refuse what these refuse (unique (task_id, seq), the link trigger).
-        assert entry.seq == len(rows) + 1
-        assert entry.link.prev_hash == self.heads[entry.task_id].head_hash
-        rows.append(entry)
-        self.heads[head.task_id] = head
-
-    async def get_dossier(self, task_id: str) -> DossierHead | None:
-        return self.heads.get(task_id)
-
-    async def entries(self, task_id: str) -> list[Entry]:
-        return list(self.rows.get(task_id, []))
-
-    async def list_dossiers(self, limit: int, offset: int) -> tuple[int, list[DossierHead]]:
-        heads = sorted(self.heads.values(), key=lambda h: h.last_activity_at, reverse=True)
-        return len(heads), heads[offset : offset + limit]
-
-    # plans: the same uniqueness the tables enforce
-    async def lock_plan(self, plan_id: str, now: datetime) -> None:
-        self.locked_plans.append(plan_id)
-
-    async def add_plan_version(self, plan: PlanVersion, now: datetime) -> bool:
-        versions = self.plans.setdefault(plan.plan_id, [])
-        if any(v.event_id == plan.event_id for vs in self.plans.values() for v in vs):
-            return False
-        versions.append(plan)
-        return True
-
-    async def plan_versions(self, plan_id: str) -> list[PlanVersion]:
-        return sorted(self.plans.get(plan_id, []), key=lambda v: v.plan_version)
-
-    async def set_task_plan(self, task_id: str, plan_id: str) -> None:
-        self.task_plan[task_id] = plan_id
-
-    async def tasks_of_plan(self, plan_id: str) -> list[str]:
-        return sorted(t for t, p in self.task_plan.items() if p == plan_id)
-
-    async def linked_plan_events(self, task_id: str) -> set[str]:
-        return {e for t, e in self.links if t == task_id}
-
-    async def add_plan_link(self, task_id: str, plan: PlanVersion, seq: int) -> None:
-        assert (task_id, plan.event_id) not in self.links  # the primary key
-        self.links.add((task_id, plan.event_id))
 
 
 async def _file_all(
     repo: FakeArchiveRepository, envelopes: list[Envelope[Any]]
 ) -> list[Entry | None]:
     return [
-        await services.file_event(repo, e.model_dump(mode="json"), NOW + timedelta(minutes=i))
+        await services.file_event(Uow(repo), e.model_dump(mode="json"), NOW + timedelta(minutes=i))
         for i, e in enumerate(envelopes)
     ]
 
@@ -96,7 +37,7 @@ async def test_every_event_of_a_task_goes_into_its_dossier_in_order(
     repo = FakeArchiveRepository()
     envelopes = [envelope(e) for e in task_cycle("T1")]
     await _file_all(repo, envelopes)
-    view = await services.read_dossier(repo, "T1")
+    view = await views.read_dossier(Uow(repo), "T1")
     assert [e.seq for e in view.entries] == list(range(1, 8))
     assert [e.event_id for e in view.entries] == [e.event_id for e in envelopes]
     assert view.entries[0].document == envelopes[0].model_dump(mode="json")  # the whole envelope
@@ -123,22 +64,23 @@ async def test_dossiers_are_kept_apart_per_task(
     repo = FakeArchiveRepository()
     await _file_all(repo, [envelope(e) for e in task_cycle("T1")[:3]])
     await _file_all(repo, [envelope(e) for e in task_cycle("T2")[:2]])
-    total, heads = await repo.list_dossiers(10, 0)
+    page = await repo.list_dossiers(10, 0)
+    total, heads = page.total, page.items
     assert total == 2 and {h.task_id: h.entry_count for h in heads} == {"T1": 3, "T2": 2}
-    t2 = await services.read_dossier(repo, "T2")
+    t2 = await views.read_dossier(Uow(repo), "T2")
     assert t2.entries[0].link.prev_hash == GENESIS_HASH  # each dossier has its own genesis
 
 
 async def test_an_envelope_without_a_task_is_not_filed() -> None:
     repo = FakeArchiveRepository()
     doc = {"event_id": "e1", "event_type": "x.y", "payload": {"task_id": None}}
-    assert await services.file_event(repo, doc, NOW) is None
+    assert await services.file_event(Uow(repo), doc, NOW) is None
     assert repo.heads == {}
 
 
 async def test_an_unknown_dossier_is_not_found() -> None:
-    with pytest.raises(services.NotFound):
-        await services.read_dossier(FakeArchiveRepository(), "nope")
+    with pytest.raises(NotFound):
+        await views.read_dossier(Uow(FakeArchiveRepository()), "nope")
 
 
 async def test_a_changed_entry_shows_in_the_read_verification(
@@ -150,7 +92,7 @@ async def test_a_changed_entry_shows_in_the_read_verification(
     doc = dict(entry.document)
     doc["actor"] = "someone-else"
     repo.rows["T1"][3] = replace(entry, link=replace(entry.link, document=doc))
-    view = await services.read_dossier(repo, "T1")
+    view = await views.read_dossier(Uow(repo), "T1")
     assert not view.verification.ok and view.verification.first_bad_seq == 4
 
 
@@ -159,8 +101,8 @@ async def test_export_holds_manifest_and_every_entry_and_verifies_offline(
 ) -> None:
     repo = FakeArchiveRepository()
     await _file_all(repo, [envelope(e) for e in task_cycle("T1")])
-    view = await services.read_dossier(repo, "T1")
-    exported = services.export_document(view, "lingang", NOW, "档案员")
+    view = await views.read_dossier(Uow(repo), "T1")
+    exported = views.export_document(view, "lingang", NOW, "档案员")
     manifest = exported["manifest"]
     assert manifest["task_id"] == "T1" and manifest["entry_count"] == 7
     assert manifest["head_hash"] == view.head.head_hash
@@ -198,11 +140,11 @@ async def test_a_plan_filed_before_the_task_is_linked_when_the_task_arrives(
     s = scenario
     repo = FakeArchiveRepository()
     v1, v2 = envelope(s.plan_version(1)), envelope(s.plan_version(2))
-    assert await services.file_plan(repo, _doc(v1), NOW) == 0  # no task names it yet
-    assert await services.file_plan(repo, _doc(v2), NOW) == 0
+    assert await services.file_plan(Uow(repo), _doc(v1), NOW) == 0  # no task names it yet
+    assert await services.file_plan(Uow(repo), _doc(v2), NOW) == 0
     approved = envelope(s.task("T-A", "LG-2026-101", s.CREDIT, date(2026, 9, 30), s.PLAN_ID))
-    await services.file_event(repo, _doc(approved), NOW)
-    view = await services.read_dossier(repo, "T-A")
+    await services.file_event(Uow(repo), _doc(approved), NOW)
+    view = await views.read_dossier(Uow(repo), "T-A")
     assert [(e.seq, e.kind) for e in view.entries] == [(1, "event"), (2, "plan"), (3, "plan")]
     first, second = view.entries[1].document, view.entries[2].document
     assert (first["plan_version"], second["plan_version"]) == (1, 2)
@@ -218,28 +160,28 @@ async def test_a_plan_arriving_after_the_task_is_linked_then_and_only_once(
     repo = FakeArchiveRepository()
     for task_id in ("T-A", "T-A2"):
         approved = s.task(task_id, task_id, s.CREDIT, date(2026, 9, 30), s.PLAN_ID)
-        await services.file_event(repo, _doc(envelope(approved)), NOW)
+        await services.file_event(Uow(repo), _doc(envelope(approved)), NOW)
     other = s.task("T-B", "LG-B", s.FOOD, date(2026, 9, 30))  # no plan named
-    await services.file_event(repo, _doc(envelope(other)), NOW)
+    await services.file_event(Uow(repo), _doc(envelope(other)), NOW)
     v1 = envelope(s.plan_version(1))
-    assert await services.file_plan(repo, _doc(v1), NOW) == 2
-    assert await services.file_plan(repo, _doc(v1), NOW) == -1  # redelivered: nothing twice
+    assert await services.file_plan(Uow(repo), _doc(v1), NOW) == 2
+    assert await services.file_plan(Uow(repo), _doc(v1), NOW) == -1  # redelivered: nothing twice
     v2 = envelope(s.plan_version(2))  # adjusted during the year: a new version, linked too
-    assert await services.file_plan(repo, _doc(v2), NOW) == 2
+    assert await services.file_plan(Uow(repo), _doc(v2), NOW) == 2
     for task_id in ("T-A", "T-A2"):
-        view = await services.read_dossier(repo, task_id)
+        view = await views.read_dossier(Uow(repo), task_id)
         assert [e.kind for e in view.entries] == ["event", "plan", "plan"]
         assert [e.document.get("plan_version") for e in view.entries[1:]] == [1, 2]
         assert view.verification.ok
-    assert [e.kind for e in (await services.read_dossier(repo, "T-B")).entries] == ["event"]
+    assert [e.kind for e in (await views.read_dossier(Uow(repo), "T-B")).entries] == ["event"]
     # The same plan version hashes the same in both dossiers.
-    a = (await services.read_dossier(repo, "T-A")).entries[1].document
-    b = (await services.read_dossier(repo, "T-A2")).entries[1].document
+    a = (await views.read_dossier(Uow(repo), "T-A")).entries[1].document
+    b = (await views.read_dossier(Uow(repo), "T-A2")).entries[1].document
     assert a["plan_envelope_sha256"] == b["plan_envelope_sha256"]
     # A task approved later under the plan gets both versions at once.
     late = s.task("T-A3", "T-A3", s.CREDIT, date(2026, 9, 30), s.PLAN_ID)
-    await services.file_event(repo, _doc(envelope(late)), NOW)
-    assert (await services.read_dossier(repo, "T-A3")).head.entry_count == 3
+    await services.file_event(Uow(repo), _doc(envelope(late)), NOW)
+    assert (await views.read_dossier(Uow(repo), "T-A3")).head.entry_count == 3
 
 
 async def test_a_plan_entry_moved_to_another_dossier_fails_verification(
@@ -247,11 +189,11 @@ async def test_a_plan_entry_moved_to_another_dossier_fails_verification(
 ) -> None:
     s = scenario
     repo = FakeArchiveRepository()
-    await services.file_plan(repo, _doc(envelope(s.plan_version(1))), NOW)
+    await services.file_plan(Uow(repo), _doc(envelope(s.plan_version(1))), NOW)
     approved = s.task("T-A", "LG-A", s.CREDIT, date(2026, 9, 30), s.PLAN_ID)
-    await services.file_event(repo, _doc(envelope(approved)), NOW)
-    view = await services.read_dossier(repo, "T-A")
-    exported = services.export_document(view, "lingang", NOW, "档案员")
+    await services.file_event(Uow(repo), _doc(envelope(approved)), NOW)
+    view = await views.read_dossier(Uow(repo), "T-A")
+    exported = views.export_document(view, "lingang", NOW, "档案员")
     assert verify_export(exported).ok
     exported["entries"][1]["document"]["plan_envelope"]["payload"]["items"] = []
     assert verify_export(exported).first_bad_seq == 2
@@ -288,21 +230,21 @@ async def test_an_attachment_is_an_entry_holding_the_file_hash(
     await _file_all(repo, [envelope(e) for e in task_cycle("T1")[:3]])
     content = b"%PDF-1.7 on-site note"
     added = envelope(_attachment("T1", "91371000MA3C00001Y", "onsite_note", content, 1))
-    entry = await services.file_event(repo, _doc(added), NOW)
+    entry = await services.file_event(Uow(repo), _doc(added), NOW)
     assert entry is not None and entry.kind == "attachment" and entry.seq == 4
     assert entry.event_id == added.event_id  # a redelivery is still caught by event id
-    assert await services.file_event(repo, _doc(added), NOW) is None
-    view = await services.read_dossier(repo, "T1")
+    assert await services.file_event(Uow(repo), _doc(added), NOW) is None
+    view = await views.read_dossier(Uow(repo), "T1")
     assert view.verification.ok
-    ok = services.check_attachment(view, "att-1", content)
-    assert ok["matches"] is True and ok["seq"] == 4 and ok["chain_ok"] is True
-    changed = services.check_attachment(view, "att-1", content + b" (edited)")
-    assert changed["matches"] is False
-    assert changed["filed_sha256"] == hashlib.sha256(content).hexdigest() != changed["sha256"]
-    with pytest.raises(services.NotFound):
-        services.check_attachment(view, "att-9", content)
+    ok = views.check_attachment(view, "att-1", content)
+    assert ok.matches is True and ok.seq == 4 and ok.chain_ok is True
+    changed = views.check_attachment(view, "att-1", content + b" (edited)")
+    assert changed.matches is False
+    assert changed.filed_sha256 == hashlib.sha256(content).hexdigest() != changed.sha256
+    with pytest.raises(NotFound):
+        views.check_attachment(view, "att-9", content)
     # Changing the filed hash itself breaks the chain.
-    exported = services.export_document(view, "lingang", NOW, "档案员")
+    exported = views.export_document(view, "lingang", NOW, "档案员")
     exported["entries"][3]["document"]["payload"]["sha256"] = hashlib.sha256(b"x").hexdigest()
     assert verify_export(exported).first_bad_seq == 4
 
@@ -314,7 +256,7 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
 ) -> None:
     s = scenario
     repo = FakeArchiveRepository()
-    await services.file_plan(repo, _doc(envelope(s.plan_version(1))), NOW)
+    await services.file_plan(Uow(repo), _doc(envelope(s.plan_version(1))), NOW)
     cycle = task_cycle("T1")
     approved = cycle[0].model_copy(update={"plan_id": s.PLAN_ID})
     await _file_all(repo, [envelope(e) for e in [approved, *cycle[1:]]])
@@ -322,9 +264,9 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
         ["onsite_note", "photo", "rectification_notice", "service_receipt", "record_form"]
     ):
         added = _attachment("T1", "91371000MA3C00001Y", kind, kind.encode(), n)
-        await services.file_event(repo, _doc(envelope(added)), NOW)
-    view = await services.read_dossier(repo, "T1")
-    summary = services.dossier_contents(view)
+        await services.file_event(Uow(repo), _doc(envelope(added)), NOW)
+    view = await views.read_dossier(Uow(repo), "T1")
+    summary = views.dossier_contents(view)
     counts = {c["label"]: c["count"] for c in summary["categories"]}
     assert counts == {
         "抽查工作计划": 1,
@@ -343,12 +285,12 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
     assert sum(counts.values()) == view.head.entry_count  # every entry in exactly one
     receipt = next(c for c in summary["categories"] if c["code"] == "service_receipt")
     assert receipt["entries"][0]["sha256"] == hashlib.sha256(b"service_receipt").hexdigest()
-    exported = services.export_document(view, "lingang", NOW, "档案员")
+    exported = views.export_document(view, "lingang", NOW, "档案员")
     assert exported["summary"] == summary
     assert "长期保存" in exported["manifest"]["retention"]
     assert verify_export(exported).ok  # the summary is beside the chain, not in it
 
     bare = FakeArchiveRepository()
     await _file_all(bare, [envelope(cycle[0])])
-    missing = services.dossier_contents(await services.read_dossier(bare, "T1"))["missing"]
+    missing = views.dossier_contents(await views.read_dossier(Uow(bare), "T1"))["missing"]
     assert missing == ["抽查工作计划", "抽取记录", "检查记录表", "抽查结果"]

@@ -45,7 +45,7 @@ def test_every_task_event_of_today_is_subscribed() -> None:
 
 
 def test_definition_subscribes_as_built() -> None:
-    from archives.entrypoints.background import refresh_gauges
+    from archives.entrypoints.periodic import refresh_gauges
     from archives.entrypoints.service import definition
     from spotcheck_common.events.calendar import CalendarYearRecorded
     from spotcheck_common.events.planning import AnnualPlanPublished

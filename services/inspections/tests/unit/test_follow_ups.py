@@ -33,7 +33,7 @@ from spotcheck_common.events.inspections import (
     InspectionSubmitted,
     TransferDueSet,
 )
-from spotcheck_common.testing import FakeUnitOfWork, calendar_event
+from spotcheck_common.testing import calendar_event
 from spotcheck_common.workdays import WorkCalendar
 
 from .factories import (
@@ -41,11 +41,11 @@ from .factories import (
     LEADER,
     MEMBER,
     NOW,
-    FakeInspectionRepository,
     all_clear,
     entry,
     inspection,
 )
+from .fakes import FakeInspectionRepository, FakeInspectionsUnitOfWork
 
 CALENDAR = WorkCalendar()
 
@@ -59,14 +59,14 @@ LATER = datetime(2026, 9, 30, 2, 0, tzinfo=UTC)
 
 async def _submit(
     repo: FakeInspectionRepository, entries: list, not_inspected: NotInspected | None = None
-) -> FakeUnitOfWork:  # type: ignore[type-arg]
+) -> FakeInspectionsUnitOfWork:  # type: ignore[type-arg]
     await services.record_results(
-        FakeUnitOfWork(), repo, "i-1", LEADER, entries, NOW, not_inspected
+        FakeInspectionsUnitOfWork(repo), "i-1", LEADER, entries, NOW, not_inspected
     )
     for who in (LEADER, MEMBER):
-        await services.sign(FakeUnitOfWork(), repo, "i-1", who, NOW)
-    uow = FakeUnitOfWork(actor=LEADER)
-    await services.submit(uow, repo, "i-1", LEADER, now=NOW)
+        await services.sign(FakeInspectionsUnitOfWork(repo), "i-1", who, NOW)
+    uow = FakeInspectionsUnitOfWork(repo, actor=LEADER)
+    await services.submit(uow, "i-1", LEADER, now=NOW)
     return uow
 
 
@@ -223,14 +223,14 @@ async def test_only_the_lead_department_or_the_credit_department_records(
     repo = FakeInspectionRepository(inspection())
     await _submit(repo, PROBLEM)
     (fid,) = repo.follow_ups
-    uow = FakeUnitOfWork()
+    uow = FakeInspectionsUnitOfWork(repo)
     outcome = out("rectified")
     if allowed:
-        await services.record_follow_up(uow, repo, fid, "u", roles, department, outcome, NOW)
+        await services.record_follow_up(uow, fid, "u", roles, department, outcome, NOW)
         assert [e.action for e in uow.events] == ["rectified"]  # type: ignore[attr-defined]
     else:
         with pytest.raises(NotAllowed, match="牵头监管科室"):
-            await services.record_follow_up(uow, repo, fid, "u", roles, department, outcome, NOW)
+            await services.record_follow_up(uow, fid, "u", roles, department, outcome, NOW)
         assert uow.events == [] and repo.follow_ups[fid].outcomes == []
 
 
@@ -239,9 +239,9 @@ async def test_attachments_until_the_follow_up_is_closed() -> None:
     content = b"%PDF-1.7 rectification notice"
 
     async def attach(who: str, kind: AttachmentKind = AttachmentKind.RECTIFICATION_NOTICE) -> None:
-        uow = FakeUnitOfWork(actor=who)
+        uow = FakeInspectionsUnitOfWork(repo, actor=who)
         a = await services.add_attachment(
-            uow, repo, "i-1", who, kind, "整改通知书.pdf", "application/pdf", content, NOW
+            uow, "i-1", who, kind, "整改通知书.pdf", "application/pdf", content, NOW
         )
         (event,) = uow.events
         assert isinstance(event, AttachmentAdded) and event.sha256 == att.sha256_hex(content)
@@ -254,12 +254,12 @@ async def test_attachments_until_the_follow_up_is_closed() -> None:
     await attach(MEMBER)  # after submission, while the follow-up is open
     (fid,) = repo.follow_ups
     await services.record_follow_up(
-        FakeUnitOfWork(), repo, fid, "u", {"credit_dept"}, "", out("rectified"), NOW
+        FakeInspectionsUnitOfWork(repo), fid, "u", {"credit_dept"}, "", out("rectified"), NOW
     )
-    uow = FakeUnitOfWork()
+    uow = FakeInspectionsUnitOfWork(repo)
     with pytest.raises(StateRefused, match="没有未办结的后续处理"):
         await services.add_attachment(
-            uow, repo, "i-1", LEADER, AttachmentKind.SERVICE_RECEIPT, "回证.jpg", "", content, NOW
+            uow, "i-1", LEADER, AttachmentKind.SERVICE_RECEIPT, "回证.jpg", "", content, NOW
         )
     assert uow.events == [] and len(repo.attachments) == 2
 
@@ -269,7 +269,14 @@ async def test_no_attachment_after_submission_without_follow_up() -> None:
     await _submit(repo, all_clear())
     with pytest.raises(StateRefused):
         await services.add_attachment(
-            FakeUnitOfWork(), repo, "i-1", LEADER, AttachmentKind.PHOTO, "a.jpg", "", b"x", NOW
+            FakeInspectionsUnitOfWork(repo),
+            "i-1",
+            LEADER,
+            AttachmentKind.PHOTO,
+            "a.jpg",
+            "",
+            b"x",
+            NOW,
         )
 
 
@@ -299,14 +306,14 @@ async def test_recording_next_years_calendar_sends_the_transfer_deadline() -> No
     filing = out("case_filed", case_no="临市监立〔2026〕99号", suspected_crime=True)
     december = datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
     await services.record_follow_up(
-        FakeUnitOfWork(), repo, fid, "u", {"credit_dept"}, "", filing, december
+        FakeInspectionsUnitOfWork(repo), fid, "u", {"credit_dept"}, "", filing, december
     )
     assert repo.follow_ups[fid].transfer_due_pending == 2027
-    uow = FakeUnitOfWork()
+    uow = FakeInspectionsUnitOfWork(repo)
     # Another year recorded: the pending deadline still waits, nothing is sent.
-    assert await services.calendar_recorded(uow, repo, CALENDAR, 2028) == []
+    assert await services.calendar_recorded(uow, CALENDAR, 2028) == []
     with_2027 = WorkCalendar([calendar_event().schedule()])
-    (changed,) = await services.calendar_recorded(uow, repo, with_2027, 2027)
+    (changed,) = await services.calendar_recorded(uow, with_2027, 2027)
     (event,) = uow.uncommitted  # the consumer's transaction commits, not the handler
     assert isinstance(event, TransferDueSet) and event.transfer_due_on == date(2027, 1, 8)
     assert event.calendar_version == "2026/holidays-0.109,2027/v1"

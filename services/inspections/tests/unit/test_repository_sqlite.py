@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from inspections.adapters.repository import SqlInspectionRepository, StaleInspection
+from inspections.adapters.repository import SqlInspectionRepository
 from inspections.domain.attachments import new_attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus, OutcomeIn
 from inspections.domain.model import InspectionStatus, NotInspected, NotInspectedReason
 from inspections.domain.visits import Visit
 from inspections.entrypoints.service import definition
 from spotcheck_common.db import Database
+from spotcheck_common.errors import StaleWrite
 from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind
 from spotcheck_common.migrations import upgrade
 from spotcheck_common.workdays import WorkCalendar
@@ -58,10 +59,11 @@ async def test_an_inspection_round_trips_with_its_history(db: Database) -> None:
         history = await repo.history("i-1")
         assert [h["action"] for h in history] == ["opened", "results_recorded", "signed"]
         assert history[0]["at"] == NOW.isoformat()
-        total, rows = await repo.search("task-1", None, InspectionStatus.RECORDED, 10, 0)
+        page = await repo.search("task-1", None, InspectionStatus.RECORDED, 10, 0)
+        total, rows = page.total, page.items
         assert total == 1 and rows[0].inspection_id == "i-1"
         again.version = 0
-        with pytest.raises(StaleInspection):
+        with pytest.raises(StaleWrite):
             await repo.save(again)
 
 
@@ -106,7 +108,7 @@ async def test_visits_follow_ups_and_attachments_round_trip(db: Database) -> Non
             again is not None and again.not_inspected_reason is NotInspectedReason.SERIOUS_REFUSAL
         )
         assert [i.inspection_id for i in await repo.open_for_uscc(USCC_1)] == ["i-2"]
-        _, rows = await repo.search(None, None, None, 10, 0, not_inspected=True)
+        rows = (await repo.search(None, None, None, 10, 0, not_inspected=True)).items
         assert [r.inspection_id for r in rows] == ["i-1"]
         stored = await repo.follow_up_of("i-1")
         assert stored is not None and stored.opened_at == NOW
@@ -126,5 +128,5 @@ async def test_visits_follow_ups_and_attachments_round_trip(db: Database) -> Non
         assert closed.outcomes[0]["outcome"] == "已采取后续监管措施" and closed.version == 1
         assert [h["action"] for h in await repo.visit_history(visit.visit_id)] == ["visit_formed"]
         closed.version = 0
-        with pytest.raises(StaleInspection):
+        with pytest.raises(StaleWrite):
             await repo.save_follow_up(closed)

@@ -8,9 +8,8 @@ import pytest
 
 from inspections.domain.model import InspectionStatus, NotAllowed, ResultsInvalid, StateRefused
 from inspections.service_layer import services
-from spotcheck_common.errors import Conflict, NotFound
+from spotcheck_common.errors import Conflict, NotFound, StaleWrite
 from spotcheck_common.events.inspections import InspectionSubmitted
-from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import (
     LEADER,
@@ -18,7 +17,6 @@ from .factories import (
     NOW,
     USCC_1,
     USCC_2,
-    FakeInspectionRepository,
     all_clear,
     draw_completed,
     entry,
@@ -26,23 +24,24 @@ from .factories import (
     target,
     task_approved,
 )
+from .fakes import FakeInspectionRepository, FakeInspectionsUnitOfWork
 
 
 async def test_a_draw_before_its_task_is_refused_so_it_comes_again() -> None:
     repo = FakeInspectionRepository()
     with pytest.raises(services.TaskNotKnownYet):
-        await services.draw_completed(repo, draw_completed(), NOW)
+        await services.draw_completed(FakeInspectionsUnitOfWork(repo), draw_completed(), NOW)
     assert repo.inspections == {}
     # Once the task is known, the same event opens the inspections.
-    await services.task_approved(repo, task_approved(), NOW)
-    opened = await services.draw_completed(repo, draw_completed(), NOW)
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)
+    opened = await services.draw_completed(FakeInspectionsUnitOfWork(repo), draw_completed(), NOW)
     assert sorted(i.uscc for i in opened) == [USCC_1, USCC_2]
 
 
 async def test_one_inspection_per_drawn_target_with_its_team_and_stable_ids() -> None:
     repo = FakeInspectionRepository()
-    await services.task_approved(repo, task_approved(), NOW)
-    opened = await services.draw_completed(repo, draw_completed(), NOW)
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)
+    opened = await services.draw_completed(FakeInspectionsUnitOfWork(repo), draw_completed(), NOW)
     assert len(repo.inspections) == 2
     first = repo.inspections[services.inspection_id_for("draw-1", USCC_1)]
     assert first.task_no == "LG-2026-001" and first.inspecting_authority == "信用监管科"
@@ -54,32 +53,34 @@ async def test_one_inspection_per_drawn_target_with_its_team_and_stable_ids() ->
     ]
     assert "opened" in {action for _, action, _ in repo.log}
     # A target that already has an inspection in this task is not opened twice.
-    again = await services.draw_completed(repo, draw_completed("task-1", target(USCC_1)), NOW)
+    again = await services.draw_completed(
+        FakeInspectionsUnitOfWork(repo), draw_completed("task-1", target(USCC_1)), NOW
+    )
     assert again == [] and len(repo.inspections) == 2
 
 
 async def test_task_approved_again_updates_the_known_task() -> None:
     repo = FakeInspectionRepository()
-    await services.task_approved(repo, task_approved(), NOW)
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)
     changed = task_approved().model_copy(update={"title": "新标题"})
-    await services.task_approved(repo, changed, NOW)
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), changed, NOW)
     assert repo.tasks["task-1"].title == "新标题"
 
 
 async def _recorded_and_signed(repo: FakeInspectionRepository) -> None:
     await services.record_results(
-        FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, all_clear(), NOW
+        FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", LEADER, all_clear(), NOW
     )
-    await services.sign(FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, NOW)
-    await services.sign(FakeUnitOfWork(actor=MEMBER), repo, "i-1", MEMBER, NOW)
+    await services.sign(FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", LEADER, NOW)
+    await services.sign(FakeInspectionsUnitOfWork(repo, actor=MEMBER), "i-1", MEMBER, NOW)
 
 
 async def test_the_whole_form_then_submit_emits_inspection_submitted() -> None:
     repo = FakeInspectionRepository(inspection())
     await _recorded_and_signed(repo)
     assert repo.inspections["i-1"].status is InspectionStatus.SIGNED
-    uow = FakeUnitOfWork(actor=LEADER)
-    await services.submit(uow, repo, "i-1", LEADER, now=NOW + timedelta(hours=2))
+    uow = FakeInspectionsUnitOfWork(repo, actor=LEADER)
+    await services.submit(uow, "i-1", LEADER, now=NOW + timedelta(hours=2))
     assert uow.committed
     (event,) = uow.events
     assert isinstance(event, InspectionSubmitted)
@@ -105,9 +106,9 @@ async def test_refused_commands_write_and_emit_nothing() -> None:
         (services.submit, LEADER, (), StateRefused),
     ]
     for command, actor, args, error in refusals:
-        uow = FakeUnitOfWork(actor=actor)
+        uow = FakeInspectionsUnitOfWork(repo, actor=actor)
         with pytest.raises(error):
-            await command(uow, repo, "i-1", actor, *args)  # type: ignore[operator]
+            await command(uow, "i-1", actor, *args)  # type: ignore[operator]
         assert uow.events == [] and not uow.committed
     assert repo.inspections["i-1"].version == 0 and repo.log == []
 
@@ -115,34 +116,34 @@ async def test_refused_commands_write_and_emit_nothing() -> None:
 async def test_submitted_inspections_refuse_every_change() -> None:
     repo = FakeInspectionRepository(inspection())
     await _recorded_and_signed(repo)
-    await services.submit(FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, now=NOW)
+    await services.submit(FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", LEADER, now=NOW)
     for command, actor, args in [
         (services.record_results, LEADER, (all_clear(),)),
         (services.sign, MEMBER, ()),
         (services.submit, LEADER, ()),
     ]:
-        uow = FakeUnitOfWork(actor=actor)
+        uow = FakeInspectionsUnitOfWork(repo, actor=actor)
         with pytest.raises(Conflict):
-            await command(uow, repo, "i-1", actor, *args)  # type: ignore[operator]
+            await command(uow, "i-1", actor, *args)  # type: ignore[operator]
         assert uow.events == []
 
 
 async def test_signing_twice_does_not_write() -> None:
     repo = FakeInspectionRepository(inspection())
     await services.record_results(
-        FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, all_clear(), NOW
+        FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", LEADER, all_clear(), NOW
     )
-    await services.sign(FakeUnitOfWork(actor=MEMBER), repo, "i-1", MEMBER, NOW)
+    await services.sign(FakeInspectionsUnitOfWork(repo, actor=MEMBER), "i-1", MEMBER, NOW)
     version = repo.inspections["i-1"].version
-    uow = FakeUnitOfWork(actor=MEMBER)
-    await services.sign(uow, repo, "i-1", MEMBER, NOW)
+    uow = FakeInspectionsUnitOfWork(repo, actor=MEMBER)
+    await services.sign(uow, "i-1", MEMBER, NOW)
     assert repo.inspections["i-1"].version == version and not uow.committed
 
 
 async def test_unknown_inspection_and_concurrent_change() -> None:
     repo = FakeInspectionRepository(inspection())
     with pytest.raises(NotFound):
-        await services.sign(FakeUnitOfWork(actor=LEADER), repo, "nope", LEADER, NOW)
+        await services.sign(FakeInspectionsUnitOfWork(repo, actor=LEADER), "nope", LEADER, NOW)
     repo.inspections["i-1"].version = 3
     real_get = repo.get
 
@@ -153,9 +154,9 @@ async def test_unknown_inspection_and_concurrent_change() -> None:
         return found
 
     repo.get = stale  # type: ignore[method-assign]
-    with pytest.raises(Conflict, match="同时修改"):
+    with pytest.raises(StaleWrite, match="同时修改"):
         await services.record_results(
-            FakeUnitOfWork(actor=LEADER), repo, "i-1", LEADER, all_clear(), NOW
+            FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", LEADER, all_clear(), NOW
         )
 
 
@@ -166,9 +167,9 @@ async def test_a_principal_without_an_inspector_id_is_refused() -> None:
         (services.sign, ()),
         (services.submit, ()),
     ]:
-        uow = FakeUnitOfWork(actor="wang")
+        uow = FakeInspectionsUnitOfWork(repo, actor="wang")
         with pytest.raises(NotAllowed, match="inspector_id"):
-            await command(uow, repo, "i-1", " ", *args)  # type: ignore[operator]
+            await command(uow, "i-1", " ", *args)  # type: ignore[operator]
         assert uow.events == [] and not uow.committed
     assert repo.inspections["i-1"].version == 0 and repo.log == []
 
@@ -177,11 +178,11 @@ async def test_the_user_and_the_inspector_id_are_kept_apart() -> None:
     """The team is matched by inspector id; the record names the inspector, not the login."""
     repo = FakeInspectionRepository(inspection())
     await services.record_results(
-        FakeUnitOfWork(actor="wang-login"), repo, "i-1", LEADER, all_clear(), NOW
+        FakeInspectionsUnitOfWork(repo, actor="wang-login"), "i-1", LEADER, all_clear(), NOW
     )
     stored = repo.inspections["i-1"]
     assert stored.recorded_by == LEADER
     with pytest.raises(NotAllowed, match="只有检查组长"):
         await services.record_results(
-            FakeUnitOfWork(actor=LEADER), repo, "i-1", MEMBER, all_clear(), NOW
+            FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", MEMBER, all_clear(), NOW
         )

@@ -21,7 +21,6 @@ from spotcheck_common.events.draws import DrawInspectorReplaced
 from spotcheck_common.events.inspections import InspectionSubmitted
 from spotcheck_common.events.planning import CheckItemRef
 from spotcheck_common.events.types import TeamRole
-from spotcheck_common.testing import FakeUnitOfWork
 
 from .factories import (
     LEADER,
@@ -29,13 +28,13 @@ from .factories import (
     NOW,
     USCC_1,
     USCC_2,
-    FakeInspectionRepository,
     draw_completed,
     entry,
     member,
     target,
     task_approved,
 )
+from .fakes import FakeInspectionRepository, FakeInspectionsUnitOfWork
 
 # The second task's team: other inspectors.
 LEADER_B, MEMBER_B = "LG-011", "LG-012"
@@ -57,12 +56,12 @@ async def _task(
             "plan_name": "2026年度抽查计划",
         }
     )
-    await services.task_approved(repo, event, NOW)
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), event, NOW)
 
 
 async def _draw(repo: FakeInspectionRepository, task_id: str, draw_id: str, *targets, at=NOW):  # type: ignore[no-untyped-def]
     event = draw_completed(task_id, *targets).model_copy(update={"draw_id": draw_id})
-    return await services.draw_completed(repo, event, at)
+    return await services.draw_completed(FakeInspectionsUnitOfWork(repo), event, at)
 
 
 async def two_tasks(repo: FakeInspectionRepository) -> tuple[str, str, str]:
@@ -151,32 +150,32 @@ async def test_the_visit_leader_records_every_tasks_items_in_one_request_all_or_
         (LEADER, [*results[:2], ("task-b", entry("SD-01"))], ResultsInvalid),  # wrong task's item
         (LEADER, [*results, ("task-x", entry("SP-01"))], ResultsInvalid),  # not in the visit
     ]:
-        uow = FakeUnitOfWork(actor=who)
+        uow = FakeInspectionsUnitOfWork(repo, actor=who)
         with pytest.raises(error):
-            await services.record_visit_results(uow, repo, visit_id, who, entries, NOW)
+            await services.record_visit_results(uow, visit_id, who, entries, NOW)
         assert not uow.committed
         assert all(
             i.status is InspectionStatus.PENDING and i.version <= 1
             for i in repo.inspections.values()
         )
 
-    uow = FakeUnitOfWork(actor=LEADER)
-    await services.record_visit_results(uow, repo, visit_id, LEADER, results, NOW)
+    uow = FakeInspectionsUnitOfWork(repo, actor=LEADER)
+    await services.record_visit_results(uow, visit_id, LEADER, results, NOW)
     assert uow.committed and uow.events == []
     assert [r.category for r in repo.inspections[b1].results] == ["未发现问题"]
     assert repo.inspections[b1].recorded_by == LEADER  # recorded by the visit's leader
 
     # Each task's own team signs its own form; the visit leader is not on task B's form.
     with pytest.raises(NotAllowed):
-        await services.sign(FakeUnitOfWork(), repo, b1, LEADER, NOW)
+        await services.sign(FakeInspectionsUnitOfWork(repo), b1, LEADER, NOW)
     for inspection_id, people in [(a, [LEADER, MEMBER]), (b1, [LEADER_B, MEMBER_B])]:
         for who in people:
-            await services.sign(FakeUnitOfWork(actor=who), repo, inspection_id, who, NOW)
+            await services.sign(FakeInspectionsUnitOfWork(repo, actor=who), inspection_id, who, NOW)
     # The visit's leader submits both; task B's own leader could too.
     events = []
     for inspection_id in (a, b1):
-        uow = FakeUnitOfWork(actor=LEADER)
-        await services.submit(uow, repo, inspection_id, LEADER, now=NOW + timedelta(days=1))
+        uow = FakeInspectionsUnitOfWork(repo, actor=LEADER)
+        await services.submit(uow, inspection_id, LEADER, now=NOW + timedelta(days=1))
         events += uow.events
     submitted = [e for e in events if isinstance(e, InspectionSubmitted)]
     assert [e.task_id for e in submitted] == ["task-a", "task-b"]
@@ -184,15 +183,16 @@ async def test_the_visit_leader_records_every_tasks_items_in_one_request_all_or_
     assert submitted[0].plan_no == "LG-PLAN-2026" and submitted[0].plan_name == "2026年度抽查计划"
     # Once everything is submitted, the visit takes no more results.
     with pytest.raises(StateRefused):
-        await services.record_visit_results(FakeUnitOfWork(), repo, visit_id, LEADER, results, NOW)
+        await services.record_visit_results(
+            FakeInspectionsUnitOfWork(repo), visit_id, LEADER, results, NOW
+        )
 
 
 async def test_an_unreachable_target_is_recorded_once_for_the_whole_visit() -> None:
     repo = FakeInspectionRepository()
     a, b1, _ = await two_tasks(repo)
     await services.record_visit_results(
-        FakeUnitOfWork(),
-        repo,
+        FakeInspectionsUnitOfWork(repo),
         visit_id_for(a),
         LEADER,
         [],
@@ -226,14 +226,14 @@ async def test_an_approved_replacement_changes_the_team_drops_the_signature_and_
     await _task(repo, "task-a", "LG-2026-001", ["SD-01"], date(2026, 6, 30))
     (a,) = await _draw(repo, "task-a", "draw-a", target(USCC_1))
     await services.record_results(
-        FakeUnitOfWork(), repo, a.inspection_id, LEADER, [entry("SD-01")], NOW
+        FakeInspectionsUnitOfWork(repo), a.inspection_id, LEADER, [entry("SD-01")], NOW
     )
-    await services.sign(FakeUnitOfWork(), repo, a.inspection_id, LEADER, NOW)
-    await services.sign(FakeUnitOfWork(), repo, a.inspection_id, MEMBER, NOW)
+    await services.sign(FakeInspectionsUnitOfWork(repo), a.inspection_id, LEADER, NOW)
+    await services.sign(FakeInspectionsUnitOfWork(repo), a.inspection_id, MEMBER, NOW)
     assert repo.inspections[a.inspection_id].status is InspectionStatus.SIGNED
     new_team = [member(LEADER, TeamRole.LEADER), member("LG-077", TeamRole.MEMBER, "吴六")]
     event = replaced("task-a", USCC_1, MEMBER, new_team)
-    await services.inspector_replaced(repo, event, NOW)
+    await services.inspector_replaced(FakeInspectionsUnitOfWork(repo), event, NOW)
     i = repo.inspections[a.inspection_id]
     assert [m.inspector_id for m in i.team] == [LEADER, "LG-077"]
     assert set(i.signatures) == {LEADER} and i.status is InspectionStatus.RECORDED
@@ -241,25 +241,31 @@ async def test_an_approved_replacement_changes_the_team_drops_the_signature_and_
     assert (a.inspection_id, "inspector_replaced", "system") in repo.log
     # The same replacement again changes nothing.
     version = i.version
-    await services.inspector_replaced(repo, event, NOW)
+    await services.inspector_replaced(FakeInspectionsUnitOfWork(repo), event, NOW)
     assert repo.inspections[a.inspection_id].version == version
     # A replacement for an inspection not opened yet is retried later.
     with pytest.raises(services.InspectionNotKnownYet):
-        await services.inspector_replaced(repo, replaced("task-a", USCC_2, MEMBER, new_team), NOW)
+        await services.inspector_replaced(
+            FakeInspectionsUnitOfWork(repo), replaced("task-a", USCC_2, MEMBER, new_team), NOW
+        )
 
 
 async def test_replacing_the_earliest_leader_moves_the_visit_lead() -> None:
     repo = FakeInspectionRepository()
     a, b1, _ = await two_tasks(repo)
     new_team = [member("LG-088", TeamRole.LEADER, "郑组长"), member(MEMBER, TeamRole.MEMBER)]
-    await services.inspector_replaced(repo, replaced("task-a", USCC_1, LEADER, new_team), NOW)
+    await services.inspector_replaced(
+        FakeInspectionsUnitOfWork(repo), replaced("task-a", USCC_1, LEADER, new_team), NOW
+    )
     visit = repo.visits[visit_id_for(a)]
     assert visit.leader.inspector_id == "LG-088"
     assert repo.inspections[b1].visit_leader_id == "LG-088"
     assert LEADER not in {m["inspector_id"] for m in visit.members}
     # The old leader no longer leads anything in the visit.
     with pytest.raises(NotAllowed):
-        await services.record_results(FakeUnitOfWork(), repo, b1, LEADER, [entry("SP-01")], NOW)
+        await services.record_results(
+            FakeInspectionsUnitOfWork(repo), b1, LEADER, [entry("SP-01")], NOW
+        )
 
 
 async def test_a_replacement_after_submission_is_noted_not_applied() -> None:
@@ -267,13 +273,15 @@ async def test_a_replacement_after_submission_is_noted_not_applied() -> None:
     await _task(repo, "task-a", "LG-2026-001", ["SD-01"], date(2026, 6, 30))
     (a,) = await _draw(repo, "task-a", "draw-a", target(USCC_1))
     await services.record_results(
-        FakeUnitOfWork(), repo, a.inspection_id, LEADER, [entry("SD-01")], NOW
+        FakeInspectionsUnitOfWork(repo), a.inspection_id, LEADER, [entry("SD-01")], NOW
     )
     for who in (LEADER, MEMBER):
-        await services.sign(FakeUnitOfWork(), repo, a.inspection_id, who, NOW)
-    await services.submit(FakeUnitOfWork(), repo, a.inspection_id, LEADER, now=NOW)
+        await services.sign(FakeInspectionsUnitOfWork(repo), a.inspection_id, who, NOW)
+    await services.submit(FakeInspectionsUnitOfWork(repo), a.inspection_id, LEADER, now=NOW)
     new_team = [member(LEADER, TeamRole.LEADER), member("LG-077", TeamRole.MEMBER, "吴六")]
-    await services.inspector_replaced(repo, replaced("task-a", USCC_1, MEMBER, new_team), NOW)
+    await services.inspector_replaced(
+        FakeInspectionsUnitOfWork(repo), replaced("task-a", USCC_1, MEMBER, new_team), NOW
+    )
     i = repo.inspections[a.inspection_id]
     assert [m.inspector_id for m in i.team] == [LEADER, MEMBER]
     assert repo.log[-1] == (a.inspection_id, "inspector_replacement_after_submission", "system")
@@ -284,7 +292,9 @@ async def test_a_replacement_that_breaks_the_team_rules_is_noted_not_applied() -
     await _task(repo, "task-a", "LG-2026-001", ["SD-01"], date(2026, 6, 30))
     (a,) = await _draw(repo, "task-a", "draw-a", target(USCC_1))
     lone = [member(LEADER, TeamRole.LEADER), member("LG-077", TeamRole.EXPERT, "吴六")]
-    await services.inspector_replaced(repo, replaced("task-a", USCC_1, MEMBER, lone), NOW)
+    await services.inspector_replaced(
+        FakeInspectionsUnitOfWork(repo), replaced("task-a", USCC_1, MEMBER, lone), NOW
+    )
     i = repo.inspections[a.inspection_id]
     assert [m.inspector_id for m in i.team] == [LEADER, MEMBER]
     assert repo.log[-1] == (a.inspection_id, "inspector_replacement_refused", "system")

@@ -6,18 +6,20 @@ There is deliberately no method that changes or removes an entry.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archives.adapters import orm
 from archives.domain.accountability import TASK, Fact, Key
 from archives.domain.chain import ChainLink, canonical_json
-from archives.domain.model import DossierHead, Entry, PlanVersion
+from archives.domain.model import DossierHead, Entry, ParkedFold, PlanVersion
 from spotcheck_common.calendar_store import CalendarStore
+from spotcheck_common.db import Page, aware, insert_for, paginate
 from spotcheck_common.workdays import WorkCalendar
 
 
@@ -38,7 +40,9 @@ class ArchiveRepository(Protocol):
 
     async def entries(self, task_id: str) -> list[Entry]: ...
 
-    async def list_dossiers(self, limit: int, offset: int) -> tuple[int, list[DossierHead]]: ...
+    async def list_dossiers(self, limit: int, offset: int) -> Page[DossierHead]:
+        """Most recently active first."""
+        ...
 
     # -- annual plans and their links into dossiers
 
@@ -74,14 +78,34 @@ class ArchiveRepository(Protocol):
 
     async def calendar(self) -> WorkCalendar: ...
 
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        """What is written inside is undone alone if the block raises (the rest stays)."""
+        ...
+
+    # -- folds that failed, parked until a fold that works takes them
+
+    async def park(
+        self, event_id: str, event_type: str, envelope: Mapping[str, Any], error: str, now: datetime
+    ) -> ParkedFold:
+        """Park the event's fold (again: one more attempt, the latest error)."""
+        ...
+
+    async def parked(self, event_id: str) -> ParkedFold | None: ...
+
+    async def parked_folds(self, limit: int, offset: int) -> Page[ParkedFold]:
+        """Oldest first."""
+        ...
+
+    async def unpark(self, event_id: str) -> None: ...
+
 
 def _head(row: Any) -> DossierHead:
     return DossierHead(
         task_id=row.task_id,
         entry_count=row.entry_count,
         head_hash=row.head_hash,
-        opened_at=row.opened_at,
-        last_activity_at=row.last_activity_at,
+        opened_at=aware(row.opened_at),
+        last_activity_at=aware(row.last_activity_at),
         task_no=row.task_no,
         title=row.title,
         last_event_type=row.last_event_type,
@@ -98,15 +122,14 @@ def _entry(row: Any) -> Entry:
             prev_hash=row.prev_hash,
             entry_hash=row.entry_hash,
         ),
-        recorded_at=row.recorded_at,
+        recorded_at=aware(row.recorded_at),
     )
 
 
 class SqlArchiveRepository:
-    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.postgres = postgres
-        self._insert = postgresql.insert if postgres else sqlite.insert
+        self._insert = insert_for(session)
 
     async def calendar(self) -> WorkCalendar:
         return await CalendarStore(self.session).load()
@@ -165,11 +188,10 @@ class SqlArchiveRepository:
 
     async def get_dossier(self, task_id: str) -> DossierHead | None:
         t = orm.dossiers
-        query = sa.select(t).where(t.c.task_id == task_id)
-        if self.postgres:
-            # FOR SHARE waits for an append in flight and holds off the next one until this
-            # read's transaction ends, so the head and the entries read after it agree.
-            query = query.with_for_update(read=True)
+        # FOR SHARE (PostgreSQL; SQLite has no row locks and renders none) waits for an append
+        # in flight and holds off the next one until this read's transaction ends, so the head
+        # and the entries read after it agree.
+        query = sa.select(t).where(t.c.task_id == task_id).with_for_update(read=True)
         row = (await self.session.execute(query)).first()
         return _head(row) if row else None
 
@@ -180,16 +202,10 @@ class SqlArchiveRepository:
         )
         return [_entry(r) for r in rows]
 
-    async def list_dossiers(self, limit: int, offset: int) -> tuple[int, list[DossierHead]]:
+    async def list_dossiers(self, limit: int, offset: int) -> Page[DossierHead]:
         t = orm.dossiers
-        total = (await self.session.execute(sa.select(sa.func.count()).select_from(t))).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t)
-            .order_by(t.c.last_activity_at.desc(), t.c.task_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return total, [_head(r) for r in rows]
+        query = sa.select(t).order_by(t.c.last_activity_at.desc(), t.c.task_id)
+        return await paginate(self.session, query, limit, offset, _head)
 
     # -- annual plans
 
@@ -315,6 +331,62 @@ class SqlArchiveRepository:
             sa.select(t).where(t.c.task_id.in_(tasks)).order_by(t.c.kind, t.c.key)
         )
         return [_fact(r) for r in rows]
+
+    def savepoint(self) -> AbstractAsyncContextManager[object]:
+        return self.session.begin_nested()
+
+    # -- parked folds
+
+    async def park(
+        self, event_id: str, event_type: str, envelope: Mapping[str, Any], error: str, now: datetime
+    ) -> ParkedFold:
+        t = orm.parked_folds
+        await self.session.execute(
+            self._insert(t)
+            .values(
+                event_id=event_id,
+                event_type=event_type,
+                envelope=dict(envelope),
+                error=error,
+                attempts=1,
+                parked_at=now,
+                last_tried_at=now,
+            )
+            .on_conflict_do_update(
+                index_elements=["event_id"],
+                set_={"error": error, "attempts": t.c.attempts + 1, "last_tried_at": now},
+            )
+        )
+        parked = await self.parked(event_id)
+        assert parked is not None
+        return parked
+
+    async def parked(self, event_id: str) -> ParkedFold | None:
+        t = orm.parked_folds
+        row = (await self.session.execute(sa.select(t).where(t.c.event_id == event_id))).first()
+        return _parked(row) if row else None
+
+    async def parked_folds(self, limit: int, offset: int) -> Page[ParkedFold]:
+        t = orm.parked_folds
+        query = sa.select(t).order_by(t.c.parked_at, t.c.event_id)
+        return await paginate(self.session, query, limit, offset, _parked)
+
+    async def unpark(self, event_id: str) -> None:
+        t = orm.parked_folds
+        await self.session.execute(sa.delete(t).where(t.c.event_id == event_id))
+
+
+def _parked(row: Any) -> ParkedFold:
+    envelope = row.envelope if isinstance(row.envelope, dict) else json.loads(row.envelope)
+    return ParkedFold(
+        event_id=row.event_id,
+        event_type=row.event_type,
+        envelope=envelope,
+        error=row.error,
+        attempts=row.attempts,
+        parked_at=aware(row.parked_at),
+        last_tried_at=aware(row.last_tried_at),
+    )
 
 
 def _fact(row: Any) -> Fact:

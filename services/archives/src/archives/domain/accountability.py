@@ -2,9 +2,10 @@
 
 Archives sees every event of every task, so it keeps a small read model of *facts* (one JSON
 document per task, inspection result, published record, objection and follow-up), folded from
-the events by :func:`apply`. Events of one task arrive on several topics and so in no guaranteed
-order: every fold only sets the fields its own event knows, so the facts come out the same in any
-order. :func:`overdue_items` and :func:`statistics` read the facts as of a given day.
+the typed events by :mod:`archives.domain.folds` (one function per event class). Events of one
+task arrive on several topics and so in no guaranteed order: every fold only sets the fields its
+own event knows, so the facts come out the same in any order. :func:`overdue_items` and
+:func:`statistics` read the facts as of a given day.
 
 Rules (``as_of`` is a date in China; a deadline ``due_on`` is the last allowed day, so an item is
 overdue from the day after; an act dated after ``as_of`` has not happened yet as of that day):
@@ -102,7 +103,7 @@ class Fact:
     department: str | None = None
 
 
-# ---------------------------------------------------------------- folding events into facts
+# ---------------------------------------------------------------- dates
 
 
 def china_date(value: Any) -> date | None:
@@ -118,262 +119,8 @@ def china_date(value: Any) -> date | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(CHINA_TZ).date()
 
 
-def _iso(value: date | None) -> str | None:
+def iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def _earliest(current: Any, new: date | None) -> str | None:
-    old = china_date(current)
-    if new is None:
-        return _iso(old)
-    return _iso(min(old, new) if old else new)
-
-
-def touched(event_type: str, payload: Mapping[str, Any]) -> list[Key]:
-    """The facts an event changes (loaded, then passed to :func:`apply`)."""
-    task_id = str(payload.get("task_id") or "")
-    match event_type:
-        case "planning.task-approved" | "draws.draw-completed" | "draws.draw-inspector-replaced":
-            return [(TASK, task_id)]
-        case "inspections.inspection-submitted" | "publication.result-withheld":
-            return [(RESULT, str(payload["inspection_id"]))]
-        case "publication.result-published":
-            return [(RESULT, str(payload["inspection_id"])), (RECORD, str(payload["record_id"]))]
-        case "publication.result-corrected":
-            keys = [(RECORD, str(payload["record_id"]))]
-            if payload.get("objection_id"):
-                keys.append((OBJECTION, str(payload["objection_id"])))
-            return keys
-        case (
-            "objections.objection-filed"
-            | "objections.objection-decided"
-            | "objections.objection-feedback-given"
-            | "objections.objection-correction-submitted"
-        ):
-            return [(OBJECTION, str(payload["objection_id"]))]
-        case "objections.objection-deadlines-set":
-            return [(OBJECTION, str(payload["objection_id"]))]
-        case "publication.publish-due-set":
-            return [(RESULT, str(payload["inspection_id"]))]
-        case (
-            "inspections.follow-up-opened"
-            | "inspections.follow-up-recorded"
-            | "inspections.transfer-due-set"
-        ):
-            return [(FOLLOW_UP, str(payload["follow_up_id"]))]
-    return []
-
-
-def _given(data: dict[str, Any], field: str, payload: Mapping[str, Any]) -> None:
-    """A deadline the keeping service gave with its event: kept unless one is known already
-    (a later ``*-set`` event, which always wins, may have arrived first on another topic)."""
-    if payload.get(field) and not data.get(field):
-        data[field] = _iso(china_date(payload[field]))
-
-
-def apply(
-    event_type: str,
-    payload: Mapping[str, Any],
-    occurred_at: Any,
-    current: Mapping[Key, Fact | None],
-) -> list[Fact]:
-    """The facts after one event (only those it changes). Order-independent per field."""
-    task_id = str(payload.get("task_id") or "")
-    occurred_on = china_date(occurred_at)
-    out: list[Fact] = []
-
-    def fact(kind: str, key: str) -> Fact:
-        existing = current.get((kind, key))
-        if existing is not None:
-            return Fact(
-                kind,
-                key,
-                existing.task_id or task_id,
-                dict(existing.data),
-                existing.year,
-                existing.department,
-            )
-        return Fact(kind, key, task_id, {"task_id": task_id})
-
-    match event_type:
-        case "planning.task-approved":
-            f = fact(TASK, task_id)
-            deadline = china_date(payload["deadline"])
-            f.data.update(
-                task_no=payload.get("task_no"),
-                title=payload.get("title"),
-                lead_department=payload.get("lead_department"),
-                deadline=_iso(deadline),
-                plan_id=payload.get("plan_id") or None,
-                approved_on=_iso(china_date(payload.get("approved_at")) or occurred_on),
-                approved=True,
-            )
-            f.year = deadline.year if deadline else None
-            f.department = payload.get("lead_department")
-            out.append(f)
-        case "draws.draw-completed":
-            f = fact(TASK, task_id)
-            draws = dict(f.data.get("draws") or {})
-            draw = dict(draws.get(str(payload["draw_id"])) or {})
-            draw.update(
-                drawn_on=_iso(occurred_on),
-                targets={
-                    t["uscc"]: {"entity_name": t.get("entity_name"), "team": t.get("team") or []}
-                    for t in payload.get("targets") or []
-                },
-                unstaffed=list(payload.get("unstaffed") or []),
-            )
-            draws[str(payload["draw_id"])] = draw
-            f.data["draws"] = draws
-            out.append(f)
-        case "draws.draw-inspector-replaced":
-            f = fact(TASK, task_id)
-            draws = dict(f.data.get("draws") or {})
-            draw = dict(draws.get(str(payload["draw_id"])) or {})
-            replaced = dict(draw.get("replaced") or {})
-            replaced[str(payload["uscc"])] = list(payload.get("team") or [])
-            draw["replaced"] = replaced
-            draws[str(payload["draw_id"])] = draw
-            f.data["draws"] = draws
-            out.append(f)
-        case "inspections.inspection-submitted":
-            f = fact(RESULT, str(payload["inspection_id"]))
-            f.data.update(
-                uscc=payload.get("uscc"),
-                entity_name=payload.get("entity_name"),
-                team=payload.get("team") or [],
-                completed_on=_iso(china_date(payload.get("completed_on"))),
-                submitted_on=_earliest(f.data.get("submitted_on"), occurred_on),
-                not_inspected_reason=payload.get("not_inspected_reason") or "",
-                results=payload.get("results") or [],
-                submitted=True,
-            )
-            out.append(f)
-        case "publication.result-published":
-            f = fact(RESULT, str(payload["inspection_id"]))
-            f.data.update(
-                uscc=f.data.get("uscc") or payload.get("uscc"),
-                entity_name=f.data.get("entity_name") or payload.get("entity_name"),
-                record_id=payload.get("record_id"),
-                published_on=_earliest(
-                    f.data.get("published_on"), china_date(payload["published_at"])
-                ),
-            )
-            _given(f.data, "publish_due_on", payload)
-            out.append(f)
-            r = fact(RECORD, str(payload["record_id"]))
-            r.data["inspection_id"] = payload.get("inspection_id")
-            version = int(payload.get("record_version") or 1)
-            if version >= int(r.data.get("version") or 0):
-                r.data.update(version=version, results=payload.get("results") or [])
-            out.append(r)
-        case "publication.result-withheld":
-            f = fact(RESULT, str(payload["inspection_id"]))
-            f.data.update(
-                uscc=f.data.get("uscc") or payload.get("uscc"),
-                withhold_reason=payload.get("reason"),
-                withheld_on=_earliest(
-                    f.data.get("withheld_on"), china_date(payload["recorded_at"])
-                ),
-            )
-            out.append(f)
-        case "publication.result-corrected":
-            r = fact(RECORD, str(payload["record_id"]))
-            version = int(payload.get("record_version") or 0)
-            if version >= int(r.data.get("version") or 0):
-                r.data.update(version=version, results=payload.get("results") or [])
-            out.append(r)
-            if payload.get("objection_id"):
-                o = fact(OBJECTION, str(payload["objection_id"]))
-                o.data["corrected_on"] = _earliest(
-                    o.data.get("corrected_on"), china_date(payload["published_at"])
-                )
-                out.append(o)
-        case "objections.objection-filed":
-            o = fact(OBJECTION, str(payload["objection_id"]))
-            o.data.update(
-                uscc=payload.get("uscc"),
-                record_id=payload.get("record_id"),
-                received_on=_iso(china_date(payload.get("received_on"))),
-                review_department=payload.get("review_department") or None,
-            )
-            _given(o.data, "review_due_on", payload)
-            out.append(o)
-        case "objections.objection-correction-submitted":
-            # 第九条: the credit department submits the confirmed correction; publication then
-            # publishes it (result-corrected closes the clock).
-            o = fact(OBJECTION, str(payload["objection_id"]))
-            o.data["correction_submitted_on"] = _earliest(
-                o.data.get("correction_submitted_on"), china_date(payload.get("submitted_on"))
-            )
-            o.data["correction_submitted_by"] = payload.get("submitted_by")
-            _given(o.data, "correction_due_on", payload)
-            out.append(o)
-        case "objections.objection-decided":
-            o = fact(OBJECTION, str(payload["objection_id"]))
-            decided_on = china_date(payload.get("decided_on"))
-            o.data.update(
-                uscc=o.data.get("uscc") or payload.get("uscc"),
-                record_id=o.data.get("record_id") or payload.get("record_id"),
-                decided_on=_earliest(o.data.get("decided_on"), decided_on),
-                decision=payload.get("decision"),
-                reviewer=payload.get("reviewer"),
-            )
-            for due in ("review_due_on", "feedback_due_on", "correction_due_on"):
-                _given(o.data, due, payload)
-            out.append(o)
-        case "objections.objection-deadlines-set":
-            # Computed once the year's holiday schedule was recorded (or corrected): wins.
-            o = fact(OBJECTION, str(payload["objection_id"]))
-            for due in ("review_due_on", "feedback_due_on", "correction_due_on"):
-                if payload.get(due):
-                    o.data[due] = _iso(china_date(payload[due]))
-            out.append(o)
-        case "publication.publish-due-set":
-            f = fact(RESULT, str(payload["inspection_id"]))
-            f.data["publish_due_on"] = _iso(china_date(payload["publish_due_on"]))
-            out.append(f)
-        case "inspections.transfer-due-set":
-            u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
-            u.data["transfer_due_on"] = _iso(china_date(payload["transfer_due_on"]))
-            out.append(u)
-        case "objections.objection-feedback-given":
-            o = fact(OBJECTION, str(payload["objection_id"]))
-            o.data["feedback_given_on"] = _earliest(
-                o.data.get("feedback_given_on"), china_date(payload.get("given_on"))
-            )
-            _given(o.data, "feedback_due_on", payload)
-            out.append(o)
-        case "inspections.follow-up-opened":
-            u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
-            u.data.update(
-                uscc=payload.get("uscc"),
-                inspection_id=payload.get("inspection_id"),
-                follow_up_kind=payload.get("kind"),
-                lead_department=payload.get("lead_department"),
-                opened_on=_iso(china_date(payload.get("opened_on"))),
-            )
-            out.append(u)
-        case "inspections.follow-up-recorded":
-            u = fact(FOLLOW_UP, str(payload["follow_up_id"]))
-            recorded_on = china_date(payload.get("recorded_on"))
-            actions = dict(u.data.get("actions") or {})
-            action = str(payload.get("action"))
-            actions[action] = _earliest(actions.get(action), recorded_on)
-            u.data["actions"] = actions
-            if action == "transferred":
-                u.data["transferred_on"] = actions[action]
-            # A case filed on a suspected crime turns the follow-up into one (inspections
-            # follow-up register): the transfer clock runs from then, or to the given date.
-            if payload.get("suspected_crime") or payload.get("kind") == "suspected_crime":
-                u.data["suspected_since"] = _earliest(u.data.get("suspected_since"), recorded_on)
-                _given(u.data, "transfer_due_on", payload)
-            if payload.get("lead_department") and not u.data.get("lead_department"):
-                u.data["lead_department"] = payload["lead_department"]
-            if payload.get("closed"):
-                u.data["closed_on"] = _earliest(u.data.get("closed_on"), recorded_on)
-            out.append(u)
-    return out
 
 
 # ---------------------------------------------------------------- reading the facts
@@ -554,7 +301,7 @@ class _Clock:
                 # The calendar versions archives counted with; None for a date the keeping
                 # service gave.
                 "calendar_version": deadline.calendar_version,
-                "done_on": _iso(done),
+                "done_on": iso(done),
                 "overdue_workdays": self.calendar.elapsed(due, done or self.as_of),
                 "subject": subject,
                 "description": f"{responsible}：{what}，期限 {due}，{outcome}",
@@ -562,12 +309,8 @@ class _Clock:
         )
 
 
-def overdue_items(
-    facts: Facts, as_of: date, calendar: WorkCalendar
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every failure of 第十三条 as of ``as_of``: who, what, the deadline, done or not; and
-    the clocks whose deadline is pending (the calendar does not cover its year yet)."""
-    clock = _Clock(as_of, calendar)
+def _first_submissions(facts: Facts) -> dict[tuple[str, str], dict[str, Any]]:
+    """The earliest submitted result of each (task, target)."""
     by_task_target: dict[tuple[str, str], dict[str, Any]] = {}
     for result in facts.results.values():
         if result.get("submitted"):
@@ -577,7 +320,12 @@ def overdue_items(
                 _submitted_on(prev) or date.max
             ):
                 by_task_target[key] = result
+    return by_task_target
 
+
+def _check_tasks(clock: _Clock, facts: Facts) -> None:
+    as_of = clock.as_of
+    by_task_target = _first_submissions(facts)
     for task_id, task in sorted(facts.tasks.items()):
         task = {**task, "task_id": task_id}
         dept = task.get("lead_department")
@@ -616,6 +364,9 @@ def overdue_items(
                 f"任务「{title}」的检查对象 {name}（{uscc}）未提交检查记录",
             )
 
+
+def _check_results(clock: _Clock, facts: Facts) -> None:
+    calendar = clock.calendar
     for inspection_id, result in sorted(facts.results.items()):
         task = {**facts.tasks[result["task_id"]], "task_id": result["task_id"]}
         if not result.get("submitted"):
@@ -637,6 +388,9 @@ def overdue_items(
             f"{name} 的检查结果（完成于 {result.get('completed_on')}）未公示",
         )
 
+
+def _check_objections(clock: _Clock, facts: Facts) -> None:
+    calendar = clock.calendar
     for objection_id, o in sorted(facts.objections.items()):
         task = {**facts.tasks[o["task_id"]], "task_id": o["task_id"]}
         dept = o.get("review_department") or task.get("lead_department")
@@ -687,6 +441,9 @@ def overdue_items(
                 f"异议复查确有错误（{o.get('decided_on')} 决定更正），检查结果未更正",
             )
 
+
+def _check_follow_ups(clock: _Clock, facts: Facts) -> None:
+    calendar = clock.calendar
     for follow_up_id, u in sorted(facts.follow_ups.items()):
         if not is_suspected_crime(u):
             continue
@@ -707,6 +464,18 @@ def overdue_items(
             },
             f"{u.get('uscc')} 涉嫌犯罪（{u.get('opened_on')} 立项后续处理）未移送司法机关",
         )
+
+
+def overdue_items(
+    facts: Facts, as_of: date, calendar: WorkCalendar
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every failure of 第十三条 as of ``as_of``: who, what, the deadline, done or not; and
+    the clocks whose deadline is pending (the calendar does not cover its year yet)."""
+    clock = _Clock(as_of, calendar)
+    _check_tasks(clock, facts)
+    _check_results(clock, facts)
+    _check_objections(clock, facts)
+    _check_follow_ups(clock, facts)
     return clock.items, clock.pending
 
 

@@ -133,3 +133,17 @@ def plan_entry_document(task_id: str, plan: PlanVersion) -> dict[str, Any]:
         "plan_envelope_sha256": hashlib.sha256(canonical_json(plan.envelope)).hexdigest(),
         "plan_envelope": dict(plan.envelope),
     }
+
+
+@dataclass(frozen=True)
+class ParkedFold:
+    """An event filed in its dossier whose fold into the accountability facts failed: kept
+    whole, with the error, until a fold that works takes it (nothing is dropped)."""
+
+    event_id: str
+    event_type: str
+    envelope: Mapping[str, Any]
+    error: str
+    attempts: int
+    parked_at: datetime
+    last_tried_at: datetime

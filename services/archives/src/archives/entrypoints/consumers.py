@@ -1,14 +1,13 @@
-"""Event handlers: every event of a task goes into the task's dossier (and the accountability
-read model); every version of an annual plan is filed under the plan and linked into the
-dossiers of the tasks approved under it."""
+"""Event handlers: every event of a task goes into the task's dossier (and is folded into the
+accountability read model); every version of an annual plan is filed under the plan and linked
+into the dossiers of the tasks approved under it."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import Any, cast
 
 import spotcheck_common.events  # noqa: F401  (imports every schema module: registers the events)
-from archives.adapters.repository import SqlArchiveRepository
+from archives.adapters.unit_of_work import SqlArchivesUnitOfWork
 from archives.service_layer import accountability, services
 from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
@@ -20,7 +19,10 @@ from spotcheck_common.workdays import WorkCalendar
 
 SERVICE = "archives"
 
-log = logging.getLogger(__name__)
+
+def _uow(uow: UnitOfWork) -> SqlArchivesUnitOfWork:
+    """The consumer's unit of work is this service's kind (``definition.unit_of_work``)."""
+    return cast(SqlArchivesUnitOfWork, uow)
 
 
 def archived_events() -> list[type[Event]]:
@@ -37,29 +39,23 @@ def archived_events() -> list[type[Event]]:
 
 
 async def file_event(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    """File the whole envelope and fold it into the accountability facts. Runs in the
-    idempotent consumer's transaction; no commit."""
-    repo = SqlArchiveRepository(uow.session, uow.db.postgres)
+    """File the whole envelope and fold it into the accountability facts (a fold that fails is
+    parked, the filing stays). Runs in the idempotent consumer's transaction; no commit."""
+    archives = _uow(uow)
     document = envelope.model_dump(mode="json")
-    now = uow.clock.now()
-    if await services.file_event(repo, document, now) is None:
+    now = archives.clock.now()
+    if await services.file_event(archives, document, now) is None:
+        # Filed before, delivered again (a consumer record lost, a handler renamed): a fold
+        # parked then is tried again now.
+        await accountability.refold(archives, envelope.event_id, now)
         return
-    # The dossier comes first: a fold that fails must not keep the event out of the archive
-    # (nor block the partition). It runs in a savepoint; on failure it is logged and skipped.
-    try:
-        async with uow.session.begin_nested():
-            await accountability.record(repo, document, now)
-    except Exception:
-        log.exception(
-            "accountability fold failed; the event is filed, the read model skips it",
-            extra={"fields": {"event_id": envelope.event_id, "event_type": envelope.event_type}},
-        )
+    await accountability.fold(archives, document, now)
 
 
 async def file_plan(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> None:
     """File a version of an annual plan and link it into its tasks' dossiers; no commit."""
-    repo = SqlArchiveRepository(uow.session, uow.db.postgres)
-    await services.file_plan(repo, envelope.model_dump(mode="json"), uow.clock.now())
+    archives = _uow(uow)
+    await services.file_plan(archives, envelope.model_dump(mode="json"), archives.clock.now())
 
 
 async def calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from archives.adapters import orm
-from archives.entrypoints.api import build_router
-from archives.entrypoints.background import refresh_gauges
+from archives.adapters.unit_of_work import SqlArchivesUnitOfWork
+from archives.bootstrap import bootstrap
 from archives.entrypoints.consumers import subscriptions
+from archives.entrypoints.periodic import refresh_gauges
+from archives.entrypoints.routes import accountability, dossiers, parked_folds, plans
 from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.service import ServiceDefinition
 
@@ -16,7 +18,9 @@ definition = ServiceDefinition(
     title="抽查档案（每个任务一卷，哈希链防篡改，长期保存）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    build_router=build_router,
+    routers=[dossiers.router, plans.router, accountability.router, parked_folds.router],
+    bootstrap=bootstrap,
+    unit_of_work=SqlArchivesUnitOfWork,
     subscriptions=subscriptions(),
     periodic=[refresh_gauges, refresh_coverage],
 )

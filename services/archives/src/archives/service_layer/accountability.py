@@ -1,42 +1,124 @@
-"""Accountability use cases: keep the read model, answer the reports, feed the gauge."""
+"""Accountability use cases: fold the events into the read model (parking a fold that fails),
+answer the reports, feed the gauge."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from archives.adapters.repository import ArchiveRepository
+from prometheus_client import Counter as CounterMetric
+
 from archives.domain.accountability import (
     KIND_LABELS,
     KINDS,
     Facts,
-    apply,
     group_counts,
     overdue_gauge,
     overdue_items,
     statistics,
-    touched,
 )
+from archives.domain.folds import apply, folds, touched
+from archives.service_layer.unit_of_work import ArchivesUnitOfWork
 from spotcheck_common.calendar_store import set_pending_gauge
+from spotcheck_common.events import Event, event_class
 from spotcheck_common.metrics import OVERDUE_ITEMS
 
+log = logging.getLogger(__name__)
 
-async def record(repo: ArchiveRepository, envelope: Mapping[str, Any], now: datetime) -> int:
+FOLDS_PARKED = CounterMetric(
+    "spotcheck_archives_folds_parked_total",
+    "Events filed in their dossier whose fold into the accountability facts failed and was "
+    "parked (GET /api/archives/parked-folds), by event type",
+    ["event_type"],
+)
+
+
+def parse(envelope: Mapping[str, Any]) -> Event | None:
+    """The envelope's payload read with its schema class; None for an event archives files
+    but does not fold. Raises if the payload does not fit the schema."""
+    try:
+        cls = event_class(str(envelope.get("event_type")), int(envelope.get("schema_version") or 1))
+    except LookupError:
+        return None
+    if not folds(cls):
+        return None
+    return cls.model_validate(envelope.get("payload"))
+
+
+async def record(uow: ArchivesUnitOfWork, envelope: Mapping[str, Any], now: datetime) -> int:
     """Fold one filed event into the facts (same transaction as the filing). Returns how many
-    facts changed."""
-    payload = envelope.get("payload")
-    if not isinstance(payload, Mapping):
+    facts changed. Raises if the event does not fold (see :func:`fold`)."""
+    event = parse(envelope)
+    if event is None:
         return 0
-    event_type = str(envelope.get("event_type") or "")
-    keys = touched(event_type, payload)
-    if not keys:
-        return 0
-    current = await repo.get_facts(keys)
-    facts = apply(event_type, payload, envelope.get("occurred_at"), dict(current))
-    await repo.put_facts(facts, now)
+    keys = touched(event)
+    current = await uow.archives.get_facts(keys)
+    facts = apply(event, envelope.get("occurred_at"), dict(current))
+    await uow.archives.put_facts(facts, now)
     return len(facts)
+
+
+async def fold(uow: ArchivesUnitOfWork, envelope: Mapping[str, Any], now: datetime) -> bool:
+    """Fold a filed event, or park it: the dossier comes first, so a fold that fails must
+    neither keep the event out of the archive nor block the partition. The fold runs in a
+    savepoint; on failure its writes are undone, the event is kept whole in ``parked_folds``
+    with the error and counted (``spotcheck_archives_folds_parked_total``). True if folded."""
+    event_id = str(envelope.get("event_id"))
+    event_type = str(envelope.get("event_type"))
+    try:
+        async with uow.archives.savepoint():
+            await record(uow, envelope, now)
+    except Exception as exc:  # any fault of the fold: parked, never dropped
+        parked = await uow.archives.park(
+            event_id, event_type, envelope, f"{type(exc).__name__}: {exc}"[:4000], now
+        )
+        FOLDS_PARKED.labels(event_type=event_type).inc()
+        log.warning(
+            "accountability fold failed; the event is filed and its fold parked",
+            exc_info=True,
+            extra={
+                "fields": {
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "attempts": parked.attempts,
+                }
+            },
+        )
+        return False
+    return True
+
+
+async def refold(uow: ArchivesUnitOfWork, event_id: str, now: datetime) -> bool | None:
+    """Fold a parked event again (the fold fixed, or the event delivered again): unparked if it
+    folds now, parked once more if not. None if nothing is parked under ``event_id``."""
+    parked = await uow.archives.parked(event_id)
+    if parked is None:
+        return None
+    folded = await fold(uow, parked.envelope, now)
+    if folded:
+        await uow.archives.unpark(event_id)
+    return folded
+
+
+@dataclass(frozen=True)
+class Refolded:
+    refolded: int
+    still_parked: int
+
+
+async def refold_parked(uow: ArchivesUnitOfWork, limit: int) -> Refolded:
+    """Fold again up to ``limit`` parked events, oldest first (after a fix is deployed); commits."""
+    now = uow.clock.now()
+    page = await uow.archives.parked_folds(limit, 0)
+    refolded = 0
+    for parked in page.items:
+        refolded += bool(await refold(uow, parked.event_id, now))
+    await uow.commit()
+    return Refolded(refolded, page.total - refolded)
 
 
 def _rules() -> dict[str, str]:
@@ -44,9 +126,10 @@ def _rules() -> dict[str, str]:
 
 
 async def accountability(
-    repo: ArchiveRepository, as_of: date, year: int | None, department: str | None
+    uow: ArchivesUnitOfWork, as_of: date, year: int | None, department: str | None
 ) -> dict[str, Any]:
     """Who failed to do what, and when (第十三条), as of ``as_of``."""
+    repo = uow.archives
     facts = Facts.of(await repo.load_facts(year, None))
     items, pending = overdue_items(facts, as_of, await repo.calendar())
     if department is not None:
@@ -71,8 +154,9 @@ async def accountability(
 
 
 async def statistics_report(
-    repo: ArchiveRepository, as_of: date, year: int, department: str | None
+    uow: ArchivesUnitOfWork, as_of: date, year: int, department: str | None
 ) -> dict[str, Any]:
+    repo = uow.archives
     facts = Facts.of(await repo.load_facts(year, department))
     calendar = await repo.calendar()
     items, _ = overdue_items(facts, as_of, calendar)
@@ -105,9 +189,10 @@ def set_gauge(items: list[dict[str, Any]], departments: set[str]) -> dict[tuple[
     return counts
 
 
-async def refresh_gauge(repo: ArchiveRepository, today: date) -> dict[tuple[str, str], int]:
+async def refresh_gauge(uow: ArchivesUnitOfWork, today: date) -> dict[tuple[str, str], int]:
     """Evaluate every task of every year as of today and set the gauges (overdue items, and
     deadlines pending a calendar year)."""
+    repo = uow.archives
     facts = Facts.of(await repo.load_facts(None, None))
     items, pending = overdue_items(facts, today, await repo.calendar())
     departments = {str(t.get("lead_department") or "") for t in facts.tasks.values()}

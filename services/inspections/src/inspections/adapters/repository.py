@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -14,15 +14,16 @@ from inspections.domain.follow_ups import FollowUp, FollowUpStatus
 from inspections.domain.model import Inspection, InspectionStatus, NotInspectedReason, TaskInfo
 from inspections.domain.visits import Visit
 from spotcheck_common.calendar_store import CalendarStore
-from spotcheck_common.db import update_versioned
+from spotcheck_common.db import Page, aware, aware_or_none, paginate, update_versioned
+from spotcheck_common.errors import StaleWrite
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind, ItemResult
 from spotcheck_common.events.planning import CheckItemRef
 from spotcheck_common.workdays import WorkCalendar
 
-
-class StaleInspection(Exception):
-    """The inspection changed since it was read (another request got there first)."""
+STALE_INSPECTION = "检查记录已被他人同时修改，请刷新后重试"
+STALE_VISIT = "检查（进一次门）已被他人同时修改，请刷新后重试"
+STALE_FOLLOW_UP = "后续处理已被他人同时修改，请刷新后重试"
 
 
 class InspectionRepository(Protocol):
@@ -66,18 +67,52 @@ class InspectionRepository(Protocol):
 
     async def add_attachment(self, attachment: Attachment, content: bytes) -> None: ...
 
+    # -- reads (``service_layer.views``)
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every timestamp here is stored in UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    async def search(
+        self,
+        task_id: str | None,
+        uscc: str | None,
+        status: InspectionStatus | None,
+        limit: int,
+        offset: int,
+        visit_id: str | None = None,
+        not_inspected: bool | None = None,
+    ) -> Page[Inspection]:
+        """By task number, then target."""
+        ...
+
+    async def history(self, inspection_id: str) -> list[dict[str, Any]]:
+        """What happened to the inspection, oldest first (action, actor, at, detail)."""
+        ...
+
+    async def visit_history(self, visit_id: str) -> list[dict[str, Any]]: ...
+
+    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> list[Visit]:
+        """Latest first."""
+        ...
+
+    async def search_follow_ups(
+        self,
+        status: FollowUpStatus | None,
+        department: str | None,
+        task_id: str | None,
+        uscc: str | None = None,
+    ) -> list[FollowUp]:
+        """Oldest first."""
+        ...
+
+    async def pending_transfer_deadlines(self) -> int: ...
+
+    async def attachments_of(self, inspection_id: str) -> list[Attachment]:
+        """Oldest first, without their content."""
+        ...
+
+    async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None: ...
 
 
 def _dt(value: str) -> datetime:
-    parsed = _aware(datetime.fromisoformat(value))
-    assert parsed is not None
-    return parsed
+    return aware(datetime.fromisoformat(value))
 
 
 def _values(i: Inspection) -> dict[str, Any]:
@@ -135,12 +170,12 @@ def _inspection(row: Any) -> Inspection:
         results=[ItemResult.model_validate(r) for r in row.results],
         signatures={k: _dt(v) for k, v in row.signatures.items()},
         recorded_by=row.recorded_by,
-        recorded_at=_aware(row.recorded_at),
+        recorded_at=aware_or_none(row.recorded_at),
         submitted_by=row.submitted_by,
-        submitted_at=_aware(row.submitted_at),
+        submitted_at=aware_or_none(row.submitted_at),
         completed_on=row.completed_on,
-        created_at=_aware(row.created_at) or row.created_at,
-        updated_at=_aware(row.updated_at),
+        created_at=aware(row.created_at),
+        updated_at=aware_or_none(row.updated_at),
         version=row.version,
         plan_no=row.plan_no,
         plan_name=row.plan_name,
@@ -187,8 +222,8 @@ def _visit(row: Any) -> Visit:
         lead_task_id=row.lead_task_id,
         inspections=list(row.inspections),
         members=list(row.members),
-        created_at=_aware(row.created_at) or row.created_at,
-        updated_at=_aware(row.updated_at),
+        created_at=aware(row.created_at),
+        updated_at=aware_or_none(row.updated_at),
         version=row.version,
     )
 
@@ -235,7 +270,7 @@ def _follow_up(row: Any) -> FollowUp:
         status=FollowUpStatus(row.status),
         case_no=row.case_no,
         opened_on=row.opened_on,
-        opened_at=_aware(row.opened_at) or row.opened_at,
+        opened_at=aware(row.opened_at),
         suspected_crime_on=row.suspected_crime_on,
         transfer_due_on=row.transfer_due_on,
         transfer_due_calendar=row.transfer_due_calendar,
@@ -244,7 +279,7 @@ def _follow_up(row: Any) -> FollowUp:
         rectified_on=row.rectified_on,
         closed_on=row.closed_on,
         outcomes=list(row.outcomes),
-        updated_at=_aware(row.updated_at),
+        updated_at=aware_or_none(row.updated_at),
         version=row.version,
     )
 
@@ -261,7 +296,7 @@ def _attachment(row: Any) -> Attachment:
         size=row.size,
         sha256=row.sha256,
         added_by=row.added_by,
-        added_at=_aware(row.added_at) or row.added_at,
+        added_at=aware(row.added_at),
     )
 
 
@@ -346,7 +381,7 @@ class SqlInspectionRepository:
         if not await update_versioned(
             self.session, t, key, inspection.version, _values(inspection)
         ):
-            raise StaleInspection(inspection.inspection_id)
+            raise StaleWrite(STALE_INSPECTION, id=inspection.inspection_id)
         inspection.version += 1
         await self._append_log(inspection)
 
@@ -402,7 +437,7 @@ class SqlInspectionRepository:
         if not await update_versioned(
             self.session, t, t.c.visit_id == visit.visit_id, visit.version, values
         ):
-            raise StaleInspection(visit.visit_id)
+            raise StaleWrite(STALE_VISIT, id=visit.visit_id)
         visit.version += 1
         visit.new_log = []
 
@@ -437,7 +472,7 @@ class SqlInspectionRepository:
         if not await update_versioned(
             self.session, t, key, follow_up.version, _follow_up_values(follow_up)
         ):
-            raise StaleInspection(follow_up.follow_up_id)
+            raise StaleWrite(STALE_FOLLOW_UP, id=follow_up.follow_up_id)
         follow_up.version += 1
 
     async def calendar(self) -> WorkCalendar:
@@ -527,7 +562,7 @@ class SqlInspectionRepository:
         offset: int,
         visit_id: str | None = None,
         not_inspected: bool | None = None,
-    ) -> tuple[int, list[Inspection]]:
+    ) -> Page[Inspection]:
         t = orm.inspections
         where: list[Any] = []
         if task_id:
@@ -542,13 +577,8 @@ class SqlInspectionRepository:
             where.append(
                 t.c.not_inspected_reason != "" if not_inspected else t.c.not_inspected_reason == ""
             )
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t).where(*where).order_by(t.c.task_no, t.c.uscc).limit(limit).offset(offset)
-        )
-        return total, [_inspection(r) for r in rows]
+        query = sa.select(t).where(*where).order_by(t.c.task_no, t.c.uscc)
+        return await paginate(self.session, query, limit, offset, _inspection)
 
     async def history(self, inspection_id: str) -> list[dict[str, Any]]:
         t = orm.inspection_log
@@ -559,7 +589,7 @@ class SqlInspectionRepository:
             {
                 "action": r.action,
                 "actor": r.actor,
-                "at": (_aware(r.at) or r.at).isoformat(),
+                "at": aware(r.at).isoformat(),
                 "detail": r.detail,
             }
             for r in rows

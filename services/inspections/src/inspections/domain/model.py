@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotcheck_common.errors import Conflict, DomainError, Forbidden
+from spotcheck_common.errors import Conflict, Forbidden, Invalid
 from spotcheck_common.events.draws import DrawnTarget, TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.planning import CheckItemRef, TaskApproved
@@ -117,7 +117,7 @@ class FieldError:
         return {"field": self.field, "reason": self.reason}
 
 
-class ResultsInvalid(DomainError):
+class ResultsInvalid(Invalid):
     """The record form's results break a rule; nothing is written (422)."""
 
     def __init__(self, errors: list[FieldError]) -> None:
@@ -136,7 +136,7 @@ class StateRefused(Conflict):
     """The inspection is not in a state that allows this step (409)."""
 
 
-class TeamInvalid(ValueError):
+class TeamInvalid(Invalid):
     """A drawn target's team breaks 第六条 (≥ 2 inspectors, exactly one leader)."""
 
 

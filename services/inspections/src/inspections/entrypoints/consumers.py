@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from inspections.adapters.repository import SqlInspectionRepository
+from inspections.adapters.unit_of_work import SqlInspectionsUnitOfWork
 from inspections.service_layer import services
 from inspections.service_layer.config import get_inspections_settings
 from spotcheck_common.calendar_store import calendar_subscription
@@ -16,14 +16,19 @@ from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
 
 
+def _uow(uow: UnitOfWork) -> SqlInspectionsUnitOfWork:
+    """The consumer's unit of work is this service's kind (``definition.unit_of_work``)."""
+    return cast(SqlInspectionsUnitOfWork, uow)
+
+
 async def on_task_approved(event: TaskApproved, _: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.task_approved(SqlInspectionRepository(uow.session), event, uow.clock.now())
+    await services.task_approved(_uow(uow), event, uow.clock.now())
 
 
 async def on_draw_completed(event: DrawCompleted, _: Envelope[Any], uow: UnitOfWork) -> None:
     # Raises TaskNotKnownYet when the task is not known yet: the consumer rolls back without
     # recording the event, and the bus delivers it again later.
-    await services.draw_completed(SqlInspectionRepository(uow.session), event, uow.clock.now())
+    await services.draw_completed(_uow(uow), event, uow.clock.now())
 
 
 async def on_inspector_replaced(
@@ -31,16 +36,12 @@ async def on_inspector_replaced(
 ) -> None:
     # Raises InspectionNotKnownYet when the draw that opened the inspection has not been
     # handled yet (another topic): rolled back and delivered again later.
-    await services.inspector_replaced(SqlInspectionRepository(uow.session), event, uow.clock.now())
+    await services.inspector_replaced(_uow(uow), event, uow.clock.now())
 
 
 async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
     await services.calendar_recorded(
-        uow,
-        SqlInspectionRepository(uow.session),
-        calendar,
-        year,
-        get_inspections_settings().transfer_due_workdays,
+        _uow(uow), calendar, year, get_inspections_settings().transfer_due_workdays
     )
 
 

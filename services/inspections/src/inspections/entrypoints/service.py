@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from inspections.adapters import orm
-from inspections.entrypoints.api import build_router
+from inspections.adapters.unit_of_work import SqlInspectionsUnitOfWork
+from inspections.bootstrap import bootstrap
 from inspections.entrypoints.consumers import subscriptions
-from inspections.entrypoints.overdue import refresh
+from inspections.entrypoints.periodic import refresh
+from inspections.entrypoints.routes import attachments, follow_ups, inspections, visits
 from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.inspections import (
     AttachmentAdded,
@@ -23,7 +25,9 @@ definition = ServiceDefinition(
     title="检查实施：进一次门、查多项事，检查记录表、结果、签名与提交，附件，后续处理",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    build_router=build_router,
+    routers=[inspections.router, attachments.router, visits.router, follow_ups.router],
+    bootstrap=bootstrap,
+    unit_of_work=SqlInspectionsUnitOfWork,
     subscriptions=subscriptions,
     publishes=[
         InspectionSubmitted,

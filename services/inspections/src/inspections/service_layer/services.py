@@ -1,13 +1,13 @@
-"""Inspections use cases. Plain functions; the unit of work and the repository are injected."""
+"""Inspections use cases. Plain functions on the unit of work, which carries the repository (a
+fake in the unit tests)."""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from datetime import date, datetime
-from typing import Any, Protocol
 
-from inspections.adapters.repository import InspectionRepository, StaleInspection
+from inspections.adapters.repository import InspectionRepository
 from inspections.domain import attachments as att
 from inspections.domain.follow_ups import (
     DEFAULT_TRANSFER_WORKDAYS,
@@ -27,9 +27,9 @@ from inspections.domain.model import (
     Withhold,
 )
 from inspections.domain.visits import Visit, joins_visit, visit_order
-from spotcheck_common.errors import Conflict, NotFound
+from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
+from spotcheck_common.errors import NotFound, Unavailable
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
-from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import AttachmentKind, TransferDueSet
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.workdays import WorkCalendar
@@ -40,23 +40,11 @@ log = logging.getLogger(__name__)
 INSPECTION_NS = uuid.UUID("6f1d3c2e-5b8a-4c7e-9d2f-3a1b0c9e8d7f")
 
 
-class UnitOfWork(Protocol):
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
-
-
-class TaskNotKnownYet(Exception):
+class TaskNotKnownYet(Unavailable):
     """A draw arrived before its task's TaskApproved; raised so the event is redelivered."""
 
 
-class InspectionNotKnownYet(Exception):
+class InspectionNotKnownYet(Unavailable):
     """A replacement arrived before the draw that opened the inspection; redelivered later."""
 
 
@@ -67,14 +55,15 @@ def inspection_id_for(draw_id: str, uscc: str) -> str:
 # -- consumers (run inside the idempotent consumer's transaction; never commit) ------------
 
 
-async def task_approved(repo: InspectionRepository, event: TaskApproved, now: datetime) -> None:
-    await repo.put_task(TaskInfo.from_event(event), now)
+async def task_approved(uow: InspectionsUnitOfWork, event: TaskApproved, now: datetime) -> None:
+    await uow.inspections.put_task(TaskInfo.from_event(event), now)
 
 
 async def draw_completed(
-    repo: InspectionRepository, event: DrawCompleted, now: datetime
+    uow: InspectionsUnitOfWork, event: DrawCompleted, now: datetime
 ) -> list[Inspection]:
     """One inspection per drawn target, with the team the draw matched."""
+    repo = uow.inspections
     task = await repo.get_task(event.task_id)
     if task is None:
         raise TaskNotKnownYet(f"task {event.task_id} ({event.task_no}) not approved here yet")
@@ -134,10 +123,11 @@ async def _group_into_visit(
 
 
 async def inspector_replaced(
-    repo: InspectionRepository, event: DrawInspectorReplaced, now: datetime
+    uow: InspectionsUnitOfWork, event: DrawInspectorReplaced, now: datetime
 ) -> Inspection:
     """An approved replacement from the draw: the open inspection's team changes (who, why and
     the approval are kept in its history); a visit's leader follows the earliest team."""
+    repo = uow.inspections
     inspection = await repo.find(event.task_id, event.uscc)
     if inspection is None:
         raise InspectionNotKnownYet(f"no inspection of {event.uscc} in task {event.task_id} yet")
@@ -181,15 +171,11 @@ async def _load(repo: InspectionRepository, inspection_id: str) -> Inspection:
 
 
 async def _save(repo: InspectionRepository, inspection: Inspection) -> None:
-    try:
-        await repo.save(inspection)
-    except StaleInspection:
-        raise Conflict("检查记录已被他人同时修改，请刷新后重试") from None
+    await repo.save(inspection)  # StaleWrite (409) if someone else changed it first
 
 
 async def record_results(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     inspection_id: str,
     inspector_id: str,
     entries: list[ResultEntry],
@@ -199,6 +185,7 @@ async def record_results(
 ) -> Inspection:
     """The leader (by ``inspector_id``; in a visit, the visit's leader too) enters the whole
     record form, or the reason the target was not inspected."""
+    repo = uow.inspections
     actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
     inspection.record_results(actor, entries, now or uow.clock.now(), not_inspected, withhold)
@@ -215,8 +202,7 @@ async def _load_visit(repo: InspectionRepository, visit_id: str) -> tuple[Visit,
 
 
 async def record_visit_results(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     visit_id: str,
     inspector_id: str,
     entries: list[tuple[str, ResultEntry]],
@@ -225,6 +211,7 @@ async def record_visit_results(
 ) -> tuple[Visit, list[Inspection]]:
     """The visit's leader records the results of every task's items in one request; each
     entry is (task_id, result). All or nothing: one form refused refuses them all."""
+    repo = uow.inspections
     actor = _inspector(inspector_id)
     at = now or uow.clock.now()
     visit, inspections = await _load_visit(repo, visit_id)
@@ -267,13 +254,13 @@ async def record_visit_results(
 
 
 async def sign(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     inspection_id: str,
     inspector_id: str,
     now: datetime | None = None,
 ) -> Inspection:
     """A member of the team (by ``inspector_id``: inspector or expert) signs the record form."""
+    repo = uow.inspections
     actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
     inspection.sign(actor, now or uow.clock.now())
@@ -284,8 +271,7 @@ async def sign(
 
 
 async def submit(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     inspection_id: str,
     inspector_id: str,
     completed_on: date | None = None,
@@ -293,6 +279,7 @@ async def submit(
 ) -> Inspection:
     """The leader (by ``inspector_id``) submits; InspectionSubmitted leaves through the outbox
     with the change."""
+    repo = uow.inspections
     actor = _inspector(inspector_id)
     at = now or uow.clock.now()
     inspection = await _load(repo, inspection_id)
@@ -309,8 +296,7 @@ async def submit(
 
 
 async def add_attachment(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     inspection_id: str,
     inspector_id: str,
     kind: AttachmentKind,
@@ -320,6 +306,7 @@ async def add_attachment(
     now: datetime | None = None,
 ) -> att.Attachment:
     """A team member attaches a file; allowed until the follow-up is closed."""
+    repo = uow.inspections
     actor = _inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
     follow_up = await repo.follow_up_of(inspection_id)
@@ -334,8 +321,7 @@ async def add_attachment(
 
 
 async def record_follow_up(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     follow_up_id: str,
     user: str,
     roles: set[str],
@@ -345,6 +331,7 @@ async def record_follow_up(
     transfer_workdays: int = DEFAULT_TRANSFER_WORKDAYS,
 ) -> FollowUp:
     """The lead department (or the credit department) records an outcome (第十条)."""
+    repo = uow.inspections
     follow_up = await repo.get_follow_up(follow_up_id)
     if follow_up is None:
         raise NotFound(f"后续处理 {follow_up_id} 不存在")
@@ -352,18 +339,14 @@ async def record_follow_up(
     event = follow_up.record(
         outcome, user, now or uow.clock.now(), await repo.calendar(), transfer_workdays
     )
-    try:
-        await repo.save_follow_up(follow_up)
-    except StaleInspection:
-        raise Conflict("后续处理已被他人同时修改，请刷新后重试") from None
+    await repo.save_follow_up(follow_up)  # StaleWrite (409) if someone else changed it first
     await uow.emit(event)
     await uow.commit()
     return follow_up
 
 
 async def calendar_recorded(
-    uow: UnitOfWork,
-    repo: InspectionRepository,
+    uow: InspectionsUnitOfWork,
     calendar: WorkCalendar,
     year: int,
     transfer_workdays: int = DEFAULT_TRANSFER_WORKDAYS,
@@ -371,6 +354,7 @@ async def calendar_recorded(
     """A year's holiday schedule was recorded (or corrected): give the transfer deadlines that
     waited for it a date, move those computed with an earlier version. In the consumer's
     transaction."""
+    repo = uow.inspections
     changed = []
     for follow_up in await repo.suspected_since(date(year - 1, 1, 1)):
         if not follow_up.recompute(calendar, year, transfer_workdays):

@@ -1,0 +1,15 @@
+"""The inspections service's unit of work: one transaction, its repository on that session."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from inspections.adapters.repository import SqlInspectionRepository
+from spotcheck_common.uow import UnitOfWork
+
+
+class SqlInspectionsUnitOfWork(UnitOfWork):
+    inspections: SqlInspectionRepository
+
+    def open(self, session: AsyncSession) -> None:
+        self.inspections = SqlInspectionRepository(session)

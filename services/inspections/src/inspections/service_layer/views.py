@@ -1,0 +1,109 @@
+"""Reads of the inspections service (the query side): inspections and their history, visits,
+attachments, the follow-up register. Plain functions on a unit of work (reads leave it
+unchanged)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from inspections.domain import attachments as att
+from inspections.domain.follow_ups import FollowUp, FollowUpStatus
+from inspections.domain.model import Inspection, InspectionStatus
+from inspections.domain.visits import Visit
+from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
+from spotcheck_common.db import Page
+from spotcheck_common.errors import NotFound
+
+
+async def inspections(
+    uow: InspectionsUnitOfWork,
+    task_id: str | None,
+    uscc: str | None,
+    status: InspectionStatus | None,
+    limit: int,
+    offset: int,
+    visit_id: str | None = None,
+    not_inspected: bool | None = None,
+) -> Page[Inspection]:
+    return await uow.inspections.search(
+        task_id,
+        uscc.upper() if uscc else None,
+        status,
+        limit,
+        offset,
+        visit_id=visit_id,
+        not_inspected=not_inspected,
+    )
+
+
+async def inspection(uow: InspectionsUnitOfWork, inspection_id: str) -> Inspection:
+    found = await uow.inspections.get(inspection_id)
+    if found is None:
+        raise NotFound(f"检查记录 {inspection_id} 不存在")
+    return found
+
+
+async def history(uow: InspectionsUnitOfWork, inspection_id: str) -> list[dict[str, Any]]:
+    return await uow.inspections.history(inspection_id)
+
+
+async def attachments(uow: InspectionsUnitOfWork, inspection_id: str) -> list[att.Attachment]:
+    await inspection(uow, inspection_id)
+    return await uow.inspections.attachments_of(inspection_id)
+
+
+async def attachment(
+    uow: InspectionsUnitOfWork, inspection_id: str, attachment_id: str
+) -> tuple[att.Attachment, bytes]:
+    """The attachment and its content, checked against its SHA-256 (refused if it does not
+    match: ``AttachmentTampered``)."""
+    found = await uow.inspections.get_attachment(attachment_id)
+    if found is None or found[0].inspection_id != inspection_id:
+        raise NotFound(f"附件 {attachment_id} 不存在")
+    attached, content = found
+    return attached, att.verified(attached, content)
+
+
+@dataclass(frozen=True)
+class VisitView:
+    visit: Visit
+    inspections: list[Inspection]
+
+
+async def visits(
+    uow: InspectionsUnitOfWork, uscc: str | None, limit: int, offset: int
+) -> list[VisitView]:
+    repo = uow.inspections
+    found = await repo.search_visits(uscc.upper() if uscc else None, limit, offset)
+    return [VisitView(v, await repo.of_visit(v.visit_id)) for v in found]
+
+
+async def visit(
+    uow: InspectionsUnitOfWork, visit_id: str
+) -> tuple[VisitView, list[dict[str, Any]]]:
+    """The visit, its inspections and its history."""
+    repo = uow.inspections
+    found = await repo.get_visit(visit_id)
+    if found is None:
+        raise NotFound(f"检查（进一次门）{visit_id} 不存在")
+    return VisitView(found, await repo.of_visit(visit_id)), await repo.visit_history(visit_id)
+
+
+async def follow_ups(
+    uow: InspectionsUnitOfWork,
+    status: FollowUpStatus | None,
+    department: str | None,
+    task_id: str | None,
+    uscc: str | None,
+) -> list[FollowUp]:
+    return await uow.inspections.search_follow_ups(
+        status, department, task_id, uscc.upper() if uscc else None
+    )
+
+
+async def follow_up(uow: InspectionsUnitOfWork, follow_up_id: str) -> FollowUp:
+    found = await uow.inspections.get_follow_up(follow_up_id)
+    if found is None:
+        raise NotFound(f"后续处理 {follow_up_id} 不存在")
+    return found
