@@ -90,10 +90,13 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="跳过的条数"
 def refusals(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the refusals a route may answer with: each status with the
     ``Refusal`` body and a description (a keyword ``s403="…"`` replaces the default)."""
-    return {
-        status: {"model": Refusal, "description": described.get(f"s{status}", REFUSALS[status])}
-        for status in statuses
-    }
+    answers: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description = described.get(f"s{status}") or REFUSALS.get(status)
+        if not description:
+            raise ValueError(f"refusals(): status {status} needs a description (s{status}=...)")
+        answers[status] = {"model": Refusal, "description": description}
+    return answers
 
 
 def build_app(
