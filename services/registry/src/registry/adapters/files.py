@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from registry.domain.imports import Cell, ImportRejected, RowError
+from spotcheck_common import errors
 
 BLOCK = 1 << 20  # bytes read at a time
 ZIP_MAGIC = b"PK\x03\x04"
@@ -38,11 +39,11 @@ ENCODINGS = {"utf-8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030"}
 ENCODING_LABELS = {"utf-8": "UTF-8", "gb18030": "GB18030（GBK）"}
 
 
-class TooLarge(Exception):
-    """The upload is larger than the configured limit (HTTP 413)."""
+class TooLarge(errors.TooLarge):
+    """The upload is larger than the configured limit (413)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+        super().__init__(f"文件超过导入大小上限（{limit / 1024 / 1024:.0f} MiB）：请拆分后分批导入")
         self.limit = limit
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from registry.adapters.repository import SqlRegistryRepository
@@ -14,6 +14,7 @@ from registry.domain.imports import ITEM_CLASS_BY_LABEL
 from registry.entrypoints import imports_api
 from registry.service_layer import services
 from spotcheck_common.auth import Principal, require
+from spotcheck_common.errors import Forbidden, Invalid, NotFound
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
 from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
@@ -66,14 +67,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         first, second = (i.strip() for i in body.inspector_ids)
         async with rt.uow(principal.context()) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-            try:
-                created = await services.declare_pair_conflict(
-                    uow, repo, first, second, body.reason
-                )
-            except services.NotFound as exc:
-                raise HTTPException(404, str(exc)) from None
-            except services.Invalid as exc:
-                raise HTTPException(422, str(exc)) from None
+            created = await services.declare_pair_conflict(uow, repo, first, second, body.reason)
         return {"created": created, "inspector_ids": sorted((first, second))}
 
     @router.get("/entities", summary="查询市场主体")
@@ -95,7 +89,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         async with rt.db.sessions() as session:
             entity = await SqlRegistryRepository(session, rt.db.postgres).get_entity(uscc.upper())
         if entity is None:
-            raise HTTPException(404, f"市场主体 {uscc} 不存在")
+            raise NotFound(f"市场主体 {uscc} 不存在")
         return entity.model_dump(mode="json")
 
     @router.patch("/entities/{uscc}", summary="变更市场主体状态或风险等级")
@@ -103,15 +97,12 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
         uscc: str, change: EntityChange, principal: CreditDept
     ) -> dict[str, Any]:
         if change.status is None and change.risk_class is None:
-            raise HTTPException(422, "至少变更 status 或 risk_class 之一")
+            raise Invalid("至少变更 status 或 risk_class 之一")
         async with rt.uow(principal.context()) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-            try:
-                return await services.change_entity(
-                    uow, repo, uscc.upper(), change.status, change.risk_class
-                )
-            except services.NotFound as exc:
-                raise HTTPException(404, str(exc)) from None
+            return await services.change_entity(
+                uow, repo, uscc.upper(), change.status, change.risk_class
+            )
 
     @router.get("/inspectors", summary="执法检查人员名录")
     async def list_inspectors(principal: Staff, department: str | None = None) -> dict[str, Any]:
@@ -127,19 +118,15 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     )
     async def declare_conflict(body: ConflictIn, principal: Declarant) -> dict[str, Any]:
         if Role.CREDIT_DEPT not in principal.roles and body.inspector_id != principal.inspector_id:
-            raise HTTPException(
-                403,
+            raise Forbidden(
                 f"执法检查人员只能为本人申报回避：令牌中的执法人员编号为"
                 f"「{principal.inspector_id or '（无）'}」，申报的是「{body.inspector_id}」",
             )
         async with rt.uow(principal.context()) as uow:
             repo = SqlRegistryRepository(uow.session, rt.db.postgres)
-            try:
-                created = await services.declare_conflict(
-                    uow, repo, body.inspector_id, body.uscc, body.reason
-                )
-            except services.NotFound as exc:
-                raise HTTPException(404, str(exc)) from None
+            created = await services.declare_conflict(
+                uow, repo, body.inspector_id, body.uscc, body.reason
+            )
         return {"created": created}
 
     @router.get(
@@ -157,11 +144,11 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
             if version is None:
                 chosen = check_items.current(versions, today)
                 if chosen is None:
-                    raise HTTPException(404, "尚无生效的抽查事项清单")
+                    raise NotFound("尚无生效的抽查事项清单")
             else:
                 found = [v for v in versions if v.version == version]
                 if not found:
-                    raise HTTPException(404, f"抽查事项清单第 {version} 版不存在")
+                    raise NotFound(f"抽查事项清单第 {version} 版不存在")
                 chosen = found[0]
             items = await repo.check_items(chosen.version)
         labels = {v: k for k, v in ITEM_CLASS_BY_LABEL.items()}

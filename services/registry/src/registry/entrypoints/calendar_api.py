@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from registry.domain import calendar
@@ -76,26 +76,17 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     )
     async def record_year(year: Year, body: CalendarYearIn, principal: GeneralOffice) -> Any:
         async with rt.uow(principal.context()) as uow:
-            try:
-                await services.record_year(
-                    uow,
-                    CalendarStore(uow.session),
-                    year,
-                    body.document_no,
-                    body.title,
-                    body.published_on,
-                    body.days_off,
-                    body.make_up_workdays,
-                    body.reason,
-                )
-            except calendar.ScheduleRejected as exc:
-                raise HTTPException(
-                    422,
-                    {
-                        "reason": f"{year} 年节假日安排未录入",
-                        "errors": [{"field": e.field, "reason": e.reason} for e in exc.errors],
-                    },
-                ) from None
+            await services.record_year(
+                uow,
+                CalendarStore(uow.session),
+                year,
+                body.document_no,
+                body.title,
+                body.published_on,
+                body.days_off,
+                body.make_up_workdays,
+                body.reason,
+            )
         return await _view(year)
 
     @router.get("/api/registry/calendar/{year}", summary="某年的工作日历（含录入人和各版本）")

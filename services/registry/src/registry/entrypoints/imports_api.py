@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from registry.adapters import files, templates
@@ -23,10 +23,17 @@ from registry.adapters.repository import (
     SqlRegistryRepository,
     StagedImport,
 )
-from registry.domain.imports import KINDS, ImportRejected, column_letter
+from registry.domain.imports import (
+    FAILED,
+    INTERRUPTED,
+    KINDS,
+    ImportFailed,
+    ImportRejected,
+    column_letter,
+)
 from registry.service_layer import imports
 from spotcheck_common.auth import Principal, require
-from spotcheck_common.errors import DomainError
+from spotcheck_common.errors import DomainError, Invalid, NotFound
 from spotcheck_common.roles import Role
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.uow import Context
@@ -194,7 +201,7 @@ class Importer:
         whose heartbeat stopped (another replica may be running the rest)."""
         now = self.rt.clock.now()
         before = now - STALE_AFTER if self.rt.db.postgres else None
-        return await self.jobs.fail_abandoned(now, before, imports.INTERRUPTED)
+        return await self.jobs.fail_abandoned(now, before, INTERRUPTED)
 
 
 async def fail_abandoned_imports(rt: ServiceRuntime) -> None:
@@ -211,16 +218,14 @@ def importer(rt: ServiceRuntime) -> Importer:
     return found
 
 
-def _rejected(import_id: str, exc: ImportRejected) -> HTTPException:
-    return HTTPException(
-        status_code=422,
-        detail={
-            "reason": imports.REJECTED,
-            "import_id": import_id,
-            "errors_total": exc.total,
-            "errors": [e.as_dict() for e in exc.errors],
-            "errors_csv": f"/api/registry/imports/{import_id}/errors.csv",
-        },
+def _rejected(import_id: str, exc: ImportRejected) -> Invalid:
+    """422: the reason, the job, the error count, the first errors and the full report."""
+    return Invalid(
+        exc.reason,
+        import_id=import_id,
+        errors_total=exc.total,
+        errors=[e.as_dict() for e in exc.errors],
+        errors_csv=f"/api/registry/imports/{import_id}/errors.csv",
     )
 
 
@@ -244,16 +249,9 @@ def add_routes(router: APIRouter, rt: ServiceRuntime) -> None:
     ) -> Any:
         declared = request.headers.get("content-length")
         limit = settings.import_max_bytes
-        too_large = HTTPException(
-            413,
-            f"文件超过导入大小上限（{limit / 1024 / 1024:.0f} MiB）：请拆分后分批导入",
-        )
         if declared and declared.isdigit() and int(declared) > limit:
-            raise too_large
-        try:
-            spooled = await files.spool(_body(request), imp.spool_dir, limit)
-        except files.TooLarge:
-            raise too_large from None
+            raise files.TooLarge(limit)
+        spooled = await files.spool(_body(request), imp.spool_dir, limit)
         task = await imp.start(principal.context(), kind, spooled, filename, params)
         import_id = task.get_name().removeprefix("import:")
         wants_async = prefer is not None and "respond-async" in prefer.lower()
@@ -266,7 +264,7 @@ def add_routes(router: APIRouter, rt: ServiceRuntime) -> None:
             if isinstance(exc, DomainError):
                 raise DomainError(exc.reason, **{**exc.details, "import_id": import_id})
             if exc is not None:
-                raise HTTPException(500, imports.FAILED)
+                raise ImportFailed(FAILED)
             return task.result()
         row = await imp.jobs.get(import_id)
         assert row is not None
@@ -361,7 +359,7 @@ def add_routes(router: APIRouter, rt: ServiceRuntime) -> None:
     async def _job(import_id: str) -> dict[str, Any]:
         row = await imp.jobs.get(import_id)
         if row is None:
-            raise HTTPException(404, f"导入任务 {import_id} 不存在")
+            raise NotFound(f"导入任务 {import_id} 不存在")
         return row
 
     @router.get(

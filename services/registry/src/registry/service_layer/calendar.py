@@ -42,7 +42,7 @@ async def record_year(
 ) -> CalendarYearRecorded:
     """A new version of ``year``'s schedule, sent to every service that keeps a clock."""
     calendar.check(year, published_on, days_off, make_up_workdays, uow.clock.today())
-    version = calendar.next_version(await store.latest_version(year), reason)
+    version = calendar.next_version(year, await store.latest_version(year), reason)
     event = CalendarYearRecorded(
         year=year,
         schedule_version=version,

@@ -26,7 +26,14 @@ from typing import Any, Protocol
 from registry.adapters import reader
 from registry.domain import check_items, imports
 from registry.domain.check_items import ListVersion
-from registry.domain.imports import ImportRejected, MergeCounts, RowError
+from registry.domain.imports import (
+    FAILED,
+    INTERRUPTED,
+    REJECTED,
+    ImportRejected,
+    MergeCounts,
+    RowError,
+)
 from spotcheck_common.clock import Clock
 from spotcheck_common.errors import DomainError
 from spotcheck_common.events.envelope import Event, new_id
@@ -39,10 +46,6 @@ from spotcheck_common.events.registry import (
 )
 
 log = logging.getLogger(__name__)
-
-REJECTED = "导入被拒绝，文件中的任何一行都未导入"
-INTERRUPTED = "导入中断，未导入任何数据"
-FAILED = "导入失败（系统错误），未导入任何数据；请联系运维人员"
 
 # Events carry at most this many rows and (estimated) bytes: Kafka's default message limit
 # is 1 MiB, and a consumer handles one event in one transaction.

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from registry.adapters.repository import RegistryRepository
 from spotcheck_common.clock import Clock
+from spotcheck_common.errors import Invalid, NotFound
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.registry import (
     ConflictDeclared,
@@ -28,14 +29,6 @@ class UnitOfWork(Protocol):
 
     @property
     def context(self) -> Any: ...
-
-
-class NotFound(Exception):
-    pass
-
-
-class Invalid(Exception):
-    pass
 
 
 async def declare_pair_conflict(
