@@ -6,9 +6,8 @@ import copy
 from datetime import UTC, date, datetime
 from typing import Any
 
-from planning.adapters.repository import DuplicateTaskNo, StalePlan, StaleTask
-from planning.domain.model import Task, TaskSpec, TaskStatus
-from planning.domain.plans import AnnualPlan, PlanSpec, Transition
+from planning.domain.model import DuplicateTaskNo, StaleTask, Task, TaskSpec, TaskStatus
+from planning.domain.plans import AnnualPlan, PlanSpec, StalePlan, Transition
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 2026-03-02 10:00 in China
 
@@ -65,7 +64,7 @@ class FakeTaskRepository:
 
     async def save(self, task: Task) -> None:
         if self.tasks[task.task_id].version != task.version:
-            raise StaleTask(task.task_id)
+            raise StaleTask(task.task_no)
         task.version += 1
         self.tasks[task.task_id] = copy.deepcopy(task)
 
@@ -139,7 +138,7 @@ class FakePlanRepository:
 
     async def save(self, plan: AnnualPlan) -> None:
         if self.rows[(plan.plan_id, plan.plan_version)].row_version != plan.row_version:
-            raise StalePlan(plan.plan_id)
+            raise StalePlan()
         plan.row_version += 1
         self._keep(plan)
 

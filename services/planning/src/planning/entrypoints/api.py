@@ -296,7 +296,7 @@ def _plan_routes(router: APIRouter, rt: ServiceRuntime) -> None:
     def repos(uow: Any) -> tuple[SqlPlanRepository, SqlItemListRepository]:
         return (
             SqlPlanRepository(uow.session, rt.district),
-            SqlItemListRepository(uow.session, rt.district, rt.db.postgres),
+            SqlItemListRepository(uow.session, rt.district),
         )
 
     def own_department(principal: Principal, department: str) -> None:
@@ -351,7 +351,7 @@ def _plan_routes(router: APIRouter, rt: ServiceRuntime) -> None:
         async with rt.db.sessions() as session:
             return await services.coverage_report(
                 SqlPlanRepository(session, rt.district),
-                SqlItemListRepository(session, rt.district, rt.db.postgres),
+                SqlItemListRepository(session, rt.district),
                 year,
                 rt.clock.today(),
             )

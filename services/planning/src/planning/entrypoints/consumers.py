@@ -18,7 +18,7 @@ from spotcheck_common.uow import UnitOfWork
 async def on_check_item_list_published(
     event: CheckItemListPublished, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    lists = SqlItemListRepository(uow.session, envelope.district, uow.db.postgres)
+    lists = SqlItemListRepository(uow.session, envelope.district)
     await services.item_list_published(lists, event)
 
 

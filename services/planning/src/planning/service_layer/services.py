@@ -6,16 +6,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from planning.adapters.repository import (
-    DuplicateTaskNo,
-    ItemListRepository,
-    PlanRepository,
-    StalePlan,
-    StaleTask,
-    TaskRepository,
-)
+from planning.adapters.repository import ItemListRepository, PlanRepository, TaskRepository
 from planning.domain import caps, plans
-from planning.domain.model import FieldError, Task, TaskInvalid, TaskSpec, china_today
+from planning.domain.model import (
+    DuplicateTaskNo,
+    FieldError,
+    Task,
+    TaskInvalid,
+    TaskSpec,
+    china_today,
+)
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import Event, new_id
@@ -89,11 +89,8 @@ async def receive_task(
 
 async def _add(uow: UnitOfWork, repo: TaskRepository, task: Task) -> Task:
     if await repo.get_by_no(task.task_no) is not None:
-        raise Conflict(f"任务编号 {task.task_no} 已存在", task_no=task.task_no)
-    try:
-        await repo.add(task)
-    except DuplicateTaskNo:
-        raise Conflict(f"任务编号 {task.task_no} 已存在", task_no=task.task_no) from None
+        raise DuplicateTaskNo(task.task_no)
+    await repo.add(task)  # DuplicateTaskNo when another request took the number meanwhile
     await uow.emit(task.drafted_event())
     await uow.commit()
     return task
@@ -157,10 +154,7 @@ async def approve_task(
     over = caps.excesses(_drawing(task), approved, limits)
     if over:
         raise caps.YearlyCapExceeded(year, over)
-    try:
-        await repo.save(task)
-    except StaleTask:
-        raise Conflict(f"任务 {task.task_no} 已被他人同时修改，请刷新后重试") from None
+    await repo.save(task)  # StaleTask when another request changed it meanwhile
     await uow.emit(task.approved_event())
     await uow.commit()
     return task
@@ -174,10 +168,7 @@ async def publish_task(
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")
     task.publish(now or uow.clock.now(), by=uow.context.actor)
-    try:
-        await repo.save(task)
-    except StaleTask:
-        raise Conflict(f"任务 {task.task_no} 已被他人同时修改，请刷新后重试") from None
+    await repo.save(task)  # StaleTask when another request changed it meanwhile
     await uow.emit(task.published_event())
     await uow.commit()
     return task
@@ -222,11 +213,9 @@ def _own(plan: AnnualPlan, department: str | None) -> None:
 
 
 async def _save(uow: UnitOfWork, repo: PlanRepository, *changed: AnnualPlan) -> None:
-    try:
-        for plan in changed:
-            await repo.save(plan)
-    except StalePlan:
-        raise Conflict("年度抽查计划已被他人同时修改，请刷新后重试") from None
+    """Save each changed version (StalePlan when another request changed one meanwhile)."""
+    for plan in changed:
+        await repo.save(plan)
 
 
 async def draft_plan(
