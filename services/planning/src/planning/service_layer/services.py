@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from planning.adapters.repository import ItemListRepository, PlanRepository, TaskRepository
 from planning.domain import caps, plans
@@ -18,27 +18,14 @@ from planning.domain.model import (
 )
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
-from spotcheck_common.events.envelope import Event, new_id
+from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.planning import PlanItem
 from spotcheck_common.events.registry import CheckItemListPublished
 from spotcheck_common.events.types import RiskClass
 from spotcheck_common.roles import Role
+from spotcheck_common.uow import UnitOfWorkPort
 
 ANONYMOUS = {"", "anonymous"}
-
-
-class UnitOfWork(Protocol):
-    district: str
-
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
 
 
 class ApproverUnknown(Forbidden):
@@ -57,7 +44,7 @@ async def _check_plan_reference(plan_repo: PlanRepository | None, task: Task) ->
 
 
 async def create_task(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: TaskRepository,
     spec: TaskSpec,
     now: datetime | None = None,
@@ -71,7 +58,7 @@ async def create_task(
 
 
 async def receive_task(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: TaskRepository,
     spec: TaskSpec,
     now: datetime | None = None,
@@ -87,7 +74,7 @@ async def receive_task(
     return await _add(uow, repo, task)
 
 
-async def _add(uow: UnitOfWork, repo: TaskRepository, task: Task) -> Task:
+async def _add(uow: UnitOfWorkPort, repo: TaskRepository, task: Task) -> Task:
     if await repo.get_by_no(task.task_no) is not None:
         raise DuplicateTaskNo(task.task_no)
     await repo.add(task)  # DuplicateTaskNo when another request took the number meanwhile
@@ -130,7 +117,7 @@ async def _attach_published_plan(plan_repo: PlanRepository | None, task: Task) -
 
 
 async def approve_task(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: TaskRepository,
     task_id: str,
     now: datetime | None = None,
@@ -161,7 +148,7 @@ async def approve_task(
 
 
 async def publish_task(
-    uow: UnitOfWork, repo: TaskRepository, task_id: str, now: datetime | None = None
+    uow: UnitOfWorkPort, repo: TaskRepository, task_id: str, now: datetime | None = None
 ) -> Task:
     """An approved implementation plan is published (第六条): TaskPublished."""
     task = await repo.get(task_id)
@@ -212,14 +199,14 @@ def _own(plan: AnnualPlan, department: str | None) -> None:
         )
 
 
-async def _save(uow: UnitOfWork, repo: PlanRepository, *changed: AnnualPlan) -> None:
+async def _save(uow: UnitOfWorkPort, repo: PlanRepository, *changed: AnnualPlan) -> None:
     """Save each changed version (StalePlan when another request changed one meanwhile)."""
     for plan in changed:
         await repo.save(plan)
 
 
 async def draft_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     lists: ItemListRepository,
     spec: PlanSpec,
@@ -249,7 +236,7 @@ async def draft_plan(
 
 
 async def edit_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     lists: ItemListRepository,
     plan_id: str,
@@ -268,7 +255,7 @@ async def edit_plan(
 
 
 async def advance_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     plan_id: str,
     action: str,
@@ -287,7 +274,7 @@ async def advance_plan(
 
 
 async def file_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     plan_id: str,
     roles: Iterable[Role],
@@ -304,7 +291,7 @@ async def file_plan(
 
 
 async def reject_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     plan_id: str,
     roles: Iterable[Role],
@@ -320,7 +307,7 @@ async def reject_plan(
 
 
 async def consolidate_year(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     lists: ItemListRepository,
     year: int,
@@ -356,7 +343,7 @@ async def consolidate_year(
 
 
 async def publish_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     plan_id: str,
     roles: Iterable[Role],
@@ -379,7 +366,7 @@ async def publish_plan(
 
 
 async def adjust_plan(
-    uow: UnitOfWork,
+    uow: UnitOfWorkPort,
     repo: PlanRepository,
     lists: ItemListRepository,
     plan_id: str,
