@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from registry.adapters import demo, orm
-from registry.entrypoints.imports_api import importer
 from spotcheck_common import uscc
 from spotcheck_common.clock import parse_instant
 from spotcheck_common.events.registry import EntitiesImported
@@ -202,7 +201,7 @@ async def test_chunks_merged_as_they_come_are_one_transaction(registry: Any) -> 
     rows across chunks add up, the events carry the changed rows in file order, and a bad
     row after a dozen merged chunks leaves the register, the outbox and the batches as they
     were."""
-    importer(registry.rt).chunk_rows = 16
+    registry.deps.importer.chunk_rows = 16
     first = (await post(registry, "entities", rows_csv(CODES[:100]).encode())).json()
     assert (first["new"], first["updated"], first["unchanged"]) == (100, 0, 0)
     text = rows_csv(CODES[:200])

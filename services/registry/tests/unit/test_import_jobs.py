@@ -19,7 +19,6 @@ from openpyxl import load_workbook
 
 from registry.adapters import demo, orm, reader
 from registry.domain import imports
-from registry.entrypoints import imports_api
 from spotcheck_common import uscc
 from spotcheck_common.clock import parse_instant
 from spotcheck_common.settings import Settings
@@ -197,7 +196,7 @@ async def test_a_job_shows_its_progress_while_it_runs(
                     await go_on.wait()
 
     monkeypatch.setattr(reader, "read", held)
-    imports_api.importer(registry.rt).chunk_rows = 1000
+    registry.deps.importer.chunk_rows = 1000
     codes = uscc.synthetic(20_000, seed=13, area_code="371071")
     answer = await post(
         registry, "entities", rows_csv(codes).encode(), headers={"Prefer": "respond-async"}
@@ -305,7 +304,7 @@ async def test_many_chunks_merge_as_one_import_and_an_error_in_the_last_writes_n
 ) -> None:
     """Chunks of seven rows: the report adds them up, the events carry the changed rows in
     file order, and an error after several chunks leaves everything as it was."""
-    imports_api.importer(registry.rt).chunk_rows = 7
+    registry.deps.importer.chunk_rows = 7
     codes = uscc.synthetic(40, seed=14, area_code="371071")
     first = (await post(registry, "entities", rows_csv(codes[:25]).encode())).json()
     assert (first["new"], first["updated"], first["unchanged"]) == (25, 0, 0)
