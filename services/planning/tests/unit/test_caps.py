@@ -16,7 +16,8 @@ from spotcheck_common.events.types import RiskClass
 from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import NOW, FakeTaskRepository, draft
+from .factories import NOW, draft
+from .fakes import FakeTaskRepository
 
 CAPS = dict.fromkeys(RiskClass, 2)
 

@@ -25,14 +25,8 @@ from spotcheck_common.http import status_of
 from spotcheck_common.roles import Role
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import (
-    LIST,
-    NOW,
-    FakeItemListRepository,
-    FakePlanRepository,
-    plan_item,
-    plan_spec,
-)
+from .factories import LIST, NOW, plan_item, plan_spec
+from .fakes import FakeItemListRepository, FakePlanRepository
 
 DEPT = {Role.SUPERVISING_DEPT}
 DEPUTY = {Role.DEPUTY_DIRECTOR}

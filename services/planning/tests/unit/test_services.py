@@ -11,7 +11,8 @@ from spotcheck_common.events.planning import TaskApproved, TaskDrafted
 from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import NOW, FakeTaskRepository, draft, spec
+from .factories import NOW, draft, spec
+from .fakes import FakeTaskRepository
 
 
 async def test_create_saves_a_draft_and_emits_task_drafted() -> None:

@@ -12,17 +12,8 @@ from spotcheck_common.events.planning import TaskApproved, TaskDrafted, TaskPubl
 from spotcheck_common.roles import Role
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import (
-    LIST,
-    NOW,
-    FakeItemListRepository,
-    FakePlanRepository,
-    FakeTaskRepository,
-    plan_item,
-    plan_spec,
-    spec,
-    spec_body,
-)
+from .factories import LIST, NOW, plan_item, plan_spec, spec, spec_body
+from .fakes import FakeItemListRepository, FakePlanRepository, FakeTaskRepository
 
 ITEMS = [{"code": "GS-01", "name": "企业公示信息抽查"}]
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from planning.adapters import orm
 from planning.domain.model import DuplicateTaskNo, StaleTask, Task, TaskStatus
 from planning.domain.plans import AnnualPlan, PlanStatus, StalePlan, Transition
-from spotcheck_common.db import aware, aware_or_none, insert_for, update_versioned
+from spotcheck_common.db import Page, aware, aware_or_none, insert_for, paginate, update_versioned
 from spotcheck_common.events.planning import CheckItemRef, PlanItem, TargetFilter
 
 
@@ -33,7 +33,7 @@ class TaskRepository(Protocol):
         lead_department: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[int, list[Task]]: ...
+    ) -> Page[Task]: ...
 
     async def approved_in_year(self, year: int) -> list[Task]: ...
 
@@ -158,7 +158,7 @@ class SqlTaskRepository:
         lead_department: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[int, list[Task]]:
+    ) -> Page[Task]:
         t = orm.tasks
         where: list[Any] = [t.c.district == self.district]
         if status is not None:
@@ -167,17 +167,8 @@ class SqlTaskRepository:
             where.append(t.c.source == source)
         if lead_department is not None:
             where.append(t.c.lead_department == lead_department)
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t)
-            .where(*where)
-            .order_by(t.c.created_at.desc(), t.c.task_no)
-            .limit(limit)
-            .offset(offset)
-        )
-        return total, [_task(r) for r in rows]
+        query = sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.task_no)
+        return await paginate(self.session, query, limit, offset, _task)
 
     async def approved_in_year(self, year: int) -> list[Task]:
         """Tasks approved (or further) whose deadline falls in ``year``: the yearly cap's base."""

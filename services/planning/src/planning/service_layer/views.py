@@ -30,8 +30,7 @@ async def tasks(
     limit: int,
     offset: int,
 ) -> Page[Task]:
-    total, found = await uow.tasks.search(status, source, lead_department, limit, offset)
-    return Page(total, found)
+    return await uow.tasks.search(status, source, lead_department, limit, offset)
 
 
 @dataclass(frozen=True)
