@@ -18,7 +18,7 @@ from spotcheck_common.events.envelope import Envelope, event_class
 from spotcheck_common.events.registry import CheckItem, CheckItemListPublished
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .fakes import FakeJobs, FakeRepo
+from .fakes import FakeJobs, FakeRegistryRepository
 
 HEADER = "事项编号,抽查类别,抽查事项,检查对象,事项类别(一般/重点),检查方式,检查主体,检查依据"
 GOOD = (
@@ -118,7 +118,7 @@ def test_a_new_version_needs_a_reason_and_cannot_take_effect_before_the_last() -
 
 
 async def _import(
-    repo: FakeRepo, data: bytes, reason: str, effective_from: date | None = None
+    repo: FakeRegistryRepository, data: bytes, reason: str, effective_from: date | None = None
 ) -> tuple[FakeUnitOfWork, FakeJobs, dict[str, object]]:
     uow, jobs = FakeUnitOfWork(actor="xinyong", clock=FixedClock(NOW)), FakeJobs()
     job = ImportJob(
@@ -136,7 +136,7 @@ async def _import(
 
 
 async def test_each_import_is_a_new_version_and_publishes_the_whole_list() -> None:
-    repo = FakeRepo()
+    repo = FakeRegistryRepository()
     _, _, first = await _import(repo, GOOD, "2026年清单", date(2026, 1, 1))
     assert first["version"] == 1 and first["imported"] == 2 and first["new"] == 2
     changed = GOOD.replace("书面检查,区局".encode(), "实地核查,区局".encode())
@@ -158,7 +158,7 @@ async def test_each_import_is_a_new_version_and_publishes_the_whole_list() -> No
 async def test_a_rejected_import_writes_and_emits_nothing_and_the_job_says_why(
     tmp_path: Path,
 ) -> None:
-    repo = FakeRepo()
+    repo = FakeRegistryRepository()
     with pytest.raises(ImportRejected):
         await _import(repo, b"", "r")
     with pytest.raises(VersionRefused):
