@@ -168,3 +168,19 @@ def _conforms() -> None:
     item_lists: ItemListRepository = FakeItemListRepository()
     uow: PlanningUnitOfWork = FakePlanningUnitOfWork()
     del tasks, plans, item_lists, uow
+
+
+def carrying(
+    uow: FakeUnitOfWork,
+    tasks: FakeTaskRepository | None = None,
+    plans: FakePlanRepository | None = None,
+    item_lists: FakeItemListRepository | None = None,
+) -> FakePlanningUnitOfWork:
+    """``uow`` (the same object: what it records stays readable) carrying the repositories a
+    test shares between several units of work."""
+    carrier = FakePlanningUnitOfWork.__new__(FakePlanningUnitOfWork)
+    carrier.__dict__ = uow.__dict__  # one state: events and commits show on ``uow`` too
+    carrier.tasks = tasks or FakeTaskRepository()
+    carrier.plans = plans or FakePlanRepository()
+    carrier.item_lists = item_lists or FakeItemListRepository()
+    return carrier

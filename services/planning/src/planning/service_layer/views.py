@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from planning.adapters.repository import plans_by_id
+from planning.domain import plans
 from planning.domain.model import Task, TaskStatus
 from planning.domain.plans import AnnualPlan, PlanStatus, Transition
-from planning.service_layer import services
 from planning.service_layer.unit_of_work import PlanningUnitOfWork
 from spotcheck_common.db import Page
 from spotcheck_common.errors import NotFound
@@ -66,5 +66,48 @@ async def latest_plans(
 
 
 async def coverage(uow: PlanningUnitOfWork, year: int, today: date) -> dict[str, Any]:
-    """Which plans of ``year`` plan each item of the current list."""
-    return await services.coverage_report(uow.plans, uow.item_lists, year, today)
+    """Which plans of ``year`` plan each item of the current list (signed versions count), and
+    which drafts would."""
+    current = await uow.item_lists.current(today)
+    year_plans = await uow.plans.of_year(year)
+    if current is None:
+        return {
+            "year": year,
+            "list_version": None,
+            "complete": False,
+            "items": [],
+            "uncovered": [],
+            "reason": "尚未收到现行抽查事项清单",
+        }
+    rows = plans.coverage(current[1], year_plans)
+    drafts: dict[str, list[AnnualPlan]] = {}
+    for p in year_plans:
+        if p.status not in plans.SIGNED_OR_LATER and p.status is not PlanStatus.SUPERSEDED:
+            for i in p.items:
+                drafts.setdefault(i.check_item_code, []).append(p)
+    return {
+        "year": year,
+        "list_version": current[0],
+        "complete": all(r.covered for r in rows),
+        "items": [
+            {
+                "code": r.code,
+                "name": r.name,
+                "covered": r.covered,
+                "plans": [_plan_ref(p) for p in r.plans],
+                "in_drafts": [_plan_ref(p) for p in drafts.get(r.code, [])],
+            }
+            for r in rows
+        ],
+        "uncovered": [{"code": r.code, "name": r.name} for r in rows if not r.covered],
+    }
+
+
+def _plan_ref(plan: AnnualPlan) -> dict[str, Any]:
+    return {
+        "plan_id": plan.plan_id,
+        "plan_no": plan.plan_no,
+        "department": plan.department,
+        "plan_version": plan.plan_version,
+        "status": str(plan.status),
+    }

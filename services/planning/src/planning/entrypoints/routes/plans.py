@@ -74,7 +74,7 @@ async def detail(deps: Planning, principal: Principal, plan_id: str) -> PlanDeta
 async def draft_plan(principal: Department, spec: PlanSpec, deps: Deps) -> PlanDetailOut:
     own_department(principal, spec.department)
     async with deps.uow(principal.context()) as uow:
-        plan = await services.draft_plan(uow, uow.plans, uow.item_lists, spec)
+        plan = await services.draft_plan(uow, spec)
     return await detail(deps, principal, plan.plan_id)
 
 
@@ -107,9 +107,7 @@ async def coverage(
 )
 async def consolidate(principal: CreditDept, body: Consolidation, deps: Deps) -> ConsolidationOut:
     async with deps.uow(principal.context()) as uow:
-        done = await services.consolidate_year(
-            uow, uow.plans, uow.item_lists, body.year, principal.roles
-        )
+        done = await services.consolidate_year(uow, body.year, principal.roles)
     return ConsolidationOut(year=body.year, consolidated=[PlanOut.of(p) for p in done])
 
 
@@ -158,8 +156,6 @@ async def edit_plan(
     async with deps.uow(principal.context()) as uow:
         await services.edit_plan(
             uow,
-            uow.plans,
-            uow.item_lists,
             plan_id,
             body.items,
             body.plan_name,
@@ -173,9 +169,7 @@ async def advance(
 ) -> PlanDetailOut:
     """One step of the approval chain, taken by ``principal``."""
     async with deps.uow(principal.context()) as uow:
-        await services.advance_plan(
-            uow, uow.plans, plan_id, action, principal.roles, department=department
-        )
+        await services.advance_plan(uow, plan_id, action, principal.roles, department=department)
     return await detail(deps, principal, plan_id)
 
 
@@ -213,9 +207,7 @@ async def approve_plan(plan_id: str, principal: DirectorMeeting, deps: Deps) -> 
 )
 async def file_plan(plan_id: str, body: Filing, principal: CreditDept, deps: Deps) -> PlanDetailOut:
     async with deps.uow(principal.context()) as uow:
-        await services.file_plan(
-            uow, uow.plans, plan_id, principal.roles, body.filed_on, body.filing_ref
-        )
+        await services.file_plan(uow, plan_id, principal.roles, body.filed_on, body.filing_ref)
     return await detail(deps, principal, plan_id)
 
 
@@ -226,7 +218,7 @@ async def file_plan(plan_id: str, body: Filing, principal: CreditDept, deps: Dep
 )
 async def publish_plan(plan_id: str, principal: PlanPublisher, deps: Deps) -> PlanDetailOut:
     async with deps.uow(principal.context()) as uow:
-        await services.publish_plan(uow, uow.plans, plan_id, principal.roles)
+        await services.publish_plan(uow, plan_id, principal.roles)
     return await detail(deps, principal, plan_id)
 
 
@@ -247,7 +239,7 @@ async def reject_plan(
     plan_id: str, body: Rejection, principal: Rejecter, deps: Deps
 ) -> PlanDetailOut:
     async with deps.uow(principal.context()) as uow:
-        await services.reject_plan(uow, uow.plans, plan_id, principal.roles, body.reason)
+        await services.reject_plan(uow, plan_id, principal.roles, body.reason)
     return await detail(deps, principal, plan_id)
 
 
@@ -265,8 +257,6 @@ async def adjust_plan(
     async with deps.uow(principal.context()) as uow:
         await services.adjust_plan(
             uow,
-            uow.plans,
-            uow.item_lists,
             plan_id,
             body.reason,
             body.items,

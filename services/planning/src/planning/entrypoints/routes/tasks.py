@@ -53,7 +53,7 @@ def check_drafter(principal: Principal, spec: TaskSpec) -> None:
 async def create_task(principal: Drafter, spec: TaskSpec, deps: Deps) -> TaskOut:
     check_drafter(principal, spec)
     async with deps.uow(principal.context()) as uow:
-        task = await services.create_task(uow, uow.tasks, spec, plan_repo=uow.plans)
+        task = await services.create_task(uow, spec)
     return TaskOut.of(task)
 
 
@@ -73,7 +73,7 @@ async def create_task(principal: Drafter, spec: TaskSpec, deps: Deps) -> TaskOut
 )
 async def receive_task(principal: CreditDept, spec: ReceivedTaskSpec, deps: Deps) -> TaskOut:
     async with deps.uow(principal.context()) as uow:
-        task = await services.receive_task(uow, uow.tasks, spec, plan_repo=uow.plans)
+        task = await services.receive_task(uow, spec)
     return TaskOut.of(task)
 
 
@@ -94,9 +94,7 @@ async def receive_task(principal: CreditDept, spec: ReceivedTaskSpec, deps: Deps
 )
 async def approve_task(task_id: str, principal: Approver, deps: Deps) -> TaskOut:
     async with deps.uow(principal.context()) as uow:
-        task = await services.approve_task(
-            uow, uow.tasks, task_id, plan_repo=uow.plans, yearly_caps=deps.yearly_caps
-        )
+        task = await services.approve_task(uow, task_id, yearly_caps=deps.yearly_caps)
     return TaskOut.of(task)
 
 
@@ -122,7 +120,7 @@ async def publish_task(task_id: str, principal: TaskPublisher, deps: Deps) -> Ta
                     f"「{principal.department or '（无）'}」，"
                     f"牵头科室为「{task.lead_department}」"
                 )
-        task = await services.publish_task(uow, uow.tasks, task_id)
+        task = await services.publish_task(uow, task_id)
     return TaskOut.of(task)
 
 
