@@ -12,6 +12,7 @@ from registry.adapters.repository import RegistryRepository
 from registry.domain.check_items import ListVersion
 from registry.service_layer.imports import ImportJobs, Registers
 from registry.service_layer.unit_of_work import CalendarRecords, RegistryUnitOfWork
+from spotcheck_common.clock import Clock
 from spotcheck_common.db import Page
 from spotcheck_common.events.calendar import CalendarYearRecorded
 from spotcheck_common.events.registry import (
@@ -191,10 +192,11 @@ class FakeRegistryUnitOfWork(FakeUnitOfWork):
     def __init__(
         self,
         registry: FakeRegistryRepository | None = None,
-        calendar: FakeCalendar | None = None,
+        calendar: CalendarRecords | None = None,
         actor: str = "tester",
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(actor=actor)
+        super().__init__(actor=actor, clock=clock)
         self.registry = registry or FakeRegistryRepository()
         self.calendar = calendar or FakeCalendar()
 

@@ -157,7 +157,8 @@ async def test_two_offices_recording_the_same_version_at_once_one_is_refused() -
     from registry.service_layer import calendar as services
     from spotcheck_common.errors import Conflict
     from spotcheck_common.events.calendar import HolidayPeriod
-    from spotcheck_common.testing import FakeUnitOfWork
+
+    from .fakes import FakeRegistryUnitOfWork
 
     class RacedStore:
         async def latest_version(self, year: int) -> int:
@@ -166,11 +167,13 @@ async def test_two_offices_recording_the_same_version_at_once_one_is_refused() -
         async def add(self, event: Any) -> bool:
             return False  # v1 appeared between the two reads
 
-    uow = FakeUnitOfWork(actor="li.office", clock=FixedClock(TODAY))
+        async def versions(self, year: int | None = None) -> list[Any]:
+            return []
+
+    uow = FakeRegistryUnitOfWork(calendar=RacedStore(), actor="li.office", clock=FixedClock(TODAY))
     with pytest.raises(Conflict, match="刚由他人录入"):
         await services.record_year(
             uow,
-            RacedStore(),  # type: ignore[arg-type]
             2027,
             "doc",
             "",

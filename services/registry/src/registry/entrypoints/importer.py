@@ -88,7 +88,6 @@ class Importer:
                 )
                 return await imports.run_import(
                     uow,
-                    uow.registry,
                     self.jobs,
                     job,
                     spooled.path,

@@ -1,5 +1,5 @@
 """Recording a year's holiday schedule (the general office). Plain functions; the unit of work
-and the store of recorded years (``uow.calendar``) are injected."""
+carries the store of recorded years (``uow.calendar``)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from registry.domain import calendar
-from registry.service_layer.unit_of_work import CalendarRecords
+from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from spotcheck_common.errors import Conflict
 from spotcheck_common.events.calendar import CalendarYearRecorded, HolidayPeriod, MakeUpWorkday
-from spotcheck_common.uow import UnitOfWorkPort
 
 log = logging.getLogger(__name__)
 
 
 async def record_year(
-    uow: UnitOfWorkPort,
-    store: CalendarRecords,
+    uow: RegistryUnitOfWork,
     year: int,
     document_no: str,
     title: str,
@@ -30,6 +28,7 @@ async def record_year(
 ) -> CalendarYearRecorded:
     """A new version of ``year``'s schedule, sent to every service that keeps a clock."""
     calendar.check(year, published_on, days_off, make_up_workdays, uow.clock.today())
+    store = uow.calendar
     version = calendar.next_version(year, await store.latest_version(year), reason)
     event = CalendarYearRecorded(
         year=year,

@@ -236,7 +236,6 @@ async def _report_progress(
 
 async def run_import(
     uow: RegistryUnitOfWork,
-    repo: Registers,
     jobs: ImportJobs,
     job: ImportJob,
     path: Path,
@@ -247,8 +246,9 @@ async def run_import(
     progress: Progress | None = None,
     read: Read | None = None,
 ) -> dict[str, Any]:
-    """Run one import job of the file at ``path`` to its end: the report (state succeeded,
-    committed), or ImportRejected / DomainError (state failed, nothing written).
+    """Run one import job of the file at ``path`` into ``uow.registry`` to its end: the report
+    (state succeeded, committed), or ImportRejected / DomainError (state failed, nothing
+    written).
     ``staging`` is the kind's staging table (None for the item list, which is small and kept
     whole); ``read`` runs the reader (default: in a child process)."""
     progress = progress or Progress()
@@ -269,7 +269,7 @@ async def run_import(
         try:
             report = await _run(
                 uow,
-                repo,
+                uow.registry,
                 jobs,
                 job,
                 path,

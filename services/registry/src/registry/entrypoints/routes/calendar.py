@@ -55,7 +55,6 @@ async def record_year(
     async with deps.uow(principal.context()) as uow:
         await services.record_year(
             uow,
-            uow.calendar,
             year,
             body.document_no,
             body.title,
