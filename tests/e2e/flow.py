@@ -164,7 +164,7 @@ def load_registry(p: Platform, cycle: Cycle, entities: int = 200, inspectors: in
         headers={"content-type": "text/csv"},
         expect=422,
     )
-    fields = {(e["line"], e["field"]) for e in refused["detail"]["errors"]}
+    fields = {(e["line"], e["field"]) for e in refused["errors"]}
     assert (2, "风险等级") in fields and (2, "统一社会信用代码") in fields
 
 

@@ -102,6 +102,13 @@ class ServiceHarness:
         self.bus = bus
         self.client = client
 
+    app: Any = None  # the app under test (``running`` sets it)
+
+    @property
+    def deps(self) -> Any:
+        """What the service's ``bootstrap`` built for this app (its routes' ``Deps``)."""
+        return self.app.state.services[self.rt.name]
+
     @property
     def district(self) -> str:
         district: str = self.rt.district
@@ -157,7 +164,9 @@ async def running(
     async with LifespanManager(app, startup_timeout=60):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield harness(rt, bus, client)
+            running_harness = harness(rt, bus, client)
+            running_harness.app = app
+            yield running_harness
 
 
 # A made-up 2027 holiday schedule for tests (NOT the State Council's notice): the holidays

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from asgi_lifespan import LifespanManager
 
 from planning.adapters import orm
+from planning.bootstrap import Planning
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.clock import FixedClock
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskApproved, TaskPublished
@@ -43,9 +44,10 @@ SHIPIN = "食品经营监管科"
 
 
 class Harness:
-    def __init__(self, client: httpx.AsyncClient, rt: ServiceRuntime) -> None:
+    def __init__(self, client: httpx.AsyncClient, rt: ServiceRuntime, deps: Planning) -> None:
         self.client = client
         self.rt = rt
+        self.deps = deps  # what planning's bootstrap built for this app
 
     def as_(self, user: str, *roles: str, **claims: str) -> dict[str, str]:
         return auth_headers(user, *roles, district=self.rt.district, **claims)
@@ -133,7 +135,7 @@ async def planning(pg_url: str, unique_district: str) -> AsyncIterator[Harness]:
         LifespanManager(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
     ):
-        harness = Harness(client, runtimes[1])
+        harness = Harness(client, runtimes[1], app.state.services["planning"])
         imported = await client.post(
             "/api/registry/check-items/import",
             content=LIST_CSV,
@@ -389,7 +391,7 @@ async def test_the_yearly_cap_refuses_approval_naming_class_tasks_and_totals(
     planning: Harness,
 ) -> None:
     h = planning
-    h.rt.state["yearly_caps"] = {**dict.fromkeys(RiskClass, 2), RiskClass.E: 1}
+    h.deps.yearly_caps = {**dict.fromkeys(RiskClass, 2), RiskClass.E: 1}
     everyone = await h.ok(
         "POST", "/api/planning/tasks", h.dept(GUIFAN), json=task_body("RW-A", ratio_bp={"E": 6000})
     )

@@ -16,7 +16,8 @@ from spotcheck_common.events.types import RiskClass
 from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import NOW, FakeTaskRepository, draft
+from .factories import NOW, draft
+from .fakes import FakeTaskRepository, carrying
 
 CAPS = dict.fromkeys(RiskClass, 2)
 
@@ -86,10 +87,12 @@ async def test_approval_over_the_cap_is_refused_naming_class_tasks_and_totals() 
     third = replace(draft(task_no="T-3", ratio_bp={"E": 3_000, "A": 100}), task_id="t-3")
     repo = FakeTaskRepository(first, second, third)
     for task_id in ("t-1", "t-2"):
-        await services.approve_task(FakeUnitOfWork(actor="fuju"), repo, task_id, now=NOW)
+        await services.approve_task(
+            carrying(FakeUnitOfWork(actor="fuju"), tasks=repo), task_id, now=NOW
+        )
     uow = FakeUnitOfWork(actor="fuju")
     with pytest.raises(YearlyCapExceeded) as exc:
-        await services.approve_task(uow, repo, "t-3", now=NOW, yearly_caps=CAPS)
+        await services.approve_task(carrying(uow, tasks=repo), "t-3", now=NOW, yearly_caps=CAPS)
     assert status_of(exc.value) == 422
     assert "风险等级 E" in exc.value.reason and "T-1（9000）、T-2（9000）" in exc.value.reason
     assert "共 21000" in exc.value.reason and "上限 2 次（20000）" in exc.value.reason
@@ -102,7 +105,7 @@ async def test_approval_over_the_cap_is_refused_naming_class_tasks_and_totals() 
     # With E raised to 3 a year, it passes.
     uow = FakeUnitOfWork(actor="fuju")
     caps = {**CAPS, RiskClass.E: 3}
-    await services.approve_task(uow, repo, "t-3", now=NOW, yearly_caps=caps)
+    await services.approve_task(carrying(uow, tasks=repo), "t-3", now=NOW, yearly_caps=caps)
     assert isinstance(uow.events[0], TaskApproved)
 
 
@@ -118,5 +121,5 @@ async def test_tasks_of_another_year_do_not_count() -> None:
         old.append(task)
     this_year = replace(draft(task_no="T-3", ratio_bp={"E": 10_000}), task_id="t-3")
     repo = FakeTaskRepository(*old, this_year)
-    await services.approve_task(FakeUnitOfWork(actor="fuju"), repo, "t-3", now=NOW)
+    await services.approve_task(carrying(FakeUnitOfWork(actor="fuju"), tasks=repo), "t-3", now=NOW)
     assert repo.tasks["t-3"].status is TaskStatus.APPROVED

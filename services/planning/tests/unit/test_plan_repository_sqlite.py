@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from planning.adapters.repository import SqlItemListRepository, SqlPlanRepository, StalePlan
-from planning.domain.plans import AnnualPlan, PlanStatus
+from planning.adapters.repository import SqlItemListRepository, SqlPlanRepository
+from planning.domain.plans import AnnualPlan, PlanStatus, StalePlan
 from planning.entrypoints.service import definition
 from spotcheck_common.db import Database
 from spotcheck_common.migrations import upgrade
@@ -54,7 +54,7 @@ async def test_a_plan_round_trips_with_its_versions_and_history(db: Database) ->
 async def test_the_item_list_read_model_keeps_versions_once(db: Database) -> None:
     items = [{"code": c, "name": n} for c, n in LIST]
     async with db.sessions() as session:
-        lists = SqlItemListRepository(session, "lingang", postgres=False)
+        lists = SqlItemListRepository(session, "lingang")
         assert await lists.current(date(2026, 3, 2)) is None
         await lists.add_version(1, "l", date(2026, 1, 1), "首版", items)
         await lists.add_version(1, "l", date(2026, 1, 1), "首版", items[:1])  # redelivery
@@ -64,6 +64,4 @@ async def test_the_item_list_read_model_keeps_versions_once(db: Database) -> Non
         assert version == 1 and listed == LIST
         later = await lists.current(date(2026, 7, 1))
         assert later is not None and later[0] == 2 and len(later[1]) == 2
-        assert (
-            await SqlItemListRepository(session, "weihai", False).current(date(2026, 7, 1)) is None
-        )
+        assert await SqlItemListRepository(session, "weihai").current(date(2026, 7, 1)) is None

@@ -18,21 +18,15 @@ from planning.domain.plans import (
     Step,
     coverage,
 )
-from planning.service_layer import services
+from planning.service_layer import services, views
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
 from spotcheck_common.events.registry import CheckItem, CheckItemListPublished
 from spotcheck_common.http import status_of
 from spotcheck_common.roles import Role
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import (
-    LIST,
-    NOW,
-    FakeItemListRepository,
-    FakePlanRepository,
-    plan_item,
-    plan_spec,
-)
+from .factories import LIST, NOW, plan_item, plan_spec
+from .fakes import FakeItemListRepository, FakePlanRepository, carrying
 
 DEPT = {Role.SUPERVISING_DEPT}
 DEPUTY = {Role.DEPUTY_DIRECTOR}
@@ -246,26 +240,35 @@ def test_an_adjustment_is_a_new_version_and_needs_a_reason() -> None:
 
 async def _published(repo: FakePlanRepository, lists: FakeItemListRepository, **spec: object):
     uow = FakeUnitOfWork(actor="keyuan")
-    plan = await services.draft_plan(uow, repo, lists, plan_spec(**spec), now=NOW)
+    plan = await services.draft_plan(
+        carrying(uow, plans=repo, item_lists=lists), plan_spec(**spec), now=NOW
+    )
     for action, roles in (("submit", DEPT), ("sign", DEPUTY)):
-        await services.advance_plan(FakeUnitOfWork(), repo, plan.plan_id, action, roles, now=NOW)
+        await services.advance_plan(
+            carrying(FakeUnitOfWork(), plans=repo), plan.plan_id, action, roles, now=NOW
+        )
     return plan
 
 
 async def _finish(repo: FakePlanRepository, lists: FakeItemListRepository, year: int = 2026):
     await services.consolidate_year(
-        FakeUnitOfWork(actor="xinyong"), repo, lists, year, CREDIT, now=NOW
+        carrying(FakeUnitOfWork(actor="xinyong"), plans=repo, item_lists=lists),
+        year,
+        CREDIT,
+        now=NOW,
     )
     published = []
     for plan_id in {pid for pid, _ in repo.rows}:
         if repo.latest(plan_id).status is not PlanStatus.CONSOLIDATED:
             continue
-        await services.advance_plan(FakeUnitOfWork(), repo, plan_id, "approve", MEETING, now=NOW)
+        await services.advance_plan(
+            carrying(FakeUnitOfWork(), plans=repo), plan_id, "approve", MEETING, now=NOW
+        )
         await services.file_plan(
-            FakeUnitOfWork(), repo, plan_id, CREDIT, NOW.date(), "备-1", now=NOW
+            carrying(FakeUnitOfWork(), plans=repo), plan_id, CREDIT, NOW.date(), "备-1", now=NOW
         )
         uow = FakeUnitOfWork(actor="office")
-        await services.publish_plan(uow, repo, plan_id, OFFICE, now=NOW)
+        await services.publish_plan(carrying(uow, plans=repo), plan_id, OFFICE, now=NOW)
         published.extend(uow.events)
     return published
 
@@ -278,15 +281,27 @@ async def test_publishing_an_adjustment_keeps_and_supersedes_the_old_version() -
 
     uow = FakeUnitOfWork(actor="keyuan")
     v2 = await services.adjust_plan(
-        uow, repo, lists, plan.plan_id, "增加抽查比例", None, "调整后的计划", now=NOW
+        carrying(uow, plans=repo, item_lists=lists),
+        plan.plan_id,
+        "增加抽查比例",
+        None,
+        "调整后的计划",
+        now=NOW,
     )
     assert v2.plan_version == 2 and uow.events == []  # nothing is published before the chain
     with pytest.raises(PlanTransitionRefused):  # one adjustment at a time
         await services.adjust_plan(
-            FakeUnitOfWork(), repo, lists, plan.plan_id, "再调", None, None, now=NOW
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists),
+            plan.plan_id,
+            "再调",
+            None,
+            None,
+            now=NOW,
         )
     for action, roles in (("submit", DEPT), ("sign", DEPUTY)):
-        await services.advance_plan(FakeUnitOfWork(), repo, plan.plan_id, action, roles, now=NOW)
+        await services.advance_plan(
+            carrying(FakeUnitOfWork(), plans=repo), plan.plan_id, action, roles, now=NOW
+        )
     (second,) = await _finish(repo, lists)
     assert second.plan_version == 2 and second.supersedes_version == 1
     assert second.plan_name == "调整后的计划" and second.adjustment_reason == "增加抽查比例"
@@ -300,26 +315,39 @@ async def test_publishing_an_adjustment_keeps_and_supersedes_the_old_version() -
 
 async def test_one_plan_per_department_and_year() -> None:
     repo, lists = FakePlanRepository(), FakeItemListRepository(LIST)
-    await services.draft_plan(FakeUnitOfWork(), repo, lists, plan_spec(), now=NOW)
+    await services.draft_plan(
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), plan_spec(), now=NOW
+    )
     from spotcheck_common.errors import Conflict
 
     with pytest.raises(Conflict):
         await services.draft_plan(
-            FakeUnitOfWork(), repo, lists, plan_spec(plan_no="other"), now=NOW
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists),
+            plan_spec(plan_no="other"),
+            now=NOW,
         )
     with pytest.raises(Conflict):  # the number is the district's
         await services.draft_plan(
-            FakeUnitOfWork(), repo, lists, plan_spec(department="食品科"), now=NOW
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists),
+            plan_spec(department="食品科"),
+            now=NOW,
         )
     assert len(repo.rows) == 1
 
 
 async def test_a_department_acts_only_on_its_own_plan() -> None:
     repo, lists = FakePlanRepository(), FakeItemListRepository(LIST)
-    plan = await services.draft_plan(FakeUnitOfWork(), repo, lists, plan_spec(), now=NOW)
+    plan = await services.draft_plan(
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), plan_spec(), now=NOW
+    )
     with pytest.raises(RoleRefused):
         await services.advance_plan(
-            FakeUnitOfWork(), repo, plan.plan_id, "submit", DEPT, now=NOW, department="食品科"
+            carrying(FakeUnitOfWork(), plans=repo),
+            plan.plan_id,
+            "submit",
+            DEPT,
+            now=NOW,
+            department="食品科",
         )
     assert repo.latest(plan.plan_id).status is PlanStatus.DRAFT
 
@@ -333,7 +361,9 @@ async def test_consolidation_is_refused_naming_the_uncovered_items_and_writes_no
     before = {k: (p.status, p.row_version) for k, p in repo.rows.items()}
     uow = FakeUnitOfWork(actor="xinyong")
     with pytest.raises(CoverageIncomplete) as exc:
-        await services.consolidate_year(uow, repo, lists, 2026, CREDIT, now=NOW)
+        await services.consolidate_year(
+            carrying(uow, plans=repo, item_lists=lists), 2026, CREDIT, now=NOW
+        )
     assert status_of(exc.value) == 422
     assert "SP-01 食品经营检查" in exc.value.reason
     assert exc.value.details["uncovered"] == [{"code": "SP-01", "name": "食品经营检查"}]
@@ -342,17 +372,21 @@ async def test_consolidation_is_refused_naming_the_uncovered_items_and_writes_no
 
     # A draft of another department does not count until its deputy director has signed it.
     food = await services.draft_plan(
-        FakeUnitOfWork(),
-        repo,
-        lists,
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists),
         plan_spec(plan_no="LG-JH-2026-02", department="食品科", items=[plan_item("SP-01")]),
         now=NOW,
     )
     with pytest.raises(CoverageIncomplete):
-        await services.consolidate_year(FakeUnitOfWork(), repo, lists, 2026, CREDIT, now=NOW)
+        await services.consolidate_year(
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, CREDIT, now=NOW
+        )
     for action, roles in (("submit", DEPT), ("sign", DEPUTY)):
-        await services.advance_plan(FakeUnitOfWork(), repo, food.plan_id, action, roles, now=NOW)
-    done = await services.consolidate_year(FakeUnitOfWork(), repo, lists, 2026, CREDIT, now=NOW)
+        await services.advance_plan(
+            carrying(FakeUnitOfWork(), plans=repo), food.plan_id, action, roles, now=NOW
+        )
+    done = await services.consolidate_year(
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, CREDIT, now=NOW
+    )
     assert {p.department for p in done} == {"市场规范管理科", "食品科"}
     assert all(p.status is PlanStatus.CONSOLIDATED for p in done)
     assert all(p.steps["consolidate"]["list_version"] == 1 for p in done)
@@ -362,23 +396,31 @@ async def test_coverage_follows_the_current_list_version() -> None:
     repo, lists = FakePlanRepository(), FakeItemListRepository()
     await _published(repo, lists, items=[plan_item(c) for c, _ in LIST])
     with pytest.raises(Exception, match="尚未收到现行抽查事项清单"):
-        await services.consolidate_year(FakeUnitOfWork(), repo, lists, 2026, CREDIT, now=NOW)
+        await services.consolidate_year(
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, CREDIT, now=NOW
+        )
     v1 = CheckItemListPublished(
         list_id="lingang:check-items",
         version=1,
         effective_from=date(2026, 1, 1),
         items=[_item(c, n) for c, n in LIST],
     )
-    await services.item_list_published(lists, v1)
-    await services.item_list_published(lists, v1)  # redelivered: nothing changes
+    await services.item_list_published(carrying(FakeUnitOfWork(), item_lists=lists), v1)
+    await services.item_list_published(
+        carrying(FakeUnitOfWork(), item_lists=lists), v1
+    )  # redelivered: nothing changes
     v2 = v1.model_copy(
         update={"list_version": 2, "items": [*v1.items, _item("GG-01", "广告发布检查")]}
     )
-    await services.item_list_published(lists, v2)
+    await services.item_list_published(carrying(FakeUnitOfWork(), item_lists=lists), v2)
     with pytest.raises(CoverageIncomplete) as exc:
-        await services.consolidate_year(FakeUnitOfWork(), repo, lists, 2026, CREDIT, now=NOW)
+        await services.consolidate_year(
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, CREDIT, now=NOW
+        )
     assert [u["code"] for u in exc.value.details["uncovered"]] == ["GG-01"]
-    report = await services.coverage_report(repo, lists, 2026, NOW.date())
+    report = await views.coverage(
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, NOW.date()
+    )
     assert report["list_version"] == 2 and not report["complete"]
     assert report["uncovered"] == [{"code": "GG-01", "name": "广告发布检查"}]
     gs = next(i for i in report["items"] if i["code"] == "GS-01")
@@ -415,6 +457,10 @@ def test_coverage_counts_the_newest_signed_version_only() -> None:
 async def test_nothing_to_consolidate_is_a_conflict() -> None:
     repo, lists = FakePlanRepository(), FakeItemListRepository(LIST)
     with pytest.raises(PlanTransitionRefused):
-        await services.consolidate_year(FakeUnitOfWork(), repo, lists, 2026, CREDIT, now=NOW)
+        await services.consolidate_year(
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, CREDIT, now=NOW
+        )
     with pytest.raises(RoleRefused):
-        await services.consolidate_year(FakeUnitOfWork(), repo, lists, 2026, DEPUTY, now=NOW)
+        await services.consolidate_year(
+            carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, DEPUTY, now=NOW
+        )

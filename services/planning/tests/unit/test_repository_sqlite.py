@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from planning.adapters.repository import DuplicateTaskNo, SqlTaskRepository, StaleTask
-from planning.domain.model import TaskStatus
+from planning.adapters.repository import SqlTaskRepository
+from planning.domain.model import DuplicateTaskNo, StaleTask, TaskStatus
 from planning.entrypoints.service import definition
 from spotcheck_common.db import Database
 from spotcheck_common.migrations import upgrade

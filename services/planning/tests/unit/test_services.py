@@ -11,12 +11,13 @@ from spotcheck_common.events.planning import TaskApproved, TaskDrafted
 from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import NOW, FakeTaskRepository, draft, spec
+from .factories import NOW, draft, spec
+from .fakes import FakeTaskRepository, carrying
 
 
 async def test_create_saves_a_draft_and_emits_task_drafted() -> None:
     uow, repo = FakeUnitOfWork(actor="keyuan"), FakeTaskRepository()
-    task = await services.create_task(uow, repo, spec(), now=NOW)
+    task = await services.create_task(carrying(uow, tasks=repo), spec(), now=NOW)
     assert uow.committed
     assert repo.tasks[task.task_id].status is TaskStatus.DRAFT
     assert repo.tasks[task.task_id].district == "lingang"
@@ -29,7 +30,7 @@ async def test_duplicate_task_no_is_refused_and_nothing_is_written() -> None:
     existing = draft()
     uow, repo = FakeUnitOfWork(), FakeTaskRepository(existing)
     with pytest.raises(Conflict) as exc:
-        await services.create_task(uow, repo, spec(), now=NOW)
+        await services.create_task(carrying(uow, tasks=repo), spec(), now=NOW)
     assert "已存在" in exc.value.reason
     assert list(repo.tasks) == [existing.task_id]
     assert uow.events == [] and not uow.committed
@@ -38,14 +39,16 @@ async def test_duplicate_task_no_is_refused_and_nothing_is_written() -> None:
 async def test_invalid_content_writes_nothing() -> None:
     uow, repo = FakeUnitOfWork(), FakeTaskRepository()
     with pytest.raises(TaskInvalid):
-        await services.create_task(uow, repo, spec(team_size=2, deadline="2020-01-01"), now=NOW)
+        await services.create_task(
+            carrying(uow, tasks=repo), spec(team_size=2, deadline="2020-01-01"), now=NOW
+        )
     assert repo.tasks == {} and uow.events == [] and not uow.committed
 
 
 async def test_approve_emits_task_approved_with_the_approver() -> None:
     task = draft()
     uow, repo = FakeUnitOfWork(actor="fuju-zhang"), FakeTaskRepository(task)
-    await services.approve_task(uow, repo, task.task_id, now=NOW)
+    await services.approve_task(carrying(uow, tasks=repo), task.task_id, now=NOW)
     stored = repo.tasks[task.task_id]
     assert stored.status is TaskStatus.APPROVED
     assert (stored.approved_by, stored.approved_at) == ("fuju-zhang", NOW)
@@ -59,10 +62,12 @@ async def test_approve_emits_task_approved_with_the_approver() -> None:
 async def test_approving_twice_is_a_conflict_and_emits_once() -> None:
     task = draft()
     repo = FakeTaskRepository(task)
-    await services.approve_task(FakeUnitOfWork(actor="fuju-zhang"), repo, task.task_id, now=NOW)
+    await services.approve_task(
+        carrying(FakeUnitOfWork(actor="fuju-zhang"), tasks=repo), task.task_id, now=NOW
+    )
     second = FakeUnitOfWork(actor="fuju-li")
     with pytest.raises(Conflict):
-        await services.approve_task(second, repo, task.task_id, now=NOW)
+        await services.approve_task(carrying(second, tasks=repo), task.task_id, now=NOW)
     assert second.events == [] and not second.committed
     assert repo.tasks[task.task_id].approved_by == "fuju-zhang"
 
@@ -71,7 +76,7 @@ async def test_anonymous_approval_is_refused() -> None:
     task = draft()
     uow, repo = FakeUnitOfWork(actor="anonymous"), FakeTaskRepository(task)
     with pytest.raises(DomainError) as exc:
-        await services.approve_task(uow, repo, task.task_id, now=NOW)
+        await services.approve_task(carrying(uow, tasks=repo), task.task_id, now=NOW)
     assert status_of(exc.value) == 403
     assert repo.tasks[task.task_id].status is TaskStatus.DRAFT and uow.events == []
 
@@ -79,7 +84,9 @@ async def test_anonymous_approval_is_refused() -> None:
 async def test_approving_an_unknown_task_is_not_found() -> None:
     with pytest.raises(NotFound):
         await services.approve_task(
-            FakeUnitOfWork(actor="fuju-zhang"), FakeTaskRepository(), "nope", now=NOW
+            carrying(FakeUnitOfWork(actor="fuju-zhang"), tasks=FakeTaskRepository()),
+            "nope",
+            now=NOW,
         )
 
 
@@ -98,6 +105,6 @@ async def test_a_concurrent_change_is_a_conflict() -> None:
     repo.get = stale_get  # type: ignore[method-assign]
     uow = FakeUnitOfWork(actor="fuju-zhang")
     with pytest.raises(Conflict) as exc:
-        await services.approve_task(uow, repo, task.task_id, now=NOW)
+        await services.approve_task(carrying(uow, tasks=repo), task.task_id, now=NOW)
     assert "同时修改" in exc.value.reason
     assert uow.events == []

@@ -12,17 +12,8 @@ from spotcheck_common.events.planning import TaskApproved, TaskDrafted, TaskPubl
 from spotcheck_common.roles import Role
 from spotcheck_common.testing import FakeUnitOfWork
 
-from .factories import (
-    LIST,
-    NOW,
-    FakeItemListRepository,
-    FakePlanRepository,
-    FakeTaskRepository,
-    plan_item,
-    plan_spec,
-    spec,
-    spec_body,
-)
+from .factories import LIST, NOW, plan_item, plan_spec, spec, spec_body
+from .fakes import FakeItemListRepository, FakePlanRepository, FakeTaskRepository, carrying
 
 ITEMS = [{"code": "GS-01", "name": "企业公示信息抽查"}]
 
@@ -30,7 +21,9 @@ ITEMS = [{"code": "GS-01", "name": "企业公示信息抽查"}]
 async def _plan(repo: FakePlanRepository, publish: bool = True) -> str:
     lists = FakeItemListRepository(LIST)
     plan = await services.draft_plan(
-        FakeUnitOfWork(), repo, lists, plan_spec(items=[plan_item(c) for c, _ in LIST]), now=NOW
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists),
+        plan_spec(items=[plan_item(c) for c, _ in LIST]),
+        now=NOW,
     )
     if not publish:
         return plan.plan_id
@@ -39,17 +32,30 @@ async def _plan(repo: FakePlanRepository, publish: bool = True) -> str:
         ("sign", {Role.DEPUTY_DIRECTOR}),
     ]
     for action, roles in steps:
-        await services.advance_plan(FakeUnitOfWork(), repo, plan.plan_id, action, roles, now=NOW)
+        await services.advance_plan(
+            carrying(FakeUnitOfWork(), plans=repo), plan.plan_id, action, roles, now=NOW
+        )
     await services.consolidate_year(
-        FakeUnitOfWork(), repo, lists, 2026, {Role.CREDIT_DEPT}, now=NOW
+        carrying(FakeUnitOfWork(), plans=repo, item_lists=lists), 2026, {Role.CREDIT_DEPT}, now=NOW
     )
     await services.advance_plan(
-        FakeUnitOfWork(), repo, plan.plan_id, "approve", {Role.DIRECTOR_MEETING}, now=NOW
+        carrying(FakeUnitOfWork(), plans=repo),
+        plan.plan_id,
+        "approve",
+        {Role.DIRECTOR_MEETING},
+        now=NOW,
     )
     await services.file_plan(
-        FakeUnitOfWork(), repo, plan.plan_id, {Role.CREDIT_DEPT}, NOW.date(), "备-1", now=NOW
+        carrying(FakeUnitOfWork(), plans=repo),
+        plan.plan_id,
+        {Role.CREDIT_DEPT},
+        NOW.date(),
+        "备-1",
+        now=NOW,
     )
-    await services.publish_plan(FakeUnitOfWork(), repo, plan.plan_id, {Role.CREDIT_DEPT}, now=NOW)
+    await services.publish_plan(
+        carrying(FakeUnitOfWork(), plans=repo), plan.plan_id, {Role.CREDIT_DEPT}, now=NOW
+    )
     assert repo.latest(plan.plan_id).status is PlanStatus.PUBLISHED
     return plan.plan_id
 
@@ -59,12 +65,12 @@ async def test_a_task_under_a_published_plan_carries_its_number_and_name() -> No
     plan_id = await _plan(plans)
     uow = FakeUnitOfWork(actor="keyuan")
     task = await services.create_task(
-        uow, tasks, spec(plan_id=plan_id, check_items=ITEMS), now=NOW, plan_repo=plans
+        carrying(uow, tasks=tasks, plans=plans), spec(plan_id=plan_id, check_items=ITEMS), now=NOW
     )
     (drafted,) = uow.events
     assert isinstance(drafted, TaskDrafted) and drafted.plan_id == plan_id
     uow = FakeUnitOfWork(actor="fuju")
-    await services.approve_task(uow, tasks, task.task_id, now=NOW, plan_repo=plans)
+    await services.approve_task(carrying(uow, tasks=tasks, plans=plans), task.task_id, now=NOW)
     (approved,) = uow.events
     assert isinstance(approved, TaskApproved)
     assert (approved.plan_id, approved.plan_no, approved.plan_name) == (
@@ -76,9 +82,11 @@ async def test_a_task_under_a_published_plan_carries_its_number_and_name() -> No
 
 async def test_an_ad_hoc_task_needs_no_plan() -> None:
     tasks = FakeTaskRepository()
-    task = await services.create_task(FakeUnitOfWork(), tasks, spec(), now=NOW)
+    task = await services.create_task(carrying(FakeUnitOfWork(), tasks=tasks), spec(), now=NOW)
     uow = FakeUnitOfWork(actor="fuju")
-    await services.approve_task(uow, tasks, task.task_id, now=NOW, plan_repo=FakePlanRepository())
+    await services.approve_task(
+        carrying(uow, tasks=tasks, plans=FakePlanRepository()), task.task_id, now=NOW
+    )
     (approved,) = uow.events
     assert isinstance(approved, TaskApproved) and approved.plan_no == ""
 
@@ -87,7 +95,9 @@ async def test_an_unknown_plan_is_refused_at_drafting() -> None:
     tasks = FakeTaskRepository()
     with pytest.raises(TaskInvalid) as exc:
         await services.create_task(
-            FakeUnitOfWork(), tasks, spec(plan_id="nope"), now=NOW, plan_repo=FakePlanRepository()
+            carrying(FakeUnitOfWork(), tasks=tasks, plans=FakePlanRepository()),
+            spec(plan_id="nope"),
+            now=NOW,
         )
     assert "plan_id" in {e.field for e in exc.value.errors}
     assert tasks.tasks == {}
@@ -97,11 +107,13 @@ async def test_approval_waits_for_the_plan_and_keeps_to_its_items() -> None:
     plans, tasks = FakePlanRepository(), FakeTaskRepository()
     plan_id = await _plan(plans, publish=False)
     task = await services.create_task(
-        FakeUnitOfWork(), tasks, spec(plan_id=plan_id, check_items=ITEMS), now=NOW, plan_repo=plans
+        carrying(FakeUnitOfWork(), tasks=tasks, plans=plans),
+        spec(plan_id=plan_id, check_items=ITEMS),
+        now=NOW,
     )
     uow = FakeUnitOfWork(actor="fuju")
     with pytest.raises(TaskInvalid) as exc:
-        await services.approve_task(uow, tasks, task.task_id, now=NOW, plan_repo=plans)
+        await services.approve_task(carrying(uow, tasks=tasks, plans=plans), task.task_id, now=NOW)
     assert "尚未公示" in exc.value.reason
     assert tasks.tasks[task.task_id].status is TaskStatus.DRAFT and uow.events == []
 
@@ -109,15 +121,13 @@ async def test_approval_waits_for_the_plan_and_keeps_to_its_items() -> None:
     plan_id = await _plan(plans2)
     outside = [*ITEMS, {"code": "GG-09", "name": "不在计划中的事项"}]
     task = await services.create_task(
-        FakeUnitOfWork(),
-        tasks2,
+        carrying(FakeUnitOfWork(), tasks=tasks2, plans=plans2),
         spec(plan_id=plan_id, check_items=outside),
         now=NOW,
-        plan_repo=plans2,
     )
     with pytest.raises(TaskInvalid) as exc:
         await services.approve_task(
-            FakeUnitOfWork(actor="f"), tasks2, task.task_id, now=NOW, plan_repo=plans2
+            carrying(FakeUnitOfWork(actor="f"), tasks=tasks2, plans=plans2), task.task_id, now=NOW
         )
     assert "GG-09" in exc.value.reason and "不在年度抽查计划" in exc.value.reason
 
@@ -131,7 +141,9 @@ async def test_a_task_sent_down_is_received_with_authority_and_document_number()
         co_lead_departments=[],
     )
     uow, tasks = FakeUnitOfWork(actor="xinyong"), FakeTaskRepository()
-    task = await services.receive_task(uow, tasks, ReceivedTaskSpec.model_validate(body), now=NOW)
+    task = await services.receive_task(
+        carrying(uow, tasks=tasks), ReceivedTaskSpec.model_validate(body), now=NOW
+    )
     stored = tasks.tasks[task.task_id]
     assert (stored.received_by, stored.received_at) == ("xinyong", NOW)
     assert (
@@ -145,7 +157,9 @@ async def test_a_task_sent_down_is_received_with_authority_and_document_number()
         "威市监信〔2026〕12号",
     )
     uow = FakeUnitOfWork(actor="fuju")
-    await services.approve_task(uow, tasks, task.task_id, now=NOW)  # approved as usual
+    await services.approve_task(
+        carrying(uow, tasks=tasks), task.task_id, now=NOW
+    )  # approved as usual
     (approved,) = uow.events
     assert isinstance(approved, TaskApproved) and approved.document_no == "威市监信〔2026〕12号"
 
@@ -167,12 +181,14 @@ def test_a_received_task_must_come_from_above_and_name_its_document() -> None:
 
 async def test_publish_after_approval_emits_task_published() -> None:
     tasks = FakeTaskRepository()
-    task = await services.create_task(FakeUnitOfWork(), tasks, spec(), now=NOW)
+    task = await services.create_task(carrying(FakeUnitOfWork(), tasks=tasks), spec(), now=NOW)
     with pytest.raises(TransitionRefused):
-        await services.publish_task(FakeUnitOfWork(), tasks, task.task_id, now=NOW)
-    await services.approve_task(FakeUnitOfWork(actor="fuju"), tasks, task.task_id, now=NOW)
+        await services.publish_task(carrying(FakeUnitOfWork(), tasks=tasks), task.task_id, now=NOW)
+    await services.approve_task(
+        carrying(FakeUnitOfWork(actor="fuju"), tasks=tasks), task.task_id, now=NOW
+    )
     uow = FakeUnitOfWork(actor="keyuan")
-    published = await services.publish_task(uow, tasks, task.task_id, now=NOW)
+    published = await services.publish_task(carrying(uow, tasks=tasks), task.task_id, now=NOW)
     assert published.status is TaskStatus.PUBLISHED
     assert (published.published_by, published.published_at) == ("keyuan", NOW)
     (event,) = uow.events
@@ -180,6 +196,6 @@ async def test_publish_after_approval_emits_task_published() -> None:
     assert event.task_id == task.task_id and event.published_at == NOW
     assert event.published_by == "keyuan" and event.check_type == "定向抽查"
     with pytest.raises(TransitionRefused):  # once
-        await services.publish_task(FakeUnitOfWork(), tasks, task.task_id, now=NOW)
+        await services.publish_task(carrying(FakeUnitOfWork(), tasks=tasks), task.task_id, now=NOW)
     with pytest.raises(NotFound):
-        await services.publish_task(FakeUnitOfWork(), tasks, "nope", now=NOW)
+        await services.publish_task(carrying(FakeUnitOfWork(), tasks=tasks), "nope", now=NOW)

@@ -138,7 +138,7 @@ async def test_refused_imports_write_nothing(registry: Harness) -> None:
         URL, content=bad, params={"reason": "调整"}, headers={**CSV, **credit}
     )
     assert answer.status_code == 422
-    errors = {(e["line"], e["field"]) for e in answer.json()["detail"]["errors"]}
+    errors = {(e["line"], e["field"]) for e in answer.json()["errors"]}
     assert errors == {(4, "事项编号"), (4, "事项类别")}
 
     earlier = await registry.client.post(

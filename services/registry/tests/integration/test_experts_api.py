@@ -126,9 +126,7 @@ async def test_a_bad_row_or_a_wrong_role_writes_nothing(registry: Harness) -> No
     bad = EXPERTS + "ZJ0003,王工,,市质检院,是\nZJ0001,赵工,计量,市质检院,也许\n"
     answer = await _import(registry, "experts", bad)
     assert answer.status_code == 422
-    errors = [
-        {k: e[k] for k in ("line", "field", "reason")} for e in answer.json()["detail"]["errors"]
-    ]
+    errors = [{k: e[k] for k in ("line", "field", "reason")} for e in answer.json()["errors"]]
     assert {"line": 4, "field": "专业领域", "reason": "不能为空"} in errors
     assert {"line": 5, "field": "在库", "reason": "应为 是 或 否"} in errors
     assert any(e["line"] == 5 and e["field"] == "专家编号" for e in errors)  # duplicate id
@@ -146,7 +144,7 @@ async def test_expert_and_inspector_ids_never_collide(registry: Harness) -> None
     assert (await _import(registry, "inspectors", demo.demo_inspectors(count=3))).status_code == 200
     clash = await _import(registry, "experts", EXPERTS + "LG0002,钱工,计量,,是\n")
     assert clash.status_code == 422
-    assert clash.json()["detail"]["errors"] == [
+    assert clash.json()["errors"] == [
         {
             "line": 4,
             "column": 1,
@@ -161,7 +159,7 @@ async def test_expert_and_inspector_ids_never_collide(registry: Harness) -> None
     inspectors += "ZJ0001,孙某,信用监管科,企业公示信息,是,2030-12-31,是\n"
     again = await _import(registry, "inspectors", inspectors)
     assert again.status_code == 422
-    assert again.json()["detail"]["errors"][0]["field"] == "执法人员编号"
+    assert again.json()["errors"][0]["field"] == "执法人员编号"
 
 
 async def test_a_conflict_of_interest_may_name_an_expert(registry: Harness) -> None:

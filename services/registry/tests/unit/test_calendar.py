@@ -76,7 +76,8 @@ async def test_a_correction_is_a_new_version_with_a_reason(registry: ServiceHarn
     corrected = calendar_body(days_off=[("元旦", "2027-01-01", "2027-01-04")])
     without_reason = await registry.client.post(URL, json=corrected, headers=OFFICE)
     assert without_reason.status_code == 422
-    assert without_reason.json()["detail"]["errors"][0]["field"] == "reason"
+    assert without_reason.json()["detail"] == "2027 年节假日安排未录入"
+    assert without_reason.json()["errors"][0]["field"] == "reason"
     corrected["reason"] = "元旦放假天数录错"
     second = await registry.client.post(URL, json=corrected, headers=OFFICE)
     assert second.status_code == 201, second.text
@@ -111,7 +112,7 @@ async def test_a_schedule_that_cannot_be_right_is_refused_naming_the_field(
 ) -> None:
     response = await registry.client.post(URL, json=calendar_body(**change), headers=OFFICE)
     assert response.status_code == 422, response.text
-    errors = response.json()["detail"]["errors"]
+    errors = response.json()["errors"]
     assert any(e["field"] == field and reason in e["reason"] for e in errors), errors
     assert await registry.outbox("registry.calendar-year-recorded") == []
     assert (await registry.client.get("/public/calendar/2027")).json()["versions"] == []
@@ -156,7 +157,8 @@ async def test_two_offices_recording_the_same_version_at_once_one_is_refused() -
     from registry.service_layer import calendar as services
     from spotcheck_common.errors import Conflict
     from spotcheck_common.events.calendar import HolidayPeriod
-    from spotcheck_common.testing import FakeUnitOfWork
+
+    from .fakes import FakeRegistryUnitOfWork
 
     class RacedStore:
         async def latest_version(self, year: int) -> int:
@@ -165,11 +167,13 @@ async def test_two_offices_recording_the_same_version_at_once_one_is_refused() -
         async def add(self, event: Any) -> bool:
             return False  # v1 appeared between the two reads
 
-    uow = FakeUnitOfWork(actor="li.office", clock=FixedClock(TODAY))
+        async def versions(self, year: int | None = None) -> list[Any]:
+            return []
+
+    uow = FakeRegistryUnitOfWork(calendar=RacedStore(), actor="li.office", clock=FixedClock(TODAY))
     with pytest.raises(Conflict, match="刚由他人录入"):
         await services.record_year(
             uow,
-            RacedStore(),  # type: ignore[arg-type]
             2027,
             "doc",
             "",

@@ -16,9 +16,8 @@ from registry.service_layer.imports import ImportJob, ImportParams, run_import
 from spotcheck_common.clock import FixedClock
 from spotcheck_common.events.envelope import Envelope, event_class
 from spotcheck_common.events.registry import CheckItem, CheckItemListPublished
-from spotcheck_common.testing import FakeUnitOfWork
 
-from .fakes import FakeJobs, FakeRepo
+from .fakes import FakeJobs, FakeRegistryRepository, FakeRegistryUnitOfWork
 
 HEADER = "事项编号,抽查类别,抽查事项,检查对象,事项类别(一般/重点),检查方式,检查主体,检查依据"
 GOOD = (
@@ -118,9 +117,10 @@ def test_a_new_version_needs_a_reason_and_cannot_take_effect_before_the_last() -
 
 
 async def _import(
-    repo: FakeRepo, data: bytes, reason: str, effective_from: date | None = None
-) -> tuple[FakeUnitOfWork, FakeJobs, dict[str, object]]:
-    uow, jobs = FakeUnitOfWork(actor="xinyong", clock=FixedClock(NOW)), FakeJobs()
+    repo: FakeRegistryRepository, data: bytes, reason: str, effective_from: date | None = None
+) -> tuple[FakeRegistryUnitOfWork, FakeJobs, dict[str, object]]:
+    uow = FakeRegistryUnitOfWork(repo, actor="xinyong", clock=FixedClock(NOW))
+    jobs = FakeJobs()
     job = ImportJob(
         "job-1",
         "check-items",
@@ -131,12 +131,12 @@ async def _import(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "list.csv"
         path.write_bytes(data)
-        report = await run_import(uow, repo, jobs, job, path, staging=None)
+        report = await run_import(uow, jobs, job, path, staging=None)
     return uow, jobs, report
 
 
 async def test_each_import_is_a_new_version_and_publishes_the_whole_list() -> None:
-    repo = FakeRepo()
+    repo = FakeRegistryRepository()
     _, _, first = await _import(repo, GOOD, "2026年清单", date(2026, 1, 1))
     assert first["version"] == 1 and first["imported"] == 2 and first["new"] == 2
     changed = GOOD.replace("书面检查,区局".encode(), "实地核查,区局".encode())
@@ -158,17 +158,17 @@ async def test_each_import_is_a_new_version_and_publishes_the_whole_list() -> No
 async def test_a_rejected_import_writes_and_emits_nothing_and_the_job_says_why(
     tmp_path: Path,
 ) -> None:
-    repo = FakeRepo()
+    repo = FakeRegistryRepository()
     with pytest.raises(ImportRejected):
         await _import(repo, b"", "r")
     with pytest.raises(VersionRefused):
         await _import(repo, GOOD, "  ")
     assert repo.versions == [] and repo.batches == []
-    uow, jobs = FakeUnitOfWork(), FakeJobs()
+    uow, jobs = FakeRegistryUnitOfWork(repo), FakeJobs()
     job = ImportJob("j", "check-items", "x.csv", "h", ImportParams(reason=" "))
     with pytest.raises(VersionRefused):
         (tmp_path / "x.csv").write_bytes(GOOD)
-        await run_import(uow, repo, jobs, job, tmp_path / "x.csv", None)
+        await run_import(uow, jobs, job, tmp_path / "x.csv", None)
     assert uow.events == [] and not uow.committed
     failed = jobs.last("finish")
     assert failed["state"] == "failed" and "理由" in failed["failure"]

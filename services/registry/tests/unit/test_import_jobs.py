@@ -19,7 +19,6 @@ from openpyxl import load_workbook
 
 from registry.adapters import demo, orm, reader
 from registry.domain import imports
-from registry.entrypoints import imports_api
 from spotcheck_common import uscc
 from spotcheck_common.clock import parse_instant
 from spotcheck_common.settings import Settings
@@ -131,15 +130,15 @@ async def test_one_bad_row_or_one_other_districts_entity_imports_nothing(
         want = (19, 1, "统一社会信用代码", "登记机关行政区划代码 371002 不属于本区（371071）")
     answer = await post(registry, "entities", text.encode("gb18030"))
     assert answer.status_code == 422
-    detail = answer.json()["detail"]
-    assert detail["reason"] == "导入被拒绝，文件中的任何一行都未导入"
-    assert [(e["line"], e["column"], e["field"], e["reason"]) for e in detail["errors"]] == [want]
+    refused = answer.json()
+    assert refused["detail"] == "导入被拒绝，文件中的任何一行都未导入"
+    assert [(e["line"], e["column"], e["field"], e["reason"]) for e in refused["errors"]] == [want]
     assert [await count(registry, t) for t in (orm.entities, orm.import_batches)] == before
     assert len(await registry.outbox("registry.entities-imported")) == outbox
     risk = await registry.scalar("SELECT risk_class FROM entities WHERE uscc = :c", c=codes[0])
     assert risk == "B"
     job = (
-        await registry.client.get(f"/api/registry/imports/{detail['import_id']}", headers=CREDIT)
+        await registry.client.get(f"/api/registry/imports/{refused['import_id']}", headers=CREDIT)
     ).json()
     assert job["state"] == "failed" and job["errors_total"] == 1
 
@@ -147,9 +146,9 @@ async def test_one_bad_row_or_one_other_districts_entity_imports_nothing(
 async def test_the_error_report_lists_a_thousand_and_counts_all(registry: Any) -> None:
     codes = uscc.synthetic(1200, seed=12, area_code="371071")
     answer = await post(registry, "entities", rows_csv(codes).replace(",B,", ",X,").encode())
-    detail = answer.json()["detail"]
-    assert detail["errors_total"] == 1200 and len(detail["errors"]) == 1000
-    report = await registry.client.get(detail["errors_csv"], headers=CREDIT)
+    refused = answer.json()
+    assert refused["errors_total"] == 1200 and len(refused["errors"]) == 1000
+    report = await registry.client.get(refused["errors_csv"], headers=CREDIT)
     assert report.content.startswith("\ufeff".encode())  # Excel opens UTF-8 with a BOM
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     assert rows[0] == ["行号", "列", "字段", "原因"]
@@ -197,7 +196,7 @@ async def test_a_job_shows_its_progress_while_it_runs(
                     await go_on.wait()
 
     monkeypatch.setattr(reader, "read", held)
-    imports_api.importer(registry.rt).chunk_rows = 1000
+    registry.deps.importer.chunk_rows = 1000
     codes = uscc.synthetic(20_000, seed=13, area_code="371071")
     answer = await post(
         registry, "entities", rows_csv(codes).encode(), headers={"Prefer": "respond-async"}
@@ -305,7 +304,7 @@ async def test_many_chunks_merge_as_one_import_and_an_error_in_the_last_writes_n
 ) -> None:
     """Chunks of seven rows: the report adds them up, the events carry the changed rows in
     file order, and an error after several chunks leaves everything as it was."""
-    imports_api.importer(registry.rt).chunk_rows = 7
+    registry.deps.importer.chunk_rows = 7
     codes = uscc.synthetic(40, seed=14, area_code="371071")
     first = (await post(registry, "entities", rows_csv(codes[:25]).encode())).json()
     assert (first["new"], first["updated"], first["unchanged"]) == (25, 0, 0)
@@ -325,9 +324,7 @@ async def test_many_chunks_merge_as_one_import_and_an_error_in_the_last_writes_n
     bad = rows_csv(codes).replace(",B,存续,", ",C,存续,").replace(codes[39], codes[39] + "X")
     answer = await post(registry, "entities", bad.encode())
     assert answer.status_code == 422
-    assert [(e["line"], e["field"]) for e in answer.json()["detail"]["errors"]] == [
-        (41, "统一社会信用代码")
-    ]
+    assert [(e["line"], e["field"]) for e in answer.json()["errors"]] == [(41, "统一社会信用代码")]
     assert [await count(registry, t) for t in (orm.entities, orm.import_batches)] == before
     assert len(await registry.outbox("registry.entities-imported")) == len(events)
     risk = await registry.scalar("SELECT risk_class FROM entities WHERE uscc = :c", c=codes[5])

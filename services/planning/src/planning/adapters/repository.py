@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from planning.adapters import orm
-from planning.domain.model import Task, TaskStatus
-from planning.domain.plans import AnnualPlan, PlanStatus, Transition
-from spotcheck_common.db import update_versioned
+from planning.domain.model import DuplicateTaskNo, StaleTask, Task, TaskStatus
+from planning.domain.plans import AnnualPlan, PlanStatus, StalePlan, Transition
+from spotcheck_common.db import Page, aware, aware_or_none, insert_for, paginate, update_versioned
 from spotcheck_common.events.planning import CheckItemRef, PlanItem, TargetFilter
-
-
-class DuplicateTaskNo(Exception):
-    """Another task of the district already has this number."""
-
-
-class StaleTask(Exception):
-    """The task changed since it was read (another request got there first)."""
 
 
 class TaskRepository(Protocol):
@@ -42,7 +33,7 @@ class TaskRepository(Protocol):
         lead_department: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[int, list[Task]]: ...
+    ) -> Page[Task]: ...
 
     async def approved_in_year(self, year: int) -> list[Task]: ...
 
@@ -88,13 +79,6 @@ def _values(task: Task) -> dict[str, Any]:
     }
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every timestamp here is stored in UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _task(row: Any) -> Task:
     return Task(
         task_id=row.task_id,
@@ -114,10 +98,10 @@ def _task(row: Any) -> Task:
         source=row.source,
         status=TaskStatus(row.status),
         created_by=row.created_by,
-        created_at=_aware(row.created_at) or row.created_at,
+        created_at=aware(row.created_at),
         approved_by=row.approved_by,
-        approved_at=_aware(row.approved_at),
-        updated_at=_aware(row.updated_at),
+        approved_at=aware_or_none(row.approved_at),
+        updated_at=aware_or_none(row.updated_at),
         version=row.version,
         plan_id=row.plan_id,
         plan_no=row.plan_no,
@@ -125,9 +109,9 @@ def _task(row: Any) -> Task:
         issuing_authority=row.issuing_authority,
         document_no=row.document_no,
         received_by=row.received_by,
-        received_at=_aware(row.received_at),
+        received_at=aware_or_none(row.received_at),
         published_by=row.published_by,
-        published_at=_aware(row.published_at),
+        published_at=aware_or_none(row.published_at),
         experts_per_target=row.experts_per_target,
         expert_fields=list(row.expert_fields),
     )
@@ -164,7 +148,7 @@ class SqlTaskRepository:
         if not await update_versioned(
             self.session, t, t.c.task_id == task.task_id, task.version, _values(task)
         ):
-            raise StaleTask(task.task_id)
+            raise StaleTask(task.task_no)
         task.version += 1
 
     async def search(
@@ -174,7 +158,7 @@ class SqlTaskRepository:
         lead_department: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[int, list[Task]]:
+    ) -> Page[Task]:
         t = orm.tasks
         where: list[Any] = [t.c.district == self.district]
         if status is not None:
@@ -183,17 +167,8 @@ class SqlTaskRepository:
             where.append(t.c.source == source)
         if lead_department is not None:
             where.append(t.c.lead_department == lead_department)
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t)
-            .where(*where)
-            .order_by(t.c.created_at.desc(), t.c.task_no)
-            .limit(limit)
-            .offset(offset)
-        )
-        return total, [_task(r) for r in rows]
+        query = sa.select(t).where(*where).order_by(t.c.created_at.desc(), t.c.task_no)
+        return await paginate(self.session, query, limit, offset, _task)
 
     async def approved_in_year(self, year: int) -> list[Task]:
         """Tasks approved (or further) whose deadline falls in ``year``: the yearly cap's base."""
@@ -209,10 +184,6 @@ class SqlTaskRepository:
             .order_by(t.c.task_no)
         )
         return [_task(r) for r in rows]
-
-
-class StalePlan(Exception):
-    """The plan version changed since it was read."""
 
 
 class PlanRepository(Protocol):
@@ -266,7 +237,7 @@ def _plan(row: Any) -> AnnualPlan:
         plan_version=row.plan_version,
         items=[PlanItem.model_validate(i) for i in row.items],
         created_by=row.created_by,
-        created_at=_aware(row.created_at) or row.created_at,
+        created_at=aware(row.created_at),
         status=PlanStatus(row.status),
         supersedes_version=row.supersedes_version,
         adjustment_reason=row.adjustment_reason,
@@ -274,7 +245,7 @@ def _plan(row: Any) -> AnnualPlan:
         filed_on=row.filed_on,
         filing_ref=row.filing_ref,
         rejection_reason=row.rejection_reason,
-        updated_at=_aware(row.updated_at),
+        updated_at=aware_or_none(row.updated_at),
         row_version=row.row_version,
     )
 
@@ -287,7 +258,7 @@ def _transition(row: Any) -> Transition:
         from_status=row.from_status,
         to_status=row.to_status,
         actor=row.actor,
-        at=_aware(row.at) or row.at,
+        at=aware(row.at),
         reason=row.reason,
         details=dict(row.details),
     )
@@ -339,7 +310,7 @@ class SqlPlanRepository:
             .values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise StalePlan(plan.plan_id)
+            raise StalePlan()
         plan.row_version += 1
         await self._flush_transitions(plan)
 
@@ -390,17 +361,15 @@ class ItemListRepository(Protocol):
 class SqlItemListRepository:
     """Planning's copy of the item list (from CheckItemListPublished), per district."""
 
-    def __init__(self, session: AsyncSession, district: str, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession, district: str) -> None:
         self.session = session
         self.district = district
-        self.postgres = postgres
 
     async def add_version(
         self, version: int, list_id: str, effective_from: date, reason: str, items: list[Any]
     ) -> None:
-        insert = postgresql.insert if self.postgres else sqlite.insert
         await self.session.execute(
-            insert(orm.check_item_lists)
+            insert_for(self.session)(orm.check_item_lists)
             .values(
                 district=self.district,
                 version=version,

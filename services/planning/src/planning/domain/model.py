@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotcheck_common.errors import Conflict, DomainError
+from spotcheck_common.errors import Conflict, DomainError, StaleWrite
 from spotcheck_common.events.planning import (
     CheckItemRef,
     CheckMethod,
@@ -91,6 +91,20 @@ class TaskInvalid(DomainError):
 
 class TransitionRefused(Conflict):
     """The task is not in a state that allows this step (409)."""
+
+
+class DuplicateTaskNo(Conflict):
+    """Another task of the district already has this number (409)."""
+
+    def __init__(self, task_no: str) -> None:
+        super().__init__(f"任务编号 {task_no} 已存在", task_no=task_no)
+
+
+class StaleTask(StaleWrite):
+    """The task changed since it was read: another request got there first (409)."""
+
+    def __init__(self, task_no: str) -> None:
+        super().__init__(f"任务 {task_no} 已被他人同时修改，请刷新后重试")
 
 
 BasisPoints = Annotated[int, Field(strict=True, ge=0, le=MAX_BP)]

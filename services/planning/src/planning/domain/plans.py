@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from spotcheck_common.errors import Conflict, DomainError, Forbidden
+from spotcheck_common.errors import Conflict, DomainError, Forbidden, StaleWrite
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
 from spotcheck_common.roles import ROLE_LABELS, Role
 
@@ -128,6 +128,13 @@ class PlanInvalid(DomainError):
 
 class PlanTransitionRefused(Conflict):
     """The version is not in a state that allows this step (409)."""
+
+
+class StalePlan(StaleWrite):
+    """The plan version changed since it was read: another request got there first (409)."""
+
+    def __init__(self) -> None:
+        super().__init__("年度抽查计划已被他人同时修改，请刷新后重试")
 
 
 class RoleRefused(Forbidden):

@@ -5,9 +5,9 @@ Each runs inside the idempotent consumer's transaction (already claimed); none c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from planning.adapters.repository import SqlItemListRepository
+from planning.adapters.unit_of_work import SqlPlanningUnitOfWork
 from planning.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
@@ -18,8 +18,7 @@ from spotcheck_common.uow import UnitOfWork
 async def on_check_item_list_published(
     event: CheckItemListPublished, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    lists = SqlItemListRepository(uow.session, envelope.district, uow.db.postgres)
-    await services.item_list_published(lists, event)
+    await services.item_list_published(cast(SqlPlanningUnitOfWork, uow), event)
 
 
 subscriptions = [Subscription(CheckItemListPublished, on_check_item_list_published)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from planning.adapters import orm
-from planning.entrypoints.api import build_router
+from planning.adapters.unit_of_work import SqlPlanningUnitOfWork
+from planning.bootstrap import bootstrap
 from planning.entrypoints.consumers import subscriptions
+from planning.entrypoints.routes import plans, tasks
 from spotcheck_common.events.planning import (
     AnnualPlanPublished,
     TaskApproved,
@@ -20,7 +22,9 @@ definition = ServiceDefinition(
     title="年度抽查计划与抽查任务（实施方案）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    build_router=build_router,
+    routers=[tasks.router, plans.router],
+    bootstrap=bootstrap,
+    unit_of_work=SqlPlanningUnitOfWork,
     subscriptions=subscriptions,
     publishes=[TaskDrafted, TaskApproved, TaskPublished, AnnualPlanPublished],
 )

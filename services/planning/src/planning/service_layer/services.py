@@ -4,41 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
 
-from planning.adapters.repository import (
-    DuplicateTaskNo,
-    ItemListRepository,
-    PlanRepository,
-    StalePlan,
-    StaleTask,
-    TaskRepository,
-)
+from planning.adapters.repository import ItemListRepository, PlanRepository
 from planning.domain import caps, plans
-from planning.domain.model import FieldError, Task, TaskInvalid, TaskSpec, china_today
+from planning.domain.model import (
+    DuplicateTaskNo,
+    FieldError,
+    Task,
+    TaskInvalid,
+    TaskSpec,
+    china_today,
+)
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
+from planning.service_layer.unit_of_work import PlanningUnitOfWork
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
-from spotcheck_common.events.envelope import Event, new_id
+from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.planning import PlanItem
 from spotcheck_common.events.registry import CheckItemListPublished
 from spotcheck_common.events.types import RiskClass
 from spotcheck_common.roles import Role
 
 ANONYMOUS = {"", "anonymous"}
-
-
-class UnitOfWork(Protocol):
-    district: str
-
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
 
 
 class ApproverUnknown(Forbidden):
@@ -48,34 +34,24 @@ class ApproverUnknown(Forbidden):
 # -- tasks ------------------------------------------------------------------------------------
 
 
-async def _check_plan_reference(plan_repo: PlanRepository | None, task: Task) -> None:
+async def _check_plan_reference(plan_repo: PlanRepository, task: Task) -> None:
     """A task naming a plan: the plan must exist (422 otherwise)."""
     if not task.plan_id:
         return
-    if plan_repo is None or not await plan_repo.versions(task.plan_id):
+    if not await plan_repo.versions(task.plan_id):
         raise TaskInvalid([FieldError("plan_id", f"年度抽查计划 {task.plan_id} 不存在")])
 
 
-async def create_task(
-    uow: UnitOfWork,
-    repo: TaskRepository,
-    spec: TaskSpec,
-    now: datetime | None = None,
-    plan_repo: PlanRepository | None = None,
-) -> Task:
+async def create_task(uow: PlanningUnitOfWork, spec: TaskSpec, now: datetime | None = None) -> Task:
     """Save a draft and record TaskDrafted; refuses a duplicate number (409), bad content (422)."""
     now = now or uow.clock.now()
     task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
-    await _check_plan_reference(plan_repo, task)
-    return await _add(uow, repo, task)
+    await _check_plan_reference(uow.plans, task)
+    return await _add(uow, task)
 
 
 async def receive_task(
-    uow: UnitOfWork,
-    repo: TaskRepository,
-    spec: TaskSpec,
-    now: datetime | None = None,
-    plan_repo: PlanRepository | None = None,
+    uow: PlanningUnitOfWork, spec: TaskSpec, now: datetime | None = None
 ) -> Task:
     """第七条: the credit department receives a task sent down by the city or the province and
     assigns it to the matching department (its ``lead_department``); the sending authority and
@@ -83,17 +59,14 @@ async def receive_task(
     now = now or uow.clock.now()
     task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
     task.received_by, task.received_at = uow.context.actor, now
-    await _check_plan_reference(plan_repo, task)
-    return await _add(uow, repo, task)
+    await _check_plan_reference(uow.plans, task)
+    return await _add(uow, task)
 
 
-async def _add(uow: UnitOfWork, repo: TaskRepository, task: Task) -> Task:
-    if await repo.get_by_no(task.task_no) is not None:
-        raise Conflict(f"任务编号 {task.task_no} 已存在", task_no=task.task_no)
-    try:
-        await repo.add(task)
-    except DuplicateTaskNo:
-        raise Conflict(f"任务编号 {task.task_no} 已存在", task_no=task.task_no) from None
+async def _add(uow: PlanningUnitOfWork, task: Task) -> Task:
+    if await uow.tasks.get_by_no(task.task_no) is not None:
+        raise DuplicateTaskNo(task.task_no)
+    await uow.tasks.add(task)  # DuplicateTaskNo when another request took the number meanwhile
     await uow.emit(task.drafted_event())
     await uow.commit()
     return task
@@ -103,12 +76,12 @@ def _drawing(task: Task) -> caps.Drawing:
     return caps.Drawing(task.task_id, task.task_no, task.target_filter, task.ratio_bp)
 
 
-async def _attach_published_plan(plan_repo: PlanRepository | None, task: Task) -> None:
+async def _attach_published_plan(plan_repo: PlanRepository, task: Task) -> None:
     """A task under a plan is approved only once that plan is published; the published
     version's number and name travel with it, and its items must be in that version."""
     if not task.plan_id:
         return
-    versions = await plan_repo.versions(task.plan_id) if plan_repo is not None else []
+    versions = await plan_repo.versions(task.plan_id)
     if not versions:
         raise TaskInvalid([FieldError("plan_id", f"年度抽查计划 {task.plan_id} 不存在")])
     published = [p for p in versions if p.status is PlanStatus.PUBLISHED]
@@ -133,11 +106,9 @@ async def _attach_published_plan(plan_repo: PlanRepository | None, task: Task) -
 
 
 async def approve_task(
-    uow: UnitOfWork,
-    repo: TaskRepository,
+    uow: PlanningUnitOfWork,
     task_id: str,
     now: datetime | None = None,
-    plan_repo: PlanRepository | None = None,
     yearly_caps: Mapping[RiskClass, int] | None = None,
 ) -> Task:
     """The deputy director approves a draft (第六条); TaskApproved goes out with the change.
@@ -145,39 +116,33 @@ async def approve_task(
     approver = uow.context.actor
     if approver in ANONYMOUS:
         raise ApproverUnknown("审批须记录审批人：请以分管局长身份登录后审批")
+    repo = uow.tasks
     task = await repo.get(task_id)
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")
     now = now or uow.clock.now()
     task.approve(approver, now)
-    await _attach_published_plan(plan_repo, task)
+    await _attach_published_plan(uow.plans, task)
     year = task.deadline.year
     approved = [_drawing(t) for t in await repo.approved_in_year(year)]
     limits = yearly_caps or dict.fromkeys(RiskClass, caps.DEFAULT_CAP)
     over = caps.excesses(_drawing(task), approved, limits)
     if over:
         raise caps.YearlyCapExceeded(year, over)
-    try:
-        await repo.save(task)
-    except StaleTask:
-        raise Conflict(f"任务 {task.task_no} 已被他人同时修改，请刷新后重试") from None
+    await repo.save(task)  # StaleTask when another request changed it meanwhile
     await uow.emit(task.approved_event())
     await uow.commit()
     return task
 
 
-async def publish_task(
-    uow: UnitOfWork, repo: TaskRepository, task_id: str, now: datetime | None = None
-) -> Task:
+async def publish_task(uow: PlanningUnitOfWork, task_id: str, now: datetime | None = None) -> Task:
     """An approved implementation plan is published (第六条): TaskPublished."""
+    repo = uow.tasks
     task = await repo.get(task_id)
     if task is None:
         raise NotFound(f"抽查任务 {task_id} 不存在")
     task.publish(now or uow.clock.now(), by=uow.context.actor)
-    try:
-        await repo.save(task)
-    except StaleTask:
-        raise Conflict(f"任务 {task.task_no} 已被他人同时修改，请刷新后重试") from None
+    await repo.save(task)  # StaleTask when another request changed it meanwhile
     await uow.emit(task.published_event())
     await uow.commit()
     return task
@@ -186,9 +151,10 @@ async def publish_task(
 # -- the item list's read model ----------------------------------------------------------------
 
 
-async def item_list_published(lists: ItemListRepository, event: CheckItemListPublished) -> None:
-    """Keep registry's item list versions (a redelivery changes nothing)."""
-    await lists.add_version(
+async def item_list_published(uow: PlanningUnitOfWork, event: CheckItemListPublished) -> None:
+    """Keep registry's item list versions (a redelivery changes nothing; the consumer
+    commits)."""
+    await uow.item_lists.add_version(
         event.list_version,
         event.list_id,
         event.effective_from,
@@ -221,23 +187,20 @@ def _own(plan: AnnualPlan, department: str | None) -> None:
         )
 
 
-async def _save(uow: UnitOfWork, repo: PlanRepository, *changed: AnnualPlan) -> None:
-    try:
-        for plan in changed:
-            await repo.save(plan)
-    except StalePlan:
-        raise Conflict("年度抽查计划已被他人同时修改，请刷新后重试") from None
+async def _save(repo: PlanRepository, *changed: AnnualPlan) -> None:
+    """Save each changed version (StalePlan when another request changed one meanwhile)."""
+    for plan in changed:
+        await repo.save(plan)
 
 
 async def draft_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
-    lists: ItemListRepository,
+    uow: PlanningUnitOfWork,
     spec: PlanSpec,
     now: datetime | None = None,
 ) -> AnnualPlan:
     """A department drafts its annual plan (第四条): one plan per department and year."""
     now = now or uow.clock.now()
+    repo, lists = uow.plans, uow.item_lists
     for other in await repo.find(department=spec.department, year=spec.year):
         raise Conflict(
             f"{spec.department} 已有 {spec.year} 年度抽查计划 {other.plan_no}；"
@@ -260,9 +223,7 @@ async def draft_plan(
 
 
 async def edit_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
-    lists: ItemListRepository,
+    uow: PlanningUnitOfWork,
     plan_id: str,
     items: Sequence[PlanItem] | None,
     plan_name: str | None,
@@ -270,17 +231,17 @@ async def edit_plan(
     department: str | None = None,
 ) -> AnnualPlan:
     now = now or uow.clock.now()
+    repo, lists = uow.plans, uow.item_lists
     plan, _ = await _latest(repo, plan_id)
     _own(plan, department)
     plan.edit(uow.context.actor, now, items, plan_name, await _listed(lists, china_today(now)))
-    await _save(uow, repo, plan)
+    await _save(repo, plan)
     await uow.commit()
     return plan
 
 
 async def advance_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
+    uow: PlanningUnitOfWork,
     plan_id: str,
     action: str,
     roles: Iterable[Role],
@@ -289,17 +250,17 @@ async def advance_plan(
 ) -> AnnualPlan:
     """submit / sign / approve: one step of the chain on the plan's newest version."""
     now = now or uow.clock.now()
+    repo = uow.plans
     plan, _ = await _latest(repo, plan_id)
     _own(plan, department)
     plan.take(action, uow.context.actor, roles, now)
-    await _save(uow, repo, plan)
+    await _save(repo, plan)
     await uow.commit()
     return plan
 
 
 async def file_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
+    uow: PlanningUnitOfWork,
     plan_id: str,
     roles: Iterable[Role],
     filed_on: date,
@@ -307,33 +268,32 @@ async def file_plan(
     now: datetime | None = None,
 ) -> AnnualPlan:
     now = now or uow.clock.now()
+    repo = uow.plans
     plan, _ = await _latest(repo, plan_id)
     plan.file(uow.context.actor, roles, now, filed_on, filing_ref)
-    await _save(uow, repo, plan)
+    await _save(repo, plan)
     await uow.commit()
     return plan
 
 
 async def reject_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
+    uow: PlanningUnitOfWork,
     plan_id: str,
     roles: Iterable[Role],
     reason: str,
     now: datetime | None = None,
 ) -> AnnualPlan:
     now = now or uow.clock.now()
+    repo = uow.plans
     plan, _ = await _latest(repo, plan_id)
     plan.reject(uow.context.actor, roles, now, reason)
-    await _save(uow, repo, plan)
+    await _save(repo, plan)
     await uow.commit()
     return plan
 
 
 async def consolidate_year(
-    uow: UnitOfWork,
-    repo: PlanRepository,
-    lists: ItemListRepository,
+    uow: PlanningUnitOfWork,
     year: int,
     roles: Iterable[Role],
     now: datetime | None = None,
@@ -342,6 +302,7 @@ async def consolidate_year(
     across the departments' plans of the year, every item of the current list is planned
     (第五条 全覆盖); the refusal names the uncovered items."""
     now = now or uow.clock.now()
+    repo, lists = uow.plans, uow.item_lists
     roles = set(roles)
     year_plans = await repo.of_year(year)
     current = await lists.current(china_today(now))
@@ -361,14 +322,13 @@ async def consolidate_year(
     for plan in pending:  # the role check runs before coverage reveals anything
         plan.take("consolidate", uow.context.actor, roles, now, list_version=current[0])
     plans.require_coverage(year, current[1], year_plans)
-    await _save(uow, repo, *pending)
+    await _save(repo, *pending)
     await uow.commit()
     return pending
 
 
 async def publish_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
+    uow: PlanningUnitOfWork,
     plan_id: str,
     roles: Iterable[Role],
     now: datetime | None = None,
@@ -376,6 +336,7 @@ async def publish_plan(
     """Published (公示) after filing: AnnualPlanPublished; the version it adjusts is kept and
     marked superseded."""
     now = now or uow.clock.now()
+    repo = uow.plans
     plan, versions = await _latest(repo, plan_id)
     plan.take("publish", uow.context.actor, roles, now)
     changed = [plan]
@@ -383,16 +344,14 @@ async def publish_plan(
         if old.status is PlanStatus.PUBLISHED:
             old.supersede(uow.context.actor, now, plan.plan_version)
             changed.append(old)
-    await _save(uow, repo, *changed)
+    await _save(repo, *changed)
     await uow.emit(plan.published_event(now))
     await uow.commit()
     return plan
 
 
 async def adjust_plan(
-    uow: UnitOfWork,
-    repo: PlanRepository,
-    lists: ItemListRepository,
+    uow: PlanningUnitOfWork,
     plan_id: str,
     reason: str,
     items: Sequence[PlanItem] | None,
@@ -403,6 +362,7 @@ async def adjust_plan(
     """An adjustment during the year (第四条 动态调整): a new draft version, with its reason;
     it goes through the whole chain again."""
     now = now or uow.clock.now()
+    repo, lists = uow.plans, uow.item_lists
     latest, _ = await _latest(repo, plan_id)
     _own(latest, department)
     version = latest.adjusted(
@@ -411,52 +371,3 @@ async def adjust_plan(
     await repo.add(version)
     await uow.commit()
     return version
-
-
-async def coverage_report(
-    repo: PlanRepository, lists: ItemListRepository, year: int, today: date
-) -> dict[str, Any]:
-    """Which plans of ``year`` plan each item of the current list (signed versions count)."""
-    current = await lists.current(today)
-    year_plans = await repo.of_year(year)
-    if current is None:
-        return {
-            "year": year,
-            "list_version": None,
-            "complete": False,
-            "items": [],
-            "uncovered": [],
-            "reason": "尚未收到现行抽查事项清单",
-        }
-    rows = plans.coverage(current[1], year_plans)
-    drafts: dict[str, list[AnnualPlan]] = {}
-    for p in year_plans:
-        if p.status not in plans.SIGNED_OR_LATER and p.status is not PlanStatus.SUPERSEDED:
-            for i in p.items:
-                drafts.setdefault(i.check_item_code, []).append(p)
-    return {
-        "year": year,
-        "list_version": current[0],
-        "complete": all(r.covered for r in rows),
-        "items": [
-            {
-                "code": r.code,
-                "name": r.name,
-                "covered": r.covered,
-                "plans": [_plan_ref(p) for p in r.plans],
-                "in_drafts": [_plan_ref(p) for p in drafts.get(r.code, [])],
-            }
-            for r in rows
-        ],
-        "uncovered": [{"code": r.code, "name": r.name} for r in rows if not r.covered],
-    }
-
-
-def _plan_ref(plan: AnnualPlan) -> dict[str, Any]:
-    return {
-        "plan_id": plan.plan_id,
-        "plan_no": plan.plan_no,
-        "department": plan.department,
-        "plan_version": plan.plan_version,
-        "status": str(plan.status),
-    }

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from registry.domain.imports import Cell, ImportRejected, RowError
+from spotcheck_common import errors
 
 BLOCK = 1 << 20  # bytes read at a time
 ZIP_MAGIC = b"PK\x03\x04"
@@ -38,11 +39,11 @@ ENCODINGS = {"utf-8": "utf-8", "gb18030": "gb18030", "gbk": "gb18030"}
 ENCODING_LABELS = {"utf-8": "UTF-8", "gb18030": "GB18030（GBK）"}
 
 
-class TooLarge(Exception):
-    """The upload is larger than the configured limit (HTTP 413)."""
+class TooLarge(errors.TooLarge):
+    """The upload is larger than the configured limit (413)."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+        super().__init__(f"文件超过导入大小上限（{limit / 1024 / 1024:.0f} MiB）：请拆分后分批导入")
         self.limit = limit
 
 
@@ -475,107 +476,124 @@ def _column(ref: str, cache: dict[str, int] = {}) -> int:  # noqa: B006 - a cach
     return found
 
 
-def _sheet_rows_of(book: _Workbook, part: str) -> Iterator[tuple[int, list[Cell]]]:
-    """The sheet's rows as (row number, cells), each row as long as its last cell."""
-    from openpyxl.utils.datetime import (
-        CALENDAR_MAC_1904,
-        CALENDAR_WINDOWS_1900,
-        from_excel,
-        from_ISO8601,
-    )
+class _SheetParser:
+    """expat's handlers for one sheet: its rows as (row number, cells), each row as long as
+    its last cell, collected in ``done``."""
 
-    epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
-    shared, dates, durations = book.strings, book.dates, book.durations
-    done: list[tuple[int, list[Cell]]] = []
-    row: dict[int, Cell] = {}
-    state: dict[str, Any] = {
-        "row": 0,
-        "col": 0,
-        "type": "n",
-        "style": 0,
-        "v": None,
-        "inline": None,
-        "in": "",
-        "rph": 0,
-    }
-    parts: list[str] = []
+    def __init__(self, book: _Workbook) -> None:
+        from openpyxl.utils.datetime import (
+            CALENDAR_MAC_1904,
+            CALENDAR_WINDOWS_1900,
+            from_excel,
+            from_ISO8601,
+        )
 
-    def start(name: str, attrs: dict[str, str]) -> None:
+        self.from_excel = from_excel
+        self.from_iso = from_ISO8601
+        self.epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
+        self.shared, self.dates, self.durations = book.strings, book.dates, book.durations
+        self.done: list[tuple[int, list[Cell]]] = []
+        self.row: dict[int, Cell] = {}
+        self.row_number = 0
+        # The cell being read: column, type, style, <v> text, inline string parts.
+        self.col = 0
+        self.type = "n"
+        self.style = 0
+        self.v: str | None = None
+        self.inline: list[str] | None = None
+        self.inside = ""  # the element whose text is being collected: "v", "t" or none
+        self.rph = 0  # inside phonetic runs (<rPh>), whose text is not the cell's
+        self.parts: list[str] = []
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
         local = name if ":" not in name else _local(name)
         if local == "c":
             ref = attrs.get("r")
-            state["col"] = _column(ref) if ref else state["col"] + 1
-            state["type"] = attrs.get("t", "n")
+            self.col = _column(ref) if ref else self.col + 1
+            self.type = attrs.get("t", "n")
             style = attrs.get("s")
-            state["style"] = int(style) if style else 0
-            state["v"] = state["inline"] = None
+            self.style = int(style) if style else 0
+            self.v = self.inline = None
         elif local == "v":
-            state["in"] = "v"
-            parts.clear()
+            self.inside = "v"
+            self.parts.clear()
         elif local == "row":
             ref = attrs.get("r")
-            state["row"] = int(ref) if ref else state["row"] + 1
-            state["col"] = 0
-            row.clear()
+            self.row_number = int(ref) if ref else self.row_number + 1
+            self.col = 0
+            self.row.clear()
         elif local == "is":
-            state["inline"] = []
-        elif local == "t" and state["inline"] is not None and not state["rph"]:
-            state["in"] = "t"
-            parts.clear()
+            self.inline = []
+        elif local == "t" and self.inline is not None and not self.rph:
+            self.inside = "t"
+            self.parts.clear()
         elif local == "rPh":
-            state["rph"] += 1
+            self.rph += 1
 
-    def end(name: str) -> None:
+    def end(self, name: str) -> None:
         local = name if ":" not in name else _local(name)
         if local == "c":
-            row[state["col"]] = _value(state)
+            self.row[self.col] = self._value()
         elif local == "v":
-            state["v"] = "".join(parts) or None
-            state["in"] = ""
-        elif local == "t" and state["in"] == "t":
-            state["inline"].append("".join(parts))
-            state["in"] = ""
+            self.v = "".join(self.parts) or None
+            self.inside = ""
+        elif local == "t" and self.inside == "t":
+            assert self.inline is not None
+            self.inline.append("".join(self.parts))
+            self.inside = ""
         elif local == "rPh":
-            state["rph"] -= 1
+            self.rph -= 1
         elif local == "row":
+            row = self.row
             width = max(row) if row else 0
-            done.append((state["row"], [row.get(c) for c in range(1, width + 1)]))
+            self.done.append((self.row_number, [row.get(c) for c in range(1, width + 1)]))
 
-    def text(data: str) -> None:
-        if state["in"]:
-            parts.append(data)
+    def text(self, data: str) -> None:
+        if self.inside:
+            self.parts.append(data)
 
-    def _value(cell: dict[str, Any]) -> Cell:
-        kind, value = cell["type"], cell["v"]
+    def _value(self) -> Cell:
+        kind, value = self.type, self.v
         if kind == "inlineStr":
-            inline = cell["inline"]
+            inline = self.inline
             return "".join(inline) if inline is not None else None
         if value is None:
             return None
         if kind == "n":
-            number: int | float = (
-                float(value) if "." in value or "E" in value or "e" in value else int(value)
-            )
-            if cell["style"] in dates:
-                try:
-                    moment: Cell = from_excel(number, epoch, timedelta=cell["style"] in durations)
-                except (OverflowError, ValueError):
-                    return "#VALUE!"
-                return moment
-            return number
+            return self._number(value)
         if kind == "s":
-            return shared[int(value)]
+            return self.shared[int(value)]
         if kind == "b":
             return bool(int(value))
         if kind == "d":
-            return from_ISO8601(value)
+            moment: Cell = self.from_iso(value)
+            return moment
         return value  # str (a formula's text), e (an error such as #N/A)
 
+    def _number(self, value: str) -> Cell:
+        number: int | float = (
+            float(value) if "." in value or "E" in value or "e" in value else int(value)
+        )
+        if self.style in self.dates:
+            try:
+                moment: Cell = self.from_excel(
+                    number, self.epoch, timedelta=self.style in self.durations
+                )
+            except (OverflowError, ValueError):
+                return "#VALUE!"
+            return moment
+        return number
+
+
+def _sheet_rows_of(book: _Workbook, part: str) -> Iterator[tuple[int, list[Cell]]]:
+    """The sheet's rows as (row number, cells), each row as long as its last cell."""
+    sheet = _SheetParser(book)
+    done = sheet.done
     parser = xml.parsers.expat.ParserCreate()
     parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
+    parser.StartElementHandler = sheet.start
+    parser.EndElementHandler = sheet.end
+    parser.CharacterDataHandler = sheet.text
     try:
         with book.archive.open(part) as fh:
             while data := fh.read(1 << 20):

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.adapters import orm
 from registry.domain.check_items import ListVersion
+from spotcheck_common.db import Page, insert_for, paginate
 from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
@@ -36,6 +37,18 @@ class RegistryRepository(Protocol):
     async def record_batch(self, **values: Any) -> None: ...
 
     async def get_entity(self, code: str) -> EntitySnapshot | None: ...
+
+    async def update_entity(self, entity: EntitySnapshot, now: datetime) -> None: ...
+
+    async def search_entities(
+        self, q: str | None, risk_class: str | None, status: str | None, limit: int, offset: int
+    ) -> Page[EntitySnapshot]: ...
+
+    async def count_entities(self) -> int: ...
+
+    async def list_inspectors(self, department: str | None) -> list[InspectorSnapshot]: ...
+
+    async def list_experts(self, field: str | None = None) -> list[ExpertSnapshot]: ...
 
     async def get_inspector(self, inspector_id: str) -> InspectorSnapshot | None: ...
 
@@ -117,9 +130,9 @@ def _expert(row: Any) -> ExpertSnapshot:
 
 
 class SqlRegistryRepository:
-    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._insert = postgresql.insert if postgres else sqlite.insert
+        self._insert = insert_for(session)
 
     async def _upsert(self, table: sa.Table, key: str, values: list[dict[str, Any]]) -> None:
         for start in range(0, len(values), CHUNK):
@@ -180,7 +193,7 @@ class SqlRegistryRepository:
 
     async def search_entities(
         self, q: str | None, risk_class: str | None, status: str | None, limit: int, offset: int
-    ) -> tuple[int, list[EntitySnapshot]]:
+    ) -> Page[EntitySnapshot]:
         t = orm.entities
         where = []
         if q:
@@ -194,13 +207,8 @@ class SqlRegistryRepository:
             where.append(t.c.risk_class == risk_class)
         if status:
             where.append(t.c.status == status)
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t).where(*where).order_by(t.c.uscc).limit(limit).offset(offset)
-        )
-        return total, [_entity(r) for r in rows]
+        query = sa.select(t).where(*where).order_by(t.c.uscc)
+        return await paginate(self.session, query, limit, offset, _entity)
 
     async def list_inspectors(self, department: str | None) -> list[InspectorSnapshot]:
         t = orm.inspectors
@@ -374,12 +382,11 @@ class StagedImport:
     def __init__(
         self,
         session: AsyncSession,
-        postgres: bool,
         register: Register,
         stage_file: Path | None = None,
     ) -> None:
         self.session = session
-        self.postgres = postgres
+        postgres = self.postgres = insert_for(session) is postgresql.insert
         self.register = register
         self.streaming = postgres
         self.stage_file = None if postgres else stage_file

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from spotcheck_common.errors import Invalid
 from spotcheck_common.events.calendar import CalendarYearRecorded, HolidayPeriod, MakeUpWorkday
 from spotcheck_common.workdays import WorkCalendar, YearSchedule, library_schedule, library_years
 
@@ -27,11 +28,14 @@ class FieldError:
     reason: str
 
 
-class ScheduleRejected(Exception):
-    """The schedule does not fit the calendar; nothing is recorded."""
+class ScheduleRejected(Invalid):
+    """The schedule does not fit the calendar; nothing is recorded (422, naming the fields)."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.reason}" for e in errors))
+    def __init__(self, year: int, errors: list[FieldError]) -> None:
+        super().__init__(
+            f"{year} 年节假日安排未录入",
+            errors=[{"field": e.field, "reason": e.reason} for e in errors],
+        )
         self.errors = errors
 
 
@@ -55,7 +59,7 @@ def check(
     taken = _check_days_off(year, days_off, errors)
     _check_make_up_workdays(year, make_up_workdays, taken, errors)
     if errors:
-        raise ScheduleRejected(errors)
+        raise ScheduleRejected(year, errors)
 
 
 def _check_days_off(
@@ -102,12 +106,13 @@ def _check_make_up_workdays(
         seen.add(m.date)
 
 
-def next_version(latest: int, reason: str) -> int:
+def next_version(year: int, latest: int, reason: str) -> int:
     """Version 1 needs no reason; a correction does (第九条's spirit: nothing is silently
     changed)."""
     if latest and not reason.strip():
         raise ScheduleRejected(
-            [FieldError("reason", f"已录入第 {latest} 版，更正须说明理由（新版本替代旧版本）")]
+            year,
+            [FieldError("reason", f"已录入第 {latest} 版，更正须说明理由（新版本替代旧版本）")],
         )
     return latest + 1
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from spotcheck_common.errors import DomainError
+from spotcheck_common.errors import Invalid
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class ListVersion:
     imported_at: datetime
 
 
-class VersionRefused(DomainError):
+class VersionRefused(Invalid):
     """The new version's metadata breaks a rule (422); nothing is written."""
 
 

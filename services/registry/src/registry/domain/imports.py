@@ -18,6 +18,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from spotcheck_common import uscc as uscc_rules
+from spotcheck_common.errors import Corrupted, Invalid
 
 # A cell as a reader hands it over: CSV gives text; .xlsx gives what Excel stored.
 Cell = str | int | float | bool | date | datetime | time | None
@@ -484,13 +485,30 @@ def column_letter(number: int) -> str:
     return letters
 
 
-class ImportRejected(Exception):
-    """The file has errors; nothing of it is imported."""
+REJECTED = "导入被拒绝，文件中的任何一行都未导入"
+INTERRUPTED = "导入中断，未导入任何数据"
+FAILED = "导入失败（系统错误），未导入任何数据；请联系运维人员"
+
+
+class ImportRejected(Invalid):
+    """The file has errors; nothing of it is imported (422: ``errors_total`` and the first
+    ``errors``, each with its line, column and field)."""
 
     def __init__(self, errors: Sequence[RowError], total: int | None = None) -> None:
-        super().__init__("; ".join(str(e) for e in list(errors)[:5]))
-        self.errors = list(errors)
-        self.total = total if total is not None else len(self.errors)
+        kept = list(errors)
+        counted = total if total is not None else len(kept)
+        super().__init__(REJECTED, errors_total=counted, errors=[e.as_dict() for e in kept])
+        self.errors = kept
+        self.total = counted
+
+    def __str__(self) -> str:
+        """The first errors, for a log or a terminal (the reason is the same for every file)."""
+        return "; ".join(str(e) for e in self.errors[:5])
+
+
+class ImportFailed(Corrupted):
+    """The import broke for a reason of the system's own, not of the file (500); nothing of it
+    is imported."""
 
 
 @dataclass

@@ -177,10 +177,11 @@ def _final(path: str, status: int, payload: Any, out: TextIO, err: TextIO) -> in
         print(_summary(payload), file=out)
         print(json.dumps(payload, ensure_ascii=False, indent=2), file=out)
         return 0
-    detail = payload.get("detail") if isinstance(payload, dict) else payload
-    if status == 422 and isinstance(detail, dict) and "errors" in detail:
-        _errors(path, detail["errors"], detail.get("errors_total", len(detail["errors"])), err)
+    # A refused file: {"detail": reason, "errors_total": n, "errors": [{line, field, …}], …}
+    if status == 422 and isinstance(payload, dict) and "errors_total" in payload:
+        _errors(path, payload["errors"], payload["errors_total"], err)
         return 1
+    detail = payload.get("detail") if isinstance(payload, dict) else payload
     print(f"导入失败（HTTP {status}）：{detail}", file=err)
     return 1
 

@@ -1,48 +1,35 @@
 """Recording a year's holiday schedule (the general office). Plain functions; the unit of work
-and the store are injected."""
+carries the store of recorded years (``uow.calendar``)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
 from registry.domain import calendar
-from spotcheck_common.calendar_store import CalendarStore
+from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from spotcheck_common.errors import Conflict
 from spotcheck_common.events.calendar import CalendarYearRecorded, HolidayPeriod, MakeUpWorkday
-from spotcheck_common.events.envelope import Event
 
 log = logging.getLogger(__name__)
 
 
-class UnitOfWork(Protocol):
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
-
-
 async def record_year(
-    uow: UnitOfWork,
-    store: CalendarStore,
+    uow: RegistryUnitOfWork,
     year: int,
     document_no: str,
     title: str,
-    published_on: Any,
+    published_on: date,
     days_off: list[HolidayPeriod],
     make_up_workdays: list[MakeUpWorkday],
     reason: str,
 ) -> CalendarYearRecorded:
     """A new version of ``year``'s schedule, sent to every service that keeps a clock."""
     calendar.check(year, published_on, days_off, make_up_workdays, uow.clock.today())
-    version = calendar.next_version(await store.latest_version(year), reason)
+    store = uow.calendar
+    version = calendar.next_version(year, await store.latest_version(year), reason)
     event = CalendarYearRecorded(
         year=year,
         schedule_version=version,

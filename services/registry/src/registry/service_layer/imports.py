@@ -26,7 +26,15 @@ from typing import Any, Protocol
 from registry.adapters import reader
 from registry.domain import check_items, imports
 from registry.domain.check_items import ListVersion
-from registry.domain.imports import ImportRejected, MergeCounts, RowError
+from registry.domain.imports import (
+    FAILED,
+    INTERRUPTED,
+    REJECTED,
+    ImportRejected,
+    MergeCounts,
+    RowError,
+)
+from registry.service_layer.unit_of_work import RegistryUnitOfWork
 from spotcheck_common.clock import Clock
 from spotcheck_common.errors import DomainError
 from spotcheck_common.events.envelope import Event, new_id
@@ -40,10 +48,6 @@ from spotcheck_common.events.registry import (
 
 log = logging.getLogger(__name__)
 
-REJECTED = "导入被拒绝，文件中的任何一行都未导入"
-INTERRUPTED = "导入中断，未导入任何数据"
-FAILED = "导入失败（系统错误），未导入任何数据；请联系运维人员"
-
 # Events carry at most this many rows and (estimated) bytes: Kafka's default message limit
 # is 1 MiB, and a consumer handles one event in one transaction.
 EVENT_MAX_ROWS = 1000
@@ -51,24 +55,6 @@ EVENT_MAX_BYTES = (
     512 * 1024
 )  # of rows' JSON, counted 3 bytes a character (the envelope adds <1 KiB)
 CHUNK_ROWS = 25_000  # rows handed from the reading process to the writer at a time
-
-
-class UnitOfWork(Protocol):
-    district: str
-    clock: Clock
-
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def emit_json(
-        self, event: type[Event], payloads: Sequence[tuple[str, str]], district: str | None = None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
 
 
 class ImportJobs(Protocol):
@@ -249,8 +235,7 @@ async def _report_progress(
 
 
 async def run_import(
-    uow: UnitOfWork,
-    repo: Registers,
+    uow: RegistryUnitOfWork,
     jobs: ImportJobs,
     job: ImportJob,
     path: Path,
@@ -261,8 +246,9 @@ async def run_import(
     progress: Progress | None = None,
     read: Read | None = None,
 ) -> dict[str, Any]:
-    """Run one import job of the file at ``path`` to its end: the report (state succeeded,
-    committed), or ImportRejected / DomainError (state failed, nothing written).
+    """Run one import job of the file at ``path`` into ``uow.registry`` to its end: the report
+    (state succeeded, committed), or ImportRejected / DomainError (state failed, nothing
+    written).
     ``staging`` is the kind's staging table (None for the item list, which is small and kept
     whole); ``read`` runs the reader (default: in a child process)."""
     progress = progress or Progress()
@@ -283,7 +269,7 @@ async def run_import(
         try:
             report = await _run(
                 uow,
-                repo,
+                uow.registry,
                 jobs,
                 job,
                 path,
@@ -368,8 +354,89 @@ class _Counts:
         return MergeCounts(self.new, self.updated, self.unchanged, fields)
 
 
+async def _taken(kind: str, repo: Registers) -> tuple[frozenset[str], str] | None:
+    """The ids another roster holds (inspectors and experts may not share one)."""
+    if kind == "inspectors":
+        return frozenset(await repo.expert_ids()), imports.TAKEN_BY_EXPERTS
+    if kind == "experts":
+        return frozenset(await repo.inspector_ids()), imports.TAKEN_BY_INSPECTORS
+    return None
+
+
+async def _prepare(staging: Staging | None, kind: str) -> str:
+    """Lock and create the stage; what the reader hands over: rows (the item list), COPY
+    data (PostgreSQL) or a stage file of its own (SQLite)."""
+    if staging is None:
+        return "rows"
+    await staging.lock(kind)
+    await staging.begin()
+    await staging.create()
+    return "copy" if staging.streaming else "sqlite"
+
+
+@dataclass
+class _Intake:
+    """What the reader hands over, taken as it comes: progress, the file's shape, chunks of
+    good rows (merged at once when streaming, else kept for the end), the end."""
+
+    staging: Staging | None
+    jobs: ImportJobs
+    import_id: str
+    progress: Progress
+    events: _Events
+    batch_id: str
+    now: datetime
+    counts: _Counts = field(default_factory=lambda: _Counts())
+    kept: list[tuple[Any, ...]] = field(default_factory=list)  # the item list only
+    later: list[reader.Chunk] = field(default_factory=list)  # SQLite: merged at the end
+    done: reader.Done | None = None
+
+    async def take(self, message: reader.Message) -> None:
+        if isinstance(message, reader.Chunk):
+            self.progress.rows_read = message.rows_read
+            self.progress.errors_total = message.errors_total
+            await self._chunk(message)
+        elif isinstance(message, reader.Progress):
+            self.progress.rows_read = message.rows_read
+            self.progress.errors_total = message.errors_total
+        elif isinstance(message, reader.Opened):
+            self.progress.rows_total = message.rows_total
+            await self.jobs.opened(
+                self.import_id,
+                format=message.format,
+                encoding=message.encoding,
+                sheet=message.sheet,
+                rows_total=message.rows_total,
+            )
+        elif isinstance(message, reader.Done):
+            self.done = message
+
+    async def _chunk(self, chunk: reader.Chunk) -> None:
+        if self.staging is None:
+            self.kept.extend(values for _, values in chunk.data)
+        elif self.staging.streaming:
+            await self.staging.load(chunk.data)
+            merged = await self.staging.merge(self.batch_id, self.now, chunk.rows)
+            self.counts.add(merged, chunk.rows)
+            await self.events.add(_chunk_docs(chunk, merged.changed))
+        else:
+            self.later.append(chunk)
+
+    async def merge_later(self, staging: Staging) -> None:
+        """SQLite: the staged rows, merged once the whole file is read."""
+        if self.later:
+            await staging.attach()
+        for chunk in self.later:
+            merged = await staging.merge(
+                self.batch_id, self.now, chunk.rows, (chunk.first, chunk.last)
+            )
+            self.counts.add(merged, chunk.rows)
+            await self.events.add(merged.docs or [])
+        await self.events.add([], final=True)
+
+
 async def _run(
-    uow: UnitOfWork,
+    uow: RegistryUnitOfWork,
     repo: Registers,
     jobs: ImportJobs,
     job: ImportJob,
@@ -381,67 +448,32 @@ async def _run(
     read: Read,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    taken: tuple[frozenset[str], str] | None = None
-    if job.kind == "inspectors":
-        taken = (frozenset(await repo.expert_ids()), imports.TAKEN_BY_EXPERTS)
-    elif job.kind == "experts":
-        taken = (frozenset(await repo.inspector_ids()), imports.TAKEN_BY_INSPECTORS)
-    if job.kind != "entities":
-        divisions = None
-    if staging is None:
-        output = "rows"
-    else:
-        await staging.lock(job.kind)
-        await staging.begin()
-        await staging.create()
-        output = "copy" if staging.streaming else "sqlite"
     spec = reader.ReadSpec(
         kind=job.kind,
         path=str(path),
-        output=output,
+        output=await _prepare(staging, job.kind),
         filename=job.filename,
         encoding=job.params.encoding,
         sheet=job.params.sheet,
-        divisions=divisions,
-        taken=taken,
+        divisions=divisions if job.kind == "entities" else None,
+        taken=await _taken(job.kind, repo),
         stage=str(staging.stage_file) if staging and staging.stage_file else None,
         chunk_rows=chunk_rows,
     )
-    now = uow.clock.now()
     batch_id = new_id()
-    events = _Events(uow, job.kind, batch_id)
-    counts = _Counts()
-    kept: list[tuple[Any, ...]] = []  # the item list only
-    later: list[reader.Chunk] = []  # SQLite: merged once the file is read
-    done: reader.Done | None = None
+    intake = _Intake(
+        staging,
+        jobs,
+        job.import_id,
+        progress,
+        _Events(uow, job.kind, batch_id),
+        batch_id,
+        uow.clock.now(),
+    )
     async with contextlib.aclosing(read(spec)) as messages:
         async for message in messages:
-            if isinstance(message, reader.Chunk):
-                progress.rows_read = message.rows_read
-                progress.errors_total = message.errors_total
-                if staging is None:
-                    kept.extend(values for _, values in message.data)
-                elif staging.streaming:
-                    await staging.load(message.data)
-                    merged = await staging.merge(batch_id, now, message.rows)
-                    counts.add(merged, message.rows)
-                    await events.add(_chunk_docs(message, merged.changed))
-                else:
-                    later.append(message)
-            elif isinstance(message, reader.Progress):
-                progress.rows_read = message.rows_read
-                progress.errors_total = message.errors_total
-            elif isinstance(message, reader.Opened):
-                progress.rows_total = message.rows_total
-                await jobs.opened(
-                    job.import_id,
-                    format=message.format,
-                    encoding=message.encoding,
-                    sheet=message.sheet,
-                    rows_total=message.rows_total,
-                )
-            elif isinstance(message, reader.Done):
-                done = message
+            await intake.take(message)
+    done = intake.done
     assert done is not None
     progress.reading = False
     progress.rows_read = progress.rows_total = done.rows_read
@@ -450,16 +482,10 @@ async def _run(
     if done.errors_total:
         raise ImportRejected(done.errors, done.errors_total)
     if staging is None:
-        report = await _publish_check_items(uow, repo, job, kept, now, batch_id)
+        report = await _publish_check_items(uow, repo, job, intake.kept, intake.now, batch_id)
     else:
-        if later:
-            await staging.attach()
-        for chunk in later:
-            merged = await staging.merge(batch_id, now, chunk.rows, (chunk.first, chunk.last))
-            counts.add(merged, chunk.rows)
-            await events.add(merged.docs or [])
-        await events.add([], final=True)
-        report = _report(job, counts.final(), batch_id)
+        await intake.merge_later(staging)
+        report = _report(job, intake.counts.final(), batch_id)
     await repo.record_batch(
         batch_id=batch_id,
         kind=job.kind,
@@ -467,7 +493,7 @@ async def _run(
         rows=report["rows_read"],
         sha256=job.sha256,
         imported_by=uow.context.actor,
-        imported_at=now,
+        imported_at=intake.now,
     )
     merged_s = time.perf_counter() - started
     await uow.commit()
@@ -478,7 +504,7 @@ async def _run(
                 "import_id": job.import_id,
                 "kind": job.kind,
                 "rows": done.rows_read,
-                "events": events.number,
+                "events": intake.events.number,
                 "read_s": round(read_s, 2),
                 "merged_s": round(merged_s, 2),
                 "committed_s": round(time.perf_counter() - started, 2),
@@ -533,7 +559,7 @@ class _Events:
     EVENT_MAX_ROWS rows and EVENT_MAX_BYTES, written to the outbox as they fill up. The
     payload is what the event class serialises to: ``{"batch_id": …, "<rows>": [rows]}``."""
 
-    def __init__(self, uow: UnitOfWork, kind: str, batch_id: str) -> None:
+    def __init__(self, uow: RegistryUnitOfWork, kind: str, batch_id: str) -> None:
         self.uow = uow
         self.kind = kind
         self.batch_id = batch_id
@@ -584,7 +610,7 @@ def list_id(district: str) -> str:
 
 
 async def _publish_check_items(
-    uow: UnitOfWork,
+    uow: RegistryUnitOfWork,
     repo: Registers,
     job: ImportJob,
     rows: list[tuple[Any, ...]],

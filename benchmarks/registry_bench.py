@@ -1,4 +1,4 @@
-"""``python -m registry.bench`` (``make bench``): the import figures of issue 7.
+"""``python benchmarks/registry_bench.py`` (``make bench``): the import figures of issue 7.
 
 Each figure is one line ``BENCH <name> <value> <unit> target=<target> ratio=<value/target>``.
 Everything is started here and stopped at the end: PostgreSQL (``infra/postgres/pg.sh``) and
@@ -51,7 +51,7 @@ from spotcheck_common.auth import Authenticator
 from spotcheck_common.settings import Settings
 from spotcheck_common.uscc import ALPHABET, check_char
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-0123456789abcdef0123456789"
 TARGETS = {  # issue 7
     "import_csv_utf8_1m": (30.0, "s"),
@@ -467,7 +467,7 @@ def run_healthz(tmp: Path, path: Path, rows: int, n: int) -> tuple[Run, Run]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m registry.bench")
+    parser = argparse.ArgumentParser(prog="python benchmarks/registry_bench.py")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--only", nargs="*", default=["utf8", "gb18030", "xlsx", "healthz"])
