@@ -47,7 +47,7 @@ helm-check: ## helm lint + template + schema validation of the chart
 	@infra/helm/check.sh
 
 bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<target>
-	$(UV) run python -m draws.bench
+	$(UV) run python benchmarks/draws_bench.py
 	$(UV) run python -m registry.bench
 
 docs: bootstrap ## regenerate docs/api (OpenAPI and AsyncAPI of every service)

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from draws import testing, verify_draw
-from draws.adapters.fake import FakeDrawsRepository
+from draws import verify_draw
 from draws.domain import protocol as p
 from draws.service_layer import services
 from spotcheck_common.events.registry import (
@@ -28,6 +27,9 @@ from spotcheck_common.events.registry import (
 from spotcheck_common.events.types import TeamRole
 from spotcheck_common.testing import FakeUnitOfWork
 from spotcheck_common.uscc import synthetic
+
+from . import factories
+from .fakes import FakeDrawsRepository
 
 CODES = synthetic(40, seed=21)
 VECTOR = Path(__file__).resolve().parents[4] / "docs" / "draw-vectors" / "experts"
@@ -303,7 +305,7 @@ def share(party: str) -> bytes:
 
 async def _loaded(per_target: int, fields: list[str]) -> tuple[FakeDrawsRepository, list[Any]]:
     repo = FakeDrawsRepository()
-    ents, insp, conflict, task = testing.events(300, 24)
+    ents, insp, conflict, task = factories.events(300, 24)
     await services.entities_imported(repo, ents, NOW)
     await services.inspectors_imported(repo, insp, "lingang", NOW)
     await services.conflict_declared(repo, conflict, NOW)

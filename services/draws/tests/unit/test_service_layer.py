@@ -7,20 +7,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from draws import testing
-from draws.adapters.fake import FakeDrawsRepository
 from draws.domain import engine
 from draws.domain import protocol as p
 from draws.domain.model import DrawRefused
 from draws.service_layer import services
 from spotcheck_common.testing import FakeUnitOfWork
 
+from . import factories
+from .fakes import FakeDrawsRepository
+
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 async def loaded(n_entities: int = 300, n_inspectors: int = 24) -> FakeDrawsRepository:
     repo = FakeDrawsRepository()
-    ents, insp, conflict, task = testing.events(n_entities, n_inspectors)
+    ents, insp, conflict, task = factories.events(n_entities, n_inspectors)
     await services.entities_imported(repo, ents, NOW)
     await services.inspectors_imported(repo, insp, "lingang", NOW)
     await services.conflict_declared(repo, conflict, NOW)
@@ -118,7 +119,9 @@ async def test_yearly_cap_counts_own_draws_and_skips_with_reason() -> None:
     repo = await loaded(60, 24)
     # every entity at 100%: each draw takes every eligible entity
     for n in (1, 2, 3):
-        await services.task_approved(repo, testing.task(f"T-{n}", {k: 10000 for k in "ABCDE"}), NOW)
+        await services.task_approved(
+            repo, factories.task(f"T-{n}", {k: 10000 for k in "ABCDE"}), NOW
+        )
     first, _ = await run_draw(repo, "T-1", "a")
     await run_draw(repo, "T-2", "b")
     third, _ = await run_draw(repo, "T-3", "c")
@@ -197,12 +200,12 @@ async def test_snapshot_population_equals_table_population(tmp_path) -> None:
     await check()
     # later events: a status change, a risk change, new entities — applied as a delta
     first = next(iter(repo.entities.values()))
-    ent = testing.entities(1, 99)[0]
+    ent = factories.entities(1, 99)[0]
     await services.entity_updated(repo, EntityUpdated(entity=ent), NOW)
     changed = ent.model_copy(update={"status": EntityStatus.REVOKED, "risk_class": RiskClass.E})
     await services.entity_updated(repo, EntityUpdated(entity=changed), NOW)
     snapshot_first = first["uscc"]
-    await services.entities_imported(repo, testing.events(700, 2, seed=8)[0], NOW)
+    await services.entities_imported(repo, factories.events(700, 2, seed=8)[0], NOW)
     await repo.record_checks("d1", 2026, codes[3:12])
     await check()
     # a fresh process reads the files and applies only what is newer
@@ -215,7 +218,7 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
     repo = await loaded(200, 3)  # a tiny own pool: one inspector per department
     from spotcheck_common.events.registry import InspectorsImported
 
-    neighbours = testing.inspectors(12, seed=3, prefix="RC")
+    neighbours = factories.inspectors(12, seed=3, prefix="RC")
     await services.inspectors_imported(
         repo, InspectorsImported(batch_id="n", inspectors=neighbours), "rongcheng", NOW
     )
@@ -251,8 +254,17 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
 
 
 def test_bench_registry_has_valid_check_digits() -> None:
-    from draws import bench
+    import importlib.util
+    from pathlib import Path
+
     from spotcheck_common import uscc as codes
+
+    # The benchmark is a script of the repository (benchmarks/), not part of the package.
+    script = Path(__file__).resolve().parents[4] / "benchmarks" / "draws_bench.py"
+    spec = importlib.util.spec_from_file_location("draws_bench", script)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
 
     sample = bench.synthetic_codes(5000, seed=1)
     assert len(set(sample.tolist())) == 5000 and list(sample) == sorted(sample)

@@ -12,18 +12,20 @@ from typing import Any
 
 import pytest
 
-from draws import testing, verify_draw
-from draws.adapters.fake import FakeDrawsRepository
+from draws import verify_draw
 from draws.domain import protocol as p
 from draws.service_layer import services
 from spotcheck_common.testing import FakeUnitOfWork
+
+from . import factories
+from .fakes import FakeDrawsRepository
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
     repo = FakeDrawsRepository()
-    ents, insp, conflict, task = testing.events(n, 24)
+    ents, insp, conflict, task = factories.events(n, 24)
     await services.entities_imported(repo, ents, NOW)
     await services.inspectors_imported(repo, insp, "lingang", NOW)
     # recusals: inspector LG0001..LG0005 declared conflicts with many entities
