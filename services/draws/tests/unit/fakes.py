@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from draws.adapters.repository import ConcurrentChange
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
+from spotcheck_common.errors import StaleWrite
 
 
 class FakeDrawsRepository:
@@ -144,7 +144,7 @@ class FakeDrawsRepository:
 
     async def save_draw(self, draw: Draw) -> None:
         if self.draws[draw.draw_id].version != draw.version:
-            raise ConcurrentChange(draw.draw_id)
+            raise StaleWrite("抽取同时被他人修改，请重试")
         draw.version += 1
         self.draws[draw.draw_id] = copy.deepcopy(draw)
 

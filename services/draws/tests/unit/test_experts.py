@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from draws import verify_draw
 from draws.domain import protocol as p
 from draws.service_layer import services
+from spotcheck_common.errors import Invalid
 from spotcheck_common.events.registry import (
     ConflictDeclared,
     ExpertsImported,
@@ -465,7 +466,7 @@ async def test_replacing_an_inspector_keeps_the_experts() -> None:
     event = uow.events[-1]
     assert [m.inspector_id for m in event.team if m.role is TeamRole.EXPERT] == t["experts"]
     # an expert is not an inspector of the team: replacing one is refused
-    with pytest.raises(services.DrawRefused):
+    with pytest.raises(Invalid, match="不在"):
         await services.replace_inspector(
             FakeUnitOfWork(),
             repo,

@@ -14,6 +14,7 @@ from draws.adapters import orm
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
+from spotcheck_common.errors import StaleWrite
 
 CHUNK = 1000
 POPULATION_REV = "population_rev"
@@ -102,10 +103,6 @@ def _draw_values(d: Draw) -> dict[str, Any]:
         "countersign": d.countersign,
         "cancel_reason": d.cancel_reason,
     }
-
-
-class ConcurrentChange(Exception):
-    pass
 
 
 class SqlDrawsRepository:
@@ -354,7 +351,7 @@ class SqlDrawsRepository:
             .values(**_draw_values(draw), updated_at=utcnow(), version=draw.version + 1)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentChange(draw.draw_id)
+            raise StaleWrite("抽取同时被他人修改，请重试")
         draw.version += 1
 
     async def open_draw_of_task(self, task_id: str) -> Draw | None:

@@ -22,20 +22,19 @@ director's approval is recorded in the body); reading — any staff role; /publi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from draws.adapters.repository import ConcurrentChange, SqlDrawsRepository
+from draws.adapters.repository import SqlDrawsRepository
 from draws.adapters.snapshot import SnapshotStore
 from draws.domain import fast
 from draws.domain import protocol as p
-from draws.domain.model import DrawRefused
 from draws.service_layer import services
 from spotcheck_common.auth import Principal, require
-from spotcheck_common.errors import Conflict, DomainError, NotFound
+from spotcheck_common.errors import Conflict, NotFound
 from spotcheck_common.events.types import USCC
 from spotcheck_common.roles import STAFF, Role
 from spotcheck_common.service import ServiceRuntime
@@ -111,14 +110,6 @@ class CancelIn(BaseModel):
     reason: str = Field(min_length=1)
 
 
-def _refuse(exc: DrawRefused) -> NoReturn:
-    if exc.status == 404:
-        raise NotFound(exc.reason) from None
-    if exc.status == 409:
-        raise Conflict(exc.reason) from None
-    raise DomainError(exc.reason) from None
-
-
 def build_router(rt: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["draws"])
     prefix = "/api/draws"
@@ -129,12 +120,7 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
     async def _run(ctx: Any, action: Any) -> dict[str, Any]:
         async with rt.uow(ctx) as uow:
             repo = SqlDrawsRepository(uow.session, rt.db.postgres)
-            try:
-                draw = await action(uow, repo)
-            except DrawRefused as exc:
-                _refuse(exc)
-            except ConcurrentChange:
-                raise Conflict("抽取同时被他人修改，请重试") from None
+            draw = await action(uow, repo)
             if isinstance(draw, dict):
                 return draw
         async with rt.db.sessions() as session:

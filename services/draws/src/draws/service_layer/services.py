@@ -16,14 +16,13 @@ from draws.domain import engine, fast
 from draws.domain import protocol as p
 from draws.domain.model import (
     CANCELLED,
-    COMMITTED,
     COMPLETED,
     DEFAULT_PARTIES,
     DRAWN,
     Draw,
-    DrawRefused,
     today_in_china,
 )
+from spotcheck_common.errors import Conflict, Invalid, NotFound
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -60,11 +59,6 @@ class UnitOfWork(Protocol):
 
     @property
     def clock(self) -> Any: ...
-
-
-class NotFound(DrawRefused):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, 404)
 
 
 # numpy + C (same results as the reference protocol.select; tests compare them).
@@ -148,19 +142,19 @@ async def create_draw(
     if task is None:
         raise NotFound(f"任务 {task_id} 不存在或尚未批准")
     if await repo.open_draw_of_task(task_id) is not None:
-        raise DrawRefused("该任务已有抽取（每个任务只抽取一次；未揭示前可作废后重建）", 409)
+        raise Conflict("该任务已有抽取（每个任务只抽取一次；未揭示前可作废后重建）")
     parties = list(parties or DEFAULT_PARTIES)
     if len(set(parties)) != len(parties) or "办公室" not in parties or not parties:
-        raise DrawRefused("参与方不得重复，且必须包括办公室（监督方）")
+        raise Invalid("参与方不得重复，且必须包括办公室（监督方）")
     if neighbour_rule not in p.NEIGHBOUR_RULES:
-        raise DrawRefused(f"相邻区域规则只能是 {', '.join(p.NEIGHBOUR_RULES)}")
+        raise Invalid(f"相邻区域规则只能是 {', '.join(p.NEIGHBOUR_RULES)}")
     for k, v in (caps or {}).items():
         if k not in "ABCDE" or not 1 <= int(v) <= 255:
-            raise DrawRefused("年度抽查上限按风险等级 A–E 设置，取值 1–255")
+            raise Invalid("年度抽查上限按风险等级 A–E 设置，取值 1–255")
     draw_date = today_in_china(now)
     strata = engine.strata_of(task, caps)
     if not strata:
-        raise DrawRefused("任务未设置任何风险等级的抽查比例")
+        raise Invalid("任务未设置任何风险等级的抽查比例")
     if snapshots is not None:  # the columnar snapshot, brought up to date from the events
         snapshot = await snapshots.refresh(repo, draw_date.year)
         rev = snapshot.rev
@@ -416,14 +410,14 @@ async def replace_inspector(
     """Replace a drawn inspector (分管局长同意): the replacement is drawn by the same rule."""
     draw = await _load(repo, draw_id)
     if draw.status not in (DRAWN, COMPLETED) or draw.result is None:
-        raise DrawRefused("抽取尚未完成，不能调换人员", 409)
+        raise Conflict("抽取尚未完成，不能调换人员")
     if not approved_by.strip() or not approval_ref.strip():
-        raise DrawRefused("调换执法检查人员须经分管局长同意：请填写批准人和批准文号")
+        raise Invalid("调换执法检查人员须经分管局长同意：请填写批准人和批准文号")
     team = draw.team_of(uscc)
     if not team:
         raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
     if inspector_id not in dict(team):
-        raise DrawRefused(f"{inspector_id} 不在 {uscc} 的检查组中")
+        raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
     salts = await repo.get_salts(draw_id)
     matcher = engine.replay_matcher(
         manifest=draw.manifest,
@@ -436,7 +430,7 @@ async def replace_inspector(
     excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
     chosen = matcher.replace(uscc, team, inspector_id, excluded)
     if chosen is None:
-        raise DrawRefused("没有符合条件的其他执法检查人员可替换", 422)
+        raise Invalid("没有符合条件的其他执法检查人员可替换")
     salt_of = {(i, u): s for i, u, s in salts}
     role = dict(team)[inspector_id]
     now = uow.clock.now()
@@ -550,6 +544,3 @@ async def view(repo: DrawsRepository, draw: Draw) -> dict[str, Any]:
                 "pool_size": draw.result["experts"]["pool_size"],
             }
     return out
-
-
-__all__ = ["COMMITTED", "DrawRefused", "NotFound"]
