@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from spotcheck_common.errors import Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.workdays import CHINA_TZ, Deadline, WorkCalendar
@@ -22,8 +23,8 @@ SOURCE_LABELS = {
 }
 
 
-class InvalidCorrection(ValueError):
-    """A correction that does not fit the record (reason in Chinese)."""
+class InvalidCorrection(Invalid):
+    """A correction that does not fit the record (reason in Chinese; 422)."""
 
 
 @dataclass(frozen=True)

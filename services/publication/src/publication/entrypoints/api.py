@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 
 from publication.adapters.repository import SqlPublicationRepository
 from publication.domain import model
-from publication.entrypoints import overdue
 from publication.service_layer import services
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict, DomainError, NotFound
@@ -204,7 +203,6 @@ def build_router(rt: ServiceRuntime) -> APIRouter:
             late = await repo.late_records()
             calendar = await repo.calendar()
             pending = await repo.pending_deadlines()
-        overdue.set_gauge(late)  # refresh on read, too
         if department is not None:
             late = [r for r in late if r.lead_department == department]
         return {

@@ -3,8 +3,8 @@
 
 A result is overdue when it was first published after its ``publish_due_on`` (20 working days
 after it was formed, 第九条). The gauge is the count of such results per department. It is
-refreshed on every read of ``GET /api/publication/overdue`` and by the runtime's periodic work
-(``Settings.periodic_interval_s``), so an alert sees a late result within a minute. The
+refreshed by the runtime's periodic work (``Settings.periodic_interval_s``), so an alert sees a
+late result within a minute; a read never writes it. The
 metric object is shared (``spotcheck_common.metrics.OVERDUE_ITEMS``): this module sets only its
 own kind's series; a series once set drops to 0 (not absent) when nothing is overdue any more.
 The same pass counts deadlines pending a year's holiday schedule

@@ -24,6 +24,7 @@ from publication.domain.model import (
     ResultVersion,
     WithheldResult,
 )
+from spotcheck_common.errors import NotFound
 from spotcheck_common.events.envelope import Event, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
@@ -53,8 +54,8 @@ class UnitOfWork(Protocol):
     def clock(self) -> Any: ...
 
 
-class RecordNotFound(LookupError):
-    pass
+class RecordNotFound(NotFound):
+    """The public record a correction names does not exist (404)."""
 
 
 async def lead_department(repo: PublicationRepository, event: InspectionSubmitted) -> str:
