@@ -7,13 +7,13 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draws.adapters import orm
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
+from spotcheck_common.db import insert_for
 from spotcheck_common.errors import StaleWrite
 
 CHUNK = 1000
@@ -106,10 +106,9 @@ def _draw_values(d: Draw) -> dict[str, Any]:
 
 
 class SqlDrawsRepository:
-    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.postgres = postgres
-        self._insert = postgresql.insert if postgres else sqlite.insert
+        self._insert = insert_for(session)
 
     # -- read model ----------------------------------------------------------------------
 
@@ -336,7 +335,7 @@ class SqlDrawsRepository:
 
     async def get_draw(self, draw_id: str, lock: bool = False) -> Draw | None:
         query = sa.select(orm.draws).where(orm.draws.c.draw_id == draw_id)
-        if lock and self.postgres:
+        if lock:  # serialises the steps of one draw (PostgreSQL; SQLite has one writer)
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
         return _draw(row) if row else None
