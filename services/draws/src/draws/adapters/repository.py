@@ -13,7 +13,7 @@ from draws.adapters import orm
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
-from spotcheck_common.db import insert_for
+from spotcheck_common.db import aware_or_none, insert_for
 from spotcheck_common.errors import StaleWrite
 
 CHUNK = 1000
@@ -79,7 +79,7 @@ def _draw(row: Any) -> Draw:
         countersign=row.countersign,
         cancel_reason=row.cancel_reason,
         created_by=row.created_by,
-        created_at=row.created_at,
+        created_at=aware_or_none(row.created_at),  # SQLite hands back naive instants
         version=row.version,
         expert_roster=list(row.expert_roster) if row.expert_roster is not None else None,
     )
