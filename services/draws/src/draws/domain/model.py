@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from draws.domain import protocol as p
@@ -35,11 +35,6 @@ DEFAULT_PARTIES = ("信用监管科", "办公室")
 DEFAULT_CAP = 2
 RESERVE_BP = 1000
 RESERVE_MIN = 3
-CHINA = timezone(timedelta(hours=8))
-
-
-def today_in_china(now: datetime) -> date:
-    return now.astimezone(CHINA).date()
 
 
 def parse_hex(value: str, size: int, what: str) -> bytes:

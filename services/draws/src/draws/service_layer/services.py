@@ -20,9 +20,9 @@ from draws.domain.model import (
     DEFAULT_PARTIES,
     DRAWN,
     Draw,
-    today_in_china,
 )
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
+from spotcheck_common.clock import CHINA_TZ
 from spotcheck_common.errors import Conflict, Invalid, NotFound
 from spotcheck_common.events.draws import (
     DrawCancelled,
@@ -144,7 +144,7 @@ async def create_draw(
     for k, v in (caps or {}).items():
         if k not in "ABCDE" or not 1 <= int(v) <= 255:
             raise Invalid("年度抽查上限按风险等级 A–E 设置，取值 1–255")
-    draw_date = today_in_china(now)
+    draw_date = now.astimezone(CHINA_TZ).date()  # the date in Beijing
     strata = engine.strata_of(task, caps)
     if not strata:
         raise Invalid("任务未设置任何风险等级的抽查比例")
