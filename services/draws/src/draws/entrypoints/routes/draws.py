@@ -77,7 +77,7 @@ async def answer(uow: DrawsUnitOfWork, draw: Draw) -> DrawOut:
     status_code=201,
     summary="创建抽取：冻结并公示抽取清单（尚无任何随机数）",
     responses=refusals(401, 403, 404, 409, 422),
-    response_model_exclude_unset=True,  # no result yet: its fields left out
+    response_model_exclude_unset=True,  # the result's fields only once there is one
 )
 async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
@@ -99,7 +99,7 @@ async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOu
     "/{draw_id}/commitments",
     summary="参与方提交种子承诺（SHA-256）",
     responses=refusals(401, 403, 404, 409, 422, s403="缺少角色，或无权代表该参与方"),
-    response_model_exclude_unset=True,  # no result yet: its fields left out
+    response_model_exclude_unset=True,  # the result's fields only once there is one
 )
 async def commit(draw_id: str, body: CommitmentIn, principal: SeedParty, deps: Deps) -> DrawOut:
     may_act_for(principal, body.party)
@@ -112,7 +112,7 @@ async def commit(draw_id: str, body: CommitmentIn, principal: SeedParty, deps: D
     "/{draw_id}/reveals",
     summary="参与方揭示种子份额（与承诺不符则拒绝）",
     responses=refusals(401, 403, 404, 409, 422, s403="缺少角色，或无权代表该参与方"),
-    response_model_exclude_unset=True,  # no result yet: its fields left out
+    response_model_exclude_unset=True,  # the result's fields only once there is one
 )
 async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps) -> DrawOut:
     may_act_for(principal, body.party)
@@ -125,7 +125,7 @@ async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps)
     "/{draw_id}/beacon",
     summary="录入清单指定的外部信标值",
     responses=refusals(401, 403, 404, 409, 422),
-    response_model_exclude_unset=True,  # no result yet: its fields left out
+    response_model_exclude_unset=True,  # the result's fields only once there is one
 )
 async def beacon(draw_id: str, body: BeaconIn, principal: CreditDept, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
@@ -137,7 +137,7 @@ async def beacon(draw_id: str, body: BeaconIn, principal: CreditDept, deps: Deps
     "/{draw_id}/countersign",
     summary="办公室监督会签（完成抽取）",
     responses=refusals(401, 403, 404, 409, 422),
-    response_model_exclude_unset=True,  # no result yet: its fields left out
+    response_model_exclude_unset=True,  # the result's fields only once there is one
 )
 async def countersign(
     draw_id: str, body: CountersignIn, principal: GeneralOffice, deps: Deps
@@ -179,7 +179,7 @@ async def replace(
     "/{draw_id}/cancel",
     summary="作废抽取（仅限尚无参与方揭示种子时）",
     responses=refusals(401, 403, 404, 409, 422),
-    response_model_exclude_unset=True,  # no result yet: its fields left out
+    response_model_exclude_unset=True,  # the result's fields only once there is one
 )
 async def cancel(draw_id: str, body: CancelIn, principal: CreditDept, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
