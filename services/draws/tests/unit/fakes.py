@@ -128,7 +128,8 @@ class FakeDrawsRepository:
         ]
 
     async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None:
-        self.pair_conflicts.setdefault(tuple(sorted((a, b))), reason)  # type: ignore[arg-type]
+        first, second = sorted((a, b))
+        self.pair_conflicts.setdefault((first, second), reason)
 
     async def pair_conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:
         ids = set(inspector_ids)
