@@ -47,7 +47,7 @@ helm-check: ## helm lint + template + schema validation of the chart
 	@infra/helm/check.sh
 
 bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<target>
-	$(UV) run python -m draws.bench
+	$(UV) run python benchmarks/draws_bench.py
 	$(UV) run python benchmarks/registry_bench.py
 
 fuzz: bootstrap ## schemathesis over every service's OpenAPI on the all-in-one server (no 5xx, answers as documented)

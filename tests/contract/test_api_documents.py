@@ -41,11 +41,7 @@ def test_every_event_is_published_by_some_service(generated: Path) -> None:
         assert produced is not event.retired, f"{event.event_type()} v{event.version}"
 
 
-# Issue 8: each service joins this set when its routes are typed; at the end it is every one.
-TYPED = {"archives", "inspections", "objections", "planning", "registry"}
-
-
-@pytest.mark.parametrize("service", sorted(TYPED))
+@pytest.mark.parametrize("service", available())
 def test_every_operation_documents_its_answer_and_its_refusals(
     generated: Path, service: str
 ) -> None:

@@ -607,6 +607,33 @@ def verify(bundle: dict[str, Any], workers: int | None = None) -> Report:
 
 
 def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, workers: int) -> None:
+    """Every check of the spec, in its order; the first difference stops the run."""
+    m, manifest_sha, with_experts = _check_manifest(body, report)
+    result = body["result"]
+    cols = _check_population(m, columns, report)
+    roster = _check_roster(body, m)
+    experts = _check_expert_roster(body, m) if with_experts else []
+    seed = _check_seed(body, m, manifest_sha, report)
+    key = h(lps("spotcheck/draw-key/v1") + lp(seed) + lps(m["draw_id"]))
+    prefix = b"\x01" + key + b"\x12"
+    selected = _check_selection(m, result, cols, prefix, workers, report)
+    targets = result["targets"]
+    expect(len(targets), len(selected), "number of targets")
+    for t, (ticket, code, key_) in zip(targets, selected, strict=True):
+        expect(
+            [t["uscc"], t["stratum"], t["ticket"]],
+            [code, key_, ticket.hex()],
+            "target order (uscc, stratum, ticket)",
+        )
+    by_id = {r["inspector_id"]: r for r in roster}
+    matching = _check_matching(m, result, key, roster, experts, len(selected), report)
+    _check_replacements(body, matching, by_id, targets, report)
+    _check_countersign(body, report)
+
+
+def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any], bytes, bool]:
+    """The format, the algorithm (no experts anywhere in a /1 bundle) and the manifest's
+    digest. Returns (manifest, its SHA-256, whether the draw has experts)."""
     expect(body["format"], BUNDLE_FORMAT, "format")
     m = body["manifest"]
     if m["algorithm"] not in (ALGORITHM, ALGORITHM_EXPERTS):
@@ -631,8 +658,14 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     report.note(
         f"manifest   {manifest_sha.hex()}  draw {m['draw_id']}  task {m['task']['task_no']}"
     )
+    return m, manifest_sha, with_experts
 
-    # population
+
+Columns = tuple[bytes, bytes, bytes, bytes]
+"""The population's columns: uscc (18 bytes each), stratum, status, checks (1 byte each)."""
+
+
+def _check_population(m: dict[str, Any], columns: dict[str, bytes], report: Report) -> Columns:
     u, s, st, c = columns["uscc"], columns["stratum"], columns["status"], columns["checks"]
     n = len(s)
     if len(u) != USCC_LEN * n or len(st) != n or len(c) != n:
@@ -644,11 +677,16 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     leaves = [chunk_leaf(u, s, st, c, a, min(a + chunk, n)) for a in range(0, n, chunk)]
     expect(merkle_root(leaves).hex(), m["population"]["merkle_root"], "population Merkle root")
     report.note(f"population {n} entities, root {m['population']['merkle_root']}")
+    return u, s, st, c
 
-    # roster
-    roster = body["roster"]
-    ids = [r["inspector_id"] for r in roster]
-    if ids != sorted(ids, key=lambda x: x.encode("utf-8")) or len(set(ids)) != len(ids):
+
+def _sorted_unique(ids: list[str]) -> bool:
+    return ids == sorted(ids, key=lambda x: x.encode("utf-8")) and len(set(ids)) == len(ids)
+
+
+def _check_roster(body: dict[str, Any], m: dict[str, Any]) -> list[dict[str, Any]]:
+    roster: list[dict[str, Any]] = body["roster"]
+    if not _sorted_unique([r["inspector_id"] for r in roster]):
         raise Difference("roster not sorted by inspector_id or has duplicates")
     for r in roster:
         if r["qualifications"] != sorted(set(r["qualifications"])) or r["recusals"] != sorted(
@@ -658,29 +696,34 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     expect(len(roster), m["roster"]["size"], "roster size")
     rroot = merkle_root([h(b"\x00" + roster_record(r)) for r in roster])
     expect(rroot.hex(), m["roster"]["merkle_root"], "roster Merkle root")
+    return roster
 
-    # expert roster (spotcheck-draw/2)
-    experts: list[dict[str, Any]] = []
-    if with_experts:
-        spec = m["experts"]
-        if not isinstance(spec["per_target"], int) or spec["per_target"] < 1:
-            raise Difference("manifest.experts.per_target must be a positive integer")
-        if spec["fields"] != sorted(set(spec["fields"])):
-            raise Difference("manifest.experts.fields not sorted and unique")
-        experts = body["expert_roster"]
-        eids = [r["expert_id"] for r in experts]
-        if eids != sorted(eids, key=lambda x: x.encode("utf-8")) or len(set(eids)) != len(eids):
-            raise Difference("expert roster not sorted by expert_id or has duplicates")
-        for r in experts:
-            if r["recusals"] != sorted(set(r["recusals"])):
-                raise Difference(f"expert roster entry {r['expert_id']}: recusals not sorted")
-            if not isinstance(r["active"], bool):
-                raise Difference(f"expert roster entry {r['expert_id']}: active not a boolean")
-        expect(len(experts), spec["roster"]["size"], "expert roster size")
-        eroot = merkle_root([h(b"\x00" + expert_record(r)) for r in experts])
-        expect(eroot.hex(), spec["roster"]["merkle_root"], "expert roster Merkle root")
 
-    # commitments, reveals, beacon, seed
+def _check_expert_roster(body: dict[str, Any], m: dict[str, Any]) -> list[dict[str, Any]]:
+    """The expert roster of a spotcheck-draw/2 bundle."""
+    spec = m["experts"]
+    if not isinstance(spec["per_target"], int) or spec["per_target"] < 1:
+        raise Difference("manifest.experts.per_target must be a positive integer")
+    if spec["fields"] != sorted(set(spec["fields"])):
+        raise Difference("manifest.experts.fields not sorted and unique")
+    experts: list[dict[str, Any]] = body["expert_roster"]
+    if not _sorted_unique([r["expert_id"] for r in experts]):
+        raise Difference("expert roster not sorted by expert_id or has duplicates")
+    for r in experts:
+        if r["recusals"] != sorted(set(r["recusals"])):
+            raise Difference(f"expert roster entry {r['expert_id']}: recusals not sorted")
+        if not isinstance(r["active"], bool):
+            raise Difference(f"expert roster entry {r['expert_id']}: active not a boolean")
+    expect(len(experts), spec["roster"]["size"], "expert roster size")
+    eroot = merkle_root([h(b"\x00" + expert_record(r)) for r in experts])
+    expect(eroot.hex(), spec["roster"]["merkle_root"], "expert roster Merkle root")
+    return experts
+
+
+def _check_seed(
+    body: dict[str, Any], m: dict[str, Any], manifest_sha: bytes, report: Report
+) -> bytes:
+    """Commitments, reveals, the beacon and the seed they make."""
     parties = m["parties"]
     expect([x["party"] for x in body["commitments"]], parties, "commitment parties")
     expect([x["party"] for x in body["reveals"]], parties, "reveal parties")
@@ -702,13 +745,23 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     seed_input += b"\x00" if beacon is None else b"\x01" + lp(beacon)
     seed = h(seed_input)
     expect(body["seed"], seed.hex(), "seed")
-    expect(result["seed"], seed.hex(), "result.seed")
-    expect(body["result_sha256"], h(canonical(result)).hex(), "result_sha256")
+    expect(body["result"]["seed"], seed.hex(), "result.seed")
+    expect(body["result_sha256"], h(canonical(body["result"])).hex(), "result_sha256")
     report.note(f"seed       {seed.hex()}")
-    key = h(lps("spotcheck/draw-key/v1") + lp(seed) + lps(m["draw_id"]))
-    prefix = b"\x01" + key + b"\x12"
+    return seed
 
-    # selection
+
+def _check_selection(
+    m: dict[str, Any],
+    result: dict[str, Any],
+    cols: Columns,
+    prefix: bytes,
+    workers: int,
+    report: Report,
+) -> list[tuple[bytes, str, str]]:
+    """Each stratum's walk recomputed. Returns the selected targets in ticket order:
+    (ticket, uscc, stratum)."""
+    u, s, st, c = cols
     strata = m["strata"]
     keys = [x["key"] for x in strata]
     caps = [int(x["cap"]) for x in strata]
@@ -726,7 +779,7 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     # Every row whose ticket is at or below the largest ticket the published walks reached.
     walked = [h(prefix + w[0].encode("ascii")) for x in claimed for w in x["walk"]]
     limit = max(walked, default=b"")
-    kept = scan_population((u, s, st, c), prefix, limit, workers)
+    kept = scan_population(cols, prefix, limit, workers)
     per: list[list[tuple[bytes, bytes, int, int]]] = [[] for _ in strata]
     for i, t in kept:
         per[s[i]].append((t, u[USCC_LEN * i : USCC_LEN * (i + 1)], st[i], c[i]))
@@ -739,24 +792,14 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
         steps, filled = walk(per[k], qs[k], reserves[k], caps[k])
         if not filled and len(per[k]) < sizes[k]:
             # The published walks stopped too early: recompute this stratum in full.
-            rows = [
-                (i, t)
-                for i, t in scan_population((u, s, st, c), prefix, b"\xff" * 33, workers)
-                if s[i] == k
-            ]
-            full = sorted((t, u[USCC_LEN * i : USCC_LEN * (i + 1)], st[i], c[i]) for i, t in rows)
-            steps, _ = walk(full, qs[k], reserves[k], caps[k])
-        for j, (got, want) in enumerate(zip(x["walk"], steps, strict=False)):
-            expect(got, want, f"stratum {keys[k]}: selection step {j + 1}")
-        expect(len(x["walk"]), len(steps), f"stratum {keys[k]}: length of the selection walk")
+            steps = _walk_in_full(cols, k, prefix, workers, qs[k], reserves[k], caps[k])
+        _check_walk(x["walk"], steps, keys[k])
         report.note(
             f"stratum {keys[k]}: eligible {counts[k]}, quota {qs[k]}, "
             f"selected {sum(1 for w in steps if w[1] == 'selected')}, "
             f"reserve {sum(1 for w in steps if w[1] == 'reserve')}, "
             f"skipped {sum(1 for w in steps if w[1] not in ('selected', 'reserve'))}"
         )
-
-    # targets in ticket order
     selected = [
         (h(prefix + w[0].encode("ascii")), w[0], keys[k])
         for k, x in enumerate(claimed)
@@ -764,40 +807,50 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
         if w[1] == "selected"
     ]
     selected.sort()
-    targets = result["targets"]
-    expect(len(targets), len(selected), "number of targets")
-    for t, (ticket, code, key_) in zip(targets, selected, strict=True):
-        expect(
-            [t["uscc"], t["stratum"], t["ticket"]],
-            [code, key_, ticket.hex()],
-            "target order (uscc, stratum, ticket)",
-        )
+    return selected
 
-    # matching
+
+def _walk_in_full(
+    cols: Columns, k: int, prefix: bytes, workers: int, quota: int, reserve: int, cap: int
+) -> list[Any]:
+    u, s, st, c = cols
+    rows = [(i, t) for i, t in scan_population(cols, prefix, b"\xff" * 33, workers) if s[i] == k]
+    full = sorted((t, u[USCC_LEN * i : USCC_LEN * (i + 1)], st[i], c[i]) for i, t in rows)
+    steps, _ = walk(full, quota, reserve, cap)
+    return steps
+
+
+def _check_walk(claimed: list[Any], steps: list[Any], key: str) -> None:
+    for j, (got, want) in enumerate(zip(claimed, steps, strict=False)):
+        expect(got, want, f"stratum {key}: selection step {j + 1}")
+    expect(len(claimed), len(steps), f"stratum {key}: length of the selection walk")
+
+
+def _check_matching(
+    m: dict[str, Any],
+    result: dict[str, Any],
+    key: bytes,
+    roster: list[dict[str, Any]],
+    experts: list[dict[str, Any]],
+    n_selected: int,
+    report: Report,
+) -> Matching:
+    """Teams (and experts) of every target, replayed. Returns the matching, for the
+    replacements."""
     by_id = {r["inspector_id"]: r for r in roster}
     recused = openings(result["recusal_disclosures"], by_id, "recusal disclosure")
-    matching = Matching(key, m, roster, len(selected), recused)
+    matching = Matching(key, m, roster, n_selected, recused)
     expect(result["pool_size"], len(matching.pool), "pool size")
     expect(result["load_cap"], matching.cap, "load cap")
     ematching = None
-    if with_experts:
+    if m["algorithm"] == ALGORITHM_EXPERTS:
         e_by_id = {r["expert_id"]: r for r in experts}
         erecused = expert_openings(result["experts"]["recusal_disclosures"], e_by_id)
-        ematching = ExpertMatching(key, m, experts, len(selected), erecused)
+        ematching = ExpertMatching(key, m, experts, n_selected, erecused)
         expect(result["experts"]["pool_size"], len(ematching.pool), "expert pool size")
         expect(result["experts"]["load_cap"], ematching.cap, "expert load cap")
-    unstaffed = []
-    for t in targets:
-        team = matching.staff(t["uscc"])
-        if ematching is not None:
-            chosen = ematching.staff(t["uscc"]) if team else []
-            if team and chosen is None:
-                matching.unstaff(team)
-                team, chosen = [], []
-            expect(t["experts"], chosen, f"experts of {t['uscc']}")
-        expect(t["team"], team, f"team of {t['uscc']}")
-        if not team:
-            unstaffed.append(t["uscc"])
+    targets = result["targets"]
+    unstaffed = [t["uscc"] for t in targets if not _staff(t, matching, ematching)]
     expect(result["unstaffed"], unstaffed, "unstaffed targets")
     check_constraints(m, by_id, targets, matching, recused)
     if ematching is not None:
@@ -811,8 +864,29 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
             f"experts    {ematching.per} per target, pool {len(ematching.pool)}, "
             f"load cap {ematching.cap}"
         )
+    return matching
 
-    # replacements
+
+def _staff(t: dict[str, Any], matching: Matching, ematching: ExpertMatching | None) -> bool:
+    """Check one target's team (and experts) as matched in ticket order; False if unstaffed."""
+    team = matching.staff(t["uscc"])
+    if ematching is not None:
+        chosen = ematching.staff(t["uscc"]) if team else []
+        if team and chosen is None:
+            matching.unstaff(team)
+            team, chosen = [], []
+        expect(t["experts"], chosen, f"experts of {t['uscc']}")
+    expect(t["team"], team, f"team of {t['uscc']}")
+    return bool(team)
+
+
+def _check_replacements(
+    body: dict[str, Any],
+    matching: Matching,
+    by_id: dict[str, dict[str, Any]],
+    targets: list[dict[str, Any]],
+    report: Report,
+) -> None:
     teams = {t["uscc"]: [list(x) for x in t["team"]] for t in targets}
     gone: dict[str, set[str]] = {}
     for j, r in enumerate(body["replacements"]):
@@ -840,6 +914,8 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     if body["replacements"]:
         report.note(f"replacements {len(body['replacements'])} replayed")
 
+
+def _check_countersign(body: dict[str, Any], report: Report) -> None:
     sign = body["countersign"]
     if sign is not None:
         expect(sign["result_sha256"], body["result_sha256"], "countersign.result_sha256")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from draws import testing, verify_draw
+from draws import verify_draw
 from draws.domain import protocol as p
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import DrawCompleted
@@ -28,6 +28,7 @@ from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
 
+from ..unit import factories
 from .test_draws_flow import wait_for
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
@@ -70,7 +71,7 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         LifespanManager(app) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://t") as c,
     ):
-        ents, insp, conflict, task = testing.events(400, 24)
+        ents, insp, conflict, task = factories.events(400, 24)
         for event in (ents, insp, conflict):
             await feed(bus, event)
         experts = [

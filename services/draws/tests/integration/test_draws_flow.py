@@ -13,7 +13,6 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from draws import testing
 from draws.domain import protocol as p
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import (
@@ -29,6 +28,8 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
+
+from ..unit import factories
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
 OFFICE = auth_headers("office-li", "general_office", name="李四")
@@ -92,7 +93,7 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         LifespanManager(app) as manager,
         httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://t") as c,
     ):
-        evs = testing.events(400, 24)
+        evs = factories.events(400, 24)
         envs = [await feed(bus, e) for e in evs]
         await feed(bus, evs[0], envs[0])  # redelivered: changes nothing twice
         ents = evs[0].entities

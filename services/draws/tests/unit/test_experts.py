@@ -15,10 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from draws import testing, verify_draw
-from draws.adapters.fake import FakeDrawsRepository
+from draws import verify_draw
 from draws.domain import protocol as p
-from draws.service_layer import services
+from draws.entrypoints.schemas import DrawOut
+from draws.service_layer import services, views
+from spotcheck_common.errors import Invalid
 from spotcheck_common.events.registry import (
     ConflictDeclared,
     ExpertsImported,
@@ -26,8 +27,10 @@ from spotcheck_common.events.registry import (
     InspectorPairConflictDeclared,
 )
 from spotcheck_common.events.types import TeamRole
-from spotcheck_common.testing import FakeUnitOfWork
 from spotcheck_common.uscc import synthetic
+
+from . import factories
+from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
 
 CODES = synthetic(40, seed=21)
 VECTOR = Path(__file__).resolve().parents[4] / "docs" / "draw-vectors" / "experts"
@@ -303,10 +306,10 @@ def share(party: str) -> bytes:
 
 async def _loaded(per_target: int, fields: list[str]) -> tuple[FakeDrawsRepository, list[Any]]:
     repo = FakeDrawsRepository()
-    ents, insp, conflict, task = testing.events(300, 24)
-    await services.entities_imported(repo, ents, NOW)
-    await services.inspectors_imported(repo, insp, "lingang", NOW)
-    await services.conflict_declared(repo, conflict, NOW)
+    ents, insp, conflict, task = factories.events(300, 24)
+    await services.entities_imported(FakeDrawsUnitOfWork(repo), ents)
+    await services.inspectors_imported(FakeDrawsUnitOfWork(repo), insp, "lingang")
+    await services.conflict_declared(FakeDrawsUnitOfWork(repo), conflict)
     experts = [
         ExpertSnapshot(
             expert_id=f"ZJ{k:03d}",
@@ -318,26 +321,27 @@ async def _loaded(per_target: int, fields: list[str]) -> tuple[FakeDrawsReposito
         for k in range(12)
     ]
     await services.experts_imported(
-        repo, ExpertsImported(batch_id="e1", experts=experts), "lingang", NOW
+        FakeDrawsUnitOfWork(repo), ExpertsImported(batch_id="e1", experts=experts), "lingang"
     )
     uscc0 = ents.entities[1].uscc
     await services.conflict_declared(
-        repo, ConflictDeclared(inspector_id="ZJ000", uscc=uscc0, reason="曾任顾问"), NOW
+        FakeDrawsUnitOfWork(repo),
+        ConflictDeclared(inspector_id="ZJ000", uscc=uscc0, reason="曾任顾问"),
     )
     payload = task.model_copy(update={"experts_per_target": per_target, "expert_fields": fields})
-    await services.task_approved(repo, payload, NOW)
+    await services.task_approved(FakeDrawsUnitOfWork(repo), payload)
     return repo, experts
 
 
-async def _run(repo: FakeDrawsRepository) -> tuple[str, FakeUnitOfWork]:
-    uow = FakeUnitOfWork()
-    draw = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
+async def _run(repo: FakeDrawsRepository) -> tuple[str, FakeDrawsUnitOfWork]:
+    uow = FakeDrawsUnitOfWork(repo)
+    draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
     for party in draw.parties:
         c = p.share_commitment(draw.draw_id, party, share(party)).hex()
-        await services.commit_share(uow, repo, draw.draw_id, party, c)
+        await services.commit_share(uow, draw.draw_id, party, c)
     for party in draw.parties:
-        await services.reveal_share(uow, repo, draw.draw_id, party, share(party).hex())
-    await services.countersign(uow, repo, draw.draw_id, "office", "ok", "/b")
+        await services.reveal_share(uow, draw.draw_id, party, share(party).hex())
+    await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
     return draw.draw_id, uow
 
 
@@ -368,7 +372,10 @@ async def test_draw_with_experts_end_to_end_on_fakes() -> None:
         assert set(ex) <= food and len(set(ex)) == 2
         assert all(m.department == "市特检院" for m in t.team if m.role is TeamRole.EXPERT)
     # the staff view shows experts as team members too
-    view = await services.view(repo, draw)
+    uow = FakeDrawsUnitOfWork(repo)
+    view = DrawOut.of(draw, await views.names(uow, draw)).model_dump(
+        mode="json", exclude_unset=True
+    )
     assert view["experts"]["per_target"] == 2
     assert all(
         sum(1 for m in t["team"] if m["role"] == "expert") == 2
@@ -393,13 +400,12 @@ async def test_experts_short_means_unstaffed_never_half_staffed() -> None:
     # one qualified active expert, two per target: nothing can be staffed
     repo, _ = await _loaded(2, ["计量"])
     await services.experts_imported(
-        repo,
+        FakeDrawsUnitOfWork(repo),
         ExpertsImported(
             batch_id="e2",
             experts=[ExpertSnapshot(expert_id="ZJ900", name="甲", field="计量")],
         ),
         "lingang",
-        NOW,
     )
     draw_id, uow = await _run(repo)
     draw = repo.draws[draw_id]
@@ -425,11 +431,14 @@ async def test_declared_pair_conflict_reaches_the_manifest_and_no_team_holds_bot
                 active=True,
             )
     event = InspectorPairConflictDeclared(inspector_ids=["LG0002", "LG0001"], reason="夫妻")
-    await services.pair_conflict_declared(repo, event, NOW)
-    await services.pair_conflict_declared(repo, event, NOW)  # redelivery changes nothing
+    await services.pair_conflict_declared(FakeDrawsUnitOfWork(repo), event)
+    await services.pair_conflict_declared(
+        FakeDrawsUnitOfWork(repo), event
+    )  # redelivery changes nothing
     # a pair with someone outside the roster is not published
     await services.pair_conflict_declared(
-        repo, InspectorPairConflictDeclared(inspector_ids=["LG0001", "XX9999"], reason="亲属"), NOW
+        FakeDrawsUnitOfWork(repo),
+        InspectorPairConflictDeclared(inspector_ids=["LG0001", "XX9999"], reason="亲属"),
     )
     draw_id, _ = await _run(repo)
     draw = repo.draws[draw_id]
@@ -449,10 +458,9 @@ async def test_replacing_an_inspector_keeps_the_experts() -> None:
     draw = repo.draws[draw_id]
     assert draw.result is not None
     t = next(t for t in draw.result["targets"] if t["team"])
-    uow = FakeUnitOfWork()
+    uow = FakeDrawsUnitOfWork(repo)
     await services.replace_inspector(
         uow,
-        repo,
         draw_id,
         uscc=t["uscc"],
         inspector_id=t["team"][1][0],
@@ -463,10 +471,9 @@ async def test_replacing_an_inspector_keeps_the_experts() -> None:
     event = uow.events[-1]
     assert [m.inspector_id for m in event.team if m.role is TeamRole.EXPERT] == t["experts"]
     # an expert is not an inspector of the team: replacing one is refused
-    with pytest.raises(services.DrawRefused):
+    with pytest.raises(Invalid, match="不在"):
         await services.replace_inspector(
-            FakeUnitOfWork(),
-            repo,
+            FakeDrawsUnitOfWork(repo),
             draw_id,
             uscc=t["uscc"],
             inspector_id=t["experts"][0],

@@ -7,24 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from draws import testing
-from draws.adapters.fake import FakeDrawsRepository
 from draws.domain import engine
 from draws.domain import protocol as p
-from draws.domain.model import DrawRefused
 from draws.service_layer import services
-from spotcheck_common.testing import FakeUnitOfWork
+from spotcheck_common.errors import Conflict, Invalid, NotFound
+
+from . import factories
+from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 async def loaded(n_entities: int = 300, n_inspectors: int = 24) -> FakeDrawsRepository:
     repo = FakeDrawsRepository()
-    ents, insp, conflict, task = testing.events(n_entities, n_inspectors)
-    await services.entities_imported(repo, ents, NOW)
-    await services.inspectors_imported(repo, insp, "lingang", NOW)
-    await services.conflict_declared(repo, conflict, NOW)
-    await services.task_approved(repo, task, NOW)
+    ents, insp, conflict, task = factories.events(n_entities, n_inspectors)
+    await services.entities_imported(FakeDrawsUnitOfWork(repo), ents)
+    await services.inspectors_imported(FakeDrawsUnitOfWork(repo), insp, "lingang")
+    await services.conflict_declared(FakeDrawsUnitOfWork(repo), conflict)
+    await services.task_approved(FakeDrawsUnitOfWork(repo), task)
     return repo
 
 
@@ -34,15 +34,15 @@ def share(party: str, salt: str = "") -> bytes:
 
 async def run_draw(
     repo: FakeDrawsRepository, task_id: str = "T-1", salt: str = ""
-) -> tuple[str, FakeUnitOfWork]:
-    uow = FakeUnitOfWork()
-    draw = await services.create_draw(uow, repo, district="lingang", task_id=task_id, now=NOW)
+) -> tuple[str, FakeDrawsUnitOfWork]:
+    uow = FakeDrawsUnitOfWork(repo)
+    draw = await services.create_draw(uow, district="lingang", task_id=task_id, now=NOW)
     for party in draw.parties:
         c = p.share_commitment(draw.draw_id, party, share(party, salt)).hex()
-        await services.commit_share(uow, repo, draw.draw_id, party, c)
+        await services.commit_share(uow, draw.draw_id, party, c)
     for party in draw.parties:
-        await services.reveal_share(uow, repo, draw.draw_id, party, share(party, salt).hex())
-    await services.countersign(uow, repo, draw.draw_id, "office", "ok", "/b")
+        await services.reveal_share(uow, draw.draw_id, party, share(party, salt).hex())
+    await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
     return draw.draw_id, uow
 
 
@@ -77,40 +77,38 @@ async def test_whole_draw_emits_every_step_and_completes() -> None:
 
 async def test_refusals() -> None:
     repo = await loaded()
-    uow = FakeUnitOfWork()
-    with pytest.raises(DrawRefused) as e:
-        await services.create_draw(uow, repo, district="lingang", task_id="nope")
-    assert e.value.status == 404
-    draw = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
-    with pytest.raises(DrawRefused) as e:
-        await services.create_draw(uow, repo, district="lingang", task_id="T-1")
-    assert e.value.status == 409
-    with pytest.raises(DrawRefused):  # not a party
-        await services.commit_share(uow, repo, draw.draw_id, "某人", "00" * 32)
-    with pytest.raises(DrawRefused):  # reveal before commitments
-        await services.reveal_share(uow, repo, draw.draw_id, "办公室", share("办公室").hex())
+    uow = FakeDrawsUnitOfWork(repo)
+    with pytest.raises(NotFound):
+        await services.create_draw(uow, district="lingang", task_id="nope")
+    draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
+    with pytest.raises(Conflict):
+        await services.create_draw(uow, district="lingang", task_id="T-1")
+    with pytest.raises(Invalid):  # not a party
+        await services.commit_share(uow, draw.draw_id, "某人", "00" * 32)
+    with pytest.raises(Conflict):  # reveal before commitments
+        await services.reveal_share(uow, draw.draw_id, "办公室", share("办公室").hex())
     c = p.share_commitment(draw.draw_id, "办公室", share("办公室")).hex()
-    await services.commit_share(uow, repo, draw.draw_id, "办公室", c)
-    with pytest.raises(DrawRefused):  # a commitment cannot be changed
-        await services.commit_share(uow, repo, draw.draw_id, "办公室", "11" * 32)
+    await services.commit_share(uow, draw.draw_id, "办公室", c)
+    with pytest.raises(Conflict):  # a commitment cannot be changed
+        await services.commit_share(uow, draw.draw_id, "办公室", "11" * 32)
     c = p.share_commitment(draw.draw_id, "信用监管科", share("信用监管科")).hex()
-    await services.commit_share(uow, repo, draw.draw_id, "信用监管科", c)
-    with pytest.raises(DrawRefused, match="不符"):
-        await services.reveal_share(uow, repo, draw.draw_id, "办公室", share("x").hex())
-    await services.reveal_share(uow, repo, draw.draw_id, "办公室", share("办公室").hex())
-    with pytest.raises(DrawRefused):  # after a reveal, no cancelling (no re-draw)
-        await services.cancel_draw(uow, repo, draw.draw_id, "重抽")
-    with pytest.raises(DrawRefused):  # countersign before the result
-        await services.countersign(uow, repo, draw.draw_id, "office", "ok", "/b")
+    await services.commit_share(uow, draw.draw_id, "信用监管科", c)
+    with pytest.raises(Invalid, match="不符"):
+        await services.reveal_share(uow, draw.draw_id, "办公室", share("x").hex())
+    await services.reveal_share(uow, draw.draw_id, "办公室", share("办公室").hex())
+    with pytest.raises(Conflict):  # after a reveal, no cancelling (no re-draw)
+        await services.cancel_draw(uow, draw.draw_id, "重抽")
+    with pytest.raises(Conflict):  # countersign before the result
+        await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
 
 
 async def test_cancel_before_reveal_allows_a_new_draw() -> None:
     repo = await loaded()
-    uow = FakeUnitOfWork()
-    draw = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
-    await services.cancel_draw(uow, repo, draw.draw_id, "任务范围有误")
+    uow = FakeDrawsUnitOfWork(repo)
+    draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
+    await services.cancel_draw(uow, draw.draw_id, "任务范围有误")
     assert repo.draws[draw.draw_id].status == "cancelled"
-    again = await services.create_draw(uow, repo, district="lingang", task_id="T-1", now=NOW)
+    again = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
     assert again.draw_id != draw.draw_id
 
 
@@ -118,7 +116,9 @@ async def test_yearly_cap_counts_own_draws_and_skips_with_reason() -> None:
     repo = await loaded(60, 24)
     # every entity at 100%: each draw takes every eligible entity
     for n in (1, 2, 3):
-        await services.task_approved(repo, testing.task(f"T-{n}", {k: 10000 for k in "ABCDE"}), NOW)
+        await services.task_approved(
+            FakeDrawsUnitOfWork(repo), factories.task(f"T-{n}", {k: 10000 for k in "ABCDE"})
+        )
     first, _ = await run_draw(repo, "T-1", "a")
     await run_draw(repo, "T-2", "b")
     third, _ = await run_draw(repo, "T-3", "c")
@@ -139,10 +139,9 @@ async def test_replacement_needs_approval_and_is_drawn_by_the_rule() -> None:
     assert draw.result is not None
     target = next(t for t in draw.result["targets"] if t["team"])
     leader = target["team"][0][0]
-    with pytest.raises(DrawRefused, match="分管局长"):
+    with pytest.raises(Invalid, match="分管局长"):
         await services.replace_inspector(
             uow,
-            repo,
             draw_id,
             uscc=target["uscc"],
             inspector_id=leader,
@@ -152,7 +151,6 @@ async def test_replacement_needs_approval_and_is_drawn_by_the_rule() -> None:
         )
     record = await services.replace_inspector(
         uow,
-        repo,
         draw_id,
         uscc=target["uscc"],
         inspector_id=leader,
@@ -197,12 +195,12 @@ async def test_snapshot_population_equals_table_population(tmp_path) -> None:
     await check()
     # later events: a status change, a risk change, new entities — applied as a delta
     first = next(iter(repo.entities.values()))
-    ent = testing.entities(1, 99)[0]
-    await services.entity_updated(repo, EntityUpdated(entity=ent), NOW)
+    ent = factories.entities(1, 99)[0]
+    await services.entity_updated(FakeDrawsUnitOfWork(repo), EntityUpdated(entity=ent))
     changed = ent.model_copy(update={"status": EntityStatus.REVOKED, "risk_class": RiskClass.E})
-    await services.entity_updated(repo, EntityUpdated(entity=changed), NOW)
+    await services.entity_updated(FakeDrawsUnitOfWork(repo), EntityUpdated(entity=changed))
     snapshot_first = first["uscc"]
-    await services.entities_imported(repo, testing.events(700, 2, seed=8)[0], NOW)
+    await services.entities_imported(FakeDrawsUnitOfWork(repo), factories.events(700, 2, seed=8)[0])
     await repo.record_checks("d1", 2026, codes[3:12])
     await check()
     # a fresh process reads the files and applies only what is newer
@@ -215,14 +213,15 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
     repo = await loaded(200, 3)  # a tiny own pool: one inspector per department
     from spotcheck_common.events.registry import InspectorsImported
 
-    neighbours = testing.inspectors(12, seed=3, prefix="RC")
+    neighbours = factories.inspectors(12, seed=3, prefix="RC")
     await services.inspectors_imported(
-        repo, InspectorsImported(batch_id="n", inspectors=neighbours), "rongcheng", NOW
+        FakeDrawsUnitOfWork(repo),
+        InspectorsImported(batch_id="n", inspectors=neighbours),
+        "rongcheng",
     )
-    uow = FakeUnitOfWork()
+    uow = FakeDrawsUnitOfWork(repo)
     draw = await services.create_draw(
         uow,
-        repo,
         district="lingang",
         task_id="T-1",
         now=NOW,
@@ -234,13 +233,12 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
     for party in draw.parties:
         await services.commit_share(
             uow,
-            repo,
             draw.draw_id,
             party,
             p.share_commitment(draw.draw_id, party, share(party)).hex(),
         )
     for party in draw.parties:
-        await services.reveal_share(uow, repo, draw.draw_id, party, share(party).hex())
+        await services.reveal_share(uow, draw.draw_id, party, share(party).hex())
     result = repo.draws[draw.draw_id].result
     assert result is not None
     used = {i for t in result["targets"] for i, _ in t["team"]}
@@ -251,8 +249,17 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
 
 
 def test_bench_registry_has_valid_check_digits() -> None:
-    from draws import bench
+    import importlib.util
+    from pathlib import Path
+
     from spotcheck_common import uscc as codes
+
+    # The benchmark is a script of the repository (benchmarks/), not part of the package.
+    script = Path(__file__).resolve().parents[4] / "benchmarks" / "draws_bench.py"
+    spec = importlib.util.spec_from_file_location("draws_bench", script)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
 
     sample = bench.synthetic_codes(5000, seed=1)
     assert len(set(sample.tolist())) == 5000 and list(sample) == sorted(sample)

@@ -9,16 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from draws import testing, verify_draw
+from draws import verify_draw
 from draws.domain import engine, fast
 from draws.domain import protocol as p
+
+from . import factories
 
 VECTORS = Path(__file__).resolve().parents[4] / "docs" / "draw-vectors"
 NAMES = sorted(d.name for d in VECTORS.iterdir() if d.is_dir())
 
 
 def test_every_configured_vector_is_committed() -> None:
-    assert sorted(testing.VECTORS) == NAMES
+    assert sorted(factories.VECTORS) == NAMES
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -39,7 +41,7 @@ def test_vector_verifies_and_matches_expected(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_engine_reproduces_the_vector_byte_for_byte(name: str) -> None:
-    draw, pop, _ = testing._vector(name, testing.VECTORS[name])
+    draw, pop, _ = factories._vector(name, factories.VECTORS[name])
     assert p.canonical_json(draw.bundle(pop)) == (VECTORS / name / "bundle.json").read_bytes()
 
 

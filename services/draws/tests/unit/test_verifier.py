@@ -12,50 +12,51 @@ from typing import Any
 
 import pytest
 
-from draws import testing, verify_draw
-from draws.adapters.fake import FakeDrawsRepository
+from draws import verify_draw
 from draws.domain import protocol as p
 from draws.service_layer import services
-from spotcheck_common.testing import FakeUnitOfWork
+
+from . import factories
+from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
 
 async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
     repo = FakeDrawsRepository()
-    ents, insp, conflict, task = testing.events(n, 24)
-    await services.entities_imported(repo, ents, NOW)
-    await services.inspectors_imported(repo, insp, "lingang", NOW)
+    ents, insp, conflict, task = factories.events(n, 24)
+    await services.entities_imported(FakeDrawsUnitOfWork(repo), ents)
+    await services.inspectors_imported(FakeDrawsUnitOfWork(repo), insp, "lingang")
     # recusals: inspector LG0001..LG0005 declared conflicts with many entities
     from spotcheck_common.events.registry import ConflictDeclared
 
     for i in range(1, 6):
         for e in ents.entities[: n // 2]:
             await services.conflict_declared(
-                repo, ConflictDeclared(inspector_id=f"LG{i:04d}", uscc=e.uscc, reason="x"), NOW
+                FakeDrawsUnitOfWork(repo),
+                ConflictDeclared(inspector_id=f"LG{i:04d}", uscc=e.uscc, reason="x"),
             )
-    await services.conflict_declared(repo, conflict, NOW)
-    await services.task_approved(repo, task, NOW)
-    uow = FakeUnitOfWork()
+    await services.conflict_declared(FakeDrawsUnitOfWork(repo), conflict)
+    await services.task_approved(FakeDrawsUnitOfWork(repo), task)
+    uow = FakeDrawsUnitOfWork(repo)
     draw = await services.create_draw(
-        uow, repo, district="lingang", task_id="T-1", now=NOW, beacon_source="上证指数收盘价"
+        uow, district="lingang", task_id="T-1", now=NOW, beacon_source="上证指数收盘价"
     )
     shares = {party: hashlib.sha256(party.encode()).digest() for party in draw.parties}
     for party, share in shares.items():
         await services.commit_share(
-            uow, repo, draw.draw_id, party, p.share_commitment(draw.draw_id, party, share).hex()
+            uow, draw.draw_id, party, p.share_commitment(draw.draw_id, party, share).hex()
         )
     for party, share in shares.items():
-        await services.reveal_share(uow, repo, draw.draw_id, party, share.hex())
-    await services.set_beacon(uow, repo, draw.draw_id, "0badc0ffee")
-    await services.countersign(uow, repo, draw.draw_id, "office", "ok", "/b")
+        await services.reveal_share(uow, draw.draw_id, party, share.hex())
+    await services.set_beacon(uow, draw.draw_id, "0badc0ffee")
+    await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
     d = repo.draws[draw.draw_id]
     assert d.result is not None
     if replace:
         t = next(t for t in d.result["targets"] if t["team"])
         await services.replace_inspector(
             uow,
-            repo,
             draw.draw_id,
             uscc=t["uscc"],
             inspector_id=t["team"][0][0],

@@ -256,6 +256,7 @@ async def test_overdue_list_and_gauge_across_national_day(env: ServiceHarness) -
             {"source": "publication", "kind": "result_publication", "department": department},
         )
 
+    await env.rt.run_periodic()  # the runtime's periodic work refreshes the gauge, not a read
     assert gauge(LEAD) == 1 and gauge("草庙子所") == 1
     filtered = await env.client.get(
         "/api/publication/overdue", params={"department": LEAD}, headers=SUPERVISOR

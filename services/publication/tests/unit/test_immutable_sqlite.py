@@ -116,8 +116,8 @@ async def test_version_numbers_and_objections_are_unique(db: Database) -> None:
         await session.rollback()
         assert [v.version for v in await repo.versions("rec-1")] == [1, 2]
         assert (await repo.version_for_objection("obj-1")) is not None
-        total, rows = await repo.search("91371000ma3c000011", None, None, 10, 0)
-        assert total == 1 and rows[0][1].version == 2
+        page = await repo.search("91371000ma3c000011", None, None, 10, 0)
+        assert page.total == 1 and page.items[0][1].version == 2
 
 
 async def test_only_the_publication_deadline_of_a_record_may_change(db: Database) -> None:

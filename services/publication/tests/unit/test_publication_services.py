@@ -10,12 +10,9 @@ import pytest
 
 from publication.domain import model
 from publication.domain.model import (
-    PlanVersion,
-    PublishedTask,
     ResultRecord,
-    ResultVersion,
-    WithheldResult,
 )
+from publication.entrypoints.schemas import OverdueOut, PlanOut, ResultDetailOut, TaskOut
 from publication.service_layer import services
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
@@ -32,81 +29,12 @@ from spotcheck_common.events.types import (
     ResultCategory,
     TeamRole,
 )
-from spotcheck_common.testing import FakeUnitOfWork, calendar_event
+from spotcheck_common.testing import calendar_event
 from spotcheck_common.workdays import WorkCalendar
 
+from .fakes import FakePublicationRepository, FakePublicationUnitOfWork
+
 USCC = "91371000MA3C000011"
-
-
-class FakeRepo:
-    def __init__(self) -> None:
-        self.records: dict[str, ResultRecord] = {}
-        self.versions_: list[ResultVersion] = []
-        self.withheld = {}
-        self.tasks = {}
-        self.plans = []
-        self.work_calendar = WorkCalendar()
-
-    async def calendar(self) -> WorkCalendar:
-        return self.work_calendar
-
-    async def records_completed_since(self, day: date) -> list[ResultRecord]:
-        return [r for r in self.records.values() if r.completed_on >= day]
-
-    async def set_deadline(self, record: ResultRecord) -> None:
-        self.records[record.record_id] = record
-
-    async def get_record(self, record_id: str, lock: bool = False) -> ResultRecord | None:
-        return self.records.get(record_id)
-
-    async def get_record_by_inspection(self, inspection_id: str) -> ResultRecord | None:
-        return next((r for r in self.records.values() if r.inspection_id == inspection_id), None)
-
-    async def versions(self, record_id: str) -> list[ResultVersion]:
-        return sorted(
-            (v for v in self.versions_ if v.record_id == record_id), key=lambda v: v.version
-        )
-
-    async def version_for_objection(self, objection_id: str) -> ResultVersion | None:
-        return next((v for v in self.versions_ if v.objection_id == objection_id), None)
-
-    async def add_record(self, record: ResultRecord) -> None:
-        assert record.record_id not in self.records
-        self.records[record.record_id] = record
-
-    async def add_version(self, version: ResultVersion) -> None:
-        assert all(
-            (v.record_id, v.version) != (version.record_id, version.version) for v in self.versions_
-        )
-        self.versions_.append(version)
-
-    withheld: dict[str, WithheldResult]
-    tasks: dict[str, PublishedTask]
-    plans: list[PlanVersion]
-
-    async def get_withheld(self, inspection_id: str) -> WithheldResult | None:
-        return self.withheld.get(inspection_id)
-
-    async def add_withheld(self, withheld: WithheldResult) -> None:
-        assert withheld.inspection_id not in self.withheld
-        self.withheld[withheld.inspection_id] = withheld
-
-    async def get_task(self, task_id: str) -> PublishedTask | None:
-        return self.tasks.get(task_id)
-
-    async def save_task(self, task: PublishedTask) -> bool:
-        old = self.tasks.get(task.task_id)
-        if old is not None and old.published_at >= task.published_at:
-            return False
-        self.tasks[task.task_id] = task
-        return True
-
-    async def plan_version_exists(self, plan_id: str, plan_version: int) -> bool:
-        return any((p.plan_id, p.plan_version) == (plan_id, plan_version) for p in self.plans)
-
-    async def add_plan_version(self, plan: PlanVersion) -> None:
-        assert not await self.plan_version_exists(plan.plan_id, plan.plan_version)
-        self.plans.append(plan)
 
 
 def item(code: str, category: ResultCategory = ResultCategory.NO_PROBLEM, **kw: Any) -> ItemResult:
@@ -156,16 +84,17 @@ def decided(
     return ObjectionCorrectionSubmitted.model_validate(values)
 
 
-async def _published(repo: FakeRepo) -> str:
-    uow = FakeUnitOfWork(actor="i1")
-    event = await services.publish_inspection(uow, repo, submitted())
+async def _published(repo: FakePublicationRepository) -> str:
+    uow = FakePublicationUnitOfWork(repo, actor="i1")
+    event = await services.publish_inspection(uow, submitted())
     assert event is not None
     return event.record_id
 
 
 async def test_publishes_version_one_at_once_with_due_date() -> None:
-    repo, uow = FakeRepo(), FakeUnitOfWork(actor="i1")
-    event = await services.publish_inspection(uow, repo, submitted())
+    repo = FakePublicationRepository()
+    uow = FakePublicationUnitOfWork(repo, actor="i1")
+    event = await services.publish_inspection(uow, submitted())
     await uow.commit()
     assert event is not None and uow.events == [event]
     assert event.record_version == 1
@@ -179,10 +108,10 @@ async def test_publishes_version_one_at_once_with_due_date() -> None:
 
 
 async def test_same_inspection_again_publishes_nothing() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     await _published(repo)
-    uow = FakeUnitOfWork()
-    assert await services.publish_inspection(uow, repo, submitted()) is None
+    uow = FakePublicationUnitOfWork(repo)
+    assert await services.publish_inspection(uow, submitted()) is None
     await uow.commit()
     assert uow.events == [] and len(repo.records) == 1 and len(repo.versions_) == 1
 
@@ -190,36 +119,37 @@ async def test_same_inspection_again_publishes_nothing() -> None:
 async def test_a_result_formed_before_next_years_calendar_is_published_with_a_pending_date() -> (
     None
 ):
-    repo, uow = FakeRepo(), FakeUnitOfWork()
+    repo = FakePublicationRepository()
+    uow = FakePublicationUnitOfWork(repo)
     # Formed Thu 2026-12-10: 20 working days reach into 2027, not yet recorded.
-    event = await services.publish_inspection(uow, repo, submitted(completed_on=date(2026, 12, 10)))
+    event = await services.publish_inspection(uow, submitted(completed_on=date(2026, 12, 10)))
     assert event is not None and event.publish_due_on is None and event.calendar_version is None
     (record,) = repo.records.values()
     assert record.publish_deadline.status == "pending_calendar"
     assert record.publish_due_pending == 2027
-    view = model.public_view(record, await repo.versions(record.record_id))
+    view = ResultDetailOut.of(record, await repo.versions(record.record_id)).model_dump(mode="json")
     assert view["publish_due_status"] == "pending_calendar" and not view["published_late"]
     assert "2027 年的节假日安排" in view["publish_due_reason"]
     # The general office records 2027 (made-up schedule: Jan 1-3 off): due Fri 2027-01-08.
-    recorder = FakeUnitOfWork()
+    recorder = FakePublicationUnitOfWork(repo)
     with_2027 = WorkCalendar([calendar_event().schedule()])
-    (changed,) = await services.calendar_recorded(recorder, repo, with_2027, 2027)
+    (changed,) = await services.calendar_recorded(recorder, with_2027, 2027)
     assert changed.publish_due_on == date(2027, 1, 8)
     assert repo.records[record.record_id].publish_due_calendar == "2026/holidays-0.109,2027/v1"
     (due_set,) = recorder.uncommitted
     assert isinstance(due_set, PublishDueSet) and due_set.publish_due_on == date(2027, 1, 8)
     assert due_set.inspection_id == record.inspection_id
     # Nothing reads 2028: recording it changes nothing.
-    assert await services.calendar_recorded(FakeUnitOfWork(), repo, with_2027, 2028) == []
+    assert await services.calendar_recorded(FakePublicationUnitOfWork(repo), with_2027, 2028) == []
 
 
 async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     record_id = await _published(repo)
-    uow = FakeUnitOfWork(actor="reviewer-1")
+    uow = FakePublicationUnitOfWork(repo, actor="reviewer-1")
     change = item("A02", ResultCategory.PROBLEM_CORRECTED, remark="已责令改正")
     corrected = await services.correct_from_objection(
-        uow, repo, decided(record_id=record_id, corrected_results=[change])
+        uow, decided(record_id=record_id, corrected_results=[change])
     )
     await uow.commit()
     assert isinstance(corrected, ResultCorrected) and uow.events == [corrected]
@@ -238,14 +168,14 @@ async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> Non
 
 
 async def test_same_objection_twice_adds_one_version() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     record_id = await _published(repo)
     event = decided(
         record_id=record_id, corrected_results=[item("A02", ResultCategory.NO_ACTIVITY)]
     )
-    assert await services.correct_from_objection(FakeUnitOfWork(), repo, event) is not None
-    uow = FakeUnitOfWork()
-    assert await services.correct_from_objection(uow, repo, event) is None
+    assert await services.correct_from_objection(FakePublicationUnitOfWork(repo), event) is not None
+    uow = FakePublicationUnitOfWork(repo)
+    assert await services.correct_from_objection(uow, event) is None
     await uow.commit()
     assert uow.events == [] and len(await repo.versions(record_id)) == 2
 
@@ -259,13 +189,11 @@ def test_publication_acts_on_the_credit_departments_submission_not_the_decision(
 
 
 async def test_credit_department_correction_commits_a_version() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     record_id = await _published(repo)
-    uow = FakeUnitOfWork(actor="credit-dept")
+    uow = FakePublicationUnitOfWork(repo, actor="credit-dept")
     change = item("B07", ResultCategory.PROBLEM_PENDING, pending_reason=PendingReason.NOT_DISCLOSED)
-    corrected = await services.correct_by_credit_department(
-        uow, repo, record_id, [change], "录入错误"
-    )
+    corrected = await services.correct_by_credit_department(uow, record_id, [change], "录入错误")
     assert uow.committed and uow.events == [corrected]
     assert corrected.source == CorrectionSource.CREDIT_DEPARTMENT and corrected.objection_id is None
     versions = await repo.versions(record_id)
@@ -301,33 +229,34 @@ async def test_credit_department_correction_commits_a_version() -> None:
     ],
 )
 async def test_invalid_corrections_write_nothing(changes: list[ItemResult], message: str) -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     record_id = await _published(repo)
-    uow = FakeUnitOfWork()
+    uow = FakePublicationUnitOfWork(repo)
     with pytest.raises(model.InvalidCorrection, match=message):
-        await services.correct_by_credit_department(uow, repo, record_id, changes, "理由")
+        await services.correct_by_credit_department(uow, record_id, changes, "理由")
     assert not uow.committed and len(repo.versions_) == 1
 
 
 async def test_unknown_record_is_refused() -> None:
     with pytest.raises(services.RecordNotFound):
         await services.correct_by_credit_department(
-            FakeUnitOfWork(), FakeRepo(), "nope", [item("A01", ResultCategory.NO_ACTIVITY)], "r"
+            FakePublicationUnitOfWork(), "nope", [item("A01", ResultCategory.NO_ACTIVITY)], "r"
         )
 
 
 async def test_public_view_marks_current_and_superseded() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     record_id = await _published(repo)
     for n, category in enumerate([ResultCategory.NO_ACTIVITY, ResultCategory.PROBLEM_CORRECTED]):
         await services.correct_from_objection(
-            FakeUnitOfWork(),
-            repo,
+            FakePublicationUnitOfWork(repo),
             decided(
                 objection_id=f"o{n}", record_id=record_id, corrected_results=[item("A01", category)]
             ),
         )
-    view = model.public_view(repo.records[record_id], await repo.versions(record_id))
+    view = ResultDetailOut.of(repo.records[record_id], await repo.versions(record_id)).model_dump(
+        mode="json"
+    )
     assert [(v["version"], v["status"], v["superseded_by_version"]) for v in view["versions"]] == [
         (1, "superseded", 2),
         (2, "superseded", 3),
@@ -351,20 +280,21 @@ async def test_public_view_marks_current_and_superseded() -> None:
 
 
 async def test_changed_resubmission_is_not_republished(caplog: pytest.LogCaptureFixture) -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     await _published(repo)
     changed = submitted().model_copy(update={"results": [item("A01", ResultCategory.NO_ACTIVITY)]})
-    uow = FakeUnitOfWork()
-    assert await services.publish_inspection(uow, repo, changed) is None
+    uow = FakePublicationUnitOfWork(repo)
+    assert await services.publish_inspection(uow, changed) is None
     await uow.commit()
     assert uow.events == [] and len(repo.versions_) == 1
     assert "not republished" in caplog.text
 
 
 async def test_check_type_from_the_inspection_is_published() -> None:
-    repo, uow = FakeRepo(), FakeUnitOfWork()
+    repo = FakePublicationRepository()
+    uow = FakePublicationUnitOfWork(repo)
     event = submitted().model_copy(update={"check_type": "定向抽查"})
-    published = await services.publish_inspection(uow, repo, event)
+    published = await services.publish_inspection(uow, event)
     assert published is not None and published.check_type == "定向抽查"
     assert repo.records[published.record_id].check_type == "定向抽查"
 
@@ -373,9 +303,10 @@ async def test_check_type_from_the_inspection_is_published() -> None:
 
 
 async def test_withheld_result_is_recorded_not_published() -> None:
-    repo, uow = FakeRepo(), FakeUnitOfWork(actor="i1")
+    repo = FakePublicationRepository()
+    uow = FakePublicationUnitOfWork(repo, actor="i1")
     event = submitted().model_copy(update={"withhold_reason": "涉及国家秘密，依法不予公开"})
-    out = await services.publish_inspection(uow, repo, event)
+    out = await services.publish_inspection(uow, event)
     await uow.commit()
     assert isinstance(out, ResultWithheld) and uow.events == [out]
     assert out.reason == "涉及国家秘密，依法不予公开" and out.inspection_id == "insp-1"
@@ -386,23 +317,23 @@ async def test_withheld_result_is_recorded_not_published() -> None:
 
 
 async def test_withheld_result_redelivered_or_resubmitted_stays_withheld() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     event = submitted().model_copy(update={"withhold_reason": "商业秘密"})
-    await services.publish_inspection(FakeUnitOfWork(), repo, event)
+    await services.publish_inspection(FakePublicationUnitOfWork(repo), event)
     for again in (event, submitted()):  # the same, and once more without the reason
-        uow = FakeUnitOfWork()
-        assert await services.publish_inspection(uow, repo, again) is None
+        uow = FakePublicationUnitOfWork(repo)
+        assert await services.publish_inspection(uow, again) is None
         await uow.commit()
         assert uow.events == []
     assert repo.records == {} and len(repo.withheld) == 1
 
 
 async def test_withhold_reason_after_publication_does_not_unpublish() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     await _published(repo)
-    uow = FakeUnitOfWork()
+    uow = FakePublicationUnitOfWork(repo)
     late = submitted().model_copy(update={"withhold_reason": "商业秘密"})
-    assert await services.publish_inspection(uow, repo, late) is None
+    assert await services.publish_inspection(uow, late) is None
     assert repo.withheld == {} and len(repo.records) == 1
 
 
@@ -465,12 +396,12 @@ def task_event(**kw: Any) -> Any:
 
 
 async def test_every_plan_version_is_kept_once() -> None:
-    repo = FakeRepo()
-    assert await services.record_plan(FakeUnitOfWork(), repo, plan_event(1))
-    assert await services.record_plan(FakeUnitOfWork(), repo, plan_event(2))
-    assert not await services.record_plan(FakeUnitOfWork(), repo, plan_event(1))
+    repo = FakePublicationRepository()
+    assert await services.record_plan(FakePublicationUnitOfWork(repo), plan_event(1))
+    assert await services.record_plan(FakePublicationUnitOfWork(repo), plan_event(2))
+    assert not await services.record_plan(FakePublicationUnitOfWork(repo), plan_event(1))
     assert [p.plan_version for p in repo.plans] == [1, 2]
-    v1, v2 = (model.plan_view(p, 2) for p in repo.plans)
+    v1, v2 = (PlanOut.of(p, 2).model_dump(mode="json") for p in repo.plans)
     assert (v1["status"], v1["status_label"]) == ("superseded", "已调整（被新版本取代）")
     assert (v2["status"], v2["supersedes_version"]) == ("current", 1)
     assert v2["adjustment_reason"] == "市局新增抽查事项"
@@ -478,15 +409,15 @@ async def test_every_plan_version_is_kept_once() -> None:
 
 
 async def test_task_is_kept_and_its_lead_department_answers_for_results() -> None:
-    repo = FakeRepo()
-    assert await services.record_task(FakeUnitOfWork(), repo, task_event())
+    repo = FakePublicationRepository()
+    assert await services.record_task(FakePublicationUnitOfWork(repo), task_event())
     older = task_event(title="旧标题", published_at="2025-03-01T00:00:00+00:00")
-    assert not await services.record_task(FakeUnitOfWork(), repo, older)
-    view = model.task_view(repo.tasks["task-1"])
+    assert not await services.record_task(FakePublicationUnitOfWork(repo), older)
+    view = TaskOut.of(repo.tasks["task-1"]).model_dump(mode="json")
     assert view["title"] == "2025年食品经营者双随机抽查"
     assert view["source_label"] == "市局下派" and view["ratio"] == "A类 2.5%；E类 50%"
     assert view["target_scope"] == "行业：餐饮业"
-    published = await services.publish_inspection(FakeUnitOfWork(), repo, submitted())
+    published = await services.publish_inspection(FakePublicationUnitOfWork(repo), submitted())
     assert isinstance(published, ResultPublished)
     assert published.lead_department == "食品经营监管科"  # the task's, not the leader's 食品科
 
@@ -497,10 +428,10 @@ async def test_task_is_kept_and_its_lead_department_answers_for_results() -> Non
 async def test_late_publication_is_overdue_across_national_day() -> None:
     from datetime import UTC, datetime
 
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     # Formed Thu 2025-09-25; due Wed 2025-10-29 (Oct 1-8 off, Sep 28 and Oct 11 worked).
     on_time = submitted(completed_on=date(2025, 9, 25))
-    published = await services.publish_inspection(FakeUnitOfWork(), repo, on_time)
+    published = await services.publish_inspection(FakePublicationUnitOfWork(repo), on_time)
     assert isinstance(published, ResultPublished)
     record = repo.records[published.record_id]
 
@@ -511,7 +442,7 @@ async def test_late_publication_is_overdue_across_national_day() -> None:
     assert not model.publication_overdue(at(datetime(2025, 10, 29, 15, 59, tzinfo=UTC)))
     late = at(datetime(2025, 10, 29, 16, 0, tzinfo=UTC))
     assert model.publication_overdue(late)
-    view = model.overdue_view(late, WorkCalendar())
+    view = OverdueOut.of(late, WorkCalendar()).model_dump(mode="json")
     assert view["publish_due_on"] == "2025-10-29" and view["published_on"] == "2025-10-30"
     assert view["workdays_late"] == 1 and view["department"] == "食品科"
 
@@ -521,7 +452,7 @@ def test_gauge_counts_per_department_and_zeroes_what_is_gone() -> None:
 
     from prometheus_client import REGISTRY
 
-    from publication.entrypoints import overdue
+    from publication.entrypoints import periodic as overdue
 
     def rec(n: int, dept: str) -> ResultRecord:
         return ResultRecord(
@@ -558,11 +489,11 @@ def test_gauge_counts_per_department_and_zeroes_what_is_gone() -> None:
 
 
 async def test_export_rows_follow_the_national_fields_and_mark_corrections() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     event = submitted().model_copy(
         update={"plan_no": "LG-JH-2025-01", "plan_name": "年度计划", "check_type": "定向抽查"}
     )
-    published = await services.publish_inspection(FakeUnitOfWork(), repo, event)
+    published = await services.publish_inspection(FakePublicationUnitOfWork(repo), event)
     assert isinstance(published, ResultPublished)
     record = repo.records[published.record_id]
     (v1,) = await repo.versions(record.record_id)
@@ -573,7 +504,7 @@ async def test_export_rows_follow_the_national_fields_and_mark_corrections() -> 
     assert rows[0]["检查结果"] == "未发现问题" and rows[0]["备注"] == ""
     change = item("B07", ResultCategory.PROBLEM_PENDING, pending_reason=PendingReason.NOT_DISCLOSED)
     await services.correct_by_credit_department(
-        FakeUnitOfWork(actor="credit-1"), repo, record.record_id, [change], "录入错误"
+        FakePublicationUnitOfWork(repo, actor="credit-1"), record.record_id, [change], "录入错误"
     )
     current = (await repo.versions(record.record_id))[-1]
     rows = model.export_rows(record, current)
@@ -582,7 +513,7 @@ async def test_export_rows_follow_the_national_fields_and_mark_corrections() -> 
 
 
 async def test_not_inspected_reason_is_the_public_remark_and_exported() -> None:
-    repo = FakeRepo()
+    repo = FakePublicationRepository()
     event = submitted().model_copy(
         update={
             "not_inspected_reason": "通过登记的住所（经营场所）无法联系",
@@ -593,7 +524,7 @@ async def test_not_inspected_reason_is_the_public_remark_and_exported() -> None:
             ],
         }
     )
-    published = await services.publish_inspection(FakeUnitOfWork(), repo, event)
+    published = await services.publish_inspection(FakePublicationUnitOfWork(repo), event)
     assert isinstance(published, ResultPublished)
     assert published.remark == "未实施检查，视为完成抽查：通过登记的住所（经营场所）无法联系"
     (v1,) = await repo.versions(published.record_id)

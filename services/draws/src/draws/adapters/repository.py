@@ -7,13 +7,14 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draws.adapters import orm
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
+from spotcheck_common.db import aware_or_none, insert_for
+from spotcheck_common.errors import StaleWrite
 
 CHUNK = 1000
 POPULATION_REV = "population_rev"
@@ -78,7 +79,7 @@ def _draw(row: Any) -> Draw:
         countersign=row.countersign,
         cancel_reason=row.cancel_reason,
         created_by=row.created_by,
-        created_at=row.created_at,
+        created_at=aware_or_none(row.created_at),  # SQLite hands back naive instants
         version=row.version,
         expert_roster=list(row.expert_roster) if row.expert_roster is not None else None,
     )
@@ -104,15 +105,10 @@ def _draw_values(d: Draw) -> dict[str, Any]:
     }
 
 
-class ConcurrentChange(Exception):
-    pass
-
-
 class SqlDrawsRepository:
-    def __init__(self, session: AsyncSession, postgres: bool) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.postgres = postgres
-        self._insert = postgresql.insert if postgres else sqlite.insert
+        self._insert = insert_for(session)
 
     # -- read model ----------------------------------------------------------------------
 
@@ -339,7 +335,7 @@ class SqlDrawsRepository:
 
     async def get_draw(self, draw_id: str, lock: bool = False) -> Draw | None:
         query = sa.select(orm.draws).where(orm.draws.c.draw_id == draw_id)
-        if lock and self.postgres:
+        if lock:  # serialises the steps of one draw (PostgreSQL; SQLite has one writer)
             query = query.with_for_update()
         row = (await self.session.execute(query)).first()
         return _draw(row) if row else None
@@ -354,7 +350,7 @@ class SqlDrawsRepository:
             .values(**_draw_values(draw), updated_at=utcnow(), version=draw.version + 1)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentChange(draw.draw_id)
+            raise StaleWrite("抽取同时被他人修改，请重试")
         draw.version += 1
 
     async def open_draw_of_task(self, task_id: str) -> Draw | None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from draws.domain import protocol as p
+from spotcheck_common.errors import Conflict, Invalid
 
 FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED = (
     "frozen",
@@ -34,29 +35,15 @@ DEFAULT_PARTIES = ("信用监管科", "办公室")
 DEFAULT_CAP = 2
 RESERVE_BP = 1000
 RESERVE_MIN = 3
-CHINA = timezone(timedelta(hours=8))
-
-
-class DrawRefused(Exception):
-    """A rule refused the step; ``status`` is the HTTP status the API answers with."""
-
-    def __init__(self, reason: str, status: int = 422) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-
-
-def today_in_china(now: datetime) -> date:
-    return now.astimezone(CHINA).date()
 
 
 def parse_hex(value: str, size: int, what: str) -> bytes:
     try:
         raw = bytes.fromhex(value)
     except ValueError:
-        raise DrawRefused(f"{what}不是十六进制字符串") from None
+        raise Invalid(f"{what}不是十六进制字符串") from None
     if len(raw) != size:
-        raise DrawRefused(f"{what}应为{size}字节（{size * 2}个十六进制字符）")
+        raise Invalid(f"{what}应为{size}字节（{size * 2}个十六进制字符）")
     return raw
 
 
@@ -93,16 +80,16 @@ class Draw:
 
     def _party(self, party: str) -> None:
         if party not in self.parties:
-            raise DrawRefused(f"「{party}」不是本次抽取的参与方（{'、'.join(self.parties)}）")
+            raise Invalid(f"「{party}」不是本次抽取的参与方（{'、'.join(self.parties)}）")
 
     def commit(self, party: str, commitment_hex: str, at: datetime) -> bool:
         """Record a party's commitment; True when every party has committed."""
         self._party(party)
         if self.status != FROZEN:
-            raise DrawRefused("承诺阶段已结束，不能再提交承诺", 409)
+            raise Conflict("承诺阶段已结束，不能再提交承诺")
         parse_hex(commitment_hex, 32, "承诺值")
         if any(c["party"] == party for c in self.commitments):
-            raise DrawRefused(f"「{party}」已提交承诺，承诺一经提交不得更改", 409)
+            raise Conflict(f"「{party}」已提交承诺，承诺一经提交不得更改")
         self.commitments.append(
             {"party": party, "commitment": commitment_hex.lower(), "at": at.isoformat()}
         )
@@ -115,33 +102,33 @@ class Draw:
     def reveal(self, party: str, share_hex: str, at: datetime) -> None:
         self._party(party)
         if self.status == FROZEN:
-            raise DrawRefused("各方承诺未齐，不能揭示种子", 409)
+            raise Conflict("各方承诺未齐，不能揭示种子")
         if self.status != COMMITTED:
-            raise DrawRefused("种子已揭示完毕", 409)
+            raise Conflict("种子已揭示完毕")
         share = parse_hex(share_hex, 32, "种子份额")
         if any(r["party"] == party for r in self.reveals):
-            raise DrawRefused(f"「{party}」已揭示种子", 409)
+            raise Conflict(f"「{party}」已揭示种子")
         (commitment,) = [c["commitment"] for c in self.commitments if c["party"] == party]
         if p.share_commitment(self.draw_id, party, share).hex() != commitment:
-            raise DrawRefused(f"「{party}」揭示的种子与其承诺不符，揭示被拒绝")
+            raise Invalid(f"「{party}」揭示的种子与其承诺不符，揭示被拒绝")
         self.reveals.append({"party": party, "share": share.hex(), "at": at.isoformat()})
         self.reveals.sort(key=lambda r: self.parties.index(r["party"]))
 
     def set_beacon(self, value_hex: str) -> None:
         if self.manifest.get("beacon") is None:
-            raise DrawRefused("本次抽取的清单未指定外部信标")
+            raise Invalid("本次抽取的清单未指定外部信标")
         if self.status == FROZEN:
-            raise DrawRefused("各方承诺未齐，不能录入信标值", 409)
+            raise Conflict("各方承诺未齐，不能录入信标值")
         if self.status != COMMITTED:
-            raise DrawRefused("种子已确定，不能再录入信标值", 409)
+            raise Conflict("种子已确定，不能再录入信标值")
         if self.beacon_value is not None:
-            raise DrawRefused("信标值已录入", 409)
+            raise Conflict("信标值已录入")
         try:
             raw = bytes.fromhex(value_hex)
         except ValueError:
-            raise DrawRefused("信标值不是十六进制字符串") from None
+            raise Invalid("信标值不是十六进制字符串") from None
         if not 1 <= len(raw) <= 64:
-            raise DrawRefused("信标值应为1到64字节")
+            raise Invalid("信标值应为1到64字节")
         self.beacon_value = raw.hex()
 
     def ready_to_draw(self) -> bool:
@@ -165,8 +152,8 @@ class Draw:
 
     def sign(self, by: str, opinion: str, at: datetime) -> None:
         if self.status != DRAWN:
-            raise DrawRefused(
-                "只有已抽取、尚未会签的抽取才能会签" if self.status != COMPLETED else "已会签", 409
+            raise Conflict(
+                "只有已抽取、尚未会签的抽取才能会签" if self.status != COMPLETED else "已会签"
             )
         self.countersign = {
             "by": by,
@@ -178,7 +165,7 @@ class Draw:
 
     def cancel(self, reason: str) -> None:
         if self.status not in (FROZEN, COMMITTED) or self.reveals:
-            raise DrawRefused("已有参与方揭示种子，抽取不能作废（防止重抽）", 409)
+            raise Conflict("已有参与方揭示种子，抽取不能作废（防止重抽）")
         self.status = CANCELLED
         self.cancel_reason = reason
 
@@ -207,7 +194,7 @@ class Draw:
 
     def bundle(self, pop: p.Population) -> dict[str, Any]:
         if self.result is None:
-            raise DrawRefused("抽取尚未完成，暂无可验证的数据包", 409)
+            raise Conflict("抽取尚未完成，暂无可验证的数据包")
         body = {
             "format": p.BUNDLE_FORMAT,
             "manifest": self.manifest,

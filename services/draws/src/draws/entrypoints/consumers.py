@@ -5,9 +5,9 @@ Each runs inside the idempotent consumer's transaction (already claimed); none c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from draws.adapters.repository import SqlDrawsRepository
+from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
 from draws.service_layer import services
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
@@ -23,46 +23,47 @@ from spotcheck_common.events.registry import (
 from spotcheck_common.uow import UnitOfWork
 
 
-def _repo(uow: UnitOfWork) -> SqlDrawsRepository:
-    return SqlDrawsRepository(uow.session, uow.db.postgres)
+def _uow(uow: UnitOfWork) -> SqlDrawsUnitOfWork:
+    """The consumer's unit of work is this service's kind (``definition.unit_of_work``)."""
+    return cast(SqlDrawsUnitOfWork, uow)
 
 
 async def on_entities_imported(
     event: EntitiesImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.entities_imported(_repo(uow), event, uow.clock.now())
+    await services.entities_imported(_uow(uow), event)
 
 
 async def on_entity_updated(event: EntityUpdated, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.entity_updated(_repo(uow), event, uow.clock.now())
+    await services.entity_updated(_uow(uow), event)
 
 
 async def on_inspectors_imported(
     event: InspectorsImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.inspectors_imported(_repo(uow), event, envelope.district, uow.clock.now())
+    await services.inspectors_imported(_uow(uow), event, envelope.district)
 
 
 async def on_conflict_declared(
     event: ConflictDeclared, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.conflict_declared(_repo(uow), event, uow.clock.now())
+    await services.conflict_declared(_uow(uow), event)
 
 
 async def on_experts_imported(
     event: ExpertsImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.experts_imported(_repo(uow), event, envelope.district, uow.clock.now())
+    await services.experts_imported(_uow(uow), event, envelope.district)
 
 
 async def on_pair_conflict_declared(
     event: InspectorPairConflictDeclared, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.pair_conflict_declared(_repo(uow), event, uow.clock.now())
+    await services.pair_conflict_declared(_uow(uow), event)
 
 
 async def on_task_approved(event: TaskApproved, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.task_approved(_repo(uow), event, uow.clock.now())
+    await services.task_approved(_uow(uow), event)
 
 
 subscriptions = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from draws.adapters import orm
-from draws.entrypoints.api import build_router
+from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
+from draws.bootstrap import bootstrap
 from draws.entrypoints.consumers import subscriptions
+from draws.entrypoints.routes import draws, public
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -24,7 +26,9 @@ definition = ServiceDefinition(
     title="随机抽取检查对象与随机匹配执法检查人员（可验证）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    build_router=build_router,
+    routers=[draws.router, public.router],
+    bootstrap=bootstrap,
+    unit_of_work=SqlDrawsUnitOfWork,
     subscriptions=subscriptions,
     publishes=[
         DrawManifestFrozen,

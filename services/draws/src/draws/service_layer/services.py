@@ -1,4 +1,5 @@
-"""Draws use cases. Plain async functions; the unit of work and repository are injected.
+"""Draws use cases. Plain async functions taking the unit of work (its repository:
+``uow.draws``).
 
 Read model: registry and planning events are written into the draws service's own tables.
 Draw steps: create (freeze the manifest) → commit shares → reveal shares (→ seed, result) →
@@ -8,22 +9,21 @@ countersign (→ DrawCompleted) ; replacements; cancellation before any reveal.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from draws.adapters.repository import DrawsRepository
 from draws.adapters.snapshot import SnapshotStore
 from draws.domain import engine, fast
 from draws.domain import protocol as p
 from draws.domain.model import (
-    CANCELLED,
-    COMMITTED,
     COMPLETED,
     DEFAULT_PARTIES,
     DRAWN,
     Draw,
-    DrawRefused,
-    today_in_china,
 )
+from draws.service_layer.unit_of_work import DrawsUnitOfWork
+from spotcheck_common.clock import CHINA_TZ
+from spotcheck_common.errors import Conflict, Invalid, NotFound
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -37,7 +37,7 @@ from spotcheck_common.events.draws import (
     ReserveEntry,
     TeamMember,
 )
-from spotcheck_common.events.envelope import Event, new_id
+from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.events.registry import (
     ConflictDeclared,
@@ -49,24 +49,6 @@ from spotcheck_common.events.registry import (
 )
 from spotcheck_common.events.types import TeamRole
 
-
-class UnitOfWork(Protocol):
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
-
-
-class NotFound(DrawRefused):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, 404)
-
-
 # numpy + C (same results as the reference protocol.select; tests compare them).
 SELECTOR: engine.Selector = fast.select
 
@@ -74,19 +56,22 @@ SELECTOR: engine.Selector = fast.select
 # ------------------------------------------------------------------------ read model
 
 
-async def entities_imported(repo: DrawsRepository, event: EntitiesImported, now: datetime) -> None:
+async def entities_imported(uow: DrawsUnitOfWork, event: EntitiesImported) -> None:
+    repo, now = uow.draws, uow.clock.now()
     rev = await repo.next_population_rev()
     await repo.upsert_entities([e.model_dump(mode="json") for e in event.entities], rev, now)
 
 
-async def entity_updated(repo: DrawsRepository, event: EntityUpdated, now: datetime) -> None:
+async def entity_updated(uow: DrawsUnitOfWork, event: EntityUpdated) -> None:
+    repo, now = uow.draws, uow.clock.now()
     rev = await repo.next_population_rev()
     await repo.upsert_entities([event.entity.model_dump(mode="json")], rev, now)
 
 
 async def inspectors_imported(
-    repo: DrawsRepository, event: InspectorsImported, district: str, now: datetime
+    uow: DrawsUnitOfWork, event: InspectorsImported, district: str
 ) -> None:
+    repo, now = uow.draws, uow.clock.now()
     rows = [
         {
             "inspector_id": i.inspector_id,
@@ -103,25 +88,27 @@ async def inspectors_imported(
     await repo.upsert_inspectors(rows, now)
 
 
-async def conflict_declared(repo: DrawsRepository, event: ConflictDeclared, now: datetime) -> None:
+async def conflict_declared(uow: DrawsUnitOfWork, event: ConflictDeclared) -> None:
+    repo, now = uow.draws, uow.clock.now()
     await repo.add_conflict(event.inspector_id, event.uscc, event.reason, now)
 
 
-async def experts_imported(
-    repo: DrawsRepository, event: ExpertsImported, district: str, now: datetime
-) -> None:
+async def experts_imported(uow: DrawsUnitOfWork, event: ExpertsImported, district: str) -> None:
+    repo, now = uow.draws, uow.clock.now()
     rows = [{**e.model_dump(), "district": district} for e in event.experts]
     await repo.upsert_experts(rows, now)
 
 
 async def pair_conflict_declared(
-    repo: DrawsRepository, event: InspectorPairConflictDeclared, now: datetime
+    uow: DrawsUnitOfWork, event: InspectorPairConflictDeclared
 ) -> None:
+    repo, now = uow.draws, uow.clock.now()
     a, b = sorted(event.inspector_ids)
     await repo.add_pair_conflict(a, b, event.reason, now)
 
 
-async def task_approved(repo: DrawsRepository, event: TaskApproved, now: datetime) -> None:
+async def task_approved(uow: DrawsUnitOfWork, event: TaskApproved) -> None:
+    repo, now = uow.draws, uow.clock.now()
     await repo.upsert_task(event.model_dump(mode="json"), now)
 
 
@@ -129,8 +116,7 @@ async def task_approved(repo: DrawsRepository, event: TaskApproved, now: datetim
 
 
 async def create_draw(
-    uow: UnitOfWork,
-    repo: DrawsRepository,
+    uow: DrawsUnitOfWork,
     *,
     district: str,
     task_id: str,
@@ -143,24 +129,25 @@ async def create_draw(
     neighbours: list[str] | None = None,
 ) -> Draw:
     """Freeze and publish the manifest. Nothing random exists yet."""
+    repo = uow.draws
     now = now or uow.clock.now()
     task = await repo.get_task(task_id)
     if task is None:
         raise NotFound(f"任务 {task_id} 不存在或尚未批准")
     if await repo.open_draw_of_task(task_id) is not None:
-        raise DrawRefused("该任务已有抽取（每个任务只抽取一次；未揭示前可作废后重建）", 409)
+        raise Conflict("该任务已有抽取（每个任务只抽取一次；未揭示前可作废后重建）")
     parties = list(parties or DEFAULT_PARTIES)
     if len(set(parties)) != len(parties) or "办公室" not in parties or not parties:
-        raise DrawRefused("参与方不得重复，且必须包括办公室（监督方）")
+        raise Invalid("参与方不得重复，且必须包括办公室（监督方）")
     if neighbour_rule not in p.NEIGHBOUR_RULES:
-        raise DrawRefused(f"相邻区域规则只能是 {', '.join(p.NEIGHBOUR_RULES)}")
+        raise Invalid(f"相邻区域规则只能是 {', '.join(p.NEIGHBOUR_RULES)}")
     for k, v in (caps or {}).items():
         if k not in "ABCDE" or not 1 <= int(v) <= 255:
-            raise DrawRefused("年度抽查上限按风险等级 A–E 设置，取值 1–255")
-    draw_date = today_in_china(now)
+            raise Invalid("年度抽查上限按风险等级 A–E 设置，取值 1–255")
+    draw_date = now.astimezone(CHINA_TZ).date()  # the date in Beijing
     strata = engine.strata_of(task, caps)
     if not strata:
-        raise DrawRefused("任务未设置任何风险等级的抽查比例")
+        raise Invalid("任务未设置任何风险等级的抽查比例")
     if snapshots is not None:  # the columnar snapshot, brought up to date from the events
         snapshot = await snapshots.refresh(repo, draw_date.year)
         rev = snapshot.rev
@@ -250,9 +237,8 @@ async def _load(repo: DrawsRepository, draw_id: str) -> Draw:
     return draw
 
 
-async def commit_share(
-    uow: UnitOfWork, repo: DrawsRepository, draw_id: str, party: str, commitment: str
-) -> Draw:
+async def commit_share(uow: DrawsUnitOfWork, draw_id: str, party: str, commitment: str) -> Draw:
+    repo = uow.draws
     draw = await _load(repo, draw_id)
     draw.commit(party, commitment, uow.clock.now())
     await repo.save_draw(draw)
@@ -265,9 +251,8 @@ async def commit_share(
     return draw
 
 
-async def reveal_share(
-    uow: UnitOfWork, repo: DrawsRepository, draw_id: str, party: str, share: str
-) -> Draw:
+async def reveal_share(uow: DrawsUnitOfWork, draw_id: str, party: str, share: str) -> Draw:
+    repo = uow.draws
     draw = await _load(repo, draw_id)
     draw.reveal(party, share, uow.clock.now())
     await uow.emit(
@@ -275,22 +260,24 @@ async def reveal_share(
             draw_id=draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
         )
     )
-    await _maybe_draw(uow, repo, draw)
+    await _maybe_draw(uow, draw)
     await repo.save_draw(draw)
     await uow.commit()
     return draw
 
 
-async def set_beacon(uow: UnitOfWork, repo: DrawsRepository, draw_id: str, value: str) -> Draw:
+async def set_beacon(uow: DrawsUnitOfWork, draw_id: str, value: str) -> Draw:
+    repo = uow.draws
     draw = await _load(repo, draw_id)
     draw.set_beacon(value)
-    await _maybe_draw(uow, repo, draw)
+    await _maybe_draw(uow, draw)
     await repo.save_draw(draw)
     await uow.commit()
     return draw
 
 
-async def _maybe_draw(uow: UnitOfWork, repo: DrawsRepository, draw: Draw) -> None:
+async def _maybe_draw(uow: DrawsUnitOfWork, draw: Draw) -> None:
+    repo = uow.draws
     if not draw.ready_to_draw():
         return
     seed = draw.seed()
@@ -323,8 +310,9 @@ async def _maybe_draw(uow: UnitOfWork, repo: DrawsRepository, draw: Draw) -> Non
 
 
 async def countersign(
-    uow: UnitOfWork, repo: DrawsRepository, draw_id: str, by: str, opinion: str, bundle_url: str
+    uow: DrawsUnitOfWork, draw_id: str, by: str, opinion: str, bundle_url: str
 ) -> Draw:
+    repo = uow.draws
     draw = await _load(repo, draw_id)
     draw.sign(by, opinion, uow.clock.now())
     await repo.save_draw(draw)
@@ -359,7 +347,7 @@ def _expert(experts: dict[str, dict[str, Any]], expert_id: str) -> TeamMember:
     )
 
 
-def _team(draw: Draw, roster: dict[str, dict[str, Any]], uscc: str) -> list[TeamMember]:
+def team_of(draw: Draw, roster: dict[str, dict[str, Any]], uscc: str) -> list[TeamMember]:
     """Inspectors (leader first), then the target's experts (role ``expert``)."""
     experts = {e["expert_id"]: e for e in draw.expert_roster or []}
     return [_member(roster, i, role) for i, role in draw.team_of(uscc)] + [
@@ -384,7 +372,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
                 uscc=t["uscc"],
                 entity_name=info.get(t["uscc"], (t["uscc"], ""))[0],
                 risk_class=t["stratum"],
-                team=_team(draw, roster, t["uscc"]),
+                team=team_of(draw, roster, t["uscc"]),
             )
             for t in staffed
         ],
@@ -403,8 +391,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
 
 
 async def replace_inspector(
-    uow: UnitOfWork,
-    repo: DrawsRepository,
+    uow: DrawsUnitOfWork,
     draw_id: str,
     *,
     uscc: str,
@@ -414,16 +401,17 @@ async def replace_inspector(
     approval_ref: str,
 ) -> dict[str, Any]:
     """Replace a drawn inspector (分管局长同意): the replacement is drawn by the same rule."""
+    repo = uow.draws
     draw = await _load(repo, draw_id)
     if draw.status not in (DRAWN, COMPLETED) or draw.result is None:
-        raise DrawRefused("抽取尚未完成，不能调换人员", 409)
+        raise Conflict("抽取尚未完成，不能调换人员")
     if not approved_by.strip() or not approval_ref.strip():
-        raise DrawRefused("调换执法检查人员须经分管局长同意：请填写批准人和批准文号")
+        raise Invalid("调换执法检查人员须经分管局长同意：请填写批准人和批准文号")
     team = draw.team_of(uscc)
     if not team:
         raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
     if inspector_id not in dict(team):
-        raise DrawRefused(f"{inspector_id} 不在 {uscc} 的检查组中")
+        raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
     salts = await repo.get_salts(draw_id)
     matcher = engine.replay_matcher(
         manifest=draw.manifest,
@@ -436,7 +424,7 @@ async def replace_inspector(
     excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
     chosen = matcher.replace(uscc, team, inspector_id, excluded)
     if chosen is None:
-        raise DrawRefused("没有符合条件的其他执法检查人员可替换", 422)
+        raise Invalid("没有符合条件的其他执法检查人员可替换")
     salt_of = {(i, u): s for i, u, s in salts}
     role = dict(team)[inspector_id]
     now = uow.clock.now()
@@ -458,7 +446,7 @@ async def replace_inspector(
     draw.replacements.append(record)
     await repo.save_draw(draw)
     roster = {r["inspector_id"]: r for r in draw.roster}
-    new_team = _team(draw, roster, uscc)
+    new_team = team_of(draw, roster, uscc)
     await uow.emit(
         DrawInspectorReplaced(
             draw_id=draw_id,
@@ -477,79 +465,11 @@ async def replace_inspector(
     return record
 
 
-async def cancel_draw(uow: UnitOfWork, repo: DrawsRepository, draw_id: str, reason: str) -> Draw:
+async def cancel_draw(uow: DrawsUnitOfWork, draw_id: str, reason: str) -> Draw:
+    repo = uow.draws
     draw = await _load(repo, draw_id)
     draw.cancel(reason)
     await repo.save_draw(draw)
     await uow.emit(DrawCancelled(draw_id=draw_id, task_id=draw.task_id, reason=reason))
     await uow.commit()
     return draw
-
-
-async def view(repo: DrawsRepository, draw: Draw) -> dict[str, Any]:
-    """What staff see of a draw (names resolved; the public bundle is separate)."""
-    from draws.domain.model import STATUS_LABELS
-
-    out: dict[str, Any] = {
-        "draw_id": draw.draw_id,
-        "task_id": draw.task_id,
-        "task_no": draw.task_no,
-        "status": draw.status,
-        "status_label": STATUS_LABELS[draw.status],
-        "manifest_sha256": draw.manifest_sha256,
-        "manifest": draw.manifest,
-        "parties": draw.parties,
-        "commitments": draw.commitments,
-        "reveals": draw.reveals,
-        "beacon_value": draw.beacon_value,
-        "seed_hex": draw.seed_hex,
-        "result_sha256": draw.result_sha256,
-        "countersign": draw.countersign,
-        "replacements": draw.replacements,
-        "cancel_reason": draw.cancel_reason,
-        "created_by": draw.created_by,
-        "created_at": draw.created_at.isoformat() if draw.created_at else None,
-        "bundle_url": f"/public/draws/{draw.draw_id}/bundle" if draw.result else None,
-    }
-    if draw.result is not None and draw.status != CANCELLED:
-        roster = {r["inspector_id"]: r for r in draw.roster}
-        info = await repo.entity_info([t["uscc"] for t in draw.result["targets"]])
-        out["strata"] = [
-            {
-                "key": s["key"],
-                "eligible": s["eligible"],
-                "quota": s["quota"],
-                "selected": sum(1 for _, o in s["walk"] if o == "selected"),
-                "reserve": [u for u, o in s["walk"] if o == "reserve"],
-                "skipped": [
-                    {"uscc": u, "reason": o, "reason_label": p.SKIP_LABELS.get(o, o)}
-                    for u, o in s["walk"]
-                    if o not in ("selected", "reserve")
-                ],
-            }
-            for s in draw.result["strata"]
-        ]
-        out["targets"] = [
-            {
-                "uscc": t["uscc"],
-                "entity_name": info.get(t["uscc"], ("", ""))[0],
-                "risk_class": t["stratum"],
-                "ticket": t["ticket"],
-                "team": [m.model_dump(mode="json") for m in _team(draw, roster, t["uscc"])],
-            }
-            for t in draw.result["targets"]
-        ]
-        out["unstaffed"] = draw.result["unstaffed"]
-        out["load_cap"] = draw.result["load_cap"]
-        out["pool_size"] = draw.result["pool_size"]
-        if "experts" in draw.result:
-            out["experts"] = {
-                "per_target": draw.manifest["experts"]["per_target"],
-                "fields": draw.manifest["experts"]["fields"],
-                "load_cap": draw.result["experts"]["load_cap"],
-                "pool_size": draw.result["experts"]["pool_size"],
-            }
-    return out
-
-
-__all__ = ["COMMITTED", "DrawRefused", "NotFound"]

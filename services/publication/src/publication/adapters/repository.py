@@ -22,6 +22,7 @@ from publication.domain.model import (
     published_late,
 )
 from spotcheck_common.calendar_store import CalendarStore
+from spotcheck_common.db import Page, aware, paginate
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 
@@ -57,10 +58,32 @@ class PublicationRepository(Protocol):
 
     async def set_deadline(self, record: ResultRecord) -> None: ...
 
+    # reads (the views)
+    async def search(
+        self, uscc: str | None, task_no: str | None, q: str | None, limit: int, offset: int
+    ) -> Page[tuple[ResultRecord, ResultVersion]]: ...
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite (embedded mode) hands back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    async def list_withheld(
+        self, task_no: str | None, limit: int, offset: int
+    ) -> Page[WithheldResult]: ...
+
+    async def plan_versions(self, plan_id: str) -> list[PlanVersion]: ...
+
+    async def current_plans(
+        self, year: int | None, department: str | None
+    ) -> list[PlanVersion]: ...
+
+    async def search_tasks(
+        self, plan_no: str | None, q: str | None, limit: int, offset: int
+    ) -> Page[PublishedTask]: ...
+
+    async def late_records(self, department: str | None = None) -> list[ResultRecord]: ...
+
+    async def pending_deadlines(self) -> int: ...
+
+    async def current_versions(
+        self, task_no: str | None, published_from: date | None, published_to: date | None
+    ) -> list[tuple[ResultRecord, ResultVersion]]: ...
 
 
 def _record(row: Any) -> ResultRecord:
@@ -78,7 +101,7 @@ def _record(row: Any) -> ResultRecord:
         entity_name=row.entity_name,
         completed_on=row.completed_on,
         publish_due_on=row.publish_due_on,
-        published_at=_utc(row.published_at),
+        published_at=aware(row.published_at),
         published_by=row.published_by,
         lead_department=row.lead_department,
         publish_due_calendar=row.publish_due_calendar,
@@ -95,28 +118,61 @@ def _version(row: Any) -> ResultVersion:
         source=row.source,
         reason=row.reason,
         objection_id=row.objection_id,
-        published_at=_utc(row.published_at),
+        published_at=aware(row.published_at),
         published_by=row.published_by,
         submitted_by=row.submitted_by,
+    )
+
+
+def _current(row: Any) -> tuple[ResultRecord, ResultVersion]:
+    """A record joined with its current version (columns ``v_*``)."""
+    m = row._mapping
+    version = ResultVersion(
+        record_id=m["v_record_id"],
+        version=m["v_version"],
+        results=[ItemResult.model_validate(x) for x in m["v_results"]],
+        remark=m["v_remark"],
+        source=m["v_source"],
+        reason=m["v_reason"],
+        objection_id=m["v_objection_id"],
+        published_at=aware(m["v_published_at"]),
+        published_by=m["v_published_by"],
+        submitted_by=m["v_submitted_by"],
+    )
+    return _record(row), version
+
+
+def _with_current_version() -> sa.Select[Any]:
+    """Records joined with their current (highest) version."""
+    r, v = orm.result_records, orm.result_versions
+    latest = (
+        sa.select(v.c.record_id, sa.func.max(v.c.version).label("version"))
+        .group_by(v.c.record_id)
+        .subquery()
+    )
+    return (
+        sa.select(r, *[c.label(f"v_{c.name}") for c in v.columns])
+        .join(latest, latest.c.record_id == r.c.record_id)
+        .join(v, sa.and_(v.c.record_id == r.c.record_id, v.c.version == latest.c.version))
     )
 
 
 def _withheld(row: Any) -> WithheldResult:
     values = {c.name: getattr(row, c.name) for c in orm.withheld_results.columns}
     values["results"] = [ItemResult.model_validate(r) for r in values["results"]]
-    values["recorded_at"] = _utc(values["recorded_at"])
+    values["recorded_at"] = aware(values["recorded_at"])
     return WithheldResult(**values)
 
 
 def _plan(row: Any) -> PlanVersion:
     values = {c.name: getattr(row, c.name) for c in orm.published_plans.columns if c.name != "id"}
-    values["published_at"] = _utc(values["published_at"])
+    values["published_at"] = aware(values["published_at"])
     return PlanVersion(**values)
 
 
 def _task(row: Any) -> PublishedTask:
     values = {c.name: getattr(row, c.name) for c in orm.published_tasks.columns}
-    values["published_at"] = _utc(values["published_at"])
+    values["published_at"] = aware(values["published_at"])
     return PublishedTask(**values)
 
 
@@ -197,9 +253,9 @@ class SqlPublicationRepository:
 
     async def search(
         self, uscc: str | None, task_no: str | None, q: str | None, limit: int, offset: int
-    ) -> tuple[int, list[tuple[ResultRecord, ResultVersion]]]:
+    ) -> Page[tuple[ResultRecord, ResultVersion]]:
         """Records with their current (highest) version, newest first."""
-        r, v = orm.result_records, orm.result_versions
+        r = orm.result_records
         where: list[Any] = []
         if uscc:
             where.append(r.c.uscc == uscc.upper())
@@ -213,40 +269,9 @@ class SqlPublicationRepository:
                     r.c.uscc.startswith(q.upper(), autoescape=True),
                 )
             )
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(r).where(*where))
-        ).scalar_one()
-        latest = (
-            sa.select(v.c.record_id, sa.func.max(v.c.version).label("version"))
-            .group_by(v.c.record_id)
-            .subquery()
-        )
-        query = (
-            sa.select(r, *[c.label(f"v_{c.name}") for c in v.columns])
-            .join(latest, latest.c.record_id == r.c.record_id)
-            .join(v, sa.and_(v.c.record_id == r.c.record_id, v.c.version == latest.c.version))
-            .where(*where)
-            .order_by(r.c.published_at.desc(), r.c.record_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        items: list[tuple[ResultRecord, ResultVersion]] = []
-        for row in await self.session.execute(query):
-            m = row._mapping
-            version = ResultVersion(
-                record_id=m["v_record_id"],
-                version=m["v_version"],
-                results=[ItemResult.model_validate(x) for x in m["v_results"]],
-                remark=m["v_remark"],
-                source=m["v_source"],
-                reason=m["v_reason"],
-                objection_id=m["v_objection_id"],
-                published_at=_utc(m["v_published_at"]),
-                published_by=m["v_published_by"],
-                submitted_by=m["v_submitted_by"],
-            )
-            items.append((_record(row), version))
-        return total, items
+        query = _with_current_version().where(*where)
+        query = query.order_by(r.c.published_at.desc(), r.c.record_id)
+        return await paginate(self.session, query, limit, offset, _current)
 
     # -- withheld results ------------------------------------------------------------------
 
@@ -266,20 +291,14 @@ class SqlPublicationRepository:
 
     async def list_withheld(
         self, task_no: str | None, limit: int, offset: int
-    ) -> tuple[int, list[WithheldResult]]:
+    ) -> Page[WithheldResult]:
         t = orm.withheld_results
-        where = [t.c.task_no == task_no] if task_no else []
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
+        query = (
             sa.select(t)
-            .where(*where)
+            .where(*([t.c.task_no == task_no] if task_no else []))
             .order_by(t.c.recorded_at.desc(), t.c.inspection_id)
-            .limit(limit)
-            .offset(offset)
         )
-        return total, [_withheld(r) for r in rows]
+        return await paginate(self.session, query, limit, offset, _withheld)
 
     # -- plans and tasks -------------------------------------------------------------------
 
@@ -336,7 +355,7 @@ class SqlPublicationRepository:
         if existing is None:
             await self.session.execute(sa.insert(t).values(**task.__dict__))
             return True
-        if _utc(existing) >= task.published_at:
+        if aware(existing) >= task.published_at:
             return False
         await self.session.execute(
             sa.update(t).where(t.c.task_id == task.task_id).values(**task.__dict__)
@@ -345,7 +364,7 @@ class SqlPublicationRepository:
 
     async def search_tasks(
         self, plan_no: str | None, q: str | None, limit: int, offset: int
-    ) -> tuple[int, list[PublishedTask]]:
+    ) -> Page[PublishedTask]:
         t = orm.published_tasks
         where: list[Any] = []
         if plan_no:
@@ -358,17 +377,8 @@ class SqlPublicationRepository:
                     t.c.lead_department.contains(q, autoescape=True),
                 )
             )
-        total = (
-            await self.session.execute(sa.select(sa.func.count()).select_from(t).where(*where))
-        ).scalar_one()
-        rows = await self.session.execute(
-            sa.select(t)
-            .where(*where)
-            .order_by(t.c.published_at.desc(), t.c.task_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return total, [_task(r) for r in rows]
+        query = sa.select(t).where(*where).order_by(t.c.published_at.desc(), t.c.task_id)
+        return await paginate(self.session, query, limit, offset, _task)
 
     # -- the publication deadline ----------------------------------------------------------
 
@@ -390,16 +400,7 @@ class SqlPublicationRepository:
         """Each record with its current version; the dates bound the current version's
         publication day (Beijing), both inclusive."""
         r, v = orm.result_records, orm.result_versions
-        latest = (
-            sa.select(v.c.record_id, sa.func.max(v.c.version).label("version"))
-            .group_by(v.c.record_id)
-            .subquery()
-        )
-        query = (
-            sa.select(r, *[c.label(f"v_{c.name}") for c in v.columns])
-            .join(latest, latest.c.record_id == r.c.record_id)
-            .join(v, sa.and_(v.c.record_id == r.c.record_id, v.c.version == latest.c.version))
-        )
+        query = _with_current_version()
         if task_no:
             query = query.where(r.c.task_no == task_no)
         if published_from is not None:
@@ -407,20 +408,4 @@ class SqlPublicationRepository:
         if published_to is not None:
             query = query.where(v.c.published_at < _day_start(published_to + timedelta(days=1)))
         query = query.order_by(r.c.task_no, r.c.completed_on, r.c.uscc, r.c.record_id)
-        items: list[tuple[ResultRecord, ResultVersion]] = []
-        for row in await self.session.execute(query):
-            m = row._mapping
-            version = ResultVersion(
-                record_id=m["v_record_id"],
-                version=m["v_version"],
-                results=[ItemResult.model_validate(x) for x in m["v_results"]],
-                remark=m["v_remark"],
-                source=m["v_source"],
-                reason=m["v_reason"],
-                objection_id=m["v_objection_id"],
-                published_at=_utc(m["v_published_at"]),
-                published_by=m["v_published_by"],
-                submitted_by=m["v_submitted_by"],
-            )
-            items.append((_record(row), version))
-        return items
+        return [_current(row) for row in await self.session.execute(query)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+from spotcheck_common.errors import Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.workdays import CHINA_TZ, Deadline, WorkCalendar
@@ -22,8 +23,8 @@ SOURCE_LABELS = {
 }
 
 
-class InvalidCorrection(ValueError):
-    """A correction that does not fit the record (reason in Chinese)."""
+class InvalidCorrection(Invalid):
+    """A correction that does not fit the record (reason in Chinese; 422)."""
 
 
 @dataclass(frozen=True)
@@ -151,32 +152,6 @@ def correction_remark(source: str, reason: str) -> str:
     return f"{SOURCE_LABELS.get(source, source)}：{reason}"
 
 
-def version_views(versions: Sequence[ResultVersion]) -> list[dict[str, Any]]:
-    """Every version, oldest first; the highest is current, the others superseded by the next."""
-    ordered = sorted(versions, key=lambda v: v.version)
-    views = []
-    for i, v in enumerate(ordered):
-        successor = ordered[i + 1] if i + 1 < len(ordered) else None
-        views.append(
-            {
-                "version": v.version,
-                "status": "current" if successor is None else "superseded",
-                "status_label": "现行" if successor is None else "已被更正",
-                "superseded_by_version": successor.version if successor else None,
-                "superseded_at": successor.published_at.isoformat() if successor else None,
-                "published_at": v.published_at.isoformat(),
-                "source": v.source,
-                "source_label": SOURCE_LABELS.get(v.source, v.source),
-                "reason": v.reason,
-                "objection_id": v.objection_id,
-                "submitted_by": v.submitted_by,
-                "remark": v.remark,
-                "results": [r.model_dump(mode="json") for r in v.results],
-            }
-        )
-    return views
-
-
 RESULT_LABELS = {
     "plan_no": "抽查计划编号",
     "plan_name": "抽查计划名称",
@@ -191,43 +166,6 @@ RESULT_LABELS = {
     "entity_name": "市场主体名称",
     "versions": "公示版本",
 }
-
-
-def public_view(record: ResultRecord, versions: Sequence[ResultVersion]) -> dict[str, Any]:
-    """The published fields (DESIGN.md §2) with every version, and their Chinese labels."""
-    views = version_views(versions)
-    current = views[-1] if views else None
-    return {
-        "labels": RESULT_LABELS,
-        **public_summary(record, versions[-1] if versions else None),
-        "publish_due_on": record.publish_due_on.isoformat() if record.publish_due_on else None,
-        "publish_due_status": record.publish_deadline.status,
-        "publish_due_reason": record.publish_deadline.reason,
-        "publish_due_calendar": record.publish_due_calendar,
-        "published_late": published_late(record),
-        "versions": views,
-        "current": current,
-    }
-
-
-def public_summary(record: ResultRecord, current: ResultVersion | None) -> dict[str, Any]:
-    return {
-        "record_id": record.record_id,
-        "uscc": record.uscc,
-        "entity_name": record.entity_name,
-        "plan_no": record.plan_no,
-        "plan_name": record.plan_name,
-        "task_no": record.task_no,
-        "task_name": record.task_title,
-        "check_type": record.check_type,
-        "inspecting_authority": record.inspecting_authority,
-        "completed_on": record.completed_on.isoformat(),
-        "first_published_at": record.published_at.isoformat(),
-        "current_version": current.version if current else None,
-        "corrected": bool(current and current.version > 1),
-        "results": [r.model_dump(mode="json") for r in current.results] if current else [],
-        "remark": current.remark if current else "",
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,27 +194,6 @@ class WithheldResult:
     recorded_by: str
 
 
-def withheld_view(w: WithheldResult) -> dict[str, Any]:
-    return {
-        "inspection_id": w.inspection_id,
-        "task_id": w.task_id,
-        "task_no": w.task_no,
-        "task_name": w.task_title,
-        "plan_no": w.plan_no,
-        "plan_name": w.plan_name,
-        "check_type": w.check_type,
-        "inspecting_authority": w.inspecting_authority,
-        "lead_department": w.lead_department,
-        "uscc": w.uscc,
-        "entity_name": w.entity_name,
-        "completed_on": w.completed_on.isoformat(),
-        "results": [r.model_dump(mode="json") for r in w.results],
-        "withhold_reason": w.reason,
-        "recorded_at": w.recorded_at.isoformat(),
-        "recorded_by": w.recorded_by,
-    }
-
-
 # ---------------------------------------------------------------------------------------------
 # The publication deadline (20 working days after the result was formed)
 
@@ -288,26 +205,6 @@ def published_on(record: ResultRecord) -> date:
 def publication_overdue(record: ResultRecord) -> bool:
     """Published after its due date (20 working days after the result was formed)."""
     return published_late(record)
-
-
-def overdue_view(record: ResultRecord, calendar: WorkCalendar) -> dict[str, Any]:
-    due = record.publish_due_on
-    done = published_on(record)
-    return {
-        "kind": "result_publication",
-        "record_id": record.record_id,
-        "inspection_id": record.inspection_id,
-        "task_id": record.task_id,
-        "task_no": record.task_no,
-        "task_name": record.task_title,
-        "uscc": record.uscc,
-        "entity_name": record.entity_name,
-        "department": record.lead_department,
-        "completed_on": record.completed_on.isoformat(),
-        "publish_due_on": due.isoformat() if due else None,
-        "published_on": done.isoformat(),
-        "workdays_late": calendar.elapsed(due, done) if due else None,
-    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,47 +374,3 @@ def target_scope_text(target_filter: dict[str, Any]) -> str:
         if v and k in names
     ]
     return "；".join(parts) or "辖区内全部市场主体"
-
-
-def plan_view(plan: PlanVersion, current_version: int) -> dict[str, Any]:
-    current = plan.plan_version == current_version
-    return {
-        "plan_id": plan.plan_id,
-        "plan_no": plan.plan_no,
-        "plan_name": plan.plan_name,
-        "department": plan.department,
-        "year": plan.year,
-        "plan_version": plan.plan_version,
-        "status": "current" if current else "superseded",
-        "status_label": "现行" if current else "已调整（被新版本取代）",
-        "supersedes_version": plan.supersedes_version,
-        "adjustment_reason": plan.adjustment_reason,
-        "items": [{**i, "ratio": ratio_text(i.get("ratio_bp") or {})} for i in plan.items],
-        "signed_by": plan.signed_by,
-        "consolidated_by": plan.consolidated_by,
-        "approved_by": plan.approved_by,
-        "filed_on": plan.filed_on.isoformat(),
-        "published_at": plan.published_at.isoformat(),
-    }
-
-
-def task_view(task: PublishedTask) -> dict[str, Any]:
-    return {
-        "task_id": task.task_id,
-        "task_no": task.task_no,
-        "title": task.title,
-        "plan_no": task.plan_no,
-        "plan_name": task.plan_name,
-        "lead_department": task.lead_department,
-        "co_lead_departments": task.co_lead_departments,
-        "assisting_departments": task.assisting_departments,
-        "check_items": task.check_items,
-        "target_scope": target_scope_text(task.target_filter),
-        "ratio": ratio_text(task.ratio_bp),
-        "ratio_bp": task.ratio_bp,
-        "methods": task.methods,
-        "deadline": task.deadline.isoformat(),
-        "source": task.source,
-        "source_label": SOURCE_LABELS_TASK.get(task.source, task.source),
-        "published_at": task.published_at.isoformat(),
-    }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from publication.adapters.repository import SqlPublicationRepository
+from publication.adapters.unit_of_work import SqlPublicationUnitOfWork
 from publication.service_layer import services
 from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
@@ -16,30 +16,35 @@ from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
 
 
+def _uow(uow: UnitOfWork) -> SqlPublicationUnitOfWork:
+    """The consumer's unit of work is this service's kind (``definition.unit_of_work``)."""
+    return cast(SqlPublicationUnitOfWork, uow)
+
+
 async def on_inspection_submitted(
     event: InspectionSubmitted, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.publish_inspection(uow, SqlPublicationRepository(uow.session), event)
+    await services.publish_inspection(_uow(uow), event)
 
 
 async def on_correction_submitted(
     event: ObjectionCorrectionSubmitted, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.correct_from_objection(uow, SqlPublicationRepository(uow.session), event)
+    await services.correct_from_objection(_uow(uow), event)
 
 
 async def on_annual_plan_published(
     event: AnnualPlanPublished, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.record_plan(uow, SqlPublicationRepository(uow.session), event)
+    await services.record_plan(_uow(uow), event)
 
 
 async def on_task_published(event: TaskPublished, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-    await services.record_task(uow, SqlPublicationRepository(uow.session), event)
+    await services.record_task(_uow(uow), event)
 
 
 async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
-    await services.calendar_recorded(uow, SqlPublicationRepository(uow.session), calendar, year)
+    await services.calendar_recorded(_uow(uow), calendar, year)
 
 
 # ObjectionDecided is not consumed: a confirmed error is published once the credit department

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from publication.adapters import orm
-from publication.entrypoints.api import build_router
+from publication.adapters.unit_of_work import SqlPublicationUnitOfWork
+from publication.bootstrap import bootstrap
 from publication.entrypoints.consumers import subscriptions
-from publication.entrypoints.overdue import refresh
+from publication.entrypoints.periodic import refresh
+from publication.entrypoints.routes import plans, results, staff, tasks
 from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.publication import (
     PublishDueSet,
@@ -22,7 +24,9 @@ definition = ServiceDefinition(
     title="公示：抽查计划、抽查任务、检查结果与更正",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    build_router=build_router,
+    routers=[results.public, plans.router, tasks.router, results.staff, staff.router],
+    bootstrap=bootstrap,
+    unit_of_work=SqlPublicationUnitOfWork,
     subscriptions=subscriptions,
     publishes=[ResultPublished, ResultCorrected, ResultWithheld, PublishDueSet],
     periodic=[refresh, refresh_coverage],

@@ -1,4 +1,5 @@
-"""Publication use cases. Plain functions; the unit of work and repository are injected.
+"""Publication use cases. Plain functions taking the unit of work (its repository:
+``uow.publication``).
 
 The event handlers (``publish_inspection``, ``correct_from_objection``) run inside the
 idempotent consumer's transaction and do not commit; the HTTP use case commits.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, Protocol
 
 from publication.adapters.repository import PublicationRepository
 from publication.domain import model
@@ -24,7 +24,9 @@ from publication.domain.model import (
     ResultVersion,
     WithheldResult,
 )
-from spotcheck_common.events.envelope import Event, new_id
+from publication.service_layer.unit_of_work import PublicationUnitOfWork
+from spotcheck_common.errors import NotFound
+from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
@@ -41,20 +43,8 @@ from spotcheck_common.workdays import WorkCalendar
 log = logging.getLogger(__name__)
 
 
-class UnitOfWork(Protocol):
-    async def emit(self, event: Event, district: str | None = None) -> Any: ...
-
-    async def commit(self) -> None: ...
-
-    @property
-    def context(self) -> Any: ...
-
-    @property
-    def clock(self) -> Any: ...
-
-
-class RecordNotFound(LookupError):
-    pass
+class RecordNotFound(NotFound):
+    """The public record a correction names does not exist (404)."""
 
 
 async def lead_department(repo: PublicationRepository, event: InspectionSubmitted) -> str:
@@ -68,13 +58,14 @@ async def lead_department(repo: PublicationRepository, event: InspectionSubmitte
 
 
 async def publish_inspection(
-    uow: UnitOfWork, repo: PublicationRepository, event: InspectionSubmitted
+    uow: PublicationUnitOfWork, event: InspectionSubmitted
 ) -> ResultPublished | ResultWithheld | None:
     """Publish a submitted inspection as version 1 of a public record, at once; a result the
     law keeps private (``withhold_reason``) is recorded, not published (第九条).
 
     Returns None (and writes nothing) if this inspection is already published or withheld.
     """
+    repo = uow.publication
     if await repo.get_withheld(event.inspection_id) is not None:
         return None
     if event.withhold_reason.strip():
@@ -86,7 +77,7 @@ async def publish_inspection(
                 extra={"fields": {"inspection_id": event.inspection_id}},
             )
             return None
-        return await withhold_inspection(uow, repo, event)
+        return await withhold_inspection(uow, event)
     existing = await repo.get_record_by_inspection(event.inspection_id)
     if existing is not None:
         versions = await repo.versions(existing.record_id)
@@ -164,9 +155,10 @@ async def publish_inspection(
 
 
 async def withhold_inspection(
-    uow: UnitOfWork, repo: PublicationRepository, event: InspectionSubmitted
+    uow: PublicationUnitOfWork, event: InspectionSubmitted
 ) -> ResultWithheld:
     """Record a result the law keeps private, with its reason; it never reaches /public."""
+    repo = uow.publication
     now = uow.clock.now()
     withheld = WithheldResult(
         inspection_id=event.inspection_id,
@@ -198,10 +190,9 @@ async def withhold_inspection(
     return event_out
 
 
-async def record_plan(
-    uow: UnitOfWork, repo: PublicationRepository, event: AnnualPlanPublished
-) -> bool:
+async def record_plan(uow: PublicationUnitOfWork, event: AnnualPlanPublished) -> bool:
     """Keep every published version of an annual plan (第四条); a redelivery adds nothing."""
+    repo = uow.publication
     if await repo.plan_version_exists(event.plan_id, event.plan_version):
         return False
     await repo.add_plan_version(
@@ -225,8 +216,9 @@ async def record_plan(
     return True
 
 
-async def record_task(uow: UnitOfWork, repo: PublicationRepository, event: TaskPublished) -> bool:
+async def record_task(uow: PublicationUnitOfWork, event: TaskPublished) -> bool:
     """Keep the published implementation plan (第六条); a later publication replaces it."""
+    repo = uow.publication
     return await repo.save_task(
         PublishedTask(
             task_id=event.task_id,
@@ -249,8 +241,7 @@ async def record_task(uow: UnitOfWork, repo: PublicationRepository, event: TaskP
 
 
 async def _new_version(
-    uow: UnitOfWork,
-    repo: PublicationRepository,
+    uow: PublicationUnitOfWork,
     record_id: str,
     changes: Sequence[ItemResult],
     reason: str,
@@ -259,6 +250,7 @@ async def _new_version(
     submitted_by: str,
     allow_unchanged: bool = False,
 ) -> ResultCorrected:
+    repo = uow.publication
     record = await repo.get_record(record_id, lock=True)
     if record is None:
         raise RecordNotFound(f"公示记录 {record_id} 不存在")
@@ -301,12 +293,13 @@ async def _new_version(
 
 
 async def correct_from_objection(
-    uow: UnitOfWork, repo: PublicationRepository, event: ObjectionCorrectionSubmitted
+    uow: PublicationUnitOfWork, event: ObjectionCorrectionSubmitted
 ) -> ResultCorrected | None:
     """A correction a review confirmed, submitted by the credit department (第九条, 第十一条):
     publish the corrected results as a new version. The same objection applied twice adds
     nothing.
     """
+    repo = uow.publication
     # Lock the record first, so a concurrent delivery of the same submission sees our version.
     if await repo.get_record(event.record_id, lock=True) is None:
         raise RecordNotFound(f"公示记录 {event.record_id} 不存在")
@@ -315,7 +308,6 @@ async def correct_from_objection(
         return None
     return await _new_version(
         uow,
-        repo,
         event.record_id,
         event.corrected_results,
         event.reason,
@@ -329,8 +321,7 @@ async def correct_from_objection(
 
 
 async def correct_by_credit_department(
-    uow: UnitOfWork,
-    repo: PublicationRepository,
+    uow: PublicationUnitOfWork,
     record_id: str,
     changes: Sequence[ItemResult],
     reason: str,
@@ -338,7 +329,6 @@ async def correct_by_credit_department(
     """A correction collected by the credit department (第九条): a new version, committed."""
     corrected = await _new_version(
         uow,
-        repo,
         record_id,
         changes,
         reason,
@@ -351,10 +341,11 @@ async def correct_by_credit_department(
 
 
 async def calendar_recorded(
-    uow: UnitOfWork, repo: PublicationRepository, calendar: WorkCalendar, year: int
+    uow: PublicationUnitOfWork, calendar: WorkCalendar, year: int
 ) -> list[ResultRecord]:
     """A year's holiday schedule was recorded (or corrected): give the deadlines that waited
     for it a date, move those computed with an earlier version. In the consumer's transaction."""
+    repo = uow.publication
     changed = []
     for record in await repo.records_completed_since(date(year - 1, 1, 1)):
         updated = model.recompute(record, calendar, year)

@@ -1,10 +1,11 @@
-"""The publication deadline as a Prometheus gauge: ``spotcheck_overdue_items`` with
+"""The publication service's periodic work (run by the runtime): the publication deadline as a
+Prometheus gauge, ``spotcheck_overdue_items`` with
 ``kind="result_publication"`` and the responsible (lead) department.
 
 A result is overdue when it was first published after its ``publish_due_on`` (20 working days
 after it was formed, 第九条). The gauge is the count of such results per department. It is
-refreshed on every read of ``GET /api/publication/overdue`` and by the runtime's periodic work
-(``Settings.periodic_interval_s``), so an alert sees a late result within a minute. The
+refreshed by the runtime's periodic work (``Settings.periodic_interval_s``), so an alert sees a
+late result within a minute; a read never writes it. The
 metric object is shared (``spotcheck_common.metrics.OVERDUE_ITEMS``): this module sets only its
 own kind's series; a series once set drops to 0 (not absent) when nothing is overdue any more.
 The same pass counts deadlines pending a year's holiday schedule
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import cast
 
-from publication.adapters.repository import SqlPublicationRepository
+from publication.adapters.unit_of_work import SqlPublicationUnitOfWork
 from publication.domain.model import ResultRecord
 from spotcheck_common.calendar_store import set_pending_gauge
 from spotcheck_common.metrics import OVERDUE_ITEMS
 from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.uow import Context
 
 KIND = "result_publication"
 UNASSIGNED = "未指定"
@@ -42,8 +45,8 @@ def set_gauge(records: Iterable[ResultRecord]) -> dict[str, int]:
 
 async def refresh(rt: ServiceRuntime) -> dict[str, int]:
     """Periodic hook: late results per department, and deadlines pending a calendar year."""
-    async with rt.db.sessions() as session:
-        repo = SqlPublicationRepository(session)
+    async with rt.uow(Context(actor="periodic")) as uow:
+        repo = cast(SqlPublicationUnitOfWork, uow).publication
         records = await repo.late_records()
         pending = await repo.pending_deadlines()
     set_pending_gauge("publication", {KIND: pending}, [KIND])

@@ -1,4 +1,5 @@
-"""An in-memory DrawsRepository for unit tests of the service layer."""
+"""In-memory doubles of the draws service's repository and unit of work, held to the same
+contract as the SQL ones (``test_repository_contract.py``) and type-checked (``make lint``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from draws.adapters.repository import ConcurrentChange
+from draws.adapters.repository import DrawsRepository
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
+from draws.service_layer.unit_of_work import DrawsUnitOfWork
+from spotcheck_common.clock import Clock
+from spotcheck_common.errors import StaleWrite
+from spotcheck_common.testing import FakeUnitOfWork
 
 
 class FakeDrawsRepository:
@@ -123,7 +128,8 @@ class FakeDrawsRepository:
         ]
 
     async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None:
-        self.pair_conflicts.setdefault(tuple(sorted((a, b))), reason)  # type: ignore[arg-type]
+        first, second = sorted((a, b))
+        self.pair_conflicts.setdefault((first, second), reason)
 
     async def pair_conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:
         ids = set(inspector_ids)
@@ -144,18 +150,21 @@ class FakeDrawsRepository:
 
     async def save_draw(self, draw: Draw) -> None:
         if self.draws[draw.draw_id].version != draw.version:
-            raise ConcurrentChange(draw.draw_id)
+            raise StaleWrite("抽取同时被他人修改，请重试")
         draw.version += 1
         self.draws[draw.draw_id] = copy.deepcopy(draw)
 
     async def open_draw_of_task(self, task_id: str) -> Draw | None:
         for d in self.draws.values():
             if d.task_id == task_id and d.status != "cancelled":
-                return d
+                return copy.deepcopy(d)
         return None
 
     async def list_draws(self, task_id: str | None) -> list[Draw]:
-        return [d for d in self.draws.values() if task_id in (None, d.task_id)]
+        found = [
+            copy.deepcopy(d) for d in self.draws.values() if not task_id or d.task_id == task_id
+        ]
+        return sorted(found, key=lambda d: d.created_at.timestamp() if d.created_at else 0.0)
 
     async def get_population(self, draw_id: str) -> p.Population:
         return self.populations[draw_id]
@@ -171,3 +180,24 @@ class FakeDrawsRepository:
             (i + 1, u) for i, (u, y, _) in enumerate(self.checks) if y == year and i + 1 > after_id
         ]
         return (rows[-1][0] if rows else after_id), [u for _, u in rows]
+
+
+class FakeDrawsUnitOfWork(FakeUnitOfWork):
+    """The kernel's fake unit of work, carrying the fake repository."""
+
+    def __init__(
+        self,
+        draws: FakeDrawsRepository | None = None,
+        actor: str = "tester",
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(actor=actor, clock=clock)
+        self.draws = draws or FakeDrawsRepository()
+
+
+def _conforms() -> None:
+    """Never called: mypy (``make lint``) checks the fakes against the protocols they stand in
+    for, so a method added to one and not the other fails the lint."""
+    repo: DrawsRepository = FakeDrawsRepository()
+    uow: DrawsUnitOfWork = FakeDrawsUnitOfWork()
+    del repo, uow

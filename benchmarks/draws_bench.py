@@ -1,4 +1,4 @@
-"""``python -m draws.bench`` (``make bench``): the draw engine's figures from issue 3.
+"""``python benchmarks/draws_bench.py`` (``make bench``): the draw engine's figures from issue 3.
 
 Each figure is one line ``BENCH <name> <value> <unit> target=<target> ratio=<value/target>``.
 Every benchmark runs in its own process, so its peak resident memory is its own.
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from draws import verify_draw
 from draws.adapters.snapshot import DICT_COLUMNS, Snapshot
 from draws.domain import engine, fast
 from draws.domain import protocol as p
@@ -283,7 +284,7 @@ def run_verifier() -> list[str]:
         path.write_bytes(p.canonical_json(d.bundle(pop)))
         size_mb = path.stat().st_size / 2**20
         del d, pop
-        script = Path(__file__).with_name("verify_draw.py")
+        script = Path(verify_draw.__file__)
         t0 = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-I", str(script), str(path)], capture_output=True, text=True
@@ -310,7 +311,7 @@ RUNS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m draws.bench", description=__doc__.splitlines()[0]
+        prog="python benchmarks/draws_bench.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument("names", nargs="*", help=f"some of {', '.join(RUNS)} (default: all)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -322,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name in args.names or list(RUNS):
         proc = subprocess.run(
-            [sys.executable, "-m", "draws.bench", "--one", name], capture_output=True, text=True
+            [sys.executable, __file__, "--one", name], capture_output=True, text=True
         )
         sys.stdout.write(proc.stdout)
         sys.stdout.flush()

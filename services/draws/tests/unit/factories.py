@@ -1,4 +1,5 @@
-"""Synthetic inputs for tests, golden vectors and the benchmark (deterministic)."""
+"""Synthetic inputs for the draws tests and the golden vectors (deterministic; test code,
+not shipped)."""
 
 from __future__ import annotations
 
@@ -448,5 +449,5 @@ if __name__ == "__main__":
     import sys
 
     if sys.argv[1:2] != ["vectors"] or len(sys.argv) != 3:
-        raise SystemExit("usage: python -m draws.testing vectors DIRECTORY")
+        raise SystemExit("usage: python services/draws/tests/unit/factories.py vectors DIRECTORY")
     write_vectors(sys.argv[2])

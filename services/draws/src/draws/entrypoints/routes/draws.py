@@ -1,0 +1,207 @@
+"""A draw, step by step (thin: parse, call a use case or a view, shape the answer).
+
+Each party generates its 32-byte share itself and keeps it secret until every party has
+committed; commitment = SHA-256 as in ``docs/draw-spec.md`` §3:
+
+    POST /api/draws/draws                      {"task_id": ...}            → manifest frozen
+    POST /api/draws/draws/{id}/commitments     {"party", "commitment"}     (every party)
+    POST /api/draws/draws/{id}/reveals         {"party", "share"}          (every party; the
+                                               last one fixes the seed and computes the result)
+    POST /api/draws/draws/{id}/beacon          {"value"}              (if the manifest names one)
+    POST /api/draws/draws/{id}/countersign     {"opinion"}                 → DrawCompleted
+    POST /api/draws/draws/{id}/replacements    {uscc, inspector_id, reason, approved_by,
+                                                approval_ref}
+
+Roles (bearer token): creating, the beacon and cancelling — credit_dept; a party's commitment
+and reveal — general_office for the party 办公室, credit_dept for every other party;
+countersigning — general_office; replacements — credit_dept or deputy_director (the deputy
+director's approval is recorded in the body); reading — any staff role.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from draws.bootstrap import Deps
+from draws.domain.model import Draw
+from draws.entrypoints.schemas import (
+    BeaconIn,
+    CancelIn,
+    CommitmentIn,
+    CountersignIn,
+    DrawIn,
+    DrawList,
+    DrawOut,
+    DrawSummary,
+    ReplacementIn,
+    ReplacementOut,
+    RevealIn,
+)
+from draws.service_layer import services, views
+from draws.service_layer.unit_of_work import DrawsUnitOfWork
+from spotcheck_common.auth import Principal, require
+from spotcheck_common.errors import Forbidden
+from spotcheck_common.http import refusals
+from spotcheck_common.roles import STAFF, Role
+
+# Who may do what (第六条: the credit department runs the draw, the general office supervises
+# it and is a seed party, the deputy director approves replacements).
+CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
+SeedParty = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
+GeneralOffice = Annotated[Principal, require(Role.GENERAL_OFFICE)]
+Replacer = Annotated[Principal, require(Role.CREDIT_DEPT, Role.DEPUTY_DIRECTOR)]
+Staff = Annotated[Principal, require(*STAFF)]
+OFFICE_PARTY = "办公室"
+
+router = APIRouter(prefix="/api/draws/draws", tags=["draws"])
+
+
+def may_act_for(principal: Principal, party: str) -> None:
+    """The general office's share is the office's; every other party's, a credit department's."""
+    needed = Role.GENERAL_OFFICE if party == OFFICE_PARTY else Role.CREDIT_DEPT
+    if needed not in principal.roles:
+        label = (
+            "办公室(general_office)" if needed is Role.GENERAL_OFFICE else "信用监管科(credit_dept)"
+        )
+        raise Forbidden(f"只有{label}可以代表参与方「{party}」提交承诺或揭示种子")
+
+
+async def answer(uow: DrawsUnitOfWork, draw: Draw) -> DrawOut:
+    return DrawOut.of(draw, await views.names(uow, draw))
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="创建抽取：冻结并公示抽取清单（尚无任何随机数）",
+    responses=refusals(401, 403, 404, 409, 422),
+    response_model_exclude_unset=True,  # the result's fields only once there is one
+)
+async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.create_draw(
+            uow,
+            district=deps.district,
+            task_id=body.task_id,
+            parties=body.parties,
+            caps=body.caps,
+            beacon_source=body.beacon_source,
+            neighbour_rule=body.neighbour_rule,
+            snapshots=deps.snapshots,
+            neighbours=deps.neighbours,
+        )
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/commitments",
+    summary="参与方提交种子承诺（SHA-256）",
+    responses=refusals(401, 403, 404, 409, 422, s403="缺少角色，或无权代表该参与方"),
+    response_model_exclude_unset=True,  # the result's fields only once there is one
+)
+async def commit(draw_id: str, body: CommitmentIn, principal: SeedParty, deps: Deps) -> DrawOut:
+    may_act_for(principal, body.party)
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.commit_share(uow, draw_id, body.party, body.commitment)
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/reveals",
+    summary="参与方揭示种子份额（与承诺不符则拒绝）",
+    responses=refusals(401, 403, 404, 409, 422, s403="缺少角色，或无权代表该参与方"),
+    response_model_exclude_unset=True,  # the result's fields only once there is one
+)
+async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps) -> DrawOut:
+    may_act_for(principal, body.party)
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.reveal_share(uow, draw_id, body.party, body.share)
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/beacon",
+    summary="录入清单指定的外部信标值",
+    responses=refusals(401, 403, 404, 409, 422),
+    response_model_exclude_unset=True,  # the result's fields only once there is one
+)
+async def beacon(draw_id: str, body: BeaconIn, principal: CreditDept, deps: Deps) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.set_beacon(uow, draw_id, body.value)
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/countersign",
+    summary="办公室监督会签（完成抽取）",
+    responses=refusals(401, 403, 404, 409, 422),
+    response_model_exclude_unset=True,  # the result's fields only once there is one
+)
+async def countersign(
+    draw_id: str, body: CountersignIn, principal: GeneralOffice, deps: Deps
+) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.countersign(
+            uow,
+            draw_id,
+            principal.name or principal.user,
+            body.opinion,
+            f"/public/draws/{draw_id}/bundle",
+        )
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/replacements",
+    status_code=201,
+    summary="经分管局长同意调换执法检查人员（按同一规则另行抽取）",
+    responses=refusals(401, 403, 404, 409, 422),
+)
+async def replace(
+    draw_id: str, body: ReplacementIn, principal: Replacer, deps: Deps
+) -> ReplacementOut:
+    async with deps.uow(principal.context()) as uow:
+        record = await services.replace_inspector(
+            uow,
+            draw_id,
+            uscc=body.uscc,
+            inspector_id=body.inspector_id,
+            reason=body.reason,
+            approved_by=body.approved_by,
+            approval_ref=body.approval_ref,
+        )
+    return ReplacementOut.model_validate(record)
+
+
+@router.post(
+    "/{draw_id}/cancel",
+    summary="作废抽取（仅限尚无参与方揭示种子时）",
+    responses=refusals(401, 403, 404, 409, 422),
+    response_model_exclude_unset=True,  # the result's fields only once there is one
+)
+async def cancel(draw_id: str, body: CancelIn, principal: CreditDept, deps: Deps) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.cancel_draw(uow, draw_id, body.reason)
+        return await answer(uow, draw)
+
+
+@router.get(
+    "/{draw_id}",
+    summary="抽取详情",
+    responses=refusals(401, 403, 404),
+    response_model_exclude_unset=True,
+)
+async def get_draw(draw_id: str, principal: Staff, deps: Deps) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        return await answer(uow, await views.draw(uow, draw_id))
+
+
+@router.get("", summary="按任务查询抽取", responses=refusals(401, 403, 422))
+async def list_draws(
+    principal: Staff, deps: Deps, task_id: Annotated[str | None, Query()] = None
+) -> DrawList:
+    async with deps.uow(principal.context()) as uow:
+        draws = await views.draws_of_task(uow, task_id)
+    return DrawList(total=len(draws), items=[DrawSummary.of(d) for d in draws])

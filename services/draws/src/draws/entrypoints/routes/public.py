@@ -1,0 +1,67 @@
+"""What anyone may read and check of a draw (no token): the manifest frozen before any random
+number existed, the verifiable bundle, an entity's inclusion proof, and the stand-alone
+verifier itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from draws.bootstrap import PUBLIC, Deps
+from draws.entrypoints.schemas import ManifestOut, ProofOut
+from draws.service_layer import views
+from spotcheck_common.http import refusals
+
+router = APIRouter(prefix="/public/draws", tags=["public"])
+
+# The stand-alone verifier, served as the one file a citizen downloads.
+VERIFIER_SOURCE = (Path(__file__).resolve().parents[2] / "verify_draw.py").read_bytes()
+
+
+@router.get(
+    "/{draw_id}/manifest",
+    summary="公示：抽取清单（随机数产生前冻结）",
+    responses=refusals(404),
+)
+async def public_manifest(draw_id: str, deps: Deps) -> ManifestOut:
+    async with deps.uow(PUBLIC) as uow:
+        draw = await views.draw(uow, draw_id)
+    return ManifestOut.of(draw)
+
+
+@router.get(
+    "/{draw_id}/bundle",
+    summary="公示：可验证数据包（spotcheck-verify 的输入）",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+        **refusals(404, 409, s409="抽取尚未完成，暂无可验证的数据包"),
+    },
+)
+async def public_bundle(draw_id: str, deps: Deps) -> Response:
+    async with deps.uow(PUBLIC) as uow:
+        body = await views.bundle(uow, draw_id)
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/{draw_id}/proof/{uscc}",
+    summary="公示：某市场主体在抽取总体中的 Merkle 包含证明（spotcheck-verify --proof）",
+    responses=refusals(404),
+)
+async def public_proof(draw_id: str, uscc: str, deps: Deps) -> ProofOut:
+    async with deps.uow(PUBLIC) as uow:
+        draw, proof = await views.proof(uow, draw_id, uscc)
+    return ProofOut.of(draw, proof)
+
+
+@router.get(
+    "/verifier/verify_draw.py",
+    summary="下载独立验证程序 verify_draw.py（仅需 Python 标准库）",
+    response_class=Response,
+    responses={200: {"content": {"text/x-python": {"schema": {"type": "string"}}}}},
+)
+async def public_verifier() -> Response:
+    return Response(VERIFIER_SOURCE, media_type="text/x-python")

@@ -1,0 +1,328 @@
+"""The draws API's request and response models (what the OpenAPI document shows).
+
+The manifest, the result and the bundle are the protocol's documents (``docs/draw-spec.md``):
+they are given as the protocol writes them (JSON objects), not re-modelled here. Instants are
+ISO 8601 strings with their offset, as stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from draws.domain import protocol as p
+from draws.domain.model import CANCELLED, STATUS_LABELS, Draw
+from draws.service_layer.services import team_of
+from spotcheck_common.events.draws import TeamMember
+from spotcheck_common.events.types import USCC
+
+Instant = str
+"""An instant as ISO 8601 with its offset (``2026-03-16T01:00:00+00:00``)."""
+
+# ---------------------------------------------------------------------------- requests
+
+
+class DrawIn(BaseModel):
+    task_id: str = Field(min_length=1, description="已批准的抽查任务")
+    parties: list[str] | None = Field(
+        None,
+        description="种子参与方（按此顺序组合）；默认 信用监管科、办公室；联合抽取可增加相邻区域",
+    )
+    caps: dict[str, int] | None = Field(
+        None, description="按风险等级设置的年度抽查上限，默认每类 2 次", examples=[{"E": 3}]
+    )
+    beacon_source: str | None = Field(
+        None, description="外部信标的来源说明（冻结时写入清单；信标值在承诺齐后录入）"
+    )
+    neighbour_rule: str = Field(
+        "none", description="相邻区域执法人员的使用规则：none 或 fill-when-short（本区不足时补充）"
+    )
+
+
+class CommitmentIn(BaseModel):
+    party: str = Field(min_length=1)
+    commitment: str = Field(min_length=64, max_length=64, description="承诺值（64 个十六进制字符）")
+
+
+class RevealIn(BaseModel):
+    party: str = Field(min_length=1)
+    share: str = Field(min_length=64, max_length=64, description="种子份额（32 字节，十六进制）")
+
+
+class BeaconIn(BaseModel):
+    value: str = Field(min_length=2, max_length=128, description="外部信标值（十六进制）")
+
+
+class CountersignIn(BaseModel):
+    opinion: str = Field("抽取过程符合规定", description="监督意见")
+
+
+class ReplacementIn(BaseModel):
+    uscc: USCC
+    inspector_id: str = Field(min_length=1, description="被调换的执法检查人员")
+    reason: str = Field(min_length=1, description="调换理由")
+    approved_by: str = Field(min_length=1, description="批准调换的分管局长")
+    approval_ref: str = Field(min_length=1, description="批准文号或记录编号")
+
+
+class CancelIn(BaseModel):
+    reason: str = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class CommitmentOut(BaseModel):
+    party: str
+    commitment: str
+    at: Instant
+
+
+class RevealOut(BaseModel):
+    party: str
+    share: str
+    at: Instant
+
+
+class CountersignOut(BaseModel):
+    by: str
+    opinion: str
+    at: Instant
+    result_sha256: str | None
+
+
+class Disclosure(BaseModel):
+    """A recusal the replacement's walk met, opened with its salt (the public can check it)."""
+
+    uscc: str
+    inspector_id: str
+    salt: str
+
+
+class ReplacementOut(BaseModel):
+    """An approved replacement of a drawn inspector, drawn by the same rule."""
+
+    seq: int
+    uscc: str
+    replaced: str
+    replacement: str
+    role: str
+    reason: str
+    approved_by: str
+    approval_ref: str
+    requested_by: str
+    at: Instant
+    recusal_disclosures: list[Disclosure]
+
+
+class Skip(BaseModel):
+    uscc: str
+    reason: str
+    reason_label: str
+
+
+class StratumOut(BaseModel):
+    key: str = Field(description="风险等级")
+    eligible: int
+    quota: int
+    selected: int
+    reserve: list[str] = Field(description="备选名单（按抽取顺序）")
+    skipped: list[Skip]
+
+
+class TargetOut(BaseModel):
+    uscc: str
+    entity_name: str
+    risk_class: str
+    ticket: str
+    team: list[TeamMember] = Field(description="检查组（组长在前），其后为专家")
+
+
+class ExpertsOut(BaseModel):
+    per_target: int
+    fields: list[str]
+    load_cap: int
+    pool_size: int
+
+
+class DrawOut(BaseModel):
+    """What staff see of a draw (names resolved; the public bundle is separate). The result's
+    fields (``strata`` … ``experts``) are there once the seed is revealed, and not for a
+    cancelled draw."""
+
+    draw_id: str
+    task_id: str
+    task_no: str
+    status: str
+    status_label: str
+    manifest_sha256: str
+    manifest: dict[str, Any] = Field(description="抽取清单（随机数产生前冻结，见 draw-spec）")
+    parties: list[str]
+    commitments: list[CommitmentOut]
+    reveals: list[RevealOut]
+    beacon_value: str | None
+    seed_hex: str | None
+    result_sha256: str | None
+    countersign: CountersignOut | None
+    replacements: list[ReplacementOut]
+    cancel_reason: str | None
+    created_by: str
+    created_at: Instant | None
+    bundle_url: str | None
+    strata: list[StratumOut] | None = None
+    targets: list[TargetOut] | None = None
+    unstaffed: list[str] | None = None
+    load_cap: int | None = None
+    pool_size: int | None = None
+    experts: ExpertsOut | None = None
+
+    @classmethod
+    def of(cls, draw: Draw, names: dict[str, tuple[str, str]]) -> DrawOut:
+        """``names``: each target's name and risk class (``views.names``)."""
+        out = cls(
+            draw_id=draw.draw_id,
+            task_id=draw.task_id,
+            task_no=draw.task_no,
+            status=draw.status,
+            status_label=STATUS_LABELS[draw.status],
+            manifest_sha256=draw.manifest_sha256,
+            manifest=draw.manifest,
+            parties=draw.parties,
+            commitments=[CommitmentOut.model_validate(c) for c in draw.commitments],
+            reveals=[RevealOut.model_validate(r) for r in draw.reveals],
+            beacon_value=draw.beacon_value,
+            seed_hex=draw.seed_hex,
+            result_sha256=draw.result_sha256,
+            countersign=CountersignOut.model_validate(draw.countersign)
+            if draw.countersign
+            else None,
+            replacements=[ReplacementOut.model_validate(r) for r in draw.replacements],
+            cancel_reason=draw.cancel_reason,
+            created_by=draw.created_by,
+            created_at=draw.created_at.isoformat() if draw.created_at else None,
+            bundle_url=f"/public/draws/{draw.draw_id}/bundle" if draw.result else None,
+        )
+        if draw.result is not None and draw.status != CANCELLED:
+            out._with_result(draw, draw.result, names)
+        return out
+
+    def _with_result(
+        self, draw: Draw, result: dict[str, Any], names: dict[str, tuple[str, str]]
+    ) -> None:
+        roster = {r["inspector_id"]: r for r in draw.roster}
+        # Set field by field, so that an answer without a result leaves them out (unset).
+        self.strata = [_stratum(s) for s in result["strata"]]
+        self.targets = [
+            TargetOut(
+                uscc=t["uscc"],
+                entity_name=names.get(t["uscc"], ("", ""))[0],
+                risk_class=t["stratum"],
+                ticket=t["ticket"],
+                team=team_of(draw, roster, t["uscc"]),
+            )
+            for t in result["targets"]
+        ]
+        self.unstaffed = result["unstaffed"]
+        self.load_cap = result["load_cap"]
+        self.pool_size = result["pool_size"]
+        if "experts" in result:
+            self.experts = ExpertsOut(
+                per_target=draw.manifest["experts"]["per_target"],
+                fields=draw.manifest["experts"]["fields"],
+                load_cap=result["experts"]["load_cap"],
+                pool_size=result["experts"]["pool_size"],
+            )
+
+
+def _stratum(s: dict[str, Any]) -> StratumOut:
+    return StratumOut(
+        key=s["key"],
+        eligible=s["eligible"],
+        quota=s["quota"],
+        selected=sum(1 for _, o in s["walk"] if o == "selected"),
+        reserve=[u for u, o in s["walk"] if o == "reserve"],
+        skipped=[
+            Skip(uscc=u, reason=o, reason_label=p.SKIP_LABELS.get(o, o))
+            for u, o in s["walk"]
+            if o not in ("selected", "reserve")
+        ],
+    )
+
+
+class DrawSummary(BaseModel):
+    draw_id: str
+    task_id: str
+    task_no: str
+    status: str
+    manifest_sha256: str
+    result_sha256: str | None
+    created_at: Instant | None
+
+    @classmethod
+    def of(cls, d: Draw) -> DrawSummary:
+        return cls(
+            draw_id=d.draw_id,
+            task_id=d.task_id,
+            task_no=d.task_no,
+            status=d.status,
+            manifest_sha256=d.manifest_sha256,
+            result_sha256=d.result_sha256,
+            created_at=d.created_at.isoformat() if d.created_at else None,
+        )
+
+
+class DrawList(BaseModel):
+    total: int
+    items: list[DrawSummary]
+
+
+class ManifestOut(BaseModel):
+    """The public manifest: frozen before any random number existed, and the commitments."""
+
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    commitments: list[CommitmentOut]
+    status: str
+
+    @classmethod
+    def of(cls, d: Draw) -> ManifestOut:
+        return cls(
+            manifest=d.manifest,
+            manifest_sha256=d.manifest_sha256,
+            commitments=[CommitmentOut.model_validate(c) for c in d.commitments],
+            status=d.status,
+        )
+
+
+class Chunk(BaseModel):
+    """The columns of the proof's chunk (base64)."""
+
+    uscc: str
+    stratum: str
+    status: str
+    checks: str
+
+
+class ProofOut(BaseModel):
+    """The Merkle inclusion proof of an entity in the draw's population (``spotcheck-verify
+    --proof``)."""
+
+    format: str
+    uscc: str
+    chunk_index: int
+    chunk_count: int
+    chunk: Chunk
+    path: list[str]
+    draw_id: str
+    population_root: str
+    manifest_sha256: str
+
+    @classmethod
+    def of(cls, d: Draw, proof: dict[str, Any]) -> ProofOut:
+        return cls(
+            **proof,
+            draw_id=d.draw_id,
+            population_root=d.manifest["population"]["merkle_root"],
+            manifest_sha256=d.manifest_sha256,
+        )

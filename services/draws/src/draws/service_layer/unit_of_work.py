@@ -1,0 +1,14 @@
+"""What the draws use cases and views need of a unit of work: the kernel's, with this service's
+repository (the SQL one in ``adapters.unit_of_work``, a fake in the tests)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from draws.adapters.repository import DrawsRepository
+from spotcheck_common.uow import UnitOfWorkPort
+
+
+class DrawsUnitOfWork(UnitOfWorkPort, Protocol):
+    @property
+    def draws(self) -> DrawsRepository: ...

@@ -1,0 +1,51 @@
+"""Reads of the draws service (the query side): what staff and the public look at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from draws.domain import fast
+from draws.domain import protocol as p
+from draws.domain.model import CANCELLED, Draw
+from draws.service_layer.unit_of_work import DrawsUnitOfWork
+from spotcheck_common.errors import Conflict, NotFound
+
+
+async def draw(uow: DrawsUnitOfWork, draw_id: str) -> Draw:
+    found = await uow.draws.get_draw(draw_id)
+    if found is None:
+        raise NotFound(f"抽取 {draw_id} 不存在")
+    return found
+
+
+async def names(uow: DrawsUnitOfWork, drawn: Draw) -> dict[str, tuple[str, str]]:
+    """Name and risk class of each drawn target (what staff see beside the codes); none before
+    the result, or of a cancelled draw."""
+    if drawn.result is None or drawn.status == CANCELLED:
+        return {}
+    return await uow.draws.entity_info([t["uscc"] for t in drawn.result["targets"]])
+
+
+async def draws_of_task(uow: DrawsUnitOfWork, task_id: str | None) -> list[Draw]:
+    return await uow.draws.list_draws(task_id)
+
+
+async def bundle(uow: DrawsUnitOfWork, draw_id: str) -> bytes:
+    """The verifiable bundle in canonical JSON (the stand-alone verifier's input)."""
+    found = await draw(uow, draw_id)
+    if found.result is None:
+        raise Conflict("抽取尚未完成，暂无可验证的数据包")
+    population = await uow.draws.get_population(draw_id)
+    return p.canonical_json(found.bundle(population))
+
+
+async def proof(uow: DrawsUnitOfWork, draw_id: str, uscc: str) -> tuple[Draw, dict[str, Any]]:
+    """The Merkle inclusion proof of ``uscc`` in the draw's population."""
+    found = await draw(uow, draw_id)
+    population = await uow.draws.get_population(draw_id)
+    chunk = int(found.manifest["population"]["chunk_size"])
+    leaves = fast.population_leaves(population, chunk)
+    included = p.inclusion_proof(population, uscc.upper(), leaves, chunk)
+    if included is None:
+        raise NotFound(f"{uscc} 不在本次抽取的总体中")
+    return found, included

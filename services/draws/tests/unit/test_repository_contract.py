@@ -1,0 +1,185 @@
+"""The fake repository the unit tests use behaves as the SQL one (on SQLite, the embedded
+database; the integration suite runs the SQL one on PostgreSQL): same answers to the same
+calls, so a use case tested on the fake holds on the real thing."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from draws.adapters.repository import DrawsRepository, SqlDrawsRepository
+from draws.domain import protocol as p
+from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
+from draws.domain.model import Draw
+from draws.entrypoints.service import definition
+from spotcheck_common import migrations
+from spotcheck_common.db import Database
+from spotcheck_common.errors import StaleWrite
+
+from .fakes import FakeDrawsRepository
+
+T0 = datetime(2026, 3, 2, 1, tzinfo=UTC)
+A, B, C = "91371000MA3C000011", "91371000MA3C00002X", "91371000MA3C000038"
+
+
+@pytest.fixture(params=["fake", "sql"])
+async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    if request.param == "fake":
+        yield FakeDrawsRepository()
+        return
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/draws.db", "draws")
+    await migrations.upgrade(db, definition.migrations)
+    async with db.sessions() as session:
+        yield SqlDrawsRepository(session)
+        await session.rollback()
+    await db.dispose()
+
+
+def entity(uscc: str, **changes: Any) -> dict[str, Any]:
+    base = {
+        "uscc": uscc,
+        "name": f"公司{uscc[-3:]}",
+        "entity_type": "有限责任公司",
+        "industry": "制造业",
+        "area": "草庙子镇",
+        "risk_class": "A",
+        "status": "active",
+    }
+    return {**base, **changes}
+
+
+def inspector(inspector_id: str, **changes: Any) -> dict[str, Any]:
+    base = {
+        "inspector_id": inspector_id,
+        "name": f"检查员{inspector_id}",
+        "department": "信用监管科",
+        "district": "lingang",
+        "qualifications": ["企业公示信息"],
+        "leader_qualified": True,
+        "certificate_expires_on": date(2028, 1, 1),
+        "active": True,
+    }
+    return {**base, **changes}
+
+
+async def test_the_population_and_its_revisions(repo: DrawsRepository) -> None:
+    assert await repo.population_rev() == 0
+    rev = await repo.next_population_rev()
+    assert rev == 1 and await repo.population_rev() == 1
+    await repo.upsert_entities([entity(B, risk_class="E"), entity(A)], rev, T0)
+    rev = await repo.next_population_rev()
+    await repo.upsert_entities([entity(C, area="汪疃镇"), entity(A, status="revoked")], rev, T0)
+    assert await repo.population_rows({}) == [
+        PopulationRow(A, "A", "revoked"),
+        PopulationRow(B, "E", "active"),
+        PopulationRow(C, "A", "active"),
+    ]
+    assert [r.uscc for r in await repo.population_rows({"areas": ["汪疃镇"]})] == [C]
+    assert [r.uscc for r in await repo.population_rows({"risk_classes": ["E"]})] == [B]
+    changed = sorted(await repo.entities_between(1, 2))
+    assert [c[0] for c in changed] == [A, C] and changed[0][5] == "revoked"
+    assert await repo.entity_info([A, "nope"]) == {A: ("公司011", "A")}
+
+
+async def test_roster_conflicts_and_experts(repo: DrawsRepository) -> None:
+    await repo.upsert_inspectors(
+        [inspector("LG1"), inspector("LG2", department="市场规范管理科"), inspector("RC1")], T0
+    )
+    await repo.upsert_inspectors([inspector("RC1", district="rongcheng", active=False)], T0)
+    rows = await repo.roster_rows("lingang", ["信用监管科", "市场规范管理科"])
+    assert sorted(r.inspector_id for r in rows) == ["LG1", "LG2"]
+    assert next(r for r in rows if r.inspector_id == "LG1") == InspectorRow(
+        "LG1", "检查员LG1", "信用监管科", "lingang", ("企业公示信息",), True, date(2028, 1, 1), True
+    )
+    (rc,) = await repo.roster_rows("rongcheng", ["信用监管科"])
+    assert rc.active is False
+    await repo.add_conflict("LG1", A, "亲属", T0)
+    await repo.add_conflict("LG1", A, "again", T0)  # a redelivery changes nothing
+    await repo.add_conflict("LG2", B, "顾问", T0)
+    assert sorted(await repo.conflicts_of(["LG1", "LG2", "LG9"])) == [("LG1", A), ("LG2", B)]
+    await repo.add_pair_conflict("LG2", "LG1", "夫妻", T0)
+    await repo.add_pair_conflict("LG1", "LG2", "again", T0)
+    await repo.add_pair_conflict("LG1", "XX9", "亲属", T0)
+    assert await repo.pair_conflicts_of(["LG1", "LG2"]) == [("LG1", "LG2")]
+    assert await repo.pair_conflicts_of(["LG1"]) == []
+    expert = {"name": "专家", "field": "特种设备", "organization": "特检院", "active": True}
+    await repo.upsert_experts([{"expert_id": "ZJ1", "district": "lingang", **expert}], T0)
+    await repo.upsert_experts([{"expert_id": "ZJ2", "district": "rongcheng", **expert}], T0)
+    assert await repo.expert_rows("lingang") == [
+        ExpertRow("ZJ1", "专家", "特种设备", "特检院", True)
+    ]
+
+
+async def test_approved_tasks(repo: DrawsRepository) -> None:
+    payload = {"task_id": "T-1", "task_no": "LG-1", "title": "任务", "ratio_bp": {"A": 300}}
+    await repo.upsert_task(payload, T0)
+    await repo.upsert_task({**payload, "title": "任务（调整）"}, T0)
+    assert await repo.get_task("T-1") == {**payload, "title": "任务（调整）"}
+    assert await repo.get_task("nope") is None
+
+
+def draw(draw_id: str, task_id: str = "T-1", minutes: int = 0, **changes: Any) -> Draw:
+    base = Draw(
+        draw_id=draw_id,
+        task_id=task_id,
+        status="frozen",
+        manifest={"task": {"task_no": "LG-1"}, "parties": ["信用监管科", "办公室"]},
+        manifest_sha256="ab" * 32,
+        roster=[{"inspector_id": "LG1"}],
+        created_by="credit",
+        created_at=T0 + timedelta(minutes=minutes),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+POPULATION = p.Population((A + B).encode("ascii"), b"\x00\x01", b"\x00\x00", b"\x00\x02")
+
+
+async def test_draws_saved_with_an_optimistic_lock(repo: DrawsRepository) -> None:
+    await repo.add_draw(draw("d1"), POPULATION, [("LG1", A, "00" * 16)])
+    stored = await repo.get_draw("d1", lock=True)
+    assert stored == draw("d1")  # the instant comes back aware, on SQLite too
+    assert await repo.get_draw("nope") is None
+    assert await repo.get_population("d1") == POPULATION
+    assert await repo.get_salts("d1") == [("LG1", A, "00" * 16)]
+    assert stored is not None
+    stale = dataclasses.replace(stored, commitments=[])
+    stored.commitments.append({"party": "办公室", "commitment": "cd" * 32, "at": "x"})
+    stored.status = "committed"
+    await repo.save_draw(stored)
+    assert stored.version == 1
+    with pytest.raises(StaleWrite):
+        await repo.save_draw(stale)  # read before the save above
+    again = await repo.get_draw("d1")
+    assert again is not None and again.status == "committed" and again.version == 1
+    assert again.commitments == stored.commitments
+
+
+async def test_draws_of_a_task(repo: DrawsRepository) -> None:
+    await repo.add_draw(draw("d2", minutes=2, status="cancelled"), POPULATION, [])
+    await repo.add_draw(draw("d1", minutes=1, status="cancelled"), POPULATION, [])
+    await repo.add_draw(draw("d3", "T-2", minutes=3), POPULATION, [])
+    assert await repo.open_draw_of_task("T-1") is None  # both cancelled
+    await repo.add_draw(draw("d4", minutes=4), POPULATION, [])
+    found = await repo.open_draw_of_task("T-1")
+    assert found is not None and found.draw_id == "d4"
+    assert [d.draw_id for d in await repo.list_draws(None)] == ["d1", "d2", "d3", "d4"]
+    assert [d.draw_id for d in await repo.list_draws("T-1")] == ["d1", "d2", "d4"]
+
+
+async def test_checks_of_the_year(repo: DrawsRepository) -> None:
+    await repo.record_checks("d1", 2026, [A, B])
+    await repo.record_checks("d2", 2026, [A])
+    await repo.record_checks("d3", 2025, [C])
+    await repo.record_checks("d4", 2026, [])
+    assert await repo.checks_this_year(2026) == {A: 2, B: 1}
+    last, drawn = await repo.checks_after(2026, 0)
+    assert sorted(drawn) == [A, A, B]
+    assert await repo.checks_after(2026, last) == (last, [])
+    _, first_two = await repo.checks_after(2025, 0)
+    assert first_two == [C]

@@ -1,0 +1,68 @@
+"""Published results: the public search and detail (no token), and the credit department's
+correction (第九条: a published result is corrected only through the credit department)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy.exc import IntegrityError
+
+from publication.bootstrap import PUBLIC, Deps
+from publication.entrypoints.schemas import (
+    CorrectionIn,
+    CorrectionOut,
+    ResultDetailOut,
+    ResultOut,
+    ResultPage,
+)
+from publication.service_layer import services, views
+from spotcheck_common.auth import Principal, require
+from spotcheck_common.errors import Conflict
+from spotcheck_common.http import refusals
+from spotcheck_common.roles import Role
+
+CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
+
+public = APIRouter(prefix="/public/results", tags=["public"])
+staff = APIRouter(prefix="/api/publication", tags=["publication"])
+
+
+@public.get("", summary="检查结果公示查询", responses=refusals(422))
+async def search_results(
+    deps: Deps,
+    uscc: Annotated[str | None, Query(max_length=18, description="统一社会信用代码")] = None,
+    task_no: Annotated[str | None, Query(max_length=100, description="任务编号")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="主体名称、任务名称或代码")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ResultPage:
+    async with deps.uow(PUBLIC) as uow:
+        page = await views.search_results(uow, uscc, task_no, q, limit, offset)
+    return ResultPage(total=page.total, items=[ResultOut.of(r, v) for r, v in page.items])
+
+
+@public.get("/{record_id}", summary="检查结果公示详情（含全部版本）", responses=refusals(404))
+async def get_result(record_id: str, deps: Deps) -> ResultDetailOut:
+    async with deps.uow(PUBLIC) as uow:
+        record, versions = await views.result(uow, record_id)
+    return ResultDetailOut.of(record, versions)
+
+
+@staff.post(
+    "/records/{record_id}/corrections",
+    status_code=201,
+    summary="信用监管科更正已公示的检查结果（发布新版本，原版本保留）",
+    responses=refusals(401, 403, 404, 409, 422, s403="缺少信用监管科角色"),
+)
+async def correct(
+    record_id: str, body: CorrectionIn, principal: CreditDept, deps: Deps
+) -> CorrectionOut:
+    async with deps.uow(principal.context()) as uow:
+        try:
+            corrected = await services.correct_by_credit_department(
+                uow, record_id, body.results, body.reason.strip()
+            )
+        except IntegrityError:
+            raise Conflict("该公示记录正在被另一更正修改，请刷新后重试") from None
+    return CorrectionOut.of(corrected)
