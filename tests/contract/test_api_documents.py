@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spotcheck_common.db import MAX_OFFSET
 from spotcheck_common.events import registered_events
 from spotcheck_common.runner import available, main
 
@@ -56,3 +57,17 @@ def test_every_operation_documents_its_answer_and_its_refusals(
             assert all(r.get("content") for r in ok), f"{method.upper()} {path}: no schema"
             if path.startswith("/api/"):
                 assert "401" in responses and "403" in responses, f"{method.upper()} {path}"
+
+
+@pytest.mark.parametrize("service", available())
+def test_every_listing_bounds_its_offset(generated: Path, service: str) -> None:
+    """An offset beyond what the database holds was a 500 on nine listings (issue 12): every
+    ``offset`` parameter is bounded by the kernel's ``Offset``."""
+    document = json.loads((generated / f"{service}.openapi.json").read_text())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "offset":
+                    schema = parameter["schema"]
+                    assert schema.get("maximum") == MAX_OFFSET, f"{method.upper()} {path}"
+                    assert schema.get("minimum") == 0, f"{method.upper()} {path}"

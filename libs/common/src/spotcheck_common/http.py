@@ -127,8 +127,6 @@ def build_app(
             app.state.services[rt.name] = rt.definition.bootstrap(rt)
         for router in rt.definition.routers:
             app.include_router(router)
-        if rt.definition.build_router is not None:
-            app.include_router(rt.definition.build_router(rt))
     return app
 
 

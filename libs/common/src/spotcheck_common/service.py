@@ -45,9 +45,6 @@ class ServiceDefinition:
     bootstrap: Callable[[ServiceRuntime], Any] | None = None
     # The unit of work that carries the service's repositories.
     unit_of_work: type[UnitOfWork] = UnitOfWork
-    # Transitional (issue 8): a closure building the router from the runtime; services move
-    # to ``routers`` + ``bootstrap``.
-    build_router: Callable[[ServiceRuntime], APIRouter] | None = None
     subscriptions: Sequence[Subscription] = ()
     publishes: Sequence[type[Event]] = ()
     # Run after migrations, before serving (e.g. loading demo data when settings.demo).
@@ -66,7 +63,6 @@ class ServiceRuntime:
     bus: EventBus
     clock: Clock = field(default_factory=SystemClock)
     relay: OutboxRelay = field(init=False)
-    state: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.relay = OutboxRelay(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from spotcheck_common.clock import Clock, FixedClock, parse_instant
@@ -223,3 +224,20 @@ def calendar_event(year: int = 2027, version: int = 1, **body: Any) -> Any:
             "recorded_at": parse_instant(TEST_NOW),
         }
     )
+
+
+@asynccontextmanager
+async def migrated_session(definition: Any, where: Path) -> AsyncIterator[Any]:
+    """A session on a service's database migrated on SQLite in ``where`` (the SQL side of a
+    repository contract test); rolled back and closed afterwards."""
+    from spotcheck_common import migrations
+    from spotcheck_common.db import Database
+
+    db = Database(f"sqlite+aiosqlite:///{where}/{definition.name}.db", definition.name)
+    try:
+        await migrations.upgrade(db, definition.migrations)
+        async with db.sessions() as session:
+            yield session
+            await session.rollback()
+    finally:
+        await db.dispose()

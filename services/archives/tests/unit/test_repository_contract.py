@@ -17,8 +17,7 @@ from archives.domain.accountability import FOLLOW_UP, RESULT, TASK, Fact
 from archives.domain.chain import EntryKind
 from archives.domain.model import DossierHead, PlanVersion, append
 from archives.entrypoints.service import definition
-from spotcheck_common import migrations
-from spotcheck_common.db import Database
+from spotcheck_common.testing import migrated_session
 
 from .fakes import FakeArchiveRepository
 
@@ -30,12 +29,8 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     if request.param == "fake":
         yield FakeArchiveRepository()
         return
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/archives.db", "archives")
-    await migrations.upgrade(db, definition.migrations)
-    async with db.sessions() as session:
+    async with migrated_session(definition, tmp_path) as session:
         yield SqlArchiveRepository(session)
-        await session.rollback()
-    await db.dispose()
 
 
 def document(task_id: str, n: int) -> dict[str, Any]:

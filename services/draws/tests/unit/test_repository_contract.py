@@ -17,9 +17,8 @@ from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
 from draws.entrypoints.service import definition
-from spotcheck_common import migrations
-from spotcheck_common.db import Database
 from spotcheck_common.errors import StaleWrite
+from spotcheck_common.testing import migrated_session
 
 from .fakes import FakeDrawsRepository
 
@@ -32,12 +31,8 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     if request.param == "fake":
         yield FakeDrawsRepository()
         return
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/draws.db", "draws")
-    await migrations.upgrade(db, definition.migrations)
-    async with db.sessions() as session:
+    async with migrated_session(definition, tmp_path) as session:
         yield SqlDrawsRepository(session)
-        await session.rollback()
-    await db.dispose()
 
 
 def entity(uscc: str, **changes: Any) -> dict[str, Any]:

@@ -19,10 +19,9 @@ from inspections.domain.follow_ups import FollowUp, FollowUpStatus, OutcomeIn
 from inspections.domain.model import Inspection, InspectionStatus, NotInspected, NotInspectedReason
 from inspections.domain.visits import Visit
 from inspections.entrypoints.service import definition
-from spotcheck_common import migrations
-from spotcheck_common.db import Database
 from spotcheck_common.errors import StaleWrite
 from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind
+from spotcheck_common.testing import migrated_session
 from spotcheck_common.workdays import WorkCalendar
 
 from .factories import LEADER, MEMBER, NOW, USCC_1, USCC_2, all_clear, inspection, task_info
@@ -34,12 +33,8 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     if request.param == "fake":
         yield FakeInspectionRepository()
         return
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/inspections.db", "inspections")
-    await migrations.upgrade(db, definition.migrations)
-    async with db.sessions() as session:
+    async with migrated_session(definition, tmp_path) as session:
         yield SqlInspectionRepository(session)
-        await session.rollback()
-    await db.dispose()
 
 
 def another(inspection_id: str, task_id: str, task_no: str, uscc: str = USCC_1) -> Inspection:

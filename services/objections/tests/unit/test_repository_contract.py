@@ -15,11 +15,9 @@ import pytest
 from objections.adapters.repository import ObjectionsRepository, SqlObjectionsRepository
 from objections.domain.model import Objection, PublishedRecord, Status
 from objections.entrypoints.service import definition
-from spotcheck_common import migrations
-from spotcheck_common.db import Database
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
-from spotcheck_common.testing import calendar_event
+from spotcheck_common.testing import calendar_event, migrated_session
 
 from .fakes import FakeObjectionsRepository
 
@@ -31,12 +29,8 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     if request.param == "fake":
         yield FakeObjectionsRepository()
         return
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/objections.db", "objections")
-    await migrations.upgrade(db, definition.migrations)
-    async with db.sessions() as session:
+    async with migrated_session(definition, tmp_path) as session:
         yield SqlObjectionsRepository(session)
-        await session.rollback()
-    await db.dispose()
 
 
 def record(record_id: str = "rec-1", version: int = 1) -> PublishedRecord:

@@ -21,11 +21,9 @@ from publication.domain.model import (
     WithheldResult,
 )
 from publication.entrypoints.service import definition
-from spotcheck_common import migrations
-from spotcheck_common.db import Database
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
-from spotcheck_common.testing import calendar_event
+from spotcheck_common.testing import calendar_event, migrated_session
 
 from .fakes import FakePublicationRepository
 
@@ -39,12 +37,8 @@ async def repo(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
     if request.param == "fake":
         yield FakePublicationRepository()
         return
-    db = Database(f"sqlite+aiosqlite:///{tmp_path}/publication.db", "publication")
-    await migrations.upgrade(db, definition.migrations)
-    async with db.sessions() as session:
+    async with migrated_session(definition, tmp_path) as session:
         yield SqlPublicationRepository(session)
-        await session.rollback()
-    await db.dispose()
 
 
 def record(n: int, **changes: Any) -> ResultRecord:

@@ -20,7 +20,7 @@ from archives.entrypoints.schemas import (
     VerificationOut,
 )
 from archives.service_layer import views
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/api/archives/dossiers", tags=["archives"])
 
@@ -30,7 +30,7 @@ async def list_dossiers(
     principal: Reader,
     deps: Deps,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DossierList:
     async with deps.uow(principal.context()) as uow:
         page = await views.dossiers(uow, limit, offset)

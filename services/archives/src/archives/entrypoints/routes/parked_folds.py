@@ -11,7 +11,7 @@ from archives.bootstrap import Deps
 from archives.entrypoints.routes.access import Auditor
 from archives.entrypoints.schemas import ParkedFoldOut, ParkedFoldPage, RefoldOut
 from archives.service_layer import accountability, views
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/api/archives/parked-folds", tags=["archives"])
 
@@ -25,7 +25,7 @@ async def list_parked_folds(
     principal: Auditor,
     deps: Deps,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ParkedFoldPage:
     async with deps.uow(principal.context()) as uow:
         page = await views.parked_folds(uow, limit, offset)

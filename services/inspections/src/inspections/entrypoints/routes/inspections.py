@@ -17,7 +17,7 @@ from inspections.entrypoints.schemas import (
     SubmitIn,
 )
 from inspections.service_layer import services, views
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/api/inspections/inspections", tags=["inspections"])
 
@@ -38,7 +38,7 @@ async def list_inspections(
         bool | None, Query(description="true：仅未开展检查、视为完成的（报信用监管科的名单）")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> InspectionPage:
     async with deps.uow(principal.context()) as uow:
         page = await views.inspections(

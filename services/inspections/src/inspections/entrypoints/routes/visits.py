@@ -10,7 +10,7 @@ from inspections.bootstrap import Deps
 from inspections.entrypoints.routes.access import S403, Inspector, Staff
 from inspections.entrypoints.schemas import VisitDetail, VisitOut, VisitPage, VisitResultsIn
 from inspections.service_layer import services, views
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/api/inspections/visits", tags=["inspections"])
 
@@ -25,7 +25,7 @@ async def list_visits(
     deps: Deps,
     uscc: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> VisitPage:
     async with deps.uow(principal.context()) as uow:
         found = await views.visits(uow, uscc, limit, offset)

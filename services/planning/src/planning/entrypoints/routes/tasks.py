@@ -14,7 +14,7 @@ from planning.service_layer import services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Forbidden
 from spotcheck_common.events.planning import TaskSource
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import STAFF, Role
 
 # 第四条、第六条: a supervising department drafts the implementation plans of its own tasks
@@ -132,7 +132,7 @@ async def list_tasks(
     source: TaskSource | None = None,
     lead_department: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TaskPage:
     async with deps.uow(principal.context()) as uow:
         page = await views.tasks(

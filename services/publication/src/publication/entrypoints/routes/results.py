@@ -19,7 +19,7 @@ from publication.entrypoints.schemas import (
 from publication.service_layer import services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
@@ -35,7 +35,7 @@ async def search_results(
     task_no: Annotated[str | None, Query(max_length=100, description="任务编号")] = None,
     q: Annotated[str | None, Query(max_length=100, description="主体名称、任务名称或代码")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ResultPage:
     async with deps.uow(PUBLIC) as uow:
         page = await views.search_results(uow, uscc, task_no, q, limit, offset)

@@ -24,7 +24,7 @@ from publication.entrypoints.schemas import (
 )
 from publication.service_layer import views
 from spotcheck_common.auth import Principal, require
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import STAFF, Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
@@ -43,7 +43,7 @@ async def list_withheld(
     deps: Deps,
     task_no: Annotated[str | None, Query(max_length=100, description="任务编号")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> WithheldPage:
     async with deps.uow(principal.context()) as uow:
         page = await views.withheld(uow, task_no, limit, offset)

@@ -10,7 +10,7 @@ from publication.bootstrap import PUBLIC, Deps
 from publication.domain import model
 from publication.entrypoints.schemas import TaskDetailOut, TaskOut, TaskPage
 from publication.service_layer import views
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/public/tasks", tags=["public"])
 
@@ -21,7 +21,7 @@ async def list_tasks(
     plan_no: Annotated[str | None, Query(max_length=100, description="抽查计划编号")] = None,
     q: Annotated[str | None, Query(max_length=100, description="任务名称、编号或主办科室")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TaskPage:
     async with deps.uow(PUBLIC) as uow:
         page = await views.search_tasks(uow, plan_no, q, limit, offset)

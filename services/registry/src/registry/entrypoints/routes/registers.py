@@ -27,7 +27,7 @@ from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Forbidden
 from spotcheck_common.events.registry import EntitySnapshot
 from spotcheck_common.events.types import EntityStatus, RiskClass
-from spotcheck_common.http import refusals
+from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import STAFF, Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
@@ -75,7 +75,7 @@ async def list_entities(
     risk_class: RiskClass | None = None,
     status: EntityStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> EntityPage:
     async with deps.uow(principal.context()) as uow:
         page = await views.entities(uow, q, risk_class, status, limit, offset)
