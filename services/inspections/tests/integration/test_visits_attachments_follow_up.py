@@ -441,12 +441,16 @@ async def test_attachments_with_their_hash_roles_and_limits(
         (env.inspector(LEADER), {"filename": "a.jpg"}, b"x", 422, "kind"),
         (env.inspector(LEADER), {"kind": "selfie", "filename": "a.jpg"}, b"x", 422, "kind"),
         (env.inspector(LEADER), {"kind": "photo", "filename": "../a.jpg"}, b"x", 422, "文件名"),
+        (env.inspector(LEADER), {"kind": "photo", "filename": "CON"}, b"x", 422, "文件名"),
         (env.inspector(LEADER), params, b"x" * (1024 + 70 * 1024), 413, "大小上限"),
         (env.inspector(LEADER), params, b"x" * 2000, 413, "大小上限"),
     ]:
         answer = await client.post(url, params=query, content=body, headers=headers)
         assert answer.status_code == status, answer.text
         assert words in answer.text, answer.text
+    unbounded = {**env.inspector(LEADER), "Content-Type": "multipart/form-data"}  # no boundary
+    answer = await client.post(url, params=params, content=b"--x\r\n", headers=unbounded)
+    assert answer.status_code == 422 and "multipart" in answer.json()["detail"], answer.text
     missing = await client.post(
         "/api/inspections/inspections/nope/attachments",
         params=params,
@@ -468,6 +472,18 @@ async def test_attachments_with_their_hash_roles_and_limits(
     ]
     got = await client.get(f"{url}/{raw.json()['attachment_id']}", headers=staff)
     assert got.status_code == 200 and got.content == note
+    assert got.headers["content-type"] == "application/pdf"
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    page = await client.post(
+        url,
+        params={"kind": "other", "filename": "说明.html"},
+        content=b"<script>alert(1)</script>",
+        headers={**env.inspector(LEADER), "Content-Type": "text/html"},
+    )
+    assert page.status_code == 201, page.text
+    served = await client.get(f"{url}/{page.json()['attachment_id']}", headers=staff)
+    assert served.headers["content-type"] == "application/octet-stream"  # never run as a page
     assert got.headers["x-content-sha256"] == hashlib.sha256(note).hexdigest()
     assert got.headers["content-type"] == "application/pdf"
     assert (await client.get(f"{url}/{raw.json()['attachment_id']}")).status_code == 401

@@ -282,7 +282,16 @@ async def test_no_attachment_after_submission_without_follow_up() -> None:
 
 def test_attachment_names_content_and_hash_check() -> None:
     i = inspection()
-    for name in ["", "../etc/passwd", "a\x00b", "x" * 201]:
+    for name in [
+        "",
+        "../etc/passwd",
+        "a\x00b",
+        "x" * 201,
+        "..",
+        "CON",
+        "nul.jpg",
+        "照片\u202egpj.exe",
+    ]:
         with pytest.raises(ResultsInvalid, match="文件名"):
             att.new_attachment(i, AttachmentKind.PHOTO, name, "", b"x", LEADER, NOW)
     with pytest.raises(ResultsInvalid, match="为空"):
@@ -293,6 +302,21 @@ def test_attachment_names_content_and_hash_check() -> None:
     assert att.verified(a, b"abc") == b"abc"
     with pytest.raises(att.AttachmentTampered):
         att.verified(a, b"abd")
+
+
+@pytest.mark.parametrize(
+    ("uploaded", "served"),
+    [
+        ("application/pdf", "application/pdf"),
+        ("image/jpeg", "image/jpeg"),
+        ("text/html", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("application/javascript", "application/octet-stream"),
+        ("TEXT/HTML; charset=utf-8", "application/octet-stream"),
+    ],
+)
+def test_an_attachment_is_served_as_an_inert_type_or_as_bytes(uploaded: str, served: str) -> None:
+    assert att.served_type(uploaded) == served
 
 
 def test_actions_cover_the_event_contract() -> None:

@@ -14,7 +14,6 @@ notices and service receipts come after the visit. Once there is nothing left to
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +27,15 @@ from inspections.domain.model import (
 )
 from spotcheck_common.errors import Corrupted
 from spotcheck_common.events.inspections import AttachmentAdded, AttachmentKind
+from spotcheck_common.text import check_file_name
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 MAX_FILENAME = 200
-_BAD_NAME = re.compile(r"[\x00-\x1f/\\]")
+# Served with their own type (inert, and shown by every browser as what they are); anything
+# else is served as application/octet-stream, so an uploaded page or script never runs.
+SERVED_AS_IS = frozenset(
+    {"application/pdf", "image/jpeg", "image/png", "image/gif", "image/webp", "text/plain"}
+)
 
 KIND_LABELS = {
     AttachmentKind.ONSITE_NOTE: "现场笔录",
@@ -81,12 +85,29 @@ class Attachment:
 
 
 def check_filename(filename: str) -> str:
+    """A plain file name: no path, no control or bidirectional characters, not a name Windows
+    reserves (``CON``, ``..``…)."""
     name = filename.strip()
-    if not name or len(name) > MAX_FILENAME or _BAD_NAME.search(name):
+    try:
+        if not name or len(name) > MAX_FILENAME:
+            raise ValueError("长度不符")
+        check_file_name(name)
+    except ValueError as refused:
         raise ResultsInvalid(
-            [FieldError("filename", f"文件名须为 1–{MAX_FILENAME} 个字符，且不含路径或控制字符")]
-        )
+            [
+                FieldError(
+                    "filename",
+                    f"文件名须为 1–{MAX_FILENAME} 个字符，且不含路径或控制字符（{refused}）",
+                )
+            ]
+        ) from None
     return name
+
+
+def served_type(media_type: str) -> str:
+    """The type an attachment is served with: its own if inert, else a download of bytes."""
+    kind = media_type.split(";")[0].strip().lower()
+    return kind if kind in SERVED_AS_IS else "application/octet-stream"
 
 
 def may_attach(inspection: Inspection, actor: str, follow_up_open: bool) -> None:

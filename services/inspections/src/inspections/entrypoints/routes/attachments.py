@@ -85,7 +85,7 @@ async def get_attachment(
         attachment, body = await views.attachment(uow, inspection_id, attachment_id)
     return Response(
         body,
-        media_type=attachment.media_type,
+        media_type=att.served_type(attachment.media_type),
         headers={
             "X-Content-SHA256": attachment.sha256,
             "Content-Disposition": "attachment; filename*=UTF-8''"

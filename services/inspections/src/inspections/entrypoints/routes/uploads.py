@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from inspections.domain import attachments as att
 from spotcheck_common.errors import Invalid, TooLarge
@@ -47,7 +47,10 @@ async def parse_upload(
     async def stream() -> AsyncGenerator[bytes, None]:
         yield body
 
-    form = await MultiPartParser(request.headers, stream()).parse()
+    try:
+        form = await MultiPartParser(request.headers, stream()).parse()
+    except MultiPartException as unreadable:
+        raise Invalid(f"multipart 表单无法解析：{unreadable.message}") from None
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Invalid("multipart 表单中缺少文件字段 file")
