@@ -31,6 +31,12 @@ __all__ = [
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
+def china_date(instant: datetime) -> date:
+    """The calendar date in China (the bureau's day) of an aware instant, whatever the server's
+    zone."""
+    return instant.astimezone(CHINA_TZ).date()
+
+
 class Clock:
     """Now (an aware UTC instant) and today (the date in Beijing, where deadlines are dates)."""
 
@@ -38,7 +44,7 @@ class Clock:
         raise NotImplementedError
 
     def today(self) -> date:
-        return self.now().astimezone(CHINA_TZ).date()
+        return china_date(self.now())
 
 
 class SystemClock(Clock):

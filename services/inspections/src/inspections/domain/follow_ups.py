@@ -36,8 +36,8 @@ from inspections.domain.model import (
     NotInspectedReason,
     ResultsInvalid,
     StateRefused,
-    china_today,
 )
+from spotcheck_common.clock import china_date
 from spotcheck_common.events.inspections import FollowUpKind, FollowUpOpened, FollowUpRecorded
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.workdays import Deadline, WorkCalendar
@@ -162,7 +162,7 @@ class FollowUp:
             kind=kind,
             lead_department=inspection.inspecting_authority,
             reason=finding(inspection),
-            opened_on=china_today(at),
+            opened_on=china_date(at),
             opened_at=at,
             updated_at=at,
         )
@@ -233,7 +233,7 @@ class FollowUp:
     ) -> FollowUpRecorded:
         """Record one outcome; a suspected crime's transfer deadline is counted on
         ``calendar`` (pending if it reaches a year the calendar does not cover)."""
-        today = china_today(at)
+        today = china_date(at)
         on = outcome.recorded_on or today
         errors: list[FieldError] = []
         if on > today:

@@ -19,17 +19,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotcheck_common.clock import china_date
 from spotcheck_common.errors import Conflict, Forbidden, Invalid
 from spotcheck_common.events.draws import DrawnTarget, TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.planning import CheckItemRef, TaskApproved
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_REMARK = 500
 
 # Outcomes that concern the entity, not one item: the target was not (or could not be)
@@ -87,10 +86,6 @@ BEFORE_DEADLINE = frozenset(
         NotInspectedReason.MOVED_OUT,
     }
 )
-
-
-def china_today(now: datetime) -> date:
-    return now.astimezone(CHINA).date()
 
 
 class InspectionStatus(StrEnum):
@@ -415,7 +410,7 @@ class Inspection:
     @property
     def window(self) -> tuple[date, date]:
         """From the day the inspection was opened (draw completed) to the task's deadline."""
-        return china_today(self.created_at), self.deadline
+        return china_date(self.created_at), self.deadline
 
     @property
     def is_open(self) -> bool:
@@ -525,7 +520,7 @@ class Inspection:
                         f"发生在检查任务截止日期（{self.deadline}）之后，不属于视为完成抽查的情形",
                     )
                 )
-        if when is not None and when > china_today(at):
+        if when is not None and when > china_date(at):
             errors.append(FieldError("not_inspected.occurred_on", "发生日期不能晚于今天"))
         return errors
 
@@ -604,11 +599,11 @@ class Inspection:
                 status=str(self.status),
                 unsigned=self.unsigned,
             )
-        today = china_today(at)
+        today = china_date(at)
         completed = completed_on or today
         if completed > today:
             raise ResultsInvalid([FieldError("completed_on", f"完成日期不能晚于今天（{today}）")])
-        if completed < china_today(self.created_at):
+        if completed < china_date(self.created_at):
             raise ResultsInvalid(
                 [FieldError("completed_on", "完成日期不能早于抽取完成、检查任务下达之日")]
             )

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotcheck_common.clock import china_date
 from spotcheck_common.errors import Conflict, DomainError, StaleWrite
 from spotcheck_common.events.planning import (
     CheckItemRef,
@@ -36,14 +36,8 @@ from spotcheck_common.events.planning import (
 )
 from spotcheck_common.events.types import RiskClass
 
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_BP = 10_000
 MAX_TEAM_SIZE = 20
-
-
-def china_today(now: datetime) -> date:
-    """The calendar date in China (the bureau's day), whatever the server's zone."""
-    return now.astimezone(CHINA).date()
 
 
 class TaskStatus(StrEnum):
@@ -249,7 +243,7 @@ class Task:
     @classmethod
     def draft(cls, spec: TaskSpec, *, task_id: str, district: str, by: str, at: datetime) -> Task:
         """A new draft; refuses (TaskInvalid) a spec that breaks a rule."""
-        errors = check_spec(spec, china_today(at))
+        errors = check_spec(spec, china_date(at))
         if errors:
             raise TaskInvalid(errors)
         return cls(
@@ -305,7 +299,7 @@ class Task:
 
     def approve(self, by: str, at: datetime) -> None:
         """The deputy director approves the draft (第六条); who and when are kept."""
-        if self.status is TaskStatus.DRAFT and self.deadline < china_today(at):
+        if self.status is TaskStatus.DRAFT and self.deadline < china_date(at):
             raise TaskInvalid(
                 [FieldError("deadline", f"截止日期 {self.deadline} 已过，请修改后再报审批")]
             )

@@ -13,10 +13,10 @@ from planning.domain.model import (
     Task,
     TaskInvalid,
     TaskSpec,
-    china_today,
 )
 from planning.domain.plans import AnnualPlan, PlanSpec, PlanStatus
 from planning.service_layer.unit_of_work import PlanningUnitOfWork
+from spotcheck_common.clock import china_date
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.planning import PlanItem
@@ -215,7 +215,7 @@ async def draft_plan(
         district=uow.district,
         by=uow.context.actor,
         at=now,
-        listed=await _listed(lists, china_today(now)),
+        listed=await _listed(lists, china_date(now)),
     )
     await repo.add(plan)
     await uow.commit()
@@ -234,7 +234,7 @@ async def edit_plan(
     repo, lists = uow.plans, uow.item_lists
     plan, _ = await _latest(repo, plan_id)
     _own(plan, department)
-    plan.edit(uow.context.actor, now, items, plan_name, await _listed(lists, china_today(now)))
+    plan.edit(uow.context.actor, now, items, plan_name, await _listed(lists, china_date(now)))
     await _save(repo, plan)
     await uow.commit()
     return plan
@@ -305,7 +305,7 @@ async def consolidate_year(
     repo, lists = uow.plans, uow.item_lists
     roles = set(roles)
     year_plans = await repo.of_year(year)
-    current = await lists.current(china_today(now))
+    current = await lists.current(china_date(now))
     if current is None:
         raise DomainError(
             "尚未收到现行抽查事项清单（由信用监管科在登记系统导入），无法核对计划覆盖"
@@ -366,7 +366,7 @@ async def adjust_plan(
     latest, _ = await _latest(repo, plan_id)
     _own(latest, department)
     version = latest.adjusted(
-        uow.context.actor, now, reason, items, plan_name, await _listed(lists, china_today(now))
+        uow.context.actor, now, reason, items, plan_name, await _listed(lists, china_date(now))
     )
     await repo.add(version)
     await uow.commit()
