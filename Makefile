@@ -17,7 +17,7 @@ run: bootstrap ## all-in-one on embedded defaults (SQLite, in-process events) wi
 	SPOTCHECK_DEMO=true SPOTCHECK_AUTH_LOCAL_ISSUER=true SPOTCHECK_LOG_JSON=false \
 		$(UV) run spotcheck --target=all --port $(PORT)
 
-test: bootstrap lint ## everything CI runs: lint, unit, integration, helm, e2e
+test: bootstrap lint ## everything CI runs: lint, unit, clock, integration, helm, fuzz, e2e
 	@infra/test.sh
 
 lint: bootstrap ## ruff (lint, format, complexity), mypy, import contracts (layers, pure domains)

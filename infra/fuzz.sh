@@ -4,7 +4,7 @@
 # district, on 127.0.0.1 and a free port, its data in a temp dir, its domain clock fixed;
 # requests carry a token holding every role so they reach the handlers.
 #
-# Checks: no 5xx (not_a_server_error), only documented statuses (status_code_conformance),
+# SPOTCHECK_FUZZ_WORKERS concurrent requests (default 2). Checks: no 5xx (not_a_server_error), only documented statuses (status_code_conformance),
 # answers matching their documented schema and content type. Bounded: SPOTCHECK_FUZZ_EXAMPLES
 # examples per operation (default 12), at most SPOTCHECK_FUZZ_TIMEOUT seconds (default 900). A fixed
 # seed (SPOTCHECK_FUZZ_SEED) makes a run repeatable; the report names the seed either way.
@@ -59,8 +59,8 @@ rc=0
 timeout "${SPOTCHECK_FUZZ_TIMEOUT:-900}" "$UV" run --quiet st --no-color run "http://127.0.0.1:$PORT/openapi.json" \
   -H "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
-  --phases coverage,fuzzing --max-examples "${SPOTCHECK_FUZZ_EXAMPLES:-12}" \
-  --workers 2 "${seed[@]}" "$@" || rc=$?
+  --phases coverage,fuzzing --max-examples "${SPOTCHECK_FUZZ_EXAMPLES:-12}" --workers "${SPOTCHECK_FUZZ_WORKERS:-2}" \
+  "${seed[@]}" "$@" || rc=$?
 if [ "$rc" != 0 ]; then
   echo "fuzz: server log (last lines):"
   tail -40 "$TMP/server.log"

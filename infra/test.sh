@@ -2,8 +2,8 @@
 # shellcheck disable=SC2317  # functions run via trap and indirectly through stage()
 # The test driver behind `make test` / `make integration` / `make e2e` (and so CI).
 #
-#   infra/test.sh [all|unit|clock|integration|helm|e2e]
-#                (default: all = unit, clock, integration, helm, e2e)
+#   infra/test.sh [all|unit|clock|integration|helm|fuzz|e2e]
+#                (default: all = unit, clock, integration, helm, fuzz, e2e)
 #
 # unit         uv run pytest -m "not integration and not e2e" libs services tests
 # clock        the unit stage again with the machine's clock moved to SPOTCHECK_TEST_WALL_CLOCK
@@ -13,6 +13,9 @@
 #              data in a temp dir), SPOTCHECK_TEST_DATABASE_URL and SPOTCHECK_TEST_KAFKA exported,
 #              uv run pytest -m integration libs services tests
 # helm         infra/helm/check.sh, when it exists
+# fuzz         infra/fuzz.sh: schemathesis over every service's OpenAPI on the all-in-one
+#              server (no 5xx, documented statuses, schemas and types); one worker and a fixed
+#              seed (SPOTCHECK_FUZZ_SEED), so a failure here is a change, not luck
 # e2e          podman (infra/podman/setup.sh), images (infra/images/build.sh), then
 #              uv run pytest -m e2e tests/e2e with DOCKER_HOST / TESTCONTAINERS_* set
 #
@@ -29,10 +32,10 @@ UV="$ROOT/infra/bin/uv.sh"
 
 mode="${1:-all}"
 case "$mode" in
-  all) stages=(unit clock integration helm e2e) ;;
-  unit | clock | integration | helm | e2e) stages=("$mode") ;;
+  all) stages=(unit clock integration helm fuzz e2e) ;;
+  unit | clock | integration | helm | fuzz | e2e) stages=("$mode") ;;
   *)
-    echo "usage: $0 [all|unit|clock|integration|helm|e2e]" >&2
+    echo "usage: $0 [all|unit|clock|integration|helm|fuzz|e2e]" >&2
     exit 2
     ;;
 esac
@@ -164,6 +167,10 @@ stage_helm() {
     echo "infra/helm/check.sh does not exist yet: nothing to check"
     NOTE="skipped, no check.sh"
   fi
+}
+
+stage_fuzz() {
+  SPOTCHECK_FUZZ_SEED="${SPOTCHECK_FUZZ_SEED:-20261130}" SPOTCHECK_FUZZ_WORKERS=1 bash "$ROOT/infra/fuzz.sh"
 }
 
 stage_e2e() {
