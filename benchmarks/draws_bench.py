@@ -205,9 +205,9 @@ def draw(scale: str, snapshot_dir: Path, parties_seed: bytes) -> tuple[Draw, p.P
     )
     for party in d.parties:
         share = p.sha256(parties_seed + party.encode())
-        d.commit(party, p.share_commitment(draw_id, party, share).hex(), now)
+        d.commit(party, p.share_commitment(draw_id, party, share).hex(), now, party)
     for party in d.parties:
-        d.reveal(party, p.sha256(parties_seed + party.encode()).hex(), now)
+        d.reveal(party, p.sha256(parties_seed + party.encode()).hex(), now, party)
     seed = d.seed()
     result = engine.compute_result(
         manifest=manifest, seed=seed, pop=pop, roster=inspectors, salts=[]

@@ -33,6 +33,7 @@ from .test_draws_flow import wait_for
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
 OFFICE = auth_headers("office-li", "general_office", name="李四")
+SUPERVISOR = auth_headers("office-zhao", "general_office", name="赵六")
 DISTRICT = "lingang"
 
 
@@ -127,7 +128,9 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         drawn = r.json()
         assert drawn["experts"]["per_target"] == 1
         r = await c.post(
-            f"/api/draws/draws/{draw_id}/countersign", json={"opinion": "过程合规"}, headers=OFFICE
+            f"/api/draws/draws/{draw_id}/countersign",
+            json={"opinion": "过程合规"},
+            headers=SUPERVISOR,
         )
         assert r.status_code == 200, r.text
         await wait_for(completed, 1)

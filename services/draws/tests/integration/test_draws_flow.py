@@ -33,6 +33,7 @@ from ..unit import factories
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
 OFFICE = auth_headers("office-li", "general_office", name="李四")
+SUPERVISOR = auth_headers("office-zhao", "general_office", name="赵六")
 DEPUTY = auth_headers("deputy-wang", "deputy_director", name="王副局长")
 INSPECTOR = auth_headers("lg0001", "inspector", inspector_id="LG0001")
 
@@ -164,9 +165,15 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         r = await c.post(
             f"/api/draws/draws/{draw_id}/countersign", json={"opinion": "过程合规"}, headers=OFFICE
         )
+        assert r.status_code == 403 and "持有" in r.json()["detail"]  # a holder supervises not
+        r = await c.post(
+            f"/api/draws/draws/{draw_id}/countersign",
+            json={"opinion": "过程合规"},
+            headers=SUPERVISOR,
+        )
         assert r.status_code == 200, r.text
         done = r.json()
-        assert done["status"] == "completed" and done["countersign"]["by"] == "李四"
+        assert done["status"] == "completed" and done["countersign"]["by"] == "赵六"
 
         await wait_for(seen.setdefault("draw-completed", []), 1)
         completed = DrawCompleted.model_validate(seen["draw-completed"][0].payload)

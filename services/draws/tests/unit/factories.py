@@ -331,9 +331,9 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
     )
     shares = {party: p.sha256(f"{name}/share/{party}".encode()) for party in draw.parties}
     for party, share in shares.items():
-        draw.commit(party, p.share_commitment(draw_id, party, share).hex(), frozen)
+        draw.commit(party, p.share_commitment(draw_id, party, share).hex(), frozen, party)
     for party, share in shares.items():
-        draw.reveal(party, share.hex(), frozen)
+        draw.reveal(party, share.hex(), frozen, party)
     if cfg["beacon"]:
         draw.set_beacon(cfg["beacon"])
     seed = draw.seed()
@@ -384,7 +384,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
                 ],
             }
         )
-    draw.sign("办公室", "抽取过程符合规定", frozen)
+    draw.sign("办公室", "抽取过程符合规定", frozen, "office-supervisor")
     return draw, pop, salts + expert_salts
 
 

@@ -17,6 +17,7 @@ from draws.service_layer.unit_of_work import DrawsUnitOfWork
 from spotcheck_common.clock import Clock
 from spotcheck_common.errors import StaleWrite
 from spotcheck_common.testing import FakeUnitOfWork
+from spotcheck_common.uow import Context
 
 
 class FakeDrawsRepository:
@@ -193,6 +194,12 @@ class FakeDrawsUnitOfWork(FakeUnitOfWork):
     ) -> None:
         super().__init__(actor=actor, clock=clock)
         self.draws = draws or FakeDrawsRepository()
+
+    def as_(self, actor: str) -> FakeDrawsUnitOfWork:
+        """The same unit of work, acting as ``actor`` from now on (a draw's parties are
+        different people)."""
+        self.context = Context(actor=actor)
+        return self
 
 
 def _conforms() -> None:

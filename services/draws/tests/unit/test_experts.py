@@ -338,10 +338,10 @@ async def _run(repo: FakeDrawsRepository) -> tuple[str, FakeDrawsUnitOfWork]:
     draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
     for party in draw.parties:
         c = p.share_commitment(draw.draw_id, party, share(party)).hex()
-        await services.commit_share(uow, draw.draw_id, party, c)
+        await services.commit_share(uow.as_(party), draw.draw_id, party, c)
     for party in draw.parties:
-        await services.reveal_share(uow, draw.draw_id, party, share(party).hex())
-    await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
+        await services.reveal_share(uow.as_(party), draw.draw_id, party, share(party).hex())
+    await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
     return draw.draw_id, uow
 
 

@@ -10,7 +10,7 @@ import pytest
 from draws.domain import engine
 from draws.domain import protocol as p
 from draws.service_layer import services
-from spotcheck_common.errors import Conflict, Invalid, NotFound
+from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
@@ -39,10 +39,10 @@ async def run_draw(
     draw = await services.create_draw(uow, district="lingang", task_id=task_id, now=NOW)
     for party in draw.parties:
         c = p.share_commitment(draw.draw_id, party, share(party, salt)).hex()
-        await services.commit_share(uow, draw.draw_id, party, c)
+        await services.commit_share(uow.as_(party), draw.draw_id, party, c)
     for party in draw.parties:
-        await services.reveal_share(uow, draw.draw_id, party, share(party, salt).hex())
-    await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
+        await services.reveal_share(uow.as_(party), draw.draw_id, party, share(party, salt).hex())
+    await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
     return draw.draw_id, uow
 
 
@@ -84,22 +84,24 @@ async def test_refusals() -> None:
     with pytest.raises(Conflict):
         await services.create_draw(uow, district="lingang", task_id="T-1")
     with pytest.raises(Invalid):  # not a party
-        await services.commit_share(uow, draw.draw_id, "某人", "00" * 32)
+        await services.commit_share(uow.as_("某人"), draw.draw_id, "某人", "00" * 32)
     with pytest.raises(Conflict):  # reveal before commitments
-        await services.reveal_share(uow, draw.draw_id, "办公室", share("办公室").hex())
+        await services.reveal_share(
+            uow.as_("办公室"), draw.draw_id, "办公室", share("办公室").hex()
+        )
     c = p.share_commitment(draw.draw_id, "办公室", share("办公室")).hex()
-    await services.commit_share(uow, draw.draw_id, "办公室", c)
+    await services.commit_share(uow.as_("办公室"), draw.draw_id, "办公室", c)
     with pytest.raises(Conflict):  # a commitment cannot be changed
-        await services.commit_share(uow, draw.draw_id, "办公室", "11" * 32)
+        await services.commit_share(uow.as_("办公室"), draw.draw_id, "办公室", "11" * 32)
     c = p.share_commitment(draw.draw_id, "信用监管科", share("信用监管科")).hex()
-    await services.commit_share(uow, draw.draw_id, "信用监管科", c)
+    await services.commit_share(uow.as_("信用监管科"), draw.draw_id, "信用监管科", c)
     with pytest.raises(Invalid, match="不符"):
-        await services.reveal_share(uow, draw.draw_id, "办公室", share("x").hex())
-    await services.reveal_share(uow, draw.draw_id, "办公室", share("办公室").hex())
+        await services.reveal_share(uow.as_("办公室"), draw.draw_id, "办公室", share("x").hex())
+    await services.reveal_share(uow.as_("办公室"), draw.draw_id, "办公室", share("办公室").hex())
     with pytest.raises(Conflict):  # after a reveal, no cancelling (no re-draw)
         await services.cancel_draw(uow, draw.draw_id, "重抽")
     with pytest.raises(Conflict):  # countersign before the result
-        await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
+        await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
 
 
 async def test_cancel_before_reveal_allows_a_new_draw() -> None:
@@ -232,13 +234,13 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
     assert [pool["tier"] for pool in draw.manifest["pools"]] == [0, 1]
     for party in draw.parties:
         await services.commit_share(
-            uow,
+            uow.as_(party),
             draw.draw_id,
             party,
             p.share_commitment(draw.draw_id, party, share(party)).hex(),
         )
     for party in draw.parties:
-        await services.reveal_share(uow, draw.draw_id, party, share(party).hex())
+        await services.reveal_share(uow.as_(party), draw.draw_id, party, share(party).hex())
     result = repo.draws[draw.draw_id].result
     assert result is not None
     used = {i for t in result["targets"] for i, _ in t["team"]}
@@ -264,3 +266,44 @@ def test_bench_registry_has_valid_check_digits() -> None:
     sample = bench.synthetic_codes(5000, seed=1)
     assert len(set(sample.tolist())) == 5000 and list(sample) == sorted(sample)
     assert all(codes.validate(c.decode()) is None for c in sample[::50])
+
+
+async def test_one_person_cannot_run_a_whole_draw() -> None:
+    """Issue 12: a user holding credit_dept and general_office created the draw, committed and
+    revealed both shares and countersigned. The parties are distinct people now."""
+    repo = await loaded()
+    uow = FakeDrawsUnitOfWork(repo, actor="zhang")
+    draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
+    assert draw.created_by == "zhang"
+    commitment = {q: p.share_commitment(draw.draw_id, q, share(q)).hex() for q in draw.parties}
+    await services.commit_share(
+        uow.as_("zhang"), draw.draw_id, "信用监管科", commitment["信用监管科"]
+    )
+    with pytest.raises(Forbidden, match="不同的人"):  # roles combined do not combine duties
+        await services.commit_share(uow.as_("zhang"), draw.draw_id, "办公室", commitment["办公室"])
+    await services.commit_share(uow.as_("li"), draw.draw_id, "办公室", commitment["办公室"])
+    with pytest.raises(Forbidden, match="只有其本人可以揭示"):
+        await services.reveal_share(
+            uow.as_("li"), draw.draw_id, "信用监管科", share("信用监管科").hex()
+        )
+    for party, holder in (("信用监管科", "zhang"), ("办公室", "li")):
+        await services.reveal_share(uow.as_(holder), draw.draw_id, party, share(party).hex())
+    for someone, why in (("li", "持有本次抽取的种子份额"), ("zhang", "持有")):
+        with pytest.raises(Forbidden, match=why):
+            await services.countersign(uow.as_(someone), draw.draw_id, someone, "ok", "/b")
+    assert repo.draws[draw.draw_id].status == "drawn"
+    await services.countersign(uow.as_("wang"), draw.draw_id, "王", "ok", "/b")
+    assert repo.draws[draw.draw_id].holders == {"信用监管科": "zhang", "办公室": "li"}
+
+
+async def test_the_creator_may_hold_one_share_but_never_countersign() -> None:
+    repo = await loaded()
+    uow = FakeDrawsUnitOfWork(repo, actor="creator")
+    draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
+    for party, holder in (("信用监管科", "a"), ("办公室", "b")):
+        c = p.share_commitment(draw.draw_id, party, share(party)).hex()
+        await services.commit_share(uow.as_(holder), draw.draw_id, party, c)
+    for party, holder in (("信用监管科", "a"), ("办公室", "b")):
+        await services.reveal_share(uow.as_(holder), draw.draw_id, party, share(party).hex())
+    with pytest.raises(Forbidden, match="创建了本次抽取"):
+        await services.countersign(uow.as_("creator"), draw.draw_id, "creator", "ok", "/b")

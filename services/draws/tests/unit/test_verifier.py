@@ -45,12 +45,15 @@ async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
     shares = {party: hashlib.sha256(party.encode()).digest() for party in draw.parties}
     for party, share in shares.items():
         await services.commit_share(
-            uow, draw.draw_id, party, p.share_commitment(draw.draw_id, party, share).hex()
+            uow.as_(party),
+            draw.draw_id,
+            party,
+            p.share_commitment(draw.draw_id, party, share).hex(),
         )
     for party, share in shares.items():
-        await services.reveal_share(uow, draw.draw_id, party, share.hex())
+        await services.reveal_share(uow.as_(party), draw.draw_id, party, share.hex())
     await services.set_beacon(uow, draw.draw_id, "0badc0ffee")
-    await services.countersign(uow, draw.draw_id, "office", "ok", "/b")
+    await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
     d = repo.draws[draw.draw_id]
     assert d.result is not None
     if replace:

@@ -118,6 +118,8 @@ draws = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # Optimistic concurrency: every change bumps it (two reveals at once cannot both win).
     sa.Column("version", sa.Integer, nullable=False),
+    # Who holds each party's share (party → user).
+    sa.Column("holders", sa.JSON, nullable=False, server_default="{}"),
     sa.Index("ix_draws_task", "task_id"),
 )
 

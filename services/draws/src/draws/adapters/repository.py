@@ -82,6 +82,7 @@ def _draw(row: Any) -> Draw:
         created_at=aware_or_none(row.created_at),  # SQLite hands back naive instants
         version=row.version,
         expert_roster=list(row.expert_roster) if row.expert_roster is not None else None,
+        holders=dict(row.holders),
     )
 
 
@@ -102,6 +103,7 @@ def _draw_values(d: Draw) -> dict[str, Any]:
         "replacements": d.replacements,
         "countersign": d.countersign,
         "cancel_reason": d.cancel_reason,
+        "holders": d.holders,
     }
 
 

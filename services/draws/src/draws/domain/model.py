@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from draws.domain import protocol as p
-from spotcheck_common.errors import Conflict, Invalid
+from spotcheck_common.errors import Conflict, Forbidden, Invalid
 
 FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED = (
     "frozen",
@@ -69,6 +69,9 @@ class Draw:
     version: int = 0
     # The expert roster (§8.4), only when the task asks for experts (spotcheck-draw/2).
     expert_roster: list[dict[str, Any]] | None = None
+    # Who holds each party's share (party → user): the parties of a draw are distinct people,
+    # only the holder reveals, and no holder (nor the creator) countersigns.
+    holders: dict[str, str] = field(default_factory=dict)
 
     @property
     def parties(self) -> list[str]:
@@ -82,14 +85,21 @@ class Draw:
         if party not in self.parties:
             raise Invalid(f"「{party}」不是本次抽取的参与方（{'、'.join(self.parties)}）")
 
-    def commit(self, party: str, commitment_hex: str, at: datetime) -> bool:
-        """Record a party's commitment; True when every party has committed."""
+    def commit(self, party: str, commitment_hex: str, at: datetime, by: str) -> bool:
+        """Record a party's commitment, made by ``by``; True when every party has committed."""
         self._party(party)
         if self.status != FROZEN:
             raise Conflict("承诺阶段已结束，不能再提交承诺")
         parse_hex(commitment_hex, 32, "承诺值")
         if any(c["party"] == party for c in self.commitments):
             raise Conflict(f"「{party}」已提交承诺，承诺一经提交不得更改")
+        held = [p for p, who in self.holders.items() if who == by]
+        if held:
+            raise Forbidden(
+                f"{by} 已代表「{held[0]}」提交承诺：一次抽取的各参与方须由不同的人担任"
+                "（一人兼有多个角色也不能兼任多方）"
+            )
+        self.holders[party] = by
         self.commitments.append(
             {"party": party, "commitment": commitment_hex.lower(), "at": at.isoformat()}
         )
@@ -99,12 +109,15 @@ class Draw:
             return True
         return False
 
-    def reveal(self, party: str, share_hex: str, at: datetime) -> None:
+    def reveal(self, party: str, share_hex: str, at: datetime, by: str) -> None:
         self._party(party)
         if self.status == FROZEN:
             raise Conflict("各方承诺未齐，不能揭示种子")
         if self.status != COMMITTED:
             raise Conflict("种子已揭示完毕")
+        holder = self.holders.get(party)
+        if holder is not None and holder != by:
+            raise Forbidden(f"「{party}」的种子份额由 {holder} 持有，只有其本人可以揭示")
         share = parse_hex(share_hex, 32, "种子份额")
         if any(r["party"] == party for r in self.reveals):
             raise Conflict(f"「{party}」已揭示种子")
@@ -150,11 +163,17 @@ class Draw:
         self.result_sha256 = p.json_sha256(result)
         self.status = DRAWN
 
-    def sign(self, by: str, opinion: str, at: datetime) -> None:
+    def sign(self, by: str, opinion: str, at: datetime, actor: str) -> None:
+        """The general office's countersignature (``by``: the signer's name), by someone who
+        neither holds a share nor created the draw: supervision is another person's."""
         if self.status != DRAWN:
             raise Conflict(
                 "只有已抽取、尚未会签的抽取才能会签" if self.status != COMPLETED else "已会签"
             )
+        if actor in self.holders.values():
+            raise Forbidden(f"{actor} 持有本次抽取的种子份额，不能会签（会签是对抽取的监督）")
+        if actor == self.created_by:
+            raise Forbidden(f"{actor} 创建了本次抽取，不能会签（会签是对抽取的监督）")
         self.countersign = {
             "by": by,
             "opinion": opinion,

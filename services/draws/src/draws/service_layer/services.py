@@ -240,7 +240,7 @@ async def _load(repo: DrawsRepository, draw_id: str) -> Draw:
 async def commit_share(uow: DrawsUnitOfWork, draw_id: str, party: str, commitment: str) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.commit(party, commitment, uow.clock.now())
+    draw.commit(party, commitment, uow.clock.now(), uow.context.actor)
     await repo.save_draw(draw)
     await uow.emit(
         DrawShareCommitted(
@@ -254,7 +254,7 @@ async def commit_share(uow: DrawsUnitOfWork, draw_id: str, party: str, commitmen
 async def reveal_share(uow: DrawsUnitOfWork, draw_id: str, party: str, share: str) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.reveal(party, share, uow.clock.now())
+    draw.reveal(party, share, uow.clock.now(), uow.context.actor)
     await uow.emit(
         DrawShareRevealed(
             draw_id=draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
@@ -314,7 +314,7 @@ async def countersign(
 ) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.sign(by, opinion, uow.clock.now())
+    draw.sign(by, opinion, uow.clock.now(), uow.context.actor)
     await repo.save_draw(draw)
     await uow.emit(
         DrawCountersigned(

@@ -16,6 +16,10 @@ Roles (bearer token): creating, the beacon and cancelling — credit_dept; a par
 and reveal — general_office for the party 办公室, credit_dept for every other party;
 countersigning — general_office; replacements — credit_dept or deputy_director (the deputy
 director's approval is recorded in the body); reading — any staff role.
+
+Duties, whatever the roles a token combines: each party's share is held by a different person
+(who commits it, and alone reveals it), and the countersigner holds no share and did not
+create the draw (403 naming the conflict).
 """
 
 from __future__ import annotations
