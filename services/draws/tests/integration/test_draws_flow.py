@@ -196,18 +196,24 @@ async def flow(database_url: str, tmp_path: Path) -> None:
 
         target = completed.targets[0]
         out = target.team[1].inspector_id
+        asked = {"uscc": target.uscc, "inspector_id": out, "reason": "病假"}
+        url = f"/api/draws/draws/{draw_id}/replacement-approvals"
+        r = await c.post(url, json=asked, headers=CREDIT)
+        assert r.status_code == 403  # only the deputy director approves
+        r = await c.post(url, json=asked, headers=DEPUTY)
+        assert r.status_code == 201, r.text
+        approval = r.json()
+        assert (approval["by"], approval["by_name"]) == ("deputy-wang", "王副局长")
+        forged = {**asked, "approved_by": "王副局长(伪造)", "approval_ref": "x"}
+        r = await c.post(f"/api/draws/draws/{draw_id}/replacements", json=forged, headers=CREDIT)
+        assert r.status_code == 422  # an approval is an act, not a text field
         r = await c.post(
             f"/api/draws/draws/{draw_id}/replacements",
-            json={
-                "uscc": target.uscc,
-                "inspector_id": out,
-                "reason": "病假",
-                "approved_by": "王副局长",
-                "approval_ref": "临市监〔2026〕1号",
-            },
-            headers=DEPUTY,
+            json={**asked, "approval_id": approval["approval_id"]},
+            headers=CREDIT,
         )
         assert r.status_code == 201, r.text
+        assert r.json()["approved_by"] == "王副局长"
         new_id = r.json()["replacement"]
         assert new_id != out and new_id not in {m.inspector_id for m in target.team}
         await wait_for(seen.setdefault("draw-inspector-replaced", []), 1)

@@ -459,27 +459,28 @@ async def test_replacing_an_inspector_keeps_the_experts() -> None:
     assert draw.result is not None
     t = next(t for t in draw.result["targets"] if t["team"])
     uow = FakeDrawsUnitOfWork(repo)
+    approval = await services.approve_replacement(
+        uow, draw_id, uscc=t["uscc"], inspector_id=t["team"][1][0], reason="病假", by_name="王"
+    )
     await services.replace_inspector(
         uow,
         draw_id,
         uscc=t["uscc"],
         inspector_id=t["team"][1][0],
         reason="病假",
-        approved_by="王副局长",
-        approval_ref="临市监调〔2026〕1号",
+        approval_id=approval["approval_id"],
     )
     event = uow.events[-1]
     assert [m.inspector_id for m in event.team if m.role is TeamRole.EXPERT] == t["experts"]
     # an expert is not an inspector of the team: replacing one is refused
     with pytest.raises(Invalid, match="不在"):
-        await services.replace_inspector(
+        await services.approve_replacement(
             FakeDrawsUnitOfWork(repo),
             draw_id,
             uscc=t["uscc"],
             inspector_id=t["experts"][0],
             reason="病假",
-            approved_by="王副局长",
-            approval_ref="x",
+            by_name="王",
         )
     after = repo.draws[draw_id]
     assert verify_draw.verify(after.bundle(repo.populations[draw_id]), workers=1).ok

@@ -141,25 +141,56 @@ async def test_replacement_needs_approval_and_is_drawn_by_the_rule() -> None:
     assert draw.result is not None
     target = next(t for t in draw.result["targets"] if t["team"])
     leader = target["team"][0][0]
-    with pytest.raises(Invalid, match="分管局长"):
+    with pytest.raises(Invalid, match="须先经分管局长批准"):  # a text field is no approval
         await services.replace_inspector(
-            uow,
+            uow, draw_id, uscc=target["uscc"], inspector_id=leader, reason="病", approval_id="王"
+        )
+    approval = await services.approve_replacement(
+        uow.as_("deputy-wang"),
+        draw_id,
+        uscc=target["uscc"],
+        inspector_id=leader,
+        reason="病假，医院证明",
+        by_name="王副局长",
+    )
+    assert (approval["by"], approval["by_name"], approval["used"]) == (
+        "deputy-wang",
+        "王副局长",
+        False,
+    )
+    assert approval["at"] == uow.clock.now().isoformat()
+    others = [m for m, _ in target["team"] if m != leader]
+    with pytest.raises(Invalid, match="批准的是调换"):  # an approval names one inspector
+        await services.replace_inspector(
+            uow.as_("credit-zhang"),
             draw_id,
             uscc=target["uscc"],
-            inspector_id=leader,
+            inspector_id=others[0],
             reason="病",
-            approved_by=" ",
-            approval_ref="",
+            approval_id=approval["approval_id"],
         )
     record = await services.replace_inspector(
-        uow,
+        uow.as_("credit-zhang"),
         draw_id,
         uscc=target["uscc"],
         inspector_id=leader,
         reason="病",
-        approved_by="王副局长",
-        approval_ref="批-1",
+        approval_id=approval["approval_id"],
     )
+    assert (record["approved_by"], record["approval_ref"], record["requested_by"]) == (
+        "王副局长",
+        approval["approval_id"],
+        "credit-zhang",
+    )
+    with pytest.raises(Conflict, match="已用于一次调换"):  # one replacement per approval
+        await services.replace_inspector(
+            uow,
+            draw_id,
+            uscc=target["uscc"],
+            inspector_id=record["replacement"],
+            reason="病",
+            approval_id=approval["approval_id"],
+        )
     new = record["replacement"]
     roster = {r["inspector_id"]: r for r in draw.roster}
     assert new != leader and roster[new]["leader_qualified"]

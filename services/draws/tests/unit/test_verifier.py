@@ -58,14 +58,21 @@ async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
     assert d.result is not None
     if replace:
         t = next(t for t in d.result["targets"] if t["team"])
-        await services.replace_inspector(
-            uow,
+        approval = await services.approve_replacement(
+            uow.as_("deputy-wang"),
             draw.draw_id,
             uscc=t["uscc"],
             inspector_id=t["team"][0][0],
             reason="病",
-            approved_by="王副局长",
-            approval_ref="批-1",
+            by_name="王副局长",
+        )
+        await services.replace_inspector(
+            uow.as_("credit-zhang"),
+            draw.draw_id,
+            uscc=t["uscc"],
+            inspector_id=t["team"][0][0],
+            reason="病",
+            approval_id=approval["approval_id"],
         )
         d = repo.draws[draw.draw_id]
     return d.bundle(repo.populations[draw.draw_id])

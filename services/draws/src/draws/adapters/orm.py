@@ -120,6 +120,8 @@ draws = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     # Who holds each party's share (party → user).
     sa.Column("holders", sa.JSON, nullable=False, server_default="{}"),
+    # The deputy director's approvals of replacements.
+    sa.Column("replacement_approvals", sa.JSON, nullable=False, server_default="[]"),
     sa.Index("ix_draws_task", "task_id"),
 )
 

@@ -83,6 +83,7 @@ def _draw(row: Any) -> Draw:
         version=row.version,
         expert_roster=list(row.expert_roster) if row.expert_roster is not None else None,
         holders=dict(row.holders),
+        approvals=list(row.replacement_approvals),
     )
 
 
@@ -104,6 +105,7 @@ def _draw_values(d: Draw) -> dict[str, Any]:
         "countersign": d.countersign,
         "cancel_reason": d.cancel_reason,
         "holders": d.holders,
+        "replacement_approvals": d.approvals,
     }
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from draws.domain import protocol as p
-from spotcheck_common.errors import Conflict, Forbidden, Invalid
+from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
 FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED = (
     "frozen",
@@ -72,6 +72,8 @@ class Draw:
     # Who holds each party's share (party → user): the parties of a draw are distinct people,
     # only the holder reveals, and no holder (nor the creator) countersigns.
     holders: dict[str, str] = field(default_factory=dict)
+    # The deputy director's approvals of replacements (分管局长同意), each used at most once.
+    approvals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def parties(self) -> list[str]:
@@ -181,6 +183,53 @@ class Draw:
             "result_sha256": self.result_sha256,
         }
         self.status = COMPLETED
+
+    def approve_replacement(
+        self, uscc: str, inspector_id: str, reason: str, by: str, by_name: str, at: datetime
+    ) -> dict[str, Any]:
+        """The deputy director approves replacing one drawn inspector of one target; the
+        replacement itself is drawn later by rule, once per approval."""
+        if self.status not in (DRAWN, COMPLETED) or self.result is None:
+            raise Conflict("抽取尚未完成，不能批准调换人员")
+        if not reason.strip():
+            raise Invalid("批准调换须说明理由")
+        team = self.team_of(uscc)
+        if not team:
+            raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
+        if inspector_id not in dict(team):
+            raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
+        if any(
+            a["uscc"] == uscc and a["inspector_id"] == inspector_id and not a["used"]
+            for a in self.approvals
+        ):
+            raise Conflict(f"调换 {uscc} 的 {inspector_id} 已获批准，尚未调换")
+        approval = {
+            "approval_id": f"{self.draw_id[:8]}-{len(self.approvals) + 1}",
+            "uscc": uscc,
+            "inspector_id": inspector_id,
+            "reason": reason,
+            "by": by,
+            "by_name": by_name,
+            "at": at.isoformat(),
+            "used": False,
+        }
+        self.approvals.append(approval)
+        return approval
+
+    def use_approval(self, approval_id: str, uscc: str, inspector_id: str) -> dict[str, Any]:
+        """The approval a replacement rests on, marked used (one replacement per approval)."""
+        found = [a for a in self.approvals if a["approval_id"] == approval_id]
+        if not found:
+            raise Invalid(f"没有编号为 {approval_id} 的分管局长批准：调换须先经分管局长批准")
+        approval = found[0]
+        if approval["used"]:
+            raise Conflict(f"批准 {approval_id} 已用于一次调换")
+        if (approval["uscc"], approval["inspector_id"]) != (uscc, inspector_id):
+            raise Invalid(
+                f"批准 {approval_id} 批准的是调换 {approval['uscc']} 的 {approval['inspector_id']}"
+            )
+        approval["used"] = True
+        return approval
 
     def cancel(self, reason: str) -> None:
         if self.status not in (FROZEN, COMMITTED) or self.reveals:

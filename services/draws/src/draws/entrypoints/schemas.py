@@ -16,6 +16,7 @@ from draws.domain.model import CANCELLED, STATUS_LABELS, Draw
 from draws.service_layer.services import team_of
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.types import USCC
+from spotcheck_common.text import LongText
 
 Instant = str
 """An instant as ISO 8601 with its offset (``2026-03-16T01:00:00+00:00``)."""
@@ -58,12 +59,32 @@ class CountersignIn(BaseModel):
     opinion: str = Field("抽取过程符合规定", description="监督意见")
 
 
+class ApprovalIn(BaseModel):
+    uscc: USCC
+    inspector_id: str = Field(min_length=1, max_length=50, description="被调换的执法检查人员")
+    reason: LongText = Field(min_length=1, description="批准调换的理由")
+
+
+class ApprovalOut(BaseModel):
+    """The deputy director's approval of one replacement (分管局长同意), used at most once."""
+
+    approval_id: str
+    uscc: str
+    inspector_id: str
+    reason: str
+    by: str = Field(description="批准人（登录账号）")
+    by_name: str = Field(description="批准人姓名")
+    at: Instant
+    used: bool = Field(description="是否已用于一次调换")
+
+
 class ReplacementIn(BaseModel):
     uscc: USCC
-    inspector_id: str = Field(min_length=1, description="被调换的执法检查人员")
-    reason: str = Field(min_length=1, description="调换理由")
-    approved_by: str = Field(min_length=1, description="批准调换的分管局长")
-    approval_ref: str = Field(min_length=1, description="批准文号或记录编号")
+    inspector_id: str = Field(min_length=1, max_length=50, description="被调换的执法检查人员")
+    reason: LongText = Field(min_length=1, description="调换理由")
+    approval_id: str = Field(
+        min_length=1, max_length=50, description="分管局长的批准编号（replacement-approvals）"
+    )
 
 
 class CancelIn(BaseModel):
@@ -166,6 +187,9 @@ class DrawOut(BaseModel):
     result_sha256: str | None
     countersign: CountersignOut | None
     replacements: list[ReplacementOut]
+    replacement_approvals: list[ApprovalOut] = Field(
+        default_factory=list, description="分管局长对调换的批准（谁、何时、为何）"
+    )
     cancel_reason: str | None
     created_by: str
     created_at: Instant | None
@@ -198,6 +222,7 @@ class DrawOut(BaseModel):
             if draw.countersign
             else None,
             replacements=[ReplacementOut.model_validate(r) for r in draw.replacements],
+            replacement_approvals=[ApprovalOut.model_validate(a) for a in draw.approvals],
             cancel_reason=draw.cancel_reason,
             created_by=draw.created_by,
             created_at=draw.created_at.isoformat() if draw.created_at else None,

@@ -390,6 +390,21 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
     )
 
 
+async def approve_replacement(
+    uow: DrawsUnitOfWork, draw_id: str, *, uscc: str, inspector_id: str, reason: str, by_name: str
+) -> dict[str, Any]:
+    """The deputy director (分管局长), signed in, approves one replacement: who and when are
+    recorded before anyone may draw the replacement."""
+    repo = uow.draws
+    draw = await _load(repo, draw_id)
+    approval = draw.approve_replacement(
+        uscc, inspector_id, reason, uow.context.actor, by_name, uow.clock.now()
+    )
+    await repo.save_draw(draw)
+    await uow.commit()
+    return approval
+
+
 async def replace_inspector(
     uow: DrawsUnitOfWork,
     draw_id: str,
@@ -397,21 +412,21 @@ async def replace_inspector(
     uscc: str,
     inspector_id: str,
     reason: str,
-    approved_by: str,
-    approval_ref: str,
+    approval_id: str,
 ) -> dict[str, Any]:
-    """Replace a drawn inspector (分管局长同意): the replacement is drawn by the same rule."""
+    """Replace a drawn inspector under the deputy director's approval: the replacement is
+    drawn by the same rule."""
     repo = uow.draws
     draw = await _load(repo, draw_id)
     if draw.status not in (DRAWN, COMPLETED) or draw.result is None:
         raise Conflict("抽取尚未完成，不能调换人员")
-    if not approved_by.strip() or not approval_ref.strip():
-        raise Invalid("调换执法检查人员须经分管局长同意：请填写批准人和批准文号")
     team = draw.team_of(uscc)
     if not team:
         raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
     if inspector_id not in dict(team):
         raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
+    approval = draw.use_approval(approval_id, uscc, inspector_id)
+    approved_by = approval["by_name"] or approval["by"]
     salts = await repo.get_salts(draw_id)
     matcher = engine.replay_matcher(
         manifest=draw.manifest,
@@ -436,7 +451,7 @@ async def replace_inspector(
         "role": role,
         "reason": reason,
         "approved_by": approved_by,
-        "approval_ref": approval_ref,
+        "approval_ref": approval_id,
         "requested_by": uow.context.actor,
         "at": now.isoformat(),
         "recusal_disclosures": [
@@ -458,7 +473,7 @@ async def replace_inspector(
             team=new_team,
             reason=reason,
             approved_by=approved_by,
-            approval_ref=approval_ref,
+            approval_ref=approval_id,
         )
     )
     await uow.commit()

@@ -9,13 +9,14 @@ committed; commitment = SHA-256 as in ``docs/draw-spec.md`` §3:
                                                last one fixes the seed and computes the result)
     POST /api/draws/draws/{id}/beacon          {"value"}              (if the manifest names one)
     POST /api/draws/draws/{id}/countersign     {"opinion"}                 → DrawCompleted
-    POST /api/draws/draws/{id}/replacements    {uscc, inspector_id, reason, approved_by,
-                                                approval_ref}
+    POST /api/draws/draws/{id}/replacement-approvals  {uscc, inspector_id, reason}
+                                               (the deputy director, signed in)
+    POST /api/draws/draws/{id}/replacements    {uscc, inspector_id, reason, approval_id}
 
 Roles (bearer token): creating, the beacon and cancelling — credit_dept; a party's commitment
 and reveal — general_office for the party 办公室, credit_dept for every other party;
-countersigning — general_office; replacements — credit_dept or deputy_director (the deputy
-director's approval is recorded in the body); reading — any staff role.
+countersigning — general_office; approving a replacement — deputy_director; drawing it —
+credit_dept or deputy_director, naming the approval; reading — any staff role.
 
 Duties, whatever the roles a token combines: each party's share is held by a different person
 (who commits it, and alone reveals it), and the countersigner holds no share and did not
@@ -31,6 +32,8 @@ from fastapi import APIRouter, Query
 from draws.bootstrap import Deps
 from draws.domain.model import Draw
 from draws.entrypoints.schemas import (
+    ApprovalIn,
+    ApprovalOut,
     BeaconIn,
     CancelIn,
     CommitmentIn,
@@ -56,6 +59,7 @@ CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
 SeedParty = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
 GeneralOffice = Annotated[Principal, require(Role.GENERAL_OFFICE)]
 Replacer = Annotated[Principal, require(Role.CREDIT_DEPT, Role.DEPUTY_DIRECTOR)]
+DeputyDirector = Annotated[Principal, require(Role.DEPUTY_DIRECTOR)]
 Staff = Annotated[Principal, require(*STAFF)]
 OFFICE_PARTY = "办公室"
 
@@ -158,6 +162,27 @@ async def countersign(
 
 
 @router.post(
+    "/{draw_id}/replacement-approvals",
+    status_code=201,
+    summary="分管局长批准调换一名执法检查人员（记录批准人、时间和理由）",
+    responses=refusals(401, 403, 404, 409, 422, s403="只有分管局长可以批准调换"),
+)
+async def approve_replacement(
+    draw_id: str, body: ApprovalIn, principal: DeputyDirector, deps: Deps
+) -> ApprovalOut:
+    async with deps.uow(principal.context()) as uow:
+        approval = await services.approve_replacement(
+            uow,
+            draw_id,
+            uscc=body.uscc,
+            inspector_id=body.inspector_id,
+            reason=body.reason,
+            by_name=principal.name,
+        )
+    return ApprovalOut.model_validate(approval)
+
+
+@router.post(
     "/{draw_id}/replacements",
     status_code=201,
     summary="经分管局长同意调换执法检查人员（按同一规则另行抽取）",
@@ -173,8 +198,7 @@ async def replace(
             uscc=body.uscc,
             inspector_id=body.inspector_id,
             reason=body.reason,
-            approved_by=body.approved_by,
-            approval_ref=body.approval_ref,
+            approval_id=body.approval_id,
         )
     return ReplacementOut.model_validate(record)
 
