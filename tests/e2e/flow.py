@@ -38,7 +38,7 @@ ITEMS = [
 CREDIT = ("zhang.credit", ["credit_dept"], {"department": "信用监管科"})
 OFFICE = ("li.office", ["general_office"], {"department": "办公室"})
 # Countersigning supervises the draw: someone of the office who holds no share (issue 12).
-SUPERVISOR = ("zhao.office", ["general_office"], {"department": "办公室"})
+COUNTERSIGNER = ("zhao.office", ["general_office"], {"department": "办公室"})
 DEPUTY = ("wang.deputy", ["deputy_director"], {})
 SUPERVISOR = ("zhao.reg", ["supervising_dept"], {"department": "市场规范管理科"})
 ENTITY_HEADER = "统一社会信用代码,名称,主体类型,行业,区域,风险等级,状态,住所"
@@ -257,7 +257,7 @@ def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> No
         "draws",
         "POST",
         f"/api/draws/draws/{cycle.draw_id}/countersign",
-        SUPERVISOR,
+        COUNTERSIGNER,
         json={"opinion": "抽取过程符合规定"},
     )
     assert done["status"] == "completed"

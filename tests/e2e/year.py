@@ -47,13 +47,14 @@ ITEM_LIST = (
     "SP-01,食品安全,食品经营许可情况检查,食品经营者,重点,现场检查,市场监管部门,"
     "《食品安全法》\n"
 ).encode()
-# Expected from the official calendar (2026: National Day 10-01..10-07, 10-10 a make-up
-# working Saturday), not from the code under test.
-RECEIVED, DECIDED = date(2026, 9, 28), date(2026, 9, 30)
+# The paper application arrives and is decided the day the result is published (the services'
+# day, Mon 2026-11-16: an objection never predates its result). Expected from the official
+# calendar (no holiday until New Year), not from the code under test: 20, 15 and 5 working days.
+RECEIVED, DECIDED = date(2026, 11, 16), date(2026, 11, 16)
 REVIEW_DUE, FEEDBACK_DUE, CORRECTION_DUE = (
-    date(2026, 10, 30),
-    date(2026, 10, 27),
-    date(2026, 10, 13),
+    date(2026, 12, 14),
+    date(2026, 12, 7),
+    date(2026, 11, 23),
 )
 
 
@@ -431,7 +432,7 @@ def inspect_the_year(p: Platform, year: Year) -> None:
     assert kinds.count("refusal") == 2 and kinds.count("problem") == 2, kinds
 
 
-def object_across_national_day(p: Platform, year: Year) -> None:
+def object_on_paper(p: Platform, year: Year) -> None:
     cycle = year.tasks["T1"]
     visited = year.market_codes[0]
 
@@ -445,12 +446,11 @@ def object_across_national_day(p: Platform, year: Year) -> None:
         return found["items"][0] if found["total"] else None
 
     published = eventually(record, "the visited target's result to be public")
-    entity = ("entity-visited", ["entity"], {"uscc": visited})
 
-    def filed() -> Any:
+    def filed() -> Any:  # a paper application: the credit department records its date
         response = p.client.post(
             p.urls["objections"] + "/api/objections/objections",
-            headers=p.headers(entity),
+            headers=p.headers(CREDIT),
             json={
                 "record_id": published["record_id"],
                 "uscc": visited,
@@ -522,6 +522,6 @@ def run_year(p: Platform) -> Year:
     approve_tasks(p, year)
     draw_all(p, year)
     inspect_the_year(p, year)
-    object_across_national_day(p, year)
+    object_on_paper(p, year)
     check_dossiers(p, year)
     return year

@@ -76,15 +76,18 @@ def published(record_id: str = "rec-1", version: int = 1) -> ResultPublished:
         uscc=USCC,
         entity_name="威海临港某某食品有限公司",
         results=[ItemResult.model_validate(item("A01")), ItemResult.model_validate(item("A02"))],
-        published_at=datetime(2025, 9, 24, 2, tzinfo=UTC),
+        published_at=datetime(2025, 9, 1, 2, tzinfo=UTC),
         task_no="LG-2025-007",
     )
 
 
 async def file(env: Env, headers: dict[str, str] | None = None, **overrides: Any) -> httpx.Response:
-    """The entity named in the body files (its token carries that uscc) unless ``headers``."""
+    """The entity named in the body files online (its token carries that uscc) unless
+    ``headers``; an application with a date of receipt is a paper one, which the credit
+    department registers."""
     body = {"record_id": "rec-1", "uscc": USCC, "reason": "年报已按期公示", **overrides}
-    headers = headers if headers is not None else entity(str(body["uscc"]))
+    online = entity(str(body["uscc"]))
+    headers = headers if headers is not None else CREDIT if "received_on" in body else online
     return await env.client.post("/api/objections/objections", json=body, headers=headers)
 
 
@@ -124,7 +127,7 @@ async def test_file_an_objection(env: Env) -> None:
     assert body["feedback_due_on"] is None and body["correction_due_on"] is None
     assert body["overdue"]["review"] is True  # still undecided long after the due date
     (filed,) = await env.outbox("objections.objection-filed")
-    assert filed["actor"] == "entity-user" and filed["aggregate_id"] == "task-1"
+    assert filed["actor"] == "xinyong-1" and filed["aggregate_id"] == "task-1"  # the recorder
     assert filed["payload"] == {
         "objection_id": body["objection_id"],
         "record_id": "rec-1",
@@ -184,6 +187,16 @@ async def test_received_on_defaults_to_today_in_beijing(env: Env) -> None:
     assert body["received_on"] == env.rt.clock.today().isoformat()
 
 
+async def test_an_entity_online_cannot_choose_its_date_of_receipt(env: Env) -> None:
+    """Issue 12: an entity filed with received_on months before, and was immediately overdue.
+    Online receipt is the server's day; only a paper application carries its own date."""
+    await env.deliver(published())
+    before = await env.snapshot()
+    chosen = await file(env, headers=entity(), received_on="2025-09-02")
+    assert chosen.status_code == 422 and "网上提出的异议以系统收到之日为准" in chosen.text
+    assert await env.snapshot() == before
+
+
 @pytest.mark.parametrize(
     ("overrides", "status", "reason"),
     [
@@ -192,6 +205,7 @@ async def test_received_on_defaults_to_today_in_beijing(env: Env) -> None:
         ({"uscc": "not-a-code"}, 422, None),
         ({"reason": ""}, 422, None),
         ({"received_on": "2999-01-01"}, 422, "不能晚于今天"),
+        ({"received_on": "2025-08-31"}, 422, "早于该检查结果公示之日"),
     ],
 )
 async def test_refused_objections_write_nothing(

@@ -31,9 +31,7 @@ DISTRICT = "lingang"
 USCC = "91371000MA3C000011"
 NAMES = {"A01": "营业执照公示情况", "A02": "年度报告公示情况"}
 ENTITY = auth_headers("entity", "entity", district=DISTRICT, uscc=USCC)
-REVIEWER = auth_headers(
-    "reviewer", "supervising_dept", district=DISTRICT, department="食品安全监督管理科"
-)
+REVIEWER = auth_headers("reviewer", "supervising_dept", district=DISTRICT, department="食品科")
 CREDIT = auth_headers("xinyong-1", "credit_dept", district=DISTRICT, department="信用监管科")
 
 

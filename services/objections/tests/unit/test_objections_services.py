@@ -66,7 +66,7 @@ def published(version: int = 1, results: list[ItemResult] | None = None) -> Resu
         uscc=USCC,
         entity_name="威海临港某某食品有限公司",
         results=results or [item("A01"), item("A02")],
-        published_at=datetime(2025, 9, 25, 2, tzinfo=UTC),
+        published_at=datetime(2025, 9, 1, 2, tzinfo=UTC),
         task_no="LG-2025-007",
         lead_department="食品经营监管科",
     )
@@ -220,6 +220,7 @@ async def test_a_decision_whose_clocks_reach_an_unrecorded_year_is_taken() -> No
         [item("A02", ResultCategory.PROBLEM_PENDING)],
         date(2026, 12, 21),
         date(2026, 12, 21),
+        reviewer_department="食品经营监管科",
     )
     assert decided.status == Status.CORRECTED and decided.feedback_due_on is None
     assert decided.correction_due_on == date(2026, 12, 28)  # 5 working days stay in 2026
@@ -240,6 +241,7 @@ async def test_corrected_decision_sets_feedback_and_correction_deadlines() -> No
         [item("A02", ResultCategory.PROBLEM_CORRECTED)],
         date(2025, 9, 30),
         TODAY,
+        reviewer_department="食品经营监管科",
     )
     # Decided Tue 2025-09-30, the eve of National Day 2025 (Oct 1-8 off, Sat Oct 11 worked):
     # 5 working days -> Oct 9, 10, 11, 13, 14; 15 -> 15, 16, 17, 20-24, 27, 28.
@@ -268,6 +270,7 @@ async def test_upheld_decision_has_no_correction_clock() -> None:
         [],
         date(2026, 2, 13),
         TODAY,
+        reviewer_department="食品经营监管科",
     )
     # Spring Festival 2026: Sat Feb 14 worked, Feb 15-23 off, Sat Feb 28 worked.
     # 15 working days after Fri Feb 13: Feb 14, 24-28 (6), Mar 2-6 (11), Mar 9-12 (15).
@@ -286,6 +289,7 @@ async def test_deciding_twice_is_409_and_writes_nothing() -> None:
         [],
         None,
         TODAY,
+        reviewer_department="食品经营监管科",
     )
     uow = FakeUnitOfWork()
     with pytest.raises(Conflict, match="不能重复决定"):
@@ -297,6 +301,7 @@ async def test_deciding_twice_is_409_and_writes_nothing() -> None:
             [item("A01", ResultCategory.NO_ACTIVITY)],
             None,
             TODAY,
+            reviewer_department="食品经营监管科",
         )
     assert not uow.committed and repo.objections[objection.objection_id].status == Status.UPHELD
 
@@ -347,7 +352,14 @@ async def test_invalid_decisions_write_nothing(
     uow = FakeUnitOfWork()
     with pytest.raises(DomainError, match=message):
         await services.decide_objection(
-            with_repo(uow, repo), objection.objection_id, decision, "r", changes, None, TODAY
+            with_repo(uow, repo),
+            objection.objection_id,
+            decision,
+            "r",
+            changes,
+            None,
+            TODAY,
+            reviewer_department="食品经营监管科",
         )
     assert not uow.committed and repo.objections[objection.objection_id].status == Status.PENDING
 
@@ -364,6 +376,7 @@ async def test_decision_before_receipt_is_refused() -> None:
             [],
             date(2025, 9, 1),
             TODAY,
+            reviewer_department="食品经营监管科",
         )
 
 
@@ -398,6 +411,7 @@ async def test_published_correction_closes_the_correction_clock() -> None:
         [item("A02", ResultCategory.PROBLEM_CORRECTED)],
         date(2025, 10, 9),
         TODAY,
+        reviewer_department="食品经营监管科",
     )
     corrected = ResultCorrected(
         record_id="rec-1",
@@ -460,7 +474,12 @@ async def test_feedback_is_recorded_once_after_the_decision() -> None:
     objection, _ = await file(repo)
     with pytest.raises(Conflict, match="尚未作出复查结果"):
         await services.give_feedback(
-            with_repo(FakeUnitOfWork(), repo), objection.objection_id, None, "", TODAY
+            with_repo(FakeUnitOfWork(), repo),
+            objection.objection_id,
+            None,
+            "",
+            TODAY,
+            reviewer_department="食品经营监管科",
         )
     await services.decide_objection(
         with_repo(FakeUnitOfWork(), repo),
@@ -470,17 +489,28 @@ async def test_feedback_is_recorded_once_after_the_decision() -> None:
         [],
         date(2025, 10, 9),
         TODAY,
+        reviewer_department="食品经营监管科",
     )
     uow = FakeUnitOfWork()
     done = await services.give_feedback(
-        with_repo(uow, repo), objection.objection_id, date(2025, 10, 10), "电话告知", TODAY
+        with_repo(uow, repo),
+        objection.objection_id,
+        date(2025, 10, 10),
+        "电话告知",
+        TODAY,
+        reviewer_department="食品经营监管科",
     )
     assert done.feedback_given_on == date(2025, 10, 10)
     (event,) = uow.events
     assert isinstance(event, ObjectionFeedbackGiven) and event.given_on == date(2025, 10, 10)
     with pytest.raises(Conflict, match="不能重复登记"):
         await services.give_feedback(
-            with_repo(FakeUnitOfWork(), repo), objection.objection_id, None, "", TODAY
+            with_repo(FakeUnitOfWork(), repo),
+            objection.objection_id,
+            None,
+            "",
+            TODAY,
+            reviewer_department="食品经营监管科",
         )
 
 
@@ -563,6 +593,7 @@ async def test_only_a_confirmed_error_can_be_submitted(state: str) -> None:
             [],
             date(2025, 9, 30),
             TODAY,
+            reviewer_department="食品经营监管科",
         )
     before = dataclasses.replace(repo.objections[objection.objection_id])
     uow = FakeUnitOfWork(actor="xinyong-1")
@@ -682,3 +713,55 @@ def test_gauge_by_kind_and_reviewing_department() -> None:
     overdue.set_gauge(rows[3:], date(2025, 10, 31))
     assert value("objection_review", "食品科") == 0  # 0, not absent
     assert value("objection_feedback", "规范科") == 1
+
+
+async def test_only_the_reviewing_department_or_the_credit_department_decides() -> None:
+    """Issue 12: any supervising department decided another department's objection."""
+    repo = await repo_with_record()
+    objection, _ = await file(repo)
+    assert objection.review_department == "食品经营监管科"
+    for act in (
+        lambda uow: services.decide_objection(
+            uow,
+            objection.objection_id,
+            ObjectionDecision.UPHELD,
+            "无误",
+            [],
+            None,
+            TODAY,
+            reviewer_department="特种设备安全监察科",
+        ),
+        lambda uow: services.give_feedback(
+            uow,
+            objection.objection_id,
+            None,
+            "",
+            TODAY,
+            reviewer_department="",
+        ),
+    ):
+        with pytest.raises(Forbidden, match="由「食品经营监管科」复查"):
+            await act(with_repo(FakeUnitOfWork(), repo))
+    assert repo.objections[objection.objection_id].status == Status.PENDING
+    decided = await services.decide_objection(
+        with_repo(FakeUnitOfWork(actor="xinyong"), repo),
+        objection.objection_id,
+        ObjectionDecision.UPHELD,
+        "无误",
+        [],
+        None,
+        TODAY,
+        reviewer_department="信用监管科",
+        submit_as_credit_department=True,  # the credit department may review any (第十一条)
+    )
+    assert decided.status == Status.UPHELD and decided.reviewer == "xinyong"
+
+
+async def test_an_objection_is_never_received_before_its_result_was_published() -> None:
+    repo = await repo_with_record()  # published 2025-09-01 (China)
+    assert repo.records["rec-1"].published_on == date(2025, 9, 1)
+    with pytest.raises(DomainError, match="早于该检查结果公示之日 2025-09-01"):
+        await file(repo, received_on=date(2025, 8, 31))
+    assert repo.objections == {}
+    objection, _ = await file(repo, received_on=date(2025, 9, 1))
+    assert objection.received_on == date(2025, 9, 1)

@@ -48,6 +48,7 @@ def record(record_id: str = "rec-1", version: int = 1) -> PublishedRecord:
             )
         ],
         lead_department="食品科",
+        published_on=date(2026, 3, 2),
     )
 
 
@@ -73,6 +74,7 @@ async def test_a_record_keeps_its_newest_version(repo: ObjectionsRepository) -> 
     assert await repo.save_record(record(version=2), T0) is False  # same: ignored
     kept = await repo.get_record("rec-1")
     assert kept is not None and kept.current_version == 2 and kept.lead_department == "食品科"
+    assert kept.published_on == date(2026, 3, 2)
     assert await repo.get_record("nope") is None
 
 

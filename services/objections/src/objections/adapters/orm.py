@@ -24,6 +24,8 @@ published_records = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # The task's lead department (from ResultPublished), who reviews objections.
     sa.Column("lead_department", sa.String(200), nullable=False, server_default=""),
+    # The day the result was first published (China).
+    sa.Column("published_on", sa.Date),
 )
 
 objections = sa.Table(

@@ -59,6 +59,7 @@ def _record(row: Any) -> PublishedRecord:
         current_version=row.current_version,
         results=[ItemResult.model_validate(r) for r in row.results],
         lead_department=row.lead_department,
+        published_on=row.published_on,
     )
 
 

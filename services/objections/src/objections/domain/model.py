@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from spotcheck_common.errors import Conflict, DomainError
+from spotcheck_common.errors import Conflict, DomainError, Forbidden, Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
 from spotcheck_common.workdays import Deadline, WorkCalendar
@@ -57,6 +57,8 @@ class PublishedRecord:
     current_version: int
     results: list[ItemResult]
     lead_department: str = ""
+    # The day the result was first published (China): no objection is received before it.
+    published_on: date | None = None
 
 
 @dataclass
@@ -180,6 +182,28 @@ def check_corrections(record: PublishedRecord, changes: Sequence[ItemResult]) ->
     if not changed:
         raise DomainError("更正结果与现公示结果相同；如无错误请选择维持（upheld）")
     return list(changes)
+
+
+def check_received_on(record: PublishedRecord, received: date, today: date) -> None:
+    """An objection is received between the result's publication and today."""
+    if received > today:
+        raise Invalid("收到异议申请的日期不能晚于今天")
+    if record.published_on is not None and received < record.published_on:
+        raise Invalid(
+            f"收到异议申请的日期 {received} 早于该检查结果公示之日 {record.published_on}，不能受理"
+        )
+
+
+def may_review(objection: Objection, department: str, credit_department: bool) -> None:
+    """Only the department named to review the objection decides it, or the credit
+    department (第十一条); an objection not yet assigned is taken by its first reviewer."""
+    if credit_department or not objection.review_department:
+        return
+    if department != objection.review_department:
+        raise Forbidden(
+            f"该异议由「{objection.review_department}」复查，"
+            f"「{department or '（令牌未载明科室）'}」不能作出复查决定或登记反馈"
+        )
 
 
 def decide(

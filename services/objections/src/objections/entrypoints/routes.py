@@ -24,7 +24,7 @@ from objections.entrypoints.schemas import (
 )
 from objections.service_layer import services, views
 from spotcheck_common.auth import Principal, require
-from spotcheck_common.errors import Conflict, Forbidden
+from spotcheck_common.errors import Conflict, Forbidden, Invalid
 from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import STAFF, Role
 
@@ -63,6 +63,11 @@ def check_applicant(principal: Principal, uscc: str) -> None:
 async def file(body: ObjectionIn, principal: Applicant, deps: Deps) -> ObjectionOut:
     check_applicant(principal, body.uscc)
     day = deps.today()
+    if body.received_on is not None and Role.CREDIT_DEPT not in principal.roles:
+        raise Invalid(
+            "网上提出的异议以系统收到之日为准，不能自选日期；"
+            "书面申请由信用监管科按收到之日登记（received_on）"
+        )
     async with deps.uow(principal.context()) as uow:
         try:
             objection = await services.file_objection(
@@ -127,7 +132,13 @@ async def feedback(
     day = deps.today()
     async with deps.uow(principal.context()) as uow:
         objection = await services.give_feedback(
-            uow, objection_id, body.given_on, body.note.strip(), day
+            uow,
+            objection_id,
+            body.given_on,
+            body.note.strip(),
+            day,
+            reviewer_department=principal.department,
+            credit_department=Role.CREDIT_DEPT in principal.roles,
         )
     return ObjectionOut.of(objection, day)
 

@@ -23,7 +23,10 @@ class ObjectionIn(BaseModel):
     record_id: str = Field(min_length=1, max_length=36, description="公示记录编号")
     uscc: USCC = Field(description="申请人（检查对象）的统一社会信用代码")
     reason: str = Field(min_length=1, max_length=4000, description="异议理由")
-    received_on: date | None = Field(None, description="收到申请材料之日，默认今天")
+    received_on: date | None = Field(
+        None,
+        description="书面申请：信用监管科登记的收到之日（不早于公示之日）；网上提出的以系统收到之日为准，不可填写",
+    )
 
 
 class DecisionIn(BaseModel):

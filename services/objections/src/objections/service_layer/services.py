@@ -12,6 +12,7 @@ from datetime import date
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
+from spotcheck_common.clock import china_date
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.inspections import ItemResult
@@ -27,6 +28,14 @@ from spotcheck_common.events.types import ObjectionDecision
 from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 
 log = logging.getLogger(__name__)
+
+
+def _first_published(
+    event: ResultPublished | ResultCorrected, existing: PublishedRecord | None
+) -> date | None:
+    if existing is not None and existing.published_on is not None:
+        return existing.published_on
+    return china_date(event.published_at) if isinstance(event, ResultPublished) else None
 
 
 async def record_published(
@@ -47,6 +56,7 @@ async def record_published(
         current_version=event.record_version,
         results=list(event.results),
         lead_department=lead or (existing.lead_department if existing else ""),
+        published_on=_first_published(event, existing),
     )
     await repo.save_record(record, uow.clock.now())
     if isinstance(event, ResultCorrected) and event.objection_id:
@@ -79,8 +89,7 @@ async def file_objection(
     if uscc.upper() != record.uscc:
         raise Forbidden(f"统一社会信用代码 {uscc} 不是该检查结果的检查对象，不能对其提出异议")
     received = received_on or today
-    if received > today:
-        raise DomainError("收到异议申请的日期不能晚于今天")
+    model.check_received_on(record, received, today)
     if await repo.pending_for_record(record_id) is not None:
         raise Conflict("该检查结果已有尚未复查的异议，请等待复查结果")
     objection = Objection(
@@ -138,6 +147,7 @@ async def decide_objection(
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
+    model.may_review(objection, reviewer_department, submit_as_credit_department)
     if objection.status != Status.PENDING:
         raise Conflict(
             f"异议 {objection_id} 已于 {objection.decided_on} 作出复查结果"
@@ -237,12 +247,16 @@ async def give_feedback(
     given_on: date | None,
     note: str,
     today: date,
+    reviewer_department: str = "",
+    credit_department: bool = False,
 ) -> Objection:
-    """Record that the review result was fed back to the entity."""
+    """Record that the review result was fed back to the entity (by the reviewing
+    department, or the credit department)."""
     repo = uow.objections
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
+    model.may_review(objection, reviewer_department, credit_department)
     if objection.status == Status.PENDING or objection.decided_on is None:
         raise Conflict("尚未作出复查结果，不能反馈")
     if objection.feedback_given_on is not None:
