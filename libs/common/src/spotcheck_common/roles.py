@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ROLE_LABELS", "STAFF", "Role"]
+__all__ = ["MANAGEMENT", "ROLE_LABELS", "STAFF", "Role"]
 
 
 class Role(StrEnum):
@@ -33,3 +33,14 @@ ROLE_LABELS = {
 
 # Everyone working in the bureau (all roles but the inspected entity).
 STAFF = tuple(r for r in Role if r is not Role.ENTITY)
+
+# The departments and leadership who plan, supervise and account for the work: they read the
+# registers and the whole of the records. Field roles (station, inspector, expert) read what
+# their own assignments need, through them.
+MANAGEMENT = (
+    Role.CREDIT_DEPT,
+    Role.SUPERVISING_DEPT,
+    Role.GENERAL_OFFICE,
+    Role.DEPUTY_DIRECTOR,
+    Role.DIRECTOR_MEETING,
+)

@@ -86,7 +86,7 @@ async def test_experts_are_imported_listed_and_published(registry: Harness) -> N
     assert answer.status_code == 200, answer.text
     assert answer.json()["imported"] == 2
     listed = await registry.client.get(
-        "/api/registry/experts", headers=registry.as_("suo-zhang", "station")
+        "/api/registry/experts", headers=registry.as_("keyuan", "supervising_dept")
     )
     assert listed.status_code == 200
     assert listed.json()["items"] == [
@@ -108,7 +108,7 @@ async def test_experts_are_imported_listed_and_published(registry: Harness) -> N
     only = await registry.client.get(
         "/api/registry/experts",
         params={"field": "食品安全"},
-        headers=registry.as_("suo-zhang", "station"),
+        headers=registry.as_("keyuan", "supervising_dept"),
     )
     assert [e["expert_id"] for e in only.json()["items"]] == ["ZJ0002"]
     (event,) = [
@@ -133,7 +133,7 @@ async def test_a_bad_row_or_a_wrong_role_writes_nothing(registry: Harness) -> No
     station = await registry.client.post(
         "/api/registry/experts/import",
         content=EXPERTS.encode(),
-        headers={**CSV, **registry.as_("suo-zhang", "station")},
+        headers={**CSV, **registry.as_("keyuan", "supervising_dept")},
     )
     assert station.status_code == 403 and "credit_dept" in station.json()["detail"]
     assert (await registry.client.get("/api/registry/experts")).status_code == 401

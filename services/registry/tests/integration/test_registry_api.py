@@ -92,15 +92,23 @@ async def test_the_credit_department_imports_and_changes_and_is_recorded(
     assert {e["actor"] for e in envelopes} == {"xinyong-li"}
 
 
-async def test_staff_read_and_an_entity_or_nobody_does_not(registry: Harness) -> None:
+async def test_departments_read_and_field_roles_an_entity_or_nobody_do_not(
+    registry: Harness,
+) -> None:
+    """Issue 12: station, inspector and expert tokens read the whole registry; the registers
+    are the departments' and leadership's, field roles read through their assignments."""
     await _imported(registry)
-    station = registry.as_("suo-zhang", "station")
+    supervising = registry.as_("keyuan", "supervising_dept", department="食品安全监督管理科")
     for url in ("/api/registry/entities", "/api/registry/inspectors"):
-        answer = await registry.client.get(url, headers=station)
+        answer = await registry.client.get(url, headers=supervising)
         assert answer.status_code == 200, answer.text
         assert answer.json()["total"] in (5, 3)
-    one = await registry.client.get(f"/api/registry/entities/{USCC}", headers=station)
+    one = await registry.client.get(f"/api/registry/entities/{USCC}", headers=supervising)
     assert one.status_code == 200 and one.json()["uscc"] == USCC
+    for field_role in ("station", "inspector", "expert"):
+        for url in ("/api/registry/entities", "/api/registry/inspectors", "/api/registry/experts"):
+            refused = await registry.client.get(url, headers=registry.as_("x", field_role))
+            assert refused.status_code == 403, (field_role, url)
 
     for url in (
         "/api/registry/entities",

@@ -28,17 +28,18 @@ from spotcheck_common.errors import Forbidden
 from spotcheck_common.events.registry import EntitySnapshot
 from spotcheck_common.events.types import EntityStatus, RiskClass
 from spotcheck_common.http import Offset, refusals
-from spotcheck_common.roles import STAFF, Role
+from spotcheck_common.roles import MANAGEMENT, Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
-Staff = Annotated[Principal, require(*STAFF)]
+# The registers are read by the departments and leadership, not by field roles (issue 12).
+Management = Annotated[Principal, require(*MANAGEMENT)]
 Declarant = Annotated[Principal, require(Role.INSPECTOR, Role.CREDIT_DEPT)]
 
 router = APIRouter(prefix="/api/registry", tags=["registry"])
 
 
 @router.get("/experts", summary="专家库", responses=refusals(401, 403, 422))
-async def list_experts(principal: Staff, deps: Deps, field: str | None = None) -> ExpertList:
+async def list_experts(principal: Management, deps: Deps, field: str | None = None) -> ExpertList:
     async with deps.uow(principal.context()) as uow:
         rows = await views.experts(uow, field)
     return ExpertList(total=len(rows), items=rows)
@@ -69,7 +70,7 @@ async def declare_pair_conflict(
 
 @router.get("/entities", summary="查询市场主体", responses=refusals(401, 403, 422))
 async def list_entities(
-    principal: Staff,
+    principal: Management,
     deps: Deps,
     q: str | None = None,
     risk_class: RiskClass | None = None,
@@ -83,7 +84,7 @@ async def list_entities(
 
 
 @router.get("/entities/{uscc}", summary="市场主体详情", responses=refusals(401, 403, 404))
-async def get_entity(uscc: str, principal: Staff, deps: Deps) -> EntitySnapshot:
+async def get_entity(uscc: str, principal: Management, deps: Deps) -> EntitySnapshot:
     async with deps.uow(principal.context()) as uow:
         return await views.entity(uow, uscc)
 
@@ -102,7 +103,7 @@ async def change_entity(
 
 @router.get("/inspectors", summary="执法检查人员名录", responses=refusals(401, 403, 422))
 async def list_inspectors(
-    principal: Staff, deps: Deps, department: str | None = None
+    principal: Management, deps: Deps, department: str | None = None
 ) -> InspectorList:
     async with deps.uow(principal.context()) as uow:
         rows = await views.inspectors(uow, department)
