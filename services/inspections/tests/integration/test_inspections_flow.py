@@ -93,7 +93,8 @@ class Flow:
 
     @property
     def staff(self) -> dict[str, str]:
-        return self.as_("suo-zhang", "station")
+        # The departments read every record (a station reads only what it works on).
+        return self.as_("xinyong-zhang", "credit_dept")
 
     async def emit_draw(self, event: DrawCompleted) -> None:
         """What draws does: the event goes to its outbox; its relay delivers it."""
@@ -253,6 +254,18 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     assert [c["code"] for c in one["check_items"]] == ["SP-01", "SP-02"]
     assert one["unsigned"] == [LEADER, MEMBER]
     url = f"/api/inspections/inspections/{one['inspection_id']}"
+
+    # Field roles read what they work on (issue 12): the team its own, anyone else nothing.
+    listing = "/api/inspections/inspections"
+    for who, seen in ((LEADER, 2), (MEMBER, 2), (OUTSIDER, 0), ("", 0)):
+        mine = await client.get(listing, params={"task_id": task_id}, headers=flow.inspector(who))
+        assert mine.json()["total"] == seen, (who, mine.text)
+    assert (await client.get(url, headers=flow.inspector(LEADER))).status_code == 200
+    outsider = await client.get(url, headers=flow.inspector(OUTSIDER))
+    assert outsider.status_code == 403 and "本人所在检查组" in outsider.json()["detail"]
+    station = flow.as_("suo-zhang", "station")
+    assert (await client.get(url, headers=station)).status_code == 403
+    assert (await client.get(url + "/attachments", headers=station)).status_code == 403
 
     # -- refusals before anything is recorded: nothing written ------------------------------
     before = await flow.snapshot()

@@ -229,7 +229,7 @@ VISIT_RESULTS = {
 async def test_one_visit_across_two_tasks_then_follow_up_by_the_lead_department(env: Env) -> None:
     client = env.client
     await two_tasks(env)
-    staff = env.as_("suo-zhang", "station")
+    staff = env.as_("xinyong-zhang", "credit_dept")
 
     listed = (
         await client.get("/api/inspections/visits", params={"uscc": USCC_1}, headers=staff)
@@ -325,9 +325,15 @@ async def test_one_visit_across_two_tasks_then_follow_up_by_the_lead_department(
         "/api/inspections/follow-ups", params={"department": FOOD}, headers=other
     )
     assert refused.status_code == 403
-    assert (await client.get("/api/inspections/follow-ups", headers=staff)).status_code == 403
+    station = env.as_("suo-zhang", "station")
+    assert (await client.get("/api/inspections/follow-ups", headers=station)).status_code == 403
 
     outcomes = f"/api/inspections/follow-ups/{fid}/outcomes"
+
+    async def published() -> bool:  # the relay would otherwise race with the snapshot
+        return all(r.published_at is not None for r in await env.rows(OUTBOX))
+
+    await wait_for(published, "the submission events to be published")
     before = await env.snapshot()
     case = {
         "action": "case_filed",
@@ -463,7 +469,7 @@ async def test_attachments_with_their_hash_roles_and_limits(
     get_inspections_settings.cache_clear()
 
     # Reads: the list with hashes; the content, checked against its hash.
-    staff = env.as_("suo", "station")
+    staff = env.as_("xinyong", "credit_dept")
     listed = (await client.get(url, headers=staff)).json()
     # Both were added at the same (fixed) instant: their order is the ids', which are random.
     assert sorted((a["kind"], a["sha256"]) for a in listed["items"]) == [
@@ -558,7 +564,7 @@ async def test_refusal_and_unreachable_outcomes_and_withheld_results(env: Env) -
         assert (
             await client.post(base + "/submit", headers=env.inspector(LEADER))
         ).status_code == 200
-    staff = env.as_("suo", "station")
+    staff = env.as_("xinyong", "credit_dept")
     done = (
         await client.get(
             "/api/inspections/inspections", params={"not_inspected": True}, headers=staff
@@ -612,7 +618,7 @@ async def test_an_approved_replacement_from_the_draw_changes_the_team(env: Env) 
             approval_ref="临市监审〔2026〕12号",
         )
     )
-    staff = env.as_("suo", "station")
+    staff = env.as_("xinyong", "credit_dept")
 
     async def replaced() -> bool:
         detail = (await env.client.get(base, headers=staff)).json()

@@ -157,11 +157,13 @@ class FakeInspectionRepository:
         offset: int,
         visit_id: str | None = None,
         not_inspected: bool | None = None,
+        member: str | None = None,
     ) -> Page[Inspection]:
         found = [
             i
             for i in self.inspections.values()
-            if (not task_id or i.task_id == task_id)
+            if (member is None or member in i.members)
+            and (not task_id or i.task_id == task_id)
             and (not uscc or i.uscc == uscc)
             and (not status or i.status == status)
             and (not visit_id or i.visit_id == visit_id)

@@ -66,6 +66,16 @@ inspections = sa.Table(
     sa.Index("ix_inspections_visit", "visit_id"),
 )
 
+# Who may read an inspection from the field: its team (inspectors and experts) and its visit's
+# leader, one row each, kept with every write of the inspection.
+inspection_members = sa.Table(
+    "inspection_members",
+    metadata,
+    sa.Column("inspection_id", sa.String(36), primary_key=True),
+    sa.Column("member_id", sa.String(100), primary_key=True),
+    sa.Index("ix_inspection_members_member", "member_id"),
+)
+
 # One visit, many checks: the inspections of one target in several tasks visited together.
 visits = sa.Table(
     "visits",

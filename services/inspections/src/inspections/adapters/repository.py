@@ -78,8 +78,10 @@ class InspectionRepository(Protocol):
         offset: int,
         visit_id: str | None = None,
         not_inspected: bool | None = None,
+        member: str | None = None,
     ) -> Page[Inspection]:
-        """By task number, then target."""
+        """By task number, then target; ``member``: only those whose team (or visit leader)
+        includes that inspector or expert."""
         ...
 
     async def history(self, inspection_id: str) -> list[dict[str, Any]]:
@@ -366,7 +368,16 @@ class SqlInspectionRepository:
 
     async def add(self, inspection: Inspection) -> None:
         await self.session.execute(sa.insert(orm.inspections).values(**_values(inspection)))
+        await self._keep_members(inspection)
         await self._append_log(inspection)
+
+    async def _keep_members(self, inspection: Inspection) -> None:
+        m = orm.inspection_members
+        key = inspection.inspection_id
+        await self.session.execute(sa.delete(m).where(m.c.inspection_id == key))
+        rows = [{"inspection_id": key, "member_id": who} for who in sorted(inspection.members)]
+        if rows:
+            await self.session.execute(sa.insert(m), rows)
 
     async def get(self, inspection_id: str) -> Inspection | None:
         t = orm.inspections
@@ -383,6 +394,7 @@ class SqlInspectionRepository:
         ):
             raise StaleWrite(STALE_INSPECTION, id=inspection.inspection_id)
         inspection.version += 1
+        await self._keep_members(inspection)
         await self._append_log(inspection)
 
     async def find(self, task_id: str, uscc: str) -> Inspection | None:
@@ -562,9 +574,14 @@ class SqlInspectionRepository:
         offset: int,
         visit_id: str | None = None,
         not_inspected: bool | None = None,
+        member: str | None = None,
     ) -> Page[Inspection]:
         t = orm.inspections
         where: list[Any] = []
+        if member is not None:
+            m = orm.inspection_members
+            mine = sa.select(m.c.inspection_id).where(m.c.member_id == member)
+            where.append(t.c.inspection_id.in_(mine))
         if task_id:
             where.append(t.c.task_id == task_id)
         if uscc:

@@ -416,8 +416,14 @@ class Inspection:
     def is_open(self) -> bool:
         return self.status is not InspectionStatus.SUBMITTED
 
+    @property
+    def members(self) -> frozenset[str]:
+        """Who works on it in the field: the team (inspectors, experts) and the visit's
+        leader; they, and the departments, may read it."""
+        return frozenset({m.inspector_id for m in self.team} | {self.visit_leader_id} - {""})
+
     def is_team_member(self, actor: str) -> bool:
-        return actor == self.visit_leader_id or any(m.inspector_id == actor for m in self.team)
+        return bool(actor) and actor in self.members
 
     def _leader(self, actor: str, action: str) -> None:
         if self.visit_leader_id and actor == self.visit_leader_id:

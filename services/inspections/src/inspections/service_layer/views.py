@@ -1,6 +1,11 @@
 """Reads of the inspections service (the query side): inspections and their history, visits,
 attachments, the follow-up register. Plain functions on a unit of work (reads leave it
-unchanged)."""
+unchanged).
+
+``reader``: None when the departments or the leadership read (everything); a field role's own
+inspector or expert id otherwise — it reads only the inspections and visits it works on
+(issue 12: reads beyond need).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,9 @@ from inspections.domain.model import Inspection, InspectionStatus
 from inspections.domain.visits import Visit
 from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
 from spotcheck_common.db import Page
-from spotcheck_common.errors import NotFound
+from spotcheck_common.errors import Forbidden, NotFound
+
+NOT_YOURS = "现场人员只能查看本人所在检查组的检查记录"
 
 
 async def inspections(
@@ -25,6 +32,7 @@ async def inspections(
     offset: int,
     visit_id: str | None = None,
     not_inspected: bool | None = None,
+    reader: str | None = None,
 ) -> Page[Inspection]:
     return await uow.inspections.search(
         task_id,
@@ -34,13 +42,18 @@ async def inspections(
         offset,
         visit_id=visit_id,
         not_inspected=not_inspected,
+        member=reader,
     )
 
 
-async def inspection(uow: InspectionsUnitOfWork, inspection_id: str) -> Inspection:
+async def inspection(
+    uow: InspectionsUnitOfWork, inspection_id: str, reader: str | None = None
+) -> Inspection:
     found = await uow.inspections.get(inspection_id)
     if found is None:
         raise NotFound(f"检查记录 {inspection_id} 不存在")
+    if reader is not None and reader not in found.members:
+        raise Forbidden(NOT_YOURS)
     return found
 
 
@@ -48,16 +61,19 @@ async def history(uow: InspectionsUnitOfWork, inspection_id: str) -> list[dict[s
     return await uow.inspections.history(inspection_id)
 
 
-async def attachments(uow: InspectionsUnitOfWork, inspection_id: str) -> list[att.Attachment]:
-    await inspection(uow, inspection_id)
+async def attachments(
+    uow: InspectionsUnitOfWork, inspection_id: str, reader: str | None = None
+) -> list[att.Attachment]:
+    await inspection(uow, inspection_id, reader)
     return await uow.inspections.attachments_of(inspection_id)
 
 
 async def attachment(
-    uow: InspectionsUnitOfWork, inspection_id: str, attachment_id: str
+    uow: InspectionsUnitOfWork, inspection_id: str, attachment_id: str, reader: str | None = None
 ) -> tuple[att.Attachment, bytes]:
     """The attachment and its content, checked against its SHA-256 (refused if it does not
     match: ``AttachmentTampered``)."""
+    await inspection(uow, inspection_id, reader)
     found = await uow.inspections.get_attachment(attachment_id)
     if found is None or found[0].inspection_id != inspection_id:
         raise NotFound(f"附件 {attachment_id} 不存在")
@@ -80,14 +96,17 @@ async def visits(
 
 
 async def visit(
-    uow: InspectionsUnitOfWork, visit_id: str
+    uow: InspectionsUnitOfWork, visit_id: str, reader: str | None = None
 ) -> tuple[VisitView, list[dict[str, Any]]]:
     """The visit, its inspections and its history."""
     repo = uow.inspections
     found = await repo.get_visit(visit_id)
     if found is None:
         raise NotFound(f"检查（进一次门）{visit_id} 不存在")
-    return VisitView(found, await repo.of_visit(visit_id)), await repo.visit_history(visit_id)
+    of_visit = await repo.of_visit(visit_id)
+    if reader is not None and not any(reader in i.members for i in of_visit):
+        raise Forbidden(NOT_YOURS)
+    return VisitView(found, of_visit), await repo.visit_history(visit_id)
 
 
 async def follow_ups(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Forbidden
 from spotcheck_common.http import refusals
-from spotcheck_common.roles import STAFF, Role
+from spotcheck_common.roles import MANAGEMENT, STAFF, Role
 
 # 第八条、第九条: the leader records and submits (谁检查、谁录入); every member of the team,
 # experts included, signs; everyone in the bureau reads.
@@ -46,6 +46,18 @@ FOLLOW_UP_REFUSALS: dict[int | str, dict[str, Any]] = refusals(
     s404="后续处理不存在",
     s409="当前状态不能记录这一处理结果",
 )
+
+
+Management = Annotated[Principal, require(*MANAGEMENT)]
+
+
+def field_reader(principal: Principal) -> str | None:
+    """None for the departments and the leadership (they read every record); a field role's
+    own id otherwise: station, inspector and expert tokens read only the inspections they
+    work on ("" when the token names nobody: nothing)."""
+    if principal.roles & set(MANAGEMENT):
+        return None
+    return principal.inspector_id
 
 
 def department_scope(principal: Principal, department: str | None) -> str | None:

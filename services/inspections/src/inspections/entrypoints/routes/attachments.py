@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from inspections.bootstrap import Deps
 from inspections.domain import attachments as att
-from inspections.entrypoints.routes.access import READ_REFUSALS, Signer, Staff
+from inspections.entrypoints.routes.access import READ_REFUSALS, Signer, Staff, field_reader
 from inspections.entrypoints.routes.uploads import UPLOAD_BODY, upload
 from inspections.entrypoints.schemas import AttachmentOut, AttachmentPage
 from inspections.service_layer import services, views
@@ -64,7 +64,7 @@ async def add_attachment(
 )
 async def list_attachments(inspection_id: str, principal: Staff, deps: Deps) -> AttachmentPage:
     async with deps.uow(principal.context()) as uow:
-        items = await views.attachments(uow, inspection_id)
+        items = await views.attachments(uow, inspection_id, field_reader(principal))
     return AttachmentPage(total=len(items), items=[AttachmentOut.of(a) for a in items])
 
 
@@ -82,7 +82,9 @@ async def get_attachment(
     inspection_id: str, attachment_id: str, principal: Staff, deps: Deps
 ) -> Response:
     async with deps.uow(principal.context()) as uow:
-        attachment, body = await views.attachment(uow, inspection_id, attachment_id)
+        attachment, body = await views.attachment(
+            uow, inspection_id, attachment_id, field_reader(principal)
+        )
     return Response(
         body,
         media_type=att.served_type(attachment.media_type),

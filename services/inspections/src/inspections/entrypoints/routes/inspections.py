@@ -8,7 +8,14 @@ from fastapi import APIRouter, Body, Query
 
 from inspections.bootstrap import Deps
 from inspections.domain.model import InspectionStatus
-from inspections.entrypoints.routes.access import READ_REFUSALS, REFUSALS, Inspector, Signer, Staff
+from inspections.entrypoints.routes.access import (
+    READ_REFUSALS,
+    REFUSALS,
+    Inspector,
+    Signer,
+    Staff,
+    field_reader,
+)
 from inspections.entrypoints.schemas import (
     InspectionDetail,
     InspectionOut,
@@ -50,6 +57,7 @@ async def list_inspections(
             offset,
             visit_id=visit_id,
             not_inspected=not_inspected,
+            reader=field_reader(principal),
         )
     return InspectionPage(total=page.total, items=[InspectionOut.of(i) for i in page.items])
 
@@ -57,7 +65,7 @@ async def list_inspections(
 @router.get("/{inspection_id}", summary="检查记录详情（含全程记录）", responses=READ_REFUSALS)
 async def get_inspection(inspection_id: str, principal: Staff, deps: Deps) -> InspectionDetail:
     async with deps.uow(principal.context()) as uow:
-        inspection = await views.inspection(uow, inspection_id)
+        inspection = await views.inspection(uow, inspection_id, field_reader(principal))
         history = await views.history(uow, inspection_id)
     return InspectionDetail.with_history(inspection, history)
 

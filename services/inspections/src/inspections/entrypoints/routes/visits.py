@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from inspections.bootstrap import Deps
-from inspections.entrypoints.routes.access import S403, Inspector, Staff
+from inspections.entrypoints.routes.access import S403, Inspector, Management, Staff, field_reader
 from inspections.entrypoints.schemas import VisitDetail, VisitOut, VisitPage, VisitResultsIn
 from inspections.service_layer import services, views
 from spotcheck_common.http import Offset, refusals
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/inspections/visits", tags=["inspections"])
     responses=refusals(401, 403),
 )
 async def list_visits(
-    principal: Staff,
+    principal: Management,
     deps: Deps,
     uscc: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -40,7 +40,7 @@ async def list_visits(
 )
 async def get_visit(visit_id: str, principal: Staff, deps: Deps) -> VisitDetail:
     async with deps.uow(principal.context()) as uow:
-        view, history = await views.visit(uow, visit_id)
+        view, history = await views.visit(uow, visit_id, field_reader(principal))
     return VisitDetail.with_history(view.visit, view.inspections, history)
 
 
