@@ -12,9 +12,9 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints, model_validator
 
-__all__ = ["FileName", "LongText", "Text", "check_file_name", "check_text"]
+__all__ = ["FileName", "LongText", "RequestModel", "Text", "check_file_name", "check_text"]
 
 # Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069); marks (U+200E/F) are
 # harmless and common in pasted text, so they stay.
@@ -56,3 +56,30 @@ LongText = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_mu
 FileName = Annotated[
     str, StringConstraints(min_length=1, max_length=120), AfterValidator(check_file_name)
 ]
+
+
+def _check_strings(value: object, where: str) -> None:
+    if isinstance(value, str):
+        try:
+            check_text(value, multiline=True)
+        except ValueError as refused:
+            raise ValueError(f"{where}：{refused}") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, f"{where}.{key}" if where else str(key))
+            _check_strings(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            _check_strings(item, f"{where}[{n}]")
+
+
+class RequestModel(BaseModel):
+    """The base of every request body: no string anywhere in it may carry a NUL byte, a
+    control character other than line breaks and tabs, or a bidirectional control (a field
+    may be stricter: ``Text``, ``FileName``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable(cls, data: object) -> object:
+        _check_strings(data, "")
+        return data

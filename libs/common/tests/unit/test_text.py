@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from spotcheck_common.text import FileName, LongText, Text
+from spotcheck_common.text import FileName, LongText, RequestModel, Text
 from spotcheck_common.validation import errors_zh
 
 
@@ -56,3 +56,28 @@ def test_what_people_write_is_accepted() -> None:
     )
     assert form.name.endswith("№ 1") and "\t" in form.reason and form.file.endswith(".pdf")
     assert Form(file="console.log").file == "console.log"  # only the exact reserved names
+
+
+class Body(RequestModel):
+    reason: str
+    items: list[dict[str, str]] = Field(default_factory=list)
+
+
+@pytest.mark.parametrize(
+    ("payload", "where"),
+    [
+        ({"reason": "a\x00b"}, "reason：第 2 个字符"),
+        ({"reason": "ok", "items": [{"name": "x\u202ey"}]}, "items[0].name：第 2 个字符"),
+        ({"reason": "ok", "items": [{"na\x07me": "x"}]}, "items[0].na\x07me"),
+    ],
+)
+def test_no_string_anywhere_in_a_request_body_carries_a_control_character(
+    payload: dict[str, object], where: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Body.model_validate(payload)
+    assert where in errors_zh(refused.value)[0]["reason"]
+
+
+def test_line_breaks_and_tabs_are_what_people_write() -> None:
+    assert Body.model_validate({"reason": "第一行\r\n第二行\t（完）"}).reason.endswith("（完）")

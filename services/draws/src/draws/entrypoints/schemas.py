@@ -16,7 +16,7 @@ from draws.domain.model import CANCELLED, STATUS_LABELS, Draw
 from draws.service_layer.services import team_of
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.types import USCC
-from spotcheck_common.text import LongText
+from spotcheck_common.text import LongText, RequestModel
 
 Instant = str
 """An instant as ISO 8601 with its offset (``2026-03-16T01:00:00+00:00``)."""
@@ -24,7 +24,7 @@ Instant = str
 # ---------------------------------------------------------------------------- requests
 
 
-class DrawIn(BaseModel):
+class DrawIn(RequestModel):
     task_id: str = Field(min_length=1, description="已批准的抽查任务")
     parties: list[str] | None = Field(
         None,
@@ -41,25 +41,25 @@ class DrawIn(BaseModel):
     )
 
 
-class CommitmentIn(BaseModel):
+class CommitmentIn(RequestModel):
     party: str = Field(min_length=1)
     commitment: str = Field(min_length=64, max_length=64, description="承诺值（64 个十六进制字符）")
 
 
-class RevealIn(BaseModel):
+class RevealIn(RequestModel):
     party: str = Field(min_length=1)
     share: str = Field(min_length=64, max_length=64, description="种子份额（32 字节，十六进制）")
 
 
-class BeaconIn(BaseModel):
+class BeaconIn(RequestModel):
     value: str = Field(min_length=2, max_length=128, description="外部信标值（十六进制）")
 
 
-class CountersignIn(BaseModel):
+class CountersignIn(RequestModel):
     opinion: str = Field("抽取过程符合规定", description="监督意见")
 
 
-class ApprovalIn(BaseModel):
+class ApprovalIn(RequestModel):
     uscc: USCC
     inspector_id: str = Field(min_length=1, max_length=50, description="被调换的执法检查人员")
     reason: LongText = Field(min_length=1, description="批准调换的理由")
@@ -78,7 +78,7 @@ class ApprovalOut(BaseModel):
     used: bool = Field(description="是否已用于一次调换")
 
 
-class ReplacementIn(BaseModel):
+class ReplacementIn(RequestModel):
     uscc: USCC
     inspector_id: str = Field(min_length=1, max_length=50, description="被调换的执法检查人员")
     reason: LongText = Field(min_length=1, description="调换理由")
@@ -87,7 +87,7 @@ class ReplacementIn(BaseModel):
     )
 
 
-class CancelIn(BaseModel):
+class CancelIn(RequestModel):
     reason: str = Field(min_length=1)
 
 

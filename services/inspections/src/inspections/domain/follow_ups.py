@@ -26,7 +26,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from inspections.domain.model import (
     FieldError,
@@ -40,6 +40,7 @@ from inspections.domain.model import (
 from spotcheck_common.clock import china_date
 from spotcheck_common.events.inspections import FollowUpKind, FollowUpOpened, FollowUpRecorded
 from spotcheck_common.events.types import ResultCategory
+from spotcheck_common.text import RequestModel
 from spotcheck_common.workdays import Deadline, WorkCalendar
 
 FOLLOW_UP_NS = uuid.UUID("a4b3e1d2-6c5f-4e8a-9b7d-1f0e2c3d4b5a")
@@ -82,7 +83,7 @@ ALLOWED_FROM: dict[FollowUpAction, frozenset[FollowUpStatus]] = {
 }
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(RequestModel):
     """One outcome of a follow-up, as the lead department records it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -26,11 +26,12 @@ from inspections.domain.visits import Visit
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.planning import CheckItemRef
+from spotcheck_common.text import RequestModel
 
 # ---------------------------------------------------------------------------- requests
 
 
-class ResultsIn(BaseModel):
+class ResultsIn(RequestModel):
     """The whole record form: one result per check item of the task; or, for a target not
     inspected (第八条), the reason (every item then carries its national category)."""
 
@@ -51,7 +52,7 @@ class VisitResultEntry(ResultEntry):
     task_id: str = Field(min_length=1, description="该检查事项所属的抽查任务")
 
 
-class VisitResultsIn(BaseModel):
+class VisitResultsIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     results: list[VisitResultEntry] = Field(default_factory=list)

@@ -11,11 +11,12 @@ from objections.domain import model
 from objections.domain.model import Objection, Status
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
+from spotcheck_common.text import RequestModel
 
 # ---------------------------------------------------------------------------- requests
 
 
-class ObjectionIn(BaseModel):
+class ObjectionIn(RequestModel):
     """An objection of the inspected entity against a published result (异议申请)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -29,7 +30,7 @@ class ObjectionIn(BaseModel):
     )
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     """The review result (复查结果)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +43,7 @@ class DecisionIn(BaseModel):
     decided_on: date | None = Field(None, description="作出复查结果之日，默认今天")
 
 
-class CorrectionSubmissionIn(BaseModel):
+class CorrectionSubmissionIn(RequestModel):
     """The credit department submits the confirmed correction (报请更正)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -50,7 +51,7 @@ class CorrectionSubmissionIn(BaseModel):
     note: str = Field("", max_length=2000, description="报请说明（如报市局的文号）")
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     given_on: date | None = Field(None, description="反馈检查对象之日，默认今天")

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from spotcheck_common.clock import china_date
 from spotcheck_common.errors import Conflict, DomainError, StaleWrite
@@ -35,6 +35,7 @@ from spotcheck_common.events.planning import (
     TaskSource,
 )
 from spotcheck_common.events.types import RiskClass
+from spotcheck_common.text import RequestModel
 
 MAX_BP = 10_000
 MAX_TEAM_SIZE = 20
@@ -105,7 +106,7 @@ BasisPoints = Annotated[int, Field(strict=True, ge=0, le=MAX_BP)]
 TeamSize = Annotated[int, Field(strict=True, ge=2, le=MAX_TEAM_SIZE)]
 
 
-class TaskSpec(BaseModel):
+class TaskSpec(RequestModel):
     """What a department submits as the draft of an implementation plan (实施方案)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

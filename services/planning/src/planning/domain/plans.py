@@ -24,11 +24,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, StaleWrite
 from spotcheck_common.events.planning import AnnualPlanPublished, PlanItem
 from spotcheck_common.roles import ROLE_LABELS, Role
+from spotcheck_common.text import RequestModel
 
 MAX_BP = 10_000
 
@@ -145,7 +146,7 @@ class CoverageIncomplete(DomainError):
     """Consolidation refused: some items of the current list are in no plan of the year."""
 
 
-class PlanSpec(BaseModel):
+class PlanSpec(RequestModel):
     """A department's draft of its annual plan."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

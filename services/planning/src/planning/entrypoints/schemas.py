@@ -11,6 +11,7 @@ from planning.domain.model import STATUS_LABELS, Task, TaskStatus
 from planning.domain.plans import PLAN_STATUS_LABELS, AnnualPlan, PlanStatus, Transition
 from planning.service_layer.views import PlanDetail
 from spotcheck_common.events.planning import CheckItemRef, PlanItem, TargetFilter, TaskSource
+from spotcheck_common.text import RequestModel
 
 # An instant as the API has always written it (``isoformat()``: ``+00:00``, not ``Z``).
 Moment = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
@@ -18,7 +19,7 @@ Moment = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_typ
 # ---------------------------------------------------------------------------- requests
 
 
-class PlanEdit(BaseModel):
+class PlanEdit(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     plan_name: str | None = Field(None, min_length=1, max_length=200)
@@ -29,20 +30,20 @@ class PlanAdjustment(PlanEdit):
     reason: str = Field(min_length=1, max_length=2000, description="调整理由")
 
 
-class Rejection(BaseModel):
+class Rejection(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: str = Field(min_length=1, max_length=2000, description="退回理由")
 
 
-class Filing(BaseModel):
+class Filing(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     filed_on: date = Field(description="报市局备案日期")
     filing_ref: str = Field(min_length=1, max_length=200, description="备案文号或回执编号")
 
 
-class Consolidation(BaseModel):
+class Consolidation(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     year: int = Field(ge=2000, le=2100)

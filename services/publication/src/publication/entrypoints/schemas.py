@@ -23,6 +23,7 @@ from publication.domain.model import (
 )
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.publication import ResultCorrected
+from spotcheck_common.text import RequestModel
 from spotcheck_common.workdays import WorkCalendar
 
 Instant = str
@@ -31,7 +32,7 @@ Instant = str
 # ---------------------------------------------------------------------------- requests
 
 
-class CorrectionIn(BaseModel):
+class CorrectionIn(RequestModel):
     """A correction collected by the credit department (信用监管科)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -20,6 +20,7 @@ from spotcheck_common.events.registry import (
     InspectorSnapshot,
 )
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.text import RequestModel
 
 # An instant as the API has always written it (``isoformat()``: ``+00:00``, not ``Z``).
 Moment = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_type=str)]
@@ -27,23 +28,23 @@ Moment = Annotated[datetime, PlainSerializer(lambda d: d.isoformat(), return_typ
 # ---------------------------------------------------------------------------- requests
 
 
-class EntityChange(BaseModel):
+class EntityChange(RequestModel):
     status: EntityStatus | None = None
     risk_class: RiskClass | None = None
 
 
-class ConflictIn(BaseModel):
+class ConflictIn(RequestModel):
     inspector_id: str = Field(min_length=1)
     uscc: USCC
     reason: str = Field(min_length=1)
 
 
-class PairConflictIn(BaseModel):
+class PairConflictIn(RequestModel):
     inspector_ids: list[str] = Field(min_length=2, max_length=2, description="两名执法检查人员编号")
     reason: str = Field(min_length=1, description="理由（如：近亲属）")
 
 
-class CalendarYearIn(BaseModel):
+class CalendarYearIn(RequestModel):
     """One year's schedule as the State Council's notice states it."""
 
     document_no: str = Field(
