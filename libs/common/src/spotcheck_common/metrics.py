@@ -26,6 +26,12 @@ HTTP_REQUESTS = Histogram(
     "HTTP request duration",
     ["method", "route", "status"],
 )
+FOLDS_PARKED = Counter(
+    "spotcheck_archives_folds_parked",
+    "Events filed in their dossier whose fold into the accountability facts failed and was "
+    "parked (GET /api/archives/parked-folds), by event type",
+    ["event_type"],
+)
 OVERDUE_ITEMS = Gauge(
     "spotcheck_overdue_items",
     "Items past their legal deadline, by the service that keeps the clock (source), kind "

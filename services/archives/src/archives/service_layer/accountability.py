@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from prometheus_client import Counter as CounterMetric
-
 from archives.domain.accountability import (
     KIND_LABELS,
     KINDS,
@@ -25,16 +23,10 @@ from archives.domain.folds import apply, folds, touched
 from archives.service_layer.unit_of_work import ArchivesUnitOfWork
 from spotcheck_common.calendar_store import set_pending_gauge
 from spotcheck_common.events import Event, event_class
-from spotcheck_common.metrics import OVERDUE_ITEMS
+from spotcheck_common.metrics import FOLDS_PARKED, OVERDUE_ITEMS
 
 log = logging.getLogger(__name__)
 
-FOLDS_PARKED = CounterMetric(
-    "spotcheck_archives_folds_parked_total",
-    "Events filed in their dossier whose fold into the accountability facts failed and was "
-    "parked (GET /api/archives/parked-folds), by event type",
-    ["event_type"],
-)
 
 
 def parse(envelope: Mapping[str, Any]) -> Event | None:
