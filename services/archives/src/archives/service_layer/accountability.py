@@ -28,7 +28,6 @@ from spotcheck_common.metrics import FOLDS_PARKED, OVERDUE_ITEMS
 log = logging.getLogger(__name__)
 
 
-
 def parse(envelope: Mapping[str, Any]) -> Event | None:
     """The envelope's payload read with its schema class; None for an event archives files
     but does not fold. Raises if the payload does not fit the schema."""
