@@ -348,3 +348,18 @@ async def test_a_list_stored_the_old_way_compares_by_value(registry: Any) -> Non
         await session.commit()
     again = (await post(registry, "inspectors", data)).json()
     assert (again["new"], again["updated"], again["unchanged"]) == (0, 0, 3)
+
+
+@pytest.mark.parametrize("quoted", [True, False])
+async def test_a_cell_over_128_kib_is_refused_naming_its_line_not_a_500(
+    registry: Any, quoted: bool
+) -> None:
+    """Issue 12: a CSV cell over 128 KiB was a 500 (the csv module's field limit)."""
+    huge = "名" * (150 * 1024)
+    cell = f'"{huge}"' if quoted else huge
+    row = f"{CODES[1]},{cell},有限责任公司,批发和零售业,草庙子镇,B,存续,临港区"
+    data = (rows_csv(CODES[:1]) + row + "\r\n").encode()
+    answer = await post(registry, "entities", data)
+    assert answer.status_code == 422, answer.text[:300]
+    assert answer.json()["errors"][0]["line"] == 3 or "第 3 行" in answer.text[:2000]
+    assert await count(registry, orm.entities) == 0

@@ -243,8 +243,8 @@ async def test_a_reader_that_crashes_or_dies_fails_the_import(
 
     monkeypatch.setattr(reader, "_start", keep)
     big = tmp_path / "big.csv"  # more blocks of 1 MiB (a chunk each) than may go unanswered
-    codes = uscc.synthetic(6000, seed=32, area_code="371071")
-    lines = [row(c, i) + "号" * 400 for i, c in enumerate(codes)]
+    codes = uscc.synthetic(8000, seed=32, area_code="371071")
+    lines = [row(c, i) + "号" * 280 for i, c in enumerate(codes)]  # within the address width
     big.write_text("\r\n".join([HEADER, *lines]) + "\r\n")
     spec = reader.ReadSpec(kind="entities", path=str(big), output="copy", chunk_rows=10)
     with pytest.raises(reader.ReaderFailed, match="意外退出"):

@@ -13,7 +13,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -60,6 +60,12 @@ def cell_text(value: Cell) -> str:
             return value.date().isoformat()
         return value.isoformat(sep=" ")
     return value.isoformat()
+
+
+def _fits(column: Column, value: Any) -> None:
+    width = column.max_length
+    if width is not None and isinstance(value, str) and len(value) > width:
+        raise ValueError(f"长度不能超过 {width} 个字符（实有 {len(value)} 个）")
 
 
 def _text(value: Cell) -> str:
@@ -266,6 +272,8 @@ class Column:
     # ``fast`` for a column of text cells; None where any cell might be refused.
     many: Callable[[Sequence[str]], list[Any] | None] | None = None
     value: str = "text"  # what ``parse`` returns: text (str), bool, date or list (of str)
+    # The longest text the register keeps (its column's width); longer is refused, naming it.
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -450,6 +458,34 @@ CHECK_ITEMS = Kind(
     ),
 )
 
+# The registers' column widths (adapters/orm.py): a longer text is refused, naming its cell
+# (issue 12: a name of 150,000 characters was accepted, and a database error on PostgreSQL).
+_WIDTHS = {
+    "entities": {"name": 200, "entity_type": 50, "industry": 100, "area": 100, "address": 300},
+    "inspectors": {"inspector_id": 50, "name": 100, "department": 100},
+    "experts": {"expert_id": 50, "name": 100, "field": 100, "organization": 200},
+    "check-items": {
+        "code": 50,
+        "category": 200,
+        "name": 300,
+        "target_type": 200,
+        "method": 200,
+        "inspecting_body": 200,
+        "ratio": 200,
+        "frequency": 200,
+    },
+}
+
+
+def _with_widths(kind: Kind) -> Kind:
+    widths = _WIDTHS[kind.name]
+    columns = tuple(replace(c, max_length=widths.get(c.field)) for c in kind.columns)
+    return replace(kind, columns=columns)
+
+
+ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS = map(
+    _with_widths, (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS)
+)
 KINDS: dict[str, Kind] = {k.name: k for k in (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS)}
 
 
@@ -611,6 +647,7 @@ class RowValidator:
         self._key_where = self.index.get(kind.key, -1) + 1
         self._fast = self._fast_reader()
         self._many = self._many_plan()
+        self._widths = [c.max_length for c, _, _ in self._plan]
         self._seen: dict[str, int] = {}
         self.rows = 0  # data rows read (blank rows are skipped, not counted)
 
@@ -634,6 +671,12 @@ class RowValidator:
 
         return read
 
+    def _too_long(self, values: Sequence[Any]) -> bool:
+        return any(
+            width is not None and isinstance(value, str) and len(value) > width
+            for value, width in zip(values, self._widths, strict=True)
+        )
+
     def _many_plan(self) -> list[tuple[int, Callable[[Sequence[str]], list[Any] | None]]] | None:
         if not self.header_ok:
             return None
@@ -655,9 +698,9 @@ class RowValidator:
             return None
         cells = list(zip(*rows, strict=True))
         columns: list[list[Any]] = []
-        for position, many in plan:
+        for (position, many), width in zip(plan, self._widths, strict=True):
             values = many(cells[position])
-            if values is None:
+            if values is None or (width is not None and max(map(len, values)) > width):
                 return None
             columns.append(values)
         keys = columns[self._key_at]
@@ -683,6 +726,8 @@ class RowValidator:
                 values = self._fast(cells)
             except Exception:
                 values = None
+            if values is not None and self._too_long(values):
+                values = None  # the general path names the cell
             if values is not None:
                 self.rows += 1
                 return values if self._key_ok(line, values[self._key_at]) else None
@@ -705,6 +750,7 @@ class RowValidator:
             cell = cells[position] if position is not None else None
             try:
                 value = column.parse(cell)
+                _fits(column, value)
             except ValueError as exc:
                 self.errors.add(
                     RowError(
