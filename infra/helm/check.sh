@@ -89,6 +89,7 @@ done
 render minimal spotcheck-minimal --set district=minimal --set-string 'divisionCodes={371000}'
 everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set-string 'divisionCodes={371071,371002}' --set ingress.enabled=true
   --set ingress.host=spotcheck.everything.example --set monitoring.serviceMonitor.enabled=true
+  --set database.owner.secretName=spotcheck-database-owner --set database.owner.key=url
   --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4317)
 for c in registry planning draws inspections publication objections archives; do
   everything+=(--set "$c.autoscaling.enabled=true" --set "$c.autoscaling.targetMemoryUtilizationPercentage=80")

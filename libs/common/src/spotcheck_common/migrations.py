@@ -10,6 +10,8 @@ branch."""
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -56,7 +58,11 @@ async def upgrade(db: Database, script_location: Path, revision: str = "heads") 
     async with db.engine.begin() as conn:
         if db.postgres:
             await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-            await conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{db.schema}"'))
+            # Only when missing: a runtime role (no CREATE on the database) starts a service
+            # whose schema the owner already migrated.
+            exists = sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s")
+            if (await conn.execute(exists, {"s": db.schema})).first() is None:
+                await conn.execute(sa.text(f'CREATE SCHEMA "{db.schema}"'))
         try:
             await conn.run_sync(
                 lambda sync: command.upgrade(_config(script_location, sync), revision)
@@ -69,6 +75,31 @@ async def upgrade(db: Database, script_location: Path, revision: str = "heads") 
                 "has (the migrations were squashed once before any production use, ADR 0006); "
                 f"start from an empty database (make run: delete .data) — {exc}"
             ) from exc
+
+
+async def grant_runtime(db: Database, role: str, append_only: Sequence[str]) -> None:
+    """On PostgreSQL, let the services' runtime ``role`` (not the owner that migrated) read and
+    write the service's tables, except: the tables the rules make append-only take INSERT and
+    SELECT only, and the version table SELECT only. Not owning the tables, the role can neither
+    TRUNCATE them nor disable their triggers (issue 12)."""
+    if not db.postgres:
+        return
+    if not _ROLE.match(role):
+        raise ValueError(f"bad role name {role!r}")
+    schema = f'"{db.schema}"'
+    statements = [
+        f'GRANT USAGE ON SCHEMA {schema} TO "{role}"',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO "{role}"',
+        f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO "{role}"',
+        f'REVOKE INSERT, UPDATE, DELETE ON {schema}.alembic_version FROM "{role}"',
+        *(f'REVOKE UPDATE, DELETE ON {schema}."{t}" FROM "{role}"' for t in append_only),
+    ]
+    async with db.engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(sa.text(statement))
+
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def _kernel_head() -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy.engine import make_url as sa_url
 
 from spotcheck_common.auth import startup_refusals
 from spotcheck_common.bus import EventBus, InProcessBus, KafkaBus
@@ -179,6 +180,30 @@ def _makemigration(args: argparse.Namespace) -> None:
         asyncio.run(autogenerate(db, definition.migrations, args.message))
 
 
+async def migrate(definition: ServiceDefinition, settings: Settings) -> None:
+    """Migrate a service as the database owner, then grant the runtime role (the user of
+    ``database_url``) what it may do: the services run without the right to rewrite history
+    (``spotcheck migrate``, a Helm job or init container before the services start)."""
+    from spotcheck_common.migrations import grant_runtime, upgrade
+
+    runtime_url = settings.database_url_for(definition.name)
+    owner = Database(settings.database_owner_url or runtime_url, definition.name)
+    try:
+        await upgrade(owner, definition.migrations)
+        role = sa_url(runtime_url).username or ""
+        if settings.database_owner_url and role and role != sa_url(owner.url).username:
+            await grant_runtime(owner, role, definition.append_only)
+    finally:
+        await owner.dispose()
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    for definition in resolve_targets(args.target):
+        asyncio.run(migrate(definition, settings))
+        print(f"migrated {definition.name}")
+
+
 def _write(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}")
@@ -197,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     docs = sub.add_parser("docs", help="write OpenAPI and AsyncAPI documents")
     docs.add_argument("--out", default="docs/api")
     sub.add_parser("list", help="list the services this installation has")
+    sub.add_parser(
+        "migrate",
+        help="migrate the targets as SPOTCHECK_DATABASE_OWNER_URL, grant the runtime role",
+    )
     mig = sub.add_parser("makemigration", help="autogenerate a migration for one --target")
     mig.add_argument("-m", "--message", required=True)
     args = parser.parse_args(argv)
@@ -204,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         _docs(args)
     elif args.command == "makemigration":
         _makemigration(args)
+    elif args.command == "migrate":
+        _migrate(args)
     elif args.command == "list":
         for d in resolve_targets("all"):
             print(f"{d.name}\t{d.title}")

@@ -53,6 +53,9 @@ class ServiceDefinition:
     # (gauges that are snapshots of the data, e.g. overdue items: a deadline passes with no
     # event). A failing hook is logged and tried again at the next tick.
     periodic: Sequence[Hook] = ()
+    # Tables the rules make append-only: on PostgreSQL the runtime role may only INSERT and
+    # SELECT them (``spotcheck migrate`` grants it; the database guards refuse the rest too).
+    append_only: Sequence[str] = ()
 
 
 @dataclass

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     neighbours: str = ""
     # Empty: embedded SQLite files under data_dir, one per service.
     database_url: str = ""
+    # ``spotcheck migrate`` only: the owner's URL, which migrates and then grants the role of
+    # ``database_url`` (the services' runtime role) what it may do (empty: the same URL).
+    database_owner_url: str = ""
     data_dir: Path = Path(".data")
     # Empty: events are delivered in-process through the same outbox (all-in-one only).
     kafka_bootstrap: str = ""

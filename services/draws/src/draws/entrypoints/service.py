@@ -40,4 +40,5 @@ definition = ServiceDefinition(
         DrawInspectorReplaced,
         DrawCancelled,
     ],
+    append_only=("draw_populations", "draw_recusals"),
 )

@@ -37,4 +37,5 @@ definition = ServiceDefinition(
         TransferDueSet,
     ],
     periodic=[refresh, refresh_coverage],
+    append_only=("inspection_log", "attachments"),
 )

@@ -27,4 +27,5 @@ definition = ServiceDefinition(
     unit_of_work=SqlPlanningUnitOfWork,
     subscriptions=subscriptions,
     publishes=[TaskDrafted, TaskApproved, TaskPublished, AnnualPlanPublished],
+    append_only=("plan_transitions",),
 )

@@ -30,4 +30,5 @@ definition = ServiceDefinition(
     subscriptions=subscriptions,
     publishes=[ResultPublished, ResultCorrected, ResultWithheld, PublishDueSet],
     periodic=[refresh, refresh_coverage],
+    append_only=("result_versions", "withheld_results", "published_plans"),
 )
