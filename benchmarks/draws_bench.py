@@ -53,6 +53,7 @@ TARGETS = {  # (value, unit) budgets from issue 3
     "district_draw": 0.020,
     "matching": 0.5,
     "verifier_province": 15.0,
+    "proof_city_p99": 0.050,  # a public inclusion proof at 1M entities (issue 12)
 }
 MEMORY_BUDGET_MB = {
     "province_draw": 4096,
@@ -60,6 +61,7 @@ MEMORY_BUDGET_MB = {
     "district_draw": 256,
     "matching": 256,
     "verifier_province": 4096,
+    "proof_city_p99": 1024,
 }
 
 
@@ -300,12 +302,65 @@ def run_verifier() -> list[str]:
     ]
 
 
+def run_proof() -> list[str]:
+    """Public inclusion proofs at city scale from a SQLite database, as the service answers
+    them: the stored tree (one chunk and log n nodes) against rebuilding the tree."""
+    import asyncio
+    import tempfile
+
+    return asyncio.run(_proofs(tempfile.mkdtemp(prefix="spotcheck-proof-")))
+
+
+async def _proofs(where: str) -> list[str]:
+    from draws.adapters.repository import SqlDrawsRepository
+    from draws.service_layer import views
+    from spotcheck_common import migrations
+    from spotcheck_common.db import Database
+    from spotcheck_common.runner import load
+
+    d, pop = draw("city", prepared("city"), b"proof")
+    d.created_at = datetime(2026, 11, 26, tzinfo=UTC)
+    db = Database(f"sqlite+aiosqlite:///{where}/draws.db", "draws")
+    await migrations.upgrade(db, load("draws").migrations)
+    async with db.sessions() as session:
+        await SqlDrawsRepository(session).add_draw(d, pop, [])
+        await session.commit()
+    rng = np.random.default_rng(3)
+    picks = [pop.code(int(i)).decode() for i in rng.integers(0, pop.size, 200)]
+
+    class Reads:  # the unit of work a view needs: the repository, nothing written
+        def __init__(self, session: Any) -> None:
+            self.draws = SqlDrawsRepository(session)
+
+    took = []
+    async with db.sessions() as session:
+        reads: Any = Reads(session)
+        for code in picks:
+            t0 = time.perf_counter()
+            _, _, proof = await views.proof(reads, d.draw_id, code)
+            took.append(time.perf_counter() - t0)
+            assert proof["uscc"] == code
+        t0 = time.perf_counter()  # the former way, once: the whole draw, population and tree
+        await reads.draws.get_draw(d.draw_id)
+        leaves = fast.population_leaves(await reads.draws.get_population(d.draw_id))
+        p.inclusion_proof(pop, picks[0], leaves)
+        rebuilt = time.perf_counter() - t0
+    await db.dispose()
+    p99 = sorted(took)[int(len(took) * 0.99) - 1]
+    return [
+        line("proof_city_p99", p99, "s", TARGETS["proof_city_p99"]),
+        f"# proof_city: 1,000,000 entities, 200 proofs from the stored tree, "
+        f"median {sorted(took)[100] * 1000:.1f} ms; rebuilding the tree took {rebuilt:.2f} s",
+    ]
+
+
 RUNS = {
     "district_draw": lambda: run_draw("district"),
     "city_draw": lambda: run_draw("city"),
     "province_draw": lambda: run_draw("province"),
     "matching": run_matching,
     "verifier_province": run_verifier,
+    "proof_city": run_proof,
 }
 
 

@@ -30,6 +30,7 @@ class FakeDrawsRepository:
         self.draws: dict[str, Draw] = {}
         self.populations: dict[str, p.Population] = {}
         self.salts: dict[str, list[tuple[str, str, str]]] = {}
+        self.trees: dict[str, p.StoredTree] = {}
         self.checks: list[tuple[str, int, str]] = []
         self.experts: dict[str, dict[str, Any]] = {}
         self.pair_conflicts: dict[tuple[str, str], str] = {}
@@ -144,6 +145,8 @@ class FakeDrawsRepository:
             bytes(pop.uscc), pop.stratum, pop.status, pop.checks
         )
         self.salts[draw.draw_id] = list(salts)
+        chunk = int(draw.manifest["population"]["chunk_size"])
+        self.trees[draw.draw_id] = p.StoredTree.of(pop, p.population_leaves(pop, chunk), chunk)
 
     async def get_draw(self, draw_id: str, lock: bool = False) -> Draw | None:
         d = self.draws.get(draw_id)
@@ -169,6 +172,22 @@ class FakeDrawsRepository:
 
     async def get_population(self, draw_id: str) -> p.Population:
         return self.populations[draw_id]
+
+    async def get_manifest(self, draw_id: str) -> tuple[dict[str, Any], str] | None:
+        d = self.draws.get(draw_id)
+        return (copy.deepcopy(d.manifest), d.manifest_sha256) if d else None
+
+    async def get_tree(self, draw_id: str) -> p.StoredTree | None:
+        return self.trees.get(draw_id)
+
+    async def get_population_rows(self, draw_id: str, start: int, end: int) -> p.Population:
+        pop = self.populations[draw_id]
+        return p.Population(
+            bytes(pop.uscc[p.USCC_LEN * start : p.USCC_LEN * end]),
+            pop.stratum[start:end],
+            pop.status[start:end],
+            pop.checks[start:end],
+        )
 
     async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]:
         return self.salts[draw_id]

@@ -116,3 +116,28 @@ def test_inclusion_proof_verifies_with_the_standalone_verifier() -> None:
         proof["path"][0] = "00" * 32
         assert not verify_draw.verify_proof(proof).ok
     assert p.inclusion_proof(pop, "91000000000000000X", leaves) is None
+
+
+@pytest.mark.parametrize(("n", "chunk"), [(1000, 256), (1, 256), (257, 256), (5000, 7), (10, 1)])
+def test_a_proof_from_the_stored_tree_is_the_rebuilt_proof(n: int, chunk: int) -> None:
+    codes = sorted(uscc.synthetic(n, seed=9))
+    rows = [engine.PopulationRow(c, "ABCDE"[i % 5], "active") for i, c in enumerate(codes)]
+    strata = [{"key": k, "ratio_bp": 100, "cap": 2} for k in "ABCDE"]
+    pop = engine.build_population(rows, strata, {})
+    leaves = p.population_leaves(pop, chunk)
+    tree = p.StoredTree.of(pop, leaves, chunk)
+    assert tree.levels[-32:] == p.merkle_root(leaves)  # the last level is the root
+    for code in {codes[0], codes[-1], codes[n // 2], codes[min(n - 1, chunk)]}:
+        k = tree.chunk_of(code.encode("ascii"))
+        assert k is not None
+        a = k * chunk
+        rows_k = p.Population(
+            bytes(pop.uscc[18 * a : 18 * (a + chunk)]),
+            pop.stratum[a : a + chunk],
+            pop.status[a : a + chunk],
+            pop.checks[a : a + chunk],
+        )
+        assert p.proof_from_tree(tree, rows_k, k, code) == p.inclusion_proof(
+            pop, code, leaves, chunk
+        )
+    assert tree.chunk_of(b"0" * 18) is None  # before the first code

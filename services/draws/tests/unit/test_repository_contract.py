@@ -123,7 +123,11 @@ def draw(draw_id: str, task_id: str = "T-1", minutes: int = 0, **changes: Any) -
         draw_id=draw_id,
         task_id=task_id,
         status="frozen",
-        manifest={"task": {"task_no": "LG-1"}, "parties": ["信用监管科", "办公室"]},
+        manifest={
+            "task": {"task_no": "LG-1"},
+            "parties": ["信用监管科", "办公室"],
+            "population": {"chunk_size": 1},
+        },
         manifest_sha256="ab" * 32,
         roster=[{"inspector_id": "LG1"}],
         created_by="credit",
@@ -141,6 +145,12 @@ async def test_draws_saved_with_an_optimistic_lock(repo: DrawsRepository) -> Non
     assert stored == draw("d1")  # the instant comes back aware, on SQLite too
     assert await repo.get_draw("nope") is None
     assert await repo.get_population("d1") == POPULATION
+    tree = await repo.get_tree("d1")  # stored with the draw: proofs read log n nodes
+    assert tree is not None and (tree.chunks, tree.size) == (2, 2)
+    assert tree.path(0) == p.population_leaves(POPULATION, 1)[1:]
+    assert await repo.get_tree("nope") is None
+    second = p.Population(B.encode("ascii"), b"\x01", b"\x00", b"\x02")
+    assert await repo.get_population_rows("d1", 1, 2) == second
     assert await repo.get_salts("d1") == [("LG1", A, "00" * 16)]
     assert stored is not None
     stale = dataclasses.replace(stored, commitments=[])

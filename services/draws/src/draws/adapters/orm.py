@@ -138,6 +138,18 @@ draw_populations = sa.Table(
 )
 
 # Recusal salts: private (the manifest publishes only the salted commitments).
+# The population's Merkle tree, stored with the draw (``protocol.StoredTree``): a public proof
+# reads one chunk and log n nodes instead of rebuilding the tree.
+draw_trees = sa.Table(
+    "draw_trees",
+    metadata,
+    sa.Column("draw_id", sa.String(64), primary_key=True),
+    sa.Column("chunk_size", sa.Integer, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("levels", sa.LargeBinary, nullable=False),
+    sa.Column("firsts", sa.LargeBinary, nullable=False),
+)
+
 draw_recusals = sa.Table(
     "draw_recusals",
     metadata,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from draws.adapters import orm
+from draws.domain import fast
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.model import Draw
@@ -56,6 +57,9 @@ class DrawsRepository(Protocol):
     async def open_draw_of_task(self, task_id: str) -> Draw | None: ...
     async def list_draws(self, task_id: str | None) -> list[Draw]: ...
     async def get_population(self, draw_id: str) -> p.Population: ...
+    async def get_tree(self, draw_id: str) -> p.StoredTree | None: ...
+    async def get_manifest(self, draw_id: str) -> tuple[dict[str, Any], str] | None: ...
+    async def get_population_rows(self, draw_id: str, start: int, end: int) -> p.Population: ...
     async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]: ...
     async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None: ...
     async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]: ...
@@ -328,6 +332,11 @@ class SqlDrawsRepository:
                 checks=pop.checks,
             )
         )
+        chunk = int(draw.manifest["population"]["chunk_size"])
+        tree = p.StoredTree.of(pop, fast.population_leaves(pop, chunk), chunk)
+        await self.session.execute(
+            sa.insert(orm.draw_trees).values(draw_id=draw.draw_id, **tree.__dict__)
+        )
         if salts:
             await self.session.execute(
                 sa.insert(orm.draw_recusals),
@@ -390,6 +399,29 @@ class SqlDrawsRepository:
         return p.Population(
             bytes(row.uscc), bytes(row.stratum), bytes(row.status), bytes(row.checks)
         )
+
+    async def get_manifest(self, draw_id: str) -> tuple[dict[str, Any], str] | None:
+        """The manifest and its digest alone (not the result or the roster)."""
+        t = orm.draws
+        query = sa.select(t.c.manifest, t.c.manifest_sha256).where(t.c.draw_id == draw_id)
+        row = (await self.session.execute(query)).first()
+        return (row.manifest, row.manifest_sha256) if row else None
+
+    async def get_tree(self, draw_id: str) -> p.StoredTree | None:
+        t = orm.draw_trees
+        row = (await self.session.execute(sa.select(t).where(t.c.draw_id == draw_id))).first()
+        if row is None:
+            return None
+        return p.StoredTree(row.chunk_size, row.size, bytes(row.levels), bytes(row.firsts))
+
+    async def get_population_rows(self, draw_id: str, start: int, end: int) -> p.Population:
+        """Rows ``start``..``end`` of the population, read from the database without the rest."""
+        t, n = orm.draw_populations, end - start
+        usccs = sa.func.substr(t.c.uscc, p.USCC_LEN * start + 1, p.USCC_LEN * n)
+        columns = [sa.func.substr(c, start + 1, n) for c in (t.c.stratum, t.c.status, t.c.checks)]
+        query = sa.select(usccs, *columns).where(t.c.draw_id == draw_id)
+        row = (await self.session.execute(query)).one()
+        return p.Population(*(bytes(v) for v in row))
 
     async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]:
         t = orm.draw_recusals

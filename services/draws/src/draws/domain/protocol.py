@@ -164,6 +164,81 @@ def merkle_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
     return path
 
 
+@dataclass(frozen=True)
+class StoredTree:
+    """A population's Merkle tree kept with its draw, so a proof costs O(log n): every level's
+    nodes (leaves first, 32 bytes each, RFC 6962 pairing), and each chunk's first USCC to find
+    a code's chunk without reading the population."""
+
+    chunk_size: int
+    size: int  # rows of the population
+    levels: bytes
+    firsts: bytes  # USCC_LEN bytes per chunk
+
+    @classmethod
+    def of(cls, pop: Population, leaves: Sequence[bytes], chunk: int) -> StoredTree:
+        level, nodes = list(leaves), [b"".join(leaves)]
+        while len(level) > 1:
+            nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            if len(level) % 2:
+                nxt.append(level[-1])
+            level = nxt
+            nodes.append(b"".join(level))
+        firsts = b"".join(pop.code(a) for a in range(0, pop.size, chunk))
+        return cls(chunk, pop.size, b"".join(nodes), firsts)
+
+    @property
+    def chunks(self) -> int:
+        return len(self.firsts) // USCC_LEN
+
+    def chunk_of(self, code: bytes) -> int | None:
+        """The chunk that would hold ``code`` (by its first USCC), or None before the first."""
+        import bisect
+
+        k = bisect.bisect_right(range(self.chunks), code, key=self._first) - 1
+        return k if k >= 0 else None
+
+    def _first(self, k: int) -> bytes:
+        return self.firsts[USCC_LEN * k : USCC_LEN * (k + 1)]
+
+    def path(self, index: int) -> list[bytes]:
+        """The audit path of leaf ``index``, read from the stored levels (as ``merkle_path``)."""
+        path: list[bytes] = []
+        width, offset = self.chunks, 0
+        while width > 1:
+            sibling = index ^ 1
+            if sibling < width:
+                at = offset + 32 * sibling
+                path.append(self.levels[at : at + 32])
+            offset += 32 * width
+            width, index = (width + 1) // 2, index // 2
+        return path
+
+
+def proof_from_tree(
+    tree: StoredTree, chunk: Population, k: int, uscc: str
+) -> dict[str, Any] | None:
+    """The same proof as ``inclusion_proof``, from the stored tree and the one chunk."""
+    import base64
+
+    code = uscc.encode("ascii")
+    if all(chunk.code(i) != code for i in range(chunk.size)):
+        return None
+    return {
+        "format": "spotcheck-draw-proof/1",
+        "uscc": uscc,
+        "chunk_index": k,
+        "chunk_count": tree.chunks,
+        "chunk": {
+            "uscc": base64.b64encode(bytes(chunk.uscc)).decode("ascii"),
+            "stratum": base64.b64encode(chunk.stratum).decode("ascii"),
+            "status": base64.b64encode(chunk.status).decode("ascii"),
+            "checks": base64.b64encode(chunk.checks).decode("ascii"),
+        },
+        "path": [x.hex() for x in tree.path(k)],
+    }
+
+
 def verify_path(leaf: bytes, index: int, size: int, path: Sequence[bytes], root: bytes) -> bool:
     node, width, steps = leaf, size, list(path)
     while width > 1:

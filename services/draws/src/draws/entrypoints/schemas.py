@@ -344,10 +344,12 @@ class ProofOut(BaseModel):
     manifest_sha256: str
 
     @classmethod
-    def of(cls, d: Draw, proof: dict[str, Any]) -> ProofOut:
+    def of(
+        cls, draw_id: str, manifest: dict[str, Any], manifest_sha256: str, proof: dict[str, Any]
+    ) -> ProofOut:
         return cls(
             **proof,
-            draw_id=d.draw_id,
-            population_root=d.manifest["population"]["merkle_root"],
-            manifest_sha256=d.manifest_sha256,
+            draw_id=draw_id,
+            population_root=manifest["population"]["merkle_root"],
+            manifest_sha256=manifest_sha256,
         )

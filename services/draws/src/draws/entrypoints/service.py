@@ -40,5 +40,5 @@ definition = ServiceDefinition(
         DrawInspectorReplaced,
         DrawCancelled,
     ],
-    append_only=("draw_populations", "draw_recusals"),
+    append_only=("draw_populations", "draw_recusals", "draw_trees"),
 )

@@ -39,13 +39,36 @@ async def bundle(uow: DrawsUnitOfWork, draw_id: str) -> bytes:
     return p.canonical_json(found.bundle(population))
 
 
-async def proof(uow: DrawsUnitOfWork, draw_id: str, uscc: str) -> tuple[Draw, dict[str, Any]]:
-    """The Merkle inclusion proof of ``uscc`` in the draw's population."""
-    found = await draw(uow, draw_id)
-    population = await uow.draws.get_population(draw_id)
-    chunk = int(found.manifest["population"]["chunk_size"])
-    leaves = fast.population_leaves(population, chunk)
-    included = p.inclusion_proof(population, uscc.upper(), leaves, chunk)
+async def _proof_from_tree(
+    uow: DrawsUnitOfWork, draw_id: str, tree: p.StoredTree, uscc: str
+) -> dict[str, Any] | None:
+    k = tree.chunk_of(uscc.encode("ascii")) if uscc.isascii() else None
+    if k is None:
+        return None
+    start = k * tree.chunk_size
+    rows = await uow.draws.get_population_rows(
+        draw_id, start, min(start + tree.chunk_size, tree.size)
+    )
+    return p.proof_from_tree(tree, rows, k, uscc)
+
+
+async def proof(
+    uow: DrawsUnitOfWork, draw_id: str, uscc: str
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The Merkle inclusion proof of ``uscc`` in the draw's population, with the draw's
+    manifest and its digest (the result and roster are not read)."""
+    head = await uow.draws.get_manifest(draw_id)
+    if head is None:
+        raise NotFound(f"抽取 {draw_id} 不存在")
+    manifest, manifest_sha256 = head
+    tree = await uow.draws.get_tree(draw_id)
+    if tree is None:  # a draw frozen before trees were stored: rebuild it
+        population = await uow.draws.get_population(draw_id)
+        chunk = int(manifest["population"]["chunk_size"])
+        leaves = fast.population_leaves(population, chunk)
+        included = p.inclusion_proof(population, uscc.upper(), leaves, chunk)
+    else:
+        included = await _proof_from_tree(uow, draw_id, tree, uscc.upper())
     if included is None:
         raise NotFound(f"{uscc} 不在本次抽取的总体中")
-    return found, included
+    return manifest, manifest_sha256, included

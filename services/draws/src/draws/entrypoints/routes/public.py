@@ -53,8 +53,8 @@ async def public_bundle(draw_id: str, deps: Deps) -> Response:
 )
 async def public_proof(draw_id: str, uscc: str, deps: Deps) -> ProofOut:
     async with deps.uow(PUBLIC) as uow:
-        draw, proof = await views.proof(uow, draw_id, uscc)
-    return ProofOut.of(draw, proof)
+        manifest, manifest_sha256, proof = await views.proof(uow, draw_id, uscc)
+    return ProofOut.of(draw_id, manifest, manifest_sha256, proof)
 
 
 @router.get(
