@@ -178,13 +178,13 @@ class FakeInspectionRepository:
     async def visit_history(self, visit_id: str) -> list[dict[str, Any]]:
         return copy.deepcopy(self.visit_histories.get(visit_id, []))
 
-    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> list[Visit]:
+    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> Page[Visit]:
         found = sorted(
             (v for v in self.visits.values() if not uscc or v.uscc == uscc),
             key=lambda v: v.visit_id,
         )
         found.sort(key=lambda v: v.created_at, reverse=True)
-        return [copy.deepcopy(v) for v in found[offset : offset + limit]]
+        return Page(len(found), [copy.deepcopy(v) for v in found[offset : offset + limit]])
 
     async def search_follow_ups(
         self,

@@ -126,8 +126,11 @@ async def test_visits_group_open_inspections_of_one_target(repo: Any) -> None:
     loaded = await repo.get_visit(visit.visit_id)
     assert loaded is not None and loaded.inspection_ids == ["i-1", "i-2"] and loaded.version == 0
     assert [i.inspection_id for i in await repo.of_visit(visit.visit_id)] == ["i-1", "i-2"]
-    assert [v.visit_id for v in await repo.search_visits(USCC_1, 10, 0)] == [visit.visit_id]
-    assert await repo.search_visits(USCC_2, 10, 0) == []
+    found = await repo.search_visits(USCC_1, 10, 0)
+    assert [v.visit_id for v in found.items] == [visit.visit_id] and found.total == 1
+    beyond = await repo.search_visits(USCC_1, 10, 1)  # a later page still says how many in all
+    assert (beyond.items, beyond.total) == ([], 1)
+    assert (await repo.search_visits(USCC_2, 10, 0)).total == 0
     assert [h["action"] for h in await repo.visit_history(visit.visit_id)] == ["visit_formed"]
     await repo.save_visit(loaded)
     assert loaded.version == 1

@@ -90,8 +90,8 @@ class InspectionRepository(Protocol):
 
     async def visit_history(self, visit_id: str) -> list[dict[str, Any]]: ...
 
-    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> list[Visit]:
-        """Latest first."""
+    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> Page[Visit]:
+        """Latest first, with how many there are in all."""
         ...
 
     async def search_follow_ups(
@@ -453,13 +453,12 @@ class SqlInspectionRepository:
         visit.version += 1
         visit.new_log = []
 
-    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> list[Visit]:
+    async def search_visits(self, uscc: str | None, limit: int, offset: int) -> Page[Visit]:
         t = orm.visits
         query = sa.select(t).order_by(t.c.created_at.desc(), t.c.visit_id)
         if uscc:
             query = query.where(t.c.uscc == uscc)
-        rows = await self.session.execute(query.limit(limit).offset(offset))
-        return [_visit(r) for r in rows]
+        return await paginate(self.session, query, limit, offset, _visit)
 
     # -- follow-ups -----------------------------------------------------------------------
 

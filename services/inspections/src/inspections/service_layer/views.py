@@ -89,10 +89,10 @@ class VisitView:
 
 async def visits(
     uow: InspectionsUnitOfWork, uscc: str | None, limit: int, offset: int
-) -> list[VisitView]:
+) -> Page[VisitView]:
     repo = uow.inspections
     found = await repo.search_visits(uscc.upper() if uscc else None, limit, offset)
-    return [VisitView(v, await repo.of_visit(v.visit_id)) for v in found]
+    return Page(found.total, [VisitView(v, await repo.of_visit(v.visit_id)) for v in found.items])
 
 
 async def visit(

@@ -29,8 +29,8 @@ async def list_visits(
 ) -> VisitPage:
     async with deps.uow(principal.context()) as uow:
         found = await views.visits(uow, uscc, limit, offset)
-    items = [VisitOut.of(v.visit, v.inspections) for v in found]
-    return VisitPage(total=len(items), items=items)
+    items = [VisitOut.of(v.visit, v.inspections) for v in found.items]
+    return VisitPage(total=found.total, items=items)
 
 
 @router.get(
