@@ -189,15 +189,10 @@ class Draw:
     ) -> dict[str, Any]:
         """The deputy director approves replacing one drawn inspector of one target; the
         replacement itself is drawn later by rule, once per approval."""
-        if self.status not in (DRAWN, COMPLETED) or self.result is None:
-            raise Conflict("抽取尚未完成，不能批准调换人员")
+        self.require_result("批准调换人员")
         if not reason.strip():
             raise Invalid("批准调换须说明理由")
-        team = self.team_of(uscc)
-        if not team:
-            raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
-        if inspector_id not in dict(team):
-            raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
+        self.team_with(uscc, inspector_id)
         if any(
             a["uscc"] == uscc and a["inspector_id"] == inspector_id and not a["used"]
             for a in self.approvals
@@ -215,6 +210,21 @@ class Draw:
         }
         self.approvals.append(approval)
         return approval
+
+    def require_result(self, act: str) -> dict[str, Any]:
+        """The draw's result; refuses (409) to ``act`` on a draw without one."""
+        if self.status not in (DRAWN, COMPLETED) or self.result is None:
+            raise Conflict(f"抽取尚未完成，不能{act}")
+        return self.result
+
+    def team_with(self, uscc: str, inspector_id: str) -> list[tuple[str, str]]:
+        """The current team of target ``uscc``, which ``inspector_id`` must be on."""
+        team = self.team_of(uscc)
+        if not team:
+            raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
+        if inspector_id not in dict(team):
+            raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
+        return team
 
     def use_approval(self, approval_id: str, uscc: str, inspector_id: str) -> dict[str, Any]:
         """The approval a replacement rests on, marked used (one replacement per approval)."""

@@ -16,9 +16,7 @@ from draws.adapters.snapshot import SnapshotStore
 from draws.domain import engine, fast
 from draws.domain import protocol as p
 from draws.domain.model import (
-    COMPLETED,
     DEFAULT_PARTIES,
-    DRAWN,
     Draw,
 )
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
@@ -418,13 +416,8 @@ async def replace_inspector(
     drawn by the same rule."""
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    if draw.status not in (DRAWN, COMPLETED) or draw.result is None:
-        raise Conflict("抽取尚未完成，不能调换人员")
-    team = draw.team_of(uscc)
-    if not team:
-        raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
-    if inspector_id not in dict(team):
-        raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
+    result = draw.require_result("调换人员")
+    team = draw.team_with(uscc, inspector_id)
     approval = draw.use_approval(approval_id, uscc, inspector_id)
     approved_by = approval["by_name"] or approval["by"]
     salts = await repo.get_salts(draw_id)
@@ -432,7 +425,7 @@ async def replace_inspector(
         manifest=draw.manifest,
         seed=bytes.fromhex(draw.seed_hex or ""),
         roster=[p.RosterEntry.from_json(r) for r in draw.roster],
-        result=draw.result,
+        result=result,
         replacements=draw.replacements,
         salts=salts,
     )
