@@ -135,32 +135,30 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return sha256(b"\x01" + left + right)
 
 
-def merkle_root(leaves: Sequence[bytes]) -> bytes:
-    """RFC 6962 Merkle tree hash over already-hashed leaves; empty tree = SHA-256("")."""
-    if not leaves:
-        return sha256(b"")
-    level = list(leaves)
-    # Bottom-up pairing gives the RFC 6962 tree: an odd last node is promoted unchanged.
-    while len(level) > 1:
+def merkle_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the RFC 6962 tree over already-hashed leaves, leaves first, the root
+    last: bottom-up pairing, an odd last node promoted unchanged."""
+    levels = [list(leaves)]
+    while len(level := levels[-1]) > 1:
         nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
-        level = nxt
-    return level[0]
+        levels.append(nxt)
+    return levels
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """RFC 6962 Merkle tree hash over already-hashed leaves; empty tree = SHA-256("")."""
+    return merkle_levels(leaves)[-1][0] if leaves else sha256(b"")
 
 
 def merkle_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """Audit path of leaf ``index`` (siblings from the bottom up)."""
     path: list[bytes] = []
-    level = list(leaves)
-    while len(level) > 1:
-        sibling = index ^ 1
-        if sibling < len(level):
-            path.append(level[sibling])
-        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level, index = nxt, index // 2
+    for level in merkle_levels(leaves)[:-1]:
+        if index ^ 1 < len(level):
+            path.append(level[index ^ 1])
+        index //= 2
     return path
 
 
@@ -177,15 +175,9 @@ class StoredTree:
 
     @classmethod
     def of(cls, pop: Population, leaves: Sequence[bytes], chunk: int) -> StoredTree:
-        level, nodes = list(leaves), [b"".join(leaves)]
-        while len(level) > 1:
-            nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-            if len(level) % 2:
-                nxt.append(level[-1])
-            level = nxt
-            nodes.append(b"".join(level))
+        levels = b"".join(b"".join(level) for level in merkle_levels(leaves))
         firsts = b"".join(pop.code(a) for a in range(0, pop.size, chunk))
-        return cls(chunk, pop.size, b"".join(nodes), firsts)
+        return cls(chunk, pop.size, levels, firsts)
 
     @property
     def chunks(self) -> int:
