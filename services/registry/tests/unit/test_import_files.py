@@ -275,3 +275,24 @@ async def test_spooling_refuses_past_the_limit_and_leaves_no_file(tmp_path: Path
     with pytest.raises(files.TooLarge):
         await files.spool(body(), tmp_path, 9_999)
     assert await asyncio.to_thread(lambda: list(tmp_path.iterdir())) == []
+
+
+def test_every_imported_text_fits_its_registers_column() -> None:
+    """The widths an import enforces are the tables' (a longer text was a database error on
+    PostgreSQL): a column added or widened in one place and not the other fails here."""
+    from registry.adapters import orm
+
+    tables = {
+        "entities": orm.entities,
+        "inspectors": orm.inspectors,
+        "experts": orm.experts,
+        "check-items": orm.check_items,
+    }
+    for kind in imports.KINDS.values():
+        table = tables[kind.name]
+        for column in kind.columns:
+            free_text = column.parse in (imports._text, imports._optional_text)
+            if not free_text or column.field not in table.c:
+                continue  # codes, classes and statuses have their own parsers
+            width = getattr(table.c[column.field].type, "length", None)
+            assert column.max_length == width, (kind.name, column.field, column.max_length, width)
