@@ -338,3 +338,17 @@ async def test_the_creator_may_hold_one_share_but_never_countersign() -> None:
         await services.reveal_share(uow.as_(holder), draw.draw_id, party, share(party).hex())
     with pytest.raises(Forbidden, match="创建了本次抽取"):
         await services.countersign(uow.as_("creator"), draw.draw_id, "creator", "ok", "/b")
+
+
+async def test_a_proof_is_the_same_from_the_stored_tree_or_rebuilt() -> None:
+    """A draw frozen before trees were stored rebuilds its tree: the same proof either way."""
+    from draws.service_layer import views
+
+    repo = await loaded()
+    draw_id, uow = await run_draw(repo)
+    code = repo.populations[draw_id].code(150).decode()
+    stored = await views.proof(uow, draw_id, code)
+    del repo.trees[draw_id]
+    assert await views.proof(uow, draw_id, code) == stored
+    with pytest.raises(NotFound):
+        await views.proof(uow, draw_id, "91000000000000000X")
