@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Sequence
+from pathlib import Path
 
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI
+
+from spotcheck_common.bus import InProcessBus
 from spotcheck_common.db import Database, service_metadata
 from spotcheck_common.events.registry import ConflictDeclared
+from spotcheck_common.http import build_app
+from spotcheck_common.service import ServiceDefinition, ServiceRuntime
+from spotcheck_common.settings import Settings
 
 metadata = service_metadata()
 notes = sa.Table(
@@ -22,3 +30,10 @@ async def create_schema(db: Database) -> None:
 
 def conflict(inspector: str, n: int) -> ConflictDeclared:
     return ConflictDeclared(inspector_id=inspector, uscc="914403001922038216", reason=f"r{n}")
+
+
+def kernel_app(settings: Settings, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The kernel's app around one throwaway service with ``routers`` (no lifespan run)."""
+    definition = ServiceDefinition("t", "t", sa.MetaData(), Path("."), routers=routers)
+    db = Database("sqlite+aiosqlite://", "t")
+    return build_app([ServiceRuntime(definition, settings, db, InProcessBus())], title="t")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -14,6 +13,8 @@ from fastapi import FastAPI
 from spotcheck_common.auth import Authenticator, Principal, require, startup_refusals
 from spotcheck_common.roles import Role
 from spotcheck_common.settings import Settings
+
+from ..helpers import kernel_app
 
 SETTINGS = Settings(district="lingang", auth_secret="s" * 32)
 
@@ -179,18 +180,8 @@ def test_a_process_with_a_key_or_in_demo_mode_may_start(settings: Settings) -> N
 
 
 async def test_the_demo_issuer_is_served_only_in_demo_mode() -> None:
-    import sqlalchemy as sa
-
-    from spotcheck_common.bus import InProcessBus
-    from spotcheck_common.db import Database
-    from spotcheck_common.http import build_app
-    from spotcheck_common.service import ServiceDefinition, ServiceRuntime
-
     def app(demo: bool) -> FastAPI:
-        settings = Settings(auth_secret="s" * 32, auth_local_issuer=True, demo=demo)
-        definition = ServiceDefinition("t", "t", sa.MetaData(), Path("."))
-        db = Database("sqlite+aiosqlite://", "t")
-        return build_app([ServiceRuntime(definition, settings, db, InProcessBus())], title="t")
+        return kernel_app(Settings(auth_secret="s" * 32, auth_local_issuer=True, demo=demo))
 
     async def post(application: FastAPI) -> int:
         transport = httpx.ASGITransport(application)

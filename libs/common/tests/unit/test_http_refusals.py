@@ -4,7 +4,6 @@ one refusal shape: 401/403 where a token is needed, 404 where the path names som
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
@@ -14,14 +13,14 @@ from fastapi import APIRouter, FastAPI, UploadFile
 from pydantic import BaseModel
 
 from spotcheck_common.auth import Principal, require
-from spotcheck_common.bus import InProcessBus
 from spotcheck_common.db import MAX_OFFSET, Database, paginate
 from spotcheck_common.errors import Invalid
-from spotcheck_common.http import Offset, build_app
+from spotcheck_common.http import Offset
 from spotcheck_common.roles import Role
-from spotcheck_common.service import ServiceDefinition, ServiceRuntime
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, auth_headers
+
+from ..helpers import kernel_app
 
 router = APIRouter()
 
@@ -50,10 +49,7 @@ async def public_things(offset: Offset = 0) -> list[int]:
 
 
 def app() -> FastAPI:
-    settings = Settings(district="lingang", auth_secret=TEST_SECRET)
-    definition = ServiceDefinition("t", "t", sa.MetaData(), Path("."), routers=[router])
-    db = Database("sqlite+aiosqlite://", "t")
-    return build_app([ServiceRuntime(definition, settings, db, InProcessBus())], title="t")
+    return kernel_app(Settings(district="lingang", auth_secret=TEST_SECRET), [router])
 
 
 def test_every_kernel_answer_is_documented_as_a_refusal() -> None:
