@@ -86,6 +86,34 @@ CASES = {
         {},
         refused={"salt": update(salt_hex="00" * 16), "delete": delete()},
     ),
+    "draw aborted: its state": Case(
+        "draws",
+        "draws",
+        {"status": "aborted", "result_sha256": None},
+        refused={
+            "revive": update(status="committed"),
+            "reason": update(cancel_reason="另一个理由"),
+            "delete": delete(),
+        },
+    ),
+    "draw log": Case(
+        "draws",
+        "draw_log",
+        {},
+        refused={"record": update(record={"kind": "forged"}), "delete": delete()},
+    ),
+    "party key": Case(
+        "draws",
+        "draw_keys",
+        {},
+        refused={"public_key": update(public_key="00" * 32), "delete": delete()},
+    ),
+    "key revocation": Case(
+        "draws",
+        "draw_key_revocations",
+        {},
+        refused={"undo": delete(), "reason": update(reason="x")},
+    ),
     "inspection submitted": Case(
         "inspections",
         "inspections",

@@ -7,7 +7,6 @@ Kafka, PostgreSQL). ``urls`` maps each service to its base URL (the same URL for
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -62,18 +61,6 @@ def inspectors_csv(count: int) -> bytes:
         for i in range(count)
     ]
     return ("\n".join(rows) + "\n").encode()
-
-
-def commitment(draw_id: str, party: str, share: bytes) -> str:
-    """SHA-256 commitment to a seed share (docs/draw-spec.md)."""
-
-    def lp(data: bytes) -> bytes:
-        return bytes((len(data),)) + data
-
-    tag = b"spotcheck/share/v1"
-    return hashlib.sha256(
-        lp(tag) + lp(draw_id.encode()) + lp(party.encode()) + lp(share)
-    ).hexdigest()
 
 
 @dataclass
@@ -133,6 +120,7 @@ class Cycle:
     records: list[dict[str, Any]] = field(default_factory=list)
     objection: dict[str, Any] = field(default_factory=dict)
     bundle: bytes = b""
+    log: bytes = b""  # the district's draw log, read after the draw
     today: date = field(default_factory=lambda: TODAY)  # the services' clock
 
 
@@ -194,9 +182,60 @@ def approve_task(p: Platform, cycle: Cycle) -> None:
     assert approved["status"] == "approved"
 
 
+class Ceremony:
+    """The draw's people, each running ``spotcheck-ceremony`` on their own computer: keys and
+    shares are made by the tool, in a directory of their own, and never pass through here."""
+
+    def __init__(self, p: Platform, home: Path) -> None:
+        self.p = p
+        self.home = home
+
+    def run(self, who: Person, *args: str, expect: int = 0) -> str:
+        user = who[0]
+        token = self.p.headers(who)["Authorization"][7:]
+        env = {**os.environ, "SPOTCHECK_TOKEN": token, "SPOTCHECK_CLOCK": E2E_CLOCK}
+        done = subprocess.run(
+            [sys.executable, "-m", "draws.ceremony", *args, "--api", self.p.urls["draws"]],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env=env,
+            cwd=self.home,
+        )
+        assert done.returncode == expect, f"{user}: {args[0]}: {done.stdout}{done.stderr}"
+        return done.stdout
+
+    def key(self, who: Person, party: str) -> Path:
+        """``who``'s key for ``party``: made and registered once (valid around the services'
+        day, not the machine's)."""
+        path = self.home / f"{who[0]}.{party}.key"
+        if not path.exists():
+            start, end = TODAY - timedelta(days=30), TODAY + timedelta(days=365)
+            self.run(
+                who,
+                "keygen",
+                *("--district", self.p.district, "--party", party, "--holder", who[0]),
+                *("--valid-from", start.isoformat(), "--valid-until", end.isoformat()),
+                *("--key", str(path)),
+            )
+        return path
+
+    def act(self, who: Person, party: str, action: str, draw_id: str, *args: str) -> str:
+        key = self.key(who, party)
+        return self.run(who, action, "--key", str(key), "--draw", draw_id, *args)
+
+
+Person = tuple[str, list[str], dict[str, str]]
+
+
 def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> None:
-    """Freeze, commit, reveal (a wrong share refused), countersign; keep the public bundle."""
+    """Freeze; each party commits and reveals with ``spotcheck-ceremony`` (a wrong share is
+    refused); the office's supervisor countersigns with it; keep the bundle and the log."""
     wanted = len(cycle.codes) * 0.9 if min_population is None else min_population
+    home = Path(tempfile.mkdtemp(prefix="ceremony-"))
+    ceremony = Ceremony(p, home)
+    state = ("--state", str(home))
 
     def create() -> Any:
         response = p.client.post(
@@ -212,67 +251,47 @@ def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> No
         if manifest["population"]["size"] >= wanted and manifest["roster"]["size"] >= 4:
             return body
         # Frozen before the registry's entities or inspectors all arrived: cancel (allowed
-        # before any reveal) and freeze again.
-        p.call(
-            "draws",
-            "POST",
-            f"/api/draws/draws/{body['draw_id']}/cancel",
-            CREDIT,
-            json={"reason": "主体名录尚未同步完成，作废重抽"},
-        )
+        # before any reveal, signed, in the draw log) and freeze again.
+        reason = ("--reason", "主体名录尚未同步完成，作废重抽")
+        ceremony.act(CREDIT, "信用监管科", "cancel", body["draw_id"], *reason)
         return None
 
     draw = eventually(create, "the draws service to know the task and the population")
     cycle.draw_id = draw["draw_id"]
-    shares = {party: os.urandom(32) for party in draw["parties"]}
-    for party, share in shares.items():
-        who = OFFICE if party == "办公室" else CREDIT
-        p.call(
-            "draws",
-            "POST",
-            f"/api/draws/draws/{cycle.draw_id}/commitments",
-            who,
-            json={"party": party, "commitment": commitment(cycle.draw_id, party, share)},
-        )
+    holder = {"办公室": OFFICE, "信用监管科": CREDIT}
+    for party in draw["parties"]:
+        ceremony.act(holder[party], party, "commit", cycle.draw_id, *state)
     # A reveal that does not match its commitment is refused.
-    first = next(iter(shares))
     p.call(
         "draws",
         "POST",
         f"/api/draws/draws/{cycle.draw_id}/reveals",
-        OFFICE if first == "办公室" else CREDIT,
-        json={"party": first, "share": os.urandom(32).hex()},
+        OFFICE,
+        json={"party": "办公室", "share": os.urandom(32).hex()},
         expect=(409, 422),
     )
-    for party, share in shares.items():
-        who = OFFICE if party == "办公室" else CREDIT
-        p.call(
-            "draws",
-            "POST",
-            f"/api/draws/draws/{cycle.draw_id}/reveals",
-            who,
-            json={"party": party, "share": share.hex()},
-        )
-    done = p.call(
-        "draws",
-        "POST",
-        f"/api/draws/draws/{cycle.draw_id}/countersign",
-        COUNTERSIGNER,
-        json={"opinion": "抽取过程符合规定"},
-    )
+    for party in draw["parties"]:
+        ceremony.act(holder[party], party, "reveal", cycle.draw_id, *state)
+    opinion = ("--opinion", "抽取过程符合规定", "--acknowledge-unstaffed")
+    ceremony.act(COUNTERSIGNER, "办公室", "countersign", cycle.draw_id, *opinion)
+    done = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
     assert done["status"] == "completed"
     cycle.bundle = p.client.get(p.urls["draws"] + f"/public/draws/{cycle.draw_id}/bundle").content
+    cycle.log = p.client.get(p.urls["draws"] + "/public/draws/log").content
 
 
-def verify_bundle(bundle: bytes) -> subprocess.CompletedProcess[str]:
-    """Run the citizen's stand-alone verifier (standard library only) on a bundle."""
+def verify_bundle(bundle: bytes, log: bytes = b"") -> subprocess.CompletedProcess[str]:
+    """Run the citizen's stand-alone verifier (standard library only) on a bundle, and on the
+    district's whole draw log when given."""
     import draws.verify_draw as verifier
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bundle.json"
+        path, log_path = Path(tmp) / "bundle.json", Path(tmp) / "log.json"
         path.write_bytes(bundle)
+        log_path.write_bytes(log)
         return subprocess.run(
-            [sys.executable, "-I", "-S", verifier.__file__, str(path)],
+            [sys.executable, "-I", "-S", verifier.__file__, str(path)]
+            + (["--log", str(log_path)] if log else []),
             capture_output=True,
             text=True,
             timeout=300,
@@ -452,9 +471,43 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
     verified = p.call("archives", "GET", f"/api/archives/dossiers/{cycle.task_id}/verify", CREDIT)
     assert verified["ok"] is True, verified
 
-    result = verify_bundle(cycle.bundle)
+    result = verify_bundle(cycle.bundle, cycle.log)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "spotcheck-draw/3" in cycle.bundle.decode() and "head" in result.stdout.lower()
     tampered = bytearray(cycle.bundle)
     at = tampered.index(cycle.targets[0]["uscc"].encode())
     tampered[at + 17] = ord("0") if tampered[at + 17] != ord("0") else ord("1")
     assert verify_bundle(bytes(tampered)).returncode != 0, "a tampered bundle passed"
+    for changed in tampered_ceremony(cycle.bundle, cycle.log):
+        assert verify_bundle(*changed).returncode == 1, "a tampered ceremony passed"
+
+
+def tampered_ceremony(bundle: bytes, log: bytes) -> list[tuple[bytes, bytes]]:
+    """The bundle and log with one thing changed each (re-hashed where a hash would give it
+    away at once): the manifest, a signature, the log, a recusal disclosure."""
+    import json
+
+    from draws.domain import protocol as proto
+
+    def rebuilt(body: dict[str, Any]) -> bytes:
+        return proto.canonical_json({"body": body, "body_sha256": proto.json_sha256(body)})
+
+    out: list[tuple[bytes, bytes]] = []
+    body = json.loads(bundle)["body"]
+    manifest = json.loads(json.dumps(body))
+    manifest["manifest"]["frozen_at"] = "2026-11-16T00:00:00+00:00"
+    manifest["manifest_sha256"] = proto.json_sha256(manifest["manifest"])
+    out.append((rebuilt(manifest), log))
+    signed = json.loads(json.dumps(body))
+    sig = signed["reveals"][0]["signature"]
+    signed["reveals"][0]["signature"] = sig[:-2] + ("00" if sig[-2:] != "00" else "01")
+    out.append((rebuilt(signed), log))
+    whole = json.loads(log)
+    whole["records"][-1]["record"]["at"] = "2026-11-16T00:00:00+00:00"
+    out.append((bundle, proto.canonical_json(whole)))
+    if body["result"]["recusal_disclosures"]:
+        hidden = json.loads(json.dumps(body))
+        hidden["result"]["recusal_disclosures"].pop()
+        hidden["result_sha256"] = proto.json_sha256(hidden["result"])
+        out.append((rebuilt(hidden), log))
+    return out

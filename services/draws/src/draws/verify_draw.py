@@ -2,15 +2,20 @@
 """spotcheck-verify: recompute a spotcheck draw from its published bundle.
 
     python verify_draw.py BUNDLE.json            (or: spotcheck-verify BUNDLE.json)
+    python verify_draw.py BUNDLE.json --log LOG.json
+                                                 (spotcheck-draw/3: also against the district's
+                                                 full draw log, GET /public/draws/log)
     python verify_draw.py --proof PROOF.json     (one entity's Merkle inclusion proof)
 
 Standard library only; one file, so anyone can download it from the public site and run it.
-It follows docs/draw-spec.md (protocols "spotcheck-draw/1" and "spotcheck-draw/2", the latter
-adding experts): it recomputes the manifest digest, the Merkle roots of the population, of the
-inspector roster and of the expert roster, the commitments, the seed, the quotas, the
-selection with its skips and reserve list, the matching (experts included) and the replacements,
-checks every hard constraint, and exits 0 when everything matches, 1 naming the first
-difference, 2 when the file cannot be read.
+It follows docs/draw-spec.md (protocols "spotcheck-draw/1", "spotcheck-draw/2", the latter
+adding experts, and "spotcheck-draw/3", the signed ceremony): it recomputes the manifest digest,
+the Merkle roots of the population, of the inspector roster and of the expert roster, the
+commitments, the seed, the quotas, the selection with its skips and reserve list, the matching
+(experts included) and the replacements, checks every hard constraint and, for /3, the draw
+log's records, the party keys and every Ed25519 signature (verified by this file's own
+RFC 8032 code); it exits 0 when everything matches, 1 naming the first difference, 2 when a
+file cannot be read.
 """
 
 from __future__ import annotations
@@ -24,16 +29,23 @@ import json
 import multiprocessing
 import os
 import sys
-from typing import Any
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, NamedTuple
 
 ALGORITHM = "spotcheck-draw/1"
 ALGORITHM_EXPERTS = "spotcheck-draw/2"  # /1 plus experts (spec §8.4)
+ALGORITHM_SIGNED = "spotcheck-draw/3"  # /2 plus signed acts, the draw log, per-role caps (§14)
+ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED)
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
 PROOF_FORMAT = "spotcheck-draw-proof/1"
 STATUSES = ("active", "deregistered", "revoked", "cancelled", "moved_out")
 YEARLY_CAP = "yearly_cap"
 QUALIFY_ALL = "双随机全部事项"
 USCC_LEN = 18
+OFFICE = "办公室"  # the supervising party: it alone countersigns (§14.4)
+LOG_GENESIS = "0" * 64  # the ``prev`` of a draw log's first record (§14.6)
+CHINA = timezone(timedelta(hours=8))  # China Standard Time: the day a key is valid on (§14.2)
+SIGNED_KEYS = ("key_id", "signature")
 
 
 class Difference(Exception):
@@ -167,6 +179,90 @@ def expert_record(r: dict[str, Any]) -> bytes:
         + len(r["recusals"]).to_bytes(2, "big")
         + b"".join(unhex(x, 32, "expert recusal commitment") for x in r["recusals"])
     )
+
+
+# ------------------------------------------------------------------- Ed25519 (verify)
+#
+# RFC 8032 §5.1.7, verification only, written for this file: points of the twisted Edwards
+# curve −x² + y² = 1 + d·x²·y² in projective coordinates (X : Y : Z), x = X/Z, y = Y/Z; one
+# complete addition law (it also doubles); [S]B + [k](−A) in a single joint double-and-add
+# pass, whose encoding must be R's bytes (the cofactorless check [S]B = R + [k]A).
+
+ED_P = 2**255 - 19
+ED_L = 2**252 + 27742317777372353535851937790883648493  # the order of the base point
+ED_D = -121665 * pow(121666, -1, ED_P) % ED_P
+ED_I = pow(2, (ED_P - 1) // 4, ED_P)  # a square root of −1
+
+EdPoint = tuple[int, int, int]
+
+
+def ed_add(a: EdPoint, b: EdPoint) -> EdPoint:
+    """Projective addition on a = −1 twisted Edwards (add-2008-bbjlp); complete, as d is not a
+    square, so it serves for doubling and for the neutral element too."""
+    x1, y1, z1 = a
+    x2, y2, z2 = b
+    zz = z1 * z2 % ED_P
+    zz2 = zz * zz % ED_P
+    xx = x1 * x2 % ED_P
+    yy = y1 * y2 % ED_P
+    dxy = ED_D * xx % ED_P * yy % ED_P
+    f, g = (zz2 - dxy) % ED_P, (zz2 + dxy) % ED_P
+    cross = ((x1 + y1) * (x2 + y2) - xx - yy) % ED_P
+    return zz * f % ED_P * cross % ED_P, zz * g % ED_P * (yy + xx) % ED_P, f * g % ED_P
+
+
+def ed_decode(raw: bytes) -> EdPoint | None:
+    """RFC 8032 §5.1.3: the point of a 32-byte encoding; None for y ≥ p, for a y with no x on
+    the curve and for the sign bit set on x = 0 (non-canonical)."""
+    if len(raw) != 32:
+        return None
+    word = int.from_bytes(raw, "little")
+    y, x_odd = word & ((1 << 255) - 1), word >> 255
+    if y >= ED_P:
+        return None
+    u, v = (y * y - 1) % ED_P, (ED_D * y * y + 1) % ED_P
+    x = u * pow(v, 3, ED_P) * pow(u * pow(v, 7, ED_P), (ED_P - 5) // 8, ED_P) % ED_P
+    if v * x * x % ED_P != u:
+        if v * x * x % ED_P != -u % ED_P:
+            return None
+        x = x * ED_I % ED_P
+    if x == 0 and x_odd:
+        return None
+    if x & 1 != x_odd:
+        x = ED_P - x
+    return x, y, 1
+
+
+def ed_encode(point: EdPoint) -> bytes:
+    x, y, z = point
+    inv = pow(z, -1, ED_P)
+    x, y = x * inv % ED_P, y * inv % ED_P
+    return (y | (x & 1) << 255).to_bytes(32, "little")
+
+
+ED_B = ed_decode((4 * pow(5, -1, ED_P) % ED_P).to_bytes(32, "little"))  # y = 4/5, x even
+
+
+def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` (R ‖ S) is the key's pure Ed25519 signature of ``message``."""
+    if ED_B is None or len(public_key) != 32 or len(signature) != 64:
+        return False
+    a, r = ed_decode(public_key), ed_decode(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= ED_L:
+        return False
+    digest = hashlib.sha512(signature[:32] + public_key + message).digest()
+    k = int.from_bytes(digest, "little") % ED_L
+    minus_a = (ED_P - a[0], a[1], a[2])
+    table = {(1, 0): ED_B, (0, 1): minus_a, (1, 1): ed_add(ED_B, minus_a)}
+    acc: EdPoint = (0, 1, 1)
+    for bit in reversed(range(max(s.bit_length(), k.bit_length()))):
+        acc = ed_add(acc, acc)
+        pair = (s >> bit & 1, k >> bit & 1)
+        if pair != (0, 0):
+            acc = ed_add(acc, table[pair])
+    # R decoded, so its bytes are canonical: equal encodings mean equal points.
+    return ed_encode(acc) == signature[:32]
 
 
 # --------------------------------------------------------------------- selection (scan)
@@ -309,7 +405,10 @@ def excluded(r: dict[str, Any], m: dict[str, Any]) -> str | None:
 
 
 class Matching:
-    """Replays the matching rule of the spec (§8) with the disclosed recusals as oracle."""
+    """Replays the matching rule of the spec (§8) with the disclosed recusals as oracle.
+
+    ``per_role`` (/3, §14.5): a leader-qualified inspector's own cap is
+    C_L = max(C, ⌈T / L⌉ + 1), L the leader-qualified inspectors of the pool; others keep C."""
 
     def __init__(
         self,
@@ -318,12 +417,21 @@ class Matching:
         roster: list[dict[str, Any]],
         targets: int,
         recused: set[tuple[str, str]],
+        per_role: bool = False,
     ) -> None:
         self.key = key
         self.pool = {r["inspector_id"]: r for r in roster if excluded(r, m) is None}
         self.tier = {i: tier_of(r, m) for i, r in self.pool.items()}
         self.size = int(m["team"]["size"])
         self.cap = -(-self.size * targets // len(self.pool)) + 1 if self.pool else 0
+        leaders = sum(1 for r in self.pool.values() if r["leader_qualified"])
+        self.leader_cap = self.cap
+        if per_role and leaders:
+            self.leader_cap = max(self.cap, -(-targets // leaders) + 1)
+        self.cap_of = {
+            i: self.leader_cap if r["leader_qualified"] else self.cap for i, r in self.pool.items()
+        }
+        self.short: dict[str, str] = {}  # why a target is unstaffed (§14.5)
         self.load = dict.fromkeys(self.pool, 0)
         self.recused = recused
         self.used: set[tuple[str, str]] = set()
@@ -340,7 +448,7 @@ class Matching:
 
     def push(self, i: str) -> None:
         load = self.load[i]
-        if load < self.cap:
+        if load < self.cap_of[i]:
             lq = bool(self.pool[i]["leader_qualified"])
             heapq.heappush(
                 self.heaps[lq], (self.tier[i], load, self.ticket(i, load), i.encode("utf-8"), i)
@@ -356,7 +464,7 @@ class Matching:
                 heap = self.heaps[lq]
                 while heap:
                     e = heap[0]
-                    if e[1] != self.load[e[4]] or e[1] >= self.cap:
+                    if e[1] != self.load[e[4]] or e[1] >= self.cap_of[e[4]]:
                         heapq.heappop(heap)
                     elif self.blocked(e[4], team):
                         aside.append((lq, heapq.heappop(heap)))
@@ -382,6 +490,7 @@ class Matching:
         for step in range(self.size):
             i = self.choose(uscc, team, step == 0, aside)
             if i is None:
+                self.short[uscc] = "leader" if step == 0 else "member"
                 break
             team.append(i)
         full = len(team) == self.size
@@ -407,7 +516,7 @@ class Matching:
         self.load[out] -= 1
         ranked = []
         for i, r in self.pool.items():
-            if i == out or i in gone or self.load[i] >= self.cap or self.blocked(i, rest):
+            if i == out or i in gone or self.load[i] >= self.cap_of[i] or self.blocked(i, rest):
                 continue
             if role == "leader" and not r["leader_qualified"]:
                 continue
@@ -583,14 +692,17 @@ def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     return body, columns
 
 
-def verify_bytes(raw: bytes, workers: int | None = None) -> Report:
+def verify_bytes(
+    raw: bytes, workers: int | None = None, log: dict[str, Any] | None = None
+) -> Report:
+    """Verify a bundle's bytes; ``log``: the district's full draw log (/3, check 17)."""
     report = Report()
     # Millions of small acyclic objects: the cyclic collector would only rescan them.
     enabled = gc.isenabled()
     gc.disable()
     try:
         body, columns = split_bundle(raw)
-        _verify(body, columns, report, workers or os.cpu_count() or 1)
+        _verify(body, columns, report, workers or os.cpu_count() or 1, log)
         report.ok = True
     except Difference as exc:
         report.difference = str(exc)
@@ -602,13 +714,23 @@ def verify_bytes(raw: bytes, workers: int | None = None) -> Report:
     return report
 
 
-def verify(bundle: dict[str, Any], workers: int | None = None) -> Report:
-    return verify_bytes(canonical(bundle), workers)
+def verify(
+    bundle: dict[str, Any], workers: int | None = None, log: dict[str, Any] | None = None
+) -> Report:
+    return verify_bytes(canonical(bundle), workers, log)
 
 
-def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, workers: int) -> None:
+def _verify(
+    body: dict[str, Any],
+    columns: dict[str, bytes],
+    report: Report,
+    workers: int,
+    log: dict[str, Any] | None = None,
+) -> None:
     """Every check of the spec, in its order; the first difference stops the run."""
     m, manifest_sha, with_experts = _check_manifest(body, report)
+    if log is not None and m["algorithm"] != ALGORITHM_SIGNED:
+        raise Difference(f"--log given, but a {m['algorithm']} bundle has no draw log")
     result = body["result"]
     cols = _check_population(m, columns, report)
     roster = _check_roster(body, m)
@@ -629,6 +751,8 @@ def _verify(body: dict[str, Any], columns: dict[str, bytes], report: Report, wor
     matching = _check_matching(m, result, key, roster, experts, len(selected), report)
     _check_replacements(body, matching, by_id, targets, report)
     _check_countersign(body, report)
+    if m["algorithm"] == ALGORITHM_SIGNED:
+        _check_ceremony(body, m, manifest_sha, report, log)
 
 
 def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any], bytes, bool]:
@@ -636,15 +760,18 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
     digest. Returns (manifest, its SHA-256, whether the draw has experts)."""
     expect(body["format"], BUNDLE_FORMAT, "format")
     m = body["manifest"]
-    if m["algorithm"] not in (ALGORITHM, ALGORITHM_EXPERTS):
+    if m["algorithm"] not in ALGORITHMS:
         raise Difference(
             f"manifest.algorithm: {short(m['algorithm'])} is not implemented by this verifier "
-            f"(it implements {ALGORITHM} and {ALGORITHM_EXPERTS})"
+            f"(it implements {', '.join(ALGORITHMS)})"
         )
-    with_experts = m["algorithm"] == ALGORITHM_EXPERTS
+    signed = m["algorithm"] == ALGORITHM_SIGNED
+    # /3 is /2 when its manifest has experts, /1 otherwise (§14).
+    with_experts = m["algorithm"] == ALGORITHM_EXPERTS or (signed and "experts" in m)
     result = body["result"]
     if not with_experts:
-        # spotcheck-draw/1 has no experts anywhere.
+        # spotcheck-draw/1 (and /3 without manifest.experts) has no experts anywhere.
+        where = ALGORITHM if not signed else f"{ALGORITHM_SIGNED} (without manifest.experts)"
         for what, present in (
             ("manifest.experts", "experts" in m),
             ("expert_roster", "expert_roster" in body),
@@ -652,13 +779,38 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
             ("result.targets[].experts", any("experts" in t for t in result["targets"])),
         ):
             if present:
-                raise Difference(f"{what} present in a {ALGORITHM} bundle")
+                raise Difference(f"{what} present in a {where} bundle")
+    for what, present in _signed_fields(body):
+        if present != signed:
+            state = "missing in" if signed else "present in"
+            raise Difference(f"{what} {state} a {m['algorithm']} bundle")
+    if signed:
+        deadline = instant(m["reveal_deadline"], "manifest.reveal_deadline")
+        if deadline <= instant(m["frozen_at"], "manifest.frozen_at"):
+            raise Difference("manifest.reveal_deadline is not later than frozen_at")
     manifest_sha = h(canonical(m))
     expect(body["manifest_sha256"], manifest_sha.hex(), "manifest_sha256")
     report.note(
         f"manifest   {manifest_sha.hex()}  draw {m['draw_id']}  task {m['task']['task_no']}"
     )
     return m, manifest_sha, with_experts
+
+
+def _signed_fields(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The keys §14 adds, each with whether the bundle has it: all of them in a /3 bundle
+    (the countersignature's once it is given), none in a /1 or /2 bundle."""
+    fields = [
+        ("manifest.reveal_deadline", "reveal_deadline" in body["manifest"]),
+        ("log", "log" in body),
+        ("result.leader_load_cap", "leader_load_cap" in body["result"]),
+        ("result.unstaffed_reasons", "unstaffed_reasons" in body["result"]),
+    ]
+    for name in ("commitments", "reveals"):
+        for n, entry in enumerate(body[name]):
+            fields += [(f"{name}[{n}].{k}", k in entry) for k in SIGNED_KEYS]
+    if body["countersign"] is not None:
+        fields += [(f"countersign.{k}", k in body["countersign"]) for k in SIGNED_KEYS]
+    return fields
 
 
 Columns = tuple[bytes, bytes, bytes, bytes]
@@ -730,7 +882,11 @@ def _check_seed(
     shares = []
     for com, rev in zip(body["commitments"], body["reveals"], strict=True):
         share = unhex(rev["share"], 32, f"share of {rev['party']}")
-        want = h(lps("spotcheck/share/v1") + lps(m["draw_id"]) + lps(rev["party"]) + lp(share))
+        if m["algorithm"] == ALGORITHM_SIGNED:  # §14.3: the commitment binds the manifest
+            tag = lps("spotcheck/share/v3") + lp(manifest_sha)
+        else:
+            tag = lps("spotcheck/share/v1")
+        want = h(tag + lps(m["draw_id"]) + lps(rev["party"]) + lp(share))
         expect(com["commitment"], want.hex(), f"commitment of {com['party']}")
         shares.append(share)
     beacon = None
@@ -839,11 +995,14 @@ def _check_matching(
     replacements."""
     by_id = {r["inspector_id"]: r for r in roster}
     recused = openings(result["recusal_disclosures"], by_id, "recusal disclosure")
-    matching = Matching(key, m, roster, n_selected, recused)
+    signed = m["algorithm"] == ALGORITHM_SIGNED
+    matching = Matching(key, m, roster, n_selected, recused, per_role=signed)
     expect(result["pool_size"], len(matching.pool), "pool size")
     expect(result["load_cap"], matching.cap, "load cap")
+    if signed:
+        expect(result["leader_load_cap"], matching.leader_cap, "leader load cap")
     ematching = None
-    if m["algorithm"] == ALGORITHM_EXPERTS:
+    if "experts" in m:  # /2, or /3 with experts (a /1 manifest with experts was refused)
         e_by_id = {r["expert_id"]: r for r in experts}
         erecused = expert_openings(result["experts"]["recusal_disclosures"], e_by_id)
         ematching = ExpertMatching(key, m, experts, n_selected, erecused)
@@ -852,12 +1011,16 @@ def _check_matching(
     targets = result["targets"]
     unstaffed = [t["uscc"] for t in targets if not _staff(t, matching, ematching)]
     expect(result["unstaffed"], unstaffed, "unstaffed targets")
+    if signed:
+        reasons = [matching.short[u] for u in unstaffed]
+        expect(result["unstaffed_reasons"], reasons, "unstaffed reasons")
     check_constraints(m, by_id, targets, matching, recused)
     if ematching is not None:
         check_expert_constraints(m, targets, ematching)
     report.note(
         f"matching   {len(targets) - len(unstaffed)} targets staffed, "
         f"{len(unstaffed)} unstaffed, load cap {matching.cap}"
+        + (f", leader load cap {matching.leader_cap}" if signed else "")
     )
     if ematching is not None:
         report.note(
@@ -874,6 +1037,7 @@ def _staff(t: dict[str, Any], matching: Matching, ematching: ExpertMatching | No
         chosen = ematching.staff(t["uscc"]) if team else []
         if team and chosen is None:
             matching.unstaff(team)
+            matching.short[t["uscc"]] = "experts"
             team, chosen = [], []
         expect(t["experts"], chosen, f"experts of {t['uscc']}")
     expect(t["team"], team, f"team of {t['uscc']}")
@@ -967,8 +1131,9 @@ def check_constraints(
                     f"team of {t['uscc']}: {a} has a declared conflict within the team"
                 )
     for i, load in loads.items():
-        if load > matching.cap:
-            raise Difference(f"inspector {i}: {load} targets exceeds the load cap {matching.cap}")
+        cap = matching.cap_of[i]  # its own cap: C, or C_L for a leader-qualified one in /3
+        if load > cap:
+            raise Difference(f"inspector {i}: {load} targets exceeds the load cap {cap}")
 
 
 def check_expert_constraints(
@@ -996,6 +1161,387 @@ def check_expert_constraints(
     for e, load in loads.items():
         if load > ematching.cap:
             raise Difference(f"expert {e}: {load} targets exceeds the load cap {ematching.cap}")
+
+
+# ----------------------------------------------------------- the signed ceremony (/3, §14)
+
+KEY_KINDS = ("key-registered", "key-revoked")
+DRAW_KINDS = ("frozen", "committed", "revealed", "drawn", "countersigned", "replaced")
+VOID_KINDS = ("cancelled", "aborted")
+COMMIT_FIELDS = ("party", "commitment", "at", "key_id", "signature")
+REVEAL_FIELDS = ("party", "share", "at", "key_id", "signature")
+COUNTERSIGN_FIELDS = ("result_sha256", "at", "key_id", "signature")
+
+LogEntries = list[tuple[dict[str, Any], str]]
+"""A draw log's records with their hashes, in seq order."""
+
+
+class Act(NamedTuple):
+    """A signed act of the bundle (§14.4) and the seq of its log record."""
+
+    kind: str  # "commit", "reveal" or "countersign"
+    party: str
+    seq: int
+    entry: dict[str, Any]  # the bundle's commitment, reveal or countersign
+
+    @property
+    def what(self) -> str:
+        if self.kind == "countersign":
+            return "countersignature"
+        return f"{'commitment' if self.kind == 'commit' else 'reveal'} of {self.party}"
+
+
+def instant(value: Any, what: str) -> datetime:
+    """An ISO timestamp with its offset."""
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    if at is None or at.utcoffset() is None:
+        raise Difference(f"{what}: {short(value)} is not an ISO timestamp with offset")
+    return at
+
+
+def iso_day(value: Any, what: str) -> date:
+    """A date written exactly YYYY-MM-DD."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None or day.isoformat() != value:
+        raise Difference(f"{what}: {short(value)} is not a YYYY-MM-DD date")
+    return day
+
+
+def log_hash(record: Any) -> str:
+    return h(lps("spotcheck/log/v3") + canonical(record)).hex()
+
+
+def log_entries(log: Any, district: str, what: str, whole: bool) -> LogEntries:
+    """Check 13 (and with ``whole`` the chain of check 17): every record's hash and district,
+    seq strictly increasing — from 1 without a gap when ``whole`` — and ``prev`` the hash of
+    the record just before wherever the log holds that one."""
+    if not isinstance(log, dict) or not isinstance(log.get("records"), list):
+        raise Difference(f'{what}: not {{"district", "records"}}')
+    expect(log.get("district"), district, f"{what}: district")
+    out: LogEntries = []
+    last, last_hash = 0, LOG_GENESIS
+    for entry in log["records"]:
+        record = entry["record"]
+        seq = record["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq <= last:
+            raise Difference(f"{what}: record seq {short(seq)} after seq {last} (seq must grow)")
+        if whole and seq != last + 1:
+            raise Difference(f"{what}: the chain has no record seq {last + 1} (gap before {seq})")
+        digest = log_hash(record)
+        expect(entry["hash"], digest, f"{what}: hash of record seq {seq}")
+        expect(record["district"], district, f"{what}: district of record seq {seq}")
+        if seq == last + 1:
+            expect(record["prev"], last_hash, f"{what}: prev of record seq {seq} (the chain)")
+        out.append((record, digest))
+        last, last_hash = seq, digest
+    return out
+
+
+def _check_ceremony(
+    body: dict[str, Any],
+    m: dict[str, Any],
+    manifest_sha: bytes,
+    report: Report,
+    log: dict[str, Any] | None,
+) -> None:
+    """Checks 13–17 of §14.7: the bundle's log extract, the draw's records in it, the party
+    keys, every signature and the reveal deadline; given the full log, its chain, the
+    extract's place in it and the revocations."""
+    extract = log_entries(body["log"], m["district"], "log extract", whole=False)
+    records = [r for r, _ in extract]
+    acts = _check_draw_records(body, m, records)
+    keys = _check_keys(acts, records, m["district"])
+    _check_signatures(body, m, manifest_sha, acts, keys)
+    seqs = [r["seq"] for r in records]
+    report.note(f"log        extract of {len(records)} records, seq {seqs[0]}..{seqs[-1]}")
+    for act in acts:
+        key = keys[act.entry["key_id"]]
+        report.note(
+            f"signed     {act.what} at {act.entry['at']}: key {key['key_id']} "
+            f"({key['party']}, {key['holder']})"
+        )
+    if log is None:
+        report.note(
+            "log        only the bundle's extract was checked: give --log LOG (GET "
+            "/public/draws/log) to check the chain and revocations against the published head"
+        )
+        return
+    _check_full_log(log, m, extract, acts, report)
+
+
+def _check_draw_records(
+    body: dict[str, Any], m: dict[str, Any], records: list[dict[str, Any]]
+) -> list[Act]:
+    """Check 14: the draw's records, in order, equal to the bundle. Returns the signed acts."""
+    mine = []
+    for r in records:
+        if r["kind"] in KEY_KINDS:
+            continue
+        if r["kind"] not in DRAW_KINDS + VOID_KINDS or r.get("draw_id") != m["draw_id"]:
+            raise Difference(f"log extract: record seq {r['seq']} is not a record of this draw")
+        if r["kind"] in VOID_KINDS:
+            raise Difference(f"log: the draw is {r['kind']} (record seq {r['seq']})")
+        mine.append(r)
+    n, sign = len(m["parties"]), body["countersign"]
+    if body["replacements"] and sign is None:
+        raise Difference("replacement 1 without a countersignature: in /3 replacements follow it")
+    want = ["frozen"] + ["committed"] * n + ["revealed"] * n + ["drawn"]
+    want += ["countersigned"] * (sign is not None) + ["replaced"] * len(body["replacements"])
+    for j, kind in enumerate(want):
+        if j == len(mine):
+            after = f" after seq {mine[-1]['seq']}" if mine else ""
+            raise Difference(f"log: no '{kind}' record of the draw{after}")
+        if mine[j]["kind"] != kind:
+            raise Difference(
+                f"log: the draw's record seq {mine[j]['seq']} is {short(mine[j]['kind'])}, "
+                f"expected '{kind}'"
+            )
+    if len(mine) > len(want):
+        raise Difference(f"log: an extra record of the draw, seq {mine[len(want)]['seq']}")
+    frozen, drawn, rest = mine[0], mine[2 * n + 1], mine[2 * n + 2 :]
+    for field, value in (
+        ("manifest_sha256", body["manifest_sha256"]),
+        ("reveal_deadline", m["reveal_deadline"]),
+        ("task_id", m["task"]["task_id"]),
+    ):
+        expect(frozen[field], value, f"log: 'frozen' record seq {frozen['seq']}: {field}")
+    acts = _match_acts(mine[1 : n + 1], body["commitments"], "commit", COMMIT_FIELDS)
+    acts += _match_acts(mine[n + 1 : 2 * n + 1], body["reveals"], "reveal", REVEAL_FIELDS)
+    for field in ("seed", "result_sha256"):
+        expect(drawn[field], body[field], f"log: 'drawn' record seq {drawn['seq']}: {field}")
+    if sign is not None:
+        c = rest.pop(0)
+        for field in COUNTERSIGN_FIELDS:
+            expect(c[field], sign[field], f"log: 'countersigned' record seq {c['seq']}: {field}")
+        acts.append(Act("countersign", OFFICE, c["seq"], sign))
+    for r, rep in zip(rest, body["replacements"], strict=True):
+        what = f"log: 'replaced' record seq {r['seq']}"
+        expect(r["replacement_seq"], rep["seq"], f"{what}: replacement_seq")
+        expect(r["replacement_sha256"], h(canonical(rep)).hex(), f"{what}: replacement_sha256")
+    return acts
+
+
+def _match_acts(
+    records: list[dict[str, Any]], entries: list[dict[str, Any]], kind: str, fields: tuple[str, ...]
+) -> list[Act]:
+    """One record per party (in any order), each equal to the bundle's entry of its party."""
+    by_party: dict[str, dict[str, Any]] = {}
+    parties = [e["party"] for e in entries]
+    for r in records:
+        if r["party"] not in parties or r["party"] in by_party:
+            raise Difference(
+                f"log: '{r['kind']}' record seq {r['seq']}: party {short(r['party'])} "
+                "is not a party of the draw or has another such record"
+            )
+        by_party[r["party"]] = r
+    acts = []
+    for e in entries:
+        r = by_party[e["party"]]
+        for field in fields:
+            expect(r[field], e[field], f"log: '{r['kind']}' record seq {r['seq']}: {field}")
+        acts.append(Act(kind, e["party"], r["seq"], e))
+    return acts
+
+
+def _check_keys(
+    acts: list[Act], records: list[dict[str, Any]], district: str
+) -> dict[str, dict[str, Any]]:
+    """Check 15: every key used is registered before its use, its key_id and self-signature
+    are right, it is valid on the act's day and not revoked (in the extract); the party,
+    holder and same-key rules of §14.4. Returns the used keys' records by key_id."""
+    registered: dict[str, tuple[int, dict[str, Any]]] = {}
+    revoked: dict[str, int] = {}
+    for r in records:
+        if r["kind"] == "key-registered":
+            kid = r["key"]["key_id"]
+            if kid in registered:
+                raise Difference(f"log: key {kid} registered twice (seq {registered[kid][0]})")
+            registered[kid] = (r["seq"], r["key"])
+        elif r["kind"] == "key-revoked":
+            revoked.setdefault(r["key_id"], r["seq"])
+    used: dict[str, dict[str, Any]] = {}
+    holder_of: dict[str, str] = {}  # party -> the person who holds its share
+    for act in acts:
+        key = _usable_key(act, registered, revoked, district, used)
+        kid = key["key_id"]
+        if act.kind == "commit":
+            expect(key["party"], act.party, f"{act.what}: party of key {kid}")
+            _distinct_holder(act, key, holder_of)
+            holder_of[act.party] = key["holder"]
+        elif act.kind == "reveal":
+            first = next(a for a in acts if a.kind == "commit" and a.party == act.party)
+            if kid != first.entry["key_id"]:
+                raise Difference(
+                    f"{act.what}: signed by key {kid}, its commitment by key "
+                    f"{first.entry['key_id']} (a reveal is signed by the commitment's key)"
+                )
+        else:
+            expect(key["party"], OFFICE, f"{act.what}: party of key {kid}")
+            _distinct_holder(act, key, holder_of)
+    return used
+
+
+def _distinct_holder(act: Act, key: dict[str, Any], holder_of: dict[str, str]) -> None:
+    """The parties are distinct people, and the countersigner holds no share (§14.4)."""
+    for party, holder in holder_of.items():
+        if holder == key["holder"]:
+            raise Difference(
+                f"{act.what}: key {key['key_id']}'s holder {short(holder)} also holds the share "
+                f"of {party} (the parties and the countersigner must be distinct people)"
+            )
+
+
+def _usable_key(
+    act: Act,
+    registered: dict[str, tuple[int, dict[str, Any]]],
+    revoked: dict[str, int],
+    district: str,
+    used: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The key an act names, if its signature may count for the act (§14.2)."""
+    kid = act.entry["key_id"]
+    if kid not in registered:
+        raise Difference(f"{act.what}: key {short(kid)} has no key-registered record in the log")
+    seq, key = registered[kid]
+    if seq >= act.seq:
+        raise Difference(
+            f"{act.what}: key {kid} is registered at seq {seq}, not before its use at {act.seq}"
+        )
+    if kid not in used:
+        _check_key_record(key, district)
+        used[kid] = key
+    day = instant(act.entry["at"], f"{act.what}: at").astimezone(CHINA).date()
+    lo = iso_day(key["valid_from"], f"key {kid}: valid_from")
+    hi = iso_day(key["valid_until"], f"key {kid}: valid_until")
+    if not lo <= day <= hi:
+        raise Difference(
+            f"{act.what}: key {kid} is valid from {lo} to {hi}, not on {day} (China time)"
+        )
+    if kid in revoked and revoked[kid] < act.seq:
+        raise Difference(
+            f"{act.what}: key {kid} is revoked at seq {revoked[kid]}, before its use at {act.seq}"
+        )
+    return key
+
+
+def _check_key_record(key: dict[str, Any], district: str) -> None:
+    """A key record (§14.2): its key_id is its public key's, its self-signature verifies."""
+    kid = key["key_id"]
+    public = unhex(key["public_key"], 32, f"key {short(kid)}: public_key")
+    expect(kid, h(public)[:16].hex(), "key_id (first 16 bytes of SHA-256 of its public key)")
+    message = (
+        lps("spotcheck/key/v3")
+        + lps(district)
+        + lps(key["party"])
+        + lps(key["holder"])
+        + lp(public)
+        + lps(key["valid_from"])
+        + lps(key["valid_until"])
+    )
+    if not ed25519_verify(public, message, unhex(key["signature"], 64, f"key {kid}: signature")):
+        raise Difference(f"key {kid}: its self-signature (proof of possession) does not verify")
+
+
+def _check_signatures(
+    body: dict[str, Any],
+    m: dict[str, Any],
+    manifest_sha: bytes,
+    acts: list[Act],
+    keys: dict[str, dict[str, Any]],
+) -> None:
+    """Check 16: every signature of §14.4, and every reveal at or before the deadline."""
+    result_digest = h(canonical(body["result"]))
+    for act in acts:
+        e = act.entry
+        if act.kind == "commit":
+            commitment = unhex(e["commitment"], 32, f"{act.what}: commitment")
+            message = lps("spotcheck/commit/v3") + lp(manifest_sha) + lps(act.party)
+            message += lp(commitment)
+        elif act.kind == "reveal":
+            share = unhex(e["share"], 32, f"{act.what}: share")
+            message = lps("spotcheck/reveal/v3") + lp(manifest_sha) + lps(act.party) + lp(share)
+        else:
+            message = lps("spotcheck/countersign/v3") + lp(manifest_sha) + lp(result_digest)
+        public = unhex(keys[e["key_id"]]["public_key"], 32, "public_key")
+        signature = unhex(e["signature"], 64, f"{act.what}: signature")
+        if not ed25519_verify(public, message, signature):
+            raise Difference(f"{act.what}: signature is not key {e['key_id']}'s signature of it")
+    deadline = instant(m["reveal_deadline"], "manifest.reveal_deadline")
+    for r in body["reveals"]:
+        if instant(r["at"], f"reveal of {r['party']}: at") > deadline:
+            raise Difference(
+                f"reveal of {r['party']} at {r['at']} is after the reveal deadline "
+                f"{m['reveal_deadline']}"
+            )
+
+
+def _check_full_log(
+    log: dict[str, Any], m: dict[str, Any], extract: LogEntries, acts: list[Act], report: Report
+) -> None:
+    """Check 17: the full log chains from seq 1, holds the extract's records unchanged and
+    every record of the draw, and revokes no used key before its use. Prints its head."""
+    full = log_entries(log, m["district"], "--log", whole=True)
+    if not full:
+        raise Difference("--log: the log has no records")
+    by_seq = {r["seq"]: (r, digest) for r, digest in full}
+    for record, digest in extract:
+        theirs = by_seq.get(record["seq"])
+        if theirs is None:
+            raise Difference(f"log record seq {record['seq']} of the bundle is not in --log")
+        if theirs != (record, digest):
+            raise Difference(
+                f"log record seq {record['seq']}: the bundle's extract differs from --log "
+                f"(hash {digest}, in --log {theirs[1]})"
+            )
+    held = {record["seq"] for record, _ in extract}
+    fate: dict[str, str] = {}  # draw_id -> kind of its last record
+    for record, _ in full:
+        if record["kind"] not in KEY_KINDS:
+            fate[str(record.get("draw_id"))] = record["kind"]
+        if record.get("draw_id") == m["draw_id"] and record["seq"] not in held:
+            raise Difference(
+                f"log record seq {record['seq']} ('{record['kind']}' of this draw) is missing "
+                "from the bundle's extract"
+            )
+        if record["kind"] == "key-revoked":
+            _not_revoked_before_use(record, acts)
+    _note_log_head(log, full, m, fate, report)
+
+
+def _not_revoked_before_use(revocation: dict[str, Any], acts: list[Act]) -> None:
+    for act in acts:
+        if revocation["key_id"] == act.entry["key_id"] and revocation["seq"] < act.seq:
+            raise Difference(
+                f"{act.what}: key {act.entry['key_id']} is revoked at seq {revocation['seq']}, "
+                f"before its use at seq {act.seq} (--log)"
+            )
+
+
+def _note_log_head(
+    log: dict[str, Any], full: LogEntries, m: dict[str, Any], fate: dict[str, str], report: Report
+) -> None:
+    task = m["task"]["task_id"]
+    others = sorted(
+        r["draw_id"]
+        for r, _ in full
+        if r["kind"] == "frozen" and r.get("task_id") == task and r["draw_id"] != m["draw_id"]
+    )
+    if others:
+        listed = ", ".join(f"{d} ({fate.get(d)})" for d in others)
+        report.note(f"log        other draws of task {task}: {listed}")
+    seq, digest = full[-1][0]["seq"], full[-1][1]
+    head = log.get("head")
+    if isinstance(head, dict) and head.get("seq") != seq:
+        report.note(f"--log      ends at seq {seq}, its own head says seq {head.get('seq')}")
+    elif isinstance(head, dict):
+        expect(head.get("hash"), digest, f"--log: head hash (seq {seq})")
+    report.note(f"log head   seq {seq}  {digest}  (compare it with the published head)")
 
 
 def verify_proof(proof: dict[str, Any]) -> Report:
@@ -1030,18 +1576,32 @@ def verify_proof(proof: dict[str, Any]) -> Report:
     return report
 
 
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    log_path = None
+    if "--log" in args:  # BUNDLE --log LOG (either order)
+        at = args.index("--log")
+        log_path = args[at + 1] if at + 1 < len(args) else None
+        del args[at : at + 2]
+        if log_path is None:
+            args = []
     if not args or args[0] in ("-h", "--help"):
         print(__doc__)
         return 2
     proof = args[0] == "--proof"
     path = args[1] if proof and len(args) > 1 else args[0]
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        print(f"cannot read {path}: {exc}", file=sys.stderr)
+    raw = _read(path)
+    log_raw = _read(log_path) if log_path is not None else b""
+    if raw is None or log_raw is None:
         return 2
     if proof:
         try:
@@ -1050,7 +1610,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"DIFFERENCE: proof is not UTF-8 JSON: {exc}")
             return 1
     else:
-        report = verify_bytes(raw)
+        try:
+            log = json.loads(log_raw.decode("utf-8")) if log_path is not None else None
+        except (UnicodeDecodeError, ValueError) as exc:
+            print(f"DIFFERENCE: --log {log_path} is not UTF-8 JSON: {exc}")
+            return 1
+        report = verify_bytes(raw, log=log)
     for line in report.lines:
         print(line)
     if report.ok:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from draws import verify_draw
+from draws import ceremony, verify_draw
 from draws.domain import protocol as p
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import DrawCompleted
@@ -29,6 +29,7 @@ from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
 
 from ..unit import factories
+from .signing import CLOCK, Signers, digest
 from .test_draws_flow import wait_for
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
@@ -65,6 +66,7 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         relay_interval_s=0.05,
         data_dir=tmp_path,
         auth_secret=TEST_SECRET,
+        clock=CLOCK,
     )
     runtimes = build_runtimes([load("draws")], settings, bus=bus)
     app = build_app(runtimes, "draws")
@@ -102,40 +104,33 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         assert r.status_code == 201, r.text
         draw = r.json()
         m = draw["manifest"]
-        assert m["algorithm"] == p.ALGORITHM_EXPERTS
+        assert m["algorithm"] == p.ALGORITHM_SIGNED
         assert m["pair_conflicts"] == [["LG0001", "LG0002"]]
         assert m["experts"]["per_target"] == 1 and m["experts"]["fields"] == ["特种设备"]
         assert m["experts"]["roster"]["size"] == 10
         draw_id = draw["draw_id"]
         shares = {party: hashlib.sha256(party.encode()).digest() for party in draw["parties"]}
+        signers = Signers(c, DISTRICT)
+        who = {"办公室": (OFFICE, "office-li"), "信用监管科": (CREDIT, "credit-zhang")}
+        keys = {q: await signers.key(*who[q], q) for q in shares}
         for party, share in shares.items():
-            commitment = p.share_commitment(draw_id, party, share).hex()
-            headers = OFFICE if party == "办公室" else CREDIT
-            r = await c.post(
-                f"/api/draws/draws/{draw_id}/commitments",
-                json={"party": party, "commitment": commitment},
-                headers=headers,
-            )
+            body = ceremony.commit_body(keys[party], digest(draw), draw_id, share)
+            r = await signers.post(draw, "commitments", body, who[party][0])
             assert r.status_code == 200, r.text
         for party, share in shares.items():
-            headers = OFFICE if party == "办公室" else CREDIT
-            r = await c.post(
-                f"/api/draws/draws/{draw_id}/reveals",
-                json={"party": party, "share": share.hex()},
-                headers=headers,
-            )
+            body = ceremony.reveal_body(keys[party], digest(draw), share)
+            r = await signers.post(draw, "reveals", body, who[party][0])
             assert r.status_code == 200, r.text
         drawn = r.json()
         assert drawn["experts"]["per_target"] == 1
-        r = await c.post(
-            f"/api/draws/draws/{draw_id}/countersign",
-            json={"opinion": "过程合规"},
-            headers=SUPERVISOR,
-        )
+        supervisor = await signers.key(SUPERVISOR, "office-zhao", "办公室")
+        result = bytes.fromhex(drawn["result_sha256"])
+        body = ceremony.countersign_body(supervisor, digest(draw), result, "过程合规", True)
+        r = await signers.post(draw, "countersign", body, SUPERVISOR)
         assert r.status_code == 200, r.text
         await wait_for(completed, 1)
         event = DrawCompleted.model_validate(completed[0].payload)
-        assert event.algorithm == p.ALGORITHM_EXPERTS and event.targets
+        assert event.algorithm == p.ALGORITHM_SIGNED and event.targets
         fields = {e.expert_id: (e.field, e.active) for e in experts}
         for t in event.targets:
             ids = {x.inspector_id for x in t.team}

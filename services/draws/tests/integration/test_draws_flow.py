@@ -13,6 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from draws import ceremony
 from draws.domain import protocol as p
 from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import (
@@ -30,6 +31,7 @@ from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
 
 from ..unit import factories
+from .signing import CLOCK, Signers, digest
 
 CREDIT = auth_headers("credit-zhang", "credit_dept", name="张三")
 OFFICE = auth_headers("office-li", "general_office", name="李四")
@@ -87,6 +89,7 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         relay_interval_s=0.05,
         data_dir=tmp_path,
         auth_secret=TEST_SECRET,
+        clock=CLOCK,
     )
     runtimes = build_runtimes([load("draws")], settings, bus=bus)
     app = build_app(runtimes, "draws")
@@ -118,59 +121,46 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         assert (await c.post("/api/draws/draws", json={"task_id": "T-1"})).status_code == 409
 
         shares = {party: hashlib.sha256(party.encode()).digest() for party in draw["parties"]}
+        signers = Signers(c, DISTRICT)
+        who = {"办公室": (OFFICE, "office-li"), "信用监管科": (CREDIT, "credit-zhang")}
+        keys = {q: await signers.key(*who[q], q) for q in shares}
         # Reveal before every party has committed is refused.
-        r = await c.post(
-            f"/api/draws/draws/{draw_id}/reveals",
-            json={"party": "办公室", "share": shares["办公室"].hex()},
-            headers=OFFICE,
-        )
-        assert r.status_code == 409
+        body = ceremony.reveal_body(keys["办公室"], digest(draw), shares["办公室"])
+        assert (await signers.post(draw, "reveals", body, OFFICE)).status_code == 409
         for party, share in shares.items():
-            commitment = p.share_commitment(draw_id, party, share).hex()
-            r = await c.post(
-                f"/api/draws/draws/{draw_id}/commitments",
-                json={"party": party, "commitment": commitment},
-                headers=OFFICE if party == "办公室" else CREDIT,
-            )
+            body = ceremony.commit_body(keys[party], digest(draw), draw_id, share)
+            # unsigned, then signed by another's key: refused; then as the tool does
+            unsigned = {"party": party, "commitment": body["commitment"]}
+            assert (
+                await signers.post(draw, "commitments", unsigned, who[party][0])
+            ).status_code == 422
+            r = await signers.post(draw, "commitments", body, who[party][0])
             assert r.status_code == 200, r.text
         assert r.json()["status"] == "committed"
         # A share that does not match its commitment is refused.
-        r = await c.post(
-            f"/api/draws/draws/{draw_id}/reveals",
-            json={"party": "办公室", "share": "00" * 32},
-            headers=OFFICE,
-        )
-        assert r.status_code == 422
+        body = ceremony.reveal_body(keys["办公室"], digest(draw), b"\0" * 32)
+        assert (await signers.post(draw, "reveals", body, OFFICE)).status_code == 422
         # The credit department cannot reveal the general office's share.
-        r = await c.post(
-            f"/api/draws/draws/{draw_id}/reveals",
-            json={"party": "办公室", "share": shares["办公室"].hex()},
-        )
-        assert r.status_code == 403
+        body = ceremony.reveal_body(keys["办公室"], digest(draw), shares["办公室"])
+        assert (await signers.post(draw, "reveals", body, CREDIT)).status_code == 403
         for party, share in shares.items():
-            r = await c.post(
-                f"/api/draws/draws/{draw_id}/reveals",
-                json={"party": party, "share": share.hex()},
-                headers=OFFICE if party == "办公室" else CREDIT,
-            )
+            body = ceremony.reveal_body(keys[party], digest(draw), share)
+            r = await signers.post(draw, "reveals", body, who[party][0])
             assert r.status_code == 200, r.text
         drawn = r.json()
         assert drawn["status"] == "drawn"
         assert drawn["targets"], "some targets are drawn"
-        assert (
-            await c.post(f"/api/draws/draws/{draw_id}/cancel", json={"reason": "x"})
-        ).status_code == 409
+        body = ceremony.cancel_body(keys["信用监管科"], digest(draw), "x")
+        assert (await signers.post(draw, "cancel", body, CREDIT)).status_code == 409
+        result = bytes.fromhex(drawn["result_sha256"])
         r = await c.post(f"/api/draws/draws/{draw_id}/countersign", json={"opinion": "x"})
         assert r.status_code == 403  # only the general office countersigns
-        r = await c.post(
-            f"/api/draws/draws/{draw_id}/countersign", json={"opinion": "过程合规"}, headers=OFFICE
-        )
+        body = ceremony.countersign_body(keys["办公室"], digest(draw), result, "过程合规", True)
+        r = await signers.post(draw, "countersign", body, OFFICE)
         assert r.status_code == 403 and "持有" in r.json()["detail"]  # a holder supervises not
-        r = await c.post(
-            f"/api/draws/draws/{draw_id}/countersign",
-            json={"opinion": "过程合规"},
-            headers=SUPERVISOR,
-        )
+        supervisor = await signers.key(SUPERVISOR, "office-zhao", "办公室")
+        body = ceremony.countersign_body(supervisor, digest(draw), result, "过程合规", True)
+        r = await signers.post(draw, "countersign", body, SUPERVISOR)
         assert r.status_code == 200, r.text
         done = r.json()
         assert done["status"] == "completed" and done["countersign"]["by"] == "赵六"

@@ -384,7 +384,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
                 ],
             }
         )
-    draw.sign("办公室", "抽取过程符合规定", frozen, "office-supervisor")
+    draw.sign("办公室", "抽取过程符合规定", frozen, "office-supervisor", acknowledge_unstaffed=True)
     return draw, pop, salts + expert_salts
 
 

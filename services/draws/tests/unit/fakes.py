@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from draws.adapters.ledger import LedgerRepository
 from draws.adapters.repository import DrawsRepository
+from draws.domain import ledger
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
-from draws.domain.model import Draw
+from draws.domain.ledger import PartyKey
+from draws.domain.model import VOID, Draw
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
 from spotcheck_common.clock import Clock
 from spotcheck_common.errors import StaleWrite
@@ -20,8 +23,57 @@ from spotcheck_common.testing import FakeUnitOfWork
 from spotcheck_common.uow import Context
 
 
+class FakeLedgerRepository:
+    def __init__(self) -> None:
+        self.log: dict[str, list[dict[str, Any]]] = {}
+        self.party_keys: dict[str, PartyKey] = {}
+
+    async def append(
+        self, district: str, at: datetime, kind: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        seq, prev = await self.head(district)
+        record = ledger.log_record(
+            seq=seq + 1, prev=prev, at=at, kind=kind, district=district, fields=fields
+        )
+        self.log.setdefault(district, []).append(copy.deepcopy(record))
+        return record
+
+    async def records(self, district: str, after: int, limit: int) -> list[dict[str, Any]]:
+        return copy.deepcopy([r for r in self.log.get(district, []) if r["seq"] > after][:limit])
+
+    async def head(self, district: str) -> tuple[int, str]:
+        records = self.log.get(district)
+        return (records[-1]["seq"], p.log_hash(records[-1])) if records else (0, p.LOG_GENESIS)
+
+    async def extract_of(self, draw_id: str, key_ids: Sequence[str]) -> list[dict[str, Any]]:
+        found = [
+            r
+            for records in self.log.values()
+            for r in records
+            if r.get("draw_id") == draw_id
+            or (r["kind"] == "key-registered" and r["key"]["key_id"] in key_ids)
+        ]
+        return copy.deepcopy(sorted(found, key=lambda r: r["seq"]))
+
+    async def add_key(self, key: PartyKey) -> None:
+        self.party_keys[key.key_id] = copy.copy(key)
+
+    async def get_key(self, key_id: str) -> PartyKey | None:
+        key = self.party_keys.get(key_id)
+        return copy.copy(key) if key else None
+
+    async def keys(self, district: str) -> list[PartyKey]:
+        found = [copy.copy(k) for k in self.party_keys.values() if k.district == district]
+        return sorted(found, key=lambda k: k.registered_seq)
+
+    async def revoke_key(self, key_id: str, seq: int, by: str, reason: str, at: datetime) -> None:
+        self.party_keys[key_id].revoked_seq = seq
+
+
 class FakeDrawsRepository:
     def __init__(self) -> None:
+        # the ledger's rows live beside the draws' (one database), handed to each unit of work
+        self.ledger = FakeLedgerRepository()
         self.rev = 0
         self.entities: dict[str, dict[str, Any]] = {}
         self.inspectors: dict[str, dict[str, Any]] = {}
@@ -160,7 +212,7 @@ class FakeDrawsRepository:
 
     async def open_draw_of_task(self, task_id: str) -> Draw | None:
         for d in self.draws.values():
-            if d.task_id == task_id and d.status != "cancelled":
+            if d.task_id == task_id and d.status not in VOID:
                 return copy.deepcopy(d)
         return None
 
@@ -213,6 +265,7 @@ class FakeDrawsUnitOfWork(FakeUnitOfWork):
     ) -> None:
         super().__init__(actor=actor, clock=clock)
         self.draws = draws or FakeDrawsRepository()
+        self.ledger = self.draws.ledger
 
     def as_(self, actor: str) -> FakeDrawsUnitOfWork:
         """The same unit of work, acting as ``actor`` from now on (a draw's parties are
@@ -225,5 +278,6 @@ def _conforms() -> None:
     """Never called: mypy (``make lint``) checks the fakes against the protocols they stand in
     for, so a method added to one and not the other fails the lint."""
     repo: DrawsRepository = FakeDrawsRepository()
+    log: LedgerRepository = FakeLedgerRepository()
     uow: DrawsUnitOfWork = FakeDrawsUnitOfWork()
-    del repo, uow
+    del repo, log, uow

@@ -31,6 +31,7 @@ from spotcheck_common.uscc import synthetic
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
+from .parties import Parties, published
 
 CODES = synthetic(40, seed=21)
 VECTOR = Path(__file__).resolve().parents[4] / "docs" / "draw-vectors" / "experts"
@@ -281,7 +282,7 @@ def test_a_version_1_bundle_may_not_carry_experts() -> None:
 
 def test_unknown_algorithm_is_refused() -> None:
     body = _bundle()["body"]
-    body["manifest"]["algorithm"] = "spotcheck-draw/3"
+    body["manifest"]["algorithm"] = "spotcheck-draw/9"
     body["manifest_sha256"] = p.json_sha256(body["manifest"])
     report = verify_draw.verify(_resealed(body), workers=1)
     assert not report.ok and "not implemented" in (report.difference or "")
@@ -336,12 +337,7 @@ async def _loaded(per_target: int, fields: list[str]) -> tuple[FakeDrawsReposito
 async def _run(repo: FakeDrawsRepository) -> tuple[str, FakeDrawsUnitOfWork]:
     uow = FakeDrawsUnitOfWork(repo)
     draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
-    for party in draw.parties:
-        c = p.share_commitment(draw.draw_id, party, share(party)).hex()
-        await services.commit_share(uow.as_(party), draw.draw_id, party, c)
-    for party in draw.parties:
-        await services.reveal_share(uow.as_(party), draw.draw_id, party, share(party).hex())
-    await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
+    await Parties(uow).run(draw.draw_id, {q: share(q) for q in draw.parties})
     return draw.draw_id, uow
 
 
@@ -350,19 +346,19 @@ async def test_draw_with_experts_end_to_end_on_fakes() -> None:
     draw_id, uow = await _run(repo)
     draw = repo.draws[draw_id]
     m = draw.manifest
-    assert m["algorithm"] == p.ALGORITHM_EXPERTS
+    assert m["algorithm"] == p.ALGORITHM_SIGNED
     assert m["experts"]["per_target"] == 2 and m["experts"]["fields"] == ["食品安全"]
     assert m["experts"]["roster"]["size"] == len(experts)
     frozen = uow.events[0]
-    assert frozen.algorithm == p.ALGORITHM_EXPERTS
+    assert frozen.algorithm == p.ALGORITHM_SIGNED
     # the expert's declared conflict is committed salted in the expert roster
     zj0 = next(e for e in draw.expert_roster or [] if e["expert_id"] == "ZJ000")
     assert len(zj0["recusals"]) == 1
-    bundle = draw.bundle(repo.populations[draw_id])
+    bundle = await published(repo, draw_id)
     report = verify_draw.verify(bundle, workers=1)
     assert report.ok, report.difference
     completed = uow.events[-1]
-    assert completed.name == "draw-completed" and completed.algorithm == p.ALGORITHM_EXPERTS
+    assert completed.name == "draw-completed" and completed.algorithm == p.ALGORITHM_SIGNED
     food = {e.expert_id for e in experts if e.field == "食品安全" and e.active}
     assert completed.targets
     for t in completed.targets:
@@ -384,13 +380,13 @@ async def test_draw_with_experts_end_to_end_on_fakes() -> None:
     )
 
 
-async def test_no_experts_requested_keeps_version_1() -> None:
+async def test_no_experts_requested_means_no_expert_keys() -> None:
     repo, _ = await _loaded(0, [])
     draw_id, uow = await _run(repo)
     draw = repo.draws[draw_id]
-    assert draw.manifest["algorithm"] == p.ALGORITHM and "experts" not in draw.manifest
+    assert draw.manifest["algorithm"] == p.ALGORITHM_SIGNED and "experts" not in draw.manifest
     assert draw.expert_roster is None
-    body = draw.bundle(repo.populations[draw_id])["body"]
+    body = (await published(repo, draw_id))["body"]
     assert "expert_roster" not in body and "experts" not in body["result"]
     assert all("experts" not in t for t in body["result"]["targets"])
     assert all(m.role is not TeamRole.EXPERT for t in uow.events[-1].targets for m in t.team)
@@ -413,7 +409,7 @@ async def test_experts_short_means_unstaffed_never_half_staffed() -> None:
     assert draw.result["targets"] and not any(t["team"] for t in draw.result["targets"])
     assert draw.result["unstaffed"] == [t["uscc"] for t in draw.result["targets"]]
     assert uow.events[-1].targets == []
-    assert verify_draw.verify(draw.bundle(repo.populations[draw_id]), workers=1).ok
+    assert verify_draw.verify(await published(repo, draw_id), workers=1).ok
 
 
 async def test_declared_pair_conflict_reaches_the_manifest_and_no_team_holds_both() -> None:
@@ -449,7 +445,7 @@ async def test_declared_pair_conflict_reaches_the_manifest_and_no_team_holds_bot
     for t in staffed:
         ids = {i for i, _ in t["team"]}
         assert not {"LG0001", "LG0002"} <= ids
-    assert verify_draw.verify(draw.bundle(repo.populations[draw_id]), workers=1).ok
+    assert verify_draw.verify(await published(repo, draw_id), workers=1).ok
 
 
 async def test_replacing_an_inspector_keeps_the_experts() -> None:
@@ -482,8 +478,7 @@ async def test_replacing_an_inspector_keeps_the_experts() -> None:
             reason="病假",
             by_name="王",
         )
-    after = repo.draws[draw_id]
-    assert verify_draw.verify(after.bundle(repo.populations[draw_id]), workers=1).ok
+    assert verify_draw.verify(await published(repo, draw_id), workers=1).ok
 
 
 def test_expert_entry_json_round_trip_and_record() -> None:

@@ -188,3 +188,45 @@ async def test_checks_of_the_year(repo: DrawsRepository) -> None:
     assert await repo.checks_after(2026, last) == (last, [])
     _, first_two = await repo.checks_after(2025, 0)
     assert first_two == [C]
+
+
+@pytest.fixture(params=["fake", "sql"])
+async def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    from draws.adapters.ledger import SqlLedgerRepository
+
+    from .fakes import FakeLedgerRepository
+
+    if request.param == "fake":
+        yield FakeLedgerRepository()
+        return
+    async with migrated_session(definition, tmp_path) as session:
+        yield SqlLedgerRepository(session)
+
+
+async def test_the_draw_log_is_one_chain_per_district(ledger: Any) -> None:
+    from draws.domain.ledger import PartyKey
+
+    assert await ledger.head("lingang") == (0, p.LOG_GENESIS)
+    key = PartyKey(
+        "ab" * 16, "lingang", "办公室", "li", "cd" * 32, "2026-01-01", "2026-12-31", "ef" * 64
+    )
+    first = await ledger.append("lingang", T0, "key-registered", {"key": {"key_id": key.key_id}})
+    key.registered_seq = first["seq"]
+    await ledger.add_key(key)
+    frozen = await ledger.append("lingang", T0, "frozen", {"draw_id": "d1"})
+    other = await ledger.append("rongcheng", T0, "frozen", {"draw_id": "d2"})
+    committed = await ledger.append(
+        "lingang", T0, "committed", {"draw_id": "d1", "key_id": key.key_id}
+    )
+    assert [first["seq"], frozen["seq"], committed["seq"], other["seq"]] == [1, 2, 3, 1]
+    assert frozen["prev"] == p.log_hash(first) and committed["prev"] == p.log_hash(frozen)
+    assert other["prev"] == p.LOG_GENESIS
+    assert await ledger.head("lingang") == (3, p.log_hash(committed))
+    assert await ledger.records("lingang", 1, 1) == [frozen]
+    assert await ledger.extract_of("d1", [key.key_id]) == [first, frozen, committed]
+    assert await ledger.extract_of("d1", []) == [frozen, committed]
+    await ledger.revoke_key(key.key_id, 4, "li", "遗失", T0)
+    found = await ledger.get_key(key.key_id)
+    assert found is not None and (found.registered_seq, found.revoked_seq) == (1, 4)
+    assert [k.key_id for k in await ledger.keys("lingang")] == [key.key_id]
+    assert await ledger.keys("rongcheng") == [] and await ledger.get_key("00" * 16) is None

@@ -14,6 +14,7 @@ from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
+from .parties import Parties, published
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
@@ -37,12 +38,7 @@ async def run_draw(
 ) -> tuple[str, FakeDrawsUnitOfWork]:
     uow = FakeDrawsUnitOfWork(repo)
     draw = await services.create_draw(uow, district="lingang", task_id=task_id, now=NOW)
-    for party in draw.parties:
-        c = p.share_commitment(draw.draw_id, party, share(party, salt)).hex()
-        await services.commit_share(uow.as_(party), draw.draw_id, party, c)
-    for party in draw.parties:
-        await services.reveal_share(uow.as_(party), draw.draw_id, party, share(party, salt).hex())
-    await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
+    await Parties(uow).run(draw.draw_id, {q: share(q, salt) for q in draw.parties})
     return draw.draw_id, uow
 
 
@@ -83,32 +79,31 @@ async def test_refusals() -> None:
     draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
     with pytest.raises(Conflict):
         await services.create_draw(uow, district="lingang", task_id="T-1")
+    parties = Parties(uow)
     with pytest.raises(Invalid):  # not a party
         await services.commit_share(uow.as_("某人"), draw.draw_id, "某人", "00" * 32)
     with pytest.raises(Conflict):  # reveal before commitments
-        await services.reveal_share(
-            uow.as_("办公室"), draw.draw_id, "办公室", share("办公室").hex()
-        )
-    c = p.share_commitment(draw.draw_id, "办公室", share("办公室")).hex()
-    await services.commit_share(uow.as_("办公室"), draw.draw_id, "办公室", c)
+        await parties.reveal(draw.draw_id, "办公室", share("办公室"))
+    with pytest.raises(Invalid, match="签名"):  # /3: an unsigned commitment
+        await services.commit_share(uow.as_("办公室"), draw.draw_id, "办公室", "00" * 32)
+    await parties.commit(draw.draw_id, "办公室", share("办公室"))
     with pytest.raises(Conflict):  # a commitment cannot be changed
-        await services.commit_share(uow.as_("办公室"), draw.draw_id, "办公室", "11" * 32)
-    c = p.share_commitment(draw.draw_id, "信用监管科", share("信用监管科")).hex()
-    await services.commit_share(uow.as_("信用监管科"), draw.draw_id, "信用监管科", c)
+        await parties.commit(draw.draw_id, "办公室", share("other"))
+    await parties.commit(draw.draw_id, "信用监管科", share("信用监管科"))
     with pytest.raises(Invalid, match="不符"):
-        await services.reveal_share(uow.as_("办公室"), draw.draw_id, "办公室", share("x").hex())
-    await services.reveal_share(uow.as_("办公室"), draw.draw_id, "办公室", share("办公室").hex())
+        await parties.reveal(draw.draw_id, "办公室", share("x"))
+    await parties.reveal(draw.draw_id, "办公室", share("办公室"))
     with pytest.raises(Conflict):  # after a reveal, no cancelling (no re-draw)
-        await services.cancel_draw(uow, draw.draw_id, "重抽")
+        await parties.cancel(draw.draw_id, "重抽")
     with pytest.raises(Conflict):  # countersign before the result
-        await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
+        await parties.countersign(draw.draw_id)
 
 
 async def test_cancel_before_reveal_allows_a_new_draw() -> None:
     repo = await loaded()
     uow = FakeDrawsUnitOfWork(repo)
     draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
-    await services.cancel_draw(uow, draw.draw_id, "任务范围有误")
+    await Parties(uow).cancel(draw.draw_id, "任务范围有误")
     assert repo.draws[draw.draw_id].status == "cancelled"
     again = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
     assert again.draw_id != draw.draw_id
@@ -263,22 +258,15 @@ async def test_joint_draw_uses_neighbours_only_when_short() -> None:
         parties=["信用监管科", "办公室", "荣成市局"],
     )
     assert [pool["tier"] for pool in draw.manifest["pools"]] == [0, 1]
-    for party in draw.parties:
-        await services.commit_share(
-            uow.as_(party),
-            draw.draw_id,
-            party,
-            p.share_commitment(draw.draw_id, party, share(party)).hex(),
-        )
-    for party in draw.parties:
-        await services.reveal_share(uow.as_(party), draw.draw_id, party, share(party).hex())
+    shares = {q: share(q) for q in draw.parties}
+    await Parties(uow).run(draw.draw_id, shares, countersign=False)
     result = repo.draws[draw.draw_id].result
     assert result is not None
     used = {i for t in result["targets"] for i, _ in t["team"]}
     assert any(i.startswith("RC") for i in used)
     from draws import verify_draw
 
-    assert verify_draw.verify(repo.draws[draw.draw_id].bundle(repo.populations[draw.draw_id])).ok
+    assert verify_draw.verify(await published(repo, draw.draw_id)).ok
 
 
 def test_bench_registry_has_valid_check_digits() -> None:
@@ -306,24 +294,20 @@ async def test_one_person_cannot_run_a_whole_draw() -> None:
     uow = FakeDrawsUnitOfWork(repo, actor="zhang")
     draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
     assert draw.created_by == "zhang"
-    commitment = {q: p.share_commitment(draw.draw_id, q, share(q)).hex() for q in draw.parties}
-    await services.commit_share(
-        uow.as_("zhang"), draw.draw_id, "信用监管科", commitment["信用监管科"]
-    )
+    parties = Parties(uow)
+    await parties.commit(draw.draw_id, "信用监管科", share("信用监管科"), "zhang")
     with pytest.raises(Forbidden, match="不同的人"):  # roles combined do not combine duties
-        await services.commit_share(uow.as_("zhang"), draw.draw_id, "办公室", commitment["办公室"])
-    await services.commit_share(uow.as_("li"), draw.draw_id, "办公室", commitment["办公室"])
+        await parties.commit(draw.draw_id, "办公室", share("办公室"), "zhang")
+    await parties.commit(draw.draw_id, "办公室", share("办公室"), "li")
     with pytest.raises(Forbidden, match="只有其本人可以揭示"):
-        await services.reveal_share(
-            uow.as_("li"), draw.draw_id, "信用监管科", share("信用监管科").hex()
-        )
+        await parties.reveal(draw.draw_id, "信用监管科", share("信用监管科"), "li")
     for party, holder in (("信用监管科", "zhang"), ("办公室", "li")):
-        await services.reveal_share(uow.as_(holder), draw.draw_id, party, share(party).hex())
+        await parties.reveal(draw.draw_id, party, share(party), holder)
     for someone, why in (("li", "持有本次抽取的种子份额"), ("zhang", "持有")):
         with pytest.raises(Forbidden, match=why):
-            await services.countersign(uow.as_(someone), draw.draw_id, someone, "ok", "/b")
+            await parties.countersign(draw.draw_id, someone)
     assert repo.draws[draw.draw_id].status == "drawn"
-    await services.countersign(uow.as_("wang"), draw.draw_id, "王", "ok", "/b")
+    await parties.countersign(draw.draw_id, "wang")
     assert repo.draws[draw.draw_id].holders == {"信用监管科": "zhang", "办公室": "li"}
 
 
@@ -331,13 +315,13 @@ async def test_the_creator_may_hold_one_share_but_never_countersign() -> None:
     repo = await loaded()
     uow = FakeDrawsUnitOfWork(repo, actor="creator")
     draw = await services.create_draw(uow, district="lingang", task_id="T-1", now=NOW)
+    parties = Parties(uow)
     for party, holder in (("信用监管科", "a"), ("办公室", "b")):
-        c = p.share_commitment(draw.draw_id, party, share(party)).hex()
-        await services.commit_share(uow.as_(holder), draw.draw_id, party, c)
+        await parties.commit(draw.draw_id, party, share(party), holder)
     for party, holder in (("信用监管科", "a"), ("办公室", "b")):
-        await services.reveal_share(uow.as_(holder), draw.draw_id, party, share(party).hex())
+        await parties.reveal(draw.draw_id, party, share(party), holder)
     with pytest.raises(Forbidden, match="创建了本次抽取"):
-        await services.countersign(uow.as_("creator"), draw.draw_id, "creator", "ok", "/b")
+        await parties.countersign(draw.draw_id, "creator")
 
 
 async def test_a_proof_is_the_same_from_the_stored_tree_or_rebuilt() -> None:

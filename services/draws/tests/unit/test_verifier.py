@@ -18,6 +18,7 @@ from draws.service_layer import services
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
+from .parties import Parties, published
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
@@ -43,17 +44,10 @@ async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
         uow, district="lingang", task_id="T-1", now=NOW, beacon_source="上证指数收盘价"
     )
     shares = {party: hashlib.sha256(party.encode()).digest() for party in draw.parties}
-    for party, share in shares.items():
-        await services.commit_share(
-            uow.as_(party),
-            draw.draw_id,
-            party,
-            p.share_commitment(draw.draw_id, party, share).hex(),
-        )
-    for party, share in shares.items():
-        await services.reveal_share(uow.as_(party), draw.draw_id, party, share.hex())
+    parties = Parties(uow)
+    await parties.run(draw.draw_id, shares, countersign=False)
     await services.set_beacon(uow, draw.draw_id, "0badc0ffee")
-    await services.countersign(uow.as_("office-supervisor"), draw.draw_id, "office", "ok", "/b")
+    await parties.countersign(draw.draw_id)
     d = repo.draws[draw.draw_id]
     assert d.result is not None
     if replace:
@@ -75,7 +69,7 @@ async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
             approval_id=approval["approval_id"],
         )
         d = repo.draws[draw.draw_id]
-    return d.bundle(repo.populations[draw.draw_id])
+    return await published(repo, draw.draw_id)
 
 
 def rehash(bundle: dict[str, Any]) -> dict[str, Any]:

@@ -170,3 +170,44 @@ entity_checks = sa.Table(
     sa.UniqueConstraint("draw_id", "uscc", name="uq_entity_checks_draw_uscc"),
     sa.Index("ix_entity_checks_year_uscc", "year", "uscc"),
 )
+
+# Party keys (spotcheck-draw/3, §14.2): registered once, never edited; a revocation is a row
+# of its own. Both are public (the draw log carries them).
+draw_keys = sa.Table(
+    "draw_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("district", sa.String(40), nullable=False),
+    sa.Column("party", sa.String(100), nullable=False),
+    sa.Column("holder", sa.String(100), nullable=False),
+    sa.Column("public_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("valid_from", sa.String(10), nullable=False),
+    sa.Column("valid_until", sa.String(10), nullable=False),
+    sa.Column("signature", sa.String(128), nullable=False),
+    sa.Column("registered_seq", sa.BigInteger, nullable=False),
+)
+
+draw_key_revocations = sa.Table(
+    "draw_key_revocations",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("revoked_by", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The district's draw log (§14.6): append-only and hash-chained; (district, seq) unique, so two
+# writers can never fork it.
+draw_log = sa.Table(
+    "draw_log",
+    metadata,
+    sa.Column("district", sa.String(40), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("draw_id", sa.String(64)),
+    sa.Column("key_id", sa.String(32)),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.Index("ix_draw_log_draw", "draw_id"),
+)

@@ -13,7 +13,7 @@ from draws.adapters import orm
 from draws.domain import fast
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
-from draws.domain.model import Draw
+from draws.domain.model import VOID, Draw
 from spotcheck_common.db import aware_or_none, insert_for
 from spotcheck_common.errors import StaleWrite
 
@@ -370,7 +370,7 @@ class SqlDrawsRepository:
         t = orm.draws
         row = (
             await self.session.execute(
-                sa.select(t).where(t.c.task_id == task_id, t.c.status != "cancelled").limit(1)
+                sa.select(t).where(t.c.task_id == task_id, t.c.status.not_in(VOID)).limit(1)
             )
         ).first()
         return _draw(row) if row else None

@@ -158,11 +158,17 @@ def build_manifest(
     reserve_bp: int = 1000,
     reserve_min: int = 3,
     experts: dict[str, Any] | None = None,
+    reveal_deadline: datetime | None = None,
 ) -> dict[str, Any]:
-    """``experts`` (from ``experts_section``) only when the task asks for experts: the manifest
-    is then ``spotcheck-draw/2``; without it, exactly the ``spotcheck-draw/1`` manifest."""
+    """``experts`` (from ``experts_section``) only when the task asks for experts. With a
+    ``reveal_deadline`` the manifest is ``spotcheck-draw/3`` (§14, what the service freezes);
+    without one, exactly the ``/2`` manifest with experts or the ``/1`` manifest without (the
+    golden vectors of those versions)."""
+    if reveal_deadline is not None and reveal_deadline <= frozen_at:
+        raise ValueError("the reveal deadline must follow the freeze")
+    algorithm = p.ALGORITHM if not experts else p.ALGORITHM_EXPERTS
     manifest = {
-        "algorithm": p.ALGORITHM if not experts else p.ALGORITHM_EXPERTS,
+        "algorithm": p.ALGORITHM_SIGNED if reveal_deadline is not None else algorithm,
         "draw_id": draw_id,
         "district": district,
         "task": {
@@ -200,6 +206,8 @@ def build_manifest(
     }
     if experts:
         manifest["experts"] = experts
+    if reveal_deadline is not None:
+        manifest["reveal_deadline"] = reveal_deadline.isoformat()
     return manifest
 
 
@@ -230,14 +238,7 @@ def _compute_result(
     order = p.targets_in_order(strata, key)  # hashes only the selected rows
     stratum_of = {u: r.key for r in strata for u, o in r.walk if o == "selected"}
     salt_of = {(i, u): s for i, u, s in salts}
-    matcher = p.Matcher(
-        key,
-        p.build_pool(roster, manifest),
-        int(manifest["team"]["size"]),
-        len(order),
-        lambda i, u: (i, u) in salt_of,
-        [tuple(x) for x in manifest["pair_conflicts"]],
-    )
+    matcher = _matcher(manifest, key, roster, len(order), salt_of)
     experts = None
     if manifest.get("experts"):
         experts = p.ExpertMatcher(
@@ -267,6 +268,9 @@ def _compute_result(
             {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in match.disclosures
         ],
     }
+    if p.signed(manifest["algorithm"]):  # §14.5
+        result["leader_load_cap"] = match.leader_load_cap
+        result["unstaffed_reasons"] = [match.short[u] for u in match.unstaffed]
     if experts is not None:
         for t in result["targets"]:
             t["experts"] = list(experts.teams.get(t["uscc"], [])) if t["team"] else []
@@ -292,15 +296,7 @@ def replay_matcher(
     """A matcher in the state after the result and the recorded replacements."""
     key = p.draw_key(seed, manifest["draw_id"])
     salt_of = {(i, u): s for i, u, s in salts}
-    targets = [t["uscc"] for t in result["targets"]]
-    matcher = p.Matcher(
-        key,
-        p.build_pool(roster, manifest),
-        int(manifest["team"]["size"]),
-        len(targets),
-        lambda i, u: (i, u) in salt_of,
-        [tuple(x) for x in manifest["pair_conflicts"]],
-    )
+    matcher = _matcher(manifest, key, roster, len(result["targets"]), salt_of)
     for t in result["targets"]:
         for i, _role in t["team"]:
             matcher.loads[i] += 1
@@ -308,3 +304,22 @@ def replay_matcher(
         matcher.loads[r["replaced"]] -= 1
         matcher.loads[r["replacement"]] += 1
     return matcher
+
+
+def _matcher(
+    manifest: dict[str, Any],
+    key: bytes,
+    roster: Sequence[p.RosterEntry],
+    targets: int,
+    salt_of: Mapping[tuple[str, str], str],
+) -> p.Matcher:
+    """The inspector matcher of the manifest's algorithm (per-role caps from /3, §14.5)."""
+    return p.Matcher(
+        key,
+        p.build_pool(roster, manifest),
+        int(manifest["team"]["size"]),
+        targets,
+        lambda i, u: (i, u) in salt_of,
+        [(x[0], x[1]) for x in manifest["pair_conflicts"]],
+        per_role=p.signed(manifest["algorithm"]),
+    )

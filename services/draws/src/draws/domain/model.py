@@ -3,8 +3,10 @@
 frozen ──(every party commits)──▶ committed ──(every party reveals, beacon set)──▶ drawn
   │                                   │                                               │
   └──────────── cancel (before any reveal) ───────┘                       countersign ▼
-                                                                                completed
-Replacements (with the deputy director's approval) are allowed once the result exists.
+  └──────────── abort (reveal deadline missed, /3) ┘                            completed
+Replacements (with the deputy director's approval) are allowed once the result exists (in
+spotcheck-draw/3, once it is countersigned). In /3 every act is signed with the acting
+person's party key (``draws.domain.ledger``).
 """
 
 from __future__ import annotations
@@ -15,22 +17,41 @@ from datetime import datetime
 from typing import Any
 
 from draws.domain import protocol as p
+from draws.domain.ledger import PartyKey
 from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
-FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED = (
+FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED, ABORTED = (
     "frozen",
     "committed",
     "drawn",
     "completed",
     "cancelled",
+    "aborted",
 )
+VOID = (CANCELLED, ABORTED)  # a task whose draw is void may be drawn again (new manifest)
 STATUS_LABELS = {
     FROZEN: "清单已冻结，待各方提交种子承诺",
     COMMITTED: "承诺已齐，待各方揭示种子",
     DRAWN: "已抽取，待办公室监督会签",
     COMPLETED: "已完成",
     CANCELLED: "已作废",
+    ABORTED: "已中止（有参与方未在截止时间前揭示种子）",
 }
+UNSTAFFED_REASONS = {
+    "leader": "没有可担任组长的执法检查人员（均已回避、冲突或达到上限）",
+    "member": "没有可担任组员的执法检查人员（均已回避、冲突或达到上限）",
+    "experts": "没有可匹配的专家",
+}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """An act's signature (spotcheck-draw/3): the party key it claims and the signature."""
+
+    key: PartyKey
+    signature: str
+
+
 DEFAULT_PARTIES = ("信用监管科", "办公室")
 DEFAULT_CAP = 2
 RESERVE_BP = 1000
@@ -83,12 +104,30 @@ class Draw:
     def task_no(self) -> str:
         return str(self.manifest["task"]["task_no"])
 
+    @property
+    def signed(self) -> bool:
+        return p.signed(self.manifest["algorithm"])
+
+    @property
+    def digest(self) -> bytes:
+        return bytes.fromhex(self.manifest_sha256)
+
+    def _signer(self, signer: Signer | None, act: str) -> Signer:
+        if signer is None:
+            raise Invalid(
+                f"{p.ALGORITHM_SIGNED} 的{act}须以本人登记的参与方密钥签名（key_id、signature）"
+            )
+        return signer
+
     def _party(self, party: str) -> None:
         if party not in self.parties:
             raise Invalid(f"「{party}」不是本次抽取的参与方（{'、'.join(self.parties)}）")
 
-    def commit(self, party: str, commitment_hex: str, at: datetime, by: str) -> bool:
-        """Record a party's commitment, made by ``by``; True when every party has committed."""
+    def commit(
+        self, party: str, commitment_hex: str, at: datetime, by: str, signer: Signer | None = None
+    ) -> bool:
+        """Record a party's commitment, made by ``by`` (in /3 signed with ``by``'s key); True
+        when every party has committed."""
         self._party(party)
         if self.status != FROZEN:
             raise Conflict("承诺阶段已结束，不能再提交承诺")
@@ -101,32 +140,54 @@ class Draw:
                 f"{by} 已代表「{held[0]}」提交承诺：一次抽取的各参与方须由不同的人担任"
                 "（一人兼有多个角色也不能兼任多方）"
             )
+        entry = {"party": party, "commitment": commitment_hex.lower(), "at": at.isoformat()}
+        if self.signed:
+            sig = self._signer(signer, "承诺")
+            message = p.commit_message(self.digest, party, bytes.fromhex(commitment_hex))
+            sig.key.check(actor=by, party=party, at=at, message=message, signature=sig.signature)
+            entry |= {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
         self.holders[party] = by
-        self.commitments.append(
-            {"party": party, "commitment": commitment_hex.lower(), "at": at.isoformat()}
-        )
+        self.commitments.append(entry)
         self.commitments.sort(key=lambda c: self.parties.index(c["party"]))
         if len(self.commitments) == len(self.parties):
             self.status = COMMITTED
             return True
         return False
 
-    def reveal(self, party: str, share_hex: str, at: datetime, by: str) -> None:
+    def reveal(
+        self, party: str, share_hex: str, at: datetime, by: str, signer: Signer | None = None
+    ) -> None:
         self._party(party)
         if self.status == FROZEN:
             raise Conflict("各方承诺未齐，不能揭示种子")
         if self.status != COMMITTED:
-            raise Conflict("种子已揭示完毕")
+            raise Conflict("种子已揭示完毕" if self.status != ABORTED else "抽取已中止")
+        if self.signed and at > datetime.fromisoformat(self.manifest["reveal_deadline"]):
+            raise Conflict(
+                f"已过揭示截止时间 {self.manifest['reveal_deadline']}：本次抽取只能中止，"
+                "须以新的抽取清单重新抽取"
+            )
         holder = self.holders.get(party)
         if holder is not None and holder != by:
             raise Forbidden(f"「{party}」的种子份额由 {holder} 持有，只有其本人可以揭示")
         share = parse_hex(share_hex, 32, "种子份额")
         if any(r["party"] == party for r in self.reveals):
             raise Conflict(f"「{party}」已揭示种子")
-        (commitment,) = [c["commitment"] for c in self.commitments if c["party"] == party]
-        if p.share_commitment(self.draw_id, party, share).hex() != commitment:
+        (committed,) = [c for c in self.commitments if c["party"] == party]
+        if (
+            p.commitment_of(self.manifest, self.digest, party, share).hex()
+            != committed["commitment"]
+        ):
             raise Invalid(f"「{party}」揭示的种子与其承诺不符，揭示被拒绝")
-        self.reveals.append({"party": party, "share": share.hex(), "at": at.isoformat()})
+        entry = {"party": party, "share": share.hex(), "at": at.isoformat()}
+        if self.signed:
+            sig = self._signer(signer, "揭示")
+            if sig.key.key_id != committed["key_id"]:
+                raise Forbidden(f"「{party}」的揭示须以提交承诺时的密钥 {committed['key_id']} 签名")
+            message = p.reveal_message(self.digest, party, share)
+            sig.key.check(actor=by, party=party, at=at, message=message, signature=sig.signature)
+            entry |= {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
+        self.reveals.append(entry)
         self.reveals.sort(key=lambda r: self.parties.index(r["party"]))
 
     def set_beacon(self, value_hex: str) -> None:
@@ -165,9 +226,18 @@ class Draw:
         self.result_sha256 = p.json_sha256(result)
         self.status = DRAWN
 
-    def sign(self, by: str, opinion: str, at: datetime, actor: str) -> None:
+    def sign(
+        self,
+        by: str,
+        opinion: str,
+        at: datetime,
+        actor: str,
+        signer: Signer | None = None,
+        acknowledge_unstaffed: bool = False,
+    ) -> None:
         """The general office's countersignature (``by``: the signer's name), by someone who
-        neither holds a share nor created the draw: supervision is another person's."""
+        neither holds a share nor created the draw: supervision is another person's. Targets
+        left unstaffed are a finding the signer must have seen (``acknowledge_unstaffed``)."""
         if self.status != DRAWN:
             raise Conflict(
                 "只有已抽取、尚未会签的抽取才能会签" if self.status != COMPLETED else "已会签"
@@ -176,13 +246,38 @@ class Draw:
             raise Forbidden(f"{actor} 持有本次抽取的种子份额，不能会签（会签是对抽取的监督）")
         if actor == self.created_by:
             raise Forbidden(f"{actor} 创建了本次抽取，不能会签（会签是对抽取的监督）")
-        self.countersign = {
+        assert self.result is not None and self.result_sha256 is not None
+        if self.result["unstaffed"] and not acknowledge_unstaffed:
+            raise Invalid(self.unstaffed_finding())
+        countersign = {
             "by": by,
             "opinion": opinion,
             "at": at.isoformat(),
             "result_sha256": self.result_sha256,
         }
+        if self.signed:
+            sig = self._signer(signer, "会签")
+            message = p.countersign_message(self.digest, bytes.fromhex(self.result_sha256))
+            sig.key.check(
+                actor=actor, party=p.OFFICE_PARTY, at=at, message=message, signature=sig.signature
+            )
+            countersign |= {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
+        self.countersign = countersign
         self.status = COMPLETED
+
+    def unstaffed_finding(self) -> str:
+        """What the general office must see before countersigning: the unstaffed targets."""
+        assert self.result is not None
+        reasons = self.result.get("unstaffed_reasons") or [""] * len(self.result["unstaffed"])
+        lines = [
+            f"{u}：{UNSTAFFED_REASONS.get(r, '无法配齐检查组')}"
+            for u, r in zip(self.result["unstaffed"], reasons, strict=True)
+        ]
+        shown = "；".join(lines[:20]) + ("……" if len(lines) > 20 else "")
+        return (
+            f"有 {len(lines)} 个抽中的检查对象未能配齐检查人员（{shown}）。"
+            "会签前须确认已知悉（acknowledge_unstaffed），并另行安排检查"
+        )
 
     def approve_replacement(
         self, uscc: str, inspector_id: str, reason: str, by: str, by_name: str, at: datetime
@@ -227,7 +322,10 @@ class Draw:
         return team
 
     def use_approval(self, approval_id: str, uscc: str, inspector_id: str) -> dict[str, Any]:
-        """The approval a replacement rests on, marked used (one replacement per approval)."""
+        """The approval a replacement rests on, marked used (one replacement per approval).
+        In /3 replacements follow the countersignature (§14.4)."""
+        if self.signed and self.status != COMPLETED:
+            raise Conflict("抽取结果会签后才能调换人员")
         found = [a for a in self.approvals if a["approval_id"] == approval_id]
         if not found:
             raise Invalid(f"没有编号为 {approval_id} 的分管局长批准：调换须先经分管局长批准")
@@ -241,11 +339,41 @@ class Draw:
         approval["used"] = True
         return approval
 
-    def cancel(self, reason: str) -> None:
+    def cancel(
+        self, reason: str, by: str = "", at: datetime | None = None, signer: Signer | None = None
+    ) -> dict[str, str]:
+        """Cancel before any reveal; in /3 the reason is signed by ``by`` for a party of the
+        draw. Returns the signature's fields for the draw log ({} before /3)."""
         if self.status not in (FROZEN, COMMITTED) or self.reveals:
             raise Conflict("已有参与方揭示种子，抽取不能作废（防止重抽）")
+        signed: dict[str, str] = {}
+        if self.signed:
+            sig = self._signer(signer, "作废")
+            assert at is not None
+            self._party(sig.key.party)
+            message = p.cancel_message(self.digest, reason)
+            sig.key.check(
+                actor=by, party=sig.key.party, at=at, message=message, signature=sig.signature
+            )
+            signed = {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
         self.status = CANCELLED
         self.cancel_reason = reason
+        return signed
+
+    def abort(self, at: datetime) -> list[str]:
+        """/3: after the reveal deadline, a draw whose shares are not all revealed is void (in
+        the log); the parties that did not reveal are returned."""
+        if not self.signed:
+            raise Conflict("只有 spotcheck-draw/3 的抽取设有揭示截止时间")
+        if self.status not in (FROZEN, COMMITTED):
+            raise Conflict("只有尚未揭示完毕的抽取可以中止")
+        if at <= datetime.fromisoformat(self.manifest["reveal_deadline"]):
+            raise Conflict(f"揭示截止时间 {self.manifest['reveal_deadline']} 尚未到")
+        revealed = {r["party"] for r in self.reveals}
+        missing = [party for party in self.parties if party not in revealed]
+        self.status = ABORTED
+        self.cancel_reason = f"中止：{'、'.join(missing)} 未在截止时间前揭示种子"
+        return missing
 
     def team_of(self, uscc: str) -> list[tuple[str, str]]:
         """The current team of a target, replacements applied."""
@@ -270,7 +398,8 @@ class Draw:
 
     # -- the published bundle ---------------------------------------------------------
 
-    def bundle(self, pop: p.Population) -> dict[str, Any]:
+    def bundle(self, pop: p.Population, log: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The public bundle (§11); ``log`` is the draw log's extract a /3 bundle carries."""
         if self.result is None:
             raise Conflict("抽取尚未完成，暂无可验证的数据包")
         body = {
@@ -295,4 +424,6 @@ class Draw:
         }
         if self.manifest.get("experts"):
             body["expert_roster"] = self.expert_roster or []
+        if self.signed:
+            body["log"] = log
         return {"body": body, "body_sha256": p.json_sha256(body)}

@@ -20,7 +20,10 @@ ALGORITHM = "spotcheck-draw/1"
 # spotcheck-draw/1 plus the expert matching (§8.4 of the spec); used only by draws whose task
 # asks for experts, so every draw without experts stays byte for byte spotcheck-draw/1.
 ALGORITHM_EXPERTS = "spotcheck-draw/2"
-ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS)
+# The signed ceremony (§14): commitments bind the manifest, every act is signed with the
+# party's Ed25519 key and chained in the district's draw log; leaders have their own load cap.
+ALGORITHM_SIGNED = "spotcheck-draw/3"
+ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED)
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
 CHUNK_SIZE = 256
 USCC_LEN = 18
@@ -46,6 +49,15 @@ TAG_SEED = "spotcheck/seed/v1"
 TAG_KEY = "spotcheck/draw-key/v1"
 TAG_RECUSAL = "spotcheck/recusal/v1"
 TAG_EXPERT_RECUSAL = "spotcheck/expert-recusal/v1"
+TAG_SHARE_V3 = "spotcheck/share/v3"
+TAG_KEY_V3 = "spotcheck/key/v3"
+TAG_COMMIT_V3 = "spotcheck/commit/v3"
+TAG_REVEAL_V3 = "spotcheck/reveal/v3"
+TAG_COUNTERSIGN_V3 = "spotcheck/countersign/v3"
+TAG_CANCEL_V3 = "spotcheck/cancel/v3"
+TAG_LOG_V3 = "spotcheck/log/v3"
+LOG_GENESIS = "0" * 64
+OFFICE_PARTY = "办公室"  # the supervising party: always a party, alone countersigns
 ENTITY_TICKET = b"\x01"
 INSPECTOR_TICKET = b"\x02"
 EXPERT_TICKET = b"\x03"
@@ -89,6 +101,68 @@ def share_commitment(draw_id: str, party: str, share: bytes) -> bytes:
     if len(share) != 32:
         raise ValueError("a seed share is exactly 32 bytes")
     return sha256(lps(TAG_SHARE) + lps(draw_id) + lps(party) + lp(share))
+
+
+def signed(algorithm: str) -> bool:
+    """Whether the manifest's algorithm is the signed ceremony (§14)."""
+    return algorithm == ALGORITHM_SIGNED
+
+
+def share_commitment_v3(manifest_digest: bytes, draw_id: str, party: str, share: bytes) -> bytes:
+    """§14.3: the commitment binds the manifest's digest, so a share opens only this manifest."""
+    if len(share) != 32:
+        raise ValueError("a seed share is exactly 32 bytes")
+    return sha256(lps(TAG_SHARE_V3) + lp(manifest_digest) + lps(draw_id) + lps(party) + lp(share))
+
+
+def commitment_of(
+    manifest: dict[str, Any], manifest_digest: bytes, party: str, share: bytes
+) -> bytes:
+    """The commitment a share must open under the manifest's algorithm."""
+    if signed(manifest["algorithm"]):
+        return share_commitment_v3(manifest_digest, manifest["draw_id"], party, share)
+    return share_commitment(manifest["draw_id"], party, share)
+
+
+def key_id_of(public_key: bytes) -> str:
+    """§14.2: a key's id is the first 16 bytes of the SHA-256 of its public key, in hex."""
+    return sha256(public_key)[:16].hex()
+
+
+def key_message(
+    district: str, party: str, holder: str, public_key: bytes, valid_from: str, valid_until: str
+) -> bytes:
+    """§14.2: what a key signs to register itself (proof of possession)."""
+    return (
+        lps(TAG_KEY_V3)
+        + lps(district)
+        + lps(party)
+        + lps(holder)
+        + lp(public_key)
+        + lps(valid_from)
+        + lps(valid_until)
+    )
+
+
+def commit_message(manifest_digest: bytes, party: str, commitment: bytes) -> bytes:
+    return lps(TAG_COMMIT_V3) + lp(manifest_digest) + lps(party) + lp(commitment)
+
+
+def reveal_message(manifest_digest: bytes, party: str, share: bytes) -> bytes:
+    return lps(TAG_REVEAL_V3) + lp(manifest_digest) + lps(party) + lp(share)
+
+
+def countersign_message(manifest_digest: bytes, result_digest: bytes) -> bytes:
+    return lps(TAG_COUNTERSIGN_V3) + lp(manifest_digest) + lp(result_digest)
+
+
+def cancel_message(manifest_digest: bytes, reason: str) -> bytes:
+    return lps(TAG_CANCEL_V3) + lp(manifest_digest) + lp(sha256(reason.encode("utf-8")))
+
+
+def log_hash(record: dict[str, Any]) -> str:
+    """§14.6: a draw log record's hash (the record holds ``seq`` and ``prev``: a chain)."""
+    return sha256(lps(TAG_LOG_V3) + canonical_json(record)).hex()
 
 
 def derive_seed(manifest_sha256: bytes, shares: Sequence[bytes], beacon: bytes | None) -> bytes:
@@ -611,6 +685,9 @@ class MatchResult:
     unstaffed: list[str]
     loads: dict[str, int]
     disclosures: list[tuple[str, str]]  # (uscc, inspector_id) recusals met on the way
+    leader_load_cap: int = 0  # /3: the leader-qualified inspectors' own cap (§14.7)
+    # /3: why each unstaffed target is (§14.7): "leader", "member" or "experts" ran out
+    short: dict[str, str] = field(default_factory=dict)
 
 
 Recused = Callable[[str, str], bool]
@@ -622,7 +699,10 @@ class Matcher:
     member: (tier, load, leader_qualified, ticket(i, load), id) over all.
 
     Two heaps (leader-qualified, others) with lazy deletion; candidates met on the way that
-    are recused from the target are set aside (and disclosed), then put back."""
+    are recused from the target are set aside (and disclosed), then put back.
+
+    ``per_role`` (/3, §14.7): a leader-qualified inspector's cap is the larger of the common
+    cap and ⌈targets / leaders⌉ + 1, since every team needs one of the (often few) leaders."""
 
     def __init__(
         self,
@@ -632,11 +712,20 @@ class Matcher:
         targets: int,
         recused: Recused,
         pair_conflicts: Iterable[tuple[str, str]] = (),
+        per_role: bool = False,
     ) -> None:
         self.key = key
         self.pool = {c.inspector_id: c for c in pool}
         self.team_size = team_size
         self.cap = -(-team_size * targets // len(pool)) + 1 if pool else 0
+        leaders = sum(c.leader_qualified for c in pool)
+        self.leader_cap = (
+            max(self.cap, -(-targets // leaders) + 1) if per_role and leaders else self.cap
+        )
+        self.cap_of = {
+            c.inspector_id: self.leader_cap if c.leader_qualified else self.cap for c in pool
+        }
+        self.short: dict[str, str] = {}
         self.loads = dict.fromkeys(self.pool, 0)
         self.recused = recused
         self.conflicts: dict[str, set[str]] = {}
@@ -656,7 +745,7 @@ class Matcher:
 
     def _push(self, inspector_id: str) -> None:
         load = self.loads[inspector_id]
-        if load < self.cap:
+        if load < self.cap_of[inspector_id]:
             c = self.pool[inspector_id]
             entry = (
                 c.tier,
@@ -674,7 +763,7 @@ class Matcher:
 
     def staff(self, uscc: str) -> list[tuple[str, str]] | None:
         """One target: the leader, then the members (§8.3); None when it cannot be staffed."""
-        heaps, loads, cap, conflicts = self.heaps, self.loads, self.cap, self.conflicts
+        heaps, loads, cap, conflicts = self.heaps, self.loads, self.cap_of, self.conflicts
         recused, pop, push = self.recused, heapq.heappop, heapq.heappush
         team: list[str] = []
         aside: list[tuple[int, tuple[Any, ...]]] = []
@@ -688,7 +777,7 @@ class Matcher:
                     while heap:
                         e = heap[0]
                         i = e[4]
-                        if e[1] != loads[i] or e[1] >= cap:
+                        if e[1] != loads[i] or e[1] >= cap[i]:
                             pop(heap)
                         elif i in team or (
                             conflicts and any(m in conflicts.get(i, ()) for m in team)
@@ -712,6 +801,7 @@ class Matcher:
             if chosen is None:
                 for h, e in aside:
                     push(heaps[h], e)
+                self.short[uscc] = "leader" if step == 0 else "member"
                 return None
             team.append(chosen)
         for h, e in aside:
@@ -739,13 +829,21 @@ class Matcher:
                 chosen = experts.staff(uscc)
                 if chosen is None:
                     self.unstaff(team)
+                    self.short[uscc] = "experts"
                     team = None
             if team is None:
                 unstaffed.append(uscc)
             else:
                 teams[uscc] = team
         return MatchResult(
-            self.cap, len(self.pool), teams, unstaffed, dict(self.loads), list(self.disclosed)
+            self.cap,
+            len(self.pool),
+            teams,
+            unstaffed,
+            dict(self.loads),
+            list(self.disclosed),
+            self.leader_cap,
+            dict(self.short),
         )
 
     def replace(
@@ -758,7 +856,7 @@ class Matcher:
         candidates = []
         for c in self.pool.values():
             i = c.inspector_id
-            if i in rest or i == out or i in excluded or self.loads[i] >= self.cap:
+            if i in rest or i == out or i in excluded or self.loads[i] >= self.cap_of[i]:
                 continue
             if any(m in self.conflicts.get(i, ()) for m in rest):
                 continue

@@ -7,12 +7,14 @@ ISO 8601 strings with their offset, as stored.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from draws.domain import protocol as p
-from draws.domain.model import CANCELLED, STATUS_LABELS, Draw
+from draws.domain.ledger import PartyKey
+from draws.domain.model import STATUS_LABELS, UNSTAFFED_REASONS, VOID, Draw
 from draws.service_layer.services import team_of
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.types import USCC
@@ -39,14 +41,34 @@ class DrawIn(RequestModel):
     neighbour_rule: str = Field(
         "none", description="相邻区域执法人员的使用规则：none 或 fill-when-short（本区不足时补充）"
     )
+    reveal_hours: int = Field(
+        72, ge=1, le=720, description="自冻结起各方揭示种子的时限（小时）；逾期未揭示则抽取中止"
+    )
 
 
-class CommitmentIn(RequestModel):
+KeyId = Field(None, min_length=32, max_length=32, description="参与方密钥编号（/api/draws/keys）")
+Signature = Field(
+    None,
+    min_length=128,
+    max_length=128,
+    description="Ed25519 签名（64 字节，十六进制，见 draw-spec §14.4）",
+)
+
+
+class Signed(RequestModel):
+    """An act of ``spotcheck-draw/3``, signed on the acting person's own device
+    (``spotcheck-ceremony``); both fields are required by a /3 draw."""
+
+    key_id: str | None = KeyId
+    signature: str | None = Signature
+
+
+class CommitmentIn(Signed):
     party: str = Field(min_length=1)
     commitment: str = Field(min_length=64, max_length=64, description="承诺值（64 个十六进制字符）")
 
 
-class RevealIn(RequestModel):
+class RevealIn(Signed):
     party: str = Field(min_length=1)
     share: str = Field(min_length=64, max_length=64, description="种子份额（32 字节，十六进制）")
 
@@ -55,8 +77,11 @@ class BeaconIn(RequestModel):
     value: str = Field(min_length=2, max_length=128, description="外部信标值（十六进制）")
 
 
-class CountersignIn(RequestModel):
+class CountersignIn(Signed):
     opinion: str = Field("抽取过程符合规定", description="监督意见")
+    acknowledge_unstaffed: bool = Field(
+        False, description="已知悉未能配齐检查人员的检查对象（有此类对象时必须确认）"
+    )
 
 
 class ApprovalIn(RequestModel):
@@ -87,8 +112,68 @@ class ReplacementIn(RequestModel):
     )
 
 
-class CancelIn(RequestModel):
-    reason: str = Field(min_length=1)
+class CancelIn(Signed):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class KeyIn(RequestModel):
+    """The public half of a key made on the holder's own device (``spotcheck-ceremony
+    keygen``), signed by the key itself over the registration (§14.2)."""
+
+    party: str = Field(
+        min_length=1, max_length=100, description="密钥代表的参与方，如 信用监管科、办公室"
+    )
+    public_key: str = Field(min_length=64, max_length=64, description="Ed25519 公钥（十六进制）")
+    valid_from: date
+    valid_until: date
+    signature: str = Field(min_length=128, max_length=128, description="密钥对登记内容的签名")
+
+
+class RevocationIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=500, description="吊销理由（如遗失、调岗）")
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    district: str
+    party: str
+    holder: str
+    public_key: str
+    valid_from: str
+    valid_until: str
+    signature: str
+    registered_seq: int = Field(description="登记记录在抽取日志中的序号")
+    revoked_seq: int | None = Field(description="吊销记录在抽取日志中的序号（未吊销为空）")
+
+    @classmethod
+    def of(cls, key: PartyKey) -> KeyOut:
+        return cls.model_validate(vars(key))
+
+
+class KeyList(BaseModel):
+    total: int
+    items: list[KeyOut]
+
+
+class LogHead(BaseModel):
+    """The head of the district's draw log: keep it; a later log must extend it."""
+
+    district: str
+    seq: int
+    hash: str
+
+
+class LogEntry(BaseModel):
+    record: dict[str, Any] = Field(description="日志记录（见 draw-spec §14.6）")
+    hash: str
+
+
+class LogOut(BaseModel):
+    """A page of the district's draw log (``verify_draw.py BUNDLE --log`` takes the whole)."""
+
+    district: str
+    records: list[LogEntry]
+    head: dict[str, Any]
 
 
 # --------------------------------------------------------------------------- responses
@@ -98,12 +183,16 @@ class CommitmentOut(BaseModel):
     party: str
     commitment: str
     at: Instant
+    key_id: str | None = None
+    signature: str | None = None
 
 
 class RevealOut(BaseModel):
     party: str
     share: str
     at: Instant
+    key_id: str | None = None
+    signature: str | None = None
 
 
 class CountersignOut(BaseModel):
@@ -111,6 +200,16 @@ class CountersignOut(BaseModel):
     opinion: str
     at: Instant
     result_sha256: str | None
+    key_id: str | None = None
+    signature: str | None = None
+
+
+class UnstaffedOut(BaseModel):
+    """A drawn target the pool could not staff: a finding to see before countersigning."""
+
+    uscc: str
+    reason: str
+    reason_label: str
 
 
 class Disclosure(BaseModel):
@@ -197,7 +296,9 @@ class DrawOut(BaseModel):
     strata: list[StratumOut] | None = None
     targets: list[TargetOut] | None = None
     unstaffed: list[str] | None = None
+    unstaffed_findings: list[UnstaffedOut] | None = None
     load_cap: int | None = None
+    leader_load_cap: int | None = None
     pool_size: int | None = None
     experts: ExpertsOut | None = None
 
@@ -228,7 +329,7 @@ class DrawOut(BaseModel):
             created_at=draw.created_at.isoformat() if draw.created_at else None,
             bundle_url=f"/public/draws/{draw.draw_id}/bundle" if draw.result else None,
         )
-        if draw.result is not None and draw.status != CANCELLED:
+        if draw.result is not None and draw.status not in VOID:
             out._with_result(draw, draw.result, names)
         return out
 
@@ -249,7 +350,14 @@ class DrawOut(BaseModel):
             for t in result["targets"]
         ]
         self.unstaffed = result["unstaffed"]
+        reasons = result.get("unstaffed_reasons") or [""] * len(result["unstaffed"])
+        self.unstaffed_findings = [
+            UnstaffedOut(uscc=u, reason=r, reason_label=UNSTAFFED_REASONS.get(r, "无法配齐检查组"))
+            for u, r in zip(result["unstaffed"], reasons, strict=True)
+        ]
         self.load_cap = result["load_cap"]
+        if "leader_load_cap" in result:
+            self.leader_load_cap = result["leader_load_cap"]
         self.pool_size = result["pool_size"]
         if "experts" in result:
             self.experts = ExpertsOut(

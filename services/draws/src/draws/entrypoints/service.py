@@ -8,7 +8,7 @@ from draws.adapters import orm
 from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
 from draws.bootstrap import bootstrap
 from draws.entrypoints.consumers import subscriptions
-from draws.entrypoints.routes import draws, public
+from draws.entrypoints.routes import draws, keys, public
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -26,7 +26,7 @@ definition = ServiceDefinition(
     title="随机抽取检查对象与随机匹配执法检查人员（可验证）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[draws.router, public.router],
+    routers=[draws.router, keys.router, public.router],
     bootstrap=bootstrap,
     unit_of_work=SqlDrawsUnitOfWork,
     subscriptions=subscriptions,
@@ -40,5 +40,12 @@ definition = ServiceDefinition(
         DrawInspectorReplaced,
         DrawCancelled,
     ],
-    append_only=("draw_populations", "draw_recusals", "draw_trees"),
+    append_only=(
+        "draw_populations",
+        "draw_recusals",
+        "draw_trees",
+        "draw_keys",
+        "draw_key_revocations",
+        "draw_log",
+    ),
 )

@@ -8,20 +8,22 @@ countersign (→ DrawCompleted) ; replacements; cancellation before any reveal.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from draws.adapters.repository import DrawsRepository
 from draws.adapters.snapshot import SnapshotStore
 from draws.domain import engine, fast
 from draws.domain import protocol as p
+from draws.domain.ledger import PartyKey
 from draws.domain.model import (
     DEFAULT_PARTIES,
     Draw,
+    Signer,
 )
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
 from spotcheck_common.clock import CHINA_TZ
-from spotcheck_common.errors import Conflict, Invalid, NotFound
+from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -49,6 +51,8 @@ from spotcheck_common.events.types import TeamRole
 
 # numpy + C (same results as the reference protocol.select; tests compare them).
 SELECTOR: engine.Selector = fast.select
+# How long the parties have, from the freeze, to reveal (§14.1); then the draw may be aborted.
+REVEAL_HOURS = 72
 
 
 # ------------------------------------------------------------------------ read model
@@ -125,8 +129,10 @@ async def create_draw(
     now: datetime | None = None,
     snapshots: SnapshotStore | None = None,
     neighbours: list[str] | None = None,
+    reveal_hours: int = REVEAL_HOURS,
 ) -> Draw:
-    """Freeze and publish the manifest. Nothing random exists yet."""
+    """Freeze and publish the manifest (``spotcheck-draw/3``), and log it. Nothing random
+    exists yet."""
     repo = uow.draws
     now = now or uow.clock.now()
     task = await repo.get_task(task_id)
@@ -195,6 +201,7 @@ async def create_draw(
         snapshot_rev=rev,
         pair_conflicts=pair_conflicts,
         experts=experts,
+        reveal_deadline=now + timedelta(hours=reveal_hours),
     )
     draw = Draw(
         draw_id=draw_id,
@@ -208,6 +215,15 @@ async def create_draw(
         expert_roster=[e.to_json() for e in expert_roster] if experts else None,
     )
     await repo.add_draw(draw, pop, salts)
+    await _log(
+        uow,
+        draw,
+        now,
+        "frozen",
+        task_id=task_id,
+        manifest_sha256=draw.manifest_sha256,
+        reveal_deadline=manifest["reveal_deadline"],
+    )
     await uow.emit(
         DrawManifestFrozen(
             draw_id=draw_id,
@@ -235,10 +251,53 @@ async def _load(repo: DrawsRepository, draw_id: str) -> Draw:
     return draw
 
 
-async def commit_share(uow: DrawsUnitOfWork, draw_id: str, party: str, commitment: str) -> Draw:
+async def _log(uow: DrawsUnitOfWork, draw: Draw, at: datetime, kind: str, **fields: Any) -> None:
+    """A step of a /3 draw, chained into the district's draw log (§14.6)."""
+    if draw.signed:
+        await uow.ledger.append(
+            draw.manifest["district"], at, kind, {"draw_id": draw.draw_id, **fields}
+        )
+
+
+async def _signer(uow: DrawsUnitOfWork, key_id: str | None, signature: str | None) -> Signer | None:
+    """The party key an act claims (checked by the draw); None when the act is unsigned."""
+    if key_id is None and signature is None:
+        return None
+    if not key_id or not signature:
+        raise Invalid("签名须同时给出 key_id 和 signature")
+    key = await uow.ledger.get_key(key_id)
+    if key is None:
+        raise Invalid(f"密钥 {key_id} 未登记：须先登记参与方密钥（POST /api/draws/keys）")
+    return Signer(key, signature)
+
+
+def _signed_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: entry[k] for k in ("key_id", "signature") if k in entry}
+
+
+async def commit_share(
+    uow: DrawsUnitOfWork,
+    draw_id: str,
+    party: str,
+    commitment: str,
+    key_id: str | None = None,
+    signature: str | None = None,
+) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.commit(party, commitment, uow.clock.now(), uow.context.actor)
+    now = uow.clock.now()
+    signer = await _signer(uow, key_id, signature)
+    draw.commit(party, commitment, now, uow.context.actor, signer)
+    entry = next(c for c in draw.commitments if c["party"] == party)
+    await _log(
+        uow,
+        draw,
+        now,
+        "committed",
+        party=party,
+        commitment=entry["commitment"],
+        **_signed_fields(entry),
+    )
     await repo.save_draw(draw)
     await uow.emit(
         DrawShareCommitted(
@@ -249,10 +308,23 @@ async def commit_share(uow: DrawsUnitOfWork, draw_id: str, party: str, commitmen
     return draw
 
 
-async def reveal_share(uow: DrawsUnitOfWork, draw_id: str, party: str, share: str) -> Draw:
+async def reveal_share(
+    uow: DrawsUnitOfWork,
+    draw_id: str,
+    party: str,
+    share: str,
+    key_id: str | None = None,
+    signature: str | None = None,
+) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.reveal(party, share, uow.clock.now(), uow.context.actor)
+    now = uow.clock.now()
+    signer = await _signer(uow, key_id, signature)
+    draw.reveal(party, share, now, uow.context.actor, signer)
+    entry = next(r for r in draw.reveals if r["party"] == party)
+    await _log(
+        uow, draw, now, "revealed", party=party, share=entry["share"], **_signed_fields(entry)
+    )
     await uow.emit(
         DrawShareRevealed(
             draw_id=draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
@@ -292,6 +364,9 @@ async def _maybe_draw(uow: DrawsUnitOfWork, draw: Draw) -> None:
         expert_roster=[p.ExpertEntry.from_json(e) for e in draw.expert_roster or []],
     )
     draw.record_result(seed, result)
+    await _log(
+        uow, draw, uow.clock.now(), "drawn", seed=seed.hex(), result_sha256=draw.result_sha256
+    )
     year = int(draw.manifest["draw_date"][:4])
     await repo.record_checks(draw.draw_id, year, [t["uscc"] for t in result["targets"]])
     await uow.emit(
@@ -308,11 +383,30 @@ async def _maybe_draw(uow: DrawsUnitOfWork, draw: Draw) -> None:
 
 
 async def countersign(
-    uow: DrawsUnitOfWork, draw_id: str, by: str, opinion: str, bundle_url: str
+    uow: DrawsUnitOfWork,
+    draw_id: str,
+    by: str,
+    opinion: str,
+    bundle_url: str,
+    *,
+    key_id: str | None = None,
+    signature: str | None = None,
+    acknowledge_unstaffed: bool = False,
 ) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.sign(by, opinion, uow.clock.now(), uow.context.actor)
+    now = uow.clock.now()
+    signer = await _signer(uow, key_id, signature)
+    draw.sign(by, opinion, now, uow.context.actor, signer, acknowledge_unstaffed)
+    assert draw.countersign is not None
+    await _log(
+        uow,
+        draw,
+        now,
+        "countersigned",
+        result_sha256=draw.result_sha256,
+        **_signed_fields(draw.countersign),
+    )
     await repo.save_draw(draw)
     await uow.emit(
         DrawCountersigned(
@@ -452,6 +546,14 @@ async def replace_inspector(
         ],
     }
     draw.replacements.append(record)
+    await _log(
+        uow,
+        draw,
+        now,
+        "replaced",
+        replacement_seq=record["seq"],
+        replacement_sha256=p.json_sha256(record),
+    )
     await repo.save_draw(draw)
     roster = {r["inspector_id"]: r for r in draw.roster}
     new_team = team_of(draw, roster, uscc)
@@ -473,11 +575,97 @@ async def replace_inspector(
     return record
 
 
-async def cancel_draw(uow: DrawsUnitOfWork, draw_id: str, reason: str) -> Draw:
+async def cancel_draw(
+    uow: DrawsUnitOfWork,
+    draw_id: str,
+    reason: str,
+    key_id: str | None = None,
+    signature: str | None = None,
+) -> Draw:
+    """Cancel before any reveal; in /3 a signed reason, kept in the draw log for good."""
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.cancel(reason)
+    now = uow.clock.now()
+    signer = await _signer(uow, key_id, signature)
+    signed = draw.cancel(reason, uow.context.actor, now, signer)
+    await _log(uow, draw, now, "cancelled", reason=reason, **signed)
     await repo.save_draw(draw)
     await uow.emit(DrawCancelled(draw_id=draw_id, task_id=draw.task_id, reason=reason))
     await uow.commit()
     return draw
+
+
+async def abort_draw(uow: DrawsUnitOfWork, draw_id: str) -> Draw:
+    """/3: the reveal deadline passed without every share: the draw is void, in the log, and
+    the task may be drawn again only under a new manifest."""
+    repo = uow.draws
+    draw = await _load(repo, draw_id)
+    now = uow.clock.now()
+    missing = draw.abort(now)
+    reason = draw.cancel_reason or ""
+    await _log(uow, draw, now, "aborted", missing=missing, reason=reason)
+    await repo.save_draw(draw)
+    await uow.emit(DrawCancelled(draw_id=draw_id, task_id=draw.task_id, reason=reason))
+    await uow.commit()
+    return draw
+
+
+# ------------------------------------------------------------------------ party keys
+
+
+async def register_key(
+    uow: DrawsUnitOfWork,
+    *,
+    district: str,
+    party: str,
+    public_key: str,
+    valid_from: date,
+    valid_until: date,
+    signature: str,
+) -> PartyKey:
+    """The signed-in person registers the public half of a key made on their own device."""
+    now = uow.clock.now()
+    key = PartyKey.register(
+        district=district,
+        party=party,
+        holder=uow.context.actor,
+        public_key=public_key,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        signature=signature,
+        today=now.astimezone(CHINA_TZ).date(),
+    )
+    if await uow.ledger.get_key(key.key_id) is not None:
+        raise Conflict(f"密钥 {key.key_id} 已登记")
+    record = await uow.ledger.append(district, now, "key-registered", {"key": key.record()})
+    key.registered_seq = int(record["seq"])
+    await uow.ledger.add_key(key)
+    await uow.commit()
+    return key
+
+
+async def revoke_key(
+    uow: DrawsUnitOfWork, key_id: str, reason: str, may_revoke_any: bool
+) -> PartyKey:
+    """Its holder (or the general office, ``may_revoke_any``) revokes a key: from then on its
+    signatures count for nothing."""
+    key = await uow.ledger.get_key(key_id)
+    if key is None:
+        raise NotFound(f"密钥 {key_id} 未登记")
+    if key.holder != uow.context.actor and not may_revoke_any:
+        raise Forbidden("只有密钥持有人本人或办公室可以吊销密钥")
+    if key.revoked_seq is not None:
+        raise Conflict(f"密钥 {key_id} 已被吊销")
+    if not reason.strip():
+        raise Invalid("吊销密钥须说明理由")
+    now = uow.clock.now()
+    record = await uow.ledger.append(
+        key.district,
+        now,
+        "key-revoked",
+        {"key_id": key_id, "reason": reason, "by": uow.context.actor},
+    )
+    await uow.ledger.revoke_key(key_id, int(record["seq"]), uow.context.actor, reason, now)
+    key.revoked_seq = int(record["seq"])
+    await uow.commit()
+    return key

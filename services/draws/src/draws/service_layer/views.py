@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from draws.domain import fast
+from draws.domain import fast, ledger
 from draws.domain import protocol as p
-from draws.domain.model import CANCELLED, Draw
+from draws.domain.ledger import PartyKey
+from draws.domain.model import VOID, Draw
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
 from spotcheck_common.errors import Conflict, NotFound
 
@@ -21,7 +22,7 @@ async def draw(uow: DrawsUnitOfWork, draw_id: str) -> Draw:
 async def names(uow: DrawsUnitOfWork, drawn: Draw) -> dict[str, tuple[str, str]]:
     """Name and risk class of each drawn target (what staff see beside the codes); none before
     the result, or of a cancelled draw."""
-    if drawn.result is None or drawn.status == CANCELLED:
+    if drawn.result is None or drawn.status in VOID:
         return {}
     return await uow.draws.entity_info([t["uscc"] for t in drawn.result["targets"]])
 
@@ -36,7 +37,32 @@ async def bundle(uow: DrawsUnitOfWork, draw_id: str) -> bytes:
     if found.result is None:
         raise Conflict("抽取尚未完成，暂无可验证的数据包")
     population = await uow.draws.get_population(draw_id)
-    return p.canonical_json(found.bundle(population))
+    log = None
+    if found.signed:  # the draw's records and the registrations of the keys they use
+        keys = {
+            e["key_id"]
+            for e in [*found.commitments, *found.reveals, found.countersign or {}]
+            if "key_id" in e
+        }
+        records = await uow.ledger.extract_of(draw_id, sorted(keys))
+        log = ledger.extract(found.manifest["district"], records)
+    return p.canonical_json(found.bundle(population, log))
+
+
+async def log(uow: DrawsUnitOfWork, district: str, after: int, limit: int) -> dict[str, Any]:
+    """The district's draw log from ``after`` (a page of it), with its current head."""
+    records = await uow.ledger.records(district, after, limit)
+    seq, head = await uow.ledger.head(district)
+    return {**ledger.extract(district, records), "head": {"seq": seq, "hash": head}}
+
+
+async def head(uow: DrawsUnitOfWork, district: str) -> dict[str, Any]:
+    seq, value = await uow.ledger.head(district)
+    return {"district": district, "seq": seq, "hash": value}
+
+
+async def keys(uow: DrawsUnitOfWork, district: str) -> list[PartyKey]:
+    return await uow.ledger.keys(district)
 
 
 async def _proof_from_tree(

@@ -60,6 +60,7 @@ SeedParty = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
 GeneralOffice = Annotated[Principal, require(Role.GENERAL_OFFICE)]
 Replacer = Annotated[Principal, require(Role.CREDIT_DEPT, Role.DEPUTY_DIRECTOR)]
 DeputyDirector = Annotated[Principal, require(Role.DEPUTY_DIRECTOR)]
+Supervisor = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
 Staff = Annotated[Principal, require(*STAFF)]
 OFFICE_PARTY = "办公室"
 
@@ -99,6 +100,7 @@ async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOu
             neighbour_rule=body.neighbour_rule,
             snapshots=deps.snapshots,
             neighbours=deps.neighbours,
+            reveal_hours=body.reveal_hours,
         )
         return await answer(uow, draw)
 
@@ -112,7 +114,9 @@ async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOu
 async def commit(draw_id: str, body: CommitmentIn, principal: SeedParty, deps: Deps) -> DrawOut:
     may_act_for(principal, body.party)
     async with deps.uow(principal.context()) as uow:
-        draw = await services.commit_share(uow, draw_id, body.party, body.commitment)
+        draw = await services.commit_share(
+            uow, draw_id, body.party, body.commitment, body.key_id, body.signature
+        )
         return await answer(uow, draw)
 
 
@@ -125,7 +129,9 @@ async def commit(draw_id: str, body: CommitmentIn, principal: SeedParty, deps: D
 async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps) -> DrawOut:
     may_act_for(principal, body.party)
     async with deps.uow(principal.context()) as uow:
-        draw = await services.reveal_share(uow, draw_id, body.party, body.share)
+        draw = await services.reveal_share(
+            uow, draw_id, body.party, body.share, body.key_id, body.signature
+        )
         return await answer(uow, draw)
 
 
@@ -157,6 +163,9 @@ async def countersign(
             principal.name or principal.user,
             body.opinion,
             f"/public/draws/{draw_id}/bundle",
+            key_id=body.key_id,
+            signature=body.signature,
+            acknowledge_unstaffed=body.acknowledge_unstaffed,
         )
         return await answer(uow, draw)
 
@@ -211,7 +220,19 @@ async def replace(
 )
 async def cancel(draw_id: str, body: CancelIn, principal: CreditDept, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
-        draw = await services.cancel_draw(uow, draw_id, body.reason)
+        draw = await services.cancel_draw(uow, draw_id, body.reason, body.key_id, body.signature)
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/abort",
+    summary="中止抽取（已过揭示截止时间而仍有参与方未揭示种子）",
+    responses=refusals(401, 403, 404, 409),
+    response_model_exclude_unset=True,
+)
+async def abort(draw_id: str, principal: Supervisor, deps: Deps) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        draw = await services.abort_draw(uow, draw_id)
         return await answer(uow, draw)
 
 

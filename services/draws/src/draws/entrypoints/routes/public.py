@@ -5,12 +5,13 @@ verifier itself."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from draws.bootstrap import PUBLIC, Deps
-from draws.entrypoints.schemas import ManifestOut, ProofOut
+from draws.entrypoints.schemas import KeyList, KeyOut, LogHead, LogOut, ManifestOut, ProofOut
 from draws.service_layer import views
 from spotcheck_common.http import refusals
 
@@ -18,6 +19,33 @@ router = APIRouter(prefix="/public/draws", tags=["public"])
 
 # The stand-alone verifier, served as the one file a citizen downloads.
 VERIFIER_SOURCE = (Path(__file__).resolve().parents[2] / "verify_draw.py").read_bytes()
+
+
+@router.get(
+    "/log",
+    summary="公示：本区抽取日志（哈希链；verify_draw.py --log 的输入）",
+    responses=refusals(422),
+)
+async def public_log(
+    deps: Deps,
+    after: Annotated[int, Query(ge=0, le=2**62, description="从此序号之后开始")] = 0,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 10000,
+) -> LogOut:
+    async with deps.uow(PUBLIC) as uow:
+        return LogOut.model_validate(await views.log(uow, deps.district, after, limit))
+
+
+@router.get("/log/head", summary="公示：本区抽取日志的链头（序号与哈希）")
+async def public_log_head(deps: Deps) -> LogHead:
+    async with deps.uow(PUBLIC) as uow:
+        return LogHead.model_validate(await views.head(uow, deps.district))
+
+
+@router.get("/keys", summary="公示：本区参与方密钥（有效期、吊销）")
+async def public_keys(deps: Deps) -> KeyList:
+    async with deps.uow(PUBLIC) as uow:
+        keys = await views.keys(uow, deps.district)
+    return KeyList(total=len(keys), items=[KeyOut.of(k) for k in keys])
 
 
 @router.get(

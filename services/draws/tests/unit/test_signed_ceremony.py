@@ -1,0 +1,260 @@
+"""spotcheck-draw/3 in the service (issue 12 §2): party keys, signed acts, the reveal deadline
+and abort, the draw log, the unstaffed finding, replacements after the countersignature."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from draws import ed25519
+from draws.domain import protocol as p
+from draws.service_layer import services, views
+from spotcheck_common.clock import FixedClock
+from spotcheck_common.errors import Conflict, Forbidden, Invalid
+
+from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
+from .parties import OFFICE, Parties, secret_of
+from .test_service_layer import loaded, share
+
+CLOCK = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+CREDIT = "信用监管科"
+
+
+async def frozen(repo: FakeDrawsRepository) -> tuple[FakeDrawsUnitOfWork, Parties, str]:
+    uow = FakeDrawsUnitOfWork(repo, actor="creator", clock=FixedClock(CLOCK))
+    draw = await services.create_draw(uow, district="lingang", task_id="T-1")
+    return uow, Parties(uow), draw.draw_id
+
+
+async def test_a_new_draw_is_version_3_with_a_reveal_deadline_and_is_logged() -> None:
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    draw = repo.draws[draw_id]
+    assert draw.manifest["algorithm"] == p.ALGORITHM_SIGNED
+    assert datetime.fromisoformat(draw.manifest["reveal_deadline"]) == CLOCK + timedelta(hours=72)
+    await parties.run(draw_id, {q: share(q) for q in draw.parties})
+    log = await views.log(uow, "lingang", 0, 100)
+    kinds = [e["record"]["kind"] for e in log["records"]]
+    assert kinds == [
+        "frozen",
+        "key-registered",
+        "committed",
+        "key-registered",
+        "committed",
+        "revealed",
+        "revealed",
+        "drawn",
+        "key-registered",
+        "countersigned",
+    ]
+    prev = p.LOG_GENESIS
+    for n, entry in enumerate(log["records"], start=1):  # a chain, each hash its record's
+        assert entry["record"]["seq"] == n and entry["record"]["prev"] == prev
+        assert entry["hash"] == p.log_hash(entry["record"])
+        prev = entry["hash"]
+    assert log["head"] == {"seq": len(kinds), "hash": prev}
+    frozen_record = log["records"][0]["record"]
+    assert frozen_record["manifest_sha256"] == draw.manifest_sha256
+
+
+async def test_a_commitment_binds_the_manifest() -> None:
+    """Audit finding 1: the /1 commitment opened any manifest with the same draw id."""
+    repo = await loaded()
+    _, _, draw_id = await frozen(repo)
+    digest = bytes.fromhex(repo.draws[draw_id].manifest_sha256)
+    s = share(CREDIT)
+    assert p.share_commitment_v3(digest, draw_id, CREDIT, s) != p.share_commitment_v3(
+        bytes(32), draw_id, CREDIT, s
+    )
+
+
+async def test_unsigned_forged_or_borrowed_signatures_are_refused() -> None:
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    draw = repo.draws[draw_id]
+    commitment = p.share_commitment_v3(draw.digest, draw_id, CREDIT, share(CREDIT))
+    with pytest.raises(Invalid, match="签名"):
+        await services.commit_share(uow.as_("zhang"), draw_id, CREDIT, commitment.hex())
+    secret, key_id = await parties.key("zhang", CREDIT)
+    other = ed25519.sign(secret, p.commit_message(bytes(32), CREDIT, commitment)).hex()
+    with pytest.raises(Invalid, match="签名无效"):  # signed over another manifest
+        await services.commit_share(
+            uow.as_("zhang"), draw_id, CREDIT, commitment.hex(), key_id, other
+        )
+    good = ed25519.sign(secret, p.commit_message(draw.digest, CREDIT, commitment)).hex()
+    with pytest.raises(Forbidden, match="他人不得使用"):  # zhang's key, li signed in
+        await services.commit_share(uow.as_("li"), draw_id, CREDIT, commitment.hex(), key_id, good)
+    _, office_key = await parties.key("zhang", OFFICE)
+    with pytest.raises(Forbidden, match="代表「办公室」"):  # a key acts for its own party only
+        await services.commit_share(
+            uow.as_("zhang"), draw_id, CREDIT, commitment.hex(), office_key, good
+        )
+    with pytest.raises(Invalid, match="未登记"):
+        await services.commit_share(
+            uow.as_("zhang"), draw_id, CREDIT, commitment.hex(), "ab" * 16, good
+        )
+    await services.commit_share(uow.as_("zhang"), draw_id, CREDIT, commitment.hex(), key_id, good)
+    assert repo.draws[draw_id].commitments[0]["key_id"] == key_id
+
+
+async def test_a_reveal_is_signed_with_the_commitments_key_before_the_deadline() -> None:
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    for q in (CREDIT, OFFICE):
+        await parties.commit(draw_id, q, share(q))
+    # zhang's second key for the same party may not reveal what the first committed
+    secret = hashlib.sha256(b"another").digest()
+    public = ed25519.public_key(secret)
+    today = uow.clock.today()
+    message = p.key_message("lingang", CREDIT, CREDIT, public, str(today), str(today))
+    second = await services.register_key(
+        uow.as_(CREDIT),
+        district="lingang",
+        party=CREDIT,
+        public_key=public.hex(),
+        valid_from=today,
+        valid_until=today,
+        signature=ed25519.sign(secret, message).hex(),
+    )
+    draw = repo.draws[draw_id]
+    sig = ed25519.sign(secret, p.reveal_message(draw.digest, CREDIT, share(CREDIT))).hex()
+    with pytest.raises(Forbidden, match="提交承诺时的密钥"):
+        await services.reveal_share(
+            uow.as_(CREDIT), draw_id, CREDIT, share(CREDIT).hex(), second.key_id, sig
+        )
+    assert isinstance(uow.clock, FixedClock)
+    uow.clock.set(CLOCK + timedelta(hours=73))
+    with pytest.raises(Conflict, match="揭示截止时间"):
+        await parties.reveal(draw_id, CREDIT, share(CREDIT))
+
+
+async def test_a_missed_deadline_aborts_the_draw_in_the_log_and_frees_the_task() -> None:
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    for q in (CREDIT, OFFICE):
+        await parties.commit(draw_id, q, share(q))
+    await parties.reveal(draw_id, CREDIT, share(CREDIT))
+    with pytest.raises(Conflict, match="尚未到"):
+        await services.abort_draw(uow, draw_id)
+    assert isinstance(uow.clock, FixedClock)
+    uow.clock.set(CLOCK + timedelta(hours=72, seconds=1))
+    await services.abort_draw(uow, draw_id)
+    assert repo.draws[draw_id].status == "aborted"
+    last = (await views.log(uow, "lingang", 0, 100))["records"][-1]["record"]
+    assert (last["kind"], last["missing"]) == ("aborted", [OFFICE])
+    assert uow.events[-1].name == "draw-cancelled"
+    again = await services.create_draw(uow, district="lingang", task_id="T-1")
+    assert again.manifest_sha256 != repo.draws[draw_id].manifest_sha256
+
+
+async def test_a_cancellation_is_signed_and_logged() -> None:
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    with pytest.raises(Invalid, match="签名"):
+        await services.cancel_draw(uow, draw_id, "范围有误")
+    await parties.cancel(draw_id, "范围有误")
+    last = (await views.log(uow, "lingang", 0, 100))["records"][-1]["record"]
+    assert last["kind"] == "cancelled" and last["reason"] == "范围有误" and last["signature"]
+
+
+async def test_keys_prove_possession_expire_and_are_revoked() -> None:
+    repo = await loaded()
+    uow = FakeDrawsUnitOfWork(repo, actor="zhang", clock=FixedClock(CLOCK))
+    secret = secret_of("zhang", CREDIT)
+    public = ed25519.public_key(secret)
+    start, end = date(2026, 11, 1), date(2027, 10, 31)
+
+    async def register(signature: str, until: date = end) -> object:
+        return await services.register_key(
+            uow,
+            district="lingang",
+            party=CREDIT,
+            public_key=public.hex(),
+            valid_from=start,
+            valid_until=until,
+            signature=signature,
+        )
+
+    message = p.key_message("lingang", CREDIT, "zhang", public, str(start), str(end))
+    with pytest.raises(Invalid, match="证明持有私钥"):  # signed by someone else's key
+        await register(ed25519.sign(bytes(32), message).hex())
+    with pytest.raises(Invalid, match="最长两年"):
+        await register(ed25519.sign(secret, message).hex(), date(2029, 1, 1))
+    await register(ed25519.sign(secret, message).hex())
+    with pytest.raises(Conflict, match="已登记"):
+        await register(ed25519.sign(secret, message).hex())
+    key_id = p.key_id_of(public)
+    with pytest.raises(Forbidden, match="本人或办公室"):
+        await services.revoke_key(uow.as_("li"), key_id, "遗失", may_revoke_any=False)
+    await services.revoke_key(uow.as_("zhang"), key_id, "遗失", may_revoke_any=False)
+    key = await uow.ledger.get_key(key_id)
+    assert key is not None and key.revoked_seq == 2
+    _, _, draw_id = await frozen(repo)
+    draw = repo.draws[draw_id]
+    commitment = p.share_commitment_v3(draw.digest, draw_id, CREDIT, share(CREDIT))
+    sig = ed25519.sign(secret, p.commit_message(draw.digest, CREDIT, commitment)).hex()
+    with pytest.raises(Forbidden, match="已被吊销"):
+        await services.commit_share(
+            uow.as_("zhang"), draw_id, CREDIT, commitment.hex(), key_id, sig
+        )
+
+
+async def test_unstaffed_targets_are_a_finding_before_countersigning() -> None:
+    """Issue 12 §2.8: a target left unstaffed is something the office must see."""
+    repo = await loaded(300, 1)  # one inspector, teams of two: no target can be staffed
+    _, parties, draw_id = await frozen(repo)
+    draw = await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)}, countersign=False)
+    assert draw.result is not None and draw.result["unstaffed"]
+    assert len(draw.result["unstaffed_reasons"]) == len(draw.result["unstaffed"])
+    with pytest.raises(Invalid, match="未能配齐检查人员"):
+        await parties.countersign(draw_id, acknowledge=False)
+    done = await parties.countersign(draw_id, acknowledge=True)
+    assert done.status == "completed"
+
+
+async def test_replacements_follow_the_countersignature() -> None:
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    draw = await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)}, countersign=False)
+    assert draw.result is not None
+    target = next(t for t in draw.result["targets"] if t["team"])
+    approval = await services.approve_replacement(
+        uow.as_("deputy"),
+        draw_id,
+        uscc=target["uscc"],
+        inspector_id=target["team"][1][0],
+        reason="病假",
+        by_name="王",
+    )
+    asked = {"uscc": target["uscc"], "inspector_id": target["team"][1][0], "reason": "病假"}
+    with pytest.raises(Conflict, match="会签后"):
+        await services.replace_inspector(
+            uow.as_("zhang"), draw_id, **asked, approval_id=approval["approval_id"]
+        )
+    await parties.countersign(draw_id)
+    record = await services.replace_inspector(
+        uow.as_("zhang"), draw_id, **asked, approval_id=approval["approval_id"]
+    )
+    last = (await views.log(uow, "lingang", 0, 100))["records"][-1]["record"]
+    assert last["kind"] == "replaced" and last["replacement_sha256"] == p.json_sha256(record)
+
+
+def test_leaders_have_their_own_cap_so_a_scarce_leader_pool_staffs_every_target() -> None:
+    """Issue 12 §2.8: 78 inspectors of whom 26 may lead, teams of 2, 310 targets: the common
+    cap staffed exactly 26 × 9 = 234; with the leaders' own cap every target is staffed."""
+    pool = [p.Candidate(f"I{k:03d}", 0, k % 3 == 0) for k in range(78)]
+    targets = [f"T{k:04d}" for k in range(310)]
+    key = bytes(32)
+
+    def staffed(per_role: bool) -> p.MatchResult:
+        matcher = p.Matcher(key, pool, 2, len(targets), lambda i, u: False, per_role=per_role)
+        return matcher.run(targets)
+
+    before, after = staffed(False), staffed(True)
+    assert len(before.teams) == 234 and set(before.short.values()) == {"leader"}
+    assert len(after.teams) == 310 and not after.unstaffed
+    assert (after.load_cap, after.leader_load_cap) == (9, 13)
+    leaders = {c.inspector_id for c in pool if c.leader_qualified}
+    assert all(after.loads[i] <= (13 if i in leaders else 9) for i in after.loads)
