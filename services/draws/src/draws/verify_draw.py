@@ -788,12 +788,31 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
         deadline = instant(m["reveal_deadline"], "manifest.reveal_deadline")
         if deadline <= instant(m["frozen_at"], "manifest.frozen_at"):
             raise Difference("manifest.reveal_deadline is not later than frozen_at")
+        _check_future_beacon(m, deadline)
     manifest_sha = h(canonical(m))
     expect(body["manifest_sha256"], manifest_sha.hex(), "manifest_sha256")
     report.note(
         f"manifest   {manifest_sha.hex()}  draw {m['draw_id']}  task {m['task']['task_no']}"
     )
     return m, manifest_sha, with_experts
+
+
+BEACON_KEYS = ["available_at", "encoding", "source"]
+
+
+def _check_future_beacon(m: dict[str, Any], deadline: datetime) -> None:
+    """§14.8: a /3 beacon is named with its exact encoding and becomes public only after the
+    reveal deadline, so nobody can compute the result before the last reveal."""
+    beacon = m["beacon"]
+    if beacon is None:
+        return
+    if not isinstance(beacon, dict) or sorted(beacon) != BEACON_KEYS:
+        raise Difference(f"manifest.beacon: a /3 beacon has exactly the keys {BEACON_KEYS}")
+    for key in ("source", "encoding"):
+        if not isinstance(beacon[key], str) or not beacon[key].strip():
+            raise Difference(f"manifest.beacon.{key} must be a non-empty string")
+    if instant(beacon["available_at"], "manifest.beacon.available_at") < deadline:
+        raise Difference("manifest.beacon.available_at is before the reveal deadline")
 
 
 def _signed_fields(body: dict[str, Any]) -> list[tuple[str, bool]]:
@@ -1166,7 +1185,7 @@ def check_expert_constraints(
 # ----------------------------------------------------------- the signed ceremony (/3, §14)
 
 KEY_KINDS = ("key-registered", "key-revoked")
-DRAW_KINDS = ("frozen", "committed", "revealed", "drawn", "countersigned", "replaced")
+DRAW_KINDS = ("frozen", "committed", "revealed", "beacon", "drawn", "countersigned", "replaced")
 VOID_KINDS = ("cancelled", "aborted")
 COMMIT_FIELDS = ("party", "commitment", "at", "key_id", "signature")
 REVEAL_FIELDS = ("party", "share", "at", "key_id", "signature")
@@ -1279,19 +1298,12 @@ def _check_draw_records(
     body: dict[str, Any], m: dict[str, Any], records: list[dict[str, Any]]
 ) -> list[Act]:
     """Check 14: the draw's records, in order, equal to the bundle. Returns the signed acts."""
-    mine = []
-    for r in records:
-        if r["kind"] in KEY_KINDS:
-            continue
-        if r["kind"] not in DRAW_KINDS + VOID_KINDS or r.get("draw_id") != m["draw_id"]:
-            raise Difference(f"log extract: record seq {r['seq']} is not a record of this draw")
-        if r["kind"] in VOID_KINDS:
-            raise Difference(f"log: the draw is {r['kind']} (record seq {r['seq']})")
-        mine.append(r)
+    mine = _records_of_draw(m, records)
     n, sign = len(m["parties"]), body["countersign"]
     if body["replacements"] and sign is None:
         raise Difference("replacement 1 without a countersignature: in /3 replacements follow it")
-    want = ["frozen"] + ["committed"] * n + ["revealed"] * n + ["drawn"]
+    beacon = m["beacon"] is not None
+    want = ["frozen"] + ["committed"] * n + ["revealed"] * n + ["beacon"] * beacon + ["drawn"]
     want += ["countersigned"] * (sign is not None) + ["replaced"] * len(body["replacements"])
     for j, kind in enumerate(want):
         if j == len(mine):
@@ -1304,7 +1316,10 @@ def _check_draw_records(
             )
     if len(mine) > len(want):
         raise Difference(f"log: an extra record of the draw, seq {mine[len(want)]['seq']}")
-    frozen, drawn, rest = mine[0], mine[2 * n + 1], mine[2 * n + 2 :]
+    if beacon:
+        _check_beacon_record(body, m, mine[2 * n + 1])
+    frozen, drawn = mine[0], mine[2 * n + 1 + beacon]
+    rest = mine[2 * n + 2 + beacon :]
     for field, value in (
         ("manifest_sha256", body["manifest_sha256"]),
         ("reveal_deadline", m["reveal_deadline"]),
@@ -1325,6 +1340,28 @@ def _check_draw_records(
         expect(r["replacement_seq"], rep["seq"], f"{what}: replacement_seq")
         expect(r["replacement_sha256"], h(canonical(rep)).hex(), f"{what}: replacement_sha256")
     return acts
+
+
+def _records_of_draw(m: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The extract's records of the draw (keys aside); none of another draw, none voiding it."""
+    mine = []
+    for r in records:
+        if r["kind"] in KEY_KINDS:
+            continue
+        if r["kind"] not in DRAW_KINDS + VOID_KINDS or r.get("draw_id") != m["draw_id"]:
+            raise Difference(f"log extract: record seq {r['seq']} is not a record of this draw")
+        if r["kind"] in VOID_KINDS:
+            raise Difference(f"log: the draw is {r['kind']} (record seq {r['seq']})")
+        mine.append(r)
+    return mine
+
+
+def _check_beacon_record(body: dict[str, Any], m: dict[str, Any], b: dict[str, Any]) -> None:
+    """§14.8: the beacon's value was entered after every reveal, once it was public."""
+    expect(b["value"], body["beacon_value"], f"log: 'beacon' record seq {b['seq']}: value")
+    available = instant(m["beacon"]["available_at"], "manifest.beacon.available_at")
+    if instant(b["at"], f"log: 'beacon' record seq {b['seq']}: at") < available:
+        raise Difference(f"log: the beacon was entered before {m['beacon']['available_at']}")
 
 
 def _match_acts(

@@ -258,3 +258,50 @@ def test_leaders_have_their_own_cap_so_a_scarce_leader_pool_staffs_every_target(
     assert (after.load_cap, after.leader_load_cap) == (9, 13)
     leaders = {c.inspector_id for c in pool if c.leader_qualified}
     assert all(after.loads[i] <= (13 if i in leaders else 9) for i in after.loads)
+
+
+async def test_a_future_beacon_is_entered_only_after_every_reveal_once_public() -> None:
+    """Audit finding 3: with the beacon known before the last reveal, the last revealer could
+    compute the result and refuse to reveal. A /3 beacon is public only after the deadline."""
+    repo = await loaded()
+    uow = FakeDrawsUnitOfWork(repo, actor="creator", clock=FixedClock(CLOCK))
+    named = {"beacon_source": "中国福利彩票双色球第2026140期开奖号码"}
+    with pytest.raises(Invalid, match="字节编码"):
+        await services.create_draw(uow, district="lingang", task_id="T-1", **named)
+    encoding = "红球按开奖顺序、蓝球在后，两位十进制，以 . 连接，UTF-8"
+    with pytest.raises(Invalid, match="揭示截止时间"):
+        await services.create_draw(
+            uow,
+            district="lingang",
+            task_id="T-1",
+            beacon_encoding=encoding,
+            beacon_available_at=CLOCK + timedelta(hours=24),
+            **named,
+        )
+    public_at = CLOCK + timedelta(hours=80)
+    draw = await services.create_draw(
+        uow,
+        district="lingang",
+        task_id="T-1",
+        beacon_encoding=encoding,
+        beacon_available_at=public_at,
+        **named,
+    )
+    assert draw.manifest["beacon"]["available_at"] == public_at.isoformat()
+    parties = Parties(uow)
+    value = "03.11.17.22.28.31.09".encode().hex()
+    for q in (CREDIT, OFFICE):
+        await parties.commit(draw.draw_id, q, share(q))
+    await parties.reveal(draw.draw_id, CREDIT, share(CREDIT))
+    with pytest.raises(Conflict, match="揭示种子后"):
+        await services.set_beacon(uow, draw.draw_id, value)
+    drawn = await parties.reveal(draw.draw_id, OFFICE, share(OFFICE))
+    assert drawn.status == "committed"  # every share in, the beacon still to come
+    with pytest.raises(Conflict, match="之后才公布"):
+        await services.set_beacon(uow, draw.draw_id, value)
+    assert isinstance(uow.clock, FixedClock)
+    uow.clock.set(public_at + timedelta(minutes=5))
+    done = await services.set_beacon(uow, draw.draw_id, value)
+    assert done.status == "drawn"
+    kinds = [e["record"]["kind"] for e in (await views.log(uow, "lingang", 0, 100))["records"]]
+    assert kinds[-3:] == ["revealed", "beacon", "drawn"]

@@ -6,7 +6,7 @@ import hashlib
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ import pytest
 from draws import verify_draw
 from draws.domain import protocol as p
 from draws.service_layer import services
+from spotcheck_common.clock import FixedClock
+from spotcheck_common.errors import Conflict
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
@@ -41,11 +43,21 @@ async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
     await services.task_approved(FakeDrawsUnitOfWork(repo), task)
     uow = FakeDrawsUnitOfWork(repo)
     draw = await services.create_draw(
-        uow, district="lingang", task_id="T-1", now=NOW, beacon_source="上证指数收盘价"
+        uow,
+        district="lingang",
+        task_id="T-1",
+        now=NOW,
+        beacon_source="上海证券交易所上证指数收盘点位（2026-11-30）",
+        beacon_encoding="收盘点位，保留两位小数的十进制文本，UTF-8",
+        beacon_available_at=NOW + timedelta(days=4),
     )
     shares = {party: hashlib.sha256(party.encode()).digest() for party in draw.parties}
     parties = Parties(uow)
     await parties.run(draw.draw_id, shares, countersign=False)
+    with pytest.raises(Conflict, match="之后才公布"):  # §14.8: not before it is public
+        await services.set_beacon(uow, draw.draw_id, "0badc0ffee")
+    assert isinstance(uow.clock, FixedClock)
+    uow.clock.set(NOW + timedelta(days=4, hours=1))
     await services.set_beacon(uow, draw.draw_id, "0badc0ffee")
     await parties.countersign(draw.draw_id)
     d = repo.draws[draw.draw_id]

@@ -190,11 +190,20 @@ class Draw:
         self.reveals.append(entry)
         self.reveals.sort(key=lambda r: self.parties.index(r["party"]))
 
-    def set_beacon(self, value_hex: str) -> None:
-        if self.manifest.get("beacon") is None:
+    def set_beacon(self, value_hex: str, at: datetime | None = None) -> None:
+        """The external beacon's value; in /3 only once every share is revealed and the beacon
+        is public (§14.8), so nobody could know the outcome before the last reveal."""
+        beacon = self.manifest.get("beacon")
+        if beacon is None:
             raise Invalid("本次抽取的清单未指定外部信标")
         if self.status == FROZEN:
             raise Conflict("各方承诺未齐，不能录入信标值")
+        if self.signed and self.status == COMMITTED:
+            if len(self.reveals) < len(self.parties):
+                raise Conflict("各方揭示种子后才能录入信标值（信标在揭示之后才公布）")
+            assert at is not None
+            if at < datetime.fromisoformat(beacon["available_at"]):
+                raise Conflict(f"信标 {beacon['available_at']} 之后才公布，不能提前录入")
         if self.status != COMMITTED:
             raise Conflict("种子已确定，不能再录入信标值")
         if self.beacon_value is not None:

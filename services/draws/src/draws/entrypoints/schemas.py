@@ -7,7 +7,7 @@ ISO 8601 strings with their offset, as stored.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -36,7 +36,18 @@ class DrawIn(RequestModel):
         None, description="按风险等级设置的年度抽查上限，默认每类 2 次", examples=[{"E": 3}]
     )
     beacon_source: str | None = Field(
-        None, description="外部信标的来源说明（冻结时写入清单；信标值在承诺齐后录入）"
+        None,
+        max_length=200,
+        description="未来公开信标的来源，如「中国福利彩票双色球第2026140期开奖号码」（写入清单）",
+    )
+    beacon_encoding: str | None = Field(
+        None,
+        max_length=500,
+        description="信标值的精确字节编码规则，"
+        "如「红球按开奖顺序、蓝球在后，两位十进制，以 . 连接，UTF-8」",
+    )
+    beacon_available_at: datetime | None = Field(
+        None, description="信标公布时间（须不早于揭示截止时间；各方揭示后才录入信标值）"
     )
     neighbour_rule: str = Field(
         "none", description="相邻区域执法人员的使用规则：none 或 fill-when-short（本区不足时补充）"

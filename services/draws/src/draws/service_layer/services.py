@@ -125,6 +125,8 @@ async def create_draw(
     parties: list[str] | None = None,
     caps: dict[str, int] | None = None,
     beacon_source: str | None = None,
+    beacon_encoding: str | None = None,
+    beacon_available_at: datetime | None = None,
     neighbour_rule: str = "none",
     now: datetime | None = None,
     snapshots: SnapshotStore | None = None,
@@ -149,6 +151,7 @@ async def create_draw(
         if k not in "ABCDE" or not 1 <= int(v) <= 255:
             raise Invalid("年度抽查上限按风险等级 A–E 设置，取值 1–255")
     draw_date = now.astimezone(CHINA_TZ).date()  # the date in Beijing
+    reveal_deadline = now + timedelta(hours=reveal_hours)
     strata = engine.strata_of(task, caps)
     if not strata:
         raise Invalid("任务未设置任何风险等级的抽查比例")
@@ -195,13 +198,13 @@ async def create_draw(
         pools=pools,
         neighbour_rule=neighbour_rule,
         parties=parties,
-        beacon={"source": beacon_source} if beacon_source else None,
+        beacon=_beacon(beacon_source, beacon_encoding, beacon_available_at, reveal_deadline),
         draw_date=draw_date,
         frozen_at=now,
         snapshot_rev=rev,
         pair_conflicts=pair_conflicts,
         experts=experts,
-        reveal_deadline=now + timedelta(hours=reveal_hours),
+        reveal_deadline=reveal_deadline,
     )
     draw = Draw(
         draw_id=draw_id,
@@ -242,6 +245,24 @@ async def create_draw(
     )
     await uow.commit()
     return draw
+
+
+def _beacon(
+    source: str | None, encoding: str | None, available_at: datetime | None, deadline: datetime
+) -> dict[str, Any] | None:
+    """§14.8: a future public beacon, named with its exact byte encoding, public only after
+    the reveal deadline (so even the last revealer cannot compute the result)."""
+    if not source:
+        return None
+    if not encoding or available_at is None:
+        raise Invalid("指定外部信标须同时给出其字节编码规则和公布时间")
+    if available_at.utcoffset() is None:
+        raise Invalid("信标公布时间须带时区")
+    if available_at < deadline:
+        raise Invalid(
+            f"信标须在揭示截止时间 {deadline.isoformat()} 之后公布，否则最后揭示者可预知结果"
+        )
+    return {"source": source, "encoding": encoding, "available_at": available_at.isoformat()}
 
 
 async def _load(repo: DrawsRepository, draw_id: str) -> Draw:
@@ -339,7 +360,9 @@ async def reveal_share(
 async def set_beacon(uow: DrawsUnitOfWork, draw_id: str, value: str) -> Draw:
     repo = uow.draws
     draw = await _load(repo, draw_id)
-    draw.set_beacon(value)
+    now = uow.clock.now()
+    draw.set_beacon(value, now)
+    await _log(uow, draw, now, "beacon", value=draw.beacon_value)
     await _maybe_draw(uow, draw)
     await repo.save_draw(draw)
     await uow.commit()

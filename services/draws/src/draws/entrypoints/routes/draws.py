@@ -1,22 +1,27 @@
 """A draw, step by step (thin: parse, call a use case or a view, shape the answer).
 
-Each party generates its 32-byte share itself and keeps it secret until every party has
-committed; commitment = SHA-256 as in ``docs/draw-spec.md`` §3:
+Every draw is ``spotcheck-draw/3`` (``docs/draw-spec.md`` §14): each person makes their share
+and their Ed25519 key on their own computer (``spotcheck-ceremony``) and signs each act; every
+step is a record of the district's draw log.
 
-    POST /api/draws/draws                      {"task_id": ...}            → manifest frozen
-    POST /api/draws/draws/{id}/commitments     {"party", "commitment"}     (every party)
-    POST /api/draws/draws/{id}/reveals         {"party", "share"}          (every party; the
-                                               last one fixes the seed and computes the result)
-    POST /api/draws/draws/{id}/beacon          {"value"}              (if the manifest names one)
-    POST /api/draws/draws/{id}/countersign     {"opinion"}                 → DrawCompleted
+    POST /api/draws/draws                      {"task_id", …}              → manifest frozen
+    POST /api/draws/draws/{id}/commitments     {party, commitment, key_id, signature}
+    POST /api/draws/draws/{id}/reveals         {party, share, key_id, signature} (the last
+                                               one fixes the seed and computes the result)
+    POST /api/draws/draws/{id}/beacon          {"value"}   (if named: after every reveal,
+                                               once the beacon is public)
+    POST /api/draws/draws/{id}/countersign     {opinion, key_id, signature, acknowledge_unstaffed}
+    POST /api/draws/draws/{id}/cancel          {reason, key_id, signature}  (before any reveal)
+    POST /api/draws/draws/{id}/abort           (after the reveal deadline, shares missing)
     POST /api/draws/draws/{id}/replacement-approvals  {uscc, inspector_id, reason}
                                                (the deputy director, signed in)
     POST /api/draws/draws/{id}/replacements    {uscc, inspector_id, reason, approval_id}
 
-Roles (bearer token): creating, the beacon and cancelling — credit_dept; a party's commitment
-and reveal — general_office for the party 办公室, credit_dept for every other party;
-countersigning — general_office; approving a replacement — deputy_director; drawing it —
-credit_dept or deputy_director, naming the approval; reading — any staff role.
+Roles (bearer token): creating and cancelling — credit_dept; the beacon and aborting —
+credit_dept or general_office (either may enter the public beacon: no one can stall it); a
+party's commitment and reveal — general_office for the party 办公室, credit_dept for every
+other party; countersigning — general_office; approving a replacement — deputy_director;
+drawing it — credit_dept or deputy_director, naming the approval; reading — any staff role.
 
 Duties, whatever the roles a token combines: each party's share is held by a different person
 (who commits it, and alone reveals it), and the countersigner holds no share and did not
@@ -97,6 +102,8 @@ async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOu
             parties=body.parties,
             caps=body.caps,
             beacon_source=body.beacon_source,
+            beacon_encoding=body.beacon_encoding,
+            beacon_available_at=body.beacon_available_at,
             neighbour_rule=body.neighbour_rule,
             snapshots=deps.snapshots,
             neighbours=deps.neighbours,
@@ -141,7 +148,7 @@ async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps)
     responses=refusals(401, 403, 404, 409, 422),
     response_model_exclude_unset=True,  # the result's fields only once there is one
 )
-async def beacon(draw_id: str, body: BeaconIn, principal: CreditDept, deps: Deps) -> DrawOut:
+async def beacon(draw_id: str, body: BeaconIn, principal: Supervisor, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
         draw = await services.set_beacon(uow, draw_id, body.value)
         return await answer(uow, draw)
