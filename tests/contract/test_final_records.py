@@ -114,6 +114,12 @@ CASES = {
         {},
         refused={"undo": delete(), "reason": update(reason="x")},
     ),
+    "paper objection scan": Case(
+        "objections",
+        "objection_scans",
+        {},
+        refused={"content": update(content=b"forged"), "delete": delete()},
+    ),
     "inspection submitted": Case(
         "inspections",
         "inspections",

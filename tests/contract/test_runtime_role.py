@@ -19,7 +19,7 @@ from spotcheck_common.runner import load, migrate
 from spotcheck_common.settings import Settings
 
 pytestmark = pytest.mark.integration
-SERVICES = ["archives", "publication", "draws", "planning", "inspections"]
+SERVICES = ["archives", "publication", "draws", "planning", "inspections", "objections"]
 
 
 @pytest.fixture

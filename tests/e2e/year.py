@@ -5,6 +5,8 @@ holiday that leads to a correction, and every dossier verifying its hash chain."
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -432,6 +434,15 @@ def inspect_the_year(p: Platform, year: Year) -> None:
     assert kinds.count("refusal") == 2 and kinds.count("problem") == 2, kinds
 
 
+# The scan of a paper application (a one-page PDF, as a scanner writes it).
+SCAN = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
 def object_on_paper(p: Platform, year: Year) -> None:
     cycle = year.tasks["T1"]
     visited = year.market_codes[0]
@@ -447,21 +458,27 @@ def object_on_paper(p: Platform, year: Year) -> None:
 
     published = eventually(record, "the visited target's result to be public")
 
-    def filed() -> Any:  # a paper application: the credit department records its date
+    def filed() -> Any:  # a paper application: its date and its scan, recorded by the office
         response = p.client.post(
-            p.urls["objections"] + "/api/objections/objections",
+            p.urls["objections"] + "/api/objections/objections/paper",
             headers=p.headers(CREDIT),
-            json={
+            data={
                 "record_id": published["record_id"],
                 "uscc": visited,
                 "reason": "年报已按时公示",
                 "received_on": RECEIVED.isoformat(),
             },
+            files={"file": ("异议申请书.pdf", SCAN, "application/pdf")},
         )
         return response.json() if response.status_code == 201 else None
 
     objection = eventually(filed, "objections to know the published record")
     assert objection["review_due_on"] == REVIEW_DUE.isoformat()
+    assert objection["scan"]["sha256"] == hashlib.sha256(SCAN).hexdigest()
+    scan = p.client.get(
+        p.urls["objections"] + objection["scan"]["href"], headers=p.headers(CREDIT)
+    )
+    assert scan.content == SCAN and scan.headers["x-content-type-options"] == "nosniff"
     decided = p.call(
         "objections",
         "POST",

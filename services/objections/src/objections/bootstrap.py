@@ -10,6 +10,7 @@ from typing import Annotated, cast
 from fastapi import Depends
 
 from objections.adapters.unit_of_work import SqlObjectionsUnitOfWork
+from objections.service_layer.config import ObjectionsSettings, get_objections_settings
 from spotcheck_common.service import ServiceRuntime, dependencies_of
 from spotcheck_common.uow import Context
 
@@ -26,6 +27,11 @@ class Objections:
 
     def today(self) -> date:
         return self.runtime.clock.today()
+
+    @property
+    def settings(self) -> ObjectionsSettings:
+        """The service's own settings (environment ``SPOTCHECK_OBJECTIONS_*``)."""
+        return get_objections_settings()
 
 
 def bootstrap(rt: ServiceRuntime) -> Objections:

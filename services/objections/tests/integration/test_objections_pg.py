@@ -26,6 +26,8 @@ from spotcheck_common.testing import (
     running,
 )
 
+from ..unit import samples
+
 pytestmark = pytest.mark.integration
 
 DISTRICT = "lingang"
@@ -51,7 +53,8 @@ class Env(ServiceHarness):
                 await conn.execute(sa.text("SELECT * FROM objections ORDER BY objection_id"))
             ).all()
             outbox = (await conn.execute(sa.text("SELECT count(*) FROM outbox"))).scalar()
-        return (tuple(tuple(r) for r in objections), outbox)
+            scans = (await conn.execute(sa.text("SELECT count(*) FROM objection_scans"))).scalar()
+        return (tuple(tuple(r) for r in objections), outbox, scans)
 
 
 @pytest.fixture
@@ -81,13 +84,21 @@ def published(record_id: str = "rec-1", version: int = 1) -> ResultPublished:
     )
 
 
+# The scan of a paper application (a real one-page PDF).
+SCAN = ("异议申请书.pdf", samples.PDF, "application/pdf")
+
+
 async def file(env: Env, headers: dict[str, str] | None = None, **overrides: Any) -> httpx.Response:
     """The entity named in the body files online (its token carries that uscc) unless
     ``headers``; an application with a date of receipt is a paper one, which the credit
-    department registers."""
+    department registers with its scan (multipart, ``…/paper``)."""
     body = {"record_id": "rec-1", "uscc": USCC, "reason": "年报已按期公示", **overrides}
-    online = entity(str(body["uscc"]))
-    headers = headers if headers is not None else CREDIT if "received_on" in body else online
+    if "received_on" in body and headers in (None, CREDIT):
+        parts = {k: (None, str(v)) for k, v in body.items() if v is not None}
+        return await env.client.post(
+            "/api/objections/objections/paper", files={**parts, "file": SCAN}, headers=CREDIT
+        )
+    headers = headers if headers is not None else entity(str(body["uscc"]))
     return await env.client.post("/api/objections/objections", json=body, headers=headers)
 
 
@@ -588,3 +599,35 @@ async def test_correction_goes_through_the_credit_department_and_clocks_feed_the
     await env.rt.run_periodic()
     assert overdue_gauge("objection_correction", lead) == 0
     assert overdue_gauge("objection_feedback", lead) == 1
+
+
+async def test_a_paper_objections_scan_on_postgresql(env: Env) -> None:
+    """The scan is kept in bytea byte for byte, downloaded as registered, and the database
+    refuses to change or remove it (append-only, like other evidence)."""
+    await env.deliver(published())
+    filed = await file(env, received_on="2025-09-22")
+    assert filed.status_code == 201, filed.text
+    scan = filed.json()["scan"]
+    assert scan["media_type"] == "application/pdf" and scan["recorded_by"] == "xinyong-1"
+    download = await env.client.get(scan["href"], headers=STAFF)
+    assert download.status_code == 200 and download.content == samples.PDF
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-disposition"].startswith("attachment;")
+    for statement in (
+        "UPDATE objection_scans SET content = '\\x00'::bytea",
+        "UPDATE objection_scans SET recorded_by = 'someone-else'",
+        "DELETE FROM objection_scans",
+        "TRUNCATE objection_scans",
+    ):
+        with pytest.raises(sa.exc.DBAPIError, match="扫描件只能登记一次"):
+            async with env.rt.db.engine.begin() as conn:
+                await conn.execute(sa.text(statement))
+    # A decision writes the objection back; its scan stays as registered.
+    decided = await env.client.post(
+        f"/api/objections/objections/{filed.json()['objection_id']}/decision",
+        json={"decision": "upheld", "reason": "无误"},
+        headers=REVIEWER,
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["scan"] == scan

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from objections.adapters.repository import ObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.scans import Scan
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
 from spotcheck_common.db import Page
 from spotcheck_common.testing import FakeUnitOfWork
@@ -19,7 +20,13 @@ class FakeObjectionsRepository:
     def __init__(self) -> None:
         self.records: dict[str, PublishedRecord] = {}
         self.objections: dict[str, Objection] = {}
+        self.scans: dict[str, tuple[Scan, bytes]] = {}
         self.work_calendar = WorkCalendar()
+
+    def _out(self, o: Objection) -> Objection:
+        """A copy, with its scan's description as the SQL one reads it (by an outer join)."""
+        kept = self.scans.get(o.objection_id)
+        return dataclasses.replace(o, scan=kept[0] if kept else None)
 
     async def calendar(self) -> WorkCalendar:
         return self.work_calendar
@@ -36,12 +43,12 @@ class FakeObjectionsRepository:
 
     async def get(self, objection_id: str, lock: bool = False) -> Objection | None:
         o = self.objections.get(objection_id)
-        return dataclasses.replace(o) if o else None
+        return self._out(o) if o else None
 
     async def pending_for_record(self, record_id: str) -> Objection | None:
         return next(
             (
-                dataclasses.replace(o)
+                self._out(o)
                 for o in self.objections.values()
                 if o.record_id == record_id and o.status == Status.PENDING
             ),
@@ -49,19 +56,19 @@ class FakeObjectionsRepository:
         )
 
     async def add(self, objection: Objection) -> None:
-        self.objections[objection.objection_id] = dataclasses.replace(objection)
+        self.objections[objection.objection_id] = dataclasses.replace(objection, scan=None)
 
     async def update(self, objection: Objection, expected_status: Status | None = None) -> bool:
         stored = self.objections.get(objection.objection_id)
         if stored is None or (expected_status is not None and stored.status != expected_status):
             return False
-        self.objections[objection.objection_id] = dataclasses.replace(objection)
+        self.objections[objection.objection_id] = dataclasses.replace(objection, scan=None)
         return True
 
     async def started_since(self, day: date) -> list[Objection]:
         return sorted(
             (
-                dataclasses.replace(o)
+                self._out(o)
                 for o in self.objections.values()
                 if o.received_on >= day or (o.decided_on is not None and o.decided_on >= day)
             ),
@@ -87,11 +94,11 @@ class FakeObjectionsRepository:
         ]
         found.sort(key=lambda o: o.objection_id)
         found.sort(key=lambda o: o.filed_at, reverse=True)
-        return Page(len(found), [dataclasses.replace(o) for o in found[offset : offset + limit]])
+        return Page(len(found), [self._out(o) for o in found[offset : offset + limit]])
 
     async def with_open_clocks(self) -> list[Objection]:
         return [
-            dataclasses.replace(o)
+            self._out(o)
             for o in self.objections.values()
             if o.decided_on is None
             or (o.feedback_due_on is not None and o.feedback_given_on is None)
@@ -99,7 +106,15 @@ class FakeObjectionsRepository:
         ]
 
     async def pending_calendar(self) -> list[Objection]:
-        return [dataclasses.replace(o) for o in self.objections.values() if model.pending_clocks(o)]
+        return [self._out(o) for o in self.objections.values() if model.pending_clocks(o)]
+
+    async def add_scan(self, scan: Scan, content: bytes) -> None:
+        if scan.objection_id in self.scans:  # the primary key
+            raise ValueError(f"objection {scan.objection_id} already has a scan")
+        self.scans[scan.objection_id] = (scan, bytes(content))
+
+    async def scan(self, objection_id: str) -> tuple[Scan, bytes] | None:
+        return self.scans.get(objection_id)
 
 
 class FakeObjectionsUnitOfWork(FakeUnitOfWork):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from objections.domain import model
+from objections.domain import model, scans
 from objections.domain.model import Objection, Status
 from objections.entrypoints.schemas import ObjectionOut
 from objections.service_layer import services
@@ -31,6 +31,7 @@ from spotcheck_common.http import status_of
 from spotcheck_common.testing import FakeUnitOfWork, calendar_event
 from spotcheck_common.workdays import WorkCalendar
 
+from . import samples
 from .fakes import FakeObjectionsRepository
 
 USCC = "91371000MA3C000011"
@@ -78,12 +79,26 @@ async def repo_with_record() -> FakeRepo:
     return repo
 
 
+# The scan of a paper application (a real one-page PDF).
+PAPER = scans.Upload("异议申请书.pdf", samples.PDF)
+
+
 async def file(
     repo: FakeRepo, received_on: date | None = date(2025, 9, 25), uscc: str = USCC
 ) -> tuple[Objection, FakeUnitOfWork]:
-    uow = FakeUnitOfWork(actor="entity")
+    """A paper application registered by the credit department with its scan when it has a
+    date of receipt; else the entity's own, online."""
+    paper = received_on is not None
+    uow = FakeUnitOfWork(actor="xinyong-1" if paper else "entity")
     o = await services.file_objection(
-        with_repo(uow, repo), "rec-1", uscc, "年报已公示", received_on, TODAY
+        with_repo(uow, repo),
+        "rec-1",
+        uscc,
+        "年报已公示",
+        received_on,
+        TODAY,
+        paper=paper,
+        upload=PAPER if paper else None,
     )
     return o, uow
 
@@ -148,7 +163,14 @@ async def test_a_deadline_in_an_unrecorded_year_is_pending_then_computed_when_re
     # Received Sun 2026-12-20: 20 working days reach into 2027, whose schedule nobody has
     # recorded. The objection is received all the same; its review date is pending.
     objection = await services.file_objection(
-        with_repo(uow, repo), "rec-1", USCC, "r", date(2026, 12, 20), date(2026, 12, 21)
+        with_repo(uow, repo),
+        "rec-1",
+        USCC,
+        "r",
+        date(2026, 12, 20),
+        date(2026, 12, 21),
+        paper=True,
+        upload=PAPER,
     )
     assert uow.committed and objection.review_due_on is None
     (filed,) = uow.events
@@ -191,6 +213,8 @@ async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_versio
         "r",
         date(2026, 12, 20),
         date(2026, 12, 21),
+        paper=True,
+        upload=PAPER,
     )
     assert objection.review_due_on == date(2027, 1, 18)
     # Version 2 adds Jan 4 as a day off: the review date moves by one working day.
@@ -208,7 +232,14 @@ async def test_a_correction_of_the_year_moves_dates_computed_with_the_old_versio
 async def test_a_decision_whose_clocks_reach_an_unrecorded_year_is_taken() -> None:
     repo = await repo_with_record()
     objection = await services.file_objection(
-        with_repo(FakeUnitOfWork(), repo), "rec-1", USCC, "r", date(2026, 12, 1), date(2026, 12, 1)
+        with_repo(FakeUnitOfWork(), repo),
+        "rec-1",
+        USCC,
+        "r",
+        date(2026, 12, 1),
+        date(2026, 12, 1),
+        paper=True,
+        upload=PAPER,
     )
     assert objection.review_due_on == date(2026, 12, 29)
     uow = FakeUnitOfWork(actor="reviewer")

@@ -11,14 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from objections.adapters.repository import ObjectionsRepository, SqlObjectionsRepository
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.scans import Scan, sha256_hex
 from objections.entrypoints.service import definition
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.testing import calendar_event, migrated_session
 
+from . import samples
 from .fakes import FakeObjectionsRepository
 
 T0 = datetime(2026, 3, 2, 1, tzinfo=UTC)
@@ -132,3 +136,70 @@ async def test_the_calendar_the_repository_counts_with(repo: Any) -> None:
         await CalendarStore(repo.session).add(calendar_event())
     calendar = await repo.calendar()
     assert calendar.covers(2027) and calendar.schedule(2027).label == "2027/v1"
+
+
+def scan(n: int, content: bytes = samples.PDF) -> Scan:
+    return Scan(
+        objection_id=f"obj-{n}",
+        filename=f"申请书-{n}.pdf",
+        media_type="application/pdf",
+        size=len(content),
+        sha256=sha256_hex(content),
+        recorded_by="xinyong-1",
+        recorded_at=T0 + timedelta(minutes=n),
+    )
+
+
+async def test_a_paper_objection_is_read_with_its_scan(repo: ObjectionsRepository) -> None:
+    """Every read of an objection carries its scan's description (not the content); the
+    content comes back byte for byte; an online objection has none."""
+    await repo.add(objection(1))
+    await repo.add(objection(2))
+    await repo.add_scan(scan(1), samples.PDF)
+    assert await repo.scan("obj-1") == (scan(1), samples.PDF)  # instants aware, on SQLite too
+    assert await repo.scan("obj-2") is None and await repo.scan("nope") is None
+    with_scan = await repo.get("obj-1", lock=True)
+    assert with_scan == dataclasses.replace(objection(1), scan=scan(1))
+    assert (await repo.get("obj-2")) == objection(2)
+    reads = [
+        (await repo.search(None, None, None, None, 50, 0)).items,
+        await repo.with_open_clocks(),
+        await repo.started_since(date(2026, 3, 1)),
+    ]
+    for found in reads:
+        assert {o.objection_id: o.scan for o in found} == {"obj-1": scan(1), "obj-2": None}
+    pending = await repo.pending_for_record("rec-1")
+    assert pending is not None and pending.scan == scan(1)
+    # Writing the objection back (a decision) leaves its scan as it was.
+    decided = dataclasses.replace(with_scan, status=Status.UPHELD, decided_on=date(2026, 3, 3))
+    assert await repo.update(decided, expected_status=Status.PENDING) is True
+    assert await repo.scan("obj-1") == (scan(1), samples.PDF)
+    stored = await repo.get("obj-1")
+    assert stored is not None and stored.scan == scan(1) and stored.status == Status.UPHELD
+
+
+async def test_an_objection_has_one_scan(repo: ObjectionsRepository) -> None:
+    await repo.add(objection(1))
+    await repo.add_scan(scan(1), samples.PDF)
+    with pytest.raises((ValueError, IntegrityError)):
+        await repo.add_scan(scan(1, samples.PNG), samples.PNG)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE objection_scans SET content = x'00'",
+        "UPDATE objection_scans SET filename = 'forged.pdf'",
+        "DELETE FROM objection_scans",
+    ],
+)
+async def test_the_database_keeps_a_scan_as_registered(tmp_path: Path, statement: str) -> None:
+    """Append-only like other evidence: SQLite refuses (the embedded mode); PostgreSQL in the
+    integration suite."""
+    async with migrated_session(definition, tmp_path) as session:
+        repo = SqlObjectionsRepository(session)
+        await repo.add(objection(1))
+        await repo.add_scan(scan(1), samples.PDF)
+        with pytest.raises(DBAPIError, match="扫描件只能登记一次"):
+            await session.execute(sa.text(statement))
+        await session.rollback()

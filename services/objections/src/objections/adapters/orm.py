@@ -1,5 +1,6 @@
-"""Objections tables (schema ``objections``): its read model of published records, and the
-objections with their review, decision, feedback and correction deadlines."""
+"""Objections tables (schema ``objections``): its read model of published records, the
+objections with their review, decision, feedback and correction deadlines, and the scans of
+paper applications."""
 
 from __future__ import annotations
 
@@ -83,4 +84,20 @@ objections = sa.Table(
         postgresql_where=sa.text("status = 'pending'"),
         sqlite_where=sa.text("status = 'pending'"),
     ),
+)
+
+# The scan of a paper application (书面异议申请书): its content and SHA-256, who registered it
+# and when; one per objection, never updated or deleted (a guard in the database, 0003).
+objection_scans = sa.Table(
+    "objection_scans",
+    metadata,
+    sa.Column("objection_id", sa.String(36), primary_key=True),
+    sa.Column("filename", sa.String(200), nullable=False),
+    # The type its content was recognised as: application/pdf | image/jpeg | image/png.
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from objections.adapters import orm
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.scans import Scan
 from spotcheck_common.calendar_store import CalendarStore
-from spotcheck_common.db import Page, aware_or_none, paginate
+from spotcheck_common.db import Page, aware, aware_or_none, paginate
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.workdays import WorkCalendar
 
@@ -47,6 +48,10 @@ class ObjectionsRepository(Protocol):
 
     async def pending_calendar(self) -> list[Objection]: ...
 
+    async def add_scan(self, scan: Scan, content: bytes) -> None: ...
+
+    async def scan(self, objection_id: str) -> tuple[Scan, bytes] | None: ...
+
 
 def _record(row: Any) -> PublishedRecord:
     return PublishedRecord(
@@ -64,10 +69,28 @@ def _record(row: Any) -> PublishedRecord:
 
 
 _FIELDS = [c.name for c in orm.objections.columns]
+# What an objection carries of its scan (not the content), read with it by an outer join.
+_SCAN_FIELDS = ["filename", "media_type", "size", "sha256", "recorded_by", "recorded_at"]
+_SCAN_COLUMNS = [orm.objection_scans.c[name].label(f"scan_{name}") for name in _SCAN_FIELDS]
+
+
+def _objections() -> sa.Select[Any]:
+    """Objections with their scan's description (none for an online objection)."""
+    t, s = orm.objections, orm.objection_scans
+    return sa.select(t, *_SCAN_COLUMNS).select_from(
+        t.outerjoin(s, s.c.objection_id == t.c.objection_id)
+    )
+
+
+def _scan(objection_id: str, row: Any, prefix: str = "") -> Scan:
+    values = {name: getattr(row, prefix + name) for name in _SCAN_FIELDS}
+    values["recorded_at"] = aware(values["recorded_at"])
+    return Scan(objection_id=objection_id, **values)
 
 
 def _objection(row: Any) -> Objection:
     values = {name: getattr(row, name) for name in _FIELDS}
+    scan = _scan(row.objection_id, row, "scan_") if row.scan_sha256 is not None else None
     values["status"] = Status(values["status"])
     for moment in ("filed_at", "decided_at", "correction_submitted_at"):
         values[moment] = aware_or_none(values[moment])
@@ -75,7 +98,7 @@ def _objection(row: Any) -> Objection:
         values["corrected_results"] = [
             ItemResult.model_validate(r) for r in values["corrected_results"]
         ]
-    return Objection(**values)
+    return Objection(**values, scan=scan)
 
 
 def _values(o: Objection) -> dict[str, Any]:
@@ -125,10 +148,10 @@ class SqlObjectionsRepository:
         """Objections whose clocks may read a year from ``day`` on (received or decided since)."""
         t = orm.objections
         rows = await self.session.execute(
-            sa.select(t)
+            _objections()
             .where(sa.or_(t.c.received_on >= day, t.c.decided_on >= day))
             .order_by(t.c.received_on, t.c.objection_id)
-            .with_for_update()
+            .with_for_update(of=t)
         )
         return [_objection(r) for r in rows]
 
@@ -136,7 +159,7 @@ class SqlObjectionsRepository:
         """Objections with a clock waiting for a year's holiday schedule."""
         t = orm.objections
         rows = await self.session.execute(
-            sa.select(t).where(
+            _objections().where(
                 sa.or_(
                     t.c.review_due_pending.is_not(None),
                     t.c.feedback_due_pending.is_not(None),
@@ -148,9 +171,9 @@ class SqlObjectionsRepository:
 
     async def get(self, objection_id: str, lock: bool = False) -> Objection | None:
         t = orm.objections
-        query = sa.select(t).where(t.c.objection_id == objection_id)
+        query = _objections().where(t.c.objection_id == objection_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(of=t)
         row = (await self.session.execute(query)).first()
         return _objection(row) if row else None
 
@@ -158,7 +181,7 @@ class SqlObjectionsRepository:
         t = orm.objections
         row = (
             await self.session.execute(
-                sa.select(t).where(t.c.record_id == record_id, t.c.status == Status.PENDING.value)
+                _objections().where(t.c.record_id == record_id, t.c.status == Status.PENDING.value)
             )
         ).first()
         return _objection(row) if row else None
@@ -209,7 +232,7 @@ class SqlObjectionsRepository:
                     late(t.c.correction_published_on, t.c.correction_due_on),
                 )
             )
-        query = sa.select(t).where(*where).order_by(t.c.filed_at.desc(), t.c.objection_id)
+        query = _objections().where(*where).order_by(t.c.filed_at.desc(), t.c.objection_id)
         return await paginate(self.session, query, limit, offset, _objection)
 
     async def with_open_clocks(self) -> list[Objection]:
@@ -217,7 +240,7 @@ class SqlObjectionsRepository:
         error not yet published): the candidates for the overdue gauge."""
         t = orm.objections
         rows = await self.session.execute(
-            sa.select(t)
+            _objections()
             .where(
                 sa.or_(
                     t.c.decided_on.is_(None),
@@ -230,3 +253,16 @@ class SqlObjectionsRepository:
             .order_by(t.c.review_due_on, t.c.objection_id)
         )
         return [_objection(r) for r in rows]
+
+    async def add_scan(self, scan: Scan, content: bytes) -> None:
+        await self.session.execute(
+            sa.insert(orm.objection_scans).values(**scan.__dict__, content=content)
+        )
+
+    async def scan(self, objection_id: str) -> tuple[Scan, bytes] | None:
+        """A paper objection's scan and its stored content (unchecked: ``scans.verified``)."""
+        s = orm.objection_scans
+        row = (
+            await self.session.execute(sa.select(s).where(s.c.objection_id == objection_id))
+        ).first()
+        return (_scan(objection_id, row), row.content) if row else None

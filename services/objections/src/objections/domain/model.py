@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from objections.domain.scans import MISSING, Scan, Upload
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
@@ -98,6 +99,8 @@ class Objection:
     feedback_due_pending: int | None = None
     correction_due_calendar: str | None = None
     correction_due_pending: int | None = None
+    # A paper application's scan (kept in its own table); None for an online objection.
+    scan: Scan | None = None
 
 
 def clock_start(o: Objection, clock: str) -> date | None:
@@ -192,6 +195,23 @@ def check_received_on(record: PublishedRecord, received: date, today: date) -> N
         raise Invalid(
             f"收到异议申请的日期 {received} 早于该检查结果公示之日 {record.published_on}，不能受理"
         )
+
+
+def check_channel(paper: bool, received_on: date | None, upload: Upload | None) -> None:
+    """Online, the entity's objection is received on the system's day and carries nothing
+    else; on paper, the credit department registers the day it was received (default today)
+    and the scan of the paper, without which it is not registered."""
+    if paper:
+        if upload is None:
+            raise Invalid(MISSING, field="file")
+        return
+    if received_on is not None:
+        raise Invalid(
+            "网上提出的异议以系统收到之日为准，不能自选日期；"
+            "书面申请由信用监管科按收到之日登记（received_on）"
+        )
+    if upload is not None:
+        raise Invalid("网上提出的异议不附扫描件；书面申请由信用监管科登记并上传扫描件")
 
 
 def may_review(objection: Objection, department: str, credit_department: bool) -> None:

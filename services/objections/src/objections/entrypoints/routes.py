@@ -1,8 +1,8 @@
 """Objections over HTTP (thin: parse, call a use case or a view, shape the answer).
 
-第九条、第十一条: the inspected entity objects (the credit department may register a paper
-application on its behalf); the supervising department reviews and feeds back, the credit
-department collects corrections; staff read, and an entity reads its own objections.
+第九条、第十一条: the inspected entity objects online (the credit department registers a paper
+application with its scan: ``paper.py``); the supervising department reviews and feeds back,
+the credit department collects corrections; staff read, and an entity reads its own objections.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from objections.entrypoints.schemas import (
 )
 from objections.service_layer import services, views
 from spotcheck_common.auth import Principal, require
-from spotcheck_common.errors import Conflict, Forbidden, Invalid
+from spotcheck_common.errors import Conflict, Forbidden
 from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import STAFF, Role
 
@@ -54,24 +54,45 @@ def check_applicant(principal: Principal, uscc: str) -> None:
         )
 
 
+def registers_paper(principal: Principal, uscc: str) -> bool:
+    """The credit department filing for an entity registers a paper application (the entity
+    files online, in its own name)."""
+    own = Role.ENTITY in principal.roles and principal.uscc.upper() == uscc.upper()
+    return Role.CREDIT_DEPT in principal.roles and not own
+
+
 @router.post(
     "",
     status_code=201,
-    summary="检查对象对公示的检查结果提出异议（或信用监管科代为登记书面申请）",
-    responses=refusals(401, 403, 404, 409, 422, s403="缺少角色，或不是该检查结果的检查对象"),
+    summary="检查对象网上对公示的检查结果提出异议",
+    description=(
+        "第十一条：检查对象以本单位名义提出，以系统收到之日为收到之日。书面申请须附申请书"
+        "扫描件，由信用监管科经 POST /api/objections/objections/paper 登记（在此提交的"
+        "书面申请不予登记）。"
+    ),
+    responses=refusals(
+        401,
+        403,
+        404,
+        409,
+        422,
+        s403="缺少角色，或不是该检查结果的检查对象",
+        s422="内容不符合要求，或网上申请填写了收到之日，或书面申请未附扫描件",
+    ),
 )
 async def file(body: ObjectionIn, principal: Applicant, deps: Deps) -> ObjectionOut:
     check_applicant(principal, body.uscc)
     day = deps.today()
-    if body.received_on is not None and Role.CREDIT_DEPT not in principal.roles:
-        raise Invalid(
-            "网上提出的异议以系统收到之日为准，不能自选日期；"
-            "书面申请由信用监管科按收到之日登记（received_on）"
-        )
     async with deps.uow(principal.context()) as uow:
         try:
             objection = await services.file_objection(
-                uow, body.record_id, body.uscc, body.reason.strip(), body.received_on, day
+                uow,
+                body.record_id,
+                body.uscc,
+                body.reason.strip(),
+                body.received_on,
+                day,
+                paper=registers_paper(principal, body.uscc),
             )
         except IntegrityError:
             raise Conflict("该检查结果已有尚未复查的异议，请等待复查结果") from None

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from objections.domain import model
 from objections.domain.model import Objection, Status
+from objections.domain.scans import Scan
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
 from spotcheck_common.text import RequestModel
@@ -26,7 +27,22 @@ class ObjectionIn(RequestModel):
     reason: str = Field(min_length=1, max_length=4000, description="异议理由")
     received_on: date | None = Field(
         None,
-        description="书面申请：信用监管科登记的收到之日（不早于公示之日）；网上提出的以系统收到之日为准，不可填写",
+        description="不可填写：网上提出的以系统收到之日为准；书面申请须附扫描件，"
+        "由信用监管科经 POST /api/objections/objections/paper 登记收到之日",
+    )
+
+
+class PaperObjectionIn(RequestModel):
+    """A paper application registered by the credit department (书面异议申请): the form fields
+    beside its scan (``file``) in ``POST …/paper``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    record_id: str = Field(min_length=1, max_length=36, description="公示记录编号")
+    uscc: USCC = Field(description="申请人（检查对象）的统一社会信用代码")
+    reason: str = Field(min_length=1, max_length=4000, description="异议理由")
+    received_on: date | None = Field(
+        None, description="收到书面申请之日（不早于公示之日，不晚于今天），默认今天"
     )
 
 
@@ -77,6 +93,32 @@ class OverdueOut(BaseModel):
     any: bool
 
 
+class ScanOut(BaseModel):
+    """The scan of a paper application, as kept (its content: ``href``)."""
+
+    filename: str = Field(description="保存的文件名（扩展名与内容一致）")
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"] = Field(
+        description="按内容识别的类型"
+    )
+    size: int = Field(description="字节数")
+    sha256: str = Field(description="内容的 SHA-256（下载时校验）")
+    recorded_by: str = Field(description="登记人（信用监管科）")
+    recorded_at: datetime = Field(description="登记时间（服务器时间）")
+    href: str = Field(description="下载地址（本局工作人员）")
+
+    @classmethod
+    def of(cls, scan: Scan) -> ScanOut:
+        return cls(
+            filename=scan.filename,
+            media_type=scan.media_type,
+            size=scan.size,
+            sha256=scan.sha256,
+            recorded_by=scan.recorded_by,
+            recorded_at=scan.recorded_at,
+            href=f"/api/objections/objections/{scan.objection_id}/scan",
+        )
+
+
 class ObjectionOut(BaseModel):
     """An objection with its three clocks (第十一条)."""
 
@@ -116,6 +158,9 @@ class ObjectionOut(BaseModel):
     )
     filed_by: str
     filed_at: datetime
+    scan: ScanOut | None = Field(
+        description="书面申请的扫描件（信用监管科登记时上传）；网上提出的异议为空"
+    )
 
     @classmethod
     def of(cls, o: Objection, today: date) -> ObjectionOut:
@@ -161,6 +206,7 @@ class ObjectionOut(BaseModel):
             },
             filed_by=o.filed_by,
             filed_at=o.filed_at,
+            scan=ScanOut.of(o.scan) if o.scan else None,
         )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from objections.adapters import orm
 from objections.adapters.unit_of_work import SqlObjectionsUnitOfWork
 from objections.bootstrap import bootstrap
-from objections.entrypoints import routes
+from objections.entrypoints import paper, routes
 from objections.entrypoints.consumers import subscriptions
 from objections.entrypoints.periodic import refresh
 from spotcheck_common.calendar_store import refresh_coverage
@@ -25,7 +25,7 @@ definition = ServiceDefinition(
     title="异议受理、复查与更正期限",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[routes.router],
+    routers=[routes.router, paper.router],
     bootstrap=bootstrap,
     unit_of_work=SqlObjectionsUnitOfWork,
     subscriptions=subscriptions,
@@ -37,4 +37,6 @@ definition = ServiceDefinition(
         ObjectionDeadlinesSet,
     ],
     periodic=[refresh, refresh_coverage],
+    # Evidence: a paper application's scan is written once (guarded in the database, 0003).
+    append_only=("objection_scans",),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from objections.domain import model
+from objections.domain import model, scans
 from objections.domain.model import Objection, PublishedRecord, Status
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
 from spotcheck_common.clock import china_date
@@ -80,8 +80,17 @@ async def file_objection(
     reason: str,
     received_on: date | None,
     today: date,
+    paper: bool = False,
+    upload: scans.Upload | None = None,
+    scan_max_bytes: int = scans.MAX_BYTES,
 ) -> Objection:
-    """The inspected entity objects to a published result (第十一条)."""
+    """The inspected entity objects to a published result (第十一条): online, received today;
+    or on ``paper``, registered by the credit department with the day it was received and the
+    scan of the paper (``upload``), kept with the objection and its recorder and time.
+
+    ``ObjectionFiled`` (a kernel schema) carries no scan: the objection's own read model and
+    API say it exists (its name and SHA-256)."""
+    model.check_channel(paper, received_on, upload)
     repo = uow.objections
     record = await repo.get_record(record_id)
     if record is None:
@@ -92,8 +101,15 @@ async def file_objection(
     model.check_received_on(record, received, today)
     if await repo.pending_for_record(record_id) is not None:
         raise Conflict("该检查结果已有尚未复查的异议，请等待复查结果")
+    objection_id = new_id()
+    now = uow.clock.now()
+    scan = (
+        scans.new_scan(objection_id, upload, uow.context.actor, now, scan_max_bytes)
+        if upload is not None
+        else None
+    )
     objection = Objection(
-        objection_id=new_id(),
+        objection_id=objection_id,
         record_id=record_id,
         record_version=record.current_version,
         task_id=record.task_id,
@@ -102,14 +118,17 @@ async def file_objection(
         received_on=received,
         review_due_on=None,
         filed_by=uow.context.actor,
-        filed_at=uow.clock.now(),
+        filed_at=now,
         review_department=record.lead_department,
+        scan=scan,
     )
     # Received whatever the calendar knows: a year not yet recorded leaves the date pending.
     model.start_clock(objection, "review", await repo.calendar())
     review = model.deadline_of(objection, "review")
     assert review is not None
     await repo.add(objection)
+    if scan is not None and upload is not None:
+        await repo.add_scan(scan, upload.content)
     await uow.emit(
         ObjectionFiled(
             objection_id=objection.objection_id,

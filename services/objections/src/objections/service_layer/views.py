@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from objections.domain import scans
 from objections.domain.model import Objection, Status
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
 from spotcheck_common.db import Page
@@ -23,6 +24,17 @@ async def objection_of_entity(uow: ObjectionsUnitOfWork, objection_id: str, uscc
     if found.uscc != uscc.upper():
         raise Forbidden("检查对象只能查看本单位提出的异议")
     return found
+
+
+async def scan(uow: ObjectionsUnitOfWork, objection_id: str) -> tuple[scans.Scan, bytes]:
+    """A paper objection's scan and its content, checked against its SHA-256 (500 if it no
+    longer matches; never served)."""
+    await objection(uow, objection_id)
+    found = await uow.objections.scan(objection_id)
+    if found is None:
+        raise NotFound(f"异议 {objection_id} 没有扫描件（网上提出的异议不附扫描件）")
+    kept, content = found
+    return kept, scans.verified(kept, content)
 
 
 async def search(
