@@ -6,7 +6,6 @@ holiday that leads to a correction, and every dossier verifying its hash chain."
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -475,9 +474,7 @@ def object_on_paper(p: Platform, year: Year) -> None:
     objection = eventually(filed, "objections to know the published record")
     assert objection["review_due_on"] == REVIEW_DUE.isoformat()
     assert objection["scan"]["sha256"] == hashlib.sha256(SCAN).hexdigest()
-    scan = p.client.get(
-        p.urls["objections"] + objection["scan"]["href"], headers=p.headers(CREDIT)
-    )
+    scan = p.client.get(p.urls["objections"] + objection["scan"]["href"], headers=p.headers(CREDIT))
     assert scan.content == SCAN and scan.headers["x-content-type-options"] == "nosniff"
     decided = p.call(
         "objections",
