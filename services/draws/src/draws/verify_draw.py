@@ -5,7 +5,8 @@
     python verify_draw.py BUNDLE.json --log LOG.json
                                                  (spotcheck-draw/3: also against the district's
                                                  full draw log, GET /public/draws/log)
-    python verify_draw.py --proof PROOF.json     (one entity's Merkle inclusion proof)
+    python verify_draw.py --proof PROOF.json     (one entity's Merkle proof: that it is in a
+                                                 draw's population, or that it is not)
 
 Standard library only; one file, so anyone can download it from the public site and run it.
 It follows docs/draw-spec.md (protocols "spotcheck-draw/1", "spotcheck-draw/2", the latter
@@ -28,6 +29,7 @@ import heapq
 import json
 import multiprocessing
 import os
+import re
 import sys
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, NamedTuple
@@ -37,11 +39,13 @@ ALGORITHM_EXPERTS = "spotcheck-draw/2"  # /1 plus experts (spec §8.4)
 ALGORITHM_SIGNED = "spotcheck-draw/3"  # /2 plus signed acts, the draw log, per-role caps (§14)
 ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED)
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
-PROOF_FORMAT = "spotcheck-draw-proof/1"
+PROOF_FORMAT = "spotcheck-draw-proof/1"  # an entity is in the population (§4.3)
+NONPROOF_FORMAT = "spotcheck-draw-nonproof/1"  # a USCC is not in it (§4.4)
 STATUSES = ("active", "deregistered", "revoked", "cancelled", "moved_out")
 YEARLY_CAP = "yearly_cap"
 QUALIFY_ALL = "双随机全部事项"
 USCC_LEN = 18
+CHUNK = 256  # /3: the population's chunk size is fixed (§14.10)
 OFFICE = "办公室"  # the supervising party: it alone countersigns (§14.4)
 LOG_GENESIS = "0" * 64  # the ``prev`` of a draw log's first record (§14.6)
 CHINA = timezone(timedelta(hours=8))  # China Standard Time: the day a key is valid on (§14.2)
@@ -435,6 +439,7 @@ class Matching:
         self.load = dict.fromkeys(self.pool, 0)
         self.recused = recused
         self.used: set[tuple[str, str]] = set()
+        self.met: list[tuple[str, str]] = []  # (uscc, id) recusals met, in the order met
         self.conflict: dict[str, set[str]] = {}
         for a, b in m["pair_conflicts"]:
             self.conflict.setdefault(a, set()).add(b)
@@ -480,9 +485,15 @@ class Matching:
             e = heapq.heappop(self.heaps[best[1]])
             aside.append((best[1], e))
             if (uscc, e[4]) in self.recused:
-                self.used.add((uscc, e[4]))
+                self.meet(uscc, e[4])
                 continue
             return e[4]
+
+    def meet(self, uscc: str, i: str) -> None:
+        """A recusal met on the way (§14.9: the disclosures are exactly these, in this order)."""
+        if (uscc, i) not in self.used:
+            self.used.add((uscc, i))
+            self.met.append((uscc, i))
 
     def staff(self, uscc: str) -> list[list[str]]:
         team: list[str] = []
@@ -527,7 +538,7 @@ class Matching:
         ranked.sort()
         for _, i in ranked:
             if (uscc, i) in self.recused:
-                self.used.add((uscc, i))
+                self.meet(uscc, i)
                 continue
             self.load[i] += 1
             return i
@@ -557,6 +568,7 @@ class ExpertMatching:
         self.cap = -(-self.per * targets // len(self.pool)) + 1 if self.pool else 0
         self.load = dict.fromkeys(self.pool, 0)
         self.recused = recused
+        self.met: list[tuple[str, str]] = []  # (uscc, expert_id) recusals met, in order
         self.heap: list[tuple[int, bytes, bytes, str]] = []
         for e in sorted(self.pool, key=lambda x: x.encode("utf-8")):
             self.push(e)
@@ -580,7 +592,11 @@ class ExpertMatching:
                     heapq.heappop(self.heap)
                     continue
                 aside.append(heapq.heappop(self.heap))
-                if x[3] in chosen or (uscc, x[3]) in self.recused:
+                if x[3] in chosen:
+                    continue
+                if (uscc, x[3]) in self.recused:
+                    if (uscc, x[3]) not in self.met:
+                        self.met.append((uscc, x[3]))
                     continue
                 found = x[3]
                 break
@@ -785,6 +801,7 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
             state = "missing in" if signed else "present in"
             raise Difference(f"{what} {state} a {m['algorithm']} bundle")
     if signed:
+        check_shape(body, with_experts)
         deadline = instant(m["reveal_deadline"], "manifest.reveal_deadline")
         if deadline <= instant(m["frozen_at"], "manifest.frozen_at"):
             raise Difference("manifest.reveal_deadline is not later than frozen_at")
@@ -795,6 +812,125 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
         f"manifest   {manifest_sha.hex()}  draw {m['draw_id']}  task {m['task']['task_no']}"
     )
     return m, manifest_sha, with_experts
+
+
+# /3 (§14.10): every object has exactly its keys (an unknown key is refused, never ignored).
+SHAPES: dict[str, tuple[str, ...]] = {
+    "body": (
+        "format", "manifest", "manifest_sha256", "population", "roster", "commitments",
+        "reveals", "beacon_value", "seed", "result", "result_sha256", "replacements",
+        "countersign", "log",
+    ),
+    "manifest": (
+        "algorithm", "draw_id", "district", "task", "check_items", "target_filter",
+        "draw_date", "strata", "selection", "population", "roster", "pools", "neighbour_rule",
+        "team", "pair_conflicts", "parties", "beacon", "frozen_at", "reveal_deadline",
+    ),
+    "task": ("task_id", "task_no", "title", "lead_department"),
+    "check_item": ("code", "name"),
+    "target_filter": ("entity_types", "industries", "areas", "risk_classes"),
+    "stratum": ("key", "ratio_bp", "cap"),
+    "selection": ("reserve_bp", "reserve_min", "excluded_statuses"),
+    "manifest.population": ("size", "chunk_size", "merkle_root", "snapshot_rev"),
+    "manifest.roster": ("size", "merkle_root"),
+    "pool": ("district", "departments", "tier"),
+    "team": ("size",),
+    "roster entry": (
+        "inspector_id", "name", "department", "district", "leader_qualified",
+        "certificate_expires_on", "active", "qualifications", "recusals",
+    ),
+    "commitment": ("party", "commitment", "at", "key_id", "signature"),
+    "reveal": ("party", "share", "at", "key_id", "signature"),
+    "countersign": ("by", "opinion", "at", "result_sha256", "key_id", "signature"),
+    "result": (
+        "seed", "strata", "targets", "unstaffed", "load_cap", "pool_size",
+        "recusal_disclosures", "leader_load_cap", "unstaffed_reasons",
+    ),
+    "result stratum": ("key", "eligible", "quota", "reserve_size", "walk"),
+    "target": ("uscc", "stratum", "ticket", "team"),
+    "disclosure": ("uscc", "inspector_id", "salt"),
+    "replacement": (
+        "seq", "uscc", "replaced", "replacement", "role", "reason", "approved_by",
+        "approval_ref", "requested_by", "at", "recusal_disclosures",
+    ),
+}  # fmt: skip
+EXPERT_SHAPES = {  # the keys /2's experts add (§8.4), present exactly with manifest.experts
+    "body": ("expert_roster",),
+    "manifest": ("experts",),
+    "result": ("experts",),
+    "target": ("experts",),
+}
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def keys_of(obj: Any, shape: str, where: str, experts: bool = False) -> None:
+    """``obj`` is an object with exactly the keys of ``shape``."""
+    want = set(SHAPES[shape]) | (set(EXPERT_SHAPES.get(shape, ())) if experts else set())
+    if not isinstance(obj, dict):
+        raise Difference(f"{where}: not an object")
+    if set(obj) != want:
+        extra, missing = sorted(set(obj) - want), sorted(want - set(obj))
+        raise Difference(
+            f"{where}: " + (f"unknown key {extra[0]!r}" if extra else f"missing key {missing[0]!r}")
+        )
+
+
+def in_range(value: Any, low: int, high: int, where: str) -> None:
+    if type(value) is not int or not low <= value <= high:
+        raise Difference(f"{where}: {short(value)} is not an integer in {low}..{high}")
+
+
+def check_shape(body: dict[str, Any], experts: bool) -> None:
+    """§14.10: a /3 bundle's objects have exactly their keys, its numbers their ranges, its
+    identifiers and dates their exact formats."""
+    keys_of(body, "body", "bundle body", experts)
+    m = body["manifest"]
+    keys_of(m, "manifest", "manifest", experts)
+    if not isinstance(m["draw_id"], str) or not UUID.fullmatch(m["draw_id"]):
+        raise Difference(f"manifest.draw_id: {short(m['draw_id'])} is not a lower-case UUID")
+    iso_day(m["draw_date"], "manifest.draw_date")
+    keys_of(m["task"], "task", "manifest.task")
+    keys_of(m["target_filter"], "target_filter", "manifest.target_filter")
+    keys_of(m["selection"], "selection", "manifest.selection")
+    keys_of(m["population"], "manifest.population", "manifest.population")
+    keys_of(m["roster"], "manifest.roster", "manifest.roster")
+    keys_of(m["team"], "team", "manifest.team")
+    expect(m["population"]["chunk_size"], CHUNK, "manifest.population.chunk_size")
+    in_range(m["team"]["size"], 2, 255, "manifest.team.size")
+    in_range(m["selection"]["reserve_bp"], 0, 10000, "manifest.selection.reserve_bp")
+    in_range(m["selection"]["reserve_min"], 0, 10000, "manifest.selection.reserve_min")
+    for n, item in enumerate(m["check_items"]):
+        keys_of(item, "check_item", f"manifest.check_items[{n}]")
+    for n, stratum in enumerate(m["strata"]):
+        keys_of(stratum, "stratum", f"manifest.strata[{n}]")
+        in_range(stratum["ratio_bp"], 0, 10000, f"manifest.strata[{n}].ratio_bp")
+        in_range(stratum["cap"], 1, 255, f"manifest.strata[{n}].cap")
+    for n, pool in enumerate(m["pools"]):
+        keys_of(pool, "pool", f"manifest.pools[{n}]")
+        in_range(pool["tier"], 0 if n == 0 else 1, 1, f"manifest.pools[{n}].tier")
+    for n, entry in enumerate(body["roster"]):
+        keys_of(entry, "roster entry", f"roster[{n}]")
+        iso_day(entry["certificate_expires_on"], f"roster[{n}].certificate_expires_on")
+    for name, shape in (("commitments", "commitment"), ("reveals", "reveal")):
+        for n, entry in enumerate(body[name]):
+            keys_of(entry, shape, f"{name}[{n}]")
+    if body["countersign"] is not None:
+        keys_of(body["countersign"], "countersign", "countersign")
+    _check_result_shape(body["result"], experts)
+    for n, r in enumerate(body["replacements"]):
+        keys_of(r, "replacement", f"replacements[{n}]")
+        for d in r["recusal_disclosures"]:
+            keys_of(d, "disclosure", f"replacements[{n}].recusal_disclosures[]")
+
+
+def _check_result_shape(result: Any, experts: bool) -> None:
+    keys_of(result, "result", "result", experts)
+    for n, stratum in enumerate(result["strata"]):
+        keys_of(stratum, "result stratum", f"result.strata[{n}]")
+    for n, t in enumerate(result["targets"]):
+        keys_of(t, "target", f"result.targets[{n}]", experts)
+    for d in result["recusal_disclosures"]:
+        keys_of(d, "disclosure", "result.recusal_disclosures[]")
 
 
 BEACON_KEYS = ["available_at", "encoding", "source"]
@@ -1033,6 +1169,10 @@ def _check_matching(
     if signed:
         reasons = [matching.short[u] for u in unstaffed]
         expect(result["unstaffed_reasons"], reasons, "unstaffed reasons")
+        _check_met(result["recusal_disclosures"], matching.met, "inspector_id", "recusal")
+        if ematching is not None:
+            disclosed = result["experts"]["recusal_disclosures"]
+            _check_met(disclosed, ematching.met, "expert_id", "expert recusal")
     check_constraints(m, by_id, targets, matching, recused)
     if ematching is not None:
         check_expert_constraints(m, targets, ematching)
@@ -1047,6 +1187,18 @@ def _check_matching(
             f"load cap {ematching.cap}"
         )
     return matching
+
+
+def _check_met(disclosures: list[Any], met: list[tuple[str, str]], who: str, what: str) -> None:
+    """/3 (§14.9): the disclosures are exactly the recusals met, in the order met — no recusal
+    that never mattered is opened, none is left out, and their order is fixed."""
+    got = [(d["uscc"], d[who]) for d in disclosures]
+    if got != met:
+        extra = [x for x in got if x not in met]
+        raise Difference(
+            f"{what} disclosures are not the recusals met in order"
+            + (f": {extra[0][1]} on {extra[0][0]} was never met" if extra else "")
+        )
 
 
 def _staff(t: dict[str, Any], matching: Matching, ematching: ExpertMatching | None) -> bool:
@@ -1087,7 +1239,11 @@ def _check_replacements(
         matching.recused |= openings(
             r["recusal_disclosures"], by_id, f"replacement {j + 1} disclosure"
         )
+        matching.used, matching.met = set(), []  # each replacement discloses what it meets
         got = matching.replace(r["uscc"], team, r["replaced"], gone.get(r["uscc"], set()))
+        if body["manifest"]["algorithm"] == ALGORITHM_SIGNED:
+            what = f"replacement {j + 1} recusal"
+            _check_met(r["recusal_disclosures"], matching.met, "inspector_id", what)
         expect(r["replacement"], got, f"replacement {j + 1} of {r['replaced']} on {r['uscc']}")
         expect(
             r["role"], dict((i, x) for i, x in team)[r["replaced"]], f"replacement {j + 1}: role"
@@ -1334,12 +1490,24 @@ def _check_draw_records(
         c = rest.pop(0)
         for field in COUNTERSIGN_FIELDS:
             expect(c[field], sign[field], f"log: 'countersigned' record seq {c['seq']}: {field}")
+        _check_audit(body, c)
         acts.append(Act("countersign", OFFICE, c["seq"], sign))
     for r, rep in zip(rest, body["replacements"], strict=True):
         what = f"log: 'replaced' record seq {r['seq']}"
         expect(r["replacement_seq"], rep["seq"], f"{what}: replacement_seq")
         expect(r["replacement_sha256"], h(canonical(rep)).hex(), f"{what}: replacement_sha256")
     return acts
+
+
+def _check_audit(body: dict[str, Any], c: dict[str, Any]) -> None:
+    """§14.9: the audit recorded with the countersignature counts the bundle's disclosures."""
+    result = body["result"]
+    disclosed = len(result["recusal_disclosures"])
+    disclosed += len(result.get("experts", {}).get("recusal_disclosures", []))
+    audit = c.get("audit")
+    if not isinstance(audit, dict) or audit.get("recomputed") is not True:
+        raise Difference(f"log: 'countersigned' record seq {c['seq']}: no audit (§14.9)")
+    expect(audit.get("disclosed"), disclosed, f"log: record seq {c['seq']}: audit.disclosed")
 
 
 def _records_of_draw(m: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -1582,35 +1750,158 @@ def _note_log_head(
 
 
 def verify_proof(proof: dict[str, Any]) -> Report:
-    """One entity's inclusion proof: its chunk of the population and the Merkle audit path."""
+    """One entity's proof against the population root: that it is in the draw's population
+    (§4.3: its chunk and the chunk's Merkle audit path) or that it is not (§4.4: the chunks
+    that bracket where its code would sit in the sorted population, with their paths)."""
     report = Report()
     try:
-        expect(proof["format"], PROOF_FORMAT, "format")
-        ch = proof["chunk"]
-        u, s = b64(ch["uscc"], "chunk.uscc"), b64(ch["stratum"], "chunk.stratum")
-        st, c = b64(ch["status"], "chunk.status"), b64(ch["checks"], "chunk.checks")
-        k = len(s)
-        if len(u) != USCC_LEN * k or len(st) != k or len(c) != k:
-            raise Difference("chunk columns differ in length")
-        codes = [u[USCC_LEN * i : USCC_LEN * (i + 1)].decode("ascii") for i in range(k)]
-        if proof["uscc"] not in codes:
-            raise Difference(f"{proof['uscc']} is not in the chunk")
-        leaf = chunk_leaf(u, s, st, c, 0, k)
-        path = [unhex(x, 32, "path") for x in proof["path"]]
-        root = path_root(leaf, int(proof["chunk_index"]), int(proof["chunk_count"]), path)
-        expect(root.hex(), proof["population_root"], "population Merkle root")
-        i = codes.index(proof["uscc"])
-        report.note(
-            f"{proof['uscc']} is in the population of draw {proof['draw_id']} "
-            f"(stratum index {s[i]}, status {STATUSES[st[i]] if st[i] < len(STATUSES) else st[i]}, "
-            f"checks this year {c[i]}); root {root.hex()}"
-        )
+        if not isinstance(proof, dict):
+            raise Difference("proof is not a JSON object")
+        if proof.get("format") == NONPROOF_FORMAT:
+            _verify_absence(proof, report)
+        else:
+            _verify_inclusion(proof, report)
         report.ok = True
     except Difference as exc:
         report.difference = str(exc)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         report.difference = f"proof malformed: {type(exc).__name__}: {exc}"
     return report
+
+
+def _verify_inclusion(proof: dict[str, Any], report: Report) -> None:
+    expect(proof["format"], PROOF_FORMAT, "format")
+    if proof.get("included", True) is not True:  # proofs made before the field lack it
+        raise Difference(
+            f"included: a {PROOF_FORMAT} proof says true, not {short(proof['included'])}"
+        )
+    ch = proof["chunk"]
+    u, s = b64(ch["uscc"], "chunk.uscc"), b64(ch["stratum"], "chunk.stratum")
+    st, c = b64(ch["status"], "chunk.status"), b64(ch["checks"], "chunk.checks")
+    k = len(s)
+    if len(u) != USCC_LEN * k or len(st) != k or len(c) != k:
+        raise Difference("chunk columns differ in length")
+    codes = [u[USCC_LEN * i : USCC_LEN * (i + 1)].decode("ascii") for i in range(k)]
+    if proof["uscc"] not in codes:
+        raise Difference(f"{proof['uscc']} is not in the chunk")
+    index = _count(proof["chunk_index"], "chunk_index")
+    count = _count(proof["chunk_count"], "chunk_count")
+    if index >= count:
+        raise Difference(f"chunk_index {index}: there are only {count} chunks (chunk_count)")
+    leaf = chunk_leaf(u, s, st, c, 0, k)
+    path = [unhex(x, 32, "path") for x in proof["path"]]
+    root = path_root(leaf, index, count, path)
+    expect(root.hex(), proof["population_root"], "population Merkle root")
+    i = codes.index(proof["uscc"])
+    report.note(
+        f"{proof['uscc']} is in the population of draw {proof['draw_id']} "
+        f"(stratum index {s[i]}, status {STATUSES[st[i]] if st[i] < len(STATUSES) else st[i]}, "
+        f"checks this year {c[i]})"
+    )
+    _compare_note(report, root, count)
+
+
+def _count(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise Difference(f"{what}: not a non-negative integer: {short(value)}")
+    return value
+
+
+def _proved_chunk(entry: Any, index: int, count: int, root: bytes) -> list[bytes]:
+    """The codes of one chunk of a non-inclusion proof: chunk ``index`` of ``count`` (not empty,
+    codes strictly ascending), its leaf led by its audit path to ``root``."""
+    what = f"chunks: chunk {index}"
+    if entry["chunk_index"] != index or isinstance(entry["chunk_index"], bool):
+        raise Difference(f"chunks: chunk_index {short(entry['chunk_index'])}, expected {index}")
+    if not 0 <= index < count:
+        raise Difference(f"{what}: there are only {count} chunks (chunk_count)")
+    ch = entry["chunk"]
+    u, s = b64(ch["uscc"], f"{what}: uscc"), b64(ch["stratum"], f"{what}: stratum")
+    st, c = b64(ch["status"], f"{what}: status"), b64(ch["checks"], f"{what}: checks")
+    m = len(s)
+    if m == 0 or len(u) != USCC_LEN * m or len(st) != m or len(c) != m:
+        raise Difference(f"{what}: columns empty or of different lengths")
+    codes = [u[USCC_LEN * i : USCC_LEN * (i + 1)] for i in range(m)]
+    for i in range(1, m):
+        if codes[i - 1] >= codes[i]:
+            raise Difference(f"{what}: USCCs not strictly ascending at row {i}")
+    path = [unhex(x, 32, f"{what}: path") for x in entry["path"]]
+    node = path_root(chunk_leaf(u, s, st, c, 0, m), index, count, path)
+    if node != root:
+        raise Difference(
+            f"{what}: its columns and audit path lead to {node.hex()}, not the population root"
+        )
+    return codes
+
+
+def _verify_absence(proof: dict[str, Any], report: Report) -> None:
+    """§4.4. The population is strictly ascending by USCC and its chunks are consecutive runs
+    of rows, so two adjacent codes (in one chunk, or the last of chunk j and the first of chunk
+    j+1), the first code (chunk 0) or the last (chunk chunk_count - 1) bracketing the USCC
+    leave no room for it."""
+    if proof["included"] is not False:
+        raise Difference(f"included: a {NONPROOF_FORMAT} proof says false")
+    uscc = proof["uscc"]
+    if not isinstance(uscc, str) or len(uscc) != USCC_LEN or not uscc.isascii():
+        raise Difference(f"uscc: not {USCC_LEN} ASCII characters: {short(uscc)}")
+    code, draw = uscc.encode("ascii"), proof["draw_id"]
+    root = unhex(proof["population_root"], 32, "population_root")
+    count = _count(proof["chunk_count"], "chunk_count")
+    chunks = proof["chunks"]
+    if not isinstance(chunks, list) or len(chunks) > 2:
+        raise Difference("chunks: a non-inclusion proof gives at most two chunks")
+    said = f"{uscc} is NOT in the population of draw {draw}"
+    if not chunks:
+        if count != 0:
+            raise Difference(f"no chunk given, but chunk_count is {count}: the proof is incomplete")
+        if root != h(b""):
+            raise Difference("no chunk given, but the root is not that of the empty population")
+        report.note(f"{said}: the population is empty (0 chunks, root = SHA-256 of empty string)")
+    elif len(chunks) == 2:
+        j = _count(chunks[0]["chunk_index"], "chunks: chunk_index")
+        before = _proved_chunk(chunks[0], j, count, root)[-1]
+        after = _proved_chunk(chunks[1], j + 1, count, root)[0]
+        if not before < code < after:
+            raise Difference(
+                f"{uscc} does not sort between {before.decode()}, the last code of chunk {j}, "
+                f"and {after.decode()}, the first of chunk {j + 1}"
+            )
+        report.note(
+            f"{said}: it would sit between {before.decode()}, the last code of chunk {j}, "
+            f"and {after.decode()}, the first code of chunk {j + 1} (of {count} chunks)"
+        )
+    else:
+        j = _count(chunks[0]["chunk_index"], "chunks: chunk_index")
+        codes = _proved_chunk(chunks[0], j, count, root)
+        report.note(f"{said}: {_within(code, codes, j, count)}")
+    _compare_note(report, root, count)
+
+
+def _compare_note(report: Report, root: bytes, count: int) -> None:
+    report.note(
+        f"population root {root.hex()}, {count} chunks: compare them with the manifest's "
+        "population.merkle_root and ceil(population.size / population.chunk_size)"
+    )
+
+
+def _within(code: bytes, codes: list[bytes], j: int, count: int) -> str:
+    """Where one chunk leaves no room for ``code``, in words (Difference if it does not)."""
+    uscc = code.decode()
+    if code in codes:
+        raise Difference(f"{uscc} is in chunk {j}: the proof shows it included, not absent")
+    if code < codes[0]:
+        if j != 0:
+            raise Difference(f"{uscc} sorts before chunk {j}, which is not the first chunk")
+        return f"it sorts before {codes[0].decode()}, the first code of the population"
+    if code > codes[-1]:
+        if j != count - 1:
+            raise Difference(f"{uscc} sorts after chunk {j}, which is not the last chunk")
+        return f"it sorts after {codes[-1].decode()}, the last code of the population"
+    i = next(i for i in range(1, len(codes)) if code < codes[i])
+    return (
+        f"it would sit between {codes[i - 1].decode()} and {codes[i].decode()}, "
+        f"consecutive codes of chunk {j} (of {count} chunks)"
+    )
 
 
 def _read(path: str) -> bytes | None:
@@ -1656,7 +1947,11 @@ def main(argv: list[str] | None = None) -> int:
     for line in report.lines:
         print(line)
     if report.ok:
-        print("OK: the draw recomputes exactly from the published bundle")
+        print(
+            "OK: the proof checks against the population root"
+            if proof
+            else "OK: the draw recomputes exactly from the published bundle"
+        )
         return 0
     print(f"DIFFERENCE: {report.difference}")
     return 1

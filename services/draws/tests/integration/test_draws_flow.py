@@ -117,6 +117,14 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         assert draw["status"] == "frozen"
         assert draw["manifest"]["population"]["size"] == 400
         assert draw["manifest_sha256"] == p.json_sha256(draw["manifest"])
+        # The declarant's receipt: its conflict's salt and the commitment sealed in the roster.
+        r = await c.get(f"/api/draws/draws/{draw_id}/recusal-receipts", headers=INSPECTOR)
+        assert r.status_code == 200, r.text
+        (receipt,) = r.json()["items"]
+        roster = (await c.get(f"/public/draws/{draw_id}/manifest")).json()["roster"]
+        sealed = next(e for e in roster if e["inspector_id"] == "LG0001")
+        assert receipt["commitment"] in sealed["recusals"]
+        assert (await c.get(f"/api/draws/draws/{draw_id}/recusal-receipts")).status_code == 403
         # A second draw of the same task is refused (no redrawing until one likes the result).
         assert (await c.post("/api/draws/draws", json={"task_id": "T-1"})).status_code == 409
 
@@ -223,9 +231,23 @@ async def flow(database_url: str, tmp_path: Path) -> None:
             tampered = raw.replace(target.uscc.encode(), ents[1].uscc.encode(), 1)
             assert not verify_draw.verify_bytes(tampered).ok
             proof = (await c.get(f"/public/draws/{draw_id}/proof/{moved.uscc}")).json()
-            assert verify_draw.verify_proof(proof).ok
+            assert proof["included"] is True and verify_draw.verify_proof(proof).ok
+            # An absent code gets a non-inclusion proof (spec §4.4), checked against the root.
+            r = await c.get(f"/public/draws/{draw_id}/proof/91000000000000000X")
+            assert r.status_code == 200, r.text
+            absent = r.json()
+            assert absent["format"] == "spotcheck-draw-nonproof/1" and absent["included"] is False
+            assert absent["population_root"] == draw["manifest"]["population"]["merkle_root"]
+            report = verify_draw.verify_proof(absent)
+            assert report.ok, report.difference
+            assert "91000000000000000X is NOT in the population" in report.lines[0]
+            absent["uscc"] = moved.uscc  # a present code: the same chunks prove nothing
+            assert not verify_draw.verify_proof(absent).ok
             assert (
-                await c.get(f"/public/draws/{draw_id}/proof/91000000000000000X")
+                await c.get(f"/public/draws/{draw_id}/proof/91000000000000000I")
+            ).status_code == 422
+            assert (
+                await c.get(f"/public/draws/no-such-draw/proof/{moved.uscc}")
             ).status_code == 404
             script = await c.get("/public/draws/verifier/verify_draw.py")
             assert script.status_code == 200 and b"def verify_bytes" in script.content

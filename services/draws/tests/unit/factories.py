@@ -4,7 +4,8 @@ not shipped)."""
 from __future__ import annotations
 
 import random
-from datetime import date
+import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from spotcheck_common import uscc as uscc_codes
@@ -173,7 +174,89 @@ VECTORS: dict[str, dict[str, Any]] = {
     },
 }
 
+# spotcheck-draw/3 (§14): signed acts, the draw log, a future beacon, leaders' own cap.
+VECTORS["signed-leaders-scarce"] = {
+    "entities": 400,
+    "inspectors": 30,
+    "leaders": 3,  # of 30: the common cap alone would leave targets unstaffed (§14.5)
+    "signed": True,
+    "parties": ["信用监管科", "办公室"],
+    "beacon": "30332e31312e31372e32322e32382e33312e3039",  # "03.11.17.22.28.31.09"
+    "ratio": {"A": 1000, "B": 1500, "C": 2500, "D": 5000, "E": 10000},
+    "team": 2,
+    "recusals": 120,
+    "replacements": 1,
+    "neighbours": 0,
+    "pair_conflicts": [["LG0004", "LG0005"]],
+    "prior": 40,
+}
+
 EXPERT_FIELDS = ["食品安全", "特种设备", "计量"]
+
+
+class VectorLedger:
+    """The district's draw log and party keys of a /3 vector, kept as the service keeps them
+    (§14.2, §14.6), with deterministic keys."""
+
+    def __init__(self, district: str) -> None:
+        self.district = district
+        self.records: list[dict[str, Any]] = []
+        self.keys: dict[tuple[str, str], tuple[bytes, Any]] = {}
+
+    def append(self, at: Any, kind: str, **fields: Any) -> dict[str, Any]:
+        from draws.domain import ledger
+        from draws.domain import protocol as p
+
+        prev = p.log_hash(self.records[-1]) if self.records else p.LOG_GENESIS
+        record = ledger.log_record(
+            seq=len(self.records) + 1,
+            prev=prev,
+            at=at,
+            kind=kind,
+            district=self.district,
+            fields=fields,
+        )
+        self.records.append(record)
+        return record
+
+    def signer(self, person: str, party: str, at: Any, message: bytes) -> Any:
+        """``person``'s signature of ``message`` for ``party`` (the key registered on first use)."""
+        from draws import ed25519
+        from draws.domain import protocol as p
+        from draws.domain.ledger import PartyKey
+        from draws.domain.model import Signer
+
+        if (person, party) not in self.keys:
+            secret = p.sha256(f"vector-key/{person}/{party}".encode())
+            public = ed25519.public_key(secret)
+            start, end = date(2026, 11, 1), date(2027, 10, 31)
+            proof = p.key_message(self.district, party, person, public, str(start), str(end))
+            key = PartyKey.register(
+                district=self.district,
+                party=party,
+                holder=person,
+                public_key=public.hex(),
+                valid_from=start,
+                valid_until=end,
+                signature=ed25519.sign(secret, proof).hex(),
+                today=start,
+            )
+            key.registered_seq = self.append(at, "key-registered", key=key.record())["seq"]
+            self.keys[(person, party)] = (secret, key)
+        secret, key = self.keys[(person, party)]
+        return Signer(key, ed25519.sign(secret, message).hex())
+
+    def extract(self, draw_id: str) -> dict[str, Any]:
+        from draws.domain import ledger
+
+        used = {k.key_id for _, k in self.keys.values()}
+        mine = [
+            r
+            for r in self.records
+            if r.get("draw_id") == draw_id
+            or (r["kind"] == "key-registered" and r["key"]["key_id"] in used)
+        ]
+        return ledger.extract(self.district, mine)
 
 
 def experts_rows(count: int) -> list[Any]:
@@ -209,11 +292,11 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
             i.department,
             "lingang",
             tuple(i.qualifications),
-            i.leader_qualified,
+            i.leader_qualified if "leaders" not in cfg else k < cfg["leaders"],
             i.certificate_expires_on,
             i.active,
         )
-        for i in own
+        for k, i in enumerate(own)
     ]
     rows += [
         engine.InspectorRow(
@@ -298,7 +381,21 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         pools[0]["departments"] = ["信用监管科"]
         pools.append({"district": "rongcheng", "departments": ["信用监管科"], "tier": 1})
     frozen = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
-    draw_id = f"vector-{name}"
+    signed = bool(cfg.get("signed"))
+    # a /3 draw_id is a lower-case UUID (§14.10): a fixed one per vector
+    draw_id = (
+        str(uuid.uuid5(uuid.NAMESPACE_URL, f"spotcheck-vector/{name}"))
+        if signed
+        else (f"vector-{name}")
+    )
+    beacon_source = "上海证券交易所上证指数收盘点位（2026-11-26）"
+    beacon: dict[str, Any] | None = {"source": beacon_source} if cfg["beacon"] else None
+    if signed and cfg["beacon"]:
+        beacon = {
+            "source": "中国福利彩票双色球第2026140期开奖号码",
+            "encoding": "红球按开奖顺序、蓝球在后，两位十进制，以 . 连接，UTF-8",
+            "available_at": (frozen + timedelta(hours=73)).isoformat(),
+        }
     manifest = engine.build_manifest(
         draw_id=draw_id,
         district="lingang",
@@ -309,14 +406,13 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         pools=pools,
         neighbour_rule="fill-when-short" if cfg["neighbours"] else "none",
         parties=cfg["parties"],
-        beacon={"source": "上海证券交易所上证指数收盘点位（2026-11-26）"}
-        if cfg["beacon"]
-        else None,
+        beacon=beacon,
         draw_date=date(2026, 11, 26),
         frozen_at=frozen,
         snapshot_rev=1,
         pair_conflicts=[tuple(x) for x in cfg["pair_conflicts"]],
         experts=experts_section,
+        reveal_deadline=frozen + timedelta(hours=72) if signed else None,
     )
     draw = Draw(
         draw_id,
@@ -330,6 +426,10 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         expert_roster=[e.to_json() for e in expert_roster] if expert_cfg else None,
     )
     shares = {party: p.sha256(f"{name}/share/{party}".encode()) for party in draw.parties}
+    if signed:
+        return _signed_vector(
+            name, cfg, draw, pop, roster, salts + expert_salts, expert_roster, shares
+        )
     for party, share in shares.items():
         draw.commit(party, p.share_commitment(draw_id, party, share).hex(), frozen, party)
     for party, share in shares.items():
@@ -350,13 +450,146 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         ),
     )
     assert draw.result is not None
+    _replace(draw, cfg, roster, salts, seed, frozen)
+    draw.sign("办公室", "抽取过程符合规定", frozen, "office-supervisor", acknowledge_unstaffed=True)
+    return draw, pop, salts + expert_salts
+
+
+LEDGERS: dict[str, VectorLedger] = {}  # the draw log of each /3 vector, by name
+
+
+def _signed_vector(
+    name: str,
+    cfg: dict[str, Any],
+    draw: Any,
+    pop: Any,
+    roster: list[Any],
+    salts: list[tuple[str, str, str]],
+    expert_roster: list[Any],
+    shares: dict[str, bytes],
+) -> tuple[Any, Any, list[tuple[str, str, str]]]:
+    """A /3 vector: every act signed by its person's key and chained in the draw log (§14)."""
+    from datetime import datetime
+
+    from draws.domain import engine
+    from draws.domain import protocol as p
+
+    log = LEDGERS[name] = VectorLedger(draw.manifest["district"])
+    frozen = datetime.fromisoformat(draw.manifest["frozen_at"])
+
+    def at(hours: float) -> datetime:
+        return frozen + timedelta(hours=hours)
+
+    digest = draw.digest
+    manifest = draw.manifest
+    log.append(
+        frozen,
+        "frozen",
+        draw_id=draw.draw_id,
+        task_id=manifest["task"]["task_id"],
+        manifest_sha256=draw.manifest_sha256,
+        reveal_deadline=manifest["reveal_deadline"],
+    )
+    holder = {party: f"holder-{n + 1}" for n, party in enumerate(draw.parties)}
+    for n, (party, share) in enumerate(shares.items()):
+        commitment = p.share_commitment_v3(digest, draw.draw_id, party, share)
+        signer = log.signer(
+            holder[party], party, at(1 + n / 10), p.commit_message(digest, party, commitment)
+        )
+        draw.commit(party, commitment.hex(), at(1 + n / 10), holder[party], signer)
+        entry = (
+            draw.commitments[-1]
+            if draw.commitments[-1]["party"] == party
+            else next(c for c in draw.commitments if c["party"] == party)
+        )
+        log.append(
+            at(1 + n / 10),
+            "committed",
+            draw_id=draw.draw_id,
+            party=party,
+            commitment=entry["commitment"],
+            key_id=entry["key_id"],
+            signature=entry["signature"],
+        )
+    for n, (party, share) in enumerate(shares.items()):
+        when = at(2 + n / 10)
+        signer = log.signer(holder[party], party, when, p.reveal_message(digest, party, share))
+        draw.reveal(party, share.hex(), when, holder[party], signer)
+        entry = next(r for r in draw.reveals if r["party"] == party)
+        log.append(
+            when,
+            "revealed",
+            draw_id=draw.draw_id,
+            party=party,
+            share=entry["share"],
+            key_id=entry["key_id"],
+            signature=entry["signature"],
+        )
+    if cfg["beacon"]:
+        draw.set_beacon(cfg["beacon"], at(74))
+        log.append(at(74), "beacon", draw_id=draw.draw_id, value=draw.beacon_value)
+    seed = draw.seed()
+    result = engine.compute_result(
+        manifest=manifest,
+        seed=seed,
+        pop=pop,
+        roster=roster,
+        salts=salts,
+        selector=p.select,
+        expert_roster=expert_roster,
+    )
+    draw.record_result(seed, result)
+    log.append(
+        at(74.5), "drawn", draw_id=draw.draw_id, seed=seed.hex(), result_sha256=draw.result_sha256
+    )
+    message = p.countersign_message(digest, bytes.fromhex(draw.result_sha256))
+    signer = log.signer("office-supervisor", p.OFFICE_PARTY, at(75), message)
+    draw.sign("办公室", "抽取过程符合规定", at(75), "office-supervisor", signer, True)
+    audit = engine.audit(
+        manifest=manifest,
+        seed=seed,
+        pop=pop,
+        roster=roster,
+        salts=salts,
+        expert_roster=expert_roster,
+        result=result,
+        selector=p.select,
+    )
+    assert isinstance(audit, dict), audit
+    log.append(
+        at(75),
+        "countersigned",
+        draw_id=draw.draw_id,
+        result_sha256=draw.result_sha256,
+        key_id=draw.countersign["key_id"],
+        signature=draw.countersign["signature"],
+        audit=audit,
+    )
+    _replace(draw, cfg, roster, salts, seed, at(76))
+    for r in draw.replacements:
+        log.append(
+            at(76),
+            "replaced",
+            draw_id=draw.draw_id,
+            replacement_seq=r["seq"],
+            replacement_sha256=p.json_sha256(r),
+        )
+    return draw, pop, salts
+
+
+def _replace(
+    draw: Any, cfg: dict[str, Any], roster: list[Any], salts: list[Any], seed: bytes, when: Any
+) -> None:
+    """The vector's approved replacements (§9), each of the n-th staffed target."""
+    from draws.domain import engine
+
     salt_of = {(i, u): s for i, u, s in salts}
     staffed = [x for x in draw.result["targets"] if x["team"]]
     for n in range(cfg["replacements"]):
         target = staffed[n]
         out = target["team"][n % 2][0]
         matcher = engine.replay_matcher(
-            manifest=manifest,
+            manifest=draw.manifest,
             seed=seed,
             roster=roster,
             result=draw.result,
@@ -377,15 +610,19 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
                 "approved_by": "王副局长",
                 "approval_ref": f"临市监调〔2026〕{n + 1}号",
                 "requested_by": "信用监管科",
-                "at": frozen.isoformat(),
+                "at": when.isoformat(),
                 "recusal_disclosures": [
                     {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]}
                     for u, i in matcher.disclosed
                 ],
             }
         )
-    draw.sign("办公室", "抽取过程符合规定", frozen, "office-supervisor", acknowledge_unstaffed=True)
-    return draw, pop, salts + expert_salts
+
+
+def vector_bundle(name: str, draw: Any, pop: Any) -> dict[str, Any]:
+    """A vector's bundle: a /3 one carries its draw log's extract."""
+    log = LEDGERS.get(name)
+    return dict(draw.bundle(pop, log.extract(draw.draw_id) if draw.signed and log else None))
 
 
 def write_vectors(directory: str) -> None:
@@ -399,8 +636,13 @@ def write_vectors(directory: str) -> None:
         draw, pop, salts = _vector(name, cfg)
         out = Path(directory) / name
         out.mkdir(parents=True, exist_ok=True)
-        bundle = draw.bundle(pop)
+        bundle = vector_bundle(name, draw, pop)
         (out / "bundle.json").write_bytes(p.canonical_json(bundle))
+        if draw.signed:  # the district's whole draw log (verify_draw.py bundle.json --log)
+            from draws.domain import ledger
+
+            whole = ledger.extract(draw.manifest["district"], LEDGERS[name].records)
+            (out / "log.json").write_bytes(p.canonical_json(whole))
         result = draw.result
         assert result is not None
         expected = {

@@ -332,7 +332,10 @@ async def test_a_proof_is_the_same_from_the_stored_tree_or_rebuilt() -> None:
     draw_id, uow = await run_draw(repo)
     code = repo.populations[draw_id].code(150).decode()
     stored = await views.proof(uow, draw_id, code)
+    absent = await views.proof(uow, draw_id, "91000000000000000X")  # a non-inclusion proof
+    assert stored[2]["included"] is True and absent[2]["included"] is False
     del repo.trees[draw_id]
     assert await views.proof(uow, draw_id, code) == stored
+    assert await views.proof(uow, draw_id, "91000000000000000X") == absent
     with pytest.raises(NotFound):
-        await views.proof(uow, draw_id, "91000000000000000X")
+        await views.proof(uow, "no-such-draw", code)

@@ -4,7 +4,10 @@ and abort, the draw log, the unstaffed finding, replacements after the countersi
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,7 +18,7 @@ from spotcheck_common.clock import FixedClock
 from spotcheck_common.errors import Conflict, Forbidden, Invalid
 
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
-from .parties import OFFICE, Parties, secret_of
+from .parties import OFFICE, Parties, published, secret_of
 from .test_service_layer import loaded, share
 
 CLOCK = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -289,7 +292,7 @@ async def test_a_future_beacon_is_entered_only_after_every_reveal_once_public() 
     )
     assert draw.manifest["beacon"]["available_at"] == public_at.isoformat()
     parties = Parties(uow)
-    value = "03.11.17.22.28.31.09".encode().hex()
+    value = b"03.11.17.22.28.31.09".hex()
     for q in (CREDIT, OFFICE):
         await parties.commit(draw.draw_id, q, share(q))
     await parties.reveal(draw.draw_id, CREDIT, share(CREDIT))
@@ -305,3 +308,92 @@ async def test_a_future_beacon_is_entered_only_after_every_reveal_once_public() 
     assert done.status == "drawn"
     kinds = [e["record"]["kind"] for e in (await views.log(uow, "lingang", 0, 100))["records"]]
     assert kinds[-3:] == ["revealed", "beacon", "drawn"]
+
+
+async def test_disclosures_are_exactly_the_recusals_met_in_order() -> None:
+    """Audit finding 4: the operator holds every salt and could open recusals that never
+    mattered, or reorder them. In /3 the verifier requires the disclosures to be exactly the
+    recusals the replay meets, in the order met (spec §14.9)."""
+    from draws import verify_draw
+    from spotcheck_common.events.registry import ConflictDeclared
+
+    repo = await loaded()
+    for e in list(repo.entities)[:250]:
+        for inspector in [f"LG{k:04d}" for k in range(1, 9)]:
+            await services.conflict_declared(
+                FakeDrawsUnitOfWork(repo),
+                ConflictDeclared(inspector_id=inspector, uscc=e, reason="亲属"),
+            )
+    _, parties, draw_id = await frozen(repo)
+    await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)})
+    bundle = await published(repo, draw_id)
+    assert verify_draw.verify(bundle, workers=1).ok
+    disclosed = bundle["body"]["result"]["recusal_disclosures"]
+    assert len(disclosed) >= 2
+
+    def resealed(change: Callable[[list[dict[str, str]]], None]) -> dict[str, Any]:
+        body = json.loads(json.dumps(bundle["body"]))
+        change(body["result"]["recusal_disclosures"])
+        body["result_sha256"] = p.json_sha256(body["result"])
+        return {"body": body, "body_sha256": p.json_sha256(body)}
+
+    met = {(d["inspector_id"], d["uscc"]) for d in disclosed}
+    i, u, salt = next(x for x in repo.salts[draw_id] if (x[0], x[1]) not in met)
+    unmet = {"uscc": u, "inspector_id": i, "salt": salt}
+    report = verify_draw.verify(resealed(lambda ds: ds.append(unmet)), workers=1)
+    assert not report.ok and "never met" in (report.difference or "")
+    report = verify_draw.verify(resealed(lambda ds: ds.reverse()), workers=1)
+    assert not report.ok and "in order" in (report.difference or "")
+
+
+async def test_before_countersigning_the_disclosures_are_audited_and_logged() -> None:
+    """§14.9: the service recomputes the result from the sealed declarations and checks that
+    no declared conflict sits on a team, then records the audit in the countersign record."""
+    repo = await loaded()
+    _, parties, draw_id = await frozen(repo)
+    draw = await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)}, countersign=False)
+    assert draw.result is not None
+    target = next(t for t in draw.result["targets"] if t["team"])
+    # a declaration sealed for someone who sits on the team (as a tampered table would have it)
+    repo.salts[draw_id].append((target["team"][0][0], target["uscc"], "00" * 16))
+    with pytest.raises(Conflict, match="复核未通过"):
+        await parties.countersign(draw_id)
+    repo.salts[draw_id].pop()
+    await parties.countersign(draw_id)
+    uow = FakeDrawsUnitOfWork(repo)
+    last = (await views.log(uow, "lingang", 0, 100))["records"][-1]["record"]
+    assert last["kind"] == "countersigned"
+    assert last["audit"] == {
+        "sealed": len(repo.salts[draw_id]),
+        "disclosed": len(draw.result["recusal_disclosures"]),
+        "recomputed": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda b: b["manifest"].update(comment="x"), "manifest: unknown key 'comment'"),
+        (lambda b: b["result"].pop("leader_load_cap"), "leader_load_cap"),
+        (lambda b: b["manifest"].update(draw_id="DRAW-1"), "lower-case UUID"),
+        (lambda b: b["manifest"]["strata"][0].update(ratio_bp=10001), "ratio_bp"),
+        (lambda b: b["manifest"]["population"].update(chunk_size=128), "chunk_size"),
+        (lambda b: b["manifest"].update(draw_date="20261126"), "YYYY-MM-DD"),
+        (lambda b: b["roster"][0].update(note=""), "roster[0]: unknown key 'note'"),
+        (lambda b: b["commitments"][0].update(device="x"), "commitments[0]: unknown key"),
+    ],
+)
+async def test_a_v3_bundle_has_exactly_its_keys_ranges_and_formats(
+    change: Callable[[dict[str, Any]], Any], named: str
+) -> None:
+    """Spec precision (§14.10): unknown keys are refused, not ignored; numbers have ranges;
+    identifiers and dates one exact format."""
+    from draws import verify_draw
+
+    repo = await loaded()
+    _, parties, draw_id = await frozen(repo)
+    await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)})
+    body = (await published(repo, draw_id))["body"]
+    change(body)
+    report = verify_draw.verify({"body": body, "body_sha256": p.json_sha256(body)}, workers=1)
+    assert not report.ok and named in (report.difference or ""), report.difference

@@ -42,7 +42,28 @@ def test_vector_verifies_and_matches_expected(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_engine_reproduces_the_vector_byte_for_byte(name: str) -> None:
     draw, pop, _ = factories._vector(name, factories.VECTORS[name])
-    assert p.canonical_json(draw.bundle(pop)) == (VECTORS / name / "bundle.json").read_bytes()
+    bundle = factories.vector_bundle(name, draw, pop)
+    assert p.canonical_json(bundle) == (VECTORS / name / "bundle.json").read_bytes()
+    if draw.signed:  # and the district's whole draw log
+        from draws.domain import ledger
+
+        whole = ledger.extract("lingang", factories.LEDGERS[name].records)
+        assert p.canonical_json(whole) == (VECTORS / name / "log.json").read_bytes()
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if (VECTORS / n / "log.json").exists()])
+def test_a_signed_vector_verifies_against_its_whole_log(name: str) -> None:
+    """/3: the bundle sits in the district's log; a changed log record is caught."""
+    bundle, log = VECTORS / name / "bundle.json", VECTORS / name / "log.json"
+    assert verify_draw.main([str(bundle), "--log", str(log)]) == 0
+    whole = json.loads(log.read_bytes())
+    whole["records"][0]["record"]["at"] = "2026-11-26T00:00:00+00:00"
+    tampered = log.with_name("tampered-log.json")
+    try:
+        tampered.write_bytes(p.canonical_json(whole))
+        assert verify_draw.main([str(bundle), "--log", str(tampered)]) == 1
+    finally:
+        tampered.unlink()
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -495,7 +495,12 @@ def _log(keys: dict[str, Key], manifest: dict[str, Any], body: dict[str, Any]) -
         )
     )
     cs = body["countersign"]
-    full.append(log_record("countersigned", cs["at"], **mine, **_pick(cs, "result_sha256")))
+    disclosed = len(body["result"]["recusal_disclosures"])
+    disclosed += len(body["result"].get("experts", {}).get("recusal_disclosures", []))
+    audit = {"sealed": disclosed, "disclosed": disclosed, "recomputed": True}
+    full.append(
+        log_record("countersigned", cs["at"], **mine, **_pick(cs, "result_sha256"), audit=audit)
+    )
     for r in body["replacements"]:
         sha = p.json_sha256(r)
         full.append(

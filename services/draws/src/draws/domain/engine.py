@@ -323,3 +323,47 @@ def _matcher(
         [(x[0], x[1]) for x in manifest["pair_conflicts"]],
         per_role=p.signed(manifest["algorithm"]),
     )
+
+
+def audit(
+    *,
+    manifest: dict[str, Any],
+    seed: bytes,
+    pop: p.Population,
+    roster: Sequence[p.RosterEntry],
+    salts: Sequence[tuple[str, str, str]],
+    expert_roster: Sequence[p.ExpertEntry],
+    result: dict[str, Any],
+    selector: Selector = fast.select,
+) -> dict[str, Any] | str:
+    """Before countersigning (§14.9): the disclosures against the sealed declarations. The
+    result is recomputed from them (so its disclosures are exactly the recusals met, in
+    order), every disclosure opens a sealed declaration, and no declared conflict sits on a
+    team. Returns the audit's record, or what failed (in Chinese)."""
+    sealed = {(i, u): s for i, u, s in salts}
+    disclosed = [
+        (d["inspector_id"], d["uscc"], d["salt"]) for d in result["recusal_disclosures"]
+    ] + [
+        (d["expert_id"], d["uscc"], d["salt"])
+        for d in result.get("experts", {}).get("recusal_disclosures", [])
+    ]
+    for i, u, salt in disclosed:
+        if sealed.get((i, u)) != salt:
+            return f"披露的回避 {i}/{u} 与封存的回避声明不符"
+    for t in result["targets"]:
+        members = [m[0] for m in t["team"]] + list(t.get("experts", []))
+        for who in members:
+            if (who, t["uscc"]) in sealed:
+                return f"{who} 已声明与 {t['uscc']} 存在利害关系，却在其检查组中"
+    again = compute_result(
+        manifest=manifest,
+        seed=seed,
+        pop=pop,
+        roster=roster,
+        salts=salts,
+        selector=selector,
+        expert_roster=expert_roster,
+    )
+    if again != result:
+        return "按封存的回避声明重新计算的结果与已公布的结果不一致"
+    return {"sealed": len(sealed), "disclosed": len(disclosed), "recomputed": True}

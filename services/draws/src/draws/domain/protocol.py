@@ -281,26 +281,24 @@ class StoredTree:
         return path
 
 
+PROOF_FORMAT = "spotcheck-draw-proof/1"  # an entity is in the population (§4.3)
+NONPROOF_FORMAT = "spotcheck-draw-nonproof/1"  # a USCC is not in it (§4.4)
+
+
 def proof_from_tree(
     tree: StoredTree, chunk: Population, k: int, uscc: str
 ) -> dict[str, Any] | None:
     """The same proof as ``inclusion_proof``, from the stored tree and the one chunk."""
-    import base64
-
     code = uscc.encode("ascii")
     if all(chunk.code(i) != code for i in range(chunk.size)):
         return None
     return {
-        "format": "spotcheck-draw-proof/1",
+        "format": PROOF_FORMAT,
+        "included": True,
         "uscc": uscc,
         "chunk_index": k,
         "chunk_count": tree.chunks,
-        "chunk": {
-            "uscc": base64.b64encode(bytes(chunk.uscc)).decode("ascii"),
-            "stratum": base64.b64encode(chunk.stratum).decode("ascii"),
-            "status": base64.b64encode(chunk.status).decode("ascii"),
-            "checks": base64.b64encode(chunk.checks).decode("ascii"),
-        },
+        "chunk": chunk_columns(chunk),
         "path": [x.hex() for x in tree.path(k)],
     }
 
@@ -369,7 +367,6 @@ def inclusion_proof(
     pop: Population, uscc: str, leaves: Sequence[bytes], chunk: int = CHUNK_SIZE
 ) -> dict[str, Any] | None:
     """The proof that ``uscc`` is in the population: its chunk's columns and audit path."""
-    import base64
     import bisect
 
     code = uscc.encode("ascii")
@@ -377,20 +374,144 @@ def inclusion_proof(
     if i >= pop.size or pop.code(i) != code:
         return None
     k = i // chunk
-    a, b = k * chunk, min(k * chunk + chunk, pop.size)
     return {
-        "format": "spotcheck-draw-proof/1",
+        "format": PROOF_FORMAT,
+        "included": True,
         "uscc": uscc,
         "chunk_index": k,
         "chunk_count": len(leaves),
-        "chunk": {
-            "uscc": base64.b64encode(bytes(pop.uscc[USCC_LEN * a : USCC_LEN * b])).decode("ascii"),
-            "stratum": base64.b64encode(pop.stratum[a:b]).decode("ascii"),
-            "status": base64.b64encode(pop.status[a:b]).decode("ascii"),
-            "checks": base64.b64encode(pop.checks[a:b]).decode("ascii"),
-        },
+        "chunk": chunk_columns(population_rows(pop, k * chunk, min(k * chunk + chunk, pop.size))),
         "path": [x.hex() for x in merkle_path(leaves, k)],
     }
+
+
+def population_rows(pop: Population, start: int, end: int) -> Population:
+    """Rows ``start``..``end`` of the population (a chunk), as a population of their own."""
+    return Population(
+        bytes(pop.uscc[USCC_LEN * start : USCC_LEN * end]),
+        pop.stratum[start:end],
+        pop.status[start:end],
+        pop.checks[start:end],
+    )
+
+
+def chunk_columns(rows: Population) -> dict[str, str]:
+    """A chunk's four columns as a proof gives them (canonical base64)."""
+    import base64
+
+    columns = {"uscc": bytes(rows.uscc), "stratum": rows.stratum}
+    columns |= {"status": rows.status, "checks": rows.checks}
+    return {name: base64.b64encode(value).decode("ascii") for name, value in columns.items()}
+
+
+# ----------------------------------------------------------------- non-inclusion (§4.4)
+
+
+def bracketing_chunks(pop: Population, code: bytes, chunk: int = CHUNK_SIZE) -> list[int] | None:
+    """The chunks a non-inclusion proof of ``code`` gives (§4.4): those holding the rows just
+    before and just after where ``code`` would sit — one chunk (the code falls between two of
+    its rows, or before the first row, or after the last), two consecutive chunks (between
+    one's last row and the next one's first), none for the empty population. None when
+    ``code`` is in the population."""
+    import bisect
+
+    i = bisect.bisect_left(range(pop.size), code, key=pop.code)
+    if i < pop.size and pop.code(i) == code:
+        return None
+    return sorted({r // chunk for r in (i - 1, i) if 0 <= r < pop.size})
+
+
+def non_inclusion_proof(
+    pop: Population, uscc: str, leaves: Sequence[bytes], chunk: int = CHUNK_SIZE
+) -> dict[str, Any] | None:
+    """The proof that ``uscc`` is not in the population (§4.4), or None when it is."""
+    ks = bracketing_chunks(pop, uscc.encode("ascii"), chunk)
+    if ks is None:
+        return None
+    parts = [
+        (
+            k,
+            population_rows(pop, k * chunk, min(k * chunk + chunk, pop.size)),
+            merkle_path(leaves, k),
+        )
+        for k in ks
+    ]
+    return nonproof(uscc, len(leaves), parts)
+
+
+def nonproof_from_tree(
+    tree: StoredTree, chunks: Sequence[tuple[int, Population]], uscc: str
+) -> dict[str, Any] | None:
+    """The same proof as ``non_inclusion_proof``, from the stored tree and the one or two
+    chunks (``(index, rows)``) that bracket ``uscc``: the chunk ``tree.chunk_of`` names (chunk
+    0 before the first code), and the next one too when ``uscc`` sorts after that chunk's last
+    code and the chunk is not the last. None when ``uscc`` is in one of them."""
+    code = uscc.encode("ascii")
+    if any(rows.code(i) == code for _, rows in chunks for i in range(rows.size)):
+        return None
+    return nonproof(uscc, tree.chunks, [(k, rows, tree.path(k)) for k, rows in chunks])
+
+
+def nonproof(
+    uscc: str, chunk_count: int, parts: Sequence[tuple[int, Population, Sequence[bytes]]]
+) -> dict[str, Any]:
+    return {
+        "format": NONPROOF_FORMAT,
+        "included": False,
+        "uscc": uscc,
+        "chunk_count": chunk_count,
+        "chunks": [
+            {"chunk_index": k, "chunk": chunk_columns(rows), "path": [x.hex() for x in path]}
+            for k, rows, path in parts
+        ],
+    }
+
+
+def verify_nonproof(proof: dict[str, Any], root: bytes) -> bool:
+    """Whether ``proof`` shows that its USCC is not in the population whose Merkle root is
+    ``root`` (§4.4): every chunk's audit path leads to the root, the chunks are consecutive
+    and strictly sorted, and the USCC falls strictly between two adjacent codes of the
+    population, or before its first code (chunk 0), or after its last (chunk
+    ``chunk_count - 1``); the empty population (no chunk) has the root SHA-256("")."""
+    try:
+        code: bytes = proof["uscc"].encode("ascii")
+        count, parts = proof["chunk_count"], proof["chunks"]
+        if proof["format"] != NONPROOF_FORMAT or proof["included"] is not False:
+            return False
+        if len(code) != USCC_LEN or type(count) is not int or len(parts) > 2:
+            return False
+        if not parts:
+            return count == 0 and root == sha256(b"")
+        first: int = parts[0]["chunk_index"]
+        codes = [_proved_codes(part, first + j, count, root) for j, part in enumerate(parts)]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    if len(codes) == 2:  # between the last code of one chunk and the first of the next
+        return codes[0][-1] < code < codes[1][0]
+    (only,) = codes
+    if code < only[0]:
+        return first == 0
+    if code > only[-1]:
+        return first == count - 1
+    return code not in only  # sorted: two consecutive codes of the chunk bracket it
+
+
+def _proved_codes(part: dict[str, Any], k: int, count: int, root: bytes) -> list[bytes]:
+    """The codes of a proof's chunk, which must be chunk ``k`` of ``count`` (non-empty,
+    strictly sorted) with an audit path to ``root``; ValueError if it is not."""
+    import base64
+
+    names = ("uscc", "stratum", "status", "checks")
+    rows = Population(*(base64.b64decode(part["chunk"][c], validate=True) for c in names))
+    rows.validate()
+    path = [bytes.fromhex(x) for x in part["path"]]
+    leaf = leaf_hash(chunk_data(rows, 0, rows.size))
+    index = part["chunk_index"]
+    if type(index) is not int or index != k or not 0 <= k < count or rows.size == 0:
+        raise ValueError(f"not chunk {k} of {count}, or empty")
+    if not verify_path(leaf, k, count, path, root):
+        raise ValueError(f"chunk {k}: the audit path does not lead to the root")
+    return [rows.code(i) for i in range(rows.size)]
 
 
 # -------------------------------------------------------------------------------- roster

@@ -8,7 +8,7 @@ ISO 8601 strings with their offset, as stored.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -213,6 +213,20 @@ class CountersignOut(BaseModel):
     result_sha256: str | None
     key_id: str | None = None
     signature: str | None = None
+
+
+class ReceiptOut(BaseModel):
+    """A declared conflict as sealed in a draw's roster (only its declarant sees the salt)."""
+
+    uscc: str
+    salt: str = Field(description="盐值（十六进制）；被抽中且相遇时才公开")
+    commitment: str = Field(description="花名册中封存的承诺值，可在公示的花名册中核对")
+
+
+class ReceiptList(BaseModel):
+    draw_id: str
+    member_id: str
+    items: list[ReceiptOut]
 
 
 class UnstaffedOut(BaseModel):
@@ -426,6 +440,10 @@ class ManifestOut(BaseModel):
 
     manifest: dict[str, Any]
     manifest_sha256: str
+    roster: list[dict[str, Any]] = Field(
+        description="冻结的执法检查人员名录（其 Merkle 根在清单中）：回避声明以加盐承诺封存，"
+        "声明人可凭回执核对"
+    )
     commitments: list[CommitmentOut]
     status: str
 
@@ -434,6 +452,7 @@ class ManifestOut(BaseModel):
         return cls(
             manifest=d.manifest,
             manifest_sha256=d.manifest_sha256,
+            roster=d.roster,
             commitments=[CommitmentOut.model_validate(c) for c in d.commitments],
             status=d.status,
         )
@@ -449,10 +468,11 @@ class Chunk(BaseModel):
 
 
 class ProofOut(BaseModel):
-    """The Merkle inclusion proof of an entity in the draw's population (``spotcheck-verify
-    --proof``)."""
+    """The Merkle inclusion proof of an entity in the draw's population (spec §4.3,
+    ``spotcheck-verify --proof``)."""
 
-    format: str
+    format: Literal["spotcheck-draw-proof/1"]
+    included: Literal[True]
     uscc: str
     chunk_index: int
     chunk_count: int
@@ -462,13 +482,44 @@ class ProofOut(BaseModel):
     population_root: str
     manifest_sha256: str
 
-    @classmethod
-    def of(
-        cls, draw_id: str, manifest: dict[str, Any], manifest_sha256: str, proof: dict[str, Any]
-    ) -> ProofOut:
-        return cls(
-            **proof,
-            draw_id=draw_id,
-            population_root=manifest["population"]["merkle_root"],
-            manifest_sha256=manifest_sha256,
-        )
+
+class ProofChunk(BaseModel):
+    """A chunk of the population with its audit path (hex, bottom-up)."""
+
+    chunk_index: int
+    chunk: Chunk
+    path: list[str]
+
+
+class NonProofOut(BaseModel):
+    """The Merkle proof that a USCC is not in the draw's population (spec §4.4,
+    ``spotcheck-verify --proof``): the chunks that bracket where it would sit."""
+
+    format: Literal["spotcheck-draw-nonproof/1"]
+    included: Literal[False]
+    uscc: str
+    chunk_count: int
+    chunks: list[ProofChunk] = Field(
+        max_length=2,
+        description="两个相邻分块（代码落在前一块末尾与后一块开头之间），或一个分块（落在块内两个相邻代码之间、"
+        "第一个代码之前或最后一个代码之后），总体为空时没有分块",
+    )
+    draw_id: str
+    population_root: str
+    manifest_sha256: str
+
+
+AnyProof = Annotated[ProofOut | NonProofOut, Field(discriminator="format")]
+
+
+def proof_out(
+    draw_id: str, manifest: dict[str, Any], manifest_sha256: str, proof: dict[str, Any]
+) -> ProofOut | NonProofOut:
+    """The answer of ``GET /public/draws/{draw_id}/proof/{uscc}``: either kind of proof."""
+    fields = {
+        **proof,
+        "draw_id": draw_id,
+        "population_root": manifest["population"]["merkle_root"],
+        "manifest_sha256": manifest_sha256,
+    }
+    return ProofOut(**fields) if proof["included"] else NonProofOut(**fields)

@@ -422,6 +422,7 @@ async def countersign(
     signer = await _signer(uow, key_id, signature)
     draw.sign(by, opinion, now, uow.context.actor, signer, acknowledge_unstaffed)
     assert draw.countersign is not None
+    audited = await _audit(uow, draw) if draw.signed else {}
     await _log(
         uow,
         draw,
@@ -429,6 +430,7 @@ async def countersign(
         "countersigned",
         result_sha256=draw.result_sha256,
         **_signed_fields(draw.countersign),
+        audit=audited,
     )
     await repo.save_draw(draw)
     await uow.emit(
@@ -443,6 +445,25 @@ async def countersign(
     await uow.emit(await completed_event(repo, draw, bundle_url))
     await uow.commit()
     return draw
+
+
+async def _audit(uow: DrawsUnitOfWork, draw: Draw) -> dict[str, Any]:
+    """§14.9: the disclosures against the sealed declarations, before the countersignature
+    (refused, nothing recorded, if the audit fails)."""
+    assert draw.result is not None and draw.seed_hex is not None
+    outcome = engine.audit(
+        manifest=draw.manifest,
+        seed=bytes.fromhex(draw.seed_hex),
+        pop=await uow.draws.get_population(draw.draw_id),
+        roster=[p.RosterEntry.from_json(r) for r in draw.roster],
+        salts=await uow.draws.get_salts(draw.draw_id),
+        expert_roster=[p.ExpertEntry.from_json(e) for e in draw.expert_roster or []],
+        result=draw.result,
+        selector=SELECTOR,
+    )
+    if isinstance(outcome, str):
+        raise Conflict(f"会签前复核未通过：{outcome}。请通知运维核查，不得会签")
+    return outcome
 
 
 def _member(roster: dict[str, dict[str, Any]], inspector_id: str, role: str) -> TeamMember:

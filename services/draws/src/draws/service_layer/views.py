@@ -9,7 +9,10 @@ from draws.domain import protocol as p
 from draws.domain.ledger import PartyKey
 from draws.domain.model import VOID, Draw
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
-from spotcheck_common.errors import Conflict, NotFound
+from spotcheck_common.errors import Conflict, Invalid, NotFound
+from spotcheck_common.uscc import ALPHABET
+
+USCC_ALPHABET = frozenset(ALPHABET)
 
 
 async def draw(uow: DrawsUnitOfWork, draw_id: str) -> Draw:
@@ -67,22 +70,49 @@ async def keys(uow: DrawsUnitOfWork, district: str) -> list[PartyKey]:
 
 async def _proof_from_tree(
     uow: DrawsUnitOfWork, draw_id: str, tree: p.StoredTree, uscc: str
-) -> dict[str, Any] | None:
-    k = tree.chunk_of(uscc.encode("ascii")) if uscc.isascii() else None
-    if k is None:
-        return None
-    start = k * tree.chunk_size
-    rows = await uow.draws.get_population_rows(
-        draw_id, start, min(start + tree.chunk_size, tree.size)
-    )
-    return p.proof_from_tree(tree, rows, k, uscc)
+) -> dict[str, Any]:
+    """From the stored tree, reading one chunk of the population, or two when the code falls
+    between a chunk's last code and the next one's first (§4.4)."""
+
+    async def rows(k: int) -> p.Population:
+        start = k * tree.chunk_size
+        end = min(start + tree.chunk_size, tree.size)
+        return await uow.draws.get_population_rows(draw_id, start, end)
+
+    if not tree.chunks:  # the empty population
+        return p.nonproof(uscc, 0, [])
+    code = uscc.encode("ascii")
+    found = tree.chunk_of(code)
+    k = 0 if found is None else found  # before the first code: chunk 0
+    chunk = await rows(k)
+    included = p.proof_from_tree(tree, chunk, k, uscc)
+    if included is not None:
+        return included
+    chunks = [(k, chunk)]
+    if found is not None and k + 1 < tree.chunks and code > chunk.code(chunk.size - 1):
+        chunks.append((k + 1, await rows(k + 1)))
+    proof = p.nonproof_from_tree(tree, chunks, uscc)
+    if proof is None:  # pragma: no cover - the code is in neither chunk
+        raise AssertionError(f"{uscc}: no proof from chunks {[c for c, _ in chunks]}")
+    return proof
+
+
+def _uscc(text: str) -> str:
+    """The USCC of the request (upper case), or 422: 18 characters of the USCC alphabet."""
+    code = text.upper()
+    if len(code) != p.USCC_LEN or not set(code) <= USCC_ALPHABET:
+        raise Invalid(
+            f"{text[:40]} 不是统一社会信用代码（18 位数字或大写字母，不含 I、O、S、V、Z）"
+        )
+    return code
 
 
 async def proof(
     uow: DrawsUnitOfWork, draw_id: str, uscc: str
 ) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """The Merkle inclusion proof of ``uscc`` in the draw's population, with the draw's
-    manifest and its digest (the result and roster are not read)."""
+    """The Merkle proof that ``uscc`` is in the draw's population (§4.3) or that it is not
+    (§4.4), with the draw's manifest and its digest (the result and roster are not read)."""
+    code = _uscc(uscc)
     head = await uow.draws.get_manifest(draw_id)
     if head is None:
         raise NotFound(f"抽取 {draw_id} 不存在")
@@ -92,9 +122,25 @@ async def proof(
         population = await uow.draws.get_population(draw_id)
         chunk = int(manifest["population"]["chunk_size"])
         leaves = fast.population_leaves(population, chunk)
-        included = p.inclusion_proof(population, uscc.upper(), leaves, chunk)
+        answer = p.inclusion_proof(population, code, leaves, chunk) or p.non_inclusion_proof(
+            population, code, leaves, chunk
+        )
+        if answer is None:  # pragma: no cover - a code is either in the population or not
+            raise AssertionError(code)
     else:
-        included = await _proof_from_tree(uow, draw_id, tree, uscc.upper())
-    if included is None:
-        raise NotFound(f"{uscc} 不在本次抽取的总体中")
-    return manifest, manifest_sha256, included
+        answer = await _proof_from_tree(uow, draw_id, tree, code)
+    return manifest, manifest_sha256, answer
+
+
+async def receipts(uow: DrawsUnitOfWork, draw_id: str, member_id: str) -> list[dict[str, str]]:
+    """An inspector's (or expert's) own recusal receipts in a draw (§14.9): each declared
+    conflict with its salt and the salted commitment sealed in the roster — what lets the
+    declarant check it was sealed, and disclosed exactly when met."""
+    found = await draw(uow, draw_id)
+    experts = {e["expert_id"] for e in found.expert_roster or []}
+    seal = p.expert_recusal_commitment if member_id in experts else p.recusal_commitment
+    return [
+        {"uscc": u, "salt": salt, "commitment": seal(bytes.fromhex(salt), i, u).hex()}
+        for i, u, salt in sorted(await uow.draws.get_salts(draw_id))
+        if i == member_id
+    ]

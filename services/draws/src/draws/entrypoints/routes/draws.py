@@ -47,6 +47,8 @@ from draws.entrypoints.schemas import (
     DrawList,
     DrawOut,
     DrawSummary,
+    ReceiptList,
+    ReceiptOut,
     ReplacementIn,
     ReplacementOut,
     RevealIn,
@@ -66,6 +68,7 @@ GeneralOffice = Annotated[Principal, require(Role.GENERAL_OFFICE)]
 Replacer = Annotated[Principal, require(Role.CREDIT_DEPT, Role.DEPUTY_DIRECTOR)]
 DeputyDirector = Annotated[Principal, require(Role.DEPUTY_DIRECTOR)]
 Supervisor = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
+Member = Annotated[Principal, require(Role.INSPECTOR, Role.EXPERT)]
 Staff = Annotated[Principal, require(*STAFF)]
 OFFICE_PARTY = "办公室"
 
@@ -252,6 +255,23 @@ async def abort(draw_id: str, principal: Supervisor, deps: Deps) -> DrawOut:
 async def get_draw(draw_id: str, principal: Staff, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
         return await answer(uow, await views.draw(uow, draw_id))
+
+
+@router.get(
+    "/{draw_id}/recusal-receipts",
+    summary="本人回避声明在本次抽取中的回执（盐值与封存的承诺值）",
+    responses=refusals(401, 403, 404),
+)
+async def recusal_receipts(draw_id: str, principal: Member, deps: Deps) -> ReceiptList:
+    if not principal.inspector_id:
+        raise Forbidden("令牌中没有执法检查人员或专家编号")
+    async with deps.uow(principal.context()) as uow:
+        items = await views.receipts(uow, draw_id, principal.inspector_id)
+    return ReceiptList(
+        draw_id=draw_id,
+        member_id=principal.inspector_id,
+        items=[ReceiptOut.model_validate(r) for r in items],
+    )
 
 
 @router.get("", summary="按任务查询抽取", responses=refusals(401, 403, 422))

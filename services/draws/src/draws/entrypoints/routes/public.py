@@ -1,6 +1,6 @@
 """What anyone may read and check of a draw (no token): the manifest frozen before any random
-number existed, the verifiable bundle, an entity's inclusion proof, and the stand-alone
-verifier itself."""
+number existed, the verifiable bundle, the proof that an entity is in the draw's population or
+that it is not, and the stand-alone verifier itself."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from draws.bootstrap import PUBLIC, Deps
-from draws.entrypoints.schemas import KeyList, KeyOut, LogHead, LogOut, ManifestOut, ProofOut
+from draws.entrypoints.schemas import (
+    AnyProof,
+    KeyList,
+    KeyOut,
+    LogHead,
+    LogOut,
+    ManifestOut,
+    proof_out,
+)
 from draws.service_layer import views
 from spotcheck_common.http import refusals
 
@@ -76,13 +84,21 @@ async def public_bundle(draw_id: str, deps: Deps) -> Response:
 
 @router.get(
     "/{draw_id}/proof/{uscc}",
-    summary="公示：某市场主体在抽取总体中的 Merkle 包含证明（spotcheck-verify --proof）",
-    responses=refusals(404),
+    summary="公示：某市场主体在或不在抽取总体中的 Merkle 证明（spotcheck-verify --proof）",
+    description="在总体中：包含证明（included 为 true，spotcheck-draw-proof/1）；不在总体中："
+    "不包含证明（included 为 false，spotcheck-draw-nonproof/1），给出代码在有序总体中应处位置两侧的"
+    "分块及其审计路径（规范 §4.3、§4.4）。",
+    responses=refusals(
+        404,
+        422,
+        s404="抽取不存在",
+        s422="不是统一社会信用代码（18 位，数字及大写字母，不含 I、O、S、V、Z）",
+    ),
 )
-async def public_proof(draw_id: str, uscc: str, deps: Deps) -> ProofOut:
+async def public_proof(draw_id: str, uscc: str, deps: Deps) -> AnyProof:
     async with deps.uow(PUBLIC) as uow:
         manifest, manifest_sha256, proof = await views.proof(uow, draw_id, uscc)
-    return ProofOut.of(draw_id, manifest, manifest_sha256, proof)
+    return proof_out(draw_id, manifest, manifest_sha256, proof)
 
 
 @router.get(
