@@ -183,19 +183,24 @@ def approve_task(p: Platform, cycle: Cycle) -> None:
 
 
 class Ceremony:
-    """The draw's people, each running ``spotcheck-ceremony`` on their own computer: keys and
-    shares are made by the tool, in a directory of their own, and never pass through here."""
+    """The draw's people, each running ``spotcheck-ceremony`` (downloaded from the service) on
+    their own computer: keys and shares are made by the tool, in a directory of their own, and
+    never pass through here."""
 
     def __init__(self, p: Platform, home: Path) -> None:
         self.p = p
         self.home = home
+        # the tool as a party downloads it: one zip, run by a bare Python (no workspace)
+        self.tool = home / "spotcheck-ceremony.pyz"
+        url = p.urls["draws"] + "/public/draws/ceremony/spotcheck-ceremony.pyz"
+        self.tool.write_bytes(p.client.get(url).raise_for_status().content)
 
     def run(self, who: Person, *args: str, expect: int = 0) -> str:
         user = who[0]
         token = self.p.headers(who)["Authorization"][7:]
         env = {**os.environ, "SPOTCHECK_TOKEN": token, "SPOTCHECK_CLOCK": E2E_CLOCK}
         done = subprocess.run(
-            [sys.executable, "-m", "draws.ceremony", *args, "--api", self.p.urls["draws"]],
+            [sys.executable, "-I", "-S", str(self.tool), *args, "--api", self.p.urls["draws"]],
             capture_output=True,
             text=True,
             timeout=120,

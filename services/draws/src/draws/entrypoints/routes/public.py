@@ -4,13 +4,14 @@ that it is not, and the stand-alone verifier itself."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from draws.bootstrap import PUBLIC, Deps
+from draws.entrypoints import tools
 from draws.entrypoints.schemas import (
     AnyProof,
     KeyList,
@@ -24,9 +25,6 @@ from draws.service_layer import views
 from spotcheck_common.http import refusals
 
 router = APIRouter(prefix="/public/draws", tags=["public"])
-
-# The stand-alone verifier, served as the one file a citizen downloads.
-VERIFIER_SOURCE = (Path(__file__).resolve().parents[2] / "verify_draw.py").read_bytes()
 
 
 @router.get(
@@ -108,4 +106,21 @@ async def public_proof(draw_id: str, uscc: str, deps: Deps) -> AnyProof:
     responses={200: {"content": {"text/x-python": {"schema": {"type": "string"}}}}},
 )
 async def public_verifier() -> Response:
-    return Response(VERIFIER_SOURCE, media_type="text/x-python")
+    return Response(tools.VERIFIER, media_type="text/x-python")
+
+
+@router.get(
+    "/ceremony/spotcheck-ceremony.pyz",
+    summary="下载抽取仪式工具 spotcheck-ceremony（仅需 Python 标准库；密钥与份额只在本机生成）",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {"schema": {"type": "string"}}}}},
+)
+async def public_ceremony_tool() -> Response:
+    return Response(
+        tools.CEREMONY,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": 'attachment; filename="spotcheck-ceremony.pyz"',
+            "X-Content-SHA256": hashlib.sha256(tools.CEREMONY).hexdigest(),
+        },
+    )
