@@ -17,11 +17,11 @@ def test_the_ceremony_tool_runs_alone_from_its_zip(tmp_path: Path) -> None:
     app = tmp_path / "spotcheck-ceremony.pyz"
     app.write_bytes(tools.CEREMONY)
     key = tmp_path / "zhang.key"
+    args = ["keygen", "--district", "lingang", "--party", "信用监管科", "--holder", "zhang"]
+    args += ["--key", str(key), "--valid-from", "2026-11-01", "--valid-until", "2027-10-31"]
     done = subprocess.run(
         # -I -S: no site-packages, no environment, no current directory: only the zip
-        [sys.executable, "-I", "-S", str(app), "keygen", "--district", "lingang"]
-        + ["--party", "信用监管科", "--holder", "zhang", "--key", str(key)]
-        + ["--valid-from", "2026-11-01", "--valid-until", "2027-10-31"],
+        [sys.executable, "-I", "-S", str(app), *args],
         capture_output=True,
         text=True,
         timeout=60,
