@@ -27,6 +27,7 @@ SERVICES = ["registry", "planning", "draws", "inspections", "publication", "obje
 APP_IMAGE = os.environ.get("SPOTCHECK_E2E_APP_IMAGE", "localhost/spotcheck:dev")
 KAFKA_IMAGE = os.environ.get("SPOTCHECK_E2E_KAFKA_IMAGE", "localhost/spotcheck-kafka:dev")
 PG_IMAGE = os.environ.get("SPOTCHECK_E2E_PG_IMAGE", "localhost/spotcheck-postgres:dev")
+RUNTIME_ROLE = "spotcheck_app"  # the services' own role; the owner (spotcheck) migrates
 
 
 def free_port() -> int:
@@ -72,14 +73,22 @@ class Stack:
         return f"127.0.0.1:{self.kafka_port}"
 
     @property
-    def database_url(self) -> str:
+    def owner_url(self) -> str:
+        """The owner of the services' schemas: it migrates, and nothing else."""
         return f"postgresql+asyncpg://spotcheck@127.0.0.1:{self.pg_port}/spotcheck"
+
+    @property
+    def database_url(self) -> str:
+        """What the services run as (as in production): a role that does not own the tables,
+        may not rewrite the append-only ones, and may not disable triggers."""
+        return f"postgresql+asyncpg://{RUNTIME_ROLE}@127.0.0.1:{self.pg_port}/spotcheck"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self) -> None:
         self.start_infra()
+        self.migrate()
         for name in SERVICES:
             self.start_service(name)
         for name in SERVICES:
@@ -105,6 +114,44 @@ class Stack:
         self.postgres.start()
         wait_until(lambda: _tcp(self.pg_port), 90, "PostgreSQL")
         wait_until(lambda: _tcp(self.kafka_port), 120, "Kafka")
+
+    def migrate(self) -> None:
+        """``spotcheck migrate`` as the owner, once, before any service starts: it creates the
+        runtime role's rights; the services themselves can change no schema."""
+        wait_until(self._runtime_role, 90, "the runtime role")
+        job = (
+            DockerContainer(APP_IMAGE)
+            .with_kwargs(network_mode="host")
+            .with_command(["--target=all", "migrate"])
+            .with_env("SPOTCHECK_DISTRICT", self.district)
+            .with_env("SPOTCHECK_DATABASE_OWNER_URL", self.owner_url)
+            .with_env("SPOTCHECK_DATABASE_URL", self.database_url)
+            .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
+        )
+        job.start()
+        status = job.get_wrapped_container().wait(timeout=300)
+        if status.get("StatusCode") != 0:
+            raise RuntimeError(f"spotcheck migrate failed:\n{logs_of(job)}")
+        job.stop()
+
+    def _runtime_role(self) -> bool:
+        import asyncio
+
+        import sqlalchemy as sa
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def create() -> None:
+            engine = create_async_engine(self.owner_url, isolation_level="AUTOCOMMIT")
+            try:
+                async with engine.connect() as conn:
+                    exists = "SELECT 1 FROM pg_roles WHERE rolname = :r"
+                    if not (await conn.execute(sa.text(exists), {"r": RUNTIME_ROLE})).first():
+                        await conn.execute(sa.text(f"CREATE ROLE {RUNTIME_ROLE} LOGIN"))
+            finally:
+                await engine.dispose()
+
+        asyncio.run(create())
+        return True
 
     def start_service(self, name: str) -> None:
         container = (
