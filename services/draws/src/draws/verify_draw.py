@@ -983,6 +983,9 @@ def _check_population(m: dict[str, Any], columns: dict[str, bytes], report: Repo
         raise Difference("manifest.population.chunk_size must be positive")
     leaves = [chunk_leaf(u, s, st, c, a, min(a + chunk, n)) for a in range(0, n, chunk)]
     expect(merkle_root(leaves).hex(), m["population"]["merkle_root"], "population Merkle root")
+    if n and max(st) >= len(STATUSES):  # every row, not only those the walks reach (§14.10)
+        row = next(i for i, v in enumerate(st) if v >= len(STATUSES))
+        raise Difference(f"population record {row}: unknown status code {st[row]}")
     report.note(f"population {n} entities, root {m['population']['merkle_root']}")
     return u, s, st, c
 

@@ -123,6 +123,7 @@ VECTORS: dict[str, dict[str, Any]] = {
         "neighbours": 0,
         "pair_conflicts": [],
         "prior": 30,
+        "caps": {"E": 3},
     },
     "beacon-recusal-replacement": {
         "entities": 300,
@@ -189,6 +190,141 @@ VECTORS["signed-leaders-scarce"] = {
     "neighbours": 0,
     "pair_conflicts": [["LG0004", "LG0005"]],
     "prior": 40,
+}
+
+# Small /3 vectors for edge cases (an audit's list). Options beyond the ones above:
+#   "population": {stratum: [[status, checks, count], …]} — the entities, stratum by stratum
+#       (instead of "entities" and "prior": random classes, statuses and prior checks);
+#   "caps": {stratum: yearly cap} (default 2); "reserve": {"reserve_bp", "reserve_min"};
+#   "inspector_overrides": {inspector_id: {field of engine.InspectorRow: value}};
+#   "neighbour_rule": the manifest's rule (default: fill-when-short when there are neighbours);
+#   "proofs": write proof-included.json and proof-absent.json (§4.3, §4.4);
+#   "pins": what the vector pins — written to expected.json with the values that pin it.
+EDGE: dict[str, Any] = {
+    "signed": True,
+    "parties": ["信用监管科", "办公室"],
+    "beacon": None,
+    "team": 2,
+    "recusals": 0,
+    "replacements": 0,
+    "neighbours": 0,
+    "pair_conflicts": [],
+    "inspectors": 8,
+}
+VECTORS["reserve-rounding"] = {
+    **EDGE,
+    "pins": "reserve = max(reserve_min, ⌈quota·reserve_bp/10000⌉), 0 when the quota is 0 (§7.3)",
+    "reserve": {"reserve_bp": 2500, "reserve_min": 2},
+    "ratio": {"A": 3000, "B": 3000, "C": 10000, "D": 0},
+    # A: quota 9, ⌈2.25⌉ = 3 > reserve_min 2 (⌊2.25⌋ and round(2.25) would give 2);
+    # B: quota 3, ⌈0.75⌉ = 1 < 2: reserve_min wins; C: quota 4, ⌈1⌉ = 1 < 2, but every row is
+    # selected: the walk runs out with no reserve row; D: ratio 0, quota 0, reserve 0 (not 2).
+    "population": {
+        "A": [["active", 0, 30]],
+        "B": [["active", 0, 10]],
+        "C": [["active", 0, 4]],
+        "D": [["active", 0, 3]],
+    },
+}
+VECTORS["quota-ties"] = {
+    **EDGE,
+    "pins": "largest remainder: equal remainders at the cut go by stratum key; quota 0 (§7.3)",
+    "inspectors": 6,
+    "ratio": {"A": 1000, "B": 1000, "C": 1000, "D": 0, "E": 2000},
+    # e = 15000, 25000, 5000, 0, 4000: total ⌊(49000 + 5000)/10000⌋ = 5, bases 1, 2, 0, 0, 0;
+    # the 2 seats left go to A and B (remainder 5000, like C's: key order), so C gets 0
+    # (rounding each stratum alone would give 2 + 3 + 1 = 6); D: ratio 0; E: 2 eligible of
+    # 4 at 20 % is 0.4, remainder 4000 < 5000.
+    "population": {
+        "A": [["active", 0, 15]],
+        "B": [["active", 0, 25]],
+        "C": [["active", 0, 5]],
+        "D": [["active", 0, 4]],
+        "E": [["active", 0, 2], ["deregistered", 0, 1], ["active", 2, 1]],
+    },
+}
+VECTORS["statuses-and-caps"] = {
+    **EDGE,
+    "pins": "every skip reason (§7.2): statuses 1-4 (cancelled = 3) and the yearly cap; "
+    "the status before the cap; checks = cap - 1 still eligible; checks saturate at 255",
+    "ratio": {"A": 100, "C": 10000, "E": 10000},
+    "caps": {"E": 3},  # A and C: 2
+    # C and E: every eligible row is selected and the reserve (3) cannot fill, so their walks
+    # go through every row; A: 520 rows, so the population has 3 chunks (proofs).
+    "population": {
+        "A": [["active", 0, 520]],
+        "C": [
+            ["active", 0, 6],
+            ["active", 1, 1],  # below the cap: eligible
+            ["active", 2, 2],  # at the cap: yearly_cap
+            ["deregistered", 0, 1],
+            ["revoked", 0, 1],
+            ["cancelled", 0, 2],
+            ["moved_out", 0, 1],
+            ["deregistered", 2, 1],  # at the cap too: its status is the reason
+        ],
+        "E": [
+            ["active", 0, 4],
+            ["active", 2, 1],  # below E's cap 3: eligible
+            ["active", 3, 1],  # yearly_cap
+            ["active", 300, 1],  # recorded as 255: yearly_cap
+            ["cancelled", 0, 1],
+            ["moved_out", 0, 1],
+            ["revoked", 5, 1],
+        ],
+    },
+    "proofs": True,
+}
+VECTORS["qualifications"] = {
+    **EDGE,
+    "pins": "the pool (§8.1): qualified through 双随机全部事项, by item codes, by item names, "
+    "by both; not qualified; certificate expiring on the draw date (valid) or the day before",
+    "inspectors": 10,
+    "leaders": 4,
+    "ratio": {"C": 10000},
+    "population": {"C": [["active", 0, 12]]},
+    "inspector_overrides": {
+        "LG0001": {"qualifications": ["双随机全部事项"]},
+        "LG0002": {"qualifications": ["SD-QY-01", "SD-QY-02"]},
+        "LG0003": {"qualifications": ["企业公示信息", "登记事项"]},
+        "LG0004": {"qualifications": ["SD-QY-02", "企业公示信息"]},
+        "LG0005": {"qualifications": ["SD-QY-01"]},  # one item of two
+        "LG0006": {"qualifications": ["产品质量"]},
+        "LG0007": {"qualifications": ["sd-qy-01", "sd-qy-02"]},  # codes compare exactly
+        "LG0008": {"qualifications": ["双随机全部事项"], "certificate_expires_on": "2026-11-26"},
+        "LG0009": {"qualifications": ["双随机全部事项"], "certificate_expires_on": "2026-11-25"},
+        "LG0010": {"qualifications": ["双随机全部事项"], "active": False},
+    },
+}
+VECTORS["neighbour-rule-none"] = {
+    **EDGE,
+    "pins": "a tier-1 pool in the manifest with neighbour_rule none: its inspectors are not in "
+    "the pool, even when the own pool runs short (§8.1)",
+    # own inspectors of the pool's department (信用监管科): LG0001, LG0004, LG0007 (not
+    # qualified), LG0010; the others are of departments outside the pool
+    "inspectors": 10,
+    "leaders": 1,
+    "neighbours": 3,
+    "neighbour_rule": "none",
+    # LG0001 (the one leader) never with LG0004: every team is LG0001 + LG0010 until LG0010
+    # reaches the cap ⌈2·9/3⌉ + 1 = 7; the last 2 targets are unstaffed ("member").
+    "pair_conflicts": [["LG0001", "LG0004"]],
+    "ratio": {"C": 10000},
+    "population": {"C": [["active", 0, 9]]},
+}
+VECTORS["empty-pool"] = {
+    **EDGE,
+    "pins": "no inspector in the pool: P = 0, load caps 0, every target unstaffed (leader), "
+    "countersigned with the unstaffed acknowledged (§8.1, §14.5)",
+    "inspectors": 3,
+    "leaders": 3,
+    "ratio": {"C": 10000},
+    "population": {"C": [["active", 0, 5]]},
+    "inspector_overrides": {
+        "LG0001": {"active": False},
+        "LG0002": {"certificate_expires_on": "2026-11-25"},
+        "LG0003": {"qualifications": ["产品质量"]},
+    },
 }
 
 EXPERT_FIELDS = ["食品安全", "特种设备", "计量"]
@@ -275,18 +411,44 @@ def experts_rows(count: int) -> list[Any]:
     ]
 
 
-def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, str, str]]]:
-    from datetime import UTC, datetime
+def _layout(cfg: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """The rows of a ``population`` layout: (stratum, status, prior checks), in config order."""
+    return [
+        (key, status, checks)
+        for key, kinds in cfg["population"].items()
+        for status, checks, count in kinds
+        for _ in range(count)
+    ]
+
+
+def _entities(name: str, cfg: dict[str, Any]) -> list[EntitySnapshot]:
+    """The vector's entities: random, or classes and statuses as its ``population`` lays out."""
+    if "population" not in cfg:
+        return entities(cfg["entities"], seed=len(name))
+    rows = _layout(cfg)
+    return [
+        e.model_copy(update={"risk_class": RiskClass(key), "status": EntityStatus(status)})
+        for e, (key, status, _) in zip(entities(len(rows), seed=len(name)), rows, strict=True)
+    ]
+
+
+def _prior(cfg: dict[str, Any], ents: list[EntitySnapshot], rng: random.Random) -> dict[str, int]:
+    """Random checks of this year before the draw (§4.1): random, or as laid out."""
+    if "population" not in cfg:
+        return {e.uscc: rng.choice([1, 2, 3]) for e in rng.sample(ents, cfg["prior"])}
+    return {e.uscc: c for e, (_, _, c) in zip(ents, _layout(cfg), strict=True) if c}
+
+
+def _inspector_rows(name: str, cfg: dict[str, Any]) -> list[Any]:
+    """The own district's inspectors (with the config's overrides), then the neighbours'."""
+    import dataclasses
 
     from draws.domain import engine
-    from draws.domain import protocol as p
-    from draws.domain.model import Draw
 
-    rng = random.Random(name)
-    ents = entities(cfg["entities"], seed=len(name))
-    own = inspectors(cfg["inspectors"], seed=len(name))
-    rows = [
-        engine.InspectorRow(
+    overrides = cfg.get("inspector_overrides", {})
+    rows = []
+    for k, i in enumerate(inspectors(cfg["inspectors"], seed=len(name))):
+        row = engine.InspectorRow(
             i.inspector_id,
             i.name,
             i.department,
@@ -296,8 +458,12 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
             i.certificate_expires_on,
             i.active,
         )
-        for k, i in enumerate(own)
-    ]
+        change = dict(overrides.get(i.inspector_id, {}))
+        if "qualifications" in change:
+            change["qualifications"] = tuple(change["qualifications"])
+        if "certificate_expires_on" in change:
+            change["certificate_expires_on"] = date.fromisoformat(change["certificate_expires_on"])
+        rows.append(dataclasses.replace(row, **change))
     rows += [
         engine.InspectorRow(
             f"NB{k + 1:04d}",
@@ -311,6 +477,19 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         )
         for k in range(cfg["neighbours"])
     ]
+    return rows
+
+
+def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, str, str]]]:
+    from datetime import UTC, datetime
+
+    from draws.domain import engine
+    from draws.domain import protocol as p
+    from draws.domain.model import Draw
+
+    rng = random.Random(name)
+    ents = _entities(name, cfg)
+    rows = _inspector_rows(name, cfg)
     pairs = sorted(
         {
             (rows[rng.randrange(len(rows))].inspector_id, ents[rng.randrange(len(ents))].uscc)
@@ -371,8 +550,8 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
             for r in expert_rows
         ]
         experts_section = engine.experts_section(t, expert_roster)
-    strata = engine.strata_of(t, {"E": 3} if name == "basic" else None)
-    prior = {e.uscc: rng.choice([1, 2, 3]) for e in rng.sample(ents, cfg["prior"])}
+    strata = engine.strata_of(t, cfg.get("caps"))
+    prior = _prior(cfg, ents, rng)
     pop = engine.build_population(
         [engine.PopulationRow(e.uscc, e.risk_class, e.status) for e in ents], strata, prior
     )
@@ -404,7 +583,9 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         pop=pop,
         roster=roster,
         pools=pools,
-        neighbour_rule="fill-when-short" if cfg["neighbours"] else "none",
+        neighbour_rule=cfg.get(
+            "neighbour_rule", "fill-when-short" if cfg["neighbours"] else "none"
+        ),
         parties=cfg["parties"],
         beacon=beacon,
         draw_date=date(2026, 11, 26),
@@ -413,6 +594,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         pair_conflicts=[tuple(x) for x in cfg["pair_conflicts"]],
         experts=experts_section,
         reveal_deadline=frozen + timedelta(hours=72) if signed else None,
+        **cfg.get("reserve", {}),  # reserve_bp, reserve_min
     )
     draw = Draw(
         draw_id,
@@ -544,7 +726,10 @@ def _signed_vector(
     )
     message = p.countersign_message(digest, bytes.fromhex(draw.result_sha256))
     signer = log.signer("office-supervisor", p.OFFICE_PARTY, at(75), message)
-    draw.sign("办公室", "抽取过程符合规定", at(75), "office-supervisor", signer, True)
+    opinion = "抽取过程符合规定"
+    if result["unstaffed"]:  # the finding the office acknowledges by countersigning
+        opinion += f"；已知悉{len(result['unstaffed'])}户未配齐检查人员，另行安排检查"
+    draw.sign("办公室", opinion, at(75), "office-supervisor", signer, acknowledge_unstaffed=True)
     audit = engine.audit(
         manifest=manifest,
         seed=seed,
@@ -625,6 +810,62 @@ def vector_bundle(name: str, draw: Any, pop: Any) -> dict[str, Any]:
     return dict(draw.bundle(pop, log.extract(draw.draw_id) if draw.signed and log else None))
 
 
+def vector_proofs(draw: Any, pop: Any) -> dict[str, bytes]:
+    """proof-included.json and proof-absent.json as ``GET /public/draws/{id}/proof/{uscc}``
+    serves them (§4.3, §4.4): the first entity with status cancelled (3), and a valid USCC
+    just after the last code of chunk 0 (so its proof gives chunks 0 and 1)."""
+    import json
+
+    from draws.domain import fast
+    from draws.domain import protocol as p
+    from draws.entrypoints.schemas import proof_out
+
+    leaves = fast.population_leaves(pop)
+    cancelled = pop.status.index(p.STATUS_CODE["cancelled"])
+    last = pop.code(p.CHUNK_SIZE - 1).decode()
+    absent = next(
+        code
+        for c in uscc_codes.ALPHABET
+        if (code := last[:16] + c + uscc_codes.check_char(last[:16] + c)) > last
+    )
+    assert pop.code(p.CHUNK_SIZE).decode() > absent, "no room after chunk 0"
+    proofs = {
+        "proof-included.json": p.inclusion_proof(pop, pop.code(cancelled).decode(), leaves),
+        "proof-absent.json": p.non_inclusion_proof(pop, absent, leaves),
+    }
+    out = {}
+    for file, proof in proofs.items():
+        assert proof is not None
+        served = proof_out(draw.draw_id, draw.manifest, draw.manifest_sha256, proof)
+        text = json.dumps(served.model_dump(mode="json"), ensure_ascii=False, indent=1)
+        out[file] = (text + "\n").encode()
+    return out
+
+
+def _pinned(draw: Any, cfg: dict[str, Any]) -> dict[str, Any]:
+    """An edge vector's ``expected.json`` additions: what it pins, and the values pinning it."""
+    from collections import Counter
+
+    from draws.domain import protocol as p
+
+    result = draw.result
+    roster = [p.RosterEntry.from_json(r) for r in draw.roster]
+    walks = [step for s in result["strata"] for step in s["walk"]]
+    skipped = [(u, o) for u, o in walks if o not in ("selected", "reserve")]
+    return {
+        "pins": cfg["pins"],
+        "eligible": {s["key"]: s["eligible"] for s in result["strata"]},
+        "reserve_sizes": {s["key"]: s["reserve_size"] for s in result["strata"]},
+        "skip_counts": dict(sorted(Counter(reason for _, reason in skipped).items())),
+        "pool_size": result["pool_size"],
+        "leader_load_cap": result["leader_load_cap"],
+        "unstaffed_reasons": result["unstaffed_reasons"],
+        "excluded_inspectors": {
+            r.inspector_id: why for r in roster if (why := p.static_exclusion(r, draw.manifest))
+        },
+    }
+
+
 def write_vectors(directory: str) -> None:
     """Write docs/draw-vectors/<name>/{bundle.json, expected.json, secrets.json}."""
     import json
@@ -673,6 +914,11 @@ def write_vectors(directory: str) -> None:
             expected["experts"] = [[t["uscc"], t["experts"]] for t in result["targets"]]
             expected["expert_load_cap"] = result["experts"]["load_cap"]
             expected["expert_pool_size"] = result["experts"]["pool_size"]
+        if "pins" in cfg:
+            expected |= _pinned(draw, cfg)
+        if cfg.get("proofs"):
+            for file, data in vector_proofs(draw, pop).items():
+                (out / file).write_bytes(data)
         (out / "expected.json").write_text(
             json.dumps(expected, ensure_ascii=False, indent=1) + "\n"
         )

@@ -397,3 +397,24 @@ async def test_a_v3_bundle_has_exactly_its_keys_ranges_and_formats(
     change(body)
     report = verify_draw.verify({"body": body, "body_sha256": p.json_sha256(body)}, workers=1)
     assert not report.ok and named in (report.difference or ""), report.difference
+
+
+async def test_an_unknown_status_code_is_refused_in_any_row() -> None:
+    """§14.10: a status code outside 0..4 is refused even in a row no walk reaches."""
+    import base64
+
+    from draws import verify_draw
+
+    repo = await loaded()
+    _, parties, draw_id = await frozen(repo)
+    await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)})
+    body = (await published(repo, draw_id))["body"]
+    cols = {k: base64.b64decode(v) for k, v in body["population"].items()}
+    status = bytearray(cols["status"])
+    status[-1] = 7
+    pop = p.Population(cols["uscc"], cols["stratum"], bytes(status), cols["checks"])
+    body["population"]["status"] = base64.b64encode(bytes(status)).decode()
+    body["manifest"]["population"]["merkle_root"] = p.population_root(pop).hex()
+    body["manifest_sha256"] = p.json_sha256(body["manifest"])
+    report = verify_draw.verify({"body": body, "body_sha256": p.json_sha256(body)}, workers=1)
+    assert not report.ok and "unknown status code 7" in (report.difference or "")
