@@ -418,3 +418,93 @@ async def test_an_unknown_status_code_is_refused_in_any_row() -> None:
     body["manifest_sha256"] = p.json_sha256(body["manifest"])
     report = verify_draw.verify({"body": body, "body_sha256": p.json_sha256(body)}, workers=1)
     assert not report.ok and "unknown status code 7" in (report.difference or "")
+
+
+async def test_replacements_take_the_alternates_fixed_with_the_result() -> None:
+    """Audit finding 5: replacements drawn on request could be steered by choosing whom to
+    replace and when. In /3 each team position has its ordered alternates in the result (and
+    so under the countersignature); a replacement takes the next one (spec §14.11)."""
+    from draws import verify_draw
+
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    draw = await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)})
+    assert draw.result is not None and draw.manifest["team"]["alternates"] == p.ALTERNATES
+    target = next(t for t in draw.result["targets"] if t["team"])
+    team = [i for i, _ in target["team"]]
+    assert [len(a) for a in target["alternates"]] == [p.ALTERNATES] * len(team)
+    assert not {a for alts in target["alternates"] for a in alts} & set(team)
+    out = team[1]
+    replaced = []
+    for _ in range(p.ALTERNATES):
+        holder = repo.draws[draw_id].team_of(target["uscc"])[1][0]
+        approval = await services.approve_replacement(
+            uow.as_("deputy"),
+            draw_id,
+            uscc=target["uscc"],
+            inspector_id=holder,
+            reason="病假",
+            by_name="王",
+        )
+        record = await services.replace_inspector(
+            uow.as_("zhang"),
+            draw_id,
+            uscc=target["uscc"],
+            inspector_id=holder,
+            reason="病假",
+            approval_id=approval["approval_id"],
+        )
+        assert record["recusal_disclosures"] == []
+        replaced.append(record["replacement"])
+    assert replaced == target["alternates"][1]  # in the order fixed at the draw
+    holder = repo.draws[draw_id].team_of(target["uscc"])[1][0]
+    approval = await services.approve_replacement(
+        uow.as_("deputy"),
+        draw_id,
+        uscc=target["uscc"],
+        inspector_id=holder,
+        reason="病假",
+        by_name="王",
+    )
+    with pytest.raises(Invalid, match="备选人员已用完"):
+        await services.replace_inspector(
+            uow.as_("zhang"),
+            draw_id,
+            uscc=target["uscc"],
+            inspector_id=holder,
+            reason="病假",
+            approval_id=approval["approval_id"],
+        )
+    assert out not in {i for i, _ in repo.draws[draw_id].team_of(target["uscc"])}
+    bundle = await published(repo, draw_id)
+    assert verify_draw.verify(bundle, workers=1).ok
+    body = json.loads(json.dumps(bundle["body"]))
+    first = next(t for t in body["result"]["targets"] if t["uscc"] == target["uscc"])
+    first["alternates"][1].reverse()  # another order: another replacement
+    body["result_sha256"] = p.json_sha256(body["result"])
+    report = verify_draw.verify({"body": body, "body_sha256": p.json_sha256(body)}, workers=1)
+    assert not report.ok and f"alternates of {target['uscc']}" in (report.difference or "")
+
+
+def test_alternates_pass_over_the_team_conflicts_caps_and_recusals() -> None:
+    pool = [p.Candidate(f"I{k}", 0, k < 3) for k in range(8)]
+    recused = {("T1", "I5")}
+    matcher = p.Matcher(
+        bytes(32), pool, 2, 3, lambda i, u: (u, i) in recused, [("I6", "I0")], per_role=True
+    )
+    result = matcher.run(["T1", "T2", "T3"])
+    alternates, met = matcher.alternates(["T1", "T2", "T3"], result.teams, 8)
+    for uscc, team in result.teams.items():
+        ids = [i for i, _ in team]
+        for (holder, role), alts in zip(team, alternates[uscc], strict=True):
+            rest = [i for i in ids if i != holder]
+            assert not set(alts) & set(ids)
+            assert all(matcher.loads[a] < matcher.cap_of[a] for a in alts)
+            assert role != "leader" or all(a in {"I0", "I1", "I2"} for a in alts)
+            assert not ("I6" in alts and "I0" in rest) and not ("I0" in alts and "I6" in rest)
+            assert uscc != "T1" or "I5" not in alts
+    assert ("T1", "I5") in met or "I5" not in {
+        c.inspector_id
+        for c in pool
+        if matcher.loads[c.inspector_id] < matcher.cap_of[c.inspector_id]
+    }
