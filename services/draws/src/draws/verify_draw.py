@@ -5,6 +5,10 @@
     python verify_draw.py BUNDLE.json --log LOG.json
                                                  (spotcheck-draw/3: also against the district's
                                                  full draw log, GET /public/draws/log)
+    python verify_draw.py BUNDLE.json --prior PRIOR1.json PRIOR2.json …
+                                                 (spotcheck-draw/3: recompute the yearly
+                                                 checks from the bundles of the draws they
+                                                 count, listed in manifest.checks)
     python verify_draw.py --proof PROOF.json     (one entity's Merkle proof: that it is in a
                                                  draw's population, or that it is not)
 
@@ -709,9 +713,13 @@ def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
 
 
 def verify_bytes(
-    raw: bytes, workers: int | None = None, log: dict[str, Any] | None = None
+    raw: bytes,
+    workers: int | None = None,
+    log: dict[str, Any] | None = None,
+    priors: list[bytes] | None = None,
 ) -> Report:
-    """Verify a bundle's bytes; ``log``: the district's full draw log (/3, check 17)."""
+    """Verify a bundle's bytes; ``log``: the district's full draw log (/3, check 17);
+    ``priors``: the bundles of the draws its ``checks`` count (/3, §14.12)."""
     report = Report()
     # Millions of small acyclic objects: the cyclic collector would only rescan them.
     enabled = gc.isenabled()
@@ -719,6 +727,10 @@ def verify_bytes(
     try:
         body, columns = split_bundle(raw)
         _verify(body, columns, report, workers or os.cpu_count() or 1, log)
+        if priors is not None:
+            if body["manifest"]["algorithm"] != ALGORITHM_SIGNED:
+                raise Difference(f"--prior applies to {ALGORITHM_SIGNED} bundles only")
+            report.note(check_prior(body, columns, priors))
         report.ok = True
     except Difference as exc:
         report.difference = str(exc)
@@ -825,7 +837,10 @@ SHAPES: dict[str, tuple[str, ...]] = {
         "algorithm", "draw_id", "district", "task", "check_items", "target_filter",
         "draw_date", "strata", "selection", "population", "roster", "pools", "neighbour_rule",
         "team", "pair_conflicts", "parties", "beacon", "frozen_at", "reveal_deadline",
+        "checks",
     ),
+    "checks": ("year", "draws"),
+    "checked draw": ("draw_id", "result_sha256", "targets"),
     "task": ("task_id", "task_no", "title", "lead_department"),
     "check_item": ("code", "name"),
     "target_filter": ("entity_types", "industries", "areas", "risk_classes"),
@@ -900,6 +915,7 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
     in_range(m["team"]["alternates"], 1, 8, "manifest.team.alternates")
     in_range(m["selection"]["reserve_bp"], 0, 10000, "manifest.selection.reserve_bp")
     in_range(m["selection"]["reserve_min"], 0, 10000, "manifest.selection.reserve_min")
+    _check_checked_draws(m)
     for n, item in enumerate(m["check_items"]):
         keys_of(item, "check_item", f"manifest.check_items[{n}]")
     for n, stratum in enumerate(m["strata"]):
@@ -922,6 +938,66 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
         keys_of(r, "replacement", f"replacements[{n}]")
         for d in r["recusal_disclosures"]:
             keys_of(d, "disclosure", f"replacements[{n}].recusal_disclosures[]")
+
+
+def _check_checked_draws(m: dict[str, Any]) -> None:
+    """§14.12: the draws this year's checks count: the draw date's year, by id, each once."""
+    checks = m["checks"]
+    keys_of(checks, "checks", "manifest.checks")
+    expect(checks["year"], int(m["draw_date"][:4]), "manifest.checks.year")
+    ids = []
+    for n, d in enumerate(checks["draws"]):
+        where = f"manifest.checks.draws[{n}]"
+        keys_of(d, "checked draw", where)
+        if not isinstance(d["draw_id"], str) or not UUID.fullmatch(d["draw_id"]):
+            raise Difference(f"{where}.draw_id: {short(d['draw_id'])} is not a lower-case UUID")
+        unhex(d["result_sha256"], 32, f"{where}.result_sha256")
+        in_range(d["targets"], 1, 2**31, f"{where}.targets")
+        ids.append(d["draw_id"])
+    if ids != sorted(set(ids)):
+        raise Difference("manifest.checks.draws: not sorted by draw_id, or an id twice")
+
+
+def checks_bound(m: dict[str, Any], c: bytes) -> None:
+    """§14.12, without the prior bundles: no entity counts more checks than there are listed
+    draws, and all of them no more than the listed draws' targets."""
+    draws = m["checks"]["draws"]
+    if c and max(c) > min(255, len(draws)):
+        row = next(i for i, v in enumerate(c) if v > min(255, len(draws)))
+        raise Difference(
+            f"population record {row}: {c[row]} checks, but manifest.checks lists "
+            f"{len(draws)} draws"
+        )
+    if sum(c) > sum(d["targets"] for d in draws):
+        raise Difference("population checks exceed the targets of the draws they count")
+
+
+def check_prior(body: dict[str, Any], columns: dict[str, bytes], priors: list[bytes]) -> str:
+    """§14.12 with ``--prior``: the listed draws' bundles recompute the ``checks`` column."""
+    m = body["manifest"]
+    listed = {d["draw_id"]: d for d in m["checks"]["draws"]}
+    counts: dict[str, int] = {}
+    seen = set()
+    for raw in priors:
+        prior, _ = split_bundle(raw)
+        draw_id = prior["manifest"]["draw_id"]
+        if draw_id not in listed:
+            raise Difference(f"--prior: draw {draw_id} is not listed in manifest.checks")
+        digest = h(canonical(prior["result"])).hex()
+        expect(digest, listed[draw_id]["result_sha256"], f"--prior {draw_id}: result_sha256")
+        targets = [t["uscc"] for t in prior["result"]["targets"]]
+        expect(len(targets), listed[draw_id]["targets"], f"--prior {draw_id}: targets")
+        for u in targets:
+            counts[u] = counts.get(u, 0) + 1
+        seen.add(draw_id)
+    missing = sorted(set(listed) - seen)
+    if missing:
+        raise Difference(f"--prior: the bundle of draw {missing[0]} (listed) is not given")
+    u, checks = columns["uscc"], columns["checks"]
+    for i in range(len(checks)):
+        code = u[USCC_LEN * i : USCC_LEN * (i + 1)].decode("ascii")
+        expect(checks[i], min(255, counts.get(code, 0)), f"checks of {code} (from --prior)")
+    return f"checks     recomputed from the {len(seen)} prior draws' bundles"
 
 
 def _check_result_shape(result: Any, experts: bool) -> None:
@@ -984,6 +1060,8 @@ def _check_population(m: dict[str, Any], columns: dict[str, bytes], report: Repo
         raise Difference("manifest.population.chunk_size must be positive")
     leaves = [chunk_leaf(u, s, st, c, a, min(a + chunk, n)) for a in range(0, n, chunk)]
     expect(merkle_root(leaves).hex(), m["population"]["merkle_root"], "population Merkle root")
+    if m["algorithm"] == ALGORITHM_SIGNED:
+        checks_bound(m, c)
     if n and max(st) >= len(STATUSES):  # every row, not only those the walks reach (§14.10)
         row = next(i for i, v in enumerate(st) if v >= len(STATUSES))
         raise Difference(f"population record {row}: unknown status code {st[row]}")
@@ -1989,6 +2067,10 @@ def _read(path: str) -> bytes | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    prior_paths = None
+    if "--prior" in args:  # BUNDLE --prior B1 B2 … (the rest of the line)
+        at = args.index("--prior")
+        prior_paths, args = args[at + 1 :], args[:at]
     log_path = None
     if "--log" in args:  # BUNDLE --log LOG (either order)
         at = args.index("--log")
@@ -2003,7 +2085,9 @@ def main(argv: list[str] | None = None) -> int:
     path = args[1] if proof and len(args) > 1 else args[0]
     raw = _read(path)
     log_raw = _read(log_path) if log_path is not None else b""
-    if raw is None or log_raw is None:
+    read = [_read(x) for x in prior_paths or []]
+    priors = [x for x in read if x is not None] if prior_paths is not None else None
+    if raw is None or log_raw is None or None in read:
         return 2
     if proof:
         try:
@@ -2017,7 +2101,7 @@ def main(argv: list[str] | None = None) -> int:
         except (UnicodeDecodeError, ValueError) as exc:
             print(f"DIFFERENCE: --log {log_path} is not UTF-8 JSON: {exc}")
             return 1
-        report = verify_bytes(raw, log=log)
+        report = verify_bytes(raw, log=log, priors=priors)
     for line in report.lines:
         print(line)
     if report.ok:

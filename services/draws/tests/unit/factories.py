@@ -439,6 +439,21 @@ def _prior(cfg: dict[str, Any], ents: list[EntitySnapshot], rng: random.Random) 
     return {e.uscc: c for e, (_, _, c) in zip(ents, _layout(cfg), strict=True) if c}
 
 
+def _prior_draws(name: str, prior: dict[str, int]) -> list[tuple[str, str, int]]:
+    """/3 (§14.12): the draws the prior checks count — synthetic here (no bundles exist):
+    draw j holds every entity with more than j prior checks."""
+    from draws.domain import protocol as p
+
+    return [
+        (
+            str(uuid.uuid5(uuid.NAMESPACE_URL, f"spotcheck-vector/{name}/prior/{j}")),
+            p.sha256(f"{name}/prior/{j}".encode()).hex(),
+            sum(1 for c in prior.values() if c > j),
+        )
+        for j in range(max(prior.values(), default=0))
+    ]
+
+
 def _inspector_rows(name: str, cfg: dict[str, Any]) -> list[Any]:
     """The own district's inspectors (with the config's overrides), then the neighbours'."""
     import dataclasses
@@ -594,6 +609,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         pair_conflicts=[tuple(x) for x in cfg["pair_conflicts"]],
         experts=experts_section,
         reveal_deadline=frozen + timedelta(hours=72) if signed else None,
+        checked=_prior_draws(name, prior) if signed else (),
         **cfg.get("reserve", {}),  # reserve_bp, reserve_min
     )
     draw = Draw(

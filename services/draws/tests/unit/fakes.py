@@ -247,6 +247,10 @@ class FakeDrawsRepository:
     async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None:
         self.checks.extend((u, year, draw_id) for u in usccs)
 
+    async def checked_draws(self, year: int) -> list[tuple[str, str, int]]:
+        counts = Counter(d for _, y, d in self.checks if y == year)
+        return [(d, self.draws[d].result_sha256 or "", n) for d, n in sorted(counts.items())]
+
     async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]:
         rows = [
             (i + 1, u) for i, (u, y, _) in enumerate(self.checks) if y == year and i + 1 > after_id

@@ -190,6 +190,15 @@ async def test_checks_of_the_year(repo: DrawsRepository) -> None:
     assert first_two == [C]
 
 
+async def test_the_draws_the_checks_count(repo: DrawsRepository) -> None:
+    """§14.12: the draws this year's checks come from, with their result digests."""
+    for name, year, usccs in (("d2", 2026, [A, B]), ("d1", 2026, [A]), ("d3", 2025, [C])):
+        await repo.add_draw(draw(name, result_sha256=name * 32), POPULATION, [])
+        await repo.record_checks(name, year, usccs)
+    assert await repo.checked_draws(2026) == [("d1", "d1" * 32, 1), ("d2", "d2" * 32, 2)]
+    assert await repo.checked_draws(2024) == []
+
+
 @pytest.fixture(params=["fake", "sql"])
 async def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     from draws.adapters.ledger import SqlLedgerRepository

@@ -508,3 +508,34 @@ def test_alternates_pass_over_the_team_conflicts_caps_and_recusals() -> None:
         for c in pool
         if matcher.loads[c.inspector_id] < matcher.cap_of[c.inspector_id]
     }
+
+
+async def test_the_yearly_checks_name_the_draws_they_count() -> None:
+    """Audit finding 6: `checks` was a bare count. In /3 the manifest lists the draws it
+    counts (ids and result digests); their bundles recompute the column (spec §14.12)."""
+    from draws import verify_draw
+
+    from . import factories
+    from .test_service_layer import run_draw
+
+    repo = await loaded(60, 24)
+    for n in (1, 2, 3):
+        await services.task_approved(
+            FakeDrawsUnitOfWork(repo), factories.task(f"T-{n}", {k: 10000 for k in "ABCDE"})
+        )
+    first, _ = await run_draw(repo, "T-1", "a")
+    second, _ = await run_draw(repo, "T-2", "b")
+    third, _ = await run_draw(repo, "T-3", "c")
+    listed = repo.draws[third].manifest["checks"]
+    assert listed["year"] == 2026
+    assert [d["draw_id"] for d in listed["draws"]] == sorted([first, second])
+    assert {d["draw_id"]: d["result_sha256"] for d in listed["draws"]} == {
+        d: repo.draws[d].result_sha256 for d in (first, second)
+    }
+    raws = {d: p.canonical_json(await published(repo, d)) for d in (first, second, third)}
+    ok = verify_draw.verify_bytes(raws[third], workers=1, priors=[raws[first], raws[second]])
+    assert ok.ok, ok.difference
+    missing = verify_draw.verify_bytes(raws[third], workers=1, priors=[raws[first]])
+    assert not missing.ok and "is not given" in (missing.difference or "")
+    wrong = verify_draw.verify_bytes(raws[second], workers=1, priors=[raws[third]])
+    assert not wrong.ok and "not listed" in (wrong.difference or "")

@@ -63,6 +63,7 @@ class DrawsRepository(Protocol):
     async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]: ...
     async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None: ...
     async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]: ...
+    async def checked_draws(self, year: int) -> list[tuple[str, str, int]]: ...
 
 
 def _draw(row: Any) -> Draw:
@@ -227,6 +228,19 @@ class SqlDrawsRepository:
             ).where(t.c.rev > after, t.c.rev <= upto)
         )
         return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    async def checked_draws(self, year: int) -> list[tuple[str, str, int]]:
+        """The draws whose targets this year's checks count (§14.12): id, result digest and
+        number of targets, by id."""
+        c, d = orm.entity_checks, orm.draws
+        rows = await self.session.execute(
+            sa.select(c.c.draw_id, d.c.result_sha256, sa.func.count())
+            .join(d, d.c.draw_id == c.c.draw_id)
+            .where(c.c.year == year)
+            .group_by(c.c.draw_id, d.c.result_sha256)
+            .order_by(c.c.draw_id)
+        )
+        return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     async def checks_this_year(self, year: int) -> dict[str, int]:
         t = orm.entity_checks

@@ -159,9 +159,11 @@ def build_manifest(
     reserve_min: int = 3,
     experts: dict[str, Any] | None = None,
     reveal_deadline: datetime | None = None,
+    checked: Sequence[tuple[str, str, int]] = (),
 ) -> dict[str, Any]:
     """``experts`` (from ``experts_section``) only when the task asks for experts. With a
-    ``reveal_deadline`` the manifest is ``spotcheck-draw/3`` (§14, what the service freezes);
+    ``reveal_deadline`` the manifest is ``spotcheck-draw/3`` (§14, what the service freezes;
+    ``checked``: the draws whose targets the population's ``checks`` count, §14.12);
     without one, exactly the ``/2`` manifest with experts or the ``/1`` manifest without (the
     golden vectors of those versions)."""
     if reveal_deadline is not None and reveal_deadline <= frozen_at:
@@ -209,6 +211,13 @@ def build_manifest(
     if reveal_deadline is not None:
         manifest["reveal_deadline"] = reveal_deadline.isoformat()
         manifest["team"] = {"size": int(task["team_size"]), "alternates": p.ALTERNATES}
+        # §14.12: the draws this year's checks count, so the column can be recomputed
+        manifest["checks"] = {
+            "year": draw_date.year,
+            "draws": [
+                {"draw_id": d, "result_sha256": r, "targets": n} for d, r, n in sorted(checked)
+            ],
+        }
     return manifest
 
 

@@ -205,6 +205,7 @@ async def create_draw(
         pair_conflicts=pair_conflicts,
         experts=experts,
         reveal_deadline=reveal_deadline,
+        checked=await repo.checked_draws(draw_date.year),
     )
     draw = Draw(
         draw_id=draw_id,
