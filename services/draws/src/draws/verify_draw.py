@@ -50,6 +50,7 @@ YEARLY_CAP = "yearly_cap"
 QUALIFY_ALL = "双随机全部事项"
 USCC_LEN = 18
 CHUNK = 256  # /3: the population's chunk size is fixed (§14.10)
+ATTRIBUTES = ("entity_types", "industries", "areas")  # /3: the rows' scope (§14.13)
 OFFICE = "办公室"  # the supervising party: it alone countersigns (§14.4)
 LOG_GENESIS = "0" * 64  # the ``prev`` of a draw log's first record (§14.6)
 CHINA = timezone(timedelta(hours=8))  # China Standard Time: the day a key is valid on (§14.2)
@@ -156,8 +157,15 @@ def path_root(leaf: bytes, index: int, size: int, path: list[bytes]) -> bytes:
     return node
 
 
-def chunk_leaf(u: bytes, s: bytes, st: bytes, c: bytes, a: int, b: int) -> bytes:
+def chunk_leaf(
+    u: bytes, s: bytes, st: bytes, c: bytes, a: int, b: int, attrs: bytes = b""
+) -> bytes:
+    """A chunk's leaf (§4.2); in /3 its rows' attributes follow (§14.13): the rows' slice of
+    each of the three 2-byte blocks."""
     data = (b - a).to_bytes(4, "big") + u[USCC_LEN * a : USCC_LEN * b] + s[a:b] + st[a:b] + c[a:b]
+    n = len(s)
+    for k in range(3 if attrs else 0):
+        data += attrs[2 * (k * n + a) : 2 * (k * n + b)]
     return h(b"\x00" + data)
 
 
@@ -679,11 +687,15 @@ def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     expect(digest, h(body_bytes).hex(), "body_sha256 (SHA-256 of the body's bytes)")
     anchor = b'"population":{'
     at = raw.find(anchor + b'"checks":"', len(head), cut)
+    names: tuple[str, ...] = POPULATION_KEYS
+    if at < 0:  # /3: the attributes column first (canonical key order, §14.13)
+        at = raw.find(anchor + b'"attributes":"', len(head), cut)
+        names = ("attributes", *POPULATION_KEYS)
     if at < 0:
         raise Difference("body has no population")
     pieces, columns = [raw[len(head) : at + len(anchor)]], {}
     pos = at + len(anchor)
-    for n, name in enumerate(POPULATION_KEYS):
+    for n, name in enumerate(names):
         key = (b"," if n else b"") + b'"' + name.encode() + b'":"'
         if raw[pos : pos + len(key)] != key:
             raise Difference(f"population.{name} is not where canonical JSON puts it")
@@ -699,7 +711,7 @@ def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
         body = json.loads(rest.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise Difference(f"bundle is not UTF-8 JSON: {exc}") from None
-    if not isinstance(body, dict) or body.get("population") != dict.fromkeys(POPULATION_KEYS, ""):
+    if not isinstance(body, dict) or body.get("population") != dict.fromkeys(names, ""):
         raise Difference("population columns are not where canonical JSON puts them")
     again = canonical(body)
     if again != rest:
@@ -846,7 +858,8 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "target_filter": ("entity_types", "industries", "areas", "risk_classes"),
     "stratum": ("key", "ratio_bp", "cap"),
     "selection": ("reserve_bp", "reserve_min", "excluded_statuses"),
-    "manifest.population": ("size", "chunk_size", "merkle_root", "snapshot_rev"),
+    "manifest.population": ("size", "chunk_size", "merkle_root", "snapshot_rev", "vocabulary"),
+    "vocabulary": ATTRIBUTES,
     "manifest.roster": ("size", "merkle_root"),
     "pool": ("district", "departments", "tier"),
     "team": ("size", "alternates"),
@@ -908,6 +921,7 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
     keys_of(m["target_filter"], "target_filter", "manifest.target_filter")
     keys_of(m["selection"], "selection", "manifest.selection")
     keys_of(m["population"], "manifest.population", "manifest.population")
+    keys_of(m["population"]["vocabulary"], "vocabulary", "manifest.population.vocabulary")
     keys_of(m["roster"], "manifest.roster", "manifest.roster")
     keys_of(m["team"], "team", "manifest.team")
     expect(m["population"]["chunk_size"], CHUNK, "manifest.population.chunk_size")
@@ -970,6 +984,26 @@ def checks_bound(m: dict[str, Any], c: bytes) -> None:
         )
     if sum(c) > sum(d["targets"] for d in draws):
         raise Difference("population checks exceed the targets of the draws they count")
+
+
+def in_scope(m: dict[str, Any], attrs: bytes, n: int) -> None:
+    """§14.13: every row's attributes index its sorted vocabulary, and lie in the task's scope
+    (``target_filter``) wherever the scope restricts them."""
+    vocabulary = m["population"]["vocabulary"]
+    for k, key in enumerate(ATTRIBUTES):
+        values = vocabulary[key]
+        if not isinstance(values, list) or values != sorted(set(values)):
+            raise Difference(f"manifest.population.vocabulary.{key}: not sorted distinct values")
+        block = attrs[2 * k * n : 2 * (k + 1) * n]
+        used = {int.from_bytes(block[i : i + 2], "big") for i in range(0, len(block), 2)}
+        if used and max(used) >= len(values):
+            raise Difference(f"population.attributes: a {key[:-1]} index beyond the vocabulary")
+        scope = m["target_filter"][key]
+        outside = sorted(values[i] for i in used if scope and values[i] not in scope)
+        if outside:
+            raise Difference(
+                f"population: a row's {key} {outside[0]!r} is outside target_filter.{key}"
+            )
 
 
 def check_prior(body: dict[str, Any], columns: dict[str, bytes], priors: list[bytes]) -> str:
@@ -1058,10 +1092,17 @@ def _check_population(m: dict[str, Any], columns: dict[str, bytes], report: Repo
     chunk = int(m["population"]["chunk_size"])
     if chunk < 1:
         raise Difference("manifest.population.chunk_size must be positive")
-    leaves = [chunk_leaf(u, s, st, c, a, min(a + chunk, n)) for a in range(0, n, chunk)]
+    attrs = columns.get("attributes", b"")
+    if (m["algorithm"] == ALGORITHM_SIGNED) != ("attributes" in columns):
+        state = "missing in" if "attributes" not in columns else "present in"
+        raise Difference(f"population.attributes {state} a {m['algorithm']} bundle")
+    if len(attrs) != 6 * n and "attributes" in columns:
+        raise Difference("population.attributes: not three blocks of 2 bytes a row")
+    leaves = [chunk_leaf(u, s, st, c, a, min(a + chunk, n), attrs) for a in range(0, n, chunk)]
     expect(merkle_root(leaves).hex(), m["population"]["merkle_root"], "population Merkle root")
     if m["algorithm"] == ALGORITHM_SIGNED:
         checks_bound(m, c)
+        in_scope(m, attrs, n)
     if n and max(st) >= len(STATUSES):  # every row, not only those the walks reach (§14.10)
         row = next(i for i, v in enumerate(st) if v >= len(STATUSES))
         raise Difference(f"population record {row}: unknown status code {st[row]}")
@@ -1930,8 +1971,9 @@ def _verify_inclusion(proof: dict[str, Any], report: Report) -> None:
     ch = proof["chunk"]
     u, s = b64(ch["uscc"], "chunk.uscc"), b64(ch["stratum"], "chunk.stratum")
     st, c = b64(ch["status"], "chunk.status"), b64(ch["checks"], "chunk.checks")
+    attrs = b64(ch.get("attributes") or "", "chunk.attributes")  # /3 (§14.13)
     k = len(s)
-    if len(u) != USCC_LEN * k or len(st) != k or len(c) != k:
+    if len(u) != USCC_LEN * k or len(st) != k or len(c) != k or len(attrs) not in (0, 6 * k):
         raise Difference("chunk columns differ in length")
     codes = [u[USCC_LEN * i : USCC_LEN * (i + 1)].decode("ascii") for i in range(k)]
     if proof["uscc"] not in codes:
@@ -1940,7 +1982,7 @@ def _verify_inclusion(proof: dict[str, Any], report: Report) -> None:
     count = _count(proof["chunk_count"], "chunk_count")
     if index >= count:
         raise Difference(f"chunk_index {index}: there are only {count} chunks (chunk_count)")
-    leaf = chunk_leaf(u, s, st, c, 0, k)
+    leaf = chunk_leaf(u, s, st, c, 0, k, attrs)
     path = [unhex(x, 32, "path") for x in proof["path"]]
     root = path_root(leaf, index, count, path)
     expect(root.hex(), proof["population_root"], "population Merkle root")
@@ -1970,15 +2012,18 @@ def _proved_chunk(entry: Any, index: int, count: int, root: bytes) -> list[bytes
     ch = entry["chunk"]
     u, s = b64(ch["uscc"], f"{what}: uscc"), b64(ch["stratum"], f"{what}: stratum")
     st, c = b64(ch["status"], f"{what}: status"), b64(ch["checks"], f"{what}: checks")
+    attrs = b64(ch.get("attributes") or "", f"{what}: attributes")  # /3 (§14.13)
     m = len(s)
     if m == 0 or len(u) != USCC_LEN * m or len(st) != m or len(c) != m:
         raise Difference(f"{what}: columns empty or of different lengths")
+    if len(attrs) not in (0, 6 * m):
+        raise Difference(f"{what}: attributes of a different length")
     codes = [u[USCC_LEN * i : USCC_LEN * (i + 1)] for i in range(m)]
     for i in range(1, m):
         if codes[i - 1] >= codes[i]:
             raise Difference(f"{what}: USCCs not strictly ascending at row {i}")
     path = [unhex(x, 32, f"{what}: path") for x in entry["path"]]
-    node = path_root(chunk_leaf(u, s, st, c, 0, m), index, count, path)
+    node = path_root(chunk_leaf(u, s, st, c, 0, m, attrs), index, count, path)
     if node != root:
         raise Difference(
             f"{what}: its columns and audit path lead to {node.hex()}, not the population root"

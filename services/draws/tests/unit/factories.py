@@ -567,15 +567,21 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         experts_section = engine.experts_section(t, expert_roster)
     strata = engine.strata_of(t, cfg.get("caps"))
     prior = _prior(cfg, ents, rng)
+    signed = bool(cfg.get("signed"))
     pop = engine.build_population(
-        [engine.PopulationRow(e.uscc, e.risk_class, e.status) for e in ents], strata, prior
+        [
+            engine.PopulationRow(e.uscc, e.risk_class, e.status, e.entity_type, e.industry, e.area)
+            for e in ents
+        ],
+        strata,
+        prior,
+        attributes=signed,
     )
     pools = [{"district": "lingang", "departments": sorted(DEPARTMENTS), "tier": 0}]
     if cfg["neighbours"]:
         pools[0]["departments"] = ["信用监管科"]
         pools.append({"district": "rongcheng", "departments": ["信用监管科"], "tier": 1})
     frozen = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
-    signed = bool(cfg.get("signed"))
     # a /3 draw_id is a lower-case UUID (§14.10): a fixed one per vector
     draw_id = (
         str(uuid.uuid5(uuid.NAMESPACE_URL, f"spotcheck-vector/{name}"))

@@ -126,7 +126,9 @@ class FakeDrawsRepository:
             return True
 
         return [
-            PopulationRow(e["uscc"], e["risk_class"], e["status"])
+            PopulationRow(
+                e["uscc"], e["risk_class"], e["status"], e["entity_type"], e["industry"], e["area"]
+            )
             for e in sorted(self.entities.values(), key=lambda e: e["uscc"])
             if keep(e)
         ]
@@ -194,7 +196,7 @@ class FakeDrawsRepository:
     ) -> None:
         self.draws[draw.draw_id] = copy.deepcopy(draw)
         self.populations[draw.draw_id] = p.Population(
-            bytes(pop.uscc), pop.stratum, pop.status, pop.checks
+            bytes(pop.uscc), pop.stratum, pop.status, pop.checks, pop.attributes
         )
         self.salts[draw.draw_id] = list(salts)
         chunk = int(draw.manifest["population"]["chunk_size"])
@@ -233,13 +235,7 @@ class FakeDrawsRepository:
         return self.trees.get(draw_id)
 
     async def get_population_rows(self, draw_id: str, start: int, end: int) -> p.Population:
-        pop = self.populations[draw_id]
-        return p.Population(
-            bytes(pop.uscc[p.USCC_LEN * start : p.USCC_LEN * end]),
-            pop.stratum[start:end],
-            pop.status[start:end],
-            pop.checks[start:end],
-        )
+        return p.population_rows(self.populations[draw_id], start, end)
 
     async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]:
         return self.salts[draw_id]

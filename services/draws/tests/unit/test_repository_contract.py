@@ -69,10 +69,11 @@ async def test_the_population_and_its_revisions(repo: DrawsRepository) -> None:
     await repo.upsert_entities([entity(B, risk_class="E"), entity(A)], rev, T0)
     rev = await repo.next_population_rev()
     await repo.upsert_entities([entity(C, area="汪疃镇"), entity(A, status="revoked")], rev, T0)
+    scope = ("有限责任公司", "制造业")  # each row with its attributes (§14.13)
     assert await repo.population_rows({}) == [
-        PopulationRow(A, "A", "revoked"),
-        PopulationRow(B, "E", "active"),
-        PopulationRow(C, "A", "active"),
+        PopulationRow(A, "A", "revoked", *scope, "草庙子镇"),
+        PopulationRow(B, "E", "active", *scope, "草庙子镇"),
+        PopulationRow(C, "A", "active", *scope, "汪疃镇"),
     ]
     assert [r.uscc for r in await repo.population_rows({"areas": ["汪疃镇"]})] == [C]
     assert [r.uscc for r in await repo.population_rows({"risk_classes": ["E"]})] == [B]
@@ -163,6 +164,17 @@ async def test_draws_saved_with_an_optimistic_lock(repo: DrawsRepository) -> Non
     again = await repo.get_draw("d1")
     assert again is not None and again.status == "committed" and again.version == 1
     assert again.commitments == stored.commitments
+
+
+async def test_a_v3_population_keeps_its_attributes(repo: DrawsRepository) -> None:
+    """§14.13: the rows' attribute blocks are stored, and a chunk of rows reads its slice."""
+    attributes = bytes(range(12))  # 2 rows × 3 blocks × 2 bytes
+    pop = dataclasses.replace(POPULATION, attributes=attributes)
+    await repo.add_draw(draw("d9"), pop, [])
+    assert (await repo.get_population("d9")).attributes == attributes
+    second = await repo.get_population_rows("d9", 1, 2)
+    assert second.attributes == bytes([2, 3, 6, 7, 10, 11])
+    assert second == p.population_rows(pop, 1, 2)
 
 
 async def test_draws_of_a_task(repo: DrawsRepository) -> None:

@@ -213,8 +213,13 @@ async def test_snapshot_population_equals_table_population(tmp_path) -> None:
         assert snap.rev == repo.rev
         checks = await repo.checks_this_year(2026)
         for f in filters:
-            want = engine.build_population(await repo.population_rows(f), strata, checks)
+            rows = await repo.population_rows(f)
+            want = engine.build_population(rows, strata, checks)
             assert snap.population(f, strata) == want
+            # /3 (§14.13): the rows' attributes and their vocabulary, the same both ways
+            want = engine.build_population(rows, strata, checks, attributes=True)
+            got = snap.population(f, strata, attributes=True)
+            assert got == want and got.vocabulary == want.vocabulary and got.attributes
 
     codes = list(repo.entities)
     await repo.record_checks("d0", 2026, codes[:7])

@@ -412,7 +412,9 @@ async def test_an_unknown_status_code_is_refused_in_any_row() -> None:
     cols = {k: base64.b64decode(v) for k, v in body["population"].items()}
     status = bytearray(cols["status"])
     status[-1] = 7
-    pop = p.Population(cols["uscc"], cols["stratum"], bytes(status), cols["checks"])
+    pop = p.Population(
+        cols["uscc"], cols["stratum"], bytes(status), cols["checks"], cols["attributes"]
+    )
     body["population"]["status"] = base64.b64encode(bytes(status)).decode()
     body["manifest"]["population"]["merkle_root"] = p.population_root(pop).hex()
     body["manifest_sha256"] = p.json_sha256(body["manifest"])
@@ -539,3 +541,31 @@ async def test_the_yearly_checks_name_the_draws_they_count() -> None:
     assert not missing.ok and "is not given" in (missing.difference or "")
     wrong = verify_draw.verify_bytes(raws[second], workers=1, priors=[raws[third]])
     assert not wrong.ok and "not listed" in (wrong.difference or "")
+
+
+async def test_every_population_row_carries_its_scope_attributes() -> None:
+    """Audit finding 6: the leaves carried no scope attributes. In /3 each row's entity type,
+    industry and area are in its leaf (indices into the manifest's vocabulary), and the
+    verifier checks every row lies in the task's scope (spec §14.13)."""
+    import base64
+
+    from draws import verify_draw
+
+    repo = await loaded()
+    _, parties, draw_id = await frozen(repo)
+    await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)})
+    bundle = await published(repo, draw_id)
+    body = bundle["body"]
+    vocabulary = body["manifest"]["population"]["vocabulary"]
+    pop = repo.populations[draw_id]
+    areas = base64.b64decode(body["population"]["attributes"])[4 * pop.size :]
+    first = repo.entities[pop.code(0).decode()]
+    assert vocabulary["areas"][int.from_bytes(areas[:2], "big")] == first["area"]
+    assert verify_draw.verify(bundle, workers=1).ok
+    # a scope that leaves out an area some row has: the verifier names the row's area
+    scoped = json.loads(json.dumps(body))
+    scoped["manifest"]["target_filter"]["areas"] = [vocabulary["areas"][0]]
+    scoped["manifest_sha256"] = p.json_sha256(scoped["manifest"])
+    report = verify_draw.verify({"body": scoped, "body_sha256": p.json_sha256(scoped)}, workers=1)
+    assert len(vocabulary["areas"]) > 1 and not report.ok
+    assert "outside target_filter.areas" in (report.difference or "")

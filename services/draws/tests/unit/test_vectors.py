@@ -75,9 +75,11 @@ def test_fast_engine_recomputes_the_vector_result(name: str) -> None:
     import base64
 
     cols = body["population"]
-    pop = p.Population(
-        *(base64.b64decode(cols[k]) for k in ("uscc", "stratum", "status", "checks"))
+    uscc, stratum, status, checks, attributes = (
+        base64.b64decode(cols.get(k, ""))
+        for k in ("uscc", "stratum", "status", "checks", "attributes")
     )
+    pop = p.Population(uscc, stratum, status, checks, attributes)  # attributes: /3 (§14.13)
     assert fast.population_root(pop).hex() == body["manifest"]["population"]["merkle_root"]
     result = engine.compute_result(
         manifest=body["manifest"],

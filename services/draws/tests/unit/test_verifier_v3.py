@@ -314,8 +314,11 @@ def build(experts: bool = False, tweak: Callable[[dict[str, Any]], None] | None 
     if experts:
         task["experts_per_target"], task["expert_fields"] = 1, ["食品安全"]
     strata = engine.strata_of(task, None)
-    rows = [engine.PopulationRow(e.uscc, e.risk_class, e.status) for e in ents]
-    pop = engine.build_population(rows, strata, {})
+    rows = [
+        engine.PopulationRow(e.uscc, e.risk_class, e.status, e.entity_type, e.industry, e.area)
+        for e in ents
+    ]
+    pop = engine.build_population(rows, strata, {}, attributes=True)
     manifest = engine.build_manifest(
         draw_id=DRAW_ID,
         district=DISTRICT,
@@ -387,7 +390,7 @@ def build(experts: bool = False, tweak: Callable[[dict[str, Any]], None] | None 
         "manifest_sha256": digest.hex(),
         "population": {
             k: base64.b64encode(bytes(getattr(pop, k))).decode("ascii")
-            for k in ("uscc", "stratum", "status", "checks")
+            for k in ("uscc", "stratum", "status", "checks", "attributes")
         },
         "roster": [r.to_json() for r in roster],
         "commitments": commitments,

@@ -135,6 +135,8 @@ draw_populations = sa.Table(
     sa.Column("stratum", sa.LargeBinary, nullable=False),
     sa.Column("status", sa.LargeBinary, nullable=False),
     sa.Column("checks", sa.LargeBinary, nullable=False),
+    # /3: the rows' scope attributes, three blocks of 2-byte indices (§14.13); null before
+    sa.Column("attributes", sa.LargeBinary),
 )
 
 # Recusal salts: private (the manifest publishes only the salted commitments).

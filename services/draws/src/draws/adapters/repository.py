@@ -212,10 +212,9 @@ class SqlDrawsRepository:
         ):
             if task_filter.get(key):
                 where.append(col.in_([str(v) for v in task_filter[key]]))
-        rows = await self.session.execute(
-            sa.select(t.c.uscc, t.c.risk_class, t.c.status).where(*where).order_by(t.c.uscc)
-        )
-        return [PopulationRow(r.uscc, r.risk_class, r.status) for r in rows]
+        columns = (t.c.uscc, t.c.risk_class, t.c.status, t.c.entity_type, t.c.industry, t.c.area)
+        rows = await self.session.execute(sa.select(*columns).where(*where).order_by(t.c.uscc))
+        return [PopulationRow(*r) for r in rows]
 
     async def entities_between(
         self, after: int, upto: int
@@ -344,6 +343,7 @@ class SqlDrawsRepository:
                 stratum=pop.stratum,
                 status=pop.status,
                 checks=pop.checks,
+                attributes=pop.attributes or None,
             )
         )
         chunk = int(draw.manifest["population"]["chunk_size"])
@@ -411,7 +411,11 @@ class SqlDrawsRepository:
         t = orm.draw_populations
         row = (await self.session.execute(sa.select(t).where(t.c.draw_id == draw_id))).one()
         return p.Population(
-            bytes(row.uscc), bytes(row.stratum), bytes(row.status), bytes(row.checks)
+            bytes(row.uscc),
+            bytes(row.stratum),
+            bytes(row.status),
+            bytes(row.checks),
+            bytes(row.attributes or b""),
         )
 
     async def get_manifest(self, draw_id: str) -> tuple[dict[str, Any], str] | None:
@@ -433,9 +437,18 @@ class SqlDrawsRepository:
         t, n = orm.draw_populations, end - start
         usccs = sa.func.substr(t.c.uscc, p.USCC_LEN * start + 1, p.USCC_LEN * n)
         columns = [sa.func.substr(c, start + 1, n) for c in (t.c.stratum, t.c.status, t.c.checks)]
-        query = sa.select(usccs, *columns).where(t.c.draw_id == draw_id)
+        # /3: the rows of each of the three attribute blocks (2 bytes a row, §14.13)
+        blocks = [
+            sa.func.substr(
+                t.c.attributes, sa.cast(2 * (k * t.c.size + start) + 1, sa.Integer), 2 * n
+            )
+            for k in range(3)
+        ]
+        query = sa.select(usccs, *columns, *blocks).where(t.c.draw_id == draw_id)
         row = (await self.session.execute(query)).one()
-        return p.Population(*(bytes(v) for v in row))
+        uscc, stratum, status, checks = (bytes(v) for v in row[:4])
+        attributes = b"".join(bytes(v or b"") for v in row[4:])
+        return p.Population(uscc, stratum, status, checks, attributes)
 
     async def get_salts(self, draw_id: str) -> list[tuple[str, str, str]]:
         t = orm.draw_recusals

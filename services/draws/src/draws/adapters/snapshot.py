@@ -140,9 +140,11 @@ class Snapshot:
         task_filter: Mapping[str, Any],
         strata: Sequence[dict[str, Any]],
         checks: Mapping[str, int] | None = None,
+        attributes: bool = False,
     ) -> p.Population:
         """The canonical population of a task: its scope, its strata, this year's checks
-        (``checks`` given: those counts; None: the snapshot's own checks column)."""
+        (``checks`` given: those counts; None: the snapshot's own checks column); with
+        ``attributes`` (/3) each row's scope attributes as the protocol encodes them."""
         keys = [s["key"] for s in strata]
         stratum_of = np.full(len(RISKS), 255, dtype=np.uint8)
         for i, k in enumerate(keys):
@@ -176,12 +178,33 @@ class Snapshot:
             count[pos[ok]] = times[ok]
         # No copy of the largest column: a byte view of the (memory-mapped) snapshot.
         flat: Any = np.ascontiguousarray(uscc).view(np.uint8)
-        return p.Population(
+        pop = p.Population(
             uscc=memoryview(flat).toreadonly(),
             stratum=stratum_of[risk].tobytes(),
             status=np.ascontiguousarray(status).tobytes(),
             checks=np.ascontiguousarray(count).tobytes(),
         )
+        return self._with_attributes(pop, rows) if attributes else pop
+
+    def _with_attributes(self, pop: p.Population, rows: np.ndarray | None) -> p.Population:
+        """§14.13: per attribute, the rows' values as big-endian u16 indices into the sorted
+        values present (the manifest's vocabulary), computed on the dictionary codes."""
+        import dataclasses
+
+        blocks, vocabulary = [], []
+        for column in DICT_COLUMNS:
+            codes = self.codes[column] if rows is None else self.codes[column][rows]
+            present = np.unique(codes)
+            words = [self.vocab[column][int(c)] for c in present]
+            order = sorted(range(len(words)), key=words.__getitem__)
+            if len(words) > 65536:
+                raise ValueError(f"more than 65536 distinct values of {column}")
+            rank = np.empty(len(words), dtype=np.uint32)
+            rank[order] = np.arange(len(words), dtype=np.uint32)
+            index = rank[np.searchsorted(present, codes)] if len(codes) else rank[:0]
+            blocks.append(index.astype(">u2").tobytes())
+            vocabulary.append(tuple(words[i] for i in order))
+        return dataclasses.replace(pop, attributes=b"".join(blocks), vocabulary=tuple(vocabulary))
 
     # -- storage ---------------------------------------------------------------------
 

@@ -21,6 +21,10 @@ class PopulationRow:
     uscc: str
     risk_class: str
     status: str
+    # the scope attributes a /3 population row carries (§14.13)
+    entity_type: str = ""
+    industry: str = ""
+    area: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,16 +61,42 @@ def strata_of(task: Mapping[str, Any], caps: Mapping[str, int] | None) -> list[d
 
 
 def build_population(
-    rows: Sequence[PopulationRow], strata: Sequence[dict[str, Any]], checks: Mapping[str, int]
+    rows: Sequence[PopulationRow],
+    strata: Sequence[dict[str, Any]],
+    checks: Mapping[str, int],
+    attributes: bool = False,
 ) -> p.Population:
+    """The canonical population; with ``attributes`` (/3) each row's scope attributes too."""
     index = {s["key"]: i for i, s in enumerate(strata)}
     chosen = sorted((r for r in rows if r.risk_class in index), key=lambda r: r.uscc)
-    return p.Population(
+    pop = p.Population(
         uscc=b"".join(r.uscc.encode("ascii") for r in chosen),
         stratum=bytes(index[r.risk_class] for r in chosen),
         status=bytes(p.STATUS_CODE[r.status] for r in chosen),
         checks=bytes(min(255, checks.get(r.uscc, 0)) for r in chosen),
     )
+    if not attributes:
+        return pop
+    values = [
+        [r.entity_type for r in chosen],
+        [r.industry for r in chosen],
+        [r.area for r in chosen],
+    ]
+    return with_attributes(pop, values)
+
+
+def with_attributes(pop: p.Population, values: Sequence[Sequence[str]]) -> p.Population:
+    """§14.13: ``values`` (per attribute, per row) as indices into their sorted vocabulary."""
+    import dataclasses
+
+    vocabulary = tuple(tuple(sorted(set(column))) for column in values)
+    if any(len(v) > 65536 for v in vocabulary):
+        raise ValueError("more than 65536 distinct values of a scope attribute")
+    blocks = []
+    for column, vocab in zip(values, vocabulary, strict=True):
+        at = {v: i for i, v in enumerate(vocab)}
+        blocks.append(b"".join(at[v].to_bytes(2, "big") for v in column))
+    return dataclasses.replace(pop, attributes=b"".join(blocks), vocabulary=vocabulary)
 
 
 def build_roster(
@@ -169,7 +199,7 @@ def build_manifest(
     if reveal_deadline is not None and reveal_deadline <= frozen_at:
         raise ValueError("the reveal deadline must follow the freeze")
     algorithm = p.ALGORITHM if not experts else p.ALGORITHM_EXPERTS
-    manifest = {
+    manifest: dict[str, Any] = {
         "algorithm": p.ALGORITHM_SIGNED if reveal_deadline is not None else algorithm,
         "draw_id": draw_id,
         "district": district,
@@ -211,6 +241,12 @@ def build_manifest(
     if reveal_deadline is not None:
         manifest["reveal_deadline"] = reveal_deadline.isoformat()
         manifest["team"] = {"size": int(task["team_size"]), "alternates": p.ALTERNATES}
+        if not pop.attributes and pop.size:
+            raise ValueError("a spotcheck-draw/3 population carries its rows' attributes")
+        vocabulary = pop.vocabulary or ((), (), ())
+        manifest["population"]["vocabulary"] = {
+            key: list(values) for key, values in zip(p.ATTRIBUTES, vocabulary, strict=True)
+        }
         # §14.12: the draws this year's checks count, so the column can be recomputed
         manifest["checks"] = {
             "year": draw_date.year,

@@ -54,7 +54,7 @@ def tickets_at(key: bytes, uscc: bytes | memoryview, rows: np.ndarray) -> list[b
 
 
 def population_leaves(pop: p.Population, chunk: int = p.CHUNK_SIZE) -> list[bytes]:
-    if _native is None:
+    if _native is None or pop.attributes:  # /3 leaves carry the attributes: one hash a chunk
         return p.population_leaves(pop, chunk)
     leaves = _native.chunk_leaves(pop.uscc, pop.stratum, pop.status, pop.checks, chunk, THREADS)
     return [leaves[i : i + 32] for i in range(0, len(leaves), 32)]

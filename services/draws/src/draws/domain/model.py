@@ -439,7 +439,12 @@ class Draw:
                 "stratum": base64.b64encode(pop.stratum).decode("ascii"),
                 "status": base64.b64encode(pop.status).decode("ascii"),
                 "checks": base64.b64encode(pop.checks).decode("ascii"),
-            },
+            }
+            | (
+                {"attributes": base64.b64encode(pop.attributes).decode("ascii")}
+                if pop.attributes
+                else {}
+            ),
             "roster": self.roster,
             "commitments": self.commitments,
             "reveals": self.reveals,

@@ -25,6 +25,8 @@ ALGORITHM_EXPERTS = "spotcheck-draw/2"
 ALGORITHM_SIGNED = "spotcheck-draw/3"
 ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED)
 ALTERNATES = 2  # /3: alternates fixed per team position with the result (§14.11)
+# /3: the scope attributes each population row carries (§14.13), as vocabulary keys
+ATTRIBUTES = ("entity_types", "industries", "areas")
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
 CHUNK_SIZE = 256
 USCC_LEN = 18
@@ -320,17 +322,30 @@ def verify_path(leaf: bytes, index: int, size: int, path: Sequence[bytes], root:
 
 @dataclass(frozen=True)
 class Population:
-    """The canonical population: sorted by USCC, four fixed-width columns."""
+    """The canonical population: sorted by USCC, four fixed-width columns (and in /3 the scope
+    attributes of each row, §14.13)."""
 
     # n × 18 ASCII bytes (bytes, or a read-only byte buffer over the snapshot's column)
     uscc: bytes | memoryview
     stratum: bytes  # n bytes: index into the manifest's strata
     status: bytes  # n bytes: STATUS_CODE
     checks: bytes  # n bytes: random checks of this year before this draw (saturated at 255)
+    # /3: three blocks of n big-endian u16 — each row's entity type, industry and area as an
+    # index into the manifest's ``population.vocabulary``; empty before /3
+    attributes: bytes = b""
+    # /3: the vocabulary those indices point into (sorted values of each ATTRIBUTES key)
+    vocabulary: tuple[tuple[str, ...], ...] = field(default=(), compare=False)
 
     @property
     def size(self) -> int:
         return len(self.stratum)
+
+    def attribute_rows(self, start: int, end: int) -> bytes:
+        """Rows ``start``..``end`` of the three attribute blocks (§14.13), or b"" before /3."""
+        if not self.attributes:
+            return b""
+        n = self.size
+        return b"".join(self.attributes[2 * (k * n + start) : 2 * (k * n + end)] for k in range(3))
 
     def code(self, i: int) -> bytes:
         return bytes(self.uscc[USCC_LEN * i : USCC_LEN * (i + 1)])
@@ -339,6 +354,8 @@ class Population:
         n = self.size
         if len(self.uscc) != USCC_LEN * n or len(self.status) != n or len(self.checks) != n:
             raise ValueError("population columns differ in length")
+        if self.attributes and len(self.attributes) != 6 * n:
+            raise ValueError("population attributes differ in length")
         for i in range(1, n):
             if self.code(i - 1) >= self.code(i):
                 raise ValueError(f"population not strictly sorted at {i}")
@@ -351,6 +368,7 @@ def chunk_data(pop: Population, start: int, end: int) -> bytes:
         + pop.stratum[start:end]
         + pop.status[start:end]
         + pop.checks[start:end]
+        + pop.attribute_rows(start, end)
     )
 
 
@@ -393,15 +411,18 @@ def population_rows(pop: Population, start: int, end: int) -> Population:
         pop.stratum[start:end],
         pop.status[start:end],
         pop.checks[start:end],
+        pop.attribute_rows(start, end),
     )
 
 
 def chunk_columns(rows: Population) -> dict[str, str]:
-    """A chunk's four columns as a proof gives them (canonical base64)."""
+    """A chunk's columns as a proof gives them (canonical base64; ``attributes`` in /3)."""
     import base64
 
     columns = {"uscc": bytes(rows.uscc), "stratum": rows.stratum}
     columns |= {"status": rows.status, "checks": rows.checks}
+    if rows.attributes:
+        columns["attributes"] = rows.attributes
     return {name: base64.b64encode(value).decode("ascii") for name, value in columns.items()}
 
 
@@ -502,8 +523,11 @@ def _proved_codes(part: dict[str, Any], k: int, count: int, root: bytes) -> list
     strictly sorted) with an audit path to ``root``; ValueError if it is not."""
     import base64
 
-    names = ("uscc", "stratum", "status", "checks")
-    rows = Population(*(base64.b64decode(part["chunk"][c], validate=True) for c in names))
+    names = ("uscc", "stratum", "status", "checks", "attributes")
+    uscc, stratum, status, checks, attributes = (
+        base64.b64decode(part["chunk"].get(c) or "", validate=True) for c in names
+    )
+    rows = Population(uscc, stratum, status, checks, attributes)
     rows.validate()
     path = [bytes.fromhex(x) for x in part["path"]]
     leaf = leaf_hash(chunk_data(rows, 0, rows.size))

@@ -465,6 +465,10 @@ class Chunk(BaseModel):
     stratum: str
     status: str
     checks: str
+    attributes: str | None = Field(
+        None,
+        description="spotcheck-draw/3：每行的主体类型、行业、区域在清单词表中的序号（§14.13）",
+    )
 
 
 class ProofOut(BaseModel):

@@ -158,12 +158,12 @@ async def create_draw(
     if snapshots is not None:  # the columnar snapshot, brought up to date from the events
         snapshot = await snapshots.refresh(repo, draw_date.year)
         rev = snapshot.rev
-        pop = snapshot.population(task["target_filter"], strata)
+        pop = snapshot.population(task["target_filter"], strata, attributes=True)
     else:
         rev = await repo.population_rev()
         rows = await repo.population_rows(task["target_filter"])
         checks = await repo.checks_this_year(draw_date.year)
-        pop = engine.build_population(rows, strata, checks)
+        pop = engine.build_population(rows, strata, checks, attributes=True)
     departments = sorted(task["inspector_departments"])
     pools = [{"district": district, "departments": departments, "tier": 0}]
     inspectors = await repo.roster_rows(district, departments)
