@@ -8,7 +8,9 @@
  *       8 bytes of SHA-256(0x01 ‖ key ‖ 0x12 ‖ uscc), read big-endian: numeric order equals
  *       the byte order of the ticket's prefix
  *   tickets_at(key32, uscc_column, indices_int64) -> bytes   32-byte tickets of those rows
- *   chunk_leaves(uscc, stratum, status, checks, chunk, threads) -> bytes   32 × ⌈n/chunk⌉
+ *   chunk_leaves(uscc, stratum, status, checks, chunk, threads[, attributes]) -> bytes
+ *       32 × ⌈n/chunk⌉; with the /3 attributes (three blocks of n big-endian u16), each
+ *       chunk's rows of every block follow its four columns (spec §14.13)
  *   sha256(data) -> bytes, has_sha_ni() -> bool, force_portable(flag)
  */
 #define PY_SSIZE_T_CLEAN
@@ -328,11 +330,12 @@ typedef struct {
     Py_ssize_t n, chunk, first, last; /* chunk numbers */
     uint8_t *out;
     int failed;
+    const uint8_t *attrs; /* NULL before /3 */
 } leaf_job;
 
 static void *leaf_worker(void *arg) {
     leaf_job *j = arg;
-    size_t cap = 5 + (size_t)j->chunk * (USCC_LEN + 3);
+    size_t cap = 5 + (size_t)j->chunk * (USCC_LEN + 3 + (j->attrs ? 6 : 0));
     uint8_t *buf = malloc(cap);
     if (!buf) { j->failed = 1; return NULL; }
     for (Py_ssize_t k = j->first; k < j->last; k++) {
@@ -344,6 +347,10 @@ static void *leaf_worker(void *arg) {
         memcpy(w, j->s + a, m); w += m;
         memcpy(w, j->st + a, m); w += m;
         memcpy(w, j->c + a, m); w += m;
+        for (int block = 0; j->attrs && block < 3; block++) {
+            memcpy(w, j->attrs + 2 * ((size_t)block * j->n + a), 2 * (size_t)m);
+            w += 2 * m;
+        }
         sha256_buf(buf, (size_t)(w - buf), j->out + (size_t)k * 32);
     }
     free(buf);
@@ -351,13 +358,15 @@ static void *leaf_worker(void *arg) {
 }
 
 static PyObject *chunk_leaves(PyObject *self, PyObject *args) {
-    Py_buffer u, s, st, c;
+    Py_buffer u, s, st, c, at = {0};
     Py_ssize_t chunk;
     int threads = 1;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*n|i", &u, &s, &st, &c, &chunk, &threads)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*n|iy*", &u, &s, &st, &c, &chunk, &threads, &at))
+        return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = s.len;
-    if (u.len != n * USCC_LEN || st.len != n || c.len != n || chunk < 1 || chunk > 1 << 20) {
+    if (u.len != n * USCC_LEN || st.len != n || c.len != n || chunk < 1 || chunk > 1 << 20 ||
+        (at.len != 0 && at.len != 6 * n)) {
         PyErr_SetString(PyExc_ValueError, "columns differ in length or bad chunk size");
         goto done;
     }
@@ -370,7 +379,8 @@ static PyObject *chunk_leaves(PyObject *self, PyObject *args) {
     leaf_job jobs[64];
     for (int t = 0; t < threads; t++)
         jobs[t] = (leaf_job){u.buf, s.buf, st.buf, c.buf, n, chunk, leaves * t / threads,
-                             leaves * (t + 1) / threads, (uint8_t *)PyBytes_AS_STRING(result), 0};
+                             leaves * (t + 1) / threads, (uint8_t *)PyBytes_AS_STRING(result), 0,
+                             at.len ? (const uint8_t *)at.buf : NULL};
     Py_BEGIN_ALLOW_THREADS
     pthread_t tid[64];
     int started[64] = {0};
@@ -391,6 +401,7 @@ done:
     PyBuffer_Release(&s);
     PyBuffer_Release(&st);
     PyBuffer_Release(&c);
+    if (at.obj) PyBuffer_Release(&at);
     return result;
 }
 

@@ -16,18 +16,23 @@ from spotcheck_common import uscc
 native = pytest.importorskip("draws._native")
 
 
-def population(n: int, seed: int) -> p.Population:
+def population(n: int, seed: int, attributes: bool = False) -> p.Population:
     rng = random.Random(seed)
     codes = uscc.synthetic(n, seed=seed)
     rows = [
         engine.PopulationRow(
-            c, rng.choice("ABCDE"), rng.choice(["active"] * 8 + ["revoked", "moved_out"])
+            c,
+            rng.choice("ABCDE"),
+            rng.choice(["active"] * 8 + ["revoked", "moved_out"]),
+            rng.choice(["有限责任公司", "个体工商户"]),
+            rng.choice(["制造业", "批发和零售业", "餐饮业"]),
+            f"镇{rng.randrange(300)}",  # over 255 values: both bytes of an index matter
         )
         for c in codes
     ]
     strata = [{"key": k, "ratio_bp": 0, "cap": 2} for k in "ABCDE"]
     checks = {c: rng.choice([0, 0, 0, 1, 2, 3]) for c in codes}
-    return engine.build_population(rows, strata, checks)
+    return engine.build_population(rows, strata, checks, attributes=attributes)
 
 
 @pytest.mark.parametrize("portable", [False, True])
@@ -52,8 +57,10 @@ def test_native_tickets_equal_hashlib(portable: bool) -> None:
 
 
 @pytest.mark.parametrize("n,seed", [(1, 1), (255, 2), (256, 3), (257, 4), (3000, 5)])
-def test_fast_merkle_root_equals_reference(n: int, seed: int) -> None:
-    pop = population(n, seed)
+@pytest.mark.parametrize("attributes", [False, True])  # /1 leaves, and /3 (§14.13)
+def test_fast_merkle_root_equals_reference(n: int, seed: int, attributes: bool) -> None:
+    pop = population(n, seed, attributes)
+    assert bool(pop.attributes) is attributes
     assert fast.population_root(pop) == p.population_root(pop)
 
 

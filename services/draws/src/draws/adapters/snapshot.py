@@ -188,21 +188,19 @@ class Snapshot:
 
     def _with_attributes(self, pop: p.Population, rows: np.ndarray | None) -> p.Population:
         """§14.13: per attribute, the rows' values as big-endian u16 indices into the sorted
-        values present (the manifest's vocabulary), computed on the dictionary codes."""
+        values of the snapshot's dictionary (the manifest's vocabulary): one gather a column."""
         import dataclasses
 
         blocks, vocabulary = [], []
         for column in DICT_COLUMNS:
-            codes = self.codes[column] if rows is None else self.codes[column][rows]
-            present = np.unique(codes)
-            words = [self.vocab[column][int(c)] for c in present]
-            order = sorted(range(len(words)), key=words.__getitem__)
+            words = self.vocab.get(column, [])
             if len(words) > 65536:
                 raise ValueError(f"more than 65536 distinct values of {column}")
-            rank = np.empty(len(words), dtype=np.uint32)
-            rank[order] = np.arange(len(words), dtype=np.uint32)
-            index = rank[np.searchsorted(present, codes)] if len(codes) else rank[:0]
-            blocks.append(index.astype(">u2").tobytes())
+            order = sorted(range(len(words)), key=words.__getitem__)
+            table = np.empty(max(1, len(words)), dtype=">u2")
+            table[order] = np.arange(len(words))
+            codes = self.codes[column] if rows is None else self.codes[column][rows]
+            blocks.append(table[codes].tobytes())
             vocabulary.append(tuple(words[i] for i in order))
         return dataclasses.replace(pop, attributes=b"".join(blocks), vocabulary=tuple(vocabulary))
 

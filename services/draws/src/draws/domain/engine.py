@@ -86,7 +86,9 @@ def build_population(
 
 
 def with_attributes(pop: p.Population, values: Sequence[Sequence[str]]) -> p.Population:
-    """§14.13: ``values`` (per attribute, per row) as indices into their sorted vocabulary."""
+    """§14.13: ``values`` (per attribute, per row) as indices into their sorted vocabulary
+    (here the values the rows have; the snapshot uses its whole dictionary — any sorted list
+    of distinct values holding the rows' values is a valid vocabulary)."""
     import dataclasses
 
     vocabulary = tuple(tuple(sorted(set(column))) for column in values)

@@ -54,9 +54,11 @@ def tickets_at(key: bytes, uscc: bytes | memoryview, rows: np.ndarray) -> list[b
 
 
 def population_leaves(pop: p.Population, chunk: int = p.CHUNK_SIZE) -> list[bytes]:
-    if _native is None or pop.attributes:  # /3 leaves carry the attributes: one hash a chunk
+    if _native is None:
         return p.population_leaves(pop, chunk)
-    leaves = _native.chunk_leaves(pop.uscc, pop.stratum, pop.status, pop.checks, chunk, THREADS)
+    columns = (pop.uscc, pop.stratum, pop.status, pop.checks, chunk, THREADS)
+    # /3 (§14.13): the rows' attribute blocks follow the four columns in each leaf
+    leaves = _native.chunk_leaves(*columns, *((pop.attributes,) if pop.attributes else ()))
     return [leaves[i : i + 32] for i in range(0, len(leaves), 32)]
 
 
