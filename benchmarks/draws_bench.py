@@ -244,11 +244,13 @@ def draw(
         commitment = p.commitment_of(manifest, d.digest, party, share)
         sig = signers.get(party)
         message = p.commit_message(d.digest, party, commitment)
-        d.commit(party, commitment.hex(), now, party, _signed(sig, message) if sig else None)
+        by = sig.key.holder if sig else party
+        d.commit(party, commitment.hex(), now, by, _signed(sig, message) if sig else None)
     for party, share in shares.items():
         sig = signers.get(party)
         message = p.reveal_message(d.digest, party, share)
-        d.reveal(party, share.hex(), now, party, _signed(sig, message) if sig else None)
+        by = sig.key.holder if sig else party
+        d.reveal(party, share.hex(), now, by, _signed(sig, message) if sig else None)
     t1 = time.perf_counter()
     seed = d.seed()
     result = engine.compute_result(
