@@ -203,7 +203,7 @@ def draw(
     """The whole draw: snapshot → manifest (the freeze), then, once the shares are in, seed →
     selection → matching. Returns the draw, its population and the seconds of those two steps
     (the parties' signed acts between them are separate requests, not timed). ``signed``:
-    spotcheck-draw/3 as the service draws (each row's attributes in the leaves, alternates);
+    spotcheck-draw/3 as the service draws (each row's attributes in the leaves);
     else /1 (the verifier's figure stays comparable)."""
     t0 = time.perf_counter()
     snap = Snapshot.load(snapshot_dir)

@@ -862,7 +862,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "vocabulary": ATTRIBUTES,
     "manifest.roster": ("size", "merkle_root"),
     "pool": ("district", "departments", "tier"),
-    "team": ("size", "alternates"),
+    "team": ("size",),
     "roster entry": (
         "inspector_id", "name", "department", "district", "leader_qualified",
         "certificate_expires_on", "active", "qualifications", "recusals",
@@ -872,10 +872,10 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "countersign": ("by", "opinion", "at", "result_sha256", "key_id", "signature"),
     "result": (
         "seed", "strata", "targets", "unstaffed", "load_cap", "pool_size",
-        "recusal_disclosures", "leader_load_cap", "unstaffed_reasons", "alternate_disclosures",
+        "recusal_disclosures", "leader_load_cap", "unstaffed_reasons",
     ),
     "result stratum": ("key", "eligible", "quota", "reserve_size", "walk"),
-    "target": ("uscc", "stratum", "ticket", "team", "alternates"),
+    "target": ("uscc", "stratum", "ticket", "team"),
     "disclosure": ("uscc", "inspector_id", "salt"),
     "replacement": (
         "seq", "uscc", "replaced", "replacement", "role", "reason", "approved_by",
@@ -926,7 +926,6 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
     keys_of(m["team"], "team", "manifest.team")
     expect(m["population"]["chunk_size"], CHUNK, "manifest.population.chunk_size")
     in_range(m["team"]["size"], 2, 255, "manifest.team.size")
-    in_range(m["team"]["alternates"], 1, 8, "manifest.team.alternates")
     in_range(m["selection"]["reserve_bp"], 0, 10000, "manifest.selection.reserve_bp")
     in_range(m["selection"]["reserve_min"], 0, 10000, "manifest.selection.reserve_min")
     _check_checked_draws(m)
@@ -1293,7 +1292,6 @@ def _check_matching(
         reasons = [matching.short[u] for u in unstaffed]
         expect(result["unstaffed_reasons"], reasons, "unstaffed reasons")
         _check_met(result["recusal_disclosures"], matching.met, "inspector_id", "recusal")
-        _check_alternates(m, result, by_id, matching)
         if ematching is not None:
             disclosed = result["experts"]["recusal_disclosures"]
             _check_met(disclosed, ematching.met, "expert_id", "expert recusal")
@@ -1311,72 +1309,6 @@ def _check_matching(
             f"load cap {ematching.cap}"
         )
     return matching
-
-
-def replay_alternates(
-    matching: Matching, targets: list[dict[str, Any]], count: int, recused: set[tuple[str, str]]
-) -> tuple[dict[str, list[list[str]]], list[tuple[str, str]]]:
-    """§14.11: each staffed position's first ``count`` candidates by the replacement key at
-    the loads the matching ended with (on the team, at the cap, in a pair conflict with the
-    rest of the team, or recused: passed over; the recusals met, in order)."""
-    order: dict[bool, list[str]] = {}
-    for leader in (True, False):
-        ranked = []
-        for i, r in matching.pool.items():
-            load = matching.load[i]
-            if load >= matching.cap_of[i] or (leader and not r["leader_qualified"]):
-                continue
-            lq = 0 if leader else int(bool(r["leader_qualified"]))
-            rank = (matching.tier[i], load, lq, matching.ticket(i, load), i.encode("utf-8"))
-            ranked.append((rank, i))
-        order[leader] = [i for _, i in sorted(ranked)]
-    lists: dict[str, list[list[str]]] = {}
-    met: list[tuple[str, str]] = []
-    for t in targets:
-        ids = [i for i, _ in t["team"]]
-        lists[t["uscc"]] = []
-        for holder, role in t["team"]:
-            rest = [i for i in ids if i != holder]
-            picked: list[str] = []
-            for i in order[role == "leader"]:
-                if len(picked) == count:
-                    break
-                if i in ids or matching.blocked(i, rest):
-                    continue
-                if (t["uscc"], i) in recused:
-                    if (t["uscc"], i) not in met:
-                        met.append((t["uscc"], i))
-                    continue
-                picked.append(i)
-            lists[t["uscc"]].append(picked)
-    return lists, met
-
-
-def _check_alternates(
-    m: dict[str, Any], result: dict[str, Any], by_id: dict[str, Any], matching: Matching
-) -> None:
-    disclosed = result["alternate_disclosures"]
-    recused = openings(disclosed, by_id, "alternate recusal disclosure")
-    lists, met = replay_alternates(matching, result["targets"], m["team"]["alternates"], recused)
-    for t in result["targets"]:
-        expect(t["alternates"], lists[t["uscc"]], f"alternates of {t['uscc']}")
-    _check_met(disclosed, met, "inspector_id", "alternate recusal")
-
-
-def next_alternate(
-    m: dict[str, Any], target: dict[str, Any], team: list[list[str]], out: str, gone: set[str]
-) -> str | None:
-    """§14.11: the replacement is the position's first alternate not on the team, not replaced
-    on this target, without a pair conflict with the rest of the team."""
-    position = [i for i, _ in team].index(out)
-    rest = [i for i, _ in team if i != out]
-    pairs = {frozenset(x) for x in m["pair_conflicts"]}
-    for a in target["alternates"][position]:
-        if a in rest or a in gone or a == out:
-            continue
-        if not any(frozenset((a, x)) in pairs for x in rest):
-            return str(a)
-    return None
 
 
 def _check_met(disclosures: list[Any], met: list[tuple[str, str]], who: str, what: str) -> None:
@@ -1426,17 +1358,14 @@ def _check_replacements(
             raise Difference(
                 f"replacement {j + 1}: {r['replaced']} is not on the team of {r['uscc']}"
             )
-        if body["manifest"]["algorithm"] == ALGORITHM_SIGNED:  # the fixed alternates (§14.11)
-            expect(r["recusal_disclosures"], [], f"replacement {j + 1}: recusal_disclosures")
-            (target,) = [t for t in targets if t["uscc"] == r["uscc"]]
-            got = next_alternate(
-                body["manifest"], target, team, r["replaced"], gone.get(r["uscc"], set())
-            )
-        else:
-            matching.recused |= openings(
-                r["recusal_disclosures"], by_id, f"replacement {j + 1} disclosure"
-            )
-            got = matching.replace(r["uscc"], team, r["replaced"], gone.get(r["uscc"], set()))
+        matching.recused |= openings(
+            r["recusal_disclosures"], by_id, f"replacement {j + 1} disclosure"
+        )
+        matching.used, matching.met = set(), []  # each replacement discloses what it meets
+        got = matching.replace(r["uscc"], team, r["replaced"], gone.get(r["uscc"], set()))
+        if body["manifest"]["algorithm"] == ALGORITHM_SIGNED:
+            what = f"replacement {j + 1} recusal"
+            _check_met(r["recusal_disclosures"], matching.met, "inspector_id", what)
         expect(r["replacement"], got, f"replacement {j + 1} of {r['replaced']} on {r['uscc']}")
         expect(
             r["role"], dict((i, x) for i, x in team)[r["replaced"]], f"replacement {j + 1}: role"

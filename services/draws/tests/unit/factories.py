@@ -795,21 +795,16 @@ def _replace(
     for n in range(cfg["replacements"]):
         target = staffed[n]
         out = target["team"][n % 2][0]
-        disclosed: list[tuple[str, str]] = []
-        if draw.signed:  # /3: the position's next alternate, fixed with the result (§14.11)
-            chosen = draw.next_alternate(target["uscc"], out)
-        else:
-            matcher = engine.replay_matcher(
-                manifest=draw.manifest,
-                seed=seed,
-                roster=roster,
-                result=draw.result,
-                replacements=draw.replacements,
-                salts=salts,
-            )
-            gone = {r["replaced"] for r in draw.replacements if r["uscc"] == target["uscc"]}
-            chosen = matcher.replace(target["uscc"], draw.team_of(target["uscc"]), out, gone)
-            disclosed = matcher.disclosed
+        matcher = engine.replay_matcher(
+            manifest=draw.manifest,
+            seed=seed,
+            roster=roster,
+            result=draw.result,
+            replacements=draw.replacements,
+            salts=salts,
+        )
+        gone = {r["replaced"] for r in draw.replacements if r["uscc"] == target["uscc"]}
+        chosen = matcher.replace(target["uscc"], draw.team_of(target["uscc"]), out, gone)
         assert chosen is not None
         draw.replacements.append(
             {
@@ -824,7 +819,8 @@ def _replace(
                 "requested_by": "信用监管科",
                 "at": when.isoformat(),
                 "recusal_disclosures": [
-                    {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in disclosed
+                    {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]}
+                    for u, i in matcher.disclosed
                 ],
             }
         )
@@ -940,9 +936,6 @@ def write_vectors(directory: str) -> None:
             expected["experts"] = [[t["uscc"], t["experts"]] for t in result["targets"]]
             expected["expert_load_cap"] = result["experts"]["load_cap"]
             expected["expert_pool_size"] = result["experts"]["pool_size"]
-        if draw.signed:  # §14.5, §14.11
-            expected["leader_load_cap"] = result["leader_load_cap"]
-            expected["alternates"] = [[t["uscc"], t["alternates"]] for t in result["targets"]]
         if "pins" in cfg:
             expected |= _pinned(draw, cfg)
         if cfg.get("proofs"):

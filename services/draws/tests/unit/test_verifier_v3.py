@@ -383,7 +383,7 @@ def build(experts: bool = False, tweak: Callable[[dict[str, Any]], None] | None 
         "key_id": keys["wang"].key_id,
         "signature": keys["wang"].sign(p.countersign_message(digest, bytes.fromhex(result_sha256))),
     }
-    replacement = _replacement(manifest, result)
+    replacement = _replacement(manifest, seed, roster, result, salts)
     body: dict[str, Any] = {
         "format": p.BUNDLE_FORMAT,
         "manifest": manifest,
@@ -410,13 +410,23 @@ def build(experts: bool = False, tweak: Callable[[dict[str, Any]], None] | None 
     return ceremony
 
 
-def _replacement(manifest: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
-    """The member of the first staffed target, replaced by its position's first alternate
-    without a pair conflict with the leader (§14.11)."""
+def _replacement(
+    manifest: dict[str, Any],
+    seed: bytes,
+    roster: list[p.RosterEntry],
+    result: dict[str, Any],
+    salts: list[tuple[str, str, str]],
+) -> dict[str, Any]:
+    """The member of the first staffed target, replaced by rule (§9, per-role caps)."""
     target = next(t for t in result["targets"] if t["team"])
-    leader, out = target["team"][0][0], target["team"][1][0]
-    pairs = {frozenset(x) for x in manifest["pair_conflicts"]}
-    chosen = next(a for a in target["alternates"][1] if frozenset((a, leader)) not in pairs)
+    matcher = engine.replay_matcher(
+        manifest=manifest, seed=seed, roster=roster, result=result, replacements=[], salts=salts
+    )
+    team = [(i, role) for i, role in target["team"]]
+    out = team[1][0]
+    chosen = matcher.replace(target["uscc"], team, out, set())
+    assert chosen is not None
+    salt_of = {(i, u): s for i, u, s in salts}
     return {
         "seq": 1,
         "uscc": target["uscc"],
@@ -428,7 +438,9 @@ def _replacement(manifest: dict[str, Any], result: dict[str, Any]) -> dict[str, 
         "approval_ref": "3c0ffee0-1",
         "requested_by": "credit-zhao",
         "at": hour(6),
-        "recusal_disclosures": [],
+        "recusal_disclosures": [
+            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in matcher.disclosed
+        ],
     }
 
 

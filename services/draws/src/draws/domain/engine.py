@@ -242,7 +242,6 @@ def build_manifest(
         manifest["experts"] = experts
     if reveal_deadline is not None:
         manifest["reveal_deadline"] = reveal_deadline.isoformat()
-        manifest["team"] = {"size": int(task["team_size"]), "alternates": p.ALTERNATES}
         if not pop.attributes and pop.size:
             raise ValueError("a spotcheck-draw/3 population carries its rows' attributes")
         vocabulary = pop.vocabulary or ((), (), ())
@@ -316,16 +315,9 @@ def _compute_result(
             {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in match.disclosures
         ],
     }
-    if p.signed(manifest["algorithm"]):  # §14.5, §14.11
+    if p.signed(manifest["algorithm"]):  # §14.5
         result["leader_load_cap"] = match.leader_load_cap
         result["unstaffed_reasons"] = [match.short[u] for u in match.unstaffed]
-        count = int(manifest["team"]["alternates"])
-        alternates, met = matcher.alternates([u for _, u in order], match.teams, count)
-        for t in result["targets"]:
-            t["alternates"] = alternates.get(t["uscc"], [])
-        result["alternate_disclosures"] = [
-            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in met
-        ]
     if experts is not None:
         for t in result["targets"]:
             t["experts"] = list(experts.teams.get(t["uscc"], [])) if t["team"] else []

@@ -348,25 +348,6 @@ class Draw:
         approval["used"] = True
         return approval
 
-    def next_alternate(self, uscc: str, out: str) -> str | None:
-        """/3 (§14.11): the replacement of ``out`` on ``uscc`` is the first alternate fixed for
-        its position with the result that is not on the team, was not replaced on this target
-        and has no pair conflict with the rest of the team; None when none is left."""
-        team = self.team_of(uscc)
-        position = [i for i, _ in team].index(out)
-        assert self.result is not None
-        (target,) = [t for t in self.result["targets"] if t["uscc"] == uscc]
-        rest = {i for i, _ in team if i != out}
-        gone = {r["replaced"] for r in self.replacements if r["uscc"] == uscc}
-        pairs = {frozenset(x) for x in self.manifest["pair_conflicts"]}
-        for alternate in target["alternates"][position]:
-            if alternate in rest or alternate in gone or alternate == out:
-                continue
-            if any(frozenset((alternate, m)) in pairs for m in rest):
-                continue
-            return str(alternate)
-        return None
-
     def cancel(
         self, reason: str, by: str = "", at: datetime | None = None, signer: Signer | None = None
     ) -> dict[str, str]:

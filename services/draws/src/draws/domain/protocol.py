@@ -24,7 +24,6 @@ ALGORITHM_EXPERTS = "spotcheck-draw/2"
 # party's Ed25519 key and chained in the district's draw log; leaders have their own load cap.
 ALGORITHM_SIGNED = "spotcheck-draw/3"
 ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED)
-ALTERNATES = 2  # /3: alternates fixed per team position with the result (§14.11)
 # /3: the scope attributes each population row carries (§14.13), as vocabulary keys
 ATTRIBUTES = ("entity_types", "industries", "areas")
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
@@ -957,52 +956,6 @@ class Matcher:
             loads[i] += 1
             self._push(i)
         return [(i, "leader" if n == 0 else "member") for n, i in enumerate(team)]
-
-    def alternates(
-        self, targets: Sequence[str], teams: dict[str, list[tuple[str, str]]], count: int
-    ) -> tuple[dict[str, list[list[str]]], list[tuple[str, str]]]:
-        """/3 (§14.11): per staffed target and team position, in team order, the first
-        ``count`` candidates by the replacement key (§9) at the loads the matching ended with —
-        fixed with the result, so a replacement cannot be shopped for. Candidates on the team,
-        at their cap, in a pair conflict with the rest of the team or recused from the target
-        are passed over; the recusals met are returned, in the order met."""
-        orders = {role: self._replacement_order(role == "leader") for role in ("leader", "member")}
-        out: dict[str, list[list[str]]] = {}
-        met: list[tuple[str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for uscc in targets:
-            team = teams.get(uscc)
-            if not team:
-                continue
-            members = [i for i, _ in team]
-            out[uscc] = []
-            for holder, role in team:
-                rest = [i for i in members if i != holder]
-                chosen: list[str] = []
-                for i in orders["leader" if role == "leader" else "member"]:
-                    if len(chosen) == count:
-                        break
-                    if i in members or any(m in self.conflicts.get(i, ()) for m in rest):
-                        continue
-                    if self.recused(i, uscc):
-                        if (uscc, i) not in seen:
-                            seen.add((uscc, i))
-                            met.append((uscc, i))
-                        continue
-                    chosen.append(i)
-                out[uscc].append(chosen)
-        return out, met
-
-    def _replacement_order(self, leader: bool) -> list[str]:
-        """The pool below its caps by the replacement key (tier, load, lq, ticket, id)."""
-        keyed = []
-        for c in self.pool.values():
-            i, load = c.inspector_id, self.loads[c.inspector_id]
-            if load >= self.cap_of[i] or (leader and not c.leader_qualified):
-                continue
-            lq = 0 if leader else int(c.leader_qualified)
-            keyed.append(((c.tier, load, lq, self.ticket(i, load), self._id_bytes[i]), i))
-        return [i for _, i in sorted(keyed)]
 
     def unstaff(self, team: Sequence[tuple[str, str]]) -> None:
         """Undo a team just staffed (its experts could not be found): loads back as before."""

@@ -542,40 +542,6 @@ async def approve_replacement(
     return approval
 
 
-async def _replacement(
-    uow: DrawsUnitOfWork,
-    draw: Draw,
-    result: dict[str, Any],
-    uscc: str,
-    team: list[tuple[str, str]],
-    out: str,
-) -> tuple[str, list[dict[str, str]]]:
-    """Who replaces ``out``: in /3 the position's next alternate, fixed with the result
-    (§14.11); before, drawn now by the rule of §9 (with the recusals it meets)."""
-    if draw.signed:
-        alternate = draw.next_alternate(uscc, out)
-        if alternate is None:
-            raise Invalid("该岗位的备选人员已用完：须经批准对该检查对象另行处理")
-        return alternate, []
-    salts = await uow.draws.get_salts(draw.draw_id)
-    matcher = engine.replay_matcher(
-        manifest=draw.manifest,
-        seed=bytes.fromhex(draw.seed_hex or ""),
-        roster=[p.RosterEntry.from_json(r) for r in draw.roster],
-        result=result,
-        replacements=draw.replacements,
-        salts=salts,
-    )
-    excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
-    chosen = matcher.replace(uscc, team, out, excluded)
-    if chosen is None:
-        raise Invalid("没有符合条件的其他执法检查人员可替换")
-    salt_of = {(i, u): s for i, u, s in salts}
-    return chosen, [
-        {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in matcher.disclosed
-    ]
-
-
 async def replace_inspector(
     uow: DrawsUnitOfWork,
     draw_id: str,
@@ -593,7 +559,20 @@ async def replace_inspector(
     team = draw.team_with(uscc, inspector_id)
     approval = draw.use_approval(approval_id, uscc, inspector_id)
     approved_by = approval["by_name"] or approval["by"]
-    chosen, disclosures = await _replacement(uow, draw, result, uscc, team, inspector_id)
+    salts = await repo.get_salts(draw_id)
+    matcher = engine.replay_matcher(
+        manifest=draw.manifest,
+        seed=bytes.fromhex(draw.seed_hex or ""),
+        roster=[p.RosterEntry.from_json(r) for r in draw.roster],
+        result=result,
+        replacements=draw.replacements,
+        salts=salts,
+    )
+    excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
+    chosen = matcher.replace(uscc, team, inspector_id, excluded)
+    if chosen is None:
+        raise Invalid("没有符合条件的其他执法检查人员可替换")
+    salt_of = {(i, u): s for i, u, s in salts}
     role = dict(team)[inspector_id]
     now = uow.clock.now()
     record = {
@@ -607,7 +586,9 @@ async def replace_inspector(
         "approval_ref": approval_id,
         "requested_by": uow.context.actor,
         "at": now.isoformat(),
-        "recusal_disclosures": disclosures,
+        "recusal_disclosures": [
+            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in matcher.disclosed
+        ],
     }
     draw.replacements.append(record)
     await _log(
