@@ -450,6 +450,12 @@ class Matching:
         self.short: dict[str, str] = {}  # why a target is unstaffed (§14.5)
         self.load = dict.fromkeys(self.pool, 0)
         self.recused = recused
+        # /3 (§14.11): targets whose positions' alternates the replacements need, how many
+        # each, the recusals their disclosures open, and the alternates found
+        self.peek: set[str] = set()
+        self.peek_count = 0
+        self.peek_recused: set[tuple[str, str]] = set()
+        self.alternates: dict[str, list[tuple[list[str], list[str]]]] = {}
         self.used: set[tuple[str, str]] = set()
         self.met: list[tuple[str, str]] = []  # (uscc, id) recusals met, in the order met
         self.conflict: dict[str, set[str]] = {}
@@ -522,10 +528,44 @@ class Matching:
                 heapq.heappush(self.heaps[lq], e)
         if not full:
             return []
+        if uscc in self.peek:  # /3 (§14.11): the positions' alternates, as the team is found
+            self.alternates[uscc] = [self.next_ones(uscc, team, k) for k in range(len(team))]
         for i in team:
             self.load[i] += 1
             self.push(i)
         return [[i, "leader" if n == 0 else "member"] for n, i in enumerate(team)]
+
+    def next_ones(self, uscc: str, team: list[str], k: int) -> tuple[list[str], list[str]]:
+        """§14.11: position ``k``'s next candidates in its search — not on the team, no pair
+        conflict with the rest, not recused (met, per the replacements' disclosures) — with the
+        recusals met; the heaps are put back as they were."""
+        rest = [i for i in team if i != team[k]]
+        taken: list[str] = []
+        met: list[str] = []
+        aside: list[Any] = []
+        while len(taken) < self.peek_count:
+            best = None
+            for lq in (True,) if k == 0 else (True, False):
+                heap = self.heaps[lq]
+                while heap:
+                    e = heap[0]
+                    if e[1] != self.load[e[4]] or e[1] >= self.cap_of[e[4]]:
+                        heapq.heappop(heap)
+                    elif e[4] in team or self.blocked(e[4], rest):
+                        aside.append((lq, heapq.heappop(heap)))
+                    else:
+                        rank = (e[0], e[1], 0 if k == 0 else int(lq), e[2], e[3])
+                        if best is None or rank < best[0]:
+                            best = (rank, lq)
+                        break
+            if best is None:
+                break
+            e = heapq.heappop(self.heaps[best[1]])
+            aside.append((best[1], e))
+            (met if (uscc, e[4]) in self.peek_recused else taken).append(e[4])
+        for lq, e in aside:
+            heapq.heappush(self.heaps[lq], e)
+        return taken, met
 
     def unstaff(self, team: list[list[str]]) -> None:
         """The team's experts could not be found (§8.4): its loads go back."""
@@ -788,7 +828,9 @@ def _verify(
             "target order (uscc, stratum, ticket)",
         )
     by_id = {r["inspector_id"]: r for r in roster}
-    matching = _check_matching(m, result, key, roster, experts, len(selected), report)
+    matching = _check_matching(
+        m, result, key, roster, experts, len(selected), report, body["replacements"]
+    )
     _check_replacements(body, matching, by_id, targets, report)
     _check_countersign(body, report)
     if m["algorithm"] == ALGORITHM_SIGNED:
@@ -862,7 +904,7 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "vocabulary": ATTRIBUTES,
     "manifest.roster": ("size", "merkle_root"),
     "pool": ("district", "departments", "tier"),
-    "team": ("size",),
+    "team": ("size", "alternates"),
     "roster entry": (
         "inspector_id", "name", "department", "district", "leader_qualified",
         "certificate_expires_on", "active", "qualifications", "recusals",
@@ -926,6 +968,7 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
     keys_of(m["team"], "team", "manifest.team")
     expect(m["population"]["chunk_size"], CHUNK, "manifest.population.chunk_size")
     in_range(m["team"]["size"], 2, 255, "manifest.team.size")
+    in_range(m["team"]["alternates"], 1, 8, "manifest.team.alternates")
     in_range(m["selection"]["reserve_bp"], 0, 10000, "manifest.selection.reserve_bp")
     in_range(m["selection"]["reserve_min"], 0, 10000, "manifest.selection.reserve_min")
     _check_checked_draws(m)
@@ -1267,13 +1310,20 @@ def _check_matching(
     experts: list[dict[str, Any]],
     n_selected: int,
     report: Report,
+    body_replacements: list[dict[str, Any]],
 ) -> Matching:
     """Teams (and experts) of every target, replayed. Returns the matching, for the
-    replacements."""
+    replacements (in /3 with the alternates of the replaced targets' positions)."""
     by_id = {r["inspector_id"]: r for r in roster}
     recused = openings(result["recusal_disclosures"], by_id, "recusal disclosure")
     signed = m["algorithm"] == ALGORITHM_SIGNED
     matching = Matching(key, m, roster, n_selected, recused, per_role=signed)
+    if signed:  # the alternates the replacements took (§14.11), found as the teams are
+        matching.peek = {r["uscc"] for r in body_replacements}
+        matching.peek_count = int(m["team"]["alternates"])
+        for j, r in enumerate(body_replacements):
+            what = f"replacement {j + 1} disclosure"
+            matching.peek_recused |= openings(r["recusal_disclosures"], by_id, what)
     expect(result["pool_size"], len(matching.pool), "pool size")
     expect(result["load_cap"], matching.cap, "load cap")
     if signed:
@@ -1337,6 +1387,36 @@ def _staff(t: dict[str, Any], matching: Matching, ematching: ExpertMatching | No
     return bool(team)
 
 
+def _alternate(
+    body: dict[str, Any],
+    matching: Matching,
+    teams: dict[str, list[list[str]]],
+    gone: dict[str, set[str]],
+    r: dict[str, Any],
+    j: int,
+) -> str | None:
+    """§14.11: the replacement is the position's first alternate (fixed by the draw) not on
+    the team, not replaced on this target, without a pair conflict with the rest, below its
+    cap at the teams as they are; its disclosures are the recusals met finding them."""
+    team = teams[r["uscc"]]
+    position = [i for i, _ in team].index(r["replaced"])
+    alternates, met = matching.alternates[r["uscc"]][position]
+    disclosed = [(d["uscc"], d["inspector_id"]) for d in r["recusal_disclosures"]]
+    expect(disclosed, [(r["uscc"], i) for i in met], f"replacement {j + 1}: recusal disclosures")
+    rest = [i for i, _ in team if i != r["replaced"]]
+    loads: dict[str, int] = {}
+    for members in teams.values():
+        for i, _ in members:
+            loads[i] = loads.get(i, 0) + 1
+    for a in alternates:
+        if a in rest or a == r["replaced"] or a in gone.get(r["uscc"], set()):
+            continue
+        if matching.blocked(a, rest) or loads.get(a, 0) >= matching.cap_of[a]:
+            continue
+        return a
+    return None
+
+
 def _check_replacements(
     body: dict[str, Any],
     matching: Matching,
@@ -1358,14 +1438,13 @@ def _check_replacements(
             raise Difference(
                 f"replacement {j + 1}: {r['replaced']} is not on the team of {r['uscc']}"
             )
-        matching.recused |= openings(
-            r["recusal_disclosures"], by_id, f"replacement {j + 1} disclosure"
-        )
-        matching.used, matching.met = set(), []  # each replacement discloses what it meets
-        got = matching.replace(r["uscc"], team, r["replaced"], gone.get(r["uscc"], set()))
-        if body["manifest"]["algorithm"] == ALGORITHM_SIGNED:
-            what = f"replacement {j + 1} recusal"
-            _check_met(r["recusal_disclosures"], matching.met, "inspector_id", what)
+        if body["manifest"]["algorithm"] == ALGORITHM_SIGNED:  # §14.11
+            got = _alternate(body, matching, teams, gone, r, j)
+        else:
+            matching.recused |= openings(
+                r["recusal_disclosures"], by_id, f"replacement {j + 1} disclosure"
+            )
+            got = matching.replace(r["uscc"], team, r["replaced"], gone.get(r["uscc"], set()))
         expect(r["replacement"], got, f"replacement {j + 1} of {r['replaced']} on {r['uscc']}")
         expect(
             r["role"], dict((i, x) for i, x in team)[r["replaced"]], f"replacement {j + 1}: role"

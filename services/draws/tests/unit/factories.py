@@ -654,7 +654,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         ),
     )
     assert draw.result is not None
-    _replace(draw, cfg, roster, salts, seed, frozen)
+    _replace(draw, cfg, salts, frozen)
     draw.sign("办公室", "抽取过程符合规定", frozen, "office-supervisor", acknowledge_unstaffed=True)
     return draw, pop, salts + expert_salts
 
@@ -772,7 +772,7 @@ def _signed_vector(
         signature=draw.countersign["signature"],
         audit=audit,
     )
-    _replace(draw, cfg, roster, salts, seed, at(76))
+    _replace(draw, cfg, salts, at(76))
     for r in draw.replacements:
         log.append(
             at(76),
@@ -784,28 +784,18 @@ def _signed_vector(
     return draw, pop, salts
 
 
-def _replace(
-    draw: Any, cfg: dict[str, Any], roster: list[Any], salts: list[Any], seed: bytes, when: Any
-) -> None:
-    """The vector's approved replacements (§9), each of the n-th staffed target."""
-    from draws.domain import engine
+def _replace(draw: Any, cfg: dict[str, Any], salts: list[Any], when: Any) -> None:
+    """The vector's approved replacements, each of the n-th staffed target: by §9 (/1, /2)
+    or by the position's alternates fixed by the draw (/3, §14.11), as the service does."""
+    from draws.service_layer.services import _replacement
 
     salt_of = {(i, u): s for i, u, s in salts}
     staffed = [x for x in draw.result["targets"] if x["team"]]
     for n in range(cfg["replacements"]):
         target = staffed[n]
         out = target["team"][n % 2][0]
-        matcher = engine.replay_matcher(
-            manifest=draw.manifest,
-            seed=seed,
-            roster=roster,
-            result=draw.result,
-            replacements=draw.replacements,
-            salts=salts,
-        )
-        gone = {r["replaced"] for r in draw.replacements if r["uscc"] == target["uscc"]}
-        chosen = matcher.replace(target["uscc"], draw.team_of(target["uscc"]), out, gone)
-        assert chosen is not None
+        team = draw.team_of(target["uscc"])
+        chosen, met = _replacement(draw, draw.result, salts, target["uscc"], team, out)
         draw.replacements.append(
             {
                 "seq": n + 1,
@@ -819,8 +809,7 @@ def _replace(
                 "requested_by": "信用监管科",
                 "at": when.isoformat(),
                 "recusal_disclosures": [
-                    {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]}
-                    for u, i in matcher.disclosed
+                    {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in met
                 ],
             }
         )

@@ -479,3 +479,55 @@ async def test_every_population_row_carries_its_scope_attributes() -> None:
     report = verify_draw.verify({"body": scoped, "body_sha256": p.json_sha256(scoped)}, workers=1)
     assert len(vocabulary["areas"]) > 1 and not report.ok
     assert "outside target_filter.areas" in (report.difference or "")
+
+
+async def test_replacements_take_the_alternates_the_draw_fixed() -> None:
+    """Audit finding 5: replacements drawn at request time could be steered by choosing whom
+    to replace and when. In /3 each position's alternates are the next candidates its search
+    held as the team was found — fixed by the draw, different from target to target — and a
+    replacement takes the first still possible (spec §14.11)."""
+    from draws import verify_draw
+    from draws.domain import engine
+
+    repo = await loaded()
+    uow, parties, draw_id = await frozen(repo)
+    draw = await parties.run(draw_id, {q: share(q) for q in (CREDIT, OFFICE)})
+    assert draw.result is not None and draw.manifest["team"]["alternates"] == p.ALTERNATES
+    staffed = [t for t in draw.result["targets"] if t["team"]]
+
+    def alternates(uscc: str) -> list[tuple[list[str], list[str]]]:
+        return engine.alternates_of(
+            manifest=draw.manifest,
+            seed=bytes.fromhex(draw.seed_hex or ""),
+            roster=[p.RosterEntry.from_json(r) for r in draw.roster],
+            salts=repo.salts[draw_id],
+            expert_roster=[],
+            result=draw.result,
+            uscc=uscc,
+        )
+
+    lists = {t["uscc"]: alternates(t["uscc"]) for t in staffed[:12]}
+    assert len({tuple(a[1][0]) for a in lists.values()}) > 1  # not everyone's same alternates
+    target = staffed[0]
+    fixed = lists[target["uscc"]][1][0]
+    assert len(fixed) == p.ALTERNATES and not set(fixed) & {i for i, _ in target["team"]}
+
+    async def replace() -> dict[str, Any]:
+        holder = repo.draws[draw_id].team_of(target["uscc"])[1][0]
+        asked = {"uscc": target["uscc"], "inspector_id": holder, "reason": "病假"}
+        approval = await services.approve_replacement(
+            uow.as_("deputy"), draw_id, **asked, by_name="王"
+        )
+        return await services.replace_inspector(
+            uow.as_("zhang"), draw_id, **asked, approval_id=approval["approval_id"]
+        )
+
+    assert [(await replace())["replacement"] for _ in fixed] == fixed  # in the draw's order
+    with pytest.raises(Invalid, match="备选人员均不可用"):
+        await replace()
+    bundle = await published(repo, draw_id)
+    assert verify_draw.verify(bundle, workers=1).ok
+    body = json.loads(json.dumps(bundle["body"]))
+    body["replacements"][0]["replacement"] = fixed[1]  # another than the draw fixed
+    report = verify_draw.verify({"body": body, "body_sha256": p.json_sha256(body)}, workers=1)
+    assert not report.ok and "replacement 1 of" in (report.difference or "")

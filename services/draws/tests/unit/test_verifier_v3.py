@@ -417,15 +417,21 @@ def _replacement(
     result: dict[str, Any],
     salts: list[tuple[str, str, str]],
 ) -> dict[str, Any]:
-    """The member of the first staffed target, replaced by rule (§9, per-role caps)."""
+    """The member of the first staffed target, replaced by its position's first alternate
+    fixed by the draw (§14.11) that has no pair conflict with the leader."""
     target = next(t for t in result["targets"] if t["team"])
-    matcher = engine.replay_matcher(
-        manifest=manifest, seed=seed, roster=roster, result=result, replacements=[], salts=salts
-    )
-    team = [(i, role) for i, role in target["team"]]
-    out = team[1][0]
-    chosen = matcher.replace(target["uscc"], team, out, set())
-    assert chosen is not None
+    alternates, met = engine.alternates_of(
+        manifest=manifest,
+        seed=seed,
+        roster=roster,
+        salts=salts,
+        expert_roster=[],
+        result=result,
+        uscc=target["uscc"],
+    )[1]
+    leader, out = target["team"][0][0], target["team"][1][0]
+    pairs = {frozenset(x) for x in manifest["pair_conflicts"]}
+    chosen = next(a for a in alternates if frozenset((a, leader)) not in pairs)
     salt_of = {(i, u): s for i, u, s in salts}
     return {
         "seq": 1,
@@ -439,7 +445,8 @@ def _replacement(
         "requested_by": "credit-zhao",
         "at": hour(6),
         "recusal_disclosures": [
-            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in matcher.disclosed
+            {"uscc": target["uscc"], "inspector_id": i, "salt": salt_of[(i, target["uscc"])]}
+            for i in met
         ],
     }
 

@@ -242,6 +242,7 @@ def build_manifest(
         manifest["experts"] = experts
     if reveal_deadline is not None:
         manifest["reveal_deadline"] = reveal_deadline.isoformat()
+        manifest["team"] = {"size": int(task["team_size"]), "alternates": p.ALTERNATES}
         if not pop.attributes and pop.size:
             raise ValueError("a spotcheck-draw/3 population carries its rows' attributes")
         vocabulary = pop.vocabulary or ((), (), ())
@@ -414,3 +415,33 @@ def audit(
     if again != result:
         return "按封存的回避声明重新计算的结果与已公布的结果不一致"
     return {"sealed": len(sealed), "disclosed": len(disclosed), "recomputed": True}
+
+
+def alternates_of(
+    *,
+    manifest: dict[str, Any],
+    seed: bytes,
+    roster: Sequence[p.RosterEntry],
+    salts: Sequence[tuple[str, str, str]],
+    expert_roster: Sequence[p.ExpertEntry],
+    result: dict[str, Any],
+    uscc: str,
+) -> list[tuple[list[str], list[str]]]:
+    """/3 (§14.11): per position of ``uscc``'s team, its alternates and the recusals met
+    finding them — fixed by the draw: the matching replayed, looked at as that team was found."""
+    key = p.draw_key(seed, manifest["draw_id"])
+    salt_of = {(i, u): s for i, u, s in salts}
+    targets = [t["uscc"] for t in result["targets"]]
+    matcher = _matcher(manifest, key, roster, len(targets), salt_of)
+    matcher.peek, matcher.peek_count = {uscc}, int(manifest["team"]["alternates"])
+    experts = None
+    if manifest.get("experts"):
+        experts = p.ExpertMatcher(
+            key,
+            p.expert_pool(expert_roster, manifest),
+            int(manifest["experts"]["per_target"]),
+            len(targets),
+            lambda e, u: (e, u) in salt_of,
+        )
+    matcher.run(targets, experts)
+    return matcher.alternates[uscc]

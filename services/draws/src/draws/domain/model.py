@@ -12,6 +12,7 @@ person's party key (``draws.domain.ledger``).
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -347,6 +348,30 @@ class Draw:
             )
         approval["used"] = True
         return approval
+
+    def next_alternate(self, uscc: str, out: str, alternates: list[str]) -> str | None:
+        """/3 (§14.11): the first of the position's alternates (fixed by the draw) that is not
+        on the team, was not replaced on this target, has no pair conflict with the rest of the
+        team and is below its load cap (the teams as they are now); None when none is."""
+        assert self.result is not None
+        team = self.team_of(uscc)
+        rest = {i for i, _ in team if i != out}
+        gone = {r["replaced"] for r in self.replacements if r["uscc"] == uscc}
+        pairs = {frozenset(x) for x in self.manifest["pair_conflicts"]}
+        loads = Counter(m[0] for t in self.result["targets"] for m in t["team"])
+        for r in self.replacements:
+            loads[r["replaced"]] -= 1
+            loads[r["replacement"]] += 1
+        leads = {r["inspector_id"]: r["leader_qualified"] for r in self.roster}
+        for a in alternates:
+            if a in rest or a in gone or a == out:
+                continue
+            if any(frozenset((a, m)) in pairs for m in rest):
+                continue
+            cap = self.result["leader_load_cap"] if leads[a] else self.result["load_cap"]
+            if loads[a] < cap:
+                return str(a)
+        return None
 
     def cancel(
         self, reason: str, by: str = "", at: datetime | None = None, signer: Signer | None = None

@@ -24,6 +24,7 @@ ALGORITHM_EXPERTS = "spotcheck-draw/2"
 # party's Ed25519 key and chained in the district's draw log; leaders have their own load cap.
 ALGORITHM_SIGNED = "spotcheck-draw/3"
 ALGORITHMS = (ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED)
+ALTERNATES = 2  # /3: alternates per team position, fixed by the draw (§14.11)
 # /3: the scope attributes each population row carries (§14.13), as vocabulary keys
 ATTRIBUTES = ("entity_types", "industries", "areas")
 BUNDLE_FORMAT = "spotcheck-draw-bundle/1"
@@ -871,6 +872,10 @@ class Matcher:
             c.inspector_id: self.leader_cap if c.leader_qualified else self.cap for c in pool
         }
         self.short: dict[str, str] = {}
+        # /3 (§14.11): the targets whose positions' alternates are wanted, and how many each
+        self.peek: set[str] = set()
+        self.peek_count = 0
+        self.alternates: dict[str, list[tuple[list[str], list[str]]]] = {}
         self.loads = dict.fromkeys(self.pool, 0)
         self.recused = recused
         self.conflicts: dict[str, set[str]] = {}
@@ -952,10 +957,48 @@ class Matcher:
         for h, e in aside:
             if e[4] not in team:
                 push(heaps[h], e)
+        if uscc in self.peek:  # /3 (§14.11): its positions' alternates, at this very state
+            self.alternates[uscc] = [self._next(uscc, team, k) for k in range(len(team))]
         for i in team:
             loads[i] += 1
             self._push(i)
         return [(i, "leader" if n == 0 else "member") for n, i in enumerate(team)]
+
+    def _next(self, uscc: str, team: list[str], k: int) -> tuple[list[str], list[str]]:
+        """§14.11: the next ``alternates`` candidates of position ``k``'s search, as the team
+        is found (loads not yet grown): not on the team, no pair conflict with the rest of it,
+        not recused (those met are returned too, in order). The heaps are left as they were."""
+        heaps, loads, cap = self.heaps, self.loads, self.cap_of
+        blocked = set(team)
+        for m in team:
+            if m != team[k]:
+                blocked.update(self.conflicts.get(m, ()))
+        taken: list[str] = []
+        met: list[str] = []
+        aside: list[tuple[int, tuple[Any, ...]]] = []
+        while len(taken) < self.peek_count:
+            tops: list[tuple[Any, ...] | None] = [None, None]
+            for h in (0,) if k == 0 else (0, 1):
+                heap = heaps[h]
+                while heap:
+                    e = heap[0]
+                    if e[1] != loads[e[4]] or e[1] >= cap[e[4]]:
+                        heapq.heappop(heap)  # stale
+                    elif e[4] in blocked:
+                        aside.append((h, heapq.heappop(heap)))
+                    else:
+                        tops[h] = e
+                        break
+            a, b = tops
+            if a is None and b is None:
+                break
+            h = 1 if b is not None and (a is None or (b[0], b[1]) <= (a[0], a[1])) else 0
+            e = heapq.heappop(heaps[h])
+            aside.append((h, e))
+            (met if self.recused(e[4], uscc) else taken).append(e[4])
+        for h, e in aside:
+            heapq.heappush(heaps[h], e)
+        return taken, met
 
     def unstaff(self, team: Sequence[tuple[str, str]]) -> None:
         """Undo a team just staffed (its experts could not be found): loads back as before."""

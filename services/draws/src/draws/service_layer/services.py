@@ -542,6 +542,48 @@ async def approve_replacement(
     return approval
 
 
+def _replacement(
+    draw: Draw,
+    result: dict[str, Any],
+    salts: list[tuple[str, str, str]],
+    uscc: str,
+    team: list[tuple[str, str]],
+    out: str,
+) -> tuple[str, list[tuple[str, str]]]:
+    """Who replaces ``out`` on ``uscc``, and the recusals met finding them: in /3 the
+    position's next alternate, fixed by the draw (§14.11); before, drawn now by §9."""
+    roster = [p.RosterEntry.from_json(r) for r in draw.roster]
+    seed = bytes.fromhex(draw.seed_hex or "")
+    if draw.signed:
+        position = [i for i, _ in team].index(out)
+        alternates, met = engine.alternates_of(
+            manifest=draw.manifest,
+            seed=seed,
+            roster=roster,
+            salts=salts,
+            expert_roster=[p.ExpertEntry.from_json(e) for e in draw.expert_roster or []],
+            result=result,
+            uscc=uscc,
+        )[position]
+        chosen = draw.next_alternate(uscc, out, alternates)
+        if chosen is None:
+            raise Invalid("该岗位由抽取确定的备选人员均不可用（已在组内、已调出、回避或达到上限）")
+        return chosen, [(uscc, i) for i in met]
+    matcher = engine.replay_matcher(
+        manifest=draw.manifest,
+        seed=seed,
+        roster=roster,
+        result=result,
+        replacements=draw.replacements,
+        salts=salts,
+    )
+    excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
+    found = matcher.replace(uscc, team, out, excluded)
+    if found is None:
+        raise Invalid("没有符合条件的其他执法检查人员可替换")
+    return found, list(matcher.disclosed)
+
+
 async def replace_inspector(
     uow: DrawsUnitOfWork,
     draw_id: str,
@@ -551,8 +593,8 @@ async def replace_inspector(
     reason: str,
     approval_id: str,
 ) -> dict[str, Any]:
-    """Replace a drawn inspector under the deputy director's approval: the replacement is
-    drawn by the same rule."""
+    """Replace a drawn inspector under the deputy director's approval: in /3 by the
+    position's alternate fixed by the draw, before by the same rule drawn now."""
     repo = uow.draws
     draw = await _load(repo, draw_id)
     result = draw.require_result("调换人员")
@@ -560,18 +602,7 @@ async def replace_inspector(
     approval = draw.use_approval(approval_id, uscc, inspector_id)
     approved_by = approval["by_name"] or approval["by"]
     salts = await repo.get_salts(draw_id)
-    matcher = engine.replay_matcher(
-        manifest=draw.manifest,
-        seed=bytes.fromhex(draw.seed_hex or ""),
-        roster=[p.RosterEntry.from_json(r) for r in draw.roster],
-        result=result,
-        replacements=draw.replacements,
-        salts=salts,
-    )
-    excluded = {r["replaced"] for r in draw.replacements if r["uscc"] == uscc}
-    chosen = matcher.replace(uscc, team, inspector_id, excluded)
-    if chosen is None:
-        raise Invalid("没有符合条件的其他执法检查人员可替换")
+    chosen, met = _replacement(draw, result, salts, uscc, team, inspector_id)
     salt_of = {(i, u): s for i, u, s in salts}
     role = dict(team)[inspector_id]
     now = uow.clock.now()
@@ -587,7 +618,7 @@ async def replace_inspector(
         "requested_by": uow.context.actor,
         "at": now.isoformat(),
         "recusal_disclosures": [
-            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in matcher.disclosed
+            {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in met
         ],
     }
     draw.replacements.append(record)
