@@ -318,6 +318,29 @@ def cancel_body(key: Key, manifest_digest: bytes, reason: str) -> dict[str, str]
     }
 
 
+def replacement_body(
+    key: Key, manifest_digest: bytes, pending: Mapping[str, Any]
+) -> dict[str, str]:
+    """``POST …/replacements/{approval_id}/countersign`` (§14.11): the office signs whom the
+    replacement brings (the alternate the draw fixed), for which approval."""
+    message = p.replacement_message(
+        manifest_digest,
+        str(pending["uscc"]),
+        str(pending["replaced"]),
+        str(pending["replacement"]),
+        str(pending["approval_ref"]),
+    )
+    return {"key_id": key.key_id, "signature": key.sign(message)}
+
+
+def pending_of(draw: Any, approval_id: str) -> Mapping[str, Any]:
+    """The replacement held for ``approval_id``, waiting for the office's countersignature."""
+    for approval in draw.get("replacement_approvals") or []:
+        if approval.get("approval_id") == approval_id and approval.get("pending"):
+            return dict(approval["pending"])
+    raise ToolError(f"抽取中没有待会签的调换 {approval_id}")
+
+
 # ---------------------------------------------------------------------------- the share
 
 
@@ -705,6 +728,24 @@ def run_cancel(args: argparse.Namespace, ctx: Context) -> None:
     print(f"已作废抽取 {draw_id}")
 
 
+def run_countersign_replacement(args: argparse.Namespace, ctx: Context) -> None:
+    draw_id = checked_draw_id(args.draw)
+    key = acting_key(args, ctx)
+    if key.party != p.OFFICE_PARTY:
+        raise ToolError(f"调换由办公室会签：密钥代表「{key.party}」")
+    api = api_of(args, ctx)
+    draw = api.get(draw_path(draw_id))
+    _manifest, digest = check_draw(draw, draw_id, key)
+    pending = pending_of(draw, args.approval)
+    print(
+        f"调换：{pending['uscc']} 的 {pending['replaced']} → {pending['replacement']}"
+        f"（批准 {args.approval}，申请人 {pending['requested_by']}）"
+    )
+    path = draw_path(draw_id, f"replacements/{quote(args.approval)}/countersign")
+    api.post(path, replacement_body(key, digest, pending))
+    print(f"已会签调换 {args.approval}")
+
+
 # ------------------------------------------------------------------------------- parser
 
 
@@ -783,6 +824,10 @@ def parser() -> argparse.ArgumentParser:
     sub = _add(subs, "cancel", run_cancel, "作废抽取（任何份额揭示之前）")
     _acting(sub)
     sub.add_argument("--reason", required=True, metavar="TEXT", help="作废理由")
+
+    sub = _add(subs, "countersign-replacement", run_countersign_replacement, "办公室会签一次调换")
+    _acting(sub)
+    sub.add_argument("--approval", required=True, metavar="ID", help="分管局长的批准编号")
     return top
 
 

@@ -921,8 +921,9 @@ SHAPES: dict[str, tuple[str, ...]] = {
     "disclosure": ("uscc", "inspector_id", "salt"),
     "replacement": (
         "seq", "uscc", "replaced", "replacement", "role", "reason", "approved_by",
-        "approval_ref", "requested_by", "at", "recusal_disclosures",
+        "approval_ref", "requested_by", "at", "recusal_disclosures", "countersign",
     ),
+    "replacement countersign": ("by", "at", "key_id", "signature"),
 }  # fmt: skip
 EXPERT_SHAPES = {  # the keys /2's experts add (§8.4), present exactly with manifest.experts
     "body": ("expert_roster",),
@@ -992,6 +993,7 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
     _check_result_shape(body["result"], experts)
     for n, r in enumerate(body["replacements"]):
         keys_of(r, "replacement", f"replacements[{n}]")
+        keys_of(r["countersign"], "replacement countersign", f"replacements[{n}].countersign")
         for d in r["recusal_disclosures"]:
             keys_of(d, "disclosure", f"replacements[{n}].recusal_disclosures[]")
 
@@ -1555,15 +1557,18 @@ LogEntries = list[tuple[dict[str, Any], str]]
 class Act(NamedTuple):
     """A signed act of the bundle (§14.4) and the seq of its log record."""
 
-    kind: str  # "commit", "reveal" or "countersign"
+    kind: str  # "commit", "reveal", "countersign" or "replacement" (its countersignature)
     party: str
     seq: int
     entry: dict[str, Any]  # the bundle's commitment, reveal or countersign
+    record: dict[str, Any] | None = None  # the replacement a "replacement" act countersigns
 
     @property
     def what(self) -> str:
         if self.kind == "countersign":
             return "countersignature"
+        if self.kind == "replacement" and self.record is not None:
+            return f"countersignature of replacement {self.record['seq']}"
         return f"{'commitment' if self.kind == 'commit' else 'reveal'} of {self.party}"
 
 
@@ -1697,6 +1702,8 @@ def _check_draw_records(
         what = f"log: 'replaced' record seq {r['seq']}"
         expect(r["replacement_seq"], rep["seq"], f"{what}: replacement_seq")
         expect(r["replacement_sha256"], h(canonical(rep)).hex(), f"{what}: replacement_sha256")
+        expect(rep["countersign"]["at"], r["at"], f"{what}: the countersignature's time")
+        acts.append(Act("replacement", OFFICE, r["seq"], rep["countersign"], rep))
     return acts
 
 
@@ -1787,6 +1794,10 @@ def _check_keys(
                     f"{act.what}: signed by key {kid}, its commitment by key "
                     f"{first.entry['key_id']} (a reveal is signed by the commitment's key)"
                 )
+        elif act.kind == "replacement" and act.record is not None:  # §14.11
+            expect(key["party"], OFFICE, f"{act.what}: party of key {kid}")
+            if key["holder"] == act.record["requested_by"]:
+                raise Difference(f"{act.what}: signed by who asked for it ({key['holder']})")
         else:
             expect(key["party"], OFFICE, f"{act.what}: party of key {kid}")
             _distinct_holder(act, key, holder_of)
@@ -1872,6 +1883,10 @@ def _check_signatures(
         elif act.kind == "reveal":
             share = unhex(e["share"], 32, f"{act.what}: share")
             message = lps("spotcheck/reveal/v3") + lp(manifest_sha) + lps(act.party) + lp(share)
+        elif act.kind == "replacement" and act.record is not None:  # §14.11
+            r = act.record
+            message = lps("spotcheck/replacement/v3") + lp(manifest_sha) + lps(r["uscc"])
+            message += lps(r["replaced"]) + lps(r["replacement"]) + lps(r["approval_ref"])
         else:
             message = lps("spotcheck/countersign/v3") + lp(manifest_sha) + lp(result_digest)
         public = unhex(keys[e["key_id"]]["public_key"], 32, "public_key")

@@ -214,6 +214,16 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         assert r.json()["approved_by"] == "王副局长"
         new_id = r.json()["replacement"]
         assert new_id != out and new_id not in {m.inspector_id for m in target.team}
+        # /3: it takes effect when the general office countersigns it (§14.11)
+        held = (await c.get(f"/api/draws/draws/{draw_id}")).json()
+        pending = ceremony.pending_of(held, approval["approval_id"])
+        path = f"replacements/{approval['approval_id']}/countersign"
+        body = ceremony.replacement_body(keys["信用监管科"], digest(draw), pending)
+        assert (await signers.post(draw, path, body, CREDIT)).status_code == 403
+        body = ceremony.replacement_body(supervisor, digest(draw), pending)
+        r = await signers.post(draw, path, body, SUPERVISOR)
+        assert r.status_code == 200, r.text
+        assert r.json()["countersign"]["by"] == "赵六"
         await wait_for(seen.setdefault("draw-inspector-replaced", []), 1)
         after = (await c.get(f"/api/draws/draws/{draw_id}", headers=INSPECTOR)).json()
         team = next(t["team"] for t in after["targets"] if t["uscc"] == target.uscc)

@@ -772,7 +772,14 @@ def _signed_vector(
         signature=draw.countersign["signature"],
         audit=audit,
     )
-    _replace(draw, cfg, salts, at(76))
+
+    def countersigner(r: dict[str, Any]) -> Any:
+        message = p.replacement_message(
+            digest, r["uscc"], r["replaced"], r["replacement"], r["approval_ref"]
+        )
+        return log.signer("office-countersigner", p.OFFICE_PARTY, at(76), message)
+
+    _replace(draw, cfg, salts, at(76), countersigner)
     for r in draw.replacements:
         log.append(
             at(76),
@@ -784,7 +791,9 @@ def _signed_vector(
     return draw, pop, salts
 
 
-def _replace(draw: Any, cfg: dict[str, Any], salts: list[Any], when: Any) -> None:
+def _replace(
+    draw: Any, cfg: dict[str, Any], salts: list[Any], when: Any, countersigner: Any = None
+) -> None:
     """The vector's approved replacements, each of the n-th staffed target: by §9 (/1, /2)
     or by the position's alternates fixed by the draw (/3, §14.11), as the service does."""
     from draws.service_layer.services import _replacement
@@ -796,22 +805,30 @@ def _replace(draw: Any, cfg: dict[str, Any], salts: list[Any], when: Any) -> Non
         out = target["team"][n % 2][0]
         team = draw.team_of(target["uscc"])
         chosen, met = _replacement(draw, draw.result, salts, target["uscc"], team, out)
-        draw.replacements.append(
-            {
-                "seq": n + 1,
-                "uscc": target["uscc"],
-                "replaced": out,
-                "replacement": chosen,
-                "role": dict(draw.team_of(target["uscc"]))[out],
-                "reason": "病假",
-                "approved_by": "王副局长",
-                "approval_ref": f"临市监调〔2026〕{n + 1}号",
-                "requested_by": "信用监管科",
-                "at": when.isoformat(),
-                "recusal_disclosures": [
-                    {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in met
-                ],
-            }
+        record = {
+            "seq": n + 1,
+            "uscc": target["uscc"],
+            "replaced": out,
+            "replacement": chosen,
+            "role": dict(draw.team_of(target["uscc"]))[out],
+            "reason": "病假",
+            "approved_by": "王副局长",
+            "approval_ref": f"临市监调〔2026〕{n + 1}号",
+            "requested_by": "信用监管科",
+            "at": when.isoformat(),
+            "recusal_disclosures": [
+                {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in met
+            ],
+        }
+        if countersigner is None:
+            draw.replacements.append(record)
+            continue
+        # /3 (§14.11): held, then countersigned by the general office
+        approval = {"approval_id": record["approval_ref"], "used": True}
+        draw.approvals.append(approval)
+        draw.hold_replacement(approval, record)
+        draw.countersign_replacement(
+            record["approval_ref"], "办公室", when, "office-countersigner", countersigner(record)
         )
 
 

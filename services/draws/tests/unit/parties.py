@@ -119,3 +119,24 @@ class Parties:
 async def published(repo: FakeDrawsRepository, draw_id: str) -> dict[str, Any]:
     """The draw's public bundle as served (with its draw log extract, for /3)."""
     return dict(json.loads(await views.bundle(FakeDrawsUnitOfWork(repo), draw_id)))
+
+
+async def replaced(
+    parties: Parties, draw_id: str, approval_id: str, person: str = "office-countersigner"
+) -> dict[str, Any]:
+    """/3 (§14.11): the general office countersigns the replacement held for ``approval_id``,
+    which then takes effect."""
+    draw = parties.uow.draws.draws[draw_id]
+    (pending,) = [a["pending"] for a in draw.approvals if a["approval_id"] == approval_id]
+    secret, key_id = await parties.key(person, OFFICE)
+    message = p.replacement_message(
+        draw.digest, pending["uscc"], pending["replaced"], pending["replacement"], approval_id
+    )
+    return await services.countersign_replacement(
+        parties.uow.as_(person),
+        draw_id,
+        approval_id,
+        person,
+        key_id,
+        ed25519.sign(secret, message).hex(),
+    )

@@ -566,3 +566,29 @@ def test_help_and_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
         run("commit", "--key", "k.json")
     assert done.value.code == 2
     assert "--draw" in capsys.readouterr().err
+
+
+def test_the_office_signs_whom_a_held_replacement_brings() -> None:
+    """§14.11: the countersignature names the target, who goes, who comes and the approval."""
+    from draws.domain import protocol as p
+
+    key = ceremony.make_key(
+        bytes(range(32)), "lingang", "办公室", "zhao", "2026-01-01", "2026-12-31"
+    )
+    held = {
+        "uscc": "91371000MA3C000011",
+        "replaced": "LG0001",
+        "replacement": "LG0007",
+        "approval_ref": "abc-1",
+        "requested_by": "zhang",
+    }
+    draw = {"replacement_approvals": [{"approval_id": "abc-1", "pending": held}]}
+    pending = ceremony.pending_of(draw, "abc-1")
+    body = ceremony.replacement_body(key, b"\x01" * 32, pending)
+    message = p.replacement_message(b"\x01" * 32, *(held[k] for k in list(held)[:4]))
+    assert ed25519.verify(key.public_key, message, bytes.fromhex(body["signature"]))
+    assert body["key_id"] == key.key_id
+    with pytest.raises(ceremony.ToolError, match="没有待会签的调换"):
+        ceremony.pending_of(
+            {"replacement_approvals": [{"approval_id": "abc-1", "pending": None}]}, "abc-1"
+        )

@@ -31,7 +31,7 @@ from spotcheck_common.uscc import synthetic
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
-from .parties import Parties, published
+from .parties import Parties, published, replaced
 
 CODES = synthetic(40, seed=21)
 VECTOR = Path(__file__).resolve().parents[4] / "docs" / "draw-vectors" / "experts"
@@ -466,6 +466,7 @@ async def test_replacing_an_inspector_keeps_the_experts() -> None:
         reason="病假",
         approval_id=approval["approval_id"],
     )
+    await replaced(Parties(uow), draw_id, approval["approval_id"])  # the office countersigns
     event = uow.events[-1]
     assert [m.inspector_id for m in event.team if m.role is TeamRole.EXPERT] == t["experts"]
     # an expert is not an inspector of the team: replacing one is refused

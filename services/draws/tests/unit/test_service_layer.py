@@ -14,7 +14,7 @@ from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
-from .parties import Parties, published
+from .parties import Parties, published, replaced
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
@@ -177,6 +177,14 @@ async def test_replacement_needs_approval_and_is_drawn_by_the_rule() -> None:
         approval["approval_id"],
         "credit-zhang",
     )
+    # /3: it takes effect once the general office countersigns it, not the requester
+    assert repo.draws[draw_id].team_of(target["uscc"])[0] == (leader, "leader")
+    assert uow.events[-1].name != "draw-inspector-replaced"
+    parties = Parties(uow)
+    with pytest.raises(Forbidden, match="申请了这次调换"):
+        await replaced(parties, draw_id, approval["approval_id"], "credit-zhang")
+    done = await replaced(parties, draw_id, approval["approval_id"])
+    assert done["countersign"]["by"] == "office-countersigner" and done["seq"] == 1
     with pytest.raises(Conflict, match="已用于一次调换"):  # one replacement per approval
         await services.replace_inspector(
             uow,

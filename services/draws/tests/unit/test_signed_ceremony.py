@@ -18,7 +18,7 @@ from spotcheck_common.clock import FixedClock
 from spotcheck_common.errors import Conflict, Forbidden, Invalid
 
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
-from .parties import OFFICE, Parties, published, secret_of
+from .parties import OFFICE, Parties, published, replaced, secret_of
 from .test_service_layer import loaded, share
 
 CLOCK = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -237,9 +237,22 @@ async def test_replacements_follow_the_countersignature() -> None:
             uow.as_("zhang"), draw_id, **asked, approval_id=approval["approval_id"]
         )
     await parties.countersign(draw_id)
-    record = await services.replace_inspector(
+    held = await services.replace_inspector(
         uow.as_("zhang"), draw_id, **asked, approval_id=approval["approval_id"]
     )
+    last = (await views.log(uow, "lingang", 0, 100))["records"][-1]["record"]
+    assert last["kind"] == "countersigned"  # held until the office countersigns it
+    second = await services.approve_replacement(uow.as_("deputy"), draw_id, **asked, by_name="王")
+    with pytest.raises(Conflict, match="待办公室会签"):  # one at a time on a target
+        await services.replace_inspector(
+            uow.as_("zhang"), draw_id, **asked, approval_id=second["approval_id"]
+        )
+    with pytest.raises(Invalid, match="签名"):
+        await services.countersign_replacement(
+            uow.as_("office"), draw_id, approval["approval_id"], "office"
+        )
+    record = await replaced(parties, draw_id, approval["approval_id"])
+    assert record["replacement"] == held["replacement"] and record["countersign"]["signature"]
     last = (await views.log(uow, "lingang", 0, 100))["records"][-1]["record"]
     assert last["kind"] == "replaced" and last["replacement_sha256"] == p.json_sha256(record)
 
@@ -518,9 +531,10 @@ async def test_replacements_take_the_alternates_the_draw_fixed() -> None:
         approval = await services.approve_replacement(
             uow.as_("deputy"), draw_id, **asked, by_name="王"
         )
-        return await services.replace_inspector(
+        await services.replace_inspector(
             uow.as_("zhang"), draw_id, **asked, approval_id=approval["approval_id"]
         )
+        return await replaced(parties, draw_id, approval["approval_id"])
 
     assert [(await replace())["replacement"] for _ in fixed] == fixed  # in the draw's order
     with pytest.raises(Invalid, match="备选人员均不可用"):

@@ -20,7 +20,7 @@ from spotcheck_common.errors import Conflict
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
-from .parties import Parties, published
+from .parties import Parties, published, replaced
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
@@ -80,7 +80,7 @@ async def honest_bundle(n: int = 300, replace: bool = True) -> dict[str, Any]:
             reason="病",
             approval_id=approval["approval_id"],
         )
-        d = repo.draws[draw.draw_id]
+        await replaced(parties, draw.draw_id, approval["approval_id"])
     return await published(repo, draw.draw_id)
 
 

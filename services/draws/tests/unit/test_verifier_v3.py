@@ -384,6 +384,19 @@ def build(experts: bool = False, tweak: Callable[[dict[str, Any]], None] | None 
         "signature": keys["wang"].sign(p.countersign_message(digest, bytes.fromhex(result_sha256))),
     }
     replacement = _replacement(manifest, seed, roster, result, salts)
+    message = p.replacement_message(
+        digest,
+        replacement["uscc"],
+        replacement["replaced"],
+        replacement["replacement"],
+        replacement["approval_ref"],
+    )
+    replacement["countersign"] = {  # §14.11: the office's countersignature makes it effective
+        "by": "王主任",
+        "at": replacement["at"],
+        "key_id": keys["wang"].key_id,
+        "signature": keys["wang"].sign(message),
+    }
     body: dict[str, Any] = {
         "format": p.BUNDLE_FORMAT,
         "manifest": manifest,
@@ -580,7 +593,7 @@ def test_honest_bundle_verifies_with_and_without_the_full_log(c: Ceremony, run: 
     head = c.log()["records"][-1]
     assert f"log head   seq {len(c.full)}  {head['hash']}" in out
     assert f"other draws of task {TASK_ID}: {EARLIER_DRAW} (cancelled)" in out
-    assert out.count("signed     ") == 5
+    assert out.count("signed     ") == 6  # 2 commitments, 2 reveals, 2 countersignatures
 
 
 def test_honest_bundle_with_experts_verifies(run: Run) -> None:

@@ -349,6 +349,44 @@ class Draw:
         approval["used"] = True
         return approval
 
+    def hold_replacement(self, approval: dict[str, Any], record: dict[str, Any]) -> None:
+        """/3: a replacement waits for the general office's countersignature (§14.11)."""
+        if any((a.get("pending") or {}).get("uscc") == record["uscc"] for a in self.approvals):
+            raise Conflict(f"{record['uscc']} 已有一次调换待办公室会签，会签后才能再调换")
+        approval["pending"] = record
+
+    def countersign_replacement(
+        self, approval_id: str, by: str, at: datetime, actor: str, signer: Signer | None
+    ) -> dict[str, Any]:
+        """The general office countersigns a pending replacement (someone other than who asked
+        for it): it then takes effect, with its sequence number."""
+        found = [a for a in self.approvals if a["approval_id"] == approval_id]
+        if not found or not found[0].get("pending"):
+            raise NotFound(f"没有待会签的调换 {approval_id}")
+        pending = found[0]["pending"]
+        if actor == pending["requested_by"]:
+            raise Forbidden(f"{actor} 申请了这次调换，不能会签（会签是对调换的监督）")
+        sig = self._signer(signer, "调换会签")
+        message = p.replacement_message(
+            self.digest, pending["uscc"], pending["replaced"], pending["replacement"], approval_id
+        )
+        sig.key.check(
+            actor=actor, party=p.OFFICE_PARTY, at=at, message=message, signature=sig.signature
+        )
+        record = {
+            **pending,
+            "seq": len(self.replacements) + 1,
+            "countersign": {
+                "by": by,
+                "at": at.isoformat(),
+                "key_id": sig.key.key_id,
+                "signature": sig.signature.lower(),
+            },
+        }
+        found[0]["pending"] = None
+        self.replacements.append(record)
+        return record
+
     def next_alternate(self, uscc: str, out: str, alternates: list[str]) -> str | None:
         """/3 (§14.11): the first of the position's alternates (fixed by the draw) that is not
         on the team, was not replaced on this target, has no pair conflict with the rest of the

@@ -58,6 +58,7 @@ TAG_COMMIT_V3 = "spotcheck/commit/v3"
 TAG_REVEAL_V3 = "spotcheck/reveal/v3"
 TAG_COUNTERSIGN_V3 = "spotcheck/countersign/v3"
 TAG_CANCEL_V3 = "spotcheck/cancel/v3"
+TAG_REPLACEMENT_V3 = "spotcheck/replacement/v3"
 TAG_LOG_V3 = "spotcheck/log/v3"
 LOG_GENESIS = "0" * 64
 OFFICE_PARTY = "办公室"  # the supervising party: always a party, alone countersigns
@@ -157,6 +158,20 @@ def reveal_message(manifest_digest: bytes, party: str, share: bytes) -> bytes:
 
 def countersign_message(manifest_digest: bytes, result_digest: bytes) -> bytes:
     return lps(TAG_COUNTERSIGN_V3) + lp(manifest_digest) + lp(result_digest)
+
+
+def replacement_message(
+    manifest_digest: bytes, uscc: str, replaced: str, replacement: str, approval_ref: str
+) -> bytes:
+    """§14.11: what the general office signs to countersign one replacement."""
+    return (
+        lps(TAG_REPLACEMENT_V3)
+        + lp(manifest_digest)
+        + lps(uscc)
+        + lps(replaced)
+        + lps(replacement)
+        + lps(approval_ref)
+    )
 
 
 def cancel_message(manifest_digest: bytes, reason: str) -> bytes:

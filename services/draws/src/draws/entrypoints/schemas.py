@@ -112,6 +112,9 @@ class ApprovalOut(BaseModel):
     by_name: str = Field(description="批准人姓名")
     at: Instant
     used: bool = Field(description="是否已用于一次调换")
+    pending: ReplacementOut | None = Field(
+        None, description="spotcheck-draw/3：已按备选人员确定、待办公室会签的调换"
+    )
 
 
 class ReplacementIn(RequestModel):
@@ -245,6 +248,13 @@ class Disclosure(BaseModel):
     salt: str
 
 
+class ReplacementCountersign(BaseModel):
+    by: str
+    at: Instant
+    key_id: str
+    signature: str
+
+
 class ReplacementOut(BaseModel):
     """An approved replacement of a drawn inspector, drawn by the same rule."""
 
@@ -259,6 +269,9 @@ class ReplacementOut(BaseModel):
     requested_by: str
     at: Instant
     recusal_disclosures: list[Disclosure]
+    countersign: ReplacementCountersign | None = Field(
+        None, description="spotcheck-draw/3：办公室对本次调换的会签（会签后调换生效）"
+    )
 
 
 class Skip(BaseModel):

@@ -621,7 +621,37 @@ async def replace_inspector(
             {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]} for u, i in met
         ],
     }
+    if draw.signed:  # /3: it waits for the general office's countersignature (§14.11)
+        draw.hold_replacement(approval, record)
+        await repo.save_draw(draw)
+        await uow.commit()
+        return record
     draw.replacements.append(record)
+    await _replaced(uow, draw, record, now)
+    return record
+
+
+async def countersign_replacement(
+    uow: DrawsUnitOfWork,
+    draw_id: str,
+    approval_id: str,
+    by: str,
+    key_id: str | None = None,
+    signature: str | None = None,
+) -> dict[str, Any]:
+    """/3 (§14.11): the general office countersigns a replacement, which then takes effect."""
+    draw = await _load(uow.draws, draw_id)
+    now = uow.clock.now()
+    signer = await _signer(uow, key_id, signature)
+    record = draw.countersign_replacement(approval_id, by, now, uow.context.actor, signer)
+    await _replaced(uow, draw, record, now)
+    return record
+
+
+async def _replaced(
+    uow: DrawsUnitOfWork, draw: Draw, record: dict[str, Any], now: datetime
+) -> None:
+    """A replacement takes effect: chained into the draw log, saved, announced."""
     await _log(
         uow,
         draw,
@@ -630,25 +660,24 @@ async def replace_inspector(
         replacement_seq=record["seq"],
         replacement_sha256=p.json_sha256(record),
     )
-    await repo.save_draw(draw)
+    await uow.draws.save_draw(draw)
     roster = {r["inspector_id"]: r for r in draw.roster}
-    new_team = team_of(draw, roster, uscc)
+    uscc = record["uscc"]
     await uow.emit(
         DrawInspectorReplaced(
-            draw_id=draw_id,
+            draw_id=draw.draw_id,
             task_id=draw.task_id,
             task_no=draw.task_no,
             uscc=uscc,
-            replaced_inspector_id=inspector_id,
-            replacement=_member(roster, chosen, role),
-            team=new_team,
-            reason=reason,
-            approved_by=approved_by,
-            approval_ref=approval_id,
+            replaced_inspector_id=record["replaced"],
+            replacement=_member(roster, record["replacement"], record["role"]),
+            team=team_of(draw, roster, uscc),
+            reason=record["reason"],
+            approved_by=record["approved_by"],
+            approval_ref=record["approval_ref"],
         )
     )
     await uow.commit()
-    return record
 
 
 async def cancel_draw(

@@ -44,7 +44,12 @@ async def bundle(uow: DrawsUnitOfWork, draw_id: str) -> bytes:
     if found.signed:  # the draw's records and the registrations of the keys they use
         keys = {
             e["key_id"]
-            for e in [*found.commitments, *found.reveals, found.countersign or {}]
+            for e in [
+                *found.commitments,
+                *found.reveals,
+                found.countersign or {},
+                *(r.get("countersign") or {} for r in found.replacements),
+            ]
             if "key_id" in e
         }
         records = await uow.ledger.extract_of(draw_id, sorted(keys))

@@ -52,6 +52,7 @@ from draws.entrypoints.schemas import (
     ReplacementIn,
     ReplacementOut,
     RevealIn,
+    Signed,
 )
 from draws.service_layer import services, views
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
@@ -218,6 +219,26 @@ async def replace(
             inspector_id=body.inspector_id,
             reason=body.reason,
             approval_id=body.approval_id,
+        )
+    return ReplacementOut.model_validate(record)
+
+
+@router.post(
+    "/{draw_id}/replacements/{approval_id}/countersign",
+    summary="办公室会签一次调换（spotcheck-draw/3：会签后调换生效）",
+    responses=refusals(401, 403, 404, 409, 422, s403="申请调换的人不能会签"),
+)
+async def countersign_replacement(
+    draw_id: str, approval_id: str, body: Signed, principal: GeneralOffice, deps: Deps
+) -> ReplacementOut:
+    async with deps.uow(principal.context()) as uow:
+        record = await services.countersign_replacement(
+            uow,
+            draw_id,
+            approval_id,
+            principal.name or principal.user,
+            body.key_id,
+            body.signature,
         )
     return ReplacementOut.model_validate(record)
 
