@@ -287,15 +287,7 @@ def _compute_result(
     stratum_of = {u: r.key for r in strata for u, o in r.walk if o == "selected"}
     salt_of = {(i, u): s for i, u, s in salts}
     matcher = _matcher(manifest, key, roster, len(order), salt_of)
-    experts = None
-    if manifest.get("experts"):
-        experts = p.ExpertMatcher(
-            key,
-            p.expert_pool(expert_roster, manifest),
-            int(manifest["experts"]["per_target"]),
-            len(order),
-            lambda e, u: (e, u) in salt_of,
-        )
+    experts = _expert_matcher(manifest, key, expert_roster, len(order), salt_of)
     match = matcher.run([u for _, u in order], experts)
     result: dict[str, Any] = {
         "seed": seed.hex(),
@@ -434,14 +426,24 @@ def alternates_of(
     targets = [t["uscc"] for t in result["targets"]]
     matcher = _matcher(manifest, key, roster, len(targets), salt_of)
     matcher.peek, matcher.peek_count = {uscc}, int(manifest["team"]["alternates"])
-    experts = None
-    if manifest.get("experts"):
-        experts = p.ExpertMatcher(
-            key,
-            p.expert_pool(expert_roster, manifest),
-            int(manifest["experts"]["per_target"]),
-            len(targets),
-            lambda e, u: (e, u) in salt_of,
-        )
-    matcher.run(targets, experts)
+    matcher.run(targets, _expert_matcher(manifest, key, expert_roster, len(targets), salt_of))
     return matcher.alternates[uscc]
+
+
+def _expert_matcher(
+    manifest: dict[str, Any],
+    key: bytes,
+    expert_roster: Sequence[p.ExpertEntry],
+    targets: int,
+    salt_of: Mapping[tuple[str, str], str],
+) -> p.ExpertMatcher | None:
+    """The expert matcher (§8.4) when the task asks for experts."""
+    if not manifest.get("experts"):
+        return None
+    return p.ExpertMatcher(
+        key,
+        p.expert_pool(expert_roster, manifest),
+        int(manifest["experts"]["per_target"]),
+        targets,
+        lambda e, u: (e, u) in salt_of,
+    )
