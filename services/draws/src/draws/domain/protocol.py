@@ -926,49 +926,39 @@ class Matcher:
             self._disclosed_set.add((uscc, inspector_id))
             self.disclosed.append((uscc, inspector_id))
 
-    def _best(
-        self, leader: bool, blocked: Callable[[str], bool], aside: list[tuple[int, Any]]
-    ) -> tuple[Any, ...] | None:
-        """Pop the candidate with the smallest key (leader key, or member key: at equal (tier,
-        load) the non-leader-qualified heap first), dropping stale entries and setting blocked
-        ones aside; the popped entry goes aside too. None when there is none."""
-        heaps, loads, cap, pop = self.heaps, self.loads, self.cap_of, heapq.heappop
-        tops: list[tuple[Any, ...] | None] = [None, None]
-        for h in (0,) if leader else (0, 1):
-            heap = heaps[h]
-            while heap:
-                e = heap[0]
-                if e[1] != loads[e[4]] or e[1] >= cap[e[4]]:
-                    pop(heap)  # stale
-                elif blocked(e[4]):
-                    aside.append((h, pop(heap)))
-                else:
-                    tops[h] = e
-                    break
-        a, b = tops
-        if a is None and b is None:
-            return None
-        h = 1 if b is not None and (a is None or (b[0], b[1]) <= (a[0], a[1])) else 0
-        e = pop(heaps[h])
-        aside.append((h, e))
-        return e
-
     def staff(self, uscc: str) -> list[tuple[str, str]] | None:
         """One target: the leader, then the members (§8.3); None when it cannot be staffed."""
-        heaps, conflicts = self.heaps, self.conflicts
-        recused, push = self.recused, heapq.heappush
+        heaps, loads, cap, conflicts = self.heaps, self.loads, self.cap_of, self.conflicts
+        recused, pop, push = self.recused, heapq.heappop, heapq.heappush
         team: list[str] = []
         aside: list[tuple[int, tuple[Any, ...]]] = []
-
-        def blocked(i: str) -> bool:
-            return i in team or (bool(conflicts) and any(m in conflicts.get(i, ()) for m in team))
-
         for step in range(self.team_size):
             chosen = None
             while chosen is None:
-                e = self._best(step == 0, blocked, aside)
-                if e is None:
+                # the valid top of each heap (stale entries dropped, blocked ones set aside)
+                tops: list[tuple[Any, ...] | None] = [None, None]
+                for h in (0,) if step == 0 else (0, 1):
+                    heap = heaps[h]
+                    while heap:
+                        e = heap[0]
+                        i = e[4]
+                        if e[1] != loads[i] or e[1] >= cap[i]:
+                            pop(heap)
+                        elif i in team or (
+                            conflicts and any(m in conflicts.get(i, ()) for m in team)
+                        ):
+                            aside.append((h, pop(heap)))
+                        else:
+                            tops[h] = e
+                            break
+                a, b = tops
+                if a is None and b is None:
                     break
+                # member key (tier, load, leader_qualified, ticket, id): at equal (tier, load)
+                # the non-leader-qualified candidate (heap 1) comes first
+                h = 1 if b is not None and (a is None or (b[0], b[1]) <= (a[0], a[1])) else 0
+                e = pop(heaps[h])
+                aside.append((h, e))
                 if recused(e[4], uscc):
                     self._disclose(uscc, e[4])
                     continue
@@ -985,14 +975,17 @@ class Matcher:
         if uscc in self.peek:  # /3 (§14.11): its positions' alternates, at this very state
             self.alternates[uscc] = [self._next(uscc, team, k) for k in range(len(team))]
         for i in team:
-            self.loads[i] += 1
+            loads[i] += 1
             self._push(i)
         return [(i, "leader" if n == 0 else "member") for n, i in enumerate(team)]
 
     def _next(self, uscc: str, team: list[str], k: int) -> tuple[list[str], list[str]]:
         """§14.11: the next ``alternates`` candidates of position ``k``'s search, as the team
         is found (loads not yet grown): not on the team, no pair conflict with the rest of it,
-        not recused (those met are returned too, in order). The heaps are left as they were."""
+        not recused (those met are returned too, in order). The heaps are left as they were.
+        (The candidate loop repeats ``staff``'s on purpose: shared through a method it cost the
+        matching 20 % — ``staff`` runs for every target of a draw, this only on replacements.)"""
+        heaps, loads, cap = self.heaps, self.loads, self.cap_of
         blocked = set(team)
         for m in team:
             if m != team[k]:
@@ -1001,12 +994,27 @@ class Matcher:
         met: list[str] = []
         aside: list[tuple[int, tuple[Any, ...]]] = []
         while len(taken) < self.peek_count:
-            e = self._best(k == 0, blocked.__contains__, aside)
-            if e is None:
+            tops: list[tuple[Any, ...] | None] = [None, None]
+            for h in (0,) if k == 0 else (0, 1):
+                heap = heaps[h]
+                while heap:
+                    e = heap[0]
+                    if e[1] != loads[e[4]] or e[1] >= cap[e[4]]:
+                        heapq.heappop(heap)  # stale
+                    elif e[4] in blocked:
+                        aside.append((h, heapq.heappop(heap)))
+                    else:
+                        tops[h] = e
+                        break
+            a, b = tops
+            if a is None and b is None:
                 break
+            h = 1 if b is not None and (a is None or (b[0], b[1]) <= (a[0], a[1])) else 0
+            e = heapq.heappop(heaps[h])
+            aside.append((h, e))
             (met if self.recused(e[4], uscc) else taken).append(e[4])
         for h, e in aside:
-            heapq.heappush(self.heaps[h], e)
+            heapq.heappush(heaps[h], e)
         return taken, met
 
     def unstaff(self, team: Sequence[tuple[str, str]]) -> None:
