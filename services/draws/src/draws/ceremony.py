@@ -683,7 +683,11 @@ def run_reveal(args: argparse.Namespace, ctx: Context) -> None:
     print(f"份额已揭示（抽取 {draw_id}，参与方「{key.party}」）")
 
 
-def run_countersign(args: argparse.Namespace, ctx: Context) -> None:
+def office_draw(
+    args: argparse.Namespace, ctx: Context
+) -> tuple[str, Key, Api, dict[str, Any], dict[str, Any], bytes]:
+    """What the general office's supervising acts start from: the draw, fetched and checked,
+    and an 办公室 key (its countersignatures are the office's)."""
     draw_id = checked_draw_id(args.draw)
     key = acting_key(args, ctx)
     if key.party != p.OFFICE_PARTY:
@@ -691,6 +695,11 @@ def run_countersign(args: argparse.Namespace, ctx: Context) -> None:
     api = api_of(args, ctx)
     draw = api.get(draw_path(draw_id))
     manifest, digest = check_draw(draw, draw_id, key)
+    return draw_id, key, api, draw, manifest, digest
+
+
+def run_countersign(args: argparse.Namespace, ctx: Context) -> None:
+    draw_id, key, api, draw, manifest, digest = office_draw(args, ctx)
     result, result_digest = check_result(with_result(api, draw_id, draw))
     targets, unstaffed = len(result["targets"]), len(result["unstaffed"])
     for line in describe(manifest, digest.hex()):
@@ -729,13 +738,7 @@ def run_cancel(args: argparse.Namespace, ctx: Context) -> None:
 
 
 def run_countersign_replacement(args: argparse.Namespace, ctx: Context) -> None:
-    draw_id = checked_draw_id(args.draw)
-    key = acting_key(args, ctx)
-    if key.party != p.OFFICE_PARTY:
-        raise ToolError(f"调换由办公室会签：密钥代表「{key.party}」")
-    api = api_of(args, ctx)
-    draw = api.get(draw_path(draw_id))
-    _manifest, digest = check_draw(draw, draw_id, key)
+    draw_id, key, api, draw, _manifest, digest = office_draw(args, ctx)
     pending = pending_of(draw, args.approval)
     print(
         f"调换：{pending['uscc']} 的 {pending['replaced']} → {pending['replacement']}"

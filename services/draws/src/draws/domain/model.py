@@ -120,6 +120,22 @@ class Draw:
             )
         return signer
 
+    def _signed(
+        self,
+        signer: Signer | None,
+        act: str,
+        *,
+        actor: str,
+        party: str,
+        at: datetime,
+        message: bytes,
+    ) -> dict[str, str]:
+        """An act's signature, checked (§14.2, §14.4): its ``key_id`` and ``signature`` as the
+        bundle and the draw log record them."""
+        sig = self._signer(signer, act)
+        sig.key.check(actor=actor, party=party, at=at, message=message, signature=sig.signature)
+        return {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
+
     def _party(self, party: str) -> None:
         if party not in self.parties:
             raise Invalid(f"「{party}」不是本次抽取的参与方（{'、'.join(self.parties)}）")
@@ -143,10 +159,8 @@ class Draw:
             )
         entry = {"party": party, "commitment": commitment_hex.lower(), "at": at.isoformat()}
         if self.signed:
-            sig = self._signer(signer, "承诺")
             message = p.commit_message(self.digest, party, bytes.fromhex(commitment_hex))
-            sig.key.check(actor=by, party=party, at=at, message=message, signature=sig.signature)
-            entry |= {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
+            entry |= self._signed(signer, "承诺", actor=by, party=party, at=at, message=message)
         self.holders[party] = by
         self.commitments.append(entry)
         self.commitments.sort(key=lambda c: self.parties.index(c["party"]))
@@ -182,12 +196,10 @@ class Draw:
             raise Invalid(f"「{party}」揭示的种子与其承诺不符，揭示被拒绝")
         entry = {"party": party, "share": share.hex(), "at": at.isoformat()}
         if self.signed:
-            sig = self._signer(signer, "揭示")
-            if sig.key.key_id != committed["key_id"]:
+            if self._signer(signer, "揭示").key.key_id != committed["key_id"]:
                 raise Forbidden(f"「{party}」的揭示须以提交承诺时的密钥 {committed['key_id']} 签名")
             message = p.reveal_message(self.digest, party, share)
-            sig.key.check(actor=by, party=party, at=at, message=message, signature=sig.signature)
-            entry |= {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
+            entry |= self._signed(signer, "揭示", actor=by, party=party, at=at, message=message)
         self.reveals.append(entry)
         self.reveals.sort(key=lambda r: self.parties.index(r["party"]))
 
@@ -266,12 +278,10 @@ class Draw:
             "result_sha256": self.result_sha256,
         }
         if self.signed:
-            sig = self._signer(signer, "会签")
             message = p.countersign_message(self.digest, bytes.fromhex(self.result_sha256))
-            sig.key.check(
-                actor=actor, party=p.OFFICE_PARTY, at=at, message=message, signature=sig.signature
+            countersign |= self._signed(
+                signer, "会签", actor=actor, party=p.OFFICE_PARTY, at=at, message=message
             )
-            countersign |= {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
         self.countersign = countersign
         self.status = COMPLETED
 
@@ -366,22 +376,16 @@ class Draw:
         pending = found[0]["pending"]
         if actor == pending["requested_by"]:
             raise Forbidden(f"{actor} 申请了这次调换，不能会签（会签是对调换的监督）")
-        sig = self._signer(signer, "调换会签")
         message = p.replacement_message(
             self.digest, pending["uscc"], pending["replaced"], pending["replacement"], approval_id
         )
-        sig.key.check(
-            actor=actor, party=p.OFFICE_PARTY, at=at, message=message, signature=sig.signature
+        signed = self._signed(
+            signer, "调换会签", actor=actor, party=p.OFFICE_PARTY, at=at, message=message
         )
         record = {
             **pending,
             "seq": len(self.replacements) + 1,
-            "countersign": {
-                "by": by,
-                "at": at.isoformat(),
-                "key_id": sig.key.key_id,
-                "signature": sig.signature.lower(),
-            },
+            "countersign": {"by": by, "at": at.isoformat(), **signed},
         }
         found[0]["pending"] = None
         self.replacements.append(record)
@@ -420,14 +424,11 @@ class Draw:
             raise Conflict("已有参与方揭示种子，抽取不能作废（防止重抽）")
         signed: dict[str, str] = {}
         if self.signed:
-            sig = self._signer(signer, "作废")
             assert at is not None
-            self._party(sig.key.party)
+            party = self._signer(signer, "作废").key.party  # any party of the draw may cancel
+            self._party(party)
             message = p.cancel_message(self.digest, reason)
-            sig.key.check(
-                actor=by, party=sig.key.party, at=at, message=message, signature=sig.signature
-            )
-            signed = {"key_id": sig.key.key_id, "signature": sig.signature.lower()}
+            signed = self._signed(signer, "作废", actor=by, party=party, at=at, message=message)
         self.status = CANCELLED
         self.cancel_reason = reason
         return signed
