@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := infra/bin/uv.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: help bootstrap run test lint fmt unit clock integration e2e helm-check bench fuzz docs up down infra-up infra-down images
+.PHONY: help bootstrap run test lint fmt unit clock integration browser e2e helm-check bench fuzz docs up down infra-up infra-down images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ test: bootstrap lint ## everything CI runs: lint, unit, clock, integration, helm
 lint: bootstrap ## ruff (lint, format, complexity), mypy, import contracts (layers, pure domains)
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy -p spotcheck_common -p registry -p planning -p draws -p inspections -p publication -p objections -p archives
+	$(UV) run mypy -p spotcheck_common -p registry -p planning -p draws -p inspections -p publication -p objections -p archives -p portal
 	$(UV) run mypy services/*/tests/unit/fakes.py
 	$(UV) run lint-imports
 
@@ -32,13 +32,16 @@ fmt: bootstrap ## format and fix what ruff can
 	$(UV) run ruff check --fix .
 
 unit: bootstrap ## unit tests (fakes, no services needed)
-	$(UV) run pytest -q -m "not integration and not e2e" libs services tests
+	$(UV) run pytest -q -m "not integration and not e2e and not browser" libs services tests
 
 clock: bootstrap ## unit tests with the machine's clock moved to 2027-06-01 (libfaketime)
 	@infra/test.sh clock
 
 integration: bootstrap ## integration tests against real PostgreSQL and Kafka (started here)
 	@infra/test.sh integration
+
+browser: bootstrap ## the web application in headless Chromium (Playwright), every workflow
+	@infra/test.sh browser
 
 e2e: bootstrap ## end-to-end tests in containers (podman + testcontainers)
 	@infra/test.sh e2e

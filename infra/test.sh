@@ -2,10 +2,10 @@
 # shellcheck disable=SC2317  # functions run via trap and indirectly through stage()
 # The test driver behind `make test` / `make integration` / `make e2e` (and so CI).
 #
-#   infra/test.sh [all|unit|clock|integration|helm|fuzz|e2e]
-#                (default: all = unit, clock, integration, helm, fuzz, e2e)
+#   infra/test.sh [all|unit|clock|integration|helm|fuzz|browser|e2e]
+#                (default: all = unit, clock, integration, helm, fuzz, browser, e2e)
 #
-# unit         uv run pytest -m "not integration and not e2e" libs services tests
+# unit         uv run pytest -m "not integration and not e2e and not browser" libs services tests
 # clock        the unit stage again with the machine's clock moved to SPOTCHECK_TEST_WALL_CLOCK
 #              (default 2027-06-01 09:00 UTC) by libfaketime, child processes included: no test
 #              may depend on the day it runs (tests inject the domain clock instead)
@@ -16,6 +16,8 @@
 # fuzz         infra/fuzz.sh: schemathesis over every service's OpenAPI on the all-in-one
 #              server (no 5xx, documented statuses, schemas and types); one worker and a fixed
 #              seed (SPOTCHECK_FUZZ_SEED), so a failure here is a change, not luck
+# browser      the web application in Debian's Chromium (installed here when missing), driven
+#              by Playwright against the all-in-one server: uv run pytest -m browser
 # e2e          podman (infra/podman/setup.sh), images (infra/images/build.sh), then
 #              uv run pytest -m e2e tests/e2e with DOCKER_HOST / TESTCONTAINERS_* set
 #
@@ -32,8 +34,8 @@ UV="$ROOT/infra/bin/uv.sh"
 
 mode="${1:-all}"
 case "$mode" in
-  all) stages=(unit clock integration helm fuzz e2e) ;;
-  unit | clock | integration | helm | fuzz | e2e) stages=("$mode") ;;
+  all) stages=(unit clock integration helm fuzz browser e2e) ;;
+  unit | clock | integration | helm | fuzz | browser | e2e) stages=("$mode") ;;
   *)
     echo "usage: $0 [all|unit|clock|integration|helm|fuzz|e2e]" >&2
     exit 2
@@ -135,7 +137,7 @@ finish() {
 
 # --- stages -----------------------------------------------------------------------------------
 stage_unit() {
-  run_pytest -q -m "not integration and not e2e" libs services tests
+  run_pytest -q -m "not integration and not e2e and not browser" libs services tests
 }
 
 stage_clock() {
@@ -144,7 +146,7 @@ stage_clock() {
   # An offset, not a start time: every child process (the all-in-one server) sees the same clock.
   offset=$(($(date -u -d "$target" +%s) - $(date -u +%s)))
   echo "machine clock moved by ${offset}s to $(faketime -f "+${offset}s" date -u)"
-  faketime -f "+${offset}s" "$UV" run pytest -q -m "not integration and not e2e" libs services tests
+  faketime -f "+${offset}s" "$UV" run pytest -q -m "not integration and not e2e and not browser" libs services tests
 }
 
 stage_integration() {
@@ -171,6 +173,11 @@ stage_helm() {
 
 stage_fuzz() {
   SPOTCHECK_FUZZ_SEED="${SPOTCHECK_FUZZ_SEED:-20261130}" SPOTCHECK_FUZZ_WORKERS=1 bash "$ROOT/infra/fuzz.sh"
+}
+
+stage_browser() {
+  [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk >/dev/null || return 1
+  run_pytest -q -m browser services
 }
 
 stage_e2e() {

@@ -1,7 +1,8 @@
 """``spotcheck``: one binary; ``--target`` picks the services this process runs.
 
-spotcheck --target=all                 all seven in one process (make run)
+spotcheck --target=all                 all seven and the web application in one process (make run)
 spotcheck --target=registry,draws      some of them
+spotcheck --target=portal              the web application alone (reaches the services by HTTP)
 spotcheck docs --out docs/api          write the OpenAPI and AsyncAPI documents
 """
 
@@ -25,7 +26,7 @@ from spotcheck_common.clock import Clock, clock_from_setting
 from spotcheck_common.db import Database
 from spotcheck_common.http import build_app
 from spotcheck_common.logs import setup_logging
-from spotcheck_common.service import ServiceDefinition, ServiceRuntime
+from spotcheck_common.service import FrontendDefinition, ServiceDefinition, ServiceRuntime
 from spotcheck_common.settings import Settings, get_settings
 from spotcheck_common.tracing import setup_tracing
 
@@ -35,6 +36,10 @@ ORDER = ["registry", "planning", "draws", "inspections", "publication", "objecti
 def available() -> list[str]:
     """Installed services, in pipeline order."""
     return sorted({ep.name for ep in entry_points(group="spotcheck.services")}, key=_rank)
+
+
+def available_frontends() -> list[str]:
+    return sorted({ep.name for ep in entry_points(group="spotcheck.frontends")})
 
 
 def load(name: str) -> ServiceDefinition:
@@ -47,8 +52,8 @@ def _rank(name: str) -> tuple[int, str]:
     return (ORDER.index(name) if name in ORDER else len(ORDER), name)
 
 
-def resolve_targets(target: str) -> list[ServiceDefinition]:
-    installed = available()
+def _names(target: str) -> list[str]:
+    installed = available() + available_frontends()
     names = installed if target == "all" else [t.strip() for t in target.split(",") if t.strip()]
     unknown = [n for n in names if n not in installed]
     if unknown or not names:
@@ -56,7 +61,22 @@ def resolve_targets(target: str) -> list[ServiceDefinition]:
             f"spotcheck: unknown target(s) {', '.join(unknown) or '(none)'}; "
             f"choose 'all' or some of: {', '.join(installed)}"
         )
-    return [load(n) for n in sorted(names, key=_rank)]
+    return names
+
+
+def resolve_targets(target: str) -> list[ServiceDefinition]:
+    """The services ``target`` names (the web application is not a service: it has no data)."""
+    services = set(available())
+    return [load(n) for n in sorted(set(_names(target)) & services, key=_rank)]
+
+
+def resolve_frontends(target: str) -> list[FrontendDefinition]:
+    frontends = set(available_frontends())
+    found: list[FrontendDefinition] = []
+    for name in sorted(set(_names(target)) & frontends):
+        (ep,) = entry_points(group="spotcheck.frontends", name=name)
+        found.append(ep.load())
+    return found
 
 
 def build_runtimes(
@@ -91,9 +111,13 @@ def build_runtimes(
 def create_app(target: str = "all", settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     definitions = resolve_targets(target)
-    runtimes = build_runtimes(definitions, settings)
+    runtimes = build_runtimes(definitions, settings) if definitions else []
     title = "spotcheck" if target == "all" else f"spotcheck {target}"
-    return build_app(runtimes, title=title)
+    app = build_app(runtimes, title=title)
+    local = len(definitions) == len(available())  # every API answers in this process
+    for frontend in resolve_frontends(target):
+        frontend.mount(app, settings, local)
+    return app
 
 
 def _serve(args: argparse.Namespace) -> None:
@@ -114,7 +138,7 @@ def _serve(args: argparse.Namespace) -> None:
     print(
         f"spotcheck [{args.target}] district={settings.district} {mode}\n"
         f"  API docs   {base}/docs\n  health     {base}/healthz\n  metrics    {base}/metrics\n"
-        f"  public     {base}/public/results",
+        f"  public     {base}/   (公示网站)   console {base}/console",
         flush=True,
     )
     if settings.clock:

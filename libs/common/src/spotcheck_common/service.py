@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from spotcheck_common import migrations
 from spotcheck_common.bus import EventBus
@@ -56,6 +56,18 @@ class ServiceDefinition:
     # Tables the rules make append-only: on PostgreSQL the runtime role may only INSERT and
     # SELECT them (``spotcheck migrate`` grants it; the database guards refuse the rest too).
     append_only: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class FrontendDefinition:
+    """A component with no data of its own — the web application — exposed under the
+    ``spotcheck.frontends`` entry point. ``mount`` adds its routes to the process's app; it
+    reaches the services only through their HTTP APIs: in-process (``local``: every service
+    runs in this app) or at the URLs its settings name."""
+
+    name: str
+    title: str
+    mount: Callable[[FastAPI, Settings, bool], None]
 
 
 @dataclass

@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     # Serve POST /auth/token (demo users): only with demo=true (make run); refused otherwise.
     auth_local_issuer: bool = False
 
+    # The bureau's name as its web application shows it.
+    bureau_name: str = "临港区市场监督管理局"
+    # The web application (``--target=portal`` in its own process): where it reaches the
+    # services' HTTP APIs — one base URL for all (the cluster's gateway), and/or per service
+    # (``registry=http://spotcheck-registry:8000,draws=…``; these win).
+    portal_api_url: str = ""
+    portal_services: str = ""
+
+    @property
+    def portal_service_urls(self) -> dict[str, str]:
+        pairs = (p.split("=", 1) for p in self.portal_services.split(",") if "=" in p)
+        return {name.strip(): url.strip().rstrip("/") for name, url in pairs}
+
     @property
     def neighbour_districts(self) -> list[str]:
         return [d.strip() for d in self.neighbours.split(",") if d.strip()]

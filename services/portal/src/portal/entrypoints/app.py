@@ -1,0 +1,30 @@
+"""The web application as a component of the one binary: ``--target=portal`` alone, or part
+of ``--target=all``. Its pages are routers (``public``: the 公示 site at ``/``; ``console``:
+the staff console at ``/console``); its assets are its own, served from ``/static/portal``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from portal.adapters.api import Api, clients_for
+from portal.entrypoints import console, public
+from portal.entrypoints.web import STATIC, STATIC_URL, templates
+from spotcheck_common.service import FrontendDefinition
+from spotcheck_common.settings import Settings
+
+
+def mount(app: FastAPI, settings: Settings, local: bool) -> None:
+    clients = clients_for(
+        app if local else None, settings.portal_api_url, settings.portal_service_urls
+    )
+    app.state.portal_api = Api(clients)
+    templates.env.globals.update(
+        bureau=settings.bureau_name, district=settings.district, demo=settings.demo
+    )
+    app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="portal-static")
+    for router in (*public.ROUTERS, *console.ROUTERS):
+        app.include_router(router)
+
+
+definition = FrontendDefinition(name="portal", title="门户：公示网站与工作人员工作台", mount=mount)

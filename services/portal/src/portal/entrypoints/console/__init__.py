@@ -1,0 +1,29 @@
+"""The staff console (工作台): signed in, one module per workflow."""
+
+from __future__ import annotations
+
+from portal.entrypoints.console import (
+    dossiers,
+    draws,
+    inspections,
+    objections,
+    plans,
+    publication,
+    registry,
+    session,
+    statistics,
+    tasks,
+)
+
+ROUTERS = [
+    session.router,
+    registry.router,
+    plans.router,
+    tasks.router,
+    draws.router,
+    inspections.router,
+    publication.router,
+    objections.router,
+    dossiers.router,
+    statistics.router,
+]

@@ -1,0 +1,7 @@
+"""Public pages: verify (to be written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -1,0 +1,174 @@
+"""What awaits a person: for each of their roles, the steps of the rules that are theirs to
+take now, with a link to the page that takes them. Each list is the services' own answer
+(the services decide what a person may read); a list a role may not read is left out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal.adapters.api import Api, ApiError
+
+
+@dataclass
+class Waiting:
+    """One kind of step awaiting the person: what, how many, where, and the first few."""
+
+    title: str
+    link: str
+    items: list[tuple[str, str, str]] = field(default_factory=list)  # (label, link, note)
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+Finder = Callable[[Api, str], Awaitable[list[Waiting]]]
+
+
+async def _plans(api: Api, status: str, title: str) -> Waiting:
+    plans = await api.get("/api/planning/plans", status=status)
+    rows = plans if isinstance(plans, list) else plans.get("items", [])
+    return Waiting(
+        title,
+        "/console/plans",
+        [
+            (
+                f"{p.get('plan_no', '')} {p.get('name', '')}",
+                f"/console/plans/{p['plan_id']}",
+                p.get("department", ""),
+            )
+            for p in rows
+        ],
+    )
+
+
+async def _tasks(api: Api, status: str) -> list[dict[str, Any]]:
+    page = await api.get("/api/planning/tasks", status=status, limit=200)
+    return list(page.get("items", []))
+
+
+async def _draws_in(api: Api, statuses: Iterable[str], title: str) -> Waiting:
+    wanted = set(statuses)
+    waiting = Waiting(title, "/console/draws")
+    for task in await _tasks(api, "published"):
+        for draw in await api.get("/api/draws/draws", task_id=task["task_id"]):
+            if draw["status"] in wanted:
+                waiting.items.append(
+                    (
+                        f"{task['task_no']} {task['title']}",
+                        f"/console/draws/{draw['draw_id']}",
+                        draw.get("status_label", ""),
+                    )
+                )
+    return waiting
+
+
+async def _inspections(api: Api, status: str, title: str) -> Waiting:
+    page = await api.get("/api/inspections/inspections", status=status, limit=200)
+    return Waiting(
+        title,
+        "/console/inspections",
+        [
+            (
+                f"{i['entity_name']}（{i['task_no']}）",
+                f"/console/inspections/{i['inspection_id']}",
+                f"期限 {i.get('deadline') or '—'}",
+            )
+            for i in page.get("items", [])
+        ],
+    )
+
+
+async def _objections(api: Api, title: str) -> Waiting:
+    page = await api.get("/api/objections/objections", status="pending", limit=200)
+    return Waiting(
+        title,
+        "/console/objections",
+        [
+            (
+                f"{o['uscc']} 对 {o['record_id'][:8]}…的异议",
+                f"/console/objections/{o['objection_id']}",
+                f"复查期限 {o.get('review_due_on') or '—'}",
+            )
+            for o in page.get("items", [])
+        ],
+    )
+
+
+async def _credit(api: Api, _: str) -> list[Waiting]:
+    return [
+        await _plans(api, "signed", "年度计划待汇总"),
+        await _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
+        await _objections(api, "异议待复查"),
+    ]
+
+
+async def _supervising(api: Api, _: str) -> list[Waiting]:
+    return [
+        await _plans(api, "draft", "年度计划草稿（待报分管局长）"),
+        await _inspections(api, "pending", "检查结果待录入"),
+    ]
+
+
+async def _deputy(api: Api, _: str) -> list[Waiting]:
+    drafts = await _tasks(api, "draft")
+    return [
+        await _plans(api, "submitted", "年度计划待签字"),
+        Waiting(
+            "实施方案待审批",
+            "/console/tasks",
+            [
+                (f"{t['task_no']} {t['title']}", f"/console/tasks/{t['task_id']}", "")
+                for t in drafts
+            ],
+        ),
+    ]
+
+
+async def _office(api: Api, _: str) -> list[Waiting]:
+    return [
+        await _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
+        await _draws_in(api, ["drawn"], "抽取待监督会签"),
+        await _plans(api, "approved", "年度计划待报市局备案"),
+    ]
+
+
+async def _meeting(api: Api, _: str) -> list[Waiting]:
+    return [await _plans(api, "consolidated", "年度计划待局长办公会批准")]
+
+
+async def _field(api: Api, _: str) -> list[Waiting]:
+    return [
+        await _inspections(api, "pending", "检查结果待录入（组长）"),
+        await _inspections(api, "recorded", "检查记录待签名"),
+        await _inspections(api, "signed", "检查记录待提交（组长）"),
+    ]
+
+
+FINDERS: dict[str, Finder] = {
+    "credit_dept": _credit,
+    "supervising_dept": _supervising,
+    "deputy_director": _deputy,
+    "general_office": _office,
+    "director_meeting": _meeting,
+    "inspector": _field,
+    "expert": _field,
+    "station": _field,
+}
+
+
+async def of(api: Api, roles: Iterable[str], inspector_id: str = "") -> list[Waiting]:
+    """Everything awaiting the person, by role, the lists they may not read left out."""
+    found: list[Waiting] = []
+    for role in sorted(roles):
+        finder = FINDERS.get(role)
+        if finder is None:
+            continue
+        try:
+            found.extend(await finder(api, inspector_id))
+        except ApiError as exc:
+            if exc.status not in (403, 404):
+                raise
+    return found
