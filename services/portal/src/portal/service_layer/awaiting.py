@@ -24,7 +24,7 @@ class Waiting:
         return len(self.items)
 
 
-Finder = Callable[[Api, str], Awaitable[list[Waiting]]]
+Finder = Callable[[Api], list[Awaitable[Waiting]]]
 
 
 async def _plans(api: Api, status: str, title: str) -> Waiting:
@@ -97,53 +97,51 @@ async def _objections(api: Api, title: str) -> Waiting:
     )
 
 
-async def _credit(api: Api, _: str) -> list[Waiting]:
+def _credit(api: Api) -> list[Awaitable[Waiting]]:
     return [
-        await _plans(api, "signed", "年度计划待汇总"),
-        await _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
-        await _objections(api, "异议待复查"),
+        _plans(api, "signed", "年度计划待汇总"),
+        _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
+        _objections(api, "异议待复查"),
     ]
 
 
-async def _supervising(api: Api, _: str) -> list[Waiting]:
+def _supervising(api: Api) -> list[Awaitable[Waiting]]:
     return [
-        await _plans(api, "draft", "年度计划草稿（待报分管局长）"),
-        await _inspections(api, "pending", "检查结果待录入"),
+        _plans(api, "draft", "年度计划草稿（待报分管局长）"),
+        _inspections(api, "pending", "检查结果待录入"),
     ]
 
 
-async def _deputy(api: Api, _: str) -> list[Waiting]:
+async def _task_drafts(api: Api) -> Waiting:
     drafts = await _tasks(api, "draft")
+    return Waiting(
+        "实施方案待审批",
+        "/console/tasks",
+        [(f"{t['task_no']} {t['title']}", f"/console/tasks/{t['task_id']}", "") for t in drafts],
+    )
+
+
+def _deputy(api: Api) -> list[Awaitable[Waiting]]:
+    return [_plans(api, "submitted", "年度计划待签字"), _task_drafts(api)]
+
+
+def _office(api: Api) -> list[Awaitable[Waiting]]:
     return [
-        await _plans(api, "submitted", "年度计划待签字"),
-        Waiting(
-            "实施方案待审批",
-            "/console/tasks",
-            [
-                (f"{t['task_no']} {t['title']}", f"/console/tasks/{t['task_id']}", "")
-                for t in drafts
-            ],
-        ),
+        _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
+        _draws_in(api, ["drawn"], "抽取待监督会签"),
+        _plans(api, "approved", "年度计划待报市局备案"),
     ]
 
 
-async def _office(api: Api, _: str) -> list[Waiting]:
+def _meeting(api: Api) -> list[Awaitable[Waiting]]:
+    return [_plans(api, "consolidated", "年度计划待局长办公会批准")]
+
+
+def _field(api: Api) -> list[Awaitable[Waiting]]:
     return [
-        await _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
-        await _draws_in(api, ["drawn"], "抽取待监督会签"),
-        await _plans(api, "approved", "年度计划待报市局备案"),
-    ]
-
-
-async def _meeting(api: Api, _: str) -> list[Waiting]:
-    return [await _plans(api, "consolidated", "年度计划待局长办公会批准")]
-
-
-async def _field(api: Api, _: str) -> list[Waiting]:
-    return [
-        await _inspections(api, "pending", "检查结果待录入（组长）"),
-        await _inspections(api, "recorded", "检查记录待签名"),
-        await _inspections(api, "signed", "检查记录待提交（组长）"),
+        _inspections(api, "pending", "检查结果待录入（组长）"),
+        _inspections(api, "recorded", "检查记录待签名"),
+        _inspections(api, "signed", "检查记录待提交（组长）"),
     ]
 
 
@@ -159,16 +157,16 @@ FINDERS: dict[str, Finder] = {
 }
 
 
-async def of(api: Api, roles: Iterable[str], inspector_id: str = "") -> list[Waiting]:
-    """Everything awaiting the person, by role, the lists they may not read left out."""
+async def of(api: Api, roles: Iterable[str]) -> list[Waiting]:
+    """Everything awaiting the person, by role; a list the person may not read is left out
+    (the services decide), any other failure is not hidden as "nothing awaits you"."""
     found: list[Waiting] = []
     for role in sorted(roles):
         finder = FINDERS.get(role)
-        if finder is None:
-            continue
-        try:
-            found.extend(await finder(api, inspector_id))
-        except ApiError as exc:
-            if exc.status not in (403, 404):
-                raise
+        for step in finder(api) if finder else []:
+            try:
+                found.append(await step)
+            except ApiError as exc:
+                if exc.status not in (403, 404):
+                    raise
     return found

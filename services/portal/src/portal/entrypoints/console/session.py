@@ -94,5 +94,5 @@ async def logout() -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, session: SignedIn) -> HTMLResponse:
-    items = await awaiting.of(session.api, session.me.roles, session.me.inspector_id)
+    items = await awaiting.of(session.api, session.me.roles)
     return render(request, "console/home.html", session=session, items=items)

@@ -1,0 +1,37 @@
+"""A fake of the services' APIs for the portal's unit tests: canned answers by path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from portal.adapters.api import ApiError
+
+Answer = Any | Callable[[dict[str, Any]], Any]
+
+
+class FakeApi:
+    """``answers`` maps a path to an answer (or a function of the query); an ``ApiError``
+    as the answer is raised. Every call is recorded in ``calls``."""
+
+    def __init__(self, answers: Mapping[str, Answer]) -> None:
+        self.answers = dict(answers)
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def _answer(self, method: str, path: str, payload: Any) -> Any:
+        self.calls.append((method, path, payload))
+        if path not in self.answers:
+            raise ApiError(404, f"未找到：{path}")
+        answer = self.answers[path]
+        if isinstance(answer, ApiError):
+            raise answer
+        return answer(payload) if callable(answer) else answer
+
+    async def get(self, path: str, **params: Any) -> Any:
+        return self._answer("GET", path, params)
+
+    async def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self._answer("POST", path, body)
+
+    async def put(self, path: str, body: Any) -> Any:
+        return self._answer("PUT", path, body)

@@ -1,0 +1,78 @@
+"""What awaits a person: the steps of each of their roles, from the services' own lists."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from portal.adapters.api import Api, ApiError
+from portal.service_layer import awaiting
+
+from .fakes import FakeApi
+
+
+def _plans(query: dict[str, Any]) -> list[dict[str, Any]]:
+    plans = {
+        "signed": [{"plan_id": "p1", "plan_no": "LG-2027-01", "name": "规范科计划"}],
+        "submitted": [{"plan_id": "p2", "plan_no": "LG-2027-02", "name": "质量科计划"}],
+    }
+    return plans.get(query["status"], [])
+
+
+def _draws(query: dict[str, Any]) -> list[dict[str, Any]]:
+    status = {"t1": "frozen", "t2": "drawn"}[query["task_id"]]
+    return [{"draw_id": f"d-{query['task_id']}", "status": status, "status_label": status}]
+
+
+TASKS = {
+    "items": [
+        {"task_id": "t1", "task_no": "LG-T-1", "title": "公示信息抽查"},
+        {"task_id": "t2", "task_no": "LG-T-2", "title": "价格行为抽查"},
+    ]
+}
+
+
+def _api(**overrides: Any) -> Api:
+    answers = {
+        "/api/planning/plans": _plans,
+        "/api/planning/tasks": TASKS,
+        "/api/draws/draws": _draws,
+        "/api/objections/objections": {"items": []},
+        "/api/inspections/inspections": {"items": []},
+        **overrides,
+    }
+    return cast(Api, FakeApi(answers))
+
+
+async def test_the_credit_department_sees_plans_to_consolidate_and_draws_to_commit() -> None:
+    found = {w.title: w for w in await awaiting.of(_api(), ["credit_dept"])}
+    assert [i[1] for i in found["年度计划待汇总"].items] == ["/console/plans/p1"]
+    assert [i[1] for i in found["抽取待提交或揭示种子"].items] == ["/console/draws/d-t1"]
+    assert found["异议待复查"].count == 0
+
+
+async def test_the_office_sees_the_drawn_draw_to_countersign_not_the_frozen_one() -> None:
+    found = {w.title: w for w in await awaiting.of(_api(), ["general_office"])}
+    assert [i[1] for i in found["抽取待监督会签"].items] == ["/console/draws/d-t2"]
+
+
+async def test_the_deputy_director_sees_plans_to_sign() -> None:
+    found = {w.title: w for w in await awaiting.of(_api(), ["deputy_director"])}
+    assert [i[1] for i in found["年度计划待签字"].items] == ["/console/plans/p2"]
+
+
+async def test_a_list_the_role_may_not_read_is_left_out_but_other_failures_are_not() -> None:
+    forbidden = _api(**{"/api/objections/objections": ApiError(403, "缺少角色")})
+    titles = [w.title for w in await awaiting.of(forbidden, ["credit_dept", "director_meeting"])]
+    assert "异议待复查" not in titles  # refused to this person: left out, the rest shown
+    assert {"年度计划待汇总", "抽取待提交或揭示种子", "年度计划待局长办公会批准"} <= set(titles)
+    broken = _api(**{"/api/planning/plans": ApiError(502, "服务暂时无法办理")})
+    try:
+        await awaiting.of(broken, ["director_meeting"])
+    except ApiError as exc:
+        assert exc.status == 502
+    else:
+        raise AssertionError("a failing service must not read as 'nothing awaits you'")
+
+
+async def test_an_entity_has_no_console_steps() -> None:
+    assert await awaiting.of(_api(), ["entity"]) == []
