@@ -123,6 +123,9 @@ fi
 # --- the application --------------------------------------------------------------------------
 if want app; then
   image="localhost/spotcheck:$TAG"
+  # The web assets first (git-ignored, carried by the spotcheck-common wheel): the hash below
+  # covers them, as files under libs/common/src.
+  "$ROOT/infra/web/vendor.sh"
   mapfile -t app_inputs < <(
     {
       printf '%s\n' pyproject.toml uv.lock infra/images/app.Containerfile
@@ -141,6 +144,11 @@ if want app; then
     "$UV" build --all-packages --wheel --quiet -o "$ctx/wheels" >"$LOGS/app-wheels.log" 2>&1 || {
       cat "$LOGS/app-wheels.log" >&2
       log "uv build failed"
+      exit 1
+    }
+    listing="$(python3 -m zipfile -l "$ctx"/wheels/spotcheck_common-*.whl)"
+    grep -q 'spotcheck_common/assets/vendor/swagger-ui/swagger-ui-bundle.js' <<<"$listing" || {
+      log "the spotcheck-common wheel lacks the vendored web assets (infra/web/vendor.sh)"
       exit 1
     }
     log "wheels: $(find "$ctx/wheels" -name '*.whl' | wc -l) workspace packages, requirements: $(grep -c '==' "$ctx/requirements.txt") pins ($((SECONDS - t0)) s)"

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
+import os
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import make_asgi_app
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -105,9 +117,16 @@ def build_app(
     on_ready: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """One app for the services of this process: their routers and dependencies, the shared
-    error mapping, health, readiness and metrics, and their lifecycle."""
+    error mapping, health, readiness and metrics, the API documents' pages from this process's
+    own assets, the security headers, and their lifecycle."""
     started = {"ok": False}
-    app = FastAPI(title=title, version="0.1.0", lifespan=_lifespan(runtimes, on_ready, started))
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        lifespan=_lifespan(runtimes, on_ready, started),
+        docs_url=None,  # FastAPI's pages load their scripts from a CDN: ours are served here
+        redoc_url=None,
+    )
     if runtimes:
         settings = runtimes[0].settings
         app.state.authenticator = Authenticator(settings)
@@ -119,8 +138,10 @@ def build_app(
     if runtimes:  # inside the observing middleware, which would wrap its refusal
         app.add_middleware(BodyLimit, settings=runtimes[0].settings)
     _observe(app)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(_ops_router(runtimes, started))
     app.mount("/metrics", make_asgi_app())
+    _documentation(app)
     app.state.services = {}  # each service's dependencies, built once by its bootstrap
     for rt in runtimes:
         if rt.definition.bootstrap is not None:
@@ -290,13 +311,186 @@ def _observe(app: FastAPI) -> None:
         # FastAPI opens the server span itself (W3C context from the headers); this adds metrics.
         start = time.perf_counter()
         response = await call_next(request)
-        # Browsers must never guess a type (an uploaded attachment served back as HTML).
-        response.headers["X-Content-Type-Options"] = "nosniff"
         route = request.scope.get("route")
         HTTP_REQUESTS.labels(
             request.method, getattr(route, "path", "unmatched"), str(response.status_code)
         ).observe(time.perf_counter() - start)
         return response
+
+
+# --- Security headers -------------------------------------------------------------------------
+
+# Every answer: this origin only, for scripts, styles, fonts, images, connections and frames.
+POLICY: dict[str, str] = {
+    "default-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "worker-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+
+def content_security_policy(**directives: str) -> str:
+    """The app's policy with some directives replaced (``script_src="'self' 'sha256-…'"``)."""
+    policy = POLICY | {name.replace("_", "-"): value for name, value in directives.items()}
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+CSP = content_security_policy()
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    # Browsers must never guess a type (an uploaded attachment served back as HTML).
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` to every answer that has not set its own (a page with a
+    stricter or a wider policy keeps it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+# --- The API documents' pages, from this process's own assets ---------------------------------
+
+# Third-party scripts and styles, vendored by infra/web/vendor.sh (git-ignored; in the wheel).
+VENDOR_DIR = Path(__file__).parent / "assets" / "vendor"
+VENDOR_URL = "/assets/vendor"
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+_digests: dict[str, str] = {}
+
+
+def vendor_url(path: str, root_path: str = "") -> str:
+    """The URL of a vendored file, versioned by its content (``?v=``): cached for a year."""
+    if path not in _digests:
+        try:
+            content = (VENDOR_DIR / path).read_bytes()
+        except FileNotFoundError:
+            return f"{root_path}{VENDOR_URL}/{path}"  # not vendored: a 404, and logged
+        _digests[path] = hashlib.sha256(content).hexdigest()[:16]
+    return f"{root_path}{VENDOR_URL}/{path}?v={_digests[path]}"
+
+
+class VendorFiles(StaticFiles):
+    """The vendored files: immutable when asked for by a versioned URL, else revalidated."""
+
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = "v" in parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        cache = "public, max-age=31536000, immutable" if versioned else "no-cache"
+        response.headers["Cache-Control"] = cache
+        kind = _TYPES.get(Path(full_path).suffix)
+        if kind and "content-type" in response.headers:  # not the system's mime.types
+            response.headers["Content-Type"] = kind
+        return response
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
+
+
+def _page(response: HTMLResponse, **directives: str) -> tuple[bytes, str]:
+    """The page and a policy allowing exactly its own inline scripts (by their sha256)."""
+    body = bytes(response.body)
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(body.decode())
+    ]
+    return body, content_security_policy(script_src=" ".join(["'self'", *hashes]), **directives)
+
+
+# Swagger UI and ReDoc write inline styles; ReDoc's search runs in a worker made from a blob.
+_DOCS_STYLES = "'self' 'unsafe-inline'"
+
+
+def _documentation(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` as FastAPI makes them, but every script, style and
+    icon from ``/assets/vendor`` (the public CDN is unreachable on a bureau's intranet), and
+    each page with the policy its own inline script and styles need, nothing wider."""
+    if not (VENDOR_DIR / "VERSIONS.txt").is_file():
+        log.warning("web assets not vendored (run infra/web/vendor.sh): /docs and /redoc are blank")
+    app.mount(VENDOR_URL, VendorFiles(directory=VENDOR_DIR, check_dir=False), name="vendor")
+    openapi_url = app.openapi_url
+    oauth2_url = app.swagger_ui_oauth2_redirect_url
+    if not openapi_url:
+        return
+    pages: dict[tuple[str, str], tuple[bytes, str]] = {}  # by (page, root path): made once
+
+    def swagger(root: str) -> tuple[bytes, str]:
+        return _page(
+            get_swagger_ui_html(
+                openapi_url=root + openapi_url,
+                title=f"{app.title} - Swagger UI",
+                swagger_js_url=vendor_url("swagger-ui/swagger-ui-bundle.js", root),
+                swagger_css_url=vendor_url("swagger-ui/swagger-ui.css", root),
+                swagger_favicon_url=vendor_url("swagger-ui/favicon-32x32.png", root),
+                oauth2_redirect_url=root + oauth2_url if oauth2_url else None,
+                init_oauth=app.swagger_ui_init_oauth,
+                # no badge from validator.swagger.io
+                swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})},
+            ),
+            style_src=_DOCS_STYLES,
+        )
+
+    def redoc(root: str) -> tuple[bytes, str]:
+        return _page(
+            get_redoc_html(
+                openapi_url=root + openapi_url,
+                title=f"{app.title} - ReDoc",
+                redoc_js_url=vendor_url("redoc/redoc.standalone.js", root),
+                redoc_favicon_url=vendor_url("swagger-ui/favicon-32x32.png", root),
+                with_google_fonts=False,
+            ),
+            style_src=_DOCS_STYLES,
+            worker_src="'self' blob:",
+        )
+
+    def oauth2_redirect(_: str) -> tuple[bytes, str]:
+        return _page(get_swagger_ui_oauth2_redirect_html())
+
+    def serve(
+        name: str, make: Callable[[str], tuple[bytes, str]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def page(request: Request) -> Response:
+            root = str(request.scope.get("root_path", "")).rstrip("/")
+            if (name, root) not in pages:
+                pages[name, root] = make(root)
+            body, policy = pages[name, root]
+            return HTMLResponse(body, headers={"Content-Security-Policy": policy})
+
+        return page
+
+    app.add_api_route("/docs", serve("docs", swagger), include_in_schema=False)
+    app.add_api_route("/redoc", serve("redoc", redoc), include_in_schema=False)
+    if oauth2_url:
+        app.add_api_route(oauth2_url, serve("oauth2", oauth2_redirect), include_in_schema=False)
 
 
 class Health(BaseModel):
@@ -362,6 +556,9 @@ class WhoAmI(BaseModel):
     district: str
     roles: list[Role]
     department: str
+    name: str = ""
+    inspector_id: str = ""
+    uscc: str = ""
 
 
 def local_issuer(auth: Authenticator) -> APIRouter:
@@ -392,6 +589,9 @@ def whoami_router() -> APIRouter:
             district=principal.district,
             roles=sorted(principal.roles),
             department=principal.department,
+            name=principal.name,
+            inspector_id=principal.inspector_id,
+            uscc=principal.uscc,
         )
 
     return router
