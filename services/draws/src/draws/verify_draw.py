@@ -748,7 +748,7 @@ def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
     pieces.append(raw[pos:cut])
     rest = b"".join(pieces)
     try:
-        body = json.loads(rest.decode("utf-8"))
+        body = json.loads(rest.decode("utf-8"), parse_float=_no_float)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Difference(f"bundle is not UTF-8 JSON: {exc}") from None
     if not isinstance(body, dict) or body.get("population") != dict.fromkeys(names, ""):
@@ -762,6 +762,12 @@ def split_bundle(raw: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
             f"body is not in canonical JSON form (near «{rest[max(0, at - 20) : at + 20]!r}»)"
         )
     return body, columns
+
+
+def _no_float(text: str) -> float:
+    """Canonical JSON has integers only (spec §2): a bundle with a fraction or an exponent
+    (``4.0``) is not the one the service signed, even where its value would compare equal."""
+    raise Difference(f"body is not in canonical JSON form: a non-integer number «{text}»")
 
 
 def verify_bytes(
