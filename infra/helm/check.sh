@@ -4,12 +4,16 @@
 #
 #   1. helm      reuse or build helm (go install, into ~/.cache/spotcheck/bin)
 #   2. lint      helm lint --strict with each deploy/helm/values/<district>.yaml
-#   3. template  helm template for each district (+ a minimal and an everything-on render)
+#   3. template  helm template for each district (+ a minimal, an everything-on and a
+#                no-portal render)
 #   4. validate  every rendered object against the Kubernetes $KUBE_VERSION schemas
 #                (kubernetes-validate, strict) and the chart's own rules
-#   5. refuse    values the chart must refuse (schema and template checks), e.g. district=Bad_Name
-#   6. regional  topics, alert rules, dashboard (infra/regional/check.py)
-#   7. promtool  promtool check rules + test rules (built with go install if missing)
+#   5. portal    the web application: no database Secret, migration nor database/Kafka egress;
+#                SPOTCHECK_PORTAL_SERVICES names all seven services; the Ingress sends / to the
+#                portal and /api/draws to draws; without it nothing of the portal is rendered
+#   6. refuse    values the chart must refuse (schema and template checks), e.g. district=Bad_Name
+#   7. regional  topics, alert rules, dashboard (infra/regional/check.py)
+#   8. promtool  promtool check rules + test rules (built with go install if missing)
 #
 # Environment: KUBE_VERSION (default 1.31.0), HELM_VERSION (default v3.22.0),
 # PROMTOOL_VERSION (default v0.316.0, i.e. Prometheus 3.x), SPOTCHECK_BIN (default
@@ -85,17 +89,22 @@ render() { # name namespace args...
 for d in "${districts[@]}"; do
   render "$d" "spotcheck-$d" -f "$VALUES_DIR/$d.yaml"
 done
-# Chart defaults with only the district set, and everything optional switched on.
-render minimal spotcheck-minimal --set district=minimal --set-string 'divisionCodes={371000}'
+# Chart defaults with only the required values set, everything optional switched on (with the
+# database owner: the portal must still get no migration), and the same without the portal.
+render minimal spotcheck-minimal --set district=minimal --set-string 'divisionCodes={371000}' \
+  --set bureauName=某区市场监督管理局
 everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set-string 'divisionCodes={371071,371002}' --set ingress.enabled=true
+  --set bureauName=某区市场监督管理局
   --set ingress.host=spotcheck.everything.example --set monitoring.serviceMonitor.enabled=true
   --set database.owner.secretName=spotcheck-database-owner --set database.owner.key=url
   --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4317)
-for c in registry planning draws inspections publication objections archives; do
+for c in registry planning draws inspections publication objections archives portal; do
   everything+=(--set "$c.autoscaling.enabled=true" --set "$c.autoscaling.targetMemoryUtilizationPercentage=80")
 done
 render everything spotcheck-everything "${everything[@]}"
-renders=("${districts[@]}" minimal everything)
+# Without the portal: the services alone, as before the web application.
+render noportal spotcheck-noportal "${everything[@]}" --set district=noportal --set portal.enabled=false
+renders=("${districts[@]}" minimal everything noportal)
 counts=""
 for r in "${renders[@]}"; do counts+=" $r=$(grep -c '^kind:' "$OUT/$r.yaml")"; done
 step template "ok: rendered ${#renders[@]} releases, objects:$counts"
@@ -110,7 +119,22 @@ for r in "${renders[@]}"; do
 done
 step validate "ok: every object of ${#renders[@]} releases valid against Kubernetes $KUBE_VERSION (strict) and the chart's rules"
 
-# ------------------------------------------------------------------------------------- 5. refuse
+# ------------------------------------------------------------------------------------- 5. portal
+portal_renders=("${districts[@]}" minimal everything)
+portal_files=()
+for r in "${portal_renders[@]}"; do portal_files+=("$OUT/$r.yaml"); done
+if ! "$UV" run python infra/helm/validate_manifests.py --portal "${portal_files[@]}" \
+  >"$OUT/portal.log" 2>&1; then
+  cat "$OUT/portal.log" >&2
+  fail "the portal's rendering"
+fi
+if grep -q 'component: portal' "$OUT/noportal.yaml"; then
+  fail "portal.enabled=false still renders portal objects"
+fi
+ingresses=$(grep -c 'Ingress / -> ' "$OUT/portal.log" || true)
+step portal "ok: ${#portal_renders[@]} releases: portal without database Secret, migration or database/Kafka egress, SPOTCHECK_PORTAL_SERVICES names all 7 services; $ingresses Ingresses send / to the portal and /api/draws to draws; none with portal.enabled=false"
+
+# ------------------------------------------------------------------------------------- 6. refuse
 # Each case: values that must be refused, and a fragment of the error that says why.
 refused=0
 refuse() { # expected-error-fragment helm-args...
@@ -157,9 +181,15 @@ refuse "'/draws/extraEnv/0/name': 'not' failed" --set 'draws.extraEnv[0].name=SP
 refuse "invalid propertyName 'SPOTCHECK_AUTH_SECRET'" --set commonEnv.SPOTCHECK_AUTH_SECRET=s3cret
 refuse "invalid propertyName 'SPOTCHECK_KAFKA_SASL_PASSWORD'" --set commonEnv.SPOTCHECK_KAFKA_SASL_PASSWORD=pw
 refuse "'/extraEnv/0': 'not' failed" --set 'extraEnv[0].name=SPOTCHECK_AUTH_SECRET' --set 'extraEnv[0].value=s3cret'
+# The portal: the bureau's name is required; the portal needs every service (or a gateway).
+refuse "missing property 'bureauName'" --set bureauName=null
+refuse "'/bureauName': minLength" --set bureauName=
+refuse "portal.enabled needs every service: draws not enabled" --set draws.enabled=false
+refuse "invalid propertyName 'SPOTCHECK_BUREAU_NAME'" --set commonEnv.SPOTCHECK_BUREAU_NAME=x
+refuse "'/portal': additional properties 'database' not allowed" --set portal.database.secretName=x
 step refuse "ok: $refused bad values refused with the expected reason (e.g. district=Bad_Name)"
 
-# ----------------------------------------------------------------------------------- 6. regional
+# ----------------------------------------------------------------------------------- 7. regional
 if ! bash infra/regional/topics.sh check >"$OUT/topics.log" 2>&1; then
   cat "$OUT/topics.log" >&2
   fail "infra/regional/kafka/topics.yaml"

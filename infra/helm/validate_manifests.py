@@ -5,11 +5,16 @@ Two layers:
    (strict: unknown fields are errors); ServiceMonitor (a CRD it does not ship) against a small
    schema of the fields the chart uses;
 2. the chart's own promises, which a schema cannot see: each Deployment runs
-   ``--target=<component>`` with the probes, the non-root read-only security context and the
-   database URL from a Secret; every Service, Ingress backend, PDB and HPA points at something
-   the release renders; every object carries the district label and the release namespace.
+   ``--target=<component>`` with the probes, the non-root read-only security context and, for a
+   service, the database URL from a Secret; the portal (the web application) has no database
+   URL, no Secret and no migration, and SPOTCHECK_PORTAL_SERVICES names the release's own
+   Services; every Service, Ingress backend, PDB and HPA points at something the release
+   renders; the Ingress sends /api/<service> to each service and / to the portal; every object
+   carries the district label and the release namespace.
 
 Usage: validate_manifests.py --kube-version 1.31 --district lingang --namespace ns FILE...
+       validate_manifests.py --portal FILE...   (the portal is rendered, reaches all seven
+                                                 services, and the Ingress routes to it)
 Prints one line per file and exits non-zero on the first file with problems (after listing them).
 """
 
@@ -25,7 +30,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-COMPONENTS = (
+SERVICES = (
     "registry",
     "planning",
     "draws",
@@ -34,6 +39,16 @@ COMPONENTS = (
     "objections",
     "archives",
 )
+PORTAL = "portal"
+COMPONENTS = (*SERVICES, PORTAL)
+# Ingress paths of the portal, and public paths answered by a service other than publication.
+PORTAL_PATHS = ("/", "/console", "/static", "/assets")
+PUBLIC_PATHS = {
+    "/public": "publication",
+    "/public/draws": "draws",
+    "/public/calendar": "registry",
+    "/public/check-items": "registry",
+}
 STRINGS = {"type": "array", "items": {"type": "string"}}
 
 SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
@@ -131,6 +146,7 @@ def chart_problems(docs: list[dict[str, Any]], district: str, namespace: str) ->
     autoscaled = set(by_kind.get("HorizontalPodAutoscaler", {}))
     for name, dep in deployments.items():
         problems += _deployment_problems(name, dep, district, config_names, autoscaled)
+    problems += _portal_problems(deployments, by_kind.get("Service", {}))
     pod_labels = [d["spec"]["template"]["metadata"]["labels"] for d in deployments.values()]
     problems += _service_problems(by_kind.get("Service", {}), pod_labels)
     problems += _config_problems(by_kind.get("ConfigMap", {}), district)
@@ -206,13 +222,58 @@ def _container_problems(
             problems.append(f"{where}: {probe} path {got!r}, want {path!r}")
     env = {e["name"]: e for e in container.get("env", [])}
     db = env.get("SPOTCHECK_DATABASE_URL")
-    if not db or "secretKeyRef" not in db.get("valueFrom", {}):
+    if component == PORTAL:
+        problems += _no_data_problems(where, env, spec)
+    elif not db or "secretKeyRef" not in db.get("valueFrom", {}):
         problems.append(f"{where}: SPOTCHECK_DATABASE_URL does not come from a Secret")
     for ef in container.get("envFrom", []):
         ref = ef.get("configMapRef", {}).get("name")
         if ref and ref not in config_names:
             problems.append(f"{where}: envFrom ConfigMap {ref!r} is not rendered")
     return problems
+
+
+def _no_data_problems(where: str, env: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """The portal owns no data: no database URL, no Secret at all, no migration."""
+    problems = []
+    if "SPOTCHECK_DATABASE_URL" in env or "SPOTCHECK_DATABASE_OWNER_URL" in env:
+        problems.append(f"{where}: the portal has a database URL")
+    secrets = [n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {})]
+    if secrets:
+        problems.append(f"{where}: the portal reads Secrets {secrets}")
+    if spec.get("initContainers"):
+        problems.append(f"{where}: the portal has init containers (a migration?)")
+    if "SPOTCHECK_PORTAL_SERVICES" not in env:
+        problems.append(f"{where}: no SPOTCHECK_PORTAL_SERVICES")
+    return problems
+
+
+def portal_services(dep: dict[str, Any]) -> dict[str, str]:
+    """SPOTCHECK_PORTAL_SERVICES of the portal's Deployment, as {service: url}."""
+    (container,) = dep["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value", "") for e in container.get("env", [])}
+    pairs = (p.split("=", 1) for p in env.get("SPOTCHECK_PORTAL_SERVICES", "").split(","))
+    return {p[0]: p[1] for p in pairs if len(p) == 2}
+
+
+def _component(obj: dict[str, Any]) -> str | None:
+    return obj["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+
+
+def _portal_problems(deployments: dict[str, Any], services: dict[str, Any]) -> list[str]:
+    """SPOTCHECK_PORTAL_SERVICES names exactly the release's services, each at its Service."""
+    portals = [d for d in deployments.values() if _component(d) == PORTAL]
+    if not portals:
+        return []
+    want = {
+        _component(svc): f"http://{name}:{svc['spec']['ports'][0]['port']}"
+        for name, svc in services.items()
+        if _component(svc) in SERVICES
+    }
+    got = portal_services(portals[0])
+    if got != want:
+        return [f"SPOTCHECK_PORTAL_SERVICES is {got}, want {want} (the release's Services)"]
+    return []
 
 
 def _service_problems(services: dict[str, Any], pod_labels: list[dict[str, str]]) -> list[str]:
@@ -247,12 +308,22 @@ def _ingress_problems(ingresses: dict[str, Any], services: dict[str, Any]) -> li
                 paths[p["path"]] = backend
                 if backend not in services:
                     problems.append(f"Ingress/{name}: {p['path']} -> unknown Service {backend}")
-        if "/public" in paths and not paths["/public"].endswith("-publication"):
-            problems.append(f"Ingress/{name}: /public does not go to publication")
+        rendered = {_component(svc): svc_name for svc_name, svc in services.items()}
+        for path, service in PUBLIC_PATHS.items():  # each public path to the service answering it
+            if service in rendered and paths.get(path) != rendered[service]:
+                problems.append(f"Ingress/{name}: {path} does not go to {rendered[service]}")
         for svc_name, svc in services.items():
-            component = svc["metadata"]["labels"]["app.kubernetes.io/component"]
-            if paths.get(f"/api/{component}") != svc_name:
-                problems.append(f"Ingress/{name}: /api/{component} does not go to {svc_name}")
+            component = _component(svc)
+            wanted = PORTAL_PATHS if component == PORTAL else (f"/api/{component}",)
+            problems += [
+                f"Ingress/{name}: {path} does not go to {svc_name}"
+                for path in wanted
+                if paths.get(path) != svc_name
+            ]
+            if component == PORTAL and any(
+                p.startswith(("/api/", "/public")) for p, b in paths.items() if b == svc_name
+            ):
+                problems.append(f"Ingress/{name}: an /api or /public path goes to the portal")
     return problems
 
 
@@ -275,13 +346,109 @@ def _hpa_problems(hpas: dict[str, Any], deployments: dict[str, Any]) -> list[str
     return problems
 
 
+def portal_assertions(docs: list[dict[str, Any]]) -> tuple[list[str], str]:
+    """What ``--portal`` asserts of a release that renders the portal: its Deployment has no
+    database Secret nor migration and reaches all seven services at their Services; with an
+    Ingress, / (and the console, assets) go to the portal, /api/draws to draws. Returns the
+    problems and a one-line account of what was checked."""
+    by_kind: Docs = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    portals = {n: d for n, d in by_kind.get("Deployment", {}).items() if _component(d) == PORTAL}
+    if len(portals) != 1:
+        return [f"{len(portals)} portal Deployments rendered, want 1"], ""
+    ((name, dep),) = portals.items()
+    pod = dep["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container.get("env", [])}
+    problems = _no_data_problems(f"Deployment/{name}", env, pod)
+    services = {_component(s): n for n, s in by_kind.get("Service", {}).items()}
+    urls = portal_services(dep)
+    if sorted(urls) != sorted(SERVICES):
+        problems.append(f"SPOTCHECK_PORTAL_SERVICES names {sorted(urls)}, want all seven services")
+    problems += [
+        f"SPOTCHECK_PORTAL_SERVICES: {s} at {u}, not at its Service {services.get(s)}"
+        for s, u in urls.items()
+        if not u.startswith(f"http://{services.get(s)}:")
+    ]
+    problems += _portal_egress_problems(
+        by_kind.get("NetworkPolicy", {}), dep["spec"]["template"]["metadata"]["labels"]
+    )
+    checked = f"{name}: no database Secret, no migration, {len(urls)} services"
+    for ing_name, ing in by_kind.get("Ingress", {}).items():
+        paths = {
+            p["path"]: p["backend"]["service"]["name"]
+            for rule in ing["spec"]["rules"]
+            for p in rule["http"]["paths"]
+        }
+        want = {"/": services.get(PORTAL), "/api/draws": services.get("draws")}
+        want |= {p: services.get(PORTAL) for p in PORTAL_PATHS}
+        problems += [
+            f"Ingress/{ing_name}: {path} goes to {paths.get(path)}, want {svc}"
+            for path, svc in want.items()
+            if paths.get(path) != svc
+        ]
+        checked += f"; Ingress / -> {paths.get('/')}, /api/draws -> {paths.get('/api/draws')}"
+    return problems, checked
+
+
+# PostgreSQL and Kafka (the chart's defaults): no NetworkPolicy lets the portal reach them.
+DATA_PORTS = {5432, 9092}
+
+
+def _selects_pod(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A LabelSelector (matchLabels, and matchExpressions with In / NotIn) against pod labels."""
+    if not selects(selector.get("matchLabels", {}), labels):
+        return False
+    for e in selector.get("matchExpressions", []):
+        inside = labels.get(e["key"]) in e.get("values", [])
+        if (e["operator"] == "In") != inside:
+            return False
+    return True
+
+
+def _portal_egress_problems(policies: dict[str, Any], labels: dict[str, str]) -> list[str]:
+    problems = []
+    selecting = [n for n, p in policies.items() if _selects_pod(p["spec"]["podSelector"], labels)]
+    if policies and not selecting:
+        problems.append("no NetworkPolicy selects the portal's pods")
+    for name in selecting:
+        ports = {
+            p.get("port")
+            for rule in policies[name]["spec"].get("egress", [])
+            for p in rule.get("ports", [])
+        }
+        if reached := sorted(ports & DATA_PORTS):
+            problems.append(f"NetworkPolicy/{name} lets the portal reach ports {reached}")
+    return problems
+
+
+def portal_main(files: list[Path]) -> int:
+    failed = False
+    for path in files:
+        problems, checked = portal_assertions(load(path))
+        if problems:
+            failed = True
+            print(f"FAIL {path}: the portal")
+            for p in problems:
+                print(f"  - {p}")
+        else:
+            print(f"ok   {path}: {checked}")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kube-version", required=True)
-    parser.add_argument("--district", required=True)
-    parser.add_argument("--namespace", required=True)
+    parser.add_argument("--portal", action="store_true", help="assert the portal's rendering")
+    parser.add_argument("--kube-version")
+    parser.add_argument("--district")
+    parser.add_argument("--namespace")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
+    if args.portal:
+        return portal_main(args.files)
+    if not (args.kube_version and args.district and args.namespace):
+        parser.error("--kube-version, --district and --namespace are required")
     failed = False
     for path in args.files:
         docs = load(path)

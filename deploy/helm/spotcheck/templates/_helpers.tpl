@@ -1,8 +1,28 @@
 {{/*
-The seven components, in the order they are rendered. Each runs the same image with --target=<name>.
+The seven services (each owns its data: database schema, Kafka topics), in the order they are
+rendered, and the components: the services and the web application (portal), which owns no data
+and calls the services' HTTP APIs. Each runs the same image with --target=<name>.
 */}}
-{{- define "spotcheck.componentNames" -}}
+{{- define "spotcheck.serviceNames" -}}
 {{- list "registry" "planning" "draws" "inspections" "publication" "objections" "archives" | toJson -}}
+{{- end -}}
+
+{{- define "spotcheck.componentNames" -}}
+{{- append (include "spotcheck.serviceNames" . | fromJsonArray) "portal" | toJson -}}
+{{- end -}}
+
+{{/*
+SPOTCHECK_PORTAL_SERVICES: "<service>=http://<its Service>:<port>,..." for every enabled service
+of this release (in-cluster URLs; the portal calls them with the signed-in person's token).
+*/}}
+{{- define "spotcheck.portalServices" -}}
+{{- $urls := list -}}
+{{- range $name := include "spotcheck.serviceNames" . | fromJsonArray -}}
+{{- if (index $.Values $name).enabled -}}
+{{- $urls = append $urls (printf "%s=http://%s:%v" $name (include "spotcheck.componentFullname" (dict "root" $ "name" $name)) $.Values.service.port) -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $urls -}}
 {{- end -}}
 
 {{- define "spotcheck.name" -}}
@@ -93,6 +113,19 @@ Checks that the JSON schema cannot express: fail early with a message a bureau o
 {{- end -}}
 {{- if eq $enabled 0 -}}
 {{- fail "no component is enabled" -}}
+{{- end -}}
+{{- if .Values.portal.enabled -}}
+{{- $missing := list -}}
+{{- range $name := include "spotcheck.serviceNames" . | fromJsonArray -}}
+{{- if not (index $.Values $name).enabled -}}{{- $missing = append $missing $name -}}{{- end -}}
+{{- end -}}
+{{- $gateway := false -}}
+{{- range (concat .Values.extraEnv .Values.portal.extraEnv) -}}
+{{- if eq .name "SPOTCHECK_PORTAL_API_URL" -}}{{- $gateway = true -}}{{- end -}}
+{{- end -}}
+{{- if and $missing (not $gateway) -}}
+{{- fail (printf "portal.enabled needs every service: %s not enabled in this release (enable them, disable the portal, or give portal.extraEnv SPOTCHECK_PORTAL_API_URL, the gateway that answers them)" (join ", " $missing)) -}}
+{{- end -}}
 {{- end -}}
 {{- if and .Values.otel.enabled (not .Values.otel.endpoint) -}}
 {{- fail "otel.enabled is true but otel.endpoint is empty" -}}
