@@ -19,6 +19,9 @@ def mount(app: FastAPI, settings: Settings, local: bool) -> None:
         app if local else None, settings.portal_api_url, settings.portal_service_urls
     )
     app.state.portal_api = Api(clients)
+    # Behind the cluster's TLS-terminating ingress the portal sees http: outside demo mode the
+    # session cookie is always Secure.
+    app.state.portal_secure_cookie = not settings.demo
     templates.env.globals.update(
         bureau=settings.bureau_name, district=settings.district, demo=settings.demo
     )

@@ -79,7 +79,7 @@ async def login(
         httponly=True,
         samesite="strict",
         path="/",
-        secure=request.url.scheme == "https",
+        secure=request.url.scheme == "https" or request.app.state.portal_secure_cookie,
         max_age=8 * 3600,
     )
     return response
