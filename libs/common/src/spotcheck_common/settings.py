@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     # (``registry=http://spotcheck-registry:8000,draws=…``; these win).
     portal_api_url: str = ""
     portal_services: str = ""
+    # Staff sign-in through the bureau's single sign-on (OIDC authorization code flow with
+    # PKCE): the provider's issuer URL, the portal's client, and the portal's public address
+    # (the redirect URI is ``<portal_public_url>/console/login/callback``).
+    portal_oidc_issuer: str = ""
+    portal_oidc_client_id: str = ""
+    portal_oidc_client_secret: str = ""
+    portal_public_url: str = ""
 
     @property
     def portal_service_urls(self) -> dict[str, str]:

@@ -4,10 +4,12 @@ the staff console at ``/console``); its assets are its own, served from ``/stati
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from portal.adapters.api import Api, clients_for
+from portal.adapters.oidc import Provider
 from portal.entrypoints import console, public
 from portal.entrypoints.web import STATIC, STATIC_URL, templates
 from spotcheck_common.service import FrontendDefinition
@@ -22,12 +24,27 @@ def mount(app: FastAPI, settings: Settings, local: bool) -> None:
     # Behind the cluster's TLS-terminating ingress the portal sees http: outside demo mode the
     # session cookie is always Secure.
     app.state.portal_secure_cookie = not settings.demo
+    app.state.portal_oidc = _provider(settings)
     templates.env.globals.update(
         bureau=settings.bureau_name, district=settings.district, demo=settings.demo
     )
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="portal-static")
     for router in (*public.ROUTERS, *console.ROUTERS):
         app.include_router(router)
+
+
+def _provider(settings: Settings) -> Provider | None:
+    """The bureau's single sign-on, when the settings name it."""
+    if not settings.portal_oidc_issuer:
+        return None
+    redirect = settings.portal_public_url.rstrip("/") + "/console/login/callback"
+    return Provider(
+        issuer=settings.portal_oidc_issuer,
+        client_id=settings.portal_oidc_client_id,
+        client_secret=settings.portal_oidc_client_secret,
+        redirect_uri=redirect,
+        http=httpx.AsyncClient(timeout=10.0),
+    )
 
 
 definition = FrontendDefinition(name="portal", title="门户：公示网站与工作人员工作台", mount=mount)

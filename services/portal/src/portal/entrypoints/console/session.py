@@ -6,12 +6,17 @@ issuer does, and the sign-in page lists the demo people by role.
 
 from __future__ import annotations
 
+import base64
+import hmac
+import json
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from portal.adapters.api import ApiError
+from portal.adapters.oidc import Provider, SignInFailed
 from portal.entrypoints.web import COOKIE, SignedIn, api_of, render, see_other
 from portal.service_layer import awaiting
 
@@ -40,9 +45,97 @@ def _safe_next(target: str) -> str:
     return "/console"
 
 
+SIGN_IN_COOKIE = "spotcheck_sign_in"  # one sign-in through the provider under way
+
+
 @router.get("/login", response_class=HTMLResponse)
-async def login_page(request: Request, next: str = "/console") -> HTMLResponse:
-    return render(request, "console/login.html", people=DEMO_PEOPLE, next=_safe_next(next))
+async def login_page(request: Request, next: str = "/console", error: str = "") -> HTMLResponse:
+    return render(
+        request,
+        "console/login.html",
+        people=DEMO_PEOPLE,
+        next=_safe_next(next),
+        sso=_provider(request) is not None,
+        error=error,
+    )
+
+
+def _provider(request: Request) -> Provider | None:
+    provider: Provider | None = getattr(request.app.state, "portal_oidc", None)
+    return provider
+
+
+@router.get("/login/sso")
+async def sso_begin(request: Request, next: str = "/console") -> Response:
+    """Off to the bureau's single sign-on, with a state and a PKCE verifier kept in a
+    short-lived cookie (SameSite=Lax: it must come back with the provider's redirect)."""
+    provider = _provider(request)
+    if provider is None:
+        return see_other("/console/login")
+    try:
+        attempt = await provider.begin()
+    except SignInFailed as exc:
+        return see_other("/console/login?" + _query(error=str(exc)))
+    pending = {"state": attempt.state, "verifier": attempt.verifier, "next": _safe_next(next)}
+    response = RedirectResponse(attempt.url, status_code=303)
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        base64.urlsafe_b64encode(json.dumps(pending).encode()).decode(),
+        max_age=600,
+        path="/console/login",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.portal_secure_cookie,
+    )
+    return response
+
+
+@router.get("/login/callback", response_class=HTMLResponse)
+async def sso_callback(
+    request: Request, code: str = "", state: str = "", error: str = ""
+) -> Response:
+    provider, pending = _provider(request), _pending(request)
+    if provider is None or pending is None:
+        return see_other("/console/login?" + _query(error="登录已超时，请重新登录"))
+    if error or not code:
+        return see_other("/console/login?" + _query(error=f"统一身份认证未完成登录（{error}）"))
+    if not hmac.compare_digest(state, pending.get("state", "")):
+        return see_other("/console/login?" + _query(error="登录请求与应答不符，请重新登录"))
+    try:
+        token = await provider.finish(code, pending.get("verifier", ""))
+    except SignInFailed as exc:
+        return see_other("/console/login?" + _query(error=str(exc)))
+    # The provider's redirect is a cross-site navigation: a SameSite=Strict cookie set now is
+    # sent only from the next navigation this page starts itself.
+    response = render(request, "console/entering.html", next=_safe_next(pending.get("next", "")))
+    _set_session(request, response, token)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/console/login")
+    return response
+
+
+def _pending(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(SIGN_IN_COOKIE, "")
+    try:
+        found = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _query(**params: str) -> str:
+    return urlencode(params)
+
+
+def _set_session(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https" or request.app.state.portal_secure_cookie,
+        max_age=8 * 3600,
+    )
 
 
 @router.post("/login")
@@ -71,17 +164,10 @@ async def login(
             error=reason,
             people=DEMO_PEOPLE,
             next=_safe_next(next),
+            sso=_provider(request) is not None,
         )
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        path="/",
-        secure=request.url.scheme == "https" or request.app.state.portal_secure_cookie,
-        max_age=8 * 3600,
-    )
+    _set_session(request, response, token)
     return response
 
 
