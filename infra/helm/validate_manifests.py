@@ -234,11 +234,15 @@ def _container_problems(
 
 
 def _no_data_problems(where: str, env: dict[str, Any], spec: dict[str, Any]) -> list[str]:
-    """The portal owns no data: no database URL, no Secret at all, no migration."""
+    """The portal owns no data: no database URL, no Secret but its sign-in client's, no
+    migration."""
     problems = []
     if "SPOTCHECK_DATABASE_URL" in env or "SPOTCHECK_DATABASE_OWNER_URL" in env:
         problems.append(f"{where}: the portal has a database URL")
-    secrets = [n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {})]
+    allowed = {"SPOTCHECK_PORTAL_OIDC_CLIENT_SECRET"}
+    secrets = [
+        n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {}) and n not in allowed
+    ]
     if secrets:
         problems.append(f"{where}: the portal reads Secrets {secrets}")
     if spec.get("initContainers"):
