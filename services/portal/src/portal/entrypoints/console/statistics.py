@@ -1,7 +1,34 @@
-"""Console pages: statistics (to be written)."""
+"""Console pages: statistics and accountability (第十三条) — tables, and charts drawn from the
+same numbers by ``static/js/statistics/charts.js`` (each chart's table beside it, readable
+without JavaScript)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from portal.adapters.api import ApiError
+from portal.domain.statistics import percent_text
+from portal.entrypoints.web import SignedIn, refused, render
+from portal.service_layer import statistics as service
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/statistics", response_class=HTMLResponse)
+async def statistics(
+    request: Request, session: SignedIn, year: int | None = None, department: str = ""
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "session": session,
+        "year": year,
+        "department": department,
+        "pct": percent_text,
+    }
+    try:
+        found = await service.overview(session.api, year, department or None)
+    except ApiError as exc:
+        return refused(request, "console/statistics.html", exc, found=None, **context)
+    return render(request, "console/statistics.html", found=found, **context)
