@@ -10,6 +10,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from portal.adapters.api import Api, ApiError, clients_for, service_of
+from portal.domain import labels
 from spotcheck_common import runner
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET
@@ -100,3 +101,35 @@ async def test_a_refusal_without_a_reason_still_reads_as_chinese() -> None:
     )
     with pytest.raises(ApiError, match="没有办理此事项的权限"):
         await Api({"draws": client}).get("/api/draws/keys")
+
+
+async def test_a_refusal_no_page_handled_is_a_page_with_the_reason_not_a_500(
+    tmp_path: Path,
+) -> None:
+    app = runner.create_app(
+        "portal", Settings(data_dir=tmp_path, auth_secret=TEST_SECRET, portal_api_url="http://gw")
+    )
+
+    async def refused_by_a_service() -> None:
+        raise ApiError(404, "检查记录不存在")
+
+    async def signed_out() -> None:
+        raise ApiError(401, "令牌无效")
+
+    app.add_api_route("/console/gone", refused_by_a_service)
+    app.add_api_route("/console/expired", signed_out)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        gone = await client.get("/console/gone")
+        expired = await client.get("/console/expired")
+    assert gone.status_code == 404
+    assert "检查记录不存在" in gone.text and 'href="/console"' in gone.text
+    assert expired.status_code == 303
+    assert expired.headers["location"] == "/console/login?next=%2Fconsole%2Fexpired"
+
+
+def test_instants_read_in_beijing_time() -> None:
+    assert labels.datetime_zh("2026-11-16T01:00:00+00:00") == "2026-11-16 09:00"
+    assert labels.datetime_zh("2026-11-16") == "2026-11-16"
+    assert labels.zh("frozen", "draw") == "清单已冻结，待各方提交种子承诺"
+    assert labels.zh("nosuch", "draw") == "nosuch"  # never a blank

@@ -6,7 +6,7 @@ the Chinese the rules use. A code with no label shows as itself, never as a blan
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from spotcheck_common.roles import ROLE_LABELS, Role
 
@@ -60,12 +60,19 @@ def role_label(role: str) -> str:
         return role
 
 
+# Beijing time: the bureau's (China keeps no daylight saving time).
+BEIJING = timezone(timedelta(hours=8))
+
+
 def datetime_zh(value: object) -> str:
-    """An ISO instant as the bureau writes it (``2026-11-30 18:01``); dates pass unchanged."""
+    """An ISO instant as the bureau writes it, in Beijing time (``2026-11-30 09:01``); dates
+    pass unchanged."""
     if not isinstance(value, str) or "T" not in value:
         return "" if value is None else str(value)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
     return moment.strftime("%Y-%m-%d %H:%M")

@@ -8,10 +8,10 @@ import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from portal.adapters.api import Api, clients_for
+from portal.adapters.api import Api, ApiError, clients_for
 from portal.adapters.oidc import Provider
 from portal.entrypoints import console, public
-from portal.entrypoints.web import STATIC, STATIC_URL, templates
+from portal.entrypoints.web import STATIC, STATIC_URL, on_refusal, templates
 from spotcheck_common.service import FrontendDefinition
 from spotcheck_common.settings import Settings
 
@@ -28,6 +28,7 @@ def mount(app: FastAPI, settings: Settings, local: bool) -> None:
     templates.env.globals.update(
         bureau=settings.bureau_name, district=settings.district, demo=settings.demo
     )
+    app.add_exception_handler(ApiError, on_refusal)
     app.mount(STATIC_URL, StaticFiles(directory=STATIC), name="portal-static")
     for router in (*public.ROUTERS, *console.ROUTERS):
         app.include_router(router)

@@ -141,6 +141,27 @@ def refused(request: Request, template: str, error: ApiError, **context: Any) ->
     )
 
 
+HEADINGS = {404: "未找到", 403: "没有权限", 409: "当前状态不能办理", 502: "服务暂时无法办理"}
+
+
+async def on_refusal(request: Request, exc: Exception) -> HTMLResponse | RedirectResponse:
+    """A refusal of a service that no page handled itself: a signed-out person signs in; else
+    a page with the service's reason (never a 500 for what the services refused)."""
+    assert isinstance(exc, ApiError)
+    if exc.status == 401:
+        return RedirectResponse(_to_login(request).headers["Location"], status_code=303)
+    status = exc.status if 400 <= exc.status < 500 else 502
+    back = "/console" if request.url.path.startswith("/console") else "/"
+    return render(
+        request,
+        "refused.html",
+        status_code=status,
+        error=exc.reason,
+        heading=HEADINGS.get(status, "未能办理"),
+        back=back,
+    )
+
+
 def see_other(url: str, notice: str = "") -> RedirectResponse:
     if notice:
         url += ("&" if "?" in url else "?") + urlencode({"notice": notice})
