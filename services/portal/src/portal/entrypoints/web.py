@@ -100,10 +100,13 @@ async def _session(request: Request) -> Session:
     return Session(api, me, csrf_of(token))
 
 
-def _to_login(request: Request) -> HTTPException:
+def _login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    location = "/console/login?" + urlencode({"next": target})
-    return HTTPException(303, headers={"Location": location})
+    return "/console/login?" + urlencode({"next": target})
+
+
+def _to_login(request: Request) -> HTTPException:
+    return HTTPException(303, headers={"Location": _login_url(request)})
 
 
 SignedIn = Annotated[Session, Depends(_session)]
@@ -149,7 +152,7 @@ async def on_refusal(request: Request, exc: Exception) -> HTMLResponse | Redirec
     a page with the service's reason (never a 500 for what the services refused)."""
     assert isinstance(exc, ApiError)
     if exc.status == 401:
-        return RedirectResponse(_to_login(request).headers["Location"], status_code=303)
+        return RedirectResponse(_login_url(request), status_code=303)
     status = exc.status if 400 <= exc.status < 500 else 502
     back = "/console" if request.url.path.startswith("/console") else "/"
     return render(
