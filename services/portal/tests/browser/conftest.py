@@ -136,7 +136,7 @@ def sign_in(page: Page, name: str) -> None:
     """Sign in as the demo person whose card on the sign-in page says ``name``."""
     page.goto("/console/login")
     page.locator("form.card", has_text=name).get_by_role("button").click()
-    page.wait_for_url("**/console**")
+    page.wait_for_url(lambda url: "/console" in url and "/console/login" not in url)
 
 
 def serious_violations(page: Page) -> list[dict[str, object]]:

@@ -10,12 +10,22 @@ from portal.service_layer import awaiting
 from .fakes import FakeApi
 
 
-def _plans(query: dict[str, Any]) -> list[dict[str, Any]]:
+def _plans(query: dict[str, Any]) -> dict[str, Any]:
     plans = {
-        "signed": [{"plan_id": "p1", "plan_no": "LG-2027-01", "name": "规范科计划"}],
-        "submitted": [{"plan_id": "p2", "plan_no": "LG-2027-02", "name": "质量科计划"}],
+        "signed": [{"plan_id": "p1", "plan_no": "LG-2027-01", "plan_name": "规范科计划"}],
+        "submitted": [{"plan_id": "p2", "plan_no": "LG-2027-02", "plan_name": "质量科计划"}],
+        "filed": [{"plan_id": "p3", "plan_no": "LG-2027-03", "plan_name": "汇总计划"}],
     }
-    return plans.get(query["status"], [])
+    found = plans.get(query["status"], [])
+    return {"items": found, "total": len(found)}
+
+
+def _objections(query: dict[str, Any]) -> dict[str, Any]:
+    corrected = [
+        {"objection_id": "o1", "uscc": "91371071MA00000001", "awaiting_credit_department": True},
+        {"objection_id": "o2", "uscc": "91371071MA00000002", "awaiting_credit_department": False},
+    ]
+    return {"items": corrected if query["status"] == "corrected" else []}
 
 
 def _draws(query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -36,7 +46,8 @@ def _api(**overrides: Any) -> Api:
         "/api/planning/plans": _plans,
         "/api/planning/tasks": TASKS,
         "/api/draws/draws": _draws,
-        "/api/objections/objections": {"items": []},
+        "/api/objections/objections": _objections,
+        "/api/inspections/follow-ups": {"items": [], "total": 0},
         "/api/inspections/inspections": {"items": []},
         **overrides,
     }
@@ -48,6 +59,10 @@ async def test_the_credit_department_sees_plans_to_consolidate_and_draws_to_comm
     assert [i[1] for i in found["年度计划待汇总"].items] == ["/console/plans/p1"]
     assert [i[1] for i in found["抽取待提交或揭示种子"].items] == ["/console/draws/d-t1"]
     assert found["异议待复查"].count == 0
+    assert found["年度计划待汇总"].items[0][0] == "LG-2027-01 规范科计划"
+    # a correction reviewed as due, not one already asked for
+    assert [i[1] for i in found["更正待报请"].items] == ["/console/objections/o1"]
+    assert [i[1] for i in found["年度计划待公示"].items] == ["/console/plans/p3"]
 
 
 async def test_the_office_sees_the_drawn_draw_to_countersign_not_the_frozen_one() -> None:

@@ -105,7 +105,16 @@ class FakePublicationRepository:
         return record, (await self.versions(record.record_id))[-1]
 
     async def search(
-        self, uscc: str | None, task_no: str | None, q: str | None, limit: int, offset: int
+        self,
+        uscc: str | None,
+        task_no: str | None,
+        q: str | None,
+        limit: int,
+        offset: int,
+        *,
+        category: str | None = None,
+        completed_from: date | None = None,
+        completed_to: date | None = None,
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
         found = [
             r
@@ -113,9 +122,17 @@ class FakePublicationRepository:
             if (not uscc or r.uscc == uscc.upper())
             and (not task_no or r.task_no == task_no)
             and (not q or q in r.entity_name or q in r.task_title or r.uscc.startswith(q.upper()))
+            and (completed_from is None or r.completed_on >= completed_from)
+            and (completed_to is None or r.completed_on <= completed_to)
         ]
-        found.sort(key=lambda r: _newest_first(r.published_at, r.record_id))
-        return Page(len(found), [await self._current(r) for r in found[offset : offset + limit]])
+        current = [await self._current(r) for r in found]
+        if category:
+            current = [(r, v) for r, v in current if any(i.category == category for i in v.results)]
+        current.sort(key=lambda rv: _newest_first(rv[0].published_at, rv[0].record_id))
+        return Page(len(current), current[offset : offset + limit])
+
+    async def count_withheld(self, task_no: str | None) -> int:
+        return sum(1 for w in self.withheld.values() if not task_no or w.task_no == task_no)
 
     async def list_withheld(
         self, task_no: str | None, limit: int, offset: int

@@ -20,6 +20,7 @@ SERVICES = ("registry", "planning", "draws", "inspections", "publication", "obje
 _PUBLIC = {
     "/public/draws": "draws",
     "/public/calendar": "registry",
+    "/public/check-items": "registry",
     "/public/results": "publication",
     "/public/plans": "publication",
     "/public/tasks": "publication",

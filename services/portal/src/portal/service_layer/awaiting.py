@@ -35,7 +35,7 @@ async def _plans(api: Api, status: str, title: str) -> Waiting:
         "/console/plans",
         [
             (
-                f"{p.get('plan_no', '')} {p.get('name', '')}",
+                f"{p.get('plan_no', '')} {p.get('plan_name', '')}",
                 f"/console/plans/{p['plan_id']}",
                 p.get("department", ""),
             )
@@ -97,17 +97,58 @@ async def _objections(api: Api, title: str) -> Waiting:
     )
 
 
+async def _corrections(api: Api) -> Waiting:
+    """Objections reviewed as wrong whose correction the credit department has yet to ask
+    for (第九条)."""
+    page = await api.get("/api/objections/objections", status="corrected", limit=200)
+    return Waiting(
+        "更正待报请",
+        "/console/objections",
+        [
+            (
+                f"{o['uscc']} 的异议",
+                f"/console/objections/{o['objection_id']}",
+                f"期限 {o.get('correction_due_on') or '—'}",
+            )
+            for o in page.get("items", [])
+            if o.get("awaiting_credit_department")
+        ],
+    )
+
+
+async def _follow_ups(api: Api) -> Waiting:
+    found = await api.get("/api/inspections/follow-ups", status="open")
+    rows = found if isinstance(found, list) else found.get("items", [])
+    return Waiting(
+        "后续处理待办理",
+        "/console/follow-ups",
+        [
+            (
+                f"{f.get('entity_name') or f.get('uscc', '')}",
+                f"/console/follow-ups/{f['follow_up_id']}",
+                "已逾期" if f.get("overdue") else "",
+            )
+            for f in rows
+        ],
+    )
+
+
 def _credit(api: Api) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "signed", "年度计划待汇总"),
+        _plans(api, "approved", "年度计划待报市局备案"),
+        _plans(api, "filed", "年度计划待公示"),
         _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
         _objections(api, "异议待复查"),
+        _corrections(api),
     ]
 
 
 def _supervising(api: Api) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "draft", "年度计划草稿（待报分管局长）"),
+        _objections(api, "异议待复查"),
+        _follow_ups(api),
         _inspections(api, "pending", "检查结果待录入"),
     ]
 
@@ -129,7 +170,7 @@ def _office(api: Api) -> list[Awaitable[Waiting]]:
     return [
         _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
         _draws_in(api, ["drawn"], "抽取待监督会签"),
-        _plans(api, "approved", "年度计划待报市局备案"),
+        _plans(api, "filed", "年度计划待公示"),
     ]
 
 

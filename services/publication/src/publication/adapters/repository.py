@@ -6,6 +6,7 @@ refuses them, see migration 0002).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -60,12 +61,23 @@ class PublicationRepository(Protocol):
 
     # reads (the views)
     async def search(
-        self, uscc: str | None, task_no: str | None, q: str | None, limit: int, offset: int
+        self,
+        uscc: str | None,
+        task_no: str | None,
+        q: str | None,
+        limit: int,
+        offset: int,
+        *,
+        category: str | None = None,
+        completed_from: date | None = None,
+        completed_to: date | None = None,
     ) -> Page[tuple[ResultRecord, ResultVersion]]: ...
 
     async def list_withheld(
         self, task_no: str | None, limit: int, offset: int
     ) -> Page[WithheldResult]: ...
+
+    async def count_withheld(self, task_no: str | None) -> int: ...
 
     async def plan_versions(self, plan_id: str) -> list[PlanVersion]: ...
 
@@ -176,6 +188,18 @@ def _task(row: Any) -> PublishedTask:
     return PublishedTask(**values)
 
 
+def _has_category(results: Any, category: str) -> Any:
+    """The JSON list of item results holds an item of ``category``: matched on its text, as the
+    serializer wrote it (non-ASCII escaped) or as PostgreSQL's jsonb would print it."""
+    text = sa.cast(results, sa.Text)
+    return sa.or_(
+        *(
+            text.contains(f'"category": {encoded}', autoescape=True)
+            for encoded in {json.dumps(category), json.dumps(category, ensure_ascii=False)}
+        )
+    )
+
+
 def _day_start(d: date) -> datetime:
     """Midnight of a Beijing calendar day, as a UTC instant."""
     return datetime.combine(d, time(), CHINA_TZ).astimezone(UTC)
@@ -252,11 +276,28 @@ class SqlPublicationRepository:
         await self.session.execute(sa.insert(orm.result_versions).values(**values))
 
     async def search(
-        self, uscc: str | None, task_no: str | None, q: str | None, limit: int, offset: int
+        self,
+        uscc: str | None,
+        task_no: str | None,
+        q: str | None,
+        limit: int,
+        offset: int,
+        *,
+        category: str | None = None,
+        completed_from: date | None = None,
+        completed_to: date | None = None,
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
-        """Records with their current (highest) version, newest first."""
-        r = orm.result_records
+        """Records with their current (highest) version, newest first; ``category``: one of
+        the current version's items has that result; the dates bound the completion day, both
+        inclusive."""
+        r, v = orm.result_records, orm.result_versions
         where: list[Any] = []
+        if category:
+            where.append(_has_category(v.c.results, category))
+        if completed_from is not None:
+            where.append(r.c.completed_on >= completed_from)
+        if completed_to is not None:
+            where.append(r.c.completed_on <= completed_to)
         if uscc:
             where.append(r.c.uscc == uscc.upper())
         if task_no:
@@ -299,6 +340,13 @@ class SqlPublicationRepository:
             .order_by(t.c.recorded_at.desc(), t.c.inspection_id)
         )
         return await paginate(self.session, query, limit, offset, _withheld)
+
+    async def count_withheld(self, task_no: str | None) -> int:
+        t = orm.withheld_results
+        query = sa.select(sa.func.count()).select_from(t)
+        if task_no:
+            query = query.where(t.c.task_no == task_no)
+        return int((await self.session.execute(query)).scalar_one())
 
     # -- plans and tasks -------------------------------------------------------------------
 

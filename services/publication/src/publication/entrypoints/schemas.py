@@ -140,6 +140,12 @@ class ResultPage(BaseModel):
     items: list[ResultOut]
 
 
+class WithheldCount(BaseModel):
+    """How many results the law keeps private (依法不予公示): a count, never their content."""
+
+    total: int
+
+
 class ResultDetailOut(BaseModel):
     """A published result with every version and the Chinese labels of its fields."""
 

@@ -26,8 +26,27 @@ async def search_results(
     q: str | None,
     limit: int,
     offset: int,
+    category: str | None = None,
+    completed_from: date | None = None,
+    completed_to: date | None = None,
 ) -> Page[tuple[ResultRecord, ResultVersion]]:
-    return await uow.publication.search(uscc, task_no, q, limit, offset)
+    if completed_from and completed_to and completed_from > completed_to:
+        raise Invalid("起始日期不能晚于截止日期")
+    return await uow.publication.search(
+        uscc,
+        task_no,
+        q,
+        limit,
+        offset,
+        category=category,
+        completed_from=completed_from,
+        completed_to=completed_to,
+    )
+
+
+async def withheld_count(uow: PublicationUnitOfWork, task_no: str | None) -> int:
+    """How many results the law keeps private (a count only: nothing of their content)."""
+    return await uow.publication.count_withheld(task_no)
 
 
 async def result(

@@ -14,6 +14,8 @@ from draws.bootstrap import PUBLIC, Deps
 from draws.entrypoints import tools
 from draws.entrypoints.schemas import (
     AnyProof,
+    DrawList,
+    DrawSummary,
     KeyList,
     KeyOut,
     LogHead,
@@ -25,6 +27,22 @@ from draws.service_layer import views
 from spotcheck_common.http import refusals
 
 router = APIRouter(prefix="/public/draws", tags=["public"])
+
+
+@router.get(
+    "",
+    summary="公示：本区的抽取（按任务；状态、清单摘要与结果摘要，作废的也在内）",
+    responses=refusals(422),
+)
+async def public_draws(
+    deps: Deps,
+    task_id: Annotated[
+        str | None, Query(max_length=100, description="抽查任务编号（task_id）")
+    ] = None,
+) -> DrawList:
+    async with deps.uow(PUBLIC) as uow:
+        draws = await views.draws_of_task(uow, task_id)
+    return DrawList(total=len(draws), items=[DrawSummary.of(d) for d in draws])
 
 
 @router.get(

@@ -1,7 +1,25 @@
-"""Public pages: draws (to be written)."""
+"""One draw as anyone may check it: the manifest frozen before any random number, the
+commitments and reveals, the beacon, the result, the countersignature, its records in the
+district's draw log, the downloads, and the check in the browser."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from portal.adapters.api import ApiError
+from portal.entrypoints.web import api_of, render
+from portal.service_layer import public
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/draws/{draw_id}", response_class=HTMLResponse)
+async def draw(request: Request, draw_id: str) -> HTMLResponse:
+    try:
+        page = await public.draw(api_of(request), draw_id)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return render(request, "public/missing.html", status_code=404, error=exc.reason)
+    return render(request, "public/draw.html", **page)

@@ -3,6 +3,7 @@ correction (第九条: a published result is corrected only through the credit d
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -15,10 +16,12 @@ from publication.entrypoints.schemas import (
     ResultDetailOut,
     ResultOut,
     ResultPage,
+    WithheldCount,
 )
 from publication.service_layer import services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict
+from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.http import Offset, refusals
 from spotcheck_common.roles import Role
 
@@ -34,12 +37,35 @@ async def search_results(
     uscc: Annotated[str | None, Query(max_length=18, description="统一社会信用代码")] = None,
     task_no: Annotated[str | None, Query(max_length=100, description="任务编号")] = None,
     q: Annotated[str | None, Query(max_length=100, description="主体名称、任务名称或代码")] = None,
+    category: Annotated[
+        ResultCategory | None, Query(description="检查结果（现行版本中任一事项为此结果）")
+    ] = None,
+    date_from: Annotated[
+        date | None, Query(alias="from", description="完成检查日期起（含）")
+    ] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="完成检查日期止（含）")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> ResultPage:
     async with deps.uow(PUBLIC) as uow:
-        page = await views.search_results(uow, uscc, task_no, q, limit, offset)
+        page = await views.search_results(
+            uow, uscc, task_no, q, limit, offset, category, date_from, date_to
+        )
     return ResultPage(total=page.total, items=[ResultOut.of(r, v) for r, v in page.items])
+
+
+@public.get(
+    "/withheld-count",
+    summary="依法不予公示的检查结果数（仅数量，不含任何内容）",
+    responses=refusals(422),
+)
+async def withheld_count(
+    deps: Deps,
+    task_no: Annotated[str | None, Query(max_length=100, description="任务编号")] = None,
+) -> WithheldCount:
+    async with deps.uow(PUBLIC) as uow:
+        total = await views.withheld_count(uow, task_no)
+    return WithheldCount(total=total)
 
 
 @public.get("/{record_id}", summary="检查结果公示详情（含全部版本）", responses=refusals(404))
