@@ -25,4 +25,3 @@ def test_sign_in_lists_what_awaits_the_credit_department(
     expect(page.get_by_role("status")).to_have_text("已退出登录")
     page.goto("/console")
     expect(page).to_have_url("/console/login?next=%2Fconsole")
-
