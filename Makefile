@@ -52,6 +52,7 @@ helm-check: ## helm lint + template + schema validation of the chart
 bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<target>
 	$(UV) run python benchmarks/draws_bench.py
 	$(UV) run python benchmarks/registry_bench.py
+	$(UV) run python benchmarks/portal_bench.py
 
 fuzz: bootstrap ## schemathesis over every service's OpenAPI on the all-in-one server (no 5xx, answers as documented)
 	@infra/fuzz.sh

@@ -128,7 +128,8 @@ class FakePublicationRepository:
         current = [await self._current(r) for r in found]
         if category:
             current = [(r, v) for r, v in current if any(i.category == category for i in v.results)]
-        current.sort(key=lambda rv: _newest_first(rv[0].published_at, rv[0].record_id))
+        # newest first, ties by record id descending (the SQL index's order, read backwards)
+        current.sort(key=lambda rv: (rv[0].published_at, rv[0].record_id), reverse=True)
         return Page(len(current), current[offset : offset + limit])
 
     async def count_withheld(self, task_no: str | None) -> int:

@@ -40,6 +40,8 @@ result_records = sa.Table(
     sa.Index("ix_result_records_uscc", "uscc"),
     sa.Index("ix_result_records_task_no", "task_no"),
     sa.Index("ix_result_records_task_id", "task_id"),
+    # The public search's order (newest first): a page is read from the index, not sorted.
+    sa.Index("ix_result_records_published", "published_at", "record_id"),
 )
 
 result_versions = sa.Table(

@@ -200,6 +200,23 @@ def _has_category(results: Any, category: str) -> Any:
     )
 
 
+def _published() -> Any:
+    """The record has a version (it always has, from its first publication)."""
+    r, v = orm.result_records, orm.result_versions
+    return sa.exists().where(v.c.record_id == r.c.record_id)
+
+
+def _current_version_has(category: str) -> Any:
+    """The record's current (highest) version holds an item of ``category``."""
+    r, v, later = orm.result_records, orm.result_versions, orm.result_versions.alias("later")
+    newer = sa.exists().where(later.c.record_id == v.c.record_id, later.c.version > v.c.version)
+    return (
+        sa.exists()
+        .where(v.c.record_id == r.c.record_id, _has_category(v.c.results, category))
+        .where(~newer)
+    )
+
+
 def _day_start(d: date) -> datetime:
     """Midnight of a Beijing calendar day, as a UTC instant."""
     return datetime.combine(d, time(), CHINA_TZ).astimezone(UTC)
@@ -290,10 +307,8 @@ class SqlPublicationRepository:
         """Records with their current (highest) version, newest first; ``category``: one of
         the current version's items has that result; the dates bound the completion day, both
         inclusive."""
-        r, v = orm.result_records, orm.result_versions
-        where: list[Any] = []
-        if category:
-            where.append(_has_category(v.c.results, category))
+        r = orm.result_records
+        where: list[Any] = [_current_version_has(category) if category else _published()]
         if completed_from is not None:
             where.append(r.c.completed_on >= completed_from)
         if completed_to is not None:
@@ -310,9 +325,21 @@ class SqlPublicationRepository:
                     r.c.uscc.startswith(q.upper(), autoescape=True),
                 )
             )
-        query = _with_current_version().where(*where)
-        query = query.order_by(r.c.published_at.desc(), r.c.record_id)
-        return await paginate(self.session, query, limit, offset, _current)
+        # One page of records read in the index's order; only its current versions fetched
+        # (not every record joined with its current version and sorted, for twenty rows).
+        query = sa.select(r).where(*where)
+        query = query.order_by(r.c.published_at.desc(), r.c.record_id.desc())
+        page = await paginate(self.session, query, limit, offset, _record)
+        versions = await self._current_versions([rec.record_id for rec in page.items])
+        return Page(page.total, [(rec, versions[rec.record_id]) for rec in page.items])
+
+    async def _current_versions(self, record_ids: list[str]) -> dict[str, ResultVersion]:
+        """Each record's current (highest) version."""
+        v = orm.result_versions
+        rows = await self.session.execute(
+            sa.select(v).where(v.c.record_id.in_(record_ids)).order_by(v.c.version)
+        )
+        return {row.record_id: _version(row) for row in rows}  # the highest wins
 
     # -- withheld results ------------------------------------------------------------------
 
