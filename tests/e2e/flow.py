@@ -285,23 +285,40 @@ def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> No
     cycle.log = p.client.get(p.urls["draws"] + "/public/draws/log").content
 
 
+# The JavaScript verifier the public site runs in the browser, as a command (Node).
+JS_VERIFIER = Path(__file__).resolve().parents[2] / "services/portal/tests/js/cli.mjs"
+
+
 def verify_bundle(bundle: bytes, log: bytes = b"") -> subprocess.CompletedProcess[str]:
     """Run the citizen's stand-alone verifier (standard library only) on a bundle, and on the
-    district's whole draw log when given."""
+    district's whole draw log when given; the browser's JavaScript verifier must give the same
+    verdict on every bundle the run makes."""
     import draws.verify_draw as verifier
 
     with tempfile.TemporaryDirectory() as tmp:
         path, log_path = Path(tmp) / "bundle.json", Path(tmp) / "log.json"
         path.write_bytes(bundle)
         log_path.write_bytes(log)
-        return subprocess.run(
-            [sys.executable, "-I", "-S", verifier.__file__, str(path)]
-            + (["--log", str(log_path)] if log else []),
+        extra = ["--log", str(log_path)] if log else []
+        python = subprocess.run(
+            [sys.executable, "-I", "-S", verifier.__file__, str(path), *extra],
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
         )
+        js = subprocess.run(
+            ["node", str(JS_VERIFIER), str(path), *extra],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert js.returncode == python.returncode, (
+        f"the verifiers disagree: Python {python.returncode} {python.stdout[-500:]}; "
+        f"JavaScript {js.returncode} {js.stdout[-500:]} {js.stderr[-500:]}"
+    )
+    return python
 
 
 def inspect_all(p: Platform, cycle: Cycle, on_submitted: Hook | None = None) -> None:
