@@ -169,6 +169,27 @@ class Stack:
         container.start()
         self.services[name] = container
 
+    def start_portal(self) -> str:
+        """The web application in a container of its own (``--target=portal``), reaching the
+        services' containers over HTTP as the chart wires it; its base URL."""
+        port = free_port()
+        services = ",".join(f"{name}={self.url(name)}" for name in SERVICES)
+        container = (
+            DockerContainer(APP_IMAGE)
+            .with_kwargs(network_mode="host")
+            .with_command(["--target=portal", f"--port={port}"])
+            .with_env("SPOTCHECK_DISTRICT", self.district)
+            .with_env("SPOTCHECK_HOST", "127.0.0.1")
+            .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
+            .with_env("SPOTCHECK_PORTAL_SERVICES", services)
+            .with_env("SPOTCHECK_BUREAU_NAME", "临港区市场监督管理局")
+        )
+        container.start()
+        self.ports["portal"] = port
+        self.services["portal"] = container
+        self.wait_healthy("portal")
+        return self.url("portal")
+
     def wait_healthy(self, name: str, timeout: float = 180) -> None:
         def ready() -> bool:
             response = httpx.get(f"{self.url(name)}/readyz", timeout=2)

@@ -7,10 +7,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .calendar_year import DECEMBER_CLOCK, run_calendar
-from .flow import Platform, assert_cycle, run_cycle
+from .flow import CREDIT, Platform, assert_cycle, run_cycle
 from .stack import SERVICES, Stack
 from .year import run_year
 
@@ -37,6 +38,27 @@ def test_the_whole_cycle_flows_through_kafka(stack: Stack) -> None:
     p = platform(stack)
     cycle = run_cycle(p, "LG-E2E-KAFKA")
     assert_cycle(p, cycle)
+
+
+def test_the_web_application_in_its_own_container_reads_the_services_over_http(
+    stack: Stack,
+) -> None:
+    """``--target=portal`` alone, as the chart deploys it: its pages are the services' answers
+    (a task and its draw published by the cycle above), and the console knows who signs in."""
+    p = platform(stack)
+    task = p.call("publication", "GET", "/public/tasks")["items"][0]
+    draws = p.call("draws", "GET", f"/public/draws?task_id={task['task_id']}")["items"]
+    (draw,) = [d for d in draws if d["status"] == "completed"]
+    site = stack.start_portal()
+    home = httpx.get(site + "/", timeout=30)
+    assert home.status_code == 200 and task["title"] in home.text
+    assert "default-src 'self'" in home.headers["content-security-policy"]
+    page = httpx.get(f"{site}/draws/{draw['draw_id']}", timeout=30)
+    assert page.status_code == 200 and draw["draw_id"] in page.text
+    token = p.headers(CREDIT)["Authorization"].removeprefix("Bearer ")
+    console = httpx.get(site + "/console", cookies={"spotcheck_session": token}, timeout=30)
+    assert console.status_code == 200 and "待办事项" in console.text
+    assert httpx.get(site + "/console", timeout=30).status_code == 303  # not signed in
 
 
 def test_consumers_killed_mid_flow_apply_every_event_exactly_once(stack: Stack) -> None:

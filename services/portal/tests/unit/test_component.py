@@ -133,3 +133,17 @@ def test_instants_read_in_beijing_time() -> None:
     assert labels.datetime_zh("2026-11-16") == "2026-11-16"
     assert labels.zh("frozen", "draw") == "清单已冻结，待各方提交种子承诺"
     assert labels.zh("nosuch", "draw") == "nosuch"  # never a blank
+
+
+async def test_a_service_that_cannot_be_reached_reads_as_a_page_that_says_so(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path, auth_secret=TEST_SECRET, portal_api_url="http://127.0.0.1:9"
+    )
+    app = runner.create_app("portal", settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        page = await client.get("/")
+    assert page.status_code == 502
+    assert "服务暂时无法访问（publication：ConnectError）" in page.text

@@ -98,9 +98,13 @@ class Api:
         return Api(self.clients, token, self.timeout)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        client = self.clients[service_of(path)]
+        service = service_of(path)
         headers = {**self._headers, **kwargs.pop("headers", {})}
-        response = await client.request(method, path, headers=headers, **kwargs)
+        try:
+            response = await self.clients[service].request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:  # down, unreachable, too slow: say so, not a 500
+            reason = f"服务暂时无法访问（{service}：{type(exc).__name__}），请稍后再试"
+            raise ApiError(503, reason) from None
         if response.status_code >= 400:
             raise _refusal(response)
         return response
