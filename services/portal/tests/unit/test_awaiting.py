@@ -28,9 +28,10 @@ def _objections(query: dict[str, Any]) -> dict[str, Any]:
     return {"items": corrected if query["status"] == "corrected" else []}
 
 
-def _draws(query: dict[str, Any]) -> list[dict[str, Any]]:
+def _draws(query: dict[str, Any]) -> dict[str, Any]:
     status = {"t1": "frozen", "t2": "drawn"}[query["task_id"]]
-    return [{"draw_id": f"d-{query['task_id']}", "status": status, "status_label": status}]
+    draw = {"draw_id": f"d-{query['task_id']}", "status": status, "status_label": status}
+    return {"items": [draw], "total": 1}  # the API's DrawList
 
 
 TASKS = {

@@ -53,7 +53,8 @@ async def _draws_in(api: Api, statuses: Iterable[str], title: str) -> Waiting:
     wanted = set(statuses)
     waiting = Waiting(title, "/console/draws")
     for task in await _tasks(api, "published"):
-        for draw in await api.get("/api/draws/draws", task_id=task["task_id"]):
+        found = await api.get("/api/draws/draws", task_id=task["task_id"])
+        for draw in found["items"]:
             if draw["status"] in wanted:
                 waiting.items.append(
                     (

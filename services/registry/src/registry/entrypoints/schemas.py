@@ -157,6 +157,27 @@ class ItemListOut(ListVersionOut):
         )
 
 
+class PublicItemListOut(BaseModel):
+    """The item list in force as the public reads it: no staff member's name."""
+
+    list_id: str
+    version: int
+    effective_from: date
+    reason: str
+    status: Literal["current", "superseded", "scheduled"]
+    status_label: str
+    items_count: int
+    filename: str
+    sha256: str
+    imported_at: Moment
+    total: int
+    items: list[CheckItemOut]
+
+    @classmethod
+    def of(cls, listing: ItemListOut) -> PublicItemListOut:
+        return cls(**{k: v for k, v in listing.__dict__.items() if k != "imported_by"})
+
+
 # ------------------------------------------------------------------------------- imports
 
 STATE_LABELS = {"queued": "排队中", "running": "导入中", "succeeded": "已导入", "failed": "未导入"}

@@ -9,7 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from registry.bootstrap import Deps
-from registry.entrypoints.schemas import ItemListOut, ListVersionOut, ListVersions
+from registry.entrypoints.schemas import (
+    ItemListOut,
+    ListVersionOut,
+    ListVersions,
+    PublicItemListOut,
+)
 from registry.service_layer import views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.http import refusals
@@ -51,11 +56,10 @@ async def list_check_item_versions(principal: Staff, deps: Deps) -> ListVersions
 @router.get(
     "/public/check-items",
     summary="公示：抽查事项清单（现行版本，公开）",
-    response_model_exclude={"imported_by"},
     responses=refusals(404, s404="尚无生效的清单"),
 )
-async def public_check_items(deps: Deps) -> ItemListOut:
+async def public_check_items(deps: Deps) -> PublicItemListOut:
     today = deps.today()
     async with deps.uow(PUBLIC) as uow:
         found = await views.item_list(uow, None, today)
-    return ItemListOut.of_list(found, today)
+    return PublicItemListOut.of(ItemListOut.of_list(found, today))
