@@ -12,7 +12,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from .conftest import serious_violations, sign_in
-from .test_objections import CREDIT, Services, approved_task, eventually
+from .scenario import CREDIT, Services, approved_task, eventually
 
 
 def test_dossier_verifies_and_exports(
@@ -20,13 +20,10 @@ def test_dossier_verifies_and_exports(
 ) -> None:
     api = Services(server)
     task_no = f"DOS-{uuid.uuid4().hex[:8]}"
-    task_id = approved_task(api, task_no)
+    task_id = approved_task(api, task_no, {"E": 30})["task_id"]
 
     def filed() -> Any:
-        response = api.client.get(
-            f"/api/archives/dossiers/{task_id}/contents",
-            headers={"Authorization": f"Bearer {api.token(CREDIT)}"},
-        )
+        response = api.answer("GET", f"/api/archives/dossiers/{task_id}/contents", CREDIT)
         if response.status_code == 404:  # the task's events have not reached archives yet
             return None
         d = response.raise_for_status().json()

@@ -8,97 +8,53 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from .conftest import ROOT, serious_violations, sign_in
+from .conftest import ROOT, expect_state, freeze_draw, register_key, serious_violations, sign_in
+from .scenario import CREDIT, Services, approved_task
 
 VERIFIER = ROOT / "services/draws/src/draws/verify_draw.py"
-CREDIT = {"user": "zhang.credit", "roles": ["credit_dept"], "department": "信用监管科"}
-DEPUTY = {"user": "wang.deputy", "roles": ["deputy_director"]}
-SUPERVISOR = {"user": "zhao.reg", "roles": ["supervising_dept"], "department": "市场规范管理科"}
 Shot = Callable[[Page, str], Path]
-
-
-def token(server: str, who: dict[str, Any]) -> dict[str, str]:
-    answer = httpx.post(f"{server}/auth/token", json=who, timeout=30).raise_for_status()
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def published_task(server: str) -> dict[str, Any]:
     """A small task of the demo district (one area), approved and published over the API."""
     task_no = f"BR-DRAW-{uuid.uuid4().hex[:8]}"
-    spec = {
-        "task_no": task_no,
-        "title": f"浏览器抽取仪式测试 {task_no}",
-        "lead_department": "市场规范管理科",
-        "check_items": [{"code": "LG-GS-01", "name": "企业公示信息抽查"}],
-        "ratio_bp": {"A": 60, "B": 30},
-        "target_filter": {"areas": ["蔄山镇"]},
-        "inspector_departments": ["市场规范管理科"],
-        "team_size": 2,
-        "methods": ["现场检查"],
-        "deadline": "2027-01-29",
-    }
-    api = f"{server}/api/planning/tasks"
-    task = httpx.post(api, json=spec, headers=token(server, SUPERVISOR), timeout=30)
-    task_id = task.raise_for_status().json()["task_id"]
-    approve = httpx.post(f"{api}/{task_id}/approve", headers=token(server, DEPUTY), timeout=30)
-    approve.raise_for_status()
-    publish = httpx.post(f"{api}/{task_id}/publish", headers=token(server, CREDIT), timeout=30)
-    return dict(publish.raise_for_status().json())
+    ratio = {"A": 60, "B": 30}
+    title = f"浏览器抽取仪式测试 {task_no}"
+    scope = {"areas": ["蔄山镇"]}
+    return approved_task(
+        Services(server), task_no, ratio, title=title, target_filter=scope, publish=True
+    )
 
 
 @pytest.fixture
-def people(browser: Browser, server: str) -> Iterator[Callable[..., Page]]:
-    """``people("张信用")``: that person signed in, in a browser context of their own.
-    Every context keeps the site's CSP in force."""
-    contexts = []
-    outside: list[str] = []
+def people(browsers: Callable[..., Page]) -> Callable[[str], Page]:
+    """``people("张信用")``: that person signed in, in a browser of their own."""
 
     def open_as(name: str) -> Page:
-        context = browser.new_context(
-            base_url=server,
-            locale="zh-CN",
-            viewport={"width": 1280, "height": 900},
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        page.on(
-            "request",
-            lambda r: outside.append(r.url) if not r.url.startswith((server, "data:")) else None,
-        )
+        page = browsers()
         sign_in(page, name)
         return page
 
-    yield open_as
-    for context in contexts:
-        context.close()
-    assert not outside, f"requests to another origin: {outside}"
+    return open_as
 
 
-def register_key(page: Page, shot: Shot, name: str) -> str:
-    page.goto("/console/draws/keys")
-    page.get_by_role("button", name="在本浏览器生成密钥并登记").click()
-    expect(page.get_by_role("status")).to_contain_text("密钥已登记")
-    key_id = page.get_by_role("status").inner_text().split("：")[1].split("（")[0]
-    row = page.locator("tr", has_text=key_id)
-    expect(row).to_contain_text("是（本浏览器）")  # the private key is in this browser
+def key_of(page: Page, shot: Shot, name: str) -> str:
+    key_id = register_key(page)
     shot(page, f"key-{name}")
     return key_id
 
 
 def create_draw(page: Page, task: dict[str, Any], shot: Shot | None = None) -> str:
-    """Freeze the task's draw (retried while the draws service has not yet heard of the
-    task's approval: its events travel asynchronously)."""
+    """A refused freeze (the reason beside the field), then the draw frozen."""
     page.goto(f"/console/draws?task_id={task['task_id']}")
     page.get_by_role("link", name="为此任务创建抽取").click()
     expect(page.get_by_label("种子参与方（按此顺序组合，以顿号分隔）")).to_have_value(
@@ -112,22 +68,11 @@ def create_draw(page: Page, task: dict[str, Any], shot: Shot | None = None) -> s
     if shot is not None:
         shot(page, "create-refused")
     hours.fill("48")
-    deadline = time.monotonic() + 60
-    while True:
-        page.get_by_role("button", name="冻结并公示抽取清单").click()
-        page.wait_for_load_state()
-        if "/console/draws/new" not in page.url or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    expect(page.get_by_role("status")).to_contain_text("抽取清单已冻结")
-    return page.url.split("?")[0].rsplit("/", 1)[1]
+    return freeze_draw(page)
 
 
 def api_draw(server: str, draw_id: str) -> dict[str, Any]:
-    answer = httpx.get(
-        f"{server}/api/draws/draws/{draw_id}", headers=token(server, CREDIT), timeout=30
-    )
-    return dict(answer.raise_for_status().json())
+    return dict(Services(server).call("GET", f"/api/draws/draws/{draw_id}", CREDIT))
 
 
 def test_the_whole_ceremony_in_several_browsers(
@@ -135,8 +80,8 @@ def test_the_whole_ceremony_in_several_browsers(
 ) -> None:
     task = published_task(server)
     credit, office, supervisor = people("张信用"), people("李办公"), people("周监督")
-    keys = {n: register_key(p, shot, n) for n, p in (("credit", credit), ("office", office))}
-    supervisor_key = register_key(supervisor, shot, "supervisor")
+    keys = {n: key_of(p, shot, n) for n, p in (("credit", credit), ("office", office))}
+    supervisor_key = key_of(supervisor, shot, "supervisor")
 
     draw_id = create_draw(credit, task, shot)
     shot(credit, "frozen")
@@ -250,13 +195,13 @@ def test_a_draw_is_cancelled_with_a_signed_reason_on_a_phone(
 ) -> None:
     task = published_task(server)
     credit = people("张信用")
-    key_id = register_key(credit, shot, "credit")
+    key_id = key_of(credit, shot, "credit")
     draw_id = create_draw(credit, task)
     credit.set_viewport_size({"width": 390, "height": 844})
     credit.get_by_label("作废理由").fill("主体名录尚未同步完成，作废重抽")
     credit.get_by_role("button", name="签名作废本次抽取").click()
     expect(credit.get_by_role("status")).to_contain_text("抽取已作废")
-    expect(credit.locator("[data-status]")).to_have_text("已作废")
+    expect_state(credit, "已作废")
     width = credit.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width}px wide on a phone"
     shot(credit, "cancelled-phone")

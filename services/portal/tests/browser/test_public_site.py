@@ -8,117 +8,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import CLOCK, serious_violations
-
-TODAY = date.fromisoformat(CLOCK[:10])
-Who = dict[str, Any]
-CREDIT: Who = {"user": "zhang.credit", "roles": ["credit_dept"], "department": "信用监管科"}
-OFFICE: Who = {"user": "li.office", "roles": ["general_office"], "department": "办公室"}
-COUNTERSIGNER: Who = {"user": "zhou.office", "roles": ["general_office"], "department": "办公室"}
-DEPUTY: Who = {"user": "wang.deputy", "roles": ["deputy_director"]}
-SUPERVISOR: Who = {
-    "user": "zhao.reg",
-    "roles": ["supervising_dept"],
-    "department": "市场规范管理科",
-}
-ITEMS = [
-    {"code": "LG-GS-01", "name": "企业公示信息抽查"},
-    {"code": "LG-DJ-01", "name": "登记事项检查"},
-]
-PROBLEM = "发现问题待后续处理"
-
-
-def inspector(inspector_id: str) -> Who:
-    return {"user": inspector_id, "roles": ["inspector"], "inspector_id": inspector_id}
-
-
-@dataclass
-class Api:
-    """The services over HTTP, each call with the demo token of the person making it."""
-
-    base: str
-    client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60))
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    def token(self, who: Who) -> str:
-        if who["user"] not in self.tokens:
-            answer = self.client.post(self.base + "/auth/token", json=who)
-            answer.raise_for_status()
-            self.tokens[who["user"]] = answer.json()["access_token"]
-        return self.tokens[who["user"]]
-
-    def call(self, method: str, path: str, who: Who | None = None, **kw: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token(who)}"} if who else {}
-        answer = self.client.request(method, self.base + path, headers=headers, **kw)
-        assert answer.status_code < 300, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json() if answer.content else None
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 120) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Ceremony:
-    """Each party runs the downloaded ``spotcheck-ceremony`` with their own key, in a
-    directory of their own."""
-
-    def __init__(self, api: Api) -> None:
-        self.api = api
-        self.home = Path(tempfile.mkdtemp(prefix="ceremony-"))
-        self.tool = self.home / "spotcheck-ceremony.pyz"
-        self.tool.write_bytes(
-            api.client.get(api.base + "/public/draws/ceremony/spotcheck-ceremony.pyz").content
-        )
-
-    def run(self, who: Who, *args: str) -> str:
-        env = {**os.environ, "SPOTCHECK_TOKEN": self.api.token(who), "SPOTCHECK_CLOCK": CLOCK}
-        done = subprocess.run(
-            [sys.executable, "-I", "-S", str(self.tool), *args, "--api", self.api.base],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=env,
-            cwd=self.home,
-        )
-        assert done.returncode == 0, f"{who['user']} {args[0]}: {done.stdout}{done.stderr}"
-        return done.stdout
-
-    def act(self, who: Who, party: str, action: str, draw_id: str, *args: str) -> str:
-        key = self.home / f"{who['user']}.{party}.key"
-        if not key.exists():
-            start, end = TODAY - timedelta(days=30), TODAY + timedelta(days=365)
-            self.run(
-                who,
-                "keygen",
-                *("--district", "lingang", "--party", party, "--holder", who["user"]),
-                *("--valid-from", start.isoformat(), "--valid-until", end.isoformat()),
-                *("--key", str(key)),
-            )
-        return self.run(who, action, "--key", str(key), "--draw", draw_id, *args)
+from .conftest import serious_violations
+from .scenario import (
+    ITEMS,
+    PROBLEM,
+    SUPERVISOR_DEPT,
+    Services,
+    approved_task,
+    corrected_after_objection,
+    published_cycle,
+)
 
 
 @dataclass
@@ -135,143 +44,30 @@ class Published:
 def publish_cycle(base: str) -> Published:
     """A task of its own (a unique number and a small population), drawn, inspected, published,
     and its first result corrected after the entity's objection."""
-    api = Api(base)
+    api = Services(base)
     tag = uuid.uuid4().hex[:6].upper()
-    task_no = f"LG-PUB-{tag}"
-    title = f"公示测试抽查{tag}"
-    task = api.call(
-        "POST",
-        "/api/planning/tasks",
-        SUPERVISOR,
-        json={
-            "task_no": task_no,
-            "title": title,
-            "lead_department": "市场规范管理科",
-            "check_items": ITEMS,
-            "target_filter": {"areas": ["汪疃镇"], "entity_types": ["农民专业合作社"]},
-            "ratio_bp": {"A": 300, "B": 300, "C": 500, "D": 1000, "E": 2000},
-            "inspector_departments": ["市场规范管理科", "信用监管科"],
-            "team_size": 2,
-            "methods": ["现场检查"],
-            "deadline": (TODAY + timedelta(days=60)).isoformat(),
-        },
+    task = approved_task(
+        api,
+        f"LG-PUB-{tag}",
+        {"A": 300, "B": 300, "C": 500, "D": 1000, "E": 2000},
+        title=f"公示测试抽查{tag}",
+        target_filter={"areas": ["汪疃镇"], "entity_types": ["农民专业合作社"]},
+        inspector_departments=(SUPERVISOR_DEPT, "信用监管科"),
+        publish=True,
     )
-    task_id = task["task_id"]
-    api.call("POST", f"/api/planning/tasks/{task_id}/approve", DEPUTY)
-    api.call("POST", f"/api/planning/tasks/{task_id}/publish", SUPERVISOR)
-
-    ceremony = Ceremony(api)
-    sizes: list[int] = []
-
-    def created() -> Any:
-        """Frozen once the demo district's registry has fully reached the draws service: the
-        roster staffed and the population the same size twice running (else cancelled)."""
-        answer = api.client.post(
-            base + "/api/draws/draws",
-            json={"task_id": task_id},
-            headers={"Authorization": f"Bearer {api.token(CREDIT)}"},
-        )
-        if answer.status_code != 201:
-            return None
-        body = answer.json()
-        manifest = body["manifest"]
-        sizes.append(manifest["population"]["size"])
-        if manifest["roster"]["size"] >= 20 and sizes[-2:] == [sizes[-1]] * 2:
-            return body
-        reason = ("--reason", "主体名录尚未同步完成，作废重抽")
-        ceremony.act(CREDIT, "信用监管科", "cancel", body["draw_id"], *reason)
-        time.sleep(2)
-        return None
-
-    draw = eventually(created, "the draws service to know the task and the district", 300)
-    draw_id = draw["draw_id"]
-    state = ("--state", str(ceremony.home))
-    holder = {"办公室": OFFICE, "信用监管科": CREDIT}
-    for party in draw["parties"]:
-        ceremony.act(holder[party], party, "commit", draw_id, *state)
-    for party in draw["parties"]:
-        ceremony.act(holder[party], party, "reveal", draw_id, *state)
-    opinion = ("--opinion", "抽取过程符合规定", "--acknowledge-unstaffed")
-    ceremony.act(COUNTERSIGNER, "办公室", "countersign", draw_id, *opinion)
-    done = api.call("GET", f"/api/draws/draws/{draw_id}", CREDIT)
-    assert done["status"] == "completed" and done["targets"]
-    staffed = [t for t in done["targets"] if t.get("team")]
-    assert staffed, "no target was staffed"
-
-    def opened() -> Any:
-        found = api.call(
-            "GET",
-            "/api/inspections/inspections",
-            SUPERVISOR,
-            params={"task_id": task_id, "limit": 500},
-        )
-        return found["items"] if found["total"] == len(staffed) else None
-
-    for n, inspection in enumerate(eventually(opened, "an inspection per staffed target")):
-        team = inspection["team"]
-        leader = next(m for m in team if m["role"] == "leader")
-        results = [
-            {
-                "check_item_code": item["code"],
-                "category": PROBLEM if n == 0 and i == 0 else "未发现问题",
-                **({"pending_reason": "未按规定公示应当公示的信息"} if n == 0 and i == 0 else {}),
-            }
-            for i, item in enumerate(ITEMS)
-        ]
-        path = f"/api/inspections/inspections/{inspection['inspection_id']}"
-        api.call(
-            "PUT", f"{path}/results", inspector(leader["inspector_id"]), json={"results": results}
-        )
-        for member in team:
-            if member["role"] in ("leader", "member"):
-                api.call("POST", f"{path}/sign", inspector(member["inspector_id"]))
-        api.call("POST", f"{path}/submit", inspector(leader["inspector_id"]), json={})
-
-    def published() -> Any:
-        found = api.call("GET", "/public/results", params={"task_no": task_no, "limit": 200})
-        return found["items"] if found["total"] == len(staffed) else None
-
-    records = eventually(published, "every result to be published")
-    first = next(r for r in records if any(i["category"] == PROBLEM for i in r["results"]))
-    entity: Who = {"user": f"qiye-{tag}", "roles": ["entity"], "uscc": first["uscc"]}
-
-    def objected() -> Any:
-        answer = api.client.post(
-            base + "/api/objections/objections",
-            json={
-                "record_id": first["record_id"],
-                "uscc": first["uscc"],
-                "reason": "已按时公示年报",
-            },
-            headers={"Authorization": f"Bearer {api.token(entity)}"},
-        )
-        return answer.json() if answer.status_code == 201 else None
-
-    objection = eventually(objected, "objections to know the published result")
-    oid = objection["objection_id"]
-    api.call(
-        "POST",
-        f"/api/objections/objections/{oid}/decision",
-        SUPERVISOR,
-        json={
-            "decision": "corrected",
-            "reason": "复查确认企业已按时公示",
-            "corrected_results": [
-                {
-                    "check_item_code": ITEMS[0]["code"],
-                    "check_item_name": ITEMS[0]["name"],
-                    "category": "未发现问题",
-                }
-            ],
-        },
+    cycle = published_cycle(api, task)
+    first = next(r for r in cycle.records if any(i["category"] == PROBLEM for i in r["results"]))
+    corrected_after_objection(api, first)
+    bundle = api.client.get(f"/public/draws/{cycle.draw['draw_id']}/bundle").content
+    return Published(
+        task["task_id"],
+        task["task_no"],
+        task["title"],
+        cycle.draw["draw_id"],
+        cycle.records,
+        first,
+        bundle,
     )
-    api.call("POST", f"/api/objections/objections/{oid}/correction", CREDIT, json={"note": "更正"})
-    eventually(
-        lambda: len(api.call("GET", f"/public/results/{first['record_id']}")["versions"]) == 2,
-        "the correction to be published",
-    )
-    bundle = api.client.get(f"{base}/public/draws/{draw_id}/bundle").content
-    return Published(task_id, task_no, title, draw_id, records, first, bundle)
 
 
 @pytest.fixture(scope="module")

@@ -8,57 +8,31 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import Page, expect
 
 from spotcheck_common import uscc
 
-from .conftest import sign_in
-
-
-def _sign_in(page: Page, name: str) -> None:
-    """conftest's ``sign_in`` may return while still on the sign-in page (its URL matches
-    ``**/console**`` too): wait for the page it leads to."""
-    sign_in(page, name)
-    page.wait_for_url(lambda url: "/console/login" not in url)
-
-
-def _violations(page: Page) -> list[dict[str, object]]:
-    """axe-core's serious violations. conftest's ``serious_violations`` inlines axe, which the
-    pages' CSP (script-src 'self') blocks; the vendored copy is loaded from this origin."""
-    page.add_script_tag(url="/assets/vendor/axe-core/axe.min.js")
-    result = page.evaluate("async () => (await axe.run(document)).violations")
-    return [v for v in result if v.get("impact") in ("serious", "critical")]
-
-
-ENTITY_HEADER = "统一社会信用代码,名称,主体类型,行业,区域,风险等级,状态,住所"
-EXPERT_HEADER = "专家编号,姓名,专业领域,工作单位,在库"
-
-
-def _file(name: str, data: bytes) -> FilePayload:
-    return {"name": name, "mimeType": "text/csv", "buffer": data}
-
-
-def _csv(*lines: str) -> bytes:
-    return ("\n".join(lines) + "\n").encode()
+from .conftest import ENTITY_HEADER, EXPERT_HEADER, csv_file, serious_violations, sign_in
 
 
 def test_a_bad_import_is_refused_with_its_error_report_and_a_good_one_completes(
     page: Page, shot: Callable[[Page, str], Path]
 ) -> None:
-    _sign_in(page, "张信用")
+    sign_in(page, "张信用")
     page.goto("/console/registry")
     expect(page.get_by_role("heading", name="名录库")).to_be_visible()
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     shot(page, "home")
 
     # A class-F entity: previewed in the browser before anything is uploaded…
     code = uscc.synthetic(1, seed=uuid.uuid4().int % 10**6, area_code="371071")[0]
-    bad = _csv(
+    bad = csv_file(
+        "bad.csv",
         ENTITY_HEADER,
         f"{code},预览测试有限公司,有限责任公司,批发和零售业,草庙子镇,F,存续,临港区1号",
     )
     page.get_by_label("名录类别").select_option("entities")
-    page.get_by_label("文件").set_input_files(files=[_file("bad.csv", bad)])
+    page.get_by_label("文件").set_input_files(files=[bad])
     preview = page.locator("[data-preview-table] table")
     expect(preview.locator("th").first).to_have_text("统一社会信用代码")
     expect(preview.locator("tbody tr")).to_have_count(1)
@@ -84,10 +58,14 @@ def test_a_bad_import_is_refused_with_its_error_report_and_a_good_one_completes(
     # A good file (two experts in a field of their own) completes.
     field = f"测试领域{uuid.uuid4().hex[:6]}"
     ids = [f"ZT{uuid.uuid4().hex[:6].upper()}{n}" for n in range(2)]
-    good = _csv(EXPERT_HEADER, *(f"{i},专家{n},{field},市质检院,是" for n, i in enumerate(ids)))
+    good = csv_file(
+        "experts.csv",
+        EXPERT_HEADER,
+        *(f"{i},专家{n},{field},市质检院,是" for n, i in enumerate(ids)),
+    )
     page.goto("/console/registry")
     page.get_by_label("名录类别").select_option("experts")
-    page.get_by_label("文件").set_input_files(files=[_file("experts.csv", good)])
+    page.get_by_label("文件").set_input_files(files=[good])
     page.get_by_role("button", name="上传并导入").click()
     expect(page.locator("[data-state]")).to_have_attribute("data-state", "succeeded")
     expect(page.get_by_role("status").filter(has_text="已导入 2 行")).to_be_visible()
@@ -99,7 +77,7 @@ def test_a_bad_import_is_refused_with_its_error_report_and_a_good_one_completes(
 
 
 def test_registers_item_list_and_conflicts(page: Page, shot: Callable[[Page, str], Path]) -> None:
-    _sign_in(page, "张信用")
+    sign_in(page, "张信用")
     page.goto("/console/registry/entities?risk_class=E")
     expect(page.get_by_text("第 1 /")).to_be_visible()  # paged: 50 of the district's class E
     first_uscc = page.locator("tbody tr td.mono").first.inner_text()
@@ -115,9 +93,9 @@ def test_registers_item_list_and_conflicts(page: Page, shot: Callable[[Page, str
     page.goto("/console/registry/items")
     expect(page.get_by_role("heading", name="各版本")).to_be_visible()
     expect(page.get_by_role("cell", name="LG-GS-01")).to_be_visible()
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     page.get_by_label("清单文件（CSV 或 .xlsx）").set_input_files(
-        files=[_file("items.csv", _csv("事项编号,抽查类别"))]
+        files=[csv_file("items.csv", "事项编号,抽查类别")]
     )
     page.get_by_role("button", name="上传并导入新版本").click()
     reason = page.locator(".field", has=page.get_by_label("发布或调整的理由"))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from .conftest import sign_in
-from .test_objections import CREDIT, Services, approved_task, eventually, serious_violations
+from .conftest import serious_violations, sign_in
+from .scenario import CREDIT, Services, approved_task, eventually
 
 CHARTS = ("departments", "categories", "kinds", "trend", "inspectors")
 
@@ -44,7 +44,7 @@ def test_statistics_draw_charts_beside_their_tables(
 ) -> None:
     api = Services(server)
     task_no = f"STA-{uuid.uuid4().hex[:8]}"
-    approved_task(api, task_no)
+    approved_task(api, task_no, {"E": 30})
 
     def counted() -> bool:
         found = api.call("GET", "/api/archives/statistics", CREDIT, params={"year": 2026})

@@ -9,38 +9,23 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .conftest import sign_in
-
-
-def _sign_in(page: Page, name: str) -> None:
-    """conftest's ``sign_in`` may return while still on the sign-in page (its URL matches
-    ``**/console**`` too): wait for the page it leads to."""
-    sign_in(page, name)
-    page.wait_for_url(lambda url: "/console/login" not in url)
-
-
-def _violations(page: Page) -> list[dict[str, object]]:
-    """axe-core's serious violations. conftest's ``serious_violations`` inlines axe, which the
-    pages' CSP (script-src 'self') blocks; the vendored copy is loaded from this origin."""
-    page.add_script_tag(url="/assets/vendor/axe-core/axe.min.js")
-    result = page.evaluate("async () => (await axe.run(document)).violations")
-    return [v for v in result if v.get("impact") in ("serious", "critical")]
+from .conftest import expect_state, serious_violations, sign_in
 
 
 def test_a_task_is_drafted_approved_and_published(
     page: Page, shot: Callable[[Page, str], Path]
 ) -> None:
     task_no = f"RW-{uuid.uuid4().hex[:8]}"
-    _sign_in(page, "赵规范")
+    sign_in(page, "赵规范")
     page.goto("/console/tasks")
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     page.get_by_role("link", name="新建实施方案").click()
     page.get_by_label("任务编号（本区唯一）").fill(task_no)
     page.get_by_label("任务名称").fill(f"企业公示信息抽查 {task_no}")
     page.get_by_label("检查截止日期").fill("2026-12-20")
     page.get_by_label("企业公示信息抽查").check()
     page.get_by_label("区域（多个用逗号分隔，空为不限）").fill("汪疃镇")
-    assert _violations(page) == []
+    assert serious_violations(page) == []
     # No ratio at all: the planning service refuses, beside the ratios.
     page.get_by_role("button", name="保存草稿").click()
     expect(page.locator("#e-ratio_bp")).to_contain_text("至少一个风险等级的抽查比例须大于 0")
@@ -49,20 +34,20 @@ def test_a_task_is_drafted_approved_and_published(
     page.get_by_label("A 级（%）").fill("0.1")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.get_by_role("status")).to_contain_text("已保存实施方案草稿")
-    _status(page, "草稿")
+    expect_state(page, "草稿")
     expect(page.get_by_text("A 0.1%")).to_be_visible()
     expect(page.get_by_role("button", name="公示实施方案")).to_have_count(0)
     task_url = page.url
 
-    _sign_in(page, "王分管")
+    sign_in(page, "王分管")
     page.goto(task_url)
     page.get_by_role("button", name="分管局长审批（批准实施方案）").click()
-    _status(page, "已批准")
+    expect_state(page, "已批准")
 
-    _sign_in(page, "赵规范")
+    sign_in(page, "赵规范")
     page.goto(task_url)
     page.get_by_role("button", name="公示实施方案").click()
-    _status(page, "已公示")
+    expect_state(page, "已公示")
     shot(page, "published")
     page.goto("/console/tasks?status=published")
     expect(page.get_by_role("cell", name=task_no, exact=True)).to_be_visible()
@@ -72,7 +57,7 @@ def test_the_credit_department_receives_a_task_from_the_city(
     page: Page, shot: Callable[[Page, str], Path]
 ) -> None:
     task_no = f"SJ-{uuid.uuid4().hex[:8]}"
-    _sign_in(page, "张信用")
+    sign_in(page, "张信用")
     page.goto("/console/tasks/receive")
     page.get_by_label("下派机关").fill("威海市市场监督管理局")
     page.get_by_label("下派文号").fill("威市监函〔2026〕8号")
@@ -86,9 +71,5 @@ def test_the_credit_department_receives_a_task_from_the_city(
     page.get_by_role("button", name="接收任务").click()
     expect(page.get_by_role("status")).to_contain_text("已接收下派任务")
     expect(page.get_by_text("市局下派（威海市市场监督管理局 威市监函〔2026〕8号）")).to_be_visible()
-    _status(page, "草稿")
+    expect_state(page, "草稿")
     shot(page, "received")
-
-
-def _status(page: Page, label: str) -> None:
-    expect(page.locator("[data-status]")).to_have_text(label)
