@@ -163,7 +163,7 @@ async def seed(data_dir: Path, count: int = ENTITIES, seed_: int = 2026) -> dict
     import sqlalchemy as sa
 
     from publication.adapters import orm
-    from publication.adapters.repository import SqlPublicationRepository
+    from publication.adapters.repository import SqlPublicationRepository, categories_of
     from publication.domain import model
     from spotcheck_common import migrations
     from spotcheck_common.db import Database
@@ -190,9 +190,12 @@ async def seed(data_dir: Path, count: int = ENTITIES, seed_: int = 2026) -> dict
     records: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
 
-    def add_version(version: model.ResultVersion) -> None:  # the repository's add_version row
+    categories: list[dict[str, Any]] = []
+
+    def add_version(version: model.ResultVersion) -> None:  # the repository's add_version rows
         results = [r.model_dump(mode="json") for r in version.results]
         versions.append({**version.__dict__, "results": results})
+        categories.extend(categories_of(version))
 
     async with db.sessions() as session:
         calendar = await SqlPublicationRepository(session).calendar()
@@ -253,7 +256,11 @@ async def seed(data_dir: Path, count: int = ENTITIES, seed_: int = 2026) -> dict
                 )
             )
     async with db.sessions() as session:  # one transaction, many rows a statement
-        for table, rows in ((orm.result_records, records), (orm.result_versions, versions)):
+        for table, rows in (
+            (orm.result_records, records),
+            (orm.result_versions, versions),
+            (orm.result_version_categories, categories),
+        ):
             for k in range(0, len(rows), 2000):
                 await session.execute(sa.insert(table), rows[k : k + 2000])
         await session.commit()

@@ -67,6 +67,16 @@ result_versions = sa.Table(
     sa.CheckConstraint("version >= 1", name="version_positive"),
 )
 
+# Each version's result categories, one row each (written with the version, never changed):
+# the public search filters by category without reading every version's JSON.
+result_version_categories = sa.Table(
+    "result_version_categories",
+    metadata,
+    sa.Column("record_id", sa.String(36), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("category", sa.String(50), primary_key=True),
+)
+
 # Results the law keeps private (依法依规不予公开): recorded with the reason, never on /public.
 withheld_results = sa.Table(
     "withheld_results",

@@ -6,7 +6,6 @@ refuses them, see migration 0002).
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -188,33 +187,25 @@ def _task(row: Any) -> PublishedTask:
     return PublishedTask(**values)
 
 
-def _has_category(results: Any, category: str) -> Any:
-    """The JSON list of item results holds an item of ``category``: matched on its text, as the
-    serializer wrote it (non-ASCII escaped) or as PostgreSQL's jsonb would print it."""
-    text = sa.cast(results, sa.Text)
-    return sa.or_(
-        *(
-            text.contains(f'"category": {encoded}', autoescape=True)
-            for encoded in {json.dumps(category), json.dumps(category, ensure_ascii=False)}
-        )
-    )
-
-
 def _published() -> Any:
     """The record has a version (it always has, from its first publication)."""
     r, v = orm.result_records, orm.result_versions
     return sa.exists().where(v.c.record_id == r.c.record_id)
 
 
+def categories_of(version: ResultVersion) -> list[dict[str, Any]]:
+    """The rows of ``result_version_categories`` for ``version``: one per category it holds."""
+    found = sorted({str(item.category) for item in version.results})
+    return [
+        {"record_id": version.record_id, "version": version.version, "category": c} for c in found
+    ]
+
+
 def _current_version_has(category: str) -> Any:
     """The record's current (highest) version holds an item of ``category``."""
-    r, v, later = orm.result_records, orm.result_versions, orm.result_versions.alias("later")
-    newer = sa.exists().where(later.c.record_id == v.c.record_id, later.c.version > v.c.version)
-    return (
-        sa.exists()
-        .where(v.c.record_id == r.c.record_id, _has_category(v.c.results, category))
-        .where(~newer)
-    )
+    r, c, later = orm.result_records, orm.result_version_categories, orm.result_versions
+    newer = sa.exists().where(later.c.record_id == c.c.record_id, later.c.version > c.c.version)
+    return sa.exists().where(c.c.record_id == r.c.record_id, c.c.category == category).where(~newer)
 
 
 def _day_start(d: date) -> datetime:
@@ -291,6 +282,7 @@ class SqlPublicationRepository:
             "results": [r.model_dump(mode="json") for r in version.results],
         }
         await self.session.execute(sa.insert(orm.result_versions).values(**values))
+        await self.session.execute(sa.insert(orm.result_version_categories), categories_of(version))
 
     async def search(
         self,

@@ -30,5 +30,10 @@ definition = ServiceDefinition(
     subscriptions=subscriptions,
     publishes=[ResultPublished, ResultCorrected, ResultWithheld, PublishDueSet],
     periodic=[refresh, refresh_coverage],
-    append_only=("result_versions", "withheld_results", "published_plans"),
+    append_only=(
+        "result_versions",
+        "result_version_categories",
+        "withheld_results",
+        "published_plans",
+    ),
 )
