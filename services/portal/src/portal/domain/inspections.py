@@ -10,27 +10,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-# The national record form's categories, in the form's order.
-CATEGORIES = [
-    "未发现问题",
-    "发现问题待后续处理",
-    "发现问题经责令已改正",
-    "未发现开展本次抽查涉及的经营活动",
-    "已关闭停业或正在组织清算",
-    "不配合检查情节严重",
-    "注销",
-    "被吊销",
-    "被撤销",
-    "迁出",
-]
-# The category that needs its sub-reason.
-PENDING = "发现问题待后续处理"
-PENDING_REASONS = [
-    "未按规定公示应当公示的信息",
-    "公示信息隐瞒真实情况弄虚作假",
-    "通过登记的住所（经营场所）无法联系",
-    "其他",
-]
+from spotcheck_common.events.types import PendingReason, ResultCategory
+
+# The national record form's categories, in the form's order, and the sub-reasons of the one
+# that needs them: the kernel's (the services check against the same lists).
+CATEGORIES = [c.value for c in ResultCategory]
+PENDING = ResultCategory.PROBLEM_PENDING.value
+PENDING_REASONS = [r.value for r in PendingReason]
 # 第八条: not inspected, counts as done. The codes are the service's.
 NOT_INSPECTED = {
     "unreachable": "通过登记的住所（经营场所）无法联系",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from portal.domain.inspections import PENDING
 from spotcheck_common.workdays import WorkCalendar, YearSchedule
 
 # (clock, label, length in working days, the field that says it is done)
@@ -21,26 +22,6 @@ CLOCKS = (
     ("correction", "更正公示", 5, "correction_published_on"),
 )
 DUE_SOON_WORKDAYS = 3  # a clock this close to its end is shown in warning colour
-
-RESULT_CATEGORIES = (
-    "未发现问题",
-    "发现问题待后续处理",
-    "发现问题经责令已改正",
-    "未发现开展本次抽查涉及的经营活动",
-    "已关闭停业或正在组织清算",
-    "不配合检查情节严重",
-    "注销",
-    "被吊销",
-    "被撤销",
-    "迁出",
-)
-PENDING_CATEGORY = "发现问题待后续处理"
-PENDING_REASONS = (
-    "未按规定公示应当公示的信息",
-    "公示信息隐瞒真实情况弄虚作假",
-    "通过登记的住所（经营场所）无法联系",
-    "其他",
-)
 
 
 @dataclass(frozen=True)
@@ -129,7 +110,7 @@ def corrected_results(
         code = str(item["check_item_code"])
         category = form.get(f"category_{code}", item.get("category")) or ""
         reason = form.get(f"pending_reason_{code}", item.get("pending_reason") or "")
-        reason = reason if category == PENDING_CATEGORY else ""
+        reason = reason if category == PENDING else ""
         remark = form.get(f"remark_{code}", item.get("remark") or "").strip()
         changed = (
             category != item.get("category")

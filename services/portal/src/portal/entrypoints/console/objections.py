@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from portal.adapters.api import ApiError
+from portal.domain import inspections as results
 from portal.domain import objections as rules
 from portal.entrypoints.web import CheckedForm, Session, SignedIn, refused, render, see_other
 from portal.service_layer import objections as service
@@ -18,9 +19,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 REVIEWERS = ("supervising_dept", "credit_dept")
 FORM_CONTEXT = {
-    "categories": rules.RESULT_CATEGORIES,
-    "pending_category": rules.PENDING_CATEGORY,
-    "pending_reasons": rules.PENDING_REASONS,
+    "categories": results.CATEGORIES,
+    "pending_category": results.PENDING,
+    "pending_reasons": results.PENDING_REASONS,
 }
 
 
