@@ -65,7 +65,8 @@ def years_needed(objections: Iterable[Mapping[str, Any]], today: date) -> list[i
             due = o.get(f"{key}_due_on")
             if due:
                 last = max(last, date.fromisoformat(due))
-    first = min(today.year, *(date.fromisoformat(o["received_on"]).year for o in objections))
+    received = [date.fromisoformat(o["received_on"]).year for o in objections]
+    first = min([today.year, *received])
     return list(range(first, last.year + 1))
 
 
