@@ -116,13 +116,15 @@ class _Browsers:
         self.contexts: list[BrowserContext] = []
         self.outside: list[str] = []
 
-    def open(self, phone: bool = False) -> Page:
+    def open(self, phone: bool = False, javascript: bool = True) -> Page:
         options: dict[str, Any] = (
             {"viewport": PHONE, "is_mobile": True, "has_touch": True}
             if phone
             else {"viewport": DESKTOP}
         )
-        context = self.browser.new_context(base_url=self.server, locale="zh-CN", **options)
+        context = self.browser.new_context(
+            base_url=self.server, locale="zh-CN", java_script_enabled=javascript, **options
+        )
         self.contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
@@ -141,7 +143,8 @@ class _Browsers:
 
 @pytest.fixture
 def browsers(browser: Browser, server: str) -> Iterator[Callable[..., Page]]:
-    """``browsers()`` (desktop) or ``browsers(phone=True)``: a page in a browser of its own."""
+    """``browsers()`` (desktop) or ``browsers(phone=True)``: a page in a browser of its own
+    (``javascript=False``: one with scripts turned off)."""
     opened = _Browsers(browser, server)
     yield opened.open
     opened.close()
