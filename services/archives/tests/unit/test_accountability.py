@@ -277,6 +277,14 @@ def test_statistics_rates_and_categories(
     # T-C's record was corrected: its current version counts, not the first one.
     assert departments[s.FOOD]["results_by_category"] == {"发现问题经责令已改正": 1}
     assert stats["results_by_category"] == {"发现问题待后续处理": 1, "发现问题经责令已改正": 1}
+    # By person: the targets of the teams each inspector was on (第十三条, by inspector).
+    people = {i["inspector_id"]: i for i in stats["inspectors"]}
+    assert people["I001"] == people["I002"] | {"inspector_id": "I001", "name": "王强"}
+    assert people["I001"]["targets"] == 1 and people["I001"]["completion_rate"] == 1.0
+    assert people["I001"]["publication_rate"] == 1.0 and people["I001"]["on_time_rate"] == 0.0
+    assert people["I003"]["completion_rate"] == 0.0 and people["I003"]["results_formed"] == 0
+    assert people["I003"]["publication_rate"] is None  # nothing to publish yet
+    assert people["I005"]["completion_rate"] == 1.0 and people["I005"]["on_time_rate"] == 1.0
     # As of a day before the publication, T-A has nothing published.
     earlier = statistics(fold(docs(year_events(), envelope)), date(2026, 10, 22), CALENDAR)
     assert {t["task_id"]: t for t in earlier["tasks"]}["T-A"]["publication_rate"] == 0.0

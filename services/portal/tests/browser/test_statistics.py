@@ -12,7 +12,7 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from .conftest import serious_violations, sign_in
 from .scenario import CREDIT, Services, approved_task, eventually
 
-CHARTS = ("departments", "categories", "kinds", "trend", "inspectors")
+CHARTS = ("departments", "categories", "kinds", "trend", "inspector_rates", "inspectors")
 
 
 def _open_statistics(page: Page) -> list[str]:

@@ -114,3 +114,20 @@ async def test_overview_has_a_chart_and_a_table_of_the_same_numbers() -> None:
     # T1's deadline (18 March) is two working days away and it is not complete: due soon.
     assert found["kinds"][0]["due_soon"] == 1
     assert found["charts"]["categories"].categories == ["未发现问题", "发现问题待后续处理"]
+
+
+def test_inspectors_with_the_lowest_completion_come_first_in_the_chart() -> None:
+    rows = [
+        {"inspector_id": "LG0001", "name": "王强", "completion_rate": 1.0, "publication_rate": 1.0},
+        {
+            "inspector_id": "LG0002",
+            "name": "李娜",
+            "completion_rate": 0.5,
+            "publication_rate": None,
+        },
+        {"inspector_id": "LG0003", "name": None, "completion_rate": None, "publication_rate": None},
+    ]
+    people, chart = figures.inspector_rates(rows)
+    assert [p["label"] for p in people] == ["LG0003", "李娜 LG0002", "王强 LG0001"]
+    assert chart.title == "各检查人员完成率与公示率"
+    assert chart.categories == ["LG0003", "李娜 LG0002", "王强 LG0001"]

@@ -564,34 +564,31 @@ def statistics(
 
     tasks_out: list[dict[str, Any]] = []
     departments: dict[str, Counter[str]] = defaultdict(Counter)
+    inspectors: dict[str, Counter[str]] = defaultdict(Counter)
+    who: dict[str, dict[str, Any]] = {}
     categories: dict[str, Counter[str]] = defaultdict(Counter)
     for task_id, task in sorted(facts.tasks.items()):
         dept = str(task.get("lead_department") or "")
         targets = drawn_targets(task) if _drawn(task, as_of) else {}
         results = results_by_task.get(task_id, [])
         done_usccs = {str(r.get("uscc")) for r in results}
+        by_uscc = {str(r.get("uscc")): _result_counts(r, as_of, calendar) for r in results}
         c: Counter[str] = Counter()
         c["tasks"] = 1
         c["targets"] = len(targets)
         c["submitted"] = len(done_usccs & set(targets)) if targets else 0
-        c["not_inspected"] = sum(1 for r in results if r.get("not_inspected_reason"))
-        c["formed"] = len(results)
+        for counts in by_uscc.values():
+            c.update(counts)
         for r in results:
-            published = _d(r.get("published_on"))
-            withheld = _d(r.get("withheld_on"))
-            published = published if published and published <= as_of else None
-            withheld = withheld if withheld and withheld <= as_of else None
-            publish_due = publish_deadline(r, calendar)
-            due = publish_due.due_on if publish_due else None
-            if published:
-                c["published"] += 1
-            elif withheld:
-                c["withheld"] += 1
-            done = published or withheld
-            if done and due and done <= due:
-                c["on_time"] += 1
             for line in _latest_results(r, facts):
                 categories[dept][str(line.get("category"))] += 1
+        for uscc, target in targets.items():  # each member answers for the team's targets
+            for m in target.get("team") or []:
+                key = str(m.get("inspector_id"))
+                who.setdefault(key, _member(m))
+                mine = inspectors[key]
+                mine.update({"targets": 1, "submitted": int(uscc in done_usccs)})
+                mine.update(by_uscc.get(uscc, Counter()))
         deadline = _d(task.get("deadline"))
         c["closed"] = int(bool(deadline and as_of > deadline))
         c["completed"] = int(bool(targets) and c["submitted"] == len(targets))
@@ -625,7 +622,38 @@ def statistics(
             for d, c in sorted(departments.items())
         ],
         "results_by_category": dict(total_categories),
+        # 第十三条 by person: the targets of the teams each inspector was on, and their results.
+        "inspectors": [
+            {
+                "inspector_id": key,
+                "name": who[key].get("name"),
+                "department": who[key].get("department"),
+                **_rates(c),
+            }
+            for key, c in sorted(inspectors.items())
+        ],
     }
+
+
+def _result_counts(r: Mapping[str, Any], as_of: date, calendar: WorkCalendar) -> Counter[str]:
+    """One result as of ``as_of``: formed; published or withheld by then; on time or not;
+    not inspected (第八条, counted as done)."""
+    published = _d(r.get("published_on"))
+    withheld = _d(r.get("withheld_on"))
+    published = published if published and published <= as_of else None
+    withheld = withheld if withheld and withheld <= as_of else None
+    publish_due = publish_deadline(r, calendar)
+    due = publish_due.due_on if publish_due else None
+    done = published or withheld
+    return Counter(
+        {
+            "formed": 1,
+            "published": int(bool(published)),
+            "withheld": int(bool(withheld and not published)),
+            "on_time": int(bool(done and due and done <= due)),
+            "not_inspected": int(bool(r.get("not_inspected_reason"))),
+        }
+    )
 
 
 def _rates(c: Mapping[str, int]) -> dict[str, Any]:

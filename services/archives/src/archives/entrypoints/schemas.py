@@ -328,12 +328,23 @@ class DepartmentStatistics(Rates):
     results_by_category: dict[str, int]
 
 
+class InspectorStatistics(Rates):
+    """One inspector's share: the targets of every team they were on, and their results."""
+
+    inspector_id: str
+    name: str | None
+    department: str | None
+
+
 class StatisticsOut(_Report):
     as_of: str
     year: int
     department: str | None
     tasks: list[TaskStatistics]
     departments: list[DepartmentStatistics]
+    inspectors: list[InspectorStatistics] = Field(
+        description="按检查人员：所在检查组的检查对象数、完成率、公示率（第十三条）"
+    )
     results_by_category: dict[str, int] = Field(description="检查结果按类别计数（现行版本）")
     by_department: list[DepartmentCounts]
     by_inspector: list[InspectorCounts]

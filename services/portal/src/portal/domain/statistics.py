@@ -162,6 +162,16 @@ def by_kind(
     return rows, chart
 
 
+def inspector_rates(rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], Chart]:
+    """Each inspector's completion and publication rates over the targets of their teams; the
+    chart shows those with the lowest completion first (the ones to look at)."""
+    people = sorted(
+        ({**r, "label": f"{r.get('name') or ''} {r['inspector_id']}".strip()} for r in rows),
+        key=lambda r: (percent(r.get("completion_rate")) or 0, r["inspector_id"]),
+    )
+    return people, rates_chart(people[:TOP_INSPECTORS], "label", "各检查人员完成率与公示率")
+
+
 def inspectors(by_inspector: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], Chart]:
     """Inspectors with a duty overdue or done late, the most first."""
     rows = sorted(

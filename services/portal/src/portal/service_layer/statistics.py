@@ -61,6 +61,7 @@ async def overview(api: Api, year: int | None, department: str | None) -> dict[s
     )
     kinds, kinds_chart = figures.by_kind(duty["kinds"], duty["items"], soon)
     people, people_chart = figures.inspectors(stats["by_inspector"])
+    rates, rates_chart = figures.inspector_rates(stats.get("inspectors") or [])
     trend, trend_chart = figures.trend(list(zip(ends, monthly, strict=True)))
     return {
         "stats": stats,
@@ -69,6 +70,7 @@ async def overview(api: Api, year: int | None, department: str | None) -> dict[s
         "failures": figures.accountability_rows(duty["items"]),
         "kinds": kinds,
         "inspectors": people,
+        "inspector_rates": rates,
         "trend": trend,
         "charts": {
             "departments": figures.rates_chart(
@@ -77,6 +79,7 @@ async def overview(api: Api, year: int | None, department: str | None) -> dict[s
             "categories": figures.categories_chart(stats["results_by_category"]),
             "kinds": kinds_chart,
             "inspectors": people_chart,
+            "inspector_rates": rates_chart,
             "trend": trend_chart,
         },
     }
