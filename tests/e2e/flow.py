@@ -41,6 +41,7 @@ COUNTERSIGNER = ("zhao.office", ["general_office"], {"department": "办公室"})
 DEPUTY = ("wang.deputy", ["deputy_director"], {})
 SUPERVISOR = ("zhao.reg", ["supervising_dept"], {"department": "市场规范管理科"})
 ENTITY_HEADER = "统一社会信用代码,名称,主体类型,行业,区域,风险等级,状态,住所"
+AREA = "草庙子镇"  # every entity's area (区域) in entities_csv
 INSPECTOR_HEADER = "执法人员编号,姓名,科室,检查资格,可任组长,执法证有效期至,在岗"
 
 
@@ -48,7 +49,7 @@ def entities_csv(count: int, seed: int) -> tuple[bytes, list[str]]:
     codes = uscc.synthetic(count, seed=seed, area_code="371071")
     risks = "ABCDE"
     rows = [ENTITY_HEADER] + [
-        f"{code},临港测试企业{i},有限责任公司,批发和零售业,草庙子镇,{risks[i % 5]},存续,临港区{i}号"
+        f"{code},临港测试企业{i},有限责任公司,批发和零售业,{AREA},{risks[i % 5]},存续,临港区{i}号"
         for i, code in enumerate(codes)
     ]
     return ("\n".join(rows) + "\n").encode(), codes
@@ -461,6 +462,7 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
     assert first["results"][0]["category"] == "发现问题待后续处理"  # the original is kept
     assert second["results"][0]["category"] == "未发现问题"
     assert second["objection_id"] == cycle.objection["objection_id"]
+    assert_searched_by_area(p, cycle)
 
     expected = {
         "planning.task-approved": 1,
@@ -502,6 +504,22 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
     assert verify_bundle(bytes(tampered)).returncode != 0, "a tampered bundle passed"
     for changed in tampered_ceremony(cycle.bundle, cycle.log):
         assert verify_bundle(*changed).returncode == 1, "a tampered ceremony passed"
+
+
+def assert_searched_by_area(p: Platform, cycle: Cycle) -> None:
+    """The published records carry the entity's area as the registry records it (draw →
+    inspection → publication), and the public search filters by it, exactly."""
+    assert {r["area"] for r in cycle.records} == {AREA}
+
+    def found(area: str) -> set[str]:
+        params = {"task_no": cycle.task_no, "area": area, "limit": 200}
+        page = p.call("publication", "GET", "/public/results", params=params)
+        assert all(r["area"] == area for r in page["items"])
+        return {r["record_id"] for r in page["items"]}
+
+    assert found(AREA) == {r["record_id"] for r in cycle.records}
+    assert found("汪疃镇") == set()
+    assert found(AREA[:-1]) == set()  # exact, not a part of the name
 
 
 def tampered_ceremony(bundle: bytes, log: bytes) -> list[tuple[bytes, bytes]]:

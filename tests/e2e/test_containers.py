@@ -44,17 +44,17 @@ def test_the_web_application_in_its_own_container_reads_the_services_over_http(
     stack: Stack,
 ) -> None:
     """``--target=portal`` alone, as the chart deploys it: its pages are the services' answers
-    (a task and its draw published by the cycle above), and the console knows who signs in."""
+    (a result and its draw from the cycle above), and the console knows who signs in."""
     p = platform(stack)
-    task = p.call("publication", "GET", "/public/tasks")["items"][0]
-    draws = p.call("draws", "GET", f"/public/draws?task_id={task['task_id']}")["items"]
-    (draw,) = [d for d in draws if d["status"] == "completed"]
+    record = p.call("publication", "GET", "/public/results?limit=1")["items"][0]
+    inspection = p.call("inspections", "GET", "/api/inspections/inspections?limit=1", CREDIT)
+    draw_id = inspection["items"][0]["draw_id"]
     site = stack.start_portal()
     home = httpx.get(site + "/", timeout=30)
-    assert home.status_code == 200 and task["title"] in home.text
+    assert home.status_code == 200 and record["entity_name"] in home.text
     assert "default-src 'self'" in home.headers["content-security-policy"]
-    page = httpx.get(f"{site}/draws/{draw['draw_id']}", timeout=30)
-    assert page.status_code == 200 and draw["draw_id"] in page.text
+    page = httpx.get(f"{site}/draws/{draw_id}", timeout=30)
+    assert page.status_code == 200 and draw_id in page.text
     token = p.headers(CREDIT)["Authorization"].removeprefix("Bearer ")
     console = httpx.get(site + "/console", cookies={"spotcheck_session": token}, timeout=30)
     assert console.status_code == 200 and "待办事项" in console.text

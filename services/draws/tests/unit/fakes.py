@@ -165,9 +165,9 @@ class FakeDrawsRepository:
         ids = set(inspector_ids)
         return [k for k in self.conflicts if k[0] in ids]
 
-    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         return {
-            u: (self.entities[u]["name"], self.entities[u]["risk_class"])
+            u: (self.entities[u]["name"], self.entities[u]["risk_class"], self.entities[u]["area"])
             for u in usccs
             if u in self.entities
         }

@@ -79,7 +79,7 @@ async def test_the_population_and_its_revisions(repo: DrawsRepository) -> None:
     assert [r.uscc for r in await repo.population_rows({"risk_classes": ["E"]})] == [B]
     changed = sorted(await repo.entities_between(1, 2))
     assert [c[0] for c in changed] == [A, C] and changed[0][5] == "revoked"
-    assert await repo.entity_info([A, "nope"]) == {A: ("公司011", "A")}
+    assert await repo.entity_info([A, "nope"]) == {A: ("公司011", "A", "草庙子镇")}
 
 
 async def test_roster_conflicts_and_experts(repo: DrawsRepository) -> None:

@@ -69,6 +69,10 @@ async def test_whole_draw_emits_every_step_and_completes() -> None:
     assert len(completed.targets) + len(completed.unstaffed) == sum(
         s["quota"] for s in draw.result["strata"]
     )
+    # each target carries its area (区域) as the registry's read model records it
+    areas = {t.area for t in completed.targets}
+    assert areas <= {"草庙子镇", "汪疃镇"} and len(areas) == 2
+    assert all(t.area == repo.entities[t.uscc]["area"] for t in completed.targets)
 
 
 async def test_refusals() -> None:

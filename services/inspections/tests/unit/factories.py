@@ -54,9 +54,18 @@ def task_info() -> TaskInfo:
     return TaskInfo.from_event(task_approved())
 
 
-def target(uscc: str = USCC_1, people: list[TeamMember] | None = None) -> DrawnTarget:
+AREA = "草庙子镇"
+
+
+def target(
+    uscc: str = USCC_1, people: list[TeamMember] | None = None, area: str = AREA
+) -> DrawnTarget:
     return DrawnTarget(
-        uscc=uscc, entity_name="威海临港某某商贸有限公司", risk_class="C", team=people or team()
+        uscc=uscc,
+        entity_name="威海临港某某商贸有限公司",
+        risk_class="C",
+        team=people or team(),
+        area=area,
     )
 
 

@@ -58,6 +58,7 @@ async def test_tasks_and_inspections_round_trip_with_their_history(repo: Any) ->
     assert await repo.exists("task-1", USCC_1) and not await repo.exists("task-1", USCC_2)
     loaded = await repo.get("i-1")
     assert loaded is not None and loaded.created_at == NOW and loaded.version == 0
+    assert loaded.area == "草庙子镇"  # the target's area, kept with the inspection
     loaded.record_results(LEADER, all_clear(), NOW)
     loaded.sign(MEMBER, NOW + timedelta(minutes=1))
     await repo.save(loaded)

@@ -9,9 +9,11 @@ import pytest
 from inspections.domain.model import InspectionStatus, NotAllowed, ResultsInvalid, StateRefused
 from inspections.service_layer import services
 from spotcheck_common.errors import Conflict, NotFound, StaleWrite
+from spotcheck_common.events.draws import DrawCompleted
 from spotcheck_common.events.inspections import InspectionSubmitted
 
 from .factories import (
+    AREA,
     LEADER,
     MEMBER,
     NOW,
@@ -47,6 +49,7 @@ async def test_one_inspection_per_drawn_target_with_its_team_and_stable_ids() ->
     assert first.task_no == "LG-2026-001" and first.inspecting_authority == "信用监管科"
     assert [m.inspector_id for m in first.team] == [LEADER, MEMBER]
     assert first.status is InspectionStatus.PENDING
+    assert first.area == AREA  # the target's area (区域), as the draw carried it
     assert [i.inspection_id for i in opened] == [
         services.inspection_id_for("draw-1", USCC_1),
         services.inspection_id_for("draw-1", USCC_2),
@@ -86,6 +89,7 @@ async def test_the_whole_form_then_submit_emits_inspection_submitted() -> None:
     assert isinstance(event, InspectionSubmitted)
     assert event.inspection_id == "i-1" and event.submitted_by == LEADER
     assert [r.check_item_code for r in event.results] == ["SD-01", "SD-02"]
+    assert event.area == AREA  # passed on to publication, whose search filters by it
     stored = repo.inspections["i-1"]
     assert stored.status is InspectionStatus.SUBMITTED and stored.version == 4
     assert [a for _, a, _ in repo.log] == [
@@ -186,3 +190,17 @@ async def test_the_user_and_the_inspector_id_are_kept_apart() -> None:
         await services.record_results(
             FakeInspectionsUnitOfWork(repo, actor=LEADER), "i-1", MEMBER, all_clear(), NOW
         )
+
+
+async def test_a_draw_from_before_areas_opens_inspections_without_one() -> None:
+    """DrawCompleted payloads written before DrawnTarget.area still open inspections, with no
+    area ("")."""
+    repo = FakeInspectionRepository()
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)
+    payload = draw_completed().model_dump(mode="json")
+    for t in payload["targets"]:
+        del t["area"]
+    older = DrawCompleted.model_validate(payload)
+    await services.draw_completed(FakeInspectionsUnitOfWork(repo), older, NOW)
+    opened = repo.inspections[services.inspection_id_for("draw-1", USCC_1)]
+    assert opened.area == ""

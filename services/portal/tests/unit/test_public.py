@@ -18,6 +18,7 @@ RESULT = {
     "record_id": "r1",
     "uscc": USCC,
     "entity_name": "临港某公司",
+    "area": "草庙子镇",
     "plan_no": "JH-1",
     "plan_name": "计划",
     "task_no": "LG-T-1",
@@ -63,6 +64,19 @@ def test_filters_keep_what_was_searched_and_drop_what_cannot_be() -> None:
     assert ResultFilters().link("/results") == "/results?"
 
 
+def test_filters_keep_the_area_as_typed_for_an_exact_search() -> None:
+    f = ResultFilters.of({"area": " 草庙子镇 ", "task_no": "LG-T-1"})
+    assert f.area == "草庙子镇"
+    assert f.query() == {"task_no": "LG-T-1", "area": "草庙子镇"}
+    assert (
+        f.link("/results.csv")
+        == "/results.csv?task_no=LG-T-1&area=%E8%8D%89%E5%BA%99%E5%AD%90%E9%95%87&"
+    )
+    assert len(ResultFilters.of({"area": "镇" * 300}).area) == 100  # the API's limit
+    # a USCC with an area is a search, not the entity's page
+    assert ResultFilters.of({"uscc": USCC, "area": "草庙子镇"}).entity == ""
+
+
 def test_a_search_by_one_uscc_names_the_entity() -> None:
     assert ResultFilters.of({"q": USCC.lower()}).entity == USCC
     assert ResultFilters.of({"uscc": USCC}).entity == USCC
@@ -75,9 +89,10 @@ def test_the_csv_has_a_bom_and_one_row_per_check_item() -> None:
     data = csv_bytes([RESULT])
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["公示记录编号", "统一社会信用代码", "主体名称"]
+    assert rows[0][:4] == ["公示记录编号", "统一社会信用代码", "主体名称", "区域"]
     assert len(rows) == 3
-    assert rows[2][11:13] == ["发现问题待后续处理", "未按规定公示应当公示的信息"]
+    assert rows[1][3] == rows[2][3] == "草庙子镇"
+    assert rows[2][12:14] == ["发现问题待后续处理", "未按规定公示应当公示的信息"]
     assert rows[1][-1] == "是"
 
 
@@ -99,6 +114,9 @@ async def test_all_results_for_the_csv_are_read_page_by_page() -> None:
     assert len(found) == 450
     assert [c[2]["offset"] for c in api.calls] == [0, 200, 400]
     assert all(c[2]["task_no"] == "LG-T-1" for c in api.calls)
+    api = FakeApi({"/public/results": page})
+    await public.all_results(cast(Api, api), ResultFilters.of({"area": "草庙子镇"}))
+    assert all(c[2]["area"] == "草庙子镇" for c in api.calls)  # the CSV keeps the filter
 
 
 async def test_a_task_page_lists_its_draws_with_their_log_records() -> None:

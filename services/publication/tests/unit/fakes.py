@@ -115,12 +115,14 @@ class FakePublicationRepository:
         category: str | None = None,
         completed_from: date | None = None,
         completed_to: date | None = None,
+        area: str | None = None,
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
         found = [
             r
             for r in self.records.values()
             if (not uscc or r.uscc == uscc.upper())
             and (not task_no or r.task_no == task_no)
+            and (not area or r.area == area)
             and (not q or q in r.entity_name or q in r.task_title or r.uscc.startswith(q.upper()))
             and (completed_from is None or r.completed_on >= completed_from)
             and (completed_to is None or r.completed_on <= completed_to)

@@ -113,6 +113,27 @@ async def test_search_filters_pages_and_shows_the_current_version(
     assert (await repo.search(None, "LG-2", None, 50, 0)).total == 0
 
 
+async def test_search_filters_by_area_exactly_in_the_same_order(
+    repo: PublicationRepository,
+) -> None:
+    for n in range(1, 6):
+        await published(repo, n, area="汪疃镇" if n % 2 else "草庙子镇")
+    await published(repo, 6)  # a record published before areas were carried: ""
+    await repo.add_version(version(3, 2, T0 + timedelta(days=1)))
+    kept = await repo.get_record("rec-2")
+    assert kept is not None and kept.area == "草庙子镇"
+    page = await repo.search(None, None, None, 2, 0, area="汪疃镇")
+    assert page.total == 3 and [r.record_id for r, _ in page.items] == ["rec-5", "rec-3"]
+    assert [v.version for _, v in page.items] == [1, 2]  # rec-3's current version
+    page = await repo.search(None, None, None, 2, 2, area="汪疃镇")
+    assert [r.record_id for r, _ in page.items] == ["rec-1"]
+    found = await repo.search(None, None, "某公司", 50, 0, area="草庙子镇")
+    assert [r.record_id for r, _ in found.items] == ["rec-4", "rec-2"]
+    assert (await repo.search(None, None, None, 50, 0, area="草庙子")).total == 0  # exact only
+    assert (await repo.search(None, None, None, 50, 0, area="")).total == 6  # no filter
+    assert (await repo.search(None, None, None, 50, 0, area="汪疃镇", category="注销")).total == 0
+
+
 async def test_withheld_results(repo: PublicationRepository) -> None:
     for n in range(1, 4):
         await repo.add_withheld(

@@ -30,6 +30,9 @@ class DrawnTarget(BaseModel):
     entity_name: str
     risk_class: str
     team: list[TeamMember]
+    # Added after v1 shipped (defaults keep older payloads valid): the entity's area (区域) as
+    # the registry records it, e.g. 草庙子镇; "" if unknown.
+    area: str = ""
 
 
 class ReserveEntry(BaseModel):

@@ -54,6 +54,9 @@ class InspectionSubmitted(Event):
     withhold_reason: str = ""
     # The date of the fact behind not_inspected_reason (e.g. the day of 注销), if known.
     not_inspected_on: date | None = None
+    # The entity's area (区域) as the registry recorded it when drawn (DrawnTarget.area); "" for
+    # older payloads. The public search filters by it.
+    area: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -43,7 +43,7 @@ class DrawsRepository(Protocol):
         self, district: str, departments: Sequence[str]
     ) -> list[InspectorRow]: ...
     async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]: ...
-    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]: ...
+    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str, str]]: ...
     async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None: ...
     async def expert_rows(self, district: str) -> list[ExpertRow]: ...
     async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None: ...
@@ -282,17 +282,18 @@ class SqlDrawsRepository:
             out.extend((r[0], r[1]) for r in rows)
         return out
 
-    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str]]:
+    async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """Name, risk class and area (区域) of each known entity (the drawn targets only)."""
         t = orm.entities
-        out: dict[str, tuple[str, str]] = {}
+        out: dict[str, tuple[str, str, str]] = {}
         codes = list(usccs)
         for start in range(0, len(codes), CHUNK):
             rows = await self.session.execute(
-                sa.select(t.c.uscc, t.c.name, t.c.risk_class).where(
+                sa.select(t.c.uscc, t.c.name, t.c.risk_class, t.c.area).where(
                     t.c.uscc.in_(codes[start : start + CHUNK])
                 )
             )
-            out.update({r[0]: (r[1], r[2]) for r in rows})
+            out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
         return out
 
     async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:

@@ -341,8 +341,8 @@ class DrawOut(BaseModel):
     experts: ExpertsOut | None = None
 
     @classmethod
-    def of(cls, draw: Draw, names: dict[str, tuple[str, str]]) -> DrawOut:
-        """``names``: each target's name and risk class (``views.names``)."""
+    def of(cls, draw: Draw, names: dict[str, tuple[str, str, str]]) -> DrawOut:
+        """``names``: each target's name, risk class and area (``views.names``)."""
         out = cls(
             draw_id=draw.draw_id,
             task_id=draw.task_id,
@@ -372,7 +372,7 @@ class DrawOut(BaseModel):
         return out
 
     def _with_result(
-        self, draw: Draw, result: dict[str, Any], names: dict[str, tuple[str, str]]
+        self, draw: Draw, result: dict[str, Any], names: dict[str, tuple[str, str, str]]
     ) -> None:
         roster = {r["inspector_id"]: r for r in draw.roster}
         # Set field by field, so that an answer without a result leaves them out (unset).
@@ -380,7 +380,7 @@ class DrawOut(BaseModel):
         self.targets = [
             TargetOut(
                 uscc=t["uscc"],
-                entity_name=names.get(t["uscc"], ("", ""))[0],
+                entity_name=names.get(t["uscc"], ("", "", ""))[0],
                 risk_class=t["stratum"],
                 ticket=t["ticket"],
                 team=team_of(draw, roster, t["uscc"]),

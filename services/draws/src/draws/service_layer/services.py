@@ -507,9 +507,10 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
         targets=[
             DrawnTarget(
                 uscc=t["uscc"],
-                entity_name=info.get(t["uscc"], (t["uscc"], ""))[0],
+                entity_name=info.get(t["uscc"], (t["uscc"], "", ""))[0],
                 risk_class=t["stratum"],
                 team=team_of(draw, roster, t["uscc"]),
+                area=info.get(t["uscc"], ("", "", ""))[2],
             )
             for t in staffed
         ],

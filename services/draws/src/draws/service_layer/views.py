@@ -22,8 +22,8 @@ async def draw(uow: DrawsUnitOfWork, draw_id: str) -> Draw:
     return found
 
 
-async def names(uow: DrawsUnitOfWork, drawn: Draw) -> dict[str, tuple[str, str]]:
-    """Name and risk class of each drawn target (what staff see beside the codes); none before
+async def names(uow: DrawsUnitOfWork, drawn: Draw) -> dict[str, tuple[str, str, str]]:
+    """Name, risk class and area of each drawn target (what staff see beside the codes); none before
     the result, or of a cancelled draw."""
     if drawn.result is None or drawn.status in VOID:
         return {}

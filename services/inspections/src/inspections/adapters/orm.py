@@ -60,6 +60,8 @@ inspections = sa.Table(
     sa.Column("not_inspected_reason", sa.String(30), nullable=False, server_default=""),
     sa.Column("not_inspected_on", sa.Date),
     sa.Column("withhold_reason", sa.String(700), nullable=False, server_default=""),
+    # The entity's area (区域) from the draw (DrawnTarget.area); "" for older inspections.
+    sa.Column("area", sa.String(100), nullable=False, server_default=""),
     sa.UniqueConstraint("task_id", "uscc", name="uq_inspections_task_uscc"),
     sa.Index("ix_inspections_uscc", "uscc"),
     sa.Index("ix_inspections_task_status", "task_id", "status"),

@@ -150,6 +150,7 @@ def _values(i: Inspection) -> dict[str, Any]:
         "not_inspected_reason": str(i.not_inspected_reason or ""),
         "not_inspected_on": i.not_inspected_on,
         "withhold_reason": i.withhold_reason,
+        "area": i.area,
     }
 
 
@@ -188,6 +189,7 @@ def _inspection(row: Any) -> Inspection:
         ),
         not_inspected_on=row.not_inspected_on,
         withhold_reason=row.withhold_reason,
+        area=row.area,
     )
 
 

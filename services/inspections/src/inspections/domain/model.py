@@ -346,6 +346,8 @@ class Inspection:
     not_inspected_reason: NotInspectedReason | None = None
     not_inspected_on: date | None = None
     withhold_reason: str = ""
+    # The entity's area (区域) as the registry recorded it when drawn; "" for older draws.
+    area: str = ""
     status: InspectionStatus = InspectionStatus.PENDING
     results: list[ItemResult] = field(default_factory=list)
     signatures: dict[str, datetime] = field(default_factory=dict)
@@ -381,6 +383,7 @@ class Inspection:
             check_type=task.check_type,
             plan_no=task.plan_no,
             plan_name=task.plan_name,
+            area=target.area,
             created_at=at,
             updated_at=at,
         )
@@ -644,4 +647,5 @@ class Inspection:
             not_inspected_reason=self.not_inspected_label,
             not_inspected_on=self.not_inspected_on,
             withhold_reason=self.withhold_reason,
+            area=self.area,
         )

@@ -17,6 +17,7 @@ from spotcheck_common.uscc import ALPHABET
 
 CATEGORIES = [c.value for c in ResultCategory]
 USCC_LENGTH = 18
+AREA_LENGTH = 100  # the publication API's limit
 PAGE = 20
 
 # What a log record says happened (draw-spec §14.6), in the bureau's words.
@@ -40,6 +41,7 @@ CSV_COLUMNS = [
     "公示记录编号",
     "统一社会信用代码",
     "主体名称",
+    "区域",
     "抽查计划编号",
     "抽查计划名称",
     "抽查任务编号",
@@ -80,6 +82,7 @@ class ResultFilters:
     category: str = ""
     date_from: str = ""
     date_to: str = ""
+    area: str = ""  # 区域, as the registry records it (exact)
 
     @classmethod
     def of(cls, params: Mapping[str, str]) -> ResultFilters:
@@ -93,6 +96,7 @@ class ResultFilters:
             category=category if category in CATEGORIES else "",
             date_from=params.get("from", "") if _date(params.get("from", "")) else "",
             date_to=params.get("to", "") if _date(params.get("to", "")) else "",
+            area=params.get("area", "").strip()[:AREA_LENGTH],
         )
 
     def query(self) -> dict[str, str]:
@@ -128,6 +132,7 @@ def csv_bytes(results: Iterable[Mapping[str, Any]]) -> bytes:
                     r["record_id"],
                     r["uscc"],
                     r["entity_name"],
+                    r.get("area", ""),
                     r.get("plan_no", ""),
                     r.get("plan_name", ""),
                     r["task_no"],

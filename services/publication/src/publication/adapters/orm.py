@@ -37,11 +37,15 @@ result_records = sa.Table(
     # year a pending deadline waits for.
     sa.Column("publish_due_calendar", sa.String(200)),
     sa.Column("publish_due_pending", sa.Integer),
+    # The entity's area (区域) as the registry recorded it when drawn; "" for older records.
+    sa.Column("area", sa.String(100), nullable=False, server_default=""),
     sa.Index("ix_result_records_uscc", "uscc"),
     sa.Index("ix_result_records_task_no", "task_no"),
     sa.Index("ix_result_records_task_id", "task_id"),
     # The public search's order (newest first): a page is read from the index, not sorted.
     sa.Index("ix_result_records_published", "published_at", "record_id"),
+    # The search by area, read in the same order.
+    sa.Index("ix_result_records_area_published", "area", "published_at", "record_id"),
 )
 
 result_versions = sa.Table(

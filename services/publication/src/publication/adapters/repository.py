@@ -70,6 +70,7 @@ class PublicationRepository(Protocol):
         category: str | None = None,
         completed_from: date | None = None,
         completed_to: date | None = None,
+        area: str | None = None,
     ) -> Page[tuple[ResultRecord, ResultVersion]]: ...
 
     async def list_withheld(
@@ -117,6 +118,7 @@ def _record(row: Any) -> ResultRecord:
         lead_department=row.lead_department,
         publish_due_calendar=row.publish_due_calendar,
         publish_due_pending=row.publish_due_pending,
+        area=row.area,
     )
 
 
@@ -295,10 +297,11 @@ class SqlPublicationRepository:
         category: str | None = None,
         completed_from: date | None = None,
         completed_to: date | None = None,
+        area: str | None = None,
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
         """Records with their current (highest) version, newest first; ``category``: one of
         the current version's items has that result; the dates bound the completion day, both
-        inclusive."""
+        inclusive; ``area``: the entity's area (区域), exactly."""
         r = orm.result_records
         where: list[Any] = [_current_version_has(category) if category else _published()]
         if completed_from is not None:
@@ -309,6 +312,8 @@ class SqlPublicationRepository:
             where.append(r.c.uscc == uscc.upper())
         if task_no:
             where.append(r.c.task_no == task_no)
+        if area:
+            where.append(r.c.area == area)
         if q:
             where.append(
                 sa.or_(

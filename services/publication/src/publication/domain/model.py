@@ -50,6 +50,8 @@ class ResultRecord:
     # The calendar versions publish_due_on was computed with, or the year it waits for.
     publish_due_calendar: str | None = None
     publish_due_pending: int | None = None
+    # The entity's area (区域) as the registry recorded it when drawn; "" for older records.
+    area: str = ""
 
     @property
     def publish_deadline(self) -> Deadline:
@@ -164,6 +166,7 @@ RESULT_LABELS = {
     "remark": "备注",
     "uscc": "统一社会信用代码",
     "entity_name": "市场主体名称",
+    "area": "区域",
     "versions": "公示版本",
 }
 

@@ -96,6 +96,7 @@ def _summary(record: ResultRecord, current: ResultVersion | None) -> dict[str, A
         "record_id": record.record_id,
         "uscc": record.uscc,
         "entity_name": record.entity_name,
+        "area": record.area,
         "plan_no": record.plan_no,
         "plan_name": record.plan_name,
         "task_no": record.task_no,
@@ -117,6 +118,7 @@ class ResultOut(BaseModel):
     record_id: str
     uscc: str
     entity_name: str
+    area: str = Field(description="区域（登记的所在区域；早期记录为空）")
     plan_no: str
     plan_name: str
     task_no: str
@@ -153,6 +155,7 @@ class ResultDetailOut(BaseModel):
     record_id: str
     uscc: str
     entity_name: str
+    area: str = Field(description="区域（登记的所在区域；早期记录为空）")
     plan_no: str
     plan_name: str
     task_no: str

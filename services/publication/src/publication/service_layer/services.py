@@ -111,6 +111,7 @@ async def publish_inspection(
         published_at=now,
         published_by=uow.context.actor,
         lead_department=await lead_department(repo, event),
+        area=event.area,
     )
     record = model.with_deadline(
         record, model.publish_deadline(await repo.calendar(), event.completed_on)

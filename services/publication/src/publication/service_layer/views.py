@@ -29,6 +29,7 @@ async def search_results(
     category: str | None = None,
     completed_from: date | None = None,
     completed_to: date | None = None,
+    area: str | None = None,
 ) -> Page[tuple[ResultRecord, ResultVersion]]:
     if completed_from and completed_to and completed_from > completed_to:
         raise Invalid("起始日期不能晚于截止日期")
@@ -41,6 +42,7 @@ async def search_results(
         category=category,
         completed_from=completed_from,
         completed_to=completed_to,
+        area=area,
     )
 
 

@@ -44,12 +44,15 @@ async def search_results(
         date | None, Query(alias="from", description="完成检查日期起（含）")
     ] = None,
     date_to: Annotated[date | None, Query(alias="to", description="完成检查日期止（含）")] = None,
+    area: Annotated[
+        str | None, Query(max_length=100, description="区域（登记的所在区域，完全一致）")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> ResultPage:
     async with deps.uow(PUBLIC) as uow:
         page = await views.search_results(
-            uow, uscc, task_no, q, limit, offset, category, date_from, date_to
+            uow, uscc, task_no, q, limit, offset, category, date_from, date_to, area
         )
     return ResultPage(total=page.total, items=[ResultOut.of(r, v) for r, v in page.items])
 
