@@ -177,11 +177,11 @@ class Ceremony:
         return self.run(who, action, "--key", str(key), "--draw", draw_id, *args)
 
 
-def completed_draw(api: Services, task_id: str) -> dict[str, Any]:
+def completed_draw(api: Services, task_id: str, min_population: int = 0) -> dict[str, Any]:
     """The task's draw, committed, revealed and countersigned. It is frozen once the draws
     service knows the task and the district's registers have fully reached it: a roster and
-    the same population twice running (an earlier freeze is cancelled, as allowed before any
-    reveal)."""
+    the same population (at least ``min_population``: entities just imported) twice running
+    (an earlier freeze is cancelled, as allowed before any reveal)."""
     ceremony = Ceremony(api)
     sizes: list[int] = []
 
@@ -192,7 +192,8 @@ def completed_draw(api: Services, task_id: str) -> dict[str, Any]:
         assert answer.status_code == 201, answer.text
         draw = answer.json()
         sizes.append(draw["manifest"]["population"]["size"])
-        if draw["manifest"]["roster"]["size"] >= 2 and sizes[-2:] == [sizes[-1]] * 2:
+        stable = sizes[-2:] == [sizes[-1]] * 2 and sizes[-1] >= min_population
+        if draw["manifest"]["roster"]["size"] >= 2 and stable:
             return draw
         reason = ("--reason", "主体名录尚未同步完成，作废重抽")
         ceremony.act(CREDIT, "信用监管科", "cancel", draw["draw_id"], *reason)

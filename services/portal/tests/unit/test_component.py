@@ -147,3 +147,14 @@ async def test_a_service_that_cannot_be_reached_reads_as_a_page_that_says_so(
         page = await client.get("/")
     assert page.status_code == 502
     assert "服务暂时无法访问（publication：ConnectError）" in page.text
+
+
+async def test_a_refusal_naming_one_field_is_shown_beside_that_field() -> None:
+    body = {"detail": "收到异议申请的日期不能晚于今天", "field": "received_on"}
+    client = httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(422, json=body)),
+        base_url="http://t",
+    )
+    with pytest.raises(ApiError) as refused:
+        await Api({"objections": client}).post("/api/objections/objections/paper", {})
+    assert refused.value.field_reasons() == {"received_on": "收到异议申请的日期不能晚于今天"}

@@ -190,10 +190,11 @@ def check_corrections(record: PublishedRecord, changes: Sequence[ItemResult]) ->
 def check_received_on(record: PublishedRecord, received: date, today: date) -> None:
     """An objection is received between the result's publication and today."""
     if received > today:
-        raise Invalid("收到异议申请的日期不能晚于今天")
+        raise Invalid("收到异议申请的日期不能晚于今天", field="received_on")
     if record.published_on is not None and received < record.published_on:
         raise Invalid(
-            f"收到异议申请的日期 {received} 早于该检查结果公示之日 {record.published_on}，不能受理"
+            f"收到异议申请的日期 {received} 早于该检查结果公示之日 {record.published_on}，不能受理",
+            field="received_on",
         )
 
 

@@ -40,10 +40,8 @@ LABELS = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG"}
 DEFAULT_NAME = "书面异议申请书"
 ACCEPTED = "、".join(LABELS.values())
 
-MISSING = (
-    f"信用监管科登记书面异议申请，须上传申请书的扫描件（{ACCEPTED}，字段 file）："
-    "请以 multipart/form-data 提交至 POST /api/objections/objections/paper"
-)
+# (The API's description says how: multipart/form-data, field ``file``.)
+MISSING = f"须上传申请书的扫描件（{ACCEPTED}），与书面异议申请一并登记"
 
 
 class ScanTampered(Corrupted):

@@ -79,6 +79,9 @@ def _refusal(response: httpx.Response) -> ApiError:
         for e in raw
         if isinstance(e, dict)
     ]
+    field = body.get("field") if isinstance(body, dict) else None
+    if not errors and isinstance(field, str) and field:  # a refusal of one named field
+        errors = [FieldError(field, detail)]
     return ApiError(response.status_code, detail, errors)
 
 

@@ -24,6 +24,9 @@ CLOCKS = (
 DUE_SOON_WORKDAYS = 3  # a clock this close to its end is shown in warning colour
 
 
+# The paper form's fields and what the objections service's reasons about each say: the
+# service names no field (or names it outside ``errors``) for these, the form shows each
+# reason beside its field.
 @dataclass(frozen=True)
 class Clock:
     """One clock as shown: ``tone`` is ok / warn / bad / '' (not running), ``text`` says the

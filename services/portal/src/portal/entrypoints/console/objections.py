@@ -96,15 +96,17 @@ async def file_paper(
     received_on: Annotated[str, Form(max_length=10)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    fields = {"record_id": record_id, "uscc": uscc.strip().upper(), "reason": reason}
+    fields = {"uscc": uscc.strip().upper(), "reason": reason}
     if received_on:
         fields["received_on"] = received_on
     scan = (file.filename or "scan", await file.read(), file.content_type) if file else None
     try:
         filed = await session.api.post(
-            "/api/objections/objections/paper", data=fields, files={"file": scan} if scan else {}
+            "/api/objections/objections/paper",
+            data={"record_id": record_id, **fields},
+            files={"file": scan} if scan else {},
         )
-    except ApiError as exc:
+    except ApiError as exc:  # the form again, as filled in (record_id is the page's own)
         return await _new_page(request, session, record_id, exc, **fields)
     return see_other(f"/console/objections/{filed['objection_id']}", "书面异议申请已登记")
 
