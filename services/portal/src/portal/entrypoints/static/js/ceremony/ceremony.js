@@ -166,12 +166,23 @@ document.addEventListener("input", () => {
   dirty = true;
 });
 
+// Once the person leaves the page (a link, a form sent, another address) a reload would
+// cancel where they are going: the page stops following.
+let leaving = false;
+for (const type of ["beforeunload", "pagehide"]) {
+  window.addEventListener(type, () => {
+    leaving = true;
+  }, true);
+}
+
 async function poll() {
-  if (document.hidden || document.querySelector("form[data-sign] button:disabled")) return;
+  if (leaving || document.hidden || document.querySelector("form[data-sign] button:disabled")) {
+    return;
+  }
   const response = await fetch(versionUrl, { credentials: "same-origin" });
   if (!response.ok) return;
   const { version } = await response.json();
-  if (version === root.dataset.version) return;
+  if (version === root.dataset.version || leaving) return;
   if (!dirty) {
     window.location.reload();
     return;

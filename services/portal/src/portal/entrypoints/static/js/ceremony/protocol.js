@@ -1,27 +1,19 @@
 // The bytes of the signed ceremony (docs/draw-spec.md §1, §14), exactly as the reference
 // client spotcheck-ceremony builds them (draws.domain.protocol): length-prefixed fields,
 // SHA-256, canonical JSON, Ed25519 over the messages of §14.2–§14.11. Pure: it needs only
-// WebCrypto, so the browser and Node's test runner load the same file.
+// WebCrypto, so the browser and Node's test runner load the same file. UTF-8, hex and the
+// writing of canonical JSON are the verifier's own (../verify/), so the bytes signed here and
+// the bytes checked there cannot drift apart; what this file refuses, it says in its words.
+
+import { concat, hex as toHex, hexBytes, utf8 } from "../verify/bytes.js";
+import { canonicalText } from "../verify/canonical.js";
+import { subtleSha256 as sha256 } from "../verify/sha256.js";
+
+export { concat, sha256, toHex, utf8 };
 
 export const ALGORITHM = "spotcheck-draw/3";
 export const OFFICE_PARTY = "办公室";
 export const SHARE_BYTES = 32;
-
-const encoder = new TextEncoder();
-
-export function utf8(text) {
-  return encoder.encode(text);
-}
-
-export function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 // lp(x) = u8(len(x)) ‖ x, for at most 255 bytes (longer is an error, as in the spec).
 export function lp(bytes) {
@@ -33,28 +25,29 @@ export function lps(text) {
   return lp(utf8(text));
 }
 
-export function toHex(bytes) {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 // Strict hex of an exact length: a value the server sent that is not what it should be is
 // refused before anything is signed over it.
 export function fromHex(text, length, what = "十六进制值") {
   if (typeof text !== "string" || !/^([0-9a-fA-F]{2})*$/.test(text)) {
     throw new Error(`${what} 不是十六进制字符串`);
   }
-  const bytes = new Uint8Array(text.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  const bytes = hexBytes(text);
   if (length !== undefined && bytes.length !== length) {
     throw new Error(`${what} 应为 ${length} 字节，实为 ${bytes.length} 字节`);
   }
   return bytes;
 }
 
-export async function sha256(bytes) {
-  return new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes));
+// What the ceremony will not sign over: a number JSON.parse may have rounded, a lone
+// surrogate (no UTF-8 form: Python's encoder fails on it too), what JSON cannot hold.
+function unsignable(value) {
+  if (typeof value === "number") throw new Error(`规范 JSON 只含整数：${value}`);
+  if (typeof value === "string") throw new Error("字符串含有孤立的代理项，无法按规范 JSON 编码");
+  throw new Error(`规范 JSON 不能表示 ${typeof value}`);
 }
 
+// Python's str order, also for a lone surrogate (the verifier's order differs there): it
+// decides which of two refusals is reported.
 function byCodePoint(a, b) {
   const x = Array.from(a, (c) => c.codePointAt(0));
   const y = Array.from(b, (c) => c.codePointAt(0));
@@ -64,36 +57,9 @@ function byCodePoint(a, b) {
   return x.length - y.length;
 }
 
-function quote(text) {
-  // A lone surrogate has no UTF-8 form: Python's encoder would fail on it too.
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) {
-    throw new Error("字符串含有孤立的代理项，无法按规范 JSON 编码");
-  }
-  // JSON.stringify escapes exactly what Python's json.dumps(ensure_ascii=False) escapes:
-  // ", \, \b \f \n \r \t and the other control characters as \u00xx (lower-case hex).
-  return JSON.stringify(text);
-}
-
 // CJ(v): keys sorted by code point, no whitespace, non-ASCII literal, integers only (§1).
 export function canonicalJson(value) {
-  if (value === null) return "null";
-  switch (typeof value) {
-    case "boolean":
-      return value ? "true" : "false";
-    case "number":
-      if (!Number.isSafeInteger(value)) throw new Error(`规范 JSON 只含整数：${value}`);
-      return String(value);
-    case "string":
-      return quote(value);
-    case "object":
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-      return `{${Object.keys(value)
-        .sort(byCodePoint)
-        .map((k) => `${quote(k)}:${canonicalJson(value[k])}`)
-        .join(",")}}`;
-    default:
-      throw new Error(`规范 JSON 不能表示 ${typeof value}`);
-  }
+  return canonicalText(value, unsignable, byCodePoint);
 }
 
 // H(CJ(v)): the 32 raw bytes a manifest_sha256 or result_sha256 is the hex of.

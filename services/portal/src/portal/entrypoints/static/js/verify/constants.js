@@ -1,0 +1,18 @@
+// The names and sizes the draw specification fixes (docs/draw-spec.md).
+
+export const ALGORITHM = "spotcheck-draw/1";
+export const ALGORITHM_EXPERTS = "spotcheck-draw/2";
+export const ALGORITHM_SIGNED = "spotcheck-draw/3";
+export const ALGORITHMS = [ALGORITHM, ALGORITHM_EXPERTS, ALGORITHM_SIGNED];
+export const BUNDLE_FORMAT = "spotcheck-draw-bundle/1";
+export const PROOF_FORMAT = "spotcheck-draw-proof/1";
+export const NONPROOF_FORMAT = "spotcheck-draw-nonproof/1";
+export const STATUSES = ["active", "deregistered", "revoked", "cancelled", "moved_out"];
+export const STATUS_ZH = ["存续", "注销", "吊销", "撤销", "迁出"];
+export const YEARLY_CAP = "yearly_cap";
+export const QUALIFY_ALL = "双随机全部事项";
+export const USCC_LEN = 18;
+export const CHUNK = 256;
+export const ATTRIBUTES = ["entity_types", "industries", "areas"];
+export const OFFICE = "办公室";
+export const LOG_GENESIS = "0".repeat(64);
