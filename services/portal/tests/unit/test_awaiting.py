@@ -29,9 +29,19 @@ def _objections(query: dict[str, Any]) -> dict[str, Any]:
 
 
 def _draws(query: dict[str, Any]) -> dict[str, Any]:
-    status = {"t1": "frozen", "t2": "drawn"}[query["task_id"]]
-    draw = {"draw_id": f"d-{query['task_id']}", "status": status, "status_label": status}
-    return {"items": [draw], "total": 1}  # the API's DrawList
+    draws = [
+        {
+            "draw_id": f"d-{task}",
+            "task_no": f"LG-T-{n}",
+            "status": status,
+            "status_label": status,
+            "manifest": {"task": {"title": title}},
+        }
+        for n, (task, status, title) in enumerate(
+            [("t1", "frozen", "公示信息抽查"), ("t2", "drawn", "价格行为抽查")], start=1
+        )
+    ]
+    return {"items": draws, "total": len(draws)}  # the API's DrawList, every task's
 
 
 TASKS = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from portal.adapters.api import Api, ApiError
 
@@ -29,7 +28,6 @@ Finder = Callable[[Api], list[Awaitable[Waiting]]]
 
 async def _plans(api: Api, status: str, title: str) -> Waiting:
     plans = await api.get("/api/planning/plans", status=status)
-    rows = plans if isinstance(plans, list) else plans.get("items", [])
     return Waiting(
         title,
         "/console/plans",
@@ -39,31 +37,28 @@ async def _plans(api: Api, status: str, title: str) -> Waiting:
                 f"/console/plans/{p['plan_id']}",
                 p.get("department", ""),
             )
-            for p in rows
+            for p in plans["items"]
         ],
     )
 
 
-async def _tasks(api: Api, status: str) -> list[dict[str, Any]]:
-    page = await api.get("/api/planning/tasks", status=status, limit=200)
-    return list(page.get("items", []))
-
-
 async def _draws_in(api: Api, statuses: Iterable[str], title: str) -> Waiting:
+    """The district's draws in one of ``statuses`` (one list, whatever the task's state)."""
     wanted = set(statuses)
-    waiting = Waiting(title, "/console/draws")
-    for task in await _tasks(api, "published"):
-        found = await api.get("/api/draws/draws", task_id=task["task_id"])
-        for draw in found["items"]:
-            if draw["status"] in wanted:
-                waiting.items.append(
-                    (
-                        f"{task['task_no']} {task['title']}",
-                        f"/console/draws/{draw['draw_id']}",
-                        draw.get("status_label", ""),
-                    )
-                )
-    return waiting
+    found = await api.get("/api/draws/draws")
+    return Waiting(
+        title,
+        "/console/draws",
+        [
+            (
+                f"{d['task_no']} {d['manifest']['task']['title']}",
+                f"/console/draws/{d['draw_id']}",
+                d.get("status_label", ""),
+            )
+            for d in found["items"]
+            if d["status"] in wanted
+        ],
+    )
 
 
 async def _inspections(api: Api, status: str, title: str) -> Waiting:
@@ -119,17 +114,16 @@ async def _corrections(api: Api) -> Waiting:
 
 async def _follow_ups(api: Api) -> Waiting:
     found = await api.get("/api/inspections/follow-ups", status="open")
-    rows = found if isinstance(found, list) else found.get("items", [])
     return Waiting(
         "后续处理待办理",
         "/console/follow-ups",
         [
             (
-                f"{f.get('entity_name') or f.get('uscc', '')}",
+                f.get("entity_name") or f.get("uscc", ""),
                 f"/console/follow-ups/{f['follow_up_id']}",
                 "已逾期" if f.get("overdue") else "",
             )
-            for f in rows
+            for f in found["items"]
         ],
     )
 
@@ -155,7 +149,7 @@ def _supervising(api: Api) -> list[Awaitable[Waiting]]:
 
 
 async def _task_drafts(api: Api) -> Waiting:
-    drafts = await _tasks(api, "draft")
+    drafts = (await api.get("/api/planning/tasks", status="draft", limit=200))["items"]
     return Waiting(
         "实施方案待审批",
         "/console/tasks",
