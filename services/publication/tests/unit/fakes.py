@@ -9,6 +9,7 @@ from publication.adapters.repository import PublicationRepository
 from publication.domain.model import (
     PlanVersion,
     PublishedTask,
+    ResultQuery,
     ResultRecord,
     ResultVersion,
     WithheldResult,
@@ -24,6 +25,19 @@ from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 def _newest_first(moment: datetime, key: str) -> tuple[float, str]:
     """Order by ``moment`` descending, then ``key`` ascending."""
     return (-moment.timestamp(), key)
+
+
+def _matches(r: ResultRecord, query: ResultQuery) -> bool:
+    """The record's own fields (not its version's) match ``query``."""
+    q, uscc = query.q, query.uscc
+    return (
+        (not uscc or r.uscc == uscc.upper())
+        and (not query.task_no or r.task_no == query.task_no)
+        and (not query.area or r.area == query.area)
+        and (not q or q in r.entity_name or q in r.task_title or r.uscc.startswith(q.upper()))
+        and (query.completed_from is None or r.completed_on >= query.completed_from)
+        and (query.completed_to is None or r.completed_on <= query.completed_to)
+    )
 
 
 def _day_start(d: date) -> datetime:
@@ -105,31 +119,14 @@ class FakePublicationRepository:
         return record, (await self.versions(record.record_id))[-1]
 
     async def search(
-        self,
-        uscc: str | None,
-        task_no: str | None,
-        q: str | None,
-        limit: int,
-        offset: int,
-        *,
-        category: str | None = None,
-        completed_from: date | None = None,
-        completed_to: date | None = None,
-        area: str | None = None,
+        self, query: ResultQuery, limit: int, offset: int
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
-        found = [
-            r
-            for r in self.records.values()
-            if (not uscc or r.uscc == uscc.upper())
-            and (not task_no or r.task_no == task_no)
-            and (not area or r.area == area)
-            and (not q or q in r.entity_name or q in r.task_title or r.uscc.startswith(q.upper()))
-            and (completed_from is None or r.completed_on >= completed_from)
-            and (completed_to is None or r.completed_on <= completed_to)
-        ]
+        found = [r for r in self.records.values() if _matches(r, query)]
         current = [await self._current(r) for r in found]
-        if category:
-            current = [(r, v) for r, v in current if any(i.category == category for i in v.results)]
+        if query.category:
+            current = [
+                (r, v) for r, v in current if any(i.category == query.category for i in v.results)
+            ]
         # newest first, ties by record id descending (the SQL index's order, read backwards)
         current.sort(key=lambda rv: (rv[0].published_at, rv[0].record_id), reverse=True)
         return Page(len(current), current[offset : offset + limit])

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from publication.adapters import orm
 from publication.adapters.repository import SqlPublicationRepository
-from publication.domain.model import ResultRecord, ResultVersion
+from publication.domain.model import ResultQuery, ResultRecord, ResultVersion
 from publication.entrypoints.service import definition
 from spotcheck_common.db import Database
 from spotcheck_common.events.inspections import ItemResult
@@ -116,7 +116,7 @@ async def test_version_numbers_and_objections_are_unique(db: Database) -> None:
         await session.rollback()
         assert [v.version for v in await repo.versions("rec-1")] == [1, 2]
         assert (await repo.version_for_objection("obj-1")) is not None
-        page = await repo.search("91371000ma3c000011", None, None, 10, 0)
+        page = await repo.search(ResultQuery(uscc="91371000ma3c000011"), 10, 0)
         assert page.total == 1 and page.items[0][1].version == 2
 
 

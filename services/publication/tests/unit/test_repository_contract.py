@@ -16,6 +16,7 @@ from publication.adapters.repository import PublicationRepository, SqlPublicatio
 from publication.domain.model import (
     PlanVersion,
     PublishedTask,
+    ResultQuery,
     ResultRecord,
     ResultVersion,
     WithheldResult,
@@ -103,14 +104,14 @@ async def test_search_filters_pages_and_shows_the_current_version(
     for n in range(1, 5):
         await published(repo, n, **({"uscc": "91371000MA3C00002X"} if n == 4 else {}))
     await repo.add_version(version(2, 2, T0 + timedelta(days=1)))
-    page = await repo.search(None, None, None, 2, 1)
+    page = await repo.search(ResultQuery(), 2, 1)
     assert page.total == 4 and [r.record_id for r, _ in page.items] == ["rec-3", "rec-2"]
     assert [v.version for _, v in page.items] == [1, 2]  # rec-2's current version
-    by_uscc = await repo.search("91371000ma3c00002x", None, None, 50, 0)
+    by_uscc = await repo.search(ResultQuery(uscc="91371000ma3c00002x"), 50, 0)
     assert [r.record_id for r, _ in by_uscc.items] == ["rec-4"]
-    assert (await repo.search(None, None, "某公司3", 50, 0)).total == 1
-    assert (await repo.search(None, None, "913710", 50, 0)).total == 4
-    assert (await repo.search(None, "LG-2", None, 50, 0)).total == 0
+    assert (await repo.search(ResultQuery(q="某公司3"), 50, 0)).total == 1
+    assert (await repo.search(ResultQuery(q="913710"), 50, 0)).total == 4
+    assert (await repo.search(ResultQuery(task_no="LG-2"), 50, 0)).total == 0
 
 
 async def test_search_filters_by_area_exactly_in_the_same_order(
@@ -122,16 +123,16 @@ async def test_search_filters_by_area_exactly_in_the_same_order(
     await repo.add_version(version(3, 2, T0 + timedelta(days=1)))
     kept = await repo.get_record("rec-2")
     assert kept is not None and kept.area == "草庙子镇"
-    page = await repo.search(None, None, None, 2, 0, area="汪疃镇")
+    page = await repo.search(ResultQuery(area="汪疃镇"), 2, 0)
     assert page.total == 3 and [r.record_id for r, _ in page.items] == ["rec-5", "rec-3"]
     assert [v.version for _, v in page.items] == [1, 2]  # rec-3's current version
-    page = await repo.search(None, None, None, 2, 2, area="汪疃镇")
+    page = await repo.search(ResultQuery(area="汪疃镇"), 2, 2)
     assert [r.record_id for r, _ in page.items] == ["rec-1"]
-    found = await repo.search(None, None, "某公司", 50, 0, area="草庙子镇")
+    found = await repo.search(ResultQuery(q="某公司", area="草庙子镇"), 50, 0)
     assert [r.record_id for r, _ in found.items] == ["rec-4", "rec-2"]
-    assert (await repo.search(None, None, None, 50, 0, area="草庙子")).total == 0  # exact only
-    assert (await repo.search(None, None, None, 50, 0, area="")).total == 6  # no filter
-    assert (await repo.search(None, None, None, 50, 0, area="汪疃镇", category="注销")).total == 0
+    assert (await repo.search(ResultQuery(area="草庙子"), 50, 0)).total == 0  # exact only
+    assert (await repo.search(ResultQuery(area=""), 50, 0)).total == 6  # no filter
+    assert (await repo.search(ResultQuery(area="汪疃镇", category="注销"), 50, 0)).total == 0
 
 
 async def test_withheld_results(repo: PublicationRepository) -> None:

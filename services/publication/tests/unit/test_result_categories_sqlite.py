@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from publication.adapters import orm
 from publication.adapters.repository import SqlPublicationRepository
-from publication.domain.model import ResultRecord, ResultVersion
+from publication.domain.model import ResultQuery, ResultRecord, ResultVersion
 from publication.entrypoints.service import definition
 from spotcheck_common.db import Database
 from spotcheck_common.events.inspections import ItemResult
@@ -81,7 +81,7 @@ async def test_versions_published_before_the_migration_are_found_by_category(
     await upgrade(db, definition.migrations)
     async with db.sessions() as session:
         repo = SqlPublicationRepository(session)
-        found = await repo.search(None, None, None, 20, 0, category=PENDING)
+        found = await repo.search(ResultQuery(category=PENDING), 20, 0)
         assert [rec.record_id for rec, _ in found.items] == ["rec-1"]
         with pytest.raises((DBAPIError, IntegrityError)):  # written once, never changed
             await session.execute(sa.delete(orm.result_version_categories))
@@ -98,8 +98,8 @@ async def test_the_current_version_decides_the_category(tmp_path: Path) -> None:
             await repo.add_version(version(f"rec-{n}", 1, PENDING))
         await repo.add_version(version("rec-2", 2, ResultCategory.NO_PROBLEM))  # corrected
         await session.commit()
-        pending = await repo.search(None, None, None, 20, 0, category=PENDING)
-        fine = await repo.search(None, None, None, 20, 0, category=ResultCategory.NO_PROBLEM)
+        pending = await repo.search(ResultQuery(category=PENDING), 20, 0)
+        fine = await repo.search(ResultQuery(category=ResultCategory.NO_PROBLEM), 20, 0)
     assert [rec.record_id for rec, _ in pending.items] == ["rec-1"] and pending.total == 1
     assert [(rec.record_id, v.version) for rec, v in fine.items] == [("rec-2", 2)]
     await db.dispose()

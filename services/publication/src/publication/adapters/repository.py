@@ -16,6 +16,7 @@ from publication.adapters import orm
 from publication.domain.model import (
     PlanVersion,
     PublishedTask,
+    ResultQuery,
     ResultRecord,
     ResultVersion,
     WithheldResult,
@@ -60,17 +61,7 @@ class PublicationRepository(Protocol):
 
     # reads (the views)
     async def search(
-        self,
-        uscc: str | None,
-        task_no: str | None,
-        q: str | None,
-        limit: int,
-        offset: int,
-        *,
-        category: str | None = None,
-        completed_from: date | None = None,
-        completed_to: date | None = None,
-        area: str | None = None,
+        self, query: ResultQuery, limit: int, offset: int
     ) -> Page[tuple[ResultRecord, ResultVersion]]: ...
 
     async def list_withheld(
@@ -287,34 +278,23 @@ class SqlPublicationRepository:
         await self.session.execute(sa.insert(orm.result_version_categories), categories_of(version))
 
     async def search(
-        self,
-        uscc: str | None,
-        task_no: str | None,
-        q: str | None,
-        limit: int,
-        offset: int,
-        *,
-        category: str | None = None,
-        completed_from: date | None = None,
-        completed_to: date | None = None,
-        area: str | None = None,
+        self, query: ResultQuery, limit: int, offset: int
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
-        """Records with their current (highest) version, newest first; ``category``: one of
-        the current version's items has that result; the dates bound the completion day, both
-        inclusive; ``area``: the entity's area (区域), exactly."""
+        """Records with their current (highest) version, newest first, as ``query`` asks."""
         r = orm.result_records
+        category = query.category
         where: list[Any] = [_current_version_has(category) if category else _published()]
-        if completed_from is not None:
-            where.append(r.c.completed_on >= completed_from)
-        if completed_to is not None:
-            where.append(r.c.completed_on <= completed_to)
-        if uscc:
-            where.append(r.c.uscc == uscc.upper())
-        if task_no:
-            where.append(r.c.task_no == task_no)
-        if area:
-            where.append(r.c.area == area)
-        if q:
+        if query.completed_from is not None:
+            where.append(r.c.completed_on >= query.completed_from)
+        if query.completed_to is not None:
+            where.append(r.c.completed_on <= query.completed_to)
+        if query.uscc:
+            where.append(r.c.uscc == query.uscc.upper())
+        if query.task_no:
+            where.append(r.c.task_no == query.task_no)
+        if query.area:
+            where.append(r.c.area == query.area)
+        if q := query.q:
             where.append(
                 sa.or_(
                     r.c.entity_name.contains(q, autoescape=True),
@@ -324,9 +304,9 @@ class SqlPublicationRepository:
             )
         # One page of records read in the index's order; only its current versions fetched
         # (not every record joined with its current version and sorted, for twenty rows).
-        query = sa.select(r).where(*where)
-        query = query.order_by(r.c.published_at.desc(), r.c.record_id.desc())
-        page = await paginate(self.session, query, limit, offset, _record)
+        records = sa.select(r).where(*where)
+        records = records.order_by(r.c.published_at.desc(), r.c.record_id.desc())
+        page = await paginate(self.session, records, limit, offset, _record)
         versions = await self._current_versions([rec.record_id for rec in page.items])
         return Page(page.total, [(rec, versions[rec.record_id]) for rec in page.items])
 

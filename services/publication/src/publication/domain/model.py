@@ -176,6 +176,21 @@ RESULT_LABELS = {
 
 
 @dataclass(frozen=True)
+class ResultQuery:
+    """What the public searches published results by; an empty field does not filter.
+    ``category``: one of the current version's items has that result; the dates bound the
+    completion day, both inclusive; ``area``: the entity's area (区域), exactly."""
+
+    uscc: str | None = None
+    task_no: str | None = None
+    q: str | None = None
+    category: str | None = None
+    completed_from: date | None = None
+    completed_to: date | None = None
+    area: str | None = None
+
+
+@dataclass(frozen=True)
 class WithheldResult:
     """A result the law keeps private: recorded with its legal reason, never published."""
 

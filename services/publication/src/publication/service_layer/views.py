@@ -9,6 +9,7 @@ from publication.domain import model
 from publication.domain.model import (
     PlanVersion,
     PublishedTask,
+    ResultQuery,
     ResultRecord,
     ResultVersion,
     WithheldResult,
@@ -20,30 +21,11 @@ from spotcheck_common.workdays import WorkCalendar
 
 
 async def search_results(
-    uow: PublicationUnitOfWork,
-    uscc: str | None,
-    task_no: str | None,
-    q: str | None,
-    limit: int,
-    offset: int,
-    category: str | None = None,
-    completed_from: date | None = None,
-    completed_to: date | None = None,
-    area: str | None = None,
+    uow: PublicationUnitOfWork, query: ResultQuery, limit: int, offset: int
 ) -> Page[tuple[ResultRecord, ResultVersion]]:
-    if completed_from and completed_to and completed_from > completed_to:
+    if query.completed_from and query.completed_to and query.completed_from > query.completed_to:
         raise Invalid("起始日期不能晚于截止日期")
-    return await uow.publication.search(
-        uscc,
-        task_no,
-        q,
-        limit,
-        offset,
-        category=category,
-        completed_from=completed_from,
-        completed_to=completed_to,
-        area=area,
-    )
+    return await uow.publication.search(query, limit, offset)
 
 
 async def withheld_count(uow: PublicationUnitOfWork, task_no: str | None) -> int:

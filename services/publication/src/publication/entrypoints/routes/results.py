@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.exc import IntegrityError
 
 from publication.bootstrap import PUBLIC, Deps
+from publication.domain.model import ResultQuery
 from publication.entrypoints.schemas import (
     CorrectionIn,
     CorrectionOut,
@@ -51,9 +52,8 @@ async def search_results(
     offset: Offset = 0,
 ) -> ResultPage:
     async with deps.uow(PUBLIC) as uow:
-        page = await views.search_results(
-            uow, uscc, task_no, q, limit, offset, category, date_from, date_to, area
-        )
+        query = ResultQuery(uscc, task_no, q, category, date_from, date_to, area)
+        page = await views.search_results(uow, query, limit, offset)
     return ResultPage(total=page.total, items=[ResultOut.of(r, v) for r, v in page.items])
 
 
