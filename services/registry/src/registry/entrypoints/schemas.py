@@ -90,8 +90,8 @@ class PairConflictOut(ConflictOut):
 # ------------------------------------------------------------------------- the item list
 
 
-class ListVersionOut(BaseModel):
-    """One version of the item list (抽查事项清单)."""
+class _ListVersionFacts(BaseModel):
+    """What anyone may read of a version of the item list (抽查事项清单)."""
 
     list_id: str
     version: int
@@ -102,8 +102,13 @@ class ListVersionOut(BaseModel):
     items_count: int
     filename: str
     sha256: str
-    imported_by: str
     imported_at: Moment
+
+
+class ListVersionOut(_ListVersionFacts):
+    """One version of the item list, with who imported it (staff)."""
+
+    imported_by: str
 
     @classmethod
     def fields_of(cls, v: ListVersion, versions: list[ListVersion], today: date) -> dict[str, Any]:
@@ -157,19 +162,9 @@ class ItemListOut(ListVersionOut):
         )
 
 
-class PublicItemListOut(BaseModel):
+class PublicItemListOut(_ListVersionFacts):
     """The item list in force as the public reads it: no staff member's name."""
 
-    list_id: str
-    version: int
-    effective_from: date
-    reason: str
-    status: Literal["current", "superseded", "scheduled"]
-    status_label: str
-    items_count: int
-    filename: str
-    sha256: str
-    imported_at: Moment
     total: int
     items: list[CheckItemOut]
 
