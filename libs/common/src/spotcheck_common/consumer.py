@@ -30,11 +30,15 @@ Handler = Callable[[Any, Envelope[Any], UnitOfWork], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Subscription:
-    """A service's handler for one event type; ``name`` keys its idempotency records."""
+    """A service's handler for one event type; ``name`` keys its idempotency records.
+
+    ``neighbours``: the handler reads the event from the topics of the district's neighbours
+    (joint draws) instead of its own district's."""
 
     event: type[Event]
     handler: Handler
     name: str = ""
+    neighbours: bool = False
 
     @property
     def consumer_name(self) -> str:

@@ -11,7 +11,8 @@ EVENTS_PUBLISHED = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "spotcheck_events_consumed_total",
-    "Events delivered to a consumer, by outcome (processed, duplicate, failed)",
+    "Events delivered to a consumer, by outcome (processed, duplicate, failed; refused: the "
+    "envelope's district is not its topic's)",
     ["consumer", "event_type", "outcome"],
 )
 OUTBOX_PENDING = Gauge("spotcheck_outbox_pending", "Outbox rows not yet relayed", ["service"])

@@ -23,6 +23,7 @@ from spotcheck_common.clock import Clock, SystemClock
 from spotcheck_common.consumer import Subscription, deliver
 from spotcheck_common.db import Database
 from spotcheck_common.events.envelope import Envelope, Event
+from spotcheck_common.metrics import EVENTS_CONSUMED
 from spotcheck_common.outbox import OutboxRelay
 from spotcheck_common.settings import Settings
 from spotcheck_common.uow import Context, UnitOfWork
@@ -110,26 +111,57 @@ class ServiceRuntime:
     def bind(self) -> None:
         """Register this service's subscribers and publishers on the bus.
 
-        One consumer group per (district, service, event): a replica joining or leaving
-        rebalances one small group, not one group spanning every topic the service reads.
+        One consumer group per (district, service, event) — and per neighbour for what the
+        service reads from neighbours' topics: a replica joining or leaving rebalances one
+        small group, not one group spanning every topic the service reads. Every group name
+        starts with this district (its Kafka user may use no other).
         """
-        by_event: dict[type[Event], list[Subscription]] = {}
+        by_source: dict[tuple[type[Event], bool], list[Subscription]] = {}
         for sub in self.definition.subscriptions:
-            by_event.setdefault(sub.event, []).append(sub)
-        for event, subs in by_event.items():
-            group = f"{self.district}.{self.name}.{event.event_type()}"
-            self.bus.subscribe(event.topic(self.district), group, event, self._deliverer(subs))
+            by_source.setdefault((sub.event, sub.neighbours), []).append(sub)
+        for (event, from_neighbours), subs in by_source.items():
+            sources = self.settings.neighbour_districts if from_neighbours else [self.district]
+            for source in sources:
+                group = f"{self.district}.{self.name}.{event.event_type()}"
+                if source != self.district:
+                    group += f".from.{source}"
+                deliverer = self._deliverer(subs, source)
+                self.bus.subscribe(event.topic(source), group, event, deliverer)
         for event in self.definition.publishes:
             self.bus.declare_publisher(event.topic(self.district), event, self.name)
 
     def _deliverer(
-        self, subs: list[Subscription]
+        self, subs: list[Subscription], source: str
     ) -> Callable[[Envelope[Any], dict[str, str]], Awaitable[None]]:
         async def run(envelope: Envelope[Any], headers: dict[str, str]) -> None:
+            if not self._from(source, envelope):
+                return
             for sub in subs:
                 await deliver(self.name, sub, envelope, self.uow, trace_carrier=headers or None)
 
         return run
+
+    def _from(self, source: str, envelope: Envelope[Any]) -> bool:
+        """An envelope counts only if it names the district whose topic carried it — the one
+        district the broker lets write there — and that district is this one or a neighbour
+        it reads from. Anything else is forged or misrouted: dropped, logged and counted,
+        never retried (a retry cannot make it true)."""
+        allowed = {self.district, *self.settings.neighbour_districts}
+        if envelope.district == source and source in allowed:
+            return True
+        EVENTS_CONSUMED.labels(self.name, envelope.event_type, "refused").inc()
+        log.error(
+            "event refused: its district is not the topic's",
+            extra={
+                "fields": {
+                    "service": self.name,
+                    "event_id": envelope.event_id,
+                    "envelope_district": envelope.district,
+                    "topic_district": source,
+                }
+            },
+        )
+        return False
 
     async def migrate(self) -> None:
         await migrations.upgrade(self.db, self.definition.migrations)

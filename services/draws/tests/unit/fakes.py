@@ -14,6 +14,7 @@ from draws.adapters.repository import DrawsRepository
 from draws.domain import ledger
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
+from draws.domain.joint import JointDraw
 from draws.domain.ledger import PartyKey
 from draws.domain.model import VOID, Draw
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
@@ -86,6 +87,7 @@ class FakeDrawsRepository:
         self.checks: list[tuple[str, int, str]] = []
         self.experts: dict[str, dict[str, Any]] = {}
         self.pair_conflicts: dict[tuple[str, str], str] = {}
+        self.joint: dict[str, JointDraw] = {}
 
     async def next_population_rev(self) -> int:
         self.rev += 1
@@ -252,6 +254,49 @@ class FakeDrawsRepository:
             (i + 1, u) for i, (u, y, _) in enumerate(self.checks) if y == year and i + 1 > after_id
         ]
         return (rows[-1][0] if rows else after_id), [u for _, u in rows]
+
+    async def inspector_entry(self, inspector_id: str) -> dict[str, Any] | None:
+        row = self.inspectors.get(inspector_id)
+        if row is None:
+            return None
+        pairs = {
+            a if b == inspector_id else b for a, b in self.pair_conflicts if inspector_id in (a, b)
+        }
+        return {
+            **row,
+            "recusals": sorted(u for i, u in self.conflicts if i == inspector_id),
+            "pair_conflicts": sorted(pairs),
+        }
+
+    async def replace_neighbour_inspector(
+        self, row: dict[str, Any], recusals: Sequence[str], pairs: Sequence[str], now: datetime
+    ) -> None:
+        inspector_id = row["inspector_id"]
+        self.inspectors[inspector_id] = dict(row)
+        self.conflicts = {k: v for k, v in self.conflicts.items() if k[0] != inspector_id}
+        self.pair_conflicts = {
+            k: v for k, v in self.pair_conflicts.items() if inspector_id not in k
+        }
+        for uscc in recusals:
+            await self.add_conflict(inspector_id, uscc, "相邻区名录", now)
+        for other in pairs:
+            await self.add_pair_conflict(inspector_id, other, "相邻区名录", now)
+
+    async def add_joint_draw(self, jd: JointDraw) -> None:
+        self.joint.setdefault(jd.draw_id, copy.deepcopy(jd))
+
+    async def get_joint_draw(self, draw_id: str, lock: bool = False) -> JointDraw | None:
+        jd = self.joint.get(draw_id)
+        return copy.deepcopy(jd) if jd else None
+
+    async def save_joint_draw(self, jd: JointDraw) -> None:
+        if self.joint[jd.draw_id].version != jd.version:
+            raise StaleWrite("联合抽取同时被他人修改，请重试")
+        jd.version += 1
+        self.joint[jd.draw_id] = copy.deepcopy(jd)
+
+    async def list_joint_draws(self) -> list[JointDraw]:
+        return [copy.deepcopy(j) for j in self.joint.values()]
 
 
 class FakeDrawsUnitOfWork(FakeUnitOfWork):

@@ -267,38 +267,6 @@ async def test_snapshot_population_equals_table_population(tmp_path) -> None:
     assert snap.rev == repo.rev and snapshot_first.encode() in set(snap.uscc.tolist())
 
 
-async def test_joint_draw_uses_neighbours_only_when_short() -> None:
-    repo = await loaded(200, 3)  # a tiny own pool: one inspector per department
-    from spotcheck_common.events.registry import InspectorsImported
-
-    neighbours = factories.inspectors(12, seed=3, prefix="RC")
-    await services.inspectors_imported(
-        FakeDrawsUnitOfWork(repo),
-        InspectorsImported(batch_id="n", inspectors=neighbours),
-        "rongcheng",
-    )
-    uow = FakeDrawsUnitOfWork(repo)
-    draw = await services.create_draw(
-        uow,
-        district="lingang",
-        task_id="T-1",
-        now=NOW,
-        neighbour_rule="fill-when-short",
-        neighbours=["rongcheng"],
-        parties=["信用监管科", "办公室", "荣成市局"],
-    )
-    assert [pool["tier"] for pool in draw.manifest["pools"]] == [0, 1]
-    shares = {q: share(q) for q in draw.parties}
-    await Parties(uow).run(draw.draw_id, shares, countersign=False)
-    result = repo.draws[draw.draw_id].result
-    assert result is not None
-    used = {i for t in result["targets"] for i, _ in t["team"]}
-    assert any(i.startswith("RC") for i in used)
-    from draws import verify_draw
-
-    assert verify_draw.verify(await published(repo, draw.draw_id)).ok
-
-
 def test_bench_registry_has_valid_check_digits() -> None:
     import importlib.util
     from pathlib import Path

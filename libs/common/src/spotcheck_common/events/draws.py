@@ -192,3 +192,81 @@ class DrawCancelled(Event):
 
     def aggregate_id(self) -> str:
         return self.task_id
+
+
+# --------------------------------------------------------------------- joint draws (issue 10)
+
+
+class InspectorRosterEntry(Event):
+    """One inspector of this district as a neighbour's joint draw may use them: the state of
+    the roster, keyed by inspector (a compacted topic: a neighbour added later reads the whole
+    roster). ``recusals`` (USCCs) and ``pair_conflicts`` (inspector ids of this district) are
+    what the drawing district needs to honour them; its manifest publishes them only salted
+    (``docs/draw-spec.md`` §5). Neighbours read ids namespaced ``<district>:<id>``."""
+
+    service = "draws"
+    name = "inspector-roster"
+
+    inspector_id: str
+    inspector_name: str
+    department: str
+    qualifications: list[str] = Field(default_factory=list)
+    leader_qualified: bool = False
+    certificate_expires_on: str  # YYYY-MM-DD
+    active: bool = True
+    recusals: list[USCC] = Field(default_factory=list)
+    pair_conflicts: list[str] = Field(default_factory=list)
+
+    def aggregate_id(self) -> str:
+        return self.inspector_id
+
+
+class PartyKeyRecord(BaseModel):
+    """A party key as ``docs/draw-spec.md`` §14.2 records it, registered for the drawing
+    district's log (its self-signature names that district)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key_id: str
+    party: str
+    holder: str
+    public_key: str
+    valid_from: str
+    valid_until: str
+    signature: str
+
+
+class JointShareCommitted(Event):
+    """A neighbour's party of a joint draw committed to its seed share at its own bureau,
+    signed with its key; the drawing district records the key and the commitment."""
+
+    service = "draws"
+    name = "joint-share-committed"
+
+    draw_id: str
+    drawing_district: str
+    party: str
+    commitment: str
+    key: PartyKeyRecord
+    signature: str
+
+    def aggregate_id(self) -> str:
+        return self.draw_id
+
+
+class JointShareRevealed(Event):
+    """A neighbour's party of a joint draw revealed its share at its own bureau, signed with
+    the key it committed with."""
+
+    service = "draws"
+    name = "joint-share-revealed"
+
+    draw_id: str
+    drawing_district: str
+    party: str
+    share_hex: str
+    key_id: str
+    signature: str
+
+    def aggregate_id(self) -> str:
+        return self.draw_id

@@ -213,3 +213,24 @@ draw_log = sa.Table(
     sa.Column("record", sa.JSON, nullable=False),
     sa.Index("ix_draw_log_draw", "draw_id"),
 )
+
+# Joint draws (issue 10): a neighbour's draw in which this district holds a party, made and
+# signed here (``draws.domain.joint``).
+joint_draws = sa.Table(
+    "joint_draws",
+    metadata,
+    sa.Column("draw_id", sa.String(64), primary_key=True),
+    sa.Column("drawing_district", sa.String(40), nullable=False),
+    sa.Column("party", sa.String(100), nullable=False),
+    sa.Column("task_no", sa.String(100), nullable=False),
+    sa.Column("manifest", sa.JSON, nullable=False),
+    sa.Column("manifest_sha256", sa.String(64), nullable=False),
+    sa.Column("committed", sa.JSON, nullable=False),
+    sa.Column("commitment", sa.String(64)),
+    sa.Column("key", sa.JSON),
+    sa.Column("share_revealed", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)

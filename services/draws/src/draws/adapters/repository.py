@@ -13,6 +13,7 @@ from draws.adapters import orm
 from draws.domain import fast
 from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
+from draws.domain.joint import JointDraw
 from draws.domain.model import VOID, Draw
 from spotcheck_common.db import aware_or_none, insert_for
 from spotcheck_common.errors import StaleWrite
@@ -64,6 +65,15 @@ class DrawsRepository(Protocol):
     async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None: ...
     async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]: ...
     async def checked_draws(self, year: int) -> list[tuple[str, str, int]]: ...
+    # joint draws (issue 10)
+    async def inspector_entry(self, inspector_id: str) -> dict[str, Any] | None: ...
+    async def replace_neighbour_inspector(
+        self, row: dict[str, Any], recusals: Sequence[str], pairs: Sequence[str], now: datetime
+    ) -> None: ...
+    async def add_joint_draw(self, jd: JointDraw) -> None: ...
+    async def get_joint_draw(self, draw_id: str, lock: bool = False) -> JointDraw | None: ...
+    async def save_joint_draw(self, jd: JointDraw) -> None: ...
+    async def list_joint_draws(self) -> list[JointDraw]: ...
 
 
 def _draw(row: Any) -> Draw:
@@ -474,3 +484,115 @@ class SqlDrawsRepository:
                 sa.insert(orm.entity_checks),
                 [{"uscc": u, "year": year, "draw_id": draw_id} for u in usccs],
             )
+
+    # -- joint draws (issue 10) ----------------------------------------------------------
+
+    async def inspector_entry(self, inspector_id: str) -> dict[str, Any] | None:
+        """An inspector of this district as neighbours see it: the row, its recusals and the
+        inspectors it may not share a team with."""
+        t = orm.inspectors
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.inspector_id == inspector_id))
+        ).first()
+        if row is None:
+            return None
+        c, pc = orm.conflicts, orm.pair_conflicts
+        recusals = await self.session.execute(
+            sa.select(c.c.uscc).where(c.c.inspector_id == inspector_id).order_by(c.c.uscc)
+        )
+        pairs = await self.session.execute(
+            sa.select(pc.c.inspector_a, pc.c.inspector_b).where(
+                sa.or_(pc.c.inspector_a == inspector_id, pc.c.inspector_b == inspector_id)
+            )
+        )
+        return {
+            **row._mapping,
+            "recusals": list(recusals.scalars()),
+            "pair_conflicts": sorted({a if b == inspector_id else b for a, b in pairs}),
+        }
+
+    async def replace_neighbour_inspector(
+        self, row: dict[str, Any], recusals: Sequence[str], pairs: Sequence[str], now: datetime
+    ) -> None:
+        """A neighbour's inspector as its latest roster state says: the declarations are
+        replaced, not merged (the state is the whole truth)."""
+        inspector_id = row["inspector_id"]
+        await self.upsert_inspectors([row], now)
+        c, pc = orm.conflicts, orm.pair_conflicts
+        await self.session.execute(sa.delete(c).where(c.c.inspector_id == inspector_id))
+        await self.session.execute(
+            sa.delete(pc).where(
+                sa.or_(pc.c.inspector_a == inspector_id, pc.c.inspector_b == inspector_id)
+            )
+        )
+        for uscc in sorted(set(recusals)):
+            await self.add_conflict(inspector_id, uscc, "相邻区名录", now)
+        for other in sorted(set(pairs)):
+            await self.add_pair_conflict(inspector_id, other, "相邻区名录", now)
+
+    async def add_joint_draw(self, jd: JointDraw) -> None:
+        stmt = (
+            self._insert(orm.joint_draws)
+            .values(**_joint_values(jd), created_at=jd.created_at, version=0)
+            .on_conflict_do_nothing(index_elements=["draw_id"])
+        )
+        await self.session.execute(stmt)
+
+    async def get_joint_draw(self, draw_id: str, lock: bool = False) -> JointDraw | None:
+        t = orm.joint_draws
+        stmt = sa.select(t).where(t.c.draw_id == draw_id)
+        row = (await self.session.execute(stmt.with_for_update() if lock else stmt)).first()
+        return _joint(row) if row else None
+
+    async def save_joint_draw(self, jd: JointDraw) -> None:
+        t = orm.joint_draws
+        result = await self.session.execute(
+            sa.update(t)
+            .where(t.c.draw_id == jd.draw_id, t.c.version == jd.version)
+            .values(**_joint_values(jd), version=jd.version + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleWrite("联合抽取同时被他人修改，请重试")
+        jd.version += 1
+
+    async def list_joint_draws(self) -> list[JointDraw]:
+        t = orm.joint_draws
+        rows = await self.session.execute(sa.select(t).order_by(t.c.created_at.desc()))
+        return [_joint(r) for r in rows]
+
+
+def _joint(row: Any) -> JointDraw:
+    return JointDraw(
+        draw_id=row.draw_id,
+        drawing_district=row.drawing_district,
+        party=row.party,
+        task_no=row.task_no,
+        manifest=row.manifest,
+        manifest_sha256=row.manifest_sha256,
+        committed=list(row.committed),
+        commitment=row.commitment,
+        key=row.key,
+        share_revealed=row.share_revealed,
+        status=row.status,
+        created_at=row.created_at,
+        version=row.version,
+    )
+
+
+def _joint_values(jd: JointDraw) -> dict[str, Any]:
+    from spotcheck_common.events.envelope import utcnow
+
+    return {
+        "draw_id": jd.draw_id,
+        "drawing_district": jd.drawing_district,
+        "party": jd.party,
+        "task_no": jd.task_no,
+        "manifest": jd.manifest,
+        "manifest_sha256": jd.manifest_sha256,
+        "committed": jd.committed,
+        "commitment": jd.commitment,
+        "key": jd.key,
+        "share_revealed": jd.share_revealed,
+        "status": jd.status,
+        "updated_at": utcnow(),
+    }

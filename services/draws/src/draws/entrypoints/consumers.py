@@ -1,15 +1,26 @@
-"""Event handlers: the draws service's own read model of the registry and of approved tasks.
+"""Event handlers: the draws service's own read model of the registry and of approved tasks,
+and what it reads from its neighbours' topics for joint draws (issue 10).
 
 Each runs inside the idempotent consumer's transaction (already claimed); none commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
-from draws.service_layer import services
-from spotcheck_common.consumer import Subscription
+from draws.service_layer import joint, services
+from spotcheck_common.consumer import Handler, Subscription
+from spotcheck_common.events.draws import (
+    DrawCancelled,
+    DrawCompleted,
+    DrawManifestFrozen,
+    DrawShareCommitted,
+    InspectorRosterEntry,
+    JointShareCommitted,
+    JointShareRevealed,
+)
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.events.registry import (
@@ -66,6 +77,18 @@ async def on_task_approved(event: TaskApproved, envelope: Envelope[Any], uow: Un
     await services.task_approved(_uow(uow), event)
 
 
+def _neighbours(
+    event: type[Any], handler: Callable[[SqlDrawsUnitOfWork, Any, str], Awaitable[None]]
+) -> Subscription:
+    """A handler of what a neighbour published, told which neighbour (the envelope's
+    district, which the kernel checked against the topic's)."""
+
+    async def run(event: Any, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        await handler(_uow(uow), event, envelope.district)
+
+    return Subscription(event, cast(Handler, run), name=handler.__name__, neighbours=True)
+
+
 subscriptions = [
     Subscription(EntitiesImported, on_entities_imported),
     Subscription(EntityUpdated, on_entity_updated),
@@ -74,4 +97,12 @@ subscriptions = [
     Subscription(TaskApproved, on_task_approved),
     Subscription(ExpertsImported, on_experts_imported),
     Subscription(InspectorPairConflictDeclared, on_pair_conflict_declared),
+    # joint draws: from the neighbours' own topics
+    _neighbours(InspectorRosterEntry, joint.neighbour_roster_entry),
+    _neighbours(DrawManifestFrozen, joint.neighbour_manifest_frozen),
+    _neighbours(DrawShareCommitted, joint.neighbour_share_committed),
+    _neighbours(DrawCompleted, joint.neighbour_draw_completed),
+    _neighbours(DrawCancelled, joint.neighbour_draw_cancelled),
+    _neighbours(JointShareCommitted, joint.joint_share_committed),
+    _neighbours(JointShareRevealed, joint.joint_share_revealed),
 ]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from draws.domain import protocol as p
+from draws.domain.joint import JointDraw
 from draws.domain.ledger import PartyKey
 from draws.domain.model import STATUS_LABELS, UNSTAFFED_REASONS, VOID, Draw
 from draws.service_layer.services import team_of
@@ -51,6 +52,13 @@ class DrawIn(RequestModel):
     )
     neighbour_rule: str = Field(
         "none", description="相邻区域执法人员的使用规则：none 或 fill-when-short（本区不足时补充）"
+    )
+    joint_with: list[str] | None = Field(
+        None,
+        description=(
+            "fill-when-short 时联合的相邻区（默认：本局配置的全部相邻区）。每个相邻区的名录须已"
+            "同步，否则拒绝；其信用监管科成为参与方「<区>:信用监管科」，在其本局提交承诺和揭示"
+        ),
     )
     reveal_hours: int = Field(
         72, ge=1, le=720, description="自冻结起各方揭示种子的时限（小时）；逾期未揭示则抽取中止"
@@ -540,3 +548,60 @@ def proof_out(
         "manifest_sha256": manifest_sha256,
     }
     return ProofOut(**fields) if proof["included"] else NonProofOut(**fields)
+
+
+# --------------------------------------------------------------------- joint draws (issue 10)
+
+
+class JointCommitmentIn(RequestModel):
+    """This bureau's share of a neighbour's joint draw: the commitment, signed on the holder's
+    own device, with the key it is signed with — registered for the drawing district's log
+    (the key's self-signature names the drawing district)."""
+
+    commitment: str = Field(min_length=64, max_length=64, description="承诺值（64 个十六进制字符）")
+    public_key: str = Field(min_length=64, max_length=64, description="Ed25519 公钥（十六进制）")
+    valid_from: date
+    valid_until: date
+    key_signature: str = Field(
+        min_length=128, max_length=128, description="密钥对登记内容的签名（登记区为抽取区）"
+    )
+    signature: str = Field(min_length=128, max_length=128, description="对承诺的签名")
+
+
+class JointRevealIn(RequestModel):
+    share: str = Field(min_length=64, max_length=64, description="种子份额（32 字节，十六进制）")
+    signature: str = Field(min_length=128, max_length=128, description="对揭示的签名")
+
+
+class JointDrawOut(BaseModel):
+    draw_id: str
+    drawing_district: str
+    party: str
+    task_no: str
+    manifest_sha256: str
+    parties: list[str]
+    committed: list[str]
+    status: str = Field(description="awaiting-commit、committed、revealed、completed、cancelled")
+    key_id: str | None = None
+    holder: str | None = None
+    reveal_deadline: str | None = None
+
+    @classmethod
+    def of(cls, jd: JointDraw) -> JointDrawOut:
+        return cls(
+            draw_id=jd.draw_id,
+            drawing_district=jd.drawing_district,
+            party=jd.party,
+            task_no=jd.task_no,
+            manifest_sha256=jd.manifest_sha256,
+            parties=jd.parties,
+            committed=jd.committed,
+            status=jd.status,
+            key_id=(jd.key or {}).get("key_id"),
+            holder=(jd.key or {}).get("holder"),
+            reveal_deadline=jd.manifest.get("reveal_deadline"),
+        )
+
+
+class JointDrawList(BaseModel):
+    items: list[JointDrawOut]

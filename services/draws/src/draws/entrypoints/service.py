@@ -8,7 +8,7 @@ from draws.adapters import orm
 from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
 from draws.bootstrap import bootstrap
 from draws.entrypoints.consumers import subscriptions
-from draws.entrypoints.routes import draws, keys, public
+from draws.entrypoints.routes import draws, joint, keys, public
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -18,6 +18,9 @@ from spotcheck_common.events.draws import (
     DrawSeedRevealed,
     DrawShareCommitted,
     DrawShareRevealed,
+    InspectorRosterEntry,
+    JointShareCommitted,
+    JointShareRevealed,
 )
 from spotcheck_common.service import ServiceDefinition
 
@@ -26,7 +29,7 @@ definition = ServiceDefinition(
     title="随机抽取检查对象与随机匹配执法检查人员（可验证）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[draws.router, keys.router, public.router],
+    routers=[draws.router, joint.router, keys.router, public.router],
     bootstrap=bootstrap,
     unit_of_work=SqlDrawsUnitOfWork,
     subscriptions=subscriptions,
@@ -39,6 +42,9 @@ definition = ServiceDefinition(
         DrawCompleted,
         DrawInspectorReplaced,
         DrawCancelled,
+        InspectorRosterEntry,
+        JointShareCommitted,
+        JointShareRevealed,
     ],
     append_only=(
         "draw_populations",

@@ -13,7 +13,7 @@ from typing import Any
 
 from draws.adapters.repository import DrawsRepository
 from draws.adapters.snapshot import SnapshotStore
-from draws.domain import engine, fast
+from draws.domain import engine, fast, joint
 from draws.domain import protocol as p
 from draws.domain.ledger import PartyKey
 from draws.domain.model import (
@@ -34,6 +34,7 @@ from spotcheck_common.events.draws import (
     DrawSeedRevealed,
     DrawShareCommitted,
     DrawShareRevealed,
+    InspectorRosterEntry,
     ReserveEntry,
     TeamMember,
 )
@@ -88,11 +89,13 @@ async def inspectors_imported(
         for i in event.inspectors
     ]
     await repo.upsert_inspectors(rows, now)
+    await publish_roster(uow, [i.inspector_id for i in event.inspectors])
 
 
 async def conflict_declared(uow: DrawsUnitOfWork, event: ConflictDeclared) -> None:
     repo, now = uow.draws, uow.clock.now()
     await repo.add_conflict(event.inspector_id, event.uscc, event.reason, now)
+    await publish_roster(uow, [event.inspector_id])
 
 
 async def experts_imported(uow: DrawsUnitOfWork, event: ExpertsImported, district: str) -> None:
@@ -107,6 +110,31 @@ async def pair_conflict_declared(
     repo, now = uow.draws, uow.clock.now()
     a, b = sorted(event.inspector_ids)
     await repo.add_pair_conflict(a, b, event.reason, now)
+    await publish_roster(uow, [a, b])
+
+
+async def publish_roster(uow: DrawsUnitOfWork, inspector_ids: list[str]) -> None:
+    """Each changed inspector of this district, as its neighbours' joint draws see it (one
+    event per inspector, keyed by it: the topic is compacted to the roster's state). Experts
+    and neighbours' inspectors are not this district's roster."""
+    for inspector_id in inspector_ids:
+        entry = await uow.draws.inspector_entry(inspector_id)
+        if entry is None or entry["district"] != uow.district:
+            continue
+        expires = entry["certificate_expires_on"]
+        await uow.emit(
+            InspectorRosterEntry(
+                inspector_id=inspector_id,
+                inspector_name=entry["name"],
+                department=entry["department"],
+                qualifications=list(entry["qualifications"]),
+                leader_qualified=bool(entry["leader_qualified"]),
+                certificate_expires_on=str(expires)[:10],
+                active=bool(entry["active"]),
+                recusals=entry["recusals"],
+                pair_conflicts=entry["pair_conflicts"],
+            )
+        )
 
 
 async def task_approved(uow: DrawsUnitOfWork, event: TaskApproved) -> None:
@@ -132,6 +160,7 @@ async def create_draw(
     snapshots: SnapshotStore | None = None,
     neighbours: list[str] | None = None,
     reveal_hours: int = REVEAL_HOURS,
+    joint_with: list[str] | None = None,
 ) -> Draw:
     """Freeze and publish the manifest (``spotcheck-draw/3``), and log it. Nothing random
     exists yet."""
@@ -145,6 +174,8 @@ async def create_draw(
     parties = list(parties or DEFAULT_PARTIES)
     if len(set(parties)) != len(parties) or "办公室" not in parties or not parties:
         raise Invalid("参与方不得重复，且必须包括办公室（监督方）")
+    for party in parties:
+        _own_party(party)  # a neighbour's party comes only with its pool
     if neighbour_rule not in p.NEIGHBOUR_RULES:
         raise Invalid(f"相邻区域规则只能是 {', '.join(p.NEIGHBOUR_RULES)}")
     for k, v in (caps or {}).items():
@@ -165,15 +196,10 @@ async def create_draw(
         checks = await repo.checks_this_year(draw_date.year)
         pop = engine.build_population(rows, strata, checks, attributes=True)
     departments = sorted(task["inspector_departments"])
-    pools = [{"district": district, "departments": departments, "tier": 0}]
-    inspectors = await repo.roster_rows(district, departments)
-    if neighbour_rule == "fill-when-short":
-        # Joint matching (第六条): neighbours' inspectors of the same departments, tier 1.
-        for other in neighbours or []:
-            theirs = await repo.roster_rows(other, departments)
-            if theirs:
-                pools.append({"district": other, "departments": departments, "tier": 1})
-                inspectors += theirs
+    pools, inspectors = await _pools(
+        repo, district, departments, neighbour_rule, _joint_with(joint_with, neighbours or [])
+    )
+    parties += [joint.neighbour_party(pool["district"]) for pool in pools[1:]]
     ids = [i.inspector_id for i in inspectors]
     conflicts = await repo.conflicts_of(ids)
     roster, salts = engine.build_roster(inspectors, conflicts)
@@ -248,6 +274,46 @@ async def create_draw(
     return draw
 
 
+async def _pools(
+    repo: DrawsRepository, district: str, departments: list[str], rule: str, joint_with: list[str]
+) -> tuple[list[dict[str, Any]], list[engine.InspectorRow]]:
+    """The manifest's pools and their inspectors: this district's (tier 0), then — joint
+    matching (第六条) — each neighbour's of the same departments (tier 1), whose credit
+    department becomes a party making its share at its own bureau."""
+    pools: list[dict[str, Any]] = [{"district": district, "departments": departments, "tier": 0}]
+    inspectors = await repo.roster_rows(district, departments)
+    if rule != "fill-when-short":
+        return pools, inspectors
+    if not joint_with:
+        raise Invalid("本局未配置相邻区（或未指定联合的相邻区），不能采用 fill-when-short 联合抽取")
+    for other in joint_with:
+        theirs = await repo.roster_rows(other, departments)
+        if not any(i.active for i in theirs):
+            raise Conflict(
+                f"相邻区「{other}」没有可用的执法检查人员名录（{'、'.join(departments)}）："
+                "其名录尚未同步到本局，或该区没有这些科室的在岗人员。联合抽取不能悄然缩小为"
+                "本区抽取：请等待名录同步，或不与该区联合"
+            )
+        pools.append({"district": other, "departments": departments, "tier": 1})
+        inspectors += theirs
+    return pools, inspectors
+
+
+def _joint_with(named: list[str] | None, neighbours: list[str]) -> list[str]:
+    """The neighbours a joint draw fills from: those named, or every configured neighbour."""
+    if named is None:
+        return list(neighbours)
+    unknown = [d for d in named if d not in neighbours]
+    if unknown:
+        raise Invalid(
+            f"{'、'.join(unknown)} 不是本局的相邻区"
+            f"（可联合抽取的：{'、'.join(neighbours) or '无'}）"
+        )
+    if len(set(named)) != len(named):
+        raise Invalid("联合抽取的相邻区不得重复")
+    return list(named)
+
+
 def _beacon(
     source: str | None, encoding: str | None, available_at: datetime | None, deadline: datetime
 ) -> dict[str, Any] | None:
@@ -305,11 +371,25 @@ async def commit_share(
     key_id: str | None = None,
     signature: str | None = None,
 ) -> Draw:
-    repo = uow.draws
-    draw = await _load(repo, draw_id)
-    now = uow.clock.now()
+    """A party of this bureau commits (a neighbour's party commits at its own bureau)."""
+    _own_party(party)
+    draw = await _load(uow.draws, draw_id)
     signer = await _signer(uow, key_id, signature)
-    draw.commit(party, commitment, now, uow.context.actor, signer)
+    await record_commit(uow, draw, party, commitment, uow.context.actor, signer)
+    await uow.commit()
+    return draw
+
+
+async def record_commit(
+    uow: DrawsUnitOfWork,
+    draw: Draw,
+    party: str,
+    commitment: str,
+    by: str,
+    signer: Signer | None,
+) -> None:
+    now = uow.clock.now()
+    draw.commit(party, commitment, now, by, signer)
     entry = next(c for c in draw.commitments if c["party"] == party)
     await _log(
         uow,
@@ -320,14 +400,12 @@ async def commit_share(
         commitment=entry["commitment"],
         **_signed_fields(entry),
     )
-    await repo.save_draw(draw)
+    await uow.draws.save_draw(draw)
     await uow.emit(
         DrawShareCommitted(
-            draw_id=draw_id, task_id=draw.task_id, party=party, commitment=commitment.lower()
+            draw_id=draw.draw_id, task_id=draw.task_id, party=party, commitment=commitment.lower()
         )
     )
-    await uow.commit()
-    return draw
 
 
 async def reveal_share(
@@ -338,24 +416,39 @@ async def reveal_share(
     key_id: str | None = None,
     signature: str | None = None,
 ) -> Draw:
-    repo = uow.draws
-    draw = await _load(repo, draw_id)
-    now = uow.clock.now()
+    _own_party(party)
+    draw = await _load(uow.draws, draw_id)
     signer = await _signer(uow, key_id, signature)
-    draw.reveal(party, share, now, uow.context.actor, signer)
+    await record_reveal(uow, draw, party, share, uow.context.actor, signer)
+    await uow.commit()
+    return draw
+
+
+async def record_reveal(
+    uow: DrawsUnitOfWork, draw: Draw, party: str, share: str, by: str, signer: Signer | None
+) -> None:
+    now = uow.clock.now()
+    draw.reveal(party, share, now, by, signer)
     entry = next(r for r in draw.reveals if r["party"] == party)
     await _log(
         uow, draw, now, "revealed", party=party, share=entry["share"], **_signed_fields(entry)
     )
     await uow.emit(
         DrawShareRevealed(
-            draw_id=draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
+            draw_id=draw.draw_id, task_id=draw.task_id, party=party, share_hex=share.lower()
         )
     )
     await _maybe_draw(uow, draw)
-    await repo.save_draw(draw)
-    await uow.commit()
-    return draw
+    await uow.draws.save_draw(draw)
+
+
+def _own_party(party: str) -> None:
+    neighbour = joint.district_of_party(party)
+    if neighbour is not None:
+        raise Forbidden(
+            f"「{party}」是相邻区的参与方：须由该区信用监管科在其本局系统中提交承诺和揭示，"
+            "本局人员不得代为操作"
+        )
 
 
 async def set_beacon(uow: DrawsUnitOfWork, draw_id: str, value: str) -> Draw:

@@ -112,6 +112,7 @@ async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOu
             snapshots=deps.snapshots,
             neighbours=deps.neighbours,
             reveal_hours=body.reveal_hours,
+            joint_with=body.joint_with,
         )
         return await answer(uow, draw)
 
