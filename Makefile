@@ -49,6 +49,10 @@ e2e: bootstrap ## end-to-end tests in containers (podman + testcontainers)
 helm-check: ## helm lint + template + schema validation of the chart
 	@infra/helm/check.sh
 
+.PHONY: drill
+drill: bootstrap ## backup-and-restore drill: base backup + WAL archive, point-in-time restore, nothing lost
+	@infra/postgres/drill.sh
+
 bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<target>
 	$(UV) run python benchmarks/draws_bench.py
 	$(UV) run python benchmarks/registry_bench.py

@@ -10,8 +10,10 @@
 #              (default 2027-06-01 09:00 UTC) by libfaketime, child processes included: no test
 #              may depend on the day it runs (tests inject the domain clock instead)
 # integration  PostgreSQL and Kafka of its own (ports 25432 / 29092+29093, or the next free ones;
-#              data in a temp dir), SPOTCHECK_TEST_DATABASE_URL and SPOTCHECK_TEST_KAFKA exported,
-#              uv run pytest -m integration libs services tests
+#              data in a temp dir; Kafka with SCRAM and ACLs, its admin password made per run),
+#              SPOTCHECK_TEST_DATABASE_URL, SPOTCHECK_TEST_KAFKA and
+#              SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD exported (each test sets its own district's
+#              user up with it: conftest.py), uv run pytest -m integration libs services tests
 # helm         infra/helm/check.sh, when it exists
 # fuzz         infra/fuzz.sh: schemathesis over every service's OpenAPI on the all-in-one
 #              server (no 5xx, documented statuses, schemas and types); one worker and a fixed
@@ -61,7 +63,8 @@ pg() {
   PG_PORT="$TEST_PG_PORT" PG_DIR="$TMP/pg" PG_LISTEN_HOST=127.0.0.1 "$ROOT/infra/postgres/pg.sh" "$@"
 }
 kafka() {
-  KAFKA_PORT="$TEST_KAFKA_PORT" KAFKA_CONTROLLER_PORT=$((TEST_KAFKA_PORT + 1)) \
+  KAFKA_ADMIN_PASSWORD="${TEST_KAFKA_ADMIN_PASSWORD:-}" \
+    KAFKA_PORT="$TEST_KAFKA_PORT" KAFKA_CONTROLLER_PORT=$((TEST_KAFKA_PORT + 1)) \
     KAFKA_DATA_DIR="$TMP/kafka" KAFKA_LISTEN_HOST=127.0.0.1 "$ROOT/infra/kafka/kafka.sh" "$@"
 }
 
@@ -152,6 +155,7 @@ stage_clock() {
 stage_integration() {
   TEST_PG_PORT="$(free_port "${SPOTCHECK_TEST_PG_PORT:-25432}")"
   TEST_KAFKA_PORT="$(free_port "${SPOTCHECK_TEST_KAFKA_PORT:-29092}" pair)"
+  TEST_KAFKA_ADMIN_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
   local t0=$SECONDS
   PG_STARTED=1
   pg start || return 1
@@ -159,6 +163,7 @@ stage_integration() {
   kafka start || return 1
   echo "infrastructure up in $((SECONDS - t0)) s: PostgreSQL :$TEST_PG_PORT, Kafka :$TEST_KAFKA_PORT"
   SPOTCHECK_TEST_DATABASE_URL="$(pg url)" SPOTCHECK_TEST_KAFKA="$(kafka bootstrap)" \
+    SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD="$TEST_KAFKA_ADMIN_PASSWORD" \
     run_pytest -q -m integration libs services tests
 }
 

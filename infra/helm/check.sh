@@ -3,17 +3,29 @@
 # of `make test`). One summary line per step; the first failing step stops the script non-zero.
 #
 #   1. helm      reuse or build helm (go install, into ~/.cache/spotcheck/bin)
-#   2. lint      helm lint --strict with each deploy/helm/values/<district>.yaml
-#   3. template  helm template for each district (+ a minimal, an everything-on and a
-#                no-portal render)
+#   2. lint      helm lint --strict with each deploy/helm/values/<district>.yaml (both charts)
+#   3. template  helm template for each district (+ a minimal, an everything-on, a no-portal and
+#                a whole-URL database render), and the namespace chart for each district
 #   4. validate  every rendered object against the Kubernetes $KUBE_VERSION schemas
-#                (kubernetes-validate, strict) and the chart's own rules
+#                (kubernetes-validate, strict) and the chart's rules (restricted pods, Secrets
+#                per district, JWKS and OTLP/HTTP egress); each namespace restricted, default
+#                deny, its quota and limits holding the release at its largest; no Secret
+#                shared by two districts
 #   5. portal    the web application: no database Secret, migration nor database/Kafka egress;
 #                SPOTCHECK_PORTAL_SERVICES names all seven services; the Ingress sends / to the
 #                portal and /api/draws to draws; without it nothing of the portal is rendered
-#   6. refuse    values the chart must refuse (schema and template checks), e.g. district=Bad_Name
-#   7. regional  topics, alert rules, dashboard (infra/regional/check.py)
-#   8. promtool  promtool check rules + test rules (built with go install if missing)
+#   6. refuse    values the chart must refuse (schema and template checks), e.g. district=Bad_Name,
+#                a namespace other than spotcheck-<district>, an OTLP endpoint on port 4317
+#   7. guard     the validators themselves catch broken renders (a pod not restricted, no JWKS
+#                egress, a quota too small, a Secret shared by two districts)
+#   8. regional  districts, values files and neighbours agree (and the refusals of bad ones);
+#                topics, alert rules, dashboard (infra/regional/check.py)
+#   9. package   helm package --sign with a throwaway GPG key, helm verify
+#  10. upgrade   the previous chart version (CHANGELOG) rendered per district against this one:
+#                immutable fields, removed objects acknowledged in the CHANGELOG
+#  11. operators Strimzi (infra/kafka/check-manifests.sh) and CloudNativePG
+#                (infra/postgres/check-manifests.sh) objects against their CRDs
+#  12. promtool  promtool check rules + test rules (built with go install if missing)
 #
 # Environment: KUBE_VERSION (default 1.31.0), HELM_VERSION (default v3.22.0),
 # PROMTOOL_VERSION (default v0.316.0, i.e. Prometheus 3.x), SPOTCHECK_BIN (default
@@ -23,7 +35,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 CHART=deploy/helm/spotcheck
+NS_CHART=deploy/helm/spotcheck-namespace
 VALUES_DIR=deploy/helm/values
+# The OIDC provider's addresses of the renders that have no district file.
+AUTH=(--set-json 'auth.egressCidrs=["10.30.0.0/28"]')
 KUBE_VERSION="${KUBE_VERSION:-1.31.0}"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 PROMTOOL_VERSION="${PROMTOOL_VERSION:-v0.316.0}"
@@ -67,14 +82,16 @@ done
 
 # ---------------------------------------------------------------------------------------- 2. lint
 for d in "${districts[@]}"; do
-  log="$OUT/lint-$d.log"
-  if ! helm lint --strict "$CHART" -f "$VALUES_DIR/$d.yaml" --namespace "spotcheck-$d" \
-    --kube-version "$KUBE_VERSION" >"$log" 2>&1; then
-    cat "$log" >&2
-    fail "helm lint --strict with $d.yaml"
-  fi
+  for chart in "$CHART" "$NS_CHART"; do
+    log="$OUT/lint-$d.log"
+    if ! helm lint --strict "$chart" -f "$VALUES_DIR/$d.yaml" --namespace "spotcheck-$d" \
+      --kube-version "$KUBE_VERSION" >"$log" 2>&1; then
+      cat "$log" >&2
+      fail "helm lint --strict $chart with $d.yaml"
+    fi
+  done
 done
-step lint "ok: helm lint --strict passes for ${#districts[@]} districts (${districts[*]})"
+step lint "ok: helm lint --strict passes for ${#districts[@]} districts (${districts[*]}), chart and namespace chart"
 
 # ------------------------------------------------------------------------------------ 3. template
 render() { # name namespace args...
@@ -92,22 +109,34 @@ done
 # Chart defaults with only the required values set, everything optional switched on (with the
 # database owner: the portal must still get no migration), and the same without the portal.
 render minimal spotcheck-minimal --set district=minimal --set-string 'divisionCodes={371000}' \
-  --set bureauName=某区市场监督管理局
+  --set bureauName=某区市场监督管理局 "${AUTH[@]}"
 everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set-string 'divisionCodes={371071,371002}' --set ingress.enabled=true
-  --set bureauName=某区市场监督管理局
+  --set bureauName=某区市场监督管理局 "${AUTH[@]}"
   --set ingress.host=spotcheck.everything.example --set monitoring.serviceMonitor.enabled=true
-  --set database.owner.secretName=spotcheck-database-owner --set database.owner.key=url
-  --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4317)
+  --set database.host=spotcheck-everything-pg-pooler --set database.secretNames.draws=everything-draws-login
+  --set sso.enabled=true --set sso.publicUrl=https://spotcheck.everything.example
+  --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4318/v1/traces)
 for c in registry planning draws inspections publication objections archives portal; do
   everything+=(--set "$c.autoscaling.enabled=true" --set "$c.autoscaling.targetMemoryUtilizationPercentage=80")
 done
 render everything spotcheck-everything "${everything[@]}"
 # Without the portal: the services alone, as before the web application.
-render noportal spotcheck-noportal "${everything[@]}" --set district=noportal --set portal.enabled=false
-renders=("${districts[@]}" minimal everything noportal)
+render noportal spotcheck-noportal "${everything[@]}" --set district=noportal --set portal.enabled=false \
+  --set database.host= --set database.secretNames.draws=noportal-draws-login
+# Another operator's PostgreSQL: whole URLs (runtime and owner) from one Secret, TLS required.
+render urlmode spotcheck-urlmode --set district=urlmode --set-string 'divisionCodes={371000}' \
+  --set bureauName=某区市场监督管理局 "${AUTH[@]}" --set database.urlSecret.secretName=spotcheck-urlmode-database \
+  --set database.urlSecret.ownerKey=owner-url
+renders=("${districts[@]}" minimal everything noportal urlmode)
 counts=""
 for r in "${renders[@]}"; do counts+=" $r=$(grep -c '^kind:' "$OUT/$r.yaml")"; done
-step template "ok: rendered ${#renders[@]} releases, objects:$counts"
+# The namespace of each district, as the regional administrator renders it.
+for d in "${districts[@]}"; do
+  helm template "spotcheck-namespace-$d" "$NS_CHART" --namespace spotcheck-regional \
+    --kube-version "$KUBE_VERSION" -f "$VALUES_DIR/$d.yaml" >"$OUT/ns-$d.yaml" 2>"$OUT/ns-$d.err" \
+    || { cat "$OUT/ns-$d.err" >&2; fail "helm template $NS_CHART for $d"; }
+done
+step template "ok: rendered ${#renders[@]} releases, objects:$counts; ${#districts[@]} namespaces"
 
 # ------------------------------------------------------------------------------------ 4. validate
 for r in "${renders[@]}"; do
@@ -117,7 +146,21 @@ for r in "${renders[@]}"; do
     fail "rendered manifests of $r are not valid"
   fi
 done
-step validate "ok: every object of ${#renders[@]} releases valid against Kubernetes $KUBE_VERSION (strict) and the chart's rules"
+validate() { # log-name validator-args...
+  local log="$OUT/$1.log"
+  shift
+  "$UV" run python infra/helm/validate_manifests.py "$@" >"$log" 2>&1
+}
+for d in "${districts[@]}"; do
+  validate "ns-$d" --kube-version "$KUBE_VERSION" --district "$d" --namespace "spotcheck-$d" \
+    --namespace-chart "$OUT/ns-$d.yaml" "$OUT/$d.yaml" \
+    || { cat "$OUT/ns-$d.log" >&2; fail "namespace spotcheck-$d"; }
+done
+district_files=()
+for d in "${districts[@]}"; do district_files+=("$OUT/$d.yaml"); done
+validate distinct --distinct-secrets "${district_files[@]}" \
+  || { cat "$OUT/distinct.log" >&2; fail "Secret names shared between districts"; }
+step validate "ok: every object of ${#renders[@]} releases valid against Kubernetes $KUBE_VERSION (strict) and the chart's rules (restricted pods, per-district Secrets, JWKS and OTLP/HTTP egress); ${#districts[@]} namespaces restricted, default deny, quota holds the release at its largest; $(tail -1 "$OUT/distinct.log" | sed 's/^ok *//')"
 
 # ------------------------------------------------------------------------------------- 5. portal
 portal_renders=("${districts[@]}" minimal everything)
@@ -141,7 +184,7 @@ refuse() { # expected-error-fragment helm-args...
   local want="$1"
   shift
   local err="$OUT/refuse.err"
-  if helm template spotcheck "$CHART" --namespace spotcheck-x --kube-version "$KUBE_VERSION" \
+  if helm template spotcheck "$CHART" --namespace "spotcheck-${districts[0]}" --kube-version "$KUBE_VERSION" \
     -f "$VALUES_DIR/${districts[0]}.yaml" "$@" >/dev/null 2>"$err"; then
     fail "helm template accepted $* (it must be refused: $want)"
   fi
@@ -157,7 +200,6 @@ refuse "divisionCodes" --set-json 'divisionCodes=[]'
 refuse "'/divisionCodes/0': '37107' does not match" --set-string 'divisionCodes={37107}'
 refuse "neighbours must not contain the district itself" --set "neighbours={${districts[0]}}"
 refuse "additional properties 'url' not allowed" --set database.url=postgresql+asyncpg://u:p@db:5432/spotcheck
-refuse "'/database/secretName': '' does not match" --set database.secretName=
 refuse "'/kafka/bootstrap': '' does not match" --set kafka.bootstrap=
 refuse "'/image/pullPolicy'" --set image.pullPolicy=Sometimes
 refuse "'/registry/replicas': minimum" --set registry.replicas=-1
@@ -187,9 +229,87 @@ refuse "'/bureauName': minLength" --set bureauName=
 refuse "portal.enabled needs every service: draws not enabled" --set draws.enabled=false
 refuse "invalid propertyName 'SPOTCHECK_BUREAU_NAME'" --set commonEnv.SPOTCHECK_BUREAU_NAME=x
 refuse "'/portal': additional properties 'database' not allowed" --set portal.database.secretName=x
-step refuse "ok: $refused bad values refused with the expected reason (e.g. district=Bad_Name)"
+# The region's guard-rails: the namespace, per-district Secrets, TLS and SASL, restricted pods,
+# the OTLP/HTTP endpoint, the OIDC provider's egress.
+refuse "must be installed in namespace \"spotcheck-${districts[0]}\", not \"spotcheck-other\"" --namespace spotcheck-other
+refuse "must be installed in namespace \"spotcheck-${districts[1]}\"" --set "district=${districts[1]}"
+refuse "database.secretNames.registry \"spotcheck-db-registry\" must carry the district" \
+  --set database.secretNames.registry=spotcheck-db-registry
+refuse "kafka.password.secretName \"spotcheck-${districts[1]}-kafka\" must carry the district" \
+  --set "kafka.password.secretName=spotcheck-${districts[1]}-kafka"
+refuse "ingress.tls\[0\].secretName \"spotcheck-tls\" must carry the district" --set 'ingress.tls[0].secretName=spotcheck-tls'
+refuse "invalid propertyName 'portal'" --set database.secretNames.portal=spotcheck-x-db
+refuse "'/database': additional properties 'secretName' not allowed" --set database.secretName=spotcheck-database
+refuse "'/database/sslmode'" --set database.sslmode=disable
+refuse "'/kafka/securityProtocol'" --set kafka.securityProtocol=PLAINTEXT
+refuse "'/kafka/saslMechanism'" --set kafka.saslMechanism=PLAIN
+refuse "'/podSecurityContext': missing property 'seccompProfile'" --set podSecurityContext.seccompProfile=null
+refuse "'/containerSecurityContext/capabilities/drop'" --set-json 'containerSecurityContext.capabilities.drop=["NET_RAW"]'
+refuse "'/containerSecurityContext/capabilities/add/0'" --set-json 'containerSecurityContext.capabilities.add=["SYS_ADMIN"]'
+refuse "'/otel/endpoint': 'not' failed" --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4317/v1/traces
+refuse "'/otel/endpoint': 'http://otel-collector.observability.svc:4318' does not match" --set otel.enabled=true \
+  --set otel.endpoint=http://otel-collector.observability.svc:4318
+refuse "auth.egressCidrs is empty: the NetworkPolicy would block the OIDC provider (sso.gov.example)" --set-json 'auth.egressCidrs=[]'
+refuse "'/auth/egressCidrs/0': 'sso.gov.example' does not match" --set-json 'auth.egressCidrs=["sso.gov.example"]'
+refuse "additional properties 'egress' not allowed" --set-json 'sso.egress={"ports":[443]}'
+# The namespace chart: only restricted, and only for a district.
+ns_refuse() { # expected-error-fragment helm-args...
+  local want="$1"
+  shift
+  if helm template ns "$NS_CHART" --kube-version "$KUBE_VERSION" -f "$VALUES_DIR/${districts[0]}.yaml" "$@" \
+    >/dev/null 2>"$OUT/refuse.err"; then
+    fail "the namespace chart accepted $* (it must be refused: $want)"
+  fi
+  grep -q -- "$want" "$OUT/refuse.err" || { cat "$OUT/refuse.err" >&2; fail "refusal of $* did not mention '$want'"; }
+  refused=$((refused + 1))
+}
+ns_refuse "'/namespace/podSecurity/level': value must be 'restricted'" --set namespace.podSecurity.level=baseline
+ns_refuse "'/district': 'not' failed" --set district=region
+ns_refuse "'/namespace/quota': missing property 'pods'" --set namespace.quota.pods=null
+step refuse "ok: $refused bad values refused with the expected reason (e.g. district=Bad_Name, namespace spotcheck-other, OTLP port 4317)"
 
-# ----------------------------------------------------------------------------------- 7. regional
+# -------------------------------------------------------------------------------------- 7. guard
+# The validators must catch what they are there for: each broken copy of a good render fails
+# with the expected reason.
+caught=0
+expect_invalid() { # name expected-error-fragment validator-args...
+  local name="$1" want="$2"
+  shift 2
+  if "$UV" run python infra/helm/validate_manifests.py "$@" >"$OUT/guard-$name.log" 2>&1; then
+    fail "the validator accepted the broken render '$name' (want: $want)"
+  fi
+  grep -q -- "$want" "$OUT/guard-$name.log" || { cat "$OUT/guard-$name.log" >&2; fail "guard $name: no '$want'"; }
+  caught=$((caught + 1))
+}
+d="${districts[0]}"
+check_args=(--kube-version "$KUBE_VERSION" --district "$d" --namespace "spotcheck-$d")
+broken() { sed "$1" "$OUT/$d.yaml" >"$OUT/broken-$2.yaml"; }
+broken 's/type: RuntimeDefault/type: Unconfined/' seccomp
+expect_invalid seccomp "seccompProfile is not RuntimeDefault" "${check_args[@]}" "$OUT/broken-seccomp.yaml"
+broken '/- ALL$/d' caps
+expect_invalid caps "capabilities do not drop ALL" "${check_args[@]}" "$OUT/broken-caps.yaml"
+broken 's/^\( *\)- port: 443$/\1- port: 444/' jwks
+expect_invalid jwks "no egress to the JWKS" "${check_args[@]}" "$OUT/broken-jwks.yaml"
+broken "s/spotcheck-$d-kafka\$/spotcheck-kafka/" secret
+expect_invalid secret "Secret spotcheck-kafka does not carry the district" "${check_args[@]}" "$OUT/broken-secret.yaml"
+broken 's|:4318/v1/traces|:4317|' otel
+expect_invalid otel "OTel endpoint .* is the OTLP/gRPC port 4317" "${check_args[@]}" "$OUT/broken-otel.yaml"
+broken 's|value: "postgresql://$(PGUSER):$(PGPASSWORD)@|value: "postgresql://spotcheck:plain@|' plainurl
+expect_invalid plainurl "SPOTCHECK_DATABASE_URL is not made of Secret keys only" "${check_args[@]}" "$OUT/broken-plainurl.yaml"
+sed 's/requests.cpu: "[0-9]*"/requests.cpu: "1"/' "$OUT/ns-$d.yaml" >"$OUT/broken-ns-quota.yaml"
+expect_invalid quota "ResourceQuota requests.cpu: the release needs" "${check_args[@]}" \
+  --namespace-chart "$OUT/broken-ns-quota.yaml" "$OUT/$d.yaml"
+sed 's/memory: 2Gi/memory: 128Mi/' "$OUT/ns-$d.yaml" >"$OUT/broken-ns-limits.yaml"
+expect_invalid limits "above the LimitRange max 128Mi" "${check_args[@]}" \
+  --namespace-chart "$OUT/broken-ns-limits.yaml" "$OUT/$d.yaml"
+sed '/^  policyTypes:/,/^    - Egress/d' "$OUT/ns-$d.yaml" >"$OUT/broken-ns-deny.yaml"
+expect_invalid deny "no default-deny NetworkPolicy" "${check_args[@]}" \
+  --namespace-chart "$OUT/broken-ns-deny.yaml" "$OUT/$d.yaml"
+sed "s/spotcheck-${districts[1]}-/spotcheck-$d-/g" "$OUT/${districts[1]}.yaml" >"$OUT/broken-shared.yaml"
+expect_invalid shared "Secret spotcheck-$d-kafka is used by" --distinct-secrets "$OUT/$d.yaml" "$OUT/broken-shared.yaml"
+step guard "ok: the validators refuse $caught broken renders (seccomp, capabilities, JWKS egress, Secret names, OTLP port, plaintext URL, quota, limits, default deny, shared Secret)"
+
+# ----------------------------------------------------------------------------------- 8. regional
 if ! bash infra/regional/topics.sh check >"$OUT/topics.log" 2>&1; then
   cat "$OUT/topics.log" >&2
   fail "infra/regional/kafka/topics.yaml"
@@ -198,7 +318,112 @@ if ! "$UV" run python infra/regional/check.py >"$OUT/regional.log" 2>&1; then
   cat "$OUT/regional.log" >&2
   fail "infra/regional checks"
 fi
-step regional "ok: $(grep -c '^ok' "$OUT/regional.log") checks (topics, rules, dashboard) in infra/regional"
+# The districts check refuses values files and lists that disagree (copies in a temp dir).
+regional_refuse() { # expected-problem edit-command (run in the copy's values dir)
+  local want="$1" dir="$OUT/regional-case"
+  rm -rf "$dir" && mkdir -p "$dir/values" && cp "$VALUES_DIR"/*.yaml "$dir/values/"
+  grep -v '^region$' infra/regional/districts.txt >"$dir/districts.txt"
+  (cd "$dir/values" && eval "$2")
+  if "$UV" run python infra/regional/check.py districts --values-dir "$dir/values" \
+    --districts "$dir/districts.txt" >"$OUT/regional-case.log" 2>&1; then
+    fail "infra/regional/check.py accepted: $2 (want: $want)"
+  fi
+  grep -q -- "$want" "$OUT/regional-case.log" || { cat "$OUT/regional-case.log" >&2; fail "regional: no '$want'"; }
+  regional_refused=$((regional_refused + 1))
+}
+regional_refused=0
+one="${districts[0]}" two="${districts[1]}"
+set_neighbours() { # file neighbours-yaml
+  sed -i '/^neighbours:/,/^[a-zA-Z]/{/^  - /d}' "$1" && sed -i "s/^neighbours:.*/neighbours: $2/" "$1"
+}
+regional_refuse "neighbour 'nosuch' is not a listed district" "set_neighbours $one.yaml '[nosuch]'"
+regional_refuse "names itself as a neighbour" "set_neighbours $one.yaml '[$one]'"
+regional_refuse "does not name" "set_neighbours $one.yaml '[]'"
+regional_refuse "listed in districts.txt but has no values file" "rm $one.yaml"
+regional_refuse "has a values file but is not listed" "cp $one.yaml newtown.yaml && sed -i 's/^district: .*/district: newtown/' newtown.yaml"
+regional_refuse "district is 'newtown', not '$one'" "sed -i 's/^district: .*/district: newtown/' $one.yaml"
+regional_refuse "is given by" "sed -i 's/^kafka:/kafka:\n  password: {secretName: spotcheck-$one-$two-kafka, key: password}/' $one.yaml $two.yaml"
+step regional "ok: $(grep -c '^ok' "$OUT/regional.log") checks (districts, topics, rules, dashboard) in infra/regional; $regional_refused disagreements refused (e.g. neighbours=[nosuch])"
+
+# ------------------------------------------------------------------------------------ 9. package
+# The released chart is a signed package: every bureau installs the same bytes. Here with a
+# throwaway key; the bureau's release key signs the real one (docs/operations/deploy.md).
+version="$(sed -n 's/^version: *//p' "$CHART/Chart.yaml")"
+# helm reads the legacy keyring format: export the key pair into files of their own.
+export GNUPGHOME="$OUT/gnupg"
+mkdir -m 700 "$GNUPGHOME" "$OUT/keys"
+gpg --batch --quiet --passphrase '' --quick-gen-key "spotcheck check <check@spotcheck.invalid>" rsa2048 sign never \
+  2>"$OUT/gpg.log" || { cat "$OUT/gpg.log" >&2; fail "gpg could not make a throwaway key"; }
+gpg --batch --quiet --export-secret-keys >"$OUT/keys/secring.gpg"
+gpg --batch --quiet --export >"$OUT/keys/pubring.gpg"
+gpgconf --kill gpg-agent # the throwaway home's agent; helm reads the exported files
+helm package "$CHART" --destination "$OUT/package" --sign --key "spotcheck check" \
+  --keyring "$OUT/keys/secring.gpg" >"$OUT/package.log" 2>&1 || { cat "$OUT/package.log" >&2; fail "helm package --sign"; }
+tgz="$OUT/package/spotcheck-$version.tgz"
+helm verify "$tgz" --keyring "$OUT/keys/pubring.gpg" >"$OUT/verify.log" 2>&1 \
+  || { cat "$OUT/verify.log" >&2; fail "helm verify $tgz"; }
+# A package whose bytes changed after signing must not verify.
+cp "$tgz" "$OUT/tampered.tgz" && cp "$tgz.prov" "$OUT/tampered.tgz.prov" && printf 'x' >>"$OUT/tampered.tgz"
+if helm verify "$OUT/tampered.tgz" --keyring "$OUT/keys/pubring.gpg" >/dev/null 2>&1; then
+  fail "helm verify accepted a package changed after signing"
+fi
+# The package renders like the directory: it is what the bureaus install.
+helm template spotcheck "$tgz" --namespace "spotcheck-${districts[0]}" --kube-version "$KUBE_VERSION" \
+  -f "$VALUES_DIR/${districts[0]}.yaml" >"$OUT/packaged.yaml" 2>"$OUT/packaged.err" \
+  || { cat "$OUT/packaged.err" >&2; fail "the package does not render"; }
+cmp -s "$OUT/packaged.yaml" "$OUT/${districts[0]}.yaml" || fail "the package renders differently from $CHART"
+step package "ok: spotcheck-$version.tgz signed and verified ($(sed -n 's/^Signed by: *//p' "$OUT/verify.log")); a changed package is refused; it renders as the chart"
+
+# ------------------------------------------------------------------------------------ 10. upgrade
+# The previous version (the CHANGELOG's "Previous version: X, git revision `R`") rendered with
+# the district's values of that revision, against this version with today's values.
+changelog="$CHART/CHANGELOG.md"
+previous="$(sed -n 's/^Previous version: \([0-9.]*\), git revision `\([0-9a-f]*\)`.*/\1 \2/p' "$changelog" | head -1)"
+[[ -n "$previous" ]] || fail "$changelog: no 'Previous version: X, git revision \`R\`' line"
+read -r prev_version prev_rev <<<"$previous"
+git cat-file -e "$prev_rev^{commit}" 2>/dev/null || fail "revision $prev_rev of the previous chart is not in this clone (CI needs a full clone)"
+mkdir -p "$OUT/previous"
+git archive "$prev_rev" "$CHART" "$VALUES_DIR" | tar -x -C "$OUT/previous"
+got="$(sed -n 's/^version: *//p' "$OUT/previous/$CHART/Chart.yaml")"
+[[ "$got" == "$prev_version" ]] || fail "the chart at $prev_rev is version $got, the CHANGELOG says $prev_version"
+upgraded=()
+for d in "${districts[@]}"; do
+  [[ -f "$OUT/previous/$VALUES_DIR/$d.yaml" ]] || continue # a district new in this version installs
+  helm template spotcheck "$OUT/previous/$CHART" --namespace "spotcheck-$d" --kube-version "$KUBE_VERSION" \
+    -f "$OUT/previous/$VALUES_DIR/$d.yaml" >"$OUT/previous-$d.yaml" 2>"$OUT/previous-$d.err" \
+    || { cat "$OUT/previous-$d.err" >&2; fail "the previous chart $prev_version does not render $d"; }
+  "$UV" run python infra/helm/upgrade_check.py --changelog "$changelog" --version "$version" \
+    "$OUT/previous-$d.yaml" "$OUT/$d.yaml" >"$OUT/upgrade-$d.log" 2>&1 \
+    || { cat "$OUT/upgrade-$d.log" >&2; fail "upgrade of $d from $prev_version to $version"; }
+  upgraded+=("$d")
+done
+# The check itself: a renamed chart (new selectors and names) must fail it.
+helm template spotcheck "$CHART" --namespace "spotcheck-${upgraded[0]}" --kube-version "$KUBE_VERSION" \
+  -f "$VALUES_DIR/${upgraded[0]}.yaml" --set nameOverride=renamed --set fullnameOverride=spotcheck >"$OUT/renamed.yaml"
+if "$UV" run python infra/helm/upgrade_check.py --changelog "$changelog" --version "$version" \
+  "$OUT/previous-${upgraded[0]}.yaml" "$OUT/renamed.yaml" >"$OUT/upgrade-renamed.log" 2>&1 \
+  || ! grep -q "spec.selector changes" "$OUT/upgrade-renamed.log"; then
+  cat "$OUT/upgrade-renamed.log" >&2
+  fail "upgrade_check.py did not refuse a change of the Deployments' selectors"
+fi
+sed 's/name: spotcheck-archives$/name: spotcheck-dossiers/' "$OUT/${upgraded[0]}.yaml" >"$OUT/renamed-object.yaml"
+if "$UV" run python infra/helm/upgrade_check.py --changelog "$changelog" --version "$version" \
+  "$OUT/previous-${upgraded[0]}.yaml" "$OUT/renamed-object.yaml" >"$OUT/upgrade-renamed.log" 2>&1 \
+  || ! grep -q "Deployment/spotcheck-archives of the previous release is removed or renamed" "$OUT/upgrade-renamed.log"; then
+  cat "$OUT/upgrade-renamed.log" >&2
+  fail "upgrade_check.py did not refuse an unacknowledged renamed object"
+fi
+step upgrade "ok: $prev_version ($prev_rev) -> $version rendered and checked for ${upgraded[*]}; a selector change and an unacknowledged rename are refused; $(sed 's/^ok *//' "$OUT/upgrade-${upgraded[0]}.log")"
+# ---------------------------------------------------------------------------------- 11. operators
+# The regional Kafka (Strimzi) and each district's PostgreSQL (CloudNativePG) as code: generated
+# files equal their generators' output, every object valid against its operator's CRD schema.
+"$ROOT/infra/kafka/check-manifests.sh" >"$OUT/strimzi.log" 2>&1 \
+  || { cat "$OUT/strimzi.log" >&2; fail "Strimzi manifests (infra/kafka/check-manifests.sh)"; }
+"$ROOT/infra/postgres/check-manifests.sh" >"$OUT/cnpg.log" 2>&1 \
+  || { cat "$OUT/cnpg.log" >&2; fail "CloudNativePG manifests (infra/postgres/check-manifests.sh)"; }
+step operators "ok: Strimzi ($(tail -1 "$OUT/strimzi.log")); CloudNativePG ($(tail -1 "$OUT/cnpg.log"))"
+
+# ----------------------------------------------------------------------------------- 12. promtool
 # promtool: `check rules` and the unit tests of every alert (rules_test.yaml). Built once with go
 # (about 5 minutes on 2 cores); SPOTCHECK_SKIP_PROMTOOL=1 skips it, a failed build only warns.
 if [[ "${SPOTCHECK_SKIP_PROMTOOL:-}" == 1 ]]; then

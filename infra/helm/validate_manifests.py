@@ -10,11 +10,16 @@ Two layers:
    URL, no Secret and no migration, and SPOTCHECK_PORTAL_SERVICES names the release's own
    Services; every Service, Ingress backend, PDB and HPA points at something the release
    renders; the Ingress sends /api/<service> to each service and / to the portal; every object
-   carries the district label and the release namespace.
+   carries the district label and the release namespace; and the region's guard-rails
+   (guardrails.py: restricted pods, Secrets per district, JWKS and OTLP/HTTP egress).
 
 Usage: validate_manifests.py --kube-version 1.31 --district lingang --namespace ns FILE...
        validate_manifests.py --portal FILE...   (the portal is rendered, reaches all seven
                                                  services, and the Ingress routes to it)
+       validate_manifests.py --kube-version 1.31 --district lingang --namespace ns \
+           --namespace-chart NS.yaml RELEASE.yaml   (the namespace chart's render, and the
+                                                     release within its quota and limits)
+       validate_manifests.py --distinct-secrets FILE...   (no Secret shared by two releases)
 Prints one line per file and exits non-zero on the first file with problems (after listing them).
 """
 
@@ -25,10 +30,24 @@ import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import kubernetes_validate
 import yaml
+from guardrails import (
+    ca_file_problems,
+    carries_district,
+    egress_allows,
+    namespace_problems,
+    otel_problems,
+    quota_problems,
+    restricted_problems,
+    secret_env_problems,
+    secret_refs,
+    selects_pod,
+    url_port,
+)
 
 SERVICES = (
     "registry",
@@ -153,7 +172,85 @@ def chart_problems(docs: list[dict[str, Any]], district: str, namespace: str) ->
     problems += _ingress_problems(by_kind.get("Ingress", {}), by_kind.get("Service", {}))
     problems += _pdb_problems(by_kind.get("PodDisruptionBudget", {}), pod_labels)
     problems += _hpa_problems(by_kind.get("HorizontalPodAutoscaler", {}), deployments)
+    problems += _guardrail_problems(by_kind, district)
     return problems
+
+
+def _guardrail_problems(by_kind: Docs, district: str) -> list[str]:
+    """The region's rules: every Secret name carries the district; the services' CA files are
+    Secret keys mounted in the pod; the services reach the OIDC provider's JWKS and the OTLP/HTTP
+    collector through the NetworkPolicies."""
+    problems = [
+        f"{kind}/{name}: Secret {secret} does not carry the district {district!r}"
+        for kind, objs in by_kind.items()
+        for name, obj in objs.items()
+        for secret in sorted(secret_refs(obj))
+        if not carries_district(secret, district)
+    ]
+    env: dict[str, str] = {}
+    for cm in by_kind.get("ConfigMap", {}).values():
+        env |= cm.get("data", {})
+    problems += otel_problems(env.get("SPOTCHECK_OTEL_EXPORTER_ENDPOINT", ""))
+    services = [d for d in by_kind.get("Deployment", {}).values() if _component(d) in SERVICES]
+    for dep in services:
+        where = f"Deployment/{dep['metadata']['name']}"
+        spec = dep["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        ca = env.get("SPOTCHECK_KAFKA_SSL_CAFILE")
+        if not ca:
+            problems.append(f"{where}: no SPOTCHECK_KAFKA_SSL_CAFILE")
+        else:
+            problems += ca_file_problems(where, ca, container, spec)
+        for c in [*spec.get("initContainers", []), container]:
+            problems += _sslrootcert_problems(f"{where} {c['name']}", c, spec)
+    problems += _egress_problems(by_kind.get("NetworkPolicy", {}), services, env)
+    return problems
+
+
+def _sslrootcert_problems(where: str, container: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    problems = []
+    for e in container.get("env", []):
+        query = parse_qs(urlsplit(e.get("value", "")).query)
+        for path in query.get("sslrootcert", []):
+            problems += ca_file_problems(f"{where} {e['name']}", path, container, spec)
+    return problems
+
+
+def _egress_problems(
+    policies: dict[str, Any], services: list[dict[str, Any]], env: dict[str, str]
+) -> list[str]:
+    """With NetworkPolicies rendered, each service may open the JWKS URL's port (tokens are
+    verified against it: 401 otherwise) and the OTel endpoint's port (spans dropped
+    otherwise), towards an address outside the cluster's pods for the JWKS."""
+    if not policies:
+        return []
+    wanted = {"the JWKS": env.get("SPOTCHECK_AUTH_JWKS_URL", "")}
+    problems = []
+    for dep in services:
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        for what, url in wanted.items():
+            if url and not egress_allows(list(policies.values()), labels, url_port(url)):
+                problems.append(
+                    f"Deployment/{dep['metadata']['name']}: no egress to {what} ({url}) port "
+                    f"{url_port(url)} (ipBlock): every token would be refused"
+                )
+        otel = env.get("SPOTCHECK_OTEL_EXPORTER_ENDPOINT", "")
+        if otel and not _any_egress(policies, labels, url_port(otel)):
+            problems.append(
+                f"Deployment/{dep['metadata']['name']}: no egress to the OTel endpoint port "
+                f"{url_port(otel)}"
+            )
+    return problems
+
+
+def _any_egress(policies: dict[str, Any], labels: dict[str, str], port: int) -> bool:
+    return any(
+        selects_pod(p["spec"]["podSelector"], labels)
+        and any(
+            port in {x.get("port") for x in r.get("ports", [])} for r in p["spec"].get("egress", [])
+        )
+        for p in policies.values()
+    )
 
 
 def _metadata_problems(d: dict[str, Any], district: str, namespace: str) -> list[str]:
@@ -184,6 +281,9 @@ def _deployment_problems(
         problems.append(f"{where}: selector does not match its own pod template")
     if pod["spec"].get("securityContext", {}).get("runAsNonRoot") is not True:
         problems.append(f"{where}: pod securityContext.runAsNonRoot is not true")
+    problems += restricted_problems(where, pod["spec"])
+    for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]:
+        problems += secret_env_problems(f"{where} {c['name']}", c)
     (container,) = pod["spec"]["containers"]
     problems += _container_problems(where, component, container, pod["spec"], config_names)
     if pod["metadata"].get("annotations", {}).get("prometheus.io/scrape") != "true":
@@ -224,8 +324,10 @@ def _container_problems(
     db = env.get("SPOTCHECK_DATABASE_URL")
     if component == PORTAL:
         problems += _no_data_problems(where, env, spec)
-    elif not db or "secretKeyRef" not in db.get("valueFrom", {}):
-        problems.append(f"{where}: SPOTCHECK_DATABASE_URL does not come from a Secret")
+    elif not db:
+        problems.append(f"{where}: no SPOTCHECK_DATABASE_URL")
+    elif "SPOTCHECK_KAFKA_SASL_PASSWORD" not in env:
+        problems.append(f"{where}: no SPOTCHECK_KAFKA_SASL_PASSWORD (SASL)")
     for ef in container.get("envFrom", []):
         ref = ef.get("configMapRef", {}).get("name")
         if ref and ref not in config_names:
@@ -239,6 +341,8 @@ def _no_data_problems(where: str, env: dict[str, Any], spec: dict[str, Any]) -> 
     problems = []
     if "SPOTCHECK_DATABASE_URL" in env or "SPOTCHECK_DATABASE_OWNER_URL" in env:
         problems.append(f"{where}: the portal has a database URL")
+    if "SPOTCHECK_KAFKA_SASL_PASSWORD" in env:
+        problems.append(f"{where}: the portal has the Kafka password")
     allowed = {"SPOTCHECK_PORTAL_OIDC_CLIENT_SECRET"}
     secrets = [
         n for n, e in env.items() if "secretKeyRef" in e.get("valueFrom", {}) and n not in allowed
@@ -397,23 +501,12 @@ def portal_assertions(docs: list[dict[str, Any]]) -> tuple[list[str], str]:
 
 
 # PostgreSQL and Kafka (the chart's defaults): no NetworkPolicy lets the portal reach them.
-DATA_PORTS = {5432, 9092}
-
-
-def _selects_pod(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    """A LabelSelector (matchLabels, and matchExpressions with In / NotIn) against pod labels."""
-    if not selects(selector.get("matchLabels", {}), labels):
-        return False
-    for e in selector.get("matchExpressions", []):
-        inside = labels.get(e["key"]) in e.get("values", [])
-        if (e["operator"] == "In") != inside:
-            return False
-    return True
+DATA_PORTS = {5432, 9092, 9093}
 
 
 def _portal_egress_problems(policies: dict[str, Any], labels: dict[str, str]) -> list[str]:
     problems = []
-    selecting = [n for n, p in policies.items() if _selects_pod(p["spec"]["podSelector"], labels)]
+    selecting = [n for n, p in policies.items() if selects_pod(p["spec"]["podSelector"], labels)]
     if policies and not selecting:
         problems.append("no NetworkPolicy selects the portal's pods")
     for name in selecting:
@@ -441,9 +534,50 @@ def portal_main(files: list[Path]) -> int:
     return 1 if failed else 0
 
 
+def namespace_main(ns_file: Path, release_file: Path, namespace: str, version: str) -> int:
+    """The namespace chart's render, and the release's pods within its quota and limits."""
+    ns_docs, release = load(ns_file), load(release_file)
+    problems = [p for d in ns_docs for p in schema_problems(d, version)]
+    problems += namespace_problems(ns_docs, namespace)
+    account = ""
+    if not problems:
+        quota, account = quota_problems(ns_docs, release)
+        problems += quota
+    if problems:
+        print(f"FAIL {ns_file}: namespace {namespace}")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print(
+        f"ok   {ns_file}: {namespace} restricted, default deny; "
+        f"{release_file.name} at its largest: {account}"
+    )
+    return 0
+
+
+def distinct_secrets_main(files: list[Path]) -> int:
+    """No Secret name is used by two districts' releases."""
+    users: dict[str, set[str]] = {}
+    for path in files:
+        for secret in {s for d in load(path) for s in secret_refs(d)}:
+            users.setdefault(secret, set()).add(path.stem)
+    shared = {s: sorted(u) for s, u in users.items() if len(u) > 1}
+    for secret, releases in sorted(shared.items()):
+        print(f"FAIL Secret {secret} is used by {', '.join(releases)}")
+    if not shared:
+        print(f"ok   {len(users)} Secret names, none shared by two of {len(files)} releases")
+    return 1 if shared else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--portal", action="store_true", help="assert the portal's rendering")
+    parser.add_argument(
+        "--namespace-chart", type=Path, help="the spotcheck-namespace render the FILE must fit"
+    )
+    parser.add_argument(
+        "--distinct-secrets", action="store_true", help="no Secret shared between the FILEs"
+    )
     parser.add_argument("--kube-version")
     parser.add_argument("--district")
     parser.add_argument("--namespace")
@@ -451,8 +585,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.portal:
         return portal_main(args.files)
+    if args.distinct_secrets:
+        return distinct_secrets_main(args.files)
     if not (args.kube_version and args.district and args.namespace):
         parser.error("--kube-version, --district and --namespace are required")
+    if args.namespace_chart:
+        (release,) = args.files
+        return namespace_main(args.namespace_chart, release, args.namespace, args.kube_version)
     failed = False
     for path in args.files:
         docs = load(path)

@@ -3,18 +3,26 @@
     python3 infra/kafka/probe.py HOST PORT     exit 0 when ApiVersions answers and a Metadata
                                                request lists at least one broker
 
-Speaks the wire protocol directly: ApiVersions v0 (every broker accepts it), then the highest
-non-flexible Metadata version (4..8) the broker supports.
+Speaks the wire protocol directly: ApiVersions v0 (every broker accepts it), then, when
+KAFKA_PROBE_USER and KAFKA_PROBE_PASSWORD are set, SASL SCRAM-SHA-512 (RFC 5802: a broker with
+ACLs answers Metadata to no one else), then the highest non-flexible Metadata version (4..8).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
+import secrets
 import socket
 import struct
 import sys
 
 API_VERSIONS = 18
 METADATA = 3
+SASL_HANDSHAKE = 17
+SASL_AUTHENTICATE = 36
 CLIENT_ID = b"spotcheck-probe"
 
 
@@ -40,6 +48,46 @@ def _read(sock: socket.socket, n: int) -> bytes:
     return buf
 
 
+def _string(value: str) -> bytes:
+    data = value.encode()
+    return struct.pack(">h", len(data)) + data
+
+
+def _scram_sha512(sock: socket.socket, user: str, password: str) -> None:
+    """SaslHandshake v1, then the SCRAM exchange in two SaslAuthenticate v1 round trips."""
+    body = _request(sock, SASL_HANDSHAKE, 1, 3, _string("SCRAM-SHA-512"))
+    (error,) = struct.unpack(">h", body[:2])
+    if error:
+        raise RuntimeError(f"SaslHandshake error {error}: SCRAM-SHA-512 not enabled")
+    nonce = base64.b64encode(secrets.token_bytes(24)).decode()
+    first_bare = f"n={user},r={nonce}"
+    server_first = _authenticate(sock, 4, f"n,,{first_bare}".encode()).decode()
+    fields = dict(item.split("=", 1) for item in server_first.split(","))
+    if not fields["r"].startswith(nonce):
+        raise RuntimeError("SCRAM: the server's nonce does not extend ours")
+    salted = hashlib.pbkdf2_hmac(
+        "sha512", password.encode(), base64.b64decode(fields["s"]), int(fields["i"])
+    )
+    client_key = hmac.digest(salted, b"Client Key", "sha512")
+    without_proof = f"c=biws,r={fields['r']}"
+    message = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.digest(hashlib.sha512(client_key).digest(), message, "sha512")
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(client_key, signature, strict=True)))
+    _authenticate(sock, 5, f"{without_proof},p={proof.decode()}".encode())
+
+
+def _authenticate(sock: socket.socket, corr: int, token: bytes) -> bytes:
+    body = _request(sock, SASL_AUTHENTICATE, 1, corr, struct.pack(">i", len(token)) + token)
+    (error,) = struct.unpack(">h", body[:2])
+    (length,) = struct.unpack(">h", body[2:4])
+    offset = 4 + max(length, 0)
+    if error:
+        reason = body[4:offset].decode(errors="replace")
+        raise RuntimeError(f"SaslAuthenticate error {error}: {reason}")
+    (size,) = struct.unpack(">i", body[offset : offset + 4])
+    return body[offset + 4 : offset + 4 + size]
+
+
 def probe(host: str, port: int, timeout: float = 5.0) -> int:
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.settimeout(timeout)
@@ -52,6 +100,9 @@ def probe(host: str, port: int, timeout: float = 5.0) -> int:
         for i in range(count):
             key, lo, hi = struct.unpack(">hhh", body[6 + 6 * i : 12 + 6 * i])
             versions[key] = (lo, hi)
+        user, password = os.environ.get("KAFKA_PROBE_USER"), os.environ.get("KAFKA_PROBE_PASSWORD")
+        if user and password:
+            _scram_sha512(sock, user, password)
         lo, hi = versions[METADATA]
         version = min(hi, 8)
         if version < max(lo, 4):

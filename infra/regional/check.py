@@ -5,14 +5,21 @@
   (spotcheck_common.metrics), runbook anchors that exist in docs/operations/deploy.md;
 - grafana/spotcheck-overview.json: a loadable dashboard whose queries use known metrics and
   defined variables, with unique panel ids and a grid without overlaps;
-- kafka/topics.yaml and events.txt: every event type the code registers has its line, and every
-  KafkaTopic is named <district>.<service>.<event>.v<N> for a listed district.
+- deploy/regional/kafka/topics.yaml and events.txt: every event type the code registers has its
+  line, and every KafkaTopic is named <district>.<service>.<event>.v<N> for a listed district;
+- districts.txt and the chart's values files (deploy/helm/values/<district>.yaml) agree: every
+  values file's district is listed, every listed district has a values file, and the neighbour
+  lists name listed districts only, never the district itself, and are symmetric (A names B
+  exactly when B names A); no Secret name given in one district's values is another's.
 
+Usage: check.py                 every check
+       check.py districts [--values-dir DIR] [--districts FILE]   the districts check only
 Prints one "ok" line per check; exits 1 with the problems listed otherwise.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -23,6 +30,10 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
+VALUES_DIR = ROOT / "deploy" / "helm" / "values"
+TOPICS = ROOT / "deploy" / "regional" / "kafka" / "topics.yaml"
+# The name of the regional joint-draw traffic, not a district bureau (no values file).
+REGION = "region"
 DURATION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
 METRIC = re.compile(r"\b(spotcheck_[a-z0-9_]+)\b")
 PROMISED_ALERTS = {
@@ -230,7 +241,7 @@ def check_topics() -> list[str]:
     stale = sorted(versioned - in_code)
     if stale:
         print(f"note topics: listed but not (yet) in spotcheck_common.events: {stale}")
-    docs = [d for d in yaml.safe_load_all((HERE / "kafka" / "topics.yaml").read_text()) if d]
+    docs = [d for d in yaml.safe_load_all(TOPICS.read_text()) if d]
     names = [d["spec"]["topicName"] for d in docs]
     expected = {f"{d}.{e}" for d in districts for e in versioned}
     if set(names) != expected or len(names) != len(expected):
@@ -243,8 +254,6 @@ def check_topics() -> list[str]:
             problems.append(f"kafka/topics.yaml: {topic}: partitions/replicas below 1")
         if doc["metadata"]["labels"]["spotcheck.io/district"] != topic.split(".")[0]:
             problems.append(f"kafka/topics.yaml: {topic}: district label mismatch")
-    if "region" not in districts:
-        problems.append("districts.txt: the regional district 'region' is missing")
     if not problems:
         print(
             f"ok   topics: {len(names)} KafkaTopics = {len(districts)} districts x "
@@ -253,9 +262,97 @@ def check_topics() -> list[str]:
     return problems
 
 
-def main() -> int:
-    known = exposed_metrics()
-    problems = check_rules(known) + check_dashboard(known | {"up"}) + check_topics()
+def check_districts(values_dir: Path, districts_file: Path) -> list[str]:
+    """The district list, the values files and their neighbour lists agree."""
+    listed_names = [d for d in listed(districts_file) if d != REGION]
+    values = {
+        path.stem: yaml.safe_load(path.read_text()) or {} for path in values_dir.glob("*.yaml")
+    }
+    problems = [
+        f"{values_dir.name}/{name}.yaml: district is {v.get('district')!r}, not {name!r}"
+        for name, v in values.items()
+        if v.get("district") != name
+    ]
+    problems += [
+        f"{name}: has a values file but is not listed in {districts_file.name}"
+        for name in sorted(values.keys() - set(listed_names))
+    ]
+    problems += [
+        f"{name}: listed in {districts_file.name} but has no values file {name}.yaml"
+        for name in sorted(set(listed_names) - values.keys())
+    ]
+    neighbours = {name: v.get("neighbours") or [] for name, v in values.items()}
+    problems += _neighbour_problems(neighbours, set(listed_names))
+    problems += _shared_secret_problems(values)
+    if not problems:
+        pairs = sum(len(n) for n in neighbours.values()) // 2
+        print(
+            f"ok   districts: {len(values)} values files = {len(listed_names)} listed districts; "
+            f"{pairs} neighbour pairs, symmetric; no Secret name shared"
+        )
+    return problems
+
+
+def _neighbour_problems(neighbours: dict[str, list[str]], districts: set[str]) -> list[str]:
+    problems = []
+    for name, theirs in sorted(neighbours.items()):
+        for other in theirs:
+            if other == name:
+                problems.append(f"{name}: names itself as a neighbour")
+            elif other not in districts:
+                problems.append(f"{name}: neighbour {other!r} is not a listed district")
+            elif name not in neighbours.get(other, []):
+                problems.append(
+                    f"{name}: names {other} as a neighbour but {other} does not name {name} "
+                    f"(add {name} to {other}'s neighbours, or remove {other})"
+                )
+    return problems
+
+
+# Values that name a Secret (the chart defaults them from the district when empty).
+SECRET_PATHS = (
+    ("database", "owner", "secretName"),
+    ("database", "ca", "secretName"),
+    ("database", "urlSecret", "secretName"),
+    ("kafka", "password", "secretName"),
+    ("kafka", "ca", "secretName"),
+    ("sso", "clientSecret", "secretName"),
+)
+
+
+def _given_secrets(values: dict[str, Any]) -> set[str]:
+    names = set((values.get("database") or {}).get("secretNames", {}).values())
+    names |= {t.get("secretName") for t in (values.get("ingress") or {}).get("tls", [])}
+    for path in SECRET_PATHS:
+        node: Any = values
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        names.add(node)
+    return {n for n in names if n}
+
+
+def _shared_secret_problems(values: dict[str, dict[str, Any]]) -> list[str]:
+    owners: dict[str, list[str]] = {}
+    for name, v in sorted(values.items()):
+        for secret in _given_secrets(v):
+            owners.setdefault(secret, []).append(name)
+    return [
+        f"Secret {secret} is given by {' and '.join(names)}: each district needs its own"
+        for secret, names in sorted(owners.items())
+        if len(names) > 1
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("only", nargs="?", choices=["districts"])
+    parser.add_argument("--values-dir", type=Path, default=VALUES_DIR)
+    parser.add_argument("--districts", type=Path, default=HERE / "districts.txt")
+    args = parser.parse_args(argv)
+    problems = check_districts(args.values_dir, args.districts)
+    if not args.only:
+        known = exposed_metrics()
+        problems += check_rules(known) + check_dashboard(known | {"up"}) + check_topics()
     for p in problems:
         print(f"FAIL {p}")
     return 1 if problems else 0

@@ -1,22 +1,31 @@
 """The whole platform in containers: Kafka, PostgreSQL and the seven services, each its own
 container from the locally built images (``make images``), on the host network (127.0.0.1).
 
+Kafka runs as in production: SCRAM-SHA-512 and ACLs on, auto-creation off. The stack sets its
+district up as admin (user, ACLs, quotas, topics: spotcheck_common.kafka_admin) and gives every
+service container that district's credentials; ``add_district`` sets up more districts on the
+same broker (a regional scenario) and returns the environment their services need.
+
 testcontainers drives podman through its Docker API (see DEVELOPERS.md). Host networking keeps
 addresses identical inside and outside the containers; every port is picked free at start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import secrets
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from testcontainers.core.container import DockerContainer
 
+from spotcheck_common.kafka_admin import add_district
 from spotcheck_common.testing import TEST_SECRET
 
 # The services' domain clock (SPOTCHECK_CLOCK): every e2e run stands on the same day, whatever
@@ -67,6 +76,10 @@ class Stack:
     postgres: DockerContainer | None = None
     services: dict[str, DockerContainer] = field(default_factory=dict)
     clock: str = E2E_CLOCK
+    neighbours: tuple[str, ...] = ()
+    kafka_admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
+    # Each district's Kafka settings (SPOTCHECK_KAFKA_*), made by add_district.
+    kafka_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
@@ -102,6 +115,7 @@ class Stack:
             .with_env("KAFKA_CONTROLLER_PORT", str(free_port()))
             .with_env("KAFKA_ADVERTISED_HOST", "127.0.0.1")
             .with_env("KAFKA_LISTEN_HOST", "127.0.0.1")
+            .with_env("KAFKA_ADMIN_PASSWORD", self.kafka_admin_password)
         )
         self.kafka.start()
         self.postgres = (
@@ -114,6 +128,17 @@ class Stack:
         self.postgres.start()
         wait_until(lambda: _tcp(self.pg_port), 90, "PostgreSQL")
         wait_until(lambda: _tcp(self.kafka_port), 120, "Kafka")
+        wait_until(lambda: self.add_district(self.district, self.neighbours), 120, "Kafka as admin")
+
+    def add_district(self, name: str, neighbours: Sequence[str] = ()) -> dict[str, str]:
+        """The district's Kafka user with the production ACLs (reading its neighbours' shared
+        topics) and quotas, and its topics; the SPOTCHECK_KAFKA_* environment of its services.
+        Neighbours are named on both sides, as the Helm values do."""
+        credentials = asyncio.run(
+            add_district(self.bootstrap, self.kafka_admin_password, name, neighbours)
+        )
+        self.kafka_env[name] = credentials.env()
+        return self.kafka_env[name]
 
     def migrate(self) -> None:
         """``spotcheck migrate`` as the owner, once, before any service starts: it creates the
@@ -159,13 +184,15 @@ class Stack:
             .with_kwargs(network_mode="host")
             .with_command([f"--target={name}", f"--port={self.ports[name]}"])
             .with_env("SPOTCHECK_DISTRICT", self.district)
-            .with_env("SPOTCHECK_KAFKA_BOOTSTRAP", self.bootstrap)
+            .with_env("SPOTCHECK_NEIGHBOURS", ",".join(self.neighbours))
             .with_env("SPOTCHECK_DATABASE_URL", self.database_url)
             .with_env("SPOTCHECK_HOST", "127.0.0.1")
             .with_env("SPOTCHECK_RELAY_INTERVAL_S", "0.1")
             .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
             .with_env("SPOTCHECK_CLOCK", self.clock)
         )
+        for key, value in self.kafka_env[self.district].items():
+            container.with_env(key, value)
         container.start()
         self.services[name] = container
 

@@ -9,11 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from spotcheck_common.events.envelope import Envelope, Event
+
+if TYPE_CHECKING:
+    from faststream.security import BaseSecurity
+
+    from spotcheck_common.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,78 @@ class InProcessBus:
 MAX_BATCH_BYTES = 960 * 1024  # under the broker's message.max.bytes (1 MiB + 12 bytes)
 
 
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How a client signs in to Kafka: SASL (SCRAM) and/or TLS, as Settings' ``kafka_*`` say.
+    The broker, publisher, consumers and admin client of a process all use the same."""
+
+    protocol: str = "PLAINTEXT"  # PLAINTEXT | SASL_PLAINTEXT | SASL_SSL | SSL
+    mechanism: str = "SCRAM-SHA-512"  # or SCRAM-SHA-256, PLAIN
+    username: str = ""
+    password: str = ""
+    ca_file: str = ""  # empty: the system's trust store
+    cert_file: str = ""  # client certificate and key: mutual TLS
+    key_file: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KafkaSecurity:
+        return cls(
+            protocol=settings.kafka_security_protocol,
+            mechanism=settings.kafka_sasl_mechanism,
+            username=settings.kafka_sasl_username or settings.district,
+            password=settings.kafka_sasl_password,
+            ca_file=settings.kafka_ssl_cafile,
+            cert_file=settings.kafka_ssl_certfile,
+            key_file=settings.kafka_ssl_keyfile,
+        )
+
+    @property
+    def sasl(self) -> bool:
+        return self.protocol.startswith("SASL_")
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol.endswith("SSL")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if not self.tls:
+            return None
+        context = ssl.create_default_context(cafile=self.ca_file or None)
+        if self.cert_file:
+            context.load_cert_chain(self.cert_file, self.key_file or None)
+        return context
+
+    def client_options(self) -> dict[str, Any]:
+        """aiokafka's keyword arguments (producer, consumer, admin client)."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.tls:
+            options["ssl_context"] = self.ssl_context()
+        if self.sasl:
+            options.update(
+                sasl_mechanism=self.mechanism,
+                sasl_plain_username=self.username,
+                sasl_plain_password=self.password,
+            )
+        return options
+
+    def faststream(self) -> BaseSecurity | None:
+        """FastStream's security object for KafkaBroker (None: plaintext, no sign-in)."""
+        from faststream.security import (
+            BaseSecurity,
+            SASLPlaintext,
+            SASLScram256,
+            SASLScram512,
+        )
+
+        context = self.ssl_context()
+        if not self.sasl:
+            return BaseSecurity(ssl_context=context, use_ssl=True) if self.tls else None
+        kind = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256}.get(
+            self.mechanism, SASLPlaintext
+        )
+        return kind(self.username, self.password, ssl_context=context, use_ssl=self.tls)
+
+
 class KafkaBus:
     """FastStream's Kafka broker: typed subscribers (one consumer group per service) and
     publishers, so the AsyncAPI document names every topic and its payload schema."""
@@ -88,24 +167,39 @@ class KafkaBus:
         client_id: str = "spotcheck",
         replication: int = 1,
         batch_bytes: int | None = None,
+        security: KafkaSecurity | None = None,
+        create_topics: bool = False,
     ) -> None:
+        """``security``: None signs in as the process's settings say (``SPOTCHECK_KAFKA_*``).
+        ``create_topics``: make missing topics at start (embedded, test and dev brokers only:
+        on the regional cluster topics are code and a district may not create any)."""
         from faststream.kafka import KafkaBroker
 
+        from spotcheck_common.settings import Settings
+
         self.bootstrap = bootstrap
+        self.security = security or KafkaSecurity.from_settings(Settings())
+        self.create_topics = create_topics
         # Events sent together to a partition go in one batch up to ``batch_bytes`` (the
         # producer's default, 16 KiB, holds one event of an import, ~250 KiB, a batch: a round
         # trip to the broker for each). The broker refuses a batch over 1 MiB.
         options: dict[str, Any] = {}
         if batch_bytes:
             options["max_batch_size"] = min(batch_bytes, MAX_BATCH_BYTES)
-        self.broker = KafkaBroker(bootstrap, client_id=client_id, logger=log, **options)
+        self.broker = KafkaBroker(
+            bootstrap,
+            client_id=client_id,
+            logger=log,
+            security=self.security.faststream(),
+            **options,
+        )
         self.replication = replication
         self._topics: set[str] = set()
         self._started = False
 
     def subscribe(self, topic: str, group: str, event: type[Event], deliver: Deliver) -> None:
         from faststream import AckPolicy
-        from faststream.kafka import KafkaMessage
+        from faststream.kafka import KafkaMessage, Topic
 
         self._topics.add(topic)
         # The envelope parameterised by this event's class (a runtime type).
@@ -126,7 +220,9 @@ class KafkaBus:
         consume.__annotations__ = {"body": message_type, "message": KafkaMessage, "return": None}
         consume.__name__ = f"{group}:{topic}"
         self.broker.subscriber(
-            topic,
+            # declare=False: FastStream would create a missing topic with one partition; the
+            # topics are code (ensure_topics where the settings allow it, kafka_admin elsewhere).
+            Topic(topic, declare=False),
             group_id=group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -147,7 +243,13 @@ class KafkaBus:
         await self.broker.publish(value, topic, key=key.encode(), headers=headers)
 
     async def start(self) -> None:
-        await ensure_topics(self.bootstrap, sorted(self._topics), replication=self.replication)
+        if self.create_topics:
+            await ensure_topics(
+                self.bootstrap,
+                sorted(self._topics),
+                replication=self.replication,
+                security=self.security,
+            )
         await self.broker.start()
         self._started = True
 
@@ -164,15 +266,22 @@ class KafkaBus:
 
 
 async def ensure_topics(
-    bootstrap: str, topics: list[str], partitions: int = 3, replication: int = 1
+    bootstrap: str,
+    topics: list[str],
+    partitions: int = 3,
+    replication: int = 1,
+    security: KafkaSecurity | None = None,
 ) -> None:
-    """Create missing topics (a no-op where they exist), so consumers never wait on them."""
+    """Create missing topics (a no-op where they exist), so consumers never wait on them. Only
+    where the settings allow it (``kafka_create_topics``): the regional cluster's topics are
+    made by spotcheck_common.kafka_admin, with their specs, as admin."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
     if not topics:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    options = (security or KafkaSecurity()).client_options()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

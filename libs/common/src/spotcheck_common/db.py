@@ -8,6 +8,7 @@ SQLite file per service, which gives the same isolation.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -105,23 +106,144 @@ def service_metadata() -> sa.MetaData:
 
 
 def is_postgres(url: str) -> bool:
-    return url.startswith("postgresql")
+    return url.startswith("postgres")
+
+
+# Each service process opens at most POOL_SIZE + MAX_OVERFLOW connections (the PgBouncer
+# Pooler in deploy/postgres is sized from these).
+POOL_SIZE = 5
+MAX_OVERFLOW = 10
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL the services cannot use. The message names the problem and never holds
+    the URL's password."""
+
+
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# libpq's TLS parameters, turned into an SSL context; the others asyncpg takes as they are.
+_SSL_PARAMS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword")
+_PASSED = ("target_session_attrs", "prepared_statement_cache_size")
+
+
+def asyncpg_url(url: str) -> tuple[sa.URL, dict[str, Any]]:
+    """A PostgreSQL URL as libpq and CloudNativePG's secrets write it (``postgresql://`` or
+    ``postgres://``, ``?sslmode=verify-full&sslrootcert=…``) as SQLAlchemy's asyncpg URL and
+    the driver's connect arguments (``ssl``, ``timeout``, ``server_settings``)."""
+    parsed = _parse(url)
+    driver = parsed.drivername.partition("+")[2]
+    if driver not in ("", "asyncpg"):
+        raise DatabaseUrlError(
+            f"the services connect with asyncpg, not {driver!r}: "
+            "write postgresql://… (or postgresql+asyncpg://…)"
+        )
+    query = _single_values(parsed.query)
+    unknown = set(query) - {*_SSL_PARAMS, *_PASSED, "connect_timeout", "application_name"}
+    if unknown:
+        raise DatabaseUrlError(
+            f"unsupported database URL parameter(s) {', '.join(sorted(unknown))}; accepted: "
+            f"{', '.join((*_SSL_PARAMS, 'connect_timeout', 'application_name', *_PASSED))}"
+        )
+    args: dict[str, Any] = {}
+    if (ssl_arg := _ssl_argument(query)) is not None:
+        args["ssl"] = ssl_arg
+    if "connect_timeout" in query:
+        args["timeout"] = _seconds(query["connect_timeout"])
+    if "application_name" in query:
+        args["server_settings"] = {"application_name": query["application_name"]}
+    passed = {k: v for k, v in query.items() if k in _PASSED}
+    return parsed.set(drivername="postgresql+asyncpg", query=passed), args
+
+
+def _parse(url: str) -> sa.URL:
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        # SQLAlchemy's own message repeats the whole URL, password included.
+        raise DatabaseUrlError(
+            "not a database URL (want postgresql://user:password@host:port/database, "
+            "the port a number)"
+        ) from None
+
+
+def _single_values(query: Any) -> dict[str, str]:
+    repeated = sorted(k for k, v in query.items() if isinstance(v, tuple))
+    if repeated:
+        raise DatabaseUrlError(f"database URL parameter(s) given twice: {', '.join(repeated)}")
+    return dict(query)
+
+
+def _seconds(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise DatabaseUrlError(f"connect_timeout must be seconds, not {value!r}") from None
+
+
+def _ssl_argument(query: dict[str, str]) -> ssl.SSLContext | str | bool | None:
+    """asyncpg's ``ssl`` for libpq's parameters (None: asyncpg's default, ``prefer``), with
+    libpq's meaning: ``require`` verifies the chain when a root certificate is given,
+    ``verify-full`` also checks the host name; ``sslrootcert=system`` is the system's CAs."""
+    mode = query.get("sslmode")
+    files = [k for k in _SSL_PARAMS[1:] if k in query]
+    if mode is None:
+        if files:
+            raise DatabaseUrlError(f"{', '.join(files)} given without sslmode")
+        return None
+    if mode not in _SSLMODES:
+        raise DatabaseUrlError(f"sslmode must be one of {', '.join(_SSLMODES)}, not {mode!r}")
+    if mode in ("disable", "allow", "prefer"):
+        if files:
+            raise DatabaseUrlError(
+                f"{', '.join(files)} need sslmode=require, verify-ca or verify-full, "
+                f"not {mode} (which would not use them)"
+            )
+        return False if mode == "disable" else mode
+    return _ssl_context(mode, query)
+
+
+def _ssl_context(mode: str, query: dict[str, str]) -> ssl.SSLContext:
+    root = query.get("sslrootcert")
+    if mode != "require" and not root:
+        raise DatabaseUrlError(f"sslmode={mode} needs sslrootcert (a CA file, or system)")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = mode == "verify-full"
+    context.verify_mode = ssl.CERT_REQUIRED if root else ssl.CERT_NONE
+    if root == "system":
+        context.load_default_certs()
+    elif root:
+        _load("sslrootcert", root, lambda: context.load_verify_locations(cafile=root))
+    if "sslkey" in query and "sslcert" not in query:
+        raise DatabaseUrlError("sslkey given without sslcert")
+    if cert := query.get("sslcert"):
+        key, password = query.get("sslkey"), query.get("sslpassword")
+        _load("sslcert", cert, lambda: context.load_cert_chain(cert, key, password))
+    return context
+
+
+def _load(param: str, path: str, load: Callable[[], None]) -> None:
+    try:
+        load()
+    except OSError as exc:  # ssl.SSLError included; neither's text holds the key's password
+        raise DatabaseUrlError(f"{param} {path} cannot be loaded: {exc.strerror or exc}") from None
 
 
 def create_engine(url: str, schema: str) -> AsyncEngine:
     if not _SCHEMA.match(schema):
         raise ValueError(f"bad schema name {schema!r}")
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if is_postgres(url):
-        kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
-        kwargs["pool_size"] = 5
-        kwargs["max_overflow"] = 10
-    else:
-        kwargs["connect_args"] = {"timeout": 30}
-    engine = create_async_engine(url, **kwargs)
     if not is_postgres(url):
+        engine = create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    target, args = asyncpg_url(url)
+    args["server_settings"] = {**args.get("server_settings", {}), "search_path": schema}
+    return create_async_engine(
+        target,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        connect_args=args,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,6 +19,7 @@ from alembic import command, context
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from spotcheck_common.db import Database
 
@@ -78,16 +79,21 @@ async def upgrade(db: Database, script_location: Path, revision: str = "heads") 
 
 
 async def grant_runtime(db: Database, role: str, append_only: Sequence[str]) -> None:
-    """On PostgreSQL, let the services' runtime ``role`` (not the owner that migrated) read and
+    """On PostgreSQL, let the service's runtime ``role`` (not the owner that migrated) read and
     write the service's tables, except: the tables the rules make append-only take INSERT and
     SELECT only, and the version table SELECT only. Not owning the tables, the role can neither
-    TRUNCATE them nor disable their triggers (issue 12)."""
+    TRUNCATE them nor disable their triggers (issue 12). Nobody else gets anything here: PUBLIC
+    loses what it may hold on the schema, so each service's role (``spotcheck_<service>``)
+    reaches only its own schema — every service has its own kernel tables (outbox, processed
+    events, calendar), so no service needs another's."""
     if not db.postgres:
         return
     if not _ROLE.match(role):
         raise ValueError(f"bad role name {role!r}")
     schema = f'"{db.schema}"'
     statements = [
+        f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM PUBLIC",
         f'GRANT USAGE ON SCHEMA {schema} TO "{role}"',
         f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO "{role}"',
         f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO "{role}"',
@@ -95,8 +101,22 @@ async def grant_runtime(db: Database, role: str, append_only: Sequence[str]) -> 
         *(f'REVOKE UPDATE, DELETE ON {schema}."{t}" FROM "{role}"' for t in append_only),
     ]
     async with db.engine.begin() as conn:
+        if await _owns_public_schema(conn):
+            # PostgreSQL 15 gives PUBLIC USAGE (no longer CREATE) on ``public``; nothing of
+            # ours lives there, so no role needs it.
+            statements.append("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         for statement in statements:
             await conn.execute(sa.text(statement))
+
+
+async def _owns_public_schema(conn: AsyncConnection) -> bool:
+    """Whether the migrating role may change ``public``'s rights: it owns the database (as
+    CloudNativePG's bootstrap owner does), hence the schema (``pg_database_owner``)."""
+    query = sa.text(
+        "SELECT pg_has_role(current_user, nspowner, 'MEMBER') FROM pg_namespace "
+        "WHERE nspname = 'public'"
+    )
+    return bool((await conn.execute(query)).scalar())
 
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

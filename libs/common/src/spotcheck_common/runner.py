@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url as sa_url
 
 from spotcheck_common.auth import startup_refusals
-from spotcheck_common.bus import EventBus, InProcessBus, KafkaBus
+from spotcheck_common.bus import EventBus, InProcessBus, KafkaBus, KafkaSecurity
 from spotcheck_common.clock import Clock, clock_from_setting
 from spotcheck_common.db import Database
 from spotcheck_common.http import build_app
@@ -94,7 +94,12 @@ def build_runtimes(
         bus = (
             InProcessBus()
             if settings.embedded
-            else KafkaBus(settings.kafka_bootstrap, batch_bytes=settings.kafka_batch_bytes)
+            else KafkaBus(
+                settings.kafka_bootstrap,
+                batch_bytes=settings.kafka_batch_bytes,
+                security=KafkaSecurity.from_settings(settings),
+                create_topics=settings.kafka_create_topics,
+            )
         )
     clock = clock or clock_from_setting(settings.clock)  # one clock for the whole process
     runtimes = [

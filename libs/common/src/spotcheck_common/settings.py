@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,21 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     # Empty: events are delivered in-process through the same outbox (all-in-one only).
     kafka_bootstrap: str = ""
+    # Signing in to Kafka (docs/operations/kafka.md): the regional cluster takes SASL_SSL (or
+    # SASL_PLAINTEXT on a local broker) with the district's SCRAM user; SSL alone with a client
+    # certificate is mutual TLS. The username defaults to the district (one user per district).
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    # PEM files: the CA the brokers' certificates chain to (empty: the system's), and the
+    # client's certificate and key for mutual TLS.
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
+    # Create missing topics at start: dev and test brokers only. On the regional cluster the
+    # topics are code (spotcheck_common.kafka_admin) and a district may not create any.
+    kafka_create_topics: bool = False
     # Bytes of events a producer sends to a partition in one batch (at most 960 KiB: the
     # broker's limit is 1 MiB).
     kafka_batch_bytes: int = Field(960 * 1024, ge=16 * 1024, le=960 * 1024)

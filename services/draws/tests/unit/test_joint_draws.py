@@ -144,7 +144,7 @@ async def test_a_promised_neighbour_pool_that_is_not_there_is_refused_not_narrow
     lingang = await loaded(200, 3)
     await huancui_roster(lingang)
     uow = FakeDrawsUnitOfWork(lingang)
-    with pytest.raises(Conflict, match="wendeng.*名录尚未同步"):
+    with pytest.raises(Conflict, match=r"wendeng.*名录尚未同步"):
         await services.create_draw(
             uow,
             district="lingang",

@@ -14,7 +14,7 @@ from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
-from .parties import Parties, published, replaced
+from .parties import Parties, replaced
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 

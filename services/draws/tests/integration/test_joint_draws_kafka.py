@@ -1,0 +1,267 @@
+"""A joint draw between two districts through the real broker, with authentication and ACLs on
+(issue 10): each district's draws service signs in as its own Kafka user and has its own
+database; the neighbour's roster, manifest and acts travel on the districts' own topics.
+
+Lingang is short of inspectors; its joint draw with Huancui is refused until Huancui's roster
+has arrived, then Huancui's credit department commits and reveals its share at Huancui, and
+the bundle verifies. Wendeng, no neighbour of either, holds nothing of it; an envelope Huancui
+writes claiming to be Lingang's is refused by Lingang's consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from asgi_lifespan import LifespanManager
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from draws import ceremony, verify_draw
+from spotcheck_common.events.draws import JointShareCommitted, PartyKeyRecord
+from spotcheck_common.events.envelope import Event
+from spotcheck_common.events.registry import InspectorsImported
+from spotcheck_common.http import build_app
+from spotcheck_common.kafka_admin import DistrictCredentials
+from spotcheck_common.metrics import EVENTS_CONSUMED
+from spotcheck_common.runner import build_runtimes, load
+from spotcheck_common.service import ServiceRuntime
+from spotcheck_common.settings import Settings
+from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
+
+from ..unit import factories
+from .signing import CLOCK, VALID, Signers, digest
+
+pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def database() -> AsyncIterator[str]:
+    """A database of its own for one district (each service's schema in it)."""
+    admin_url = os.environ["SPOTCHECK_TEST_DATABASE_URL"]
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+class Bureau:
+    """One district's draws service: its settings, runtime and an HTTP client."""
+
+    def __init__(self, runtime: ServiceRuntime, client: httpx.AsyncClient) -> None:
+        self.runtime, self.client = runtime, client
+
+    @property
+    def district(self) -> str:
+        return self.runtime.district
+
+    async def feed(self, event: Event, district: str | None = None) -> None:
+        """``event`` on this district's own topic, written as this district's Kafka user;
+        ``district``: what the envelope claims."""
+        env = envelope_of(event, district or self.district, "test")
+        topic = event.topic(self.district)
+        await self.runtime.bus.publish(topic, env.aggregate_id, env.to_bytes(), {})
+
+
+@asynccontextmanager
+async def bureau(
+    stack: AsyncExitStack, creds: DistrictCredentials, neighbours: list[str], tmp: Path
+) -> AsyncIterator[Bureau]:
+    url = await stack.enter_async_context(database())
+    kafka = {k.removeprefix("SPOTCHECK_").lower(): v for k, v in creds.env().items()}
+    settings = Settings(
+        **kafka,
+        district=creds.district,
+        neighbours=",".join(neighbours),
+        database_url=url,
+        relay_interval_s=0.05,
+        data_dir=tmp / creds.district,
+        auth_secret=TEST_SECRET,
+        clock=CLOCK,
+    )
+    (runtime,) = build_runtimes([load("draws")], settings)
+    app = build_app([runtime], "draws")
+    async with (
+        LifespanManager(app, startup_timeout=120) as manager,
+        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://t") as c,
+    ):
+        yield Bureau(runtime, c)
+
+
+async def eventually(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
+    last: Any = None
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                if last := await check():
+                    return last
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}; last: {last!r}") from None
+
+
+def refused(consumer: str, event_type: str) -> float:
+    return EVENTS_CONSUMED.labels(consumer, event_type, "refused")._value.get()
+
+
+async def test_a_joint_draw_between_two_districts_through_the_broker(
+    add_kafka_district: Any, unique_district: str, tmp_path: Path
+) -> None:
+    lg, hc, wd = (unique_district + s for s in ("l", "h", "w"))
+    # each bureau's staff, signed in at their own bureau (a token names its district)
+    credit = auth_headers("credit-zhang", "credit_dept", district=lg, name="张三")
+    office = auth_headers("office-li", "general_office", district=lg, name="李四")
+    supervisor_headers = auth_headers("office-zhao", "general_office", district=lg, name="赵六")
+    hc_credit = auth_headers("hc-credit", "credit_dept", district=hc, name="环翠信用")
+    wd_credit = auth_headers("wd-credit", "credit_dept", district=wd, name="文登信用")
+    creds = {
+        lg: await add_kafka_district(lg, [hc]),
+        hc: await add_kafka_district(hc, [lg]),
+        wd: await add_kafka_district(wd, []),
+    }
+    async with AsyncExitStack() as stack:
+        lingang = await stack.enter_async_context(bureau(stack, creds[lg], [hc], tmp_path))
+        huancui = await stack.enter_async_context(bureau(stack, creds[hc], [lg], tmp_path))
+        wendeng = await stack.enter_async_context(bureau(stack, creds[wd], [], tmp_path))
+
+        # lingang: its registry and an approved task, one inspector per department
+        for event in factories.events(200, 3):
+            await lingang.feed(event)
+        create = {"task_id": "T-1", "neighbour_rule": "fill-when-short", "joint_with": [hc]}
+
+        async def attempt() -> httpx.Response:
+            return await lingang.client.post("/api/draws/draws", json=create, headers=credit)
+
+        refusal = await eventually(
+            lambda: _status(attempt(), 409), "the task at lingang, then the refusal"
+        )
+        assert hc in refusal.json()["detail"] and "名录" in refusal.json()["detail"]
+
+        # huancui imports its roster: its state reaches lingang through huancui's own topic
+        roster = factories.inspectors(12, seed=3, prefix="HC")
+        await huancui.feed(InspectorsImported(batch_id="h", inspectors=roster))
+        draw = (await eventually(lambda: _status(attempt(), 201), "huancui's roster")).json()
+        assert [(x["district"], x["tier"]) for x in draw["manifest"]["pools"]] == [
+            (lg, 0),
+            (hc, 1),
+        ]
+        party = f"{hc}:信用监管科"
+        assert draw["parties"] == ["信用监管科", "办公室", party]
+        draw_id, manifest_digest = draw["draw_id"], digest(draw)
+
+        # huancui's side opens at huancui; its credit department commits there
+        joint_url = f"/api/draws/joint-draws/{draw_id}"
+        await eventually(
+            lambda: _status(huancui.client.get(joint_url, headers=hc_credit), 200),
+            "the joint draw at huancui",
+        )
+        shares = {q: hashlib.sha256(q.encode()).digest() for q in draw["parties"]}
+        secret = hashlib.sha256(b"hc-credit").digest()
+        key = ceremony.Key.new(secret, lg, party, f"{hc}:hc-credit", *VALID)
+        registration = ceremony.registration_body(key)
+        commit = ceremony.commit_body(key, manifest_digest, draw_id, shares[party])
+        body = {
+            "commitment": commit["commitment"],
+            "public_key": registration["public_key"],
+            "valid_from": registration["valid_from"],
+            "valid_until": registration["valid_until"],
+            "key_signature": registration["signature"],
+            "signature": commit["signature"],
+        }
+        r = await lingang.client.post(
+            f"/api/draws/draws/{draw_id}/commitments", json=commit, headers=credit
+        )
+        assert r.status_code == 403  # lingang's staff cannot act for huancui's party
+        r = await huancui.client.post(f"{joint_url}/commitment", json=body, headers=hc_credit)
+        assert r.status_code == 200, r.text
+
+        # lingang's parties commit at lingang
+        signers = Signers(lingang.client, lg)
+        who = {"办公室": (office, "office-li"), "信用监管科": (credit, "credit-zhang")}
+        keys = {q: await signers.key(*who[q], q) for q in who}
+        for q in who:
+            b = ceremony.commit_body(keys[q], manifest_digest, draw_id, shares[q])
+            assert (await signers.post(draw, "commitments", b, who[q][0])).status_code == 200
+
+        async def all_committed_at_huancui() -> bool:
+            r = await huancui.client.get(joint_url, headers=hc_credit)
+            return sorted(r.json()["committed"]) == sorted(draw["parties"])
+
+        await eventually(all_committed_at_huancui, "every commitment, seen at huancui")
+        reveal = ceremony.reveal_body(key, manifest_digest, shares[party])
+        r = await huancui.client.post(
+            f"{joint_url}/reveal",
+            json={"share": reveal["share"], "signature": reveal["signature"]},
+            headers=hc_credit,
+        )
+        assert r.status_code == 200, r.text
+        for q in who:
+            b = ceremony.reveal_body(keys[q], manifest_digest, shares[q])
+            assert (await signers.post(draw, "reveals", b, who[q][0])).status_code == 200
+
+        async def drawn() -> dict[str, Any] | None:
+            r = await lingang.client.get(f"/api/draws/draws/{draw_id}", headers=credit)
+            return r.json() if r.json()["status"] == "drawn" else None
+
+        done = await eventually(drawn, "huancui's reveal at lingang, and the result")
+        result = bytes.fromhex(done["result_sha256"])
+        supervisor = await signers.key(supervisor_headers, "office-zhao", "办公室")
+        b = ceremony.countersign_body(supervisor, manifest_digest, result, "过程合规", True)
+        r = await signers.post(draw, "countersign", b, supervisor_headers)
+        assert r.status_code == 200, r.text
+        members = {m["inspector_id"] for t in r.json()["targets"] for m in t["team"]}
+        assert any(m.startswith(f"{hc}:HC") for m in members)  # huancui filled the teams
+
+        bundle = (await lingang.client.get(f"/public/draws/{draw_id}/bundle")).content
+        report = verify_draw.verify_bytes(bundle)
+        assert report.ok, report.difference
+
+        # wendeng is no neighbour of either: it holds nothing of the draw
+        r = await wendeng.client.get("/api/draws/joint-draws", headers=wd_credit)
+        assert r.status_code == 200 and r.json()["items"] == []
+
+        # an envelope huancui writes on its own topic, claiming to be lingang's, is refused
+        before = refused("draws", "draws.joint-share-committed")
+        forged = JointShareCommitted(
+            draw_id=draw_id,
+            drawing_district=lg,
+            party=party,
+            commitment="00" * 32,
+            key=PartyKeyRecord(
+                key_id=key.key_id,
+                party=party,
+                holder=key.holder,
+                public_key=registration["public_key"],
+                valid_from=key.valid_from,
+                valid_until=key.valid_until,
+                signature=registration["signature"],
+            ),
+            signature="00" * 64,
+        )
+        await huancui.feed(forged, district=lg)
+        await eventually(
+            lambda: _true(refused("draws", "draws.joint-share-committed") > before),
+            "the forged envelope refused by lingang's consumer",
+        )
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _status(response: Any, status: int) -> httpx.Response | None:
+    r = await response
+    return r if r.status_code == status else None
