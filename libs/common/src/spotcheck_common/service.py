@@ -143,11 +143,10 @@ class ServiceRuntime:
 
     def _from(self, source: str, envelope: Envelope[Any]) -> bool:
         """An envelope counts only if it names the district whose topic carried it — the one
-        district the broker lets write there — and that district is this one or a neighbour
-        it reads from. Anything else is forged or misrouted: dropped, logged and counted,
-        never retried (a retry cannot make it true)."""
-        allowed = {self.district, *self.settings.neighbour_districts}
-        if envelope.district == source and source in allowed:
+        district the broker lets write there; ``bind`` subscribes only to this district's and
+        its neighbours' topics. Anything else is forged or misrouted: dropped, logged and
+        counted, never retried (a retry cannot make it true)."""
+        if envelope.district == source:
             return True
         EVENTS_CONSUMED.labels(self.name, envelope.event_type, "refused").inc()
         log.error(

@@ -15,7 +15,7 @@ from draws.domain import protocol as p
 from draws.domain.engine import ExpertRow, InspectorRow, PopulationRow
 from draws.domain.joint import JointDraw
 from draws.domain.model import VOID, Draw
-from spotcheck_common.db import aware_or_none, insert_for
+from spotcheck_common.db import aware_or_none, insert_for, update_versioned
 from spotcheck_common.errors import StaleWrite
 
 CHUNK = 1000
@@ -382,12 +382,10 @@ class SqlDrawsRepository:
         from spotcheck_common.events.envelope import utcnow
 
         t = orm.draws
-        result = await self.session.execute(
-            sa.update(t)
-            .where(t.c.draw_id == draw.draw_id, t.c.version == draw.version)
-            .values(**_draw_values(draw), updated_at=utcnow(), version=draw.version + 1)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        values = {**_draw_values(draw), "updated_at": utcnow()}
+        if not await update_versioned(
+            self.session, t, t.c.draw_id == draw.draw_id, draw.version, values
+        ):
             raise StaleWrite("抽取同时被他人修改，请重试")
         draw.version += 1
 
@@ -546,12 +544,9 @@ class SqlDrawsRepository:
 
     async def save_joint_draw(self, jd: JointDraw) -> None:
         t = orm.joint_draws
-        result = await self.session.execute(
-            sa.update(t)
-            .where(t.c.draw_id == jd.draw_id, t.c.version == jd.version)
-            .values(**_joint_values(jd), version=jd.version + 1)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if not await update_versioned(
+            self.session, t, t.c.draw_id == jd.draw_id, jd.version, _joint_values(jd)
+        ):
             raise StaleWrite("联合抽取同时被他人修改，请重试")
         jd.version += 1
 

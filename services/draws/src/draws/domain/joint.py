@@ -17,7 +17,7 @@ from typing import Any
 from draws.domain import protocol as p
 from draws.domain.ledger import PartyKey
 from draws.domain.model import parse_hex
-from spotcheck_common.errors import Conflict, Forbidden, Invalid
+from spotcheck_common.errors import Conflict, Invalid
 
 CREDIT_PARTY = "信用监管科"
 SEP = ":"
@@ -88,11 +88,10 @@ class JointDraw:
         self.key = key.record()
         self.status = "committed"
 
-    def reveal(
-        self, share_hex: str, key: PartyKey, signature: str, holder: str, at: datetime
-    ) -> bytes:
-        """This party's share, once every party of the draw has committed (a share shown
-        before would let the last committer choose the seed)."""
+    def reveal(self, share_hex: str, signature: str, holder: str, at: datetime) -> bytes:
+        """This party's share, signed with the key it committed with, once every party of the
+        draw has committed (a share shown before would let the last committer choose the
+        seed)."""
         self._open("揭示种子")
         if self.commitment is None or self.key is None:
             raise Conflict(f"「{self.party}」尚未提交承诺")
@@ -101,17 +100,19 @@ class JointDraw:
         waiting = [x for x in self.parties if x not in self.committed]
         if waiting:
             raise Conflict(f"尚有参与方未提交承诺（{'、'.join(waiting)}），不能揭示")
-        if key.key_id != self.key["key_id"]:
-            raise Forbidden(f"「{self.party}」的揭示须以提交承诺时的密钥 {self.key['key_id']} 签名")
         share = parse_hex(share_hex, 32, "种子份额")
         if p.commitment_of(self.manifest, self.digest, self.party, share).hex() != self.commitment:
             raise Invalid(f"「{self.party}」揭示的种子与其承诺不符，揭示被拒绝")
+        key = PartyKey(district=self.drawing_district, **self.key)
         message = p.reveal_message(self.digest, self.party, share)
         key.check(actor=holder, party=self.party, at=at, message=message, signature=signature)
         self.share_revealed = True
         self.status = "revealed"
         return share
 
-    def saw_commit(self, party: str) -> None:
-        if party in self.parties and party not in self.committed:
-            self.committed.append(party)
+    def saw_commit(self, party: str) -> bool:
+        """The drawing district recorded ``party``'s commitment; False if already known."""
+        if party not in self.parties or party in self.committed:
+            return False
+        self.committed.append(party)
+        return True

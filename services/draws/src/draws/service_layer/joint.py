@@ -101,8 +101,7 @@ async def neighbour_share_committed(
     uow: DrawsUnitOfWork, event: DrawShareCommitted, source: str
 ) -> None:
     jd = await _joint_of(uow, event.draw_id, source)
-    if jd is not None and event.party not in jd.committed:
-        jd.saw_commit(event.party)
+    if jd is not None and jd.saw_commit(event.party):
         await uow.draws.save_joint_draw(jd)
 
 
@@ -172,20 +171,14 @@ async def commit_joint_share(
     return jd
 
 
-def _key_of(jd: JointDraw) -> PartyKey:
-    assert jd.key is not None
-    return PartyKey(district=jd.drawing_district, **jd.key)
-
-
 async def reveal_joint_share(
     uow: DrawsUnitOfWork, *, district: str, draw_id: str, share: str, signature: str
 ) -> JointDraw:
     """This district's credit department reveals its share, once every party committed."""
     jd = await _load_joint(uow, draw_id)
-    if jd.key is None:
-        raise Conflict(f"「{jd.party}」尚未提交承诺")
     holder = joint.holder_of(district, uow.context.actor)
-    revealed = jd.reveal(share, _key_of(jd), signature, holder, uow.clock.now())
+    revealed = jd.reveal(share, signature, holder, uow.clock.now())
+    assert jd.key is not None  # revealed: it committed with this key
     await uow.draws.save_joint_draw(jd)
     await uow.emit(
         JointShareRevealed(
