@@ -31,18 +31,31 @@ def _require(name: str) -> str:
 
 
 @pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+async def new_database() -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """``await new_database()``: a fresh, empty PostgreSQL database (its URL), as many as a
+    test needs (a district each, in a regional test); all dropped afterwards."""
     admin_url = _require("SPOTCHECK_TEST_DATABASE_URL")
-    name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    async def new() -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        async with admin.connect() as conn:
+            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return sa.engine.make_url(admin_url).set(database=name).render_as_string(False)
+
+    yield new
     async with admin.connect() as conn:
-        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    base = sa.engine.make_url(admin_url)
-    yield base.set(database=name).render_as_string(hide_password=False)
-    async with admin.connect() as conn:
-        await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in made:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     await admin.dispose()
+
+
+@pytest.fixture
+async def pg_url(new_database: Callable[[], Awaitable[str]]) -> str:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    return await new_database()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,62 @@ async def running(
             running_harness = harness(rt, bus, client)
             running_harness.app = app
             yield running_harness
+
+
+@asynccontextmanager
+async def running_on_kafka(
+    service: str,
+    credentials: Any,
+    database_url: str,
+    data_dir: Path,
+    neighbours: Sequence[str] = (),
+    clock: str = TEST_NOW,
+) -> AsyncIterator[ServiceHarness]:
+    """Run ``service`` as one district of a regional cluster: on the real broker as the
+    district's own Kafka user (``credentials``: ``kafka_admin.DistrictCredentials``), reading
+    its ``neighbours``' shared topics, on ``database_url``. ``deliver`` writes as that user."""
+    import httpx
+    from asgi_lifespan import LifespanManager
+
+    from spotcheck_common.http import build_app
+    from spotcheck_common.runner import build_runtimes, load
+    from spotcheck_common.settings import Settings
+
+    kafka = {k.removeprefix("SPOTCHECK_").lower(): v for k, v in credentials.env().items()}
+    settings = Settings(
+        **kafka,
+        district=credentials.district,
+        neighbours=",".join(neighbours),
+        database_url=database_url,
+        relay_interval_s=0.05,
+        data_dir=data_dir / credentials.district,
+        auth_secret=TEST_SECRET,
+        clock=clock,
+    )
+    (rt,) = build_runtimes([load(service)], settings)
+    app = build_app([rt], service)
+    async with LifespanManager(app, startup_timeout=120) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            harness = ServiceHarness(rt, rt.bus, client)
+            harness.app = app
+            yield harness
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 60) -> Any:
+    """Poll ``check`` until it returns something truthy (what it returned), or fail saying what
+    was awaited and the last answer."""
+    import asyncio
+
+    last: Any = None
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                if last := await check():
+                    return last
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}; last: {last!r}") from None
 
 
 # A made-up 2027 holiday schedule for tests (NOT the State Council's notice): the holidays

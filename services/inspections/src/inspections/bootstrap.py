@@ -25,6 +25,10 @@ class Inspections:
         """A unit of work acting as ``context`` (reads use one too, and leave it unchanged)."""
         return cast(SqlInspectionsUnitOfWork, self.runtime.uow(context))
 
+    @property
+    def district(self) -> str:
+        return self.runtime.district
+
     def today(self) -> date:
         return self.runtime.clock.today()
 

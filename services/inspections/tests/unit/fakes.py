@@ -15,6 +15,7 @@ from inspections.adapters.repository import (
 )
 from inspections.domain.attachments import Attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus
+from inspections.domain.joint import JointInspection
 from inspections.domain.model import Inspection, InspectionStatus, TaskInfo
 from inspections.domain.visits import Visit
 from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
@@ -37,6 +38,7 @@ class FakeInspectionRepository:
         self.follow_ups: dict[str, FollowUp] = {}
         self.attachments: dict[str, tuple[Attachment, bytes]] = {}
         self.work_calendar = WorkCalendar()
+        self.joint: dict[str, tuple[JointInspection, list[str]]] = {}
 
     async def calendar(self) -> WorkCalendar:
         return self.work_calendar
@@ -214,14 +216,32 @@ class FakeInspectionRepository:
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None:
         return self.attachments.get(attachment_id)
 
+    async def get_joint(self, inspection_id: str) -> JointInspection | None:
+        found = self.joint.get(inspection_id)
+        return copy.deepcopy(found[0]) if found else None
+
+    async def put_joint(self, joint: JointInspection, members: list[str]) -> None:
+        self.joint[joint.inspection_id] = (copy.deepcopy(joint), sorted(set(members)))
+
+    async def search_joint(
+        self, member: str | None, limit: int, offset: int
+    ) -> Page[JointInspection]:
+        found = [j for j, ms in self.joint.values() if member is None or member in ms]
+        found.sort(key=lambda j: j.inspection_id)
+        found.sort(key=lambda j: j.received_at, reverse=True)
+        return Page(len(found), [copy.deepcopy(j) for j in found[offset : offset + limit]])
+
 
 class FakeInspectionsUnitOfWork(FakeUnitOfWork):
     """The kernel's fake unit of work, carrying the fake repository."""
 
     def __init__(
-        self, inspections: FakeInspectionRepository | None = None, actor: str = "tester"
+        self,
+        inspections: FakeInspectionRepository | None = None,
+        actor: str = "tester",
+        district: str = "lingang",
     ) -> None:
-        super().__init__(actor=actor)
+        super().__init__(district=district, actor=actor)
         self.inspections = inspections or FakeInspectionRepository()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -168,3 +168,57 @@ class TransferDueSet(Event):
 
     def aggregate_id(self) -> str:
         return self.task_id
+
+
+# ------------------------------------------------------------- joint inspections (issue 10)
+
+
+class JointInspectionState(Event):
+    """The drawing district's inspection of one target whose team has neighbours' inspectors,
+    as it now stands (every change, with a growing ``revision``): each neighbour shows it to
+    its own inspectors, who sign at their own bureau. Team ids are as the drawing district
+    keeps them: its own bare, a neighbour's ``<district>:<id>``. ``form_sha256`` fixes the
+    record form a signature confirms (ADR 0010)."""
+
+    service = "inspections"
+    name = "joint-inspection-state"
+
+    inspection_id: str
+    task_id: str
+    task_no: str
+    task_title: str
+    draw_id: str
+    uscc: USCC
+    entity_name: str
+    area: str = ""
+    deadline: date
+    team: list[TeamMember]
+    status: str
+    results: list[ItemResult] = Field(default_factory=list)
+    not_inspected_reason: str = ""
+    recorded_by: str = ""
+    signatures: dict[str, datetime] = Field(default_factory=dict)
+    form_sha256: str
+    revision: int
+
+    def aggregate_id(self) -> str:
+        return self.inspection_id
+
+
+class JointInspectionSigned(Event):
+    """A neighbour's inspector, signed in at their own bureau, confirmed the record form of the
+    drawing district's inspection as ``form_sha256`` fixes it. ``inspector_id`` is the
+    inspector's own (bare) id; the drawing district reads it as ``<district>:<id>``."""
+
+    service = "inspections"
+    name = "joint-inspection-signed"
+
+    inspection_id: str
+    task_id: str
+    drawing_district: str
+    inspector_id: str
+    form_sha256: str
+    signed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.inspection_id

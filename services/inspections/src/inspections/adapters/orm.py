@@ -160,3 +160,26 @@ inspection_log = sa.Table(
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Index("ix_inspection_log_inspection", "inspection_id", "id"),
 )
+
+# A neighbour's inspections with this district's inspectors on the team (joint draws, issue
+# 10): the drawing district's last state of each, and the signatures given here.
+joint_inspections = sa.Table(
+    "joint_inspections",
+    metadata,
+    sa.Column("inspection_id", sa.String(36), primary_key=True),
+    sa.Column("drawing_district", sa.String(40), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("signed_here", sa.JSON, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Who of this district is on each joint inspection's team (by own, bare id): an inspector
+# lists theirs.
+joint_inspection_members = sa.Table(
+    "joint_inspection_members",
+    metadata,
+    sa.Column("inspection_id", sa.String(36), primary_key=True),
+    sa.Column("member_id", sa.String(100), primary_key=True),
+    sa.Index("ix_joint_inspection_members_member", "member_id"),
+)

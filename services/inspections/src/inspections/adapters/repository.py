@@ -11,13 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from inspections.adapters import orm
 from inspections.domain.attachments import Attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus
+from inspections.domain.joint import JointInspection
 from inspections.domain.model import Inspection, InspectionStatus, NotInspectedReason, TaskInfo
 from inspections.domain.visits import Visit
 from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.db import Page, aware, aware_or_none, paginate, update_versioned
 from spotcheck_common.errors import StaleWrite
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind, ItemResult
+from spotcheck_common.events.inspections import (
+    AttachmentKind,
+    FollowUpKind,
+    ItemResult,
+    JointInspectionState,
+)
 from spotcheck_common.events.planning import CheckItemRef
 from spotcheck_common.workdays import WorkCalendar
 
@@ -111,6 +117,30 @@ class InspectionRepository(Protocol):
         ...
 
     async def get_attachment(self, attachment_id: str) -> tuple[Attachment, bytes] | None: ...
+
+    # -- a neighbour's joint inspections (issue 10)
+
+    async def get_joint(self, inspection_id: str) -> JointInspection | None: ...
+
+    async def put_joint(self, joint: JointInspection, members: list[str]) -> None:
+        """Insert or replace; ``members``: this district's inspectors on it (bare ids)."""
+        ...
+
+    async def search_joint(
+        self, member: str | None, limit: int, offset: int
+    ) -> Page[JointInspection]:
+        """By task number, then target; ``member``: only those with that inspector of ours."""
+        ...
+
+
+def _joint(row: Any) -> JointInspection:
+    return JointInspection(
+        inspection_id=row.inspection_id,
+        drawing_district=row.drawing_district,
+        state=JointInspectionState.model_validate(row.state),
+        received_at=aware(row.received_at),
+        signed_here=dict(row.signed_here),
+    )
 
 
 def _dt(value: str) -> datetime:
@@ -565,6 +595,44 @@ class SqlInspectionRepository:
             await self.session.execute(sa.select(t).where(t.c.attachment_id == attachment_id))
         ).first()
         return (_attachment(row), bytes(row.content)) if row else None
+
+    async def get_joint(self, inspection_id: str) -> JointInspection | None:
+        t = orm.joint_inspections
+        query = sa.select(t).where(t.c.inspection_id == inspection_id)
+        row = (await self.session.execute(query)).first()
+        return _joint(row) if row else None
+
+    async def put_joint(self, joint: JointInspection, members: list[str]) -> None:
+        t, m = orm.joint_inspections, orm.joint_inspection_members
+        key = joint.inspection_id
+        values = {
+            "drawing_district": joint.drawing_district,
+            "revision": joint.revision,
+            "state": joint.state.model_dump(mode="json"),
+            "signed_here": joint.signed_here,
+            "received_at": joint.received_at,
+        }
+        updated = await self.session.execute(
+            sa.update(t).where(t.c.inspection_id == key).values(**values)
+        )
+        if not updated.rowcount:  # type: ignore[attr-defined]
+            await self.session.execute(sa.insert(t).values(inspection_id=key, **values))
+        await self.session.execute(sa.delete(m).where(m.c.inspection_id == key))
+        if members:
+            rows = [{"inspection_id": key, "member_id": who} for who in sorted(set(members))]
+            await self.session.execute(sa.insert(m), rows)
+
+    async def search_joint(
+        self, member: str | None, limit: int, offset: int
+    ) -> Page[JointInspection]:
+        t = orm.joint_inspections
+        query = sa.select(t)
+        if member is not None:
+            m = orm.joint_inspection_members
+            mine = sa.select(m.c.inspection_id).where(m.c.member_id == member)
+            query = query.where(t.c.inspection_id.in_(mine))
+        query = query.order_by(t.c.received_at.desc(), t.c.inspection_id)
+        return await paginate(self.session, query, limit, offset, _joint)
 
     async def search(
         self,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from inspections.adapters.unit_of_work import SqlInspectionsUnitOfWork
-from inspections.service_layer import services
+from inspections.service_layer import joint, services
 from inspections.service_layer.config import get_inspections_settings
 from spotcheck_common.calendar_store import calendar_subscription
-from spotcheck_common.consumer import Subscription
+from spotcheck_common.consumer import Handler, Subscription
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
 from spotcheck_common.events.envelope import Envelope
+from spotcheck_common.events.inspections import JointInspectionSigned, JointInspectionState
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
@@ -45,9 +47,25 @@ async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: in
     )
 
 
+def _neighbours(
+    event: type[Any], handler: Callable[[SqlInspectionsUnitOfWork, Any, str], Awaitable[None]]
+) -> Subscription:
+    """A handler of what a neighbour published, told which neighbour (the envelope's
+    district, which the kernel checked against the topic's)."""
+
+    async def run(event: Any, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+        await handler(_uow(uow), event, envelope.district)
+
+    return Subscription(event, cast(Handler, run), name=handler.__name__, neighbours=True)
+
+
 subscriptions = [
     Subscription(TaskApproved, on_task_approved),
     Subscription(DrawCompleted, on_draw_completed),
     Subscription(DrawInspectorReplaced, on_inspector_replaced),
     calendar_subscription(on_calendar_recorded),
+    # Joint draws (issue 10): the drawing district collects its neighbours' signatures; a
+    # neighbour keeps the inspections its inspectors are on.
+    _neighbours(JointInspectionSigned, joint.neighbour_signed),
+    _neighbours(JointInspectionState, joint.neighbour_state),
 ]

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inspections.domain import attachments as att
 from inspections.domain.follow_ups import STATUS_LABELS as FOLLOW_UP_LABELS
 from inspections.domain.follow_ups import FollowUp
+from inspections.domain.joint import JointInspection
 from inspections.domain.model import (
     STATUS_LABELS,
     Inspection,
@@ -392,3 +393,67 @@ class FollowUpRegister(BaseModel):
     overdue: int = Field(description="逾期未移送的条数")
     transfer_due_workdays: int = Field(description="移送时限（工作日）")
     items: list[FollowUpOut]
+
+
+# ------------------------------------------------------- a neighbour's joint inspections
+
+
+class JointInspectionOut(BaseModel):
+    """A neighbour district's inspection with this bureau's inspectors on the team (issue 10):
+    the form as the drawing district last sent it, and what this bureau's inspectors signed."""
+
+    inspection_id: str
+    drawing_district: str = Field(description="抽取区（检查记录由该区保存）")
+    task_no: str
+    task_title: str
+    draw_id: str
+    uscc: str
+    entity_name: str
+    area: str
+    deadline: date
+    team: list[TeamMember] = Field(description="检查组；本局以外人员编号为「区:编号」")
+    our_members: list[str] = Field(description="本局在检查组中的执法人员编号")
+    status: str
+    status_label: str
+    results: list[ItemResult]
+    not_inspected_reason: str
+    recorded_by: str
+    signatures: dict[str, datetime] = Field(description="抽取区已记录的签名")
+    signed_here: dict[str, dict[str, Any]] = Field(
+        description="本局人员在本局作出的签名（form_sha256、时间），待抽取区记录"
+    )
+    form_sha256: str = Field(description="当前检查结果的摘要：签名所确认的内容")
+    revision: int
+    received_at: datetime
+
+    @classmethod
+    def of(cls, j: JointInspection, district: str) -> JointInspectionOut:
+        s = j.state
+        return cls(
+            inspection_id=j.inspection_id,
+            drawing_district=j.drawing_district,
+            task_no=s.task_no,
+            task_title=s.task_title,
+            draw_id=s.draw_id,
+            uscc=s.uscc,
+            entity_name=s.entity_name,
+            area=s.area,
+            deadline=s.deadline,
+            team=list(s.team),
+            our_members=j.members_of(district),
+            status=s.status,
+            status_label=STATUS_LABELS.get(InspectionStatus(s.status), s.status),
+            results=list(s.results),
+            not_inspected_reason=s.not_inspected_reason,
+            recorded_by=s.recorded_by,
+            signatures=dict(s.signatures),
+            signed_here=dict(j.signed_here),
+            form_sha256=s.form_sha256,
+            revision=s.revision,
+            received_at=j.received_at,
+        )
+
+
+class JointInspectionPage(BaseModel):
+    total: int
+    items: list[JointInspectionOut]

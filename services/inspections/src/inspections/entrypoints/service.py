@@ -9,13 +9,15 @@ from inspections.adapters.unit_of_work import SqlInspectionsUnitOfWork
 from inspections.bootstrap import bootstrap
 from inspections.entrypoints.consumers import subscriptions
 from inspections.entrypoints.periodic import refresh
-from inspections.entrypoints.routes import attachments, follow_ups, inspections, visits
+from inspections.entrypoints.routes import attachments, follow_ups, inspections, joint, visits
 from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.inspections import (
     AttachmentAdded,
     FollowUpOpened,
     FollowUpRecorded,
     InspectionSubmitted,
+    JointInspectionSigned,
+    JointInspectionState,
     TransferDueSet,
 )
 from spotcheck_common.service import ServiceDefinition
@@ -25,7 +27,13 @@ definition = ServiceDefinition(
     title="检查实施：进一次门、查多项事，检查记录表、结果、签名与提交，附件，后续处理",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[inspections.router, attachments.router, visits.router, follow_ups.router],
+    routers=[
+        inspections.router,
+        attachments.router,
+        visits.router,
+        follow_ups.router,
+        joint.router,
+    ],
     bootstrap=bootstrap,
     unit_of_work=SqlInspectionsUnitOfWork,
     subscriptions=subscriptions,
@@ -35,6 +43,8 @@ definition = ServiceDefinition(
         FollowUpOpened,
         FollowUpRecorded,
         TransferDueSet,
+        JointInspectionState,
+        JointInspectionSigned,
     ],
     periodic=[refresh, refresh_coverage],
     append_only=("inspection_log", "attachments"),

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from inspections.adapters.repository import InspectionRepository
 from inspections.domain import attachments as att
+from inspections.domain import joint
 from inspections.domain.follow_ups import (
     DEFAULT_TRANSFER_WORKDAYS,
     FollowUp,
@@ -80,8 +81,9 @@ async def draw_completed(
         )
         joined = await _group_into_visit(repo, inspection, now)
         await repo.add(inspection)
+        await publish_joint_state(uow, inspection)
         for other in joined:
-            await _save(repo, other)
+            await save(uow, other)
         opened.append(inspection)
     return opened
 
@@ -141,13 +143,13 @@ async def inspector_replaced(
     )
     if not inspection.new_log:
         return inspection
-    await _save(repo, inspection)
+    await save(uow, inspection)
     if changed and inspection.visit_id:
         visit = await repo.get_visit(inspection.visit_id)
         if visit is not None:
             members = await repo.of_visit(visit.visit_id)
             for other in visit.refresh(members, now):
-                await _save(repo, other)
+                await save(uow, other)
             await repo.save_visit(visit)
     return inspection
 
@@ -155,7 +157,7 @@ async def inspector_replaced(
 # -- commands -------------------------------------------------------------------------------
 
 
-def _inspector(inspector_id: str) -> str:
+def acting_inspector(inspector_id: str) -> str:
     """The acting inspector's id (执法人员编号, from their token); a request that names none is
     refused before anything is read."""
     if not inspector_id.strip():
@@ -170,8 +172,16 @@ async def _load(repo: InspectionRepository, inspection_id: str) -> Inspection:
     return inspection
 
 
-async def _save(repo: InspectionRepository, inspection: Inspection) -> None:
-    await repo.save(inspection)  # StaleWrite (409) if someone else changed it first
+async def save(uow: InspectionsUnitOfWork, inspection: Inspection) -> None:
+    await uow.inspections.save(inspection)  # StaleWrite (409) if someone else changed it first
+    await publish_joint_state(uow, inspection)
+
+
+async def publish_joint_state(uow: InspectionsUnitOfWork, inspection: Inspection) -> None:
+    """A team with a neighbour's inspectors: the neighbour's bureau gets every change, so its
+    inspectors see the form they sign (issue 10)."""
+    if joint.is_joint(inspection):
+        await uow.emit(joint.state_of(inspection))
 
 
 async def record_results(
@@ -186,10 +196,10 @@ async def record_results(
     """The leader (by ``inspector_id``; in a visit, the visit's leader too) enters the whole
     record form, or the reason the target was not inspected."""
     repo = uow.inspections
-    actor = _inspector(inspector_id)
+    actor = acting_inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
     inspection.record_results(actor, entries, now or uow.clock.now(), not_inspected, withhold)
-    await _save(repo, inspection)
+    await save(uow, inspection)
     await uow.commit()
     return inspection
 
@@ -212,7 +222,7 @@ async def record_visit_results(
     """The visit's leader records the results of every task's items in one request; each
     entry is (task_id, result). All or nothing: one form refused refuses them all."""
     repo = uow.inspections
-    actor = _inspector(inspector_id)
+    actor = acting_inspector(inspector_id)
     at = now or uow.clock.now()
     visit, inspections = await _load_visit(repo, visit_id)
     if actor != visit.leader.inspector_id:
@@ -248,7 +258,7 @@ async def record_visit_results(
         raise ResultsInvalid(errors)
     for i in open_ones:
         i.record_results(actor, grouped.get(i.task_id, []), at, not_inspected)
-        await _save(repo, i)
+        await save(uow, i)
     await uow.commit()
     return visit, inspections
 
@@ -261,11 +271,11 @@ async def sign(
 ) -> Inspection:
     """A member of the team (by ``inspector_id``: inspector or expert) signs the record form."""
     repo = uow.inspections
-    actor = _inspector(inspector_id)
+    actor = acting_inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
     inspection.sign(actor, now or uow.clock.now())
     if inspection.new_log:
-        await _save(repo, inspection)
+        await save(uow, inspection)
         await uow.commit()
     return inspection
 
@@ -280,11 +290,11 @@ async def submit(
     """The leader (by ``inspector_id``) submits; InspectionSubmitted leaves through the outbox
     with the change."""
     repo = uow.inspections
-    actor = _inspector(inspector_id)
+    actor = acting_inspector(inspector_id)
     at = now or uow.clock.now()
     inspection = await _load(repo, inspection_id)
     inspection.submit(actor, at, completed_on)
-    await _save(repo, inspection)
+    await save(uow, inspection)
     await uow.emit(inspection.submitted_event())
     # 第十条: what needs following up goes to the task's lead department.
     follow_up = FollowUp.open_for(inspection, at)
@@ -307,7 +317,7 @@ async def add_attachment(
 ) -> att.Attachment:
     """A team member attaches a file; allowed until the follow-up is closed."""
     repo = uow.inspections
-    actor = _inspector(inspector_id)
+    actor = acting_inspector(inspector_id)
     inspection = await _load(repo, inspection_id)
     follow_up = await repo.follow_up_of(inspection_id)
     att.may_attach(inspection, actor, follow_up is not None and follow_up.is_open)

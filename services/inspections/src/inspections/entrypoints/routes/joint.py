@@ -1,0 +1,68 @@
+"""A neighbour's joint inspections with this bureau's inspectors on the team (issue 10): they
+read the form the drawing district keeps and sign it here, at their own bureau; the signature
+travels to the drawing district as an event from this district's own topic.
+
+    GET  /api/inspections/joint-inspections
+    GET  /api/inspections/joint-inspections/{id}
+    POST /api/inspections/joint-inspections/{id}/sign      (202: the drawing district records it)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from inspections.bootstrap import Deps
+from inspections.entrypoints.routes.access import (
+    READ_REFUSALS,
+    REFUSALS,
+    Signer,
+    Staff,
+    field_reader,
+)
+from inspections.entrypoints.schemas import JointInspectionOut, JointInspectionPage
+from inspections.service_layer import joint
+from spotcheck_common.http import Offset, refusals
+
+router = APIRouter(prefix="/api/inspections/joint-inspections", tags=["joint inspections"])
+
+
+@router.get(
+    "",
+    summary="相邻区联合抽取中、本局执法人员参加的检查（检查记录由抽取区保存）",
+    responses=refusals(401, 403),
+)
+async def list_joint_inspections(
+    principal: Staff,
+    deps: Deps,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> JointInspectionPage:
+    async with deps.uow(principal.context()) as uow:
+        page = await joint.search(uow, field_reader(principal), limit, offset)
+    items = [JointInspectionOut.of(j, deps.district) for j in page.items]
+    return JointInspectionPage(total=page.total, items=items)
+
+
+@router.get("/{inspection_id}", summary="一次联合检查（抽取区的检查记录）", responses=READ_REFUSALS)
+async def get_joint_inspection(
+    inspection_id: str, principal: Staff, deps: Deps
+) -> JointInspectionOut:
+    async with deps.uow(principal.context()) as uow:
+        found = await joint.get(uow, inspection_id, field_reader(principal))
+    return JointInspectionOut.of(found, deps.district)
+
+
+@router.post(
+    "/{inspection_id}/sign",
+    status_code=202,
+    summary="本局执法人员在本局确认检查结果并签名（由抽取区记录）",
+    responses=REFUSALS,
+)
+async def sign_joint_inspection(
+    inspection_id: str, principal: Signer, deps: Deps
+) -> JointInspectionOut:
+    async with deps.uow(principal.context()) as uow:
+        found = await joint.sign(uow, inspection_id, principal.inspector_id)
+    return JointInspectionOut.of(found, deps.district)

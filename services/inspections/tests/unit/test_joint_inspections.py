@@ -1,0 +1,197 @@
+"""Joint inspections (issue 10) on fakes: the drawing district (lingang) publishes the state of
+each inspection with a neighbour's inspectors; the neighbour (huancui) keeps it for its own
+inspectors, who sign there; lingang's record collects the signature, only for the form signed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from inspections.domain import joint as domain
+from inspections.domain.model import InspectionStatus, NotAllowed, StateRefused
+from inspections.service_layer import joint, services
+from spotcheck_common.errors import NotFound
+from spotcheck_common.events.draws import TeamMember
+from spotcheck_common.events.inspections import JointInspectionSigned, JointInspectionState
+from spotcheck_common.events.types import TeamRole
+
+from .factories import (
+    LEADER,
+    NOW,
+    USCC_1,
+    all_clear,
+    draw_completed,
+    inspection,
+    member,
+    target,
+    task_approved,
+)
+from .fakes import FakeInspectionRepository, FakeInspectionsUnitOfWork
+
+NEIGHBOUR_ID = "HC0001"
+NAMESPACED = f"huancui:{NEIGHBOUR_ID}"
+
+
+def joint_team() -> list[TeamMember]:
+    return [member(LEADER, TeamRole.LEADER, "王组长"), member(NAMESPACED, TeamRole.MEMBER, "环翠")]
+
+
+async def lingang_opens(repo: FakeInspectionRepository) -> list[JointInspectionState]:
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)
+    uow = FakeInspectionsUnitOfWork(repo)
+    event = draw_completed("task-1", target(USCC_1, joint_team()), target("91371000MA3C000025"))
+    await services.draw_completed(uow, event, NOW)
+    return [e for e in uow.uncommitted if isinstance(e, JointInspectionState)]
+
+
+def inspection_id() -> str:
+    return services.inspection_id_for("draw-1", USCC_1)
+
+
+async def lingang_records(repo: FakeInspectionRepository) -> JointInspectionState:
+    uow = FakeInspectionsUnitOfWork(repo)
+    await services.record_results(uow, inspection_id(), LEADER, all_clear(), NOW)
+    states = [e for e in uow.events if isinstance(e, JointInspectionState)]
+    assert len(states) == 1
+    return states[0]
+
+
+async def huancui_receives(repo: FakeInspectionRepository, state: JointInspectionState) -> None:
+    await joint.neighbour_state(
+        FakeInspectionsUnitOfWork(repo, district="huancui"), state, "lingang"
+    )
+
+
+async def test_only_inspections_with_a_neighbours_inspector_are_published_to_it() -> None:
+    states = await lingang_opens(FakeInspectionRepository())
+    assert [s.inspection_id for s in states] == [inspection_id()]
+    assert states[0].status == "pending" and states[0].revision == 0
+    assert [m.inspector_id for m in states[0].team] == [LEADER, NAMESPACED]
+
+
+async def test_a_neighbours_inspector_signs_at_their_bureau_and_lingang_records_it() -> None:
+    lingang, huancui = FakeInspectionRepository(), FakeInspectionRepository()
+    await lingang_opens(lingang)
+    recorded = await lingang_records(lingang)
+    await huancui_receives(huancui, recorded)
+
+    # Huancui's inspector sees it in their own list, by their own id, and signs there.
+    page = await joint.search(
+        FakeInspectionsUnitOfWork(huancui, district="huancui"), NEIGHBOUR_ID, 10, 0
+    )
+    assert [j.inspection_id for j in page.items] == [inspection_id()]
+    uow = FakeInspectionsUnitOfWork(huancui, district="huancui")
+    await joint.sign(uow, inspection_id(), NEIGHBOUR_ID)
+    [signed] = uow.events
+    assert isinstance(signed, JointInspectionSigned)
+    assert signed.drawing_district == "lingang" and signed.inspector_id == NEIGHBOUR_ID
+    assert signed.form_sha256 == recorded.form_sha256
+    # Signing the same form twice at huancui is refused before anything leaves.
+    with pytest.raises(StateRefused):
+        await joint.sign(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"), inspection_id(), NEIGHBOUR_ID
+        )
+
+    # Lingang records the signature under the namespaced id and tells huancui.
+    uow = FakeInspectionsUnitOfWork(lingang)
+    await joint.neighbour_signed(uow, signed, "huancui")
+    record = lingang.inspections[inspection_id()]
+    assert record.signatures[NAMESPACED] == signed.signed_at
+    assert record.unsigned == [LEADER]
+    [state] = uow.uncommitted
+    assert isinstance(state, JointInspectionState) and NAMESPACED in state.signatures
+
+
+async def test_a_signature_for_a_form_recorded_again_since_does_not_stand() -> None:
+    lingang, huancui = FakeInspectionRepository(), FakeInspectionRepository()
+    await lingang_opens(lingang)
+    await huancui_receives(huancui, await lingang_records(lingang))
+    uow = FakeInspectionsUnitOfWork(huancui, district="huancui")
+    await joint.sign(uow, inspection_id(), NEIGHBOUR_ID)
+    [signed] = uow.events
+    # The leader changes the form before the signature arrives.
+    later = FakeInspectionsUnitOfWork(lingang)
+    await services.record_results(
+        later, inspection_id(), LEADER, all_clear(), NOW + timedelta(hours=1)
+    )
+    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), signed, "huancui")
+    assert NAMESPACED not in lingang.inspections[inspection_id()].signatures
+
+
+async def test_a_signature_from_another_district_or_for_another_member_is_refused() -> None:
+    lingang = FakeInspectionRepository()
+    await lingang_opens(lingang)
+    state = await lingang_records(lingang)
+    signed = JointInspectionSigned(
+        inspection_id=inspection_id(),
+        task_id="task-1",
+        drawing_district="lingang",
+        inspector_id=NEIGHBOUR_ID,
+        form_sha256=state.form_sha256,
+        signed_at=NOW,
+    )
+    # wendeng's topic cannot sign for huancui's inspector: the id is read in the source's name.
+    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), signed, "wendeng")
+    assert lingang.inspections[inspection_id()].signatures == {}
+    # Nor can a neighbour sign for one of lingang's own inspectors.
+    own = signed.model_copy(update={"inspector_id": LEADER})
+    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), own, "huancui")
+    assert lingang.inspections[inspection_id()].signatures == {}
+    # A signature addressed to another drawing district is not lingang's business.
+    other = signed.model_copy(update={"drawing_district": "wendeng"})
+    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), other, "huancui")
+    assert lingang.inspections[inspection_id()].signatures == {}
+
+
+async def test_the_neighbour_keeps_only_its_own_inspectors_inspections_and_the_newest_state() -> (
+    None
+):
+    huancui, wendeng = FakeInspectionRepository(), FakeInspectionRepository()
+    lingang = FakeInspectionRepository()
+    [opened] = await lingang_opens(lingang)
+    recorded = await lingang_records(lingang)
+    await joint.neighbour_state(
+        FakeInspectionsUnitOfWork(wendeng, district="wendeng"), opened, "lingang"
+    )
+    assert wendeng.joint == {}
+    await huancui_receives(huancui, recorded)
+    await huancui_receives(huancui, opened)  # delivered late: older than what is kept
+    kept = await joint.get(
+        FakeInspectionsUnitOfWork(huancui, district="huancui"), inspection_id(), None
+    )
+    assert kept.revision == recorded.revision and kept.state.status == "recorded"
+    # Another of huancui's inspectors, not on the team, neither sees nor signs it.
+    with pytest.raises(NotFound):
+        await joint.get(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"), inspection_id(), "HC0002"
+        )
+    with pytest.raises(NotAllowed):
+        await joint.sign(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"), inspection_id(), "HC0002"
+        )
+
+
+async def test_nothing_to_sign_before_the_leader_records_and_after_submission() -> None:
+    lingang, huancui = FakeInspectionRepository(), FakeInspectionRepository()
+    [opened] = await lingang_opens(lingang)
+    await huancui_receives(huancui, opened)
+    with pytest.raises(StateRefused):
+        await joint.sign(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"), inspection_id(), NEIGHBOUR_ID
+        )
+    submitted = opened.model_copy(update={"status": str(InspectionStatus.SUBMITTED), "revision": 9})
+    await huancui_receives(huancui, submitted)
+    with pytest.raises(StateRefused):
+        await joint.sign(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"), inspection_id(), NEIGHBOUR_ID
+        )
+
+
+def test_the_form_hash_changes_with_what_was_recorded() -> None:
+    first = inspection()
+    first.record_results(LEADER, all_clear(), NOW)
+    again = inspection()
+    again.record_results(LEADER, all_clear(), NOW + timedelta(minutes=1))
+    assert domain.form_sha256(first) != domain.form_sha256(again)
+    assert domain.form_sha256(first) == domain.form_sha256(first)
