@@ -67,15 +67,21 @@ async def test_a_neighbours_inspector_signs_at_their_own_bureau(
         leader, ours = inspector(lg, LEADER), inspector(hc, OURS)
         credit = auth_headers("credit", "credit_dept", district=lg)
 
-        # Lingang's task and draw: one team with Huancui's inspector, one of Lingang's own.
+        # Lingang's task and draw: Huancui's inspector on two teams, a member of one (Lingang's
+        # leader) and the leader of the other (Lingang's leaders ran out).
         team = [
             member(LEADER, TeamRole.LEADER, "王组长"),
             member(f"{hc}:{OURS}", TeamRole.MEMBER, "环翠执法"),
         ]
+        led = [
+            member(f"{hc}:{OURS}", TeamRole.LEADER, "环翠执法"),
+            member(LEADER, TeamRole.MEMBER, "王组长"),
+        ]
         await lingang.deliver(task_approved())
-        await lingang.deliver(draw_completed("task-1", target(USCC_1, team), target(USCC_2)))
+        await lingang.deliver(draw_completed("task-1", target(USCC_1, team), target(USCC_2, led)))
         joint_id = inspection_id_for("draw-1", USCC_1)
         path = f"/api/inspections/inspections/{joint_id}"
+
         async def opened() -> bool:
             return (await lingang.client.get(path, headers=credit)).status_code == 200
 
@@ -91,8 +97,8 @@ async def test_a_neighbours_inspector_signs_at_their_own_bureau(
         # Huancui's inspector sees the recorded form at Huancui, by their own id.
         async def recorded() -> Any:
             page = await call(huancui, "GET", "/api/inspections/joint-inspections", ours)
-            items = [i for i in page["items"] if i["status"] == "recorded"]
-            return items[0] if items else None
+            items = [i for i in page["items"] if i["inspection_id"] == joint_id]
+            return items[0] if items and items[0]["status"] == "recorded" else None
 
         seen = await eventually(recorded, "the recorded form at huancui")
         assert seen["inspection_id"] == joint_id and seen["drawing_district"] == lg
@@ -121,7 +127,7 @@ async def test_a_neighbours_inspector_signs_at_their_own_bureau(
         signed = await call(
             huancui, "POST", f"/api/inspections/joint-inspections/{joint_id}/sign", ours
         )
-        assert OURS in signed["signed_here"]
+        assert f"sign:{OURS}" in signed["acted_here"]
 
         async def lingang_has_it() -> Any:
             record = await call(lingang, "GET", path, credit)
@@ -144,7 +150,41 @@ async def test_a_neighbours_inspector_signs_at_their_own_bureau(
 
         kept = await eventually(submitted_at_huancui, "the submitted state at huancui")
         assert set(kept["signatures"]) == {LEADER, f"{hc}:{OURS}"}
+
+        # The team Huancui's inspector leads: recorded and submitted at Huancui, kept at Lingang.
+        led_id = inspection_id_for("draw-1", USCC_2)
+        led_path = f"/api/inspections/joint-inspections/{led_id}"
+        await eventually(lambda: _ok(huancui, led_path, ours), "the led inspection at huancui")
+        await call(huancui, "PUT", f"{led_path}/results", ours, json=form)
+        record_path = f"/api/inspections/inspections/{led_id}"
+
+        async def lingang_state(status: str) -> Any:
+            record = await call(lingang, "GET", record_path, credit)
+            return record if record["status"] == status else None
+
+        record = await eventually(lambda: lingang_state("recorded"), "huancui's form at lingang")
+        assert record["recorded_by"] == f"{hc}:{OURS}"
+        await call(lingang, "POST", f"{record_path}/sign", leader)
+
+        async def signed_by_lingang() -> Any:
+            kept = await call(huancui, "GET", led_path, ours)
+            return LEADER in kept["signatures"]
+
+        await eventually(signed_by_lingang, "lingang's signature, seen at huancui")
+        await call(huancui, "POST", f"{led_path}/sign", ours)
+        await eventually(lambda: lingang_state("signed"), "every signature at lingang")
+        await eventually(
+            lambda: _ok(huancui, led_path, ours, "signed"), "the signed form at huancui"
+        )
+        await call(huancui, "POST", f"{led_path}/submit", ours, json={})
+        record = await eventually(lambda: lingang_state("submitted"), "the submission at lingang")
+        assert record["submitted_by"] == f"{hc}:{OURS}"
         assert await wendeng.scalar("SELECT count(*) FROM joint_inspections") == 0
         # Wendeng did read Lingang's states (so "nothing kept" is not "nothing arrived").
         consumed = "SELECT count(*) FROM processed_events WHERE consumer LIKE '%neighbour_state%'"
         assert await wendeng.scalar(consumed) >= 1
+
+
+async def _ok(h: ServiceHarness, path: str, headers: dict[str, str], status: str = "") -> bool:
+    response = await h.client.get(path, headers=headers)
+    return response.status_code == 200 and (not status or response.json()["status"] == status)

@@ -19,6 +19,7 @@ from inspections.domain.joint import JointInspection
 from inspections.domain.model import Inspection, InspectionStatus, TaskInfo
 from inspections.domain.visits import Visit
 from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
+from spotcheck_common.clock import Clock
 from spotcheck_common.db import Page
 from spotcheck_common.errors import StaleWrite
 from spotcheck_common.testing import FakeUnitOfWork
@@ -240,8 +241,9 @@ class FakeInspectionsUnitOfWork(FakeUnitOfWork):
         inspections: FakeInspectionRepository | None = None,
         actor: str = "tester",
         district: str = "lingang",
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__(district=district, actor=actor)
+        super().__init__(district=district, actor=actor, clock=clock)
         self.inspections = inspections or FakeInspectionRepository()
 
 

@@ -1,6 +1,7 @@
 """Joint inspections (issue 10) on fakes: the drawing district (lingang) publishes the state of
 each inspection with a neighbour's inspectors; the neighbour (huancui) keeps it for its own
-inspectors, who sign there; lingang's record collects the signature, only for the form signed."""
+inspectors, who act there (the leader records and submits, members sign); lingang's record
+takes each act by its own rules, a signature only for the form signed."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from datetime import timedelta
 import pytest
 
 from inspections.domain import joint as domain
-from inspections.domain.model import InspectionStatus, NotAllowed, StateRefused
+from inspections.domain.joint import RecordForm
+from inspections.domain.model import InspectionStatus, NotAllowed, ResultsInvalid, StateRefused
 from inspections.service_layer import joint, services
+from spotcheck_common.clock import FixedClock
 from spotcheck_common.errors import NotFound
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.inspections import JointInspectionSigned, JointInspectionState
+from spotcheck_common.events.inspections import (
+    InspectionSubmitted,
+    JointInspectionRecorded,
+    JointInspectionSigned,
+    JointInspectionState,
+)
 from spotcheck_common.events.types import TeamRole
 
 from .factories import (
@@ -30,6 +38,7 @@ from .factories import (
 from .fakes import FakeInspectionRepository, FakeInspectionsUnitOfWork
 
 NEIGHBOUR_ID = "HC0001"
+LATER = NOW + timedelta(days=1)
 NAMESPACED = f"huancui:{NEIGHBOUR_ID}"
 
 
@@ -95,7 +104,7 @@ async def test_a_neighbours_inspector_signs_at_their_bureau_and_lingang_records_
 
     # Lingang records the signature under the namespaced id and tells huancui.
     uow = FakeInspectionsUnitOfWork(lingang)
-    await joint.neighbour_signed(uow, signed, "huancui")
+    await joint.neighbour_acted(uow, signed, "huancui")
     record = lingang.inspections[inspection_id()]
     assert record.signatures[NAMESPACED] == signed.signed_at
     assert record.unsigned == [LEADER]
@@ -115,7 +124,7 @@ async def test_a_signature_for_a_form_recorded_again_since_does_not_stand() -> N
     await services.record_results(
         later, inspection_id(), LEADER, all_clear(), NOW + timedelta(hours=1)
     )
-    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), signed, "huancui")
+    await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), signed, "huancui")
     assert NAMESPACED not in lingang.inspections[inspection_id()].signatures
 
 
@@ -132,15 +141,15 @@ async def test_a_signature_from_another_district_or_for_another_member_is_refuse
         signed_at=NOW,
     )
     # wendeng's topic cannot sign for huancui's inspector: the id is read in the source's name.
-    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), signed, "wendeng")
+    await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), signed, "wendeng")
     assert lingang.inspections[inspection_id()].signatures == {}
     # Nor can a neighbour sign for one of lingang's own inspectors.
     own = signed.model_copy(update={"inspector_id": LEADER})
-    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), own, "huancui")
+    await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), own, "huancui")
     assert lingang.inspections[inspection_id()].signatures == {}
     # A signature addressed to another drawing district is not lingang's business.
     other = signed.model_copy(update={"drawing_district": "wendeng"})
-    await joint.neighbour_signed(FakeInspectionsUnitOfWork(lingang), other, "huancui")
+    await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), other, "huancui")
     assert lingang.inspections[inspection_id()].signatures == {}
 
 
@@ -195,3 +204,86 @@ def test_the_form_hash_changes_with_what_was_recorded() -> None:
     again.record_results(LEADER, all_clear(), NOW + timedelta(minutes=1))
     assert domain.form_sha256(first) != domain.form_sha256(again)
     assert domain.form_sha256(first) == domain.form_sha256(first)
+
+
+def leader_team() -> list[TeamMember]:
+    """Lingang's leaders ran out: huancui's inspector leads the team."""
+    return [member(NAMESPACED, TeamRole.LEADER, "环翠组长"), member(LEADER, TeamRole.MEMBER, "王")]
+
+
+async def test_a_neighbours_leader_records_and_submits_at_their_bureau() -> None:
+    lingang, huancui = FakeInspectionRepository(), FakeInspectionRepository()
+    await services.task_approved(FakeInspectionsUnitOfWork(lingang), task_approved(), NOW)
+    uow = FakeInspectionsUnitOfWork(lingang)
+    await services.draw_completed(uow, draw_completed("task-1", target(USCC_1, leader_team())), NOW)
+    [opened] = [e for e in uow.uncommitted if isinstance(e, JointInspectionState)]
+    assert [c.code for c in opened.check_items] == ["SD-01", "SD-02"]  # the form to fill in
+    await huancui_receives(huancui, opened)
+    hc = FakeInspectionsUnitOfWork(huancui, district="huancui")
+
+    # A form that misses an item is refused at huancui, before anything leaves.
+    with pytest.raises(ResultsInvalid):
+        await joint.record(hc, inspection_id(), NEIGHBOUR_ID, RecordForm(all_clear()[:1]))
+    assert hc.events == []
+    await joint.record(hc, inspection_id(), NEIGHBOUR_ID, RecordForm(all_clear()))
+    [recorded] = hc.events
+    assert isinstance(recorded, JointInspectionRecorded)
+
+    # Lingang records the form under huancui's leader, then its member signs at lingang.
+    applied = FakeInspectionsUnitOfWork(lingang)
+    await joint.neighbour_acted(applied, recorded, "huancui")
+    record = lingang.inspections[inspection_id()]
+    assert record.recorded_by == NAMESPACED and record.status is InspectionStatus.RECORDED
+    [state] = applied.uncommitted
+    await services.sign(FakeInspectionsUnitOfWork(lingang), inspection_id(), LEADER)
+    signed_state = domain.state_of(lingang.inspections[inspection_id()])
+    await huancui_receives(huancui, state)
+    # huancui's leader cannot submit before every member has signed (on the state it holds).
+    with pytest.raises(StateRefused):
+        await joint.submit(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"),
+            inspection_id(),
+            NEIGHBOUR_ID,
+            None,
+        )
+    await huancui_receives(huancui, signed_state)
+    hc = FakeInspectionsUnitOfWork(huancui, district="huancui")
+    await joint.sign(hc, inspection_id(), NEIGHBOUR_ID)
+    [signed] = hc.events
+    await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), signed, "huancui")
+    await huancui_receives(huancui, domain.state_of(lingang.inspections[inspection_id()]))
+    # (the services' day: after the draw)
+    hc = FakeInspectionsUnitOfWork(huancui, district="huancui", clock=FixedClock(LATER))
+    await joint.submit(hc, inspection_id(), NEIGHBOUR_ID, None)
+    [submitted] = hc.events
+
+    done = FakeInspectionsUnitOfWork(lingang)
+    await joint.neighbour_acted(done, submitted, "huancui")
+    record = lingang.inspections[inspection_id()]
+    assert record.status is InspectionStatus.SUBMITTED and record.submitted_by == NAMESPACED
+    published = [e for e in done.uncommitted if isinstance(e, InspectionSubmitted)]
+    assert len(published) == 1 and published[0].submitted_by == NAMESPACED
+
+
+async def test_only_the_leader_records_and_a_form_lingang_refuses_changes_nothing() -> None:
+    lingang, huancui = FakeInspectionRepository(), FakeInspectionRepository()
+    [opened] = await lingang_opens(lingang)  # lingang's own leader; huancui's inspector a member
+    await huancui_receives(huancui, opened)
+    with pytest.raises(NotAllowed):
+        await joint.record(
+            FakeInspectionsUnitOfWork(huancui, district="huancui"),
+            inspection_id(),
+            NEIGHBOUR_ID,
+            RecordForm(all_clear()),
+        )
+    # Written by hand (not through huancui's checks): lingang's rules refuse it all the same.
+    forged = JointInspectionRecorded(
+        inspection_id=inspection_id(),
+        task_id="task-1",
+        drawing_district="lingang",
+        inspector_id=NEIGHBOUR_ID,
+        results=[{"check_item_code": "SD-01", "category": "未发现问题"}],
+        recorded_at=NOW,
+    )
+    await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), forged, "huancui")
+    assert lingang.inspections[inspection_id()].status is InspectionStatus.PENDING

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Event
+from spotcheck_common.events.planning import CheckItemRef
 from spotcheck_common.events.types import USCC, PendingReason, ResultCategory
 
 
@@ -192,6 +194,8 @@ class JointInspectionState(Event):
     entity_name: str
     area: str = ""
     deadline: date
+    opened_at: datetime
+    check_items: list[CheckItemRef] = Field(default_factory=list)
     team: list[TeamMember]
     status: str
     results: list[ItemResult] = Field(default_factory=list)
@@ -200,6 +204,28 @@ class JointInspectionState(Event):
     signatures: dict[str, datetime] = Field(default_factory=dict)
     form_sha256: str
     revision: int
+
+    def aggregate_id(self) -> str:
+        return self.inspection_id
+
+
+class JointInspectionRecorded(Event):
+    """A neighbour's inspector, leader of the drawing district's team, entered the record form
+    at their own bureau (谁检查、谁录入). ``results``, ``not_inspected`` and ``withhold`` are the
+    form as the inspections API takes it (``ResultsIn``); the drawing district validates it
+    against its task as if entered there."""
+
+    service = "inspections"
+    name = "joint-inspection-recorded"
+
+    inspection_id: str
+    task_id: str
+    drawing_district: str
+    inspector_id: str
+    results: list[dict[str, Any]] = Field(default_factory=list)
+    not_inspected: dict[str, Any] | None = None
+    withhold: dict[str, Any] | None = None
+    recorded_at: datetime
 
     def aggregate_id(self) -> str:
         return self.inspection_id
@@ -219,6 +245,25 @@ class JointInspectionSigned(Event):
     inspector_id: str
     form_sha256: str
     signed_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.inspection_id
+
+
+class JointInspectionSubmitted(Event):
+    """A neighbour's inspector, leader of the team, submitted the signed record form (as
+    ``form_sha256`` fixes it) at their own bureau."""
+
+    service = "inspections"
+    name = "joint-inspection-submitted"
+
+    inspection_id: str
+    task_id: str
+    drawing_district: str
+    inspector_id: str
+    form_sha256: str
+    completed_on: date | None = None
+    submitted_at: datetime
 
     def aggregate_id(self) -> str:
         return self.inspection_id

@@ -162,7 +162,8 @@ inspection_log = sa.Table(
 )
 
 # A neighbour's inspections with this district's inspectors on the team (joint draws, issue
-# 10): the drawing district's last state of each, and the signatures given here.
+# 10): the drawing district's last state of each, and what was done here (record, sign,
+# submit).
 joint_inspections = sa.Table(
     "joint_inspections",
     metadata,
@@ -170,7 +171,7 @@ joint_inspections = sa.Table(
     sa.Column("drawing_district", sa.String(40), nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("state", sa.JSON, nullable=False),
-    sa.Column("signed_here", sa.JSON, nullable=False),
+    sa.Column("acted_here", sa.JSON, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )
 

@@ -139,7 +139,7 @@ def _joint(row: Any) -> JointInspection:
         drawing_district=row.drawing_district,
         state=JointInspectionState.model_validate(row.state),
         received_at=aware(row.received_at),
-        signed_here=dict(row.signed_here),
+        acted_here=dict(row.acted_here),
     )
 
 
@@ -609,7 +609,7 @@ class SqlInspectionRepository:
             "drawing_district": joint.drawing_district,
             "revision": joint.revision,
             "state": joint.state.model_dump(mode="json"),
-            "signed_here": joint.signed_here,
+            "acted_here": joint.acted_here,
             "received_at": joint.received_at,
         }
         updated = await self.session.execute(

@@ -12,7 +12,12 @@ from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Handler, Subscription
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
 from spotcheck_common.events.envelope import Envelope
-from spotcheck_common.events.inspections import JointInspectionSigned, JointInspectionState
+from spotcheck_common.events.inspections import (
+    JointInspectionRecorded,
+    JointInspectionSigned,
+    JointInspectionState,
+    JointInspectionSubmitted,
+)
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
@@ -64,8 +69,11 @@ subscriptions = [
     Subscription(DrawCompleted, on_draw_completed),
     Subscription(DrawInspectorReplaced, on_inspector_replaced),
     calendar_subscription(on_calendar_recorded),
-    # Joint draws (issue 10): the drawing district collects its neighbours' signatures; a
-    # neighbour keeps the inspections its inspectors are on.
-    _neighbours(JointInspectionSigned, joint.neighbour_signed),
+    # Joint draws (issue 10): the drawing district applies what its neighbours' inspectors did
+    # at their bureaus; a neighbour keeps the inspections its inspectors are on.
+    *(
+        _neighbours(act, joint.neighbour_acted)
+        for act in (JointInspectionRecorded, JointInspectionSigned, JointInspectionSubmitted)
+    ),
     _neighbours(JointInspectionState, joint.neighbour_state),
 ]

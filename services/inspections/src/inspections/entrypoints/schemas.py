@@ -418,9 +418,11 @@ class JointInspectionOut(BaseModel):
     results: list[ItemResult]
     not_inspected_reason: str
     recorded_by: str
+    check_items: list[CheckItemRef]
     signatures: dict[str, datetime] = Field(description="抽取区已记录的签名")
-    signed_here: dict[str, dict[str, Any]] = Field(
-        description="本局人员在本局作出的签名（form_sha256、时间），待抽取区记录"
+    acted_here: dict[str, dict[str, Any]] = Field(
+        description="本局人员在本局办理的录入、签名、提交（「办理:编号」→ form_sha256、时间）；"
+        "以抽取区记录为准"
     )
     form_sha256: str = Field(description="当前检查结果的摘要：签名所确认的内容")
     revision: int
@@ -444,10 +446,11 @@ class JointInspectionOut(BaseModel):
             status=s.status,
             status_label=STATUS_LABELS.get(InspectionStatus(s.status), s.status),
             results=list(s.results),
+            check_items=list(s.check_items),
             not_inspected_reason=s.not_inspected_reason,
             recorded_by=s.recorded_by,
             signatures=dict(s.signatures),
-            signed_here=dict(j.signed_here),
+            acted_here=dict(j.acted_here),
             form_sha256=s.form_sha256,
             revision=s.revision,
             received_at=j.received_at,

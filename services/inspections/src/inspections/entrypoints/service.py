@@ -16,8 +16,10 @@ from spotcheck_common.events.inspections import (
     FollowUpOpened,
     FollowUpRecorded,
     InspectionSubmitted,
+    JointInspectionRecorded,
     JointInspectionSigned,
     JointInspectionState,
+    JointInspectionSubmitted,
     TransferDueSet,
 )
 from spotcheck_common.service import ServiceDefinition
@@ -44,7 +46,9 @@ definition = ServiceDefinition(
         FollowUpRecorded,
         TransferDueSet,
         JointInspectionState,
+        JointInspectionRecorded,
         JointInspectionSigned,
+        JointInspectionSubmitted,
     ],
     periodic=[refresh, refresh_coverage],
     append_only=("inspection_log", "attachments"),

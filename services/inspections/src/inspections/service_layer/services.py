@@ -289,20 +289,33 @@ async def submit(
 ) -> Inspection:
     """The leader (by ``inspector_id``) submits; InspectionSubmitted leaves through the outbox
     with the change."""
-    repo = uow.inspections
     actor = acting_inspector(inspector_id)
-    at = now or uow.clock.now()
-    inspection = await _load(repo, inspection_id)
+    inspection = await _load(uow.inspections, inspection_id)
+    await submit_inspection(uow, inspection, actor, now or uow.clock.now(), completed_on)
+    await uow.commit()
+    return inspection
+
+
+async def submit_inspection(
+    uow: InspectionsUnitOfWork,
+    inspection: Inspection,
+    actor: str,
+    at: datetime,
+    completed_on: date | None,
+) -> None:
+    """Submit, save, and emit what a submission emits (no commit: a consumer's transaction
+    may be the one)."""
     inspection.submit(actor, at, completed_on)
     await save(uow, inspection)
     await uow.emit(inspection.submitted_event())
     # 第十条: what needs following up goes to the task's lead department.
     follow_up = FollowUp.open_for(inspection, at)
-    if follow_up is not None and await repo.follow_up_of(inspection_id) is None:
-        await repo.add_follow_up(follow_up)
+    if (
+        follow_up is not None
+        and await uow.inspections.follow_up_of(inspection.inspection_id) is None
+    ):
+        await uow.inspections.add_follow_up(follow_up)
         await uow.emit(follow_up.opened_event())
-    await uow.commit()
-    return inspection
 
 
 async def add_attachment(

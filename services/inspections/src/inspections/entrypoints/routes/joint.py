@@ -1,27 +1,37 @@
 """A neighbour's joint inspections with this bureau's inspectors on the team (issue 10): they
-read the form the drawing district keeps and sign it here, at their own bureau; the signature
-travels to the drawing district as an event from this district's own topic.
+read the record the drawing district keeps and act on it here, at their own bureau — the leader
+records and submits, every member signs; each act travels to the drawing district as an event
+from this district's own topic (202: the drawing district's next state shows it recorded).
 
     GET  /api/inspections/joint-inspections
     GET  /api/inspections/joint-inspections/{id}
-    POST /api/inspections/joint-inspections/{id}/sign      (202: the drawing district records it)
+    PUT  /api/inspections/joint-inspections/{id}/results   (the leader)
+    POST /api/inspections/joint-inspections/{id}/sign
+    POST /api/inspections/joint-inspections/{id}/submit    (the leader)
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from inspections.bootstrap import Deps
+from inspections.domain.joint import RecordForm
 from inspections.entrypoints.routes.access import (
     READ_REFUSALS,
     REFUSALS,
+    Inspector,
     Signer,
     Staff,
     field_reader,
 )
-from inspections.entrypoints.schemas import JointInspectionOut, JointInspectionPage
+from inspections.entrypoints.schemas import (
+    JointInspectionOut,
+    JointInspectionPage,
+    ResultsIn,
+    SubmitIn,
+)
 from inspections.service_layer import joint
 from spotcheck_common.http import Offset, refusals
 
@@ -51,6 +61,39 @@ async def get_joint_inspection(
 ) -> JointInspectionOut:
     async with deps.uow(principal.context()) as uow:
         found = await joint.get(uow, inspection_id, field_reader(principal))
+    return JointInspectionOut.of(found, deps.district)
+
+
+@router.put(
+    "/{inspection_id}/results",
+    status_code=202,
+    summary="本局执法人员（检查组长）在本局录入检查结果（由抽取区记录）",
+    responses=REFUSALS,
+)
+async def record_joint_results(
+    inspection_id: str, principal: Inspector, form: ResultsIn, deps: Deps
+) -> JointInspectionOut:
+    entered = RecordForm(form.results, form.not_inspected, form.withhold)
+    async with deps.uow(principal.context()) as uow:
+        found = await joint.record(uow, inspection_id, principal.inspector_id, entered)
+    return JointInspectionOut.of(found, deps.district)
+
+
+@router.post(
+    "/{inspection_id}/submit",
+    status_code=202,
+    summary="本局执法人员（检查组长）在本局提交检查记录（全员签名后；由抽取区记录）",
+    responses=REFUSALS,
+)
+async def submit_joint_inspection(
+    inspection_id: str,
+    principal: Inspector,
+    deps: Deps,
+    form: Annotated[SubmitIn | None, Body()] = None,
+) -> JointInspectionOut:
+    completed_on = (form or SubmitIn()).completed_on
+    async with deps.uow(principal.context()) as uow:
+        found = await joint.submit(uow, inspection_id, principal.inspector_id, completed_on)
     return JointInspectionOut.of(found, deps.district)
 
 

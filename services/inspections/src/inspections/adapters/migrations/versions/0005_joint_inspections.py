@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column('drawing_district', sa.String(length=40), nullable=False),
         sa.Column('revision', sa.Integer(), nullable=False),
         sa.Column('state', sa.JSON(), nullable=False),
-        sa.Column('signed_here', sa.JSON(), nullable=False),
+        sa.Column('acted_here', sa.JSON(), nullable=False),
         sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('inspection_id'),
     )
