@@ -4,7 +4,9 @@ container from the locally built images (``make images``), on the host network (
 Kafka runs as in production: SCRAM-SHA-512 and ACLs on, auto-creation off. The stack sets its
 district up as admin (user, ACLs, quotas, topics: spotcheck_common.kafka_admin) and gives every
 service container that district's credentials; ``add_district`` sets up more districts on the
-same broker (a regional scenario) and returns the environment their services need.
+same broker. A regional scenario runs several districts on one Kafka and one PostgreSQL:
+``Stack(district=..., shared=first)`` is another district's set of service containers, on the
+first stack's broker and database server, in a database of its own.
 
 testcontainers drives podman through its Docker API (see DEVELOPERS.md). Host networking keeps
 addresses identical inside and outside the containers; every port is picked free at start.
@@ -71,7 +73,12 @@ class Stack:
     district: str = "lingang"
     kafka_port: int = field(default_factory=free_port)
     pg_port: int = field(default_factory=free_port)
-    ports: dict[str, int] = field(default_factory=lambda: {s: free_port() for s in SERVICES})
+    # Which services run (all seven by default; a regional scenario runs what it needs).
+    names: tuple[str, ...] = tuple(SERVICES)
+    ports: dict[str, int] = field(default_factory=dict)
+    database: str = "spotcheck"
+    # Another district's stack whose Kafka and PostgreSQL this one uses (None: its own).
+    shared: Stack | None = None
     kafka: DockerContainer | None = None
     postgres: DockerContainer | None = None
     services: dict[str, DockerContainer] = field(default_factory=dict)
@@ -81,6 +88,12 @@ class Stack:
     # Each district's Kafka settings (SPOTCHECK_KAFKA_*), made by add_district.
     kafka_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.ports = self.ports or {name: free_port() for name in self.names}
+        if self.shared is not None:
+            self.kafka_port, self.pg_port = self.shared.kafka_port, self.shared.pg_port
+            self.kafka_admin_password = self.shared.kafka_admin_password
+
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
@@ -88,23 +101,38 @@ class Stack:
     @property
     def owner_url(self) -> str:
         """The owner of the services' schemas: it migrates, and nothing else."""
-        return f"postgresql+asyncpg://spotcheck@127.0.0.1:{self.pg_port}/spotcheck"
+        return f"postgresql+asyncpg://spotcheck@127.0.0.1:{self.pg_port}/{self.database}"
 
     @property
     def database_url(self) -> str:
         """What the services run as (as in production): a role that does not own the tables,
         may not rewrite the append-only ones, and may not disable triggers."""
-        return f"postgresql+asyncpg://{RUNTIME_ROLE}@127.0.0.1:{self.pg_port}/spotcheck"
+        return f"postgresql+asyncpg://{RUNTIME_ROLE}@127.0.0.1:{self.pg_port}/{self.database}"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self) -> None:
-        self.start_infra()
+        self.prepare()
+        self.launch()
+        self.wait_all()
+
+    def prepare(self) -> None:
+        """Kafka and PostgreSQL (or, sharing another stack's, this district on its broker and a
+        database of its own), then the schemas."""
+        if self.shared is None:
+            self.start_infra()
+        else:
+            self.add_district(self.district, self.neighbours)
+            self._create_database()
         self.migrate()
-        for name in SERVICES:
+
+    def launch(self) -> None:
+        for name in self.names:
             self.start_service(name)
-        for name in SERVICES:
+
+    def wait_all(self) -> None:
+        for name in self.names:
             self.wait_healthy(name)
 
     def start_infra(self) -> None:
@@ -159,9 +187,24 @@ class Stack:
             raise RuntimeError(f"spotcheck migrate failed:\n{logs_of(job)}")
         job.stop()
 
-    def _runtime_role(self) -> bool:
-        import asyncio
+    def _create_database(self) -> None:
+        import sqlalchemy as sa
+        from sqlalchemy.ext.asyncio import create_async_engine
 
+        assert self.shared is not None
+        admin_url = self.shared.owner_url
+
+        async def create() -> None:
+            engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+            try:
+                async with engine.connect() as conn:
+                    await conn.execute(sa.text(f'CREATE DATABASE "{self.database}"'))
+            finally:
+                await engine.dispose()
+
+        asyncio.run(create())
+
+    def _runtime_role(self) -> bool:
         import sqlalchemy as sa
         from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -200,7 +243,7 @@ class Stack:
         """The web application in a container of its own (``--target=portal``), reaching the
         services' containers over HTTP as the chart wires it; its base URL."""
         port = free_port()
-        services = ",".join(f"{name}={self.url(name)}" for name in SERVICES)
+        services = ",".join(f"{name}={self.url(name)}" for name in self.names)
         container = (
             DockerContainer(APP_IMAGE)
             .with_kwargs(network_mode="host")
@@ -242,20 +285,20 @@ class Stack:
     def move_clock(self, clock: str) -> None:
         """Restart every service on another day (their data stays in Kafka and PostgreSQL)."""
         self.clock = clock
-        for name in SERVICES:
+        for name in self.names:
             self.services[name].stop()
             self.start_service(name)
-        for name in SERVICES:
-            self.wait_healthy(name)
+        self.wait_all()
 
     def dump_logs(self, directory: Path) -> None:
         """Each container's log, for the post-mortem of a failed run (CI keeps the folder)."""
         directory.mkdir(parents=True, exist_ok=True)
         named = {**self.services, "kafka": self.kafka, "postgres": self.postgres}
+        prefix = "" if self.shared is None else f"{self.district}-"
         for name, container in named.items():
             if container is not None:
                 with contextlib.suppress(Exception):
-                    (directory / f"{name}.log").write_text(logs_of(container, tail=5000))
+                    (directory / f"{prefix}{name}.log").write_text(logs_of(container, tail=5000))
 
     def stop(self) -> None:
         for container in [*self.services.values(), self.kafka, self.postgres]:

@@ -127,3 +127,17 @@ def test_the_repository_model_loads_and_has_no_regional_district() -> None:
     shared = {e.name for e in region.events if e.shared}
     assert {"draws.draw-manifest-frozen", "draws.joint-share-committed"} <= shared
     assert any(e.cleanup_policy == "compact" and e.shared for e in region.events)  # the roster
+
+
+def test_every_event_says_whether_its_neighbours_may_read_it_as_events_txt_grants() -> None:
+    """A running service has no events.txt: the schema's ``shared`` flag is what it reads (a
+    consumer of neighbours' topics subscribes by it); the ACLs come from events.txt. A flag
+    without the grant fails to subscribe; a grant without the flag goes unread."""
+    import spotcheck_common.events  # noqa: F401  (registers every schema)
+    from spotcheck_common.events import registered_events
+
+    root = Path(__file__).resolve().parents[4]
+    lines = parse_events((root / "infra/regional/events.txt").read_text())
+    granted = {(e.name, e.version) for e in lines if e.shared}
+    flagged = {(c.event_type(), c.version) for c in registered_events() if c.shared}
+    assert flagged == granted

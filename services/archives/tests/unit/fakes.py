@@ -11,6 +11,7 @@ from typing import Any
 
 from archives.adapters.repository import ArchiveRepository
 from archives.domain.accountability import TASK, Fact, Key
+from archives.domain.joint import JointDraw
 from archives.domain.model import DossierHead, Entry, ParkedFold, PlanVersion
 from archives.service_layer.unit_of_work import ArchivesUnitOfWork
 from spotcheck_common.db import Page
@@ -30,6 +31,7 @@ class FakeArchiveRepository:
         self.locked_plans: list[str] = []
         self.store: dict[Key, Fact] = {}
         self.parked_rows: dict[str, ParkedFold] = {}
+        self.joints: dict[tuple[str, str], JointDraw] = {}
         self.work_calendar = work_calendar or WorkCalendar()
 
     async def calendar(self) -> WorkCalendar:
@@ -54,6 +56,9 @@ class FakeArchiveRepository:
     async def get_dossier(self, task_id: str) -> DossierHead | None:
         return self.heads.get(task_id)
 
+    async def find_dossier(self, task_id: str) -> DossierHead | None:
+        return self.heads.get(task_id)
+
     async def entries(self, task_id: str) -> list[Entry]:
         return list(self.rows.get(task_id, []))
 
@@ -61,6 +66,18 @@ class FakeArchiveRepository:
         heads = sorted(self.heads.values(), key=lambda h: h.task_id)
         heads.sort(key=lambda h: h.last_activity_at, reverse=True)
         return Page(len(heads), heads[offset : offset + limit])
+
+    # -- joint draws: insert-only, keyed by (drawing district, draw id)
+
+    async def add_joint_draw(self, joint: JointDraw) -> bool:
+        key = (joint.drawing_district, joint.draw_id)
+        if key in self.joints:
+            return False
+        self.joints[key] = joint
+        return True
+
+    async def joint_draw(self, drawing_district: str, draw_id: str) -> JointDraw | None:
+        return self.joints.get((drawing_district, draw_id))
 
     # -- plans: the same uniqueness the tables enforce
 
@@ -155,9 +172,12 @@ class FakeArchivesUnitOfWork(FakeUnitOfWork):
     """The kernel's fake unit of work, carrying the fake repository."""
 
     def __init__(
-        self, archives: FakeArchiveRepository | None = None, actor: str = "tester"
+        self,
+        archives: FakeArchiveRepository | None = None,
+        actor: str = "tester",
+        district: str = "lingang",
     ) -> None:
-        super().__init__(actor=actor)
+        super().__init__(district=district, actor=actor)
         self.archives = archives or FakeArchiveRepository()
 
 

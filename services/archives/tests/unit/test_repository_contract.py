@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from archives.adapters.repository import ArchiveRepository, SqlArchiveRepository
 from archives.domain.accountability import FOLLOW_UP, RESULT, TASK, Fact
 from archives.domain.chain import EntryKind
+from archives.domain.joint import JointDraw
 from archives.domain.model import DossierHead, PlanVersion, append
 from archives.entrypoints.service import definition
 from spotcheck_common.testing import migrated_session
@@ -66,6 +68,24 @@ async def test_dossiers_append_read_and_list(repo: Any) -> None:
     assert page.total == 2 and [h.task_id for h in page.items] == ["T1", "T2"]  # latest first
     second = await repo.list_dossiers(1, 1)
     assert second.total == 2 and [h.task_id for h in second.items] == ["T2"]
+
+
+async def test_a_neighbours_task_keeps_its_drawing_district_and_joint_draws(repo: Any) -> None:
+    assert await repo.find_dossier("T1") is None
+    empty = await repo.lock_dossier("T1", T0)
+    assert empty.drawing_district is None and await repo.find_dossier("T1") == empty
+    foreign = replace(empty, drawing_district="lingang")
+    head, entry = append(foreign, EntryKind.EVENT, document("T1", 1), T0)
+    await repo.append(head, entry)
+    assert head.drawing_district == "lingang"
+    assert await repo.find_dossier("T1") == head == await repo.get_dossier("T1")
+    assert (await repo.list_dossiers(10, 0)).items == [head]
+    joint = JointDraw("lingang", "D1", "T1", "LG-1", "m-e1", T0)
+    assert await repo.joint_draw("lingang", "D1") is None
+    assert await repo.add_joint_draw(joint)
+    assert not await repo.add_joint_draw(replace(joint, task_id="T2"))  # marked once
+    assert await repo.joint_draw("lingang", "D1") == joint
+    assert await repo.joint_draw("wendeng", "D1") is None  # the drawing district is the key
 
 
 async def test_plans_their_versions_and_links(repo: Any) -> None:

@@ -22,6 +22,7 @@ from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
 from spotcheck_common.clock import Clock
 from spotcheck_common.db import Page
 from spotcheck_common.errors import StaleWrite
+from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.testing import FakeUnitOfWork
 from spotcheck_common.workdays import WorkCalendar
 
@@ -223,6 +224,14 @@ class FakeInspectionRepository:
 
     async def put_joint(self, joint: JointInspection, members: list[str]) -> None:
         self.joint[joint.inspection_id] = (copy.deepcopy(joint), sorted(set(members)))
+
+    async def teams_due_in(self, year: int) -> list[tuple[list[TeamMember], InspectionStatus]]:
+        return [
+            (list(i.team), i.status) for i in self.inspections.values() if i.deadline.year == year
+        ]
+
+    async def joint_due_in(self, year: int) -> list[JointInspection]:
+        return [copy.deepcopy(j) for j, _ in self.joint.values() if j.state.deadline.year == year]
 
     async def search_joint(
         self, member: str | None, limit: int, offset: int

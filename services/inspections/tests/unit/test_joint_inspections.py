@@ -12,7 +12,7 @@ import pytest
 from inspections.domain import joint as domain
 from inspections.domain.joint import RecordForm
 from inspections.domain.model import InspectionStatus, NotAllowed, ResultsInvalid, StateRefused
-from inspections.service_layer import joint, services
+from inspections.service_layer import joint, services, views
 from spotcheck_common.clock import FixedClock
 from spotcheck_common.errors import NotFound
 from spotcheck_common.events.draws import TeamMember
@@ -287,3 +287,28 @@ async def test_only_the_leader_records_and_a_form_lingang_refuses_changes_nothin
     )
     await joint.neighbour_acted(FakeInspectionsUnitOfWork(lingang), forged, "huancui")
     assert lingang.inspections[inspection_id()].status is InspectionStatus.PENDING
+
+
+async def test_a_shared_inspectors_load_is_counted_at_their_own_bureau_across_districts() -> None:
+    lingang, huancui = FakeInspectionRepository(), FakeInspectionRepository()
+    [opened] = await lingang_opens(lingang)
+    await huancui_receives(huancui, opened)
+    year = opened.deadline.year
+    # Huancui's own inspection of the same inspector, due the same year.
+    own = inspection()
+    own.team = [member(NEIGHBOUR_ID, TeamRole.LEADER, "环翠"), member("HC0002", TeamRole.MEMBER)]
+    await huancui.add(own)
+
+    [hc] = [
+        w
+        for w in await views.workload(FakeInspectionsUnitOfWork(huancui, district="huancui"), year)
+        if w.inspector_id == NEIGHBOUR_ID
+    ]
+    assert hc.own == {"open": 1} and hc.neighbours == {"lingang": {"open": 1}} and hc.total == 2
+    # Lingang counts its own inspectors only (huancui's inspector is huancui's to count).
+    at_lingang = await views.workload(FakeInspectionsUnitOfWork(lingang), year)
+    assert {w.inspector_id for w in at_lingang} == {LEADER, "LG-002"}
+    assert next(w for w in at_lingang if w.inspector_id == LEADER).own == {"open": 2}
+    assert (
+        await views.workload(FakeInspectionsUnitOfWork(huancui, district="huancui"), year + 1) == []
+    )

@@ -193,3 +193,25 @@ def test_the_protocol_the_sql_repository_and_the_fake_have_the_same_methods() ->
         == _methods(InspectionRepository)
         == _methods(FakeInspectionRepository)
     )
+
+
+async def test_joint_inspections_kept_and_listed_by_member_and_year(repo: Any) -> None:
+    from inspections.domain import joint
+    from inspections.domain.joint import JointInspection
+
+    mine = inspection()
+    mine.team = [mine.team[0], mine.team[1].model_copy(update={"inspector_id": "huancui:HC1"})]
+    state = joint.state_of(mine)
+    kept = JointInspection("i-1", "lingang", state, NOW, {"sign:HC1": {"form_sha256": "x"}})
+    await repo.put_joint(kept, ["HC1"])
+    await repo.put_joint(kept, ["HC1"])  # again: replaced, not doubled
+    assert await repo.get_joint("i-1") == kept
+    assert (await repo.search_joint("HC1", 10, 0)).total == 1
+    assert (await repo.search_joint("HC2", 10, 0)).total == 0
+    assert (await repo.search_joint(None, 10, 0)).items == [kept]
+    year = mine.deadline.year
+    assert await repo.joint_due_in(year) == [kept] and await repo.joint_due_in(year + 1) == []
+    await repo.add(inspection())
+    [(team, status)] = await repo.teams_due_in(year)
+    assert [m.inspector_id for m in team] == [LEADER, MEMBER]
+    assert status is InspectionStatus.PENDING and await repo.teams_due_in(year - 1) == []

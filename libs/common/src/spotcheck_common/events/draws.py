@@ -49,6 +49,7 @@ class DrawCompleted(Event):
 
     service = "draws"
     name = "draw-completed"
+    shared = True
 
     draw_id: str
     task_id: str
@@ -75,6 +76,7 @@ class DrawManifestFrozen(Event):
 
     service = "draws"
     name = "draw-manifest-frozen"
+    shared = True
 
     draw_id: str
     task_id: str
@@ -99,6 +101,7 @@ class DrawShareCommitted(Event):
 
     service = "draws"
     name = "draw-share-committed"
+    shared = True
 
     draw_id: str
     task_id: str
@@ -185,6 +188,7 @@ class DrawCancelled(Event):
 
     service = "draws"
     name = "draw-cancelled"
+    shared = True
 
     draw_id: str
     task_id: str
@@ -206,6 +210,7 @@ class InspectorRosterEntry(Event):
 
     service = "draws"
     name = "inspector-roster"
+    shared = True
 
     inspector_id: str
     inspector_name: str
@@ -242,6 +247,7 @@ class JointShareCommitted(Event):
 
     service = "draws"
     name = "joint-share-committed"
+    shared = True
 
     draw_id: str
     drawing_district: str
@@ -260,6 +266,7 @@ class JointShareRevealed(Event):
 
     service = "draws"
     name = "joint-share-revealed"
+    shared = True
 
     draw_id: str
     drawing_district: str

@@ -1,7 +1,8 @@
 """The event envelope and the base class of every versioned event schema.
 
-Topics carry the district: ``<district>.<service>.<event>.v<version>``. Regional topics
-(joint draws across districts) use the district ``region``.
+Topics carry the district: ``<district>.<service>.<event>.v<version>``; a district writes only
+its own. A ``shared`` event's topics may be read by the district's neighbours (joint draws,
+ADR 0010); every other topic is the district's alone.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from typing import Any, ClassVar, Generic, TypeVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
-
-REGION = "region"
 
 _REGISTRY: dict[tuple[str, int], type[Event]] = {}
 
@@ -28,6 +27,9 @@ class Event(BaseModel):
     # A schema version its producer no longer emits, kept so consumers can read what the
     # topic still holds (the AsyncAPI document lists only what is produced).
     retired: ClassVar[bool] = False
+    # The district's neighbours may read it (the ``shared`` flag of its line in
+    # infra/regional/events.txt, which grants the ACLs; a test holds the two equal).
+    shared: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -184,6 +184,7 @@ class JointInspectionState(Event):
 
     service = "inspections"
     name = "joint-inspection-state"
+    shared = True
 
     inspection_id: str
     task_id: str
@@ -217,6 +218,7 @@ class JointInspectionRecorded(Event):
 
     service = "inspections"
     name = "joint-inspection-recorded"
+    shared = True
 
     inspection_id: str
     task_id: str
@@ -238,6 +240,7 @@ class JointInspectionSigned(Event):
 
     service = "inspections"
     name = "joint-inspection-signed"
+    shared = True
 
     inspection_id: str
     task_id: str
@@ -256,6 +259,7 @@ class JointInspectionSubmitted(Event):
 
     service = "inspections"
     name = "joint-inspection-submitted"
+    shared = True
 
     inspection_id: str
     task_id: str

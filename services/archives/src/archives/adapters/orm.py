@@ -25,6 +25,9 @@ dossiers = sa.Table(
     sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_event_type", sa.String(100)),
+    # A neighbour's task (a joint draw of this district): the district whose task it is; NULL
+    # for this district's own tasks. Set with the entry of the draw's manifest.
+    sa.Column("drawing_district", sa.String(50)),
     sa.Index("ix_dossiers_last_activity", "last_activity_at"),
 )
 
@@ -46,6 +49,22 @@ dossier_entries = sa.Table(
     sa.Column("event_type", sa.String(100)),
     sa.UniqueConstraint("task_id", "seq", name="uq_dossier_entries_task_seq"),
     sa.UniqueConstraint("event_id", name="uq_dossier_entries_event_id"),
+)
+
+# ---- Joint draws of a neighbour this district is a party of (ADR 0010), marked by the
+# neighbour's draws.draw-manifest-frozen naming this district's party. Insert-only: the later
+# events of the draw (and this district's own acts in it, which name no task) find their
+# dossier through it.
+joint_draws = sa.Table(
+    "joint_draws",
+    metadata,
+    sa.Column("drawing_district", sa.String(50), primary_key=True),
+    sa.Column("draw_id", sa.String(100), primary_key=True),
+    sa.Column("task_id", sa.String(100), nullable=False),
+    sa.Column("task_no", sa.String(100)),
+    sa.Column("manifest_event_id", sa.String(36), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_joint_draws_task", "task_id"),
 )
 
 # ---- Annual plans (年度抽查工作计划), filed by plan_id; every version kept (append-only).

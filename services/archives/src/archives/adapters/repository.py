@@ -5,6 +5,7 @@ There is deliberately no method that changes or removes an entry.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from archives.adapters import orm
 from archives.domain.accountability import TASK, Fact, Key
 from archives.domain.chain import ChainLink, canonical_json
+from archives.domain.joint import JointDraw
 from archives.domain.model import DossierHead, Entry, ParkedFold, PlanVersion
 from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.db import Page, aware, insert_for, paginate
@@ -38,11 +40,23 @@ class ArchiveRepository(Protocol):
         """A consistent read: no append to this dossier lands between it and ``entries``."""
         ...
 
+    async def find_dossier(self, task_id: str) -> DossierHead | None:
+        """The dossier's head as it stands, without a lock (whose task it is, whether it is)."""
+        ...
+
     async def entries(self, task_id: str) -> list[Entry]: ...
 
     async def list_dossiers(self, limit: int, offset: int) -> Page[DossierHead]:
         """Most recently active first."""
         ...
+
+    # -- joint draws of a neighbour this district is a party of
+
+    async def add_joint_draw(self, joint: JointDraw) -> bool:
+        """Mark a neighbour's draw as joint for this district; False if it already is."""
+        ...
+
+    async def joint_draw(self, drawing_district: str, draw_id: str) -> JointDraw | None: ...
 
     # -- annual plans and their links into dossiers
 
@@ -109,6 +123,7 @@ def _head(row: Any) -> DossierHead:
         task_no=row.task_no,
         title=row.title,
         last_event_type=row.last_event_type,
+        drawing_district=row.drawing_district,
     )
 
 
@@ -183,6 +198,7 @@ class SqlArchiveRepository:
                 task_no=head.task_no,
                 title=head.title,
                 last_event_type=head.last_event_type,
+                drawing_district=head.drawing_district,
             )
         )
 
@@ -193,6 +209,11 @@ class SqlArchiveRepository:
         # and the entries read after it agree.
         query = sa.select(t).where(t.c.task_id == task_id).with_for_update(read=True)
         row = (await self.session.execute(query)).first()
+        return _head(row) if row else None
+
+    async def find_dossier(self, task_id: str) -> DossierHead | None:
+        t = orm.dossiers
+        row = (await self.session.execute(sa.select(t).where(t.c.task_id == task_id))).first()
         return _head(row) if row else None
 
     async def entries(self, task_id: str) -> list[Entry]:
@@ -206,6 +227,34 @@ class SqlArchiveRepository:
         t = orm.dossiers
         query = sa.select(t).order_by(t.c.last_activity_at.desc(), t.c.task_id)
         return await paginate(self.session, query, limit, offset, _head)
+
+    # -- joint draws
+
+    async def add_joint_draw(self, joint: JointDraw) -> bool:
+        inserted = await self.session.execute(
+            self._insert(orm.joint_draws)
+            .values(**dataclasses.asdict(joint))
+            .on_conflict_do_nothing(index_elements=["drawing_district", "draw_id"])
+        )
+        return bool(inserted.rowcount)  # type: ignore[attr-defined]
+
+    async def joint_draw(self, drawing_district: str, draw_id: str) -> JointDraw | None:
+        t = orm.joint_draws
+        row = (
+            await self.session.execute(
+                sa.select(t).where(t.c.drawing_district == drawing_district, t.c.draw_id == draw_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return JointDraw(
+            drawing_district=row.drawing_district,
+            draw_id=row.draw_id,
+            task_id=row.task_id,
+            task_no=row.task_no,
+            manifest_event_id=row.manifest_event_id,
+            recorded_at=aware(row.recorded_at),
+        )
 
     # -- annual plans
 

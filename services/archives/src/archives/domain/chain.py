@@ -10,7 +10,9 @@ and a ``document``: for ``event`` the whole event envelope (event id, type, sche
 district, occurred-at, actor, aggregate, correlation and causation ids, trace context, payload);
 for ``attachment`` the whole ``inspections.attachment-added`` envelope (file name, media type,
 size, SHA-256 of the content); for ``plan`` the task id, the plan id and version, and the whole
-``planning.annual-plan-published`` envelope of that plan version.
+``planning.annual-plan-published`` envelope of that plan version; for ``joint_act`` the task
+id, the draw id, the drawing district and the whole envelope of this district's own act in a
+neighbour's joint draw (``draws.joint-share-committed`` / ``-revealed``, which name no task).
 
     canonical(document) = UTF-8 JSON, keys sorted, no whitespace, non-ASCII kept as UTF-8
                           (json.dumps(doc, sort_keys=True, separators=(",", ":"),
@@ -65,10 +67,16 @@ class EntryKind(StrEnum):
     # dossier. The document names the task and the plan version and holds the plan's whole
     # ``planning.annual-plan-published`` envelope (see ``plan_entry_document``).
     PLAN = "plan"
+    # 联合抽取中本局的行为：this district's own act in a neighbour's joint draw, which names the
+    # draw but not the task. The document names the task, the draw and the drawing district and
+    # holds the whole envelope (see ``joint.joint_act_document``).
+    JOINT_ACT = "joint_act"
 
 
 # Kinds whose document is an event envelope of the task (``payload.task_id`` names it).
 ENVELOPE_KINDS = frozenset({EntryKind.EVENT, EntryKind.ATTACHMENT})
+# Kinds whose document names the task itself (``document.task_id``) around what it files.
+NAMED_KINDS = frozenset({EntryKind.PLAN, EntryKind.JOINT_ACT})
 
 
 def canonical_json(document: Any) -> bytes:
@@ -186,12 +194,8 @@ def _check_one(
         payload = item.document.get("payload")
         if not isinstance(payload, Mapping) or payload.get("task_id") != task_id:
             return item.seq, f"事件不属于任务 {task_id}"
-    if (
-        task_id is not None
-        and item.kind == EntryKind.PLAN
-        and item.document.get("task_id") != task_id
-    ):
-        return item.seq, f"计划条目不属于任务 {task_id}"
+    if task_id is not None and item.kind in NAMED_KINDS and item.document.get("task_id") != task_id:
+        return item.seq, f"条目不属于任务 {task_id}"
     return None
 
 

@@ -71,7 +71,7 @@ def category_of(entry: Entry) -> str:
         payload = document.get("payload")
         kind = payload.get("kind") if isinstance(payload, Mapping) else None
         return ATTACHMENT_CATEGORY.get(str(kind), "other")
-    event_type = str(document.get("event_type") or "")
+    event_type = entry.event_type or ""
     if event_type in EVENT_CATEGORY:
         return EVENT_CATEGORY[event_type]
     return SERVICE_CATEGORY.get(event_type.split(".", 1)[0], "other")
@@ -93,9 +93,12 @@ def _describe(entry: Entry) -> dict[str, Any]:
             plan_envelope_sha256=document.get("plan_envelope_sha256"),
         )
         return item
-    payload = document.get("payload")
+    envelope = entry.envelope or {}
+    payload = envelope.get("payload")
     payload = payload if isinstance(payload, Mapping) else {}
-    item.update(event_type=document.get("event_type"), occurred_at=document.get("occurred_at"))
+    item.update(event_type=entry.event_type, occurred_at=envelope.get("occurred_at"))
+    if entry.kind == EntryKind.JOINT_ACT:
+        item.update(draw_id=document.get("draw_id"), party=payload.get("party"))
     if entry.kind == EntryKind.ATTACHMENT:
         item.update(
             attachment_id=payload.get("attachment_id"),

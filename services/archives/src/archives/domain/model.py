@@ -34,6 +34,9 @@ class DossierHead:
     task_no: str | None = None
     title: str | None = None
     last_event_type: str | None = None
+    # A neighbour's task (a joint draw of this district): the district whose task it is.
+    # None: this district's own task.
+    drawing_district: str | None = None
 
     @classmethod
     def new(cls, task_id: str, now: datetime) -> DossierHead:
@@ -61,13 +64,22 @@ class Entry:
         return self.link.document
 
     @property
+    def envelope(self) -> Mapping[str, Any] | None:
+        """The event envelope this entry files (None for a plan entry: the plan version's
+        event is linked into many dossiers)."""
+        if self.kind in ENVELOPE_KINDS:
+            return self.document
+        wrapped = self.document.get("envelope") if self.kind == EntryKind.JOINT_ACT else None
+        return wrapped if isinstance(wrapped, Mapping) else None
+
+    @property
     def event_id(self) -> str | None:
-        value = self.document.get("event_id") if self.kind in ENVELOPE_KINDS else None
+        value = (self.envelope or {}).get("event_id")
         return str(value) if value is not None else None
 
     @property
     def event_type(self) -> str | None:
-        value = self.document.get("event_type") if self.kind in ENVELOPE_KINDS else None
+        value = (self.envelope or {}).get("event_type")
         return str(value) if value is not None else None
 
 
@@ -77,7 +89,7 @@ def append(
     """The entry that follows ``head`` and the dossier's new head."""
     chained = link(head.entry_count + 1, head.head_hash, kind, document)
     entry = Entry(head.task_id, chained, now)
-    payload = document.get("payload") if kind in ENVELOPE_KINDS else None
+    payload = entry.envelope.get("payload") if entry.envelope is not None else None
     task_no, title = head.task_no, head.title
     if isinstance(payload, Mapping):
         if task_no is None and isinstance(payload.get("task_no"), str):
@@ -95,6 +107,7 @@ def append(
         task_no=task_no,
         title=title,
         last_event_type=entry.event_type or head.last_event_type,
+        drawing_district=head.drawing_district,
     )
     return new_head, entry
 

@@ -35,6 +35,9 @@ class DossierSummary(BaseModel):
     opened_at: str = Field(description="建档时间")
     last_activity_at: str = Field(description="最近归档时间")
     last_event_type: str | None = Field(description="最近归档的事件类型")
+    drawing_district: str | None = Field(
+        description="相邻区的任务（本局参与其联合抽取）：发起抽取、负责该任务的区；本局任务为空"
+    )
 
     @classmethod
     def of(cls, head: DossierHead) -> DossierSummary:
@@ -47,6 +50,7 @@ class DossierSummary(BaseModel):
             opened_at=head.opened_at.isoformat(),
             last_activity_at=head.last_activity_at.isoformat(),
             last_event_type=head.last_event_type,
+            drawing_district=head.drawing_district,
         )
 
 
@@ -65,7 +69,10 @@ class VerificationOut(BaseModel):
 
 class EntryOut(BaseModel):
     seq: int = Field(description="序号（从 1 起，连续）")
-    kind: str = Field(description="条目类别：event 事件、attachment 附件、plan 抽查工作计划")
+    kind: str = Field(
+        description="条目类别：event 事件、attachment 附件、plan 抽查工作计划、"
+        "joint_act 本局在相邻区联合抽取中的行为"
+    )
     event_id: str | None
     event_type: str | None
     occurred_at: str | None = Field(description="事件发生时间")
@@ -79,7 +86,8 @@ class EntryOut(BaseModel):
     def of(cls, entry: Entry) -> EntryOut:
         document = entry.document
         event_id, event_type = entry.event_id, entry.event_type
-        occurred_at, actor = document.get("occurred_at"), document.get("actor")
+        envelope = entry.envelope or {}
+        occurred_at, actor = envelope.get("occurred_at"), envelope.get("actor")
         if entry.kind == EntryKind.PLAN:
             # The plan version's own event (the same in every dossier that links it).
             plan = document.get("plan_envelope")

@@ -23,5 +23,5 @@ definition = ServiceDefinition(
     unit_of_work=SqlArchivesUnitOfWork,
     subscriptions=subscriptions(),
     periodic=[refresh_gauges, refresh_coverage],
-    append_only=("dossier_entries", "plan_versions", "dossier_plan_links"),
+    append_only=("dossier_entries", "plan_versions", "dossier_plan_links", "joint_draws"),
 )

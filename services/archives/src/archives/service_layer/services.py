@@ -5,6 +5,7 @@ Reads are in ``views``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +20,17 @@ PLAN_PUBLISHED = "planning.annual-plan-published"
 
 
 async def file_event(
-    uow: ArchivesUnitOfWork, envelope: Mapping[str, Any], now: datetime
+    uow: ArchivesUnitOfWork,
+    envelope: Mapping[str, Any],
+    now: datetime,
+    drawing_district: str | None = None,
 ) -> Entry | None:
     """File one event envelope into its task's dossier; None if it is already filed.
 
-    Runs inside the idempotent consumer's transaction (which already dropped a redelivery);
-    the event-id check is the second guard, for a handler renamed or a consumer record lost.
+    ``drawing_district``: the task is that neighbour's (a joint draw of this district); the
+    dossier records it. Runs inside the idempotent consumer's transaction (which already
+    dropped a redelivery); the event-id check is the second guard, for a handler renamed or a
+    consumer record lost.
     """
     repo = uow.archives
     payload = envelope.get("payload")
@@ -41,6 +47,8 @@ async def file_event(
     head = await repo.lock_dossier(str(task_id), now)
     if await repo.has_event(event_id):
         return None
+    if drawing_district and head.drawing_district is None:
+        head = replace(head, drawing_district=drawing_district)
     kind = EntryKind.ATTACHMENT if event_type == ATTACHMENT_ADDED else EntryKind.EVENT
     new_head, entry = append(head, kind, envelope, now)
     await repo.append(new_head, entry)

@@ -145,6 +145,8 @@ def export_document(
             "task_no": view.head.task_no,
             "title": view.head.title,
             "district": district,
+            # A neighbour's task (a joint draw this district took part in): whose task it is.
+            "drawing_district": view.head.drawing_district,
             "entry_count": view.head.entry_count,
             "head_hash": view.head.head_hash,
             "exported_at": exported_at.isoformat(),

@@ -132,6 +132,16 @@ class InspectionRepository(Protocol):
         """By task number, then target; ``member``: only those with that inspector of ours."""
         ...
 
+    # -- workload (this district's inspectors, its own inspections and its neighbours')
+
+    async def teams_due_in(self, year: int) -> list[tuple[list[TeamMember], InspectionStatus]]:
+        """The team and status of each inspection whose task is due in ``year``."""
+        ...
+
+    async def joint_due_in(self, year: int) -> list[JointInspection]:
+        """The neighbours' inspections kept here whose task is due in ``year``."""
+        ...
+
 
 def _joint(row: Any) -> JointInspection:
     return JointInspection(
@@ -633,6 +643,21 @@ class SqlInspectionRepository:
             query = query.where(t.c.inspection_id.in_(mine))
         query = query.order_by(t.c.received_at.desc(), t.c.inspection_id)
         return await paginate(self.session, query, limit, offset, _joint)
+
+    async def teams_due_in(self, year: int) -> list[tuple[list[TeamMember], InspectionStatus]]:
+        t = orm.inspections
+        due = t.c.deadline.between(date(year, 1, 1), date(year, 12, 31))
+        rows = await self.session.execute(sa.select(t.c.team, t.c.status).where(due))
+        return [
+            ([TeamMember.model_validate(m) for m in r.team], InspectionStatus(r.status))
+            for r in rows
+        ]
+
+    async def joint_due_in(self, year: int) -> list[JointInspection]:
+        # The deadline lives in the state's JSON; a district keeps few of its neighbours'.
+        rows = await self.session.execute(sa.select(orm.joint_inspections))
+        kept = [_joint(r) for r in rows]
+        return [j for j in kept if j.state.deadline.year == year]
 
     async def search(
         self,

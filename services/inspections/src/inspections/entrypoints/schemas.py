@@ -24,6 +24,7 @@ from inspections.domain.model import (
     Withhold,
 )
 from inspections.domain.visits import Visit
+from inspections.service_layer import views
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.planning import CheckItemRef
@@ -460,3 +461,29 @@ class JointInspectionOut(BaseModel):
 class JointInspectionPage(BaseModel):
     total: int
     items: list[JointInspectionOut]
+
+
+class WorkloadOut(BaseModel):
+    """One inspector of this bureau in a year (检查任务量): this bureau's inspections and the
+    neighbours' joint inspections they are on, open and submitted."""
+
+    inspector_id: str
+    name: str
+    own: dict[str, int] = Field(description="本局任务：open 未提交、submitted 已提交")
+    neighbours: dict[str, dict[str, int]] = Field(description="相邻区联合抽取任务，按抽取区")
+    total: int
+
+    @classmethod
+    def of(cls, w: views.Workload) -> WorkloadOut:
+        return cls(
+            inspector_id=w.inspector_id,
+            name=w.name,
+            own=w.own,
+            neighbours=w.neighbours,
+            total=w.total,
+        )
+
+
+class WorkloadList(BaseModel):
+    year: int
+    items: list[WorkloadOut]

@@ -35,6 +35,7 @@ definition = ServiceDefinition(
         visits.router,
         follow_ups.router,
         joint.router,
+        joint.workload_router,
     ],
     bootstrap=bootstrap,
     unit_of_work=SqlInspectionsUnitOfWork,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspections.domain import attachments as att
+from inspections.domain import joint
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus
 from inspections.domain.model import Inspection, InspectionStatus
 from inspections.domain.visits import Visit
@@ -126,3 +127,47 @@ async def follow_up(uow: InspectionsUnitOfWork, follow_up_id: str) -> FollowUp:
     if found is None:
         raise NotFound(f"后续处理 {follow_up_id} 不存在")
     return found
+
+
+@dataclass
+class Workload:
+    """One inspector of this district in a year: inspections of this district's tasks, and of
+    its neighbours' joint draws (kept by the drawing district), open and submitted."""
+
+    inspector_id: str
+    name: str
+    own: dict[str, int]
+    neighbours: dict[str, dict[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.own.values()) + sum(sum(c.values()) for c in self.neighbours.values())
+
+
+def _count(counts: dict[str, int], status: str) -> None:
+    key = "submitted" if status == InspectionStatus.SUBMITTED else "open"
+    counts[key] = counts.get(key, 0) + 1
+
+
+async def workload(uow: InspectionsUnitOfWork, year: int) -> list[Workload]:
+    """Every inspector of this district who has inspections due in ``year``, here or at a
+    neighbour (joint draws, issue 10): a shared inspector's load is counted across districts.
+    Most loaded first. A neighbour's inspector on this district's teams is counted by their
+    own bureau, not here."""
+    people: dict[str, Workload] = {}
+
+    def of(inspector_id: str, name: str) -> Workload:
+        return people.setdefault(inspector_id, Workload(inspector_id, name, {}, {}))
+
+    for team, status in await uow.inspections.teams_due_in(year):
+        for m in team:
+            if joint.SEPARATOR not in m.inspector_id:
+                _count(of(m.inspector_id, m.name).own, status)
+    ours = joint.namespaced(uow.district, "")
+    for kept in await uow.inspections.joint_due_in(year):
+        for m in kept.state.team:
+            if m.inspector_id.startswith(ours):
+                own_id = m.inspector_id.removeprefix(ours)
+                counts = of(own_id, m.name).neighbours.setdefault(kept.drawing_district, {})
+                _count(counts, kept.state.status)
+    return sorted(people.values(), key=lambda w: (-w.total, w.inspector_id))

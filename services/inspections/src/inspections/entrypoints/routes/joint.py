@@ -8,6 +8,7 @@ from this district's own topic (202: the drawing district's next state shows it 
     PUT  /api/inspections/joint-inspections/{id}/results   (the leader)
     POST /api/inspections/joint-inspections/{id}/sign
     POST /api/inspections/joint-inspections/{id}/submit    (the leader)
+    GET  /api/inspections/workload?year=                   each inspector's load, both kinds
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from inspections.entrypoints.routes.access import (
     READ_REFUSALS,
     REFUSALS,
     Inspector,
+    Management,
     Signer,
     Staff,
     field_reader,
@@ -31,11 +33,27 @@ from inspections.entrypoints.schemas import (
     JointInspectionPage,
     ResultsIn,
     SubmitIn,
+    WorkloadList,
+    WorkloadOut,
 )
-from inspections.service_layer import joint
+from inspections.service_layer import joint, views
 from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/api/inspections/joint-inspections", tags=["joint inspections"])
+workload_router = APIRouter(prefix="/api/inspections/workload", tags=["joint inspections"])
+
+
+@workload_router.get(
+    "",
+    summary="本局执法人员年度检查任务量（含相邻区联合抽取），按任务截止年度",
+    responses=refusals(401, 403, 422),
+)
+async def workload(
+    principal: Management, deps: Deps, year: Annotated[int, Query(ge=2000, le=2100)]
+) -> WorkloadList:
+    async with deps.uow(principal.context()) as uow:
+        found = await views.workload(uow, year)
+    return WorkloadList(year=year, items=[WorkloadOut.of(w) for w in found])
 
 
 @router.get(
