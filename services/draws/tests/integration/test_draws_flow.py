@@ -238,8 +238,11 @@ async def flow(database_url: str, tmp_path: Path) -> None:
             raw = (await c.get(f"/public/draws/{draw_id}/bundle")).content
             report = verify_draw.verify_bytes(raw)
             assert report.ok, report.difference
-            tampered = raw.replace(target.uscc.encode(), ents[1].uscc.encode(), 1)
-            assert not verify_draw.verify_bytes(tampered).ok
+            # One target swapped for an entity the draw did not select (ents[1] may be one).
+            drawn_codes = {t.uscc for t in completed.targets}
+            other = next(e.uscc for e in ents if e.uscc not in drawn_codes)
+            tampered = raw.replace(target.uscc.encode(), other.encode(), 1)
+            assert tampered != raw and not verify_draw.verify_bytes(tampered).ok
             proof = (await c.get(f"/public/draws/{draw_id}/proof/{moved.uscc}")).json()
             assert proof["included"] is True and verify_draw.verify_proof(proof).ok
             # An absent code gets a non-inclusion proof (spec §4.4), checked against the root.
