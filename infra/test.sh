@@ -19,7 +19,8 @@
 #              server (no 5xx, documented statuses, schemas and types); one worker and a fixed
 #              seed (SPOTCHECK_FUZZ_SEED), so a failure here is a change, not luck
 # browser      the web application in Debian's Chromium (installed here when missing), driven
-#              by Playwright against the all-in-one server: uv run pytest -m browser
+#              by Playwright against the all-in-one server (with the test Kafka: a joint draw
+#              between two districts): uv run pytest -m browser
 # e2e          podman (infra/podman/setup.sh), images (infra/images/build.sh), then
 #              uv run pytest -m e2e tests/e2e with DOCKER_HOST / TESTCONTAINERS_* set
 #
@@ -152,15 +153,26 @@ stage_clock() {
   faketime -f "+${offset}s" "$UV" run pytest -q -m "not integration and not e2e and not browser" libs services tests
 }
 
-stage_integration() {
+# The test PostgreSQL and Kafka, started once per run (integration, then browser, use them).
+pg_up() {
+  [ "$PG_STARTED" = 1 ] && return 0
   TEST_PG_PORT="$(free_port "${SPOTCHECK_TEST_PG_PORT:-25432}")"
+  PG_STARTED=1
+  pg start
+}
+
+kafka_up() {
+  [ "$KAFKA_STARTED" = 1 ] && return 0
   TEST_KAFKA_PORT="$(free_port "${SPOTCHECK_TEST_KAFKA_PORT:-29092}" pair)"
   TEST_KAFKA_ADMIN_PASSWORD="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
-  local t0=$SECONDS
-  PG_STARTED=1
-  pg start || return 1
   KAFKA_STARTED=1
-  kafka start || return 1
+  kafka start
+}
+
+stage_integration() {
+  local t0=$SECONDS
+  pg_up || return 1
+  kafka_up || return 1
   echo "infrastructure up in $((SECONDS - t0)) s: PostgreSQL :$TEST_PG_PORT, Kafka :$TEST_KAFKA_PORT"
   SPOTCHECK_TEST_DATABASE_URL="$(pg url)" SPOTCHECK_TEST_KAFKA="$(kafka bootstrap)" \
     SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD="$TEST_KAFKA_ADMIN_PASSWORD" \
@@ -182,7 +194,10 @@ stage_fuzz() {
 
 stage_browser() {
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-noto-cjk >/dev/null || return 1
-  run_pytest -q -m browser services
+  # A joint draw in the browser reaches the neighbour's draws service through the broker.
+  kafka_up || return 1
+  SPOTCHECK_TEST_KAFKA="$(kafka bootstrap)" SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD="$TEST_KAFKA_ADMIN_PASSWORD" \
+    run_pytest -q -m browser services
 }
 
 stage_e2e() {
@@ -211,11 +226,12 @@ stage_e2e() {
 
 T0=$SECONDS
 for s in "${stages[@]}"; do
-  stage "$s" "stage_$s"
-  # Free the integration infrastructure before the containers need the memory and CPU.
-  if [ "$s" = integration ]; then
+  # Free the test PostgreSQL and Kafka (integration, browser) before the containers need the
+  # memory and CPU.
+  if [ "$s" = e2e ]; then
     [ "$KAFKA_STARTED" = 1 ] && kafka stop >/dev/null 2>&1 && KAFKA_STARTED=0
     [ "$PG_STARTED" = 1 ] && pg stop >/dev/null 2>&1 && PG_STARTED=0
   fi
+  stage "$s" "stage_$s"
 done
 finish

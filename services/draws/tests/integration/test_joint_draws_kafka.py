@@ -229,6 +229,27 @@ async def test_a_joint_draw_between_two_districts_through_the_broker(
         report = verify_draw.verify_bytes(bundle)
         assert report.ok, report.difference
 
+        # huancui's public site names the draw with the digests lingang sent it
+        async def completed_at_huancui() -> dict[str, Any] | None:
+            items = (await huancui.client.get("/public/draws/joint")).json()["items"]
+            return items[0] if items and items[0]["status"] == "completed" else None
+
+        listed = await eventually(completed_at_huancui, "lingang's result, kept at huancui")
+        assert listed == {
+            "draw_id": draw_id,
+            "drawing_district": lg,
+            "task_no": draw["task_no"],
+            "party": party,
+            "status": "completed",
+            "manifest_sha256": draw["manifest_sha256"],
+            "result_sha256": done["result_sha256"],
+            "bundle_url": f"/public/draws/{draw_id}/bundle",
+        }
+        side = (await huancui.client.get(joint_url, headers=hc_credit)).json()
+        assert side["committed_at"] and side["revealed_at"] > side["committed_at"]
+        assert side["holder"] == f"{hc}:hc-credit"
+        assert (await wendeng.client.get("/public/draws/joint")).json()["total"] == 0
+
         # wendeng is no neighbour of either: it holds nothing of the draw
         r = await wendeng.client.get("/api/draws/joint-draws", headers=wd_credit)
         assert r.status_code == 200 and r.json()["items"] == []

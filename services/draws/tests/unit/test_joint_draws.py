@@ -15,9 +15,12 @@ import pytest
 
 from draws import ed25519, verify_draw
 from draws.domain import protocol as p
+from draws.entrypoints.routes.public import public_joint_draws
 from draws.service_layer import joint, services
 from spotcheck_common.errors import Conflict, Forbidden, Invalid
 from spotcheck_common.events.draws import (
+    DrawCancelled,
+    DrawCompleted,
     DrawManifestFrozen,
     DrawShareCommitted,
     InspectorRosterEntry,
@@ -30,6 +33,7 @@ from spotcheck_common.events.registry import ConflictDeclared, InspectorsImporte
 from . import factories
 from .fakes import FakeDrawsRepository, FakeDrawsUnitOfWork
 from .parties import Parties, published
+from .test_public_draws import FakeDeps
 from .test_service_layer import NOW, loaded, share
 
 HUANCUI_PARTY = "huancui:信用监管科"
@@ -220,6 +224,52 @@ async def test_a_joint_draw_with_the_neighbours_share_made_at_the_neighbour_veri
     members = {i for t in result["targets"] for i, _ in t["team"]}
     assert any(i.startswith("huancui:HC") for i in members)  # the neighbour filled the teams
     assert verify_draw.verify(await published(lingang, draw.draw_id)).ok
+
+    # huancui keeps the result lingang published, to show on its own public site
+    (completed,) = emitted(uow, DrawCompleted)
+    await joint.neighbour_draw_completed(at(huancui, "huancui"), completed, "wendeng")
+    assert huancui.joint[draw.draw_id].status == "revealed"  # another district's claim: ignored
+    await joint.neighbour_draw_completed(at(huancui, "huancui"), completed, "lingang")
+    side = huancui.joint[draw.draw_id]
+    assert side.status == "completed"
+    assert side.result_sha256 == lingang.draws[draw.draw_id].result_sha256
+    assert side.bundle_url == completed.bundle_url != ""
+    now = at(huancui, "huancui").clock.now()  # the fakes' fixed clock
+    assert (side.committed_at, side.revealed_at) == (now, now)
+    (listed,) = (await public_joint_draws(FakeDeps(huancui))).items  # type: ignore[arg-type]
+    assert listed.model_dump() == {
+        "draw_id": draw.draw_id,
+        "drawing_district": "lingang",
+        "task_no": draw.task_no,
+        "party": HUANCUI_PARTY,
+        "status": "completed",
+        "manifest_sha256": draw.manifest_sha256,
+        "result_sha256": side.result_sha256,
+        "bundle_url": completed.bundle_url,
+    }
+    assert (await public_joint_draws(FakeDeps(lingang))).total == 0  # type: ignore[arg-type]
+
+
+async def test_a_result_that_is_no_digest_is_dropped_and_a_cancellation_closes_the_side() -> None:
+    lingang = await loaded(200, 3)
+    huancui = await huancui_roster(lingang)
+    uow = FakeDrawsUnitOfWork(lingang)
+    draw = await frozen_jointly(lingang, uow)
+    (frozen,) = emitted(uow, DrawManifestFrozen)
+    await joint.neighbour_manifest_frozen(at(huancui, "huancui"), frozen, "lingang")
+    bogus = DrawCompleted(
+        draw_id=draw.draw_id, task_id="T-1", task_no=draw.task_no, algorithm=p.ALGORITHM_SIGNED,
+        seed_hex="00" * 32, population_size=0, targets=[], unstaffed=[],
+        result_sha256="not-a-digest", bundle_url="/public/draws/x/bundle",
+    )  # fmt: skip
+    await joint.neighbour_draw_completed(at(huancui, "huancui"), bogus, "lingang")  # no raise
+    side = huancui.joint[draw.draw_id]
+    assert (side.status, side.result_sha256, side.bundle_url) == ("awaiting-commit", None, None)
+    cancelled = DrawCancelled(draw_id=draw.draw_id, task_id="T-1", reason="重抽")
+    await joint.neighbour_draw_cancelled(at(huancui, "huancui"), cancelled, "lingang")
+    assert huancui.joint[draw.draw_id].status == "cancelled"
+    with pytest.raises(Conflict, match="已作废"):
+        await HuancuiCredit(huancui).commit(draw.draw_id, share(HUANCUI_PARTY))
 
 
 async def test_a_neighbours_act_that_does_not_hold_is_dropped_not_retried() -> None:

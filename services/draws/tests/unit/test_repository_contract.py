@@ -251,3 +251,28 @@ async def test_the_draw_log_is_one_chain_per_district(ledger: Any) -> None:
     assert found is not None and (found.registered_seq, found.revoked_seq) == (1, 4)
     assert [k.key_id for k in await ledger.keys("lingang")] == [key.key_id]
     assert await ledger.keys("rongcheng") == [] and await ledger.get_key("00" * 16) is None
+
+
+async def test_a_joint_draw_keeps_what_this_bureau_did_and_the_drawing_districts_result(
+    repo: Any,
+) -> None:
+    from draws.domain.joint import JointDraw
+
+    manifest = {"parties": ["信用监管科", "办公室", "huancui:信用监管科"], "district": "lingang"}
+    jd = JointDraw("d1", "lingang", "huancui:信用监管科", "T-1", manifest, "ab" * 32, created_at=T0)
+    await repo.add_joint_draw(jd)
+    await repo.add_joint_draw(dataclasses.replace(jd, task_no="other"))  # known: nothing changes
+    found = await repo.get_joint_draw("d1", lock=True)
+    assert found == jd
+    found.commitment, found.status = "cd" * 32, "committed"
+    found.committed_at, found.revealed_at = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+    await repo.save_joint_draw(found)
+    found.complete("ef" * 32, "/public/draws/d1/bundle")
+    await repo.save_joint_draw(found)
+    (listed,) = await repo.list_joint_draws()
+    assert listed == found and listed.version == 2
+    assert (listed.result_sha256, listed.bundle_url) == ("ef" * 32, "/public/draws/d1/bundle")
+    assert listed.committed_at == T0 + timedelta(hours=1)  # an instant, whatever the database
+    stale = dataclasses.replace(listed, version=0)
+    with pytest.raises(StaleWrite):
+        await repo.save_joint_draw(stale)

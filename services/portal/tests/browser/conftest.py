@@ -16,6 +16,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -54,11 +55,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The all-in-one platform with the demo district, as ``make run`` starts it."""
+@contextmanager
+def serving(data: Path, **env: str) -> Iterator[str]:
+    """The all-in-one platform with the demo district, as ``make run`` starts it (``env``:
+    more of its settings, e.g. another district signed in to Kafka); its base URL."""
     port = _free_port()
-    data = tmp_path_factory.mktemp("data")
     env = {
         **os.environ,
         "SPOTCHECK_DEMO": "true",
@@ -67,6 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "SPOTCHECK_DATA_DIR": str(data),
         "SPOTCHECK_CLOCK": CLOCK,
         "SPOTCHECK_PERIODIC_INTERVAL_S": "5",
+        **env,
     }
     log = (data / "server.log").open("w")
     proc = subprocess.Popen(
@@ -89,9 +91,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     else:
         proc.kill()
         raise RuntimeError("the all-in-one server did not become ready in 180 s")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The all-in-one platform with the demo district, as ``make run`` starts it."""
+    with serving(tmp_path_factory.mktemp("data")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ PUBLIC = [
     "/results",
     "/results.csv",
     "/verify",
+    "/draws/joint",
     "/entities/91371071MA3C000011",
 ]
 CONSOLE = [
@@ -37,6 +38,7 @@ CONSOLE = [
     "/console/tasks/new",
     "/console/draws",
     "/console/draws/keys",
+    "/console/joint-draws",
     "/console/inspections",
     "/console/follow-ups",
     "/console/publication",

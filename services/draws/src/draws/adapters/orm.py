@@ -233,4 +233,9 @@ joint_draws = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # what this bureau did and when; the drawing district's result as its DrawCompleted said
+    sa.Column("committed_at", sa.DateTime(timezone=True)),
+    sa.Column("revealed_at", sa.DateTime(timezone=True)),
+    sa.Column("result_sha256", sa.String(64)),
+    sa.Column("bundle_url", sa.String(500)),
 )

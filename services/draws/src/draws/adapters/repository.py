@@ -569,7 +569,11 @@ def _joint(row: Any) -> JointDraw:
         key=row.key,
         share_revealed=row.share_revealed,
         status=row.status,
-        created_at=row.created_at,
+        created_at=aware_or_none(row.created_at),
+        committed_at=aware_or_none(row.committed_at),
+        revealed_at=aware_or_none(row.revealed_at),
+        result_sha256=row.result_sha256,
+        bundle_url=row.bundle_url,
         version=row.version,
     )
 
@@ -589,5 +593,9 @@ def _joint_values(jd: JointDraw) -> dict[str, Any]:
         "key": jd.key,
         "share_revealed": jd.share_revealed,
         "status": jd.status,
+        "committed_at": jd.committed_at,
+        "revealed_at": jd.revealed_at,
+        "result_sha256": jd.result_sha256,
+        "bundle_url": jd.bundle_url,
         "updated_at": utcnow(),
     }

@@ -59,6 +59,12 @@ class JointDraw:
     share_revealed: bool = False
     status: str = "awaiting-commit"  # → committed → revealed → completed | cancelled
     created_at: datetime | None = None
+    committed_at: datetime | None = None  # when this bureau committed, and revealed
+    revealed_at: datetime | None = None
+    # The drawing district's result, as its DrawCompleted said: its bundle is published
+    # there, and these let anyone check that it is the one this bureau took part in.
+    result_sha256: str | None = None
+    bundle_url: str | None = None
     version: int = 0
 
     @property
@@ -87,6 +93,7 @@ class JointDraw:
         self.commitment = digest.hex()
         self.key = key.record()
         self.status = "committed"
+        self.committed_at = at
 
     def reveal(self, share_hex: str, signature: str, holder: str, at: datetime) -> bytes:
         """This party's share, signed with the key it committed with, once every party of the
@@ -108,7 +115,24 @@ class JointDraw:
         key.check(actor=holder, party=self.party, at=at, message=message, signature=signature)
         self.share_revealed = True
         self.status = "revealed"
+        self.revealed_at = at
         return share
+
+    def complete(self, result_sha256: str, bundle_url: str) -> bool:
+        """The drawing district completed the draw; False if already known."""
+        if self.status == "completed":
+            return False
+        self.result_sha256 = parse_hex(result_sha256, 32, "结果摘要").hex()
+        self.bundle_url = bundle_url or None
+        self.status = "completed"
+        return True
+
+    def cancel(self) -> bool:
+        """The drawing district cancelled the draw; False if already known."""
+        if self.status == "cancelled":
+            return False
+        self.status = "cancelled"
+        return True
 
     def saw_commit(self, party: str) -> bool:
         """The drawing district recorded ``party``'s commitment; False if already known."""

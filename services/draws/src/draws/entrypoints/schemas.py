@@ -579,12 +579,21 @@ class JointDrawOut(BaseModel):
     party: str
     task_no: str
     manifest_sha256: str
+    manifest: dict[str, Any] = Field(
+        description="抽取区冻结的清单（本局在本人浏览器中核对其摘要后才签名）"
+    )
     parties: list[str]
-    committed: list[str]
+    committed: list[str] = Field(description="抽取区已记录承诺的参与方")
     status: str = Field(description="awaiting-commit、committed、revealed、completed、cancelled")
+    commitment: str | None = Field(None, description="本局提交的承诺值")
     key_id: str | None = None
     holder: str | None = None
     reveal_deadline: str | None = None
+    created_at: Instant | None = Field(None, description="本局收到冻结清单的时间")
+    committed_at: Instant | None = Field(None, description="本局提交承诺的时间")
+    revealed_at: Instant | None = Field(None, description="本局揭示种子的时间")
+    result_sha256: str | None = Field(None, description="抽取区完成抽取时公布的结果摘要")
+    bundle_url: str | None = Field(None, description="抽取区公示网站上可验证数据包的地址")
 
     @classmethod
     def of(cls, jd: JointDraw) -> JointDrawOut:
@@ -594,14 +603,60 @@ class JointDrawOut(BaseModel):
             party=jd.party,
             task_no=jd.task_no,
             manifest_sha256=jd.manifest_sha256,
+            manifest=jd.manifest,
             parties=jd.parties,
             committed=jd.committed,
             status=jd.status,
+            commitment=jd.commitment,
             key_id=(jd.key or {}).get("key_id"),
             holder=(jd.key or {}).get("holder"),
             reveal_deadline=jd.manifest.get("reveal_deadline"),
+            created_at=_instant(jd.created_at),
+            committed_at=_instant(jd.committed_at),
+            revealed_at=_instant(jd.revealed_at),
+            result_sha256=jd.result_sha256,
+            bundle_url=jd.bundle_url,
         )
+
+
+def _instant(moment: datetime | None) -> Instant | None:
+    return moment.isoformat() if moment else None
 
 
 class JointDrawList(BaseModel):
     items: list[JointDrawOut]
+
+
+class PublicJointDraw(BaseModel):
+    """A neighbour's joint draw in which this bureau held a party, as anyone may read it: the
+    bundle is the drawing district's, published on its site; the digests are what this bureau
+    received from it through the broker, so anyone can check that bundle against them."""
+
+    draw_id: str
+    drawing_district: str = Field(description="发起抽取的区局")
+    task_no: str = Field(description="抽取区的抽查任务编号")
+    party: str = Field(description="本局在本次抽取中的参与方")
+    status: str = Field(description="awaiting-commit、committed、revealed、completed、cancelled")
+    manifest_sha256: str
+    result_sha256: str | None = Field(None, description="抽取完成后抽取区公布的结果摘要")
+    bundle_url: str | None = Field(
+        None, description="可验证数据包在抽取区公示网站上的地址（由抽取区公示）"
+    )
+
+    @classmethod
+    def of(cls, jd: JointDraw) -> PublicJointDraw:
+        return cls(
+            draw_id=jd.draw_id,
+            drawing_district=jd.drawing_district,
+            task_no=jd.task_no,
+            party=jd.party,
+            status=jd.status,
+            manifest_sha256=jd.manifest_sha256,
+            result_sha256=jd.result_sha256,
+            bundle_url=jd.bundle_url,
+        )
+
+
+class PublicJointDrawList(BaseModel):
+    total: int
+    items: list[PublicJointDraw]

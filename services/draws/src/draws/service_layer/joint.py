@@ -106,17 +106,23 @@ async def neighbour_share_committed(
 
 
 async def neighbour_draw_completed(uow: DrawsUnitOfWork, event: DrawCompleted, source: str) -> None:
-    await _close(uow, event.draw_id, source, "completed")
+    """The drawing district's result: its digest and the bundle's address there, kept so
+    this bureau's public site can name what it took part in."""
+    jd = await _joint_of(uow, event.draw_id, source)
+    if jd is None:
+        return
+    try:
+        changed = jd.complete(event.result_sha256, event.bundle_url)
+    except Invalid as exc:
+        _refuse("completed", event.draw_id, source, str(exc))
+        return
+    if changed:
+        await uow.draws.save_joint_draw(jd)
 
 
 async def neighbour_draw_cancelled(uow: DrawsUnitOfWork, event: DrawCancelled, source: str) -> None:
-    await _close(uow, event.draw_id, source, "cancelled")
-
-
-async def _close(uow: DrawsUnitOfWork, draw_id: str, source: str, status: str) -> None:
-    jd = await _joint_of(uow, draw_id, source)
-    if jd is not None and jd.status != status:
-        jd.status = status
+    jd = await _joint_of(uow, event.draw_id, source)
+    if jd is not None and jd.cancel():
         await uow.draws.save_joint_draw(jd)
 
 

@@ -186,3 +186,41 @@ def team_choices(draw: Mapping[str, Any]) -> list[tuple[str, str]]:
 def split_choice(choice: str) -> tuple[str, str]:
     uscc, _, inspector_id = choice.partition("/")
     return uscc, inspector_id
+
+
+# ------------------------------------------------- a neighbour's joint draw, this bureau's side
+
+
+@dataclass(frozen=True)
+class JointActs:
+    """What this bureau's credit department may do on its side of a neighbour's joint draw
+    (the draws service refuses the rest, with its reason)."""
+
+    commit: bool = False
+    reveal: bool = False
+    waiting_for: list[str] = field(default_factory=list)  # parties not yet committed
+
+
+def joint_acts(jd: Mapping[str, Any], roles: Iterable[str]) -> JointActs:
+    credit = "credit_dept" in set(roles)
+    waiting = [p for p in jd["parties"] if p not in jd["committed"]]
+    status = jd["status"]
+    return JointActs(
+        commit=credit and status == "awaiting-commit",
+        reveal=credit and status == "committed" and not waiting,
+        waiting_for=waiting,
+    )
+
+
+def joint_awaits(jd: Mapping[str, Any]) -> str:
+    """What a joint draw awaits of this bureau now: ``commit``, ``reveal`` or nothing."""
+    if jd["status"] == "awaiting-commit":
+        return "commit"
+    if jd["status"] == "committed" and set(jd["parties"]) <= set(jd["committed"]):
+        return "reveal"
+    return ""
+
+
+def joint_version(jd: Mapping[str, Any]) -> str:
+    """Changes whenever the joint draw moves on (the page reloads when it does)."""
+    return f"{jd['status']}|{len(jd['committed'])}"

@@ -30,6 +30,13 @@ STATUS: dict[str, dict[str, str]] = {
         "cancelled": "已作废",
         "aborted": "已中止",
     },
+    "joint": {  # this bureau's side of a neighbour's joint draw
+        "awaiting-commit": "待本局提交种子承诺",
+        "committed": "本局已承诺，待各方承诺齐后揭示",
+        "revealed": "本局已揭示，待抽取区完成抽取",
+        "completed": "抽取区已完成抽取",
+        "cancelled": "抽取区已作废",
+    },
     "inspection": {
         "pending": "待录入结果",
         "recorded": "已录入，待签名",

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from portal.adapters.api import Api, ApiError
+from portal.domain.draws import joint_awaits
 
 
 @dataclass
@@ -128,12 +129,33 @@ async def _follow_ups(api: Api) -> Waiting:
     )
 
 
+async def _joint_draws(api: Api) -> Waiting:
+    """Neighbours' joint draws awaiting this bureau's share: its commitment, or its reveal
+    once the drawing district has recorded every party's commitment."""
+    found = await api.get("/api/draws/joint-draws")
+    notes = {"commit": "待提交种子承诺", "reveal": "各方承诺已齐，待揭示种子"}
+    return Waiting(
+        "联合抽取（相邻区发起）待本局提交或揭示种子",
+        "/console/joint-draws",
+        [
+            (
+                f"{j['drawing_district']} {j['task_no']}",
+                f"/console/joint-draws/{j['draw_id']}",
+                notes[awaits],
+            )
+            for j in found["items"]
+            if (awaits := joint_awaits(j))
+        ],
+    )
+
+
 def _credit(api: Api) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "signed", "年度计划待汇总"),
         _plans(api, "approved", "年度计划待报市局备案"),
         _plans(api, "filed", "年度计划待公示"),
         _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
+        _joint_draws(api),
         _objections(api, "异议待复查"),
         _corrections(api),
     ]

@@ -93,3 +93,24 @@ async def raw_result(api: Api, draw: dict[str, Any]) -> dict[str, Any] | None:
         raise ApiError(409, "公开数据包的清单摘要与抽取的不同，不能会签")
     result: dict[str, Any] = body["result"]
     return result
+
+
+# ------------------------------------------------- a neighbour's joint draw, this bureau's side
+
+
+async def joint_draws(api: Api) -> list[dict[str, Any]]:
+    """The neighbours' joint draws naming this bureau as a party, newest first."""
+    found: list[dict[str, Any]] = (await api.get("/api/draws/joint-draws"))["items"]
+    return found
+
+
+@dataclass
+class Joint:
+    jd: dict[str, Any]
+    acts: d.JointActs
+    version: str
+
+
+async def joint(api: Api, draw_id: str, roles: frozenset[str]) -> Joint:
+    jd = await api.get(f"/api/draws/joint-draws/{draw_id}")
+    return Joint(jd=jd, acts=d.joint_acts(jd, roles), version=d.joint_version(jd))

@@ -124,6 +124,12 @@ async def draw(api: Api, draw_id: str) -> dict[str, Any]:
     }
 
 
+async def joint_draws(api: Api) -> list[dict[str, Any]]:
+    """The neighbours' joint draws this bureau took part in, with the digests it received."""
+    found: list[dict[str, Any]] = (await api.get("/public/draws/joint"))["items"]
+    return found
+
+
 def _summary(body: dict[str, Any]) -> dict[str, Any]:
     """The result in a few numbers: per stratum, how many were eligible, drawn, in reserve."""
     result = body.get("result") or {}

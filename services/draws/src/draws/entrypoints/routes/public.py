@@ -1,6 +1,7 @@
 """What anyone may read and check of a draw (no token): the manifest frozen before any random
 number existed, the verifiable bundle, the proof that an entity is in the draw's population or
-that it is not, and the stand-alone verifier itself."""
+that it is not, the stand-alone verifier itself, and the neighbours' joint draws this bureau
+took part in."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from draws.entrypoints.schemas import (
     LogHead,
     LogOut,
     ManifestOut,
+    PublicJointDraw,
+    PublicJointDrawList,
     proof_out,
 )
 from draws.service_layer import views
@@ -70,6 +73,16 @@ async def public_keys(deps: Deps) -> KeyList:
     async with deps.uow(PUBLIC) as uow:
         keys = await views.keys(uow, deps.district)
     return KeyList(total=len(keys), items=[KeyOut.of(k) for k in keys])
+
+
+@router.get(
+    "/joint",
+    summary="公示：本局参与的联合抽取（相邻区发起；数据包由抽取区公示，摘要为本局经消息总线收到的）",
+)
+async def public_joint_draws(deps: Deps) -> PublicJointDrawList:
+    async with deps.uow(PUBLIC) as uow:
+        found = await uow.draws.list_joint_draws()
+    return PublicJointDrawList(total=len(found), items=[PublicJointDraw.of(j) for j in found])
 
 
 @router.get(

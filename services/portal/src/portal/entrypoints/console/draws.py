@@ -42,7 +42,7 @@ templates.env.filters.setdefault("team_role", d.team_role)
 
 
 @lru_cache
-def _clock() -> Clock:
+def services_clock() -> Clock:
     """The services' clock (``SPOTCHECK_CLOCK``): a key's validity starts on their today."""
     return clock_from_setting(get_settings().clock)
 
@@ -84,7 +84,7 @@ async def create(request: Request, session: SignedIn) -> Response:
 
 
 async def _keys_context(session: Session, **context: Any) -> dict[str, Any]:
-    start, end = d.key_validity(_clock().today())
+    start, end = d.key_validity(services_clock().today())
     context.setdefault("form", {"valid_from": start, "valid_until": end})
     return {
         "session": session,

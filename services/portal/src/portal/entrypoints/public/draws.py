@@ -1,6 +1,7 @@
 """One draw as anyone may check it: the manifest frozen before any random number, the
 commitments and reveals, the beacon, the result, the countersignature, its records in the
-district's draw log, the downloads, and the check in the browser."""
+district's draw log, the downloads, and the check in the browser. And the neighbours' joint
+draws this bureau took part in, whose bundles the drawing districts publish."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from portal.entrypoints.web import api_of, render
 from portal.service_layer import public
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/draws/joint", response_class=HTMLResponse)
+async def joint_draws(request: Request) -> HTMLResponse:
+    items = await public.joint_draws(api_of(request))
+    return render(request, "public/joint_draws.html", items=items)
 
 
 @router.get("/draws/{draw_id}", response_class=HTMLResponse)

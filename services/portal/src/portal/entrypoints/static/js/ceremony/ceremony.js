@@ -6,20 +6,22 @@
 
 import * as p from "./protocol.js";
 import * as store from "./keystore.js";
-import { beforeSubmit, unsupported } from "./ui.js";
+import {
+  fetchJson,
+  fill,
+  follow,
+  heldKey,
+  keptShare,
+  openedShare,
+  signWith,
+} from "./acts.js";
+import { beforeSubmit } from "./ui.js";
 
 const root = document.querySelector("[data-ceremony]");
-const { drawId, district, holder, stateUrl, versionUrl } = root.dataset;
-const POLL_MS = 4000;
+const { district, holder, stateUrl } = root.dataset;
 
-async function fetchState(withResult = false) {
-  const response = await fetch(stateUrl + (withResult ? "?result=1" : ""), {
-    headers: { Accept: "application/json" },
-    credentials: "same-origin",
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.detail || `无法读取抽取（HTTP ${response.status}）`);
-  return body;
+function fetchState(withResult = false) {
+  return fetchJson(stateUrl + (withResult ? "?result=1" : ""));
 }
 
 // A key of the signed-in person for ``party``: registered, not revoked, and held here.
@@ -34,24 +36,6 @@ async function keyFor(state, party) {
   return held.sort((a, b) => (a.valid_until < b.valid_until ? 1 : -1))[0];
 }
 
-async function heldKey(keyId) {
-  const key = (await store.keysOf(district, holder)).find((k) => k.key_id === keyId);
-  if (!key) throw new Error(`本浏览器没有密钥 ${keyId}：须用提交承诺时的同一浏览器和密钥`);
-  return key;
-}
-
-async function signWith(key, message) {
-  try {
-    return await p.sign(key.privateKey, message);
-  } catch (error) {
-    throw unsupported(error);
-  }
-}
-
-function fill(form, values) {
-  for (const [name, value] of Object.entries(values)) form.elements[name].value = value;
-}
-
 async function commit(form) {
   const party = form.dataset.party;
   const { draw, ...state } = await fetchState();
@@ -59,24 +43,7 @@ async function commit(form) {
   const digest = await p.checkedManifest(draw, district);
   if (!draw.manifest.parties.includes(party)) throw new Error(`「${party}」不是本次抽取的参与方`);
   const key = await keyFor(state, party);
-  let kept = await store.getShare(drawId, key.key_id);
-  if (kept && kept.manifest_sha256 !== draw.manifest_sha256) {
-    throw new Error("本浏览器为此密钥保存的份额针对另一份清单，不再提交");
-  }
-  if (!kept) {
-    // The share exists only here, stored before its commitment leaves this browser.
-    const share = crypto.getRandomValues(new Uint8Array(p.SHARE_BYTES));
-    const commitment = await p.shareCommitment(digest, drawId, party, share);
-    kept = {
-      draw_id: drawId,
-      key_id: key.key_id,
-      party,
-      manifest_sha256: draw.manifest_sha256,
-      commitment: p.toHex(commitment),
-      share,
-    };
-    await store.putShare(kept);
-  }
+  const kept = await keptShare(draw, digest, key.key_id, party);
   const commitment = p.fromHex(kept.commitment, 32, "承诺值");
   fill(form, {
     commitment: kept.commitment,
@@ -92,20 +59,12 @@ async function reveal(form) {
   const missing = draw.manifest.parties.filter((x) => !draw.commitments.some((c) => c.party === x));
   if (missing.length) throw new Error(`尚有参与方未提交承诺：${missing.join("、")}；承诺齐后才能揭示`);
   const mine = draw.commitments.find((c) => c.party === party);
-  const kept = await store.getShare(drawId, mine.key_id);
-  if (!kept) {
-    throw new Error("本浏览器没有本方的种子份额：份额只保存在提交承诺的那个浏览器中");
-  }
-  if (kept.manifest_sha256 !== draw.manifest_sha256) throw new Error("清单已变，不揭示份额");
-  const opens = p.toHex(await p.shareCommitment(digest, drawId, party, kept.share));
-  if (kept.commitment !== mine.commitment || opens !== mine.commitment) {
-    throw new Error(`服务器记录的「${party}」承诺与本浏览器保存的不同，不揭示份额`);
-  }
-  const key = await heldKey(mine.key_id);
+  const share = await openedShare(draw, digest, mine.key_id, party, mine.commitment);
+  const key = await heldKey(district, holder, mine.key_id);
   fill(form, {
-    share: p.toHex(kept.share),
+    share: p.toHex(share),
     key_id: key.key_id,
-    signature: await signWith(key, p.revealMessage(digest, party, kept.share)),
+    signature: await signWith(key, p.revealMessage(digest, party, share)),
   });
 }
 
@@ -159,36 +118,4 @@ for (const form of document.querySelectorAll("form[data-sign]")) {
   beforeSubmit(form, ACTS[form.dataset.sign]);
 }
 
-// Live: the page follows the ceremony (other people's acts) unless the person is filling a
-// form here, in which case it only says that there is something new.
-let dirty = false;
-document.addEventListener("input", () => {
-  dirty = true;
-});
-
-// Once the person leaves the page (a link, a form sent, another address) a reload would
-// cancel where they are going: the page stops following.
-let leaving = false;
-for (const type of ["beforeunload", "pagehide"]) {
-  window.addEventListener(type, () => {
-    leaving = true;
-  }, true);
-}
-
-async function poll() {
-  if (leaving || document.hidden || document.querySelector("form[data-sign] button:disabled")) {
-    return;
-  }
-  const response = await fetch(versionUrl, { credentials: "same-origin" });
-  if (!response.ok) return;
-  const { version } = await response.json();
-  if (version === root.dataset.version || leaving) return;
-  if (!dirty) {
-    window.location.reload();
-    return;
-  }
-  const news = document.querySelector("[data-news]");
-  news.hidden = false;
-}
-
-setInterval(() => poll().catch(() => {}), POLL_MS);
+follow(root);

@@ -5,12 +5,10 @@ import * as p from "./protocol.js";
 import * as store from "./keystore.js";
 import { beforeSubmit, unsupported } from "./ui.js";
 
-async function newKey(form) {
-  const { district, holder } = form.dataset;
-  const party = form.elements.party.value;
-  const validFrom = form.elements.valid_from.value;
-  const validUntil = form.elements.valid_until.value;
-  if (!party || !validFrom || !validUntil) throw new Error("请选择参与方并填写有效期");
+// A new key of ``holder`` for ``party`` in ``district``'s log, its private half made
+// non-extractable in this browser and kept here before its registration leaves (a key the
+// server knows is a key this browser has); its public half and its proof of possession.
+export async function generateKey(district, party, holder, validFrom, validUntil) {
   let pair;
   try {
     pair = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
@@ -19,11 +17,8 @@ async function newKey(form) {
   }
   const publicKey = new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey));
   const message = p.keyMessage(district, party, holder, publicKey, validFrom, validUntil);
-  const signature = await p.sign(pair.privateKey, message);
-  const keyId = await p.keyIdOf(publicKey);
-  // Kept before the registration leaves: a key the server knows is a key this browser has.
-  await store.putKey({
-    key_id: keyId,
+  const record = {
+    key_id: await p.keyIdOf(publicKey),
     owner: store.ownerOf(district, holder),
     district,
     holder,
@@ -32,8 +27,19 @@ async function newKey(form) {
     valid_from: validFrom,
     valid_until: validUntil,
     privateKey: pair.privateKey,
-  });
-  form.elements.public_key.value = p.toHex(publicKey);
+  };
+  await store.putKey(record);
+  return { record, signature: await p.sign(pair.privateKey, message) };
+}
+
+async function newKey(form) {
+  const { district, holder } = form.dataset;
+  const party = form.elements.party.value;
+  const validFrom = form.elements.valid_from.value;
+  const validUntil = form.elements.valid_until.value;
+  if (!party || !validFrom || !validUntil) throw new Error("请选择参与方并填写有效期");
+  const { record, signature } = await generateKey(district, party, holder, validFrom, validUntil);
+  form.elements.public_key.value = record.public_key;
   form.elements.signature.value = signature;
 }
 
