@@ -1,6 +1,8 @@
-"""Writes deploy/postgres/<district>.yaml (CloudNativePG Cluster, Pooler, ScheduledBackup) for
-every district of deploy/helm/values/, from deploy/postgres/template.yaml, sizing PostgreSQL and
-PgBouncer from the chart's replicas and the services' connection pools.
+"""Writes deploy/postgres/<district>.yaml (CloudNativePG Cluster, Pooler, ScheduledBackup and the
+NetworkPolicies of their pods) for every district of deploy/helm/values/, from
+deploy/postgres/template.yaml, sizing PostgreSQL and PgBouncer from the chart's replicas and the
+services' connection pools, and opening the network as the values' `networkPolicy` and
+`postgres.networkPolicy` say (an empty CIDR list is refused: the database would not work).
 
     python infra/postgres/generate_manifests.py           write the files
     python infra/postgres/generate_manifests.py --check   exit 1 when a committed file differs
@@ -9,7 +11,9 @@ PgBouncer from the chart's replicas and the services' connection pools.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -103,6 +107,105 @@ def role(d: Demand) -> str:
           name: spotcheck-${{district}}-db-{d.service}"""
 
 
+class ValuesError(ValueError):
+    """Values from which the database could not work."""
+
+
+# postgres.networkPolicy.<key>: what it is, and what the database loses without it.
+EXTERNAL = {
+    "apiServer": (
+        "The Kubernetes API server",
+        "the instances, their bootstrap jobs and PgBouncer could not reach the Kubernetes API "
+        "server, so the database would never start",
+    ),
+    "objectStore": (
+        "The object store",
+        "the instances could not archive WAL nor take base backups",
+    ),
+}
+
+
+def cidrs(key: str, rule: dict[str, Any]) -> list[str]:
+    """The rule's CIDRs, refused when empty or not a network address."""
+    found = rule.get("cidrs") or []
+    if not found:
+        raise ValuesError(f"postgres.networkPolicy.{key}.cidrs is empty: {EXTERNAL[key][1]}")
+    for cidr in found:
+        try:
+            ipaddress.ip_network(cidr)
+        except ValueError as e:
+            raise ValuesError(f"postgres.networkPolicy.{key}.cidrs: {e}") from None
+    if not rule.get("ports"):
+        raise ValuesError(f"postgres.networkPolicy.{key}.ports is empty: {EXTERNAL[key][1]}")
+    return list(found)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Indents a list under its key, as the template does."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def fragment(obj: Any, indent: int) -> str:
+    """``obj`` as block YAML, indented to sit at column ``indent`` of the template."""
+    text = yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False).rstrip("\n")
+    return textwrap.indent(text, " " * indent)
+
+
+def peer(selectors: dict[str, Any]) -> dict[str, Any]:
+    """A NetworkPolicyPeer of another namespace's pods, from the values' two selectors."""
+    return {
+        "namespaceSelector": selectors["namespaceSelector"],
+        "podSelector": selectors["podSelector"],
+    }
+
+
+def egress(comment: str, to: list[dict[str, Any]], ports: list[tuple[int, str]]) -> str:
+    rule = {"to": to, "ports": [{"port": p, "protocol": proto} for p, proto in ports]}
+    return f"    # {comment}\n" + fragment([rule], 4)
+
+
+def network(values: dict[str, Any]) -> dict[str, str]:
+    """The template's network fragments, from the chart's `networkPolicy` (DNS, Prometheus)
+    and `postgres.networkPolicy` (operator, API server, object store)."""
+    chart = values["networkPolicy"]
+    pg = values.get("postgres", {}).get("networkPolicy", {})
+    external = {key: cidrs(key, pg.get(key, {})) for key in EXTERNAL}
+    ip_rule = {
+        key: egress(
+            f"{EXTERNAL[key][0]} (postgres.networkPolicy.{key})",
+            [{"ipBlock": {"cidr": c}} for c in external[key]],
+            [(p, "TCP") for p in pg[key]["ports"]],
+        )
+        for key in EXTERNAL
+    }
+    return {
+        "dns_rule": egress(
+            "DNS (networkPolicy.dns)", [peer(chart["dns"])], [(53, "UDP"), (53, "TCP")]
+        ),
+        "operator_peer": fragment([peer(pg["operator"])], 8),
+        "monitoring_peer": fragment([peer(chart["monitoring"])], 8),
+        "api_server_rule": ip_rule["apiServer"],
+        "object_store_rule": ip_rule["objectStore"],
+        "services_selector": fragment(services_selector(values), 12),
+    }
+
+
+def services_selector(values: dict[str, Any]) -> dict[str, Any]:
+    """The chart's pod labels of the services that log in to PostgreSQL (not the portal)."""
+    return {
+        "matchLabels": {"app.kubernetes.io/name": values.get("nameOverride") or "spotcheck"},
+        "matchExpressions": [
+            {
+                "key": "app.kubernetes.io/component",
+                "operator": "In",
+                "values": [s for s in SERVICES if values[s].get("enabled", True)],
+            }
+        ],
+    }
+
+
 def render(district: str, values: dict[str, Any]) -> str:
     found = demands(values)
     total = sum(d.connections for d in found)
@@ -118,15 +221,26 @@ def render(district: str, values: dict[str, Any]) -> str:
         max_connections=total + RESERVED,
         default_pool_size=max(d.connections for d in found),
         max_client_conn=total,
+        **network(values),
     )
 
 
-def expected() -> dict[Path, str]:
+def district_values() -> dict[Path, dict[str, Any]]:
+    """Each district's values file → the chart's values as Helm merges them for it."""
     chart = yaml.safe_load(CHART_VALUES.read_text())
+    return {
+        path: merged(chart, yaml.safe_load(path.read_text()))
+        for path in sorted(DISTRICT_VALUES.glob("*.yaml"))
+    }
+
+
+def expected() -> dict[Path, str]:
     files = {}
-    for path in sorted(DISTRICT_VALUES.glob("*.yaml")):
-        values = merged(chart, yaml.safe_load(path.read_text()))
-        files[OUT / f"{values['district']}.yaml"] = render(values["district"], values)
+    for path, values in district_values().items():
+        try:
+            files[OUT / f"{values['district']}.yaml"] = render(values["district"], values)
+        except ValuesError as e:
+            raise SystemExit(f"FAIL {path.relative_to(ROOT)}: {e}") from None
     return files
 
 

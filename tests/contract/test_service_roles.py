@@ -104,3 +104,30 @@ async def test_the_other_way_round_and_the_owner_keeps_everything(urls: dict[str
     finally:
         await registry.dispose()
         await owner.dispose()
+
+
+async def test_every_service_grants_its_role_at_once_without_failing(pg_url: str) -> None:
+    """The chart starts every service's migration at the same time: their grants (each takes
+    ``public``'s rights from PUBLIC) must not fail one another ("tuple concurrently updated")."""
+    import asyncio
+
+    suffix = uuid.uuid4().hex[:8]
+    schemas = [f"s{n}_{suffix}" for n in range(7)]
+    admin = create_async_engine(pg_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        for schema in schemas:
+            await conn.execute(sa.text(f"CREATE ROLE r_{schema} LOGIN"))
+            await conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            await conn.execute(sa.text(f"CREATE TABLE {schema}.alembic_version (v text)"))
+    await admin.dispose()
+    dbs = [Database(pg_url, schema) for schema in schemas]
+    try:
+        for _ in range(3):
+            await asyncio.gather(*(migrations.grant_runtime(d, f"r_{d.schema}", ()) for d in dbs))
+        grants = await scalar(
+            dbs[0], f"SELECT has_schema_privilege('r_{schemas[0]}', '{schemas[0]}', 'USAGE')"
+        )
+        assert grants is True
+    finally:
+        for d in dbs:
+            await d.engine.dispose()

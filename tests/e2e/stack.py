@@ -8,6 +8,12 @@ same broker. A regional scenario runs several districts on one Kafka and one Pos
 ``Stack(district=..., shared=first)`` is another district's set of service containers, on the
 first stack's broker and database server, in a database of its own.
 
+PostgreSQL is set up as production's (docs/operations/postgres.md): ``spotcheck_owner`` owns each
+district's database and migrates it, one ``spotcheck migrate --target=<service>`` per service
+as the chart's init containers do, granting that service's own role (``spotcheck_<service>``),
+which is the only role its container logs in as. Roles are cluster-wide, so districts sharing
+the server share the role names; each role's rights are granted per database.
+
 testcontainers drives podman through its Docker API (see DEVELOPERS.md). Host networking keeps
 addresses identical inside and outside the containers; every port is picked free at start.
 """
@@ -23,6 +29,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from testcontainers.core.container import DockerContainer
@@ -38,7 +45,15 @@ SERVICES = ["registry", "planning", "draws", "inspections", "publication", "obje
 APP_IMAGE = os.environ.get("SPOTCHECK_E2E_APP_IMAGE", "localhost/spotcheck:dev")
 KAFKA_IMAGE = os.environ.get("SPOTCHECK_E2E_KAFKA_IMAGE", "localhost/spotcheck-kafka:dev")
 PG_IMAGE = os.environ.get("SPOTCHECK_E2E_PG_IMAGE", "localhost/spotcheck-postgres:dev")
-RUNTIME_ROLE = "spotcheck_app"  # the services' own role; the owner (spotcheck) migrates
+# The image's superuser: makes the roles and the databases, and nothing else.
+ADMIN_ROLE = "spotcheck"
+# Owns each district's database (as CloudNativePG's bootstrap owner does) and migrates it.
+OWNER_ROLE = "spotcheck_owner"
+
+
+def service_role(service: str) -> str:
+    """The role a service's container runs as: its own schema only, owning nothing."""
+    return f"spotcheck_{service}"
 
 
 def free_port() -> int:
@@ -98,16 +113,20 @@ class Stack:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
 
+    def role_url(self, role: str, database: str = "") -> str:
+        """``role`` logging in (trust authentication) to this district's database, or another."""
+        return f"postgresql+asyncpg://{role}@127.0.0.1:{self.pg_port}/{database or self.database}"
+
     @property
     def owner_url(self) -> str:
         """The owner of the services' schemas: it migrates, and nothing else."""
-        return f"postgresql+asyncpg://spotcheck@127.0.0.1:{self.pg_port}/{self.database}"
+        return self.role_url(OWNER_ROLE)
 
-    @property
-    def database_url(self) -> str:
-        """What the services run as (as in production): a role that does not own the tables,
-        may not rewrite the append-only ones, and may not disable triggers."""
-        return f"postgresql+asyncpg://{RUNTIME_ROLE}@127.0.0.1:{self.pg_port}/{self.database}"
+    def database_url(self, service: str) -> str:
+        """What ``service`` runs as (as in production): its own role, which does not own its
+        tables, may not rewrite the append-only ones nor disable triggers, and cannot reach
+        another service's schema."""
+        return self.role_url(service_role(service))
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
@@ -119,12 +138,12 @@ class Stack:
 
     def prepare(self) -> None:
         """Kafka and PostgreSQL (or, sharing another stack's, this district on its broker and a
-        database of its own), then the schemas."""
+        database of its own), the roles, then the schemas."""
         if self.shared is None:
             self.start_infra()
         else:
             self.add_district(self.district, self.neighbours)
-            self._create_database()
+        wait_until(self._set_up_database, 90, "the database and its roles")
         self.migrate()
 
     def launch(self) -> None:
@@ -169,57 +188,74 @@ class Stack:
         return self.kafka_env[name]
 
     def migrate(self) -> None:
-        """``spotcheck migrate`` as the owner, once, before any service starts: it creates the
-        runtime role's rights; the services themselves can change no schema."""
-        wait_until(self._runtime_role, 90, "the runtime role")
-        job = (
-            DockerContainer(APP_IMAGE)
-            .with_kwargs(network_mode="host")
-            .with_command(["--target=all", "migrate"])
-            .with_env("SPOTCHECK_DISTRICT", self.district)
-            .with_env("SPOTCHECK_DATABASE_OWNER_URL", self.owner_url)
-            .with_env("SPOTCHECK_DATABASE_URL", self.database_url)
-            .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
-        )
-        job.start()
-        status = job.get_wrapped_container().wait(timeout=300)
-        if status.get("StatusCode") != 0:
-            raise RuntimeError(f"spotcheck migrate failed:\n{logs_of(job)}")
-        job.stop()
+        """Before any service starts, what the chart's init containers do, all at once:
+        ``spotcheck migrate --target=<service>`` as the owner, which grants the role of
+        SPOTCHECK_DATABASE_URL (the service's own) its rights; the services themselves can
+        change no schema."""
+        jobs = {}
+        for name in self.names:
+            jobs[name] = (
+                DockerContainer(APP_IMAGE)
+                .with_kwargs(network_mode="host")
+                .with_command([f"--target={name}", "migrate"])
+                .with_env("SPOTCHECK_DISTRICT", self.district)
+                .with_env("SPOTCHECK_DATABASE_OWNER_URL", self.owner_url)
+                .with_env("SPOTCHECK_DATABASE_URL", self.database_url(name))
+                .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)
+            )
+            jobs[name].start()
+        for name, job in jobs.items():
+            status = job.get_wrapped_container().wait(timeout=300)
+            if status.get("StatusCode") != 0:
+                raise RuntimeError(f"spotcheck migrate --target={name} failed:\n{logs_of(job)}")
+            job.stop()
 
-    def _create_database(self) -> None:
+    def _set_up_database(self) -> bool:
+        """As the superuser: the owner and the services' roles (cluster-wide, made once for
+        every district), and this district's database owned by the owner (the first stack's
+        comes with the PostgreSQL container, another district's is created here)."""
         import sqlalchemy as sa
         from sqlalchemy.ext.asyncio import create_async_engine
 
-        assert self.shared is not None
-        admin_url = self.shared.owner_url
+        roles = [OWNER_ROLE, *(service_role(name) for name in self.names)]
 
-        async def create() -> None:
-            engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+        async def set_up() -> None:
+            engine = create_async_engine(
+                self.role_url(ADMIN_ROLE, "postgres"), isolation_level="AUTOCOMMIT"
+            )
             try:
                 async with engine.connect() as conn:
-                    await conn.execute(sa.text(f'CREATE DATABASE "{self.database}"'))
+                    known = "SELECT rolname FROM pg_roles WHERE rolname = ANY(:r)"
+                    existing = set((await conn.execute(sa.text(known), {"r": roles})).scalars())
+                    for role in roles:
+                        if role not in existing:
+                            await conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+                    found = "SELECT 1 FROM pg_database WHERE datname = :d"
+                    if (await conn.execute(sa.text(found), {"d": self.database})).first():
+                        ddl = f'ALTER DATABASE "{self.database}" OWNER TO {OWNER_ROLE}'
+                    else:
+                        ddl = f'CREATE DATABASE "{self.database}" OWNER {OWNER_ROLE}'
+                    await conn.execute(sa.text(ddl))
             finally:
                 await engine.dispose()
 
-        asyncio.run(create())
-
-    def _runtime_role(self) -> bool:
-        import sqlalchemy as sa
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        async def create() -> None:
-            engine = create_async_engine(self.owner_url, isolation_level="AUTOCOMMIT")
-            try:
-                async with engine.connect() as conn:
-                    exists = "SELECT 1 FROM pg_roles WHERE rolname = :r"
-                    if not (await conn.execute(sa.text(exists), {"r": RUNTIME_ROLE})).first():
-                        await conn.execute(sa.text(f"CREATE ROLE {RUNTIME_ROLE} LOGIN"))
-            finally:
-                await engine.dispose()
-
-        asyncio.run(create())
+        asyncio.run(set_up())
         return True
+
+    def query(self, role: str, statement: str) -> list[tuple[Any, ...]]:
+        """The rows of ``statement`` run as ``role`` on this district's database."""
+        import sqlalchemy as sa
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def run() -> list[tuple[Any, ...]]:
+            engine = create_async_engine(self.role_url(role))
+            try:
+                async with engine.connect() as conn:
+                    return [tuple(row) for row in await conn.execute(sa.text(statement))]
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
 
     def start_service(self, name: str) -> None:
         container = (
@@ -228,7 +264,7 @@ class Stack:
             .with_command([f"--target={name}", f"--port={self.ports[name]}"])
             .with_env("SPOTCHECK_DISTRICT", self.district)
             .with_env("SPOTCHECK_NEIGHBOURS", ",".join(self.neighbours))
-            .with_env("SPOTCHECK_DATABASE_URL", self.database_url)
+            .with_env("SPOTCHECK_DATABASE_URL", self.database_url(name))
             .with_env("SPOTCHECK_HOST", "127.0.0.1")
             .with_env("SPOTCHECK_RELAY_INTERVAL_S", "0.1")
             .with_env("SPOTCHECK_AUTH_SECRET", TEST_SECRET)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from .calendar_year import DECEMBER_CLOCK, run_calendar
 from .flow import CREDIT, Platform, assert_cycle, run_cycle
-from .stack import SERVICES, Stack
+from .stack import ADMIN_ROLE, SERVICES, Stack, service_role
 from .year import run_year
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +33,23 @@ def stack() -> Iterator[Stack]:
 
 def platform(stack: Stack) -> Platform:
     return Platform({service: stack.url(service) for service in SERVICES}, district=stack.district)
+
+
+def test_each_service_container_runs_as_its_own_role_confined_to_its_schema(
+    stack: Stack,
+) -> None:
+    """As in production (docs/operations/postgres.md): the services' connections are each
+    service's own role, and the draws role, granted its own schema, cannot read registry's."""
+    sessions = (
+        "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = current_database() "
+        "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+    )
+    roles = {row[0] for row in stack.query(ADMIN_ROLE, sessions)}
+    assert roles == {service_role(service) for service in SERVICES}
+    draws = service_role("draws")
+    assert stack.query(draws, "SELECT has_table_privilege('draws.outbox', 'INSERT')") == [(True,)]
+    with pytest.raises(sa.exc.DBAPIError, match="permission denied for schema registry"):
+        stack.query(draws, "SELECT count(*) FROM registry.entities")
 
 
 def test_the_whole_cycle_flows_through_kafka(stack: Stack) -> None:

@@ -101,6 +101,10 @@ async def grant_runtime(db: Database, role: str, append_only: Sequence[str]) -> 
         *(f'REVOKE UPDATE, DELETE ON {schema}."{t}" FROM "{role}"' for t in append_only),
     ]
     async with db.engine.begin() as conn:
+        # Under the migration lock: the chart starts every service's migration at once, and two
+        # transactions changing ``public``'s rights together fail one ("tuple concurrently
+        # updated").
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
         if await _owns_public_schema(conn):
             # PostgreSQL 15 gives PUBLIC USAGE (no longer CREATE) on ``public``; nothing of
             # ours lives there, so no role needs it.
