@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import logging
 import os
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spotcheck_common.auth import Authenticator, Principal, current_principal, has_verification_key
+from spotcheck_common.bus import EventBus
 from spotcheck_common.db import MAX_OFFSET
 from spotcheck_common.errors import (
     Conflict,
@@ -151,6 +153,30 @@ def build_app(
     return app
 
 
+# How long startup waits for the broker before it serves without it (and keeps trying).
+BUS_START_WAIT_S = 10.0
+
+
+async def start_bus(bus: EventBus, stop: asyncio.Event, first_delay_s: float = 1.0) -> None:
+    """Start the bus, again and again while the broker cannot be reached: a process started
+    during a Kafka outage serves its HTTP API meanwhile (the public site above all; /readyz is
+    the database, /healthz/bus reports Kafka), its outbox keeps what it writes until the relay
+    can send it, and its consumers begin once the broker answers."""
+    delay = first_delay_s
+    while not stop.is_set():
+        try:
+            await bus.start()
+            return
+        except Exception as exc:
+            log.warning(
+                "bus not reachable; the service runs without it and tries again",
+                extra={"fields": {"error": repr(exc), "retry_in_s": delay}},
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 30.0)
+
+
 def _lifespan(
     runtimes: Sequence[ServiceRuntime],
     on_ready: Callable[[], Awaitable[None]] | None,
@@ -165,7 +191,10 @@ def _lifespan(
         for rt in runtimes:
             await rt.migrate()
         if runtimes:
-            await runtimes[0].bus.start()
+            # Started here when the broker answers; otherwise in the background, retried.
+            starting = asyncio.create_task(start_bus(runtimes[0].bus, stop))
+            await asyncio.wait({starting}, timeout=BUS_START_WAIT_S)
+            tasks.append(starting)
         for rt in runtimes:
             tasks.extend(await rt.start(stop))
         if on_ready is not None:
