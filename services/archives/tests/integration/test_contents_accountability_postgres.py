@@ -234,6 +234,8 @@ async def test_accountability_and_statistics_through_the_consumer(
     assert report["as_of"] == "2026-10-29" and report["summary"] == {
         "overdue": 4,
         "late": 3,
+        "exempt": 0,
+        "exemption_proposed": 0,
         "pending_calendar": 0,
     }
     not_run = next(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from archives.adapters.repository import ArchiveRepository
 from archives.domain.accountability import TASK, Fact, Key
+from archives.domain.exemptions import Decision, Evidence, Exemption
 from archives.domain.joint import JointDraw
 from archives.domain.model import DossierHead, Entry, ParkedFold, PlanVersion
 from archives.service_layer.unit_of_work import ArchivesUnitOfWork
@@ -33,6 +35,9 @@ class FakeArchiveRepository:
         self.parked_rows: dict[str, ParkedFold] = {}
         self.joints: dict[tuple[str, str], JointDraw] = {}
         self.work_calendar = work_calendar or WorkCalendar()
+        self.evidence_files: dict[str, tuple[Evidence, bytes]] = {}
+        self.proposals: dict[str, Exemption] = {}
+        self.decisions: dict[str, tuple[Decision, int]] = {}
 
     async def calendar(self) -> WorkCalendar:
         return self.work_calendar
@@ -126,6 +131,49 @@ class FakeArchiveRepository:
         }
         found = [copy.deepcopy(f) for f in self.store.values() if f.task_id in tasks]
         return sorted(found, key=lambda f: (f.kind, f.key))
+
+    async def task_facts(self, task_id: str) -> list[Fact]:
+        found = [copy.deepcopy(f) for f in self.store.values() if f.task_id == task_id]
+        return sorted(found, key=lambda f: (f.kind, f.key))
+
+    # -- exemptions: insert-only, one decision per proposal (the primary keys)
+
+    async def add_evidence(self, evidence: Evidence, content: bytes) -> None:
+        assert evidence.evidence_id not in self.evidence_files
+        self.evidence_files[evidence.evidence_id] = (evidence, content)
+
+    async def evidence(self, evidence_id: str) -> tuple[Evidence, bytes] | None:
+        return self.evidence_files.get(evidence_id)
+
+    async def add_exemption(self, exemption: Exemption) -> None:
+        assert exemption.exemption_id not in self.proposals
+        assert exemption.proposal.task_id in self.heads  # the foreign key
+        self.proposals[exemption.exemption_id] = replace(
+            exemption, decision=None, decision_seq=None
+        )
+
+    async def add_decision(self, decision: Decision, seq: int) -> None:
+        assert decision.exemption_id in self.proposals
+        assert decision.exemption_id not in self.decisions
+        self.decisions[decision.exemption_id] = (decision, seq)
+
+    def _decided(self, exemption: Exemption) -> Exemption:
+        decision, seq = self.decisions.get(exemption.exemption_id, (None, None))
+        return replace(exemption, decision=decision, decision_seq=seq)
+
+    async def exemption(self, exemption_id: str) -> Exemption | None:
+        found = self.proposals.get(exemption_id)
+        return self._decided(found) if found else None
+
+    async def exemptions(
+        self, task_id: str | None = None, item_id: str | None = None
+    ) -> list[Exemption]:
+        found = [
+            self._decided(e)
+            for e in self.proposals.values()
+            if task_id in (None, e.proposal.task_id) and item_id in (None, e.proposal.item_id)
+        ]
+        return sorted(found, key=lambda e: (e.proposal.proposed_at, e.exemption_id))
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         return self._savepoint()

@@ -299,12 +299,24 @@ async def test_service_reports_filter_and_set_the_gauge(
         await service.record(uow, document, datetime(2026, 11, 1))
     report = await service.accountability(uow, date(2026, 10, 29), 2026, s.FOOD)
     assert {i["department"] for i in report["items"]} == {s.FOOD}
-    assert report["summary"] == {"overdue": 3, "late": 2, "pending_calendar": 0}
+    assert report["summary"] == {
+        "overdue": 3,
+        "late": 2,
+        "exempt": 0,
+        "exemption_proposed": 0,
+        "pending_calendar": 0,
+    }
     assert await service.accountability(uow, date(2026, 10, 29), 2025, None) == {
         **report,
         "year": 2025,
         "department": None,
-        "summary": {"overdue": 0, "late": 0, "pending_calendar": 0},
+        "summary": {
+            "overdue": 0,
+            "late": 0,
+            "exempt": 0,
+            "exemption_proposed": 0,
+            "pending_calendar": 0,
+        },
         "by_department": [],
         "by_inspector": [],
         "items": [],

@@ -4,6 +4,7 @@ calls, so a use case tested on the fake holds on the real thing."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -12,10 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from archives.adapters.repository import ArchiveRepository, SqlArchiveRepository
 from archives.domain.accountability import FOLLOW_UP, RESULT, TASK, Fact
 from archives.domain.chain import EntryKind
+from archives.domain.exemptions import (
+    Circumstance,
+    Evidence,
+    EvidenceSource,
+    Exemption,
+    Proposal,
+    Status,
+    decide,
+)
 from archives.domain.joint import JointDraw
 from archives.domain.model import DossierHead, PlanVersion, append
 from archives.entrypoints.service import definition
@@ -158,6 +169,78 @@ async def test_folds_are_parked_counted_per_attempt_listed_and_unparked(repo: An
     await repo.unpark("nope")
     assert await repo.parked("e1") is None
     assert [p.event_id for p in (await repo.parked_folds(10, 0)).items] == ["e0"]
+
+
+async def test_facts_of_one_task(repo: Any) -> None:
+    task = Fact(TASK, "T1", "T1", {"task_id": "T1", "approved": True}, 2026, "食品科")
+    result = Fact(RESULT, "insp-1", "T1", {"task_id": "T1"})
+    other = Fact(TASK, "T2", "T2", {"task_id": "T2"}, 2027, "信用监管科")
+    await repo.put_facts([task, result, other], T0)
+    assert await repo.task_facts("T1") == [result, task]  # by kind, then key
+    assert await repo.task_facts("T9") == []
+
+
+def _evidence(evidence_id: str, content: bytes) -> Evidence:
+    return Evidence(
+        evidence_id=evidence_id,
+        source=EvidenceSource.UPLOADED,
+        task_id="T1",
+        filename="说明.pdf",
+        media_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        added_by="shipin-01",
+        added_at=T0,
+    )
+
+
+def _proposal(exemption_id: str, item_id: str, at: datetime, evidence: Evidence) -> Proposal:
+    return Proposal(
+        exemption_id=exemption_id,
+        item={
+            "item_id": item_id,
+            "task_id": "T1",
+            "kind": "objection_review",
+            "department": "食品科",
+        },
+        circumstances=(Circumstance.TECHNICAL_LIMITS,),
+        statement="现有技术手段无法检出",
+        evidence=(evidence,),
+        proposed_by="shipin-01",
+        proposing_department="食品科",
+        proposed_at=at,
+    )
+
+
+async def test_exemptions_evidence_proposals_and_one_decision_each(repo: Any) -> None:
+    evidence = _evidence("ev-1", b"%PDF")
+    await repo.add_evidence(evidence, b"%PDF")
+    assert await repo.evidence("ev-1") == (evidence, b"%PDF")
+    assert await repo.evidence("nope") is None
+    head = await file(repo, "T1", 1, T0)
+    later = T0 + timedelta(days=1)
+    first = Exemption(_proposal("E2", "objection_review:T1:o1", later, evidence), 2, "aa" * 32)
+    second = Exemption(_proposal("E1", "objection_review:T1:o2", T0, evidence), 3, "bb" * 32)
+    await repo.add_exemption(first)
+    await repo.add_exemption(second)
+    assert head.entry_count == 1
+    got = await repo.exemption("E2")
+    assert got is not None and got.proposal.document() == first.proposal.document()
+    assert (got.seq, got.entry_hash, got.decision, got.decision_seq) == (2, "aa" * 32, None, None)
+    decision = decide(got, False, "不予免责", later.date(), "2026-1", "juzhang-01", later)
+    await repo.add_decision(decision, 4)
+    decided = await repo.exemption("E2")
+    assert decided is not None and decided.decision == decision and decided.decision_seq == 4
+    assert decided.status is Status.REFUSED
+    assert [e.exemption_id for e in await repo.exemptions()] == ["E1", "E2"]  # oldest first
+    assert [e.exemption_id for e in await repo.exemptions(task_id="T1")] == ["E1", "E2"]
+    assert await repo.exemptions(task_id="T2") == []
+    assert [e.exemption_id for e in await repo.exemptions(item_id="objection_review:T1:o1")] == [
+        "E2"
+    ]
+    assert await repo.exemption("nope") is None
+    with pytest.raises((AssertionError, IntegrityError)):  # one decision per proposal
+        await repo.add_decision(decision, 5)
 
 
 def _methods(cls: type) -> set[str]:

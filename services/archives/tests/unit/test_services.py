@@ -279,6 +279,7 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
         "抽查结果": 1,  # result-published
         "异议与更正": 3,  # objection filed, decided, result corrected
         "后续处理": 0,
+        "免责申请与决定（第十三条）": 0,
         "其他": 0,
     }
     assert summary["missing"] == []

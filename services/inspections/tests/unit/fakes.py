@@ -4,9 +4,11 @@ as the SQL ones (``test_repository_contract.py``) and type-checked (``make lint`
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
+from inspections.adapters.reports import STALE_REPORT, ReportRepository
 from inspections.adapters.repository import (
     STALE_FOLLOW_UP,
     STALE_INSPECTION,
@@ -17,7 +19,9 @@ from inspections.domain.attachments import Attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus
 from inspections.domain.joint import JointInspection
 from inspections.domain.model import Inspection, InspectionStatus, TaskInfo
+from inspections.domain.reports import Period, Report, ReportKind
 from inspections.domain.visits import Visit
+from inspections.service_layer.reports import ReportsUnitOfWork
 from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
 from spotcheck_common.clock import Clock
 from spotcheck_common.db import Page
@@ -242,8 +246,76 @@ class FakeInspectionRepository:
         return Page(len(found), [copy.deepcopy(j) for j in found[offset : offset + limit]])
 
 
+class FakeReportRepository:
+    """The "counted as done" reports, reading the inspections of ``inspections``."""
+
+    def __init__(self, inspections: FakeInspectionRepository) -> None:
+        self.inspections = inspections
+        self.reports: dict[str, tuple[Report, dict[str, bytes]]] = {}
+
+    async def counted_as_done(self, period: Period, department: str | None) -> list[Inspection]:
+        since, until = period.instants()
+        found = [
+            i
+            for i in self.inspections.inspections.values()
+            if i.status is InspectionStatus.SUBMITTED
+            and i.not_inspected_reason is not None
+            and i.submitted_at is not None
+            and since <= i.submitted_at < until
+            and (department is None or i.inspecting_authority == department)
+        ]
+        return [copy.deepcopy(i) for i in sorted(found, key=lambda i: (i.task_no, i.uscc))]
+
+    def _stored(self) -> list[Report]:
+        replaced = {r.replaces: r.report_id for r, _ in self.reports.values() if r.replaces}
+        return [
+            replace(r, superseded_by=replaced.get(r.report_id, ""))
+            for r, _ in self.reports.values()
+        ]
+
+    async def add(self, report: Report, files: dict[str, bytes]) -> None:
+        clash = any(
+            (r.kind, r.department, r.period, r.version)
+            == (report.kind, report.department, report.period, report.version)
+            or (report.replaces and r.replaces == report.replaces)
+            for r, _ in self.reports.values()
+        )
+        if clash:
+            raise StaleWrite(STALE_REPORT, report_id=report.report_id)
+        self.reports[report.report_id] = (report, dict(files))
+
+    async def get(self, report_id: str) -> Report | None:
+        return next((r for r in self._stored() if r.report_id == report_id), None)
+
+    async def file(self, report_id: str, fmt: str) -> bytes | None:
+        found = self.reports.get(report_id)
+        return found[1][fmt] if found else None
+
+    async def current(self, kind: ReportKind, department: str, period: Period) -> Report | None:
+        chain = [
+            r
+            for r in self._stored()
+            if (r.kind, r.department, r.period) == (kind, department, period)
+        ]
+        return max(chain, key=lambda r: r.version, default=None)
+
+    async def search(
+        self, kind: ReportKind | None, department: str | None, period: Period | None
+    ) -> list[Report]:
+        found = [
+            r
+            for r in self._stored()
+            if (kind is None or r.kind is kind)
+            and (department is None or r.department == department)
+            and (period is None or r.period.within(period))
+        ]
+        found.sort(key=lambda r: r.report_id)
+        found.sort(key=lambda r: (r.submitted_at, r.version), reverse=True)
+        return found
+
+
 class FakeInspectionsUnitOfWork(FakeUnitOfWork):
-    """The kernel's fake unit of work, carrying the fake repository."""
+    """The kernel's fake unit of work, carrying the fake repositories."""
 
     def __init__(
         self,
@@ -254,6 +326,7 @@ class FakeInspectionsUnitOfWork(FakeUnitOfWork):
     ) -> None:
         super().__init__(district=district, actor=actor, clock=clock)
         self.inspections = inspections or FakeInspectionRepository()
+        self.reports = FakeReportRepository(self.inspections)
 
 
 def _conforms() -> None:
@@ -261,4 +334,6 @@ def _conforms() -> None:
     for, so a method added to one and not the other fails the lint."""
     repo: InspectionRepository = FakeInspectionRepository()
     uow: InspectionsUnitOfWork = FakeInspectionsUnitOfWork()
-    del repo, uow
+    reports: ReportRepository = FakeReportRepository(FakeInspectionRepository())
+    reporting: ReportsUnitOfWork = FakeInspectionsUnitOfWork()
+    del repo, uow, reports, reporting

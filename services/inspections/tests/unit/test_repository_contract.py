@@ -7,25 +7,33 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from inspections.adapters.reports import ReportRepository, SqlReportRepository
 from inspections.adapters.repository import InspectionRepository, SqlInspectionRepository
 from inspections.domain.attachments import new_attachment
 from inspections.domain.follow_ups import FollowUp, FollowUpStatus, OutcomeIn
 from inspections.domain.model import Inspection, InspectionStatus, NotInspected, NotInspectedReason
+from inspections.domain.reports import Period, Report, ReportKind
 from inspections.domain.visits import Visit
 from inspections.entrypoints.service import definition
+from spotcheck_common.clock import CHINA_TZ
 from spotcheck_common.errors import StaleWrite
-from spotcheck_common.events.inspections import AttachmentKind, FollowUpKind
+from spotcheck_common.events.inspections import (
+    AttachmentKind,
+    FollowUpKind,
+    NotInspectedReportItem,
+)
 from spotcheck_common.testing import migrated_session
 from spotcheck_common.workdays import WorkCalendar
 
 from .factories import LEADER, MEMBER, NOW, USCC_1, USCC_2, all_clear, inspection, task_info
-from .fakes import FakeInspectionRepository
+from .fakes import FakeInspectionRepository, FakeReportRepository
 
 
 @pytest.fixture(params=["fake", "sql"])
@@ -215,3 +223,143 @@ async def test_joint_inspections_kept_and_listed_by_member_and_year(repo: Any) -
     [(team, status)] = await repo.teams_due_in(year)
     assert [m.inspector_id for m in team] == [LEADER, MEMBER]
     assert status is InspectionStatus.PENDING and await repo.teams_due_in(year - 1) == []
+
+
+@pytest.fixture(params=["fake", "sql"])
+async def stores(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """The inspections and the reports repositories, on one store."""
+    if request.param == "fake":
+        inspections = FakeInspectionRepository()
+        yield inspections, FakeReportRepository(inspections)
+        return
+    async with migrated_session(definition, tmp_path) as session:
+        yield SqlInspectionRepository(session), SqlReportRepository(session)
+
+
+def _report(report_id: str, version: int = 1, replaces: str = "", **extra: Any) -> Report:
+    fields: dict[str, Any] = {
+        "kind": ReportKind.DEPARTMENT,
+        "department": "信用监管科",
+        "period": Period(date(2026, 4, 1), date(2026, 4, 30)),
+        "items": (),
+        "submitted_by": "zhang",
+        "submitted_at": NOW + timedelta(days=version),
+        "xlsx_sha256": "a" * 64,
+        "csv_sha256": "b" * 64,
+        **extra,
+    }
+    return Report(report_id=report_id, version=version, replaces=replaces, **fields)
+
+
+async def test_counted_as_done_is_what_was_submitted_not_inspected_in_the_period(
+    stores: Any,
+) -> None:
+    inspections, reports = stores
+    april = Period(date(2026, 4, 1), date(2026, 4, 30))
+
+    async def submitted(key: str, uscc: str, at: Any, department: str, inspected: bool) -> None:
+        i = another(key, "task-1", "LG-2026-001", uscc)
+        i.inspecting_authority = department
+        outcome = None if inspected else NotInspected(reason=NotInspectedReason.UNREACHABLE)
+        i.record_results(LEADER, all_clear() if inspected else [], at, outcome)
+        i.sign(LEADER, at)
+        i.sign(MEMBER, at)
+        i.submit(LEADER, at)
+        await inspections.add(i)
+
+    last_second = datetime(2026, 4, 30, 23, 59, 59, tzinfo=CHINA_TZ)
+    await submitted("i-1", USCC_2, last_second, "信用监管科", False)
+    await submitted("i-2", USCC_1, NOW, "信用监管科", False)
+    await submitted(
+        "i-3", "91371000MA3C000033", last_second + timedelta(seconds=1), "信用监管科", False
+    )
+    await submitted("i-4", "91371000MA3C000041", NOW, "信用监管科", True)
+    await submitted("i-5", "91371000MA3C000058", NOW, "市场规范管理科", False)
+    still_open = another("i-6", "task-1", "LG-2026-001", "91371000MA3C000066")
+    still_open.record_results(LEADER, [], NOW, NotInspected(reason=NotInspectedReason.UNREACHABLE))
+    await inspections.add(still_open)
+    mine = await reports.counted_as_done(april, "信用监管科")
+    assert [i.inspection_id for i in mine] == ["i-2", "i-1"]  # by task, then target
+    assert mine[1].not_inspected_reason is NotInspectedReason.UNREACHABLE
+    every = await reports.counted_as_done(april, None)
+    assert [i.inspection_id for i in every] == ["i-2", "i-1", "i-5"]
+    may = Period(date(2026, 5, 1), date(2026, 5, 1))
+    assert [i.inspection_id for i in await reports.counted_as_done(may, None)] == ["i-3"]
+
+
+async def test_reports_kept_with_their_files_versions_and_corrections(stores: Any) -> None:
+    _, reports = stores
+    item = NotInspectedReportItem(
+        inspection_id="i-1",
+        task_id="task-1",
+        task_no="LG-2026-001",
+        task_title="抽查",
+        uscc=USCC_1,
+        entity_name="某公司",
+        reason="unreachable",
+        reason_label="通过登记的住所（经营场所）无法联系",
+        completed_on=date(2026, 4, 2),
+        submitted_on=date(2026, 4, 2),
+        leader_id=LEADER,
+        leader_name="王组长",
+        department="信用监管科",
+    )
+    first = _report("r-1", items=(item,), note="说明")
+    files = {"xlsx": b"PK\x03\x04 workbook", "csv": "\ufeff序号\r\n".encode()}
+    await reports.add(first, files)
+    assert await reports.get("r-1") == first
+    assert await reports.file("r-1", "xlsx") == files["xlsx"]
+    assert await reports.file("r-1", "csv") == files["csv"]
+    assert await reports.get("nope") is None and await reports.file("nope", "csv") is None
+    assert await reports.current(ReportKind.DEPARTMENT, "信用监管科", first.period) == first
+    with pytest.raises(StaleWrite, match="同时报送"):
+        await reports.add(_report("r-dup"), files)  # the same version of the same list
+
+
+async def test_a_correction_marks_the_old_version_and_is_made_once(stores: Any) -> None:
+    _, reports = stores
+    files = {"xlsx": b"x", "csv": b"c"}
+    await reports.add(_report("r-1"), files)
+    await reports.add(_report("r-2", 2, "r-1", correction_reason="漏报"), files)
+    consolidated = _report("r-9", kind=ReportKind.CONSOLIDATED, department="", sources=())
+    await reports.add(consolidated, files)
+    other = _report(
+        "r-5", department="市场规范管理科", period=Period(date(2026, 4, 1), date(2026, 5, 31))
+    )
+    await reports.add(other, files)
+    old = await reports.get("r-1")
+    assert old is not None and old.superseded_by == "r-2"
+    current = await reports.current(ReportKind.DEPARTMENT, "信用监管科", old.period)
+    assert current is not None and current.report_id == "r-2" and current.superseded_by == ""
+    assert await reports.current(ReportKind.CONSOLIDATED, "信用监管科", old.period) is None
+    with pytest.raises(StaleWrite):
+        await reports.add(_report("r-3", 3, "r-1", correction_reason="again"), files)
+    everything = await reports.search(None, None, None)
+    assert [r.report_id for r in everything] == ["r-2", "r-1", "r-5", "r-9"]
+    april = Period(date(2026, 4, 1), date(2026, 4, 30))
+    department = await reports.search(ReportKind.DEPARTMENT, None, april)
+    assert [r.report_id for r in department] == ["r-2", "r-1"]
+    assert [r.report_id for r in await reports.search(None, "市场规范管理科", None)] == ["r-5"]
+
+
+def test_the_report_protocol_the_sql_repository_and_the_fake_have_the_same_methods() -> None:
+    assert (
+        _methods(SqlReportRepository)
+        == _methods(ReportRepository)
+        == _methods(FakeReportRepository)
+    )
+
+
+async def test_the_embedded_database_refuses_to_change_a_submitted_report(tmp_path: Path) -> None:
+    """SQLite (make run) as PostgreSQL (the integration test): the guards of migration 0006."""
+    async with migrated_session(definition, tmp_path) as session:
+        await SqlReportRepository(session).add(_report("r-1"), {"xlsx": b"x", "csv": b"c"})
+        for statement in (
+            "UPDATE not_inspected_reports SET note = 'changed'",
+            "UPDATE not_inspected_reports SET csv = x'00'",
+            "DELETE FROM not_inspected_reports",
+        ):
+            with pytest.raises(sa.exc.DBAPIError, match="不得"):
+                await session.execute(sa.text(statement))
+        kept = await SqlReportRepository(session).get("r-1")
+        assert kept is not None and kept.note == ""

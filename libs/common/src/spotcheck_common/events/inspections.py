@@ -271,3 +271,97 @@ class JointInspectionSubmitted(Event):
 
     def aggregate_id(self) -> str:
         return self.inspection_id
+
+
+class NotInspectedReportItem(BaseModel):
+    """One object of a "counted as done" report (第八条): not inspected, counted as done, as
+    the submitted record form held it when the report was submitted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inspection_id: str
+    task_id: str
+    task_no: str
+    task_title: str
+    uscc: str
+    entity_name: str
+    area: str = ""
+    reason: str  # NotInspectedReason's code: unreachable, serious_refusal, deregistered, …
+    reason_label: str  # 情形, as the record form names it
+    occurred_on: date | None = None  # 情形发生日期 (注销、吊销、撤销、迁出)
+    completed_on: date  # 检查日期: the day the team established it
+    submitted_on: date  # the day the record form was submitted (which period reports it)
+    leader_id: str
+    leader_name: str
+    department: str  # 承办科室: the task's lead department
+    remark: str = ""
+
+
+class NotInspectedReportRef(BaseModel):
+    """A department's report as a consolidated report took it in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    report_id: str
+    department: str
+    version: int
+    items: int
+    xlsx_sha256: str
+
+
+class NotInspectedReportSubmitted(Event):
+    """A department (the lead department of the tasks: a supervising department or a
+    station) submitted its list of objects not inspected and counted as done in a period to
+    the credit department (由各监管科室汇总后将名单报信用监管科). Final: a correction is a new
+    version naming the one it replaces. Spans tasks, so it has no ``task_id``; ``task_ids``
+    names the tasks whose objects it holds."""
+
+    service = "inspections"
+    name = "not-inspected-report-submitted"
+
+    report_id: str
+    department: str
+    period_start: date
+    period_end: date
+    report_version: int  # 1, then each correction
+    replaces: str = ""
+    correction_reason: str = ""
+    note: str = ""
+    items: list[NotInspectedReportItem]
+    task_ids: list[str]
+    xlsx_sha256: str
+    csv_sha256: str
+    submitted_by: str
+    submitted_by_name: str = ""
+    submitted_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.report_id
+
+
+class NotInspectedReportConsolidated(Event):
+    """The credit department consolidated the departments' reports of a period into the
+    report the city bureau receives (由信用监管科统一汇总并按市局要求上报). ``sources``: the
+    department reports (and their file hashes) it took in. Final, like a department's."""
+
+    service = "inspections"
+    name = "not-inspected-report-consolidated"
+
+    report_id: str
+    period_start: date
+    period_end: date
+    report_version: int  # 1, then each correction
+    replaces: str = ""
+    correction_reason: str = ""
+    note: str = ""
+    sources: list[NotInspectedReportRef]
+    items: list[NotInspectedReportItem]
+    task_ids: list[str]
+    xlsx_sha256: str
+    csv_sha256: str
+    submitted_by: str
+    submitted_by_name: str = ""
+    submitted_at: datetime
+
+    def aggregate_id(self) -> str:
+        return self.report_id

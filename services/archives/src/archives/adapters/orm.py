@@ -150,3 +150,54 @@ parked_folds = sa.Table(
     sa.Column("last_tried_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_parked_folds_parked_at", "parked_at"),
 )
+
+# ---- Exemptions from accountability (第十三条), all insert-only (triggers of migration 0005;
+# the runtime role has no UPDATE / DELETE). Each proposal and decision is also an ``exemption``
+# entry of the task's dossier (``seq``): these rows are the index, the chain is the record.
+
+# Evidence uploaded for a proposal: the content next to its SHA-256, checked on every read.
+exemption_evidence = sa.Table(
+    "exemption_evidence",
+    metadata,
+    sa.Column("evidence_id", sa.String(36), primary_key=True),
+    sa.Column("task_id", sa.String(100), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("added_by", sa.String(100), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_exemption_evidence_task", "task_id"),
+)
+
+exemption_proposals = sa.Table(
+    "exemption_proposals",
+    metadata,
+    sa.Column("exemption_id", sa.String(36), primary_key=True),
+    sa.Column("item_id", sa.String(300), nullable=False),
+    sa.Column("task_id", sa.String(100), sa.ForeignKey("dossiers.task_id"), nullable=False),
+    sa.Column("department", sa.String(100), nullable=False),  # the item's responsible one
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("entry_hash", sa.String(64), nullable=False),
+    # The canonical JSON of the entry's document (exactly what the chain holds).
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_exemption_proposals_item", "item_id"),
+    sa.Index("ix_exemption_proposals_task", "task_id"),
+)
+
+# At most one decision per proposal (the primary key).
+exemption_decisions = sa.Table(
+    "exemption_decisions",
+    metadata,
+    sa.Column(
+        "exemption_id",
+        sa.String(36),
+        sa.ForeignKey("exemption_proposals.exemption_id"),
+        primary_key=True,
+    ),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from archives.adapters import orm
 from archives.domain.accountability import TASK, Fact, Key
 from archives.domain.chain import ChainLink, canonical_json
+from archives.domain.exemptions import Decision, Evidence, EvidenceSource, Exemption, Proposal
 from archives.domain.joint import JointDraw
 from archives.domain.model import DossierHead, Entry, ParkedFold, PlanVersion
 from spotcheck_common.calendar_store import CalendarStore
@@ -90,7 +91,35 @@ class ArchiveRepository(Protocol):
         """The facts of the approved tasks of ``year`` / ``department`` (None: all)."""
         ...
 
+    async def task_facts(self, task_id: str) -> list[Fact]:
+        """Every fact of one task (whatever its year or department)."""
+        ...
+
     async def calendar(self) -> WorkCalendar: ...
+
+    # -- exemptions (第十三条): insert-only
+
+    async def add_evidence(self, evidence: Evidence, content: bytes) -> None: ...
+
+    async def evidence(self, evidence_id: str) -> tuple[Evidence, bytes] | None:
+        """An uploaded evidence file and its content as stored (the caller checks the hash)."""
+        ...
+
+    async def add_exemption(self, exemption: Exemption) -> None:
+        """Record a proposal (undecided) filed at ``exemption.seq``."""
+        ...
+
+    async def add_decision(self, decision: Decision, seq: int) -> None:
+        """Record the decision filed at ``seq``; refused if the proposal has one already."""
+        ...
+
+    async def exemption(self, exemption_id: str) -> Exemption | None: ...
+
+    async def exemptions(
+        self, task_id: str | None = None, item_id: str | None = None
+    ) -> list[Exemption]:
+        """Proposals with their decisions, oldest first; all, or of a task, or of an item."""
+        ...
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         """What is written inside is undone alone if the block raises (the rest stays)."""
@@ -381,8 +410,117 @@ class SqlArchiveRepository:
         )
         return [_fact(r) for r in rows]
 
+    async def task_facts(self, task_id: str) -> list[Fact]:
+        t = orm.task_facts
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.task_id == task_id).order_by(t.c.kind, t.c.key)
+        )
+        return [_fact(r) for r in rows]
+
     def savepoint(self) -> AbstractAsyncContextManager[object]:
         return self.session.begin_nested()
+
+    # -- exemptions
+
+    async def add_evidence(self, evidence: Evidence, content: bytes) -> None:
+        await self.session.execute(
+            sa.insert(orm.exemption_evidence).values(
+                evidence_id=evidence.evidence_id,
+                task_id=evidence.task_id,
+                filename=evidence.filename,
+                media_type=evidence.media_type,
+                size=evidence.size,
+                sha256=evidence.sha256,
+                content=content,
+                added_by=evidence.added_by,
+                added_at=evidence.added_at,
+            )
+        )
+
+    async def evidence(self, evidence_id: str) -> tuple[Evidence, bytes] | None:
+        t = orm.exemption_evidence
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.evidence_id == evidence_id))
+        ).first()
+        if row is None:
+            return None
+        found = Evidence(
+            evidence_id=row.evidence_id,
+            source=EvidenceSource.UPLOADED,
+            task_id=row.task_id,
+            filename=row.filename,
+            media_type=row.media_type,
+            size=row.size,
+            sha256=row.sha256,
+            added_by=row.added_by,
+            added_at=aware(row.added_at),
+        )
+        return found, bytes(row.content)
+
+    async def add_exemption(self, exemption: Exemption) -> None:
+        p = exemption.proposal
+        await self.session.execute(
+            sa.insert(orm.exemption_proposals).values(
+                exemption_id=p.exemption_id,
+                item_id=p.item_id,
+                task_id=p.task_id,
+                department=p.department,
+                seq=exemption.seq,
+                entry_hash=exemption.entry_hash,
+                document=canonical_json(p.document()).decode("utf-8"),
+                proposed_at=p.proposed_at,
+            )
+        )
+
+    async def add_decision(self, decision: Decision, seq: int) -> None:
+        await self.session.execute(
+            sa.insert(orm.exemption_decisions).values(
+                exemption_id=decision.exemption_id,
+                seq=seq,
+                document=canonical_json(decision.document()).decode("utf-8"),
+                decided_at=decision.decided_at,
+            )
+        )
+
+    async def exemption(self, exemption_id: str) -> Exemption | None:
+        found = await self._exemptions(orm.exemption_proposals.c.exemption_id == exemption_id)
+        return found[0] if found else None
+
+    async def exemptions(
+        self, task_id: str | None = None, item_id: str | None = None
+    ) -> list[Exemption]:
+        p = orm.exemption_proposals
+        where: list[sa.ColumnElement[bool]] = [sa.true()]
+        if task_id is not None:
+            where.append(p.c.task_id == task_id)
+        if item_id is not None:
+            where.append(p.c.item_id == item_id)
+        return await self._exemptions(*where)
+
+    async def _exemptions(self, *where: Any) -> list[Exemption]:
+        p, d = orm.exemption_proposals, orm.exemption_decisions
+        query = (
+            sa.select(
+                p.c.seq,
+                p.c.entry_hash,
+                p.c.document,
+                d.c.document.label("decision"),
+                d.c.seq.label("decision_seq"),
+            )
+            .select_from(p.outerjoin(d, d.c.exemption_id == p.c.exemption_id))
+            .where(*where)
+            .order_by(p.c.proposed_at, p.c.exemption_id)
+        )
+        return [
+            Exemption(
+                Proposal.of(json.loads(r.document)),
+                r.seq,
+                r.entry_hash,
+                Decision.of(json.loads(r.decision)) if r.decision else None,
+                r.decision_seq,
+            )
+            for r in await self.session.execute(query)
+        ]
 
     # -- parked folds
 

@@ -44,6 +44,9 @@ overdue from the day after; an act dated after ``as_of`` has not happened yet as
 
 Each item has ``status`` ``overdue`` (still not done as of ``as_of``) or ``late`` (done, after
 the deadline): both are failures under 第十三条 (拖延执行); only ``overdue`` feeds the gauge.
+Each has a stable ``item_id`` (:func:`exemptions.item_id`). The service layer marks every item
+问责 or 免责 (:func:`exemptions.classify`); the counts here keep 免责 apart (``exempt``), and an
+exempted item is not an open failure for the gauge or a task's ``overdue``.
 
 Deadlines: a date the keeping service gave in its event wins (a later ``*-set`` event — the
 date computed once a year's holiday schedule was recorded, or moved by a correction of it —
@@ -60,6 +63,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from archives.domain.exemptions import EXEMPT, item_id
 from spotcheck_common.workdays import CHINA_TZ, Deadline, WorkCalendar
 
 TASK, RESULT, RECORD, OBJECTION, FOLLOW_UP = "task", "result", "record", "objection", "follow_up"
@@ -257,8 +261,11 @@ class _Clock:
         department: str | None,
         inspectors: list[dict[str, Any]],
         subject: dict[str, Any],
+        ref: Any,
         what: str,
     ) -> None:
+        """Judge one clock; ``ref`` names what failed within the task (target, result,
+        objection, follow-up), for the item's stable ``item_id``."""
         if deadline is None or deadline.due_on is None:
             reason = deadline.reason if deadline else "缺少起算日期，无法计算期限"
             self.pending.append(
@@ -289,6 +296,7 @@ class _Clock:
         outcome = f"于 {done} 才完成，逾期" if done else f"截至 {self.as_of} 仍未完成"
         self.items.append(
             {
+                "item_id": item_id(kind, task.get("task_id"), ref),
                 "kind": kind,
                 "kind_label": KIND_LABELS[kind],
                 "status": status,
@@ -342,6 +350,7 @@ def _check_tasks(clock: _Clock, facts: Facts) -> None:
                 dept,
                 [],
                 {"reason": "not_drawn"},
+                "not_drawn",
                 f"任务「{title}」已批准，未抽取检查对象",
             )
             continue
@@ -361,6 +370,7 @@ def _check_tasks(clock: _Clock, facts: Facts) -> None:
                     "entity_name": name,
                     "inspection_id": (found or {}).get("inspection_id"),
                 },
+                uscc,
                 f"任务「{title}」的检查对象 {name}（{uscc}）未提交检查记录",
             )
 
@@ -385,6 +395,7 @@ def _check_results(clock: _Clock, facts: Facts) -> None:
                 "inspection_id": inspection_id,
                 "record_id": result.get("record_id"),
             },
+            inspection_id,
             f"{name} 的检查结果（完成于 {result.get('completed_on')}）未公示",
         )
 
@@ -416,6 +427,7 @@ def _check_objections(clock: _Clock, facts: Facts) -> None:
                 dept,
                 [],
                 subject,
+                objection_id,
                 f"{o.get('uscc')} 于 {o.get('received_on')} 提出的异议未复查",
             )
         if decided is not None:
@@ -427,6 +439,7 @@ def _check_objections(clock: _Clock, facts: Facts) -> None:
                 dept,
                 [],
                 subject,
+                objection_id,
                 f"异议复查结果（{o.get('decided_on')} 作出）未反馈检查对象 {o.get('uscc')}",
             )
         if o.get("correction_due_on") or (decided and o.get("decision") == "corrected"):
@@ -438,6 +451,7 @@ def _check_objections(clock: _Clock, facts: Facts) -> None:
                 dept,
                 [],
                 subject,
+                objection_id,
                 f"异议复查确有错误（{o.get('decided_on')} 决定更正），检查结果未更正",
             )
 
@@ -462,6 +476,7 @@ def _check_follow_ups(clock: _Clock, facts: Facts) -> None:
                 "uscc": u.get("uscc"),
                 "inspection_id": u.get("inspection_id"),
             },
+            follow_up_id,
             f"{u.get('uscc')} 涉嫌犯罪（{u.get('opened_on')} 立项后续处理）未移送司法机关",
         )
 
@@ -479,27 +494,41 @@ def overdue_items(
     return clock.items, clock.pending
 
 
+def is_exempt(item: Mapping[str, Any]) -> bool:
+    """Exempted by the director's meeting (免责); items not yet classified are answerable."""
+    return item.get("accountability") == EXEMPT
+
+
+def _column(item: Mapping[str, Any]) -> str:
+    """问责 items count by their status (overdue / late), 免责 ones apart (exempt)."""
+    return "exempt" if is_exempt(item) else str(item["status"])
+
+
 def group_counts(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by department and by inspector, overdue and late separately, per kind."""
+    """Counts by department and by inspector, per kind: 问责 (overdue and late separately)
+    and 免责 (exempt, whatever the status)."""
     departments: dict[str, dict[str, Counter[str]]] = defaultdict(
-        lambda: {"overdue": Counter(), "late": Counter()}
+        lambda: {"overdue": Counter(), "late": Counter(), "exempt": Counter()}
     )
     inspectors: dict[str, dict[str, Any]] = {}
     for item in items:
-        departments[item["department"] or ""][item["status"]][item["kind"]] += 1
+        departments[item["department"] or ""][_column(item)][item["kind"]] += 1
         for m in item["inspectors"]:
             who = inspectors.setdefault(
                 str(m["inspector_id"]),
-                {**m, "overdue": Counter(), "late": Counter()},
+                {**m, "overdue": Counter(), "late": Counter(), "exempt": Counter()},
             )
-            who[item["status"]][item["kind"]] += 1
+            who[_column(item)][item["kind"]] += 1
 
     def shape(counts: Mapping[str, Counter[str]]) -> dict[str, Any]:
         return {
             "overdue": dict(counts["overdue"]),
             "late": dict(counts["late"]),
+            "exempt": dict(counts["exempt"]),
             "overdue_total": sum(counts["overdue"].values()),
             "late_total": sum(counts["late"].values()),
+            "accountable_total": sum(counts["overdue"].values()) + sum(counts["late"].values()),
+            "exempt_total": sum(counts["exempt"].values()),
         }
 
     return {
@@ -517,9 +546,12 @@ def group_counts(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 def overdue_gauge(items: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
-    """``spotcheck_overdue_items{kind, department}``: open (status ``overdue``) items only."""
+    """``spotcheck_overdue_items{kind, department}``: open items only (status ``overdue``,
+    not exempted: an exempted failure is no longer an open one)."""
     counts: Counter[tuple[str, str]] = Counter(
-        (i["kind"], i["department"] or "") for i in items if i["status"] == "overdue"
+        (i["kind"], i["department"] or "")
+        for i in items
+        if i["status"] == "overdue" and not is_exempt(i)
     )
     return dict(counts)
 
@@ -552,8 +584,11 @@ def statistics(
     if items is None:
         items, _ = overdue_items(facts, as_of, calendar)
     overdue_by_task: dict[str, Counter[str]] = defaultdict(Counter)
+    exempt_by_task: dict[str, Counter[str]] = defaultdict(Counter)
     for item in items:
-        if item["status"] == "overdue":
+        if is_exempt(item):
+            exempt_by_task[str(item["task_id"])][item["kind"]] += 1
+        elif item["status"] == "overdue":
             overdue_by_task[str(item["task_id"])][item["kind"]] += 1
 
     results_by_task: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -603,6 +638,7 @@ def statistics(
                 "drawn": bool(targets) or _drawn(task, as_of),
                 **_rates(c),
                 "overdue": dict(overdue_by_task.get(task_id, {})),
+                "exempt": dict(exempt_by_task.get(task_id, {})),
             }
         )
     total_categories: Counter[str] = Counter()

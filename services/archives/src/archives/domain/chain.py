@@ -12,7 +12,10 @@ for ``attachment`` the whole ``inspections.attachment-added`` envelope (file nam
 size, SHA-256 of the content); for ``plan`` the task id, the plan id and version, and the whole
 ``planning.annual-plan-published`` envelope of that plan version; for ``joint_act`` the task
 id, the draw id, the drawing district and the whole envelope of this district's own act in a
-neighbour's joint draw (``draws.joint-share-committed`` / ``-revealed``, which name no task).
+neighbour's joint draw (``draws.joint-share-committed`` / ``-revealed``, which name no task);
+for ``exemption`` the task id and an act of 第十三条's exemptions: a proposal (the failure, the
+circumstances, the statement, each evidence file's SHA-256) or the director's meeting's decision
+(granted or not, reasons, meeting date, minute number, the proposal's entry hash).
 
     canonical(document) = UTF-8 JSON, keys sorted, no whitespace, non-ASCII kept as UTF-8
                           (json.dumps(doc, sort_keys=True, separators=(",", ":"),
@@ -71,12 +74,16 @@ class EntryKind(StrEnum):
     # draw but not the task. The document names the task, the draw and the drawing district and
     # holds the whole envelope (see ``joint.joint_act_document``).
     JOINT_ACT = "joint_act"
+    # 免责（第十三条）：an act archives records itself, not an event — a proposal to exempt a
+    # failure from accountability, or the director's meeting's decision on it. The document
+    # names the task (see ``exemptions.Proposal.document`` / ``Decision.document``).
+    EXEMPTION = "exemption"
 
 
 # Kinds whose document is an event envelope of the task (``payload.task_id`` names it).
 ENVELOPE_KINDS = frozenset({EntryKind.EVENT, EntryKind.ATTACHMENT})
 # Kinds whose document names the task itself (``document.task_id``) around what it files.
-NAMED_KINDS = frozenset({EntryKind.PLAN, EntryKind.JOINT_ACT})
+NAMED_KINDS = frozenset({EntryKind.PLAN, EntryKind.JOINT_ACT, EntryKind.EXEMPTION})
 
 
 def canonical_json(document: Any) -> bytes:

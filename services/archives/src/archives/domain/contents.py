@@ -3,8 +3,9 @@
 第十二条 lists the materials a dossier keeps: 抽查工作计划、抽查实施方案、检查记录表、现场笔录、
 责令整改通知书、送达回证、抽查结果. Every entry falls in exactly one category; the summary lists
 them in the article's order, with the draw record (抽取记录), objections and corrections
-(异议与更正) and follow-up (后续处理) beside them, and ``其他`` for anything else. The summary
-is derived from the entries on read; it is not part of the hash chain (the entries are).
+(异议与更正), follow-up (后续处理) and the exemptions of 第十三条 (免责申请与决定) beside them,
+and ``其他`` for anything else. The summary is derived from the entries on read; it is not part
+of the hash chain (the entries are).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("result", "抽查结果", True),
     Category("objection_correction", "异议与更正", False),
     Category("follow_up", "后续处理", False),
+    Category("exemption", "免责申请与决定（第十三条）", False),
     Category("other", "其他", False),
 )
 BY_CODE = {c.code: c for c in CATEGORIES}
@@ -67,6 +69,8 @@ def category_of(entry: Entry) -> str:
     document = entry.document
     if entry.kind == EntryKind.PLAN:
         return "plan"
+    if entry.kind == EntryKind.EXEMPTION:
+        return "exemption"
     if entry.kind == EntryKind.ATTACHMENT:
         payload = document.get("payload")
         kind = payload.get("kind") if isinstance(payload, Mapping) else None
@@ -91,6 +95,15 @@ def _describe(entry: Entry) -> dict[str, Any]:
             plan_name=document.get("plan_name"),
             plan_version=document.get("plan_version"),
             plan_envelope_sha256=document.get("plan_envelope_sha256"),
+        )
+        return item
+    if entry.kind == EntryKind.EXEMPTION:
+        item.update(
+            act=document.get("act"),
+            exemption_id=document.get("exemption_id"),
+            item_id=document.get("item_id"),
+            granted=document.get("granted"),
+            minute_no=document.get("minute_no"),
         )
         return item
     envelope = entry.envelope or {}

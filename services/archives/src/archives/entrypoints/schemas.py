@@ -1,5 +1,6 @@
-"""The archives API's response models (what the OpenAPI document shows). The API is read-only
-(dossiers grow only from events); the one request body is an attachment's raw bytes.
+"""The archives API's models (what the OpenAPI document shows). Dossiers grow from events and
+from the exemptions of 第十三条 (a proposal, the director's meeting's decision: the only JSON
+request bodies); the other bodies are files' raw bytes.
 
 Models built from the domain's report dictionaries forbid extra keys, so a key the domain adds
 and the model does not know fails loudly instead of vanishing from the answer.
@@ -9,11 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from archives.domain.chain import CHAIN_RULE, CHAIN_RULE_TEXT, EntryKind, Verification
+from archives.domain.exemptions import (
+    CIRCUMSTANCE_LABELS,
+    MAX_MINUTE_NO,
+    MAX_STATEMENT,
+    Circumstance,
+    Evidence,
+    Exemption,
+)
 from archives.domain.model import DossierHead, Entry, ParkedFold
 from archives.service_layer.accountability import Refolded
 from archives.service_layer.views import AttachmentCheck, DossierView, PlanFile, dossier_contents
@@ -71,7 +81,7 @@ class EntryOut(BaseModel):
     seq: int = Field(description="序号（从 1 起，连续）")
     kind: str = Field(
         description="条目类别：event 事件、attachment 附件、plan 抽查工作计划、"
-        "joint_act 本局在相邻区联合抽取中的行为"
+        "joint_act 本局在相邻区联合抽取中的行为、exemption 免责申请或局长办公会的决定"
     )
     event_id: str | None
     event_type: str | None
@@ -94,6 +104,10 @@ class EntryOut(BaseModel):
             plan = plan if isinstance(plan, Mapping) else {}
             event_id, event_type = document.get("plan_event_id"), plan.get("event_type")
             occurred_at, actor = plan.get("occurred_at"), plan.get("actor")
+        if entry.kind == EntryKind.EXEMPTION:  # an act recorded here: who, and when
+            proposed = document.get("act") == "proposed"
+            occurred_at = document.get("proposed_at" if proposed else "decided_at")
+            actor = document.get("proposed_by" if proposed else "decided_by")
         return cls(
             seq=entry.seq,
             kind=entry.kind,
@@ -230,9 +244,31 @@ class Member(_Report):
     role: str | None
 
 
-class Item(_Report):
-    """A failure under 第十三条: overdue (still not done) or late (done after the deadline)."""
+class ExemptionDecisionSummary(_Report):
+    granted: bool
+    reasons: str
+    meeting_date: str = Field(description="局长办公会日期")
+    minute_no: str = Field(description="会议纪要编号")
+    decided_by: str
 
+
+class ExemptionSummary(_Report):
+    exemption_id: str
+    status: str = Field(description="proposed 待局长办公会决定 | granted 免责 | refused 不予免责")
+    circumstances: list[str]
+    circumstance_labels: list[str]
+    proposed_by: str
+    proposing_department: str
+    proposed_on: str
+    seq: int = Field(description="申请在任务档案中的条目序号")
+    decision: ExemptionDecisionSummary | None
+
+
+class Item(_Report):
+    """A failure under 第十三条: overdue (still not done) or late (done after the deadline);
+    answerable (问责) or exempted by the director's meeting (免责)."""
+
+    item_id: str = Field(description="事项编号（类别:任务:对象），申请免责时引用")
     kind: str
     kind_label: str
     status: str = Field(description="overdue 逾期未完成 | late 逾期完成")
@@ -249,6 +285,11 @@ class Item(_Report):
     overdue_workdays: int | None = Field(description="逾期工作日数；日历未覆盖时为空")
     subject: dict[str, Any] = Field(description="对象：检查对象、检查结果、异议或后续处理")
     description: str
+    accountability: str = Field(description="accountable 问责 | exempt 免责")
+    accountability_label: str
+    exemption: ExemptionSummary | None = Field(
+        description="最近一次免责申请及局长办公会的决定（已免责的，为免责的那一次）"
+    )
 
 
 class PendingItem(_Report):
@@ -266,17 +307,22 @@ class PendingItem(_Report):
 
 
 class Summary(_Report):
-    overdue: int
-    late: int
+    overdue: int = Field(description="问责：逾期未完成")
+    late: int = Field(description="问责：逾期完成")
+    exempt: int = Field(description="免责：经局长办公会决定免责")
+    exemption_proposed: int = Field(description="免责申请待局长办公会决定（仍计入问责）")
     pending_calendar: int
 
 
 class DepartmentCounts(_Report):
     department: str
-    overdue: dict[str, int] = Field(description="按类别的逾期未完成数")
-    late: dict[str, int] = Field(description="按类别的逾期完成数")
+    overdue: dict[str, int] = Field(description="问责：按类别的逾期未完成数")
+    late: dict[str, int] = Field(description="问责：按类别的逾期完成数")
+    exempt: dict[str, int] = Field(description="免责：按类别")
     overdue_total: int
     late_total: int
+    accountable_total: int = Field(description="问责合计")
+    exempt_total: int = Field(description="免责合计")
 
 
 class InspectorCounts(_Report):
@@ -285,8 +331,11 @@ class InspectorCounts(_Report):
     department: str | None
     overdue: dict[str, int]
     late: dict[str, int]
+    exempt: dict[str, int]
     overdue_total: int
     late_total: int
+    accountable_total: int
+    exempt_total: int
 
 
 class AccountabilityOut(_Report):
@@ -325,7 +374,8 @@ class TaskStatistics(Rates):
     department: str
     deadline: str | None
     drawn: bool
-    overdue: dict[str, int] = Field(description="按类别的逾期未完成数")
+    overdue: dict[str, int] = Field(description="问责：按类别的逾期未完成数（不含免责）")
+    exempt: dict[str, int] = Field(description="免责：按类别")
 
 
 class DepartmentStatistics(Rates):
@@ -399,3 +449,121 @@ class RefoldOut(BaseModel):
     @classmethod
     def of(cls, refolded: Refolded) -> RefoldOut:
         return cls(refolded=refolded.refolded, still_parked=refolded.still_parked)
+
+
+# ---------------------------------------------------------------------------- exemptions
+
+
+class EvidenceOut(BaseModel):
+    evidence_id: str = Field(description="上传的证明材料编号，或档案中附件的编号")
+    source: str = Field(description="archives 上传至档案服务 | dossier 档案中已归档的附件")
+    task_id: str
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    added_by: str
+    added_at: str
+    seq: int | None = Field(description="档案附件：归档该附件的条目序号")
+
+    @classmethod
+    def of(cls, evidence: Evidence) -> EvidenceOut:
+        return cls.model_validate(
+            {**dataclasses.asdict(evidence), "added_at": evidence.added_at.isoformat()}
+        )
+
+
+class ProposalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: str = Field(min_length=5, max_length=300, description="责任追究报告中事项的 item_id")
+    circumstances: list[Circumstance] = Field(
+        min_length=1,
+        description="免责情形（第十三条）："
+        + "；".join(f"{k.value} {v}" for k, v in CIRCUMSTANCE_LABELS.items()),
+    )
+    statement: str = Field(min_length=1, max_length=MAX_STATEMENT, description="免责理由")
+    evidence_ids: list[str] = Field(
+        default_factory=list, max_length=50, description="已上传的证明材料编号"
+    )
+    attachment_ids: list[str] = Field(
+        default_factory=list, max_length=50, description="任务档案中已归档的附件编号"
+    )
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: bool = Field(description="true 免责 | false 不予免责")
+    reasons: str = Field(min_length=1, max_length=MAX_STATEMENT, description="决定理由")
+    meeting_date: date = Field(description="局长办公会日期（不早于申请日，不晚于今天）")
+    minute_no: str = Field(min_length=1, max_length=MAX_MINUTE_NO, description="会议纪要编号")
+
+
+class DecisionOut(BaseModel):
+    granted: bool
+    reasons: str
+    meeting_date: str
+    minute_no: str
+    decided_by: str
+    decided_at: str
+    seq: int | None = Field(description="决定在任务档案中的条目序号")
+    proposal_entry_hash: str = Field(description="所决定的申请条目的哈希")
+
+
+class ExemptionOut(BaseModel):
+    exemption_id: str
+    status: str = Field(description="proposed 待局长办公会决定 | granted 免责 | refused 不予免责")
+    item_id: str
+    task_id: str
+    department: str = Field(description="责任科室")
+    item: dict[str, Any] = Field(description="申请时的逾期事项（类别、责任人、期限、对象）")
+    circumstances: list[str]
+    circumstance_labels: list[str]
+    statement: str
+    evidence: list[EvidenceOut]
+    proposed_by: str
+    proposing_department: str
+    proposed_at: str
+    seq: int = Field(description="申请在任务档案中的条目序号")
+    entry_hash: str
+    decision: DecisionOut | None
+
+    @classmethod
+    def of(cls, exemption: Exemption) -> ExemptionOut:
+        p, d = exemption.proposal, exemption.decision
+        doc = p.document()
+        return cls(
+            exemption_id=p.exemption_id,
+            status=str(exemption.status),
+            item_id=p.item_id,
+            task_id=p.task_id,
+            department=p.department,
+            item=doc["item"],
+            circumstances=doc["circumstances"],
+            circumstance_labels=[CIRCUMSTANCE_LABELS[c] for c in p.circumstances],
+            statement=p.statement,
+            evidence=[EvidenceOut.of(e) for e in p.evidence],
+            proposed_by=p.proposed_by,
+            proposing_department=p.proposing_department,
+            proposed_at=p.proposed_at.isoformat(),
+            seq=exemption.seq,
+            entry_hash=exemption.entry_hash,
+            decision=None
+            if d is None
+            else DecisionOut(
+                granted=d.granted,
+                reasons=d.reasons,
+                meeting_date=d.meeting_date.isoformat(),
+                minute_no=d.minute_no,
+                decided_by=d.decided_by,
+                decided_at=d.decided_at.isoformat(),
+                seq=exemption.decision_seq,
+                proposal_entry_hash=d.proposal_entry_hash,
+            ),
+        )
+
+
+class ExemptionPage(BaseModel):
+    total: int
+    items: list[ExemptionOut]

@@ -15,10 +15,12 @@ from archives.domain.accountability import (
     KINDS,
     Facts,
     group_counts,
+    is_exempt,
     overdue_gauge,
     overdue_items,
     statistics,
 )
+from archives.domain.exemptions import Status, classify
 from archives.domain.folds import apply, folds, touched
 from archives.service_layer.unit_of_work import ArchivesUnitOfWork
 from spotcheck_common.calendar_store import set_pending_gauge
@@ -116,13 +118,23 @@ def _rules() -> dict[str, str]:
     return dict(KIND_LABELS)
 
 
+async def judged(
+    uow: ArchivesUnitOfWork, facts: Facts, as_of: date
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The failures as of ``as_of``, each marked 问责 or 免责 by the director's meeting's
+    decisions known that day; and the clocks pending a calendar year."""
+    repo = uow.archives
+    items, pending = overdue_items(facts, as_of, await repo.calendar())
+    return classify(items, await repo.exemptions(), as_of), pending
+
+
 async def accountability(
     uow: ArchivesUnitOfWork, as_of: date, year: int | None, department: str | None
 ) -> dict[str, Any]:
-    """Who failed to do what, and when (第十三条), as of ``as_of``."""
+    """Who failed to do what, and when (第十三条), as of ``as_of``: 问责 and 免责 apart."""
     repo = uow.archives
     facts = Facts.of(await repo.load_facts(year, None))
-    items, pending = overdue_items(facts, as_of, await repo.calendar())
+    items, pending = await judged(uow, facts, as_of)
     if department is not None:
         items = [i for i in items if i["department"] == department]
         pending = [i for i in pending if i["department"] == department]
@@ -132,8 +144,13 @@ async def accountability(
         "department": department,
         "kinds": _rules(),
         "summary": {
-            "overdue": sum(1 for i in items if i["status"] == "overdue"),
-            "late": sum(1 for i in items if i["status"] == "late"),
+            # 问责: the failures not exempted, overdue and late apart; 免责: those exempted.
+            "overdue": sum(1 for i in items if i["status"] == "overdue" and not is_exempt(i)),
+            "late": sum(1 for i in items if i["status"] == "late" and not is_exempt(i)),
+            "exempt": sum(1 for i in items if is_exempt(i)),
+            "exemption_proposed": sum(
+                1 for i in items if i["exemption"] and i["exemption"]["status"] == Status.PROPOSED
+            ),
             "pending_calendar": len(pending),
         },
         **group_counts(items),
@@ -150,7 +167,7 @@ async def statistics_report(
     repo = uow.archives
     facts = Facts.of(await repo.load_facts(year, department))
     calendar = await repo.calendar()
-    items, _ = overdue_items(facts, as_of, calendar)
+    items, _ = await judged(uow, facts, as_of)
     return {
         "as_of": as_of.isoformat(),
         "year": year,
@@ -181,11 +198,11 @@ def set_gauge(items: list[dict[str, Any]], departments: set[str]) -> dict[tuple[
 
 
 async def refresh_gauge(uow: ArchivesUnitOfWork, today: date) -> dict[tuple[str, str], int]:
-    """Evaluate every task of every year as of today and set the gauges (overdue items, and
-    deadlines pending a calendar year)."""
+    """Evaluate every task of every year as of today and set the gauges (overdue items not
+    exempted, and deadlines pending a calendar year)."""
     repo = uow.archives
     facts = Facts.of(await repo.load_facts(None, None))
-    items, pending = overdue_items(facts, today, await repo.calendar())
+    items, pending = await judged(uow, facts, today)
     departments = {str(t.get("lead_department") or "") for t in facts.tasks.values()}
     set_pending_gauge("archives", Counter(i["kind"] for i in pending), KINDS)
     return set_gauge(items, departments)

@@ -184,3 +184,39 @@ joint_inspection_members = sa.Table(
     sa.Column("member_id", sa.String(100), primary_key=True),
     sa.Index("ix_joint_inspection_members_member", "member_id"),
 )
+
+# "Counted as done" reports (第八条): each department's and the credit department's
+# consolidated ones, as submitted (items, sources, both files and their SHA-256). Never updated
+# or deleted: a correction is a new row naming the one it replaces (``replaces``, unique, so
+# one version is corrected once).
+not_inspected_reports = sa.Table(
+    "not_inspected_reports",
+    metadata,
+    sa.Column("report_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("department", sa.String(100), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("replaces", sa.String(36), unique=True),
+    sa.Column("correction_reason", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("sources", sa.JSON, nullable=False),
+    sa.Column("submitted_by", sa.String(100), nullable=False),
+    sa.Column("submitted_by_name", sa.String(100), nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("xlsx_sha256", sa.String(64), nullable=False),
+    sa.Column("csv_sha256", sa.String(64), nullable=False),
+    sa.Column("xlsx", sa.LargeBinary, nullable=False),
+    sa.Column("csv", sa.LargeBinary, nullable=False),
+    sa.UniqueConstraint(
+        "kind",
+        "department",
+        "period_start",
+        "period_end",
+        "version",
+        name="uq_not_inspected_reports_version",
+    ),
+    sa.Index("ix_not_inspected_reports_period", "kind", "period_start", "period_end"),
+)

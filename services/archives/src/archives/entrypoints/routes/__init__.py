@@ -1,3 +1,4 @@
 """The archives HTTP API, one module-level router per resource (thin: parse, call a view,
-shape the answer). Read-only by design: dossiers grow only from events, and nothing here
-changes or removes them (the one write is folding parked events again)."""
+shape the answer). Dossiers grow from events and from the exemptions of 第十三条 (a proposal,
+the director's meeting's decision: ``exemptions``), appended to the chain; nothing here changes
+or removes an entry (the other write is folding parked events again)."""
