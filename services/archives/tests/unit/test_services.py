@@ -280,6 +280,7 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
         "异议与更正": 3,  # objection filed, decided, result corrected
         "后续处理": 0,
         "免责申请与决定（第十三条）": 0,
+        "视为完成抽查名单（第八条）": 0,
         "其他": 0,
     }
     assert summary["missing"] == []
@@ -295,3 +296,64 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
     await _file_all(bare, [envelope(cycle[0])])
     missing = views.dossier_contents(await views.read_dossier(Uow(bare), "T1"))["missing"]
     assert missing == ["抽查工作计划", "抽取记录", "检查记录表", "抽查结果"]
+
+
+async def test_a_counted_as_done_report_is_filed_in_each_task_it_names_once(
+    task_cycle: Callable[[str], list[Event]], envelope: Callable[..., Envelope[Any]]
+) -> None:
+    """第八条: a department's report spans tasks; each dossier files it with its own objects,
+    and the same envelope in every dossier (its hash) shows it is one report."""
+    from spotcheck_common.events.inspections import NotInspectedReportSubmitted
+
+    repo = FakeArchiveRepository()
+    await _file_all(repo, [envelope(e) for e in [*task_cycle("T1"), *task_cycle("T2")]])
+
+    def item(task_id: str, uscc: str) -> dict[str, Any]:
+        return {
+            "inspection_id": f"i-{task_id}",
+            "task_id": task_id,
+            "task_no": task_id,
+            "task_title": "抽查",
+            "uscc": uscc,
+            "entity_name": "某公司",
+            "reason": "unreachable",
+            "reason_label": "通过登记的住所或者经营场所无法联系",
+            "completed_on": "2026-11-20",
+            "submitted_on": "2026-11-21",
+            "leader_id": "LG-001",
+            "leader_name": "王",
+            "department": "市场规范管理科",
+        }
+
+    report = NotInspectedReportSubmitted(
+        report_id="r-1",
+        department="市场规范管理科",
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        report_version=1,
+        items=[item("T1", "91371000MA3C000017"), item("T2", "91371000MA3C000025")],
+        task_ids=["T2", "T1"],
+        xlsx_sha256="a" * 64,
+        csv_sha256="b" * 64,
+        submitted_by="keyuan",
+        submitted_at=NOW,
+    )
+    doc = _doc(envelope(report))
+    filed = await services.file_report(Uow(repo), doc, NOW)
+    assert [e.task_id for e in filed] == ["T1", "T2"]
+    assert await services.file_report(Uow(repo), doc, NOW) == []  # delivered again: once
+    for task_id, uscc in (("T1", "91371000MA3C000017"), ("T2", "91371000MA3C000025")):
+        view = await views.read_dossier(Uow(repo), task_id)
+        [entry] = [e for e in view.entries if e.kind == "report"]
+        assert [i["uscc"] for i in entry.document["items"]] == [uscc]
+        assert entry.document["report_event_id"] == doc["event_id"]
+        counts = {c["code"]: c["count"] for c in views.dossier_contents(view)["categories"]}
+        assert counts["not_inspected_report"] == 1
+        assert verify_export(views.export_document(view, "lingang", NOW, "档案员")).ok
+    hashes = {
+        e.document["report_envelope_sha256"]
+        for t in ("T1", "T2")
+        for e in (await views.read_dossier(Uow(repo), t)).entries
+        if e.kind == "report"
+    }
+    assert len(hashes) == 1

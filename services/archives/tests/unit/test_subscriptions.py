@@ -44,16 +44,23 @@ def test_every_task_event_of_today_is_subscribed() -> None:
         "draws.joint-share-committed",
         "draws.joint-share-revealed",
     }
+    # Reports span tasks (第八条): filed in each dossier they name.
+    assert by_consumer["file_report"] == {
+        "inspections.not-inspected-report-submitted",
+        "inspections.not-inspected-report-consolidated",
+    }
     assert by_consumer["file_event"] == subscribed - {
         "planning.annual-plan-published",
         "registry.calendar-year-recorded",
         *by_consumer["file_joint_act"],
+        *by_consumer["file_report"],
     }
     assert set(by_consumer) == {
         "file_event",
         "file_plan",
         "calendar_year_recorded",
         "file_joint_act",
+        "file_report",
     }
 
 
@@ -81,6 +88,7 @@ def test_definition_subscribes_as_built() -> None:
     assert {s.event for s in definition.subscriptions} == {
         *consumers.archived_events(),
         *consumers.JOINT_ACTS,
+        *consumers.REPORTS,
         AnnualPlanPublished,
         CalendarYearRecorded,
     }

@@ -15,7 +15,10 @@ id, the draw id, the drawing district and the whole envelope of this district's 
 neighbour's joint draw (``draws.joint-share-committed`` / ``-revealed``, which name no task);
 for ``exemption`` the task id and an act of 第十三条's exemptions: a proposal (the failure, the
 circumstances, the statement, each evidence file's SHA-256) or the director's meeting's decision
-(granted or not, reasons, meeting date, minute number, the proposal's entry hash).
+(granted or not, reasons, meeting date, minute number, the proposal's entry hash); for
+``report`` the task id and a "counted as done" report (第八条) that names the task: which report
+and version, its period, department, files' SHA-256, the envelope's SHA-256, and the task's own
+objects in it.
 
     canonical(document) = UTF-8 JSON, keys sorted, no whitespace, non-ASCII kept as UTF-8
                           (json.dumps(doc, sort_keys=True, separators=(",", ":"),
@@ -78,12 +81,18 @@ class EntryKind(StrEnum):
     # failure from accountability, or the director's meeting's decision on it. The document
     # names the task (see ``exemptions.Proposal.document`` / ``Decision.document``).
     EXEMPTION = "exemption"
+    # 视为完成抽查名单（第八条）：a department's (or the consolidated) report of objects not
+    # inspected and counted as done. It spans tasks: each task it names files the report with
+    # that task's own objects (see ``model.report_entry_document``).
+    REPORT = "report"
 
 
 # Kinds whose document is an event envelope of the task (``payload.task_id`` names it).
 ENVELOPE_KINDS = frozenset({EntryKind.EVENT, EntryKind.ATTACHMENT})
 # Kinds whose document names the task itself (``document.task_id``) around what it files.
-NAMED_KINDS = frozenset({EntryKind.PLAN, EntryKind.JOINT_ACT, EntryKind.EXEMPTION})
+NAMED_KINDS = frozenset(
+    {EntryKind.PLAN, EntryKind.JOINT_ACT, EntryKind.EXEMPTION, EntryKind.REPORT}
+)
 
 
 def canonical_json(document: Any) -> bytes:

@@ -37,6 +37,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("objection_correction", "异议与更正", False),
     Category("follow_up", "后续处理", False),
     Category("exemption", "免责申请与决定（第十三条）", False),
+    Category("not_inspected_report", "视为完成抽查名单（第八条）", False),
     Category("other", "其他", False),
 )
 BY_CODE = {c.code: c for c in CATEGORIES}
@@ -71,6 +72,8 @@ def category_of(entry: Entry) -> str:
         return "plan"
     if entry.kind == EntryKind.EXEMPTION:
         return "exemption"
+    if entry.kind == EntryKind.REPORT:
+        return "not_inspected_report"
     if entry.kind == EntryKind.ATTACHMENT:
         payload = document.get("payload")
         kind = payload.get("kind") if isinstance(payload, Mapping) else None
@@ -104,6 +107,16 @@ def _describe(entry: Entry) -> dict[str, Any]:
             item_id=document.get("item_id"),
             granted=document.get("granted"),
             minute_no=document.get("minute_no"),
+        )
+        return item
+    if entry.kind == EntryKind.REPORT:
+        item.update(
+            event_type=document.get("report_event_type"),
+            report_id=document.get("report_id"),
+            report_version=document.get("report_version"),
+            department=document.get("department"),
+            xlsx_sha256=document.get("xlsx_sha256"),
+            objects=len(document.get("items") or []),
         )
         return item
     envelope = entry.envelope or {}

@@ -160,3 +160,33 @@ class ParkedFold:
     attempts: int
     parked_at: datetime
     last_tried_at: datetime
+
+
+REPORT_EVENTS = (
+    "inspections.not-inspected-report-submitted",
+    "inspections.not-inspected-report-consolidated",
+)
+
+
+def report_entry_document(task_id: str, envelope: Mapping[str, Any]) -> dict[str, Any]:
+    """The document of a ``report`` entry: a "counted as done" report as one task it names
+    files it — the report's identity, version, period and file hashes, the envelope's SHA-256
+    (the same in every dossier it reaches), and only this task's objects."""
+    payload = envelope["payload"]
+    return {
+        "task_id": task_id,
+        "report_event_id": envelope["event_id"],
+        "report_event_type": envelope["event_type"],
+        "report_envelope_sha256": hashlib.sha256(canonical_json(envelope)).hexdigest(),
+        "report_id": payload["report_id"],
+        "report_version": payload["report_version"],
+        "replaces": payload.get("replaces", ""),
+        "department": payload.get("department", ""),
+        "period_start": payload["period_start"],
+        "period_end": payload["period_end"],
+        "xlsx_sha256": payload["xlsx_sha256"],
+        "csv_sha256": payload["csv_sha256"],
+        "submitted_by": payload["submitted_by"],
+        "submitted_at": payload["submitted_at"],
+        "items": [i for i in payload["items"] if i.get("task_id") == task_id],
+    }

@@ -16,12 +16,18 @@ from spotcheck_common.consumer import Subscription
 from spotcheck_common.events import Event, registered_events
 from spotcheck_common.events.draws import JointShareCommitted, JointShareRevealed
 from spotcheck_common.events.envelope import Envelope
+from spotcheck_common.events.inspections import (
+    NotInspectedReportConsolidated,
+    NotInspectedReportSubmitted,
+)
 from spotcheck_common.events.planning import AnnualPlanPublished
 from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
 
 SERVICE = "archives"
 
+# Reports that span tasks (第八条): they name theirs in ``task_ids``.
+REPORTS: tuple[type[Event], ...] = (NotInspectedReportSubmitted, NotInspectedReportConsolidated)
 # This district's own acts in a neighbour's joint draw: they name the draw, not the task.
 JOINT_ACTS: tuple[type[Event], ...] = (JointShareCommitted, JointShareRevealed)
 
@@ -98,6 +104,12 @@ async def file_plan(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> N
     await services.file_plan(archives, envelope.model_dump(mode="json"), archives.clock.now())
 
 
+async def file_report(event: Event, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+    """File a "counted as done" report (第八条) in each dossier it names; no commit."""
+    archives = _uow(uow)
+    await services.file_report(archives, envelope.model_dump(mode="json"), archives.clock.now())
+
+
 async def calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: int) -> None:
     """Nothing to recompute: archives counts its fallback deadlines on read, with the
     calendar it now holds."""
@@ -112,5 +124,6 @@ def subscriptions() -> list[Subscription]:
         ),
         *(Subscription(cls, file_joint_act, name="file_joint_act") for cls in JOINT_ACTS),
         Subscription(AnnualPlanPublished, file_plan, name="file_plan"),
+        *(Subscription(cls, file_report, name="file_report") for cls in REPORTS),
         calendar_subscription(calendar_recorded),
     ]

@@ -11,7 +11,14 @@ from typing import Any
 
 from archives.adapters.repository import ArchiveRepository
 from archives.domain.chain import EntryKind
-from archives.domain.model import DossierHead, Entry, PlanVersion, append, plan_entry_document
+from archives.domain.model import (
+    DossierHead,
+    Entry,
+    PlanVersion,
+    append,
+    plan_entry_document,
+    report_entry_document,
+)
 from archives.service_layer.unit_of_work import ArchivesUnitOfWork
 
 TASK_APPROVED = "planning.task-approved"
@@ -94,3 +101,25 @@ async def file_plan(uow: ArchivesUnitOfWork, envelope: Mapping[str, Any], now: d
         head = await repo.lock_dossier(task_id, now)
         linked += bool(await _link_plan_versions(repo, head, plan_id, now))
     return linked
+
+
+async def file_report(
+    uow: ArchivesUnitOfWork, envelope: Mapping[str, Any], now: datetime
+) -> list[Entry]:
+    """File a "counted as done" report (第八条) in the dossier of every task it names, each
+    with that task's own objects; a dossier that holds it already is left alone."""
+    filed: list[Entry] = []
+    event_id = str(envelope["event_id"])
+    for task_id in sorted(set(envelope["payload"]["task_ids"])):
+        head = await uow.archives.lock_dossier(str(task_id), now)
+        held = await uow.archives.entries(head.task_id)
+        if any(
+            e.kind == EntryKind.REPORT and e.document.get("report_event_id") == event_id
+            for e in held
+        ):
+            continue
+        document = report_entry_document(head.task_id, envelope)
+        head, entry = append(head, EntryKind.REPORT, document, now)
+        await uow.archives.append(head, entry)
+        filed.append(entry)
+    return filed
