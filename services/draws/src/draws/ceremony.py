@@ -7,6 +7,8 @@
     spotcheck-ceremony countersign --key FILE --draw DRAW_ID --api URL --opinion TEXT
                                [--acknowledge-unstaffed]
     spotcheck-ceremony cancel  --key FILE --draw DRAW_ID --api URL --reason TEXT
+    spotcheck-ceremony assign  --key FILE --draw DRAW_ID --api URL --teams FILE
+                               (direct assignment, §15: the credit department's teams)
 
 It runs on the party's own computer (``docs/draw-spec.md`` §14): the Ed25519 key and the seed
 share are generated here and kept in files readable by their owner only; the server sees the
@@ -14,7 +16,8 @@ share only at its reveal, after every party has committed, and never sees the ke
 the server sends is checked here before anything is signed (the manifest's digest, its
 algorithm, district and parties; the result's digest).
 
-Standard library only (plus ``draws.ed25519`` and ``draws.domain.protocol``, both pure), so it
+Standard library only (plus ``draws.ed25519``, ``draws.domain.protocol`` and
+``draws.domain.assignment``, all pure), so it
 runs wherever Python does. Exit status: 0 done, 1 the server refused (its reason is printed),
 2 a usage or input error, or a local check failed (nothing was sent).
 """
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from draws import ed25519
+from draws.domain import assignment as da
 from draws.domain import protocol as p
 
 CHINA = timezone(timedelta(hours=8))  # key validity is reckoned in China Standard Time (§14.2)
@@ -263,7 +267,21 @@ def describe(manifest: Mapping[str, Any], manifest_sha256: str) -> list[str]:
         f"{population.get('merkle_root', '?')}",
         f"参与方：{'、'.join(str(x) for x in parties)}",
         f"揭示截止：{manifest.get('reveal_deadline', '?')}",
+        *_matching_lines(manifest),
         f"清单摘要 manifest_sha256：{manifest_sha256}",
+    ]
+
+
+def _matching_lines(manifest: Mapping[str, Any]) -> list[str]:
+    """§15.1: a draw whose teams will be assigned directly says so, why, and whose approval."""
+    if not da.direct(dict(manifest)):
+        return []
+    matching = _object(manifest, "matching")
+    approval = _object(matching, "approval")
+    return [
+        f"检查组：直接委派（非随机匹配）。理由：{matching.get('reason', '?')}；"
+        f"批准：{approval.get('approved_by', '?')}（{approval.get('approval_id', '?')}，"
+        f"{approval.get('approved_at', '?')}）"
     ]
 
 
@@ -331,6 +349,15 @@ def replacement_body(
         str(pending["approval_ref"]),
     )
     return {"key_id": key.key_id, "signature": key.sign(message)}
+
+
+def assign_body(key: Key, manifest_digest: bytes, assignment: list[Any]) -> dict[str, Any]:
+    """``POST …/assignment`` (§15.3): the credit department signs the teams it assigns."""
+    return {
+        "targets": assignment,
+        "key_id": key.key_id,
+        "signature": key.sign(da.assign_message(manifest_digest, assignment)),
+    }
 
 
 def pending_of(draw: Any, approval_id: str) -> Mapping[str, Any]:
@@ -737,6 +764,40 @@ def run_cancel(args: argparse.Namespace, ctx: Context) -> None:
     print(f"已作废抽取 {draw_id}")
 
 
+def run_assign(args: argparse.Namespace, ctx: Context) -> None:
+    """§15.3: sign and send the teams of a direct-assignment draw whose targets are drawn."""
+    draw_id = checked_draw_id(args.draw)
+    key = acting_key(args, ctx)
+    if key.party != da.ASSIGNING_PARTY:
+        raise ToolError(
+            f"直接委派须用参与方「{da.ASSIGNING_PARTY}」的密钥，此密钥属于「{key.party}」"
+        )
+    assignment = _teams(Path(args.teams))
+    api = api_of(args, ctx)
+    draw = api.get(draw_path(draw_id))
+    manifest, digest = check_draw(draw, draw_id, key)
+    if not da.direct(manifest):
+        raise ToolError("清单未声明直接委派：检查组须随机匹配，不能委派")
+    if draw.get("status") != "assigning":
+        raise ToolError(f"抽取状态为 {draw.get('status')!r}：检查对象抽取后、会签前才能委派")
+    for line in describe(manifest, digest.hex()):
+        print(f"  {line}")
+    print(f"  委派检查组：{len(assignment)} 个对象")
+    api.post(draw_path(draw_id, "assignment"), assign_body(key, digest, assignment))
+    print(f"已委派抽取 {draw_id} 的检查组")
+
+
+def _teams(path: Path) -> list[Any]:
+    """The assignment file: ``[{"uscc", "team": [[id, role], …], "experts"?}, …]``."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ToolError(f"读取委派文件 {path} 失败：{exc}") from None
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        raise ToolError('委派文件须为 JSON 列表：[{"uscc", "team", "experts"?}, …]')
+    return value
+
+
 def run_countersign_replacement(args: argparse.Namespace, ctx: Context) -> None:
     draw_id, key, api, draw, _manifest, digest = office_draw(args, ctx)
     pending = pending_of(draw, args.approval)
@@ -827,6 +888,12 @@ def parser() -> argparse.ArgumentParser:
     sub = _add(subs, "cancel", run_cancel, "作废抽取（任何份额揭示之前）")
     _acting(sub)
     sub.add_argument("--reason", required=True, metavar="TEXT", help="作废理由")
+
+    sub = _add(subs, "assign", run_assign, "信用监管科直接委派检查组（清单已声明直接委派）")
+    _acting(sub)
+    sub.add_argument(
+        "--teams", required=True, metavar="FILE", help="委派文件（JSON：每个抽中对象的检查组）"
+    )
 
     sub = _add(subs, "countersign-replacement", run_countersign_replacement, "办公室会签一次调换")
     _acting(sub)

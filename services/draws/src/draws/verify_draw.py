@@ -19,8 +19,9 @@ the Merkle roots of the population, of the inspector roster and of the expert ro
 commitments, the seed, the quotas, the selection with its skips and reserve list, the matching
 (experts included) and the replacements, checks every hard constraint and, for /3, the draw
 log's records, the party keys and every Ed25519 signature (verified by this file's own
-RFC 8032 code); it exits 0 when everything matches, 1 naming the first difference, 2 when a
-file cannot be read.
+RFC 8032 code) — and for a /3 draw whose teams were assigned directly (§15), the assignment's
+signature and the hard rules on the assigned teams; it exits 0 when everything matches, 1
+naming the first difference, 2 when a file cannot be read.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ USCC_LEN = 18
 CHUNK = 256  # /3: the population's chunk size is fixed (§14.10)
 ATTRIBUTES = ("entity_types", "industries", "areas")  # /3: the rows' scope (§14.13)
 OFFICE = "办公室"  # the supervising party: it alone countersigns (§14.4)
+DIRECT = "direct-assignment"  # /3 manifest.matching.rule: teams assigned, not drawn (§15)
+ASSIGNING_PARTY = "信用监管科"  # whose key signs a direct assignment (§15.3)
 LOG_GENESIS = "0" * 64  # the ``prev`` of a draw log's first record (§14.6)
 CHINA = timezone(timedelta(hours=8))  # China Standard Time: the day a key is valid on (§14.2)
 SIGNED_KEYS = ("key_id", "signature")
@@ -834,9 +837,12 @@ def _verify(
             "target order (uscc, stratum, ticket)",
         )
     by_id = {r["inspector_id"]: r for r in roster}
-    matching = _check_matching(
-        m, result, key, roster, experts, len(selected), report, body["replacements"]
-    )
+    if "matching" in m:  # §15: the teams were assigned, not drawn
+        matching = _check_assigned(body, key, roster, experts, len(selected), report)
+    else:
+        matching = _check_matching(
+            m, result, key, roster, experts, len(selected), report, body["replacements"]
+        )
     _check_replacements(body, matching, by_id, targets, report)
     _check_countersign(body, report)
     if m["algorithm"] == ALGORITHM_SIGNED:
@@ -872,8 +878,12 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
         if present != signed:
             state = "missing in" if signed else "present in"
             raise Difference(f"{what} {state} a {m['algorithm']} bundle")
+    if "matching" in m and not signed:
+        raise Difference(f"manifest.matching present in a {m['algorithm']} bundle")
     if signed:
-        check_shape(body, with_experts)
+        check_shape(body, with_experts, "matching" in m)
+        if "matching" in m:
+            _check_direct(m)
         deadline = instant(m["reveal_deadline"], "manifest.reveal_deadline")
         if deadline <= instant(m["frozen_at"], "manifest.frozen_at"):
             raise Difference("manifest.reveal_deadline is not later than frozen_at")
@@ -937,12 +947,20 @@ EXPERT_SHAPES = {  # the keys /2's experts add (§8.4), present exactly with man
     "result": ("experts",),
     "target": ("experts",),
 }
+DIRECT_SHAPES = {  # the keys direct assignment adds (§15), present exactly with it
+    "body": ("assignment",),
+    "manifest": ("matching",),
+}
+SHAPES["matching"] = ("rule", "reason", "approval")
+SHAPES["matching approval"] = ("approval_id", "approved_by", "approved_at")
+SHAPES["assignment"] = ("by", "at", "key_id", "signature")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def keys_of(obj: Any, shape: str, where: str, experts: bool = False) -> None:
+def keys_of(obj: Any, shape: str, where: str, experts: bool = False, direct: bool = False) -> None:
     """``obj`` is an object with exactly the keys of ``shape``."""
     want = set(SHAPES[shape]) | (set(EXPERT_SHAPES.get(shape, ())) if experts else set())
+    want |= set(DIRECT_SHAPES.get(shape, ())) if direct else set()
     if not isinstance(obj, dict):
         raise Difference(f"{where}: not an object")
     if set(obj) != want:
@@ -957,12 +975,17 @@ def in_range(value: Any, low: int, high: int, where: str) -> None:
         raise Difference(f"{where}: {short(value)} is not an integer in {low}..{high}")
 
 
-def check_shape(body: dict[str, Any], experts: bool) -> None:
+def check_shape(body: dict[str, Any], experts: bool, direct: bool = False) -> None:
     """§14.10: a /3 bundle's objects have exactly their keys, its numbers their ranges, its
     identifiers and dates their exact formats."""
-    keys_of(body, "body", "bundle body", experts)
+    keys_of(body, "body", "bundle body", experts, direct)
     m = body["manifest"]
-    keys_of(m, "manifest", "manifest", experts)
+    keys_of(m, "manifest", "manifest", experts, direct)
+    if direct:
+        keys_of(m["matching"], "matching", "manifest.matching")
+        keys_of(m["matching"]["approval"], "matching approval", "manifest.matching.approval")
+        if body["assignment"] is not None:
+            keys_of(body["assignment"], "assignment", "assignment")
     if not isinstance(m["draw_id"], str) or not UUID.fullmatch(m["draw_id"]):
         raise Difference(f"manifest.draw_id: {short(m['draw_id'])} is not a lower-case UUID")
     iso_day(m["draw_date"], "manifest.draw_date")
@@ -1002,6 +1025,24 @@ def check_shape(body: dict[str, Any], experts: bool) -> None:
         keys_of(r["countersign"], "replacement countersign", f"replacements[{n}].countersign")
         for d in r["recusal_disclosures"]:
             keys_of(d, "disclosure", f"replacements[{n}].recusal_disclosures[]")
+
+
+def _check_direct(m: dict[str, Any]) -> None:
+    """§15.1: the manifest says, before any randomness, that the teams will be assigned
+    directly, why, and under whose approval — given before the freeze."""
+    matching = m["matching"]
+    expect(matching["rule"], DIRECT, "manifest.matching.rule")
+    approval = matching["approval"]
+    for where, value in (
+        ("manifest.matching.reason", matching["reason"]),
+        ("manifest.matching.approval.approval_id", approval["approval_id"]),
+        ("manifest.matching.approval.approved_by", approval["approved_by"]),
+    ):
+        if not isinstance(value, str) or not value.strip():
+            raise Difference(f"{where} must be a non-empty string (the approval is required)")
+    approved = instant(approval["approved_at"], "manifest.matching.approval.approved_at")
+    if approved > instant(m["frozen_at"], "manifest.frozen_at"):
+        raise Difference("manifest.matching.approval.approved_at is after the freeze")
 
 
 def _check_checked_draws(m: dict[str, Any]) -> None:
@@ -1369,6 +1410,52 @@ def _check_matching(
     return matching
 
 
+def _check_assigned(
+    body: dict[str, Any],
+    key: bytes,
+    roster: list[dict[str, Any]],
+    experts: list[dict[str, Any]],
+    n_selected: int,
+    report: Report,
+) -> Matching:
+    """§15.2, §15.4: assigned teams are not replayed — nothing was searched, so nothing is
+    unstaffed, met or disclosed, and none is replaced — but every target has one that meets
+    the hard rules (load caps aside: direct assignment is for a pool too small for them)."""
+    m, result = body["manifest"], body["result"]
+    matching = Matching(key, m, roster, n_selected, set(), per_role=True)
+    expect(result["pool_size"], len(matching.pool), "pool size")
+    expect(result["load_cap"], matching.cap, "load cap")
+    expect(result["leader_load_cap"], matching.leader_cap, "leader load cap")
+    for name in ("unstaffed", "unstaffed_reasons", "recusal_disclosures"):
+        expect(result[name], [], f"result.{name} of a draw whose teams were assigned")
+    if body["assignment"] is None:
+        raise Difference("assignment: the teams of a direct-assignment draw were not assigned")
+    if body["replacements"]:
+        raise Difference("replacement 1: a directly assigned team has no alternates (§15.4)")
+    ematching = None
+    if "experts" in m:
+        ematching = ExpertMatching(key, m, experts, n_selected, set())
+        expect(result["experts"]["pool_size"], len(ematching.pool), "expert pool size")
+        expect(result["experts"]["load_cap"], ematching.cap, "expert load cap")
+        expect(result["experts"]["recusal_disclosures"], [], "expert recusal disclosures")
+    size = int(m["team"]["size"])
+    for t in result["targets"]:
+        if len(t["team"]) != size:
+            raise Difference(f"team of {t['uscc']}: not {size} assigned inspectors")
+    by_id = {r["inspector_id"]: r for r in roster}
+    check_constraints(m, by_id, result["targets"], matching, set(), caps=False)
+    if ematching is not None:
+        check_expert_constraints(m, result["targets"], ematching, caps=False)
+    approval = m["matching"]["approval"]
+    report.note(
+        f"matching   {len(result['targets'])} teams ASSIGNED DIRECTLY, not drawn (§15): "
+        f"{m['matching']['reason']} — approved by {approval['approved_by']} "
+        f"({approval['approval_id']}, {approval['approved_at']}); "
+        f"assigned by {body['assignment']['by']} at {body['assignment']['at']}"
+    )
+    return matching
+
+
 def _check_met(disclosures: list[Any], met: list[tuple[str, str]], who: str, what: str) -> None:
     """/3 (§14.9): the disclosures are exactly the recusals met, in the order met — no recusal
     that never mattered is opened, none is left out, and their order is fixed."""
@@ -1480,8 +1567,10 @@ def check_constraints(
     targets: list[dict[str, Any]],
     matching: Matching,
     recused: set[tuple[str, str]],
+    caps: bool = True,
 ) -> None:
-    """The hard rules, checked on the published result itself (independent of the replay)."""
+    """The hard rules, checked on the published result itself (independent of the replay);
+    ``caps``: the load caps too (not for assigned teams, §15.4)."""
     loads: dict[str, int] = {}
     size = int(m["team"]["size"])
     why_not: dict[str, str | None] = {}
@@ -1514,14 +1603,14 @@ def check_constraints(
                 raise Difference(
                     f"team of {t['uscc']}: {a} has a declared conflict within the team"
                 )
-    for i, load in loads.items():
+    for i, load in loads.items() if caps else ():
         cap = matching.cap_of[i]  # its own cap: C, or C_L for a leader-qualified one in /3
         if load > cap:
             raise Difference(f"inspector {i}: {load} targets exceeds the load cap {cap}")
 
 
 def check_expert_constraints(
-    m: dict[str, Any], targets: list[dict[str, Any]], ematching: ExpertMatching
+    m: dict[str, Any], targets: list[dict[str, Any]], ematching: ExpertMatching, caps: bool = True
 ) -> None:
     """Experts on the published result itself: a staffed target has exactly ``per_target``
     distinct experts of the expert pool, none recused (disclosed), no load above the cap; an
@@ -1542,7 +1631,7 @@ def check_expert_constraints(
             if (t["uscc"], e) in ematching.recused:
                 raise Difference(f"experts of {t['uscc']}: {e} is recused from it")
             loads[e] = loads.get(e, 0) + 1
-    for e, load in loads.items():
+    for e, load in loads.items() if caps else ():
         if load > ematching.cap:
             raise Difference(f"expert {e}: {load} targets exceeds the load cap {ematching.cap}")
 
@@ -1550,11 +1639,14 @@ def check_expert_constraints(
 # ----------------------------------------------------------- the signed ceremony (/3, §14)
 
 KEY_KINDS = ("key-registered", "key-revoked")
-DRAW_KINDS = ("frozen", "committed", "revealed", "beacon", "drawn", "countersigned", "replaced")
+DRAW_KINDS = (
+    "frozen", "committed", "revealed", "beacon", "assigned", "drawn", "countersigned", "replaced",
+)  # fmt: skip
 VOID_KINDS = ("cancelled", "aborted")
 COMMIT_FIELDS = ("party", "commitment", "at", "key_id", "signature")
 REVEAL_FIELDS = ("party", "share", "at", "key_id", "signature")
 COUNTERSIGN_FIELDS = ("result_sha256", "at", "key_id", "signature")
+ASSIGN_FIELDS = ("at", "key_id", "signature")
 
 LogEntries = list[tuple[dict[str, Any], str]]
 """A draw log's records with their hashes, in seq order."""
@@ -1563,7 +1655,7 @@ LogEntries = list[tuple[dict[str, Any], str]]
 class Act(NamedTuple):
     """A signed act of the bundle (§14.4) and the seq of its log record."""
 
-    kind: str  # "commit", "reveal", "countersign" or "replacement" (its countersignature)
+    kind: str  # "commit", "reveal", "assign", "countersign" or "replacement" (countersigned)
     party: str
     seq: int
     entry: dict[str, Any]  # the bundle's commitment, reveal or countersign
@@ -1573,6 +1665,8 @@ class Act(NamedTuple):
     def what(self) -> str:
         if self.kind == "countersign":
             return "countersignature"
+        if self.kind == "assign":
+            return "direct assignment"
         if self.kind == "replacement" and self.record is not None:
             return f"countersignature of replacement {self.record['seq']}"
         return f"{'commitment' if self.kind == 'commit' else 'reveal'} of {self.party}"
@@ -1671,7 +1765,9 @@ def _check_draw_records(
     if body["replacements"] and sign is None:
         raise Difference("replacement 1 without a countersignature: in /3 replacements follow it")
     beacon = m["beacon"] is not None
-    want = ["frozen"] + ["committed"] * n + ["revealed"] * n + ["beacon"] * beacon + ["drawn"]
+    direct = int("matching" in m)  # §15.3: the signed assignment precedes the result
+    want = ["frozen"] + ["committed"] * n + ["revealed"] * n + ["beacon"] * beacon
+    want += ["assigned"] * direct + ["drawn"]
     want += ["countersigned"] * (sign is not None) + ["replaced"] * len(body["replacements"])
     for j, kind in enumerate(want):
         if j == len(mine):
@@ -1686,8 +1782,8 @@ def _check_draw_records(
         raise Difference(f"log: an extra record of the draw, seq {mine[len(want)]['seq']}")
     if beacon:
         _check_beacon_record(body, m, mine[2 * n + 1])
-    frozen, drawn = mine[0], mine[2 * n + 1 + beacon]
-    rest = mine[2 * n + 2 + beacon :]
+    frozen, drawn = mine[0], mine[2 * n + 1 + beacon + direct]
+    rest = mine[2 * n + 2 + beacon + direct :]
     for field, value in (
         ("manifest_sha256", body["manifest_sha256"]),
         ("reveal_deadline", m["reveal_deadline"]),
@@ -1696,6 +1792,8 @@ def _check_draw_records(
         expect(frozen[field], value, f"log: 'frozen' record seq {frozen['seq']}: {field}")
     acts = _match_acts(mine[1 : n + 1], body["commitments"], "commit", COMMIT_FIELDS)
     acts += _match_acts(mine[n + 1 : 2 * n + 1], body["reveals"], "reveal", REVEAL_FIELDS)
+    if direct:
+        acts.append(_assigned_record(body, mine[2 * n + 1 + beacon]))
     for field in ("seed", "result_sha256"):
         expect(drawn[field], body[field], f"log: 'drawn' record seq {drawn['seq']}: {field}")
     if sign is not None:
@@ -1711,6 +1809,25 @@ def _check_draw_records(
         expect(rep["countersign"]["at"], r["at"], f"{what}: the countersignature's time")
         acts.append(Act("replacement", OFFICE, r["seq"], rep["countersign"], rep))
     return acts
+
+
+def assignment_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """§15.3: the assignment as signed — per target in target order, its team (and experts)."""
+    experts = "experts" in body["manifest"]
+    return [
+        {"uscc": t["uscc"], "team": t["team"]} | ({"experts": t["experts"]} if experts else {})
+        for t in body["result"]["targets"]
+    ]
+
+
+def _assigned_record(body: dict[str, Any], a: dict[str, Any]) -> Act:
+    """§15.3: the 'assigned' record equals the bundle's assignment and holds its digest."""
+    what = f"log: 'assigned' record seq {a['seq']}"
+    for field in ASSIGN_FIELDS:
+        expect(a[field], body["assignment"][field], f"{what}: {field}")
+    digest = h(canonical(assignment_of(body))).hex()
+    expect(a["assignment_sha256"], digest, f"{what}: assignment_sha256")
+    return Act("assign", ASSIGNING_PARTY, a["seq"], body["assignment"])
 
 
 def _check_audit(body: dict[str, Any], c: dict[str, Any]) -> None:
@@ -1786,6 +1903,7 @@ def _check_keys(
             revoked.setdefault(r["key_id"], r["seq"])
     used: dict[str, dict[str, Any]] = {}
     holder_of: dict[str, str] = {}  # party -> the person who holds its share
+    assigner: str | None = None  # §15.3: who signed the direct assignment
     for act in acts:
         key = _usable_key(act, registered, revoked, district, used)
         kid = key["key_id"]
@@ -1804,9 +1922,17 @@ def _check_keys(
             expect(key["party"], OFFICE, f"{act.what}: party of key {kid}")
             if key["holder"] == act.record["requested_by"]:
                 raise Difference(f"{act.what}: signed by who asked for it ({key['holder']})")
+        elif act.kind == "assign":  # §15.3
+            expect(key["party"], ASSIGNING_PARTY, f"{act.what}: party of key {kid}")
+            assigner = key["holder"]
         else:
             expect(key["party"], OFFICE, f"{act.what}: party of key {kid}")
             _distinct_holder(act, key, holder_of)
+            if key["holder"] == assigner:
+                raise Difference(
+                    f"{act.what}: signed by {assigner}, who assigned the teams (supervision is "
+                    "another person's)"
+                )
     return used
 
 
@@ -1889,6 +2015,9 @@ def _check_signatures(
         elif act.kind == "reveal":
             share = unhex(e["share"], 32, f"{act.what}: share")
             message = lps("spotcheck/reveal/v3") + lp(manifest_sha) + lps(act.party) + lp(share)
+        elif act.kind == "assign":  # §15.3
+            message = lps("spotcheck/assign/v3") + lp(manifest_sha)
+            message += lp(h(canonical(assignment_of(body))))
         elif act.kind == "replacement" and act.record is not None:  # §14.11
             r = act.record
             message = lps("spotcheck/replacement/v3") + lp(manifest_sha) + lps(r["uscc"])

@@ -327,6 +327,26 @@ VECTORS["empty-pool"] = {
     },
 }
 
+VECTORS["direct-assignment"] = {
+    **EDGE,
+    "pins": "direct assignment (§15): the manifest names the rule, the reason and the deputy "
+    "director's approval; the targets are drawn, the teams and experts assigned and signed by "
+    "the credit department (log 'assigned' before 'drawn'), above the load caps random "
+    "matching would use, none recused, no pair conflict; the office countersigns",
+    "direct": {
+        "reason": "本区具备资格的在岗执法检查人员仅 5 名、组长 2 名，不能满足随机匹配条件",
+        "approval_id": "临市监直委〔2026〕1号",
+        "approved_by": "王副局长",
+    },
+    "inspectors": 5,
+    "leaders": 2,
+    "recusals": 4,
+    "pair_conflicts": [["LG0001", "LG0002"]],
+    "ratio": {"C": 10000},
+    "population": {"C": [["active", 0, 9]]},
+    "experts": {"count": 4, "per_target": 1, "fields": ["特种设备", "食品安全"], "recused": {}},
+}
+
 EXPERT_FIELDS = ["食品安全", "特种设备", "计量"]
 
 
@@ -616,6 +636,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         experts=experts_section,
         reveal_deadline=frozen + timedelta(hours=72) if signed else None,
         checked=_prior_draws(name, prior) if signed else (),
+        matching=_direct_matching(cfg, frozen),
         **cfg.get("reserve", {}),  # reserve_bp, reserve_min
     )
     draw = Draw(
@@ -660,6 +681,88 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
 
 
 LEDGERS: dict[str, VectorLedger] = {}  # the draw log of each /3 vector, by name
+
+
+ASSIGNER = "credit-assigner"  # who signs a direct-assignment vector's assignment (§15.3)
+
+
+def _direct_matching(cfg: dict[str, Any], frozen: Any) -> dict[str, Any] | None:
+    """§15.1: the manifest's ``matching`` of a direct-assignment vector (approved the day
+    before the freeze)."""
+    from draws.domain import assignment as da
+
+    direct = cfg.get("direct")
+    if not direct:
+        return None
+    approval = {
+        "approval_id": direct["approval_id"],
+        "by": "deputy",
+        "by_name": direct["approved_by"],
+        "at": (frozen - timedelta(days=1)).isoformat(),
+    }
+    return da.matching_section(direct["reason"], approval)
+
+
+def assigned_teams(
+    manifest: dict[str, Any],
+    roster: list[Any],
+    expert_roster: list[Any],
+    salts: list[tuple[str, str, str]],
+    targets: list[str],
+) -> list[dict[str, Any]]:
+    """A direct assignment as a credit department might make it (§15.3): per target, the first
+    leader-qualified inspector of the pool not recused from it, then the first others that
+    are not recused and have no pair conflict with the team; the first experts likewise."""
+    from draws.domain import protocol as p
+
+    recused = {(i, u) for i, u, _ in salts}
+    pool = [r for r in roster if p.static_exclusion(r, manifest) is None]
+    pairs = {frozenset(x) for x in manifest["pair_conflicts"]}
+    size = int(manifest["team"]["size"])
+    out = []
+    for u in targets:
+        free = [r for r in pool if (r.inspector_id, u) not in recused]
+        team = [next(r.inspector_id for r in free if r.leader_qualified)]
+        for r in free:
+            clash = any(frozenset((r.inspector_id, m)) in pairs for m in team)
+            if len(team) < size and r.inspector_id not in team and not clash:
+                team.append(r.inspector_id)
+        entry: dict[str, Any] = {"uscc": u, "team": [[i, "member"] for i in team]}
+        entry["team"][0][1] = "leader"
+        if "experts" in manifest:
+            per = int(manifest["experts"]["per_target"])
+            pool_e = p.expert_pool(expert_roster, manifest)
+            entry["experts"] = [e for e in pool_e if (e, u) not in recused][:per]
+        out.append(entry)
+    return out
+
+
+def _assign(
+    log: VectorLedger, draw: Any, result: dict[str, Any], when: Any, **inputs: Any
+) -> dict[str, Any]:
+    """§15.3: the credit department assigns the drawn targets' teams, signed and logged."""
+    from draws.domain import assignment as da
+    from draws.domain import engine
+    from draws.domain import protocol as p
+
+    draw.record_selection(bytes.fromhex(result["seed"]), result)
+    targets = [t["uscc"] for t in result["targets"]]
+    chosen = assigned_teams(
+        draw.manifest, inputs["roster"], inputs["expert_roster"], inputs["salts"], targets
+    )
+    full = engine.compute_result(manifest=draw.manifest, **inputs, assignment=chosen)
+    message = da.assign_message(draw.digest, chosen)
+    signer = log.signer(ASSIGNER, da.ASSIGNING_PARTY, when, message)
+    draw.assign(full, when, "信用监管科", ASSIGNER, signer)
+    log.append(
+        when,
+        "assigned",
+        draw_id=draw.draw_id,
+        assignment_sha256=p.json_sha256(chosen),
+        key_id=draw.assignment["key_id"],
+        signature=draw.assignment["signature"],
+    )
+    return dict(full)
 
 
 def _signed_vector(
@@ -733,16 +836,19 @@ def _signed_vector(
         draw.set_beacon(cfg["beacon"], at(74))
         log.append(at(74), "beacon", draw_id=draw.draw_id, value=draw.beacon_value)
     seed = draw.seed()
-    result = engine.compute_result(
-        manifest=manifest,
-        seed=seed,
-        pop=pop,
-        roster=roster,
-        salts=salts,
-        selector=p.select,
-        expert_roster=expert_roster,
-    )
-    draw.record_result(seed, result)
+    inputs = {
+        "seed": seed,
+        "pop": pop,
+        "roster": roster,
+        "salts": salts,
+        "selector": p.select,
+        "expert_roster": expert_roster,
+    }
+    result = engine.compute_result(manifest=manifest, **inputs)
+    if cfg.get("direct"):  # §15: the targets drawn, then the teams assigned
+        result = _assign(log, draw, result, at(74.2), **inputs)
+    else:
+        draw.record_result(seed, result)
     log.append(
         at(74.5), "drawn", draw_id=draw.draw_id, seed=seed.hex(), result_sha256=draw.result_sha256
     )

@@ -81,6 +81,8 @@ class FakeDrawsRepository:
         self.conflicts: dict[tuple[str, str], str] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.draws: dict[str, Draw] = {}
+        self.direct_approvals: dict[str, dict[str, Any]] = {}
+        self.team_rows: dict[str, tuple[str, int, int]] = {}  # draw → department, teams, assigned
         self.populations: dict[str, p.Population] = {}
         self.salts: dict[str, list[tuple[str, str, str]]] = {}
         self.trees: dict[str, p.StoredTree] = {}
@@ -248,6 +250,30 @@ class FakeDrawsRepository:
     async def checked_draws(self, year: int) -> list[tuple[str, str, int]]:
         counts = Counter(d for _, y, d in self.checks if y == year)
         return [(d, self.draws[d].result_sha256 or "", n) for d, n in sorted(counts.items())]
+
+    async def add_direct_approval(self, approval: dict[str, Any]) -> None:
+        assert approval["approval_id"] not in self.direct_approvals
+        self.direct_approvals[approval["approval_id"]] = copy.deepcopy(approval)
+
+    async def get_direct_approval(self, approval_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.direct_approvals.get(approval_id))
+
+    async def direct_approvals_of(self, task_id: str) -> list[dict[str, Any]]:
+        found = [a for a in self.direct_approvals.values() if a["task_id"] == task_id]
+        return copy.deepcopy(sorted(found, key=lambda a: (a["at"], a["approval_id"])))
+
+    async def add_team_counts(
+        self, draw_id: str, department: str, teams: int, assigned: int, at: datetime
+    ) -> None:
+        assert draw_id not in self.team_rows  # written once, at the countersignature
+        self.team_rows[draw_id] = (department, teams, assigned)
+
+    async def team_counts(self) -> list[tuple[str, int, int]]:
+        sums: dict[str, tuple[int, int]] = {}
+        for department, teams, assigned in self.team_rows.values():
+            t, a = sums.get(department, (0, 0))
+            sums[department] = (t + teams, a + assigned)
+        return [(d, t, a) for d, (t, a) in sorted(sums.items())]
 
     async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]:
         rows = [

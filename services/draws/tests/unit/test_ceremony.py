@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from draws import ceremony, ed25519
+from draws.domain import assignment as da
 from draws.domain import protocol as p
 
 TODAY = date(2026, 3, 16)
@@ -592,3 +593,62 @@ def test_the_office_signs_whom_a_held_replacement_brings() -> None:
         ceremony.pending_of(
             {"replacement_approvals": [{"approval_id": "abc-1", "pending": None}]}, "abc-1"
         )
+
+
+def direct_draw(status: str = "assigning") -> dict[str, Any]:
+    """A draw whose manifest says its teams are assigned directly (§15.1)."""
+    m = manifest() | {
+        "matching": {
+            "rule": "direct-assignment",
+            "reason": "人员不足",
+            "approval": {"approval_id": "A1", "approved_by": "王副局长", "approved_at": "x"},
+        }
+    }
+    return draw_json(m, status=status)
+
+
+TEAMS = [{"uscc": "91310000000000002B", "team": [["LG0001", "leader"], ["LG0002", "member"]]}]
+
+
+def test_assign_signs_the_teams_it_sends(
+    tmp_path: Path, key_path: Path, fake: Fake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.draw = direct_draw()
+    teams = tmp_path / "teams.json"
+    teams.write_text(json.dumps(TEAMS, ensure_ascii=False), encoding="utf-8")
+    assert acting("assign", key_path, fake, "--teams", str(teams)) == 0
+    assert "直接委派（非随机匹配）。理由：人员不足；批准：王副局长" in capsys.readouterr().out
+    (post,) = fake.posts()
+    assert post.path == f"/api/draws/draws/{DRAW_ID}/assignment"
+    assert post.body["targets"] == TEAMS
+    digest = bytes.fromhex(p.json_sha256(fake.draw["manifest"]))
+    key = ceremony.load_key(key_path)
+    message = da.assign_message(digest, TEAMS)
+    assert ed25519.verify(key.public_key, message, bytes.fromhex(post.body["signature"]))
+
+
+@pytest.mark.parametrize(
+    ("draw", "party", "words"),
+    [
+        (draw_json(status="drawn"), CREDIT, "未声明直接委派"),  # teams drawn at random
+        (direct_draw("frozen"), CREDIT, "会签前才能委派"),  # targets not drawn yet
+        (direct_draw(), p.OFFICE_PARTY, "信用监管科"),  # not the credit department's key
+    ],
+)
+def test_assign_refuses_before_sending_anything(
+    tmp_path: Path,
+    fake: Fake,
+    capsys: pytest.CaptureFixture[str],
+    draw: dict[str, Any],
+    party: str,
+    words: str,
+) -> None:
+    key = tmp_path / "key.json"
+    assert keygen(key, party, "zhang.san") == 0
+    capsys.readouterr()
+    fake.draw = draw
+    teams = tmp_path / "teams.json"
+    teams.write_text(json.dumps(TEAMS), encoding="utf-8")
+    assert acting("assign", key, fake, "--teams", str(teams)) == 2
+    assert words in capsys.readouterr().err
+    assert not fake.posts()

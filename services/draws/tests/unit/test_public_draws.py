@@ -38,5 +38,7 @@ async def test_a_tasks_draws_are_listed_with_their_digests_only() -> None:
         "manifest_sha256",
         "result_sha256",
         "created_at",
+        "matching",  # drawn or assigned (第六条): public, like the rest of the summary
     }
+    assert draw.matching.model_dump(exclude_none=True) == {"assigned": False}
     assert (await public_draws(deps, task_id="T-other")).total == 0

@@ -276,3 +276,27 @@ async def test_a_joint_draw_keeps_what_this_bureau_did_and_the_drawing_districts
     stale = dataclasses.replace(listed, version=0)
     with pytest.raises(StaleWrite):
         await repo.save_joint_draw(stale)
+
+
+async def test_direct_assignment_approvals_and_team_counts(repo: DrawsRepository) -> None:
+    """§15: the deputy director's approvals by task, in order, as recorded; the share of
+    assigned teams summed per department."""
+    first = {
+        "approval_id": "a2",
+        "task_id": "T-1",
+        "reason": "人员不足",
+        "by": "deputy",
+        "by_name": "王副局长",
+        "at": T0.isoformat(),
+    }
+    later = {**first, "approval_id": "a1", "at": (T0 + timedelta(hours=1)).isoformat()}
+    await repo.add_direct_approval(later)
+    await repo.add_direct_approval(first)
+    await repo.add_direct_approval({**first, "approval_id": "b", "task_id": "T-2"})
+    assert await repo.get_direct_approval("a1") == later
+    assert await repo.get_direct_approval("zz") is None
+    assert await repo.direct_approvals_of("T-1") == [first, later]
+    await repo.add_team_counts("d1", "信用监管科", 5, 5, T0)
+    await repo.add_team_counts("d2", "信用监管科", 7, 0, T0)
+    await repo.add_team_counts("d3", "食品安全科", 3, 0, T0)
+    assert await repo.team_counts() == [("信用监管科", 12, 5), ("食品安全科", 3, 0)]

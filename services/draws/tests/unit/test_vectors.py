@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from draws import verify_draw
+from draws.domain import assignment as da
 from draws.domain import engine, fast
 from draws.domain import protocol as p
 
@@ -89,6 +90,10 @@ def test_fast_engine_recomputes_the_vector_result(name: str) -> None:
         salts=[tuple(x) for x in secrets["recusals"] + secrets.get("expert_recusals", [])],
         selector=fast.select,
         expert_roster=[p.ExpertEntry.from_json(e) for e in body.get("expert_roster", [])],
+        # §15: assigned teams are an input, not recomputed (the selection still is)
+        assignment=da.assignment_of(body["result"], "experts" in body["manifest"])
+        if da.direct(body["manifest"])
+        else None,
     )
     assert result == body["result"]
 
@@ -220,6 +225,28 @@ def _empty_pool(body: dict[str, Any]) -> None:
     assert body["countersign"] is not None
 
 
+def _direct_assignment(body: dict[str, Any]) -> None:
+    m, result = body["manifest"], body["result"]
+    assert m["matching"]["rule"] == "direct-assignment" and m["matching"]["reason"]
+    assert m["matching"]["approval"]["approved_at"] < m["frozen_at"]
+    assert body["assignment"]["key_id"] and not result["unstaffed"]
+    loads: dict[str, int] = {}
+    for t in result["targets"]:
+        assert len(t["team"]) == m["team"]["size"] and len(t["experts"]) == 1
+        for i, _ in t["team"]:
+            loads[i] = loads.get(i, 0) + 1
+    # above the caps random matching would use: direct assignment is for too small a pool
+    assert max(loads.values()) > result["leader_load_cap"] >= result["load_cap"]
+    secrets = json.loads((VECTORS / "direct-assignment" / "secrets.json").read_text())
+    recused = {(u, i) for i, u, _ in secrets["recusals"]}
+    on_teams = {(t["uscc"], i) for t in result["targets"] for i, _ in t["team"]}
+    targets = {t["uscc"] for t in result["targets"]}
+    # some declared conflicts are with drawn targets, and the assignment avoided them
+    assert {x for x in recused if x[0] in targets} and not recused & on_teams
+    kinds = [r["record"]["kind"] for r in body["log"]["records"]]
+    assert kinds.index("assigned") + 1 == kinds.index("drawn")
+
+
 COVERS = {
     "reserve-rounding": _reserve_rounding,
     "quota-ties": _quota_ties,
@@ -227,6 +254,7 @@ COVERS = {
     "qualifications": _qualifications,
     "neighbour-rule-none": _neighbour_rule_none,
     "empty-pool": _empty_pool,
+    "direct-assignment": _direct_assignment,
 }
 
 

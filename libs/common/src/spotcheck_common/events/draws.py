@@ -33,6 +33,9 @@ class DrawnTarget(BaseModel):
     # Added after v1 shipped (defaults keep older payloads valid): the entity's area (区域) as
     # the registry records it, e.g. 草庙子镇; "" if unknown.
     area: str = ""
+    # Added with direct assignment (第六条, draw-spec §15): the team was assigned by the credit
+    # department under the deputy director's approval, not matched at random.
+    assigned: bool = False
 
 
 class ReserveEntry(BaseModel):
@@ -66,6 +69,9 @@ class DrawCompleted(Event):
     bundle_url: str = ""
     countersigned_by: str = ""
     reserve: list[ReserveEntry] = Field(default_factory=list)
+    # Added with direct assignment (draw-spec §15): why the teams were assigned, not drawn
+    # (the manifest's reason, approved by the deputy director); "" for drawn teams.
+    assignment_reason: str = ""
 
     def aggregate_id(self) -> str:
         return self.task_id

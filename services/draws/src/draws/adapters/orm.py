@@ -122,7 +122,36 @@ draws = sa.Table(
     sa.Column("holders", sa.JSON, nullable=False, server_default="{}"),
     # The deputy director's approvals of replacements.
     sa.Column("replacement_approvals", sa.JSON, nullable=False, server_default="[]"),
+    # Direct assignment (§15): the signed act that assigned the teams, and who made it.
+    sa.Column("assignment", sa.JSON),
+    sa.Column("assigned_by", sa.String(100)),
     sa.Index("ix_draws_task", "task_id"),
+)
+
+# The deputy director's approvals of direct assignment for a task (第六条), given before its
+# draw is frozen (the manifest names one): who, when, why. Append-only.
+direct_assignment_approvals = sa.Table(
+    "direct_assignment_approvals",
+    metadata,
+    sa.Column("approval_id", sa.String(64), primary_key=True),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("approved_by", sa.String(100), nullable=False),
+    sa.Column("approved_by_name", sa.String(100), nullable=False),
+    sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_direct_assignment_approvals_task", "task_id"),
+)
+
+# Teams of each countersigned draw, and how many of them were assigned directly: the share
+# of direct assignment per (lead) department (the statistic and its gauge). Append-only.
+draw_team_counts = sa.Table(
+    "draw_team_counts",
+    metadata,
+    sa.Column("draw_id", sa.String(64), primary_key=True),
+    sa.Column("department", sa.String(100), nullable=False),
+    sa.Column("teams", sa.Integer, nullable=False),
+    sa.Column("assigned", sa.Integer, nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # The frozen population of a draw: the four canonical columns, as published in the bundle.

@@ -39,6 +39,7 @@ class DrawsRepository(Protocol):
     async def entities_between(
         self, after: int, upto: int
     ) -> list[tuple[str, str, str, str, str, str]]: ...
+
     async def checks_this_year(self, year: int) -> dict[str, int]: ...
     async def roster_rows(
         self, district: str, departments: Sequence[str]
@@ -65,6 +66,14 @@ class DrawsRepository(Protocol):
     async def record_checks(self, draw_id: str, year: int, usccs: Sequence[str]) -> None: ...
     async def checks_after(self, year: int, after_id: int) -> tuple[int, list[str]]: ...
     async def checked_draws(self, year: int) -> list[tuple[str, str, int]]: ...
+    # direct assignment (§15)
+    async def add_direct_approval(self, approval: dict[str, Any]) -> None: ...
+    async def get_direct_approval(self, approval_id: str) -> dict[str, Any] | None: ...
+    async def direct_approvals_of(self, task_id: str) -> list[dict[str, Any]]: ...
+    async def add_team_counts(
+        self, draw_id: str, department: str, teams: int, assigned: int, at: datetime
+    ) -> None: ...
+    async def team_counts(self) -> list[tuple[str, int, int]]: ...
     # joint draws (issue 10)
     async def inspector_entry(self, inspector_id: str) -> dict[str, Any] | None: ...
     async def replace_neighbour_inspector(
@@ -99,6 +108,8 @@ def _draw(row: Any) -> Draw:
         expert_roster=list(row.expert_roster) if row.expert_roster is not None else None,
         holders=dict(row.holders),
         approvals=list(row.replacement_approvals),
+        assignment=row.assignment,
+        assigned_by=row.assigned_by or "",
     )
 
 
@@ -121,6 +132,21 @@ def _draw_values(d: Draw) -> dict[str, Any]:
         "cancel_reason": d.cancel_reason,
         "holders": d.holders,
         "replacement_approvals": d.approvals,
+        "assignment": d.assignment,
+        "assigned_by": d.assigned_by or None,
+    }
+
+
+def _direct_approval(row: Any) -> dict[str, Any]:
+    at = aware_or_none(row.approved_at)  # SQLite hands back naive instants
+    assert at is not None
+    return {
+        "approval_id": row.approval_id,
+        "task_id": row.task_id,
+        "reason": row.reason,
+        "by": row.approved_by,
+        "by_name": row.approved_by_name,
+        "at": at.isoformat(),
     }
 
 
@@ -250,6 +276,57 @@ class SqlDrawsRepository:
             .order_by(c.c.draw_id)
         )
         return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    # -- direct assignment (§15) -----------------------------------------------------------
+
+    async def add_direct_approval(self, approval: dict[str, Any]) -> None:
+        await self.session.execute(
+            sa.insert(orm.direct_assignment_approvals).values(
+                approval_id=approval["approval_id"],
+                task_id=approval["task_id"],
+                reason=approval["reason"],
+                approved_by=approval["by"],
+                approved_by_name=approval["by_name"],
+                approved_at=datetime.fromisoformat(approval["at"]),
+            )
+        )
+
+    async def get_direct_approval(self, approval_id: str) -> dict[str, Any] | None:
+        t = orm.direct_assignment_approvals
+        row = (
+            await self.session.execute(sa.select(t).where(t.c.approval_id == approval_id))
+        ).first()
+        return _direct_approval(row) if row else None
+
+    async def direct_approvals_of(self, task_id: str) -> list[dict[str, Any]]:
+        t = orm.direct_assignment_approvals
+        rows = await self.session.execute(
+            sa.select(t).where(t.c.task_id == task_id).order_by(t.c.approved_at, t.c.approval_id)
+        )
+        return [_direct_approval(r) for r in rows]
+
+    async def add_team_counts(
+        self, draw_id: str, department: str, teams: int, assigned: int, at: datetime
+    ) -> None:
+        await self.session.execute(
+            sa.insert(orm.draw_team_counts).values(
+                draw_id=draw_id,
+                department=department,
+                teams=teams,
+                assigned=assigned,
+                completed_at=at,
+            )
+        )
+
+    async def team_counts(self) -> list[tuple[str, int, int]]:
+        """Per department: teams of countersigned draws, and those assigned directly."""
+        t = orm.draw_team_counts
+        rows = await self.session.execute(
+            sa.select(t.c.department, sa.func.sum(t.c.teams), sa.func.sum(t.c.assigned))
+            .group_by(t.c.department)
+            .order_by(t.c.department)
+        )
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
     async def checks_this_year(self, year: int) -> dict[str, int]:
         t = orm.entity_checks

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from draws.domain import assignment as da
 from draws.domain import fast
 from draws.domain import protocol as p
 
@@ -192,12 +193,14 @@ def build_manifest(
     experts: dict[str, Any] | None = None,
     reveal_deadline: datetime | None = None,
     checked: Sequence[tuple[str, str, int]] = (),
+    matching: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """``experts`` (from ``experts_section``) only when the task asks for experts. With a
     ``reveal_deadline`` the manifest is ``spotcheck-draw/3`` (§14, what the service freezes;
     ``checked``: the draws whose targets the population's ``checks`` count, §14.12);
     without one, exactly the ``/2`` manifest with experts or the ``/1`` manifest without (the
-    golden vectors of those versions)."""
+    golden vectors of those versions). ``matching`` (/3 only, §15): the teams are assigned
+    directly, for the reason and under the approval it states."""
     if reveal_deadline is not None and reveal_deadline <= frozen_at:
         raise ValueError("the reveal deadline must follow the freeze")
     algorithm = p.ALGORITHM if not experts else p.ALGORITHM_EXPERTS
@@ -256,6 +259,10 @@ def build_manifest(
                 {"draw_id": d, "result_sha256": r, "targets": n} for d, r, n in sorted(checked)
             ],
         }
+        if matching:
+            manifest["matching"] = matching
+    elif matching:
+        raise ValueError("direct assignment is spotcheck-draw/3 only")
     return manifest
 
 
@@ -280,6 +287,7 @@ def _compute_result(
     salts: Sequence[tuple[str, str, str]],
     selector: Selector = fast.select,
     expert_roster: Sequence[p.ExpertEntry] = (),
+    assignment: Sequence[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     key = p.draw_key(seed, manifest["draw_id"])
     strata = selector(pop, manifest, key)
@@ -288,6 +296,8 @@ def _compute_result(
     salt_of = {(i, u): s for i, u, s in salts}
     matcher = _matcher(manifest, key, roster, len(order), salt_of)
     experts = _expert_matcher(manifest, key, expert_roster, len(order), salt_of)
+    if da.direct(manifest):
+        return _assigned_result(seed, strata, order, stratum_of, matcher, experts, assignment)
     match = matcher.run([u for _, u in order], experts)
     result: dict[str, Any] = {
         "seed": seed.hex(),
@@ -320,6 +330,50 @@ def _compute_result(
             "recusal_disclosures": [
                 {"uscc": u, "expert_id": e, "salt": salt_of[(e, u)]} for u, e in experts.disclosed
             ],
+        }
+    return result
+
+
+def _assigned_result(
+    seed: bytes,
+    strata: Sequence[p.StratumResult],
+    order: Sequence[tuple[bytes, str]],
+    stratum_of: Mapping[str, str],
+    matcher: p.Matcher,
+    experts: p.ExpertMatcher | None,
+    assignment: Sequence[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """§15.2: the selection as drawn, the teams as assigned (``[]`` until they are: the
+    targets are known before anyone assigns). Nothing is searched, so nothing is unstaffed
+    and no recusal is met; pool sizes and caps are those random matching would have used
+    (informative: direct assignment is for a pool too small for them)."""
+    given = {a["uscc"]: a for a in assignment or []}
+    result: dict[str, Any] = {
+        "seed": seed.hex(),
+        "strata": [r.to_json() for r in strata],
+        "targets": [
+            {
+                "uscc": u,
+                "stratum": stratum_of[u],
+                "ticket": t.hex(),
+                "team": [list(m) for m in given.get(u, {}).get("team", [])],
+            }
+            for t, u in order
+        ],
+        "unstaffed": [],
+        "load_cap": matcher.cap,
+        "pool_size": len(matcher.pool),
+        "recusal_disclosures": [],
+        "leader_load_cap": matcher.leader_cap,
+        "unstaffed_reasons": [],
+    }
+    if experts is not None:
+        for t in result["targets"]:
+            t["experts"] = list(given.get(t["uscc"], {}).get("experts", []))
+        result["experts"] = {
+            "load_cap": experts.cap,
+            "pool_size": len(experts.pool),
+            "recusal_disclosures": [],
         }
     return result
 
@@ -403,6 +457,7 @@ def audit(
         salts=salts,
         selector=selector,
         expert_roster=expert_roster,
+        assignment=da.assignment_of(result, "experts" in manifest) if da.direct(manifest) else None,
     )
     if again != result:
         return "按封存的回避声明重新计算的结果与已公布的结果不一致"

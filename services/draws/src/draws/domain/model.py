@@ -1,7 +1,8 @@
 """The draw aggregate: its states and the rules of each step (pure; no I/O).
 
 frozen ──(every party commits)──▶ committed ──(every party reveals, beacon set)──▶ drawn
-  │                                   │                                               │
+  │                                   │                  │ (direct assignment, §15)    │
+  │                                   │                  └─▶ assigning ──(assign)──▶ drawn
   └──────────── cancel (before any reveal) ───────┘                       countersign ▼
   └──────────── abort (reveal deadline missed, /3) ┘                            completed
 Replacements (with the deputy director's approval) are allowed once the result exists (in
@@ -17,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from draws.domain import assignment as da
 from draws.domain import protocol as p
 from draws.domain.ledger import PartyKey
 from spotcheck_common.errors import Conflict, Forbidden, Invalid, NotFound
 
-FROZEN, COMMITTED, DRAWN, COMPLETED, CANCELLED, ABORTED = (
+FROZEN, COMMITTED, ASSIGNING, DRAWN, COMPLETED, CANCELLED, ABORTED = (
     "frozen",
     "committed",
+    "assigning",
     "drawn",
     "completed",
     "cancelled",
@@ -33,6 +36,7 @@ VOID = (CANCELLED, ABORTED)  # a task whose draw is void may be drawn again (new
 STATUS_LABELS = {
     FROZEN: "清单已冻结，待各方提交种子承诺",
     COMMITTED: "承诺已齐，待各方揭示种子",
+    ASSIGNING: "检查对象已随机抽取，待信用监管科直接委派检查组",
     DRAWN: "已抽取，待办公室监督会签",
     COMPLETED: "已完成",
     CANCELLED: "已作废",
@@ -96,6 +100,9 @@ class Draw:
     holders: dict[str, str] = field(default_factory=dict)
     # The deputy director's approvals of replacements (分管局长同意), each used at most once.
     approvals: list[dict[str, Any]] = field(default_factory=list)
+    # Direct assignment (§15): the signed act that assigned the teams, and who made it.
+    assignment: dict[str, Any] | None = None
+    assigned_by: str = ""
 
     @property
     def parties(self) -> list[str]:
@@ -108,6 +115,10 @@ class Draw:
     @property
     def signed(self) -> bool:
         return p.signed(self.manifest["algorithm"])
+
+    @property
+    def direct(self) -> bool:
+        return da.direct(self.manifest)
 
     @property
     def digest(self) -> bytes:
@@ -248,6 +259,38 @@ class Draw:
         self.result_sha256 = p.json_sha256(result)
         self.status = DRAWN
 
+    def record_selection(self, seed: bytes, result: dict[str, Any]) -> None:
+        """§15.2: the targets are drawn; the teams wait for the credit department's assignment
+        (no digest yet: the result is complete only with them)."""
+        self.seed_hex = seed.hex()
+        self.result = result
+        self.status = ASSIGNING
+
+    def require_selection(self) -> dict[str, Any]:
+        """The drawn targets awaiting their assigned teams; refuses (409) otherwise."""
+        if not self.direct:
+            raise Conflict("本次抽取按规则随机匹配检查人员，不能直接委派（清单未声明直接委派）")
+        if self.status != ASSIGNING or self.result is None:
+            raise Conflict("只有检查对象已抽取、尚未委派的抽取才能委派检查组")
+        return self.result
+
+    def assign(
+        self, result: dict[str, Any], at: datetime, by: str, actor: str, signer: Signer | None
+    ) -> None:
+        """§15.3: the credit department's signed assignment (``result``: the selection with
+        the teams, checked against the hard rules by the caller) completes the result."""
+        self.require_selection()
+        message = da.assign_message(
+            self.digest, da.assignment_of(result, "experts" in self.manifest)
+        )
+        signed = self._signed(
+            signer, "直接委派", actor=actor, party=da.ASSIGNING_PARTY, at=at, message=message
+        )
+        self.assignment = {"by": by, "at": at.isoformat(), **signed}
+        self.assigned_by = actor
+        assert self.seed_hex is not None
+        self.record_result(bytes.fromhex(self.seed_hex), result)
+
     def sign(
         self,
         by: str,
@@ -268,6 +311,8 @@ class Draw:
             raise Forbidden(f"{actor} 持有本次抽取的种子份额，不能会签（会签是对抽取的监督）")
         if actor == self.created_by:
             raise Forbidden(f"{actor} 创建了本次抽取，不能会签（会签是对抽取的监督）")
+        if actor == self.assigned_by:
+            raise Forbidden(f"{actor} 直接委派了本次抽取的检查组，不能会签（会签是对委派的监督）")
         assert self.result is not None and self.result_sha256 is not None
         if self.result["unstaffed"] and not acknowledge_unstaffed:
             raise Invalid(self.unstaffed_finding())
@@ -305,6 +350,10 @@ class Draw:
         """The deputy director approves replacing one drawn inspector of one target; the
         replacement itself is drawn later by rule, once per approval."""
         self.require_result("批准调换人员")
+        if self.direct:
+            raise Conflict(
+                "直接委派的检查组没有由抽取确定的备选人员，不能按规则调换；须另行抽取或重新委派"
+            )
         if not reason.strip():
             raise Invalid("批准调换须说明理由")
         self.team_with(uscc, inspector_id)
@@ -473,7 +522,7 @@ class Draw:
 
     def bundle(self, pop: p.Population, log: dict[str, Any] | None = None) -> dict[str, Any]:
         """The public bundle (§11); ``log`` is the draw log's extract a /3 bundle carries."""
-        if self.result is None:
+        if self.result is None or self.result_sha256 is None:  # assigning: not complete yet
             raise Conflict("抽取尚未完成，暂无可验证的数据包")
         body = {
             "format": p.BUNDLE_FORMAT,
@@ -504,4 +553,6 @@ class Draw:
             body["expert_roster"] = self.expert_roster or []
         if self.signed:
             body["log"] = log
+        if self.direct:
+            body["assignment"] = self.assignment
         return {"body": body, "body_sha256": p.json_sha256(body)}

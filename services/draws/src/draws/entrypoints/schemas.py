@@ -63,6 +63,12 @@ class DrawIn(RequestModel):
     reveal_hours: int = Field(
         72, ge=1, le=720, description="自冻结起各方揭示种子的时限（小时）；逾期未揭示则抽取中止"
     )
+    direct_approval: str | None = Field(
+        None,
+        max_length=64,
+        description="第六条直接委派：分管局长对本任务直接委派的批准编号（direct-assignment-"
+        "approvals）。清单写明直接委派、理由和批准；检查对象仍随机抽取，检查组由信用监管科委派",
+    )
 
 
 KeyId = Field(None, min_length=32, max_length=32, description="参与方密钥编号（/api/draws/keys）")
@@ -123,6 +129,92 @@ class ApprovalOut(BaseModel):
     pending: ReplacementOut | None = Field(
         None, description="spotcheck-draw/3：已按备选人员确定、待办公室会签的调换"
     )
+
+
+class DirectApprovalIn(RequestModel):
+    reason: LongText = Field(
+        min_length=1,
+        description="批准直接委派的理由（如本区执法检查人员有限，不能满足随机匹配条件）",
+    )
+
+
+class DirectApprovalOut(BaseModel):
+    """The deputy director's approval of direct assignment for a task (第六条), an act recorded
+    before the draw's manifest is frozen."""
+
+    approval_id: str
+    task_id: str
+    reason: str
+    by: str = Field(description="批准人（登录账号）")
+    by_name: str = Field(description="批准人姓名")
+    at: Instant
+
+
+class DirectApprovalList(BaseModel):
+    total: int
+    items: list[DirectApprovalOut]
+
+
+class AssignedTarget(RequestModel):
+    uscc: USCC
+    team: list[tuple[str, Literal["leader", "member"]]] = Field(
+        min_length=2, description="检查组：[[执法检查人员编号, leader|member], …]，组长在首位"
+    )
+    experts: list[str] | None = Field(
+        None, description="委派的专家编号（任务要求专家时必填，否则不得填写）"
+    )
+
+
+class AssignmentIn(Signed):
+    targets: list[AssignedTarget] = Field(
+        description="按抽中顺序，每个抽中的检查对象各一项（draw-spec §15.3；签名针对这份委派）"
+    )
+
+    def assignment(self, experts: bool) -> list[dict[str, Any]]:
+        """As the protocol signs it (§15.3): per target its team, and experts when asked."""
+        return [
+            {"uscc": t.uscc, "team": [list(m) for m in t.team]}
+            | ({"experts": list(t.experts or [])} if experts else {})
+            for t in self.targets
+        ]
+
+
+class MatchingOut(BaseModel):
+    """How the draw's teams are made: at random (``assigned`` false) or, 第六条, assigned
+    directly — why, and by whose approval (the manifest says so before any randomness)."""
+
+    assigned: bool = Field(description="检查组为直接委派（而非随机匹配）")
+    reason: str | None = Field(None, description="直接委派的理由")
+    approval_id: str | None = None
+    approved_by: str | None = Field(None, description="批准直接委派的分管局长")
+    approved_at: Instant | None = None
+    assigned_by: str | None = Field(None, description="签署委派的信用监管科人员")
+    assigned_at: Instant | None = None
+
+    @classmethod
+    def of(cls, d: Draw) -> MatchingOut:
+        if not d.direct:
+            return cls(assigned=False)
+        m = d.manifest["matching"]
+        done = d.assignment or {}
+        return cls(
+            assigned=True,
+            reason=m["reason"],
+            **m["approval"],
+            assigned_by=done.get("by"),
+            assigned_at=done.get("at"),
+        )
+
+
+class DirectShare(BaseModel):
+    department: str = Field(description="承办（主办）科室")
+    teams: int = Field(description="已会签抽取的检查组数")
+    assigned: int = Field(description="其中直接委派的检查组数")
+    share_bp: int = Field(description="直接委派占比（万分比）")
+
+
+class DirectShareList(BaseModel):
+    items: list[DirectShare]
 
 
 class ReplacementIn(RequestModel):
@@ -339,6 +431,7 @@ class DrawOut(BaseModel):
     created_by: str
     created_at: Instant | None
     bundle_url: str | None
+    matching: MatchingOut = Field(description="检查组的产生方式：随机匹配或直接委派（第六条）")
     strata: list[StratumOut] | None = None
     targets: list[TargetOut] | None = None
     unstaffed: list[str] | None = None
@@ -373,7 +466,8 @@ class DrawOut(BaseModel):
             cancel_reason=draw.cancel_reason,
             created_by=draw.created_by,
             created_at=draw.created_at.isoformat() if draw.created_at else None,
-            bundle_url=f"/public/draws/{draw.draw_id}/bundle" if draw.result else None,
+            bundle_url=f"/public/draws/{draw.draw_id}/bundle" if draw.result_sha256 else None,
+            matching=MatchingOut.of(draw),
         )
         if draw.result is not None and draw.status not in VOID:
             out._with_result(draw, draw.result, names)
@@ -437,6 +531,7 @@ class DrawSummary(BaseModel):
     manifest_sha256: str
     result_sha256: str | None
     created_at: Instant | None
+    matching: MatchingOut = Field(description="检查组的产生方式：随机匹配或直接委派（第六条）")
 
     @classmethod
     def of(cls, d: Draw) -> DrawSummary:
@@ -448,6 +543,7 @@ class DrawSummary(BaseModel):
             manifest_sha256=d.manifest_sha256,
             result_sha256=d.result_sha256,
             created_at=d.created_at.isoformat() if d.created_at else None,
+            matching=MatchingOut.of(d),
         )
 
 
@@ -467,6 +563,7 @@ class ManifestOut(BaseModel):
     )
     commitments: list[CommitmentOut]
     status: str
+    matching: MatchingOut = Field(description="检查组的产生方式：随机匹配或直接委派（第六条）")
 
     @classmethod
     def of(cls, d: Draw) -> ManifestOut:
@@ -476,6 +573,7 @@ class ManifestOut(BaseModel):
             roster=d.roster,
             commitments=[CommitmentOut.model_validate(c) for c in d.commitments],
             status=d.status,
+            matching=MatchingOut.of(d),
         )
 
 

@@ -8,7 +8,8 @@ from draws.adapters import orm
 from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
 from draws.bootstrap import bootstrap
 from draws.entrypoints.consumers import subscriptions
-from draws.entrypoints.routes import draws, joint, keys, public
+from draws.entrypoints.periodic import refresh
+from draws.entrypoints.routes import assignment, draws, joint, keys, public
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -29,10 +30,11 @@ definition = ServiceDefinition(
     title="随机抽取检查对象与随机匹配执法检查人员（可验证）",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[draws.router, joint.router, keys.router, public.router],
+    routers=[draws.router, assignment.router, joint.router, keys.router, public.router],
     bootstrap=bootstrap,
     unit_of_work=SqlDrawsUnitOfWork,
     subscriptions=subscriptions,
+    periodic=[refresh],
     publishes=[
         DrawManifestFrozen,
         DrawShareCommitted,
@@ -53,5 +55,7 @@ definition = ServiceDefinition(
         "draw_keys",
         "draw_key_revocations",
         "draw_log",
+        "direct_assignment_approvals",
+        "draw_team_counts",
     ),
 )

@@ -1,5 +1,5 @@
 """The stand-alone programs the draws service hands out: the citizen's verifier (one file) and
-the parties' ceremony tool, packed as a Python zip application of the four standard-library
+the parties' ceremony tool, packed as a Python zip application of the standard-library-only
 modules it needs — so a bureau computer needs Python and nothing else (no pip, no internet)."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ CEREMONY_MODULES = (
     "draws/ceremony.py",
     "draws/domain/__init__.py",
     "draws/domain/protocol.py",
+    "draws/domain/assignment.py",
 )
 CEREMONY_MAIN = b"import sys\n\nfrom draws.ceremony import main\n\nsys.exit(main())\n"
 

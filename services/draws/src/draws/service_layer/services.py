@@ -13,6 +13,7 @@ from typing import Any
 
 from draws.adapters.repository import DrawsRepository
 from draws.adapters.snapshot import SnapshotStore
+from draws.domain import assignment as da
 from draws.domain import engine, fast, joint
 from draws.domain import protocol as p
 from draws.domain.ledger import PartyKey
@@ -161,9 +162,12 @@ async def create_draw(
     neighbours: list[str] | None = None,
     reveal_hours: int = REVEAL_HOURS,
     joint_with: list[str] | None = None,
+    direct_approval: str | None = None,
 ) -> Draw:
     """Freeze and publish the manifest (``spotcheck-draw/3``), and log it. Nothing random
-    exists yet."""
+    exists yet. ``direct_approval``: the deputy director's approval of direct assignment for
+    the task (§15): the manifest then says the teams will be assigned, why, and by whose
+    approval."""
     repo = uow.draws
     now = now or uow.clock.now()
     task = await repo.get_task(task_id)
@@ -181,6 +185,7 @@ async def create_draw(
     for k, v in (caps or {}).items():
         if k not in "ABCDE" or not 1 <= int(v) <= 255:
             raise Invalid("年度抽查上限按风险等级 A–E 设置，取值 1–255")
+    matching = await _matching(repo, task_id, direct_approval)
     draw_date = now.astimezone(CHINA_TZ).date()  # the date in Beijing
     reveal_deadline = now + timedelta(hours=reveal_hours)
     strata = engine.strata_of(task, caps)
@@ -232,6 +237,7 @@ async def create_draw(
         experts=experts,
         reveal_deadline=reveal_deadline,
         checked=await repo.checked_draws(draw_date.year),
+        matching=matching,
     )
     draw = Draw(
         draw_id=draw_id,
@@ -272,6 +278,46 @@ async def create_draw(
     )
     await uow.commit()
     return draw
+
+
+async def _matching(
+    repo: DrawsRepository, task_id: str, approval_id: str | None
+) -> dict[str, Any] | None:
+    """The manifest's ``matching`` (§15) from the deputy director's approval for this task."""
+    if approval_id is None:
+        return None
+    approval = await repo.get_direct_approval(approval_id)
+    if approval is None or approval["task_id"] != task_id:
+        raise Invalid(
+            f"没有分管局长对任务 {task_id} 直接委派的批准 {approval_id}：直接委派须先经分管局长批准"
+        )
+    return da.matching_section(approval["reason"], approval)
+
+
+async def approve_direct_assignment(
+    uow: DrawsUnitOfWork, task_id: str, *, reason: str, by_name: str
+) -> dict[str, Any]:
+    """第六条: the deputy director (分管局长), signed in, approves direct assignment for a task
+    whose inspectors cannot meet the conditions of random matching — before its draw is
+    frozen, so the manifest can name the approval before any randomness exists."""
+    repo = uow.draws
+    if await repo.get_task(task_id) is None:
+        raise NotFound(f"任务 {task_id} 不存在或尚未批准")
+    if not reason.strip():
+        raise Invalid("批准直接委派须说明理由（如本区执法检查人员不足以随机匹配）")
+    if await repo.open_draw_of_task(task_id) is not None:
+        raise Conflict("该任务已有抽取：直接委派须在冻结抽取清单之前批准")
+    approval = {
+        "approval_id": new_id(),
+        "task_id": task_id,
+        "reason": reason.strip(),
+        "by": uow.context.actor,
+        "by_name": by_name,
+        "at": uow.clock.now().isoformat(),
+    }
+    await repo.add_direct_approval(approval)
+    await uow.commit()
+    return approval
 
 
 async def _pools(
@@ -480,7 +526,16 @@ async def _maybe_draw(uow: DrawsUnitOfWork, draw: Draw) -> None:
         selector=SELECTOR,
         expert_roster=[p.ExpertEntry.from_json(e) for e in draw.expert_roster or []],
     )
+    if draw.direct:  # §15.2: the targets are known; the teams wait for the assignment
+        draw.record_selection(seed, result)
+        return
     draw.record_result(seed, result)
+    await _drawn(uow, draw)
+
+
+async def _drawn(uow: DrawsUnitOfWork, draw: Draw) -> None:
+    """The result is complete: logged, its targets counted for the yearly cap, announced."""
+    repo, result, seed = uow.draws, draw.require_result("记录结果"), draw.seed()
     await _log(
         uow, draw, uow.clock.now(), "drawn", seed=seed.hex(), result_sha256=draw.result_sha256
     )
@@ -497,6 +552,58 @@ async def _maybe_draw(uow: DrawsUnitOfWork, draw: Draw) -> None:
             unstaffed=len(result["unstaffed"]),
         )
     )
+
+
+async def assign_teams(
+    uow: DrawsUnitOfWork,
+    draw_id: str,
+    assignment: list[dict[str, Any]],
+    by: str,
+    key_id: str | None = None,
+    signature: str | None = None,
+) -> Draw:
+    """§15.3: once the targets are drawn, the credit department assigns each one's team (and
+    experts), signed like the ceremony's other acts; the teams must meet the hard rules."""
+    repo = uow.draws
+    draw = await _load(repo, draw_id)
+    targets = [t["uscc"] for t in draw.require_selection()["targets"]]
+    salts = {(i, u) for i, u, _ in await repo.get_salts(draw_id)}
+    experts = [p.ExpertEntry.from_json(e) for e in draw.expert_roster or []]
+    found = da.problem(
+        draw.manifest,
+        [p.RosterEntry.from_json(r) for r in draw.roster],
+        p.expert_pool(experts, draw.manifest) if experts else [],
+        targets,
+        assignment,
+        lambda who, u: (who, u) in salts,
+    )
+    if found:
+        raise Invalid(f"直接委派不符合硬性规则：{found}")
+    result = engine.compute_result(
+        manifest=draw.manifest,
+        seed=draw.seed(),
+        pop=await repo.get_population(draw_id),
+        roster=[p.RosterEntry.from_json(r) for r in draw.roster],
+        salts=await repo.get_salts(draw_id),
+        selector=SELECTOR,
+        expert_roster=experts,
+        assignment=assignment,
+    )
+    now = uow.clock.now()
+    draw.assign(result, now, by, uow.context.actor, await _signer(uow, key_id, signature))
+    assert draw.assignment is not None
+    await _log(
+        uow,
+        draw,
+        now,
+        "assigned",
+        assignment_sha256=p.json_sha256(da.assignment_of(result, "experts" in draw.manifest)),
+        **_signed_fields(draw.assignment),
+    )
+    await _drawn(uow, draw)
+    await repo.save_draw(draw)
+    await uow.commit()
+    return draw
 
 
 async def countersign(
@@ -527,6 +634,7 @@ async def countersign(
         audit=audited,
     )
     await repo.save_draw(draw)
+    await _count_teams(uow, draw, now)
     await uow.emit(
         DrawCountersigned(
             draw_id=draw_id,
@@ -539,6 +647,30 @@ async def countersign(
     await uow.emit(await completed_event(repo, draw, bundle_url))
     await uow.commit()
     return draw
+
+
+async def _count_teams(uow: DrawsUnitOfWork, draw: Draw, at: datetime) -> None:
+    """The draw's teams for the share of direct assignment per lead department (第六条)."""
+    result = draw.require_result("统计检查组")
+    teams = sum(1 for t in result["targets"] if t["team"])
+    department = str(draw.manifest["task"]["lead_department"])
+    await uow.draws.add_team_counts(
+        draw.draw_id, department, teams, teams if draw.direct else 0, at
+    )
+
+
+async def direct_assignment_shares(uow: DrawsUnitOfWork) -> list[dict[str, Any]]:
+    """Per lead department: the teams of countersigned draws, those assigned directly, and
+    their share in basis points (so the general office sees direct assignment used too often)."""
+    return [
+        {
+            "department": department,
+            "teams": teams,
+            "assigned": assigned,
+            "share_bp": assigned * 10000 // teams if teams else 0,
+        }
+        for department, teams, assigned in await uow.draws.team_counts()
+    ]
 
 
 async def _audit(uow: DrawsUnitOfWork, draw: Draw) -> dict[str, Any]:
@@ -604,6 +736,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
                 risk_class=t["stratum"],
                 team=team_of(draw, roster, t["uscc"]),
                 area=info.get(t["uscc"], ("", "", ""))[2],
+                assigned=draw.direct,
             )
             for t in staffed
         ],
@@ -618,6 +751,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
             for u, outcome in s["walk"]
             if outcome == "reserve"
         ],
+        assignment_reason=draw.manifest["matching"]["reason"] if draw.direct else "",
     )
 
 

@@ -37,7 +37,7 @@ async def draws_of_task(uow: DrawsUnitOfWork, task_id: str | None) -> list[Draw]
 async def bundle(uow: DrawsUnitOfWork, draw_id: str) -> bytes:
     """The verifiable bundle in canonical JSON (the stand-alone verifier's input)."""
     found = await draw(uow, draw_id)
-    if found.result is None:
+    if found.result_sha256 is None:  # no result yet, or its teams not yet assigned (§15)
         raise Conflict("抽取尚未完成，暂无可验证的数据包")
     population = await uow.draws.get_population(draw_id)
     log = None
@@ -48,6 +48,7 @@ async def bundle(uow: DrawsUnitOfWork, draw_id: str) -> bytes:
                 *found.commitments,
                 *found.reveals,
                 found.countersign or {},
+                found.assignment or {},
                 *(r.get("countersign") or {} for r in found.replacements),
             ]
             if "key_id" in e

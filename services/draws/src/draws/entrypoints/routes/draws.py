@@ -10,6 +10,8 @@ step is a record of the district's draw log.
                                                one fixes the seed and computes the result)
     POST /api/draws/draws/{id}/beacon          {"value"}   (if named: after every reveal,
                                                once the beacon is public)
+    POST /api/draws/draws/{id}/assignment      {targets, key_id, signature}  (direct assignment,
+                                               §15: the teams of the drawn targets)
     POST /api/draws/draws/{id}/countersign     {opinion, key_id, signature, acknowledge_unstaffed}
     POST /api/draws/draws/{id}/cancel          {reason, key_id, signature}  (before any reveal)
     POST /api/draws/draws/{id}/abort           (after the reveal deadline, shares missing)
@@ -20,12 +22,13 @@ step is a record of the district's draw log.
 Roles (bearer token): creating and cancelling — credit_dept; the beacon and aborting —
 credit_dept or general_office (either may enter the public beacon: no one can stall it); a
 party's commitment and reveal — general_office for the party 办公室, credit_dept for every
-other party; countersigning — general_office; approving a replacement — deputy_director;
+other party; a direct assignment — credit_dept (signing for 信用监管科); countersigning —
+general_office; approving a replacement — deputy_director;
 drawing it — credit_dept or deputy_director, naming the approval; reading — any staff role.
 
 Duties, whatever the roles a token combines: each party's share is held by a different person
-(who commits it, and alone reveals it), and the countersigner holds no share and did not
-create the draw (403 naming the conflict).
+(who commits it, and alone reveals it), and the countersigner holds no share, did not
+create the draw and did not assign its teams (403 naming the conflict).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from draws.domain.model import Draw
 from draws.entrypoints.schemas import (
     ApprovalIn,
     ApprovalOut,
+    AssignmentIn,
     BeaconIn,
     CancelIn,
     CommitmentIn,
@@ -113,6 +117,7 @@ async def create_draw(body: DrawIn, principal: CreditDept, deps: Deps) -> DrawOu
             neighbours=deps.neighbours,
             reveal_hours=body.reveal_hours,
             joint_with=body.joint_with,
+            direct_approval=body.direct_approval,
         )
         return await answer(uow, draw)
 
@@ -156,6 +161,26 @@ async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps)
 async def beacon(draw_id: str, body: BeaconIn, principal: Supervisor, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
         draw = await services.set_beacon(uow, draw_id, body.value)
+        return await answer(uow, draw)
+
+
+@router.post(
+    "/{draw_id}/assignment",
+    summary="信用监管科直接委派检查组（第六条；清单已声明直接委派，检查对象已随机抽取）",
+    responses=refusals(401, 403, 404, 409, 422, s422="委派不符合硬性规则，或签名无效"),
+    response_model_exclude_unset=True,
+)
+async def assign(draw_id: str, body: AssignmentIn, principal: CreditDept, deps: Deps) -> DrawOut:
+    async with deps.uow(principal.context()) as uow:
+        draw = await views.draw(uow, draw_id)
+        draw = await services.assign_teams(
+            uow,
+            draw_id,
+            body.assignment("experts" in draw.manifest),
+            principal.name or principal.user,
+            body.key_id,
+            body.signature,
+        )
         return await answer(uow, draw)
 
 

@@ -7,20 +7,22 @@ import { canonical } from "./canonical.js";
 import { Difference, Malformed, short } from "./errors.js";
 import { cmpStr, expect, get, isDict, pyEq, pyIn } from "./python.js";
 import { lps } from "./fields.js";
-import { LOG_GENESIS, OFFICE } from "./constants.js";
+import { ASSIGNING_PARTY, LOG_GENESIS, OFFICE } from "./constants.js";
 import { instant } from "./times.js";
 
 const KEY_KINDS = ["key-registered", "key-revoked"];
-const DRAW_KINDS = ["frozen", "committed", "revealed", "beacon", "drawn", "countersigned", "replaced"];
+const DRAW_KINDS = ["frozen", "committed", "revealed", "beacon", "assigned", "drawn", "countersigned", "replaced"];
 const VOID_KINDS = ["cancelled", "aborted"];
 const COMMIT_FIELDS = ["party", "commitment", "at", "key_id", "signature"];
 const REVEAL_FIELDS = ["party", "share", "at", "key_id", "signature"];
 const COUNTERSIGN_FIELDS = ["result_sha256", "at", "key_id", "signature"];
+const ASSIGN_FIELDS = ["at", "key_id", "signature"];
 
 /** A signed act of the bundle (§14.4) and the seq of its log record. */
 function act(kind, party, seq, entry, record = null) {
   let what;
   if (kind === "countersign") what = "会签";
+  else if (kind === "assign") what = "直接委派";
   else if (kind === "replacement") what = `第 ${record.seq} 次替换的会签`;
   else what = `${party} 的${kind === "commit" ? "承诺" : "揭示"}`;
   return { kind, party, seq, entry, record, what };
@@ -63,7 +65,7 @@ export function checkLogExtract(ctx) {
   ctx.acts = checkDrawRecords(body, m, records);
   const seqs = records.map((r) => r.seq);
   return `日志摘录 ${records.length} 条（seq ${seqs[0]}..${seqs.at(-1)}），哈希正确；冻结、承诺、揭示` +
-    `${m.beacon !== null ? "、信标" : ""}、抽取、会签与替换记录均与数据包一致`;
+    `${m.beacon !== null ? "、信标" : ""}${Object.hasOwn(m, "matching") ? "、直接委派" : ""}、抽取、会签与替换记录均与数据包一致`;
 }
 
 /** Check 14: the draw's records, in order, equal to the bundle. Returns the signed acts. */
@@ -75,8 +77,9 @@ function checkDrawRecords(body, m, records) {
     throw new Difference("第 1 次替换没有会签：/3 中替换须在会签之后");
   }
   const beacon = m.beacon !== null ? 1 : 0;
+  const direct = Object.hasOwn(m, "matching") ? 1 : 0; // §15.3: the assignment precedes the result
   const want = ["frozen", ...Array(n).fill("committed"), ...Array(n).fill("revealed"),
-    ...Array(beacon).fill("beacon"), "drawn", ...(sign !== null ? ["countersigned"] : []),
+    ...Array(beacon).fill("beacon"), ...Array(direct).fill("assigned"), "drawn", ...(sign !== null ? ["countersigned"] : []),
     ...Array(body.replacements.length).fill("replaced")];
   want.forEach((kind, j) => {
     if (j === mine.length) {
@@ -89,8 +92,8 @@ function checkDrawRecords(body, m, records) {
   if (mine.length > want.length) throw new Difference(`日志：本次抽取多出一条记录，seq ${mine[want.length].seq}`);
   if (beacon) checkBeaconRecord(body, m, mine[2 * n + 1]);
   const frozen = mine[0];
-  const drawn = mine[2 * n + 1 + beacon];
-  const rest = mine.slice(2 * n + 2 + beacon);
+  const drawn = mine[2 * n + 1 + beacon + direct];
+  const rest = mine.slice(2 * n + 2 + beacon + direct);
   for (const [field, value] of [
     ["manifest_sha256", body.manifest_sha256],
     ["reveal_deadline", m.reveal_deadline],
@@ -100,6 +103,7 @@ function checkDrawRecords(body, m, records) {
   }
   const acts = matchActs(mine.slice(1, n + 1), body.commitments, "commit", COMMIT_FIELDS);
   acts.push(...matchActs(mine.slice(n + 1, 2 * n + 1), body.reveals, "reveal", REVEAL_FIELDS));
+  if (direct) acts.push(assignedRecord(body, mine[2 * n + 1 + beacon]));
   for (const field of ["seed", "result_sha256"]) {
     expect(drawn[field], body[field], `日志：'drawn' 记录 seq ${drawn.seq}：${field}`);
   }
@@ -121,6 +125,22 @@ function checkDrawRecords(body, m, records) {
     acts.push(act("replacement", OFFICE, r.seq, rep.countersign, rep));
   });
   return acts;
+}
+
+/** §15.3: the assignment as signed — per target in target order, its team (and experts). */
+export function assignmentOf(body) {
+  const experts = Object.hasOwn(body.manifest, "experts");
+  return body.result.targets.map((t) => (experts
+    ? { uscc: t.uscc, team: t.team, experts: t.experts }
+    : { uscc: t.uscc, team: t.team }));
+}
+
+/** §15.3: the 'assigned' record equals the bundle's assignment and holds its digest. */
+function assignedRecord(body, a) {
+  const what = `日志：'assigned' 记录 seq ${a.seq}`;
+  for (const field of ASSIGN_FIELDS) expect(a[field], body.assignment[field], `${what}：${field}`);
+  expect(a.assignment_sha256, hex(sha256(canonical(assignmentOf(body)))), `${what}：assignment_sha256`);
+  return act("assign", ASSIGNING_PARTY, a.seq, body.assignment);
 }
 
 /** §14.9: the audit recorded with the countersignature counts the bundle's disclosures. */

@@ -25,6 +25,7 @@ import {
   ATTRIBUTES,
   BUNDLE_FORMAT,
   CHUNK,
+  DIRECT,
 } from "./constants.js";
 import { instant, isoDay } from "./times.js";
 
@@ -56,8 +57,11 @@ export function checkManifest(ctx) {
       throw new Difference(`${m.algorithm} 数据包中${signed ? "缺少" : "出现了"} ${what}`);
     }
   }
+  const direct = has(m, "matching");
+  if (direct && !signed) throw new Difference(`${m.algorithm} 数据包中出现了 manifest.matching`);
   if (signed) {
-    checkShape(body, withExperts);
+    checkShape(body, withExperts, direct);
+    if (direct) checkDirect(m);
     const deadline = instant(m.reveal_deadline, "manifest.reveal_deadline");
     if (deadline <= instant(m.frozen_at, "manifest.frozen_at")) {
       throw new Difference("manifest.reveal_deadline 不晚于 frozen_at");
@@ -69,7 +73,7 @@ export function checkManifest(ctx) {
   if (log !== null && !signed) {
     throw new Difference(`给出了 --log，但 ${m.algorithm} 数据包没有抽取日志`);
   }
-  Object.assign(ctx, { m, manifestSha, withExperts, signed });
+  Object.assign(ctx, { m, manifestSha, withExperts, signed, direct });
   ctx.rec.manifest_sha256 = hex(manifestSha);
   return `算法 ${m.algorithm}，抽取 ${m.draw_id}（任务 ${m.task.task_no}）；清单摘要 ${hex(manifestSha)} 与数据包一致——请与冻结时公示的摘要比对`;
 }
@@ -126,11 +130,17 @@ const SHAPES = {
     "approval_ref", "requested_by", "at", "recusal_disclosures", "countersign"],
   "replacement countersign": ["by", "at", "key_id", "signature"],
 };
+SHAPES.matching = ["rule", "reason", "approval"];
+SHAPES["matching approval"] = ["approval_id", "approved_by", "approved_at"];
+SHAPES.assignment = ["by", "at", "key_id", "signature"];
 const EXPERT_SHAPES = { body: ["expert_roster"], manifest: ["experts"], result: ["experts"], target: ["experts"] };
+// the keys direct assignment adds (§15), present exactly with it
+const DIRECT_SHAPES = { body: ["assignment"], manifest: ["matching"] };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function keysOf(obj, shape, where, experts = false) {
-  const want = new Set([...SHAPES[shape], ...(experts ? EXPERT_SHAPES[shape] || [] : [])]);
+function keysOf(obj, shape, where, experts = false, direct = false) {
+  const want = new Set([...SHAPES[shape], ...(experts ? EXPERT_SHAPES[shape] || [] : []),
+    ...(direct ? DIRECT_SHAPES[shape] || [] : [])]);
   if (!isDict(obj)) throw new Difference(`${where}：不是对象`);
   const keys = Object.keys(obj);
   const extra = keys.filter((k) => !want.has(k)).sort(cmpStr);
@@ -147,10 +157,15 @@ function inRange(value, low, high, where) {
 
 /** §14.10: a /3 bundle's objects have exactly their keys, numbers their ranges, ids and
  * dates their exact formats. */
-function checkShape(body, experts) {
-  keysOf(body, "body", "数据包正文", experts);
+function checkShape(body, experts, direct) {
+  keysOf(body, "body", "数据包正文", experts, direct);
   const m = body.manifest;
-  keysOf(m, "manifest", "manifest", experts);
+  keysOf(m, "manifest", "manifest", experts, direct);
+  if (direct) {
+    keysOf(m.matching, "matching", "manifest.matching");
+    keysOf(m.matching.approval, "matching approval", "manifest.matching.approval");
+    if (body.assignment !== null) keysOf(body.assignment, "assignment", "assignment");
+  }
   if (typeof m.draw_id !== "string" || !UUID.test(m.draw_id)) {
     throw new Difference(`manifest.draw_id：${short(m.draw_id)} 不是小写 UUID`);
   }
@@ -196,6 +211,25 @@ function checkShape(body, experts) {
     keysOf(r.countersign, "replacement countersign", `replacements[${n}].countersign`);
     for (const d of r.recusal_disclosures) keysOf(d, "disclosure", `replacements[${n}].recusal_disclosures[]`);
   });
+}
+
+/** §15.1: the manifest says, before any randomness, that the teams will be assigned
+ * directly, why, and under whose approval — given before the freeze. */
+function checkDirect(m) {
+  const matching = m.matching;
+  expect(matching.rule, DIRECT, "manifest.matching.rule");
+  const approval = matching.approval;
+  for (const [where, value] of [
+    ["manifest.matching.reason", matching.reason],
+    ["manifest.matching.approval.approval_id", approval.approval_id],
+    ["manifest.matching.approval.approved_by", approval.approved_by],
+  ]) {
+    if (typeof value !== "string" || blank(value)) throw new Difference(`${where} 须为非空字符串（直接委派须经批准）`);
+  }
+  const approved = instant(approval.approved_at, "manifest.matching.approval.approved_at");
+  if (approved > instant(m.frozen_at, "manifest.frozen_at")) {
+    throw new Difference("manifest.matching.approval.approved_at 晚于清单冻结时间");
+  }
 }
 
 /** §14.12: the draws this year's checks count: the draw date's year, by id, each once. */

@@ -7,7 +7,8 @@ import { canonical } from "./canonical.js";
 import { Difference, short } from "./errors.js";
 import { expect, pyEq } from "./python.js";
 import { lp, lps, unhex } from "./fields.js";
-import { OFFICE } from "./constants.js";
+import { ASSIGNING_PARTY, OFFICE } from "./constants.js";
+import { assignmentOf } from "./log.js";
 import { chinaDay, instant, isoDay } from "./times.js";
 import { ed25519Verify } from "./ed25519.js";
 
@@ -30,6 +31,7 @@ export async function checkKeys(ctx) {
   }
   const used = new Map();
   const holderOf = new Map(); // party -> the person who holds its share
+  let assigner = null; // §15.3: who signed the direct assignment
   for (const a of acts) {
     const key = await usableKey(a, registered, revoked, used, ctx);
     const kid = key.key_id;
@@ -47,9 +49,15 @@ export async function checkKeys(ctx) {
       if (pyEq(key.holder, a.record.requested_by)) {
         throw new Difference(`${a.what}：由申请替换的人（${key.holder}）签名`);
       }
+    } else if (a.kind === "assign") {
+      expect(key.party, ASSIGNING_PARTY, `${a.what}：密钥 ${kid} 的当事方`);
+      assigner = key.holder;
     } else {
       expect(key.party, OFFICE, `${a.what}：密钥 ${kid} 的当事方`);
       distinctHolder(a, key, holderOf);
+      if (assigner !== null && pyEq(key.holder, assigner)) {
+        throw new Difference(`${a.what}：由委派检查组的 ${assigner} 签名（监督须由他人进行）`);
+      }
     }
   }
   ctx.keys = used;
@@ -112,6 +120,8 @@ export async function checkSignatures(ctx) {
     } else if (a.kind === "reveal") {
       const share = unhex(e.share, 32, `${a.what}：share`);
       message = concat(lps("spotcheck/reveal/v3"), lp(manifestSha), lps(a.party), lp(share));
+    } else if (a.kind === "assign") {
+      message = concat(lps("spotcheck/assign/v3"), lp(manifestSha), lp(sha256(canonical(assignmentOf(body)))));
     } else if (a.kind === "replacement") {
       const r = a.record;
       message = concat(lps("spotcheck/replacement/v3"), lp(manifestSha), lps(r.uscc),
@@ -131,5 +141,5 @@ export async function checkSignatures(ctx) {
       throw new Difference(`${r.party} 的揭示时间 ${r.at} 晚于揭示截止时间 ${m.reveal_deadline}`);
     }
   }
-  return `${acts.length} 项签名行为（承诺、揭示、会签、替换会签）的 Ed25519 签名均有效；所有揭示均不晚于截止时间 ${m.reveal_deadline}`;
+  return `${acts.length} 项签名行为（承诺、揭示、直接委派、会签、替换会签）的 Ed25519 签名均有效；所有揭示均不晚于截止时间 ${m.reveal_deadline}`;
 }

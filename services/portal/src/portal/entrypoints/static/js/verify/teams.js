@@ -7,6 +7,7 @@ import { ALGORITHM_SIGNED } from "./constants.js";
 import { excluded, EXCLUDED_ZH, ExpertMatching, Matching, openings, pair } from "./matching.js";
 
 export function checkMatching(ctx) {
+  if (ctx.direct) return checkAssigned(ctx);
   const { m, key, roster, byId, rec } = ctx;
   const { result, replacements } = ctx.body;
   const nSelected = ctx.selected.length;
@@ -53,6 +54,47 @@ export function checkMatching(ctx) {
     `；${result.recusal_disclosures.length} 项回避披露均能打开名录中的承诺` +
     (ematching ? `；每个对象 ${ematching.per} 名专家，专家库 ${ematching.pool.size} 人，专家上限 ${ematching.cap}` : "")
   );
+}
+
+/** §15.2, §15.4: assigned teams are not replayed — nothing was searched, so nothing is
+ * unstaffed, met or disclosed, and none is replaced — but every target has a full team. */
+function checkAssigned(ctx) {
+  const { m, key, roster, rec, body } = ctx;
+  const result = body.result;
+  const nSelected = ctx.selected.length;
+  const matching = new Matching(key, m, roster, nSelected, new Set(), true);
+  expect(result.pool_size, matching.pool.size, "人员库人数（pool_size）");
+  expect(result.load_cap, matching.cap, "工作量上限（load_cap）");
+  expect(result.leader_load_cap, matching.leaderCap, "组长工作量上限（leader_load_cap）");
+  for (const name of ["unstaffed", "unstaffed_reasons", "recusal_disclosures"]) {
+    expect(result[name], [], `直接委派的抽取的 result.${name}`);
+  }
+  if (body.assignment === null) throw new Difference("assignment：声明直接委派的抽取尚未委派检查组");
+  if (body.replacements.length) throw new Difference("第 1 次替换：直接委派的检查组没有备选人员（§15.4）");
+  let ematching = null;
+  if (has(m, "experts")) {
+    ematching = new ExpertMatching(key, m, ctx.experts, nSelected, new Set());
+    expect(result.experts.pool_size, ematching.pool.size, "专家库人数");
+    expect(result.experts.load_cap, ematching.cap, "专家工作量上限");
+    expect(result.experts.recusal_disclosures, [], "专家回避披露");
+  }
+  const size = pyInt(m.team.size);
+  for (const t of result.targets) {
+    if (t.team.length !== size) throw new Difference(`${t.uscc} 的检查组：委派的不是 ${size} 名检查人员`);
+  }
+  Object.assign(rec, {
+    load_cap: matching.cap,
+    pool_size: matching.pool.size,
+    unstaffed: [],
+    leader_load_cap: matching.leaderCap,
+    unstaffed_reasons: [],
+    ...(ematching && { expert_load_cap: ematching.cap, expert_pool_size: ematching.pool.size }),
+  });
+  Object.assign(ctx, { matching, ematching });
+  const approval = m.matching.approval;
+  return `${result.targets.length} 个检查组为直接委派（非随机匹配，第六条）：${m.matching.reason}；` +
+    `经 ${approval.approved_by} 批准（${approval.approval_id}，${approval.approved_at}），` +
+    `由 ${body.assignment.by} 于 ${body.assignment.at} 委派并签名；检查对象仍为随机抽取`;
 }
 
 /** /3 (§14.9): the disclosures are exactly the recusals met, in the order met. */
@@ -121,16 +163,18 @@ export function checkConstraints(ctx) {
       }
     }
   }
-  for (const [i, load] of loads) {
+  const caps = !ctx.direct; // assigned teams are not capped (§15.4)
+  for (const [i, load] of caps ? loads : []) {
     const cap = matching.capOf.get(i);
     if (load > cap) throw new Difference(`检查人员 ${i}：${load} 个对象，超过工作量上限 ${cap}`);
   }
-  if (ematching) checkExpertConstraints(m, targets, ematching);
-  return "每组人数足够且互不相同、组长唯一且具备资格、成员均在人员库中且未被回避、组内无冲突关系、无人超过工作量上限" +
-    (ematching ? "；每组专家人数正确、均在专家库中、未被回避、未超上限" : "");
+  if (ematching) checkExpertConstraints(m, targets, ematching, caps);
+  return "每组人数足够且互不相同、组长唯一且具备资格、成员均在人员库中且未被回避、组内无冲突关系" +
+    (caps ? "、无人超过工作量上限" : "（直接委派不受工作量上限约束）") +
+    (ematching ? `；每组专家人数正确、均在专家库中、未被回避${caps ? "、未超上限" : ""}` : "");
 }
 
-function checkExpertConstraints(m, targets, ematching) {
+function checkExpertConstraints(m, targets, ematching, caps) {
   const loads = new Map();
   const per = pyInt(m.experts.per_target);
   for (const t of targets) {
@@ -148,7 +192,7 @@ function checkExpertConstraints(m, targets, ematching) {
       loads.set(e, (loads.get(e) || 0) + 1);
     }
   }
-  for (const [e, load] of loads) {
+  for (const [e, load] of caps ? loads : []) {
     if (load > ematching.cap) throw new Difference(`专家 ${e}：${load} 个对象，超过工作量上限 ${ematching.cap}`);
   }
 }
