@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.inspections import ItemResult
@@ -516,7 +516,7 @@ def overdue_gauge(kind: str, department: str) -> float | None:
     )
 
 
-async def test_correction_goes_through_the_credit_department_and_clocks_feed_the_gauge(
+async def test_correction_requested_of_the_city_stops_its_clock_and_feeds_the_gauge(
     env: Env,
 ) -> None:
     lead = "食品安全监督管理科"
@@ -543,37 +543,72 @@ async def test_correction_goes_through_the_credit_department_and_clocks_feed_the
     # Decided Tue 2025-09-30: correction due Tue Oct 14, feedback due Tue Oct 28.
     assert (body["correction_due_on"], body["feedback_due_on"]) == ("2025-10-14", "2025-10-28")
     assert body["awaiting_credit_department"] is True
-    assert await env.outbox("objections.objection-correction-submitted") == []
+    assert await env.outbox("objections.correction-requested") == []
     await env.rt.run_periodic()
     assert overdue_gauge("objection_review", lead) == 0  # reviewed
     assert overdue_gauge("objection_correction", lead) == 1
     assert overdue_gauge("objection_feedback", lead) == 1
 
+    request = {"request_no": "临市监信〔2025〕12号", "requested_on": "2025-10-10"}
     before = await env.snapshot()
     for who in (REVIEWER, STAFF, entity()):
         refused = await env.client.post(
-            f"/api/objections/objections/{oid}/correction", json={}, headers=who
+            f"/api/objections/objections/{oid}/correction", json=request, headers=who
         )
         assert refused.status_code == 403 and "信用监管科" in refused.json()["detail"]
     assert await env.snapshot() == before
-
-    submitted = await env.client.post(
-        f"/api/objections/objections/{oid}/correction",
-        json={"note": "报市局更正"},
-        headers=CREDIT,
+    fed_back = await env.client.post(
+        f"/api/objections/objections/{oid}/feedback",
+        json={"given_on": "2025-10-09"},
+        headers=REVIEWER,
     )
-    assert submitted.status_code == 200, submitted.text
-    assert submitted.json()["correction_submitted_by"] == "xinyong-1"
-    (event,) = await env.outbox("objections.objection-correction-submitted")
-    assert event["actor"] == "xinyong-1" and event["payload"]["submitted_by"] == "xinyong-1"
+    assert fed_back.status_code == 200, fed_back.text
+
+    # Requested on Fri Oct 10, within the clock (2 of 5 working days used): it stops.
+    requested = await env.client.post(
+        f"/api/objections/objections/{oid}/correction", json=request, headers=CREDIT
+    )
+    assert requested.status_code == 200, requested.text
+    assert requested.json()["correction_submitted_by"] == "xinyong-1"
+    request_id = requested.json()["city_request_id"]
+    (event,) = await env.outbox("objections.correction-requested")
+    assert event["actor"] == "xinyong-1" and event["payload"]["requested_by"] == "xinyong-1"
     assert event["payload"]["corrected_results"][0]["check_item_code"] == "A02"
     assert event["payload"]["correction_due_on"] == "2025-10-14"
+    assert event["payload"]["clock_suspended"] is True
     again = await env.client.post(
-        f"/api/objections/objections/{oid}/correction", json={}, headers=CREDIT
+        f"/api/objections/objections/{oid}/correction", json=request, headers=CREDIT
     )
     assert again.status_code == 409
+    # Months later the city still holds it: nothing overdue, in the listing (SQL) or the gauge.
+    overdue = {"overdue": "true"}
+    listed = await env.client.get("/api/objections/objections", params=overdue, headers=STAFF)
+    assert listed.json()["total"] == 0
+    await env.rt.run_periodic()
+    assert overdue_gauge("objection_correction", lead) == 0
 
-    # Publication's ResultCorrected for this objection closes the correction clock.
+    # Granted on Fri Oct 24: 3 working days left -> due Wed Oct 29; unpublished today, late.
+    granted = await env.client.post(
+        f"/api/objections/corrections/{request_id}/reply",
+        json={
+            "decision": "granted",
+            "reply_no": "威市监函〔2025〕88号",
+            "replied_on": "2025-10-24",
+        },
+        headers=CREDIT,
+    )
+    assert granted.status_code == 200, granted.text
+    (moved,) = await env.outbox("objections.objection-deadlines-set")
+    assert moved["payload"]["correction_due_on"] == "2025-10-29"
+    listed = await env.client.get("/api/objections/objections", params=overdue, headers=STAFF)
+    (row,) = listed.json()["items"]
+    assert row["correction_due_on"] == "2025-10-29" and row["overdue_open"] == [
+        "objection_correction"
+    ]
+    await env.rt.run_periodic()
+    assert overdue_gauge("objection_correction", lead) == 1
+
+    # Publication's ResultCorrected for this objection (Oct 28) closes the clock, in time.
     await env.deliver(
         ResultCorrected(
             record_id="rec-1",
@@ -587,18 +622,60 @@ async def test_correction_goes_through_the_credit_department_and_clocks_feed_the
             ],
             reason="确有错误",
             objection_id=oid,
-            published_at=datetime(2025, 10, 20, 2, tzinfo=UTC),
+            published_at=datetime(2025, 10, 28, 2, tzinfo=UTC),
             submitted_by="xinyong-1",
         )
     )
     listed = (await env.client.get("/api/objections/objections", headers=STAFF)).json()
     (row,) = listed["items"]
-    assert row["correction_published_on"] == "2025-10-20" and row["correction_version"] == 2
-    assert row["overdue"]["correction"] is True  # published late (due Oct 14) ...
-    assert "objection_correction" not in row["overdue_open"]  # ... but no longer open
+    assert row["correction_published_on"] == "2025-10-28" and row["correction_version"] == 2
+    assert row["overdue"]["correction"] is False and row["overdue_open"] == []
     await env.rt.run_periodic()
     assert overdue_gauge("objection_correction", lead) == 0
-    assert overdue_gauge("objection_feedback", lead) == 1
+
+
+async def test_a_city_reply_and_its_scan_on_postgresql(env: Env) -> None:
+    """The request and its reply's scan are kept: the scan is written once (guarded), a replied
+    request is final, neither is deleted."""
+    await env.deliver(published())
+    found = {
+        "record_id": "rec-1",
+        "corrected_results": [item("A01", ResultCategory.NO_ACTIVITY)],
+        "reason": "录入时选错结果",
+        "request_no": "临市监信〔2025〕20号",
+        "requested_on": "2025-11-03",
+    }
+    created = await env.client.post("/api/objections/corrections", json=found, headers=CREDIT)
+    assert created.status_code == 201, created.text
+    request_id = created.json()["request_id"]
+    form = {"decision": "refused", "reply_no": "威市监函〔2025〕90号", "reason": "原结果无误"}
+    parts: dict[str, Any] = {k: (None, v) for k, v in form.items()}
+    parts["file"] = ("批复.png", samples.PNG, "image/png")
+    replied = await env.client.post(
+        f"/api/objections/corrections/{request_id}/reply", files=parts, headers=CREDIT
+    )
+    assert replied.status_code == 200, replied.text
+    assert replied.json()["replied_on"] == "2026-03-16"  # the services' day by default
+    document = await env.client.get(replied.json()["document"]["href"], headers=STAFF)
+    assert document.content == samples.PNG and document.headers["content-type"] == "image/png"
+    detail = await env.client.get(f"/api/objections/corrections/{request_id}", headers=STAFF)
+    assert detail.json()["status"] == "refused" and detail.json()["reply_reason"] == "原结果无误"
+    for sql in (
+        "UPDATE correction_reply_documents SET content = 'x'",
+        "DELETE FROM correction_reply_documents",
+        "UPDATE correction_requests SET reply_reason = '改'",
+        "DELETE FROM correction_requests",
+    ):
+        with pytest.raises(DBAPIError):
+            async with env.rt.db.engine.begin() as conn:
+                await conn.execute(sa.text(sql))
+    # A new request of the record (the refused one is over) can wait for the city.
+    again = await env.client.post(
+        "/api/objections/corrections",
+        json={**found, "request_no": "临市监信〔2025〕21号"},
+        headers=CREDIT,
+    )
+    assert again.status_code == 201, again.text
 
 
 async def test_a_paper_objections_scan_on_postgresql(env: Env) -> None:

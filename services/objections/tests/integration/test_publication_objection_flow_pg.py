@@ -1,6 +1,8 @@
 """Publication and objections in one process on real PostgreSQL, events through both outboxes:
 inspection submitted -> published -> objection -> corrected decision -> the credit department
-submits the correction (第九条) -> new public version -> the objection's correction clock closed."""
+requests the correction of the city bureau (第九条; nothing published) -> the city's grant ->
+new public version -> the objection's correction clock closed. A refused request, and a
+submission of the flow before city requests, never publish."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from spotcheck_common.bus import InProcessBus
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Envelope, new_id
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
+from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
 from spotcheck_common.events.types import ResultCategory, TeamRole
 from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
@@ -58,7 +61,11 @@ async def system(
 ) -> AsyncIterator[tuple[list[ServiceRuntime], InProcessBus, httpx.AsyncClient]]:
     bus = InProcessBus()
     settings = Settings(
-        database_url=pg_url, district=DISTRICT, relay_interval_s=0.05, auth_secret=TEST_SECRET
+        database_url=pg_url,
+        district=DISTRICT,
+        relay_interval_s=0.05,
+        auth_secret=TEST_SECRET,
+        clock="2025-10-20T02:00:00+00:00",  # the services' day: Mon 2025-10-20 (China)
     )
     runtimes = build_runtimes([load("publication"), load("objections")], settings, bus=bus)
     app = build_app(runtimes, title="publication + objections")
@@ -73,10 +80,8 @@ async def count(rt: ServiceRuntime, sql: str) -> Any:
         return (await conn.execute(sa.text(sql))).scalar()
 
 
-async def test_objection_leads_to_a_published_correction(
-    system: tuple[list[ServiceRuntime], InProcessBus, httpx.AsyncClient],
-) -> None:
-    (publication, objections), bus, client = system
+async def published_record(bus: InProcessBus, client: httpx.AsyncClient) -> str:
+    """An inspection submitted and published (version 1): its public record's id."""
     event = InspectionSubmitted(
         inspection_id="insp-1",
         task_id="task-1",
@@ -94,22 +99,25 @@ async def test_objection_leads_to_a_published_correction(
         completed_on=date(2025, 9, 25),
         submitted_by="i1",
     )
-    envelope: Envelope[Any] = Envelope[Any](
-        event_type=event.event_type(),
-        schema_version=event.version,
-        district=DISTRICT,
-        actor="i1",
-        aggregate_id=event.aggregate_id(),
-        correlation_id=new_id(),
-        payload=event.model_dump(mode="json"),
-    )
-    await bus.publish(event.topic(DISTRICT), "task-1", envelope.to_bytes(), {})
+    await bus.publish(event.topic(DISTRICT), "task-1", envelope_of(event).to_bytes(), {})
 
     async def listed() -> Any:
         return (await client.get("/public/results", params={"uscc": USCC})).json()["items"]
 
     (summary,) = await until(listed)
-    record_id = summary["record_id"]
+    return str(summary["record_id"])
+
+
+async def relayed(rt: ServiceRuntime) -> bool:
+    """Every event in ``rt``'s outbox is on the bus."""
+    return await count(rt, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_objection_leads_to_a_published_correction(
+    system: tuple[list[ServiceRuntime], InProcessBus, httpx.AsyncClient],
+) -> None:
+    (publication, objections), bus, client = system
+    record_id = await published_record(bus, client)
 
     async def filed() -> Any:
         response = await client.post(
@@ -137,17 +145,27 @@ async def test_objection_leads_to_a_published_correction(
     # The review alone publishes nothing: the correction goes through the credit department.
     await asyncio.sleep(0.5)
     assert await count(publication, "SELECT count(*) FROM result_versions") == 1
+    request = {"request_no": "临市监信〔2025〕12号"}
     refused = await client.post(
-        f"/api/objections/objections/{oid}/correction", json={}, headers=REVIEWER
+        f"/api/objections/objections/{oid}/correction", json=request, headers=REVIEWER
     )
     assert refused.status_code == 403 and "信用监管科" in refused.json()["detail"]
-    submitted = await client.post(
-        f"/api/objections/objections/{oid}/correction",
-        json={"note": "临市监信〔2025〕12号报请更正"},
+    requested = await client.post(
+        f"/api/objections/objections/{oid}/correction", json=request, headers=CREDIT
+    )
+    assert requested.status_code == 200, requested.text
+    assert requested.json()["correction_submitted_by"] == "xinyong-1"
+    request_id = requested.json()["city_request_id"]
+    # The request alone publishes nothing: publication waits for the city's grant.
+    await until(lambda: relayed(objections))
+    await asyncio.sleep(0.5)
+    assert await count(publication, "SELECT count(*) FROM result_versions") == 1
+    granted = await client.post(
+        f"/api/objections/corrections/{request_id}/reply",
+        json={"decision": "granted", "reply_no": "威市监函〔2025〕88号"},
         headers=CREDIT,
     )
-    assert submitted.status_code == 200, submitted.text
-    assert submitted.json()["correction_submitted_by"] == "xinyong-1"
+    assert granted.status_code == 200, granted.text
 
     async def corrected() -> Any:
         # The entity follows its own objection.
@@ -166,12 +184,13 @@ async def test_objection_leads_to_a_published_correction(
     assert detail["versions"][1]["results"][1]["category"] == "发现问题经责令已改正"
     assert detail["versions"][1]["objection_id"] == oid
     assert detail["versions"][1]["submitted_by"] == "xinyong-1"
+    assert "威市监函〔2025〕88号" in detail["versions"][1]["remark"]  # the city's grant
 
     # Every event once: one record, two versions; the read model at version 2.
     assert await count(publication, "SELECT count(*) FROM result_versions") == 2
     assert await count(publication, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     assert await count(objections, "SELECT current_version FROM published_records") == 2
-    # One trace of work: the correction was caused by the credit department's submission.
+    # One trace of work: the correction was caused by the city's grant, as recorded.
     async with publication.db.engine.connect() as conn:
         row = (
             await conn.execute(
@@ -182,12 +201,86 @@ async def test_objection_leads_to_a_published_correction(
             )
         ).one()
     async with objections.db.engine.connect() as conn:
-        submitted_correlation = (
+        grant_correlation = (
             await conn.execute(
                 sa.text(
                     "SELECT envelope::json->>'correlation_id' FROM outbox "
-                    "WHERE event_type = 'objections.objection-correction-submitted'"
+                    "WHERE event_type = 'objections.correction-granted'"
                 )
             )
         ).scalar()
-    assert row.c == submitted_correlation
+    assert row.c == grant_correlation
+
+
+async def test_a_refused_request_and_a_submission_before_city_requests_never_publish(
+    system: tuple[list[ServiceRuntime], InProcessBus, httpx.AsyncClient],
+) -> None:
+    (publication, objections), bus, client = system
+    record_id = await published_record(bus, client)
+    await until(lambda: has_record(objections, record_id))
+    found = {
+        "record_id": record_id,
+        "corrected_results": [item("A01", ResultCategory.NO_ACTIVITY).model_dump(mode="json")],
+        "reason": "录入时选错结果",
+        "request_no": "临市监信〔2025〕20号",
+    }
+    created = await client.post("/api/objections/corrections", json=found, headers=CREDIT)
+    assert created.status_code == 201, created.text
+    refusal = {"decision": "refused", "reply_no": "威市监函〔2025〕90号", "reason": "原结果无误"}
+    url = f"/api/objections/corrections/{created.json()['request_id']}/reply"
+    assert (await client.post(url, json=refusal, headers=CREDIT)).status_code == 200
+    # The flow before city requests submitted corrections publication published at once.
+    legacy = ObjectionCorrectionSubmitted(
+        objection_id="obj-legacy",
+        record_id=record_id,
+        task_id="task-1",
+        uscc=USCC,
+        corrected_results=[item("A01", ResultCategory.NO_ACTIVITY)],
+        reason="旧流程",
+        reviewer="reviewer",
+        decided_on=date(2025, 10, 9),
+        submitted_by="xinyong-0",
+        submitted_on=date(2025, 10, 10),
+    )
+    await bus.publish(legacy.topic(DISTRICT), "task-1", envelope_of(legacy).to_bytes(), {})
+    await until(lambda: relayed(objections))
+    await asyncio.sleep(0.5)
+    assert await count(publication, "SELECT count(*) FROM result_versions") == 1
+    # A new request of the same record, granted: version 2.
+    again = await client.post(
+        "/api/objections/corrections",
+        json={**found, "request_no": "临市监信〔2025〕21号"},
+        headers=CREDIT,
+    )
+    assert again.status_code == 201, again.text
+    url = f"/api/objections/corrections/{again.json()['request_id']}/reply"
+    grant = {"decision": "granted", "reply_no": "威市监函〔2025〕95号"}
+    assert (await client.post(url, json=grant, headers=CREDIT)).status_code == 200
+
+    async def corrected() -> Any:
+        detail = (await client.get(f"/public/results/{record_id}")).json()
+        return detail if len(detail["versions"]) == 2 else None
+
+    detail = await until(corrected)
+    v2 = detail["versions"][1]
+    assert v2["source"] == "credit_department" and v2["objection_id"] is None
+    assert v2["results"][0]["category"] == "未发现开展本次抽查涉及的经营活动"
+    assert "威市监函〔2025〕95号" in v2["remark"]
+
+
+async def has_record(rt: ServiceRuntime, record_id: str) -> bool:
+    """Objections has read the published record."""
+    sql = f"SELECT count(*) FROM published_records WHERE record_id = '{record_id}'"
+    return bool(await count(rt, sql))
+
+
+def envelope_of(event: Any) -> Envelope[Any]:
+    return Envelope[Any](
+        event_type=event.event_type(),
+        schema_version=event.version,
+        district=DISTRICT,
+        actor="upstream",
+        aggregate_id=event.aggregate_id(),
+        correlation_id=new_id(),
+        payload=event.model_dump(mode="json"),
+    )

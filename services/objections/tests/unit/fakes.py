@@ -9,6 +9,7 @@ from datetime import date, datetime
 from objections.adapters.repository import ObjectionsRepository
 from objections.domain import model
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.domain.scans import Scan
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
 from spotcheck_common.db import Page
@@ -21,6 +22,8 @@ class FakeObjectionsRepository:
         self.records: dict[str, PublishedRecord] = {}
         self.objections: dict[str, Objection] = {}
         self.scans: dict[str, tuple[Scan, bytes]] = {}
+        self.requests: dict[str, CorrectionRequest] = {}
+        self.documents: dict[str, tuple[Scan, bytes]] = {}
         self.work_calendar = WorkCalendar()
 
     def _out(self, o: Objection) -> Objection:
@@ -109,12 +112,67 @@ class FakeObjectionsRepository:
         return [self._out(o) for o in self.objections.values() if model.pending_clocks(o)]
 
     async def add_scan(self, scan: Scan, content: bytes) -> None:
-        if scan.objection_id in self.scans:  # the primary key
-            raise ValueError(f"objection {scan.objection_id} already has a scan")
-        self.scans[scan.objection_id] = (scan, bytes(content))
+        if scan.owner_id in self.scans:  # the primary key
+            raise ValueError(f"objection {scan.owner_id} already has a scan")
+        self.scans[scan.owner_id] = (scan, bytes(content))
 
     async def scan(self, objection_id: str) -> tuple[Scan, bytes] | None:
         return self.scans.get(objection_id)
+
+    def _request(self, r: CorrectionRequest) -> CorrectionRequest:
+        kept = self.documents.get(r.request_id)
+        return dataclasses.replace(r, document=kept[0] if kept else None)
+
+    async def add_request(self, request: CorrectionRequest) -> None:
+        if request.objection_id and any(
+            r.objection_id == request.objection_id for r in self.requests.values()
+        ):
+            raise ValueError(f"objection {request.objection_id} already requested")  # unique
+        if await self.open_request_for_record(request.record_id) is not None:
+            raise ValueError(f"record {request.record_id} has an open request")  # unique index
+        self.requests[request.request_id] = dataclasses.replace(request, document=None)
+
+    async def get_request(self, request_id: str, lock: bool = False) -> CorrectionRequest | None:
+        r = self.requests.get(request_id)
+        return self._request(r) if r else None
+
+    async def open_request_for_record(self, record_id: str) -> CorrectionRequest | None:
+        return next(
+            (
+                self._request(r)
+                for r in self.requests.values()
+                if r.record_id == record_id and r.status == RequestStatus.REQUESTED
+            ),
+            None,
+        )
+
+    async def update_request(self, request: CorrectionRequest) -> bool:
+        stored = self.requests.get(request.request_id)
+        if stored is None or stored.status != RequestStatus.REQUESTED:
+            return False
+        self.requests[request.request_id] = dataclasses.replace(request, document=None)
+        return True
+
+    async def search_requests(
+        self, status: RequestStatus | None, record_id: str | None, limit: int, offset: int
+    ) -> Page[CorrectionRequest]:
+        found = [
+            r
+            for r in self.requests.values()
+            if (status is None or r.status == status)
+            and (not record_id or r.record_id == record_id)
+        ]
+        found.sort(key=lambda r: r.request_id)
+        found.sort(key=lambda r: r.requested_at, reverse=True)
+        return Page(len(found), [self._request(r) for r in found[offset : offset + limit]])
+
+    async def add_reply_document(self, document: Scan, content: bytes) -> None:
+        if document.owner_id in self.documents:  # the primary key
+            raise ValueError(f"request {document.owner_id} already has a document")
+        self.documents[document.owner_id] = (document, bytes(content))
+
+    async def reply_document(self, request_id: str) -> tuple[Scan, bytes] | None:
+        return self.documents.get(request_id)
 
 
 class FakeObjectionsUnitOfWork(FakeUnitOfWork):

@@ -15,7 +15,6 @@ from objections.service_layer import services
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
-    ObjectionCorrectionSubmitted,
     ObjectionDeadlinesSet,
     ObjectionDecided,
     ObjectionFeedbackGiven,
@@ -561,7 +560,7 @@ async def decide_corrected(
         date(2025, 9, 30),
         TODAY,
         reviewer_department="食品经营监管科",
-        submit_as_credit_department=credit,
+        credit_department=credit,
     )
     return uow
 
@@ -572,71 +571,6 @@ async def test_filing_assigns_the_tasks_lead_department_as_reviewer() -> None:
     assert objection.review_department == "食品经营监管科"
     (event,) = uow.events
     assert isinstance(event, ObjectionFiled) and event.review_department == "食品经营监管科"
-
-
-async def test_supervising_departments_decision_waits_for_the_credit_department() -> None:
-    repo = await repo_with_record()
-    objection, _ = await file(repo)
-    uow = await decide_corrected(repo, objection)
-    assert [type(e) for e in uow.events] == [ObjectionDecided]  # nothing for publication yet
-    stored = repo.objections[objection.objection_id]
-    assert shown(stored, TODAY)["awaiting_credit_department"] is True
-
-    credit = FakeUnitOfWork(actor="xinyong-1")
-    done = await services.submit_correction(
-        with_repo(credit, repo), objection.objection_id, "报市局更正", date(2025, 10, 9)
-    )
-    (event,) = credit.events
-    assert isinstance(event, ObjectionCorrectionSubmitted)
-    assert event.submitted_by == "xinyong-1" and event.submitted_on == date(2025, 10, 9)
-    assert event.reviewer == "reviewer" and event.reason == "确有错误"
-    assert [r.check_item_code for r in event.corrected_results] == ["A02"]
-    assert event.correction_due_on == date(2025, 10, 14)
-    assert done.correction_submitted_by == "xinyong-1" and done.correction_note == "报市局更正"
-    assert shown(done, TODAY)["awaiting_credit_department"] is False
-
-    again = FakeUnitOfWork(actor="xinyong-2")
-    with pytest.raises(Conflict, match="xinyong-1"):
-        await services.submit_correction(with_repo(again, repo), objection.objection_id, "", TODAY)
-    assert again.events == [] and not again.committed
-
-
-async def test_credit_department_reviewer_submits_with_the_decision() -> None:
-    repo = await repo_with_record()
-    objection, _ = await file(repo)
-    uow = await decide_corrected(repo, objection, actor="xinyong-1", credit=True)
-    decided, submitted = uow.events
-    assert isinstance(decided, ObjectionDecided)
-    assert isinstance(submitted, ObjectionCorrectionSubmitted)
-    assert submitted.submitted_by == "xinyong-1" and submitted.submitted_on == date(2025, 9, 30)
-
-
-@pytest.mark.parametrize("state", ["pending", "upheld", "unknown"])
-async def test_only_a_confirmed_error_can_be_submitted(state: str) -> None:
-    repo = await repo_with_record()
-    objection, _ = await file(repo)
-    if state == "upheld":
-        await services.decide_objection(
-            with_repo(FakeUnitOfWork(), repo),
-            objection.objection_id,
-            ObjectionDecision.UPHELD,
-            "无误",
-            [],
-            date(2025, 9, 30),
-            TODAY,
-            reviewer_department="食品经营监管科",
-        )
-    before = dataclasses.replace(repo.objections[objection.objection_id])
-    uow = FakeUnitOfWork(actor="xinyong-1")
-    expected: type[Exception] = {"pending": Conflict, "upheld": DomainError}.get(state, NotFound)
-    with pytest.raises(expected):
-        await services.submit_correction(
-            with_repo(uow, repo),
-            objection.objection_id if state != "unknown" else "nope",
-            "",
-            TODAY,
-        )
-    assert uow.events == [] and repo.objections[objection.objection_id] == before
 
 
 async def test_reviewers_department_fills_an_unassigned_review() -> None:
@@ -783,7 +717,7 @@ async def test_only_the_reviewing_department_or_the_credit_department_decides() 
         None,
         TODAY,
         reviewer_department="信用监管科",
-        submit_as_credit_department=True,  # the credit department may review any (第十一条)
+        credit_department=True,  # the credit department may review any (第十一条)
     )
     assert decided.status == Status.UPHELD and decided.reviewer == "xinyong"
 

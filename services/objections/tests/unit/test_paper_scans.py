@@ -64,7 +64,7 @@ def test_anything_else_is_refused_whatever_its_name(content: bytes) -> None:
 def test_a_scan_keeps_its_hash_size_recorder_and_time() -> None:
     kept = scan_of("异议申请书.pdf", samples.PDF)
     assert kept == scans.Scan(
-        objection_id="obj-1",
+        owner_id="obj-1",
         filename="异议申请书.pdf",
         media_type=scans.PDF,
         size=len(samples.PDF),
@@ -183,7 +183,7 @@ async def test_a_paper_objection_keeps_its_scan_recorded_by_whom_and_when() -> N
     repo = await repo_with_record()
     objection, uow = await file_paper(repo, scans.Upload("申请书.png", samples.PNG))
     kept = objection.scan
-    assert kept is not None and kept.objection_id == objection.objection_id
+    assert kept is not None and kept.owner_id == objection.objection_id
     assert (kept.filename, kept.media_type, kept.size) == (
         "申请书.png",
         scans.PNG,

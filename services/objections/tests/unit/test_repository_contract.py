@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from objections.adapters.repository import ObjectionsRepository, SqlObjectionsRepository
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.domain.scans import Scan, sha256_hex
 from objections.entrypoints.service import definition
 from spotcheck_common.events.inspections import ItemResult
@@ -140,7 +141,7 @@ async def test_the_calendar_the_repository_counts_with(repo: Any) -> None:
 
 def scan(n: int, content: bytes = samples.PDF) -> Scan:
     return Scan(
-        objection_id=f"obj-{n}",
+        owner_id=f"obj-{n}",
         filename=f"申请书-{n}.pdf",
         media_type="application/pdf",
         size=len(content),
@@ -203,3 +204,91 @@ async def test_the_database_keeps_a_scan_as_registered(tmp_path: Path, statement
         with pytest.raises(DBAPIError, match="扫描件只能登记一次"):
             await session.execute(sa.text(statement))
         await session.rollback()
+
+
+def city_request(n: int, record_id: str = "rec-1", **changes: Any) -> CorrectionRequest:
+    base = CorrectionRequest(
+        request_id=f"req-{n}",
+        record_id=record_id,
+        task_id="task-1",
+        uscc="91371000MA3C000011",
+        objection_id=None,
+        source="credit_department",
+        corrected_results=record().results,
+        reason="录入错误",
+        request_no=f"临市监信〔2026〕{n}号",
+        requested_on=date(2026, 3, 3),
+        requested_by="xinyong-1",
+        requested_at=T0 + timedelta(minutes=n),
+        record_version=1,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+async def test_requests_wait_one_per_record_and_are_replied_once(
+    repo: ObjectionsRepository,
+) -> None:
+    await repo.add_request(city_request(1))
+    assert await repo.get_request("req-1") == city_request(1)
+    waiting = await repo.open_request_for_record("rec-1")
+    assert waiting is not None and waiting.request_id == "req-1"
+    with pytest.raises((ValueError, IntegrityError)):  # a second one of the record waiting
+        await repo.add_request(city_request(2))
+    replied = city_request(
+        1,
+        status=RequestStatus.REFUSED,
+        reply_no="威市监函〔2026〕1号",
+        replied_on=date(2026, 3, 5),
+        reply_reason="无误",
+        reply_recorded_by="xinyong-2",
+        reply_recorded_at=T0 + timedelta(days=3),
+    )
+    assert await repo.update_request(replied) is True
+    assert await repo.update_request(replied) is False  # replied: final
+    assert await repo.get_request("req-1") == replied
+    assert await repo.open_request_for_record("rec-1") is None
+    await repo.add_request(city_request(2))
+    page = await repo.search_requests(None, "rec-1", 10, 0)
+    assert page.total == 2 and [r.request_id for r in page.items] == ["req-2", "req-1"]
+    refused = await repo.search_requests(RequestStatus.REFUSED, None, 10, 0)
+    assert [r.request_id for r in refused.items] == ["req-1"]
+
+
+async def test_a_reply_document_is_read_with_its_request(repo: ObjectionsRepository) -> None:
+    await repo.add_request(city_request(1))
+    document = dataclasses.replace(scan(1, samples.PNG), owner_id="req-1", media_type="image/png")
+    await repo.add_reply_document(document, samples.PNG)
+    assert await repo.reply_document("req-1") == (document, samples.PNG)
+    found = await repo.get_request("req-1")
+    assert found is not None and found.document == document
+    assert await repo.reply_document("req-2") is None
+
+
+async def test_a_stopped_correction_clock_is_not_overdue(repo: ObjectionsRepository) -> None:
+    """The overdue search (SQL) agrees with the domain: while the city holds a request sent in
+    time, or after it refused it, the correction is not late; a late request stays late."""
+    corrected = {
+        "status": Status.CORRECTED,
+        "decided_on": date(2026, 3, 3),
+        "feedback_due_on": date(2026, 3, 24),
+        "feedback_given_on": date(2026, 3, 4),
+        "correction_due_on": date(2026, 3, 10),
+        "review_due_on": date(2026, 3, 30),
+    }
+    await repo.add(
+        objection(1, **corrected, city_requested_on=date(2026, 3, 5), correction_suspended=True)
+    )
+    await repo.add(
+        objection(
+            2,
+            **corrected,
+            city_requested_on=date(2026, 3, 5),
+            correction_suspended=True,
+            city_granted=False,
+            city_replied_on=date(2026, 3, 20),
+        )
+    )
+    await repo.add(objection(3, **corrected, city_requested_on=date(2026, 3, 12)))
+    await repo.add(objection(4, **corrected))
+    late = await repo.search(None, None, None, date(2026, 4, 1), 10, 0)
+    assert sorted(o.objection_id for o in late.items) == ["obj-3", "obj-4"]

@@ -11,36 +11,23 @@ Needs the integration stage's broker: ``SPOTCHECK_TEST_KAFKA`` and
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib.util
-import os
-import threading
-import uuid
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AsyncExitStack
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from playwright.sync_api import Browser, Page, expect
 
 from draws import ceremony, verify_draw
 from draws.domain import protocol as p
-from spotcheck_common.events.envelope import Event
-from spotcheck_common.http import build_app
-from spotcheck_common.kafka_admin import DistrictCredentials, add_district
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
 
-from .conftest import CLOCK, ROOT, _Browsers, serious_violations, serving, sign_in
+from .conftest import ROOT, _Browsers, serious_violations, sign_in
+from .region import Lingang, two_districts
 from .scenario import eventually
 
-T = TypeVar("T")
 Shot = Callable[[Page, str], Path]
 VALID = ("2026-01-01", "2027-12-31")  # Lingang's own parties' keys
 SLOW = 30_000  # ms: a key made, a share kept, signed and sent, on a busy machine
@@ -54,77 +41,6 @@ def _draws_factories() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _required(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        pytest.fail(f"{name} is not set: this test needs the integration stage's broker")
-    return value
-
-
-class Loop:
-    """An event loop on a thread of its own: Playwright's synchronous API holds this one's."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=180)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=30)
-
-
-class Lingang:
-    """Lingang's draws service in this process, on the loop's thread: fed its registry and
-    task, called over its API as its staff."""
-
-    def __init__(
-        self, loop: Loop, credentials: DistrictCredentials, neighbour: str, data: Path
-    ) -> None:
-        self.district = credentials.district
-        self.run = loop.run
-        self.stack = AsyncExitStack()
-        kafka = {k.removeprefix("SPOTCHECK_").lower(): v for k, v in credentials.env().items()}
-        self.settings = Settings(
-            **kafka,
-            district=self.district,
-            neighbours=neighbour,
-            relay_interval_s=0.05,
-            data_dir=data,
-            auth_secret=TEST_SECRET,
-            clock=CLOCK,
-        )
-        self.run(self._start())
-
-    async def _start(self) -> None:
-        (self.runtime,) = build_runtimes([load("draws")], self.settings)
-        app = build_app([self.runtime], "draws")
-        manager = await self.stack.enter_async_context(LifespanManager(app, startup_timeout=120))
-        transport = httpx.ASGITransport(manager.app)
-        self.client = await self.stack.enter_async_context(
-            httpx.AsyncClient(transport=transport, base_url="http://lingang")
-        )
-
-    def feed(self, event: Event) -> None:
-        """``event`` on Lingang's own topic, written as Lingang's Kafka user."""
-        env = envelope_of(event, self.district, "test")
-        topic = event.topic(self.district)
-        self.run(self.runtime.bus.publish(topic, env.aggregate_id, env.to_bytes(), {}))
-
-    def public(self, path: str) -> httpx.Response:
-        return self.run(self.client.get(path))
-
-    def call(self, method: str, path: str, who: tuple[str, str], body: Any = None) -> Any:
-        headers = auth_headers(*who, district=self.district, name=who[0])
-        return self.run(self.client.request(method, path, json=body, headers=headers))
-
-    def close(self) -> None:
-        self.run(self.stack.aclose())
 
 
 class LingangParties:
@@ -180,26 +96,9 @@ class LingangParties:
 
 @pytest.fixture(scope="module")
 def region(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Lingang, str]]:
-    """Lingang (in this process) and Huancui (the all-in-one server, this bureau), neighbours
-    of each other on the test broker; Huancui's URL."""
-    bootstrap = _required("SPOTCHECK_TEST_KAFKA")
-    admin = _required("SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD")
-    name = f"t{uuid.uuid4().hex[:9]}"
-    lg, hc = f"{name}l", f"{name}h"
-    loop = Loop()
-    lg_creds = loop.run(add_district(bootstrap, admin, lg, [hc]))
-    hc_creds = loop.run(add_district(bootstrap, admin, hc, [lg]))
-    data = tmp_path_factory.mktemp("huancui")
-    env = {**hc_creds.env(), "SPOTCHECK_DISTRICT": hc, "SPOTCHECK_NEIGHBOURS": lg}
-    try:
-        with serving(data, **env) as huancui:
-            lingang = Lingang(loop, lg_creds, hc, tmp_path_factory.mktemp("lingang"))
-            try:
-                yield lingang, huancui
-            finally:
-                lingang.close()
-    finally:
-        loop.close()
+    """Lingang's draws service (in this process) and Huancui (this bureau)."""
+    with two_districts(tmp_path_factory, "draws") as found:
+        yield found
 
 
 def _to_do(page: Page, draw_id: str) -> None:

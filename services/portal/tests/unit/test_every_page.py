@@ -40,6 +40,8 @@ CONSOLE = [
     "/console/draws/keys",
     "/console/joint-draws",
     "/console/inspections",
+    "/console/joint-inspections",
+    "/console/workload",
     "/console/follow-ups",
     "/console/publication",
     "/console/objections",

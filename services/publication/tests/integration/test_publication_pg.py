@@ -1,4 +1,5 @@
-"""Publication on real PostgreSQL: consumers, the public API, corrections, immutability."""
+"""Publication on real PostgreSQL: consumers, the public API, corrections (on the city bureau's
+grant only, 第九条), immutability."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from sqlalchemy.exc import DBAPIError
 
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
-from spotcheck_common.events.objections import ObjectionCorrectionSubmitted, ObjectionDecided
+from spotcheck_common.events.objections import (
+    CorrectionGranted,
+    CorrectionRefused,
+    CorrectionRequested,
+    ObjectionCorrectionSubmitted,
+    ObjectionDecided,
+)
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory, TeamRole
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_SECRET, ServiceHarness, auth_headers, running
@@ -86,7 +93,7 @@ def decision(record_id: str, objection_id: str = "obj-1", **kw: Any) -> Objectio
 
 
 def submission(record_id: str, objection_id: str = "obj-1") -> ObjectionCorrectionSubmitted:
-    """The credit department submitted the correction the review confirmed (第九条)."""
+    """The flow before city requests: the credit department submitted the correction."""
     return ObjectionCorrectionSubmitted(
         objection_id=objection_id,
         record_id=record_id,
@@ -98,6 +105,64 @@ def submission(record_id: str, objection_id: str = "obj-1") -> ObjectionCorrecti
         decided_on=date(2025, 10, 20),
         submitted_by="xinyong-1",
         submitted_on=date(2025, 10, 21),
+    )
+
+
+REQUEST: dict[str, Any] = {
+    "task_id": "task-1",
+    "uscc": USCC,
+    "request_no": "临市监信〔2025〕12号",
+    "requested_on": date(2025, 10, 21),
+}
+
+
+def requested(record_id: str, objection_id: str | None = "obj-1") -> CorrectionRequested:
+    return CorrectionRequested(
+        **REQUEST,
+        request_id="req-1",
+        record_id=record_id,
+        objection_id=objection_id,
+        source="objection" if objection_id else "credit_department",
+        corrected_results=[item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        reason="年报已按期公示，原记录有误",
+        requested_by="xinyong-1",
+        record_version=1,
+    )
+
+
+def refused(record_id: str) -> CorrectionRefused:
+    return CorrectionRefused(
+        **REQUEST,
+        request_id="req-1",
+        record_id=record_id,
+        objection_id="obj-1",
+        source="objection",
+        reply_no="威市监函〔2025〕80号",
+        replied_on=date(2025, 10, 24),
+        reason="原结果无误",
+        recorded_by="xinyong-2",
+    )
+
+
+def grant(
+    record_id: str,
+    request_id: str = "req-1",
+    objection_id: str | None = "obj-1",
+    results: list[ItemResult] | None = None,
+) -> CorrectionGranted:
+    """The city bureau granted the credit department's request (第九条)."""
+    return CorrectionGranted(
+        **REQUEST,
+        request_id=request_id,
+        record_id=record_id,
+        objection_id=objection_id,
+        source="objection" if objection_id else "credit_department",
+        corrected_results=results or [item("A02", ResultCategory.PROBLEM_CORRECTED)],
+        reason="年报已按期公示，原记录有误",
+        requested_by="xinyong-1",
+        reply_no="威市监函〔2025〕88号",
+        replied_on=date(2025, 10, 24),
+        recorded_by="xinyong-2",
     )
 
 
@@ -151,15 +216,22 @@ async def test_redelivered_inspection_publishes_once(env: Env) -> None:
     assert await env.counts() == (1, 1, 1)
 
 
-async def test_objection_correction_adds_a_version_and_keeps_the_old(env: Env) -> None:
+async def test_only_the_citys_grant_adds_a_version_and_keeps_the_old(env: Env) -> None:
     record_id = await published_record(env)
-    # The review's decision alone changes nothing: publication waits for the credit department.
-    await env.deliver(decision(record_id))
-    assert await env.counts() == (1, 1, 1)
-    event = submission(record_id)
+    # The review's decision, the request, a refusal, and a submission of the flow before city
+    # requests change nothing: publication waits for the city's grant.
+    for nothing in (
+        decision(record_id),
+        requested(record_id),
+        refused(record_id),
+        submission(record_id, "obj-legacy"),
+    ):
+        await env.deliver(nothing)
+        assert await env.counts() == (1, 1, 1), nothing
+    event = grant(record_id)
     first = await env.deliver(event)
     await env.deliver(event, event_id=first.event_id)
-    await env.deliver(event)  # the same decision under a new event id
+    await env.deliver(event)  # the same grant under a new event id
     (corrected,) = await env.outbox("publication.result-corrected")
     payload = corrected["payload"]
     assert (payload["record_version"], payload["supersedes_version"]) == (2, 1)
@@ -176,102 +248,23 @@ async def test_objection_correction_adds_a_version_and_keeps_the_old(env: Env) -
     assert v2["status"] == "current" and v2["results"][1]["category"] == "发现问题经责令已改正"
     assert v2["objection_id"] == "obj-1" and detail["current_version"] == 2
     assert v2["submitted_by"] == "xinyong-1" and v1["submitted_by"] is None
+    assert "经市局 2025-10-24 批复同意更正，威市监函〔2025〕88号" in v2["remark"]
+    assert await env.scalar("SELECT request_id FROM result_versions WHERE version = 2") == "req-1"
 
     await env.deliver(decision(record_id, "obj-2", decision="upheld", corrected_results=[]))
     assert await env.counts() == (1, 2, 2)
 
 
-async def test_credit_department_correction(env: Env) -> None:
+async def test_an_error_the_bureau_found_is_published_on_the_grant(env: Env) -> None:
     record_id = await published_record(env)
-    body = {
-        "reason": "录入错误，信用监管科报请更正",
-        "results": [item("A01", ResultCategory.NO_ACTIVITY).model_dump(mode="json")],
-    }
-    response = await env.client.post(
-        f"/api/publication/records/{record_id}/corrections",
-        json=body,
-        headers=CREDIT,
-    )
-    assert response.status_code == 201, response.text
-    assert response.json()["version"] == 2 and response.json()["supersedes_version"] == 1
+    change = item("A01", ResultCategory.NO_ACTIVITY)
+    await env.deliver(grant(record_id, objection_id=None, results=[change]))
     (corrected,) = await env.outbox("publication.result-corrected")
-    assert corrected["actor"] == "credit-dept"
     assert corrected["payload"]["source"] == "credit_department"
     assert corrected["payload"]["objection_id"] is None
-    assert (
-        await env.scalar(
-            "SELECT published_by FROM result_versions WHERE record_id = :r AND version = 2",
-            r=record_id,
-        )
-        == "credit-dept"
-    )
-
-
-@pytest.mark.parametrize(
-    ("path_record", "body", "status", "reason"),
-    [
-        (
-            None,
-            {
-                "results": [
-                    {"check_item_code": "A01", "check_item_name": NAMES["A01"], "category": "注销"}
-                ]
-            },
-            422,
-            None,
-        ),
-        (None, {"reason": "r", "results": []}, 422, None),
-        (
-            "nope",
-            {
-                "reason": "r",
-                "results": [
-                    {"check_item_code": "A01", "check_item_name": NAMES["A01"], "category": "注销"}
-                ],
-            },
-            404,
-            "不存在",
-        ),
-        (
-            None,
-            {
-                "reason": "r",
-                "results": [{"check_item_code": "Z9", "check_item_name": "x", "category": "注销"}],
-            },
-            422,
-            "不在",
-        ),
-        (
-            None,
-            {
-                "reason": "r",
-                "results": [
-                    {
-                        "check_item_code": "A01",
-                        "check_item_name": NAMES["A01"],
-                        "category": "未发现问题",
-                    }
-                ],
-            },
-            422,
-            "相同",
-        ),
-    ],
-)
-async def test_refused_corrections_write_nothing(
-    env: Env, path_record: str | None, body: dict[str, Any], status: int, reason: str | None
-) -> None:
-    record_id = await published_record(env)
-    before = await env.counts()
-    response = await env.client.post(
-        f"/api/publication/records/{path_record or record_id}/corrections",
-        json=body,
-        headers=CREDIT,
-    )
-    assert response.status_code == status, response.text
-    if reason:
-        assert reason in response.json()["detail"]
-    assert await env.counts() == before
+    assert corrected["payload"]["submitted_by"] == "xinyong-1"
+    detail = (await env.client.get(f"/public/results/{record_id}")).json()
+    assert detail["versions"][1]["results"][0]["category"] == "未发现开展本次抽查涉及的经营活动"
 
 
 @pytest.mark.parametrize(
@@ -300,15 +293,7 @@ async def test_database_refuses_to_edit_published_versions(env: Env, sql: str) -
 async def test_new_versions_are_still_inserted_under_the_trigger(env: Env) -> None:
     record_id = await published_record(env)
     for n, category in enumerate([ResultCategory.NO_ACTIVITY, ResultCategory.DEREGISTERED]):
-        response = await env.client.post(
-            f"/api/publication/records/{record_id}/corrections",
-            json={
-                "reason": f"第{n + 1}次更正",
-                "results": [item("A01", category).model_dump(mode="json")],
-            },
-            headers=CREDIT,
-        )
-        assert response.status_code == 201, response.text
+        await env.deliver(grant(record_id, f"req-{n}", None, [item("A01", category)]))
     detail = (await env.client.get(f"/public/results/{record_id}")).json()
     assert [(v["version"], v["status"]) for v in detail["versions"]] == [
         (1, "superseded"),
@@ -317,28 +302,15 @@ async def test_new_versions_are_still_inserted_under_the_trigger(env: Env) -> No
     ]
 
 
-async def test_concurrent_corrections_get_distinct_versions(env: Env) -> None:
+async def test_concurrent_grants_get_distinct_versions(env: Env) -> None:
     record_id = await published_record(env)
-
-    async def correct(category: ResultCategory) -> int:
-        response = await env.client.post(
-            f"/api/publication/records/{record_id}/corrections",
-            json={"reason": "并发", "results": [item("A01", category).model_dump(mode="json")]},
-            headers=CREDIT,
-        )
-        return response.status_code
-
-    statuses = await asyncio.gather(
+    categories = [ResultCategory.NO_ACTIVITY, ResultCategory.DEREGISTERED, ResultCategory.REVOKED]
+    await asyncio.gather(
         *(
-            correct(c)
-            for c in [
-                ResultCategory.NO_ACTIVITY,
-                ResultCategory.DEREGISTERED,
-                ResultCategory.REVOKED,
-            ]
+            env.deliver(grant(record_id, f"req-{n}", None, [item("A01", c)]))
+            for n, c in enumerate(categories)
         )
     )
-    assert all(s == 201 for s in statuses), statuses
     versions = await env.scalar(
         "SELECT string_agg(version::text, ',' ORDER BY version) FROM result_versions "
         "WHERE record_id = :r",
@@ -347,30 +319,17 @@ async def test_concurrent_corrections_get_distinct_versions(env: Env) -> None:
     assert versions == "1,2,3,4"
 
 
-async def test_corrections_need_the_credit_department_and_reads_stay_public(env: Env) -> None:
+async def test_no_one_corrects_here_and_reads_stay_public(env: Env) -> None:
+    """第九条: publication has no correction of its own, not even for the credit department."""
     record_id = await published_record(env)
-    url = f"/api/publication/records/{record_id}/corrections"
     body = {
         "reason": "录入错误",
         "results": [item("A01", ResultCategory.NO_ACTIVITY).model_dump(mode="json")],
     }
-    before = await env.counts()
-
-    nobody = await env.client.post(url, json=body)
-    assert nobody.status_code == 401 and nobody.headers["www-authenticate"] == "Bearer"
-    for who in [
-        auth_headers("keyuan", "supervising_dept", department="食品经营监管科"),
-        auth_headers("fuju", "deputy_director"),
-        auth_headers("qiye", "entity", uscc=USCC),
-    ]:
-        refused = await env.client.post(url, json=body, headers=who)
-        assert refused.status_code == 403, refused.text
-        assert "信用监管科(credit_dept)" in refused.json()["detail"]
-    forged = auth_headers(
-        "credit-dept", "credit_dept", secret="not-the-secret-0123456789abcdefghij"
-    )
-    assert (await env.client.post(url, json=body, headers=forged)).status_code == 401
-    assert await env.counts() == before
+    url = f"/api/publication/records/{record_id}/corrections"
+    refused = await env.client.post(url, json=body, headers=CREDIT)
+    assert refused.status_code in (404, 405), refused.text
+    assert await env.counts() == (1, 1, 1)
     assert await env.outbox("publication.result-corrected") == []
 
     # The public reads need no token, and the page is the same with or without one.
@@ -380,6 +339,4 @@ async def test_corrections_need_the_credit_department_and_reads_stay_public(env:
     assert (await env.client.get("/public/results", params={"uscc": USCC})).json()["total"] == 1
     spec = (await env.client.get("/openapi.json")).json()
     assert "security" not in spec["paths"]["/public/results/{record_id}"]["get"]
-    assert spec["paths"]["/api/publication/records/{record_id}/corrections"]["post"][
-        "security"
-    ] == [{"HTTPBearer": []}]
+    assert not [p for p in spec["paths"] if "correction" in p]

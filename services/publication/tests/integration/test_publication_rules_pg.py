@@ -19,6 +19,7 @@ from publication.adapters import orm
 from publication.domain.model import EXPORT_COLUMNS
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
+from spotcheck_common.events.objections import CorrectionGranted
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
 from spotcheck_common.settings import Settings
@@ -275,15 +276,24 @@ async def test_export_in_the_national_fields_with_bom_and_corrections(env: Servi
         if e["payload"]["inspection_id"] == "insp-1"
     ]
     record_id = published["payload"]["record_id"]
-    corrected = await env.client.post(
-        f"/api/publication/records/{record_id}/corrections",
-        json={
-            "reason": "录入错误",
-            "results": [item("A01", ResultCategory.NO_ACTIVITY).model_dump(mode="json")],
-        },
-        headers=CREDIT,
+    # Corrected on the city bureau's grant of the credit department's request (第九条).
+    await env.deliver(
+        CorrectionGranted(
+            request_id="req-1",
+            record_id=record_id,
+            task_id="task-1",
+            uscc=USCC,
+            source="credit_department",
+            corrected_results=[item("A01", ResultCategory.NO_ACTIVITY)],
+            reason="录入错误",
+            request_no="临市监信〔2025〕20号",
+            requested_on=date(2025, 11, 3),
+            requested_by="xinyong-1",
+            reply_no="威市监函〔2025〕95号",
+            replied_on=date(2025, 11, 10),
+            recorded_by="xinyong-2",
+        )
     )
-    assert corrected.status_code == 201, corrected.text
 
     response = await env.client.get(
         "/api/publication/export", params={"task_no": "LG-2025-007"}, headers=CREDIT
@@ -311,7 +321,8 @@ async def test_export_in_the_national_fields_with_bom_and_corrections(env: Servi
     assert len(rows) == 3  # one row per item result of the current version, one task
     a01, a02 = (dict(zip(rows[0], r, strict=True)) for r in rows[1:])
     assert a01["检查事项"] == NAMES["A01"] and a01["检查结果"] == "未发现开展本次抽查涉及的经营活动"
-    assert a01["备注"].startswith("更正（第2版，更正第1版）：录入错误")
+    grant = "经市局 2025-11-10 批复同意更正，威市监函〔2025〕95号"
+    assert a01["备注"].startswith(f"更正（第2版，更正第1版，{grant}）：录入错误")
     assert a02["检查结果"] == "发现问题待后续处理（未按规定公示应当公示的信息）"
     assert a02["备注"].endswith("已下达责令整改通知书")
     assert a01["抽查计划编号"] == "LG-JH-2025-01" and a01["抽查类型"] == "定向抽查"

@@ -79,6 +79,9 @@ class FakePublicationRepository:
     async def version_for_objection(self, objection_id: str) -> ResultVersion | None:
         return next((v for v in self.versions_ if v.objection_id == objection_id), None)
 
+    async def version_for_request(self, request_id: str) -> ResultVersion | None:
+        return next((v for v in self.versions_ if v.request_id == request_id), None)
+
     async def add_record(self, record: ResultRecord) -> None:
         assert record.record_id not in self.records
         self.records[record.record_id] = record

@@ -16,7 +16,7 @@ from publication.entrypoints.schemas import OverdueOut, PlanOut, ResultDetailOut
 from publication.service_layer import services
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
-from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
+from spotcheck_common.events.objections import CorrectionGranted
 from spotcheck_common.events.publication import (
     CorrectionSource,
     PublishDueSet,
@@ -64,24 +64,31 @@ def submitted(
     )
 
 
-def decided(
-    objection_id: str = "obj-1", record_id: str = "", **kw: object
-) -> ObjectionCorrectionSubmitted:
-    """The credit department submitted the correction a review confirmed."""
+def granted(
+    request_id: str = "req-1",
+    record_id: str = "",
+    objection_id: str | None = "obj-1",
+    **kw: object,
+) -> CorrectionGranted:
+    """The city bureau granted the credit department's request (第九条)."""
     values: dict[str, object] = {
-        "objection_id": objection_id,
+        "request_id": request_id,
         "record_id": record_id,
         "task_id": "task-1",
         "uscc": USCC,
+        "objection_id": objection_id,
+        "source": "objection" if objection_id else "credit_department",
         "reason": "年报已按期公示，原记录有误",
-        "reviewer": "reviewer-1",
         "corrected_results": [item("A02")],
-        "decided_on": date(2025, 10, 20),
-        "submitted_by": "credit-1",
-        "submitted_on": date(2025, 10, 21),
+        "request_no": "临市监信〔2025〕12号",
+        "requested_on": date(2025, 10, 21),
+        "requested_by": "credit-1",
+        "reply_no": "威市监函〔2025〕88号",
+        "replied_on": date(2025, 10, 24),
+        "recorded_by": "credit-2",
     }
     values.update(kw)
-    return ObjectionCorrectionSubmitted.model_validate(values)
+    return CorrectionGranted.model_validate(values)
 
 
 async def _published(repo: FakePublicationRepository) -> str:
@@ -148,8 +155,8 @@ async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> Non
     record_id = await _published(repo)
     uow = FakePublicationUnitOfWork(repo, actor="reviewer-1")
     change = item("A02", ResultCategory.PROBLEM_CORRECTED, remark="已责令改正")
-    corrected = await services.correct_from_objection(
-        uow, decided(record_id=record_id, corrected_results=[change])
+    corrected = await services.correct_on_grant(
+        uow, granted(record_id=record_id, corrected_results=[change])
     )
     await uow.commit()
     assert isinstance(corrected, ResultCorrected) and uow.events == [corrected]
@@ -164,41 +171,58 @@ async def test_objection_correction_is_a_new_version_that_keeps_the_old() -> Non
         ResultCategory.NO_PROBLEM,
     ]
     assert v2.reason == "年报已按期公示，原记录有误" and "异议复查更正" in v2.remark
+    assert "威市监函〔2025〕88号" in v2.remark  # the city's grant, in public
     assert v2.submitted_by == "credit-1" and v1.submitted_by is None
+    assert v2.request_id == "req-1" and v1.request_id is None
 
 
-async def test_same_objection_twice_adds_one_version() -> None:
+async def test_same_grant_twice_adds_one_version() -> None:
     repo = FakePublicationRepository()
     record_id = await _published(repo)
-    event = decided(
+    event = granted(
         record_id=record_id, corrected_results=[item("A02", ResultCategory.NO_ACTIVITY)]
     )
-    assert await services.correct_from_objection(FakePublicationUnitOfWork(repo), event) is not None
+    assert await services.correct_on_grant(FakePublicationUnitOfWork(repo), event) is not None
     uow = FakePublicationUnitOfWork(repo)
-    assert await services.correct_from_objection(uow, event) is None
+    assert await services.correct_on_grant(uow, event) is None
+    # A grant for an objection corrected before city requests existed adds nothing either.
+    other = event.model_copy(update={"request_id": "req-2"})
+    assert await services.correct_on_grant(uow, other) is None
     await uow.commit()
     assert uow.events == [] and len(await repo.versions(record_id)) == 2
 
 
-def test_publication_acts_on_the_credit_departments_submission_not_the_decision() -> None:
+def test_publication_acts_on_the_citys_grant_only() -> None:
+    """第九条: not on the review's decision, nor the request, nor a refusal, nor a submission
+    of the flow before city requests."""
     from publication.entrypoints.consumers import subscriptions
-    from spotcheck_common.events.objections import ObjectionDecided
+    from spotcheck_common.events import objections
 
     events = {s.event for s in subscriptions}
-    assert ObjectionCorrectionSubmitted in events and ObjectionDecided not in events
+    assert CorrectionGranted in events
+    for never in (
+        objections.ObjectionDecided,
+        objections.CorrectionRequested,
+        objections.CorrectionRefused,
+        objections.ObjectionCorrectionSubmitted,
+    ):
+        assert never not in events
 
 
-async def test_credit_department_correction_commits_a_version() -> None:
+async def test_an_error_the_bureau_found_is_published_on_the_grant() -> None:
     repo = FakePublicationRepository()
     record_id = await _published(repo)
-    uow = FakePublicationUnitOfWork(repo, actor="credit-dept")
+    uow = FakePublicationUnitOfWork(repo, actor="system")
     change = item("B07", ResultCategory.PROBLEM_PENDING, pending_reason=PendingReason.NOT_DISCLOSED)
-    corrected = await services.correct_by_credit_department(uow, record_id, [change], "录入错误")
-    assert uow.committed and uow.events == [corrected]
+    grant = granted(
+        record_id=record_id, objection_id=None, corrected_results=[change], reason="录入错误"
+    )
+    corrected = await services.correct_on_grant(uow, grant)
+    assert corrected is not None and uow.uncommitted == [corrected]
     assert corrected.source == CorrectionSource.CREDIT_DEPARTMENT and corrected.objection_id is None
     versions = await repo.versions(record_id)
-    assert versions[-1].published_by == "credit-dept" and versions[-1].version == 2
-    assert versions[-1].submitted_by == "credit-dept" and corrected.submitted_by == "credit-dept"
+    assert versions[-1].version == 2 and versions[-1].submitted_by == "credit-1"
+    assert corrected.submitted_by == "credit-1"
 
 
 @pytest.mark.parametrize(
@@ -224,7 +248,6 @@ async def test_credit_department_correction_commits_a_version() -> None:
             ],
             "名称",
         ),
-        ([item("A01")], "相同"),
         ([item("A01", pending_reason=PendingReason.OTHER)], "后续处理原因"),
     ],
 )
@@ -233,25 +256,28 @@ async def test_invalid_corrections_write_nothing(changes: list[ItemResult], mess
     record_id = await _published(repo)
     uow = FakePublicationUnitOfWork(repo)
     with pytest.raises(model.InvalidCorrection, match=message):
-        await services.correct_by_credit_department(uow, record_id, changes, "理由")
-    assert not uow.committed and len(repo.versions_) == 1
+        await services.correct_on_grant(
+            uow, granted(record_id=record_id, objection_id=None, corrected_results=changes)
+        )
+    assert uow.events == [] and len(repo.versions_) == 1
 
 
 async def test_unknown_record_is_refused() -> None:
     with pytest.raises(services.RecordNotFound):
-        await services.correct_by_credit_department(
-            FakePublicationUnitOfWork(), "nope", [item("A01", ResultCategory.NO_ACTIVITY)], "r"
-        )
+        await services.correct_on_grant(FakePublicationUnitOfWork(), granted(record_id="nope"))
 
 
 async def test_public_view_marks_current_and_superseded() -> None:
     repo = FakePublicationRepository()
     record_id = await _published(repo)
     for n, category in enumerate([ResultCategory.NO_ACTIVITY, ResultCategory.PROBLEM_CORRECTED]):
-        await services.correct_from_objection(
+        await services.correct_on_grant(
             FakePublicationUnitOfWork(repo),
-            decided(
-                objection_id=f"o{n}", record_id=record_id, corrected_results=[item("A01", category)]
+            granted(
+                request_id=f"r{n}",
+                objection_id=f"o{n}",
+                record_id=record_id,
+                corrected_results=[item("A01", category)],
             ),
         )
     view = ResultDetailOut.of(repo.records[record_id], await repo.versions(record_id)).model_dump(
@@ -503,13 +529,15 @@ async def test_export_rows_follow_the_national_fields_and_mark_corrections() -> 
     assert rows[0]["完成日期"] == "2025-09-25" and rows[0]["统一社会信用代码"] == USCC
     assert rows[0]["检查结果"] == "未发现问题" and rows[0]["备注"] == ""
     change = item("B07", ResultCategory.PROBLEM_PENDING, pending_reason=PendingReason.NOT_DISCLOSED)
-    await services.correct_by_credit_department(
-        FakePublicationUnitOfWork(repo, actor="credit-1"), record.record_id, [change], "录入错误"
+    grant = granted(
+        record_id=record.record_id, objection_id=None, corrected_results=[change], reason="录入错误"
     )
+    await services.correct_on_grant(FakePublicationUnitOfWork(repo, actor="credit-1"), grant)
     current = (await repo.versions(record.record_id))[-1]
     rows = model.export_rows(record, current)
     assert rows[2]["检查结果"] == "发现问题待后续处理（未按规定公示应当公示的信息）"
-    assert all(r["备注"].startswith("更正（第2版，更正第1版）：录入错误") for r in rows)
+    grant = "经市局 2025-10-24 批复同意更正，威市监函〔2025〕88号"
+    assert all(r["备注"].startswith(f"更正（第2版，更正第1版，{grant}）：录入错误") for r in rows)
 
 
 async def test_not_inspected_reason_is_the_public_remark_and_exported() -> None:

@@ -76,6 +76,7 @@ async def test_versions_published_before_the_migration_are_found_by_category(
         await session.execute(sa.insert(orm.result_records), [old_record])
         old = version("rec-1", 1, PENDING)
         row = {**old.__dict__, "results": [r.model_dump(mode="json") for r in old.results]}
+        del row["request_id"], row["city_grant"]  # 0006's
         await session.execute(sa.insert(orm.result_versions), [row])
         await session.commit()
     await upgrade(db, definition.migrations)

@@ -136,19 +136,25 @@ class ObjectionFeedbackGiven(Event):
     given_on: date
     feedback_due_on: date | None = None
     note: str = ""
+    # Set when this answer is the city bureau's refusal of the correction (第九条): the
+    # refused request; the note gives the city's document and reason.
+    correction_request_id: str | None = None
 
     def aggregate_id(self) -> str:
         return self.task_id
 
 
 class ObjectionCorrectionSubmitted(Event):
-    """The credit department submitted the correction a review confirmed (第九条: 经复查确有
-    错误的，报信用监管科汇集，由信用监管科依规报请更正); publication then publishes it as a
-    new version. ``corrected_results`` are the review's, ``submitted_by`` the credit department
-    user who submitted them."""
+    """Before corrections went to the city bureau: the credit department submitted the
+    correction a review confirmed, and publication published it at once. No longer produced
+    (``CorrectionRequested`` replaced it); its schema stays so what the topic holds is still
+    read. Publication no longer acts on it: no version is published without the city's grant
+    (``CorrectionGranted``); an objection submitted this way and not yet corrected is requested
+    from the city like any other (docs/corrections.md)."""
 
     service = "objections"
     name = "objection-correction-submitted"
+    retired = True
 
     objection_id: str
     record_id: str
@@ -163,6 +169,102 @@ class ObjectionCorrectionSubmitted(Event):
     correction_due_on: date | None = None
     record_version: int = 0
     note: str = ""
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+# Corrections requested from the city bureau (第九条: 由信用监管科依规向市局报请更正). Each
+# request has its own id; ``objection_id`` names the objection whose review confirmed the error,
+# null for an error the bureau found itself (``source`` credit_department).
+CorrectionRequestSource = Literal["objection", "credit_department"]
+
+
+class CorrectionRequested(Event):
+    """The credit department requested the city bureau to correct a published result, by its
+    document ``request_no`` dated ``requested_on``. Nothing is published on it: only
+    ``CorrectionGranted`` lets publication issue the new version. For an objection, the
+    correction clock stops while the city holds the request (``clock_suspended``: the request
+    was sent within it)."""
+
+    service = "objections"
+    name = "correction-requested"
+
+    request_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    objection_id: str | None = None
+    source: CorrectionRequestSource
+    # Only the items whose result changes; publication merges them onto the current version.
+    corrected_results: list[ItemResult]
+    reason: str
+    request_no: str
+    requested_on: date
+    requested_by: str
+    # The published version the request corrects.
+    record_version: int
+    note: str = ""
+    correction_due_on: date | None = None
+    clock_suspended: bool = False
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class CorrectionGranted(Event):
+    """The city bureau granted the request (its document ``reply_no`` of ``replied_on``), as
+    recorded by the credit department: publication publishes ``corrected_results`` as a new
+    version, once per request. ``correction_due_on``: an objection's correction clock, run
+    again from the reply with the working days it had left."""
+
+    service = "objections"
+    name = "correction-granted"
+
+    request_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    objection_id: str | None = None
+    source: CorrectionRequestSource
+    corrected_results: list[ItemResult]
+    reason: str
+    request_no: str
+    requested_on: date
+    requested_by: str
+    reply_no: str
+    replied_on: date
+    recorded_by: str
+    note: str = ""
+    # The SHA-256 of the city's document, when the bureau attached it.
+    document_sha256: str | None = None
+    correction_due_on: date | None = None
+
+    def aggregate_id(self) -> str:
+        return self.task_id
+
+
+class CorrectionRefused(Event):
+    """The city bureau refused the request (its document ``reply_no`` of ``replied_on``, its
+    ``reason``), as recorded by the credit department. Nothing is published; an objection's
+    entity is answered with the refusal (``ObjectionFeedbackGiven`` naming this request)."""
+
+    service = "objections"
+    name = "correction-refused"
+
+    request_id: str
+    record_id: str
+    task_id: str
+    uscc: USCC
+    objection_id: str | None = None
+    source: CorrectionRequestSource
+    request_no: str
+    requested_on: date
+    reply_no: str
+    replied_on: date
+    reason: str
+    recorded_by: str
+    document_sha256: str | None = None
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -1,6 +1,6 @@
 """Objections tables (schema ``objections``): its read model of published records, the
-objections with their review, decision, feedback and correction deadlines, and the scans of
-paper applications."""
+objections with their review, decision, feedback and correction deadlines, the scans of
+paper applications, and the corrections requested from the city bureau with its replies."""
 
 from __future__ import annotations
 
@@ -73,6 +73,13 @@ objections = sa.Table(
     sa.Column("feedback_due_pending", sa.Integer),
     sa.Column("correction_due_calendar", sa.String(200)),
     sa.Column("correction_due_pending", sa.Integer),
+    # 第九条: the correction's request to the city bureau; the reply's date and whether it
+    # granted; whether the request, sent within the correction clock, stopped it (0004).
+    sa.Column("city_request_id", sa.String(36)),
+    sa.Column("city_requested_on", sa.Date),
+    sa.Column("city_replied_on", sa.Date),
+    sa.Column("city_granted", sa.Boolean),
+    sa.Column("correction_suspended", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_objections_record_id", "record_id"),
     sa.Index("ix_objections_uscc", "uscc"),
     sa.Index("ix_objections_status", "status"),
@@ -94,6 +101,61 @@ objection_scans = sa.Table(
     sa.Column("objection_id", sa.String(36), primary_key=True),
     sa.Column("filename", sa.String(200), nullable=False),
     # The type its content was recognised as: application/pdf | image/jpeg | image/png.
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("recorded_by", sa.String(100), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Corrections requested from the city bureau (第九条: 由信用监管科依规向市局报请更正), from an
+# objection's review or found by the bureau itself, and the city's reply (0004).
+correction_requests = sa.Table(
+    "correction_requests",
+    metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("record_id", sa.String(36), nullable=False),
+    sa.Column("task_id", sa.String(64), nullable=False),
+    sa.Column("uscc", sa.String(18), nullable=False),
+    # One request per objection; null for an error the bureau found itself.
+    sa.Column("objection_id", sa.String(36), unique=True),
+    # objection | credit_department
+    sa.Column("source", sa.String(30), nullable=False),
+    sa.Column("corrected_results", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    # The request's document: its number (文号) and date.
+    sa.Column("request_no", sa.String(100), nullable=False),
+    sa.Column("requested_on", sa.Date, nullable=False),
+    sa.Column("requested_by", sa.String(100), nullable=False),
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("record_version", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    # requested | granted | refused
+    sa.Column("status", sa.String(20), nullable=False),
+    # The city's reply: its document number and date, its reason, who recorded it and when.
+    sa.Column("reply_no", sa.String(100)),
+    sa.Column("replied_on", sa.Date),
+    sa.Column("reply_reason", sa.Text),
+    sa.Column("reply_recorded_by", sa.String(100)),
+    sa.Column("reply_recorded_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_correction_requests_record_id", "record_id"),
+    # At most one request of a record waits for the city.
+    sa.Index(
+        "uq_correction_requests_open_record",
+        "record_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'requested'"),
+        sqlite_where=sa.text("status = 'requested'"),
+    ),
+)
+
+# The scan of the city's reply document, one per request; never updated or deleted (0004).
+correction_reply_documents = sa.Table(
+    "correction_reply_documents",
+    metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("filename", sa.String(200), nullable=False),
     sa.Column("media_type", sa.String(100), nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),

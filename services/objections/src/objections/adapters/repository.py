@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from objections.adapters import orm
 from objections.domain.model import Objection, PublishedRecord, Status
+from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.domain.scans import Scan
 from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.db import Page, aware, aware_or_none, paginate
@@ -52,6 +53,24 @@ class ObjectionsRepository(Protocol):
 
     async def scan(self, objection_id: str) -> tuple[Scan, bytes] | None: ...
 
+    async def add_request(self, request: CorrectionRequest) -> None: ...
+
+    async def get_request(
+        self, request_id: str, lock: bool = False
+    ) -> CorrectionRequest | None: ...
+
+    async def open_request_for_record(self, record_id: str) -> CorrectionRequest | None: ...
+
+    async def update_request(self, request: CorrectionRequest) -> bool: ...
+
+    async def search_requests(
+        self, status: RequestStatus | None, record_id: str | None, limit: int, offset: int
+    ) -> Page[CorrectionRequest]: ...
+
+    async def add_reply_document(self, document: Scan, content: bytes) -> None: ...
+
+    async def reply_document(self, request_id: str) -> tuple[Scan, bytes] | None: ...
+
 
 def _record(row: Any) -> PublishedRecord:
     return PublishedRecord(
@@ -82,10 +101,45 @@ def _objections() -> sa.Select[Any]:
     )
 
 
-def _scan(objection_id: str, row: Any, prefix: str = "") -> Scan:
+def _scan(owner_id: str, row: Any, prefix: str = "") -> Scan:
     values = {name: getattr(row, prefix + name) for name in _SCAN_FIELDS}
     values["recorded_at"] = aware(values["recorded_at"])
-    return Scan(objection_id=objection_id, **values)
+    return Scan(owner_id=owner_id, **values)
+
+
+def _scan_values(scan: Scan, content: bytes) -> dict[str, Any]:
+    return {name: getattr(scan, name) for name in _SCAN_FIELDS} | {"content": content}
+
+
+_REQUEST_FIELDS = [c.name for c in orm.correction_requests.columns]
+_DOCUMENT_COLUMNS = [
+    orm.correction_reply_documents.c[name].label(f"doc_{name}") for name in _SCAN_FIELDS
+]
+
+
+def _requests() -> sa.Select[Any]:
+    """Requests with their reply document's description (none without a scan)."""
+    t, d = orm.correction_requests, orm.correction_reply_documents
+    return sa.select(t, *_DOCUMENT_COLUMNS).select_from(
+        t.outerjoin(d, d.c.request_id == t.c.request_id)
+    )
+
+
+def _request(row: Any) -> CorrectionRequest:
+    values = {name: getattr(row, name) for name in _REQUEST_FIELDS}
+    values["status"] = RequestStatus(values["status"])
+    values["corrected_results"] = [ItemResult.model_validate(r) for r in row.corrected_results]
+    for moment in ("requested_at", "reply_recorded_at"):
+        values[moment] = aware_or_none(values[moment])
+    document = _scan(row.request_id, row, "doc_") if row.doc_sha256 is not None else None
+    return CorrectionRequest(**values, document=document)
+
+
+def _request_values(r: CorrectionRequest) -> dict[str, Any]:
+    values = {name: getattr(r, name) for name in _REQUEST_FIELDS}
+    values["status"] = r.status.value
+    values["corrected_results"] = [c.model_dump(mode="json") for c in r.corrected_results]
+    return values
 
 
 def _objection(row: Any) -> Objection:
@@ -229,7 +283,16 @@ class SqlObjectionsRepository:
                 sa.or_(
                     late(t.c.decided_on, t.c.review_due_on),
                     late(t.c.feedback_given_on, t.c.feedback_due_on),
-                    late(t.c.correction_published_on, t.c.correction_due_on),
+                    sa.and_(
+                        late(t.c.correction_published_on, t.c.correction_due_on),
+                        # Stopped while the city holds a request sent in time, or refused it.
+                        sa.not_(
+                            sa.and_(
+                                t.c.correction_suspended.is_(True),
+                                sa.or_(t.c.city_granted.is_(None), t.c.city_granted.is_(False)),
+                            )
+                        ),
+                    ),
                 )
             )
         query = _objections().where(*where).order_by(t.c.filed_at.desc(), t.c.objection_id)
@@ -256,7 +319,9 @@ class SqlObjectionsRepository:
 
     async def add_scan(self, scan: Scan, content: bytes) -> None:
         await self.session.execute(
-            sa.insert(orm.objection_scans).values(**scan.__dict__, content=content)
+            sa.insert(orm.objection_scans).values(
+                objection_id=scan.owner_id, **_scan_values(scan, content)
+            )
         )
 
     async def scan(self, objection_id: str) -> tuple[Scan, bytes] | None:
@@ -266,3 +331,63 @@ class SqlObjectionsRepository:
             await self.session.execute(sa.select(s).where(s.c.objection_id == objection_id))
         ).first()
         return (_scan(objection_id, row), row.content) if row else None
+
+    async def add_request(self, request: CorrectionRequest) -> None:
+        await self.session.execute(
+            sa.insert(orm.correction_requests).values(**_request_values(request))
+        )
+
+    async def get_request(self, request_id: str, lock: bool = False) -> CorrectionRequest | None:
+        t = orm.correction_requests
+        query = _requests().where(t.c.request_id == request_id)
+        if lock:
+            query = query.with_for_update(of=t)
+        row = (await self.session.execute(query)).first()
+        return _request(row) if row else None
+
+    async def open_request_for_record(self, record_id: str) -> CorrectionRequest | None:
+        t = orm.correction_requests
+        query = _requests().where(
+            t.c.record_id == record_id, t.c.status == RequestStatus.REQUESTED.value
+        )
+        row = (await self.session.execute(query)).first()
+        return _request(row) if row else None
+
+    async def update_request(self, request: CorrectionRequest) -> bool:
+        """Record the reply, only if the request still waits for it (False if not)."""
+        t = orm.correction_requests
+        result = await self.session.execute(
+            sa.update(t)
+            .where(
+                t.c.request_id == request.request_id,
+                t.c.status == RequestStatus.REQUESTED.value,
+            )
+            .values(**_request_values(request))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def search_requests(
+        self, status: RequestStatus | None, record_id: str | None, limit: int, offset: int
+    ) -> Page[CorrectionRequest]:
+        """Requests, newest first."""
+        t = orm.correction_requests
+        where: list[Any] = []
+        if status is not None:
+            where.append(t.c.status == status.value)
+        if record_id:
+            where.append(t.c.record_id == record_id)
+        query = _requests().where(*where).order_by(t.c.requested_at.desc(), t.c.request_id)
+        return await paginate(self.session, query, limit, offset, _request)
+
+    async def add_reply_document(self, document: Scan, content: bytes) -> None:
+        await self.session.execute(
+            sa.insert(orm.correction_reply_documents).values(
+                request_id=document.owner_id, **_scan_values(document, content)
+            )
+        )
+
+    async def reply_document(self, request_id: str) -> tuple[Scan, bytes] | None:
+        """A reply's scan and its stored content (unchecked: ``scans.verified``)."""
+        d = orm.correction_reply_documents
+        row = (await self.session.execute(sa.select(d).where(d.c.request_id == request_id))).first()
+        return (_scan(request_id, row), row.content) if row else None

@@ -8,20 +8,28 @@ service holds; the day of receipt / decision is not counted (``WorkCalendar.add_
 A clock whose end reaches a year with no holiday schedule yet is *pending*: the objection is
 received all the same, and the date is computed when the year is recorded (:func:`recompute`).
 Each computed date keeps the calendar versions it was computed with.
+
+第九条: the correction is requested from the city bureau (``domain.requests``). The 5 working
+days are the bureau's own time: a request sent within them stops the correction clock while
+the city holds it (the days after the request's date up to the reply's date do not count); a
+grant starts it again from the reply's date with the working days it had left (none left: due
+that same day); a refusal closes it, nothing being the bureau's to correct. A request sent
+after the clock ran out stops nothing: the correction is late. The review and feedback clocks
+do not wait for the city.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from objections.domain.scans import MISSING, Scan, Upload
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
-from spotcheck_common.workdays import Deadline, WorkCalendar
+from spotcheck_common.workdays import CalendarNotCovered, Deadline, WorkCalendar
 
 REVIEW_WORKDAYS = 20
 FEEDBACK_WORKDAYS = 15
@@ -99,6 +107,13 @@ class Objection:
     feedback_due_pending: int | None = None
     correction_due_calendar: str | None = None
     correction_due_pending: int | None = None
+    # 第九条: the correction's request to the city bureau (its id and document date), the
+    # reply's date and whether it granted; whether the request stopped the correction clock.
+    city_request_id: str | None = None
+    city_requested_on: date | None = None
+    city_replied_on: date | None = None
+    city_granted: bool | None = None
+    correction_suspended: bool = False
     # A paper application's scan (kept in its own table); None for an online objection.
     scan: Scan | None = None
 
@@ -131,7 +146,31 @@ def set_deadline(o: Objection, clock: str, d: Deadline) -> None:
 def start_clock(o: Objection, clock: str, calendar: WorkCalendar) -> None:
     start = clock_start(o, clock)
     assert start is not None, clock
-    set_deadline(o, clock, calendar.deadline(start, CLOCKS[clock]))
+    if clock == "correction" and resumed(o):
+        set_deadline(o, clock, resumed_deadline(o, calendar))
+    else:
+        set_deadline(o, clock, calendar.deadline(start, CLOCKS[clock]))
+
+
+def resumed(o: Objection) -> bool:
+    """The city granted a request that had stopped the correction clock: it runs again."""
+    return o.correction_suspended and o.city_granted is True
+
+
+def correction_stopped(o: Objection) -> bool:
+    """The city holds a request sent in time, or refused it: nothing is due from the bureau."""
+    return o.correction_suspended and o.city_granted is not True
+
+
+def resumed_deadline(o: Objection, calendar: WorkCalendar) -> Deadline:
+    """The working days left when the request was sent, counted from the city's reply."""
+    assert o.decided_on and o.city_requested_on and o.city_replied_on
+    try:
+        left = CORRECTION_WORKDAYS - calendar.count_workdays(o.decided_on, o.city_requested_on)
+        due = calendar.add_workdays(o.city_replied_on, left) if left > 0 else o.city_replied_on
+        return Deadline(due, calendar.version_label(o.decided_on + timedelta(days=1), due))
+    except CalendarNotCovered as exc:
+        return Deadline(None, pending_year=exc.year)
 
 
 def recompute(o: Objection, calendar: WorkCalendar, year: int) -> list[str]:
@@ -256,8 +295,12 @@ def overdue(o: Objection, today: date) -> dict[str, bool]:
     pending clock is neither)."""
     review = o.review_due_on is not None and (o.decided_on or today) > o.review_due_on
     feedback = o.feedback_due_on is not None and (o.feedback_given_on or today) > o.feedback_due_on
-    correction = o.correction_due_on is not None and (
-        (o.correction_published_on or today) > o.correction_due_on
+    # A refusal ends the correction clock, late only if the request was (it stopped nothing).
+    refused_on = o.city_replied_on if o.city_granted is False else None
+    correction = (
+        o.correction_due_on is not None
+        and not correction_stopped(o)
+        and (o.correction_published_on or refused_on or today) > o.correction_due_on
     )
     return {
         "review": review,
@@ -287,6 +330,8 @@ def outstanding_overdue(o: Objection, today: date) -> list[str]:
     if (
         o.correction_due_on is not None
         and o.correction_published_on is None
+        and o.city_granted is not False
+        and not correction_stopped(o)
         and today > o.correction_due_on
     ):
         kinds.append(KIND_CORRECTION)
@@ -297,20 +342,48 @@ def department(o: Objection) -> str:
     return o.review_department or UNASSIGNED
 
 
-def submit_correction(
-    o: Objection, submitted_by: str, submitted_on: date, submitted_at: datetime, note: str
-) -> None:
-    """The credit department submits the correction a review confirmed (第九条)."""
+def check_requestable(o: Objection) -> None:
+    """A confirmed error not yet requested of the city, nor already published."""
+    if o.status == Status.PENDING:
+        raise Conflict("尚未作出复查结果，不能报请更正")
     if o.status != Status.CORRECTED or not o.corrected_results:
         raise DomainError("只有经复查确有错误（corrected）的异议才需报请更正")
-    if o.correction_submitted_by is not None:
+    if o.city_request_id is not None:
+        raise Conflict(f"该异议的更正已于 {o.city_requested_on} 报请市局，不能重复报请")
+    if o.correction_published_on is not None:
         raise Conflict(
-            f"更正已由 {o.correction_submitted_by} 于 {o.correction_submitted_on} 报请，"
-            "不能重复报请"
+            f"该异议的更正已于 {o.correction_published_on} 公示（第 "
+            f"{o.correction_version} 版），无需报请"
         )
-    if o.decided_on is not None and submitted_on < o.decided_on:
-        raise DomainError("报请更正的日期不能早于作出复查结果的日期")
-    o.correction_submitted_by = submitted_by
-    o.correction_submitted_on = submitted_on
-    o.correction_submitted_at = submitted_at
+
+
+def request_city(
+    o: Objection,
+    request_id: str,
+    requested_by: str,
+    requested_on: date,
+    requested_at: datetime,
+    note: str,
+    calendar: WorkCalendar,
+) -> None:
+    """The credit department requests the correction a review confirmed of the city bureau
+    (第九条); sent within the correction clock, it stops the clock until the city replies."""
+    check_requestable(o)
+    assert o.decided_on is not None
+    used = calendar.elapsed(o.decided_on, requested_on)
+    o.city_request_id = request_id
+    o.city_requested_on = requested_on
+    # A day the calendar cannot count yet is not held against the bureau.
+    o.correction_suspended = used is None or used <= CORRECTION_WORKDAYS
+    o.correction_submitted_by = requested_by
+    o.correction_submitted_on = requested_on
+    o.correction_submitted_at = requested_at
     o.correction_note = note
+
+
+def city_replied(o: Objection, granted: bool, replied_on: date, calendar: WorkCalendar) -> None:
+    """The city's reply: a grant starts a stopped correction clock again."""
+    o.city_replied_on = replied_on
+    o.city_granted = granted
+    if resumed(o):
+        start_clock(o, "correction", calendar)

@@ -1,4 +1,5 @@
-"""The scan of a paper objection (书面异议申请书扫描件). Pure rules.
+"""The scan of a paper objection (书面异议申请书扫描件), and of the city bureau's reply to a
+correction request (市局批复, 第九条), kept the same way. Pure rules.
 
 第十一条: an entity may object online (the system's day of receipt) or on paper; the credit
 department registers a paper application with the day it was received, and the scan of the
@@ -58,9 +59,10 @@ class Upload:
 
 @dataclass(frozen=True)
 class Scan:
-    """The scan kept with a paper objection (its content is stored beside it)."""
+    """A scan kept with what it belongs to (its content is stored beside it): a paper
+    objection's (``owner_id`` the objection) or a city reply's (the correction request)."""
 
-    objection_id: str
+    owner_id: str
     filename: str
     media_type: str
     size: int
@@ -90,12 +92,12 @@ def _extension(name: str) -> str:
     return f".{suffix.lower()}" if dot and stem else ""
 
 
-def stored_name(filename: str, media_type: str) -> str:
+def stored_name(filename: str, media_type: str, default: str = DEFAULT_NAME) -> str:
     """A plain file name for the scan whose extension says what the content is: no path, no
     control or bidirectional characters, not a name Windows reserves; a name without a fitting
     extension gets one, a name claiming another accepted type is refused; none is
-    ``DEFAULT_NAME``."""
-    name = filename.strip() or DEFAULT_NAME
+    ``default``."""
+    name = filename.strip() or default
     try:
         check_file_name(name)
     except ValueError as refused:
@@ -116,13 +118,14 @@ def stored_name(filename: str, media_type: str) -> str:
 
 
 def new_scan(
-    objection_id: str,
+    owner_id: str,
     upload: Upload,
     recorded_by: str,
     recorded_at: datetime,
     max_bytes: int = MAX_BYTES,
+    default_name: str = DEFAULT_NAME,
 ) -> Scan:
-    """The scan of ``objection_id``'s paper, refused (413, 422) before anything is written."""
+    """The scan of ``owner_id``'s paper, refused (413, 422) before anything is written."""
     content = upload.content
     if not content:
         raise Invalid("扫描件内容为空", field="file")
@@ -133,8 +136,8 @@ def new_scan(
         )
     media_type = detect(content)
     return Scan(
-        objection_id=objection_id,
-        filename=stored_name(upload.filename, media_type),
+        owner_id=owner_id,
+        filename=stored_name(upload.filename, media_type, default_name),
         media_type=media_type,
         size=len(content),
         sha256=sha256_hex(content),
@@ -147,7 +150,7 @@ def verified(scan: Scan, content: bytes) -> bytes:
     """The stored content, if it still is what was registered (500 otherwise)."""
     if len(content) != scan.size or sha256_hex(content) != scan.sha256:
         raise ScanTampered(
-            f"异议 {scan.objection_id} 的扫描件内容与登记的 SHA-256 不符，已拒绝读取",
+            f"{scan.owner_id} 的扫描件内容与登记的 SHA-256 不符，已拒绝读取",
             sha256=scan.sha256,
         )
     return content

@@ -89,7 +89,7 @@ async def file_paper(request: Request, principal: CreditDept, deps: Deps) -> Obj
 async def download_scan(objection_id: str, principal: Staff, deps: Deps) -> Response:
     async with deps.uow(principal.context()) as uow:
         scan, content = await views.scan(uow, objection_id)
-    fallback = f"objection-{scan.objection_id}{scans.EXTENSIONS[scan.media_type][0]}"
+    fallback = f"objection-{scan.owner_id}{scans.EXTENSIONS[scan.media_type][0]}"
     return Response(
         content,
         media_type=scan.media_type,

@@ -2,7 +2,8 @@
 
 第九条、第十一条: the inspected entity objects online (the credit department registers a paper
 application with its scan: ``paper.py``); the supervising department reviews and feeds back,
-the credit department collects corrections; staff read, and an entity reads its own objections.
+the credit department requests the city bureau to correct a confirmed error (its reply:
+``corrections.py``); staff read, and an entity reads its own objections.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from objections.bootstrap import Deps
 from objections.domain.model import Status
 from objections.entrypoints.schemas import (
-    CorrectionSubmissionIn,
+    CityRequestIn,
     DecisionIn,
     FeedbackIn,
     ObjectionIn,
     ObjectionOut,
     ObjectionPage,
 )
-from objections.service_layer import services, views
+from objections.service_layer import corrections, services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict, Forbidden
 from spotcheck_common.http import Offset, refusals
@@ -118,27 +119,48 @@ async def decide(
             body.decided_on,
             day,
             reviewer_department=principal.department,
-            submit_as_credit_department=Role.CREDIT_DEPT in principal.roles,
+            credit_department=Role.CREDIT_DEPT in principal.roles,
         )
     return ObjectionOut.of(objection, day)
 
 
 @router.post(
     "/{objection_id}/correction",
-    summary="信用监管科报请更正经复查确有错误的检查结果（公示新版本）",
+    summary="信用监管科就经复查确有错误的检查结果向市局报请更正",
     description=(
-        "第九条：经复查确有错误的，报信用监管科汇集，由信用监管科依规报请更正。"
-        "记录报请人；公示服务据此发布新版本（原版本保留）。由信用监管科复查决定更正的，"
-        "决定时即已报请。"
+        "第九条：经复查确有错误的，报信用监管科汇集，由信用监管科依规向市局报请更正。"
+        "登记报请文件的文号和日期；报请本身不发布任何内容，市局批复同意"
+        "（POST /api/objections/corrections/{request_id}/reply）后公示服务才发布新版本。"
+        "在 5 个工作日的更正期限内报请的，市局批复前更正期限停止计算。"
     ),
-    responses=refusals(401, 403, 404, 409, 422, s403="缺少信用监管科角色"),
+    responses=refusals(
+        401,
+        403,
+        404,
+        409,
+        422,
+        s403="缺少信用监管科角色",
+        s409="尚未复查、已报请，或该检查结果另有待批复的报请",
+    ),
 )
-async def submit_correction(
-    objection_id: str, body: CorrectionSubmissionIn, principal: CreditDept, deps: Deps
+async def request_correction(
+    objection_id: str, body: CityRequestIn, principal: CreditDept, deps: Deps
 ) -> ObjectionOut:
     day = deps.today()
     async with deps.uow(principal.context()) as uow:
-        objection = await services.submit_correction(uow, objection_id, body.note.strip(), day)
+        try:
+            await corrections.request_objection_correction(
+                uow,
+                objection_id,
+                body.request_no.strip(),
+                body.requested_on,
+                body.note.strip(),
+                day,
+            )
+        except IntegrityError:
+            raise Conflict("该检查结果另有待市局批复的更正报请") from None
+    async with deps.uow(principal.context()) as uow:
+        objection = await views.objection(uow, objection_id)
     return ObjectionOut.of(objection, day)
 
 

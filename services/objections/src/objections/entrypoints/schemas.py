@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from objections.domain import model
 from objections.domain.model import Objection, Status
+from objections.domain.requests import STATUS_LABELS as REQUEST_LABELS
+from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.domain.scans import Scan
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import USCC, ObjectionDecision
@@ -59,12 +61,41 @@ class DecisionIn(RequestModel):
     decided_on: date | None = Field(None, description="作出复查结果之日，默认今天")
 
 
-class CorrectionSubmissionIn(RequestModel):
-    """The credit department submits the confirmed correction (报请更正)."""
+class CityRequestIn(RequestModel):
+    """The credit department requests the confirmed correction of the city bureau (第九条:
+    向市局报请更正), by a document."""
 
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field("", max_length=2000, description="报请说明（如报市局的文号）")
+    request_no: str = Field(min_length=1, max_length=100, description="报请更正文件的文号")
+    requested_on: date | None = Field(None, description="报请文件的日期，默认今天")
+    note: str = Field("", max_length=2000, description="报请说明")
+
+
+class BureauCorrectionIn(CityRequestIn):
+    """An error the bureau found itself in a published result (not from an objection): the
+    credit department requests its correction of the city bureau."""
+
+    record_id: str = Field(min_length=1, max_length=36, description="公示记录编号")
+    corrected_results: list[ItemResult] = Field(
+        min_length=1, description="更正后的检查事项结果（仅列出需更正的事项）"
+    )
+    reason: str = Field(min_length=1, max_length=4000, description="更正理由（发现的错误）")
+
+
+class CityReplyIn(RequestModel):
+    """The city bureau's reply to a request (市局批复), recorded by the credit department."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["granted", "refused"] = Field(
+        description="granted 同意更正 | refused 不予更正"
+    )
+    reply_no: str = Field(min_length=1, max_length=100, description="市局批复的文号")
+    replied_on: date | None = Field(None, description="市局批复的日期，默认今天")
+    reason: str = Field(
+        "", max_length=4000, description="市局的意见；不予更正的必填（反馈检查对象）"
+    )
 
 
 class FeedbackIn(RequestModel):
@@ -94,7 +125,8 @@ class OverdueOut(BaseModel):
 
 
 class ScanOut(BaseModel):
-    """The scan of a paper application, as kept (its content: ``href``)."""
+    """A scan as kept — a paper application's, or the city bureau's reply (its content:
+    ``href``)."""
 
     filename: str = Field(description="保存的文件名（扩展名与内容一致）")
     media_type: Literal["application/pdf", "image/jpeg", "image/png"] = Field(
@@ -107,7 +139,7 @@ class ScanOut(BaseModel):
     href: str = Field(description="下载地址（本局工作人员）")
 
     @classmethod
-    def of(cls, scan: Scan) -> ScanOut:
+    def of(cls, scan: Scan, href: str | None = None) -> ScanOut:
         return cls(
             filename=scan.filename,
             media_type=scan.media_type,
@@ -115,7 +147,7 @@ class ScanOut(BaseModel):
             sha256=scan.sha256,
             recorded_by=scan.recorded_by,
             recorded_at=scan.recorded_at,
-            href=f"/api/objections/objections/{scan.objection_id}/scan",
+            href=href or f"/api/objections/objections/{scan.owner_id}/scan",
         )
 
 
@@ -147,7 +179,14 @@ class ObjectionOut(BaseModel):
     correction_submitted_by: str | None
     correction_submitted_on: date | None
     correction_note: str | None
-    awaiting_credit_department: bool = Field(description="确有错误，待信用监管科报请更正")
+    awaiting_credit_department: bool = Field(description="确有错误，待信用监管科报请市局更正")
+    city_request_id: str | None = Field(description="报请市局更正的编号（第九条）")
+    city_requested_on: date | None = Field(description="报请文件的日期")
+    city_replied_on: date | None = Field(description="市局批复的日期")
+    city_granted: bool | None = Field(description="市局是否同意更正；未批复为空")
+    correction_clock_stopped: bool = Field(
+        description="更正期限因报请市局而停止计算（市局批复同意后接续计算，不予更正则终止）"
+    )
     overdue: OverdueOut = Field(description="各期限是否逾期（含已逾期完成）")
     overdue_open: list[str] = Field(description="已逾期且仍未完成的期限（告警种类）")
     due_status: Literal["set", "pending_calendar"]
@@ -194,8 +233,15 @@ class ObjectionOut(BaseModel):
             correction_submitted_on=o.correction_submitted_on,
             correction_note=o.correction_note,
             awaiting_credit_department=(
-                o.status == Status.CORRECTED and o.correction_submitted_by is None
+                o.status == Status.CORRECTED
+                and o.city_request_id is None
+                and o.correction_published_on is None
             ),
+            city_request_id=o.city_request_id,
+            city_requested_on=o.city_requested_on,
+            city_replied_on=o.city_replied_on,
+            city_granted=o.city_granted,
+            correction_clock_stopped=model.correction_stopped(o),
             overdue=OverdueOut(**model.overdue(o, today)),
             overdue_open=model.outstanding_overdue(o, today),
             due_status="pending_calendar" if pending else "set",
@@ -214,3 +260,63 @@ class ObjectionPage(BaseModel):
     total: int
     today: date = Field(description="计算逾期所依据的日期（北京时间）")
     items: list[ObjectionOut]
+
+
+class CorrectionRequestOut(BaseModel):
+    """A correction requested from the city bureau, and its reply (第九条)."""
+
+    request_id: str
+    record_id: str
+    task_id: str
+    uscc: str
+    objection_id: str | None = Field(description="据以更正的异议；本局自行发现的错误为空")
+    source: Literal["objection", "credit_department"]
+    corrected_results: list[ItemResult]
+    reason: str
+    request_no: str = Field(description="报请文件的文号")
+    requested_on: date
+    requested_by: str
+    requested_at: datetime
+    record_version: int = Field(description="报请更正的公示版本")
+    note: str
+    status: RequestStatus
+    status_label: str
+    reply_no: str | None = Field(description="市局批复的文号")
+    replied_on: date | None
+    reply_reason: str | None
+    reply_recorded_by: str | None
+    reply_recorded_at: datetime | None
+    document: ScanOut | None = Field(description="市局批复的扫描件（如有）")
+
+    @classmethod
+    def of(cls, r: CorrectionRequest) -> CorrectionRequestOut:
+        href = f"/api/objections/corrections/{r.request_id}/document"
+        return cls(
+            request_id=r.request_id,
+            record_id=r.record_id,
+            task_id=r.task_id,
+            uscc=r.uscc,
+            objection_id=r.objection_id,
+            source=r.source,
+            corrected_results=list(r.corrected_results),
+            reason=r.reason,
+            request_no=r.request_no,
+            requested_on=r.requested_on,
+            requested_by=r.requested_by,
+            requested_at=r.requested_at,
+            record_version=r.record_version,
+            note=r.note,
+            status=r.status,
+            status_label=REQUEST_LABELS[r.status],
+            reply_no=r.reply_no,
+            replied_on=r.replied_on,
+            reply_reason=r.reply_reason,
+            reply_recorded_by=r.reply_recorded_by,
+            reply_recorded_at=r.reply_recorded_at,
+            document=ScanOut.of(r.document, href) if r.document else None,
+        )
+
+
+class CorrectionRequestPage(BaseModel):
+    total: int
+    items: list[CorrectionRequestOut]

@@ -7,12 +7,14 @@ from pathlib import Path
 from objections.adapters import orm
 from objections.adapters.unit_of_work import SqlObjectionsUnitOfWork
 from objections.bootstrap import bootstrap
-from objections.entrypoints import paper, routes
+from objections.entrypoints import corrections, paper, routes
 from objections.entrypoints.consumers import subscriptions
 from objections.entrypoints.periodic import refresh
 from spotcheck_common.calendar_store import refresh_coverage
 from spotcheck_common.events.objections import (
-    ObjectionCorrectionSubmitted,
+    CorrectionGranted,
+    CorrectionRefused,
+    CorrectionRequested,
     ObjectionDeadlinesSet,
     ObjectionDecided,
     ObjectionFeedbackGiven,
@@ -25,7 +27,7 @@ definition = ServiceDefinition(
     title="异议受理、复查与更正期限",
     metadata=orm.metadata,
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
-    routers=[routes.router, paper.router],
+    routers=[routes.router, paper.router, corrections.router],
     bootstrap=bootstrap,
     unit_of_work=SqlObjectionsUnitOfWork,
     subscriptions=subscriptions,
@@ -33,10 +35,13 @@ definition = ServiceDefinition(
         ObjectionFiled,
         ObjectionDecided,
         ObjectionFeedbackGiven,
-        ObjectionCorrectionSubmitted,
         ObjectionDeadlinesSet,
+        CorrectionRequested,
+        CorrectionGranted,
+        CorrectionRefused,
     ],
     periodic=[refresh, refresh_coverage],
-    # Evidence: a paper application's scan is written once (guarded in the database, 0003).
-    append_only=("objection_scans",),
+    # Evidence: a paper application's scan and a city reply's are written once (guarded in the
+    # database, 0003, 0004).
+    append_only=("objection_scans", "correction_reply_documents"),
 )

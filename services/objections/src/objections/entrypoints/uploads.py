@@ -1,24 +1,25 @@
-"""Reading a paper objection's form: multipart/form-data, the scan within its size limit.
+"""Reading a form with a scan: multipart/form-data, the scan within its size limit (a paper
+objection's, or the city bureau's reply to a correction request).
 
 The body is read up to the limit (413 as soon as it passes it, by Content-Length or as it
-grows), then parsed; the form's fields are validated as ``PaperObjectionIn`` (a 422 naming the
-field, like any request body). The scan's declared Content-Type is ignored: the domain
-recognises the content itself (``domain.scans``).
+grows), then parsed; the form's fields are validated as the request's model (a 422 naming the
+field, like any request body; an optional field sent empty is left out). The scan's declared
+Content-Type is ignored: the domain recognises the content itself (``domain.scans``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from objections.domain import scans
-from objections.entrypoints.schemas import PaperObjectionIn
+from objections.entrypoints.schemas import CityReplyIn, PaperObjectionIn
 from spotcheck_common.errors import Invalid, TooLarge
 
 # multipart framing and the form's text fields are allowed a little room over the limit
@@ -56,45 +57,74 @@ async def _form(request: Request, body: bytes) -> dict[str, Any]:
     return dict(form.items())
 
 
-async def paper_form(request: Request, limit: int) -> tuple[PaperObjectionIn, scans.Upload | None]:
-    """The form's fields and its scan (None when the form has no file ``file``), refused (413,
-    422) before anything is written."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise Invalid(scans.MISSING, field="file")
-    form = await _form(request, await read_limited(request, limit))
-    upload = form.pop("file", None)
-    fields = {k: v for k, v in form.items() if not (k == "received_on" and v == "")}
+M = TypeVar("M", bound=BaseModel)
+
+
+def _validated(schema: type[M], fields: dict[str, Any]) -> M:
     try:
-        body = PaperObjectionIn.model_validate(fields)
+        return schema.model_validate(fields)
     except ValidationError as invalid:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in invalid.errors()]
         ) from None
-    if not isinstance(upload, UploadFile):
+
+
+async def form_with_file(
+    request: Request, limit: int, schema: type[M]
+) -> tuple[M, scans.Upload | None]:
+    """The form's fields and its scan (None when the form has no file ``file``), refused (413,
+    422) before anything is written."""
+    form = await _form(request, await read_limited(request, limit))
+    upload = form.pop("file", None)
+    optional = {n for n, f in schema.model_fields.items() if f.default is None}
+    fields = {k: v for k, v in form.items() if not (k in optional and v == "")}
+    body = _validated(schema, fields)
+    if upload is None:
         return body, None
+    if not isinstance(upload, UploadFile):  # sent as a text field, or without a file name
+        raise Invalid(f"字段 file 须为上传的文件（{scans.ACCEPTED}）", field="file")
     content = await upload.read()
     if len(content) > limit:
         raise too_large(limit)
     return body, scans.Upload(filename=upload.filename or "", content=content)
 
 
-def _paper_form_schema() -> dict[str, Any]:
-    """``PaperObjectionIn`` as form fields (a date is a field left out, not null) and ``file``."""
-    schema = PaperObjectionIn.model_json_schema()
-    fields = schema["properties"]
-    received = fields["received_on"]
-    fields["received_on"] = {"type": "string", "format": "date", **_described(received)}
-    for field in fields.values():
-        field.pop("title", None)
+async def paper_form(request: Request, limit: int) -> tuple[PaperObjectionIn, scans.Upload | None]:
+    """A paper objection: multipart/form-data only (its scan is required)."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise Invalid(scans.MISSING, field="file")
+    return await form_with_file(request, limit, PaperObjectionIn)
+
+
+async def reply_form(request: Request, limit: int) -> tuple[CityReplyIn, scans.Upload | None]:
+    """The city's reply: JSON without a scan, or multipart/form-data with the scan (``file``)."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return await form_with_file(request, limit, CityReplyIn)
+    try:
+        sent = await request.json()
+    except ValueError:
+        raise Invalid("请求体应为 JSON，或附扫描件的 multipart/form-data") from None
+    return _validated(CityReplyIn, sent if isinstance(sent, dict) else {}), None
+
+
+def _form_schema(schema: type[BaseModel], file: str, required: bool) -> dict[str, Any]:
+    """``schema`` as form fields (a date is a field left out, not null) and the scan ``file``."""
+    out = schema.model_json_schema()
+    fields = out["properties"]
+    for name, field in list(fields.items()):
+        if "anyOf" in field:  # an optional date
+            fields[name] = {"type": "string", "format": "date", **_described(field)}
+        fields[name].pop("title", None)
     fields["file"] = {
         "type": "string",
         "format": "binary",
-        "description": f"申请书扫描件：{scans.ACCEPTED}（按内容识别），"
+        "description": f"{file}：{scans.ACCEPTED}（按内容识别），"
         f"上限 {scans.MAX_BYTES // (1024 * 1024)} MiB",
     }
-    schema.pop("title", None)
-    schema["required"] = [*schema["required"], "file"]
-    return schema
+    out.pop("title", None)
+    if required:
+        out["required"] = [*out.get("required", []), "file"]
+    return out
 
 
 def _described(field: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +135,23 @@ PAPER_BODY = {
     "requestBody": {
         "required": True,
         "description": "multipart/form-data：申请书扫描件（file）与申请内容",
-        "content": {"multipart/form-data": {"schema": _paper_form_schema()}},
+        "content": {
+            "multipart/form-data": {
+                "schema": _form_schema(PaperObjectionIn, "申请书扫描件", required=True)
+            }
+        },
+    }
+}
+
+REPLY_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "JSON；或 multipart/form-data，附市局批复的扫描件（file）",
+        "content": {
+            "application/json": {"schema": CityReplyIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": _form_schema(CityReplyIn, "市局批复扫描件（可选）", required=False)
+            },
+        },
     }
 }

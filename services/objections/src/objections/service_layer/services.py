@@ -17,7 +17,6 @@ from spotcheck_common.errors import Conflict, DomainError, Forbidden, NotFound
 from spotcheck_common.events.envelope import new_id
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.objections import (
-    ObjectionCorrectionSubmitted,
     ObjectionDeadlinesSet,
     ObjectionDecided,
     ObjectionFeedbackGiven,
@@ -157,16 +156,16 @@ async def decide_objection(
     decided_on: date | None,
     today: date,
     reviewer_department: str = "",
-    submit_as_credit_department: bool = False,
+    credit_department: bool = False,
 ) -> Objection:
     """The reviewer's decision: uphold, or confirm an error. A confirmed error is corrected
-    through the credit department (第九条): it submits the correction (``submit_correction``);
-    a reviewer who is the credit department submits it with the decision."""
+    through the credit department (第九条), which requests it of the city bureau
+    (``request_objection_correction``) by a document the decision does not have."""
     repo = uow.objections
     objection = await repo.get(objection_id, lock=True)
     if objection is None:
         raise NotFound(f"异议 {objection_id} 不存在")
-    model.may_review(objection, reviewer_department, submit_as_credit_department)
+    model.may_review(objection, reviewer_department, credit_department)
     if objection.status != Status.PENDING:
         raise Conflict(
             f"异议 {objection_id} 已于 {objection.decided_on} 作出复查结果"
@@ -189,9 +188,6 @@ async def decide_objection(
     )
     if not objection.review_department:
         objection.review_department = reviewer_department
-    submit = submit_as_credit_department and decision == ObjectionDecision.CORRECTED
-    if submit:
-        model.submit_correction(objection, uow.context.actor, decided, now, "")
     if not await repo.update(objection, expected_status=Status.PENDING):
         raise Conflict(f"异议 {objection_id} 已作出复查结果，不能重复决定")
     await uow.emit(
@@ -212,50 +208,6 @@ async def decide_objection(
             calendar_version=objection.feedback_due_calendar,
         )
     )
-    if submit:
-        await uow.emit(_submitted(objection))
-    await uow.commit()
-    return objection
-
-
-def _submitted(o: Objection) -> ObjectionCorrectionSubmitted:
-    assert o.decided_on is not None and o.correction_submitted_by is not None
-    assert o.correction_submitted_on is not None
-    return ObjectionCorrectionSubmitted(
-        objection_id=o.objection_id,
-        record_id=o.record_id,
-        task_id=o.task_id,
-        uscc=o.uscc,
-        corrected_results=list(o.corrected_results or []),
-        reason=o.decision_reason or "",
-        reviewer=o.reviewer or "",
-        decided_on=o.decided_on,
-        submitted_by=o.correction_submitted_by,
-        submitted_on=o.correction_submitted_on,
-        correction_due_on=o.correction_due_on,
-        record_version=o.record_version,
-        note=o.correction_note or "",
-    )
-
-
-async def submit_correction(
-    uow: ObjectionsUnitOfWork,
-    objection_id: str,
-    note: str,
-    today: date,
-) -> Objection:
-    """The credit department submits the correction a review confirmed (第九条: 经复查确有错误
-    的，报信用监管科汇集，由信用监管科依规报请更正); publication then publishes it. Who
-    submitted it is recorded on the objection, the event and the published version."""
-    repo = uow.objections
-    objection = await repo.get(objection_id, lock=True)
-    if objection is None:
-        raise NotFound(f"异议 {objection_id} 不存在")
-    if objection.status == Status.PENDING:
-        raise Conflict("尚未作出复查结果，不能报请更正")
-    model.submit_correction(objection, uow.context.actor, today, uow.clock.now(), note)
-    await repo.update(objection)
-    await uow.emit(_submitted(objection))
     await uow.commit()
     return objection
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from objections.domain import scans
 from objections.domain.model import Objection, Status
+from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
 from spotcheck_common.db import Page
 from spotcheck_common.errors import Forbidden, NotFound
@@ -47,3 +48,31 @@ async def search(
     offset: int,
 ) -> Page[Objection]:
     return await uow.objections.search(status, uscc, record_id, overdue_on, limit, offset)
+
+
+async def request(uow: ObjectionsUnitOfWork, request_id: str) -> CorrectionRequest:
+    found = await uow.objections.get_request(request_id)
+    if found is None:
+        raise NotFound(f"更正报请 {request_id} 不存在")
+    return found
+
+
+async def requests(
+    uow: ObjectionsUnitOfWork,
+    status: RequestStatus | None,
+    record_id: str | None,
+    limit: int,
+    offset: int,
+) -> Page[CorrectionRequest]:
+    return await uow.objections.search_requests(status, record_id, limit, offset)
+
+
+async def reply_document(uow: ObjectionsUnitOfWork, request_id: str) -> tuple[scans.Scan, bytes]:
+    """The city reply's scan and its content, checked against its SHA-256 (500 if it no longer
+    matches; never served)."""
+    await request(uow, request_id)
+    found = await uow.objections.reply_document(request_id)
+    if found is None:
+        raise NotFound(f"更正报请 {request_id} 未附市局批复的扫描件")
+    kept, content = found
+    return kept, scans.verified(kept, content)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from portal.adapters.api import Api, ApiError
+from portal.domain import joint_inspections
 from portal.domain.draws import joint_awaits
 
 
@@ -24,7 +25,16 @@ class Waiting:
         return len(self.items)
 
 
-Finder = Callable[[Api], list[Awaitable[Waiting]]]
+@dataclass(frozen=True)
+class Person:
+    """Who the person is where a step is theirs by name: their district and inspector id."""
+
+    district: str = ""
+    inspector_id: str = ""
+
+
+NOBODY = Person()
+Finder = Callable[[Api, Person], list[Awaitable[Waiting]]]
 
 
 async def _plans(api: Api, status: str, title: str) -> Waiting:
@@ -149,7 +159,7 @@ async def _joint_draws(api: Api) -> Waiting:
     )
 
 
-def _credit(api: Api) -> list[Awaitable[Waiting]]:
+def _credit(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "signed", "年度计划待汇总"),
         _plans(api, "approved", "年度计划待报市局备案"),
@@ -161,7 +171,7 @@ def _credit(api: Api) -> list[Awaitable[Waiting]]:
     ]
 
 
-def _supervising(api: Api) -> list[Awaitable[Waiting]]:
+def _supervising(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "draft", "年度计划草稿（待报分管局长）"),
         _objections(api, "异议待复查"),
@@ -179,11 +189,11 @@ async def _task_drafts(api: Api) -> Waiting:
     )
 
 
-def _deputy(api: Api) -> list[Awaitable[Waiting]]:
+def _deputy(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     return [_plans(api, "submitted", "年度计划待签字"), _task_drafts(api)]
 
 
-def _office(api: Api) -> list[Awaitable[Waiting]]:
+def _office(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     return [
         _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
         _draws_in(api, ["drawn"], "抽取待监督会签"),
@@ -191,15 +201,35 @@ def _office(api: Api) -> list[Awaitable[Waiting]]:
     ]
 
 
-def _meeting(api: Api) -> list[Awaitable[Waiting]]:
+def _meeting(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     return [_plans(api, "consolidated", "年度计划待局长办公会批准")]
 
 
-def _field(api: Api) -> list[Awaitable[Waiting]]:
+async def _joint_inspections(api: Api, person: Person) -> Waiting:
+    """A neighbour's joint inspections the person is on, where the next step is theirs: the
+    leader's recording or submission, their signature (not one done here and on its way)."""
+    page = await api.get("/api/inspections/joint-inspections", limit=200)
+    return Waiting(
+        "联合检查（相邻区抽取）待办理",
+        "/console/joint-inspections",
+        [
+            (
+                f"{j['entity_name']}（{j['drawing_district']} {j['task_no']}）",
+                f"/console/joint-inspections/{j['inspection_id']}",
+                joint_inspections.AWAITS[step],
+            )
+            for j in page.get("items", [])
+            if (step := joint_inspections.awaits(j, person.district, person.inspector_id))
+        ],
+    )
+
+
+def _field(api: Api, person: Person) -> list[Awaitable[Waiting]]:
     return [
         _inspections(api, "pending", "检查结果待录入（组长）"),
         _inspections(api, "recorded", "检查记录待签名"),
         _inspections(api, "signed", "检查记录待提交（组长）"),
+        _joint_inspections(api, person),
     ]
 
 
@@ -215,13 +245,13 @@ FINDERS: dict[str, Finder] = {
 }
 
 
-async def of(api: Api, roles: Iterable[str]) -> list[Waiting]:
+async def of(api: Api, roles: Iterable[str], person: Person = NOBODY) -> list[Waiting]:
     """Everything awaiting the person, by role; a list the person may not read is left out
     (the services decide), any other failure is not hidden as "nothing awaits you"."""
     found: list[Waiting] = []
     for role in sorted(roles):
         finder = FINDERS.get(role)
-        for step in finder(api) if finder else []:
+        for step in finder(api, person) if finder else []:
             try:
                 found.append(await step)
             except ApiError as exc:

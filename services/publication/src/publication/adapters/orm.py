@@ -67,6 +67,11 @@ result_versions = sa.Table(
     sa.Column("published_by", sa.String(100), nullable=False),
     # A correction: who in the credit department submitted it (第九条); None for version 1.
     sa.Column("submitted_by", sa.String(100)),
+    # The city bureau's granted correction request it publishes (第九条, 0006): at most one
+    # version per request, so a redelivered grant adds nothing.
+    sa.Column("request_id", sa.String(36)),
+    sa.Column("city_grant", sa.String(200)),
+    sa.Index("uq_result_versions_request_id", "request_id", unique=True),
     sa.UniqueConstraint("record_id", "version", name="uq_result_versions_record_version"),
     sa.CheckConstraint("version >= 1", name="version_positive"),
 )

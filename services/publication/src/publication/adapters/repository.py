@@ -37,6 +37,8 @@ class PublicationRepository(Protocol):
 
     async def version_for_objection(self, objection_id: str) -> ResultVersion | None: ...
 
+    async def version_for_request(self, request_id: str) -> ResultVersion | None: ...
+
     async def add_record(self, record: ResultRecord) -> None: ...
 
     async def add_version(self, version: ResultVersion) -> None: ...
@@ -125,6 +127,8 @@ def _version(row: Any) -> ResultVersion:
         published_at=aware(row.published_at),
         published_by=row.published_by,
         submitted_by=row.submitted_by,
+        request_id=row.request_id,
+        city_grant=row.city_grant,
     )
 
 
@@ -142,6 +146,8 @@ def _current(row: Any) -> tuple[ResultRecord, ResultVersion]:
         published_at=aware(m["v_published_at"]),
         published_by=m["v_published_by"],
         submitted_by=m["v_submitted_by"],
+        request_id=m["v_request_id"],
+        city_grant=m["v_city_grant"],
     )
     return _record(row), version
 
@@ -264,6 +270,11 @@ class SqlPublicationRepository:
         row = (
             await self.session.execute(sa.select(t).where(t.c.objection_id == objection_id))
         ).first()
+        return _version(row) if row else None
+
+    async def version_for_request(self, request_id: str) -> ResultVersion | None:
+        t = orm.result_versions
+        row = (await self.session.execute(sa.select(t).where(t.c.request_id == request_id))).first()
         return _version(row) if row else None
 
     async def add_record(self, record: ResultRecord) -> None:

@@ -71,6 +71,10 @@ class ResultVersion:
     published_by: str
     # A correction: who in the credit department submitted it (第九条); None for version 1.
     submitted_by: str | None = None
+    # The city bureau's granted request it was published on (第九条), and the grant's document
+    # (number and date, as the remark and the export say it); None before requests.
+    request_id: str | None = None
+    city_grant: str | None = None
 
 
 def publish_deadline(calendar: WorkCalendar, completed_on: date) -> Deadline:
@@ -150,8 +154,15 @@ def not_inspected_remark(reason: str) -> str:
     return f"未实施检查，视为完成抽查：{reason}" if reason else ""
 
 
-def correction_remark(source: str, reason: str) -> str:
-    return f"{SOURCE_LABELS.get(source, source)}：{reason}"
+def correction_remark(source: str, reason: str, grant: str = "") -> str:
+    """备注 of a corrected version: where the correction came from, why, and the city bureau's
+    document that granted it (第九条)."""
+    remark = f"{SOURCE_LABELS.get(source, source)}：{reason}"
+    return f"{remark}（{grant}）" if grant else remark
+
+
+def grant_note(reply_no: str, replied_on: date) -> str:
+    return f"经市局 {replied_on} 批复同意更正，{reply_no}"
 
 
 RESULT_LABELS = {
@@ -253,8 +264,10 @@ def export_remark(version: ResultVersion, item: ItemResult) -> str:
     """备注: the item's remark; a correction says so (更正, its version and reason)."""
     parts = []
     if version.version > 1:
+        grant = f"，{version.city_grant}" if version.city_grant else ""
         parts.append(
-            f"更正（第{version.version}版，更正第{version.version - 1}版）：{version.reason or ''}"
+            f"更正（第{version.version}版，更正第{version.version - 1}版{grant}）："
+            f"{version.reason or ''}"
         )
     elif version.remark:
         parts.append(version.remark)

@@ -10,7 +10,7 @@ from spotcheck_common.calendar_store import calendar_subscription
 from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.inspections import InspectionSubmitted
-from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
+from spotcheck_common.events.objections import CorrectionGranted
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.uow import UnitOfWork
 from spotcheck_common.workdays import WorkCalendar
@@ -27,10 +27,10 @@ async def on_inspection_submitted(
     await services.publish_inspection(_uow(uow), event)
 
 
-async def on_correction_submitted(
-    event: ObjectionCorrectionSubmitted, envelope: Envelope[Any], uow: UnitOfWork
+async def on_correction_granted(
+    event: CorrectionGranted, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
-    await services.correct_from_objection(_uow(uow), event)
+    await services.correct_on_grant(_uow(uow), event)
 
 
 async def on_annual_plan_published(
@@ -47,11 +47,12 @@ async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: in
     await services.calendar_recorded(_uow(uow), calendar, year)
 
 
-# ObjectionDecided is not consumed: a confirmed error is published once the credit department
-# has submitted it (ObjectionCorrectionSubmitted, 第九条).
+# 第九条: a correction is published on the city bureau's grant only (CorrectionGranted). Not
+# consumed: ObjectionDecided, CorrectionRequested and CorrectionRefused (nothing to publish),
+# nor ObjectionCorrectionSubmitted of the flow before city requests (docs/corrections.md).
 subscriptions = [
     Subscription(InspectionSubmitted, on_inspection_submitted),
-    Subscription(ObjectionCorrectionSubmitted, on_correction_submitted),
+    Subscription(CorrectionGranted, on_correction_granted),
     Subscription(AnnualPlanPublished, on_annual_plan_published),
     Subscription(TaskPublished, on_task_published),
     calendar_subscription(on_calendar_recorded),

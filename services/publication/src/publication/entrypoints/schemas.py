@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from publication.domain import model
 from publication.domain.model import (
@@ -22,25 +22,12 @@ from publication.domain.model import (
     WithheldResult,
 )
 from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.events.publication import ResultCorrected
-from spotcheck_common.text import RequestModel
 from spotcheck_common.workdays import WorkCalendar
 
 Instant = str
 """An instant as ISO 8601 with its offset (``2026-03-16T01:00:00+00:00``)."""
 
 # ---------------------------------------------------------------------------- requests
-
-
-class CorrectionIn(RequestModel):
-    """A correction collected by the credit department (信用监管科)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: str = Field(min_length=1, max_length=2000, description="更正理由（必填）")
-    results: list[ItemResult] = Field(
-        min_length=1, description="更正的检查事项结果（仅列出需更正的事项）"
-    )
 
 
 # ----------------------------------------------------------------------- public results
@@ -189,28 +176,6 @@ class ResultDetailOut(BaseModel):
             published_late=model.published_late(record),
             versions=views,
             current=views[-1] if views else None,
-        )
-
-
-class CorrectionOut(BaseModel):
-    """The version a correction published."""
-
-    record_id: str
-    version: int
-    supersedes_version: int
-    published_at: Instant
-    results: list[ItemResult]
-    remark: str
-
-    @classmethod
-    def of(cls, corrected: ResultCorrected) -> CorrectionOut:
-        return cls(
-            record_id=corrected.record_id,
-            version=corrected.record_version,
-            supersedes_version=corrected.supersedes_version,
-            published_at=corrected.published_at.isoformat(),
-            results=list(corrected.results),
-            remark=corrected.remark,
         )
 
 

@@ -1,18 +1,23 @@
 """Publication use cases. Plain functions taking the unit of work (its repository:
 ``uow.publication``).
 
-The event handlers (``publish_inspection``, ``correct_from_objection``) run inside the
-idempotent consumer's transaction and do not commit; the HTTP use case commits.
+The event handlers (``publish_inspection``, ``correct_on_grant``) run inside the idempotent
+consumer's transaction and do not commit.
 Every version-creating path is safe against redelivery on its own: one record (or withheld
-result) per inspection (unique ``inspection_id``), one version per objection (unique
-``objection_id``), one row per plan version (unique ``(plan_id, plan_version)``), versions
-numbered under a lock of the record row with a unique (record, version) pair.
+result) per inspection (unique ``inspection_id``), one version per granted request (unique
+``request_id``) and per objection (unique ``objection_id``), one row per plan version (unique
+``(plan_id, plan_version)``), versions numbered under a lock of the record row with a unique
+(record, version) pair.
+
+第九条: a published result is never changed by this service on its own: a correction is
+published only on the city bureau's grant of the credit department's request
+(``CorrectionGranted``). A request publishes nothing, a refusal never does, and a submission
+of the flow before city requests (``ObjectionCorrectionSubmitted``) is not acted on.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from datetime import date
 
 from publication.adapters.repository import PublicationRepository
@@ -27,8 +32,8 @@ from publication.domain.model import (
 from publication.service_layer.unit_of_work import PublicationUnitOfWork
 from spotcheck_common.errors import NotFound
 from spotcheck_common.events.envelope import new_id
-from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
-from spotcheck_common.events.objections import ObjectionCorrectionSubmitted
+from spotcheck_common.events.inspections import InspectionSubmitted
+from spotcheck_common.events.objections import CorrectionGranted
 from spotcheck_common.events.planning import AnnualPlanPublished, TaskPublished
 from spotcheck_common.events.publication import (
     CorrectionSource,
@@ -242,103 +247,73 @@ async def record_task(uow: PublicationUnitOfWork, event: TaskPublished) -> bool:
 
 
 async def _new_version(
-    uow: PublicationUnitOfWork,
-    record_id: str,
-    changes: Sequence[ItemResult],
-    reason: str,
-    source: CorrectionSource,
-    objection_id: str | None,
-    submitted_by: str,
-    allow_unchanged: bool = False,
+    uow: PublicationUnitOfWork, grant: CorrectionGranted, source: CorrectionSource
 ) -> ResultCorrected:
     repo = uow.publication
-    record = await repo.get_record(record_id, lock=True)
+    record = await repo.get_record(grant.record_id, lock=True)
     if record is None:
-        raise RecordNotFound(f"公示记录 {record_id} 不存在")
-    versions = await repo.versions(record_id)
+        raise RecordNotFound(f"公示记录 {grant.record_id} 不存在")
+    versions = await repo.versions(grant.record_id)
     current = versions[-1]
-    results = model.merge_results(current.results, changes, allow_unchanged=allow_unchanged)
+    # The city granted these results: even if the record already reads so (another
+    # correction crossed it), the version is published so the grant is on record.
+    results = model.merge_results(current.results, grant.corrected_results, allow_unchanged=True)
     now = uow.clock.now()
+    city_grant = model.grant_note(grant.reply_no, grant.replied_on)
     version = ResultVersion(
-        record_id=record_id,
+        record_id=grant.record_id,
         version=current.version + 1,
         results=results,
-        remark=model.correction_remark(source.value, reason),
+        remark=model.correction_remark(source.value, grant.reason, city_grant),
         source=source.value,
-        reason=reason,
-        objection_id=objection_id,
+        reason=grant.reason,
+        objection_id=grant.objection_id,
         published_at=now,
         published_by=uow.context.actor,
-        submitted_by=submitted_by,
+        submitted_by=grant.requested_by,
+        request_id=grant.request_id,
+        city_grant=city_grant,
     )
     await repo.add_version(version)
     corrected = ResultCorrected(
-        record_id=record_id,
+        record_id=grant.record_id,
         record_version=version.version,
         supersedes_version=current.version,
         task_id=record.task_id,
         uscc=record.uscc,
         results=results,
-        reason=reason,
-        objection_id=objection_id,
+        reason=grant.reason,
+        objection_id=grant.objection_id,
         published_at=now,
         source=source,
         remark=version.remark,
         entity_name=record.entity_name,
         task_no=record.task_no,
         task_title=record.task_title,
-        submitted_by=submitted_by,
+        submitted_by=grant.requested_by,
     )
     await uow.emit(corrected)
     return corrected
 
 
-async def correct_from_objection(
-    uow: PublicationUnitOfWork, event: ObjectionCorrectionSubmitted
+async def correct_on_grant(
+    uow: PublicationUnitOfWork, grant: CorrectionGranted
 ) -> ResultCorrected | None:
-    """A correction a review confirmed, submitted by the credit department (第九条, 第十一条):
-    publish the corrected results as a new version. The same objection applied twice adds
-    nothing.
+    """The city bureau granted the credit department's request (第九条): publish the corrected
+    results as a new version, the old one kept and marked superseded. A grant applied before
+    (the same request, or its objection corrected before city requests existed) adds nothing.
     """
     repo = uow.publication
-    # Lock the record first, so a concurrent delivery of the same submission sees our version.
-    if await repo.get_record(event.record_id, lock=True) is None:
-        raise RecordNotFound(f"公示记录 {event.record_id} 不存在")
-    if await repo.version_for_objection(event.objection_id) is not None:
-        log.info("objection already applied", extra={"fields": {"id": event.objection_id}})
+    # Lock the record first, so a concurrent delivery of the same grant sees our version.
+    if await repo.get_record(grant.record_id, lock=True) is None:
+        raise RecordNotFound(f"公示记录 {grant.record_id} 不存在")
+    applied = await repo.version_for_request(grant.request_id)
+    if applied is None and grant.objection_id:
+        applied = await repo.version_for_objection(grant.objection_id)
+    if applied is not None:
+        log.info("grant already applied", extra={"fields": {"request_id": grant.request_id}})
         return None
-    return await _new_version(
-        uow,
-        event.record_id,
-        event.corrected_results,
-        event.reason,
-        CorrectionSource.OBJECTION,
-        event.objection_id,
-        submitted_by=event.submitted_by,
-        # The review ordered it: even if the record already reads so (an earlier correction
-        # crossed it), the version is published so the objection's correction is on record.
-        allow_unchanged=True,
-    )
-
-
-async def correct_by_credit_department(
-    uow: PublicationUnitOfWork,
-    record_id: str,
-    changes: Sequence[ItemResult],
-    reason: str,
-) -> ResultCorrected:
-    """A correction collected by the credit department (第九条): a new version, committed."""
-    corrected = await _new_version(
-        uow,
-        record_id,
-        changes,
-        reason,
-        CorrectionSource.CREDIT_DEPARTMENT,
-        None,
-        submitted_by=uow.context.actor,
-    )
-    await uow.commit()
-    return corrected
+    return await _new_version(uow, grant, CorrectionSource(grant.source))
 
 
 async def calendar_recorded(

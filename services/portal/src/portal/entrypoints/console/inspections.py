@@ -32,7 +32,7 @@ VOCABULARY: dict[str, Any] = {
 }
 
 
-def _fields(error: ApiError) -> dict[str, str]:
+def fields_of(error: ApiError) -> dict[str, str]:
     """The service's reasons by full field path (``results[1].pending_reason``): each row of
     the form shows its own."""
     return {e.field: e.reason for e in error.errors}
@@ -88,7 +88,7 @@ async def _record_page(
     page |= {"session": session, **VOCABULARY, **context}
     if error is None:
         return render(request, RECORD, **page)
-    return refused(request, RECORD, error, fields=_fields(error), **page)
+    return refused(request, RECORD, error, fields=fields_of(error), **page)
 
 
 def _unavailable(request: Request, session: Session, error: ApiError, back: str) -> HTMLResponse:
@@ -201,7 +201,7 @@ async def _visit_page(
     page |= {"session": session, **VOCABULARY, **context}
     if error is None:
         return render(request, VISIT, **page)
-    return refused(request, VISIT, error, fields=_fields(error), **page)
+    return refused(request, VISIT, error, fields=fields_of(error), **page)
 
 
 @router.get("/visits/{visit_id}", response_class=HTMLResponse)

@@ -180,5 +180,6 @@ async def logout() -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, session: SignedIn) -> HTMLResponse:
-    items = await awaiting.of(session.api, session.me.roles)
+    person = awaiting.Person(session.me.district, session.me.inspector_id)
+    items = await awaiting.of(session.api, session.me.roles, person)
     return render(request, "console/home.html", session=session, items=items)

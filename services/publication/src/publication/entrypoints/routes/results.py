@@ -1,5 +1,6 @@
-"""Published results: the public search and detail (no token), and the credit department's
-correction (第九条: a published result is corrected only through the credit department)."""
+"""Published results: the public search and detail (no token). 第九条: a published result is
+never corrected here; a correction is published on the city bureau's grant of the credit
+department's request (objections: ``/api/objections/corrections``)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,20 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.exc import IntegrityError
 
 from publication.bootstrap import PUBLIC, Deps
 from publication.domain.model import ResultQuery
 from publication.entrypoints.schemas import (
-    CorrectionIn,
-    CorrectionOut,
     ResultDetailOut,
     ResultOut,
     ResultPage,
     WithheldCount,
 )
-from publication.service_layer import services, views
-from spotcheck_common.auth import Principal, require
-from spotcheck_common.errors import Conflict
+from publication.service_layer import views
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.http import Offset, refusals
-from spotcheck_common.roles import Role
-
-CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
 
 public = APIRouter(prefix="/public/results", tags=["public"])
-staff = APIRouter(prefix="/api/publication", tags=["publication"])
 
 
 @public.get("", summary="检查结果公示查询", responses=refusals(422))
@@ -76,22 +68,3 @@ async def get_result(record_id: str, deps: Deps) -> ResultDetailOut:
     async with deps.uow(PUBLIC) as uow:
         record, versions = await views.result(uow, record_id)
     return ResultDetailOut.of(record, versions)
-
-
-@staff.post(
-    "/records/{record_id}/corrections",
-    status_code=201,
-    summary="信用监管科更正已公示的检查结果（发布新版本，原版本保留）",
-    responses=refusals(401, 403, 404, 409, 422, s403="缺少信用监管科角色"),
-)
-async def correct(
-    record_id: str, body: CorrectionIn, principal: CreditDept, deps: Deps
-) -> CorrectionOut:
-    async with deps.uow(principal.context()) as uow:
-        try:
-            corrected = await services.correct_by_credit_department(
-                uow, record_id, body.results, body.reason.strip()
-            )
-        except IntegrityError:
-            raise Conflict("该公示记录正在被另一更正修改，请刷新后重试") from None
-    return CorrectionOut.of(corrected)
