@@ -7,6 +7,7 @@ Kafka, PostgreSQL). ``urls`` maps each service to its base URL (the same URL for
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -235,18 +236,32 @@ class Ceremony:
 Person = tuple[str, list[str], dict[str, str]]
 
 
-def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> None:
+def run_draw(
+    p: Platform, cycle: Cycle, min_population: int | None = None, assigned_because: str = ""
+) -> None:
     """Freeze; each party commits and reveals with ``spotcheck-ceremony`` (a wrong share is
-    refused); the office's supervisor countersigns with it; keep the bundle and the log."""
+    refused); the office's supervisor countersigns with it; keep the bundle and the log.
+    ``assigned_because``: the deputy director approves direct assignment first (第六条), and the
+    credit department assigns the drawn targets' teams with the tool (draw spec §15)."""
     wanted = len(cycle.codes) * 0.9 if min_population is None else min_population
     home = Path(tempfile.mkdtemp(prefix="ceremony-"))
     ceremony = Ceremony(p, home)
     state = ("--state", str(home))
+    request: dict[str, Any] = {"task_id": cycle.task_id}
+    if assigned_because:
+        path = f"/api/draws/tasks/{cycle.task_id}/direct-assignment-approvals"
+        approval = eventually(
+            lambda: p.call(
+                "draws", "POST", path, DEPUTY, json={"reason": assigned_because}, expect=(201, 404)
+            ).get("approval_id"),
+            "the draws service to know the task",
+        )
+        request["direct_approval"] = approval
 
     def create() -> Any:
         response = p.client.post(
             p.urls["draws"] + "/api/draws/draws",
-            json={"task_id": cycle.task_id},
+            json=request,
             headers=p.headers(CREDIT),
         )
         if response.status_code in (404, 409, 422):  # task or population not arrived yet
@@ -278,12 +293,33 @@ def run_draw(p: Platform, cycle: Cycle, min_population: int | None = None) -> No
     )
     for party in draw["parties"]:
         ceremony.act(holder[party], party, "reveal", cycle.draw_id, *state)
+    if assigned_because:
+        teams = home / "teams.json"
+        teams.write_text(json.dumps(assigned_teams(p, cycle.draw_id)), encoding="utf-8")
+        ceremony.act(CREDIT, "信用监管科", "assign", cycle.draw_id, "--teams", str(teams))
     opinion = ("--opinion", "抽取过程符合规定", "--acknowledge-unstaffed")
     ceremony.act(COUNTERSIGNER, "办公室", "countersign", cycle.draw_id, *opinion)
     done = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
     assert done["status"] == "completed"
     cycle.bundle = p.client.get(p.urls["draws"] + f"/public/draws/{cycle.draw_id}/bundle").content
     cycle.log = p.client.get(p.urls["draws"] + "/public/draws/log").content
+
+
+def assigned_teams(p: Platform, draw_id: str) -> list[dict[str, Any]]:
+    """The credit department's teams for a drawn direct-assignment draw: a leader-qualified
+    inspector of the frozen roster leads each target with another one, in turn."""
+    draw = p.call("draws", "GET", f"/api/draws/draws/{draw_id}", CREDIT)
+    assert draw["status"] == "assigning", draw["status"]
+    roster = p.call("draws", "GET", f"/public/draws/{draw_id}/manifest")["roster"]
+    able = [i for i in roster if i["active"]]
+    leaders = [i["inspector_id"] for i in able if i["leader_qualified"]]
+    others = [i["inspector_id"] for i in able]
+    teams = []
+    for n, target in enumerate(draw["targets"]):
+        leader = leaders[n % len(leaders)]
+        member = next(i for i in others[n % len(others) :] + others if i != leader)
+        teams.append({"uscc": target["uscc"], "team": [[leader, "leader"], [member, "member"]]})
+    return teams
 
 
 # The JavaScript verifier the public site runs in the browser, as a command (Node).
@@ -407,16 +443,30 @@ def object_and_correct(p: Platform, cycle: Cycle) -> None:
         },
     )
     assert decided["feedback_due_on"] and decided["correction_due_on"]
-    # 第九条: the confirmed error goes to the credit department, which submits the correction.
+    decided = correct_through_the_city(p, objection["objection_id"], "临市监更〔2026〕1号")
+    cycle.objection = decided | {"record_id": record["record_id"]}
+
+
+def correct_through_the_city(p: Platform, objection_id: str, request_no: str) -> Any:
+    """第九条: the credit department requests the confirmed correction of the city bureau; the
+    city grants it (its reply recorded); only then does publication issue the new version."""
     decided = p.call(
         "objections",
         "POST",
-        f"/api/objections/objections/{objection['objection_id']}/correction",
+        f"/api/objections/objections/{objection_id}/correction",
         CREDIT,
-        json={"note": "报市局更正"},
+        json={"request_no": request_no, "note": "经复查确有错误，报请市局更正"},
     )
-    assert decided["correction_submitted_by"] == CREDIT[0]
-    cycle.objection = decided | {"record_id": record["record_id"]}
+    request_id = decided["city_request_id"]
+    assert request_id
+    p.call(
+        "objections",
+        "POST",
+        f"/api/objections/corrections/{request_id}/reply",
+        CREDIT,
+        json={"decision": "granted", "reply_no": request_no.replace("临市监更", "威市监复")},
+    )
+    return p.call("objections", "GET", f"/api/objections/objections/{objection_id}", CREDIT)
 
 
 Hook = Callable[[int, int], None]
@@ -471,7 +521,8 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
         "publication.result-published": len(cycle.targets),
         "objections.objection-filed": 1,
         "objections.objection-decided": 1,
-        "objections.objection-correction-submitted": 1,
+        "objections.correction-requested": 1,
+        "objections.correction-granted": 1,
         "publication.result-corrected": 1,
     }
 

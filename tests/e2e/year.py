@@ -21,6 +21,7 @@ from .flow import (
     TODAY,
     Cycle,
     Platform,
+    correct_through_the_city,
     eventually,
     inspector,
     run_draw,
@@ -66,6 +67,7 @@ class Year:
     plans: dict[str, str] = field(default_factory=dict)
     tasks: dict[str, Cycle] = field(default_factory=dict)
     objection: dict[str, Any] = field(default_factory=dict)
+    reported_tasks: set[str] = field(default_factory=set)  # named by a 第八条 report
 
 
 def load_registry(p: Platform, year: Year) -> None:
@@ -300,13 +302,20 @@ def approve_tasks(p: Platform, year: Year) -> None:
 
 def draw_all(p: Platform, year: Year) -> None:
     minimum = {"T1": 3, "T2": 4, "CITY": 3}
+    # 第六条: the food department has too few inspectors to match at random; the deputy
+    # director approves direct assignment, in public, before the draw is frozen.
+    assigned = {"T2": "食品经营监管科执法人员不足，不能满足随机匹配条件"}
     for key, cycle in year.tasks.items():
-        run_draw(p, cycle, min_population=minimum[key])
+        run_draw(p, cycle, min_population=minimum[key], assigned_because=assigned.get(key, ""))
         draw = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
         cycle.targets = draw["targets"]
         # Every draw is recomputed by the citizen's verifier from its public bundle.
         verified = verify_bundle(cycle.bundle)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert ("ASSIGNED DIRECTLY" in verified.stdout) is (key in assigned), verified.stdout
+    shares = p.call("draws", "GET", "/api/draws/statistics/direct-assignment", CREDIT)
+    food = next(s for s in shares["items"] if s["department"] == FOOD)
+    assert food["assigned"] == food["teams"] == len(year.tasks["T2"].targets)
     # Ratio 100 %: every class-E entity is drawn by T1 and by the city's task.
     assert {t["uscc"] for t in year.tasks["T1"].targets} == set(year.market_codes)
     assert {t["uscc"] for t in year.tasks["CITY"].targets} == set(year.market_codes)
@@ -496,6 +505,8 @@ def object_on_paper(p: Platform, year: Year) -> None:
     )
     assert decided["feedback_due_on"] == FEEDBACK_DUE.isoformat()
     assert decided["correction_due_on"] == CORRECTION_DUE.isoformat()
+    # 第九条: requested of the city bureau and granted before anything is republished.
+    decided = correct_through_the_city(p, objection["objection_id"], f"临市监更〔{YEAR}〕7号")
     year.objection = decided | {"record_id": published["record_id"]}
 
     def corrected() -> Any:
@@ -505,6 +516,40 @@ def object_on_paper(p: Platform, year: Year) -> None:
     eventually(corrected, "the correction to be published")
 
 
+REPORTS = "/api/inspections/not-inspected-reports"
+
+
+def report_counted_as_done(p: Platform, year: Year) -> None:
+    """第八条: each lead department reports the objects of its tasks counted as done (the
+    serious refusals, the unreachable target); the credit department, refused while one has
+    not, consolidates them in the city bureau's format; the file is what was frozen, and each
+    task's dossier files the report."""
+    period = {"period_start": f"{YEAR}-11-01", "period_end": TODAY.isoformat()}
+    heads = {MARKET: MARKET_HEAD, FOOD: FOOD_HEAD}
+    task_ids = {c.task_id for c in year.tasks.values()}
+    draft = p.call("inspections", "GET", f"{REPORTS}/consolidation-draft", CREDIT, params=period)
+    assert set(draft["unreported"]) >= {MARKET, FOOD}, draft["unreported"]
+    p.call("inspections", "POST", f"{REPORTS}/consolidated", CREDIT, json=period, expect=409)
+    for department in sorted(draft["unreported"]):
+        p.call("inspections", "POST", f"{REPORTS}/department", heads[department], json=period)
+    report = p.call("inspections", "POST", f"{REPORTS}/consolidated", CREDIT, json=period)
+    counted = p.call(
+        "inspections",
+        "GET",
+        "/api/inspections/inspections",
+        CREDIT,
+        params={"not_inspected": "true", "limit": 500},
+    )
+    expected = {i["inspection_id"] for i in counted["items"] if i["task_id"] in task_ids}
+    reported = {i["inspection_id"] for i in report["items"] if i["task_id"] in task_ids}
+    assert len(expected) == 3 and reported == expected  # two refusals, one unreachable
+    url = p.urls["inspections"] + f"{REPORTS}/{report['report_id']}/file"
+    xlsx = p.client.get(url, params={"format": "xlsx"}, headers=p.headers(CREDIT))
+    assert xlsx.status_code == 200, xlsx.text
+    assert hashlib.sha256(xlsx.content).hexdigest() == report["xlsx_sha256"]
+    year.reported_tasks = {i["task_id"] for i in report["items"] if i["task_id"] in task_ids}
+
+
 def check_dossiers(p: Platform, year: Year) -> None:
     for cycle in year.tasks.values():
 
@@ -512,11 +557,14 @@ def check_dossiers(p: Platform, year: Year) -> None:
             d = p.call("archives", "GET", f"/api/archives/dossiers/{c.task_id}", CREDIT)
             types = [e["event_type"] for e in d["entries"]]
             n = len(c.targets)
+            reports = [e for e in d["entries"] if e["kind"] == "report"]
             ok = (
                 types.count("inspections.inspection-submitted") == n
                 and types.count("publication.result-published") == n
                 and "draws.draw-completed" in types
                 and "planning.task-approved" in types
+                # 第八条: the department's and the consolidated report, once each
+                and len(reports) == (2 if c.task_id in year.reported_tasks else 0)
             )
             return d if ok else None
 
@@ -536,6 +584,7 @@ def run_year(p: Platform) -> Year:
     approve_tasks(p, year)
     draw_all(p, year)
     inspect_the_year(p, year)
+    report_counted_as_done(p, year)
     object_on_paper(p, year)
     check_dossiers(p, year)
     return year
