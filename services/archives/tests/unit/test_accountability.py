@@ -501,3 +501,78 @@ def test_a_clock_pending_next_years_calendar_is_listed_apart_then_judged_once_re
     facts = fold(docs([*events, (given, datetime(2027, 1, 2, 2, tzinfo=UTC))], envelope))
     items, _ = overdue_items(facts, date(2027, 2, 1), WorkCalendar())
     assert [(i["kind"], i["due_on"]) for i in items] == [("objection_review", "2027-01-19")]
+
+
+def test_a_correction_requested_of_the_city_in_time_waits_for_its_reply(
+    year_events: Callable[[], Events], envelope: Callable[..., Envelope[Any]], scenario: Any
+) -> None:
+    """第九条: obj-C3, decided 09-29, due 10-12. Requested of the city on 10-09 (in time): not
+    overdue while the city holds it; granted on 10-20 with 1 working day left (due 10-21), the
+    correction published 10-22 is late; refused instead, there is nothing to correct."""
+    s = scenario
+    documents = [
+        d
+        for d in docs(year_events(), envelope)
+        if d["event_type"] != "publication.result-corrected"
+    ]
+    common = {
+        "objection_id": "obj-C3",
+        "record_id": "rec-insp-C3",
+        "task_id": "T-C",
+        "uscc": s.U3,
+        "source": "objection",
+        "request_id": "req-1",
+        "request_no": "临市监更〔2026〕3号",
+        "requested_on": "2026-10-09",
+    }
+    requested = _raw(
+        "objections.correction-requested",
+        s.at(date(2026, 10, 9)),
+        **common,
+        corrected_results=[],
+        reason="复查属实",
+        requested_by="xinyong-01",
+        record_version=1,
+        correction_due_on="2026-10-12",
+        clock_suspended=True,
+    )
+    reply = {"reply_no": "威市监复〔2026〕5号", "replied_on": "2026-10-20", "recorded_by": "x"}
+    granted = _raw(
+        "objections.correction-granted",
+        s.at(date(2026, 10, 20)),
+        **common,
+        **reply,
+        corrected_results=[],
+        reason="复查属实",
+        requested_by="xinyong-01",
+        correction_due_on="2026-10-21",
+    )
+    refused = _raw(
+        "objections.correction-refused",
+        s.at(date(2026, 10, 20)),
+        **common,
+        **reply,
+        reason="不予更正",
+    )
+    corrected = next(
+        d
+        for d in docs(year_events(), envelope)
+        if d["event_type"] == "publication.result-corrected"
+    )
+    late_publication = {
+        **corrected,
+        "payload": {**corrected["payload"], "published_at": "2026-10-22T02:00:00+00:00"},
+    }
+
+    def correction(extra: list[dict[str, Any]], day: date) -> list[tuple[str, str]]:
+        items = overdue_items(fold([*documents, *extra]), day, CALENDAR)[0]
+        return [(i["status"], i["due_on"]) for i in items if i["kind"] == "objection_correction"]
+
+    assert correction([], date(2026, 10, 29)) == [("overdue", "2026-10-12")]  # without the city
+    assert correction([requested], date(2026, 10, 29)) == []  # the city holds it
+    assert correction([requested, granted], date(2026, 10, 21)) == []
+    assert correction([granted, requested], date(2026, 10, 22)) == [("overdue", "2026-10-21")]
+    assert correction([requested, granted, late_publication], date(2026, 10, 29)) == [
+        ("late", "2026-10-21")
+    ]
+    assert correction([requested, refused], date(2026, 10, 29)) == []

@@ -31,7 +31,10 @@ overdue from the day after; an act dated after ``as_of`` has not happened yet as
     decision is ``corrected``). Closed by objection-decided (``decided_on``),
     objection-feedback-given (``given_on``) and publication.result-corrected naming the
     objection (``published_at``); objection-correction-submitted (the credit department
-    submitting the correction, 第九条) is shown on the item but does not close it. Names the
+    submitting the correction, 第九条) is shown on the item but does not close it. 第九条's
+    request to the city bureau (correction-requested, sent within the clock) stops the
+    correction clock until the city replies (not listed meanwhile); its grant restarts it
+    (``correction_due_on`` of correction-granted wins); its refusal closes it. Names the
     reviewing department (objection-filed ``review_department``, else the task's lead
     department).
 ``case_not_transferred`` (未对涉嫌犯罪案件依法移送)
@@ -208,6 +211,11 @@ def _submitted_on(result: Mapping[str, Any] | None) -> date | None:
 def _published_on(result: Mapping[str, Any]) -> date | None:
     done = [d for d in (_d(result.get("published_on")), _d(result.get("withheld_on"))) if d]
     return min(done) if done else None
+
+
+def _earliest_date(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
 
 
 def _deadline(given: Any, start: date | None, n: int, calendar: WorkCalendar) -> Deadline | None:
@@ -442,12 +450,22 @@ def _check_objections(clock: _Clock, facts: Facts) -> None:
                 objection_id,
                 f"异议复查结果（{o.get('decided_on')} 作出）未反馈检查对象 {o.get('uscc')}",
             )
-        if o.get("correction_due_on") or (decided and o.get("decision") == "corrected"):
+        # A request sent in time stops the clock: nothing is due while the city holds it, and
+        # its refusal leaves nothing to correct.
+        stopped = o.get("correction_suspended") and (
+            not o.get("city_replied_on") or o.get("correction_refused_on")
+        )
+        if not stopped and (
+            o.get("correction_due_on") or (decided and o.get("decision") == "corrected")
+        ):
+            # 第九条: a clock the city's grant restarted is due when the objections service
+            # says; a refusal of a request sent late closes it, late.
+            due = o.get("correction_due_after_city") or o.get("correction_due_on")
             clock.check(
                 "objection_correction",
                 task,
-                _deadline(o.get("correction_due_on"), decided, CORRECTION_LIMIT_WORKDAYS, calendar),
-                _d(o.get("corrected_on")),
+                _deadline(due, decided, CORRECTION_LIMIT_WORKDAYS, calendar),
+                _earliest_date(_d(o.get("corrected_on")), _d(o.get("correction_refused_on"))),
                 dept,
                 [],
                 subject,

@@ -38,6 +38,9 @@ from spotcheck_common.events.inspections import (
     TransferDueSet,
 )
 from spotcheck_common.events.objections import (
+    CorrectionGranted,
+    CorrectionRefused,
+    CorrectionRequested,
     ObjectionCorrectionSubmitted,
     ObjectionDeadlinesSet,
     ObjectionDecided,
@@ -269,6 +272,41 @@ def objection_correction_submitted(e: ObjectionCorrectionSubmitted, f: Folding) 
     _given(o.data, "correction_due_on", e.correction_due_on)
 
 
+def correction_requested(e: CorrectionRequested, f: Folding) -> None:
+    # 第九条: requested of the city bureau; within the 5 working days, the clock stops until
+    # the city replies.
+    if e.objection_id is None:
+        return
+    o = f.fact(OBJECTION, e.objection_id)
+    o.data["correction_requested_on"] = _earliest(
+        o.data.get("correction_requested_on"), e.requested_on
+    )
+    o.data["correction_submitted_by"] = e.requested_by
+    if e.clock_suspended:
+        o.data["correction_suspended"] = True
+    _given(o.data, "correction_due_on", e.correction_due_on)
+
+
+def correction_granted(e: CorrectionGranted, f: Folding) -> None:
+    # The clock runs again from the city's reply with the days it had left (the objections
+    # service computed it): the correction is due then (result-corrected closes it).
+    if e.objection_id is None:
+        return
+    o = f.fact(OBJECTION, e.objection_id)
+    o.data["city_replied_on"] = _earliest(o.data.get("city_replied_on"), e.replied_on)
+    if e.correction_due_on:
+        o.data["correction_due_after_city"] = iso(e.correction_due_on)
+
+
+def correction_refused(e: CorrectionRefused, f: Folding) -> None:
+    # The city refused: there is nothing to correct, the clock is closed by the reply.
+    if e.objection_id is None:
+        return
+    o = f.fact(OBJECTION, e.objection_id)
+    o.data["city_replied_on"] = _earliest(o.data.get("city_replied_on"), e.replied_on)
+    o.data["correction_refused_on"] = _earliest(o.data.get("correction_refused_on"), e.replied_on)
+
+
 def objection_decided(e: ObjectionDecided, f: Folding) -> None:
     o = f.fact(OBJECTION, e.objection_id)
     o.data.update(
@@ -340,6 +378,11 @@ def _objection(
     return [(OBJECTION, e.objection_id)]
 
 
+def _city(e: CorrectionRequested | CorrectionGranted | CorrectionRefused) -> list[Key]:
+    """A request for an objection's correction (one the bureau found itself has no clock)."""
+    return [(OBJECTION, e.objection_id)] if e.objection_id else []
+
+
 def _follow_up(e: FollowUpOpened | FollowUpRecorded | TransferDueSet) -> list[Key]:
     return [(FOLLOW_UP, e.follow_up_id)]
 
@@ -360,6 +403,9 @@ FOLDS: dict[type[Event], Fold[Any]] = dict(
         _fold(ObjectionFeedbackGiven, _objection, objection_feedback_given),
         _fold(ObjectionCorrectionSubmitted, _objection, objection_correction_submitted),
         _fold(ObjectionDeadlinesSet, _objection, objection_deadlines_set),
+        _fold(CorrectionRequested, _city, correction_requested),
+        _fold(CorrectionGranted, _city, correction_granted),
+        _fold(CorrectionRefused, _city, correction_refused),
         _fold(FollowUpOpened, _follow_up, follow_up_opened),
         _fold(FollowUpRecorded, _follow_up, follow_up_recorded),
         _fold(TransferDueSet, _follow_up, transfer_due_set),
