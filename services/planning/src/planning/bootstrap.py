@@ -32,6 +32,11 @@ class Planning:
     def today(self) -> date:
         return self.runtime.clock.today()
 
+    @property
+    def neighbours(self) -> frozenset[str]:
+        """Districts whose inspectors a joint draw here may hold: no agency is named so."""
+        return frozenset(self.runtime.settings.neighbour_districts)
+
 
 def bootstrap(rt: ServiceRuntime) -> Planning:
     return Planning(rt, PlanningSettings().caps())

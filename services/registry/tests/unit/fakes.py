@@ -19,6 +19,7 @@ from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
     ExpertSnapshot,
+    ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
 from spotcheck_common.testing import FakeUnitOfWork
@@ -29,6 +30,7 @@ class FakeRegistryRepository:
         self.entities: dict[str, EntitySnapshot] = {}
         self.inspectors: dict[str, InspectorSnapshot] = {}
         self.experts: dict[str, ExpertSnapshot] = {}
+        self.external: dict[str, ExternalInspectorSnapshot] = {}
         self.conflicts: dict[tuple[str, str], str] = {}
         self.pair_conflicts: dict[tuple[str, str], str] = {}
         self.versions: list[ListVersion] = []
@@ -51,6 +53,17 @@ class FakeRegistryRepository:
         self, rows: Sequence[ExpertSnapshot], batch_id: str, now: datetime
     ) -> None:
         self.experts.update((r.expert_id, r) for r in rows)
+
+    async def external_inspectors(
+        self, agency: str | None = None
+    ) -> list[ExternalInspectorSnapshot]:
+        rows = sorted(self.external.values(), key=lambda r: (r.agency, r.agency_inspector_id))
+        return [r for r in rows if not agency or r.agency == agency]
+
+    async def upsert_external_inspectors(
+        self, rows: Sequence[ExternalInspectorSnapshot], batch_id: str, now: datetime
+    ) -> None:
+        self.external.update((r.inspector_id, r) for r in rows)
 
     async def record_batch(self, **values: Any) -> None:
         self.batches.append(values)

@@ -287,6 +287,7 @@ def test_every_imported_text_fits_its_registers_column() -> None:
         "inspectors": orm.inspectors,
         "experts": orm.experts,
         "check-items": orm.check_items,
+        "external-inspectors": orm.external_inspectors,
     }
     for kind in imports.KINDS.values():
         table = tables[kind.name]

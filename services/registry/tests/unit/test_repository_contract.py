@@ -20,6 +20,7 @@ from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
     ExpertSnapshot,
+    ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
 from spotcheck_common.events.types import EntityStatus, RiskClass
@@ -180,3 +181,28 @@ async def test_the_calendar_keeps_newer_versions_only(uow: Any) -> None:
     assert [v.schedule_version for v in await calendar.versions(2027)] == [1, 2]
     assert await calendar.versions(2026) == []
     assert (await calendar.versions())[1].reason == "更正"
+
+
+def external(agency: str, n: int, **changes: Any) -> ExternalInspectorSnapshot:
+    values: dict[str, Any] = {
+        "inspector_id": f"{agency}:{n:04d}",
+        "agency": agency,
+        "agency_inspector_id": f"{n:04d}",
+        "name": f"{agency}检查员{n}",
+        "department": f"{agency}局",
+        "certificate_expires_on": date(2028, 1, 1),
+        **changes,
+    }
+    return ExternalInspectorSnapshot(**values)
+
+
+async def test_the_external_roster_keeps_each_agencys_ids_apart(uow: Any) -> None:
+    repo = uow.registry
+    await repo.upsert_external_inspectors([external("tax", 1), external("eco", 1)], "b1", NOW)
+    await repo.upsert_external_inspectors([external("tax", 1, active=False)], "b2", NOW)
+    assert [(r.inspector_id, r.active) for r in await repo.external_inspectors()] == [
+        ("eco:0001", True),
+        ("tax:0001", False),
+    ]
+    (eco,) = await repo.external_inspectors("eco")
+    assert eco == external("eco", 1) and not eco.leader_qualified

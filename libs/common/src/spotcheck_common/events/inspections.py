@@ -22,6 +22,9 @@ class ItemResult(BaseModel):
     category: ResultCategory
     pending_reason: PendingReason | None = None
     remark: str = ""
+    # Added with joint checks (第三条): the co-organising agency whose item it is, "" for the
+    # bureau's own.
+    agency: str = ""
 
 
 class InspectionSubmitted(Event):

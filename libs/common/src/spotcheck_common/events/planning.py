@@ -10,12 +10,35 @@ from pydantic import BaseModel, ConfigDict, Field
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.types import RiskClass
 
+# A co-organising agency's code (e.g. ``tax``, ``eco``): its inspectors are ``<agency>:<id>``
+# outside the registry, as a neighbour's are ``<district>:<id>`` (ADR 0010); a service refuses
+# the code of its own district or of a neighbour.
+AGENCY_CODE_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
+
 
 class CheckItemRef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str = Field(min_length=1)
     name: str = Field(min_length=1)
+    # Added with joint checks (第三条): whose item it is on a merged list — a co-organising
+    # agency's code, or "" for the bureau's own.
+    agency: str = ""
+
+
+class CoOrganiser(BaseModel):
+    """Another government agency checking with the bureau (联合检查单位, 第三条): its own check
+    items on the record form, and ``inspectors_per_team`` of its inspectors on every team, on top
+    of the task's ``team_size`` (never its leader)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agency: str = Field(pattern=AGENCY_CODE_PATTERN, description="联合检查单位代码，如 tax、eco")
+    name: str = Field(min_length=1, max_length=100, description="联合检查单位名称")
+    check_items: list[CheckItemRef] = Field(min_length=1, description="该单位的检查事项")
+    inspectors_per_team: int = Field(
+        default=1, ge=1, le=10, description="每个检查组中该单位的执法人员数"
+    )
 
 
 class TargetFilter(BaseModel):
@@ -88,6 +111,8 @@ class TaskDrafted(Event):
     # when their field is in ``expert_fields``, or that list is empty.
     experts_per_target: int = Field(default=0, ge=0, le=10)
     expert_fields: list[str] = Field(default_factory=list)
+    # Other agencies checking with the bureau (第三条); their items carry ``agency``.
+    co_organisers: list[CoOrganiser] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -127,6 +152,8 @@ class TaskApproved(Event):
     # when their field is in ``expert_fields``, or that list is empty.
     experts_per_target: int = Field(default=0, ge=0, le=10)
     expert_fields: list[str] = Field(default_factory=list)
+    # Other agencies checking with the bureau (第三条); their items carry ``agency``.
+    co_organisers: list[CoOrganiser] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -198,6 +225,8 @@ class TaskPublished(Event):
     issuing_authority: str = ""
     document_no: str = ""
     published_by: str = ""
+    # Other agencies checking with the bureau (第三条): who joins, and their items.
+    co_organisers: list[CoOrganiser] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:
         return self.task_id

@@ -35,6 +35,17 @@ class InspectorSnapshot(BaseModel):
     active: bool = True
 
 
+class ExternalInspectorSnapshot(InspectorSnapshot):
+    """An inspector of another government agency, lent for joint checks (联合检查, 第三条).
+
+    Outside the registry the id is namespaced, ``<agency>:<id>`` (``inspector_id``), as a
+    neighbour's inspectors are ``<district>:<id>`` (ADR 0010); ``department`` is the agency's
+    name. ``leader_qualified`` is always false: a team of the bureau is led by its own staff."""
+
+    agency: str = Field(min_length=1)
+    agency_inspector_id: str = Field(min_length=1)  # the id the agency gives them
+
+
 class ExpertSnapshot(BaseModel):
     """One expert of the district's expert pool (专家库, 第六条: experts may be drawn)."""
 
@@ -121,6 +132,21 @@ class InspectorsImported(Event):
 
     batch_id: str
     inspectors: list[InspectorSnapshot]
+
+    def aggregate_id(self) -> str:
+        return self.batch_id
+
+
+class ExternalInspectorsImported(Event):
+    """Co-organising agencies' inspectors (the external roster) an import created or changed
+    (all or nothing; unchanged rows are not sent). The draws service keeps them as one pool per
+    agency, apart from the bureau's own roster (InspectorsImported)."""
+
+    service = "registry"
+    name = "external-inspectors-imported"
+
+    batch_id: str
+    inspectors: list[ExternalInspectorSnapshot]
 
     def aggregate_id(self) -> str:
         return self.batch_id

@@ -50,7 +50,9 @@ def neighbour_districts(team: list[TeamMember]) -> set[str]:
 
 
 def is_joint(inspection: Inspection) -> bool:
-    return bool(neighbour_districts(inspection.team))
+    """A neighbour district's inspectors are on the team. A co-organising agency's
+    (``<agency>:<id>``, 第三条) are not a neighbour's: they sign at this bureau."""
+    return bool(neighbour_districts(inspection.team) - inspection.agencies)
 
 
 def form_sha256(inspection: Inspection) -> str:

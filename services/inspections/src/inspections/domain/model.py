@@ -199,12 +199,17 @@ class TaskInfo:
 
     @classmethod
     def from_event(cls, event: TaskApproved) -> TaskInfo:
+        """One record form for the visit: the task's items, then each co-organising agency's
+        (第三条), every item saying whose it is."""
         return cls(
             task_id=event.task_id,
             task_no=event.task_no,
             title=event.title,
             lead_department=event.lead_department,
-            check_items=list(event.check_items),
+            check_items=[
+                *event.check_items,
+                *(item for co in event.co_organisers for item in co.check_items),
+            ],
             deadline=event.deadline,
             check_type=str(event.check_type) if event.check_type else "",
             plan_id=event.plan_id,
@@ -425,6 +430,12 @@ class Inspection:
         leader; they, and the departments, may read it."""
         return frozenset({m.inspector_id for m in self.team} | {self.visit_leader_id} - {""})
 
+    @property
+    def agencies(self) -> frozenset[str]:
+        """The co-organising agencies whose items the form holds (第三条); their inspectors,
+        ``<agency>:<id>``, sign here like any member."""
+        return frozenset(item.agency for item in self.check_items if item.agency)
+
     def is_team_member(self, actor: str) -> bool:
         return bool(actor) and actor in self.members
 
@@ -477,6 +488,7 @@ class Inspection:
                 category=by_code[item.code].category,
                 pending_reason=by_code[item.code].pending_reason,
                 remark=by_code[item.code].remark,
+                agency=item.agency,
             )
             for item in self.check_items
         ]

@@ -179,7 +179,8 @@ async def save(uow: InspectionsUnitOfWork, inspection: Inspection) -> None:
 
 async def publish_joint_state(uow: InspectionsUnitOfWork, inspection: Inspection) -> None:
     """A team with a neighbour's inspectors: the neighbour's bureau gets every change, so its
-    inspectors see the form they sign (issue 10)."""
+    inspectors see the form they sign (issue 10). A co-organising agency's inspectors
+    (``<agency>:<id>``, 第三条) are not a neighbour's: they sign at this bureau."""
     if joint.is_joint(inspection):
         await uow.emit(joint.state_of(inspection))
 

@@ -41,6 +41,8 @@ tasks = sa.Table(
     # Experts per target from the expert pool, and their fields (empty: any field).
     sa.Column("experts_per_target", sa.Integer, nullable=False, server_default="0"),
     sa.Column("expert_fields", sa.JSON, nullable=False, server_default="[]"),
+    # Co-organising agencies (联合检查单位, 第三条), each with its items and per-team count.
+    sa.Column("co_organisers", sa.JSON, nullable=False, server_default="[]"),
     # Sent down by the city or the province (第七条).
     sa.Column("issuing_authority", sa.String(200), nullable=False, server_default=""),
     sa.Column("document_no", sa.String(100), nullable=False, server_default=""),

@@ -14,7 +14,7 @@ from planning.adapters import orm
 from planning.domain.model import DuplicateTaskNo, StaleTask, Task, TaskStatus
 from planning.domain.plans import AnnualPlan, PlanStatus, StalePlan, Transition
 from spotcheck_common.db import Page, aware, aware_or_none, insert_for, paginate, update_versioned
-from spotcheck_common.events.planning import CheckItemRef, PlanItem, TargetFilter
+from spotcheck_common.events.planning import CheckItemRef, CoOrganiser, PlanItem, TargetFilter
 
 
 class TaskRepository(Protocol):
@@ -76,6 +76,7 @@ def _values(task: Task) -> dict[str, Any]:
         "published_at": task.published_at,
         "experts_per_target": task.experts_per_target,
         "expert_fields": list(task.expert_fields),
+        "co_organisers": [c.model_dump(mode="json") for c in task.co_organisers],
     }
 
 
@@ -114,6 +115,7 @@ def _task(row: Any) -> Task:
         published_at=aware_or_none(row.published_at),
         experts_per_target=row.experts_per_target,
         expert_fields=list(row.expert_fields),
+        co_organisers=[CoOrganiser.model_validate(c) for c in row.co_organisers],
     )
 
 

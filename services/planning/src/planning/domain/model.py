@@ -9,6 +9,12 @@ A task may belong to a published annual plan (``plan_id``; its number and name t
 approval), or be an ad-hoc check without one (第五条 临时抽查). A task sent down by the city or
 the province (第七条) is received by the credit department, which assigns it to the matching
 department (业务对口) and records the sending authority and its document number.
+
+A task may have other government agencies as co-organisers (联合检查单位, 第三条: the credit
+department coordinates joint checks with other units): each with its code, name, own check
+items (their codes distinct from the task's and from each other agency's, so one record form
+holds them all) and how many of its inspectors join each team, on top of ``team_size``. They
+are approved and published with the task and travel in its events (``co_organisers``).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from spotcheck_common.events.planning import (
     CheckItemRef,
     CheckMethod,
     CheckType,
+    CoOrganiser,
     TargetFilter,
     TaskApproved,
     TaskDrafted,
@@ -137,6 +144,10 @@ class TaskSpec(RequestModel):
     expert_fields: list[str] = Field(
         default_factory=list, description="专家须属的专业领域（空为不限）"
     )
+    co_organisers: list[CoOrganiser] = Field(
+        default_factory=list,
+        description="联合检查单位（第三条）：单位代码、名称、该单位的检查事项、每组该单位人数",
+    )
 
 
 class ReceivedTaskSpec(TaskSpec):
@@ -158,8 +169,62 @@ def _names(field_name: str, values: Iterable[str], errors: list[FieldError]) -> 
     return [n for n in names if n]
 
 
-def check_spec(spec: TaskSpec, today: date) -> list[FieldError]:
-    """The rules a draft must meet beyond its shape; an empty list means it may be saved."""
+def _check_items(spec: TaskSpec, errors: list[FieldError]) -> None:
+    """Every item named, once on the whole form: the task's own and each agency's."""
+    for i, item in enumerate(spec.check_items):
+        if not item.code.strip() or not item.name.strip():
+            errors.append(FieldError(f"check_items[{i}]", "检查事项的编码和名称不能为空"))
+        if item.agency:
+            errors.append(
+                FieldError(f"check_items[{i}]", "本局的检查事项不属于联合检查单位（agency 应为空）")
+            )
+    for code, count in Counter(item.code.strip() for item in spec.check_items).items():
+        if count > 1 and code:
+            errors.append(FieldError("check_items", f"检查事项「{code}」重复"))
+    owner = {item.code.strip(): "本局" for item in spec.check_items}
+    for n, co in enumerate(spec.co_organisers):
+        for i, item in enumerate(co.check_items):
+            where = f"co_organisers[{n}].check_items[{i}]"
+            code = item.code.strip()
+            if not code or not item.name.strip():
+                errors.append(FieldError(where, "检查事项的编码和名称不能为空"))
+            elif code in owner:
+                errors.append(FieldError(where, f"检查事项「{code}」已是{owner[code]}的事项"))
+            else:
+                owner[code] = f"「{co.name}」"
+            if item.agency and item.agency != co.agency:
+                errors.append(FieldError(where, f"事项属于 {item.agency}，不属于 {co.agency}"))
+
+
+def _check_co_organisers(
+    spec: TaskSpec, reserved: frozenset[str], errors: list[FieldError]
+) -> None:
+    """No agency twice, none named like a district whose inspectors a draw here may hold
+    (``<district>:<id>`` and ``<agency>:<id>`` share one namespace), teams within bounds."""
+    agencies = Counter(co.agency for co in spec.co_organisers)
+    for agency, count in agencies.items():
+        if count > 1:
+            errors.append(FieldError("co_organisers", f"联合检查单位「{agency}」重复"))
+        if agency in reserved:
+            errors.append(
+                FieldError("co_organisers", f"单位代码「{agency}」是本区或相邻区的名称，不能使用")
+            )
+    extra = sum(co.inspectors_per_team for co in spec.co_organisers)
+    if spec.team_size + extra > MAX_TEAM_SIZE:
+        errors.append(
+            FieldError(
+                "co_organisers",
+                f"每组人数（本局 {spec.team_size} 人、联合检查单位 {extra} 人）"
+                f"超过 {MAX_TEAM_SIZE} 人",
+            )
+        )
+
+
+def check_spec(
+    spec: TaskSpec, today: date, reserved: frozenset[str] = frozenset()
+) -> list[FieldError]:
+    """The rules a draft must meet beyond its shape; an empty list means it may be saved.
+    ``reserved``: names no co-organiser may take (the district's and its neighbours')."""
     errors: list[FieldError] = []
     co_leads = _names("co_lead_departments", spec.co_lead_departments, errors)
     assisting = _names("assisting_departments", spec.assisting_departments, errors)
@@ -171,12 +236,8 @@ def check_spec(spec: TaskSpec, today: date) -> list[FieldError]:
     for name in sorted((set(co_leads) & set(assisting)) - {spec.lead_department}):
         errors.append(FieldError("assisting_departments", f"「{name}」已是联合主办科室"))
 
-    for i, item in enumerate(spec.check_items):
-        if not item.code.strip() or not item.name.strip():
-            errors.append(FieldError(f"check_items[{i}]", "检查事项的编码和名称不能为空"))
-    for code, count in Counter(item.code.strip() for item in spec.check_items).items():
-        if count > 1 and code:
-            errors.append(FieldError("check_items", f"检查事项「{code}」重复"))
+    _check_items(spec, errors)
+    _check_co_organisers(spec, reserved, errors)
 
     drawn = [rc for rc in RiskClass if spec.ratio_bp.get(rc, 0) > 0]
     if not drawn:
@@ -201,6 +262,15 @@ def check_spec(spec: TaskSpec, today: date) -> list[FieldError]:
             FieldError("deadline", f"截止日期 {spec.deadline} 早于今天（{today}），不能设置在过去")
         )
     return errors
+
+
+def _owned(co: CoOrganiser) -> CoOrganiser:
+    """The agency as entered, each of its items marked as the agency's."""
+    items = [
+        CheckItemRef(code=i.code.strip(), name=i.name.strip(), agency=co.agency)
+        for i in co.check_items
+    ]
+    return co.model_copy(update={"name": co.name.strip(), "check_items": items})
 
 
 @dataclass
@@ -240,11 +310,21 @@ class Task:
     published_at: datetime | None = None
     experts_per_target: int = 0
     expert_fields: list[str] = field(default_factory=list)
+    co_organisers: list[CoOrganiser] = field(default_factory=list)
 
     @classmethod
-    def draft(cls, spec: TaskSpec, *, task_id: str, district: str, by: str, at: datetime) -> Task:
+    def draft(
+        cls,
+        spec: TaskSpec,
+        *,
+        task_id: str,
+        district: str,
+        by: str,
+        at: datetime,
+        neighbours: frozenset[str] = frozenset(),
+    ) -> Task:
         """A new draft; refuses (TaskInvalid) a spec that breaks a rule."""
-        errors = check_spec(spec, china_date(at))
+        errors = check_spec(spec, china_date(at), neighbours | {district})
         if errors:
             raise TaskInvalid(errors)
         return cls(
@@ -274,6 +354,7 @@ class Task:
             document_no=spec.document_no.strip(),
             experts_per_target=spec.experts_per_target,
             expert_fields=sorted({f.strip() for f in spec.expert_fields if f.strip()}),
+            co_organisers=[_owned(co) for co in spec.co_organisers],
         )
 
     @property
@@ -346,6 +427,7 @@ class Task:
             "document_no": self.document_no,
             "experts_per_target": self.experts_per_target,
             "expert_fields": list(self.expert_fields),
+            "co_organisers": list(self.co_organisers),
         }
 
     def drafted_event(self) -> TaskDrafted:

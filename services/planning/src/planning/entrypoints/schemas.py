@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from planning.domain.model import STATUS_LABELS, Task, TaskStatus
 from planning.domain.plans import PLAN_STATUS_LABELS, AnnualPlan, PlanStatus, Transition
 from planning.service_layer.views import PlanDetail
-from spotcheck_common.events.planning import CheckItemRef, PlanItem, TargetFilter, TaskSource
+from spotcheck_common.events.planning import (
+    CheckItemRef,
+    CoOrganiser,
+    PlanItem,
+    TargetFilter,
+    TaskSource,
+)
 from spotcheck_common.text import RequestModel
 
 # An instant as the API has always written it (``isoformat()``: ``+00:00``, not ``Z``).
@@ -73,6 +79,7 @@ class TaskOut(BaseModel):
     team_size: int
     experts_per_target: int
     expert_fields: list[str]
+    co_organisers: list[CoOrganiser]
     methods: list[str]
     deadline: date
     created_by: str
@@ -111,6 +118,7 @@ class TaskOut(BaseModel):
             team_size=task.team_size,
             experts_per_target=task.experts_per_target,
             expert_fields=task.expert_fields,
+            co_organisers=task.co_organisers,
             methods=[str(m) for m in task.methods],
             deadline=task.deadline,
             created_by=task.created_by,

@@ -42,25 +42,47 @@ async def _check_plan_reference(plan_repo: PlanRepository, task: Task) -> None:
         raise TaskInvalid([FieldError("plan_id", f"年度抽查计划 {task.plan_id} 不存在")])
 
 
-async def create_task(uow: PlanningUnitOfWork, spec: TaskSpec, now: datetime | None = None) -> Task:
-    """Save a draft and record TaskDrafted; refuses a duplicate number (409), bad content (422)."""
+async def create_task(
+    uow: PlanningUnitOfWork,
+    spec: TaskSpec,
+    now: datetime | None = None,
+    neighbours: frozenset[str] = frozenset(),
+) -> Task:
+    """Save a draft and record TaskDrafted; refuses a duplicate number (409), bad content (422).
+    ``neighbours``: the districts no co-organising agency may be named after."""
     now = now or uow.clock.now()
-    task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
+    task = _draft(uow, spec, now, neighbours)
     await _check_plan_reference(uow.plans, task)
     return await _add(uow, task)
 
 
 async def receive_task(
-    uow: PlanningUnitOfWork, spec: TaskSpec, now: datetime | None = None
+    uow: PlanningUnitOfWork,
+    spec: TaskSpec,
+    now: datetime | None = None,
+    neighbours: frozenset[str] = frozenset(),
 ) -> Task:
     """第七条: the credit department receives a task sent down by the city or the province and
     assigns it to the matching department (its ``lead_department``); the sending authority and
     document number are kept. It is then approved like any other task."""
     now = now or uow.clock.now()
-    task = Task.draft(spec, task_id=new_id(), district=uow.district, by=uow.context.actor, at=now)
+    task = _draft(uow, spec, now, neighbours)
     task.received_by, task.received_at = uow.context.actor, now
     await _check_plan_reference(uow.plans, task)
     return await _add(uow, task)
+
+
+def _draft(
+    uow: PlanningUnitOfWork, spec: TaskSpec, now: datetime, neighbours: frozenset[str]
+) -> Task:
+    return Task.draft(
+        spec,
+        task_id=new_id(),
+        district=uow.district,
+        by=uow.context.actor,
+        at=now,
+        neighbours=neighbours,
+    )
 
 
 async def _add(uow: PlanningUnitOfWork, task: Task) -> Task:

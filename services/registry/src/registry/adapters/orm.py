@@ -40,6 +40,22 @@ inspectors = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# The external roster: co-organising agencies' inspectors (联合检查, 第三条), each known by
+# (agency, the agency's own id); ``<agency>:<id>`` outside the registry.
+external_inspectors = sa.Table(
+    "external_inspectors",
+    metadata,
+    sa.Column("agency", sa.String(31), primary_key=True),
+    sa.Column("inspector_id", sa.String(32), primary_key=True),
+    sa.Column("agency_name", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("qualifications", sa.JSON, nullable=False),
+    sa.Column("certificate_expires_on", sa.Date, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("batch_id", sa.String(36), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 conflicts = sa.Table(
     "conflicts",
     metadata,

@@ -19,6 +19,7 @@ from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
     ExpertSnapshot,
+    ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
 
@@ -76,6 +77,14 @@ class RegistryRepository(Protocol):
 
     async def check_items(self, version: int) -> list[CheckItem]: ...
 
+    async def external_inspectors(
+        self, agency: str | None = None
+    ) -> list[ExternalInspectorSnapshot]: ...
+
+    async def upsert_external_inspectors(
+        self, rows: Sequence[ExternalInspectorSnapshot], batch_id: str, now: datetime
+    ) -> None: ...
+
 
 def _entity(row: Any) -> EntitySnapshot:
     return EntitySnapshot(
@@ -119,6 +128,20 @@ def _inspector(row: Any) -> InspectorSnapshot:
     )
 
 
+def _external_inspector(row: Any) -> ExternalInspectorSnapshot:
+    return ExternalInspectorSnapshot(
+        inspector_id=f"{row.agency}:{row.inspector_id}",
+        agency=row.agency,
+        agency_inspector_id=row.inspector_id,
+        name=row.name,
+        department=row.agency_name,
+        qualifications=list(row.qualifications),
+        leader_qualified=False,
+        certificate_expires_on=row.certificate_expires_on,
+        active=row.active,
+    )
+
+
 def _expert(row: Any) -> ExpertSnapshot:
     return ExpertSnapshot(
         expert_id=row.expert_id,
@@ -134,13 +157,12 @@ class SqlRegistryRepository:
         self.session = session
         self._insert = insert_for(session)
 
-    async def _upsert(self, table: sa.Table, key: str, values: list[dict[str, Any]]) -> None:
+    async def _upsert(self, table: sa.Table, values: list[dict[str, Any]]) -> None:
+        keys = [c.name for c in table.primary_key.columns]
         for start in range(0, len(values), CHUNK):
             stmt = self._insert(table).values(values[start : start + CHUNK])
-            update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-            await self.session.execute(
-                stmt.on_conflict_do_update(index_elements=[key], set_=update)
-            )
+            update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            await self.session.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update))
 
     async def upsert_entities(
         self, rows: Sequence[EntitySnapshot], batch_id: str, now: datetime
@@ -148,13 +170,13 @@ class SqlRegistryRepository:
         values = [
             {**r.model_dump(mode="json"), "batch_id": batch_id, "updated_at": now} for r in rows
         ]
-        await self._upsert(orm.entities, "uscc", values)
+        await self._upsert(orm.entities, values)
 
     async def upsert_inspectors(
         self, rows: Sequence[InspectorSnapshot], batch_id: str, now: datetime
     ) -> None:
         values = [{**r.model_dump(), "batch_id": batch_id, "updated_at": now} for r in rows]
-        await self._upsert(orm.inspectors, "inspector_id", values)
+        await self._upsert(orm.inspectors, values)
 
     async def record_batch(self, **values: Any) -> None:
         await self.session.execute(sa.insert(orm.import_batches).values(**values))
@@ -260,7 +282,7 @@ class SqlRegistryRepository:
         self, rows: Sequence[ExpertSnapshot], batch_id: str, now: datetime
     ) -> None:
         values = [{**r.model_dump(), "batch_id": batch_id, "updated_at": now} for r in rows]
-        await self._upsert(orm.experts, "expert_id", values)
+        await self._upsert(orm.experts, values)
 
     async def get_expert(self, expert_id: str) -> ExpertSnapshot | None:
         t = orm.experts
@@ -281,6 +303,34 @@ class SqlRegistryRepository:
     async def expert_ids(self) -> set[str]:
         t = orm.experts
         return set((await self.session.execute(sa.select(t.c.expert_id))).scalars())
+
+    async def external_inspectors(
+        self, agency: str | None = None
+    ) -> list[ExternalInspectorSnapshot]:
+        t = orm.external_inspectors
+        query = sa.select(t).order_by(t.c.agency, t.c.inspector_id)
+        if agency:
+            query = query.where(t.c.agency == agency)
+        return [_external_inspector(r) for r in await self.session.execute(query)]
+
+    async def upsert_external_inspectors(
+        self, rows: Sequence[ExternalInspectorSnapshot], batch_id: str, now: datetime
+    ) -> None:
+        values = [
+            {
+                "agency": r.agency,
+                "inspector_id": r.agency_inspector_id,
+                "agency_name": r.department,
+                "name": r.name,
+                "qualifications": list(r.qualifications),
+                "certificate_expires_on": r.certificate_expires_on,
+                "active": r.active,
+                "batch_id": batch_id,
+                "updated_at": now,
+            }
+            for r in rows
+        ]
+        await self._upsert(orm.external_inspectors, values)
 
     async def add_pair_conflict(self, a: str, b: str, reason: str, by: str, now: datetime) -> bool:
         a, b = sorted((a, b))

@@ -19,6 +19,7 @@ from typing import Any
 
 from spotcheck_common import uscc as uscc_rules
 from spotcheck_common.errors import Corrupted, Invalid
+from spotcheck_common.events.planning import AGENCY_CODE_PATTERN
 
 # A cell as a reader hands it over: CSV gives text; .xlsx gives what Excel stored.
 Cell = str | int | float | bool | date | datetime | time | None
@@ -165,6 +166,16 @@ def _item_class(value: Cell) -> str:
     raise ValueError("应为 一般 或 重点")
 
 
+_AGENCY_CODE = re.compile(AGENCY_CODE_PATTERN)
+
+
+def _agency(value: Cell) -> str:
+    code = cell_text(value).strip().lower()
+    if not _AGENCY_CODE.match(code):
+        raise ValueError("应为 2–31 位小写字母、数字或连字符，以字母开头，如 tax、eco")
+    return code
+
+
 def _list(value: Cell) -> list[str]:
     text = cell_text(value).replace("；", ";")
     return [part.strip() for part in text.split(";") if part.strip()]
@@ -283,6 +294,9 @@ class Kind:
     key: str  # the field that identifies a row
     columns: tuple[Column, ...]
     events_name: str = ""
+    # A field that qualifies the key: a row is identified by (scope, key), e.g. an agency's
+    # inspector by (agency, inspector_id).
+    scope: str = ""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -425,6 +439,46 @@ EXPERTS = Kind(
     ),
 )
 
+# Inspectors of co-organising agencies (联合检查, 第三条). No 可任组长 column: an agency's
+# inspector never leads a team of the bureau (谁检查、谁录入 falls to the bureau's own leader).
+EXTERNAL_INSPECTORS = Kind(
+    "external-inspectors",
+    "联合检查单位执法人员",
+    "inspector_id",
+    (
+        Column("单位代码", "agency", _agency, "必填，如 tax（税务）、eco（生态环境）", "tax"),
+        Column("单位名称", "agency_name", _text, "必填", "临港区税务局"),
+        Column(
+            "执法人员编号",
+            "inspector_id",
+            _text,
+            "必填，该单位内唯一；系统中记为 单位代码:编号",
+            "SW0001",
+            text_cell=True,
+        ),
+        Column("姓名", "name", _text, "必填", "赵敏"),
+        Column(
+            "检查资格",
+            "qualifications",
+            _list,
+            "可为空；该单位检查事项的编号或名称，多项用分号（; 或 ；）分隔",
+            "SW-01;SW-02",
+            value="list",
+        ),
+        Column(
+            "执法证有效期至",
+            "certificate_expires_on",
+            _date,
+            "日期：YYYY-MM-DD、YYYY/M/D 或 Excel 日期单元格",
+            "2028-12-31",
+            date_cell=True,
+            value="date",
+        ),
+        Column("在岗", "active", _bool, "是 或 否", "是", value="bool"),
+    ),
+    scope="agency",
+)
+
 CHECK_ITEMS = Kind(
     "check-items",
     "抽查事项清单",
@@ -464,6 +518,8 @@ _WIDTHS = {
     "entities": {"name": 200, "entity_type": 50, "industry": 100, "area": 100, "address": 300},
     "inspectors": {"inspector_id": 50, "name": 100, "department": 100},
     "experts": {"expert_id": 50, "name": 100, "field": 100, "organization": 200},
+    # <agency>:<id> fits a token's inspector_id claim (64 characters): 31 + 1 + 32.
+    "external-inspectors": {"agency_name": 100, "inspector_id": 32, "name": 100},
     "check-items": {
         "code": 50,
         "category": 200,
@@ -483,10 +539,12 @@ def _with_widths(kind: Kind) -> Kind:
     return replace(kind, columns=columns)
 
 
-ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS = map(
-    _with_widths, (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS)
+ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS, EXTERNAL_INSPECTORS = map(
+    _with_widths, (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS, EXTERNAL_INSPECTORS)
 )
-KINDS: dict[str, Kind] = {k.name: k for k in (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS)}
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS, EXTERNAL_INSPECTORS)
+}
 
 
 # ------------------------------------------------------------------------------------ errors
@@ -641,14 +699,15 @@ class RowValidator:
             errors.add(error)
         self.header_ok = not header_errors
         self.width = len(header)
-        self._plan = [(c, self.index.get(c.field), c.field == kind.key) for c in kind.columns]
+        self._plan = [(c, self.index.get(c.field)) for c in kind.columns]
         self._key_at = kind.fields.index(kind.key)
+        self._scope_at = kind.fields.index(kind.scope) if kind.scope else None
         self._key_label = kind.column(kind.key).label
         self._key_where = self.index.get(kind.key, -1) + 1
         self._fast = self._fast_reader()
         self._many = self._many_plan()
-        self._widths = [c.max_length for c, _, _ in self._plan]
-        self._seen: dict[str, int] = {}
+        self._widths = [c.max_length for c, _ in self._plan]
+        self._seen: dict[Any, int] = {}
         self.rows = 0  # data rows read (blank rows are skipped, not counted)
 
     def _fast_reader(self) -> Callable[[Sequence[Cell]], tuple[Any, ...]] | None:
@@ -658,7 +717,7 @@ class RowValidator:
             return None
         positions: list[int] = []
         parsers: list[Callable[[Any], Any]] = []
-        for column, position, _ in self._plan:
+        for column, position in self._plan:
             if position is None:
                 return None  # an optional column the file lacks: the general path
             positions.append(position)
@@ -681,7 +740,7 @@ class RowValidator:
         if not self.header_ok:
             return None
         plan = []
-        for column, position, _ in self._plan:
+        for column, position in self._plan:
             if position is None or column.many is None:
                 return None
             plan.append((position, column.many))
@@ -730,7 +789,7 @@ class RowValidator:
                 values = None  # the general path names the cell
             if values is not None:
                 self.rows += 1
-                return values if self._key_ok(line, values[self._key_at]) else None
+                return values if self._key_ok(line, self._identity(values)) else None
         return self._row(line, cells)
 
     def _row(self, line: int, cells: Sequence[Cell]) -> tuple[Any, ...] | None:
@@ -745,8 +804,8 @@ class RowValidator:
             cells = [*cells[: self.width], *([None] * (self.width - len(cells)))]
         values: list[Any] = []
         ok = True
-        key: Any = None
-        for column, position, is_key in self._plan:
+        parsed: dict[str, Any] = {}
+        for column, position in self._plan:
             cell = cells[position] if position is not None else None
             try:
                 value = column.parse(cell)
@@ -760,11 +819,24 @@ class RowValidator:
                 ok = False
                 continue
             values.append(value)
-            if is_key:
-                key = value
-        if key is not None and not self._key_ok(line, key):
+            parsed[column.field] = value
+        identity = self._identity_of(parsed)
+        if identity is not None and not self._key_ok(line, identity):
             ok = False
         return tuple(values) if ok else None
+
+    def _identity(self, values: Sequence[Any]) -> Any:
+        """What identifies a row: its key, or (scope, key)."""
+        key = values[self._key_at]
+        return key if self._scope_at is None else (values[self._scope_at], key)
+
+    def _identity_of(self, parsed: dict[str, Any]) -> Any:
+        """The identity of a row whose identifying cells parsed (else None)."""
+        kind = self.kind
+        if kind.key not in parsed or (kind.scope and kind.scope not in parsed):
+            return None
+        key = parsed[kind.key]
+        return (parsed[kind.scope], key) if kind.scope else key
 
     def _key_ok(self, line: int, key: Any) -> bool:
         """The district check, duplicates in the file, keys another register uses."""

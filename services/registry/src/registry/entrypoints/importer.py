@@ -94,6 +94,7 @@ class Importer:
                     staging,
                     divisions=self.rt.settings.division_code_set,
                     chunk_rows=self.chunk_rows,
+                    neighbours=frozenset(self.rt.settings.neighbour_districts),
                 )
         finally:
             spooled.remove()

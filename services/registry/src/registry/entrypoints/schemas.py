@@ -17,6 +17,7 @@ from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
     ExpertSnapshot,
+    ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
 from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
@@ -77,6 +78,14 @@ class InspectorList(BaseModel):
 class ExpertList(BaseModel):
     total: int
     items: list[ExpertSnapshot]
+
+
+class ExternalInspectorList(BaseModel):
+    """Co-organising agencies' inspectors (联合检查, 第三条); ``inspector_id`` is
+    ``<agency>:<id>``."""
+
+    total: int
+    items: list[ExternalInspectorSnapshot]
 
 
 class ConflictOut(BaseModel):

@@ -17,6 +17,7 @@ from spotcheck_common.events.registry import (
     EntitiesImported,
     EntityUpdated,
     ExpertsImported,
+    ExternalInspectorsImported,
     InspectorPairConflictDeclared,
     InspectorsImported,
 )
@@ -37,6 +38,7 @@ definition = ServiceDefinition(
         ConflictDeclared,
         CheckItemListPublished,
         ExpertsImported,
+        ExternalInspectorsImported,
         InspectorPairConflictDeclared,
         CalendarYearRecorded,
     ],

@@ -43,6 +43,8 @@ from spotcheck_common.events.registry import (
     CheckItemListPublished,
     EntitiesImported,
     ExpertsImported,
+    ExternalInspectorsImported,
+    ExternalInspectorSnapshot,
     InspectorsImported,
 )
 
@@ -133,6 +135,14 @@ class Registers(Protocol):
     async def check_items(self, version: int) -> list[CheckItem]: ...
 
     async def add_list_version(self, version: ListVersion, items: Sequence[CheckItem]) -> None: ...
+
+    async def external_inspectors(
+        self, agency: str | None = None
+    ) -> list[ExternalInspectorSnapshot]: ...
+
+    async def upsert_external_inspectors(
+        self, rows: Sequence[ExternalInspectorSnapshot], batch_id: str, now: datetime
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -245,12 +255,14 @@ async def run_import(
     progress_every_s: float = 0.5,
     progress: Progress | None = None,
     read: Read | None = None,
+    neighbours: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Run one import job of the file at ``path`` into ``uow.registry`` to its end: the report
     (state succeeded, committed), or ImportRejected / DomainError (state failed, nothing
     written).
-    ``staging`` is the kind's staging table (None for the item list, which is small and kept
-    whole); ``read`` runs the reader (default: in a child process)."""
+    ``staging`` is the kind's staging table (None for the item list and the external roster,
+    which are small and kept whole); ``read`` runs the reader (default: in a child process);
+    ``neighbours``: districts no agency of the external roster may be named after."""
     progress = progress or Progress()
     await jobs.start(job.import_id, uow.clock.now())
     stop = asyncio.Event()
@@ -278,6 +290,7 @@ async def run_import(
                 chunk_rows,
                 progress,
                 read or reader.read,
+                neighbours | {uow.district},
             )
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -387,7 +400,8 @@ class _Intake:
     batch_id: str
     now: datetime
     counts: _Counts = field(default_factory=lambda: _Counts())
-    kept: list[tuple[Any, ...]] = field(default_factory=list)  # the item list only
+    # The small lists (item list, external roster): each good row's line and values.
+    kept: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
     later: list[reader.Chunk] = field(default_factory=list)  # SQLite: merged at the end
     done: reader.Done | None = None
 
@@ -413,7 +427,7 @@ class _Intake:
 
     async def _chunk(self, chunk: reader.Chunk) -> None:
         if self.staging is None:
-            self.kept.extend(values for _, values in chunk.data)
+            self.kept.extend(chunk.data)
         elif self.staging.streaming:
             await self.staging.load(chunk.data)
             merged = await self.staging.merge(self.batch_id, self.now, chunk.rows)
@@ -446,6 +460,7 @@ async def _run(
     chunk_rows: int,
     progress: Progress,
     read: Read,
+    reserved: frozenset[str],
 ) -> dict[str, Any]:
     started = time.perf_counter()
     spec = reader.ReadSpec(
@@ -481,8 +496,13 @@ async def _run(
     read_s = time.perf_counter() - started
     if done.errors_total:
         raise ImportRejected(done.errors, done.errors_total)
-    if staging is None:
-        report = await _publish_check_items(uow, repo, job, intake.kept, intake.now, batch_id)
+    if job.kind == imports.EXTERNAL_INSPECTORS.name:
+        report = await _import_external_inspectors(
+            uow, repo, job, intake.kept, intake.now, batch_id, reserved
+        )
+    elif staging is None:
+        values = [v for _, v in intake.kept]
+        report = await _publish_check_items(uow, repo, job, values, intake.now, batch_id)
     else:
         await intake.merge_later(staging)
         report = _report(job, intake.counts.final(), batch_id)
@@ -670,6 +690,101 @@ async def _publish_check_items(
         "effective_from": effective_from.isoformat(),
         "reason": version.reason,
     }
+
+
+# ------------------------------------------------------------------------ the external roster
+
+
+def _external_snapshot(record: dict[str, Any]) -> ExternalInspectorSnapshot:
+    """A row of the external roster as it leaves the registry: ``<agency>:<id>``, the agency's
+    name as the department, never a leader (the bureau leads its own teams)."""
+    return ExternalInspectorSnapshot(
+        inspector_id=f"{record['agency']}:{record['inspector_id']}",
+        agency=record["agency"],
+        agency_inspector_id=record["inspector_id"],
+        name=record["name"],
+        department=record["agency_name"],
+        qualifications=record["qualifications"],
+        leader_qualified=False,
+        certificate_expires_on=record["certificate_expires_on"],
+        active=record["active"],
+    )
+
+
+def external_record(snapshot: ExternalInspectorSnapshot) -> dict[str, Any]:
+    """The snapshot in the import's fields (the inverse of ``_external_snapshot``)."""
+    return {
+        "agency": snapshot.agency,
+        "agency_name": snapshot.department,
+        "inspector_id": snapshot.agency_inspector_id,
+        "name": snapshot.name,
+        "qualifications": list(snapshot.qualifications),
+        "certificate_expires_on": snapshot.certificate_expires_on,
+        "active": snapshot.active,
+    }
+
+
+def _reserved_agencies(
+    rows: list[tuple[int, tuple[Any, ...]]], reserved: frozenset[str]
+) -> list[RowError]:
+    """An agency named like this district or a neighbour: its ``<agency>:<id>`` would be taken
+    for a neighbour's inspector in a joint draw."""
+    kind = imports.EXTERNAL_INSPECTORS
+    at = kind.fields.index("agency")
+    return [
+        RowError(
+            line,
+            kind.column("agency").label,
+            f"单位代码「{values[at]}」是本区或相邻区的名称，不能使用",
+        )
+        for line, values in rows
+        if values[at] in reserved
+    ]
+
+
+async def _import_external_inspectors(
+    uow: RegistryUnitOfWork,
+    repo: Registers,
+    job: ImportJob,
+    rows: list[tuple[int, tuple[Any, ...]]],
+    now: datetime,
+    batch_id: str,
+    reserved: frozenset[str],
+) -> dict[str, Any]:
+    """The co-organising agencies' inspectors (第三条), merged like the bureau's own roster:
+    new, updated (per field) and unchanged; only new and updated rows are written and sent
+    (ExternalInspectorsImported). Ids are unique per agency."""
+    errors = _reserved_agencies(rows, reserved)
+    if errors:
+        raise ImportRejected(errors)
+    kind = imports.EXTERNAL_INSPECTORS
+    stored = {(s.agency, s.agency_inspector_id): s for s in await repo.external_inspectors()}
+    counts = _Counts()
+    changed: list[ExternalInspectorSnapshot] = []
+    for _, values in rows:
+        record = imports.as_record(kind, values)
+        old = stored.get((record["agency"], record["inspector_id"]))
+        if old is None:
+            counts.new += 1
+        else:
+            before = external_record(old)
+            fields = [f for f in kind.fields if before[f] != record[f]]
+            if not fields:
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            for name in fields:
+                counts.updated_fields[name] = counts.updated_fields.get(name, 0) + 1
+        changed.append(_external_snapshot(record))
+    await repo.upsert_external_inspectors(changed, batch_id, now)
+    for n, start in enumerate(range(0, len(changed), EVENT_MAX_ROWS)):
+        await uow.emit(
+            ExternalInspectorsImported(
+                batch_id=batch_id if n == 0 else f"{batch_id}:{n}",
+                inspectors=changed[start : start + EVENT_MAX_ROWS],
+            )
+        )
+    return _report(job, counts.final(), batch_id)
 
 
 @dataclass

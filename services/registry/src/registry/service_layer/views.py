@@ -16,6 +16,7 @@ from spotcheck_common.events.registry import (
     CheckItem,
     EntitySnapshot,
     ExpertSnapshot,
+    ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
 
@@ -40,6 +41,12 @@ async def entities(
 
 async def inspectors(uow: RegistryUnitOfWork, department: str | None) -> list[InspectorSnapshot]:
     return await uow.registry.list_inspectors(department)
+
+
+async def external_inspectors(
+    uow: RegistryUnitOfWork, agency: str | None
+) -> list[ExternalInspectorSnapshot]:
+    return await uow.registry.external_inspectors(agency)
 
 
 async def experts(uow: RegistryUnitOfWork, field: str | None) -> list[ExpertSnapshot]:

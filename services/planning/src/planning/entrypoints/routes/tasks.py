@@ -53,7 +53,7 @@ def check_drafter(principal: Principal, spec: TaskSpec) -> None:
 async def create_task(principal: Drafter, spec: TaskSpec, deps: Deps) -> TaskOut:
     check_drafter(principal, spec)
     async with deps.uow(principal.context()) as uow:
-        task = await services.create_task(uow, spec)
+        task = await services.create_task(uow, spec, neighbours=deps.neighbours)
     return TaskOut.of(task)
 
 
@@ -73,7 +73,7 @@ async def create_task(principal: Drafter, spec: TaskSpec, deps: Deps) -> TaskOut
 )
 async def receive_task(principal: CreditDept, spec: ReceivedTaskSpec, deps: Deps) -> TaskOut:
     async with deps.uow(principal.context()) as uow:
-        task = await services.receive_task(uow, spec)
+        task = await services.receive_task(uow, spec, neighbours=deps.neighbours)
     return TaskOut.of(task)
 
 

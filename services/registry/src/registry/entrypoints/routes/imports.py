@@ -31,7 +31,7 @@ from spotcheck_common.http import refusals
 from spotcheck_common.roles import Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
-Kind = Literal["entities", "inspectors", "experts", "check-items"]
+Kind = Literal["entities", "inspectors", "experts", "check-items", "external-inspectors"]
 Encoding = Literal["utf-8", "gb18030", "gbk"]
 EncodingQ = Annotated[
     Encoding | None, Query(description="CSV 的编码（默认自动识别 UTF-8 / GB18030）")
@@ -165,6 +165,12 @@ for _kind, _summary, _extra in (
     ),
     ("inspectors", "导入执法检查人员（CSV / .xlsx，全部成功或全部不导入）", ""),
     ("experts", "导入专家库（CSV / .xlsx，全部成功或全部不导入）", ""),
+    (
+        "external-inspectors",
+        "导入联合检查单位执法人员（第三条；CSV / .xlsx，全部成功或全部不导入）",
+        "\n\n同一单位内编号唯一；单位代码不得是本区或相邻区的名称。联合检查单位人员不任组长。"
+        "导入后以 `registry.external-inspectors-imported` 事件发送，编号为 `单位代码:编号`。",
+    ),
 ):
     router.add_api_route(
         f"/{_kind}/import",

@@ -18,6 +18,7 @@ from registry.entrypoints.schemas import (
     EntityChange,
     EntityPage,
     ExpertList,
+    ExternalInspectorList,
     InspectorList,
     PairConflictIn,
     PairConflictOut,
@@ -99,6 +100,19 @@ async def change_entity(
 ) -> EntitySnapshot:
     async with deps.uow(principal.context()) as uow:
         return await services.change_entity(uow, uscc.upper(), change.status, change.risk_class)
+
+
+@router.get(
+    "/external-inspectors",
+    summary="联合检查单位执法人员名录（第三条；编号为 单位代码:编号，不任组长）",
+    responses=refusals(401, 403, 422),
+)
+async def list_external_inspectors(
+    principal: Management, deps: Deps, agency: str | None = None
+) -> ExternalInspectorList:
+    async with deps.uow(principal.context()) as uow:
+        rows = await views.external_inspectors(uow, agency)
+    return ExternalInspectorList(total=len(rows), items=rows)
 
 
 @router.get("/inspectors", summary="执法检查人员名录", responses=refusals(401, 403, 422))
