@@ -17,6 +17,9 @@ class Role(StrEnum):
     INSPECTOR = "inspector"  # 执法检查人员
     EXPERT = "expert"  # 专家
     ENTITY = "entity"  # 检查对象（市场主体）
+    # 联合检查单位联络人 (第三条): another agency's person, signed in at this bureau to act for
+    # that agency's party in a draw; the token's ``agency`` claim names the agency (e.g. tax)
+    AGENCY_LIAISON = "agency_liaison"
 
 
 ROLE_LABELS = {
@@ -29,10 +32,12 @@ ROLE_LABELS = {
     Role.INSPECTOR: "执法检查人员",
     Role.EXPERT: "专家",
     Role.ENTITY: "检查对象",
+    Role.AGENCY_LIAISON: "联合检查单位联络人",
 }
 
-# Everyone working in the bureau (all roles but the inspected entity).
-STAFF = tuple(r for r in Role if r is not Role.ENTITY)
+# Everyone working in the bureau (all roles but the inspected entity and other agencies'
+# liaisons, who act only for their agency's party in a draw).
+STAFF = tuple(r for r in Role if r not in (Role.ENTITY, Role.AGENCY_LIAISON))
 
 # The departments and leadership who plan, supervise and account for the work: they read the
 # registers and the whole of the records. Field roles (station, inspector, expert) read what

@@ -20,8 +20,9 @@ commitments, the seed, the quotas, the selection with its skips and reserve list
 (experts included) and the replacements, checks every hard constraint and, for /3, the draw
 log's records, the party keys and every Ed25519 signature (verified by this file's own
 RFC 8032 code) — and for a /3 draw whose teams were assigned directly (§15), the assignment's
-signature and the hard rules on the assigned teams; it exits 0 when everything matches, 1
-naming the first difference, 2 when a file cannot be read.
+signature and the hard rules on the assigned teams, and for a /3 draw with co-organising
+agencies (§16), each agency's pool, party and inspectors on every team; it exits 0 when
+everything matches, 1 naming the first difference, 2 when a file cannot be read.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ ATTRIBUTES = ("entity_types", "industries", "areas")  # /3: the rows' scope (§1
 OFFICE = "办公室"  # the supervising party: it alone countersigns (§14.4)
 DIRECT = "direct-assignment"  # /3 manifest.matching.rule: teams assigned, not drawn (§15)
 ASSIGNING_PARTY = "信用监管科"  # whose key signs a direct assignment (§15.3)
+AGENCY_PARTY = ":联合检查单位"  # §16: a co-organising agency's party is <agency> + this
 LOG_GENESIS = "0" * 64  # the ``prev`` of a draw log's first record (§14.6)
 CHINA = timezone(timedelta(hours=8))  # China Standard Time: the day a key is valid on (§14.2)
 SIGNED_KEYS = ("key_id", "signature")
@@ -636,6 +638,12 @@ class ExpertMatching:
         if load < self.cap:
             heapq.heappush(self.heap, (load, self.ticket(e, load), e.encode("utf-8"), e))
 
+    def unstaff(self, chosen: list[str]) -> None:
+        """The target's agencies' inspectors could not be found (§16): its loads go back."""
+        for e in chosen:
+            self.load[e] -= 1
+            self.push(e)
+
     def staff(self, uscc: str) -> list[str] | None:
         chosen: list[str] = []
         aside: list[tuple[int, bytes, bytes, str]] = []
@@ -666,6 +674,70 @@ class ExpertMatching:
         for e in chosen:
             self.load[e] += 1
             self.push(e)
+        return chosen
+
+
+class AgencyMatching:
+    """Replays the co-organisers' rule of the spec (§16) with their disclosed recusals."""
+
+    def __init__(
+        self,
+        key: bytes,
+        m: dict[str, Any],
+        roster: list[dict[str, Any]],
+        targets: int,
+        recused: set[tuple[str, str]],
+        conflict: dict[str, set[str]],
+    ) -> None:
+        self.key = key
+        self.pools: list[tuple[str, int, list[str]]] = []
+        for co in m["co_organisers"]:
+            pool = [
+                r["inspector_id"]
+                for r in roster
+                if r["district"] == co["agency"]
+                and r["active"] is True
+                and r["certificate_expires_on"] >= m["draw_date"]
+                and qualified(r["qualifications"], co["check_items"])
+            ]
+            self.pools.append((co["agency"], int(co["per_team"]), pool))
+        self.cap = {
+            a: -(-per * targets // len(pool)) + 1 if pool else 0 for a, per, pool in self.pools
+        }
+        self.agency_of = {i: a for a, _, pool in self.pools for i in pool}
+        self.load = dict.fromkeys(self.agency_of, 0)
+        self.recused = recused
+        self.conflict = conflict
+        self.met: list[tuple[str, str]] = []  # (uscc, inspector_id) recusals met, in order
+
+    def ticket(self, i: str, load: int) -> bytes:
+        return h(b"\x04" + self.key + lps(i) + load.to_bytes(4, "big"))
+
+    def staff(self, uscc: str, team: list[str]) -> list[str] | None:
+        on = list(team)
+        for agency, per, pool in self.pools:
+            for _ in range(per):
+                ranked = sorted(
+                    (self.load[i], self.ticket(i, self.load[i]), i.encode("utf-8"), i)
+                    for i in pool
+                    if i not in on
+                    and self.load[i] < self.cap[agency]
+                    and not any(x in self.conflict.get(i, ()) for x in on)
+                )
+                found = None
+                for *_, i in ranked:
+                    if (uscc, i) in self.recused:
+                        if (uscc, i) not in self.met:
+                            self.met.append((uscc, i))
+                        continue
+                    found = i
+                    break
+                if found is None:
+                    return None
+                on.append(found)
+        chosen = on[len(team) :]
+        for i in chosen:
+            self.load[i] += 1
         return chosen
 
 
@@ -880,6 +952,11 @@ def _check_manifest(body: dict[str, Any], report: Report) -> tuple[dict[str, Any
             raise Difference(f"{what} {state} a {m['algorithm']} bundle")
     if "matching" in m and not signed:
         raise Difference(f"manifest.matching present in a {m['algorithm']} bundle")
+    co_keys = "co_organisers" in result or any("agency_members" in t for t in result["targets"])
+    if ("co_organisers" in m or co_keys) and not signed:
+        raise Difference(f"co-organisers (§16) present in a {m['algorithm']} bundle")
+    if "co_organisers" in m and "matching" in m:
+        raise Difference("manifest.co_organisers with direct assignment (§16: matched at random)")
     if signed:
         check_shape(body, with_experts, "matching" in m)
         if "matching" in m:
@@ -951,16 +1028,32 @@ DIRECT_SHAPES = {  # the keys direct assignment adds (§15), present exactly wit
     "body": ("assignment",),
     "manifest": ("matching",),
 }
+CO_SHAPES = {  # the keys co-organising agencies add (§16), present exactly with them
+    "manifest": ("co_organisers",),
+    "result": ("co_organisers",),
+    "target": ("agency_members",),
+}
+SHAPES["co_organiser"] = ("agency", "name", "check_items", "per_team")
+SHAPES["result co_organisers"] = ("pools", "recusal_disclosures")
+SHAPES["agency pool"] = ("agency", "pool_size", "load_cap")
 SHAPES["matching"] = ("rule", "reason", "approval")
 SHAPES["matching approval"] = ("approval_id", "approved_by", "approved_at")
 SHAPES["assignment"] = ("by", "at", "key_id", "signature")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def keys_of(obj: Any, shape: str, where: str, experts: bool = False, direct: bool = False) -> None:
+def keys_of(
+    obj: Any,
+    shape: str,
+    where: str,
+    experts: bool = False,
+    direct: bool = False,
+    co: bool = False,
+) -> None:
     """``obj`` is an object with exactly the keys of ``shape``."""
     want = set(SHAPES[shape]) | (set(EXPERT_SHAPES.get(shape, ())) if experts else set())
     want |= set(DIRECT_SHAPES.get(shape, ())) if direct else set()
+    want |= set(CO_SHAPES.get(shape, ())) if co else set()
     if not isinstance(obj, dict):
         raise Difference(f"{where}: not an object")
     if set(obj) != want:
@@ -980,7 +1073,10 @@ def check_shape(body: dict[str, Any], experts: bool, direct: bool = False) -> No
     identifiers and dates their exact formats."""
     keys_of(body, "body", "bundle body", experts, direct)
     m = body["manifest"]
-    keys_of(m, "manifest", "manifest", experts, direct)
+    co = "co_organisers" in m
+    keys_of(m, "manifest", "manifest", experts, direct, co)
+    if co:
+        _check_co_organisers(m)
     if direct:
         keys_of(m["matching"], "matching", "manifest.matching")
         keys_of(m["matching"]["approval"], "matching approval", "manifest.matching.approval")
@@ -1019,7 +1115,7 @@ def check_shape(body: dict[str, Any], experts: bool, direct: bool = False) -> No
             keys_of(entry, shape, f"{name}[{n}]")
     if body["countersign"] is not None:
         keys_of(body["countersign"], "countersign", "countersign")
-    _check_result_shape(body["result"], experts)
+    _check_result_shape(body["result"], experts, co)
     for n, r in enumerate(body["replacements"]):
         keys_of(r, "replacement", f"replacements[{n}]")
         keys_of(r["countersign"], "replacement countersign", f"replacements[{n}].countersign")
@@ -1125,14 +1221,52 @@ def check_prior(body: dict[str, Any], columns: dict[str, bytes], priors: list[by
     return f"checks     recomputed from the {len(seen)} prior draws' bundles"
 
 
-def _check_result_shape(result: Any, experts: bool) -> None:
-    keys_of(result, "result", "result", experts)
+def _check_result_shape(result: Any, experts: bool, co: bool = False) -> None:
+    keys_of(result, "result", "result", experts, co=co)
     for n, stratum in enumerate(result["strata"]):
         keys_of(stratum, "result stratum", f"result.strata[{n}]")
     for n, t in enumerate(result["targets"]):
-        keys_of(t, "target", f"result.targets[{n}]", experts)
+        keys_of(t, "target", f"result.targets[{n}]", experts, co=co)
     for d in result["recusal_disclosures"]:
         keys_of(d, "disclosure", "result.recusal_disclosures[]")
+    if co:
+        keys_of(result["co_organisers"], "result co_organisers", "result.co_organisers")
+        for n, x in enumerate(result["co_organisers"]["pools"]):
+            keys_of(x, "agency pool", f"result.co_organisers.pools[{n}]")
+        for d in result["co_organisers"]["recusal_disclosures"]:
+            keys_of(d, "disclosure", "result.co_organisers.recusal_disclosures[]")
+
+
+def _check_co_organisers(m: dict[str, Any]) -> None:
+    """§16.1: the co-organisers sorted by agency code, each once, none named like a pool's
+    district, each with its items, ``per_team`` in 1..255 and its own party in the draw."""
+    cos = m["co_organisers"]
+    if not isinstance(cos, list) or not cos:
+        raise Difference("manifest.co_organisers: not a non-empty list")
+    agencies = []
+    for n, co in enumerate(cos):
+        where = f"manifest.co_organisers[{n}]"
+        keys_of(co, "co_organiser", where)
+        for field in ("agency", "name"):
+            if not isinstance(co[field], str) or not co[field].strip():
+                raise Difference(f"{where}.{field} must be a non-empty string")
+        if ":" in co["agency"]:
+            raise Difference(f"{where}.agency: {short(co['agency'])} holds ':'")
+        in_range(co["per_team"], 1, 255, f"{where}.per_team")
+        if not co["check_items"]:
+            raise Difference(f"{where}.check_items: the agency checks no item")
+        for k, item in enumerate(co["check_items"]):
+            keys_of(item, "check_item", f"{where}.check_items[{k}]")
+        agencies.append(co["agency"])
+    if not _sorted_unique(agencies):
+        raise Difference("manifest.co_organisers: not sorted by agency, or an agency twice")
+    districts = {pool["district"] for pool in m["pools"]}
+    for agency in agencies:
+        if agency in districts:
+            raise Difference(f"manifest.co_organisers: {agency} is also a pool's district")
+        party = agency + AGENCY_PARTY
+        if m["parties"].count(party) != 1:
+            raise Difference(f"manifest.parties: the agency's party {party} is not there once")
 
 
 BEACON_KEYS = ["available_at", "encoding", "source"]
@@ -1384,8 +1518,19 @@ def _check_matching(
         ematching = ExpertMatching(key, m, experts, n_selected, erecused)
         expect(result["experts"]["pool_size"], len(ematching.pool), "expert pool size")
         expect(result["experts"]["load_cap"], ematching.cap, "expert load cap")
+    amatching = None
+    if "co_organisers" in m:  # §16
+        arecused = openings(
+            result["co_organisers"]["recusal_disclosures"], by_id, "agency recusal disclosure"
+        )
+        amatching = AgencyMatching(key, m, roster, n_selected, arecused, matching.conflict)
+        pools = [
+            {"agency": a, "pool_size": len(pool), "load_cap": amatching.cap[a]}
+            for a, _, pool in amatching.pools
+        ]
+        expect(result["co_organisers"]["pools"], pools, "co-organisers' pools")
     targets = result["targets"]
-    unstaffed = [t["uscc"] for t in targets if not _staff(t, matching, ematching)]
+    unstaffed = [t["uscc"] for t in targets if not _staff(t, matching, ematching, amatching)]
     expect(result["unstaffed"], unstaffed, "unstaffed targets")
     if signed:
         reasons = [matching.short[u] for u in unstaffed]
@@ -1394,9 +1539,21 @@ def _check_matching(
         if ematching is not None:
             disclosed = result["experts"]["recusal_disclosures"]
             _check_met(disclosed, ematching.met, "expert_id", "expert recusal")
+        if amatching is not None:
+            disclosed = result["co_organisers"]["recusal_disclosures"]
+            _check_met(disclosed, amatching.met, "inspector_id", "agency recusal")
     check_constraints(m, by_id, targets, matching, recused)
     if ematching is not None:
         check_expert_constraints(m, targets, ematching)
+    if amatching is not None:
+        check_agency_constraints(targets, amatching, matching.conflict)
+        report.note(
+            "agencies   "
+            + "; ".join(
+                f"{a}: {per} per team, pool {len(pool)}, load cap {amatching.cap[a]}"
+                for a, per, pool in amatching.pools
+            )
+        )
     report.note(
         f"matching   {len(targets) - len(unstaffed)} targets staffed, "
         f"{len(unstaffed)} unstaffed, load cap {matching.cap}"
@@ -1468,15 +1625,32 @@ def _check_met(disclosures: list[Any], met: list[tuple[str, str]], who: str, wha
         )
 
 
-def _staff(t: dict[str, Any], matching: Matching, ematching: ExpertMatching | None) -> bool:
-    """Check one target's team (and experts) as matched in ticket order; False if unstaffed."""
+def _staff(
+    t: dict[str, Any],
+    matching: Matching,
+    ematching: ExpertMatching | None,
+    amatching: AgencyMatching | None = None,
+) -> bool:
+    """Check one target's team (and experts, and agencies' inspectors) as matched in ticket
+    order; False if unstaffed."""
     team = matching.staff(t["uscc"])
+    chosen: list[str] | None = []
     if ematching is not None:
         chosen = ematching.staff(t["uscc"]) if team else []
         if team and chosen is None:
             matching.unstaff(team)
             matching.short[t["uscc"]] = "experts"
             team, chosen = [], []
+    if amatching is not None:  # §16: after the team and its experts
+        members = amatching.staff(t["uscc"], [i for i, _ in team]) if team else []
+        if team and members is None:
+            matching.unstaff(team)
+            if ematching is not None and chosen:
+                ematching.unstaff(chosen)
+            matching.short[t["uscc"]] = "agency"
+            team, chosen, members = [], [], []
+        expect(t["agency_members"], members, f"agencies' inspectors of {t['uscc']}")
+    if ematching is not None:
         expect(t["experts"], chosen, f"experts of {t['uscc']}")
     expect(t["team"], team, f"team of {t['uscc']}")
     return bool(team)
@@ -1499,6 +1673,10 @@ def _alternate(
     disclosed = [(d["uscc"], d["inspector_id"]) for d in r["recusal_disclosures"]]
     expect(disclosed, [(r["uscc"], i) for i in met], f"replacement {j + 1}: recusal disclosures")
     rest = [i for i, _ in team if i != r["replaced"]]
+    agency: list[str] = next(
+        (t.get("agency_members", []) for t in body["result"]["targets"] if t["uscc"] == r["uscc"]),
+        [],
+    )
     loads: dict[str, int] = {}
     for members in teams.values():
         for i, _ in members:
@@ -1506,7 +1684,7 @@ def _alternate(
     for a in alternates:
         if a in rest or a == r["replaced"] or a in gone.get(r["uscc"], set()):
             continue
-        if matching.blocked(a, rest) or loads.get(a, 0) >= matching.cap_of[a]:
+        if matching.blocked(a, rest + agency) or loads.get(a, 0) >= matching.cap_of[a]:
             continue
         return a
     return None
@@ -1607,6 +1785,39 @@ def check_constraints(
         cap = matching.cap_of[i]  # its own cap: C, or C_L for a leader-qualified one in /3
         if load > cap:
             raise Difference(f"inspector {i}: {load} targets exceeds the load cap {cap}")
+
+
+def check_agency_constraints(
+    targets: list[dict[str, Any]], amatching: AgencyMatching, conflict: dict[str, set[str]]
+) -> None:
+    """§16 on the published result itself: a staffed target has each agency's ``per_team``
+    distinct inspectors of that agency's pool, in manifest order, none recused (disclosed),
+    no pair conflict with anyone on the team, no load above the agency's cap; an unstaffed
+    target has none."""
+    loads: dict[str, int] = {}
+    for t in targets:
+        ids = t["agency_members"]
+        if not t["team"]:
+            if ids:
+                raise Difference(f"agencies' inspectors of {t['uscc']}: an unstaffed target")
+            continue
+        want = [a for a, per, _ in amatching.pools for _ in range(per)]
+        got = [amatching.agency_of.get(i) for i in ids]
+        if got != want or len(set(ids)) != len(ids):
+            raise Difference(
+                f"agencies' inspectors of {t['uscc']}: not each agency's quota of its pool"
+            )
+        everyone = [i for i, _ in t["team"]] + ids
+        for i in ids:
+            if (t["uscc"], i) in amatching.recused:
+                raise Difference(f"agencies' inspectors of {t['uscc']}: {i} is recused from it")
+            if any(x in conflict.get(i, ()) for x in everyone):
+                raise Difference(f"team of {t['uscc']}: {i} has a declared conflict within it")
+            loads[i] = loads.get(i, 0) + 1
+    for i, load in loads.items():
+        cap = amatching.cap[amatching.agency_of[i]]
+        if load > cap:
+            raise Difference(f"agency inspector {i}: {load} targets exceeds the load cap {cap}")
 
 
 def check_expert_constraints(
@@ -1835,6 +2046,7 @@ def _check_audit(body: dict[str, Any], c: dict[str, Any]) -> None:
     result = body["result"]
     disclosed = len(result["recusal_disclosures"])
     disclosed += len(result.get("experts", {}).get("recusal_disclosures", []))
+    disclosed += len(result.get("co_organisers", {}).get("recusal_disclosures", []))
     audit = c.get("audit")
     if not isinstance(audit, dict) or audit.get("recomputed") is not True:
         raise Difference(f"log: 'countersigned' record seq {c['seq']}: no audit (§14.9)")

@@ -347,6 +347,52 @@ VECTORS["direct-assignment"] = {
     "experts": {"count": 4, "per_target": 1, "fields": ["特种设备", "食品安全"], "recused": {}},
 }
 
+# §16: co-organising agencies (联合检查单位, 第三条), each with its own items, inspectors per
+# team and external roster (ids <agency>:<id>, district = the agency's code).
+TAX_ITEMS = [{"code": "SW-01", "name": "发票使用情况"}]
+ECO_ITEMS = [{"code": "HB-01", "name": "排污许可执行情况"}]
+VECTORS["co-organisers"] = {
+    **EDGE,
+    "pins": "co-organising agencies (§16): two agencies' pools and parties in the manifest, "
+    "each team the bureau's 2 plus tax's 2 and eco's 1 (load-balanced, aticket 0x04), the "
+    "agencies' pools without the inactive, the expired and the unqualified, a pair conflict "
+    "between a bureau leader and a tax inspector honoured, a tax recusal met and disclosed, "
+    "eco's only inspector recused from 2 targets which are unstaffed ('agency', the bureau's "
+    "loads given back), one replacement of a bureau leader",
+    "inspectors": 6,
+    "leaders": 3,
+    "parties": ["信用监管科", "办公室", "eco:联合检查单位", "tax:联合检查单位"],
+    "agencies": [
+        {
+            "agency": "tax",
+            "name": "国家税务总局威海市临港区税务局",
+            "check_items": TAX_ITEMS,
+            "inspectors_per_team": 2,
+            "prefix": "TX",
+            # TX0004 inactive, TX0005 certificate expired, TX0006 not qualified
+            "roster": ["发票使用情况", "SW-01", "SW-01", "SW-01", "SW-01", "增值税"],
+        },
+        {
+            "agency": "eco",
+            "name": "威海市生态环境局临港分局",
+            "check_items": ECO_ITEMS,
+            "inspectors_per_team": 1,
+            "prefix": "EC",
+            "roster": ["HB-01", "双随机全部事项"],  # EC0002 inactive
+        },
+    ],
+    "agency_overrides": {
+        "tax:TX0004": {"active": False},
+        "tax:TX0005": {"certificate_expires_on": "2026-11-25"},
+        "eco:EC0002": {"active": False},
+    },
+    "pair_conflicts": [["LG0001", "tax:TX0002"]],
+    "agency_recusals": [["eco:EC0001", 0], ["eco:EC0001", 3], ["tax:TX0001", 1]],
+    "replacements": 1,
+    "ratio": {"C": 10000},
+    "population": {"C": [["active", 0, 8]]},
+}
+
 EXPERT_FIELDS = ["食品安全", "特种设备", "计量"]
 
 
@@ -512,6 +558,35 @@ def _inspector_rows(name: str, cfg: dict[str, Any]) -> list[Any]:
         )
         for k in range(cfg["neighbours"])
     ]
+    return rows + _agency_rows(cfg)
+
+
+def _agency_rows(cfg: dict[str, Any]) -> list[Any]:
+    """§16: each co-organiser's external roster, one inspector per listed qualification."""
+    import dataclasses
+
+    from draws.domain import engine
+
+    overrides = cfg.get("agency_overrides", {})
+    rows = []
+    for co in cfg.get("agencies", []):
+        for k, qualification in enumerate(co["roster"]):
+            row = engine.InspectorRow(
+                f"{co['agency']}:{co['prefix']}{k + 1:04d}",
+                f"{co['name'][-4:]}检查员{k + 1}",
+                co["name"],
+                co["agency"],
+                (qualification,),
+                False,
+                date(2030, 12, 31),
+                True,
+            )
+            change = dict(overrides.get(row.inspector_id, {}))
+            if "certificate_expires_on" in change:
+                change["certificate_expires_on"] = date.fromisoformat(
+                    change["certificate_expires_on"]
+                )
+            rows.append(dataclasses.replace(row, **change))
     return rows
 
 
@@ -530,6 +605,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
             (rows[rng.randrange(len(rows))].inspector_id, ents[rng.randrange(len(ents))].uscc)
             for _ in range(cfg["recusals"])
         }
+        | {(i, ents[k].uscc) for i, k in cfg.get("agency_recusals", [])}
     )
     salts = [(i, u, p.sha256(f"{name}/{i}/{u}".encode())[:16].hex()) for i, u in pairs]
     by_inspector: dict[str, list[str]] = {}
@@ -550,6 +626,10 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         for r in sorted(rows, key=lambda r: r.inspector_id.encode())
     ]
     t = task("T-" + name, cfg["ratio"], cfg["team"]).model_dump(mode="json")
+    t["co_organisers"] = [
+        {k: v for k, v in co.items() if k not in ("roster", "prefix")}
+        for co in cfg.get("agencies", [])
+    ]
     expert_cfg = cfg.get("experts")
     expert_roster: list[p.ExpertEntry] = []
     expert_salts: list[tuple[str, str, str]] = []
@@ -637,6 +717,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         reveal_deadline=frozen + timedelta(hours=72) if signed else None,
         checked=_prior_draws(name, prior) if signed else (),
         matching=_direct_matching(cfg, frozen),
+        co_organisers=t["co_organisers"],
         **cfg.get("reserve", {}),  # reserve_bp, reserve_min
     )
     draw = Draw(
@@ -1048,6 +1129,11 @@ def write_vectors(directory: str) -> None:
             expected["experts"] = [[t["uscc"], t["experts"]] for t in result["targets"]]
             expected["expert_load_cap"] = result["experts"]["load_cap"]
             expected["expert_pool_size"] = result["experts"]["pool_size"]
+        if "co_organisers" in result:  # §16
+            expected["agency_pools"] = result["co_organisers"]["pools"]
+            expected["agency_members"] = [
+                [t["uscc"], t["agency_members"]] for t in result["targets"]
+            ]
         if "pins" in cfg:
             expected |= _pinned(draw, cfg)
         if cfg.get("proofs"):

@@ -150,6 +150,10 @@ class FakeDrawsRepository:
         return dict(Counter(u for u, y, _ in self.checks if y == year))
 
     async def roster_rows(self, district: str, departments: Sequence[str]) -> list[InspectorRow]:
+        rows = await self.agency_rows(district)
+        return [r for r in rows if r.department in departments]
+
+    async def agency_rows(self, agency: str) -> list[InspectorRow]:
         return [
             InspectorRow(
                 inspector_id=i["inspector_id"],
@@ -162,7 +166,7 @@ class FakeDrawsRepository:
                 active=i["active"],
             )
             for i in self.inspectors.values()
-            if i["district"] == district and i["department"] in departments
+            if i["district"] == agency
         ]
 
     async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]:

@@ -24,6 +24,9 @@ def secret_of(person: str, party: str) -> bytes:
 
 
 class Parties:
+    """Each party played by a person of its name; a co-organising agency's party by that
+    agency's liaison (§16)."""
+
     def __init__(self, uow: FakeDrawsUnitOfWork, district: str = "lingang") -> None:
         self.uow = uow
         self.district = district
@@ -52,6 +55,7 @@ class Parties:
                 valid_from=start,
                 valid_until=end,
                 signature=ed25519.sign(secret, message).hex(),
+                agency=p.agency_of_party(party),  # an agency's party: its liaison (§16)
             )
             self.keys[(person, party)] = key.key_id
         return secret, self.keys[(person, party)]
@@ -65,7 +69,13 @@ class Parties:
         commitment = p.share_commitment_v3(draw.digest, draw_id, party, share)
         signature = ed25519.sign(secret, p.commit_message(draw.digest, party, commitment))
         return await services.commit_share(
-            self.uow.as_(person), draw_id, party, commitment.hex(), key_id, signature.hex()
+            self.uow.as_(person),
+            draw_id,
+            party,
+            commitment.hex(),
+            key_id,
+            signature.hex(),
+            agency=p.agency_of_party(party),
         )
 
     async def reveal(
@@ -76,7 +86,13 @@ class Parties:
         secret, key_id = await self.key(person, party)
         signature = ed25519.sign(secret, p.reveal_message(draw.digest, party, share))
         return await services.reveal_share(
-            self.uow.as_(person), draw_id, party, share.hex(), key_id, signature.hex()
+            self.uow.as_(person),
+            draw_id,
+            party,
+            share.hex(),
+            key_id,
+            signature.hex(),
+            agency=p.agency_of_party(party),
         )
 
     async def countersign(

@@ -94,6 +94,11 @@ async def test_roster_conflicts_and_experts(repo: DrawsRepository) -> None:
     )
     (rc,) = await repo.roster_rows("rongcheng", ["信用监管科"])
     assert rc.active is False
+    # a co-organising agency's external roster (§16): every inspector under its code
+    tax = [inspector("tax:T1", district="tax", department="某税务局", leader_qualified=False)]
+    await repo.upsert_inspectors(tax, T0)
+    assert [r.inspector_id for r in await repo.agency_rows("tax")] == ["tax:T1"]
+    assert "tax:T1" not in {r.inspector_id for r in await repo.roster_rows("lingang", ["某税务局"])}
     await repo.add_conflict("LG1", A, "亲属", T0)
     await repo.add_conflict("LG1", A, "again", T0)  # a redelivery changes nothing
     await repo.add_conflict("LG2", B, "顾问", T0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,37 @@ def _direct_assignment(body: dict[str, Any]) -> None:
     assert kinds.index("assigned") + 1 == kinds.index("drawn")
 
 
+def _co_organisers(body: dict[str, Any]) -> None:
+    m, result = body["manifest"], body["result"]
+    cos = {co["agency"]: co for co in m["co_organisers"]}
+    assert sorted(cos) == ["eco", "tax"] and cos["tax"]["per_team"] == 2
+    assert {f"{a}:联合检查单位" for a in cos} <= set(m["parties"])
+    # each agency's pool leaves out its inactive, expired and unqualified inspectors
+    pools = {x["agency"]: x["pool_size"] for x in result["co_organisers"]["pools"]}
+    listed = {a: sum(r["district"] == a for r in body["roster"]) for a in cos}
+    assert pools == {"eco": 1, "tax": 3} and listed == {"eco": 2, "tax": 6}
+    staffed = [t for t in result["targets"] if t["team"]]
+    for t in staffed:  # every team has each agency's quota, agencies in manifest order
+        assert [x.split(":")[0] for x in t["agency_members"]] == ["eco", "tax", "tax"]
+    loads = Counter(i for t in staffed for i in t["agency_members"] if i.startswith("tax:"))
+    # spread over the pool (TX0002 less: never with LG0001), none above the agency's cap
+    assert (
+        len(loads) == 3 and max(loads.values()) <= result["co_organisers"]["pools"][1]["load_cap"]
+    )
+    pair = set(m["pair_conflicts"][0])
+    assert pair == {"LG0001", "tax:TX0002"}
+    team_of = {t["uscc"]: {i for i, _ in t["team"]} | set(t["agency_members"]) for t in staffed}
+    assert any("LG0001" in x for x in team_of.values()) and not any(
+        pair <= x for x in team_of.values()
+    )
+    met = [(d["uscc"], d["inspector_id"]) for d in result["co_organisers"]["recusal_disclosures"]]
+    assert any(i.startswith("tax:") for _, i in met)
+    reasons = zip(result["unstaffed"], result["unstaffed_reasons"], strict=True)
+    short = [u for u, why in reasons if why == "agency"]
+    assert len(short) == 2 and all((u, "eco:EC0001") in met for u in short)
+    assert body["replacements"] and body["replacements"][0]["role"] == "leader"
+
+
 COVERS = {
     "reserve-rounding": _reserve_rounding,
     "quota-ties": _quota_ties,
@@ -255,6 +287,7 @@ COVERS = {
     "neighbour-rule-none": _neighbour_rule_none,
     "empty-pool": _empty_pool,
     "direct-assignment": _direct_assignment,
+    "co-organisers": _co_organisers,
 }
 
 

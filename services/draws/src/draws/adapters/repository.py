@@ -44,6 +44,7 @@ class DrawsRepository(Protocol):
     async def roster_rows(
         self, district: str, departments: Sequence[str]
     ) -> list[InspectorRow]: ...
+    async def agency_rows(self, agency: str) -> list[InspectorRow]: ...
     async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]: ...
     async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str, str]]: ...
     async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None: ...
@@ -340,6 +341,17 @@ class SqlDrawsRepository:
         rows = await self.session.execute(
             sa.select(t).where(t.c.district == district, t.c.department.in_(list(departments)))
         )
+        return self._inspector_rows(rows)
+
+    async def agency_rows(self, agency: str) -> list[InspectorRow]:
+        """A co-organising agency's external roster (§16): every inspector kept under its code."""
+        t = orm.inspectors
+        return self._inspector_rows(
+            await self.session.execute(sa.select(t).where(t.c.district == agency))
+        )
+
+    @staticmethod
+    def _inspector_rows(rows: Any) -> list[InspectorRow]:
         return [
             InspectorRow(
                 inspector_id=r.inspector_id,

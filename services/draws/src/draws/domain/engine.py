@@ -194,13 +194,15 @@ def build_manifest(
     reveal_deadline: datetime | None = None,
     checked: Sequence[tuple[str, str, int]] = (),
     matching: dict[str, Any] | None = None,
+    co_organisers: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """``experts`` (from ``experts_section``) only when the task asks for experts. With a
     ``reveal_deadline`` the manifest is ``spotcheck-draw/3`` (§14, what the service freezes;
     ``checked``: the draws whose targets the population's ``checks`` count, §14.12);
     without one, exactly the ``/2`` manifest with experts or the ``/1`` manifest without (the
     golden vectors of those versions). ``matching`` (/3 only, §15): the teams are assigned
-    directly, for the reason and under the approval it states."""
+    directly, for the reason and under the approval it states. ``co_organisers`` (/3 only,
+    §16): the task's other agencies, each with its items and inspectors per team."""
     if reveal_deadline is not None and reveal_deadline <= frozen_at:
         raise ValueError("the reveal deadline must follow the freeze")
     algorithm = p.ALGORITHM if not experts else p.ALGORITHM_EXPERTS
@@ -261,8 +263,12 @@ def build_manifest(
         }
         if matching:
             manifest["matching"] = matching
-    elif matching:
-        raise ValueError("direct assignment is spotcheck-draw/3 only")
+        if co_organisers:
+            manifest["co_organisers"] = co_organisers_section(co_organisers)
+    elif matching or co_organisers:
+        raise ValueError("direct assignment and co-organisers are spotcheck-draw/3 only")
+    if matching and co_organisers:
+        raise ValueError("a draw with co-organisers is matched at random, not assigned (§16)")
     return manifest
 
 
@@ -298,7 +304,8 @@ def _compute_result(
     experts = _expert_matcher(manifest, key, expert_roster, len(order), salt_of)
     if da.direct(manifest):
         return _assigned_result(seed, strata, order, stratum_of, matcher, experts, assignment)
-    match = matcher.run([u for _, u in order], experts)
+    agencies = _agency_matcher(manifest, key, roster, len(order), salt_of)
+    match = matcher.run([u for _, u in order], experts, agencies)
     result: dict[str, Any] = {
         "seed": seed.hex(),
         "strata": [r.to_json() for r in strata],
@@ -330,6 +337,15 @@ def _compute_result(
             "recusal_disclosures": [
                 {"uscc": u, "expert_id": e, "salt": salt_of[(e, u)]} for u, e in experts.disclosed
             ],
+        }
+    if agencies is not None:  # §16
+        for t in result["targets"]:
+            t["agency_members"] = list(agencies.members.get(t["uscc"], [])) if t["team"] else []
+        result["co_organisers"] = agencies.result() | {
+            "recusal_disclosures": [
+                {"uscc": u, "inspector_id": i, "salt": salt_of[(i, u)]}
+                for u, i in agencies.disclosed
+            ]
         }
     return result
 
@@ -435,17 +451,23 @@ def audit(
     order), every disclosure opens a sealed declaration, and no declared conflict sits on a
     team. Returns the audit's record, or what failed (in Chinese)."""
     sealed = {(i, u): s for i, u, s in salts}
-    disclosed = [
-        (d["inspector_id"], d["uscc"], d["salt"]) for d in result["recusal_disclosures"]
-    ] + [
-        (d["expert_id"], d["uscc"], d["salt"])
-        for d in result.get("experts", {}).get("recusal_disclosures", [])
-    ]
+    disclosed = (
+        [(d["inspector_id"], d["uscc"], d["salt"]) for d in result["recusal_disclosures"]]
+        + [
+            (d["expert_id"], d["uscc"], d["salt"])
+            for d in result.get("experts", {}).get("recusal_disclosures", [])
+        ]
+        + [
+            (d["inspector_id"], d["uscc"], d["salt"])
+            for d in result.get("co_organisers", {}).get("recusal_disclosures", [])
+        ]
+    )
     for i, u, salt in disclosed:
         if sealed.get((i, u)) != salt:
             return f"披露的回避 {i}/{u} 与封存的回避声明不符"
     for t in result["targets"]:
         members = [m[0] for m in t["team"]] + list(t.get("experts", []))
+        members += t.get("agency_members", [])
         for who in members:
             if (who, t["uscc"]) in sealed:
                 return f"{who} 已声明与 {t['uscc']} 存在利害关系，却在其检查组中"
@@ -481,7 +503,11 @@ def alternates_of(
     targets = [t["uscc"] for t in result["targets"]]
     matcher = _matcher(manifest, key, roster, len(targets), salt_of)
     matcher.peek, matcher.peek_count = {uscc}, int(manifest["team"]["alternates"])
-    matcher.run(targets, _expert_matcher(manifest, key, expert_roster, len(targets), salt_of))
+    matcher.run(
+        targets,
+        _expert_matcher(manifest, key, expert_roster, len(targets), salt_of),
+        _agency_matcher(manifest, key, roster, len(targets), salt_of),
+    )
     return matcher.alternates[uscc]
 
 
@@ -501,4 +527,39 @@ def _expert_matcher(
         int(manifest["experts"]["per_target"]),
         targets,
         lambda e, u: (e, u) in salt_of,
+    )
+
+
+def co_organisers_section(co_organisers: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """§16: the manifest's ``co_organisers`` from the task's (``CoOrganiser``), by agency code."""
+    return [
+        {
+            "agency": str(co["agency"]),
+            "name": str(co["name"]),
+            "check_items": [{"code": i["code"], "name": i["name"]} for i in co["check_items"]],
+            "per_team": int(co.get("inspectors_per_team", 1)),
+        }
+        for co in sorted(co_organisers, key=lambda co: str(co["agency"]).encode("utf-8"))
+    ]
+
+
+def _agency_matcher(
+    manifest: dict[str, Any],
+    key: bytes,
+    roster: Sequence[p.RosterEntry],
+    targets: int,
+    salt_of: Mapping[tuple[str, str], str],
+) -> p.AgencyMatcher | None:
+    """The co-organisers' matcher (§16) when the manifest names any."""
+    if not manifest.get("co_organisers"):
+        return None
+    return p.AgencyMatcher(
+        key,
+        [
+            (co["agency"], int(co["per_team"]), p.agency_pool(roster, manifest, co))
+            for co in manifest["co_organisers"]
+        ],
+        targets,
+        lambda i, u: (i, u) in salt_of,
+        [(x[0], x[1]) for x in manifest["pair_conflicts"]],
     )

@@ -46,6 +46,8 @@ UNSTAFFED_REASONS = {
     "leader": "没有可担任组长的执法检查人员（均已回避、冲突或达到上限）",
     "member": "没有可担任组员的执法检查人员（均已回避、冲突或达到上限）",
     "experts": "没有可匹配的专家",
+    # §16: a co-organising agency's inspectors ran out (recused, in conflict or at the cap)
+    "agency": "没有可匹配的联合检查单位执法人员（均已回避、冲突或达到上限）",
 }
 
 
@@ -386,6 +388,11 @@ class Draw:
         team = self.team_of(uscc)
         if not team:
             raise NotFound(f"{uscc} 不是本次抽取已配备人员的检查对象")
+        if inspector_id in self.agency_members_of(uscc):
+            raise Invalid(
+                f"{inspector_id} 是联合检查单位派出的人员：抽取只调换本局人员（§16），"
+                "该单位人员的更换由该单位与信用监管科另行协调"
+            )
         if inspector_id not in dict(team):
             raise Invalid(f"{inspector_id} 不在 {uscc} 的检查组中")
         return team
@@ -447,6 +454,7 @@ class Draw:
         assert self.result is not None
         team = self.team_of(uscc)
         rest = {i for i, _ in team if i != out}
+        pairs_with = rest | set(self.agency_members_of(uscc))  # §16: the agencies' too
         gone = {r["replaced"] for r in self.replacements if r["uscc"] == uscc}
         pairs = {frozenset(x) for x in self.manifest["pair_conflicts"]}
         loads = Counter(m[0] for t in self.result["targets"] for m in t["team"])
@@ -457,7 +465,7 @@ class Draw:
         for a in alternates:
             if a in rest or a in gone or a == out:
                 continue
-            if any(frozenset((a, m)) in pairs for m in rest):
+            if any(frozenset((a, m)) in pairs for m in pairs_with):
                 continue
             cap = self.result["leader_load_cap"] if leads[a] else self.result["load_cap"]
             if loads[a] < cap:
@@ -510,6 +518,16 @@ class Draw:
                     for i, role in team
                 ]
         return team
+
+    def agency_members_of(self, uscc: str) -> list[str]:
+        """The co-organisers' inspectors matched to a target (§16); [] when there are none."""
+        assert self.result is not None
+        return [
+            i
+            for t in self.result["targets"]
+            if t["uscc"] == uscc
+            for i in t.get("agency_members", [])
+        ]
 
     def experts_of(self, uscc: str) -> list[str]:
         """The experts matched to a target (§8.4); [] when the task asks for none."""

@@ -65,6 +65,10 @@ OFFICE_PARTY = "办公室"  # the supervising party: always a party, alone count
 ENTITY_TICKET = b"\x01"
 INSPECTOR_TICKET = b"\x02"
 EXPERT_TICKET = b"\x03"
+# §16: an agency inspector's ticket (never an entity's, an inspector's or an expert's input)
+AGENCY_TICKET = b"\x04"
+# §16: the party a co-organising agency (联合检查单位, 第三条) holds in the draw
+AGENCY_PARTY_SUFFIX = ":联合检查单位"
 
 NEIGHBOUR_RULES = ("none", "fill-when-short")
 
@@ -210,6 +214,23 @@ def recusal_commitment(salt: bytes, inspector_id: str, uscc: str) -> bytes:
 
 def expert_ticket(key: bytes, expert_id: str, round_no: int) -> bytes:
     return sha256(EXPERT_TICKET + key + lps(expert_id) + round_no.to_bytes(4, "big"))
+
+
+def agency_ticket(key: bytes, inspector_id: str, round_no: int) -> bytes:
+    """§16: the ticket of an agency's inspector at load ``round_no`` (domain byte 0x04)."""
+    return sha256(AGENCY_TICKET + key + lps(inspector_id) + round_no.to_bytes(4, "big"))
+
+
+def agency_party(agency: str) -> str:
+    """§16: the party a co-organising agency holds, ``<agency>:联合检查单位``."""
+    return agency + AGENCY_PARTY_SUFFIX
+
+
+def agency_of_party(party: str) -> str | None:
+    """The agency whose party this is; None for any other party."""
+    if party.endswith(AGENCY_PARTY_SUFFIX) and len(party) > len(AGENCY_PARTY_SUFFIX):
+        return party[: -len(AGENCY_PARTY_SUFFIX)]
+    return None
 
 
 def expert_recusal_commitment(salt: bytes, expert_id: str, uscc: str) -> bytes:
@@ -1023,9 +1044,15 @@ class Matcher:
             self.loads[i] -= 1
             self._push(i)
 
-    def run(self, targets: Sequence[str], experts: ExpertMatcher | None = None) -> MatchResult:
+    def run(
+        self,
+        targets: Sequence[str],
+        experts: ExpertMatcher | None = None,
+        agencies: AgencyMatcher | None = None,
+    ) -> MatchResult:
         """Every target in order (§8.3); with ``experts``, a target whose experts cannot be
-        found after its inspectors were (§8.4) is unstaffed too, and no load changes."""
+        found after its inspectors were (§8.4) is unstaffed too, and no load changes; likewise
+        with ``agencies`` (§16), after the experts, for its co-organisers' inspectors."""
         teams: dict[str, list[tuple[str, str]]] = {}
         unstaffed: list[str] = []
         for uscc in targets:
@@ -1036,6 +1063,16 @@ class Matcher:
                     self.unstaff(team)
                     self.short[uscc] = "experts"
                     team = None
+            if (
+                team is not None
+                and agencies is not None
+                and agencies.staff(uscc, [i for i, _ in team]) is None
+            ):
+                self.unstaff(team)
+                if experts is not None:
+                    experts.unstaff(uscc)
+                self.short[uscc] = "agency"
+                team = None
             if team is None:
                 unstaffed.append(uscc)
             else:
@@ -1112,6 +1149,12 @@ class ExpertMatcher:
                 (load, self.ticket(expert_id, load), expert_id.encode("utf-8"), expert_id),
             )
 
+    def unstaff(self, uscc: str) -> None:
+        """Undo a target's experts just found (its agencies' inspectors could not be, §16)."""
+        for e in self.teams.pop(uscc):
+            self.loads[e] -= 1
+            self._push(e)
+
     def staff(self, uscc: str) -> list[str] | None:
         """The target's experts in step order, loads grown; None (nothing changed) if short."""
         heap, loads, cap = self.heap, self.loads, self.cap
@@ -1147,6 +1190,95 @@ class ExpertMatcher:
             self._push(x)
         self.teams[uscc] = chosen
         return chosen
+
+
+def agency_pool(
+    roster: Sequence[RosterEntry], manifest: dict[str, Any], co: dict[str, Any]
+) -> list[str]:
+    """§16: the inspectors of co-organiser ``co`` who may be matched: of its roster (district =
+    the agency's code), active, certificate valid on the draw date, qualified for the agency's
+    own items; in roster order."""
+    return [
+        r.inspector_id
+        for r in sorted(roster, key=lambda r: r.inspector_id.encode("utf-8"))
+        if r.district == co["agency"]
+        and r.active
+        and r.certificate_expires_on >= manifest["draw_date"]
+        and qualified(r.qualifications, co["check_items"])
+    ]
+
+
+class AgencyMatcher:
+    """§16: per target whose team (and experts) were found, ``per_team`` inspectors of each
+    co-organiser in manifest order, each step the smallest key (load, aticket(i, load), id)
+    among the agency's pool below the agency's cap, not on the target, without a pair conflict
+    with anyone on its team, not recused (met recusals are disclosed, in the order met)."""
+
+    def __init__(
+        self,
+        key: bytes,
+        pools: Sequence[tuple[str, int, Sequence[str]]],
+        targets: int,
+        recused: Recused,
+        pair_conflicts: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        self.key = key
+        self.pools = [(agency, per, list(pool)) for agency, per, pool in pools]
+        self.caps = {
+            agency: -(-per * targets // len(pool)) + 1 if pool else 0
+            for agency, per, pool in self.pools
+        }
+        self.loads = {i: 0 for _, _, pool in self.pools for i in pool}
+        self.recused = recused
+        self.conflicts: dict[str, set[str]] = {}
+        for a, b in pair_conflicts:
+            self.conflicts.setdefault(a, set()).add(b)
+            self.conflicts.setdefault(b, set()).add(a)
+        self.members: dict[str, list[str]] = {}
+        self.disclosed: list[tuple[str, str]] = []
+
+    def staff(self, uscc: str, team: Sequence[str]) -> list[str] | None:
+        """The target's agency members (agencies in order, steps in order), loads grown; None
+        (nothing changed) when one step finds no candidate."""
+        on = list(team)
+        chosen: list[str] = []
+        for agency, per, pool in self.pools:
+            cap = self.caps[agency]
+            for _ in range(per):
+                found = self._step(uscc, on, pool, cap)
+                if found is None:
+                    return None
+                on.append(found)
+                chosen.append(found)
+        for i in chosen:
+            self.loads[i] += 1
+        self.members[uscc] = chosen
+        return chosen
+
+    def _step(self, uscc: str, on: list[str], pool: Sequence[str], cap: int) -> str | None:
+        ranked = sorted(
+            (self.loads[i], agency_ticket(self.key, i, self.loads[i]), i.encode("utf-8"), i)
+            for i in pool
+            if i not in on
+            and self.loads[i] < cap
+            and not any(m in self.conflicts.get(i, ()) for m in on)
+        )
+        for *_, i in ranked:
+            if self.recused(i, uscc):
+                if (uscc, i) not in self.disclosed:
+                    self.disclosed.append((uscc, i))
+                continue
+            return i
+        return None
+
+    def result(self) -> dict[str, Any]:
+        """The result's ``co_organisers`` object (salts added by the caller)."""
+        return {
+            "pools": [
+                {"agency": agency, "pool_size": len(pool), "load_cap": self.caps[agency]}
+                for agency, _, pool in self.pools
+            ]
+        }
 
 
 def build_pool(roster: Sequence[RosterEntry], manifest: dict[str, Any]) -> list[Candidate]:

@@ -1,5 +1,6 @@
-"""Event handlers: the draws service's own read model of the registry and of approved tasks,
-and what it reads from its neighbours' topics for joint draws (issue 10).
+"""Event handlers: the draws service's own read model of the registry (co-organising
+agencies' external rosters included) and of approved tasks, and what it reads from its
+neighbours' topics for joint draws (issue 10).
 
 Each runs inside the idempotent consumer's transaction (already claimed); none commits.
 """
@@ -28,6 +29,7 @@ from spotcheck_common.events.registry import (
     EntitiesImported,
     EntityUpdated,
     ExpertsImported,
+    ExternalInspectorsImported,
     InspectorPairConflictDeclared,
     InspectorsImported,
 )
@@ -53,6 +55,12 @@ async def on_inspectors_imported(
     event: InspectorsImported, envelope: Envelope[Any], uow: UnitOfWork
 ) -> None:
     await services.inspectors_imported(_uow(uow), event, envelope.district)
+
+
+async def on_external_inspectors_imported(
+    event: ExternalInspectorsImported, envelope: Envelope[Any], uow: UnitOfWork
+) -> None:
+    await services.external_inspectors_imported(_uow(uow), event)
 
 
 async def on_conflict_declared(
@@ -93,6 +101,7 @@ subscriptions = [
     Subscription(EntitiesImported, on_entities_imported),
     Subscription(EntityUpdated, on_entity_updated),
     Subscription(InspectorsImported, on_inspectors_imported),
+    Subscription(ExternalInspectorsImported, on_external_inspectors_imported),
     Subscription(ConflictDeclared, on_conflict_declared),
     Subscription(TaskApproved, on_task_approved),
     Subscription(ExpertsImported, on_experts_imported),

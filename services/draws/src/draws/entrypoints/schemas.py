@@ -394,7 +394,9 @@ class TargetOut(BaseModel):
     entity_name: str
     risk_class: str
     ticket: str
-    team: list[TeamMember] = Field(description="检查组（组长在前），其后为专家")
+    team: list[TeamMember] = Field(
+        description="检查组（组长在前），其后为联合检查单位人员（§16）和专家"
+    )
 
 
 class ExpertsOut(BaseModel):

@@ -13,8 +13,8 @@ from typing import Any
 
 from draws.adapters.repository import DrawsRepository
 from draws.adapters.snapshot import SnapshotStore
+from draws.domain import agencies, engine, fast, joint
 from draws.domain import assignment as da
-from draws.domain import engine, fast, joint
 from draws.domain import protocol as p
 from draws.domain.ledger import PartyKey
 from draws.domain.model import (
@@ -46,6 +46,7 @@ from spotcheck_common.events.registry import (
     EntitiesImported,
     EntityUpdated,
     ExpertsImported,
+    ExternalInspectorsImported,
     InspectorPairConflictDeclared,
     InspectorsImported,
 )
@@ -91,6 +92,28 @@ async def inspectors_imported(
     ]
     await repo.upsert_inspectors(rows, now)
     await publish_roster(uow, [i.inspector_id for i in event.inspectors])
+
+
+async def external_inspectors_imported(
+    uow: DrawsUnitOfWork, event: ExternalInspectorsImported
+) -> None:
+    """Co-organising agencies' inspectors (§16): kept apart from the bureau's roster — their
+    ``district`` is the agency's code, so no pool of the bureau's takes them — and never
+    leaders (a team of the bureau is led by its own staff). Not published to the neighbours."""
+    rows = [
+        {
+            "inspector_id": i.inspector_id,
+            "name": i.name,
+            "department": i.department,
+            "district": i.agency,
+            "qualifications": list(i.qualifications),
+            "leader_qualified": False,
+            "certificate_expires_on": i.certificate_expires_on,
+            "active": i.active,
+        }
+        for i in event.inspectors
+    ]
+    await uow.draws.upsert_inspectors(rows, uow.clock.now())
 
 
 async def conflict_declared(uow: DrawsUnitOfWork, event: ConflictDeclared) -> None:
@@ -205,6 +228,13 @@ async def create_draw(
         repo, district, departments, neighbour_rule, _joint_with(joint_with, neighbours or [])
     )
     parties += [joint.neighbour_party(pool["district"]) for pool in pools[1:]]
+    # §16: each co-organising agency's external roster and party (第三条)
+    co_organisers = list(task.get("co_organisers") or [])
+    external = {co["agency"]: await repo.agency_rows(co["agency"]) for co in co_organisers}
+    districts = [district, *(neighbours or [])]
+    agencies.check_rosters(co_organisers, external, draw_date, districts, matching is not None)
+    parties += agencies.parties(co_organisers)
+    inspectors += [r for rows in external.values() for r in rows]
     ids = [i.inspector_id for i in inspectors]
     conflicts = await repo.conflicts_of(ids)
     roster, salts = engine.build_roster(inspectors, conflicts)
@@ -238,6 +268,7 @@ async def create_draw(
         reveal_deadline=reveal_deadline,
         checked=await repo.checked_draws(draw_date.year),
         matching=matching,
+        co_organisers=co_organisers,
     )
     draw = Draw(
         draw_id=draw_id,
@@ -416,9 +447,11 @@ async def commit_share(
     commitment: str,
     key_id: str | None = None,
     signature: str | None = None,
+    agency: str | None = None,
 ) -> Draw:
-    """A party of this bureau commits (a neighbour's party commits at its own bureau)."""
-    _own_party(party)
+    """A party of this bureau commits (a neighbour's party commits at its own bureau; a
+    co-organising agency's, here, only by its liaison: ``agency``, §16)."""
+    _own_party(party, agency)
     draw = await _load(uow.draws, draw_id)
     signer = await _signer(uow, key_id, signature)
     await record_commit(uow, draw, party, commitment, uow.context.actor, signer)
@@ -461,8 +494,9 @@ async def reveal_share(
     share: str,
     key_id: str | None = None,
     signature: str | None = None,
+    agency: str | None = None,
 ) -> Draw:
-    _own_party(party)
+    _own_party(party, agency)
     draw = await _load(uow.draws, draw_id)
     signer = await _signer(uow, key_id, signature)
     await record_reveal(uow, draw, party, share, uow.context.actor, signer)
@@ -488,7 +522,12 @@ async def record_reveal(
     await uow.draws.save_draw(draw)
 
 
-def _own_party(party: str) -> None:
+def _own_party(party: str, agency: str | None = None) -> None:
+    """Who may act for ``party`` here: an agency's party only its liaison (§16), a
+    neighbour's nobody (it acts at its own bureau)."""
+    agencies.check_actor(party, agency)
+    if p.agency_of_party(party) is not None:
+        return
     neighbour = joint.district_of_party(party)
     if neighbour is not None:
         raise Forbidden(
@@ -710,11 +749,27 @@ def _expert(experts: dict[str, dict[str, Any]], expert_id: str) -> TeamMember:
 
 
 def team_of(draw: Draw, roster: dict[str, dict[str, Any]], uscc: str) -> list[TeamMember]:
-    """Inspectors (leader first), then the target's experts (role ``expert``)."""
+    """Inspectors (leader first), the co-organising agencies' (members, their department the
+    agency's name, §16), then the target's experts (role ``expert``)."""
     experts = {e["expert_id"]: e for e in draw.expert_roster or []}
-    return [_member(roster, i, role) for i, role in draw.team_of(uscc)] + [
-        _expert(experts, e) for e in draw.experts_of(uscc)
-    ]
+    names = {co["agency"]: co["name"] for co in draw.manifest.get("co_organisers", [])}
+    return (
+        [_member(roster, i, role) for i, role in draw.team_of(uscc)]
+        + [_agency_member(roster, names, i) for i in draw.agency_members_of(uscc)]
+        + [_expert(experts, e) for e in draw.experts_of(uscc)]
+    )
+
+
+def _agency_member(
+    roster: dict[str, dict[str, Any]], names: dict[str, str], inspector_id: str
+) -> TeamMember:
+    r = roster[inspector_id]
+    return TeamMember(
+        inspector_id=inspector_id,
+        name=r["name"],
+        department=names.get(r["district"], r["department"]),
+        role=TeamRole.MEMBER,
+    )
 
 
 async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) -> DrawCompleted:
@@ -955,8 +1010,11 @@ async def register_key(
     valid_from: date,
     valid_until: date,
     signature: str,
+    agency: str | None = None,
 ) -> PartyKey:
-    """The signed-in person registers the public half of a key made on their own device."""
+    """The signed-in person registers the public half of a key made on their own device; a
+    co-organising agency's liaison (``agency``) only for its agency's party (§16)."""
+    agencies.check_actor(party, agency)
     now = uow.clock.now()
     key = PartyKey.register(
         district=district,

@@ -21,8 +21,10 @@ step is a record of the district's draw log.
 
 Roles (bearer token): creating and cancelling — credit_dept; the beacon and aborting —
 credit_dept or general_office (either may enter the public beacon: no one can stall it); a
-party's commitment and reveal — general_office for the party 办公室, credit_dept for every
-other party; a direct assignment — credit_dept (signing for 信用监管科); countersigning —
+party's commitment and reveal — general_office for the party 办公室, agency_liaison (whose
+token's ``agency`` claim names the agency) for a co-organising agency's party
+``<agency>:联合检查单位`` (draw spec §16), credit_dept for every other party; a direct
+assignment — credit_dept (signing for 信用监管科); countersigning —
 general_office; approving a replacement — deputy_director;
 drawing it — credit_dept or deputy_director, naming the approval; reading — any staff role.
 
@@ -38,6 +40,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from draws.bootstrap import Deps
+from draws.domain import agencies
+from draws.domain import protocol as p
 from draws.domain.model import Draw
 from draws.entrypoints.schemas import (
     ApprovalIn,
@@ -68,7 +72,9 @@ from spotcheck_common.roles import STAFF, Role
 # Who may do what (第六条: the credit department runs the draw, the general office supervises
 # it and is a seed party, the deputy director approves replacements).
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
-SeedParty = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
+SeedParty = Annotated[
+    Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE, Role.AGENCY_LIAISON)
+]
 GeneralOffice = Annotated[Principal, require(Role.GENERAL_OFFICE)]
 Replacer = Annotated[Principal, require(Role.CREDIT_DEPT, Role.DEPUTY_DIRECTOR)]
 DeputyDirector = Annotated[Principal, require(Role.DEPUTY_DIRECTOR)]
@@ -80,8 +86,21 @@ OFFICE_PARTY = "办公室"
 router = APIRouter(prefix="/api/draws/draws", tags=["draws"])
 
 
+def agency_of(principal: Principal) -> str | None:
+    """The co-organising agency a liaison acts for (its token's ``agency`` claim); None for
+    the bureau's staff. A liaison's token without the claim acts for no agency's party."""
+    if Role.AGENCY_LIAISON not in principal.roles:
+        return None
+    return str(principal.claims.get("agency") or "") or "?"
+
+
 def may_act_for(principal: Principal, party: str) -> None:
-    """The general office's share is the office's; every other party's, a credit department's."""
+    """The general office's share is the office's; a co-organising agency's, its liaison's
+    (§16); every other party's, a credit department's."""
+    agency = agency_of(principal)
+    if agency is not None or p.agency_of_party(party) is not None:
+        agencies.check_actor(party, agency)
+        return
     needed = Role.GENERAL_OFFICE if party == OFFICE_PARTY else Role.CREDIT_DEPT
     if needed not in principal.roles:
         label = (
@@ -132,7 +151,13 @@ async def commit(draw_id: str, body: CommitmentIn, principal: SeedParty, deps: D
     may_act_for(principal, body.party)
     async with deps.uow(principal.context()) as uow:
         draw = await services.commit_share(
-            uow, draw_id, body.party, body.commitment, body.key_id, body.signature
+            uow,
+            draw_id,
+            body.party,
+            body.commitment,
+            body.key_id,
+            body.signature,
+            agency=agency_of(principal),
         )
         return await answer(uow, draw)
 
@@ -147,7 +172,13 @@ async def reveal(draw_id: str, body: RevealIn, principal: SeedParty, deps: Deps)
     may_act_for(principal, body.party)
     async with deps.uow(principal.context()) as uow:
         draw = await services.reveal_share(
-            uow, draw_id, body.party, body.share, body.key_id, body.signature
+            uow,
+            draw_id,
+            body.party,
+            body.share,
+            body.key_id,
+            body.signature,
+            agency=agency_of(principal),
         )
         return await answer(uow, draw)
 

@@ -1,6 +1,7 @@
 """Party keys (spotcheck-draw/3, §14.2): each person who commits, reveals or countersigns
 registers the public half of an Ed25519 key made on their own device
-(``spotcheck-ceremony keygen``); rotation is a new key and the old one revoked.
+(``spotcheck-ceremony keygen``); rotation is a new key and the old one revoked. A
+co-organising agency's liaison (agency_liaison) registers one for its agency's party (§16).
 
     POST /api/draws/keys                       {party, public_key, valid_from, valid_until,
                                                 signature}  (the key's own signature)
@@ -15,14 +16,16 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from draws.bootstrap import Deps
-from draws.entrypoints.routes.draws import may_act_for
+from draws.entrypoints.routes.draws import agency_of, may_act_for
 from draws.entrypoints.schemas import KeyIn, KeyList, KeyOut, RevocationIn
 from draws.service_layer import services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.http import refusals
 from spotcheck_common.roles import STAFF, Role
 
-KeyHolder = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
+KeyHolder = Annotated[
+    Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE, Role.AGENCY_LIAISON)
+]
 Staff = Annotated[Principal, require(*STAFF)]
 
 router = APIRouter(prefix="/api/draws/keys", tags=["keys"])
@@ -45,6 +48,7 @@ async def register_key(body: KeyIn, principal: KeyHolder, deps: Deps) -> KeyOut:
             valid_from=body.valid_from,
             valid_until=body.valid_until,
             signature=body.signature,
+            agency=agency_of(principal),
         )
     return KeyOut.of(key)
 

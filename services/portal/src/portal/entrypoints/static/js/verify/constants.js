@@ -17,4 +17,5 @@ export const ATTRIBUTES = ["entity_types", "industries", "areas"];
 export const OFFICE = "办公室";
 export const DIRECT = "direct-assignment"; // /3 manifest.matching.rule: teams assigned (§15)
 export const ASSIGNING_PARTY = "信用监管科"; // whose key signs a direct assignment (§15.3)
+export const AGENCY_PARTY = ":联合检查单位"; // §16: a co-organising agency's party, <agency> + this
 export const LOG_GENESIS = "0".repeat(64);

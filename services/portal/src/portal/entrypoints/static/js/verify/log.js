@@ -148,6 +148,7 @@ function checkAudit(body, c) {
   const result = body.result;
   let disclosed = result.recusal_disclosures.length;
   disclosed += get(get(result, "experts", {}), "recusal_disclosures", []).length;
+  disclosed += get(get(result, "co_organisers", {}), "recusal_disclosures", []).length;
   const audit = get(c, "audit");
   if (!isDict(audit) || get(audit, "recomputed") !== true) {
     throw new Difference(`日志：'countersigned' 记录 seq ${c.seq}：没有审核记录（§14.9）`);

@@ -24,6 +24,7 @@ import {
   ALGORITHMS,
   ATTRIBUTES,
   BUNDLE_FORMAT,
+  AGENCY_PARTY,
   CHUNK,
   DIRECT,
 } from "./constants.js";
@@ -59,8 +60,12 @@ export function checkManifest(ctx) {
   }
   const direct = has(m, "matching");
   if (direct && !signed) throw new Difference(`${m.algorithm} 数据包中出现了 manifest.matching`);
+  const co = has(m, "co_organisers");
+  const coKeys = has(result, "co_organisers") || result.targets.some((t) => has(t, "agency_members"));
+  if ((co || coKeys) && !signed) throw new Difference(`${m.algorithm} 数据包中出现了联合检查单位（§16）`);
+  if (co && direct) throw new Difference("manifest.co_organisers 与直接委派不能并存（§16：随机匹配）");
   if (signed) {
-    checkShape(body, withExperts, direct);
+    checkShape(body, withExperts, direct, co);
     if (direct) checkDirect(m);
     const deadline = instant(m.reveal_deadline, "manifest.reveal_deadline");
     if (deadline <= instant(m.frozen_at, "manifest.frozen_at")) {
@@ -73,7 +78,7 @@ export function checkManifest(ctx) {
   if (log !== null && !signed) {
     throw new Difference(`给出了 --log，但 ${m.algorithm} 数据包没有抽取日志`);
   }
-  Object.assign(ctx, { m, manifestSha, withExperts, signed, direct });
+  Object.assign(ctx, { m, manifestSha, withExperts, signed, direct, co });
   ctx.rec.manifest_sha256 = hex(manifestSha);
   return `算法 ${m.algorithm}，抽取 ${m.draw_id}（任务 ${m.task.task_no}）；清单摘要 ${hex(manifestSha)} 与数据包一致——请与冻结时公示的摘要比对`;
 }
@@ -136,11 +141,16 @@ SHAPES.assignment = ["by", "at", "key_id", "signature"];
 const EXPERT_SHAPES = { body: ["expert_roster"], manifest: ["experts"], result: ["experts"], target: ["experts"] };
 // the keys direct assignment adds (§15), present exactly with it
 const DIRECT_SHAPES = { body: ["assignment"], manifest: ["matching"] };
+// the keys co-organising agencies add (§16), present exactly with them
+const CO_SHAPES = { manifest: ["co_organisers"], result: ["co_organisers"], target: ["agency_members"] };
+SHAPES.co_organiser = ["agency", "name", "check_items", "per_team"];
+SHAPES["result co_organisers"] = ["pools", "recusal_disclosures"];
+SHAPES["agency pool"] = ["agency", "pool_size", "load_cap"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function keysOf(obj, shape, where, experts = false, direct = false) {
+function keysOf(obj, shape, where, experts = false, direct = false, co = false) {
   const want = new Set([...SHAPES[shape], ...(experts ? EXPERT_SHAPES[shape] || [] : []),
-    ...(direct ? DIRECT_SHAPES[shape] || [] : [])]);
+    ...(direct ? DIRECT_SHAPES[shape] || [] : []), ...(co ? CO_SHAPES[shape] || [] : [])]);
   if (!isDict(obj)) throw new Difference(`${where}：不是对象`);
   const keys = Object.keys(obj);
   const extra = keys.filter((k) => !want.has(k)).sort(cmpStr);
@@ -157,10 +167,11 @@ function inRange(value, low, high, where) {
 
 /** §14.10: a /3 bundle's objects have exactly their keys, numbers their ranges, ids and
  * dates their exact formats. */
-function checkShape(body, experts, direct) {
+function checkShape(body, experts, direct, co) {
   keysOf(body, "body", "数据包正文", experts, direct);
   const m = body.manifest;
-  keysOf(m, "manifest", "manifest", experts, direct);
+  keysOf(m, "manifest", "manifest", experts, direct, co);
+  if (co) checkCoOrganisers(m);
   if (direct) {
     keysOf(m.matching, "matching", "manifest.matching");
     keysOf(m.matching.approval, "matching approval", "manifest.matching.approval");
@@ -202,15 +213,52 @@ function checkShape(body, experts, direct) {
   }
   if (body.countersign !== null) keysOf(body.countersign, "countersign", "countersign");
   const result = body.result;
-  keysOf(result, "result", "result", experts);
+  keysOf(result, "result", "result", experts, false, co);
   result.strata.forEach((s, n) => keysOf(s, "result stratum", `result.strata[${n}]`));
-  result.targets.forEach((t, n) => keysOf(t, "target", `result.targets[${n}]`, experts));
+  result.targets.forEach((t, n) => keysOf(t, "target", `result.targets[${n}]`, experts, false, co));
   for (const d of result.recusal_disclosures) keysOf(d, "disclosure", "result.recusal_disclosures[]");
+  if (co) {
+    keysOf(result.co_organisers, "result co_organisers", "result.co_organisers");
+    result.co_organisers.pools.forEach((x, n) => keysOf(x, "agency pool", `result.co_organisers.pools[${n}]`));
+    for (const d of result.co_organisers.recusal_disclosures) {
+      keysOf(d, "disclosure", "result.co_organisers.recusal_disclosures[]");
+    }
+  }
   body.replacements.forEach((r, n) => {
     keysOf(r, "replacement", `replacements[${n}]`);
     keysOf(r.countersign, "replacement countersign", `replacements[${n}].countersign`);
     for (const d of r.recusal_disclosures) keysOf(d, "disclosure", `replacements[${n}].recusal_disclosures[]`);
   });
+}
+
+/** §16.1: the co-organisers sorted by agency code, each once, none named like a pool's
+ * district, each with its items, per_team in 1..255 and its own party in the draw. */
+function checkCoOrganisers(m) {
+  const cos = m.co_organisers;
+  if (!Array.isArray(cos) || !cos.length) throw new Difference("manifest.co_organisers：不是非空列表");
+  const agencies = cos.map((co, n) => {
+    const where = `manifest.co_organisers[${n}]`;
+    keysOf(co, "co_organiser", where);
+    for (const field of ["agency", "name"]) {
+      if (typeof co[field] !== "string" || blank(co[field])) throw new Difference(`${where}.${field} 须为非空字符串`);
+    }
+    if (co.agency.includes(":")) throw new Difference(`${where}.agency：${short(co.agency)} 含有 ':'`);
+    inRange(co.per_team, 1, 255, `${where}.per_team`);
+    if (!Array.isArray(co.check_items) || !co.check_items.length) {
+      throw new Difference(`${where}.check_items：该单位没有检查事项`);
+    }
+    co.check_items.forEach((item, k) => keysOf(item, "check_item", `${where}.check_items[${k}]`));
+    return co.agency;
+  });
+  if (!sortedDistinct(agencies)) throw new Difference("manifest.co_organisers：未按单位代码排序，或有重复");
+  const districts = new Set(m.pools.map((pool) => pool.district));
+  for (const agency of agencies) {
+    if (districts.has(agency)) throw new Difference(`manifest.co_organisers：${agency} 也是人员库的区划`);
+    const party = agency + AGENCY_PARTY;
+    if (m.parties.filter((x) => x === party).length !== 1) {
+      throw new Difference(`manifest.parties：联合检查单位的参与方 ${party} 没有恰好出现一次`);
+    }
+  }
 }
 
 /** §15.1: the manifest says, before any randomness, that the teams will be assigned

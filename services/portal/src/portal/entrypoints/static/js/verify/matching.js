@@ -253,6 +253,14 @@ export class ExpertMatching {
     }
   }
 
+  /** The target's agencies' inspectors could not be found (§16): its loads go back. */
+  unstaff(chosen) {
+    for (const e of chosen) {
+      this.load.set(e, this.load.get(e) - 1);
+      this.push(e);
+    }
+  }
+
   staff(uscc) {
     const chosen = [];
     const aside = [];
@@ -288,6 +296,64 @@ export class ExpertMatching {
       this.load.set(e, this.load.get(e) + 1);
       this.push(e);
     }
+    return chosen;
+  }
+}
+
+/** Replays the co-organisers' rule (§16) with their disclosed recusals. */
+export class AgencyMatching {
+  constructor(key, m, roster, targets, recused, conflict) {
+    this.key = key;
+    this.pools = m.co_organisers.map((co) => [
+      co.agency,
+      pyInt(co.per_team),
+      roster
+        .filter((r) => pyEq(r.district, co.agency) && r.active === true &&
+          cmpStr(r.certificate_expires_on, m.draw_date) >= 0 && qualified(r.qualifications, co.check_items))
+        .map((r) => r.inspector_id),
+    ]);
+    this.cap = new Map(this.pools.map(([a, per, pool]) => [a, pool.length ? ceilDiv(per * targets, pool.length) + 1 : 0]));
+    this.agencyOf = new Map(this.pools.flatMap(([a, , pool]) => pool.map((i) => [i, a])));
+    this.load = new Map([...this.agencyOf.keys()].map((i) => [i, 0]));
+    this.recused = recused;
+    this.conflict = conflict;
+    this.met = []; // [uscc, inspector_id] recusals met, in order
+    this.metKeys = new Set();
+  }
+
+  ticket(i, load) {
+    return sha256(concat([4], this.key, lps(i), u32(load)));
+  }
+
+  /** The target's agency members (agencies in order, steps in order), or null if short. */
+  staff(uscc, team) {
+    const on = [...team];
+    for (const [agency, per, pool] of this.pools) {
+      for (let step = 0; step < per; step++) {
+        const ranked = pool
+          .filter((i) => !on.includes(i) && this.load.get(i) < this.cap.get(agency) &&
+            !on.some((x) => (this.conflict.get(i) || new Set()).has(x)))
+          .map((i) => [this.load.get(i), this.ticket(i, this.load.get(i)), strictUtf8(i), i])
+          .sort(cmpTuple);
+        let found = null;
+        for (const x of ranked) {
+          const k = pair(uscc, x[3]);
+          if (this.recused.has(k)) {
+            if (!this.metKeys.has(k)) {
+              this.metKeys.add(k);
+              this.met.push([uscc, x[3]]);
+            }
+            continue;
+          }
+          found = x[3];
+          break;
+        }
+        if (found === null) return null;
+        on.push(found);
+      }
+    }
+    const chosen = on.slice(team.length);
+    for (const i of chosen) this.load.set(i, this.load.get(i) + 1);
     return chosen;
   }
 }

@@ -4,7 +4,15 @@
 import { Difference } from "./errors.js";
 import { blank, expect, has, pyEq, pyInt, truthy } from "./python.js";
 import { ALGORITHM_SIGNED } from "./constants.js";
-import { excluded, EXCLUDED_ZH, ExpertMatching, Matching, openings, pair } from "./matching.js";
+import {
+  AgencyMatching,
+  excluded,
+  EXCLUDED_ZH,
+  ExpertMatching,
+  Matching,
+  openings,
+  pair,
+} from "./matching.js";
 
 export function checkMatching(ctx) {
   if (ctx.direct) return checkAssigned(ctx);
@@ -32,12 +40,20 @@ export function checkMatching(ctx) {
     expect(result.experts.pool_size, ematching.pool.size, "专家库人数");
     expect(result.experts.load_cap, ematching.cap, "专家工作量上限");
   }
-  const unstaffed = result.targets.filter((t) => !staff(t, matching, ematching)).map((t) => t.uscc);
+  let amatching = null;
+  if (has(m, "co_organisers")) { // §16
+    const arecused = openings(result.co_organisers.recusal_disclosures, byId, false);
+    amatching = new AgencyMatching(key, m, roster, nSelected, arecused, matching.conflict);
+    const pools = amatching.pools.map(([a, , pool]) => ({ agency: a, pool_size: pool.length, load_cap: amatching.cap.get(a) }));
+    expect(result.co_organisers.pools, pools, "联合检查单位人员库（co_organisers.pools）");
+  }
+  const unstaffed = result.targets.filter((t) => !staff(t, matching, ematching, amatching)).map((t) => t.uscc);
   expect(result.unstaffed, unstaffed, "未能组队的检查对象");
   if (signed) {
     expect(result.unstaffed_reasons, unstaffed.map((u) => matching.short.get(u)), "未能组队的原因");
     checkMet(result.recusal_disclosures, matching.met, "inspector_id", "回避");
     if (ematching) checkMet(result.experts.recusal_disclosures, ematching.met, "expert_id", "专家回避");
+    if (amatching) checkMet(result.co_organisers.recusal_disclosures, amatching.met, "inspector_id", "联合检查单位人员回避");
   }
   Object.assign(rec, {
     load_cap: matching.cap,
@@ -45,14 +61,20 @@ export function checkMatching(ctx) {
     unstaffed,
     ...(signed && { leader_load_cap: matching.leaderCap, unstaffed_reasons: unstaffed.map((u) => matching.short.get(u)) }),
     ...(ematching && { expert_load_cap: ematching.cap, expert_pool_size: ematching.pool.size }),
+    ...(amatching && {
+      agency_pools: result.co_organisers.pools,
+      agency_members: result.targets.map((t) => [t.uscc, t.agency_members]),
+    }),
   });
-  Object.assign(ctx, { matching, ematching });
+  Object.assign(ctx, { matching, ematching, amatching });
   return (
     `${result.targets.length - unstaffed.length} 个对象组队成功，${unstaffed.length} 个未能组队；` +
     `人员库 ${matching.pool.size} 人，工作量上限 ${matching.cap}` +
     (signed ? `，组长上限 ${matching.leaderCap}` : "") +
     `；${result.recusal_disclosures.length} 项回避披露均能打开名录中的承诺` +
-    (ematching ? `；每个对象 ${ematching.per} 名专家，专家库 ${ematching.pool.size} 人，专家上限 ${ematching.cap}` : "")
+    (ematching ? `；每个对象 ${ematching.per} 名专家，专家库 ${ematching.pool.size} 人，专家上限 ${ematching.cap}` : "") +
+    (amatching ? "；联合检查单位：" + amatching.pools.map(([a, per, pool]) =>
+      `${a} 每组 ${per} 名，人员库 ${pool.length} 人，上限 ${amatching.cap.get(a)}`).join("；") : "")
   );
 }
 
@@ -109,19 +131,33 @@ function checkMet(disclosures, met, who, what) {
   }
 }
 
-/** One target's team (and experts) as matched in ticket order; false if unstaffed. */
-function staff(t, matching, ematching) {
+/** One target's team (experts, agencies' inspectors) as matched in ticket order; false if
+ * unstaffed. */
+function staff(t, matching, ematching, amatching) {
   let team = matching.staff(t.uscc);
+  let chosen = [];
   if (ematching) {
-    let chosen = team.length ? ematching.staff(t.uscc) : [];
+    chosen = team.length ? ematching.staff(t.uscc) : [];
     if (team.length && chosen === null) {
       matching.unstaff(team);
       matching.short.set(t.uscc, "experts");
       team = [];
       chosen = [];
     }
-    expect(t.experts, chosen, `${t.uscc} 的专家`);
   }
+  if (amatching) { // §16: after the team and its experts
+    let members = team.length ? amatching.staff(t.uscc, team.map(([i]) => i)) : [];
+    if (team.length && members === null) {
+      matching.unstaff(team);
+      if (ematching && chosen.length) ematching.unstaff(chosen);
+      matching.short.set(t.uscc, "agency");
+      team = [];
+      chosen = [];
+      members = [];
+    }
+    expect(t.agency_members, members, `${t.uscc} 的联合检查单位人员`);
+  }
+  if (ematching) expect(t.experts, chosen, `${t.uscc} 的专家`);
   expect(t.team, team, `${t.uscc} 的检查组`);
   return team.length > 0;
 }
@@ -169,9 +205,42 @@ export function checkConstraints(ctx) {
     if (load > cap) throw new Difference(`检查人员 ${i}：${load} 个对象，超过工作量上限 ${cap}`);
   }
   if (ematching) checkExpertConstraints(m, targets, ematching, caps);
+  if (ctx.amatching) checkAgencyConstraints(targets, ctx.amatching, matching.conflict);
   return "每组人数足够且互不相同、组长唯一且具备资格、成员均在人员库中且未被回避、组内无冲突关系" +
     (caps ? "、无人超过工作量上限" : "（直接委派不受工作量上限约束）") +
-    (ematching ? `；每组专家人数正确、均在专家库中、未被回避${caps ? "、未超上限" : ""}` : "");
+    (ematching ? `；每组专家人数正确、均在专家库中、未被回避${caps ? "、未超上限" : ""}` : "") +
+    (ctx.amatching ? "；每组有各联合检查单位规定人数的人员，均在该单位人员库中、未被回避、无冲突关系、未超上限" : "");
+}
+
+/** §16 on the published result: each staffed target has each agency's quota of its pool, in
+ * manifest order, none recused, no pair conflict within the team, no load above the cap. */
+function checkAgencyConstraints(targets, amatching, conflict) {
+  const loads = new Map();
+  const want = amatching.pools.flatMap(([a, per]) => Array(per).fill(a));
+  for (const t of targets) {
+    const ids = t.agency_members;
+    if (!truthy(t.team)) {
+      if (truthy(ids)) throw new Difference(`${t.uscc} 的联合检查单位人员：未能组队的对象不应有`);
+      continue;
+    }
+    const got = ids.map((i) => amatching.agencyOf.get(i) ?? null);
+    if (!pyEq(got, want) || new Set(ids).size !== ids.length) {
+      throw new Difference(`${t.uscc} 的联合检查单位人员：不是各单位人员库中规定人数的人员`);
+    }
+    const everyone = [...t.team.map(([i]) => i), ...ids];
+    for (const i of ids) {
+      if (amatching.recused.has(pair(t.uscc, i))) throw new Difference(`${t.uscc} 的联合检查单位人员：${i} 须回避该对象`);
+      const mine = conflict.get(i);
+      if (mine && everyone.some((x) => mine.has(x))) {
+        throw new Difference(`${t.uscc} 的检查组：${i} 与组内成员有申报的冲突关系`);
+      }
+      loads.set(i, (loads.get(i) || 0) + 1);
+    }
+  }
+  for (const [i, load] of loads) {
+    const cap = amatching.cap.get(amatching.agencyOf.get(i));
+    if (load > cap) throw new Difference(`联合检查单位人员 ${i}：${load} 个对象，超过工作量上限 ${cap}`);
+  }
 }
 
 function checkExpertConstraints(m, targets, ematching, caps) {
@@ -198,19 +267,20 @@ function checkExpertConstraints(m, targets, ematching, caps) {
 }
 
 /** §14.11: the position's first alternate (fixed by the draw) that may still serve. */
-function alternate(matching, teams, gone, r, j) {
+function alternate(matching, teams, gone, r, j, agencyOf) {
   const team = teams.get(r.uscc);
   const position = team.findIndex(([i]) => i === r.replaced);
   const [alternates, met] = matching.alternates.get(r.uscc)[position];
   const disclosed = r.recusal_disclosures.map((d) => [d.uscc, d.inspector_id]);
   expect(disclosed, met.map((i) => [r.uscc, i]), `第 ${j + 1} 次替换：回避披露`);
   const rest = team.map(([i]) => i).filter((i) => i !== r.replaced);
+  const near = [...rest, ...(agencyOf.get(r.uscc) || [])]; // §16: the agencies' too
   const loads = new Map();
   for (const members of teams.values()) for (const [i] of members) loads.set(i, (loads.get(i) || 0) + 1);
   const out = gone.get(r.uscc) || new Set();
   for (const a of alternates) {
     if (rest.includes(a) || a === r.replaced || out.has(a)) continue;
-    if (matching.blocked(a, rest) || (loads.get(a) || 0) >= matching.capOf.get(a)) continue;
+    if (matching.blocked(a, near) || (loads.get(a) || 0) >= matching.capOf.get(a)) continue;
     return a;
   }
   return null;
@@ -221,6 +291,7 @@ export function checkReplacements(ctx) {
   const targets = body.result.targets;
   const teams = new Map(targets.map((t) => [t.uscc, t.team.map((x) => [...x])]));
   const gone = new Map();
+  const agencyOf = new Map(targets.map((t) => [t.uscc, has(t, "agency_members") ? t.agency_members : []]));
   const signed = body.manifest.algorithm === ALGORITHM_SIGNED;
   body.replacements.forEach((r, j) => {
     expect(r.seq, j + 1, "替换序号");
@@ -233,7 +304,7 @@ export function checkReplacements(ctx) {
       throw new Difference(`第 ${j + 1} 次替换：${r.replaced} 不在 ${r.uscc} 的检查组中`);
     }
     let got;
-    if (signed) got = alternate(matching, teams, gone, r, j);
+    if (signed) got = alternate(matching, teams, gone, r, j, agencyOf);
     else {
       for (const k of openings(r.recusal_disclosures, byId, false)) matching.recused.add(k);
       got = matching.replace(r.uscc, team, r.replaced, gone.get(r.uscc) || new Set());
