@@ -292,7 +292,8 @@ def published_cycle(api: Services, task: dict[str, Any], inspected: int | None =
 
 def corrected_after_objection(api: Services, record: Mapping[str, Any]) -> dict[str, Any]:
     """The entity objects to its published result, the lead department decides 更正 (the
-    first item found clean), the credit department submits the correction; the new version."""
+    first item found clean), the credit department requests the correction of the city bureau
+    and records the city's grant (第九条); the new version."""
 
     def objected() -> Any:
         body = {
@@ -312,7 +313,12 @@ def corrected_after_objection(api: Services, record: Mapping[str, Any]) -> dict[
         "corrected_results": [{**corrected, "category": "未发现问题"}],
     }
     api.call("POST", f"{path}/decision", SUPERVISOR, json=decision)
-    api.call("POST", f"{path}/correction", CREDIT, json={"note": "更正"})
+    asked = api.call(
+        "POST", f"{path}/correction", CREDIT, json={"request_no": "临市监信〔2026〕1号"}
+    )
+    grant = {"decision": "granted", "reply_no": "威市监函〔2026〕1号"}
+    reply = f"/api/objections/corrections/{asked['city_request_id']}/reply"
+    api.call("POST", reply, CREDIT, json=grant)
 
     def published() -> Any:
         found = api.call("GET", f"/public/results/{record['record_id']}")

@@ -1,6 +1,7 @@
 """Objections (第十一条) in the browser: the entity files one online against its published
 result; the supervising department reviews it (更正, with the corrected item); the credit
-department submits the correction and records the feedback; the three clocks show on the way.
+department requests the correction of the city bureau, records the city's grant and the
+feedback; the three clocks show on the way.
 
 The published result is set up over HTTP (``scenario``).
 """
@@ -72,12 +73,22 @@ def test_entity_objects_and_the_correction_is_published(
     shot(page, "decided")
     sign_out(page)
 
-    # The credit department submits the correction, then records the feedback to the entity.
+    # The credit department requests the correction of the city bureau: the correction
+    # clock stops until the city replies; the reply is recorded on the request's page.
     sign_in(page, "张信用")
     page.goto(f"/console/objections/{objection_id}")
-    page.get_by_label("报请说明").fill("报市局更正")
-    page.get_by_role("button", name="报请更正").click()
-    expect(page.get_by_role("status")).to_have_text("已报请更正，公示新版本")
+    page.get_by_label("报请文件文号").fill("临市监信〔2026〕31号")
+    page.get_by_role("button", name="报请市局更正").click()
+    expect(page.get_by_role("status")).to_have_text("已向市局报请更正，待市局批复")
+    expect(page.get_by_text("更正期限停止计算")).to_be_visible()
+    page.locator("dd a[href^='/console/corrections/']").click()  # the request's page
+    page.get_by_label("同意更正", exact=True).check()
+    page.get_by_label("市局批复文号").fill("威市监函〔2026〕9号")
+    page.get_by_role("button", name="登记市局批复").click()
+    expect(page.get_by_role("status")).to_have_text("已登记市局批复：同意更正")
+    assert serious_violations(page) == []
+    shot(page, "city-granted")
+    page.get_by_role("link", name="异议复查确有错误").click()
     page.get_by_label("反馈方式、送达情况").fill("电话告知并送达复查结果告知书")
     page.get_by_role("button", name="登记已反馈").click()
     expect(page.get_by_role("status")).to_have_text("已登记反馈检查对象")
@@ -87,7 +98,7 @@ def test_entity_objects_and_the_correction_is_published(
     # In the services: the objection corrected, submitted, fed back; the result's new version.
     found = api.call("GET", f"/api/objections/objections/{objection_id}", CREDIT)
     assert found["status"] == "corrected"
-    assert found["correction_submitted_by"] == "zhang.credit"
+    assert found["correction_submitted_by"] == "zhang.credit" and found["city_granted"] is True
     assert found["feedback_given_on"] == TODAY.isoformat()
     assert found["feedback_note"] == "电话告知并送达复查结果告知书"
 

@@ -328,7 +328,8 @@ def published_result(page: Page, task_no: str, drawn: str, shot: Shot) -> str:
 
 def objection(entity: Page, as_: Callable[[str], Page], entity_uscc: str, shot: Shot) -> str:
     """The entity objects from its public page; the lead department decides 更正; the credit
-    department submits the correction. The objection's id."""
+    department requests the correction of the city bureau and records the city's grant
+    (第九条). The objection's id."""
     entity.goto(f"/entities/{entity_uscc}")
     entity.get_by_role("link", name="提出异议").first.click()
     sign_in_entity(entity, entity_uscc)
@@ -351,9 +352,15 @@ def objection(entity: Page, as_: Callable[[str], Page], entity_uscc: str, shot: 
 
     credit = as_("张信用")
     credit.goto(f"/console/objections/{objection_id}")
-    credit.get_by_label("报请说明").fill("报市局更正")
-    credit.get_by_role("button", name="报请更正").click()
-    expect(credit.get_by_role("status")).to_have_text("已报请更正，公示新版本")
+    credit.get_by_label("报请文件文号").fill("临市监信〔2026〕41号")
+    credit.get_by_role("button", name="报请市局更正").click()
+    expect(credit.get_by_role("status")).to_have_text("已向市局报请更正，待市局批复")
+    shot(credit, "objection-requested")
+    credit.locator("dd a[href^='/console/corrections/']").click()  # the request's page
+    credit.get_by_label("同意更正", exact=True).check()
+    credit.get_by_label("市局批复文号").fill("威市监函〔2026〕11号")
+    credit.get_by_role("button", name="登记市局批复").click()
+    expect(credit.get_by_role("status")).to_have_text("已登记市局批复：同意更正")
     shot(credit, "objection-corrected")
     return objection_id
 

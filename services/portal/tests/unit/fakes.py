@@ -31,7 +31,12 @@ class FakeApi:
         return self._answer("GET", path, params)
 
     async def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self._answer("POST", path, body)
+        """A JSON body is recorded as sent; a form (``data``, ``files``) as its keywords."""
+        return self._answer("POST", path, body if body is not None else kwargs)
 
     async def put(self, path: str, body: Any) -> Any:
         return self._answer("PUT", path, body)
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A raw answer (a download): the canned answer is the ``httpx.Response``."""
+        return self._answer(method, path, kwargs)

@@ -38,6 +38,7 @@ CONSOLE = [
     "/console/tasks/new",
     "/console/draws",
     "/console/draws/keys",
+    "/console/draws/direct-assignment",
     "/console/joint-draws",
     "/console/inspections",
     "/console/joint-inspections",
@@ -46,6 +47,7 @@ CONSOLE = [
     "/console/publication",
     "/console/objections",
     "/console/objections/new",
+    "/console/corrections",
     "/console/dossiers",
     "/console/statistics",
 ]

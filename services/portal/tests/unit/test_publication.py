@@ -1,5 +1,5 @@
-"""A correction as the credit department's form gives it: only the changed items, the
-service's reasons back on the form's rows."""
+"""A correction the bureau requests of the city bureau, as the credit department's form gives
+it: only the changed items, the service's reasons back on the form's rows."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_only_the_changed_items_are_sent() -> None:
     body, rows = rules.correction_body(sent, CURRENT)
     assert body == {
         "reason": "误选",
-        "results": [
+        "corrected_results": [
             {
                 "check_item_code": "DJ-01",
                 "check_item_name": "登记事项检查",
@@ -61,11 +61,11 @@ def test_only_the_changed_items_are_sent() -> None:
 
 def test_nothing_changed_sends_every_item_for_the_service_to_say_so() -> None:
     body, rows = rules.correction_body(UNCHANGED | {"reason": "核对"}, CURRENT)
-    assert len(body["results"]) == 2 and rows == [0, 1]
+    assert len(body["corrected_results"]) == 2 and rows == [0, 1]
 
 
 def test_the_services_reasons_land_on_the_forms_rows() -> None:
-    fields = {"results[0].pending_reason": "必填", "reason": "不能为空"}
+    fields = {"corrected_results[0].pending_reason": "必填", "reason": "不能为空"}
     assert rules.renumbered(fields, [1]) == {
         "results[1].pending_reason": "必填",
         "reason": "不能为空",
@@ -103,7 +103,14 @@ async def test_a_role_that_may_not_read_withheld_results_sees_the_reason() -> No
     assert empty["found"] is None  # nothing asked, nothing searched
 
 
-async def test_the_record_page_takes_the_current_versions_lines() -> None:
+async def test_the_record_page_takes_the_current_versions_lines_and_its_requests() -> None:
     record: dict[str, Any] = {"versions": [{"status": "current", "results": CURRENT}]}
-    page = await publication.record(cast(Api, FakeApi({"/public/results/r1": record})), "r1")
+    asked = {"total": 1, "items": [{"request_id": "q1", "status": "requested"}]}
+    fake = FakeApi({"/public/results/r1": record, "/api/objections/corrections": asked})
+    page = await publication.record(cast(Api, fake), "r1")
     assert page["current"] == CURRENT
+    assert page["requests"] == asked["items"]
+    assert ("GET", "/api/objections/corrections", {"record_id": "r1", "limit": 50}) in fake.calls
+    # a person who may not read the requests still sees the result
+    fake.answers["/api/objections/corrections"] = ApiError(403, "缺少角色")
+    assert (await publication.record(cast(Api, fake), "r1"))["requests"] == []

@@ -1,4 +1,5 @@
-"""A correction of a published result (第九条: never edited, a new version is published and
+"""An error the bureau found in a published result (第九条: never edited; the credit department
+requests its correction of the city bureau, and a new version is published on the city's grant,
 the old one kept) as the credit department's form gives it. Pure: no I/O."""
 
 from __future__ import annotations
@@ -33,19 +34,20 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 def correction_body(
     form: Mapping[str, str], current: Sequence[Mapping[str, Any]]
 ) -> tuple[dict[str, Any], list[int]]:
-    """``{reason, results}`` with only the items the form changes (the service wants only the
-    corrected ones), and the form's row of each line sent. When nothing changed every item is
-    sent, and the service says why that is no correction."""
+    """``{reason, corrected_results}`` with only the items the form changes (the service wants
+    only the corrected ones), and the form's row of each line sent. When nothing changed every
+    item is sent, and the service says why that is no correction."""
     lines = [_line(form, n, item) for n, item in enumerate(current)]
     rows = [n for n, item in enumerate(current) if not _same(lines[n], item)] or list(
         range(len(lines))
     )
-    return {"reason": form.get("reason", "").strip(), "results": [lines[n] for n in rows]}, rows
+    corrected = [lines[n] for n in rows]
+    return {"reason": form.get("reason", "").strip(), "corrected_results": corrected}, rows
 
 
 def renumbered(fields: Mapping[str, str], rows: Sequence[int]) -> dict[str, str]:
-    """The service's reasons keyed by the form's rows: ``results[k]`` of the body sent is
-    ``results[rows[k]]`` on the form."""
+    """The service's reasons keyed by the form's rows: ``corrected_results[k]`` of the body
+    sent is ``results[rows[k]]`` on the form."""
     out = {}
     for name, reason in fields.items():
         match = _INDEX.match(name)
@@ -55,7 +57,7 @@ def renumbered(fields: Mapping[str, str], rows: Sequence[int]) -> dict[str, str]
     return out
 
 
-_INDEX = re.compile(r"^results\[(\d+)\](.*)$")
+_INDEX = re.compile(r"^(?:corrected_)?results\[(\d+)\](.*)$")
 
 
 def current_version(record: Mapping[str, Any]) -> Mapping[str, Any]:

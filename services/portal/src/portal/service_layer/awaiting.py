@@ -123,6 +123,23 @@ async def _corrections(api: Api) -> Waiting:
     )
 
 
+async def _city_replies(api: Api) -> Waiting:
+    """Corrections requested of the city bureau whose reply is yet to be recorded (第九条)."""
+    page = await api.get("/api/objections/corrections", status="requested", limit=200)
+    return Waiting(
+        "更正报请待登记市局批复",
+        "/console/corrections?status=requested",
+        [
+            (
+                f"{r['request_no']}（{r['uscc']}）",
+                f"/console/corrections/{r['request_id']}",
+                f"报请于 {r['requested_on']}",
+            )
+            for r in page.get("items", [])
+        ],
+    )
+
+
 async def _follow_ups(api: Api) -> Waiting:
     found = await api.get("/api/inspections/follow-ups", status="open")
     return Waiting(
@@ -165,9 +182,11 @@ def _credit(api: Api, _: Person) -> list[Awaitable[Waiting]]:
         _plans(api, "approved", "年度计划待报市局备案"),
         _plans(api, "filed", "年度计划待公示"),
         _draws_in(api, ["frozen", "committed"], "抽取待提交或揭示种子"),
+        _draws_in(api, ["assigning"], "抽取待直接委派检查组（第六条）"),
         _joint_draws(api),
         _objections(api, "异议待复查"),
         _corrections(api),
+        _city_replies(api),
     ]
 
 

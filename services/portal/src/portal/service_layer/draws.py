@@ -29,6 +29,7 @@ class Index:
     tasks: list[dict[str, Any]]
     draws: list[dict[str, Any]]
     task: dict[str, Any] | None = None
+    approvals: list[dict[str, Any]] = field(default_factory=list)  # 第六条, the chosen task's
 
 
 async def index(api: Api, task_id: str) -> Index:
@@ -36,7 +37,23 @@ async def index(api: Api, task_id: str) -> Index:
     draws = (await api.get("/api/draws/draws", task_id=task_id or None))["items"]
     chosen = next((t for t in tasks if t["task_id"] == task_id), None)
     draws.sort(key=lambda x: x.get("created_at") or "", reverse=True)
-    return Index(tasks, draws, chosen)
+    found = await direct_approvals(api, task_id) if chosen else []
+    return Index(tasks, draws, chosen, found)
+
+
+async def direct_approvals(api: Api, task_id: str) -> list[dict[str, Any]]:
+    """The deputy director's approvals of direct assignment for the task, newest first."""
+    path = f"/api/draws/tasks/{task_id}/direct-assignment-approvals"
+    items: list[dict[str, Any]] = (await api.get(path))["items"]
+    return sorted(items, key=lambda a: a.get("at") or "", reverse=True)
+
+
+async def direct_shares(api: Api) -> list[dict[str, Any]]:
+    """Per department, how many of its countersigned teams were assigned directly."""
+    items: list[dict[str, Any]] = (await api.get("/api/draws/statistics/direct-assignment"))[
+        "items"
+    ]
+    return sorted(items, key=lambda i: (-i["share_bp"], i["department"]))
 
 
 async def task(api: Api, task_id: str) -> dict[str, Any]:
@@ -49,24 +66,50 @@ async def my_keys(api: Api, holder: str) -> list[dict[str, Any]]:
 
 
 @dataclass
+class Assigning:
+    """What the credit department assigns teams from (第六条): the frozen roster's inspectors
+    a team may hold, the task's expert pool, and what the page checks before signing."""
+
+    candidates: list[d.Candidate]
+    experts: list[d.Candidate]
+    rules: d.Rules
+
+
+@dataclass
 class Ceremony:
     draw: dict[str, Any]
     keys: list[dict[str, Any]]  # the person's usable keys
     acts: d.Acts
     version: str
     team_choices: list[tuple[str, str]] = field(default_factory=list)
+    assigning: Assigning | None = None
 
 
 async def ceremony(api: Api, draw_id: str, user: str, roles: frozenset[str]) -> Ceremony:
     draw = await api.get(f"/api/draws/draws/{draw_id}")
     keys = await my_keys(api, user)
+    acts = d.acts_of(draw, roles, user, keys)
     return Ceremony(
         draw=draw,
         keys=keys,
-        acts=d.acts_of(draw, roles, user, keys),
+        acts=acts,
         version=d.version_of(draw),
         team_choices=d.team_choices(draw),
+        assigning=await assigning(api, draw) if acts.assign else None,
     )
+
+
+async def assigning(api: Api, draw: dict[str, Any]) -> Assigning:
+    """The roster frozen in the draw's manifest (the public manifest carries it) and, when
+    the task has experts, the expert register's pool for its fields."""
+    public = await api.get(f"/public/draws/{draw['draw_id']}/manifest")
+    manifest = draw["manifest"]
+    candidates = d.assignable(public["roster"], manifest)
+    experts: list[d.Candidate] = []
+    if manifest.get("experts"):
+        register = (await api.get("/api/registry/experts"))["items"]
+        experts = d.assignable_experts(register, manifest)
+    return Assigning(candidates, experts, d.rules_of(draw, candidates, experts))
 
 
 async def state(api: Api, draw_id: str, user: str, with_result: bool) -> dict[str, Any]:

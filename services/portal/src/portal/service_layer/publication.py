@@ -1,6 +1,7 @@
 """Publication as the credit department's console shows it: results published after their
-20-working-day deadline, results the law keeps private, published results to find and
-correct, and the export for the national publicity system."""
+20-working-day deadline, results the law keeps private, published results to find (and to
+request of the city bureau a correction of), and the export for the national publicity
+system."""
 
 from __future__ import annotations
 
@@ -52,7 +53,15 @@ async def _nothing() -> None:
 
 
 async def record(api: Api, record_id: str) -> dict[str, Any]:
-    """A published result with all its versions, the current one's lines for the form."""
-    found = await api.get(f"/public/results/{record_id}")
+    """A published result with all its versions, the current one's lines for the form, and
+    the corrections requested of the city bureau for it."""
+    found, (requested, _refusal) = await asyncio.gather(
+        api.get(f"/public/results/{record_id}"),
+        _or_refused(api.get("/api/objections/corrections", record_id=record_id, limit=PAGE)),
+    )
     current = rules.current_version(found)
-    return {"record": found, "current": list(current.get("results", []))}
+    return {
+        "record": found,
+        "current": list(current.get("results", [])),
+        "requests": (requested or {}).get("items", []),
+    }

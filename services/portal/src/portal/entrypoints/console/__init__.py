@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portal.entrypoints.console import (
+    corrections,
     dossiers,
     draws,
     inspections,
@@ -28,6 +29,7 @@ ROUTERS = [
     joint_inspections.router,
     publication.router,
     objections.router,
+    corrections.router,
     dossiers.router,
     statistics.router,
 ]

@@ -1,5 +1,7 @@
 """The draw ceremony in the browser (``docs/draw-spec.md`` §14, ADR 0008): draws by task,
-freezing a draw, the person's party keys, and the live ceremony page.
+freezing a draw, the person's party keys, and the live ceremony page. Direct assignment
+(第六条, spec §15): the deputy director's approval for a task, a draw naming it, the credit
+department's signed assignment of the drawn targets' teams, and the share per department.
 
 Keys and shares are made in the person's own browser (``static/js/ceremony``): a private key
 is a non-extractable WebCrypto key kept in IndexedDB, a share is kept there until its reveal.
@@ -33,12 +35,15 @@ from spotcheck_common.settings import get_settings
 router = APIRouter(prefix="/console/draws", include_in_schema=False)
 
 CEREMONY = "console/draws/ceremony.html"
+INDEX = "console/draws/index.html"
 KEYS = "console/draws/keys.html"
 NEW = "console/draws/new.html"
 Text = Annotated[str, Form(max_length=5000)]
 # The ceremony's times are read against its deadlines: in Beijing time, whatever the offset
 # the service wrote them with.
 templates.env.filters.setdefault("team_role", d.team_role)
+templates.env.filters.setdefault("draw_status", d.status_label)
+templates.env.filters.setdefault("share_percent", d.share_percent)
 
 
 @lru_cache
@@ -57,15 +62,46 @@ def _draw_url(draw_id: str) -> str:
 @router.get("", response_class=HTMLResponse)
 async def index(request: Request, session: SignedIn, task_id: str = "") -> HTMLResponse:
     found = await svc.index(session.api, task_id)
-    return render(request, "console/draws/index.html", session=session, index=found)
+    return render(request, INDEX, session=session, index=found)
+
+
+@router.post("/tasks/{task_id}/direct-approvals", dependencies=[CheckedForm])
+async def approve_direct(
+    request: Request, session: SignedIn, task_id: str, reason: Text = ""
+) -> Response:
+    """第六条: the deputy director approves direct assignment for the task, before its draw."""
+    path = f"/api/draws/tasks/{task_id}/direct-assignment-approvals"
+    try:
+        approval = await session.api.post(path, {"reason": reason})
+    except ApiError as exc:
+        found = await svc.index(session.api, task_id)
+        context = {"session": session, "index": found, "form": {"reason": reason}}
+        return refused(request, INDEX, exc, **context)
+    done = f"已批准直接委派（批准编号 {approval['approval_id']}）：信用监管科创建抽取时可引用"
+    return see_other(f"/console/draws?task_id={task_id}", done)
+
+
+@router.get("/direct-assignment", response_class=HTMLResponse)
+async def direct_shares(request: Request, session: SignedIn) -> HTMLResponse:
+    """The share of directly assigned teams per department: the general office watches it."""
+    shares = await svc.direct_shares(session.api)
+    return render(request, "console/draws/direct_assignment.html", session=session, shares=shares)
+
+
+async def _new_context(session: Session, task_id: str, form: dict[str, str]) -> dict[str, Any]:
+    return {
+        "session": session,
+        "task": await svc.task(session.api, task_id),
+        "approvals": await svc.direct_approvals(session.api, task_id),
+        "form": form,
+    }
 
 
 @router.get("/new", response_class=HTMLResponse)
 async def new_form(request: Request, session: SignedIn, task_id: str = "") -> Response:
     if not task_id:
         return see_other("/console/draws", "请先选择要抽取的任务")
-    task = await svc.task(session.api, task_id)
-    return render(request, NEW, session=session, task=task, form={})
+    return render(request, NEW, **await _new_context(session, task_id, {}))
 
 
 @router.post("/new", dependencies=[CheckedForm])
@@ -75,8 +111,7 @@ async def create(request: Request, session: SignedIn) -> Response:
     try:
         draw = await session.api.post("/api/draws/draws", d.draw_body(task_id, form))
     except ApiError as exc:
-        task = await svc.task(session.api, task_id)
-        return refused(request, NEW, exc, session=session, task=task, form=form)
+        return refused(request, NEW, exc, **await _new_context(session, task_id, form))
     return see_other(_draw_url(draw["draw_id"]), "抽取清单已冻结并公示：请各参与方提交种子承诺")
 
 
@@ -239,6 +274,36 @@ async def countersign(
     }
     done = "已监督会签，抽取完成"
     return await _act(request, session, draw_id, "countersign", "/countersign", body, done)
+
+
+@router.post("/{draw_id}/assignment", dependencies=[CheckedForm])
+async def assign(
+    request: Request,
+    session: SignedIn,
+    draw_id: str,
+    assignment: Annotated[str, Form(max_length=2_000_000)] = "",
+    key_id: Annotated[str, Form()] = "",
+    signature: Annotated[str, Form()] = "",
+) -> Response:
+    """第六条: the teams the browser signed, checked as far as the page can, then forwarded
+    exactly as signed (the service checks the signature and every hard rule again)."""
+    try:
+        teams = d.read_assignment(assignment)
+        found = await svc.ceremony(session.api, draw_id, session.me.user, session.me.roles)
+        problem = d.assignment_problem(teams, found.assigning.rules) if found.assigning else None
+    except ValueError as exc:
+        teams, problem = [], str(exc)
+    chosen = {"chosen": d.chosen_of(teams)}
+    if problem:
+        context = await _ceremony_context(session, draw_id, act="assign", form=chosen)
+        return refused(request, CEREMONY, ApiError(422, problem), **context)
+    body = {"targets": teams, **_signed(key_id, signature)}
+    try:
+        await session.api.post(f"/api/draws/draws/{draw_id}/assignment", body)
+    except ApiError as exc:
+        context = await _ceremony_context(session, draw_id, act="assign", form=chosen)
+        return refused(request, CEREMONY, exc, **context)
+    return see_other(_draw_url(draw_id), "检查组已直接委派并签名：待办公室另一位人员监督会签")
 
 
 @router.post("/{draw_id}/cancel", dependencies=[CheckedForm])

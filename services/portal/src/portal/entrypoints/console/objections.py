@@ -1,6 +1,7 @@
 """Console pages: objections (第十一条) — the entity's online objection, the credit department's
 paper application with its scan, the list with the three clocks, the review (维持 / 更正), the
-correction submitted by the credit department, the feedback to the entity."""
+credit department's request to the city bureau to correct a confirmed error (its reply is
+recorded on the request's page, ``corrections``), the feedback to the entity."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from portal.adapters.api import ApiError
+from portal.domain import corrections
 from portal.domain import inspections as results
 from portal.domain import objections as rules
 from portal.entrypoints.web import CheckedForm, Session, SignedIn, refused, render, see_other
@@ -153,15 +155,20 @@ async def decide(request: Request, session: SignedIn, objection_id: str) -> Resp
 @router.post(
     "/objections/{objection_id}/correction", dependencies=[CheckedForm], response_model=None
 )
-async def submit_correction(
+async def request_correction(
     request: Request,
     session: SignedIn,
     objection_id: str,
+    request_no: Annotated[str, Form(max_length=100)] = "",
+    requested_on: Annotated[str, Form(max_length=10)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    body = {"note": note}
-    notice = "已报请更正，公示新版本"
-    return await _act(request, session, objection_id, "correction", body, notice, body)
+    """第九条: the credit department requests of the city bureau the correction the review
+    confirmed; the city's reply is recorded on the request's page."""
+    sent = {"request_no": request_no, "requested_on": requested_on, "note": note}
+    notice = "已向市局报请更正，待市局批复"
+    body = corrections.request_body(sent)
+    return await _act(request, session, objection_id, "correction", body, notice, sent)
 
 
 @router.post("/objections/{objection_id}/feedback", dependencies=[CheckedForm], response_model=None)

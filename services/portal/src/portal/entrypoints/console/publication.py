@@ -1,6 +1,7 @@
 """Console pages: publication (第九条) for the credit department: results published late,
-results withheld by law, the export for the national publicity system, and corrections
-(a new version is published, the old one kept)."""
+results withheld by law, the export for the national publicity system, and the request to the
+city bureau to correct an error the bureau found in a published result (the city's reply is
+recorded on the request's page, ``corrections``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from portal.adapters.api import ApiError
+from portal.domain import corrections as requests
 from portal.domain import inspections as form
 from portal.domain import publication as rules
 from portal.entrypoints.web import CheckedForm, Session, SignedIn, refused, render, see_other
@@ -133,19 +135,20 @@ async def record(request: Request, session: SignedIn, record_id: str) -> HTMLRes
         )
 
 
-@router.post("/publication/records/{record_id}/corrections", dependencies=[CheckedForm])
-async def correct(request: Request, session: SignedIn, record_id: str) -> Response:
+@router.post("/publication/records/{record_id}/correction-request", dependencies=[CheckedForm])
+async def request_correction(request: Request, session: SignedIn, record_id: str) -> Response:
+    """第九条: the bureau found an error itself; the credit department requests its
+    correction of the city bureau (nothing is published until the city grants it)."""
     sent = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     current = (await publication.record(session.api, record_id))["current"]
-    body, sent_rows = rules.correction_body(sent, current)
+    changes, sent_rows = rules.correction_body(sent, current)
+    body = {"record_id": record_id, **changes, **requests.request_body(sent)}
     try:
-        done = await session.api.post(f"/api/publication/records/{record_id}/corrections", body)
+        done = await session.api.post("/api/objections/corrections", body)
     except ApiError as exc:
         values = form.form_values(_rows(current), [], sent)
         return await _record_page(
             request, session, record_id, exc, values=values, sent=sent, sent_rows=sent_rows
         )
-    notice = (
-        f"已发布更正后的第 {done['version']} 版，第 {done['supersedes_version']} 版保留并标明已更正"
-    )
-    return see_other(f"/console/publication/records/{record_id}", notice)
+    notice = f"已向市局报请更正（{done['request_no']}），市局批复同意后发布新版本"
+    return see_other(f"/console/corrections/{done['request_id']}", notice)

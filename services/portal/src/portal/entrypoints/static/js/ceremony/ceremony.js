@@ -2,8 +2,11 @@
 // signed in this browser with a key made in it. Each act fetches the draw, checks what it
 // signs (the manifest's digest, the result's digest) as spotcheck-ceremony does, fills the
 // form's hidden fields and sends the form: the portal forwards it to the draws service. The
-// share is made here and kept here until its reveal; the server sees it only then.
+// share is made here and kept here until its reveal; the server sees it only then. A direct
+// assignment (第六条, §15.3) is read from the page's choices, checked, signed and sent as
+// signed (the hidden ``assignment`` field: the portal forwards exactly those bytes' value).
 
+import { assignmentOf, problemOf } from "./assignment.js";
 import * as p from "./protocol.js";
 import * as store from "./keystore.js";
 import {
@@ -112,7 +115,57 @@ async function countersignReplacement(form) {
   fill(form, { key_id: key.key_id, signature: await signWith(key, message) });
 }
 
-const ACTS = { commit, reveal, countersign, cancel, "countersign-replacement": countersignReplacement };
+// The picks of each drawn target's row, in the page's order.
+function picked(form) {
+  const values = (row, slot) =>
+    Array.from(row.querySelectorAll(`select[data-slot=${slot}]`), (s) => s.value);
+  return Array.from(form.querySelectorAll("tr[data-target]"), (row) => ({
+    uscc: row.dataset.target,
+    leader: values(row, "leader")[0] || "",
+    members: values(row, "member"),
+    experts: values(row, "expert"),
+  }));
+}
+
+// Who the page's lists offer for a slot: the frozen roster's pool, the task's experts.
+function offered(form, slot) {
+  const options = form.querySelectorAll(`select[data-slot=${slot}] option`);
+  return new Set(Array.from(options, (o) => o.value).filter(Boolean));
+}
+
+async function assign(form) {
+  const { draw, ...state } = await fetchState();
+  if (draw.status !== "assigning") throw new Error("抽取不在待委派检查组的状态");
+  const digest = await p.checkedManifest(draw, district);
+  if (!draw.manifest.matching) throw new Error("清单未声明直接委派，不能委派检查组");
+  const experts = Boolean(draw.manifest.experts);
+  const assignment = assignmentOf(picked(form), experts);
+  const problem = problemOf(assignment, {
+    targets: (draw.targets || []).map((t) => t.uscc),
+    size: draw.manifest.team.size,
+    leaders: offered(form, "leader"),
+    members: offered(form, "member"),
+    pairs: draw.manifest.pair_conflicts || [],
+    perTarget: experts ? draw.manifest.experts.per_target : 0,
+    experts: experts ? offered(form, "expert") : null,
+  });
+  if (problem) throw new Error(problem);
+  const key = await keyFor(state, p.CREDIT_PARTY);
+  fill(form, {
+    assignment: JSON.stringify(assignment),
+    key_id: key.key_id,
+    signature: await signWith(key, await p.assignMessage(digest, assignment)),
+  });
+}
+
+const ACTS = {
+  commit,
+  reveal,
+  countersign,
+  cancel,
+  assign,
+  "countersign-replacement": countersignReplacement,
+};
 
 for (const form of document.querySelectorAll("form[data-sign]")) {
   beforeSubmit(form, ACTS[form.dataset.sign]);

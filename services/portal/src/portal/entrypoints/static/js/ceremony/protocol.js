@@ -13,6 +13,7 @@ export { concat, sha256, toHex, utf8 };
 
 export const ALGORITHM = "spotcheck-draw/3";
 export const OFFICE_PARTY = "办公室";
+export const CREDIT_PARTY = "信用监管科"; // who signs a direct assignment (§15.3)
 export const SHARE_BYTES = 32;
 
 // lp(x) = u8(len(x)) ‖ x, for at most 255 bytes (longer is an error, as in the spec).
@@ -115,6 +116,12 @@ export function replacementMessage(manifestDigest, uscc, replaced, replacement, 
     lps(replacement),
     lps(approvalRef),
   );
+}
+
+// §15.3: what the credit department signs to assign the drawn targets' teams directly
+// (第六条): the manifest and H(CJ(assignment)), the assignment ``[{uscc, team, experts?}]``.
+export async function assignMessage(manifestDigest, assignment) {
+  return concat(lps("spotcheck/assign/v3"), lp(manifestDigest), lp(await digestOf(assignment)));
 }
 
 export async function cancelMessage(manifestDigest, reason) {
