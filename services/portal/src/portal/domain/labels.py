@@ -25,6 +25,7 @@ STATUS: dict[str, dict[str, str]] = {
     "draw": {
         "frozen": "清单已冻结，待各方提交种子承诺",
         "committed": "承诺已齐，待各方揭示种子",
+        "assigning": "对象已抽取，待信用监管科直接委派检查组",
         "drawn": "已抽取，待办公室监督会签",
         "completed": "已完成",
         "cancelled": "已作废",

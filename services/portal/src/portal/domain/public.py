@@ -26,6 +26,7 @@ LOG_KINDS = {
     "committed": "提交种子承诺",
     "revealed": "揭示种子份额",
     "beacon": "录入外部信标",
+    "assigned": "直接委派检查组",
     "drawn": "抽取结果产生",
     "countersigned": "办公室监督会签",
     "cancelled": "作废",
