@@ -6,7 +6,6 @@ correction``), records the city's reply with its document, and staff read the re
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
@@ -20,10 +19,15 @@ from objections.entrypoints.schemas import (
     CorrectionRequestOut,
     CorrectionRequestPage,
 )
-from objections.entrypoints.uploads import REPLY_BODY, reply_form
+from objections.entrypoints.uploads import (
+    REPLY_BODY,
+    reply_form,
+    scan_download,
+    scan_download_responses,
+)
 from objections.service_layer import corrections, views
 from spotcheck_common.errors import Conflict
-from spotcheck_common.http import Offset, Refusal, refusals
+from spotcheck_common.http import Offset, refusals
 
 router = APIRouter(prefix="/api/objections/corrections", tags=["corrections"])
 
@@ -139,27 +143,9 @@ async def get_request(request_id: str, principal: Staff, deps: Deps) -> Correcti
     "/{request_id}/document",
     summary="下载市局批复的扫描件（本局工作人员；读取时校验 SHA-256）",
     response_class=Response,
-    responses={
-        200: {
-            "content": {scans.PDF: {}, scans.JPEG: {}, scans.PNG: {}},
-            "description": "市局批复的扫描件（作为附件下载，类型按内容识别）",
-        },
-        **refusals(401, 403, 404, s404="报请不存在，或未附市局批复的扫描件"),
-        500: {"model": Refusal, "description": "扫描件内容与 SHA-256 不符"},
-    },
+    responses=scan_download_responses("报请不存在，或未附市局批复的扫描件", "市局批复的扫描件"),
 )
 async def download_document(request_id: str, principal: Staff, deps: Deps) -> Response:
     async with deps.uow(principal.context()) as uow:
         kept, content = await views.reply_document(uow, request_id)
-    fallback = f"city-reply-{kept.owner_id}{scans.EXTENSIONS[kept.media_type][0]}"
-    return Response(
-        content,
-        media_type=kept.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(kept.filename, safe='')}",
-            "X-Content-Type-Options": "nosniff",
-            "X-Content-SHA256": kept.sha256,
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return scan_download(kept, content, f"city-reply-{kept.owner_id}")

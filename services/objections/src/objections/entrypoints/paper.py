@@ -8,8 +8,6 @@ its SHA-256 checked first.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import IntegrityError
 
@@ -17,10 +15,15 @@ from objections.bootstrap import Deps
 from objections.domain import scans
 from objections.entrypoints.routes import CreditDept, Staff, check_applicant
 from objections.entrypoints.schemas import ObjectionOut
-from objections.entrypoints.uploads import PAPER_BODY, paper_form
+from objections.entrypoints.uploads import (
+    PAPER_BODY,
+    paper_form,
+    scan_download,
+    scan_download_responses,
+)
 from objections.service_layer import services, views
 from spotcheck_common.errors import Conflict
-from spotcheck_common.http import Refusal, refusals
+from spotcheck_common.http import refusals
 
 router = APIRouter(prefix="/api/objections/objections", tags=["objections"])
 
@@ -77,27 +80,9 @@ async def file_paper(request: Request, principal: CreditDept, deps: Deps) -> Obj
     "/{objection_id}/scan",
     summary="下载书面异议申请的扫描件（本局工作人员；读取时校验 SHA-256）",
     response_class=Response,
-    responses={
-        200: {
-            "content": {scans.PDF: {}, scans.JPEG: {}, scans.PNG: {}},
-            "description": "扫描件（作为附件下载，类型按内容识别）",
-        },
-        **refusals(401, 403, 404, s404="异议不存在，或没有扫描件（网上提出的异议）"),
-        500: {"model": Refusal, "description": "扫描件内容与 SHA-256 不符"},
-    },
+    responses=scan_download_responses("异议不存在，或没有扫描件（网上提出的异议）"),
 )
 async def download_scan(objection_id: str, principal: Staff, deps: Deps) -> Response:
     async with deps.uow(principal.context()) as uow:
         scan, content = await views.scan(uow, objection_id)
-    fallback = f"objection-{scan.owner_id}{scans.EXTENSIONS[scan.media_type][0]}"
-    return Response(
-        content,
-        media_type=scan.media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{fallback}"; '
-            f"filename*=UTF-8''{quote(scan.filename, safe='')}",
-            "X-Content-Type-Options": "nosniff",
-            "X-Content-SHA256": scan.sha256,
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return scan_download(scan, content, f"objection-{scan.owner_id}")

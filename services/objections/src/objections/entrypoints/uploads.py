@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
@@ -21,6 +22,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from objections.domain import scans
 from objections.entrypoints.schemas import CityReplyIn, PaperObjectionIn
 from spotcheck_common.errors import Invalid, TooLarge
+from spotcheck_common.http import Refusal, refusals
 
 # multipart framing and the form's text fields are allowed a little room over the limit
 FRAMING = 64 * 1024
@@ -155,3 +157,33 @@ REPLY_BODY = {
         },
     }
 }
+
+
+def scan_download_responses(s404: str, what: str = "扫描件") -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a scan's download: the file (its type by content), 404, and 500
+    when the stored bytes no longer match their SHA-256."""
+    return {
+        200: {
+            "content": {scans.PDF: {}, scans.JPEG: {}, scans.PNG: {}},
+            "description": f"{what}（作为附件下载，类型按内容识别）",
+        },
+        **refusals(401, 403, 404, s404=s404),
+        500: {"model": Refusal, "description": "扫描件内容与 SHA-256 不符"},
+    }
+
+
+def scan_download(kept: scans.Scan, content: bytes, fallback_stem: str) -> Response:
+    """A kept scan as an attachment: its recorded name (an ASCII fallback for old clients),
+    its hash, never sniffed, never cached."""
+    fallback = f"{fallback_stem}{scans.EXTENSIONS[kept.media_type][0]}"
+    return Response(
+        content,
+        media_type=kept.media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{fallback}"; '
+            f"filename*=UTF-8''{quote(kept.filename, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            "X-Content-SHA256": kept.sha256,
+            "Cache-Control": "private, no-store",
+        },
+    )
