@@ -102,3 +102,52 @@ async def test_a_list_the_role_may_not_read_is_left_out_but_other_failures_are_n
 
 async def test_an_entity_has_no_console_steps() -> None:
     assert await awaiting.of(_api(), ["entity"]) == []
+
+
+REPORTS = "/api/inspections/not-inspected-reports/department-draft"
+
+
+def _draft(current: Any) -> Any:
+    def answer(query: dict[str, Any]) -> dict[str, Any]:
+        assert query["period_start"] == "2026-10-01" and query["period_end"] == "2026-10-31"
+        return {"current": current, "total": 3, "items": []}
+
+    return answer
+
+
+async def test_a_department_is_reminded_of_last_months_list_until_it_is_submitted() -> None:
+    person = awaiting.Person("lingang", "", "市场规范管理科")
+    today = {"/public/calendar": {"today": "2026-11-16"}}
+    due = _api(**today, **{REPORTS: _draft(None)})
+    found = {w.title: w for w in await awaiting.of(due, ["supervising_dept"], person)}
+    (item,) = found["上月视为完成抽查名单待报送（第八条）"].items
+    assert item[0] == "2026-10-01 至 2026-10-31（3 个检查对象）"
+    assert item[1] == "/console/not-inspected-reports"
+    done = _api(**today, **{REPORTS: _draft({"report_id": "d1"})})
+    found = {w.title: w for w in await awaiting.of(done, ["station"], person)}
+    assert found["上月视为完成抽查名单待报送（第八条）"].count == 0
+    # a token naming no department cannot report: nothing asked of the service
+    nobody = _api(**today, **{REPORTS: ApiError(500, "must not be asked")})
+    titles = [w.title for w in await awaiting.of(nobody, ["credit_dept"])]
+    assert "上月视为完成抽查名单待报送（第八条）" not in titles
+
+
+async def test_the_directors_meeting_sees_the_exemptions_awaiting_its_decision() -> None:
+    proposed = {
+        "exemption_id": "x1",
+        "department": "市场规范管理科",
+        "item": {"kind_label": "不执行或拖延执行抽查任务"},
+        "proposed_at": "2026-11-16T02:00:00+00:00",
+    }
+    api = _api(**{"/api/archives/exemptions": {"total": 1, "items": [proposed]}})
+    found = {w.title: w for w in await awaiting.of(api, ["director_meeting"])}
+    waiting = found["免责申请待局长办公会决定"]
+    assert waiting.link == "/console/exemptions?status=proposed"
+    assert waiting.items == [
+        (
+            "不执行或拖延执行抽查任务（市场规范管理科）",
+            "/console/exemptions/x1",
+            "申请于 2026-11-16 10:00",
+        )
+    ]
+    assert ("GET", "/api/archives/exemptions", {"status": "proposed"}) in api.calls  # type: ignore[attr-defined]

@@ -50,6 +50,9 @@ CONSOLE = [
     "/console/corrections",
     "/console/dossiers",
     "/console/statistics",
+    "/console/not-inspected-reports",
+    "/console/exemptions",
+    "/console/exemptions?status=proposed",
 ]
 PEOPLE = {
     "credit_dept": {"department": "信用监管科"},

@@ -44,7 +44,11 @@ DUTY = {
         "task_not_run": "不执行或拖延执行抽查任务",
         "result_publication": "未按时公示检查结果",
     },
-    "items": [ITEM, {**ITEM, "status": "late", "overdue_workdays": 1}],
+    "items": [
+        ITEM,
+        {**ITEM, "status": "late", "overdue_workdays": 1},
+        {**ITEM, "accountability": "exempt", "exemption": {"status": "granted"}},
+    ],
     "summary": {"overdue": 1, "late": 1, "pending_calendar": 0},
     "pending_calendar": [],
 }
@@ -72,16 +76,19 @@ def test_duties_by_kind_and_the_most_late_inspectors_first() -> None:
     assert rows[1] == {
         "kind": "result_publication",
         "label": "未按时公示检查结果",
-        "overdue": 1,
+        "overdue": 1,  # 问责 only: the exempted one is counted apart
         "late": 1,
+        "exempt": 1,
         "due_soon": 0,
     }
     assert chart.data()["series"][2]["data"] == [2, 0]
+    assert chart.data()["series"][3] == {"name": "免责", "data": [0, 1]}
     people, people_chart = figures.inspectors(STATS["by_inspector"])
     assert [p["inspector_id"] for p in people] == ["LG0001", "LG0002"]
     assert people_chart.categories == ["甲 LG0001", "乙 LG0002"]
     failures = figures.accountability_rows(DUTY["items"])
     assert failures[0]["status_label"] == "逾期未完成" and failures[0]["who"] == "甲"
+    assert [f["exemption_label"] for f in failures] == ["", "免责", ""]
 
 
 class FakeApi:

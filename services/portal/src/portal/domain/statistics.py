@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from portal.domain import exemptions
 from spotcheck_common.workdays import WorkCalendar
 
 DUE_SOON_WORKDAYS = 5
@@ -136,15 +137,18 @@ def due_soon(due: str | None, today: date, days: WorkCalendar) -> bool:
 def by_kind(
     kinds: Mapping[str, str], items: Iterable[Mapping[str, Any]], soon: Mapping[str, int]
 ) -> tuple[list[dict[str, Any]], Chart]:
-    """Per kind of duty (第十三条): overdue (still not done), late (done after the deadline),
-    and due soon."""
-    counts: Counter[tuple[str, str]] = Counter((i["kind"], i["status"]) for i in items)
+    """Per kind of duty (第十三条): overdue (still not done) and late (done after the deadline),
+    both 问责; exempted by the director's meeting (免责, counted apart); and due soon."""
+    counts: Counter[tuple[str, str]] = Counter(
+        (i["kind"], "exempt" if i.get("accountability") == "exempt" else i["status"]) for i in items
+    )
     rows: list[dict[str, Any]] = [
         {
             "kind": kind,
             "label": label,
             "overdue": counts[(kind, "overdue")],
             "late": counts[(kind, "late")],
+            "exempt": counts[(kind, "exempt")],
             "due_soon": soon.get(kind, 0),
         }
         for kind, label in kinds.items()
@@ -154,9 +158,10 @@ def by_kind(
         "逾期与即将到期（按类别）",
         [r["label"] for r in rows],
         [
-            Series("逾期未完成", [r["overdue"] for r in rows]),
-            Series("逾期完成", [r["late"] for r in rows]),
+            Series("逾期未完成（问责）", [r["overdue"] for r in rows]),
+            Series("逾期完成（问责）", [r["late"] for r in rows]),
             Series(f"{DUE_SOON_WORKDAYS} 个工作日内到期", [r["due_soon"] for r in rows]),
+            Series("免责", [r["exempt"] for r in rows]),
         ],
     )
     return rows, chart
@@ -192,11 +197,15 @@ def inspectors(by_inspector: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str
 
 
 def accountability_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Who failed what, and when: overdue first, the longest first."""
+    """Who failed what, and when: overdue first, the longest first; each with its exemption's
+    status (第十三条: 待局长办公会决定, 免责, 不予免责), if one was proposed."""
     rows = [
         {
             **i,
             "status_label": STATUS.get(str(i.get("status")), str(i.get("status"))),
+            "exemption_label": exemptions.STATUSES.get(
+                str((i.get("exemption") or {}).get("status")), ""
+            ),
             "who": "、".join(
                 str(m.get("name") or m.get("inspector_id")) for m in i.get("inspectors") or []
             ),

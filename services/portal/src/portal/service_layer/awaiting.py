@@ -4,12 +4,14 @@ take now, with a link to the page that takes them. Each list is the services' ow
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 
 from portal.adapters.api import Api, ApiError
-from portal.domain import joint_inspections
+from portal.domain import joint_inspections, not_inspected
 from portal.domain.draws import joint_awaits
+from portal.domain.labels import datetime_zh
+from portal.service_layer.inspections import today_of
 
 
 @dataclass
@@ -27,10 +29,12 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Person:
-    """Who the person is where a step is theirs by name: their district and inspector id."""
+    """Who the person is where a step is theirs by name: their district, inspector id and
+    department."""
 
     district: str = ""
     inspector_id: str = ""
+    department: str = ""
 
 
 NOBODY = Person()
@@ -176,7 +180,47 @@ async def _joint_draws(api: Api) -> Waiting:
     )
 
 
-def _credit(api: Api, _: Person) -> list[Awaitable[Waiting]]:
+async def _report_due(api: Api, person: Person) -> Waiting:
+    """The department's "counted as done" list of last month (第八条), while not submitted (a
+    month with no object is reported too: 零报告)."""
+    period = not_inspected.last_month(await today_of(api))
+    draft = await api.get(
+        "/api/inspections/not-inspected-reports/department-draft",
+        department=person.department,
+        **period.query(),
+    )
+    link = "/console/not-inspected-reports"
+    label = f"{period.start} 至 {period.end}（{draft['total']} 个检查对象）"
+    return Waiting(
+        "上月视为完成抽查名单待报送（第八条）",
+        link,
+        [] if draft["current"] else [(label, link, person.department)],
+    )
+
+
+def _reports(api: Api, person: Person) -> list[Awaitable[Waiting]]:
+    """A department reports its own list: only a token naming the department can."""
+    return [_report_due(api, person)] if person.department else []
+
+
+async def _exemptions(api: Api) -> Waiting:
+    """Exemptions from accountability proposed, awaiting the director's meeting (第十三条)."""
+    page = await api.get("/api/archives/exemptions", status="proposed")
+    return Waiting(
+        "免责申请待局长办公会决定",
+        "/console/exemptions?status=proposed",
+        [
+            (
+                f"{x['item'].get('kind_label', '')}（{x['department']}）",
+                f"/console/exemptions/{x['exemption_id']}",
+                f"申请于 {datetime_zh(x['proposed_at'])}",
+            )
+            for x in page.get("items", [])
+        ],
+    )
+
+
+def _credit(api: Api, person: Person) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "signed", "年度计划待汇总"),
         _plans(api, "approved", "年度计划待报市局备案"),
@@ -187,15 +231,17 @@ def _credit(api: Api, _: Person) -> list[Awaitable[Waiting]]:
         _objections(api, "异议待复查"),
         _corrections(api),
         _city_replies(api),
+        *_reports(api, person),
     ]
 
 
-def _supervising(api: Api, _: Person) -> list[Awaitable[Waiting]]:
+def _supervising(api: Api, person: Person) -> list[Awaitable[Waiting]]:
     return [
         _plans(api, "draft", "年度计划草稿（待报分管局长）"),
         _objections(api, "异议待复查"),
         _follow_ups(api),
         _inspections(api, "pending", "检查结果待录入"),
+        *_reports(api, person),
     ]
 
 
@@ -221,7 +267,7 @@ def _office(api: Api, _: Person) -> list[Awaitable[Waiting]]:
 
 
 def _meeting(api: Api, _: Person) -> list[Awaitable[Waiting]]:
-    return [_plans(api, "consolidated", "年度计划待局长办公会批准")]
+    return [_plans(api, "consolidated", "年度计划待局长办公会批准"), _exemptions(api)]
 
 
 async def _joint_inspections(api: Api, person: Person) -> Waiting:
@@ -252,6 +298,11 @@ def _field(api: Api, person: Person) -> list[Awaitable[Waiting]]:
     ]
 
 
+def _station(api: Api, person: Person) -> list[Awaitable[Waiting]]:
+    """A market supervision station inspects, and leads tasks whose list it reports."""
+    return [*_field(api, person), *_reports(api, person)]
+
+
 FINDERS: dict[str, Finder] = {
     "credit_dept": _credit,
     "supervising_dept": _supervising,
@@ -260,7 +311,7 @@ FINDERS: dict[str, Finder] = {
     "director_meeting": _meeting,
     "inspector": _field,
     "expert": _field,
-    "station": _field,
+    "station": _station,
 }
 
 
@@ -270,10 +321,19 @@ async def of(api: Api, roles: Iterable[str], person: Person = NOBODY) -> list[Wa
     found: list[Waiting] = []
     for role in sorted(roles):
         finder = FINDERS.get(role)
-        for step in finder(api, person) if finder else []:
+        steps = finder(api, person) if finder else []
+        for n, step in enumerate(steps):
             try:
                 found.append(await step)
             except ApiError as exc:
                 if exc.status not in (403, 404):
+                    _close(steps[n + 1 :])
                     raise
     return found
+
+
+def _close(steps: Iterable[Awaitable[Waiting]]) -> None:
+    """The role's steps not yet run, dropped without running (no "never awaited" warning)."""
+    for step in steps:
+        if isinstance(step, Coroutine):
+            step.close()

@@ -6,9 +6,11 @@ from portal.entrypoints.console import (
     corrections,
     dossiers,
     draws,
+    exemptions,
     inspections,
     joint,
     joint_inspections,
+    not_inspected,
     objections,
     plans,
     publication,
@@ -32,4 +34,6 @@ ROUTERS = [
     corrections.router,
     dossiers.router,
     statistics.router,
+    not_inspected.router,
+    exemptions.router,
 ]

@@ -180,6 +180,7 @@ async def logout() -> Response:
 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, session: SignedIn) -> HTMLResponse:
-    person = awaiting.Person(session.me.district, session.me.inspector_id)
+    me = session.me
+    person = awaiting.Person(me.district, me.inspector_id, me.department)
     items = await awaiting.of(session.api, session.me.roles, person)
     return render(request, "console/home.html", session=session, items=items)
