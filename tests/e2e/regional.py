@@ -74,7 +74,8 @@ class Region:
 
 
 def import_rosters(region: Region) -> None:
-    """Lingang: 30 entities and two inspectors (one may lead); Huancui: ten, four may lead."""
+    """Lingang: 30 entities and one inspector, who may lead (a team of two always needs one
+    of Huancui's, whatever the draw selects); Huancui: ten, four may lead."""
     lg, hc = region.lingang, region.huancui
     data, region.cycle.codes = entities_csv(30, seed=1010)
     csv = {"content-type": "text/csv"}
@@ -84,7 +85,7 @@ def import_rosters(region: Region) -> None:
         "POST",
         "/api/registry/inspectors/import",
         CREDIT,
-        content=roster_csv("LG", 2, 1),
+        content=roster_csv("LG", 1, 1),
         headers=csv,
     )
     hc.call(
