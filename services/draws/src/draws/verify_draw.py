@@ -53,6 +53,13 @@ QUALIFY_ALL = "双随机全部事项"
 USCC_LEN = 18
 CHUNK = 256  # /3: the population's chunk size is fixed (§14.10)
 ATTRIBUTES = ("entity_types", "industries", "areas")  # /3: the rows' scope (§14.13)
+# §4.1: the kinds of object a task may target other than market entities (the default, which
+# a manifest says by having no target_filter.object_kind), and the kind of a code.
+OBJECT_KINDS = (
+    "organ", "institution", "social_organisation", "other_organisation",
+    "product", "project", "conduct",
+)  # fmt: skip
+ASSIGNED_KINDS = {"P": "product", "J": "project", "X": "conduct"}
 OFFICE = "办公室"  # the supervising party: it alone countersigns (§14.4)
 DIRECT = "direct-assignment"  # /3 manifest.matching.rule: teams assigned, not drawn (§15)
 ASSIGNING_PARTY = "信用监管科"  # whose key signs a direct assignment (§15.3)
@@ -1036,6 +1043,7 @@ CO_SHAPES = {  # the keys co-organising agencies add (§16), present exactly wit
 SHAPES["co_organiser"] = ("agency", "name", "check_items", "per_team")
 SHAPES["result co_organisers"] = ("pools", "recusal_disclosures")
 SHAPES["agency pool"] = ("agency", "pool_size", "load_cap")
+SHAPES["kinded target_filter"] = (*SHAPES["target_filter"], "object_kind")
 SHAPES["matching"] = ("rule", "reason", "approval")
 SHAPES["matching approval"] = ("approval_id", "approved_by", "approved_at")
 SHAPES["assignment"] = ("by", "at", "key_id", "signature")
@@ -1086,7 +1094,14 @@ def check_shape(body: dict[str, Any], experts: bool, direct: bool = False) -> No
         raise Difference(f"manifest.draw_id: {short(m['draw_id'])} is not a lower-case UUID")
     iso_day(m["draw_date"], "manifest.draw_date")
     keys_of(m["task"], "task", "manifest.task")
-    keys_of(m["target_filter"], "target_filter", "manifest.target_filter")
+    kinded = isinstance(m["target_filter"], dict) and "object_kind" in m["target_filter"]
+    shape = "kinded target_filter" if kinded else "target_filter"
+    keys_of(m["target_filter"], shape, "manifest.target_filter")
+    if kinded and m["target_filter"]["object_kind"] not in OBJECT_KINDS:
+        raise Difference(
+            f"manifest.target_filter.object_kind: {short(m['target_filter']['object_kind'])}"
+            " is not a kind of object (market entities: no object_kind)"
+        )
     keys_of(m["selection"], "selection", "manifest.selection")
     keys_of(m["population"], "manifest.population", "manifest.population")
     keys_of(m["population"]["vocabulary"], "vocabulary", "manifest.population.vocabulary")
@@ -1191,6 +1206,30 @@ def in_scope(m: dict[str, Any], attrs: bytes, n: int) -> None:
             raise Difference(
                 f"population: a row's {key} {outside[0]!r} is outside target_filter.{key}"
             )
+
+
+def object_kind(code: bytes) -> str:
+    """§4.1: the kind of an object from its id's first two characters."""
+    if code[:1] == b"Z":
+        return ASSIGNED_KINDS.get(code[1:2].decode("latin-1"), "")
+    if code[:1] == b"9":
+        return "market_entity"
+    if code[:2] == b"11":
+        return "organ"
+    if code[:2] == b"12":
+        return "institution"
+    return "social_organisation" if code[:1] == b"5" else "other_organisation"
+
+
+def of_kind(m: dict[str, Any], u: bytes) -> None:
+    """§4.1: every row of the population is an object of the kind the task targets."""
+    want = m["target_filter"].get("object_kind", "market_entity")
+    prefixes = {u[i : i + 2] for i in range(0, len(u), USCC_LEN)}
+    for prefix in sorted(prefixes):
+        if object_kind(prefix) != want:
+            at = next(i for i in range(0, len(u), USCC_LEN) if u[i : i + 2] == prefix)
+            code = u[at : at + USCC_LEN].decode("latin-1")
+            raise Difference(f"population: {code} is not an object of kind {want}")
 
 
 def check_prior(body: dict[str, Any], columns: dict[str, bytes], priors: list[bytes]) -> str:
@@ -1328,6 +1367,7 @@ def _check_population(m: dict[str, Any], columns: dict[str, bytes], report: Repo
     if m["algorithm"] == ALGORITHM_SIGNED:
         checks_bound(m, c)
         in_scope(m, attrs, n)
+    of_kind(m, u)
     if n and max(st) >= len(STATUSES):  # every row, not only those the walks reach (§14.10)
         row = next(i for i, v in enumerate(st) if v >= len(STATUSES))
         raise Difference(f"population record {row}: unknown status code {st[row]}")

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from spotcheck_common import objects
 from spotcheck_common import uscc as uscc_codes
 from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
 from spotcheck_common.events.registry import (
@@ -48,6 +49,35 @@ def entities(count: int, seed: int = 7, deregistered_every: int = 29) -> list[En
                     rng.choices(list(RISK_WEIGHTS), list(RISK_WEIGHTS.values()))[0]
                 ),
                 status=status,
+            )
+        )
+    return out
+
+
+def products(count: int, seed: int = 7) -> list[EntitySnapshot]:
+    """Products of a few producers, each batch its own object (ADR 0011: ``Z``+``P`` ids)."""
+    rng = random.Random(seed)
+    producers = uscc_codes.synthetic(3, seed=seed, area_code="371071")
+    out = []
+    for i in range(count):
+        details = {
+            "producer_uscc": producers[i % 3],
+            "product_name": rng.choice(["饮用天然矿泉水", "纯净水", "花生油"]),
+            "brand": f"临港{i % 3 + 1}号",
+            "specification": rng.choice(["550mL", "5L"]),
+            "batch": f"2026-{1 + i % 10:02d}-{1 + i // 10:02d}",
+            "sold_at": rng.choice(["草庙子镇惠民超市", "汪疃镇便民商店"]),
+        }
+        out.append(
+            EntitySnapshot(
+                uscc=objects.assigned_id(objects.ObjectKind.PRODUCT, details),
+                name=objects.display_name(objects.ObjectKind.PRODUCT, details),
+                entity_type="产品",
+                industry="食品",
+                area=rng.choice(["草庙子镇", "汪疃镇"]),
+                risk_class=RiskClass(rng.choice("BCD")),
+                status=EntityStatus.ACTIVE,
+                details=details,
             )
         )
     return out
@@ -347,6 +377,19 @@ VECTORS["direct-assignment"] = {
     "experts": {"count": 4, "per_target": 1, "fields": ["特种设备", "食品安全"], "recused": {}},
 }
 
+# §4.1: a task of another kind of object than market entities (ADR 0011): products, their
+# registry-assigned ids (``Z``+``P``) in the population column exactly as USCCs are.
+VECTORS["product-sampling"] = {
+    **EDGE,
+    "pins": "a product sampling task (§4.1): the manifest's target_filter.object_kind 'product', "
+    "a population of 60 products (ids ZP…, their check character over characters 2–17), "
+    "targets drawn as from market entities",
+    "object_kind": "product",
+    "entities": 60,
+    "prior": 0,
+    "ratio": {"B": 1000, "C": 2000, "D": 5000},
+}
+
 # §16: co-organising agencies (联合检查单位, 第三条), each with its own items, inspectors per
 # team and external roster (ids <agency>:<id>, district = the agency's code).
 TAX_ITEMS = [{"code": "SW-01", "name": "发票使用情况"}]
@@ -489,6 +532,8 @@ def _layout(cfg: dict[str, Any]) -> list[tuple[str, str, int]]:
 
 def _entities(name: str, cfg: dict[str, Any]) -> list[EntitySnapshot]:
     """The vector's entities: random, or classes and statuses as its ``population`` lays out."""
+    if cfg.get("object_kind") == "product":
+        return sorted(products(cfg["entities"], seed=len(name)), key=lambda e: e.uscc)
     if "population" not in cfg:
         return entities(cfg["entities"], seed=len(name))
     rows = _layout(cfg)
@@ -626,6 +671,7 @@ def _vector(name: str, cfg: dict[str, Any]) -> tuple[Any, Any, list[tuple[str, s
         for r in sorted(rows, key=lambda r: r.inspector_id.encode())
     ]
     t = task("T-" + name, cfg["ratio"], cfg["team"]).model_dump(mode="json")
+    t["target_filter"]["object_kind"] = cfg.get("object_kind", "market_entity")
     t["co_organisers"] = [
         {k: v for k, v in co.items() if k not in ("roster", "prefix")}
         for co in cfg.get("agencies", [])

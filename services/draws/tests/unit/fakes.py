@@ -20,6 +20,7 @@ from draws.domain.model import VOID, Draw
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
 from spotcheck_common.clock import Clock
 from spotcheck_common.errors import StaleWrite
+from spotcheck_common.objects import kind_of
 from spotcheck_common.testing import FakeUnitOfWork
 from spotcheck_common.uow import Context
 
@@ -127,7 +128,7 @@ class FakeDrawsRepository:
             ):
                 if task_filter.get(key) and e[col] not in task_filter[key]:
                     return False
-            return True
+            return kind_of(e["uscc"]) == (task_filter.get("object_kind") or "market_entity")
 
         return [
             PopulationRow(
@@ -179,6 +180,10 @@ class FakeDrawsRepository:
             for u in usccs
             if u in self.entities
         }
+
+    async def entity_details(self, usccs: Sequence[str]) -> dict[str, dict[str, str]]:
+        found = {u: self.entities[u].get("details") for u in usccs if u in self.entities}
+        return {u: dict(d) for u, d in found.items() if d}
 
     async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:
         for r in rows:

@@ -279,6 +279,15 @@ def _co_organisers(body: dict[str, Any]) -> None:
     assert body["replacements"] and body["replacements"][0]["role"] == "leader"
 
 
+def _product_sampling(body: dict[str, Any]) -> None:
+    m, result = body["manifest"], body["result"]
+    assert m["target_filter"]["object_kind"] == "product"
+    codes = [t["uscc"] for t in result["targets"]]
+    assert len(codes) == 15 and all(c.startswith("ZP") for c in codes)
+    assert all(verify_draw.object_kind(c.encode()) == "product" for c in codes)
+    assert m["population"]["size"] == 60 and not result["unstaffed"]
+
+
 COVERS = {
     "reserve-rounding": _reserve_rounding,
     "quota-ties": _quota_ties,
@@ -288,6 +297,7 @@ COVERS = {
     "empty-pool": _empty_pool,
     "direct-assignment": _direct_assignment,
     "co-organisers": _co_organisers,
+    "product-sampling": _product_sampling,
 }
 
 

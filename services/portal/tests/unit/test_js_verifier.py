@@ -31,6 +31,7 @@ BASES = [
     "experts",
     "signed-leaders-scarce",
     "qualifications",
+    "product-sampling",
 ]
 GENERATE = """
 import importlib.util, sys
@@ -167,3 +168,26 @@ def test_a_proof_gets_the_reference_verdict(name: str, changed: bool) -> None:
     js = _run([str(NODE), str(JS_TESTS / "cli.mjs"), "--proof", "/dev/stdin"], data)
     ref = _run([sys.executable, "-I", str(VERIFY_PY), "--proof", "/dev/stdin"], data)
     assert js == ref == (1 if changed else 0)
+
+
+@pytest.mark.parametrize(("base", "kind"), [("product-sampling", None), ("basic", "product")])
+def test_both_verifiers_refuse_objects_of_another_kind_than_the_manifest_says(
+    fresh: Path, base: str, kind: str | None, tmp_path: Path
+) -> None:
+    """§4.1: products passed off as market entities (the kind taken out of the manifest), or
+    market entities as products, fail in both verifiers for that reason."""
+    body = json.loads((fresh / base / "bundle.json").read_bytes())["body"]
+    scope = body["manifest"]["target_filter"]
+    scope.pop("object_kind", None)
+    if kind:
+        scope["object_kind"] = kind
+    body["manifest_sha256"] = digest(body["manifest"])  # as a forger would
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(canonical({"body": body, "body_sha256": digest(body)}))
+    js_code, js_result = js_verdict(forged, None)
+    py = subprocess.run(
+        [sys.executable, "-I", str(VERIFY_PY), str(forged)], capture_output=True, text=True
+    )
+    assert py.returncode == js_code == 1
+    assert "is not an object of kind" in py.stdout + py.stderr
+    assert "类检查对象" in js_result.get("error_zh", "")

@@ -91,3 +91,12 @@ def test_who_approves_and_who_publishes() -> None:
 def test_ratios_as_the_bureau_writes_them() -> None:
     assert rules.ratio_text({"ratio_bp": {"E": 2000, "A": 10, "B": 0}}) == "A 0.1%、E 20%"
     assert rules.ratio_text({"ratio_bp": {}}) == "—"
+
+
+def test_the_kind_of_object_goes_to_the_scope_and_is_shown_by_its_name() -> None:
+    body, _ = rules.body_of(FORM, LISTS, {}, received=False)
+    assert body["target_filter"]["object_kind"] == "market_entity"  # the form's default
+    body, _ = rules.body_of({**FORM, "object_kind": "product"}, LISTS, {}, received=False)
+    assert body["target_filter"]["object_kind"] == "product"
+    assert rules.object_kind_label(body) == "产品"
+    assert rules.object_kind_label({"target_filter": {}}) == "市场主体"

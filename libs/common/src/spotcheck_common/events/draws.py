@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.events.envelope import Event
-from spotcheck_common.events.types import USCC, TeamRole
+from spotcheck_common.events.types import ObjectId, TeamRole
 
 
 class TeamMember(BaseModel):
@@ -26,7 +26,7 @@ class TeamMember(BaseModel):
 class DrawnTarget(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    uscc: USCC
+    uscc: ObjectId
     entity_name: str
     risk_class: str
     team: list[TeamMember]
@@ -36,6 +36,9 @@ class DrawnTarget(BaseModel):
     # Added with direct assignment (第六条, draw-spec §15): the team was assigned by the credit
     # department under the deputy director's approval, not matched at random.
     assigned: bool = False
+    # Added with objects beyond market entities (ADR 0011): a product's, project's or
+    # conduct's fields, as the registry holds them (``EntitySnapshot.details``).
+    details: dict[str, str] = Field(default_factory=dict)
 
 
 class ReserveEntry(BaseModel):
@@ -43,7 +46,7 @@ class ReserveEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    uscc: USCC
+    uscc: ObjectId
     stratum: str
 
 
@@ -62,7 +65,7 @@ class DrawCompleted(Event):
     population_size: int
     targets: list[DrawnTarget]
     # Drawn targets that could not be staffed by the rules; never half-staffed.
-    unstaffed: list[USCC]
+    unstaffed: list[ObjectId]
     # Added with the verifiable engine (defaults keep older payloads valid).
     manifest_sha256: str = ""
     result_sha256: str = ""
@@ -176,7 +179,7 @@ class DrawInspectorReplaced(Event):
     draw_id: str
     task_id: str
     task_no: str
-    uscc: USCC
+    uscc: ObjectId
     replaced_inspector_id: str
     replacement: TeamMember
     # The target's whole team after the replacement.
@@ -225,7 +228,7 @@ class InspectorRosterEntry(Event):
     leader_qualified: bool = False
     certificate_expires_on: str  # YYYY-MM-DD
     active: bool = True
-    recusals: list[USCC] = Field(default_factory=list)
+    recusals: list[ObjectId] = Field(default_factory=list)
     pair_conflicts: list[str] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:

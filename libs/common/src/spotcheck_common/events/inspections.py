@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.planning import CheckItemRef
-from spotcheck_common.events.types import USCC, PendingReason, ResultCategory
+from spotcheck_common.events.types import ObjectId, PendingReason, ResultCategory
 
 
 class ItemResult(BaseModel):
@@ -27,6 +27,20 @@ class ItemResult(BaseModel):
     agency: str = ""
 
 
+class Sample(BaseModel):
+    """One sample taken from a product for testing (抽样检测, 第八条; ADR 0011)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sample_no: str = Field(min_length=1, max_length=64)  # 样品编号
+    quantity: str = Field(min_length=1, max_length=64)  # 抽样数量, with its unit
+    taken_at: str = Field(min_length=1, max_length=200)  # 抽样地点
+    taken_on: date  # 抽样日期
+    sealed: bool  # 封样
+    seal_no: str = Field(default="", max_length=64)  # 封条编号
+    testing_body: str = Field(min_length=1, max_length=200)  # 检验机构
+
+
 class InspectionSubmitted(Event):
     """The team leader submitted the signed record form of one target's inspection."""
 
@@ -38,7 +52,7 @@ class InspectionSubmitted(Event):
     task_no: str
     task_title: str
     draw_id: str
-    uscc: USCC
+    uscc: ObjectId
     entity_name: str
     inspecting_authority: str
     team: list[TeamMember]
@@ -62,6 +76,10 @@ class InspectionSubmitted(Event):
     # The entity's area (区域) as the registry recorded it when drawn (DrawnTarget.area); "" for
     # older payloads. The public search filters by it.
     area: str = ""
+    # Added with objects beyond market entities (ADR 0011): the object's fields when it is a
+    # product, project or conduct (``DrawnTarget.details``), and a product's samples (抽样).
+    details: dict[str, str] = Field(default_factory=dict)
+    samples: list[Sample] = Field(default_factory=list)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -73,6 +91,8 @@ class AttachmentKind(StrEnum):
     RECTIFICATION_NOTICE = "rectification_notice"  # 责令整改通知书
     SERVICE_RECEIPT = "service_receipt"  # 送达回证
     RECORD_FORM = "record_form"  # 检查记录表
+    SAMPLING_FORM = "sampling_form"  # 抽样单 (a product's sampling, ADR 0011)
+    LAB_REPORT = "lab_report"  # 检验报告 (the testing body's, ADR 0011)
     OTHER = "other"
 
 
@@ -85,7 +105,7 @@ class AttachmentAdded(Event):
     attachment_id: str
     inspection_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     kind: AttachmentKind
     filename: str
     media_type: str
@@ -113,7 +133,7 @@ class FollowUpOpened(Event):
     follow_up_id: str
     inspection_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     kind: FollowUpKind
     lead_department: str
     opened_on: date
@@ -136,7 +156,7 @@ class FollowUpRecorded(Event):
 
     follow_up_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     action: str = Field(pattern="^(rectified|case_filed|transferred|closed)$")
     outcome: str
     case_no: str = ""
@@ -166,7 +186,7 @@ class TransferDueSet(Event):
 
     follow_up_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     suspected_crime_on: date
     transfer_due_on: date
     calendar_version: str
@@ -194,7 +214,7 @@ class JointInspectionState(Event):
     task_no: str
     task_title: str
     draw_id: str
-    uscc: USCC
+    uscc: ObjectId
     entity_name: str
     area: str = ""
     deadline: date

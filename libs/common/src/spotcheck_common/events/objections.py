@@ -16,7 +16,7 @@ from pydantic import Field
 
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.events.types import USCC, ObjectionDecision
+from spotcheck_common.events.types import ObjectId, ObjectionDecision
 
 
 class ObjectionFiledV1(Event):
@@ -30,7 +30,7 @@ class ObjectionFiledV1(Event):
     objection_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     reason: str
     received_on: date
     review_due_on: date
@@ -52,7 +52,7 @@ class ObjectionFiled(Event):
     objection_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     reason: str
     received_on: date
     review_due_on: date | None
@@ -79,7 +79,7 @@ class ObjectionDeadlinesSet(Event):
     objection_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     review_due_on: date | None = None
     feedback_due_on: date | None = None
     correction_due_on: date | None = None
@@ -106,7 +106,7 @@ class ObjectionDecided(Event):
     objection_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     decision: ObjectionDecision
     reason: str
     reviewer: str
@@ -132,7 +132,7 @@ class ObjectionFeedbackGiven(Event):
     objection_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     given_on: date
     feedback_due_on: date | None = None
     note: str = ""
@@ -159,7 +159,7 @@ class ObjectionCorrectionSubmitted(Event):
     objection_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     corrected_results: list[ItemResult]
     reason: str
     reviewer: str
@@ -193,7 +193,7 @@ class CorrectionRequested(Event):
     request_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     objection_id: str | None = None
     source: CorrectionRequestSource
     # Only the items whose result changes; publication merges them onto the current version.
@@ -224,7 +224,7 @@ class CorrectionGranted(Event):
     request_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     objection_id: str | None = None
     source: CorrectionRequestSource
     corrected_results: list[ItemResult]
@@ -255,7 +255,7 @@ class CorrectionRefused(Event):
     request_id: str
     record_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     objection_id: str | None = None
     source: CorrectionRequestSource
     request_no: str

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.types import RiskClass
+from spotcheck_common.objects import ObjectKind
 
 # A co-organising agency's code (e.g. ``tax``, ``eco``): its inspectors are ``<agency>:<id>``
 # outside the registry, as a neighbour's are ``<district>:<id>`` (ADR 0010); a service refuses
@@ -50,6 +51,9 @@ class TargetFilter(BaseModel):
     industries: list[str] = Field(default_factory=list)
     areas: list[str] = Field(default_factory=list)
     risk_classes: list[RiskClass] = Field(default_factory=list)
+    # Added with objects beyond market entities (第一条, ADR 0011): the one kind of object the
+    # task draws from (``spotcheck_common.objects.ObjectKind``).
+    object_kind: ObjectKind = ObjectKind.MARKET_ENTITY
 
 
 class TaskSource(StrEnum):

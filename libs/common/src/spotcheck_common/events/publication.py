@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
+from pydantic import Field
+
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.events.types import USCC
+from spotcheck_common.events.types import ObjectId
 
 
 class CorrectionSource(StrEnum):
@@ -30,7 +32,7 @@ class ResultPublished(Event):
     record_version: int
     inspection_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     entity_name: str
     results: list[ItemResult]
     published_at: datetime
@@ -50,6 +52,9 @@ class ResultPublished(Event):
     lead_department: str = ""
     # The calendar versions publish_due_on was computed with ("2026/v1,2027/v1").
     calendar_version: str | None = None
+    # Added with objects beyond market entities (ADR 0011): a product's, project's or
+    # conduct's fields, published in clear fields of their own; empty for an organisation.
+    details: dict[str, str] = Field(default_factory=dict)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -65,7 +70,7 @@ class PublishDueSet(Event):
     record_id: str
     inspection_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     completed_on: date
     publish_due_on: date
     calendar_version: str
@@ -84,7 +89,7 @@ class ResultCorrected(Event):
     record_version: int
     supersedes_version: int
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     results: list[ItemResult]
     reason: str
     objection_id: str | None = None
@@ -96,6 +101,8 @@ class ResultCorrected(Event):
     task_title: str = ""
     # Who in the credit department submitted the correction (第九条: 由信用监管科报请更正).
     submitted_by: str = ""
+    # The record's object fields, as in ResultPublished (ADR 0011); empty for an organisation.
+    details: dict[str, str] = Field(default_factory=dict)
 
     def aggregate_id(self) -> str:
         return self.task_id
@@ -109,7 +116,7 @@ class ResultWithheld(Event):
 
     inspection_id: str
     task_id: str
-    uscc: USCC
+    uscc: ObjectId
     reason: str
     recorded_at: datetime
 

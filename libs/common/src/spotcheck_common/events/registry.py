@@ -7,13 +7,13 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from spotcheck_common.events.envelope import Event
-from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.events.types import EntityStatus, ObjectId, RiskClass
 
 
 class EntitySnapshot(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    uscc: USCC
+    uscc: ObjectId
     name: str = Field(min_length=1)
     entity_type: str = Field(min_length=1)
     industry: str = Field(min_length=1)
@@ -21,6 +21,10 @@ class EntitySnapshot(BaseModel):
     risk_class: RiskClass
     status: EntityStatus
     address: str = ""
+    # Added with objects beyond market entities (第一条, ADR 0011): the fields of a product,
+    # project or conduct (``spotcheck_common.objects.FIELDS``); empty for an organisation.
+    # Its kind is read from ``uscc``, the object id (``objects.kind_of``).
+    details: dict[str, str] = Field(default_factory=dict)
 
 
 class InspectorSnapshot(BaseModel):
@@ -192,7 +196,7 @@ class ConflictDeclared(Event):
     name = "conflict-declared"
 
     inspector_id: str
-    uscc: USCC
+    uscc: ObjectId
     reason: str
 
     def aggregate_id(self) -> str:

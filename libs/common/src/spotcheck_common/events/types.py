@@ -7,7 +7,11 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-USCC = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
+# An inspection object's id (ADR 0011): a unified social credit code (GB 32100), or an id the
+# registry assigned to a product, project or conduct (``Z`` + P/J/X + 16 characters).
+ObjectId = Annotated[
+    str, StringConstraints(pattern=r"^(?:[0-9A-HJ-NPQRTUWXY]{18}|Z[PJX][0-9A-HJ-NPQRTUWXY]{16})$")
+]
 
 
 class RiskClass(StrEnum):

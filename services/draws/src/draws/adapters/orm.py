@@ -21,6 +21,8 @@ entities = sa.Table(
     sa.Column("area", sa.String(100), nullable=False),
     sa.Column("risk_class", sa.String(1), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
+    # A product's, project's or conduct's fields (ADR 0011); NULL for an organisation.
+    sa.Column("details", sa.JSON, nullable=True),
     # Population revision of the last change: the columnar snapshot applies rows with rev > its own.
     sa.Column("rev", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),

@@ -17,6 +17,7 @@ from draws.domain.joint import JointDraw
 from draws.domain.model import VOID, Draw
 from spotcheck_common.db import aware_or_none, insert_for, update_versioned
 from spotcheck_common.errors import StaleWrite
+from spotcheck_common.objects import NAMESPACE, ObjectKind, kind_of
 
 CHUNK = 1000
 POPULATION_REV = "population_rev"
@@ -47,6 +48,7 @@ class DrawsRepository(Protocol):
     async def agency_rows(self, agency: str) -> list[InspectorRow]: ...
     async def conflicts_of(self, inspector_ids: Sequence[str]) -> list[tuple[str, str]]: ...
     async def entity_info(self, usccs: Sequence[str]) -> dict[str, tuple[str, str, str]]: ...
+    async def entity_details(self, usccs: Sequence[str]) -> dict[str, dict[str, str]]: ...
     async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None: ...
     async def expert_rows(self, district: str) -> list[ExpertRow]: ...
     async def add_pair_conflict(self, a: str, b: str, reason: str, now: datetime) -> None: ...
@@ -196,6 +198,7 @@ class SqlDrawsRepository:
                 "area": r["area"],
                 "risk_class": r["risk_class"],
                 "status": r["status"],
+                "details": r.get("details") or None,
                 "rev": rev,
                 "updated_at": now,
             }
@@ -251,7 +254,8 @@ class SqlDrawsRepository:
                 where.append(col.in_([str(v) for v in task_filter[key]]))
         columns = (t.c.uscc, t.c.risk_class, t.c.status, t.c.entity_type, t.c.industry, t.c.area)
         rows = await self.session.execute(sa.select(*columns).where(*where).order_by(t.c.uscc))
-        return [PopulationRow(*r) for r in rows]
+        kind = ObjectKind(task_filter.get("object_kind") or ObjectKind.MARKET_ENTITY)
+        return [PopulationRow(*r) for r in rows if kind_of(r[0]) is kind]
 
     async def entities_between(
         self, after: int, upto: int
@@ -393,6 +397,18 @@ class SqlDrawsRepository:
                 )
             )
             out.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+        return out
+
+    async def entity_details(self, usccs: Sequence[str]) -> dict[str, dict[str, str]]:
+        """The fields of each product, project or conduct among ``usccs`` (ADR 0011)."""
+        t = orm.entities
+        out: dict[str, dict[str, str]] = {}
+        codes = [c for c in usccs if c.startswith(NAMESPACE)]
+        for start in range(0, len(codes), CHUNK):
+            rows = await self.session.execute(
+                sa.select(t.c.uscc, t.c.details).where(t.c.uscc.in_(codes[start : start + CHUNK]))
+            )
+            out.update({r[0]: dict(r[1]) for r in rows if r[1]})
         return out
 
     async def upsert_experts(self, rows: Sequence[dict[str, Any]], now: datetime) -> None:

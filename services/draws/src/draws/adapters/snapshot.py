@@ -23,10 +23,16 @@ from typing import Any
 import numpy as np
 
 from draws.domain import protocol as p
+from spotcheck_common.objects import ObjectKind, kind_of
 
 RISKS = "ABCDE"
 DICT_COLUMNS = ("entity_type", "industry", "area")
 Row = tuple[str, str, str, str, str, str]  # uscc, entity_type, industry, area, risk_class, status
+
+
+def _head(prefix: int) -> str:
+    """Two characters packed in a u16 (``Snapshot._of_kind``)."""
+    return chr(prefix >> 8) + chr(prefix & 255)
 
 
 @dataclass
@@ -160,6 +166,7 @@ class Snapshot:
                 vocab = {v: i for i, v in enumerate(self.vocab.get(column, []))}
                 allowed = np.array([vocab[w] for w in wanted if w in vocab], dtype=np.uint32)
                 mask &= np.isin(self.codes[column], allowed)
+        mask &= self._of_kind(ObjectKind(task_filter.get("object_kind") or "market_entity"))
         rows = np.flatnonzero(mask) if not mask.all() else None
         uscc = self.uscc if rows is None else self.uscc[rows]
         risk = self.risk if rows is None else self.risk[rows]
@@ -185,6 +192,13 @@ class Snapshot:
             checks=np.ascontiguousarray(count).tobytes(),
         )
         return self._with_attributes(pop, rows) if attributes else pop
+
+    def _of_kind(self, kind: ObjectKind) -> np.ndarray:
+        """The rows whose object id is of ``kind`` (read from its first two characters)."""
+        heads = np.ascontiguousarray(self.uscc).view(np.uint8).reshape(-1, p.USCC_LEN)[:, :2]
+        prefix = heads[:, 0].astype(np.uint16) << 8 | heads[:, 1]
+        wanted = [v for v in np.unique(prefix).tolist() if kind_of(_head(v)) is kind]
+        return np.isin(prefix, np.array(wanted, dtype=np.uint16))
 
     def _with_attributes(self, pop: p.Population, rows: np.ndarray | None) -> p.Population:
         """§14.13: per attribute, the rows' values as big-endian u16 indices into the sorted

@@ -12,6 +12,7 @@ from typing import Any
 from draws.domain import assignment as da
 from draws.domain import fast
 from draws.domain import protocol as p
+from spotcheck_common.objects import ObjectKind
 
 # The selection step; ``draws.domain.fast`` swaps in the numpy / C implementation.
 Selector = Callable[[p.Population, dict[str, Any], bytes], list[p.StratumResult]]
@@ -47,6 +48,19 @@ class ExpertRow:
     field: str
     organization: str
     active: bool
+
+
+def target_filter(scope: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest's scope (§4.1): its lists sorted; ``object_kind`` only for a task that
+    targets objects other than market entities, so such a manifest is byte for byte as before."""
+    out: dict[str, Any] = {
+        k: sorted(str(v) for v in scope.get(k, []))
+        for k in ("entity_types", "industries", "areas", "risk_classes")
+    }
+    kind = ObjectKind(scope.get("object_kind") or ObjectKind.MARKET_ENTITY)
+    if kind is not ObjectKind.MARKET_ENTITY:
+        out["object_kind"] = kind.value
+    return out
 
 
 def strata_of(task: Mapping[str, Any], caps: Mapping[str, int] | None) -> list[dict[str, Any]]:
@@ -217,10 +231,7 @@ def build_manifest(
             "lead_department": task["lead_department"],
         },
         "check_items": [{"code": i["code"], "name": i["name"]} for i in task["check_items"]],
-        "target_filter": {
-            k: sorted(str(v) for v in task["target_filter"].get(k, []))
-            for k in ("entity_types", "industries", "areas", "risk_classes")
-        },
+        "target_filter": target_filter(task["target_filter"]),
         "draw_date": draw_date.isoformat(),
         "strata": strata,
         "selection": {

@@ -18,7 +18,7 @@ from draws.domain.ledger import PartyKey
 from draws.domain.model import STATUS_LABELS, UNSTAFFED_REASONS, VOID, Draw
 from draws.service_layer.services import team_of
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.types import USCC
+from spotcheck_common.events.types import ObjectId
 from spotcheck_common.text import LongText, RequestModel
 
 Instant = str
@@ -110,7 +110,7 @@ class CountersignIn(Signed):
 
 
 class ApprovalIn(RequestModel):
-    uscc: USCC
+    uscc: ObjectId
     inspector_id: str = Field(min_length=1, max_length=50, description="被调换的执法检查人员")
     reason: LongText = Field(min_length=1, description="批准调换的理由")
 
@@ -156,7 +156,7 @@ class DirectApprovalList(BaseModel):
 
 
 class AssignedTarget(RequestModel):
-    uscc: USCC
+    uscc: ObjectId
     team: list[tuple[str, Literal["leader", "member"]]] = Field(
         min_length=2, description="检查组：[[执法检查人员编号, leader|member], …]，组长在首位"
     )
@@ -218,7 +218,7 @@ class DirectShareList(BaseModel):
 
 
 class ReplacementIn(RequestModel):
-    uscc: USCC
+    uscc: ObjectId
     inspector_id: str = Field(min_length=1, max_length=50, description="被调换的执法检查人员")
     reason: LongText = Field(min_length=1, description="调换理由")
     approval_id: str = Field(
@@ -617,7 +617,7 @@ class ProofChunk(BaseModel):
 
 
 class NonProofOut(BaseModel):
-    """The Merkle proof that a USCC is not in the draw's population (spec §4.4,
+    """The Merkle proof that an object id is not in the draw's population (spec §4.4,
     ``spotcheck-verify --proof``): the chunks that bracket where it would sit."""
 
     format: Literal["spotcheck-draw-nonproof/1"]

@@ -776,6 +776,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
     assert draw.result is not None
     roster = {r["inspector_id"]: r for r in draw.roster}
     info = await repo.entity_info([t["uscc"] for t in draw.result["targets"]])
+    details = await repo.entity_details([t["uscc"] for t in draw.result["targets"]])
     staffed = [t for t in draw.result["targets"] if t["team"]]
     return DrawCompleted(
         draw_id=draw.draw_id,
@@ -792,6 +793,7 @@ async def completed_event(repo: DrawsRepository, draw: Draw, bundle_url: str) ->
                 team=team_of(draw, roster, t["uscc"]),
                 area=info.get(t["uscc"], ("", "", ""))[2],
                 assigned=draw.direct,
+                details=details.get(t["uscc"], {}),
             )
             for t in staffed
         ],

@@ -10,6 +10,7 @@ from draws.domain.ledger import PartyKey
 from draws.domain.model import VOID, Draw
 from draws.service_layer.unit_of_work import DrawsUnitOfWork
 from spotcheck_common.errors import Conflict, Invalid, NotFound
+from spotcheck_common.objects import NAMESPACE
 from spotcheck_common.uscc import ALPHABET
 
 USCC_ALPHABET = frozenset(ALPHABET)
@@ -104,11 +105,14 @@ async def _proof_from_tree(
 
 
 def _uscc(text: str) -> str:
-    """The USCC of the request (upper case), or 422: 18 characters of the USCC alphabet."""
+    """The object id of the request (upper case), or 422: 18 characters of the USCC alphabet,
+    or a registry-assigned id (``Z`` + P/J/X + 16 of them, ADR 0011)."""
     code = text.upper()
-    if len(code) != p.USCC_LEN or not set(code) <= USCC_ALPHABET:
+    body = code[2:] if code[:1] == NAMESPACE and code[1:2] in "PJX" else code
+    if len(code) != p.USCC_LEN or not set(body) <= USCC_ALPHABET:
         raise Invalid(
             f"{text[:40]} 不是统一社会信用代码（18 位数字或大写字母，不含 I、O、S、V、Z）"
+            "或对象编码（Z 开头）"
         )
     return code
 

@@ -13,7 +13,7 @@ from objections.domain.requests import STATUS_LABELS as REQUEST_LABELS
 from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.domain.scans import Scan
 from spotcheck_common.events.inspections import ItemResult
-from spotcheck_common.events.types import USCC, ObjectionDecision
+from spotcheck_common.events.types import ObjectId, ObjectionDecision
 from spotcheck_common.text import RequestModel
 
 # ---------------------------------------------------------------------------- requests
@@ -25,7 +25,7 @@ class ObjectionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     record_id: str = Field(min_length=1, max_length=36, description="公示记录编号")
-    uscc: USCC = Field(description="申请人（检查对象）的统一社会信用代码")
+    uscc: ObjectId = Field(description="申请人（检查对象）的统一社会信用代码或对象编码")
     reason: str = Field(min_length=1, max_length=4000, description="异议理由")
     received_on: date | None = Field(
         None,
@@ -41,7 +41,7 @@ class PaperObjectionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     record_id: str = Field(min_length=1, max_length=36, description="公示记录编号")
-    uscc: USCC = Field(description="申请人（检查对象）的统一社会信用代码")
+    uscc: ObjectId = Field(description="申请人（检查对象）的统一社会信用代码或对象编码")
     reason: str = Field(min_length=1, max_length=4000, description="异议理由")
     received_on: date | None = Field(
         None, description="收到书面申请之日（不早于公示之日，不晚于今天），默认今天"

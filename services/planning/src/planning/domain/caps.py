@@ -21,7 +21,10 @@ BP = 10_000
 
 
 def overlaps(a: TargetFilter, b: TargetFilter) -> bool:
-    """Two scopes share entities unless some dimension names disjoint values in both."""
+    """Two scopes share objects unless they target different kinds of object (ADR 0011) or
+    some dimension names disjoint values in both."""
+    if a.object_kind != b.object_kind:
+        return False
     for dim in ("entity_types", "industries", "areas", "risk_classes"):
         x, y = set(getattr(a, dim)), set(getattr(b, dim))
         if x and y and not x & y:

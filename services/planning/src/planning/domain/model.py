@@ -42,6 +42,7 @@ from spotcheck_common.events.planning import (
     TaskSource,
 )
 from spotcheck_common.events.types import RiskClass
+from spotcheck_common.objects import ObjectKind
 from spotcheck_common.text import RequestModel
 
 MAX_BP = 10_000
@@ -255,6 +256,11 @@ def check_spec(
     for method, count in Counter(spec.methods).items():
         if count > 1:
             errors.append(FieldError("methods", f"检查方式「{method}」重复"))
+    # 第八条: a product is checked by sampling and testing (ADR 0011: samples, lab report)
+    if spec.target_filter.object_kind is ObjectKind.PRODUCT and (
+        CheckMethod.SAMPLING not in spec.methods
+    ):
+        errors.append(FieldError("methods", "检查对象为产品的任务，检查方式须包含「抽样检测」"))
     if isinstance(spec, ReceivedTaskSpec) and spec.source is TaskSource.LOCAL:
         errors.append(FieldError("source", "下派任务的来源应为 city（市局）或 province（省局）"))
     if spec.deadline < today:

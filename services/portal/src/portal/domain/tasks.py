@@ -8,6 +8,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from portal.domain.plans import RISK_CLASSES, bp_to_percent, percent_to_bp
+from spotcheck_common.objects import LABELS, ObjectKind
 
 # 第八条's inspection methods, as the service names them.
 METHODS = (
@@ -69,6 +70,7 @@ def body_of(
             "industries": words(form.get("industries", "")),
             "entity_types": words(form.get("entity_types", "")),
             "risk_classes": list(lists.get("risk_classes", [])),
+            "object_kind": form.get("object_kind", "").strip() or "market_entity",
         },
         "ratio_bp": ratio_bp,
         "inspector_departments": list(lists.get("inspector_departments", [])),
@@ -93,6 +95,12 @@ def form_field(api_field: str) -> str:
     if parts[0] == "ratio_bp" and len(parts) > 1:
         return f"ratio_{parts[1]}"
     return re.sub(r"\[\d+\]$", "", parts[-1]) if parts[-1] else api_field
+
+
+def object_kind_label(task: Mapping[str, Any]) -> str:
+    """检查对象类型 of the task (市场主体 when the task does not say: ADR 0011)."""
+    kind = (task.get("target_filter") or {}).get("object_kind") or "market_entity"
+    return LABELS[ObjectKind(kind)] if kind in ObjectKind.__members__.values() else kind
 
 
 def ratio_text(task: Mapping[str, Any]) -> str:

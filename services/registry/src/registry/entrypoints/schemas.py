@@ -11,6 +11,7 @@ from registry.domain import check_items
 from registry.domain.check_items import ListVersion
 from registry.domain.imports import ITEM_CLASS_BY_LABEL
 from registry.service_layer.views import ItemList
+from spotcheck_common import objects
 from spotcheck_common.db import aware, aware_or_none
 from spotcheck_common.events.calendar import HolidayPeriod, MakeUpWorkday
 from spotcheck_common.events.registry import (
@@ -20,7 +21,8 @@ from spotcheck_common.events.registry import (
     ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
-from spotcheck_common.events.types import USCC, EntityStatus, RiskClass
+from spotcheck_common.events.types import EntityStatus, ObjectId, RiskClass
+from spotcheck_common.objects import ObjectKind
 from spotcheck_common.text import RequestModel
 
 # An instant as the API has always written it (``isoformat()``: ``+00:00``, not ``Z``).
@@ -36,7 +38,7 @@ class EntityChange(RequestModel):
 
 class ConflictIn(RequestModel):
     inspector_id: str = Field(min_length=1)
-    uscc: USCC
+    uscc: ObjectId
     reason: str = Field(min_length=1)
 
 
@@ -65,9 +67,23 @@ class CalendarYearIn(RequestModel):
 # ------------------------------------------------------------------ registers, conflicts
 
 
+class EntityOut(EntitySnapshot):
+    """An inspection object of the register (第一条): its kind is read from its code."""
+
+    object_kind: ObjectKind = Field(description="检查对象类别，由编码识别（ADR 0011）")
+    object_kind_label: str = Field(
+        description="类别名称：市场主体、国家机关、事业单位、社会组织、其他组织、产品、项目、行为"
+    )
+
+    @classmethod
+    def of(cls, entity: EntitySnapshot) -> EntityOut:
+        kind = objects.kind_of(entity.uscc)
+        return cls(**entity.model_dump(), object_kind=kind, object_kind_label=objects.LABELS[kind])
+
+
 class EntityPage(BaseModel):
     total: int
-    items: list[EntitySnapshot]
+    items: list[EntityOut]
 
 
 class InspectorList(BaseModel):

@@ -17,6 +17,7 @@ from portal.domain import tasks as rules
 from portal.domain.plans import RISK_CLASSES
 from portal.entrypoints.web import CheckedForm, Session, SignedIn, render, see_other
 from portal.service_layer import plans, tasks
+from spotcheck_common.objects import LABELS
 
 router = APIRouter(prefix="/console/tasks", include_in_schema=False)
 
@@ -61,6 +62,7 @@ async def _form_context(session: Session, received: bool, form: dict[str, Any]) 
         "choices": await tasks.choices(session.api, session.me.department),
         "methods": rules.METHODS,
         "risk_classes": RISK_CLASSES,
+        "object_kinds": LABELS,
         "form": form,
     }
 
@@ -131,6 +133,7 @@ async def _detail(session: Session, task_id: str) -> dict[str, Any]:
         "session": session,
         "task": task,
         "ratios": rules.ratio_text(task),
+        "object_kind": rules.object_kind_label(task),
         "sources": rules.SOURCES,
         "may_approve": rules.may_approve(task, me.roles),
         "may_publish": rules.may_publish(task, me.roles, me.department),

@@ -14,6 +14,10 @@ export const QUALIFY_ALL = "双随机全部事项";
 export const USCC_LEN = 18;
 export const CHUNK = 256;
 export const ATTRIBUTES = ["entity_types", "industries", "areas"];
+// §4.1: the kinds a task may target besides market entities (which have no object_kind).
+export const OBJECT_KINDS = ["organ", "institution", "social_organisation", "other_organisation",
+  "product", "project", "conduct"];
+export const ASSIGNED_KINDS = { P: "product", J: "project", X: "conduct" };
 export const OFFICE = "办公室";
 export const DIRECT = "direct-assignment"; // /3 manifest.matching.rule: teams assigned (§15)
 export const ASSIGNING_PARTY = "信用监管科"; // whose key signs a direct assignment (§15.3)

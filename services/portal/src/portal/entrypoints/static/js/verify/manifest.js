@@ -27,6 +27,7 @@ import {
   AGENCY_PARTY,
   CHUNK,
   DIRECT,
+  OBJECT_KINDS,
 } from "./constants.js";
 import { instant, isoDay } from "./times.js";
 
@@ -114,6 +115,7 @@ const SHAPES = {
   task: ["task_id", "task_no", "title", "lead_department"],
   check_item: ["code", "name"],
   target_filter: ["entity_types", "industries", "areas", "risk_classes"],
+  "kinded target_filter": ["entity_types", "industries", "areas", "risk_classes", "object_kind"],
   stratum: ["key", "ratio_bp", "cap"],
   selection: ["reserve_bp", "reserve_min", "excluded_statuses"],
   "manifest.population": ["size", "chunk_size", "merkle_root", "snapshot_rev", "vocabulary"],
@@ -182,7 +184,12 @@ function checkShape(body, experts, direct, co) {
   }
   isoDay(m.draw_date, "manifest.draw_date");
   keysOf(m.task, "task", "manifest.task");
-  keysOf(m.target_filter, "target_filter", "manifest.target_filter");
+  const kinded = isDict(m.target_filter) && Object.hasOwn(m.target_filter, "object_kind");
+  keysOf(m.target_filter, kinded ? "kinded target_filter" : "target_filter", "manifest.target_filter");
+  if (kinded && !OBJECT_KINDS.includes(m.target_filter.object_kind)) {
+    throw new Difference(
+      `manifest.target_filter.object_kind：${short(m.target_filter.object_kind)} 不是检查对象类型（市场主体不写 object_kind）`);
+  }
   keysOf(m.selection, "selection", "manifest.selection");
   keysOf(m.population, "manifest.population", "manifest.population");
   keysOf(m.population.vocabulary, "vocabulary", "manifest.population.vocabulary");

@@ -4,7 +4,7 @@ import { hex } from "./bytes.js";
 import { sha256All } from "./sha256.js";
 import { Difference, short } from "./errors.js";
 import { expect, pyIn, pyInt, sortedDistinct, sortedStr, truthy } from "./python.js";
-import { ALGORITHM_SIGNED, ATTRIBUTES, STATUSES, USCC_LEN } from "./constants.js";
+import { ALGORITHM_SIGNED, ASSIGNED_KINDS, ATTRIBUTES, STATUSES, USCC_LEN } from "./constants.js";
 import { chunkData, merkleRoot } from "./merkle.js";
 import { checksBound } from "./yearly.js";
 
@@ -37,10 +37,37 @@ export async function checkPopulation(ctx) {
     checksBound(m, c);
     inScope(m, attrs, n);
   }
+  ofKind(m, u);
   const bad = st.findIndex((v) => v >= STATUSES.length);
   if (bad >= 0) throw new Difference(`总体第 ${bad} 行：未知状态码 ${st[bad]}`);
   ctx.cols = [u, s, st, c];
-  return `${n} 个市场主体，${leaves.length} 个分块，Merkle 根 ${root} 与清单一致`;
+  return `${n} 个检查对象，${leaves.length} 个分块，Merkle 根 ${root} 与清单一致`;
+}
+
+/** §4.1: the kind of an object from its id's first two characters. */
+export function objectKind(first, second) {
+  const a = String.fromCharCode(first);
+  const b = String.fromCharCode(second);
+  if (a === "Z") return ASSIGNED_KINDS[b] || "";
+  if (a === "9") return "market_entity";
+  if (a === "1" && b === "1") return "organ";
+  if (a === "1" && b === "2") return "institution";
+  return a === "5" ? "social_organisation" : "other_organisation";
+}
+
+/** §4.1: every row of the population is an object of the kind the task targets. */
+function ofKind(m, u) {
+  const want = Object.hasOwn(m.target_filter, "object_kind") ? m.target_filter.object_kind : "market_entity";
+  const seen = new Set();
+  for (let at = 0; at < u.length; at += USCC_LEN) {
+    const prefix = (u[at] << 8) | u[at + 1];
+    if (seen.has(prefix)) continue;
+    seen.add(prefix);
+    if (objectKind(u[at], u[at + 1]) !== want) {
+      const code = String.fromCharCode(...u.subarray(at, at + USCC_LEN));
+      throw new Difference(`总体：${code} 不是 ${want} 类检查对象`);
+    }
+  }
 }
 
 /** §14.13: every row's attributes index its vocabulary and lie in the task's scope. */
