@@ -115,9 +115,12 @@ class ServiceHarness:
         district: str = self.rt.district
         return district
 
-    async def deliver(self, event: Any, event_id: str = "", actor: str = "upstream-user") -> Any:
-        """Deliver ``event`` to the service's consumers through the in-process bus."""
-        envelope = envelope_of(event, self.district, actor, event_id)
+    async def deliver(
+        self, event: Any, event_id: str = "", actor: str = "upstream-user", claims: str = ""
+    ) -> Any:
+        """Deliver ``event`` on the service's own topic through its bus (on Kafka: as its
+        district's user); ``claims``: the district the envelope says it is from, if not its."""
+        envelope = envelope_of(event, claims or self.district, actor, event_id)
         await self.bus.publish(
             event.topic(self.district), event.aggregate_id(), envelope.to_bytes(), {}
         )

@@ -9,32 +9,25 @@ writes claiming to be Lingang's is refused by Lingang's consumer."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
-import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from draws import ceremony, verify_draw
 from spotcheck_common.events.draws import JointShareCommitted, PartyKeyRecord
-from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.registry import InspectorsImported
-from spotcheck_common.http import build_app
-from spotcheck_common.kafka_admin import DistrictCredentials
 from spotcheck_common.metrics import EVENTS_CONSUMED
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_SECRET, auth_headers, envelope_of
+from spotcheck_common.testing import (
+    ServiceHarness,
+    auth_headers,
+    eventually,
+    running_on_kafka,
+)
 
 from ..unit import factories
 from .signing import CLOCK, VALID, Signers, digest
@@ -42,83 +35,15 @@ from .signing import CLOCK, VALID, Signers, digest
 pytestmark = pytest.mark.integration
 
 
-@asynccontextmanager
-async def database() -> AsyncIterator[str]:
-    """A database of its own for one district (each service's schema in it)."""
-    admin_url = os.environ["SPOTCHECK_TEST_DATABASE_URL"]
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-class Bureau:
-    """One district's draws service: its settings, runtime and an HTTP client."""
-
-    def __init__(self, runtime: ServiceRuntime, client: httpx.AsyncClient) -> None:
-        self.runtime, self.client = runtime, client
-
-    @property
-    def district(self) -> str:
-        return self.runtime.district
-
-    async def feed(self, event: Event, district: str | None = None) -> None:
-        """``event`` on this district's own topic, written as this district's Kafka user;
-        ``district``: what the envelope claims."""
-        env = envelope_of(event, district or self.district, "test")
-        topic = event.topic(self.district)
-        await self.runtime.bus.publish(topic, env.aggregate_id, env.to_bytes(), {})
-
-
-@asynccontextmanager
-async def bureau(
-    stack: AsyncExitStack, creds: DistrictCredentials, neighbours: list[str], tmp: Path
-) -> AsyncIterator[Bureau]:
-    url = await stack.enter_async_context(database())
-    kafka = {k.removeprefix("SPOTCHECK_").lower(): v for k, v in creds.env().items()}
-    settings = Settings(
-        **kafka,
-        district=creds.district,
-        neighbours=",".join(neighbours),
-        database_url=url,
-        relay_interval_s=0.05,
-        data_dir=tmp / creds.district,
-        auth_secret=TEST_SECRET,
-        clock=CLOCK,
-    )
-    (runtime,) = build_runtimes([load("draws")], settings)
-    app = build_app([runtime], "draws")
-    async with (
-        LifespanManager(app, startup_timeout=120) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(manager.app), base_url="http://t") as c,
-    ):
-        yield Bureau(runtime, c)
-
-
-async def eventually(check: Callable[[], Any], what: str, seconds: float = 60) -> Any:
-    last: Any = None
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                if last := await check():
-                    return last
-                await asyncio.sleep(0.2)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}; last: {last!r}") from None
-
-
 def refused(consumer: str, event_type: str) -> float:
     return EVENTS_CONSUMED.labels(consumer, event_type, "refused")._value.get()
 
 
 async def test_a_joint_draw_between_two_districts_through_the_broker(
-    add_kafka_district: Any, unique_district: str, tmp_path: Path
+    add_kafka_district: Any,
+    unique_district: str,
+    new_database: Callable[[], Awaitable[str]],
+    tmp_path: Path,
 ) -> None:
     lg, hc, wd = (unique_district + s for s in ("l", "h", "w"))
     # each bureau's staff, signed in at their own bureau (a token names its district)
@@ -133,13 +58,19 @@ async def test_a_joint_draw_between_two_districts_through_the_broker(
         wd: await add_kafka_district(wd, []),
     }
     async with AsyncExitStack() as stack:
-        lingang = await stack.enter_async_context(bureau(stack, creds[lg], [hc], tmp_path))
-        huancui = await stack.enter_async_context(bureau(stack, creds[hc], [lg], tmp_path))
-        wendeng = await stack.enter_async_context(bureau(stack, creds[wd], [], tmp_path))
+
+        async def bureau(district: str, neighbours: list[str]) -> ServiceHarness:
+            url = await new_database()
+            run = running_on_kafka("draws", creds[district], url, tmp_path, neighbours, CLOCK)
+            return await stack.enter_async_context(run)
+
+        lingang = await bureau(lg, [hc])
+        huancui = await bureau(hc, [lg])
+        wendeng = await bureau(wd, [])
 
         # lingang: its registry and an approved task, one inspector per department
         for event in factories.events(200, 3):
-            await lingang.feed(event)
+            await lingang.deliver(event)
         create = {"task_id": "T-1", "neighbour_rule": "fill-when-short", "joint_with": [hc]}
 
         async def attempt() -> httpx.Response:
@@ -152,7 +83,7 @@ async def test_a_joint_draw_between_two_districts_through_the_broker(
 
         # huancui imports its roster: its state reaches lingang through huancui's own topic
         roster = factories.inspectors(12, seed=3, prefix="HC")
-        await huancui.feed(InspectorsImported(batch_id="h", inspectors=roster))
+        await huancui.deliver(InspectorsImported(batch_id="h", inspectors=roster))
         draw = (await eventually(lambda: _status(attempt(), 201), "huancui's roster")).json()
         assert [(x["district"], x["tier"]) for x in draw["manifest"]["pools"]] == [
             (lg, 0),
@@ -272,7 +203,7 @@ async def test_a_joint_draw_between_two_districts_through_the_broker(
             ),
             signature="00" * 64,
         )
-        await huancui.feed(forged, district=lg)
+        await huancui.deliver(forged, claims=lg)
         await eventually(
             lambda: _true(refused("draws", "draws.joint-share-committed") > before),
             "the forged envelope refused by lingang's consumer",

@@ -4,9 +4,8 @@ the outbox and the bus, as in production. Every refusal writes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -25,7 +24,7 @@ from spotcheck_common.http import build_app
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers, eventually
 from spotcheck_common.uow import OUTBOX
 
 pytestmark = pytest.mark.integration
@@ -108,15 +107,6 @@ class Harness:
         assert await self.writes() == before, url
         result: dict[str, Any] = answer.json()
         return result
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str) -> Any:
-    for _ in range(200):
-        found = await check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
