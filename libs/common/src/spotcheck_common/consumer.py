@@ -44,6 +44,18 @@ class Subscription:
     def consumer_name(self) -> str:
         return self.name or self.handler.__name__
 
+    @classmethod
+    def of_neighbours(
+        cls, event: type[Event], handler: Callable[[Any, Any, str], Awaitable[None]]
+    ) -> Subscription:
+        """``handler(uow, event, neighbour)`` of what a neighbour published, told which
+        neighbour (the envelope's district, which the kernel checked against the topic's)."""
+
+        async def run(event: Any, envelope: Envelope[Any], uow: UnitOfWork) -> None:
+            await handler(uow, event, envelope.district)
+
+        return cls(event, run, name=handler.__name__, neighbours=True)
+
 
 async def claim(session: AsyncSession, consumer: str, event_id: str) -> bool:
     """Record ``event_id`` as processed by ``consumer``; False if it already was."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from inspections.domain.model import Inspection, ResultEntry, TaskInfo
 from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
+from spotcheck_common.events.inspections import Sample
 from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
 from spotcheck_common.events.types import TeamRole
+from spotcheck_common.objects import ObjectKind, assigned_id
 
 NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)  # 2026-04-01 10:00 in China
 USCC_1 = "91371000MA3C000017"
@@ -92,3 +94,35 @@ def entry(code: str, category: str = "未发现问题", **extra: Any) -> ResultE
 
 def all_clear() -> list[ResultEntry]:
     return [entry("SD-01"), entry("SD-02")]
+
+
+# A product drawn in a task (ADR 0011): its fields and the samples taken from it.
+DETAILS = {
+    "producer_uscc": USCC_1,
+    "product_name": "电动自行车用充电器",
+    "brand": "临港",
+    "specification": "48V 2A",
+    "batch": "20261015",
+    "producer_name": "威海临港某某电器有限公司",
+    "sold_at": "临港区某某商场",
+}
+PRODUCT = assigned_id(ObjectKind.PRODUCT, DETAILS)
+TODAY = date(2026, 4, 1)  # NOW in China
+
+
+def sample(no: str = "YP-001", **changes: object) -> Sample:
+    fields: dict[str, object] = {
+        "sample_no": no,
+        "quantity": "4 个",
+        "taken_at": "临港区某某商场",
+        "taken_on": TODAY,
+        "sealed": True,
+        "seal_no": f"FT-{no}",
+        "testing_body": "山东省产品质量检验研究院",
+    }
+    return Sample.model_validate(fields | changes)
+
+
+def product_inspection() -> Inspection:
+    drawn = target(PRODUCT).model_copy(update={"details": DETAILS})
+    return Inspection.open(task_info(), "draw-1", drawn, "i-1", NOW)

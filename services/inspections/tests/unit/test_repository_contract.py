@@ -32,7 +32,19 @@ from spotcheck_common.events.inspections import (
 from spotcheck_common.testing import migrated_session
 from spotcheck_common.workdays import WorkCalendar
 
-from .factories import LEADER, MEMBER, NOW, USCC_1, USCC_2, all_clear, inspection, task_info
+from .factories import (
+    DETAILS,
+    LEADER,
+    MEMBER,
+    NOW,
+    USCC_1,
+    USCC_2,
+    all_clear,
+    inspection,
+    product_inspection,
+    sample,
+    task_info,
+)
 from .fakes import FakeInspectionRepository, FakeReportRepository
 
 
@@ -55,6 +67,18 @@ def another(inspection_id: str, task_id: str, task_no: str, uscc: str = USCC_1) 
     )
     other.created_at = NOW + timedelta(minutes=int(inspection_id[-1]))
     return other
+
+
+async def test_a_products_fields_and_samples_round_trip(repo: Any) -> None:
+    product = product_inspection()
+    await repo.add(product)
+    loaded = await repo.get(product.inspection_id)
+    assert loaded is not None and loaded.details == DETAILS and loaded.samples == []
+    loaded.record_samples(LEADER, [sample(), sample("YP-002", sealed=False, seal_no="")], NOW)
+    await repo.save(loaded)
+    again = await repo.get(product.inspection_id)
+    assert again is not None and again.samples == loaded.samples
+    assert again.samples[0].taken_on == sample().taken_on and not again.samples[1].sealed
 
 
 async def test_tasks_and_inspections_round_trip_with_their_history(repo: Any) -> None:

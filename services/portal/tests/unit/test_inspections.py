@@ -15,6 +15,7 @@ from .fakes import FakeApi
 ROWS = [form.Row("GS-01", "企业公示信息抽查"), form.Row("DJ-01", "登记事项检查")]
 INSPECTION: dict[str, Any] = {
     "inspection_id": "i1",
+    "uscc": "91371000MA3C000017",
     "deadline": "2026-11-20",
     "done": False,
     "status": "recorded",

@@ -7,12 +7,11 @@ Each runs inside the idempotent consumer's transaction (already claimed); none c
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from draws.adapters.unit_of_work import SqlDrawsUnitOfWork
 from draws.service_layer import joint, services
-from spotcheck_common.consumer import Handler, Subscription
+from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.draws import (
     DrawCancelled,
     DrawCompleted,
@@ -85,18 +84,6 @@ async def on_task_approved(event: TaskApproved, envelope: Envelope[Any], uow: Un
     await services.task_approved(_uow(uow), event)
 
 
-def _neighbours(
-    event: type[Any], handler: Callable[[SqlDrawsUnitOfWork, Any, str], Awaitable[None]]
-) -> Subscription:
-    """A handler of what a neighbour published, told which neighbour (the envelope's
-    district, which the kernel checked against the topic's)."""
-
-    async def run(event: Any, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        await handler(_uow(uow), event, envelope.district)
-
-    return Subscription(event, cast(Handler, run), name=handler.__name__, neighbours=True)
-
-
 subscriptions = [
     Subscription(EntitiesImported, on_entities_imported),
     Subscription(EntityUpdated, on_entity_updated),
@@ -107,11 +94,11 @@ subscriptions = [
     Subscription(ExpertsImported, on_experts_imported),
     Subscription(InspectorPairConflictDeclared, on_pair_conflict_declared),
     # joint draws: from the neighbours' own topics
-    _neighbours(InspectorRosterEntry, joint.neighbour_roster_entry),
-    _neighbours(DrawManifestFrozen, joint.neighbour_manifest_frozen),
-    _neighbours(DrawShareCommitted, joint.neighbour_share_committed),
-    _neighbours(DrawCompleted, joint.neighbour_draw_completed),
-    _neighbours(DrawCancelled, joint.neighbour_draw_cancelled),
-    _neighbours(JointShareCommitted, joint.joint_share_committed),
-    _neighbours(JointShareRevealed, joint.joint_share_revealed),
+    Subscription.of_neighbours(InspectorRosterEntry, joint.neighbour_roster_entry),
+    Subscription.of_neighbours(DrawManifestFrozen, joint.neighbour_manifest_frozen),
+    Subscription.of_neighbours(DrawShareCommitted, joint.neighbour_share_committed),
+    Subscription.of_neighbours(DrawCompleted, joint.neighbour_draw_completed),
+    Subscription.of_neighbours(DrawCancelled, joint.neighbour_draw_cancelled),
+    Subscription.of_neighbours(JointShareCommitted, joint.joint_share_committed),
+    Subscription.of_neighbours(JointShareRevealed, joint.joint_share_revealed),
 ]

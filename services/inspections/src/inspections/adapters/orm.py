@@ -62,6 +62,10 @@ inspections = sa.Table(
     sa.Column("withhold_reason", sa.String(700), nullable=False, server_default=""),
     # The entity's area (区域) from the draw (DrawnTarget.area); "" for older inspections.
     sa.Column("area", sa.String(100), nullable=False, server_default=""),
+    # A product's, project's or conduct's fields from the draw, and a product's samples
+    # (ADR 0011); {} and [] for the others and for older inspections.
+    sa.Column("details", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("samples", sa.JSON, nullable=False, server_default="[]"),
     sa.UniqueConstraint("task_id", "uscc", name="uq_inspections_task_uscc"),
     sa.Index("ix_inspections_uscc", "uscc"),
     sa.Index("ix_inspections_task_status", "task_id", "status"),

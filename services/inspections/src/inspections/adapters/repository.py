@@ -23,6 +23,7 @@ from spotcheck_common.events.inspections import (
     FollowUpKind,
     ItemResult,
     JointInspectionState,
+    Sample,
 )
 from spotcheck_common.events.planning import CheckItemRef
 from spotcheck_common.workdays import WorkCalendar
@@ -191,6 +192,8 @@ def _values(i: Inspection) -> dict[str, Any]:
         "not_inspected_on": i.not_inspected_on,
         "withhold_reason": i.withhold_reason,
         "area": i.area,
+        "details": i.details,
+        "samples": [s.model_dump(mode="json") for s in i.samples],
     }
 
 
@@ -230,6 +233,8 @@ def _inspection(row: Any) -> Inspection:
         not_inspected_on=row.not_inspected_on,
         withhold_reason=row.withhold_reason,
         area=row.area,
+        details=dict(row.details),
+        samples=[Sample.model_validate(s) for s in row.samples],
     )
 
 

@@ -1,4 +1,5 @@
-"""Attachments of an inspection (现场笔录、照片、责令整改通知书、送达回证、检查记录表). Pure rules.
+"""Attachments of an inspection (现场笔录、照片、责令整改通知书、送达回证、检查记录表; a product's
+抽样单 and 检验报告, which its submission needs). Pure rules.
 
 Storage: the content lives in the service's own ``attachments`` table (``LargeBinary``: bytea on
 PostgreSQL, BLOB on SQLite) next to its SHA-256, written in the same transaction as the
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inspections.domain.model import (
+    SAMPLING_ATTACHMENTS,
     FieldError,
     Inspection,
     NotAllowed,
@@ -43,6 +45,7 @@ KIND_LABELS = {
     AttachmentKind.RECTIFICATION_NOTICE: "责令整改通知书",
     AttachmentKind.SERVICE_RECEIPT: "送达回证",
     AttachmentKind.RECORD_FORM: "检查记录表",
+    **SAMPLING_ATTACHMENTS,
     AttachmentKind.OTHER: "其他",
 }
 

@@ -228,7 +228,8 @@ class JointInspection:
         self, district: str, inspector_id: str, at: datetime, completed_on: date | None
     ) -> JointInspectionSubmitted:
         """This district's inspector, the team's leader, submits the signed form here."""
-        self.mirror().submit(namespaced(district, inspector_id), at, completed_on)
+        # A product's samples and files are kept by the drawing district, which checks them.
+        self.mirror().submit(namespaced(district, inspector_id), at, completed_on, attached=None)
         self._act(inspector_id, "submit", at)
         return JointInspectionSubmitted(
             inspection_id=self.inspection_id,

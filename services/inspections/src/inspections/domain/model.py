@@ -10,11 +10,16 @@ the leader submits, and the record goes to publication (第九条)::
     pending ──record──▶ recorded ──sign (all)──▶ signed ──submit──▶ submitted
                           ▲  │ sign (some)         │
                           └──┴───── record (clears every signature) ◀┘
+
+A product's inspection (ADR 0011) also records its samples (抽样; changing them clears every
+signature too) and is submitted only with a sample, the sampling form and the lab report —
+unless the product was not inspected (counted as done).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -25,9 +30,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from spotcheck_common.clock import china_date
 from spotcheck_common.errors import Conflict, Forbidden, Invalid
 from spotcheck_common.events.draws import DrawnTarget, TeamMember
-from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
+from spotcheck_common.events.inspections import (
+    AttachmentKind,
+    InspectionSubmitted,
+    ItemResult,
+    Sample,
+)
 from spotcheck_common.events.planning import CheckItemRef, TaskApproved
 from spotcheck_common.events.types import PendingReason, ResultCategory, TeamRole
+from spotcheck_common.objects import LABELS as OBJECT_LABELS
+from spotcheck_common.objects import ObjectKind, kind_of
 
 MAX_REMARK = 500
 
@@ -46,6 +58,11 @@ ENTITY_OUTCOMES = frozenset(
 # Inspectors who must sign the record form; experts may sign but are not required to.
 SIGNING_ROLES = frozenset({TeamRole.LEADER, TeamRole.MEMBER})
 MAX_WITHHOLD = 300
+# A product's sampling (抽样检测, ADR 0011): what its submission needs besides the samples.
+SAMPLING_ATTACHMENTS = {
+    AttachmentKind.SAMPLING_FORM: "抽样单",
+    AttachmentKind.LAB_REPORT: "检验报告",
+}
 
 
 class NotInspectedReason(StrEnum):
@@ -115,9 +132,9 @@ class FieldError:
 class ResultsInvalid(Invalid):
     """The record form's results break a rule; nothing is written (422)."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
+    def __init__(self, errors: list[FieldError], heading: str = "检查结果不符合要求") -> None:
         super().__init__(
-            "检查结果不符合要求：" + "；".join(f"{e.field}：{e.reason}" for e in errors),
+            f"{heading}：" + "；".join(f"{e.field}：{e.reason}" for e in errors),
             errors=[e.as_dict() for e in errors],
         )
         self.errors = errors
@@ -319,6 +336,34 @@ def inferred_reason(entries: list[ResultEntry]) -> NotInspectedReason | None:
     return None
 
 
+def check_samples(samples: list[Sample], opened_on: date, today: date) -> list[FieldError]:
+    """A product's samples as the leader records them: each numbered once, the seal's number
+    when sealed (and only then), taken between the draw and today."""
+    errors: list[FieldError] = []
+    counts = Counter(s.sample_no.strip() for s in samples)
+    for i, s in enumerate(samples):
+        where = f"samples[{i}]"
+        blank = [
+            name
+            for name in ("sample_no", "quantity", "taken_at", "testing_body")
+            if not getattr(s, name).strip()
+        ]
+        errors += [FieldError(f"{where}.{name}", "不能为空") for name in blank]
+        if counts[s.sample_no.strip()] > 1 and "sample_no" not in blank:
+            errors.append(FieldError(f"{where}.sample_no", f"样品编号「{s.sample_no}」重复"))
+        if s.sealed and not s.seal_no.strip():
+            errors.append(FieldError(f"{where}.seal_no", "已封样的须填写封条编号"))
+        elif not s.sealed and s.seal_no.strip():
+            errors.append(FieldError(f"{where}.seal_no", "未封样的不填写封条编号"))
+        if s.taken_on > today:
+            errors.append(FieldError(f"{where}.taken_on", f"抽样日期不能晚于今天（{today}）"))
+        elif s.taken_on < opened_on:
+            errors.append(
+                FieldError(f"{where}.taken_on", "抽样日期不能早于抽取完成、检查任务下达之日")
+            )
+    return errors
+
+
 def windows_overlap(a: tuple[date, date], b: tuple[date, date]) -> bool:
     """Two inspection windows (from the draw to the task's deadline) share a day."""
     return a[0] <= b[1] and b[0] <= a[1]
@@ -353,6 +398,10 @@ class Inspection:
     withhold_reason: str = ""
     # The entity's area (区域) as the registry recorded it when drawn; "" for older draws.
     area: str = ""
+    # A product's, project's or conduct's fields from the draw (ADR 0011); {} for a USCC.
+    details: dict[str, str] = field(default_factory=dict)
+    # A product's samples (抽样), as its leader last recorded them.
+    samples: list[Sample] = field(default_factory=list)
     status: InspectionStatus = InspectionStatus.PENDING
     results: list[ItemResult] = field(default_factory=list)
     signatures: dict[str, datetime] = field(default_factory=dict)
@@ -389,6 +438,7 @@ class Inspection:
             plan_no=task.plan_no,
             plan_name=task.plan_name,
             area=target.area,
+            details=dict(target.details),
             created_at=at,
             updated_at=at,
         )
@@ -414,6 +464,11 @@ class Inspection:
             if m.inspector_id == actor:
                 return m
         raise NotAllowed(f"{actor} 不是该检查对象的检查组成员", actor=actor)
+
+    @property
+    def object_kind(self) -> ObjectKind:
+        """What was drawn: always read from the object id (ADR 0011), never stored."""
+        return kind_of(self.uscc)
 
     @property
     def window(self) -> tuple[date, date]:
@@ -545,6 +600,48 @@ class Inspection:
             errors.append(FieldError("not_inspected.occurred_on", "发生日期不能晚于今天"))
         return errors
 
+    def record_samples(self, actor: str, samples: list[Sample], at: datetime) -> bool:
+        """The leader records (replaces) a product's samples. Returns True if signatures were
+        cleared: the team confirmed a record that no longer stands."""
+        self._open_for("登记抽样")
+        self._leader(actor, "登记抽样")
+        if self.object_kind is not ObjectKind.PRODUCT:
+            label = OBJECT_LABELS[self.object_kind]
+            raise ResultsInvalid(
+                [FieldError("samples", f"只有产品的检查登记抽样，本检查对象为{label}")],
+                heading="不能登记抽样",
+            )
+        errors = check_samples(samples, china_date(self.created_at), china_date(at))
+        if errors:
+            raise ResultsInvalid(errors, heading="抽样登记不符合要求")
+        if samples == self.samples:
+            return False
+        cleared = sorted(self.signatures)
+        self.samples = list(samples)
+        self.signatures = {}
+        if self.status is InspectionStatus.SIGNED:
+            self.status = InspectionStatus.RECORDED
+        self._log(
+            "samples_recorded",
+            actor,
+            at,
+            samples=[s.model_dump(mode="json") for s in samples],
+            signatures_cleared=cleared,
+        )
+        return bool(cleared)
+
+    def sampling_missing(self, attached: Collection[AttachmentKind]) -> list[FieldError]:
+        """What a product's submission still lacks (抽样检测, ADR 0011): a sample, the sampling
+        form, the lab report. A product not inspected (counted as done) needs none."""
+        if self.object_kind is not ObjectKind.PRODUCT or self.not_inspected_reason:
+            return []
+        missing = [] if self.samples else [FieldError("samples", "至少登记一个样品")]
+        return missing + [
+            FieldError("attachments", f"缺少{label}（{kind}）附件")
+            for kind, label in SAMPLING_ATTACHMENTS.items()
+            if kind not in attached
+        ]
+
     @property
     def not_inspected_label(self) -> str:
         return NOT_INSPECTED_LABELS[self.not_inspected_reason] if self.not_inspected_reason else ""
@@ -608,8 +705,18 @@ class Inspection:
             self.status = InspectionStatus.SIGNED
         self._log("signed", actor, at)
 
-    def submit(self, actor: str, at: datetime, completed_on: date | None = None) -> None:
-        """The leader submits the signed record form; it cannot change afterwards."""
+    def submit(
+        self,
+        actor: str,
+        at: datetime,
+        completed_on: date | None = None,
+        attached: Collection[AttachmentKind] | None = (),
+    ) -> None:
+        """The leader submits the signed record form; it cannot change afterwards.
+
+        ``attached``: the kinds of the files attached (a product needs its sampling form and
+        lab report); None where the files are kept by another district, which checks them
+        (a neighbour's copy of a joint inspection)."""
         self._open_for("提交")
         self._leader(actor, "提交检查记录")
         if self.status is InspectionStatus.PENDING or not self.results:
@@ -628,6 +735,9 @@ class Inspection:
             raise ResultsInvalid(
                 [FieldError("completed_on", "完成日期不能早于抽取完成、检查任务下达之日")]
             )
+        missing = [] if attached is None else self.sampling_missing(attached)
+        if missing:
+            raise ResultsInvalid(missing, heading="产品抽样检测材料不全，不能提交")
         self.status = InspectionStatus.SUBMITTED
         self.submitted_by, self.submitted_at, self.completed_on = actor, at, completed
         self._log("submitted", actor, at, completed_on=completed.isoformat())
@@ -660,4 +770,6 @@ class Inspection:
             not_inspected_on=self.not_inspected_on,
             withhold_reason=self.withhold_reason,
             area=self.area,
+            details=self.details,
+            samples=self.samples,
         )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from inspections.adapters.unit_of_work import SqlInspectionsUnitOfWork
 from inspections.service_layer import joint, services
 from inspections.service_layer.config import get_inspections_settings
 from spotcheck_common.calendar_store import calendar_subscription
-from spotcheck_common.consumer import Handler, Subscription
+from spotcheck_common.consumer import Subscription
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
 from spotcheck_common.events.envelope import Envelope
 from spotcheck_common.events.inspections import (
@@ -52,18 +51,6 @@ async def on_calendar_recorded(uow: UnitOfWork, calendar: WorkCalendar, year: in
     )
 
 
-def _neighbours(
-    event: type[Any], handler: Callable[[SqlInspectionsUnitOfWork, Any, str], Awaitable[None]]
-) -> Subscription:
-    """A handler of what a neighbour published, told which neighbour (the envelope's
-    district, which the kernel checked against the topic's)."""
-
-    async def run(event: Any, envelope: Envelope[Any], uow: UnitOfWork) -> None:
-        await handler(_uow(uow), event, envelope.district)
-
-    return Subscription(event, cast(Handler, run), name=handler.__name__, neighbours=True)
-
-
 subscriptions = [
     Subscription(TaskApproved, on_task_approved),
     Subscription(DrawCompleted, on_draw_completed),
@@ -72,8 +59,8 @@ subscriptions = [
     # Joint draws (issue 10): the drawing district applies what its neighbours' inspectors did
     # at their bureaus; a neighbour keeps the inspections its inspectors are on.
     *(
-        _neighbours(act, joint.neighbour_acted)
+        Subscription.of_neighbours(act, joint.neighbour_acted)
         for act in (JointInspectionRecorded, JointInspectionSigned, JointInspectionSubmitted)
     ),
-    _neighbours(JointInspectionState, joint.neighbour_state),
+    Subscription.of_neighbours(JointInspectionState, joint.neighbour_state),
 ]

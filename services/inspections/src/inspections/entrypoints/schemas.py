@@ -26,9 +26,12 @@ from inspections.domain.model import (
 from inspections.domain.visits import Visit
 from inspections.service_layer import views
 from spotcheck_common.events.draws import TeamMember
-from spotcheck_common.events.inspections import ItemResult
+from spotcheck_common.events.inspections import ItemResult, Sample
 from spotcheck_common.events.planning import CheckItemRef
+from spotcheck_common.objects import ObjectKind
 from spotcheck_common.text import RequestModel
+
+MAX_SAMPLES = 100
 
 # ---------------------------------------------------------------------------- requests
 
@@ -68,6 +71,16 @@ class VisitResultsIn(RequestModel):
         ]
 
 
+class SamplesIn(RequestModel):
+    """A product's samples (抽样, ADR 0011): the whole list, replacing the one recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    samples: list[Sample] = Field(
+        max_length=MAX_SAMPLES, description="抽取的样品（整表替换；提交前至少一个）"
+    )
+
+
 class SubmitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +111,9 @@ class InspectionOut(BaseModel):
     draw_id: str
     uscc: str
     entity_name: str
+    object_kind: ObjectKind = Field(description="检查对象类别（由对象编码得出）")
+    details: dict[str, str] = Field(description="产品、项目、行为的登记信息；市场主体等为空")
+    samples: list[Sample] = Field(description="产品抽样登记的样品")
     risk_class: str
     inspecting_authority: str
     check_type: str
@@ -135,6 +151,9 @@ class InspectionOut(BaseModel):
             draw_id=i.draw_id,
             uscc=i.uscc,
             entity_name=i.entity_name,
+            object_kind=i.object_kind,
+            details=dict(i.details),
+            samples=list(i.samples),
             risk_class=i.risk_class,
             inspecting_authority=i.inspecting_authority,
             check_type=i.check_type,

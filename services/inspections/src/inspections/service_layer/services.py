@@ -31,7 +31,7 @@ from inspections.domain.visits import Visit, joins_visit, visit_order
 from inspections.service_layer.unit_of_work import InspectionsUnitOfWork
 from spotcheck_common.errors import NotFound, Unavailable
 from spotcheck_common.events.draws import DrawCompleted, DrawInspectorReplaced
-from spotcheck_common.events.inspections import AttachmentKind, TransferDueSet
+from spotcheck_common.events.inspections import AttachmentKind, Sample, TransferDueSet
 from spotcheck_common.events.planning import TaskApproved
 from spotcheck_common.workdays import WorkCalendar
 
@@ -306,7 +306,8 @@ async def submit_inspection(
 ) -> None:
     """Submit, save, and emit what a submission emits (no commit: a consumer's transaction
     may be the one)."""
-    inspection.submit(actor, at, completed_on)
+    attached = {a.kind for a in await uow.inspections.attachments_of(inspection.inspection_id)}
+    inspection.submit(actor, at, completed_on, attached)
     await save(uow, inspection)
     await uow.emit(inspection.submitted_event())
     # 第十条: what needs following up goes to the task's lead department.
@@ -317,6 +318,23 @@ async def submit_inspection(
     ):
         await uow.inspections.add_follow_up(follow_up)
         await uow.emit(follow_up.opened_event())
+
+
+async def record_samples(
+    uow: InspectionsUnitOfWork,
+    inspection_id: str,
+    inspector_id: str,
+    samples: list[Sample],
+    now: datetime | None = None,
+) -> Inspection:
+    """The leader records (replaces) the samples taken from a product (抽样, ADR 0011)."""
+    actor = acting_inspector(inspector_id)
+    inspection = await _load(uow.inspections, inspection_id)
+    inspection.record_samples(actor, samples, now or uow.clock.now())
+    if inspection.new_log:
+        await save(uow, inspection)
+        await uow.commit()
+    return inspection
 
 
 async def add_attachment(

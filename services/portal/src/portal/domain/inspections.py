@@ -1,7 +1,7 @@
 """The record form (检查记录表) as the console shows and reads it: the national result
 categories, the outcomes of a target not inspected (第八条), the attachment kinds, the
-follow-up actions (第十条), and how a submitted form becomes the body the inspections service
-takes. Pure: no I/O."""
+follow-up actions (第十条), the object inspected and a product's samples (ADR 0011), and how a
+submitted form becomes the body the inspections service takes. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 from spotcheck_common.events.types import PendingReason, ResultCategory
+from spotcheck_common.objects import LABELS as OBJECT_LABELS
+from spotcheck_common.objects import ObjectKind, described, has_uscc, kind_of
 
 # The national record form's categories, in the form's order, and the sub-reasons of the one
 # that needs them: the kernel's (the services check against the same lists).
@@ -32,8 +34,12 @@ ATTACHMENT_KINDS = {
     "rectification_notice": "责令整改通知书",
     "service_receipt": "送达回证",
     "record_form": "检查记录表",
+    "sampling_form": "抽样单",
+    "lab_report": "检验报告",
     "other": "其他",
 }
+# What a product's submission needs besides its samples (the service refuses it without).
+SAMPLING_FILES = ("sampling_form", "lab_report")
 FOLLOW_UP_ACTIONS = {
     "rectified": "已改正",
     "case_filed": "立案查处",
@@ -47,10 +53,76 @@ HISTORY = {
     "results_recorded": "组长录入检查结果",
     "signed": "签名确认",
     "submitted": "提交检查记录",
+    "samples_recorded": "组长登记抽样样品",
     "inspector_replaced": "经批准调换检查人员",
     "inspector_replacement_after_submission": "提交后收到调换检查人员通知",
     "inspector_replacement_refused": "调换检查人员未生效",
 }
+
+
+@dataclass(frozen=True)
+class InspectedObject:
+    """What was drawn, as the record's header shows it: a USCC under its national label, an
+    id the registry assigned under its own with the object's fields (never as a USCC)."""
+
+    kind: ObjectKind
+    kind_label: str
+    id_label: str
+    fields: list[tuple[str, str]]
+
+    @property
+    def is_product(self) -> bool:
+        return self.kind is ObjectKind.PRODUCT
+
+
+def inspected_object(inspection: Mapping[str, Any]) -> InspectedObject:
+    kind = kind_of(inspection["uscc"])  # the kind is the id's, never a field of its own
+    return InspectedObject(
+        kind,
+        OBJECT_LABELS[kind],
+        "统一社会信用代码" if has_uscc(kind) else "对象编码",
+        described(kind, inspection.get("details") or {}),
+    )
+
+
+# A sample's text fields as the samples form names them (``sample.<field>.<n>``); ``sealed``
+# is a checkbox.
+SAMPLE_FIELDS = ("sample_no", "quantity", "taken_at", "taken_on", "seal_no", "testing_body")
+
+
+def samples_body(form: Mapping[str, str]) -> dict[str, Any]:
+    """The body of ``PUT …/samples`` from the form's rows; a row left blank is no sample (so
+    the blank row offered for a new one, or one emptied to remove it, is not sent)."""
+    numbers = {int(k.rsplit(".", 1)[1]) for k in form if k.startswith("sample.")}
+    samples = []
+    for n in sorted(numbers):
+        text = {name: form.get(f"sample.{name}.{n}", "").strip() for name in SAMPLE_FIELDS}
+        sealed = form.get(f"sample.sealed.{n}") == "on"
+        if any(text.values()) or sealed:
+            samples.append(text | {"sealed": sealed})
+    return {"samples": samples}
+
+
+def sample_rows(samples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The samples form's rows: the samples recorded (or just refused, in the order sent, so
+    the service's ``samples[n]`` reasons fall on their rows), then a blank one to add."""
+    rows = [
+        {name: str(s.get(name) or "") for name in SAMPLE_FIELDS} | {"sealed": bool(s.get("sealed"))}
+        for s in samples
+    ]
+    return [*rows, dict.fromkeys(SAMPLE_FIELDS, "") | {"sealed": False}]
+
+
+def sampling_missing(
+    inspection: Mapping[str, Any], attachments: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """What a product's submission still lacks, by name (the service decides; the page says
+    it before the leader tries)."""
+    if inspection.get("not_inspected_reason"):
+        return []
+    kinds = {a.get("kind") for a in attachments}
+    missing = [] if inspection.get("samples") else ["样品登记"]
+    return missing + [ATTACHMENT_KINDS[k] for k in SAMPLING_FILES if k not in kinds]
 
 
 @dataclass(frozen=True)

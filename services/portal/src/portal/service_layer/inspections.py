@@ -67,15 +67,22 @@ async def listing(api: Api, filters: Mapping[str, Any], offset: int = 0) -> dict
 
 
 async def record(api: Api, inspection_id: str, inspector_id: str) -> dict[str, Any]:
-    """The record form's page: the inspection, its attachments, the team's signatures, what
-    the person may do, and the deadline."""
+    """The record form's page: the inspection and the object inspected, its attachments, a
+    product's samples and what its submission still lacks, the team's signatures, what the
+    person may do, and the deadline."""
     base = f"/api/inspections/inspections/{inspection_id}"
     inspection, attachments, today = await asyncio.gather(
         api.get(base), api.get(f"{base}/attachments"), today_of(api)
     )
     rows = form.rows_of(inspection["check_items"])
+    inspected = form.inspected_object(inspection)
     return {
         "inspection": inspection,
+        "inspected": inspected,
+        "sample_rows": form.sample_rows(inspection.get("samples") or []),
+        "sampling_missing": (
+            form.sampling_missing(inspection, attachments["items"]) if inspected.is_product else []
+        ),
         "rows": rows,
         "values": form.form_values(rows, inspection.get("results", [])),
         "attachments": attachments["items"],

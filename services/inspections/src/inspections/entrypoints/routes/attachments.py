@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/inspections/inspections", tags=["inspections"])
 @router.post(
     "/{inspection_id}/attachments",
     status_code=201,
-    summary="检查组成员上传附件（现场笔录、照片、责令整改通知书、送达回证、检查记录表）",
+    summary="检查组成员上传附件（现场笔录、照片、责令整改通知书、送达回证、检查记录表、抽样单、检验报告）",
     description="原始字节或 multipart/form-data（字段 file）；kind、filename 为查询参数"
     "（multipart 时可取自表单）。检查记录提交后，仅在后续处理未办结时可上传。"
     "内容与其 SHA-256 一并保存，读取时校验。",

@@ -1,4 +1,5 @@
-"""Inspections (检查记录): list, read with the history, record the results, sign, submit."""
+"""Inspections (检查记录): list, read with the history, record the results and a product's samples,
+sign, submit."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from inspections.entrypoints.schemas import (
     InspectionOut,
     InspectionPage,
     ResultsIn,
+    SamplesIn,
     SubmitIn,
 )
 from inspections.service_layer import services, views
@@ -86,6 +88,23 @@ async def record_results(
             form.results,
             not_inspected=form.not_inspected,
             withhold=form.withhold,
+        )
+    return InspectionOut.of(inspection)
+
+
+@router.put(
+    "/{inspection_id}/samples",
+    summary="组长登记产品抽样的样品（整表替换；提交前；修改后已有签名作废）",
+    description="仅产品的检查记录（对象编码 ZP…）。抽样单、检验报告作为附件上传"
+    "（kind=sampling_form、lab_report）；提交时须至少一个样品及这两类附件，未开展检查的除外。",
+    responses=REFUSALS,
+)
+async def record_samples(
+    inspection_id: str, principal: Inspector, form: SamplesIn, deps: Deps
+) -> InspectionOut:
+    async with deps.uow(principal.context()) as uow:
+        inspection = await services.record_samples(
+            uow, inspection_id, principal.inspector_id, form.samples
         )
     return InspectionOut.of(inspection)
 

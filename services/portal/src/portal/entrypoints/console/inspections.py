@@ -1,5 +1,6 @@
-"""Console pages: inspections at the site (the record form on a phone: results, photos,
-signatures, submission), visits (进一次门、查多项事), and the follow-up register (第十条)."""
+"""Console pages: inspections at the site (the record form on a phone: results, a product's
+samples, photos and documents, signatures, submission), visits (进一次门、查多项事), and the
+follow-up register (第十条)."""
 
 from __future__ import annotations
 
@@ -127,6 +128,20 @@ async def save_results(request: Request, session: SignedIn, inspection_id: str) 
     return see_other(
         f"/console/inspections/{inspection_id}", "检查结果已保存，请检查组成员逐一签名确认"
     )
+
+
+@router.post("/inspections/{inspection_id}/samples", dependencies=[CheckedForm])
+async def save_samples(request: Request, session: SignedIn, inspection_id: str) -> Response:
+    """A product's samples (抽样): the whole list, as the leader left the form's rows."""
+    body = form.samples_body(_text(await request.form()))
+    try:
+        await session.api.put(f"/api/inspections/inspections/{inspection_id}/samples", body)
+    except ApiError as exc:
+        rows = form.sample_rows(body["samples"])
+        return await _record_page(
+            request, session, inspection_id, exc, where="samples", sample_rows=rows
+        )
+    return _back(inspection_id, "抽样登记已保存", "samples")
 
 
 @router.post("/inspections/{inspection_id}/attachments", dependencies=[CheckedForm])
