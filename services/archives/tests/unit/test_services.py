@@ -261,7 +261,15 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
     approved = cycle[0].model_copy(update={"plan_id": s.PLAN_ID})
     await _file_all(repo, [envelope(e) for e in [approved, *cycle[1:]]])
     for n, kind in enumerate(
-        ["onsite_note", "photo", "rectification_notice", "service_receipt", "record_form"]
+        [
+            "onsite_note",
+            "photo",
+            "rectification_notice",
+            "service_receipt",
+            "record_form",
+            "sampling_form",
+            "lab_report",
+        ]
     ):
         added = _attachment("T1", "91371000MA3C00001Y", kind, kind.encode(), n)
         await services.file_event(Uow(repo), _doc(envelope(added)), NOW)
@@ -276,6 +284,7 @@ async def test_contents_follow_the_categories_of_article_12_and_go_into_the_expo
         "现场笔录（含现场照片）": 2,
         "责令整改通知书": 1,
         "送达回证": 1,
+        "抽样单与检验报告（产品抽样检测）": 2,  # a product's sampling form and lab report
         "抽查结果": 1,  # result-published
         "异议与更正": 3,  # objection filed, decided, result corrected
         "后续处理": 0,

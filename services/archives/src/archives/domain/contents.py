@@ -33,6 +33,7 @@ CATEGORIES: tuple[Category, ...] = (
     Category("onsite_note", "现场笔录（含现场照片）", False),
     Category("rectification_notice", "责令整改通知书", False),
     Category("service_receipt", "送达回证", False),
+    Category("sampling", "抽样单与检验报告（产品抽样检测）", False),
     Category("result", "抽查结果", True),
     Category("objection_correction", "异议与更正", False),
     Category("follow_up", "后续处理", False),
@@ -49,6 +50,8 @@ ATTACHMENT_CATEGORY = {
     "rectification_notice": "rectification_notice",
     "service_receipt": "service_receipt",
     "record_form": "record_form",
+    "sampling_form": "sampling",
+    "lab_report": "sampling",
 }
 
 # Event types with a category of their own; other events go by their producing service.
