@@ -8,7 +8,7 @@ import io
 from typing import Any, cast
 
 from portal.adapters.api import Api, ApiError
-from portal.domain.public import ResultFilters, csv_bytes, is_uscc, log_places
+from portal.domain.public import ResultFilters, csv_bytes, is_object_code, log_places
 from portal.service_layer import public
 
 from .fakes import FakeApi
@@ -82,7 +82,7 @@ def test_a_search_by_one_uscc_names_the_entity() -> None:
     assert ResultFilters.of({"uscc": USCC}).entity == USCC
     assert ResultFilters.of({"uscc": USCC, "category": "注销"}).entity == ""
     assert ResultFilters.of({"q": "某公司"}).entity == ""
-    assert is_uscc(USCC) and not is_uscc(USCC[:-1] + "I")
+    assert is_object_code(USCC) and not is_object_code(USCC[:-1] + "I")
 
 
 def test_the_csv_has_a_bom_and_one_row_per_check_item() -> None:
@@ -93,7 +93,7 @@ def test_the_csv_has_a_bom_and_one_row_per_check_item() -> None:
     assert len(rows) == 3
     assert rows[1][3] == rows[2][3] == "草庙子镇"
     assert rows[2][12:14] == ["发现问题待后续处理", "未按规定公示应当公示的信息"]
-    assert rows[1][-1] == "是"
+    assert rows[1][rows[0].index("是否经更正")] == "是"
 
 
 def test_a_draws_places_in_the_log_are_its_own_in_chain_order() -> None:

@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 from publication.adapters.repository import PublicationRepository
 from publication.domain.model import (
+    ORGANISATIONS,
+    ExportKind,
     PlanVersion,
     PublishedTask,
     ResultQuery,
@@ -16,6 +18,7 @@ from publication.domain.model import (
     published_late,
 )
 from publication.service_layer.unit_of_work import PublicationUnitOfWork
+from spotcheck_common import objects
 from spotcheck_common.clock import Clock
 from spotcheck_common.db import Page
 from spotcheck_common.testing import FakeUnitOfWork
@@ -27,11 +30,24 @@ def _newest_first(moment: datetime, key: str) -> tuple[float, str]:
     return (-moment.timestamp(), key)
 
 
+def _names(r: ResultRecord, code: str) -> bool:
+    """The record's object is ``code``, or a product ``code`` (a USCC) produced."""
+    return code in (r.uscc, r.details.get("producer_uscc")) and (
+        r.uscc == code or not objects.is_assigned_id(code)
+    )
+
+
+def _of_kind(r: ResultRecord, kind: ExportKind) -> bool:
+    if kind == ORGANISATIONS:
+        return objects.has_uscc(r.object_kind)
+    return r.object_kind == kind
+
+
 def _matches(r: ResultRecord, query: ResultQuery) -> bool:
     """The record's own fields (not its version's) match ``query``."""
     q, uscc = query.q, query.uscc
     return (
-        (not uscc or r.uscc == uscc.upper())
+        (not uscc or _names(r, uscc.upper()))
         and (not query.task_no or r.task_no == query.task_no)
         and (not query.area or r.area == query.area)
         and (not q or q in r.entity_name or q in r.task_title or r.uscc.startswith(q.upper()))
@@ -187,14 +203,19 @@ class FakePublicationRepository:
         return sum(1 for r in self.records.values() if r.publish_due_pending is not None)
 
     async def current_versions(
-        self, task_no: str | None, published_from: date | None, published_to: date | None
+        self,
+        task_no: str | None,
+        published_from: date | None,
+        published_to: date | None,
+        kind: ExportKind = ORGANISATIONS,
     ) -> list[tuple[ResultRecord, ResultVersion]]:
         found = []
         for record in self.records.values():
             pair = await self._current(record)
             at = pair[1].published_at
             if (
-                (not task_no or record.task_no == task_no)
+                _of_kind(record, kind)
+                and (not task_no or record.task_no == task_no)
                 and (published_from is None or at >= _day_start(published_from))
                 and (published_to is None or at < _day_start(published_to + timedelta(days=1)))
             ):

@@ -27,6 +27,8 @@ published_records = sa.Table(
     sa.Column("lead_department", sa.String(200), nullable=False, server_default=""),
     # The day the result was first published (China).
     sa.Column("published_on", sa.Date),
+    # A product's, project's or conduct's fields (ADR 0011): a product's producer objects.
+    sa.Column("details", sa.JSON, nullable=False, server_default=sa.text("'{}'")),
 )
 
 objections = sa.Table(

@@ -84,6 +84,7 @@ def _record(row: Any) -> PublishedRecord:
         results=[ItemResult.model_validate(r) for r in row.results],
         lead_department=row.lead_department,
         published_on=row.published_on,
+        details=dict(row.details or {}),
     )
 
 

@@ -21,11 +21,12 @@ do not wait for the city.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from objections.domain.scans import MISSING, Scan, Upload
+from spotcheck_common import objects
 from spotcheck_common.errors import Conflict, DomainError, Forbidden, Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ObjectionDecision, ResultCategory
@@ -68,6 +69,44 @@ class PublishedRecord:
     lead_department: str = ""
     # The day the result was first published (China): no objection is received before it.
     published_on: date | None = None
+    # A product's, project's or conduct's fields (ResultPublished.details, ADR 0011).
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def code_label(code: str) -> str:
+    """What a code is called in a message: a registry-assigned id is no credit code."""
+    return "对象编码" if code.upper().startswith(objects.NAMESPACE) else "统一社会信用代码"
+
+
+def online_applicant(record: PublishedRecord) -> str | None:
+    """Whose credit code may object online, in its own name, to the record (第十一条): an
+    organisation's own; a product's producer's (the product has no code of its own); none for a
+    project or a conduct, whose objection comes on paper through the credit department."""
+    kind = objects.kind_of(record.uscc)
+    if objects.has_uscc(kind):
+        return record.uscc
+    if kind is objects.ObjectKind.PRODUCT:
+        return record.details.get("producer_uscc") or None
+    return None
+
+
+def check_applicant(record: PublishedRecord, applicant: str | None) -> None:
+    """An entity filing in its own name (``applicant``, its token's code) must be the one
+    ``online_applicant`` names; the credit department (``None``) registers for anyone."""
+    if applicant is None:
+        return
+    allowed = online_applicant(record)
+    if allowed is None:
+        raise Forbidden(
+            f"{objects.LABELS[objects.kind_of(record.uscc)]}的检查结果不能在网上提出异议："
+            "请提交书面申请，由信用监管科登记"
+        )
+    if applicant.upper() != allowed:
+        whose = "生产者" if allowed != record.uscc else "检查对象"
+        raise Forbidden(
+            f"只有该检查结果的{whose}（统一社会信用代码 {allowed}）能以本单位名义提出异议："
+            f"令牌中的统一社会信用代码为「{applicant or '（无）'}」"
+        )
 
 
 @dataclass

@@ -24,6 +24,7 @@ from objections.entrypoints.schemas import (
     ObjectionPage,
 )
 from objections.service_layer import corrections, services, views
+from spotcheck_common import objects
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Conflict, Forbidden
 from spotcheck_common.http import Offset, refusals
@@ -43,10 +44,17 @@ def is_staff(principal: Principal) -> bool:
     return bool(principal.roles & set(STAFF))
 
 
+def applicant(principal: Principal) -> str | None:
+    """The credit code an entity files in, in its own name; None for the credit department,
+    which registers an application for any object."""
+    return None if Role.CREDIT_DEPT in principal.roles else principal.uscc
+
+
 def check_applicant(principal: Principal, uscc: str) -> None:
     """An entity objects only in its own name (403 otherwise); the credit department may
-    register an application for any entity."""
-    if Role.CREDIT_DEPT in principal.roles:
+    register an application for any entity. An object id in the ``Z`` namespace is no one's
+    code: the record says who may object (a product's producer; ``services.file_objection``)."""
+    if Role.CREDIT_DEPT in principal.roles or uscc.upper().startswith(objects.NAMESPACE):
         return
     if not principal.uscc or principal.uscc.upper() != uscc.upper():
         raise Forbidden(
@@ -94,6 +102,7 @@ async def file(body: ObjectionIn, principal: Applicant, deps: Deps) -> Objection
                 body.received_on,
                 day,
                 paper=registers_paper(principal, body.uscc),
+                applicant=applicant(principal),
             )
         except IntegrityError:
             raise Conflict("该检查结果已有尚未复查的异议，请等待复查结果") from None
@@ -195,7 +204,9 @@ async def list_objections(
     principal: Staff,
     deps: Deps,
     status: Status | None = None,
-    uscc: Annotated[str | None, Query(max_length=18)] = None,
+    uscc: Annotated[
+        str | None, Query(max_length=18, description="检查对象的统一社会信用代码或对象编码")
+    ] = None,
     record_id: Annotated[str | None, Query(max_length=36)] = None,
     overdue: Annotated[bool, Query(description="只看已逾期（任一期限）")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

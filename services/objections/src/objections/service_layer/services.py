@@ -56,6 +56,7 @@ async def record_published(
         results=list(event.results),
         lead_department=lead or (existing.lead_department if existing else ""),
         published_on=_first_published(event, existing),
+        details=event.details or (existing.details if existing else {}),
     )
     await repo.save_record(record, uow.clock.now())
     if isinstance(event, ResultCorrected) and event.objection_id:
@@ -82,20 +83,26 @@ async def file_objection(
     paper: bool = False,
     upload: scans.Upload | None = None,
     scan_max_bytes: int = scans.MAX_BYTES,
+    applicant: str | None = None,
 ) -> Objection:
     """The inspected entity objects to a published result (第十一条): online, received today;
     or on ``paper``, registered by the credit department with the day it was received and the
     scan of the paper (``upload``), kept with the objection and its recorder and time.
 
     ``ObjectionFiled`` (a kernel schema) carries no scan: the objection's own read model and
-    API say it exists (its name and SHA-256)."""
+    API say it exists (its name and SHA-256). ``uscc`` is the record's object id (a product's
+    ``Z…`` id too); ``applicant`` the credit code of an entity filing in its own name (a
+    product's producer), None when the credit department files."""
     model.check_channel(paper, received_on, upload)
     repo = uow.objections
     record = await repo.get_record(record_id)
     if record is None:
         raise NotFound(f"公示记录 {record_id} 不存在或尚未公示")
     if uscc.upper() != record.uscc:
-        raise Forbidden(f"统一社会信用代码 {uscc} 不是该检查结果的检查对象，不能对其提出异议")
+        raise Forbidden(
+            f"{model.code_label(uscc)} {uscc} 不是该检查结果的检查对象，不能对其提出异议"
+        )
+    model.check_applicant(record, applicant)
     received = received_on or today
     model.check_received_on(record, received, today)
     if await repo.pending_for_record(record_id) is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from objections.domain import scans
+from objections.domain import model, scans
 from objections.domain.model import Objection, Status
 from objections.domain.requests import CorrectionRequest, RequestStatus
 from objections.service_layer.unit_of_work import ObjectionsUnitOfWork
@@ -20,9 +20,12 @@ async def objection(uow: ObjectionsUnitOfWork, objection_id: str) -> Objection:
 
 
 async def objection_of_entity(uow: ObjectionsUnitOfWork, objection_id: str, uscc: str) -> Objection:
-    """An entity reads only the objections it filed itself."""
+    """An entity reads only the objections to its own results (a producer: its products')."""
     found = await objection(uow, objection_id)
-    if found.uscc != uscc.upper():
+    if found.uscc == uscc.upper():
+        return found
+    record = await uow.objections.get_record(found.record_id)
+    if record is None or model.online_applicant(record) != uscc.upper():
         raise Forbidden("检查对象只能查看本单位提出的异议")
     return found
 

@@ -1,6 +1,7 @@
 """The public site's own rules, without I/O: the result search's filters and the links that
-keep them, the CSV of a search, what a unified social credit code looks like, and where a draw
-stands in the district's draw log."""
+keep them, the CSV of a search, what an object's code looks like (a unified social credit code,
+or the registry's id of a product, project or conduct), and where a draw stands in the
+district's draw log."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from spotcheck_common import objects
 from spotcheck_common.events.types import ResultCategory
 from spotcheck_common.uscc import ALPHABET
 
@@ -57,13 +59,33 @@ CSV_COLUMNS = [
     "备注",
     "现行版本",
     "是否经更正",
+    # Added with objects beyond market entities (ADR 0011): a product's, project's or
+    # conduct's code goes here, never under 统一社会信用代码.
+    "检查对象类型",
+    "对象编码",
+    "检查对象信息",
 ]
 
 
-def is_uscc(text: str) -> bool:
-    """Eighteen characters of the code's alphabet (the check digit is the registry's)."""
+def is_object_code(text: str) -> bool:
+    """A unified social credit code's shape (eighteen characters of its alphabet; the check
+    digit is the registry's), or an id the registry assigned to a product, project or conduct."""
     code = text.strip().upper()
-    return len(code) == USCC_LENGTH and all(c in ALPHABET for c in code)
+    is_uscc = len(code) == USCC_LENGTH and all(c in ALPHABET for c in code)
+    return is_uscc or objects.is_assigned_id(code)
+
+
+def has_uscc(code: str) -> bool:
+    """The object code is an organisation's credit code (not a registry-assigned ``Z…`` id)."""
+    return not code.upper().startswith(objects.NAMESPACE)
+
+
+def _object_columns(r: Mapping[str, Any]) -> list[str]:
+    """统一社会信用代码 for an organisation; else the object's kind, code and fields."""
+    if r.get("has_uscc", True):
+        return [r["uscc"], r.get("object_kind_label", ""), "", ""]
+    fields = "；".join(f"{f['label']}：{f['value']}" for f in r["object_fields"] if f["value"])
+    return ["", r["object_kind_label"], r["uscc"], fields]
 
 
 def _date(text: str) -> date | None:
@@ -111,11 +133,11 @@ class ResultFilters:
 
     @property
     def entity(self) -> str:
-        """The USCC the search names alone (the entity's own page answers it), else ""."""
+        """The object code the search names alone (the object's own page answers it), else ""."""
         only = {k for k, v in asdict(self).items() if v}
         if only == {"uscc"}:
             return self.uscc
-        if only == {"q"} and is_uscc(self.q):
+        if only == {"q"} and is_object_code(self.q):
             return self.q.upper()
         return ""
 
@@ -128,10 +150,11 @@ def csv_bytes(results: Iterable[Mapping[str, Any]]) -> bytes:
     writer.writerow(CSV_COLUMNS)
     for r in results:
         for item in r.get("results") or [{}]:
+            code, kind, object_id, fields = _object_columns(r)
             writer.writerow(
                 [
                     r["record_id"],
-                    r["uscc"],
+                    code,
                     r["entity_name"],
                     r.get("area", ""),
                     r.get("plan_no", ""),
@@ -148,6 +171,9 @@ def csv_bytes(results: Iterable[Mapping[str, Any]]) -> bytes:
                     r.get("remark", ""),
                     r.get("current_version") or "",
                     "是" if r.get("corrected") else "否",
+                    kind,
+                    object_id,
+                    fields,
                 ]
             )
     return "\ufeff".encode() + out.getvalue().encode()

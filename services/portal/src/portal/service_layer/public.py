@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.adapters.api import Api, ApiError
-from portal.domain.public import PAGE, LogPlace, ResultFilters, log_places
+from portal.domain.public import PAGE, LogPlace, ResultFilters, has_uscc, log_places
 
 # Draws an entity's page checks its proof against (the latest first).
 ENTITY_DRAWS = 20
@@ -152,8 +152,9 @@ def _summary(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def entity(api: Api, uscc: str) -> dict[str, Any]:
-    """An entity's published results, and for the latest draws whether it was in their
-    population (the proof the browser then checks)."""
+    """An object's published results (a producer's: its products' too), and for the latest
+    draws whether it was in their population (the proof the browser then checks). A product,
+    project or conduct is described by its kind and fields, from its own results."""
     found, draws = await asyncio.gather(
         api.get("/public/results", uscc=uscc, limit=200), api.get("/public/draws")
     )
@@ -161,10 +162,13 @@ async def entity(api: Api, uscc: str) -> dict[str, Any]:
     proofs = await asyncio.gather(
         *(_optional(api.get(f"/public/draws/{d['draw_id']}/proof/{uscc}"), 404) for d in latest)
     )
-    names = {r["entity_name"] for r in found["items"]}
+    own = [r for r in found["items"] if r["uscc"] == uscc]
+    names = {r["entity_name"] for r in own}
     return {
         "uscc": uscc,
         "name": next(iter(names)) if len(names) == 1 else "",
+        "has_uscc": has_uscc(uscc),
+        "object": own[0] if own else None,
         "results": found,
         "draws": [DrawRow(d, proof=p) for d, p in zip(latest, proofs, strict=True)],
     }

@@ -39,6 +39,10 @@ result_records = sa.Table(
     sa.Column("publish_due_pending", sa.Integer),
     # The entity's area (区域) as the registry recorded it when drawn; "" for older records.
     sa.Column("area", sa.String(100), nullable=False, server_default=""),
+    # A product's, project's or conduct's fields (ADR 0011), published in clear fields of their
+    # own; {} for an organisation. On PostgreSQL, migration 0007 indexes
+    # ``details ->> 'producer_uscc'`` (the search by a producer's code finds its products).
+    sa.Column("details", sa.JSON, nullable=False, server_default=sa.text("'{}'")),
     sa.Index("ix_result_records_uscc", "uscc"),
     sa.Index("ix_result_records_task_no", "task_no"),
     sa.Index("ix_result_records_task_id", "task_id"),

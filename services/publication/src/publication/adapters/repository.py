@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from publication.adapters import orm
 from publication.domain.model import (
+    ORGANISATIONS,
+    ExportKind,
     PlanVersion,
     PublishedTask,
     ResultQuery,
@@ -22,6 +24,7 @@ from publication.domain.model import (
     WithheldResult,
     published_late,
 )
+from spotcheck_common import objects
 from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.db import Page, aware, paginate
 from spotcheck_common.events.inspections import ItemResult
@@ -87,7 +90,11 @@ class PublicationRepository(Protocol):
     async def pending_deadlines(self) -> int: ...
 
     async def current_versions(
-        self, task_no: str | None, published_from: date | None, published_to: date | None
+        self,
+        task_no: str | None,
+        published_from: date | None,
+        published_to: date | None,
+        kind: ExportKind = ORGANISATIONS,
     ) -> list[tuple[ResultRecord, ResultVersion]]: ...
 
 
@@ -112,6 +119,7 @@ def _record(row: Any) -> ResultRecord:
         publish_due_calendar=row.publish_due_calendar,
         publish_due_pending=row.publish_due_pending,
         area=row.area,
+        details=dict(row.details or {}),
     )
 
 
@@ -207,6 +215,28 @@ def _current_version_has(category: str) -> Any:
     return sa.exists().where(c.c.record_id == r.c.record_id, c.c.category == category).where(~newer)
 
 
+def _producer_uscc() -> Any:
+    """``details ->> 'producer_uscc'``, as migration 0007's index on PostgreSQL reads it."""
+    return orm.result_records.c.details.op("->>")(sa.literal_column("'producer_uscc'"))
+
+
+def _names_object(code: str) -> Any:
+    """The record's object is ``code``, or a product ``code`` (a USCC) produced."""
+    r = orm.result_records
+    if objects.is_assigned_id(code):
+        return r.c.uscc == code
+    return sa.or_(r.c.uscc == code, _producer_uscc() == code)
+
+
+def of_kind(kind: ExportKind) -> Any:
+    """Records whose object is of ``kind``: every organisation, or one kind without a USCC
+    (its ids start ``Z`` and the kind's letter)."""
+    uscc = orm.result_records.c.uscc
+    if kind == ORGANISATIONS:
+        return ~uscc.startswith(objects.NAMESPACE)
+    return uscc.startswith(objects.NAMESPACE + objects.LETTER[objects.ObjectKind(kind)])
+
+
 def _day_start(d: date) -> datetime:
     """Midnight of a Beijing calendar day, as a UTC instant."""
     return datetime.combine(d, time(), CHINA_TZ).astimezone(UTC)
@@ -300,7 +330,7 @@ class SqlPublicationRepository:
         if query.completed_to is not None:
             where.append(r.c.completed_on <= query.completed_to)
         if query.uscc:
-            where.append(r.c.uscc == query.uscc.upper())
+            where.append(_names_object(query.uscc.upper()))
         if query.task_no:
             where.append(r.c.task_no == query.task_no)
         if query.area:
@@ -458,12 +488,16 @@ class SqlPublicationRepository:
     # -- export ----------------------------------------------------------------------------
 
     async def current_versions(
-        self, task_no: str | None, published_from: date | None, published_to: date | None
+        self,
+        task_no: str | None,
+        published_from: date | None,
+        published_to: date | None,
+        kind: ExportKind = ORGANISATIONS,
     ) -> list[tuple[ResultRecord, ResultVersion]]:
-        """Each record with its current version; the dates bound the current version's
-        publication day (Beijing), both inclusive."""
+        """Each record of objects of ``kind`` with its current version; the dates bound the
+        current version's publication day (Beijing), both inclusive."""
         r, v = orm.result_records, orm.result_versions
-        query = _with_current_version()
+        query = _with_current_version().where(of_kind(kind))
         if task_no:
             query = query.where(r.c.task_no == task_no)
         if published_from is not None:

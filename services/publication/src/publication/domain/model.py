@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, Literal
 
+from spotcheck_common import objects
 from spotcheck_common.errors import Invalid
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.events.types import ResultCategory
@@ -52,10 +53,16 @@ class ResultRecord:
     publish_due_pending: int | None = None
     # The entity's area (区域) as the registry recorded it when drawn; "" for older records.
     area: str = ""
+    # A product's, project's or conduct's fields (ADR 0011); empty for an organisation.
+    details: dict[str, str] = field(default_factory=dict)
 
     @property
     def publish_deadline(self) -> Deadline:
         return Deadline(self.publish_due_on, self.publish_due_calendar, self.publish_due_pending)
+
+    @property
+    def object_kind(self) -> objects.ObjectKind:
+        return objects.kind_of(self.uscc)
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,7 @@ def grant_note(reply_no: str, replied_on: date) -> str:
 
 
 RESULT_LABELS = {
+    "object_kind": "检查对象类型",
     "plan_no": "抽查计划编号",
     "plan_name": "抽查计划名称",
     "task_no": "抽查任务编号",
@@ -182,6 +190,27 @@ RESULT_LABELS = {
 }
 
 
+def result_labels(kind: objects.ObjectKind) -> dict[str, str]:
+    """The record's field labels: a market entity's as before; another organisation's code is
+    still its 统一社会信用代码; an object without one shows its registry code as 对象编码 (never
+    as a credit code) and its fields apart (``object_fields``)."""
+    if kind is objects.ObjectKind.MARKET_ENTITY:
+        return RESULT_LABELS
+    if objects.has_uscc(kind):
+        return {**RESULT_LABELS, "entity_name": "名称"}
+    return {
+        **RESULT_LABELS,
+        "uscc": "对象编码",
+        "entity_name": "检查对象名称",
+        "object_fields": "检查对象信息",
+    }
+
+
+def object_fields(record: ResultRecord) -> list[tuple[str, str]]:
+    """(label, value) of a product's, project's or conduct's fields; none for an organisation."""
+    return objects.described(record.object_kind, record.details)
+
+
 # ---------------------------------------------------------------------------------------------
 # Withheld results (依法依规不予公开, 第九条)
 
@@ -189,6 +218,7 @@ RESULT_LABELS = {
 @dataclass(frozen=True)
 class ResultQuery:
     """What the public searches published results by; an empty field does not filter.
+    ``uscc``: the object's id, or a producer's USCC (its products' results too);
     ``category``: one of the current version's items has that result; the dates bound the
     completion day, both inclusive; ``area``: the entity's area (区域), exactly."""
 
@@ -238,6 +268,14 @@ def publication_overdue(record: ResultRecord) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Export in the fields of the national publicity system (国家企业信用信息公示系统)
+#
+# That system publishes organisations' results by their credit code: organisations (every
+# registration authority) are exported in its eleven columns, as ever. A product, project or
+# conduct has no credit code: each kind is exported apart (``object_kind``), the credit-code
+# column replaced by 检查对象类型, 对象编码 (the registry's id) and the kind's own fields.
+
+ORGANISATIONS: Final = "organisation"
+ExportKind = Literal["organisation", "product", "project", "conduct"]
 
 EXPORT_COLUMNS = [
     "抽查计划编号",
@@ -276,6 +314,23 @@ def export_remark(version: ResultVersion, item: ItemResult) -> str:
     return "；".join(parts)
 
 
+def export_columns(kind: ExportKind = ORGANISATIONS) -> list[str]:
+    """The national columns for organisations; for a kind without a credit code, the same
+    without 统一社会信用代码 and with the object's own fields."""
+    if kind == ORGANISATIONS:
+        return EXPORT_COLUMNS
+    fields = [label for _, label in objects.FIELDS[objects.ObjectKind(kind)]]
+    return [*EXPORT_COLUMNS[:-1], "检查对象类型", "对象编码", *fields]
+
+
+def _object_columns(record: ResultRecord) -> dict[str, str]:
+    kind = record.object_kind
+    if objects.has_uscc(kind):
+        return {"统一社会信用代码": record.uscc}
+    fields = objects.described(kind, record.details)
+    return {"检查对象类型": objects.LABELS[kind], "对象编码": record.uscc, **dict(fields)}
+
+
 def export_rows(record: ResultRecord, version: ResultVersion) -> list[dict[str, str]]:
     """One row per item result of the given (current) version."""
     return [
@@ -290,7 +345,7 @@ def export_rows(record: ResultRecord, version: ResultVersion) -> list[dict[str, 
             "检查事项": item.check_item_name,
             "检查结果": result_text(item),
             "备注": export_remark(version, item),
-            "统一社会信用代码": record.uscc,
+            **_object_columns(record),
         }
         for item in version.results
     ]

@@ -21,6 +21,7 @@ from publication.domain.model import (
     ResultVersion,
     WithheldResult,
 )
+from spotcheck_common import objects
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.workdays import WorkCalendar
 
@@ -77,6 +78,28 @@ class VersionOut(BaseModel):
         )
 
 
+class ObjectFieldOut(BaseModel):
+    """One clear field of a product, project or conduct (产品名称、商标、规格型号…)."""
+
+    label: str
+    value: str
+
+
+def _object(record: ResultRecord) -> dict[str, Any]:
+    """What the object is (ADR 0011): its kind, and a product's, project's or conduct's fields
+    (its ``uscc`` then carries the registry's object id, never a credit code)."""
+    kind = record.object_kind
+    return {
+        "object_kind": kind.value,
+        "object_kind_label": objects.LABELS[kind],
+        "has_uscc": objects.has_uscc(kind),
+        "details": record.details,
+        "object_fields": [
+            ObjectFieldOut(label=label, value=value) for label, value in model.object_fields(record)
+        ],
+    }
+
+
 def _summary(record: ResultRecord, current: ResultVersion | None) -> dict[str, Any]:
     """The published fields of a result (DESIGN.md §2), as of its current version."""
     return {
@@ -96,14 +119,30 @@ def _summary(record: ResultRecord, current: ResultVersion | None) -> dict[str, A
         "corrected": bool(current and current.version > 1),
         "results": list(current.results) if current else [],
         "remark": current.remark if current else "",
+        **_object(record),
     }
+
+
+_OBJECT_ID = (
+    "检查对象的编码：组织为统一社会信用代码；产品、项目、行为为登记系统赋予的对象编码"
+    "（Z 开头，不是统一社会信用代码）"
+)
+_OBJECT_KIND = (
+    "检查对象类型：market_entity 市场主体 | organ 国家机关 | institution 事业单位 | "
+    "social_organisation 社会组织 | other_organisation 其他组织 | product 产品 | project 项目 | "
+    "conduct 行为"
+)
+
+_HAS_USCC = "uscc 是否为统一社会信用代码（组织）；否则为对象编码"
+_DETAILS = "产品、项目、行为的字段（字段名：值）；组织为空"
+_OBJECT_FIELDS = "产品、项目、行为的字段，按公示顺序（中文名称与值）；组织为空"
 
 
 class ResultOut(BaseModel):
     """A published result as the public list shows it (its current version)."""
 
     record_id: str
-    uscc: str
+    uscc: str = Field(description=_OBJECT_ID)
     entity_name: str
     area: str = Field(description="区域（登记的所在区域；早期记录为空）")
     plan_no: str
@@ -118,6 +157,12 @@ class ResultOut(BaseModel):
     corrected: bool = Field(description="是否经过更正（现行版本高于第 1 版）")
     results: list[ItemResult]
     remark: str
+    # Added last (ADR 0011), so the keys before keep their order.
+    object_kind: str = Field(description=_OBJECT_KIND)
+    object_kind_label: str
+    has_uscc: bool = Field(description=_HAS_USCC)
+    details: dict[str, str] = Field(description=_DETAILS)
+    object_fields: list[ObjectFieldOut] = Field(description=_OBJECT_FIELDS)
 
     @classmethod
     def of(cls, record: ResultRecord, current: ResultVersion | None) -> ResultOut:
@@ -136,11 +181,12 @@ class WithheldCount(BaseModel):
 
 
 class ResultDetailOut(BaseModel):
-    """A published result with every version and the Chinese labels of its fields."""
+    """A published result with every version and the Chinese labels of its fields (a product's,
+    project's or conduct's ``uscc`` labelled 对象编码)."""
 
     labels: dict[str, str]
     record_id: str
-    uscc: str
+    uscc: str = Field(description=_OBJECT_ID)
     entity_name: str
     area: str = Field(description="区域（登记的所在区域；早期记录为空）")
     plan_no: str
@@ -162,12 +208,18 @@ class ResultDetailOut(BaseModel):
     published_late: bool
     versions: list[VersionOut]
     current: VersionOut | None
+    # Added last (ADR 0011), so the keys before keep their order.
+    object_kind: str = Field(description=_OBJECT_KIND)
+    object_kind_label: str
+    has_uscc: bool = Field(description=_HAS_USCC)
+    details: dict[str, str] = Field(description=_DETAILS)
+    object_fields: list[ObjectFieldOut] = Field(description=_OBJECT_FIELDS)
 
     @classmethod
     def of(cls, record: ResultRecord, versions: Sequence[ResultVersion]) -> ResultDetailOut:
         views = VersionOut.all_of(versions)
         return cls(
-            labels=model.RESULT_LABELS,
+            labels=model.result_labels(record.object_kind),
             **_summary(record, max(versions, key=lambda v: v.version) if versions else None),
             publish_due_on=record.publish_due_on,
             publish_due_status=record.publish_deadline.status,

@@ -117,6 +117,7 @@ async def publish_inspection(
         published_by=uow.context.actor,
         lead_department=await lead_department(repo, event),
         area=event.area,
+        details=dict(event.details),
     )
     record = model.with_deadline(
         record, model.publish_deadline(await repo.calendar(), event.completed_on)
@@ -155,6 +156,7 @@ async def publish_inspection(
         publish_due_on=record.publish_due_on,
         lead_department=record.lead_department,
         calendar_version=record.publish_due_calendar,
+        details=record.details,
     )
     await uow.emit(published)
     return published
@@ -291,6 +293,7 @@ async def _new_version(
         task_no=record.task_no,
         task_title=record.task_title,
         submitted_by=grant.requested_by,
+        details=record.details,
     )
     await uow.emit(corrected)
     return corrected

@@ -100,9 +100,11 @@ async def export_rows(
     task_no: str | None,
     date_from: date | None,
     date_to: date | None,
+    kind: model.ExportKind = model.ORGANISATIONS,
 ) -> list[dict[str, str]]:
-    """The rows of the national publicity system's export (one per item, current versions)."""
+    """The rows of the national publicity system's export (one per item, current versions)
+    of the objects of ``kind``: organisations, or one kind without a credit code."""
     if date_from and date_to and date_from > date_to:
         raise Invalid("导出起始日期不能晚于截止日期")
-    pairs = await uow.publication.current_versions(task_no, date_from, date_to)
+    pairs = await uow.publication.current_versions(task_no, date_from, date_to, kind)
     return [row for record, version in pairs for row in model.export_rows(record, version)]

@@ -27,7 +27,13 @@ public = APIRouter(prefix="/public/results", tags=["public"])
 @public.get("", summary="检查结果公示查询", responses=refusals(422))
 async def search_results(
     deps: Deps,
-    uscc: Annotated[str | None, Query(max_length=18, description="统一社会信用代码")] = None,
+    uscc: Annotated[
+        str | None,
+        Query(
+            max_length=18,
+            description="统一社会信用代码或对象编码；生产者的统一社会信用代码也查得其产品的结果",
+        ),
+    ] = None,
     task_no: Annotated[str | None, Query(max_length=100, description="任务编号")] = None,
     q: Annotated[str | None, Query(max_length=100, description="主体名称、任务名称或代码")] = None,
     category: Annotated[

@@ -76,6 +76,10 @@ async def list_overdue(
     summary="按国家企业信用信息公示系统字段导出检查结果（每个检查事项一行，现行版本）",
     description=(
         "列：" + "、".join(model.EXPORT_COLUMNS) + "。每条检查结果的现行版本，每个检查事项一行；"
+        "object_kind=organisation（默认）导出各类组织（市场主体、机关、事业单位、社会组织等）；"
+        "产品、项目、行为没有统一社会信用代码，按 object_kind=product|project|conduct 分别导出，"
+        "以「检查对象类型」「对象编码」及该类对象的字段（如产品名称、商标、规格型号、生产日期或批号、"
+        "生产者统一社会信用代码）代替「统一社会信用代码」列；"
         "更正过的结果导出现行版本，备注注明「更正（第N版，更正第N-1版）：理由」。"
         "from / to 按现行版本的公示日期（北京时间，含两端）筛选。"
         "format=csv：UTF-8（带 BOM，Excel 可直接打开），逗号分隔，首行为列名；"
@@ -99,14 +103,18 @@ async def export(
     date_from: Annotated[date | None, Query(alias="from", description="公示日期起（含）")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="公示日期止（含）")] = None,
     format: Annotated[Literal["csv", "json"], Query(description="csv | json")] = "csv",
+    object_kind: Annotated[
+        model.ExportKind, Query(description="organisation（各类组织）| product | project | conduct")
+    ] = model.ORGANISATIONS,
 ) -> Response:
     async with deps.uow(principal.context()) as uow:
-        rows = await views.export_rows(uow, task_no, date_from, date_to)
+        rows = await views.export_rows(uow, task_no, date_from, date_to, object_kind)
+    columns = model.export_columns(object_kind)
     if format == "json":
-        body = json.dumps({"columns": model.EXPORT_COLUMNS, "rows": rows}, ensure_ascii=False)
+        body = json.dumps({"columns": columns, "rows": rows}, ensure_ascii=False)
         return Response(body.encode(), media_type="application/json")
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=model.EXPORT_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return Response(
