@@ -83,19 +83,23 @@ def has_uscc(kind: ObjectKind) -> bool:
     return kind not in LETTER
 
 
+# The first characters of each kind's ids: the GB 32100 registration authority (character 1)
+# and organisation type (character 2), or the ``Z`` namespace's letter. Any other code is an
+# other organisation's. A kind is thus a prefix range of a sorted column of ids.
+PREFIXES: dict[ObjectKind, tuple[str, ...]] = {
+    ObjectKind.MARKET_ENTITY: ("9",),
+    ObjectKind.ORGAN: ("11",),
+    ObjectKind.INSTITUTION: ("12",),
+    ObjectKind.SOCIAL_ORGANISATION: ("5",),
+    **{kind: (NAMESPACE + letter,) for kind, letter in LETTER.items()},
+}
+
+
 def kind_of(code: str) -> ObjectKind:
-    """The kind of a valid object id: the ``Z`` namespace's letter, or the GB 32100 category
-    of the registration authority (character 1) and organisation type (character 2)."""
-    if code[0] == NAMESPACE:
-        return _KIND_OF_LETTER[code[1]]
-    if code[0] == "9":
-        return ObjectKind.MARKET_ENTITY
-    if code[:2] == "11":
-        return ObjectKind.ORGAN
-    if code[:2] == "12":
-        return ObjectKind.INSTITUTION
-    if code[0] == "5":
-        return ObjectKind.SOCIAL_ORGANISATION
+    """The kind of an object id (``PREFIXES``)."""
+    for kind, prefixes in PREFIXES.items():
+        if code.startswith(prefixes):
+            return kind
     return ObjectKind.OTHER_ORGANISATION
 
 

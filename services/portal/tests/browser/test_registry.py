@@ -53,7 +53,7 @@ def test_a_bad_import_is_refused_with_its_error_report_and_a_good_one_completes(
 
     # Nothing of the file was imported.
     page.goto(f"/console/registry/entities?q={code}")
-    expect(page.get_by_text("没有符合条件的市场主体")).to_be_visible()
+    expect(page.get_by_text("没有符合条件的检查对象")).to_be_visible()
 
     # A good file (two experts in a field of their own) completes.
     field = f"测试领域{uuid.uuid4().hex[:6]}"

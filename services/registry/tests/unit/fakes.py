@@ -22,6 +22,7 @@ from spotcheck_common.events.registry import (
     ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
+from spotcheck_common.objects import ObjectKind, kind_of
 from spotcheck_common.testing import FakeUnitOfWork
 
 
@@ -76,7 +77,13 @@ class FakeRegistryRepository:
             self.entities[entity.uscc] = entity
 
     async def search_entities(
-        self, q: str | None, risk_class: str | None, status: str | None, limit: int, offset: int
+        self,
+        q: str | None,
+        risk_class: str | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        kind: ObjectKind | None = None,
     ) -> Page[EntitySnapshot]:
         found = sorted(
             (
@@ -85,6 +92,7 @@ class FakeRegistryRepository:
                 if (not q or q in e.name or e.uscc.startswith(q.upper()))
                 and (not risk_class or e.risk_class == risk_class)
                 and (not status or e.status == status)
+                and (kind is None or kind_of(e.uscc) is kind)
             ),
             key=lambda e: e.uscc,
         )

@@ -288,6 +288,10 @@ def test_every_imported_text_fits_its_registers_column() -> None:
         "experts": orm.experts,
         "check-items": orm.check_items,
         "external-inspectors": orm.external_inspectors,
+        # Objects without a USCC: their details are JSON; 行业 and 区域 are the entities'.
+        "products": orm.entities,
+        "projects": orm.entities,
+        "conducts": orm.entities,
     }
     for kind in imports.KINDS.values():
         table = tables[kind.name]

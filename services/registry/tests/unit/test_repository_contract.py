@@ -14,7 +14,7 @@ import pytest
 from registry.adapters.unit_of_work import SqlRegistryUnitOfWork
 from registry.domain.check_items import ListVersion
 from registry.entrypoints.service import definition
-from spotcheck_common import migrations, uscc
+from spotcheck_common import migrations, objects, uscc
 from spotcheck_common.db import Database, aware
 from spotcheck_common.events.registry import (
     CheckItem,
@@ -24,6 +24,7 @@ from spotcheck_common.events.registry import (
     InspectorSnapshot,
 )
 from spotcheck_common.events.types import EntityStatus, RiskClass
+from spotcheck_common.objects import ObjectKind
 from spotcheck_common.testing import calendar_event
 from spotcheck_common.uow import Context
 
@@ -113,6 +114,25 @@ async def test_entities_are_found_by_name_or_code_prefix_filtered_and_paged(uow:
     risky = await repo.search_entities(None, "D", None, 50, 0)
     assert risky.total == 1 and risky.items == [entity(1, risk_class=RiskClass.D)]
     assert (await repo.search_entities(None, None, "revoked", 50, 0)).total == 0
+
+
+async def test_entities_are_filtered_by_the_kind_their_code_says(uow: Any) -> None:
+    repo = uow.registry
+    details = {"product_name": "饮用天然泉水", "batch": "20261008"}
+    product = entity(0, uscc=objects.assigned_id(ObjectKind.PRODUCT, details), details=details)
+    institution = entity(1, uscc="12371071MB28541933")
+    other = entity(2, uscc="31371071MD0000001X")
+    await repo.upsert_entities([product, institution, other, entity(3)], "b", NOW)
+    found = {
+        kind: (await repo.search_entities(None, None, None, 50, 0, kind)).items
+        for kind in ObjectKind
+    }
+    assert found[ObjectKind.PRODUCT] == [product]  # its details read back as written
+    assert found[ObjectKind.INSTITUTION] == [institution]
+    assert found[ObjectKind.OTHER_ORGANISATION] == [other]
+    assert found[ObjectKind.MARKET_ENTITY] == [entity(3)]
+    assert found[ObjectKind.SOCIAL_ORGANISATION] == found[ObjectKind.PROJECT] == []
+    assert await repo.get_entity(product.uscc) == product
 
 
 async def test_an_entity_is_updated_in_place(uow: Any) -> None:

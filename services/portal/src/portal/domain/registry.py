@@ -8,13 +8,18 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 # The registry's import kinds, in the bureau's words (the item list is imported on its page).
+# Organisations of any registration authority (国家机关、事业单位、社会组织) come in the
+# entities list; products, projects and conducts have lists of their own (第一条).
 KINDS = {
     "entities": "市场主体",
+    "products": "产品",
+    "projects": "项目",
+    "conducts": "行为",
     "inspectors": "执法检查人员",
     "experts": "专家库",
     "check-items": "抽查事项清单",
 }
-REGISTERS = ("entities", "inspectors", "experts")
+REGISTERS = ("entities", "products", "projects", "conducts", "inspectors", "experts")
 FORMATS = ("xlsx", "csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = frozenset({"queued", "running"})

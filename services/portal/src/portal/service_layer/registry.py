@@ -60,13 +60,15 @@ async def template(api: Api, kind: str, fmt: str) -> httpx.Response:
 
 
 async def entities(
-    api: Api, q: str, risk_class: str, status: str, offset: int
+    api: Api, q: str, risk_class: str, status: str, offset: int, kind: str = ""
 ) -> Page[dict[str, Any]]:
+    """A page of the inspection objects, of one kind (``objects.ObjectKind``) or all."""
     found = await api.get(
         "/api/registry/entities",
         q=q,
         risk_class=risk_class,
         status=status,
+        kind=kind or None,
         limit=PAGE,
         offset=offset,
     )

@@ -1,5 +1,5 @@
-"""Synthetic demo district (临港区): about 20,000 entities, 80 inspectors and a small item list,
-deterministic."""
+"""Synthetic demo district (临港区): about 20,000 entities, a few institutions, social
+organisations and products, 80 inspectors and a small item list, deterministic."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from registry.domain.imports import CHECK_ITEMS, ENTITIES, EXPERTS, INSPECTORS, Kind
+from registry.domain.imports import CHECK_ITEMS, ENTITIES, EXPERTS, INSPECTORS, PRODUCTS, Kind
 from spotcheck_common import uscc
 
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
@@ -185,6 +185,82 @@ def demo_experts(count: int = 20, seed: int = 2026) -> bytes:
         for i in range(count)
     ]
     return to_csv(EXPERTS, rows)
+
+
+# Organisations of other registration authorities (第一条): a 事业单位 and two 社会组织, in
+# the entities list like any entity (their kind is read from the code).
+DEMO_ORGANISATIONS = [
+    (
+        "12371071MB28541933",
+        "威海市临港区草庙子镇中心卫生院",
+        "事业单位",
+        "卫生和社会工作",
+        "草庙子镇",
+    ),
+    ("12371071MB2854207U", "威海市临港区实验学校", "事业单位", "教育", "汪疃镇"),
+    ("51371071MJ0000001N", "威海市临港区个体劳动者协会", "社会团体", "社会组织", "草庙子镇"),
+    (
+        "52371071MJ0000002N",
+        "威海市临港区蔄山镇颐养服务中心",
+        "民办非企业单位",
+        "社会组织",
+        "蔄山镇",
+    ),
+]
+
+
+def demo_organisations() -> bytes:
+    """Institutions and social organisations of the demo district, in the entities format."""
+    rows = [
+        {
+            "uscc": code,
+            "name": name,
+            "entity_type": kind,
+            "industry": industry,
+            "area": area,
+            "risk_class": "B",
+            "status": "存续",
+            "address": f"山东省威海市临港区{area}",
+        }
+        for code, name, kind, industry, area in DEMO_ORGANISATIONS
+    ]
+    return to_csv(ENTITIES, rows)
+
+
+# Products for a sampling task (抽样检测): bottled water and food of the first two food
+# producers of ``demo_entities`` (both active), sold in the district's areas.
+DEMO_PRODUCTS = [
+    ("饮用天然泉水", "临港泉", "550mL/瓶", "20261008", "草庙子镇", "C"),
+    ("饮用天然泉水", "临港泉", "550mL/瓶", "20261015", "草庙子镇", "C"),
+    ("饮用天然泉水", "临港泉", "5L/桶", "20261008", "汪疃镇", "C"),
+    ("挂面", "德德", "1kg/袋", "20260920", "蔄山镇", "B"),
+    ("花生油", "德德", "5L/桶", "20260901", "苘山镇", "D"),
+    ("即食海参", "德德", "500g/盒", "20261003", "草庙子镇", "D"),
+]
+
+
+def demo_products() -> bytes:
+    code, name = ENTITIES.column("uscc").label, ENTITIES.column("name").label
+    entities = csv.DictReader(io.StringIO(demo_entities(count=100).decode()))
+    producers = [e for e in entities if "食品" in e[name]][:2]
+    rows = []
+    for n, (product, brand, spec, batch, area, risk) in enumerate(DEMO_PRODUCTS):
+        producer = producers[0 if n < 3 else 1]
+        rows.append(
+            {
+                "producer_uscc": producer[code],
+                "product_name": product,
+                "brand": brand,
+                "specification": spec,
+                "batch": batch,
+                "producer_name": producer[name],
+                "sold_at": f"山东省威海市临港区{area}{n + 1}号超市",
+                "industry": "食品制造业",
+                "area": area,
+                "risk_class": risk,
+            }
+        )
+    return to_csv(PRODUCTS, rows)
 
 
 def demo_check_items() -> bytes:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from spotcheck_common.db import BigIntPK, service_metadata
 
 metadata = service_metadata()
+DETAILS = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 entities = sa.Table(
     "entities",
@@ -19,6 +21,8 @@ entities = sa.Table(
     sa.Column("risk_class", sa.String(1), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("address", sa.String(300), nullable=False, server_default=""),
+    # A product's, project's or conduct's fields (ADR 0011); {} for an organisation.
+    sa.Column("details", DETAILS, nullable=False, server_default=sa.text("'{}'")),
     sa.Column("batch_id", sa.String(36), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # No index on name: the search matches any part of it (LIKE '%…%'), which no B-tree

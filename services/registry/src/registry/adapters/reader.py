@@ -154,8 +154,9 @@ def _stage_converters(kind: imports.Kind, sqlite: bool) -> list[Callable[[Any], 
         "bool": booleans,
         "date": date.isoformat,
         "list": imports.json_list,
+        "json": imports.json_object,
     }
-    return [table[c.value] for c in kind.columns]
+    return [table[value] for value in kind.stored_values]
 
 
 def _quoted_date(value: date) -> str:
@@ -170,12 +171,13 @@ def _document_converters(kind: imports.Kind) -> list[Callable[[Any], str]]:
         "bool": {True: "true", False: "false"}.__getitem__,
         "date": _quoted_date,
         "list": imports.json_list,
+        "json": imports.json_object,
     }
-    return [table[c.value] for c in kind.columns]
+    return [table[value] for value in kind.stored_values]
 
 
 def _document_template(kind: imports.Kind) -> str:
-    return "{" + ",".join(f'"{f}":%s' for f in kind.fields) + "}"
+    return "{" + ",".join(f'"{f}":%s' for f in kind.stored) + "}"
 
 
 # What JSON escapes in a string but COPY text does not (tabs and line breaks are checked by
@@ -190,7 +192,7 @@ def documents(
     the event's bytes, byte for byte what pydantic writes. When every value is text and none
     holds a character JSON escapes, the values go between quotes as they are: checked on
     ``text``, the chunk's COPY text if it needed no escaping, else column by column."""
-    if all(c.value == "text" for c in kind.columns):
+    if all(value == "text" for value in kind.stored_values):
         if text is not None:
             plain = not _JSON_SPECIAL.search(text)
         else:
@@ -198,7 +200,7 @@ def documents(
                 _JSON_SPECIAL.search(t) or "\t" in t or "\n" in t for t in map("".join, columns)
             )
         if plain:
-            template = "{" + ",".join(f'"{f}":"%s"' for f in kind.fields) + "}"
+            template = "{" + ",".join(f'"{f}":"%s"' for f in kind.stored) + "}"
             return list(map(template.__mod__, zip(*columns, strict=True)))
     quoted = [
         list(map(f, column)) for f, column in zip(_document_converters(kind), columns, strict=True)
@@ -233,7 +235,7 @@ class _Output:
     def __init__(self, spec: ReadSpec, kind: imports.Kind) -> None:
         self.spec = spec
         self.kind = kind
-        self.key_at = kind.fields.index(kind.key)
+        self.key_at = kind.stored.index(kind.key)
         self.stage = _stage_converters(kind, spec.output == "sqlite")
         self.db: sqlite3.Connection | None = None
         if spec.output == "sqlite":
@@ -242,11 +244,11 @@ class _Output:
             self.db = sqlite3.connect(spec.stage, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=OFF")
             self.db.execute("PRAGMA synchronous=OFF")
-            columns = ", ".join(kind.fields)
+            columns = ", ".join(kind.stored)
             self.db.execute(
                 f"CREATE TABLE {STAGE_TABLE} (line INTEGER PRIMARY KEY, {columns}, doc TEXT)"
             )
-            marks = ", ".join("?" * (len(kind.fields) + 2))
+            marks = ", ".join("?" * (len(kind.stored) + 2))
             self.insert = f"INSERT INTO {STAGE_TABLE} VALUES ({marks})"
 
     def _staged(self, columns: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
@@ -377,7 +379,7 @@ def _chunks(
 ) -> Iterator[Message]:
     """Good rows in chunks of about ``chunk_rows``: a block of text rows checked a column at
     a time when it is plainly good, else (and every row of a workbook) row by row."""
-    width = len(validator.kind.columns)
+    width = len(validator.kind.stored)
     good = _Rows(width)
     step = max(1, min(spec.chunk_rows, BLOCK_ROWS))
     for whole_lines, whole_rows in blocks:

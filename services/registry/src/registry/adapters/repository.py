@@ -22,6 +22,7 @@ from spotcheck_common.events.registry import (
     ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
+from spotcheck_common.objects import PREFIXES, ObjectKind
 
 CHUNK = 1000
 
@@ -42,7 +43,13 @@ class RegistryRepository(Protocol):
     async def update_entity(self, entity: EntitySnapshot, now: datetime) -> None: ...
 
     async def search_entities(
-        self, q: str | None, risk_class: str | None, status: str | None, limit: int, offset: int
+        self,
+        q: str | None,
+        risk_class: str | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        kind: ObjectKind | None = None,
     ) -> Page[EntitySnapshot]: ...
 
     async def count_entities(self) -> int: ...
@@ -96,6 +103,7 @@ def _entity(row: Any) -> EntitySnapshot:
         risk_class=row.risk_class,
         status=row.status,
         address=row.address,
+        details=row.details or {},
     )
 
 
@@ -114,6 +122,15 @@ def _list_version(row: Any) -> ListVersion:
 
 
 CHECK_ITEM_FIELDS = list(CheckItem.model_fields)
+
+
+def _of_kind(code: sa.ColumnElement[str], kind: ObjectKind) -> sa.ColumnElement[bool]:
+    """``objects.kind_of`` in SQL: a kind is a prefix range of the primary key."""
+    prefixes = PREFIXES.get(kind)
+    if prefixes is not None:
+        return sa.or_(*(code.startswith(p) for p in prefixes))
+    others = [p for ps in PREFIXES.values() for p in ps]
+    return sa.and_(*(sa.not_(code.startswith(p)) for p in others))
 
 
 def _inspector(row: Any) -> InspectorSnapshot:
@@ -214,10 +231,16 @@ class SqlRegistryRepository:
         return bool((await self.session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
     async def search_entities(
-        self, q: str | None, risk_class: str | None, status: str | None, limit: int, offset: int
+        self,
+        q: str | None,
+        risk_class: str | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+        kind: ObjectKind | None = None,
     ) -> Page[EntitySnapshot]:
         t = orm.entities
-        where = []
+        where = [] if kind is None else [_of_kind(t.c.uscc, kind)]
         if q:
             where.append(
                 sa.or_(
@@ -361,12 +384,20 @@ class Register:
         return tuple(f for f in self.fields if f != self.key)
 
 
+ENTITY_FIELDS = ("uscc", "name", "entity_type", "industry", "area", "risk_class", "status")
+# Objects without a USCC (products, projects, conducts) go into the entities register, with
+# their details; an organisation's import leaves details alone.
+OBJECTS = Register(
+    orm.entities,
+    "uscc",
+    (*ENTITY_FIELDS, "address", "details"),
+    json_fields=frozenset({"details"}),
+)
 REGISTERS = {
-    "entities": Register(
-        orm.entities,
-        "uscc",
-        ("uscc", "name", "entity_type", "industry", "area", "risk_class", "status", "address"),
-    ),
+    "entities": Register(orm.entities, "uscc", (*ENTITY_FIELDS, "address")),
+    "products": OBJECTS,
+    "projects": OBJECTS,
+    "conducts": OBJECTS,
     "inspectors": Register(
         orm.inspectors,
         "inspector_id",
@@ -393,7 +424,8 @@ REGISTERS = {
 
 STAGE = "import_stage"
 ATTACHED = "import_stage_db"  # SQLite: the reader's stage file, attached to the connection
-# One import of a kind at a time across replicas (PostgreSQL advisory lock, per kind).
+# One import into a register at a time across replicas (PostgreSQL advisory lock, per table:
+# entities, products, projects and conducts share one).
 _IMPORT_LOCK = {"entities": 0x5C071, "inspectors": 0x5C072, "experts": 0x5C073}
 
 
@@ -459,9 +491,10 @@ class StagedImport:
     async def _sql(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return await self.session.execute(sa.text(sql), params or {})
 
-    async def lock(self, kind: str) -> None:
+    async def lock(self) -> None:
         if self.postgres:
-            await self._sql("SELECT pg_advisory_xact_lock(:k)", {"k": _IMPORT_LOCK[kind]})
+            lock = _IMPORT_LOCK[self.register.table.name]
+            await self._sql("SELECT pg_advisory_xact_lock(:k)", {"k": lock})
 
     async def begin(self) -> None:
         """Once the import holds its lock: whether the register is empty (a district's first

@@ -12,14 +12,16 @@ import itertools
 import json
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
+from spotcheck_common import objects
 from spotcheck_common import uscc as uscc_rules
 from spotcheck_common.errors import Corrupted, Invalid
 from spotcheck_common.events.planning import AGENCY_CODE_PATTERN
+from spotcheck_common.objects import ObjectKind
 
 # A cell as a reader hands it over: CSV gives text; .xlsx gives what Excel stored.
 Cell = str | int | float | bool | date | datetime | time | None
@@ -297,10 +299,34 @@ class Kind:
     # A field that qualifies the key: a row is identified by (scope, key), e.g. an agency's
     # inspector by (agency, inspector_id).
     scope: str = ""
+    # An object without a USCC (产品、项目、行为; ADR 0011): the row the register keeps, an
+    # entity's fields and ``details`` (``OBJECT_ROW``), made from the file's values; its key
+    # (``uscc``) is assigned, not read. None: the file's values are the row.
+    derive: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+    duplicate: str = "与第{line}行重复"  # a key seen before in the file, at ``line``
 
     @property
     def fields(self) -> tuple[str, ...]:
+        """The file's columns' fields."""
         return tuple(c.field for c in self.columns)
+
+    @property
+    def stored(self) -> tuple[str, ...]:
+        """The fields of each good row the validator hands over (what the register keeps)."""
+        return OBJECT_ROW if self.derive else self.fields
+
+    @property
+    def stored_values(self) -> tuple[str, ...]:
+        """What each of ``stored`` holds: text, bool, date, list or json (a dict)."""
+        if self.derive:
+            return ("text",) * (len(OBJECT_ROW) - 1) + ("json",)
+        return tuple(c.value for c in self.columns)
+
+    @property
+    def key_column(self) -> str:
+        """The column a duplicate is reported in: the key's, or (an object without a USCC,
+        whose key is assigned) its first identifying column."""
+        return self.columns[0].field if self.derive else self.key
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.field == name)
@@ -542,8 +568,109 @@ def _with_widths(kind: Kind) -> Kind:
 ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS, EXTERNAL_INSPECTORS = map(
     _with_widths, (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS, EXTERNAL_INSPECTORS)
 )
+
+
+# ------------------------------------------------------------- objects without a USCC (第一条)
+
+# What the register keeps of an object without a USCC: an entity's fields and its details.
+OBJECT_ROW = (*ENTITIES.fields, "details")
+# Where the object is: the entity's 住所, where the inspectors go.
+_PLACE = {
+    ObjectKind.PRODUCT: "sold_at",
+    ObjectKind.PROJECT: "location",
+    ObjectKind.CONDUCT: "place",
+}
+# Per field (``objects.FIELDS``): required, what the cell holds, an example, its width. The
+# widths keep ``display_name`` within the name column's 200 characters.
+_DETAILS: dict[str, tuple[bool, str, str, int | None]] = {
+    "producer_uscc": (
+        True,
+        "必填，18位，生产者的统一社会信用代码（校验码须正确；可为外区企业）",
+        "91371071MA3C00001K",
+        None,
+    ),
+    "product_name": (True, "必填", "饮用天然矿泉水", 80),
+    "brand": (False, "可为空（无商标时留空）", "临港泉", 40),
+    "specification": (False, "可为空", "550mL/瓶", 40),
+    "batch": (False, "可为空；同一产品的不同批次是不同的检查对象", "20261008", 30),
+    "producer_name": (False, "可为空", "威海华海食品有限公司", 200),
+    "sold_at": (False, "可为空；抽样地点，作为检查对象的地址", "临港区草庙子镇1号华海超市", 300),
+    "project_code": (True, "必填；同一编号即同一项目", "LG-JS-2026-001", 50),
+    "project_name": (True, "必填", "临港区草庙子镇农贸市场改造工程", 200),
+    "owner": (False, "可为空", "威海华海建设有限公司", 200),
+    "location": (False, "可为空；作为检查对象的地址", "临港区草庙子镇", 300),
+    "activity": (True, "必填，如 户外广告发布、明码标价", "户外广告发布", 50),
+    "place": (True, "必填；作为检查对象的地址", "临港区草庙子镇中心大街", 140),
+    "period": (False, "可为空，如 2026年第三季度", "2026年第三季度", 50),
+    "actor": (False, "可为空", "威海华海广告有限公司", 200),
+}
+
+
+def _detail_column(name: str, label: str) -> Column:
+    required, accepts, example, width = _DETAILS[name]
+    if name == "producer_uscc":
+        return Column(
+            label, name, normalize_uscc, accepts, example, text_cell=True, fast=_fast_uscc
+        )
+    if required:
+        return Column(label, name, _text, accepts, example, fast=_fast_text, max_length=width)
+    return Column(
+        label, name, _optional_text, accepts, example, fast=_fast_optional_text, max_length=width
+    )
+
+
+def _object_row(kind: ObjectKind) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The register's row of an object: its assigned id (the same for the same identifying
+    fields, import after import), a name for lists, the kind's label as its type, active."""
+    names = [name for name, _ in objects.FIELDS[kind]]
+    width = len(names)
+    label = objects.LABELS[kind]
+    place = _PLACE[kind]
+
+    def derive(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        details = dict(zip(names, values[:width], strict=True))
+        industry, area, risk_class = values[width:]
+        code = objects.assigned_id(kind, details)
+        name = objects.display_name(kind, details)
+        return (code, name, label, industry, area, risk_class, "active", details[place], details)
+
+    return derive
+
+
+def _object_kind(name: str, kind: ObjectKind) -> Kind:
+    """An import list of objects without a USCC: their fields, then 行业、区域、风险等级 as
+    an entity has them (a task's target filter and ratios use them)."""
+    fields = objects.FIELDS[kind]
+    columns = tuple(_detail_column(n, label) for n, label in fields)
+    shared = tuple(ENTITIES.column(f) for f in ("industry", "area", "risk_class"))
+    key = "、".join(label for _, label in fields[: objects.KEY_FIELDS[kind]])
+    title = objects.LABELS[kind]
+    return Kind(
+        name,
+        title,
+        "uscc",
+        columns + shared,
+        derive=_object_row(kind),
+        duplicate=f"与第{{line}}行是同一{title}（{key}相同）",
+    )
+
+
+PRODUCTS = _object_kind("products", ObjectKind.PRODUCT)
+PROJECTS = _object_kind("projects", ObjectKind.PROJECT)
+CONDUCTS = _object_kind("conducts", ObjectKind.CONDUCT)
+
 KINDS: dict[str, Kind] = {
-    k.name: k for k in (ENTITIES, INSPECTORS, EXPERTS, CHECK_ITEMS, EXTERNAL_INSPECTORS)
+    k.name: k
+    for k in (
+        ENTITIES,
+        INSPECTORS,
+        EXPERTS,
+        CHECK_ITEMS,
+        EXTERNAL_INSPECTORS,
+        PRODUCTS,
+        PROJECTS,
+        CONDUCTS,
+    )
 }
 
 
@@ -674,7 +801,7 @@ def map_header(kind: Kind, header: Sequence[Cell]) -> tuple[dict[str, int], list
 
 class RowValidator:
     """Validates the rows of one file of ``kind``: each good row becomes a tuple of values in
-    ``kind.fields`` order; each problem goes to ``errors``. Keys must be unique in the file;
+    ``kind.stored`` order; each problem goes to ``errors``. Keys must be unique in the file;
     ``taken`` refuses keys another register uses; ``divisions`` (entities) refuses an entity
     registered outside the district."""
 
@@ -700,10 +827,11 @@ class RowValidator:
         self.header_ok = not header_errors
         self.width = len(header)
         self._plan = [(c, self.index.get(c.field)) for c in kind.columns]
-        self._key_at = kind.fields.index(kind.key)
-        self._scope_at = kind.fields.index(kind.scope) if kind.scope else None
-        self._key_label = kind.column(kind.key).label
-        self._key_where = self.index.get(kind.key, -1) + 1
+        self._key_at = kind.stored.index(kind.key)
+        self._scope_at = kind.stored.index(kind.scope) if kind.scope else None
+        self._key_label = kind.column(kind.key_column).label
+        self._key_where = self.index.get(kind.key_column, -1) + 1
+        self._derive = kind.derive
         self._fast = self._fast_reader()
         self._many = self._many_plan()
         self._widths = [c.max_length for c, _ in self._plan]
@@ -737,7 +865,7 @@ class RowValidator:
         )
 
     def _many_plan(self) -> list[tuple[int, Callable[[Sequence[str]], list[Any] | None]]] | None:
-        if not self.header_ok:
+        if not self.header_ok or self._derive is not None:  # derived rows: row by row
             return None
         plan = []
         for column, position in self._plan:
@@ -789,6 +917,8 @@ class RowValidator:
                 values = None  # the general path names the cell
             if values is not None:
                 self.rows += 1
+                if self._derive is not None:
+                    values = self._derive(values)
                 return values if self._key_ok(line, self._identity(values)) else None
         return self._row(line, cells)
 
@@ -820,6 +950,11 @@ class RowValidator:
                 continue
             values.append(value)
             parsed[column.field] = value
+        if self._derive is not None:
+            if not ok:
+                return None
+            row = self._derive(tuple(values))
+            return row if self._key_ok(line, self._identity(row)) else None
         identity = self._identity_of(parsed)
         if identity is not None and not self._key_ok(line, identity):
             ok = False
@@ -857,7 +992,7 @@ class RowValidator:
             ok = False
         first = self._seen.get(key)
         if first is not None:
-            self.errors.add(RowError(line, label, f"与第{first}行重复", where))
+            self.errors.add(RowError(line, label, self.kind.duplicate.format(line=first), where))
             ok = False
         else:
             self._seen[key] = line
@@ -924,7 +1059,8 @@ def validate_all(
 
 
 def as_record(kind: Kind, values: Sequence[Any]) -> dict[str, Any]:
-    return dict(zip(kind.fields, values, strict=True))
+    """A validated row (``kind.stored`` order) by field."""
+    return dict(zip(kind.stored, values, strict=True))
 
 
 TAKEN_BY_EXPERTS = "已是专家库中专家的编号（执法人员与专家编号不得相同）"
@@ -945,10 +1081,19 @@ class MergeCounts:
 
 
 def field_labels(kind: Kind) -> dict[str, str]:
-    return {c.field: c.label for c in kind.columns}
+    """The Chinese name of each field a report may count (an object's are its register's)."""
+    labels = {c.field: c.label for c in kind.columns}
+    if kind.derive is not None:
+        return {**field_labels(ENTITIES), "details": "对象信息", **labels}
+    return labels
 
 
 def json_list(values: Sequence[str]) -> str:
     """A list cell (qualifications) as it is staged, stored and sent: compact JSON with the
     characters as they are, the bytes pydantic writes for the same list."""
     return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+
+
+def json_object(values: Mapping[str, str]) -> str:
+    """An object's details, the same way (its fields in ``objects.FIELDS`` order)."""
+    return json.dumps(dict(values), ensure_ascii=False, separators=(",", ":"))

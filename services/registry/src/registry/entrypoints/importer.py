@@ -73,10 +73,12 @@ class Importer:
     async def _execute(
         self, context: Context, job: imports.ImportJob, spooled: files.Spooled
     ) -> dict[str, Any]:
+        register = REGISTERS.get(job.kind)
+        # Imports that write one table run one at a time (products go into the entities').
+        lock = self.live.lock(register.table.name if register else job.kind)
         try:
-            async with self.live.lock(job.kind), self.rt.uow(context) as unit:
+            async with lock, self.rt.uow(context) as unit:
                 uow = cast(SqlRegistryUnitOfWork, unit)
-                register = REGISTERS.get(job.kind)
                 staging = (
                     StagedImport(
                         uow.session,

@@ -52,6 +52,8 @@ async def load_demo(rt: ServiceRuntime) -> None:
     if has_entities:
         return
     await _demo_import(importer, "entities", demo.demo_entities(), "demo-entities.csv")
+    await _demo_import(importer, "entities", demo.demo_organisations(), "demo-organisations.csv")
+    await _demo_import(importer, "products", demo.demo_products(), "demo-products.csv")
     await _demo_import(importer, "inspectors", demo.demo_inspectors(), "demo-inspectors.csv")
     if not has_experts:
         await _demo_import(importer, "experts", demo.demo_experts(), "demo-experts.csv")

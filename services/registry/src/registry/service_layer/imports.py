@@ -104,7 +104,8 @@ class Staging(Protocol):
     streaming: bool  # chunks are merged as they come (else: from stage_file, at the end)
     stage_file: Path | None  # where the reader writes the rows when not streaming
 
-    async def lock(self, kind: str) -> None: ...
+    async def lock(self) -> None:
+        """One import into the register at a time (across replicas)."""
 
     async def begin(self) -> None: ...
 
@@ -376,12 +377,12 @@ async def _taken(kind: str, repo: Registers) -> tuple[frozenset[str], str] | Non
     return None
 
 
-async def _prepare(staging: Staging | None, kind: str) -> str:
+async def _prepare(staging: Staging | None) -> str:
     """Lock and create the stage; what the reader hands over: rows (the item list), COPY
     data (PostgreSQL) or a stage file of its own (SQLite)."""
     if staging is None:
         return "rows"
-    await staging.lock(kind)
+    await staging.lock()
     await staging.begin()
     await staging.create()
     return "copy" if staging.streaming else "sqlite"
@@ -466,7 +467,7 @@ async def _run(
     spec = reader.ReadSpec(
         kind=job.kind,
         path=str(path),
-        output=await _prepare(staging, job.kind),
+        output=await _prepare(staging),
         filename=job.filename,
         encoding=job.params.encoding,
         sheet=job.params.sheet,
@@ -590,12 +591,12 @@ class _Events:
         self.full: list[tuple[str, str]] = []
 
     def _cut(self) -> None:
-        # Entities always travel in numbered chunks; a roster (usually one event) keeps the
-        # batch's own id for its first.
+        # Entities (and objects without a USCC) always travel in numbered chunks; a roster
+        # (usually one event) keeps the batch's own id for its first.
         number = self.number
         key = (
             self.batch_id
-            if number == 0 and self.kind != "entities"
+            if number == 0 and self.event is not EntitiesImported
             else f"{self.batch_id}:{number}"
         )
         payload = f'{{"batch_id":{json.dumps(key)},"{self.field}":[' + ",".join(self.rows) + "]}"
@@ -794,5 +795,6 @@ class LiveJobs:
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
-    def lock(self, kind: str) -> asyncio.Lock:
-        return self.locks.setdefault(kind, asyncio.Lock())
+    def lock(self, name: str) -> asyncio.Lock:
+        """The lock of a register (its table's name), or of a list kept whole."""
+        return self.locks.setdefault(name, asyncio.Lock())

@@ -19,12 +19,13 @@ from spotcheck_common.events.registry import (
     ExternalInspectorSnapshot,
     InspectorSnapshot,
 )
+from spotcheck_common.objects import ObjectKind
 
 
 async def entity(uow: RegistryUnitOfWork, uscc: str) -> EntitySnapshot:
     found = await uow.registry.get_entity(uscc.upper())
     if found is None:
-        raise NotFound(f"市场主体 {uscc} 不存在")
+        raise NotFound(f"检查对象 {uscc} 不存在")
     return found
 
 
@@ -35,8 +36,9 @@ async def entities(
     status: str | None,
     limit: int,
     offset: int,
+    kind: ObjectKind | None = None,
 ) -> Page[EntitySnapshot]:
-    return await uow.registry.search_entities(q, risk_class, status, limit, offset)
+    return await uow.registry.search_entities(q, risk_class, status, limit, offset, kind)
 
 
 async def inspectors(uow: RegistryUnitOfWork, department: str | None) -> list[InspectorSnapshot]:

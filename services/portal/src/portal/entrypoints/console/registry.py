@@ -1,6 +1,7 @@
 """Console pages: the registries (名录库) the credit department keeps — imports of entities,
-inspectors and experts with their job pages and error reports, the item list (抽查事项清单)
-and its versions, the registers, and conflicts of interest (回避)."""
+products, projects, conducts (第一条), inspectors and experts with their job pages and error
+reports, the item list (抽查事项清单) and its versions, the registers, and conflicts of
+interest (回避)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from portal.adapters.api import ApiError, FieldError
 from portal.domain import registry as rules
 from portal.entrypoints.web import CheckedForm, SignedIn, render, see_other
 from portal.service_layer import registry
+from spotcheck_common.objects import FIELD_LABELS
+from spotcheck_common.objects import LABELS as OBJECT_KINDS
 
 router = APIRouter(prefix="/console/registry", include_in_schema=False)
 
@@ -125,9 +128,11 @@ async def entities(
     q: str = "",
     risk_class: str = "",
     status: str = "",
+    kind: str = "",
     offset: int = 0,
 ) -> HTMLResponse:
-    page = await registry.entities(session.api, q.strip(), risk_class, status, max(offset, 0))
+    kind = kind if kind in OBJECT_KINDS else ""
+    page = await registry.entities(session.api, q.strip(), risk_class, status, max(offset, 0), kind)
     return render(
         request,
         "console/registry/entities.html",
@@ -136,7 +141,10 @@ async def entities(
         q=q,
         risk_class=risk_class,
         status=status,
+        kind=kind,
         statuses=rules.ENTITY_STATUS,
+        object_kinds={k.value: label for k, label in OBJECT_KINDS.items()},
+        field_labels=FIELD_LABELS,
     )
 
 

@@ -25,13 +25,24 @@ from registry.entrypoints.schemas import (
     ImportReportOut,
 )
 from registry.service_layer import imports, views
+from spotcheck_common import objects
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import DomainError, Invalid
 from spotcheck_common.http import refusals
+from spotcheck_common.objects import ObjectKind
 from spotcheck_common.roles import Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
-Kind = Literal["entities", "inspectors", "experts", "check-items", "external-inspectors"]
+Kind = Literal[
+    "entities",
+    "inspectors",
+    "experts",
+    "check-items",
+    "external-inspectors",
+    "products",
+    "projects",
+    "conducts",
+]
 Encoding = Literal["utf-8", "gb18030", "gbk"]
 EncodingQ = Annotated[
     Encoding | None, Query(description="CSV 的编码（默认自动识别 UTF-8 / GB18030）")
@@ -139,6 +150,21 @@ async def receive(
     return JSONResponse(job.model_dump(mode="json"), status_code=202, headers=headers)
 
 
+def _object_import(kind: str, object_kind: ObjectKind) -> tuple[str, str, str]:
+    """Summary and description of an import of objects without a USCC (第一条)."""
+    title = objects.LABELS[object_kind]
+    key = "、".join(
+        label for _, label in objects.FIELDS[object_kind][: objects.KEY_FIELDS[object_kind]]
+    )
+    return (
+        kind,
+        f"导入{title}（检查对象，第一条；CSV / .xlsx，全部成功或全部不导入）",
+        f"\n\n每行为一个{title}，记入主体名录，编码由系统按{key}生成（Z 开头，18 位；"
+        "这些字段相同的再次导入得到同一编码，不会重复），状态为存续，"
+        "以 `registry.entities-imported` 事件发送，`details` 为各字段。",
+    )
+
+
 def _register_import(kind: str) -> Callable[..., Awaitable[ImportReportOut | JSONResponse]]:
     """The one body of the entities, inspectors and experts imports."""
 
@@ -160,9 +186,14 @@ def _register_import(kind: str) -> Callable[..., Awaitable[ImportReportOut | JSO
 for _kind, _summary, _extra in (
     (
         "entities",
-        "导入市场主体（CSV / .xlsx，全部成功或全部不导入）",
-        "\n\n本区登记机关以外（统一社会信用代码第 3–8 位不是本区行政区划代码）的主体被拒绝。",
+        "导入市场主体及其他有统一社会信用代码的组织（CSV / .xlsx，全部成功或全部不导入）",
+        "\n\n本区登记机关以外（统一社会信用代码第 3–8 位不是本区行政区划代码）的主体被拒绝。"
+        "国家机关（11）、事业单位（12）、社会组织（5x）等按同一名录导入，类别由代码识别"
+        "（第一条）。",
     ),
+    _object_import("products", ObjectKind.PRODUCT),
+    _object_import("projects", ObjectKind.PROJECT),
+    _object_import("conducts", ObjectKind.CONDUCT),
     ("inspectors", "导入执法检查人员（CSV / .xlsx，全部成功或全部不导入）", ""),
     ("experts", "导入专家库（CSV / .xlsx，全部成功或全部不导入）", ""),
     (

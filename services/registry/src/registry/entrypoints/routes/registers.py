@@ -16,6 +16,7 @@ from registry.entrypoints.schemas import (
     ConflictIn,
     ConflictOut,
     EntityChange,
+    EntityOut,
     EntityPage,
     ExpertList,
     ExternalInspectorList,
@@ -26,9 +27,9 @@ from registry.entrypoints.schemas import (
 from registry.service_layer import services, views
 from spotcheck_common.auth import Principal, require
 from spotcheck_common.errors import Forbidden
-from spotcheck_common.events.registry import EntitySnapshot
 from spotcheck_common.events.types import EntityStatus, RiskClass
 from spotcheck_common.http import Offset, refusals
+from spotcheck_common.objects import ObjectKind
 from spotcheck_common.roles import MANAGEMENT, Role
 
 CreditDept = Annotated[Principal, require(Role.CREDIT_DEPT)]
@@ -69,25 +70,30 @@ async def declare_pair_conflict(
     return PairConflictOut(created=created, inspector_ids=sorted((first, second)))
 
 
-@router.get("/entities", summary="查询市场主体", responses=refusals(401, 403, 422))
+@router.get(
+    "/entities",
+    summary="查询市场主体及其他检查对象（可按类别筛选）",
+    responses=refusals(401, 403, 422),
+)
 async def list_entities(
     principal: Management,
     deps: Deps,
     q: str | None = None,
     risk_class: RiskClass | None = None,
     status: EntityStatus | None = None,
+    kind: Annotated[ObjectKind | None, Query(description="检查对象类别（第一条）")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> EntityPage:
     async with deps.uow(principal.context()) as uow:
-        page = await views.entities(uow, q, risk_class, status, limit, offset)
-    return EntityPage(total=page.total, items=page.items)
+        page = await views.entities(uow, q, risk_class, status, limit, offset, kind)
+    return EntityPage(total=page.total, items=[EntityOut.of(e) for e in page.items])
 
 
-@router.get("/entities/{uscc}", summary="市场主体详情", responses=refusals(401, 403, 404))
-async def get_entity(uscc: str, principal: Management, deps: Deps) -> EntitySnapshot:
+@router.get("/entities/{uscc}", summary="检查对象详情", responses=refusals(401, 403, 404))
+async def get_entity(uscc: str, principal: Management, deps: Deps) -> EntityOut:
     async with deps.uow(principal.context()) as uow:
-        return await views.entity(uow, uscc)
+        return EntityOut.of(await views.entity(uow, uscc))
 
 
 @router.patch(
@@ -97,9 +103,10 @@ async def get_entity(uscc: str, principal: Management, deps: Deps) -> EntitySnap
 )
 async def change_entity(
     uscc: str, change: EntityChange, principal: CreditDept, deps: Deps
-) -> EntitySnapshot:
+) -> EntityOut:
     async with deps.uow(principal.context()) as uow:
-        return await services.change_entity(uow, uscc.upper(), change.status, change.risk_class)
+        changed = await services.change_entity(uow, uscc.upper(), change.status, change.risk_class)
+    return EntityOut.of(changed)
 
 
 @router.get(
