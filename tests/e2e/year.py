@@ -1,7 +1,9 @@
 """A year in miniature (issue 4): the item list, two departments' annual plans through the
 approval chain, three tasks (one sent down by the city), a target drawn in two tasks and
-visited once, an unreachable target, a serious refusal, an objection across the National Day
-holiday that leads to a correction, and every dossier verifying its hash chain."""
+visited once, an unreachable target, a serious refusal, a directly assigned team, a product
+sampling task (samples, sampling form and lab report, the products published in their own
+fields), an objection across the National Day holiday that leads to a correction granted by
+the city bureau, and every dossier verifying its hash chain."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ MEETING = ("director.meeting", ["director_meeting"], {})
 GS = {"code": "GS-01", "name": "企业公示信息抽查"}
 DJ = {"code": "DJ-01", "name": "登记事项检查"}
 SP = {"code": "SP-01", "name": "食品经营许可情况检查"}
+CP = {"code": "CP-01", "name": "食品生产加工产品质量抽检"}
 ITEM_LIST = (
     "事项编号,抽查类别,抽查事项,检查对象,事项类别,检查方式,检查主体,检查依据\n"
     "GS-01,企业信息公示,企业公示信息抽查,各类企业,一般,书面检查,市场监管部门,"
@@ -48,7 +51,20 @@ ITEM_LIST = (
     "《市场主体登记管理条例》\n"
     "SP-01,食品安全,食品经营许可情况检查,食品经营者,重点,现场检查,市场监管部门,"
     "《食品安全法》\n"
+    "CP-01,产品质量,食品生产加工产品质量抽检,产品,重点,抽样检测,市场监管部门,"
+    "《产品质量法》《食品安全法》\n"
 ).encode()
+PRODUCT_HEADER = (
+    "生产者统一社会信用代码,产品名称,商标,规格型号,生产日期或批号,生产者名称,销售场所,"
+    "行业,区域,风险等级"
+)
+# A sample's paperwork, as the inspectors scan it (a one-page PDF).
+PAPER = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 # The paper application arrives and is decided the day the result is published (the services'
 # day, Mon 2026-11-16: an objection never predates its result). Expected from the official
 # calendar (no holiday until New Year), not from the code under test: 20, 15 and 5 working days.
@@ -68,6 +84,7 @@ class Year:
     tasks: dict[str, Cycle] = field(default_factory=dict)
     objection: dict[str, Any] = field(default_factory=dict)
     reported_tasks: set[str] = field(default_factory=set)  # named by a 第八条 report
+    product_codes: list[str] = field(default_factory=list)  # ZP…: the registry's ids
 
 
 def load_registry(p: Platform, year: Year) -> None:
@@ -88,6 +105,11 @@ def load_registry(p: Platform, year: Year) -> None:
         f"{c},临港科技{i}有限公司,有限责任公司,信息技术服务业,蔄山镇,A,存续,蔄山镇{i}号"
         for i, c in enumerate(others)
     ]
+    # 第一条: organisations other than market entities are registered too, their kind read
+    # from the code (a 事业单位, 12…), and no market-entity task ever draws them.
+    body = "12371071MB" + "".join(uscc.ALPHABET[(YEAR + i) % 31] for i in range(7))
+    institution = body + uscc.check_char(body)
+    rows.append(f"{institution},临港区疾病预防控制中心,事业单位,卫生,{ZONE},E,存续,{ZONE}9号")
     p.call(
         "registry",
         "POST",
@@ -103,6 +125,12 @@ def load_registry(p: Platform, year: Year) -> None:
             f"{'是' if i % 2 == 0 else '否'},2030-12-31,是"
             for i in range(6)
         ]
+    kinds = p.call(
+        "registry", "GET", "/api/registry/entities", CREDIT, params={"kind": "institution"}
+    )["items"]
+    assert [(e["uscc"], e["object_kind_label"]) for e in kinds if e["uscc"] == institution] == [
+        (institution, "事业单位")
+    ]
     p.call(
         "registry",
         "POST",
@@ -159,12 +187,12 @@ def approve_plans(p: Platform, year: Year) -> None:
         report = p.call(
             "planning", "GET", "/api/planning/plans/coverage", CREDIT, params={"year": YEAR}
         )
-        return {i["code"] for i in report["items"]} >= {GS["code"], DJ["code"], SP["code"]}
+        return {i["code"] for i in report["items"]} >= {c["code"] for c in (GS, DJ, SP, CP)}
 
     eventually(list_known, "planning to receive the item list from the registry")
     for head, dept, no, items in (
         (MARKET_HEAD, MARKET, "JH-01", (GS, DJ)),
-        (FOOD_HEAD, FOOD, "JH-02", (SP,)),
+        (FOOD_HEAD, FOOD, "JH-02", (SP, CP)),
     ):
         plan = create_plan(p, head, dept, no, items)
         year.plans[dept] = plan["plan_id"]
@@ -320,6 +348,129 @@ def draw_all(p: Platform, year: Year) -> None:
     assert {t["uscc"] for t in year.tasks["T1"].targets} == set(year.market_codes)
     assert {t["uscc"] for t in year.tasks["CITY"].targets} == set(year.market_codes)
     assert {t["uscc"] for t in year.tasks["T2"].targets} == set(year.food_codes)
+
+
+def sample_products(p: Platform, year: Year) -> None:
+    """第一条: a task may target products. The registry gives each product its own id, the
+    food department's sampling task draws only products (verifiably), the leader records the
+    samples and files the sampling form and the lab report (submission waits for them), and
+    the results are published in the products' own fields, never as a USCC."""
+    producer = uscc.synthetic(1, seed=YEAR + 3, area_code="371071")[0]
+    rows = [PRODUCT_HEADER] + [
+        f"{producer},饮用天然矿泉水,临港泉,{spec},{YEAR}-10-0{i + 1},威海临港泉饮品有限公司,"
+        f"{ZONE}惠民超市,食品,{ZONE},C"
+        for i, spec in enumerate(("550mL", "5L"))
+    ]
+    for attempt in range(2):  # the same products again: nothing new, the same ids
+        report = p.call(
+            "registry",
+            "POST",
+            "/api/registry/products/import",
+            CREDIT,
+            content=("\n".join(rows) + "\n").encode(),
+            headers={"content-type": "text/csv"},
+        )
+        assert report["new"] == (2 if attempt == 0 else 0), report
+    products = p.call(
+        "registry",
+        "GET",
+        "/api/registry/entities",
+        CREDIT,
+        params={"kind": "product", "q": "临港泉"},
+    )["items"]
+    year.product_codes = sorted(e["uscc"] for e in products)
+    assert len(year.product_codes) == 2 and all(c.startswith("ZP") for c in year.product_codes)
+    body = task_body(
+        f"{YEAR}-CP",
+        FOOD,
+        [CP],
+        {"C": 10000},
+        [FOOD],
+        plan_id=year.plans[FOOD],
+        methods=["抽样检测"],
+        target_filter={"object_kind": "product", "areas": [ZONE]},
+    )
+    task = p.call("planning", "POST", "/api/planning/tasks", FOOD_HEAD, json=body)
+    p.call("planning", "POST", f"/api/planning/tasks/{task['task_id']}/approve", DEPUTY)
+    p.call("planning", "POST", f"/api/planning/tasks/{task['task_id']}/publish", CREDIT)
+    cycle = year.tasks["CP"] = Cycle(task_id=task["task_id"], task_no=body["task_no"])
+    run_draw(p, cycle, min_population=2)
+    cycle.targets = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)["targets"]
+    verified = verify_bundle(cycle.bundle)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert {t["uscc"] for t in cycle.targets} == set(year.product_codes)
+    for form in inspections_of(p, cycle):
+        assert form["details"]["producer_uscc"] == producer
+        head = next(m["inspector_id"] for m in form["team"] if m["role"] == "leader")
+        base = f"/api/inspections/inspections/{form['inspection_id']}"
+        sample = {
+            "sample_no": f"CP-{form['details']['specification']}",
+            "quantity": "12瓶",
+            "taken_at": f"{ZONE}惠民超市",
+            "taken_on": TODAY.isoformat(),
+            "sealed": True,
+            "seal_no": f"FT-{form['inspection_id'][:8]}",
+            "testing_body": "威海市产品质量检验所",
+        }
+        p.call("inspections", "PUT", f"{base}/samples", inspector(head), json={"samples": [sample]})
+        results = {"results": [{"check_item_code": CP["code"], "category": "未发现问题"}]}
+        p.call("inspections", "PUT", f"{base}/results", inspector(head), json=results)
+        for kind in ("sampling_form", "lab_report"):
+            if kind == "lab_report":  # the testing body's report is still awaited: refused
+                fresh = p.call("inspections", "GET", base, CREDIT)
+                for member in fresh["team"]:
+                    p.call("inspections", "POST", f"{base}/sign", inspector(member["inspector_id"]))
+                refused = p.call(
+                    "inspections", "POST", f"{base}/submit", inspector(head), json={}, expect=422
+                )
+                assert "检验报告" in str(refused), refused
+            p.call(
+                "inspections",
+                "POST",
+                f"{base}/attachments",
+                inspector(head),
+                content=PAPER,
+                params={"kind": kind, "filename": f"{kind}.pdf"},
+                headers={"content-type": "application/pdf"},
+            )
+        p.call("inspections", "POST", f"{base}/submit", inspector(head), json={})
+
+    def published() -> Any:
+        found = p.call("publication", "GET", "/public/results", params={"q": "临港泉"})
+        return found["items"] if found["total"] == 2 else None
+
+    records = eventually(published, "the products' results in public")
+    for record in records:
+        assert record["uscc"] in year.product_codes
+        assert record["object_kind"] == "product"
+        fields = {f["label"]: f["value"] for f in record["object_fields"]}
+        assert fields["生产者统一社会信用代码"] == producer
+        assert fields["商标"] == "临港泉"
+    # The producer finds its products by its own code, and objects to one under the product's
+    # id; another entity may not.
+    by_producer = p.call("publication", "GET", "/public/results", params={"uscc": producer})
+    assert {r["uscc"] for r in by_producer["items"]} == set(year.product_codes)
+    record = records[0]
+    objection = {
+        "record_id": record["record_id"],
+        "uscc": record["uscc"],
+        "reason": "样品非本厂生产",
+    }
+
+    def filed() -> Any:
+        response = p.client.post(
+            p.urls["objections"] + "/api/objections/objections",
+            json=objection,
+            headers=p.headers(("producer", ["entity"], {"uscc": producer})),
+        )
+        if response.status_code == 404:  # the record has not reached objections yet
+            return None
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    eventually(filed, "objections to know the product's record")
+    stranger = ("stranger", ["entity"], {"uscc": year.market_codes[0]})
+    p.call("objections", "POST", "/api/objections/objections", stranger, json=objection, expect=403)
 
 
 def inspections_of(p: Platform, cycle: Cycle) -> list[dict[str, Any]]:
@@ -585,6 +736,7 @@ def run_year(p: Platform) -> Year:
     draw_all(p, year)
     inspect_the_year(p, year)
     report_counted_as_done(p, year)
+    sample_products(p, year)
     object_on_paper(p, year)
     check_dossiers(p, year)
     return year
