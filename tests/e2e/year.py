@@ -85,6 +85,8 @@ class Year:
     objection: dict[str, Any] = field(default_factory=dict)
     reported_tasks: set[str] = field(default_factory=set)  # named by a 第八条 report
     product_codes: list[str] = field(default_factory=list)  # ZP…: the registry's ids
+    # The producer's objection, left undecided: overdue five weeks on (exempt_later).
+    product_objection: dict[str, Any] = field(default_factory=dict)
 
 
 def load_registry(p: Platform, year: Year) -> None:
@@ -468,7 +470,7 @@ def sample_products(p: Platform, year: Year) -> None:
         assert response.status_code == 201, response.text
         return response.json()
 
-    eventually(filed, "objections to know the product's record")
+    year.product_objection = eventually(filed, "objections to know the product's record")
     stranger = ("stranger", ["entity"], {"uscc": year.market_codes[0]})
     p.call("objections", "POST", "/api/objections/objections", stranger, json=objection, expect=403)
 
@@ -726,6 +728,78 @@ def check_dossiers(p: Platform, year: Year) -> None:
         assert verified["ok"] is True, verified
         ids = [e["event_id"] for e in dossier["entries"] if e.get("event_id")]
         assert len(ids) == len(set(ids))
+
+
+# Five weeks on (the services restarted on the same data, their clock moved): the producer's
+# objection, received on 2026-11-16, was due for review on 2026-12-14 (20 working days).
+LATER_CLOCK = "2026-12-21T09:00:00+08:00"  # a Monday
+
+
+def exempt_later(p: Platform, year: Year) -> None:
+    """第十三条 尽职照单免责: the product's objection was not reviewed in time, because the
+    testing body's retest took longer; the accountability report lists it, the food department
+    proposes an exemption with the testing body's letter, the director's meeting grants it,
+    the report counts it 免责 (no longer 问责), and the task's dossier files both acts and still
+    verifies."""
+    cycle = year.tasks["CP"]
+    objection_id = year.product_objection["objection_id"]
+
+    def listed() -> Any:
+        report = p.call("archives", "GET", "/api/archives/accountability", CREDIT)
+        found = [i for i in report["items"] if i["subject"].get("objection_id") == objection_id]
+        return found[0] if found else None
+
+    item = eventually(listed, "the overdue review of the product's objection")
+    assert (item["kind"], item["status"], item["department"]) == (
+        "objection_review",
+        "overdue",
+        FOOD,
+    )
+    assert item["due_on"] == "2026-12-14", item
+    letter = p.call(
+        "archives",
+        "POST",
+        "/api/archives/exemptions/evidence",
+        FOOD_HEAD,
+        content=PAPER,
+        params={"task_id": cycle.task_id, "filename": "检验机构复检延期函.pdf"},
+        headers={"content-type": "application/pdf"},
+    )
+    proposal = p.call(
+        "archives",
+        "POST",
+        "/api/archives/exemptions",
+        FOOD_HEAD,
+        json={
+            "item_id": item["item_id"],
+            "circumstances": ["technical_limits"],
+            "statement": "异议涉及的样品须由检验机构复检，复检周期超过复查期限",
+            "evidence_ids": [letter["evidence_id"]],
+        },
+    )
+    later = date.fromisoformat(LATER_CLOCK[:10])
+    p.call(
+        "archives",
+        "POST",
+        f"/api/archives/exemptions/{proposal['exemption_id']}/decision",
+        MEETING,
+        json={
+            "granted": True,
+            "reasons": "复检周期属现有技术手段限制，予以免责",
+            "meeting_date": later.isoformat(),
+            "minute_no": f"临市监办会〔{YEAR}〕12号",
+        },
+    )
+    report = p.call("archives", "GET", "/api/archives/accountability", CREDIT)
+    [exempted] = [i for i in report["items"] if i["item_id"] == item["item_id"]]
+    assert exempted["accountability"] == "exempt", exempted
+    food = next(d for d in report["by_department"] if d["department"] == FOOD)
+    assert food["exempt"].get("objection_review") == 1
+    assert "objection_review" not in food["overdue"], food
+    dossier = p.call("archives", "GET", f"/api/archives/dossiers/{cycle.task_id}", CREDIT)
+    assert [e["kind"] for e in dossier["entries"]].count("exemption") == 2
+    verified = p.call("archives", "GET", f"/api/archives/dossiers/{cycle.task_id}/verify", CREDIT)
+    assert verified["ok"] is True, verified
 
 
 def run_year(p: Platform) -> Year:
