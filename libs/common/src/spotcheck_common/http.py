@@ -27,7 +27,7 @@ from fastapi.openapi.docs import (
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import make_asgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -142,7 +142,6 @@ def build_app(
     _observe(app)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(_ops_router(runtimes, started))
-    app.mount("/metrics", make_asgi_app())
     _documentation(app)
     app.state.services = {}  # each service's dependencies, built once by its bootstrap
     for rt in runtimes:
@@ -538,6 +537,11 @@ class BusHealth(BaseModel):
 
 def _ops_router(runtimes: Sequence[ServiceRuntime], started: dict[str, bool]) -> APIRouter:
     router = APIRouter(tags=["ops"])
+
+    # A route, not a mounted app: a mount answers /metrics with a redirect to /metrics/.
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/healthz", summary="存活检查")
     async def healthz() -> Health:

@@ -133,7 +133,7 @@ async def test_the_vendored_versions_are_those_of_the_lockfile() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/healthz", "/openapi.json", "/metrics/", "/auth/whoami", "/nowhere", *PAGES]
+    "path", ["/healthz", "/openapi.json", "/metrics", "/auth/whoami", "/nowhere", *PAGES]
 )
 async def test_every_answer_has_a_policy_naming_no_other_origin(
     client: httpx.AsyncClient, path: str
@@ -183,7 +183,7 @@ async def test_an_answer_with_its_own_policy_keeps_it(client: httpx.AsyncClient)
 async def test_metrics_and_json_are_unchanged_but_for_the_headers(
     client: httpx.AsyncClient,
 ) -> None:
-    metrics = await client.get("/metrics/")
+    metrics = await client.get("/metrics")  # as Prometheus scrapes it: no redirect
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     assert "# HELP" in metrics.text
     health = await client.get("/healthz")

@@ -186,7 +186,7 @@ def assignment_for(
 async def gauge(c: httpx.AsyncClient, series: str) -> float:
     """The series' value on /metrics once the periodic hook has set it."""
     for _ in range(100):
-        text = (await c.get("/metrics/")).text
+        text = (await c.get("/metrics")).text
         for line in text.splitlines():
             if line.startswith(series + " "):
                 return float(line.split()[-1])

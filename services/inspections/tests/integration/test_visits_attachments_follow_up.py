@@ -377,7 +377,7 @@ async def test_one_visit_across_two_tasks_then_follow_up_by_the_lead_department(
     assert overdue["total"] == 1 and overdue["items"][0]["overdue"] is True
     # The gauge is the runtime's periodic work (a read never writes it).
     await env.rt.run_periodic()
-    metrics = (await client.get("/metrics/")).text
+    metrics = (await client.get("/metrics")).text
     labels = f'department="{FOOD}",kind="case_not_transferred",source="inspections"'
     assert f"spotcheck_overdue_items{{{labels}}} 1.0" in metrics
     transferred = await client.post(
