@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# make up: Kafka + PostgreSQL, then every service as its own process (like production).
+# make up: Kafka + PostgreSQL, then every service as its own process (like production), and
+# the web application reaching them over HTTP.
 #
+#   portal 8000 (public site /, staff console /console),
 #   registry 8001, planning 8002, draws 8003, inspections 8004, publication 8005,
-#   objections 8006, archives 8007       (SPOTCHECK_BASE_PORT moves them all: base+1..base+7)
+#   objections 8006, archives 8007       (SPOTCHECK_BASE_PORT moves them all: base..base+7)
+#
+# Like `make run`, it serves the demo district (its registers loaded on first start) and the
+# demo sign-in (tokens from the services' local issuer); SPOTCHECK_DEMO=false turns both off
+# (then sign-in needs the bureau's OIDC settings).
 #
 # Each runs `uv run spotcheck --target=<name> --port <port>` with the dev Kafka and the dev
 # database; logs and pid files in .run/. A service that is not installed yet (no entry point)
@@ -25,6 +31,10 @@ log() { echo "[up] $*" >&2; }
 "$ROOT/infra/dev/infra.sh" start
 while IFS='=' read -r key value; do export "$key=$value"; done < <("$ROOT/infra/dev/infra.sh" env)
 export SPOTCHECK_HOST="$HOST"
+export SPOTCHECK_DEMO="${SPOTCHECK_DEMO:-true}"
+if [ "$SPOTCHECK_DEMO" = true ]; then
+  export SPOTCHECK_AUTH_LOCAL_ISSUER="${SPOTCHECK_AUTH_LOCAL_ISSUER:-true}" SPOTCHECK_LOG_JSON=false
+fi
 # A service refuses to start without a token verification key. Unless one is given, the local
 # services share a development secret kept in .run/ (mint tokens with it, e.g. in a test).
 if [ -z "${SPOTCHECK_AUTH_SECRET:-}${SPOTCHECK_AUTH_PUBLIC_KEY:-}${SPOTCHECK_AUTH_JWKS_URL:-}" ]; then
@@ -48,13 +58,23 @@ alive() {
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q spotcheck
 }
 
+# The web application reads every service at its own port, as the chart wires it.
+portal_services=""
+for i in "${!SERVICES[@]}"; do
+  portal_services+="${portal_services:+,}${SERVICES[$i]}=http://$HOST:$((BASE_PORT + i + 1))"
+done
+export SPOTCHECK_PORTAL_SERVICES="$portal_services"
+
 started=()
 ports=()
-for i in "${!SERVICES[@]}"; do
-  name="${SERVICES[$i]}"
-  port=$((BASE_PORT + i + 1))
+for i in "${!SERVICES[@]}" portal; do
+  if [ "$i" = portal ]; then
+    name=portal port=$BASE_PORT
+  else
+    name="${SERVICES[$i]}" port=$((BASE_PORT + i + 1))
+  fi
   wanted "$name" || continue
-  if ! is_installed "$name"; then
+  if [ "$name" != portal ] && ! is_installed "$name"; then
     log "skipping $name: not installed (no spotcheck.services entry point yet)"
     continue
   fi
@@ -110,6 +130,7 @@ for i in "${!started[@]}"; do
   printf '  %-12s http://%s:%s   (docs /docs, health /healthz, metrics /metrics)  %s\n' \
     "$name" "$HOST" "${ports[$i]}" "$mark"
 done
+[ "$SPOTCHECK_DEMO" = true ] && echo "  sign in      http://$HOST:$BASE_PORT/console (the demo people)"
 echo "  kafka        $SPOTCHECK_KAFKA_BOOTSTRAP"
 echo "  postgres     $SPOTCHECK_DATABASE_URL"
 echo "  logs         .run/<service>.log; stop with: make down"
