@@ -1,7 +1,9 @@
 """Exemptions from accountability (第十三条) in the console, on a fake of the services' APIs:
 问责 and 免责 apart on the statistics page, each item's exemption and who is offered the form;
-the proposal (evidence uploaded first, then the proposal citing it; a refusal keeps what was
-uploaded); the director's meeting's queue and decision; the evidence with its SHA-256."""
+the proposal (the task dossier's attachments offered as evidence; files uploaded first, then
+the proposal citing them and the attachments chosen; a refusal keeps what was uploaded and
+chosen); the director's meeting's queue and decision; both kinds of evidence with their
+SHA-256."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from fastapi import FastAPI
 
 from portal.adapters.api import ApiError, FieldError
 from portal.domain import exemptions as rules
-from portal.entrypoints.console import exemptions, statistics
+from portal.entrypoints.console import dossiers, exemptions, statistics
 from portal.entrypoints.web import csrf_of, on_refusal
 
 from .fakes import FakeApi
@@ -63,6 +65,75 @@ EVIDENCE = {
     "added_by": "li.market",
     "added_at": "2026-11-16T02:00:00+00:00",
     "seq": None,
+}
+
+
+# Entries of the task's dossier contents (archives' …/contents): two attachments, filed at
+# seq 5 (an on-site note) and 9 (a lab report), and an event, which is no evidence.
+NOTE_ID, LAB_ID = "a-note", "a-lab"
+CONTENTS = "/api/archives/dossiers/t1/contents"
+
+
+def attachment(seq: int, attachment_id: str, kind: str, filename: str) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "kind": "attachment",
+        "entry_hash": f"{seq:02d}" * 32,
+        "event_type": "inspections.attachment-added",
+        "occurred_at": "2026-11-10T02:00:00+00:00",
+        "attachment_id": attachment_id,
+        "attachment_kind": kind,
+        "filename": filename,
+        "media_type": "application/pdf",
+        "size": 4096,
+        "sha256": f"{seq:x}" * 64,
+        "uscc": "91371000MA3C000017",
+    }
+
+
+def category(code: str, *entries: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code": code,
+        "label": code,
+        "required": False,
+        "count": len(entries),
+        "entries": [*entries],
+    }
+
+
+DOSSIER = {
+    "task_id": "t1",
+    "entry_count": 9,
+    "head_hash": "ab" * 32,
+    "article": "实施细则第十二条",
+    "missing": [],
+    "verification": {"ok": True, "checked": 9},
+    "categories": [
+        category(
+            "draw_record",
+            {
+                "seq": 2,
+                "kind": "event",
+                "entry_hash": "02" * 32,
+                "event_type": "draws.draw-completed",
+            },
+        ),
+        category("onsite_note", attachment(5, NOTE_ID, "onsite_note", "现场笔录.pdf")),
+        category("sampling", attachment(9, LAB_ID, "lab_report", "检验报告.pdf")),
+    ],
+}
+# The lab report as a proposal's evidence (archives' EvidenceOut of a dossier attachment).
+DOSSIER_EVIDENCE = {
+    "evidence_id": LAB_ID,
+    "source": "dossier",
+    "task_id": "t1",
+    "filename": "检验报告.pdf",
+    "media_type": "application/pdf",
+    "size": 4096,
+    "sha256": "9" * 64,
+    "added_by": "LG0001",
+    "added_at": "2026-11-10T02:00:00+00:00",
+    "seq": 9,
 }
 
 
@@ -143,7 +214,7 @@ def site(api: FakeApi) -> httpx.AsyncClient:
     app = FastAPI()
     app.state.portal_api = api
     app.add_exception_handler(ApiError, on_refusal)
-    for module in (exemptions, statistics):
+    for module in (exemptions, statistics, dossiers):
         app.include_router(module.router)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     client.cookies.set("spotcheck_session", TOKEN)
@@ -163,6 +234,7 @@ def answers(role: str = "supervising_dept", department: str = MARKET, **more: An
             "/api/objections/objections": {"items": []},
             API: {"total": 1, "items": [proposal()]},
             f"{API}/x1": proposal(),
+            CONTENTS: DOSSIER,
             **more,
         }
     )
@@ -196,6 +268,21 @@ def test_a_decisions_body_leaves_out_what_the_form_left_empty() -> None:
     body = rules.decision_body({"granted": "maybe", "meeting_date": "2026-11-20"})
     assert "granted" not in body and body["meeting_date"] == "2026-11-20"
     assert rules.evidence_ids(["e1:a:b.pdf", " "]) == ["e1"]
+
+
+def test_a_refusal_of_the_attachments_is_told_apart_from_others() -> None:
+    chosen = [NOTE_ID, "a-gone"]
+    missing = "任务 t1 的档案中没有附件 a-gone"
+    assert rules.attachment_refusal(missing, {}, chosen) == missing
+    too_many = {"attachment_ids[3]": "不是有效的字符串"}
+    assert rules.attachment_refusal("请求内容不符合要求", too_many, chosen) == "不是有效的字符串"
+    assert rules.attachment_refusal("证明材料 e9 不存在", {}, chosen) is None
+    assert rules.attachment_refusal("免责理由不能为空", {"statement": "不能为空"}, []) is None
+    offered = rules.dossier_attachments({"categories": list(reversed(DOSSIER["categories"]))})
+    assert [(a["attachment_id"], a["kind_label"]) for a in offered] == [
+        (NOTE_ID, "现场笔录"),
+        (LAB_ID, "检验报告"),
+    ]
 
 
 # ------------------------------------------------------- the accountability page: 问责 / 免责
@@ -280,6 +367,7 @@ async def test_evidence_is_uploaded_first_then_the_proposal_cites_it() -> None:
         "circumstances": ["duties_done_under_plan", "technical_limits"],
         "statement": "按计划两次上门",
         "evidence_ids": ["e1"],
+        "attachment_ids": [],
     }
 
 
@@ -322,6 +410,112 @@ async def test_a_proposal_refused_because_one_waits_is_shown_at_the_form() -> No
         )
     assert page.status_code == 409
     assert 'id="refused-proposal">该事项已有待局长办公会决定的免责申请' in page.text
+
+
+# --------------------------------------------------- dossier attachments as evidence (第十三条)
+
+
+def attachments_of(html: str) -> str:
+    return html.split('id="f-attachments"')[1].split("</fieldset>")[0]
+
+
+async def test_the_form_offers_the_dossiers_attachments_and_no_other_entry() -> None:
+    api = answers()
+    async with site(api) as client:
+        html = (await client.get(f"/console/exemptions/new?item_id={ITEM_ID}")).text
+    offered = attachments_of(html)
+    note = offered.index(f'name="attachment_ids" value="{NOTE_ID}">')
+    lab = offered.index(f'name="attachment_ids" value="{LAB_ID}">')
+    assert note < lab and offered.count('type="checkbox"') == 2  # the draw's event is no evidence
+    assert "现场笔录：现场笔录.pdf" in offered and "检验报告：检验报告.pdf" in offered
+    assert "档案第 9 条" in offered and "9" * 64 in offered and " checked" not in offered
+    assert ("GET", CONTENTS, {}) in api.calls
+
+
+async def test_a_dossier_that_cannot_be_read_leaves_the_uploads() -> None:
+    unreadable = ApiError(403, "您没有办理此事项的权限")
+    async with site(answers(**{CONTENTS: unreadable})) as client:
+        page = await client.get(f"/console/exemptions/new?item_id={ITEM_ID}")
+    assert page.status_code == 200
+    assert "未能读取任务档案：您没有办理此事项的权限" in attachments_of(page.text)
+    assert 'name="files" type="file" multiple' in page.text
+
+
+async def test_the_attachments_chosen_are_sent_without_any_upload() -> None:
+    api = answers(**{API: proposal()})
+    async with site(api) as client:
+        done = await client.post(
+            "/console/exemptions",
+            data={
+                "csrf": CSRF,
+                "item_id": ITEM_ID,
+                "circumstances": ["false_professional_report"],
+                "statement": "检验机构出具虚假报告",
+                "attachment_ids": [LAB_ID, NOTE_ID, LAB_ID],
+            },
+        )
+    assert done.status_code == 303
+    assert posted(api) == [
+        (
+            API,
+            {
+                "item_id": ITEM_ID,
+                "circumstances": ["false_professional_report"],
+                "statement": "检验机构出具虚假报告",
+                "evidence_ids": [],
+                "attachment_ids": [LAB_ID, NOTE_ID],
+            },
+        )
+    ]
+
+
+async def test_an_attachment_refused_is_shown_beside_the_list_with_the_choices_kept() -> None:
+    missing = ApiError(404, f"任务 t1 的档案中没有附件 {NOTE_ID}")
+    form = {"csrf": CSRF, "item_id": ITEM_ID, "circumstances": ["technical_limits"]}
+    async with site(answers(**{API: missing})) as client:
+        page = await client.post(
+            "/console/exemptions",
+            data={**form, "statement": "限于技术手段", "attachment_ids": NOTE_ID},
+        )
+    assert page.status_code == 404
+    offered = attachments_of(page.text)
+    assert f'id="e-attachment_ids">任务 t1 的档案中没有附件 {NOTE_ID}' in offered
+    assert f'value="{NOTE_ID}" checked' in offered and f'value="{LAB_ID}">' in offered
+    assert 'value="technical_limits" checked' in page.text and "限于技术手段" in page.text
+    # another refusal is shown at its own field; the attachments chosen are kept all the same
+    blank = ApiError(422, "请求内容不符合要求", [FieldError("statement", "免责理由不能为空")])
+    async with site(answers(**{API: blank})) as client:
+        page = await client.post("/console/exemptions", data={**form, "attachment_ids": LAB_ID})
+    offered = attachments_of(page.text)
+    assert 'id="e-attachment_ids"' not in page.text and 'id="e-statement"' in page.text
+    assert f'value="{LAB_ID}" checked' in offered and f'value="{NOTE_ID}">' in offered
+
+
+async def test_a_refusal_for_want_of_evidence_is_shown_above_both_kinds() -> None:
+    none = ApiError(422, "须提供证明材料", [FieldError("evidence", "须提供证明材料")])
+    async with site(answers(**{API: none})) as client:
+        page = await client.post(
+            "/console/exemptions",
+            data={"csrf": CSRF, "item_id": ITEM_ID, "circumstances": ["technical_limits"]},
+        )
+    before = page.text.split('id="f-attachments"')[0]
+    assert 'id="e-evidence">须提供证明材料' in before
+
+
+async def test_the_proposal_shows_both_kinds_of_evidence_with_their_hash_and_link() -> None:
+    both = proposal(evidence=[EVIDENCE, DOSSIER_EVIDENCE])
+    async with site(answers(**{f"{API}/x1": both})) as client:
+        html = (await client.get("/console/exemptions/x1")).text
+        dossier = (await client.get("/console/dossiers/t1")).text
+    rows = html.split("<h3>证明材料</h3>")[1].split("</table>")[0].split("<tr>")[2:]
+    uploaded, filed = rows
+    assert 'href="/console/exemptions/evidence/e1" download>工作记录.pdf' in uploaded
+    assert "ef" * 32 in uploaded and "随申请上传" in uploaded
+    assert 'href="/console/dossiers/t1#file-9">检验报告.pdf' in filed
+    assert "9" * 64 in filed and "档案第 9 条" in filed and "/exemptions/evidence/" not in filed
+    # the anchor is the dossier entry's own (its form to check a file against the archived one)
+    entry = dossier.split('id="file-9"')[0].rsplit("<tr>", 1)[1]
+    assert "附件 检验报告.pdf" in entry
 
 
 # ------------------------------------------------------- the director's meeting and evidence

@@ -1,16 +1,20 @@
 """Exemptions from accountability (第十三条 尽职照单免责，失职照单问责) as the console's forms
-give them: who may propose, the proposal's and the decision's bodies, the report's items
-split into 问责 and 免责. Pure: no I/O.
+give them: who may propose, the dossier attachments offered as evidence, the proposal's and
+the decision's bodies, the report's items split into 问责 and 免责. Pure: no I/O.
 
 The department answering for a failure (or the credit department) proposes, with the
-circumstances of 第十三条 第三款, a statement and evidence; the director's meeting decides. The
-archives service files both acts in the task's dossier and refuses anything else.
+circumstances of 第十三条 第三款, a statement and evidence — files uploaded for it, or
+attachments already filed in the task's dossier (an on-site note, a lab report); the director's
+meeting decides. The archives service files both acts in the task's dossier and refuses
+anything else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from portal.domain.inspections import ATTACHMENT_KINDS
 
 # The archives service's codes of the circumstances that exempt (第十三条 第三款).
 CIRCUMSTANCES = {
@@ -58,14 +62,44 @@ def carried_of(evidence: Iterable[Mapping[str, Any]]) -> list[str]:
     return [f"{e['evidence_id']}:{e['filename']}" for e in evidence]
 
 
+def dossier_attachments(contents: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The attachments of a dossier's contents (the archives service's ``…/contents``), in
+    the order filed, each with its kind in words: what the form offers as evidence."""
+    found = [
+        {**e, "kind_label": ATTACHMENT_KINDS.get(str(e.get("attachment_kind")), "附件")}
+        for category in contents.get("categories", [])
+        for e in category.get("entries", [])
+        if e.get("kind") == "attachment" and e.get("attachment_id")
+    ]
+    return sorted(found, key=lambda e: int(e["seq"]))
+
+
+def attachment_refusal(
+    reason: str, field_reasons: Mapping[str, str], chosen: Sequence[str]
+) -> str | None:
+    """What of a refusal concerns the dossier attachments chosen, to show beside their list:
+    a reason for ``attachment_ids`` (or one of its items, ``attachment_ids[1]``), or the
+    refusal itself when it names a chosen id (the archives service's 404 for an attachment
+    not in the task's dossier does, with no field)."""
+    for name, why in field_reasons.items():
+        if name.startswith("attachment_ids"):
+            return why
+    return reason if any(a and a in reason for a in chosen) else None
+
+
 def proposal_body(
-    item_id: str, circumstances: Sequence[str], statement: str, evidence: Sequence[str]
+    item_id: str,
+    circumstances: Sequence[str],
+    statement: str,
+    evidence: Sequence[str],
+    attachments: Sequence[str],
 ) -> dict[str, Any]:
     return {
         "item_id": item_id,
         "circumstances": list(circumstances),
         "statement": statement.strip(),
         "evidence_ids": list(evidence),
+        "attachment_ids": list(dict.fromkeys(a for a in attachments if a.strip())),
     }
 
 

@@ -1,7 +1,8 @@
 """Console pages: exemptions from accountability (第十三条) — the proposal for a failure of the
-accountability report (circumstances, statement, evidence uploaded first, then the proposal
-citing it), the director's meeting's queue and decision, a proposal with its evidence (SHA-256,
-download). The failures themselves, 问责 and 免责 apart, are on the statistics page."""
+accountability report (circumstances, statement, evidence: attachments already filed in the
+task's dossier, and files uploaded first, then the proposal citing both), the director's
+meeting's queue and decision, a proposal with its evidence (SHA-256, download or the dossier
+entry). The failures themselves, 问责 and 免责 apart, are on the statistics page."""
 
 from __future__ import annotations
 
@@ -43,29 +44,46 @@ async def exemptions(request: Request, session: SignedIn, status: str = "") -> H
     return render(request, LIST, page=page, **context)
 
 
-def _new_page(
+EMPTY_FORM: dict[str, Any] = {
+    "circumstances": [],
+    "statement": "",
+    "carried": [],
+    "attachment_ids": [],
+}
+
+
+async def _new_page(
     request: Request,
     session: Session,
     item: dict[str, Any],
     error: ApiError | None = None,
     sent: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    sent = sent or EMPTY_FORM
+    may_propose = rules.may_propose(session.me.roles, session.me.department, item)
+    attachments, unreadable = (
+        await service.attachments(session.api, str(item["task_id"])) if may_propose else ([], "")
+    )
     context: dict[str, Any] = {
         "session": session,
         "item": item,
-        "may_propose": rules.may_propose(session.me.roles, session.me.department, item),
+        "may_propose": may_propose,
         "circumstances": rules.CIRCUMSTANCES,
         "statuses": rules.STATUSES,
-        "sent": sent or {"circumstances": [], "statement": "", "carried": []},
+        "sent": sent,
+        "attachments": attachments,
+        "attachments_unreadable": unreadable,
     }
-    if error is not None:
-        return refused(request, NEW, error, **context)
-    return render(request, NEW, **context)
+    if error is None:
+        return render(request, NEW, attachment_error=None, **context)
+    chosen = sent["attachment_ids"]
+    beside = rules.attachment_refusal(error.reason, error.field_reasons(), chosen)
+    return refused(request, NEW, error, attachment_error=beside, **context)
 
 
 @router.get("/new", response_class=HTMLResponse)
 async def new(request: Request, session: SignedIn, item_id: str) -> HTMLResponse:
-    return _new_page(request, session, await service.item(session.api, item_id))
+    return await _new_page(request, session, await service.item(session.api, item_id))
 
 
 async def _uploaded(session: Session, task_id: str, files: list[UploadFile | str]) -> list[str]:
@@ -92,23 +110,26 @@ async def propose(
     circumstances: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies it)
     statement: Annotated[str, Form(max_length=4000)] = "",
     carried: Annotated[list[str], Form()] = [],  # noqa: B006
+    attachment_ids: Annotated[list[str], Form()] = [],  # noqa: B006
     files: Annotated[list[UploadFile | str], File()] = [],  # noqa: B006
 ) -> Response:
-    """Evidence first (each file to the evidence endpoint), then the proposal citing it. A
-    refusal keeps what was uploaded, so the form is sent again without choosing the files."""
+    """Evidence first (each file to the evidence endpoint), then the proposal citing it and
+    the dossier attachments chosen. A refusal keeps what was uploaded and what was chosen, so
+    the form is sent again without choosing the files."""
     found = await service.item(session.api, item_id)
     sent: dict[str, Any] = {
         "circumstances": circumstances,
         "statement": statement,
         "carried": list(carried),
+        "attachment_ids": attachment_ids,
     }
     try:
         sent["carried"] += await _uploaded(session, str(found["task_id"]), files)
         evidence = rules.evidence_ids(sent["carried"])
-        body = rules.proposal_body(item_id, circumstances, statement, evidence)
+        body = rules.proposal_body(item_id, circumstances, statement, evidence, attachment_ids)
         done = await session.api.post(service.BASE, body)
     except ApiError as exc:
-        return _new_page(request, session, found, exc, sent)
+        return await _new_page(request, session, found, exc, sent)
     return see_other(f"/console/exemptions/{done['exemption_id']}", "已申请免责，待局长办公会决定")
 
 
