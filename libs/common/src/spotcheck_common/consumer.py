@@ -2,6 +2,13 @@
 
 The processed-events row is inserted first, in the same transaction as the handler's changes:
 a redelivered event finds it and is dropped; two concurrent deliveries serialise on its key.
+
+A handler that fails is retried by redelivery, each failure recorded (``failed_events``). When
+a consumer's retry budget is spent the event becomes a dead letter: it is marked processed so
+the partition moves on to the events behind it, counted (``spotcheck_dead_letters``) and kept
+whole for an operator to replay once the cause is fixed (``spotcheck dead-letters``). An event
+that waits for another (``Unavailable``: what it depends on has not arrived yet), or meets an
+unreachable database, is retried without counting against the budget.
 """
 
 from __future__ import annotations
@@ -15,15 +22,27 @@ import sqlalchemy as sa
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from spotcheck_common.db import insert_for, processed_events_table
+from spotcheck_common.db import failed_events_table, insert_for, processed_events_table
+from spotcheck_common.errors import Unavailable
 from spotcheck_common.events.envelope import Envelope, Event, utcnow
-from spotcheck_common.metrics import EVENTS_CONSUMED
+from spotcheck_common.metrics import DEAD_LETTERS, EVENTS_CONSUMED
 from spotcheck_common.tracing import carrier_of, extract, tracer
 from spotcheck_common.uow import Context, UnitOfWork
 
 log = logging.getLogger(__name__)
 
 PROCESSED = processed_events_table(sa.MetaData())
+FAILED = failed_events_table(sa.MetaData())
+MAX_ERROR = 2000  # characters of a failure's message kept
+# Failures that say nothing about the event: it waits for what it depends on, or the database
+# is out of reach (then no failure could be recorded either). Retried, never dead-lettered.
+NOT_THE_EVENTS_FAULT: tuple[type[BaseException], ...] = (
+    Unavailable,
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    ConnectionError,
+    TimeoutError,
+)
 
 Handler = Callable[[Any, Envelope[Any], UnitOfWork], Awaitable[None]]
 
@@ -68,14 +87,77 @@ async def claim(session: AsyncSession, consumer: str, event_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def _forget_failures(session: AsyncSession, consumer: str, event_id: str) -> None:
+    """A handled event leaves no failure behind (nor a dead letter, once replayed)."""
+    await session.execute(
+        sa.delete(FAILED).where(FAILED.c.consumer == consumer, FAILED.c.event_id == event_id)
+    )
+
+
+async def _record_failure(
+    service: str,
+    consumer: str,
+    envelope: Envelope[Any],
+    exc: Exception,
+    new_uow: Callable[[Context], UnitOfWork],
+    budget: int,
+) -> bool:
+    """Count one more failure of the event (in a transaction of its own: the handler's was
+    rolled back); True when that spends the budget and the event is now a dead letter."""
+    key = (FAILED.c.consumer == consumer, FAILED.c.event_id == envelope.event_id)
+    error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+    context = Context(actor=envelope.actor, correlation_id=envelope.correlation_id)
+    async with new_uow(context) as uow:
+        session, now = uow.session, uow.clock.now()
+        before = (await session.execute(sa.select(FAILED.c.attempts).where(*key))).scalar()
+        attempts = (before or 0) + 1
+        dead = attempts >= budget
+        values = {"attempts": attempts, "last_error": error, "last_failed_at": now}
+        values["dead_at"] = now if dead else None
+        if before is None:
+            await session.execute(
+                sa.insert(FAILED).values(
+                    consumer=consumer,
+                    event_id=envelope.event_id,
+                    event_type=envelope.event_type,
+                    envelope=envelope.to_bytes().decode(),
+                    first_failed_at=now,
+                    **values,
+                )
+            )
+        else:
+            await session.execute(sa.update(FAILED).where(*key).values(**values))
+        if dead:
+            await claim(session, consumer, envelope.event_id)
+        await uow.commit()
+    if dead:
+        log.error(
+            "event dead-lettered: its consumer's retry budget is spent",
+            extra={"fields": {"consumer": consumer, "event_id": envelope.event_id}},
+        )
+        await count_dead_letters(service, new_uow)
+    return dead
+
+
+async def count_dead_letters(service: str, new_uow: Callable[[Context], UnitOfWork]) -> int:
+    """Set ``spotcheck_dead_letters`` for the service from its table (at start, on change)."""
+    async with new_uow(Context(actor="system")) as uow:
+        query = sa.select(sa.func.count()).where(FAILED.c.dead_at.is_not(None))
+        count = int((await uow.session.execute(query)).scalar() or 0)
+    DEAD_LETTERS.labels(service).set(count)
+    return count
+
+
 async def deliver(
     service: str,
     subscription: Subscription,
     envelope: Envelope[Any],
     new_uow: Callable[[Context], UnitOfWork],
     trace_carrier: dict[str, str] | None = None,
+    retry_budget: int = 0,
 ) -> bool:
-    """Run one handler for one envelope, exactly once. Returns False for a duplicate."""
+    """Run one handler for one envelope, exactly once. Returns False for a duplicate, or for an
+    event dead-lettered now (its ``retry_budget``-th failure; 0: retried for ever)."""
     consumer = f"{service}.{subscription.consumer_name}"
     if not trace_carrier or "traceparent" not in trace_carrier:
         trace_carrier = carrier_of(envelope.traceparent, envelope.tracestate)
@@ -96,13 +178,19 @@ async def deliver(
                     EVENTS_CONSUMED.labels(consumer, envelope.event_type, "duplicate").inc()
                     return False
                 await subscription.handler(envelope.event(), envelope, uow)
+                await _forget_failures(uow.session, consumer, envelope.event_id)
                 await uow.commit()
-        except Exception:
+        except Exception as exc:
             EVENTS_CONSUMED.labels(consumer, envelope.event_type, "failed").inc()
             log.exception(
                 "consumer failed",
                 extra={"fields": {"consumer": consumer, "event_id": envelope.event_id}},
             )
-            raise
+            if isinstance(exc, NOT_THE_EVENTS_FAULT) or not retry_budget:
+                raise
+            if not await _record_failure(service, consumer, envelope, exc, new_uow, retry_budget):
+                raise
+            EVENTS_CONSUMED.labels(consumer, envelope.event_type, "dead_lettered").inc()
+            return False
         EVENTS_CONSUMED.labels(consumer, envelope.event_type, "processed").inc()
         return True

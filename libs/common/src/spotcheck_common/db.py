@@ -67,6 +67,24 @@ def processed_events_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def failed_events_table(metadata: sa.MetaData) -> sa.Table:
+    """Events a consumer failed to handle, per consumer: the attempts so far, and once the
+    retry budget is spent (``dead_at``), the dead letters an operator replays."""
+    return sa.Table(
+        "failed_events",
+        metadata,
+        sa.Column("consumer", sa.String(100), primary_key=True),
+        sa.Column("event_id", sa.String(36), primary_key=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("envelope", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("last_error", sa.Text, nullable=False),
+        sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("dead_at", sa.DateTime(timezone=True)),
+    )
+
+
 def calendar_table(metadata: sa.MetaData) -> sa.Table:
     """Every version of every recorded year of the working-day calendar (the
     ``registry.calendar-year-recorded`` payload as it came; ``spotcheck_common.calendar_store``)."""
@@ -84,7 +102,7 @@ def calendar_table(metadata: sa.MetaData) -> sa.Table:
 
 # The kernel's own tables, in every service's schema, migrated by the kernel's Alembic branch
 # (``spotcheck_common/kernel_migrations``), never by a service's.
-KERNEL_TABLES = ("outbox", "processed_events", "calendar_years")
+KERNEL_TABLES = ("outbox", "processed_events", "calendar_years", "failed_events")
 
 
 def service_metadata() -> sa.MetaData:
@@ -102,6 +120,7 @@ def service_metadata() -> sa.MetaData:
     outbox_table(metadata)
     processed_events_table(metadata)
     calendar_table(metadata)
+    failed_events_table(metadata)
     return metadata
 
 

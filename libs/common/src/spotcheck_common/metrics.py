@@ -11,9 +11,14 @@ EVENTS_PUBLISHED = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "spotcheck_events_consumed_total",
-    "Events delivered to a consumer, by outcome (processed, duplicate, failed; refused: the "
-    "envelope's district is not its topic's)",
+    "Events delivered to a consumer, by outcome (processed, duplicate, failed; dead_lettered: "
+    "its retry budget spent; refused: the envelope's district is not its topic's)",
     ["consumer", "event_type", "outcome"],
+)
+DEAD_LETTERS = Gauge(
+    "spotcheck_dead_letters",
+    "Events a consumer gave up on after its retry budget, waiting for an operator's replay",
+    ["service"],
 )
 OUTBOX_PENDING = Gauge("spotcheck_outbox_pending", "Outbox rows not yet relayed", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(

@@ -233,6 +233,37 @@ def _migrate(args: argparse.Namespace) -> None:
         print(f"migrated {definition.name}")
 
 
+async def _dead_letters(args: argparse.Namespace) -> bool:
+    """List (or replay) each target's dead letters; False when a replay failed again."""
+    settings = get_settings()
+    ok = True
+    for rt in build_runtimes(resolve_targets(args.target), settings, bus=InProcessBus()):
+        try:
+            ok &= await _dead_letters_of(rt, args.replay, args.actor)
+        finally:
+            await rt.db.dispose()
+    return ok
+
+
+async def _dead_letters_of(rt: Any, replay: list[str] | None, actor: str) -> bool:
+    from spotcheck_common import dead_letters
+
+    if replay is None:
+        for letter in await dead_letters.dead_letters(rt.uow):
+            print(
+                f"{rt.name}\t{letter.event_id}\t{letter.consumer}\t{letter.event_type}\t"
+                f"{letter.attempts} attempts, dead since {letter.dead_at}\t{letter.last_error}"
+            )
+        return True
+    ok = True
+    subscriptions = rt.definition.subscriptions
+    for done in await dead_letters.replay(rt.name, subscriptions, rt.uow, replay or None, actor):
+        ok &= done.ok
+        outcome = "replayed" if done.ok else f"failed again: {done.error}"
+        print(f"{rt.name}\t{done.event_id}\t{done.consumer}\t{outcome}")
+    return ok
+
+
 def _write(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}")
@@ -255,6 +286,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "migrate",
         help="migrate the targets as SPOTCHECK_DATABASE_OWNER_URL, grant the runtime role",
     )
+    dead = sub.add_parser(
+        "dead-letters",
+        help="list the events the targets' consumers gave up on; --replay them once fixed",
+    )
+    dead.add_argument("--replay", nargs="*", metavar="EVENT_ID", help="replay these (none: all)")
+    dead.add_argument("--actor", default="operator", help="who replays (recorded as the actor)")
     mig = sub.add_parser("makemigration", help="autogenerate a migration for one --target")
     mig.add_argument("-m", "--message", required=True)
     args = parser.parse_args(argv)
@@ -264,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _makemigration(args)
     elif args.command == "migrate":
         _migrate(args)
+    elif args.command == "dead-letters":
+        if not asyncio.run(_dead_letters(args)):
+            raise SystemExit(1)
     elif args.command == "list":
         for d in resolve_targets("all"):
             print(f"{d.name}\t{d.title}")

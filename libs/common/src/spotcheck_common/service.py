@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from spotcheck_common import migrations
 from spotcheck_common.bus import EventBus
 from spotcheck_common.clock import Clock, SystemClock
-from spotcheck_common.consumer import Subscription, deliver
+from spotcheck_common.consumer import Subscription, count_dead_letters, deliver
 from spotcheck_common.db import Database
 from spotcheck_common.events.envelope import Envelope, Event
 from spotcheck_common.metrics import EVENTS_CONSUMED
@@ -137,7 +137,14 @@ class ServiceRuntime:
             if not self._from(source, envelope):
                 return
             for sub in subs:
-                await deliver(self.name, sub, envelope, self.uow, trace_carrier=headers or None)
+                await deliver(
+                    self.name,
+                    sub,
+                    envelope,
+                    self.uow,
+                    trace_carrier=headers or None,
+                    retry_budget=self.settings.consumer_retry_budget,
+                )
 
         return run
 
@@ -170,6 +177,8 @@ class ServiceRuntime:
         set."""
         for hook in self.definition.on_startup:
             await hook(self)
+        if self.definition.subscriptions:
+            await count_dead_letters(self.name, self.uow)
         tasks = [asyncio.create_task(self.relay.run(stop), name=f"relay:{self.name}")]
         if self.definition.periodic:
             await self.run_periodic()

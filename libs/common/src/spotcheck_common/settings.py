@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     relay_interval_s: float = 0.2
+    # A consumer's attempts at one event before it is dead-lettered (0: retried for ever);
+    # redeliveries are a second apart, so the default gives a failing event about 10 s.
+    consumer_retry_budget: int = Field(10, ge=0, le=1000)
     relay_batch_size: int = 200
     relay_max_backoff_s: float = 60.0
     # Kafka: outbox rows of different aggregates sent at once by the relay (each aggregate's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -128,3 +129,61 @@ async def test_a_failing_consumer_gets_the_event_again_and_the_partition_waits(
     finally:
         await bus.stop()
     assert seen[:3] == ["first", "first", "second"], seen
+
+
+async def test_a_poison_event_is_dead_lettered_and_the_partition_moves_on(
+    pg_url: str, kafka_bootstrap: str, unique_district: str
+) -> None:
+    """A handler that can never handle an event (a bug, bad data) gets it its retry budget's
+    times through the broker; then the event is kept as a dead letter and the events behind
+    it in the same partition are handled; replayed after the fix, it is handled once."""
+    from spotcheck_common import dead_letters
+
+    bus = KafkaBus(kafka_bootstrap)
+    topic = InspectorsImported.topic(unique_district)
+    sink_db = Database(pg_url, "sink")
+    await create_schema(sink_db)
+    handled: list[str] = []
+    broken = {"poison"}
+
+    async def handler(event: InspectorsImported, envelope: Envelope[dict], u: UnitOfWork) -> None:
+        if event.batch_id in broken:
+            raise ValueError(f"cannot handle {event.batch_id}")
+        handled.append(event.batch_id)
+
+    sub = Subscription(InspectorsImported, handler, name="probe")
+
+    def new(ctx: Any) -> UnitOfWork:
+        return UnitOfWork(sink_db, unique_district, ctx)
+
+    async def on_event(envelope: Envelope[dict], headers: dict[str, str]) -> None:
+        await deliver("sink", sub, envelope, new, headers, retry_budget=3)
+
+    bus.subscribe(topic, f"{unique_district}.sink", InspectorsImported, on_event)
+    await bus.start()
+    try:
+        for batch in ("poison", "behind"):
+            event = InspectorsImported(batch_id=batch, inspectors=[])
+            envelope = Envelope[dict](
+                event_type=event.event_type(),
+                schema_version=1,
+                district=unique_district,
+                actor="t",
+                aggregate_id="same-key",
+                correlation_id="c",
+                payload=event.model_dump(mode="json"),
+            )
+            await bus.publish(topic, "same-key", envelope.to_bytes(), {})
+        for _ in range(300):
+            if handled:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await bus.stop()
+    assert handled == ["behind"]
+    [letter] = await dead_letters.dead_letters(new)
+    assert (letter.consumer, letter.attempts) == ("sink.probe", 3)
+    broken.clear()
+    [done] = await dead_letters.replay("sink", [sub], new, None, "ops")
+    await sink_db.dispose()
+    assert done.ok and handled == ["behind", "poison"]
