@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from spotcheck_common import lag
 from spotcheck_common.events.envelope import Envelope, Event
 
 if TYPE_CHECKING:
@@ -169,6 +170,7 @@ class KafkaBus:
         batch_bytes: int | None = None,
         security: KafkaSecurity | None = None,
         create_topics: bool = False,
+        lag_interval_s: float = 0.0,
     ) -> None:
         """``security``: None signs in as the process's settings say (``SPOTCHECK_KAFKA_*``).
         ``create_topics``: make missing topics at start (embedded, test and dev brokers only:
@@ -178,6 +180,7 @@ class KafkaBus:
         from spotcheck_common.settings import Settings
 
         self.bootstrap = bootstrap
+        self.lag_interval_s = lag_interval_s  # 0: lag measured only when asked
         self.security = security or KafkaSecurity.from_settings(Settings())
         self.create_topics = create_topics
         # Events sent together to a partition go in one batch up to ``batch_bytes`` (the
@@ -195,13 +198,17 @@ class KafkaBus:
         )
         self.replication = replication
         self._topics: set[str] = set()
+        self._groups: set[tuple[str, str]] = set()  # (group, topic) subscribed here
         self._started = False
+        self._lag: asyncio.Task[None] | None = None
+        self._stop_lag = asyncio.Event()
 
     def subscribe(self, topic: str, group: str, event: type[Event], deliver: Deliver) -> None:
         from faststream import AckPolicy
         from faststream.kafka import KafkaMessage, Topic
 
         self._topics.add(topic)
+        self._groups.add((group, topic))
         # The envelope parameterised by this event's class (a runtime type).
         message_type = cast(Any, Envelope)[event]
 
@@ -252,8 +259,25 @@ class KafkaBus:
             )
         await self.broker.start()
         self._started = True
+        if self._groups and self.lag_interval_s:
+            self._stop_lag.clear()
+            options = self.security.client_options()
+            self._lag = asyncio.create_task(
+                lag.watch(
+                    self.bootstrap, options, self._groups, self.lag_interval_s, self._stop_lag
+                ),
+                name="consumer-lag",
+            )
+
+    async def measure_lag(self) -> dict[tuple[str, str], int]:
+        """The lag of every (group, topic) this bus consumes, now (``spotcheck_common.lag``)."""
+        return await lag.measure(self.bootstrap, self.security.client_options(), self._groups)
 
     async def stop(self) -> None:
+        if self._lag is not None:
+            self._stop_lag.set()
+            await self._lag
+            self._lag = None
         if self._started:
             await self.broker.stop()
             self._started = False

@@ -15,6 +15,12 @@ EVENTS_CONSUMED = Counter(
     "its retry budget spent; refused: the envelope's district is not its topic's)",
     ["consumer", "event_type", "outcome"],
 )
+CONSUMER_LAG = Gauge(
+    "spotcheck_consumer_lag",
+    "Events a consumer group has yet to handle on a topic: the partitions' high watermarks "
+    "minus the group's committed offsets, measured from the broker",
+    ["group", "topic"],
+)
 DEAD_LETTERS = Gauge(
     "spotcheck_dead_letters",
     "Events a consumer gave up on after its retry budget, waiting for an operator's replay",

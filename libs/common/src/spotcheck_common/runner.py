@@ -99,6 +99,7 @@ def build_runtimes(
                 batch_bytes=settings.kafka_batch_bytes,
                 security=KafkaSecurity.from_settings(settings),
                 create_topics=settings.kafka_create_topics,
+                lag_interval_s=settings.kafka_lag_interval_s,
             )
         )
     clock = clock or clock_from_setting(settings.clock)  # one clock for the whole process

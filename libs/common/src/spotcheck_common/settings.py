@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # A consumer's attempts at one event before it is dead-lettered (0: retried for ever);
     # redeliveries are a second apart, so the default gives a failing event about 10 s.
     consumer_retry_budget: int = Field(10, ge=0, le=1000)
+    # How often each process measures its consumer groups' lag on the broker (0: never).
+    kafka_lag_interval_s: float = Field(15.0, ge=0)
     relay_batch_size: int = 200
     relay_max_backoff_s: float = 60.0
     # Kafka: outbox rows of different aggregates sent at once by the relay (each aggregate's

@@ -187,3 +187,48 @@ async def test_a_poison_event_is_dead_lettered_and_the_partition_moves_on(
     [done] = await dead_letters.replay("sink", [sub], new, None, "ops")
     await sink_db.dispose()
     assert done.ok and handled == ["behind", "poison"]
+
+
+async def test_a_groups_lag_is_measured_from_the_broker_and_falls_to_zero(
+    kafka_bootstrap: str, unique_district: str
+) -> None:
+    """Five events behind a consumer that has not handled them: a lag of five on the topic,
+    whatever the consumer believes; once it has handled and committed them, zero."""
+    from spotcheck_common.metrics import CONSUMER_LAG
+
+    bus = KafkaBus(kafka_bootstrap)
+    topic = InspectorsImported.topic(unique_district)
+    group = f"{unique_district}.probe.lag"
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def on_event(envelope: Envelope[dict], headers: dict[str, str]) -> None:
+        await release.wait()
+        handled.append(envelope.event_id)
+
+    bus.subscribe(topic, group, InspectorsImported, on_event)
+    await bus.start()
+    try:
+        for n in range(5):
+            event = InspectorsImported(batch_id=f"b{n}", inspectors=[])
+            envelope = Envelope[dict](
+                event_type=event.event_type(),
+                schema_version=1,
+                district=unique_district,
+                actor="t",
+                aggregate_id=f"k{n}",
+                correlation_id="c",
+                payload=event.model_dump(mode="json"),
+            )
+            await bus.publish(topic, f"k{n}", envelope.to_bytes(), {})
+        assert (await bus.measure_lag())[(group, topic)] == 5
+        assert CONSUMER_LAG.labels(group, topic)._value.get() == 5
+        release.set()
+        for _ in range(300):
+            if len(handled) == 5 and (await bus.measure_lag())[(group, topic)] == 0:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await bus.stop()
+    assert len(handled) == 5
+    assert CONSUMER_LAG.labels(group, topic)._value.get() == 0

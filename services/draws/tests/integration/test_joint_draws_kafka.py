@@ -209,6 +209,14 @@ async def test_a_joint_draw_between_two_districts_through_the_broker(
             "the forged envelope refused by lingang's consumer",
         )
 
+        # Lingang measures its own consumer groups' lag as its own Kafka user (its ACLs let it
+        # describe its groups and topics, and its neighbour's topics it reads): all caught up.
+        async def caught_up() -> bool:
+            lags = await lingang.bus.measure_lag()
+            return any(t.startswith(f"{hc}.") for _, t in lags) and not any(lags.values())
+
+        await eventually(caught_up, "lingang's consumer groups to have no lag")
+
 
 async def _true(value: bool) -> bool:
     return value
