@@ -128,6 +128,9 @@ def build_app(
         lifespan=_lifespan(runtimes, on_ready, started),
         docs_url=None,  # FastAPI's pages load their scripts from a CDN: ours are served here
         redoc_url=None,
+        # One server span per request, continuing the caller's trace; none for probes and
+        # scrapes, nor for each dependency and serialisation step.
+        telemetry={"exclude": _untraced, "operation_spans": False},
     )
     if runtimes:
         settings = runtimes[0].settings
@@ -331,12 +334,21 @@ def _too_large(limit: int) -> JSONResponse:
     return JSONResponse(status_code=413, content={"detail": _too_large_reason(limit)})
 
 
+# Polled by probes and scrapers: not worth a trace each (they are still counted).
+UNTRACED = ("/healthz", "/readyz", "/metrics", "/static/")
+
+
+def _untraced(scope: Any) -> bool:
+    return str(scope.get("path", "")).startswith(UNTRACED)
+
+
 def _observe(app: FastAPI) -> None:
     @app.middleware("http")
     async def observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        # FastAPI opens the server span itself (W3C context from the headers); this adds metrics.
+        # FastAPI opens the server span itself (W3C context from the headers, ``telemetry`` in
+        # build_app); this adds the Prometheus metrics.
         start = time.perf_counter()
         response = await call_next(request)
         route = request.scope.get("route")
@@ -597,6 +609,7 @@ class TokenRequest(BaseModel):
     department: str = ""
     inspector_id: str = ""
     uscc: str = ""
+    agency: str = ""  # 第三条: the co-organising agency an agency_liaison acts for
 
 
 class TokenOut(BaseModel):
@@ -612,6 +625,7 @@ class WhoAmI(BaseModel):
     name: str = ""
     inspector_id: str = ""
     uscc: str = ""
+    agency: str = ""
 
 
 def local_issuer(auth: Authenticator) -> APIRouter:
@@ -623,7 +637,7 @@ def local_issuer(auth: Authenticator) -> APIRouter:
         extra = {
             k: v
             for k, v in body.model_dump(
-                include={"name", "department", "inspector_id", "uscc"}
+                include={"name", "department", "inspector_id", "uscc", "agency"}
             ).items()
             if v
         }
@@ -645,6 +659,7 @@ def whoami_router() -> APIRouter:
             name=principal.name,
             inspector_id=principal.inspector_id,
             uscc=principal.uscc,
+            agency=str(principal.claims.get("agency") or ""),
         )
 
     return router

@@ -23,11 +23,18 @@ def setup_tracing(
     if exporter is None and endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        exporter = OTLPSpanExporter(endpoint=endpoint)
+        exporter = OTLPSpanExporter(endpoint=traces_url(endpoint))
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+def traces_url(endpoint: str) -> str:
+    """The OTLP/HTTP traces URL: the collector's base URL (as OTEL_EXPORTER_OTLP_ENDPOINT is
+    written, ``http://collector:4318``) with ``/v1/traces``, or a URL already ending so."""
+    base = endpoint.rstrip("/")
+    return base if base.endswith("/v1/traces") else base + "/v1/traces"
 
 
 def inject_current() -> dict[str, str]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from spotcheck_common.tracing import inject_current
+
 SERVICES = ("registry", "planning", "draws", "inspections", "publication", "objections", "archives")
 
 # Public paths and the service that answers them.
@@ -102,7 +104,8 @@ class Api:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         service = service_of(path)
-        headers = {**self._headers, **kwargs.pop("headers", {})}
+        # The page's trace continues in the service (its server span is the child of ours).
+        headers = {**self._headers, **inject_current(), **kwargs.pop("headers", {})}
         try:
             response = await self.clients[service].request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:  # down, unreachable, too slow: say so, not a 500
