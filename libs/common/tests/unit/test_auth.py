@@ -193,6 +193,18 @@ async def test_the_demo_issuer_is_served_only_in_demo_mode() -> None:
     assert await post(app(demo=False)) == 404
 
 
+async def test_the_demo_issuer_mints_a_liaisons_agency_and_whoami_says_it() -> None:
+    """第三条: an agency's liaison acts for the agency its token's ``agency`` claim names."""
+    app = kernel_app(Settings(auth_secret="s" * 32, auth_local_issuer=True, demo=True))
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = {"user": "han.tax", "roles": ["agency_liaison"], "agency": "tax"}
+        token = (await client.post("/auth/token", json=body)).json()["access_token"]
+        who = await client.get("/auth/whoami", headers={"Authorization": f"Bearer {token}"})
+    assert jwt.decode(token, options={"verify_signature": False})["agency"] == "tax"
+    assert (who.json()["roles"], who.json()["agency"]) == (["agency_liaison"], "tax")
+
+
 def test_spotcheck_serve_exits_with_the_reason_before_serving(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1,9 +1,10 @@
 """Joint checks with co-organising agencies (第三条, draw-spec §16) through the draws service's
-HTTP API on real PostgreSQL: the external roster read from the registry's event, the refusal
-of a promised agency without inspectors, the manifest naming each agency's pool and party,
-the agency's liaison (``agency_liaison``, claim ``agency``) committing and revealing with its
-own key while the bureau's staff and the other agency's liaison are refused (403), every team
-with each agency's inspectors, DrawCompleted carrying them, and the bundle verifying."""
+HTTP API on real PostgreSQL (and the embedded SQLite): the external roster read from the
+registry's event, the refusal of a promised agency without inspectors, the manifest naming each
+agency's pool and party, the agency's liaison (``agency_liaison``, claim ``agency``) reading the
+draw its agency is a party of and committing and revealing with its own key while the bureau's
+staff and the other agency's liaison are refused (403), every team with each agency's
+inspectors, DrawCompleted carrying them, and the bundle verifying."""
 
 from __future__ import annotations
 
@@ -66,6 +67,11 @@ async def test_co_organisers_on_postgres(pg_url: str, tmp_path: Path) -> None:
     await flow(pg_url, tmp_path)
 
 
+async def test_co_organisers_embedded_sqlite(tmp_path: Path) -> None:
+    """The same flow on the embedded default (SQLite file, in-process delivery)."""
+    await flow("", tmp_path)
+
+
 async def flow(database_url: str, tmp_path: Path) -> None:
     bus = InProcessBus()
     completed: list[Envelope[Any]] = []
@@ -101,6 +107,14 @@ async def flow(database_url: str, tmp_path: Path) -> None:
         manifest = draw["manifest"]
         assert [co["agency"] for co in manifest["co_organisers"]] == ["tax"]
         assert draw["parties"][-1] == "tax:联合检查单位"
+        # the liaison reads the draw its agency is a party of (it commits from it) and the
+        # keys; another agency's liaison does not read it
+        path = f"/api/draws/draws/{draw['draw_id']}"
+        seen = await c.get(path, headers=TAX_LIAISON)
+        assert seen.status_code == 200 and seen.json()["parties"] == draw["parties"], seen.text
+        r = await c.get(path, headers=ECO_LIAISON)
+        assert r.status_code == 403 and "eco 不是本次抽取的参与方" in r.text, r.text
+        assert (await c.get("/api/draws/keys", headers=TAX_LIAISON)).status_code == 200
         public = (await c.get(f"/public/draws/{draw['draw_id']}/manifest")).json()
         assert {x["inspector_id"] for x in public["roster"] if x["district"] == "tax"} == {
             f"tax:SW00{k}" for k in range(1, 5)

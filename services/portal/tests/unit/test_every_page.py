@@ -64,6 +64,7 @@ PEOPLE = {
     "inspector": {"inspector_id": "LG0001"},
     "expert": {"inspector_id": "ZJ0001"},
     "entity": {"uscc": "91371071MA3C000011"},
+    "agency_liaison": {"agency": "tax"},
 }
 
 

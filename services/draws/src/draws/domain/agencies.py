@@ -34,6 +34,13 @@ def check_actor(party: str, agency: str | None) -> None:
         )
 
 
+def check_reader(parties: Sequence[str], agency: str) -> None:
+    """A liaison reads a draw only where its agency holds a party: it commits and reveals
+    from that draw (403 otherwise)."""
+    if p.agency_party(agency) not in parties:
+        raise Forbidden(f"联合检查单位 {agency} 不是本次抽取的参与方，其联络人不能查看")
+
+
 def parties(co_organisers: Sequence[Mapping[str, Any]]) -> list[str]:
     """The agencies' parties, in the manifest's order (by agency code)."""
     return [p.agency_party(str(co["agency"])) for co in sorted_by_agency(co_organisers)]

@@ -17,6 +17,7 @@ from portal.domain.labels import zh
 OFFICE = "办公室"  # the supervising party: its share and countersignatures are the office's
 CREDIT = "信用监管科"
 DEFAULT_PARTIES = (CREDIT, OFFICE)
+AGENCY_PARTY = ":联合检查单位"  # §16: a co-organising agency's party is <agency> + this
 KEY_VALIDITY = timedelta(days=365)  # as spotcheck-ceremony keygen's default
 CHINA_OFFSET = "+08:00"
 RISK_CLASSES = ("A", "B", "C", "D", "E")
@@ -86,11 +87,30 @@ def _number(text: str) -> int | str | None:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def key_parties(roles: Iterable[str]) -> list[str]:
+def agency_party(agency: str) -> str:
+    return agency + AGENCY_PARTY
+
+
+def key_parties(roles: Iterable[str], agency: str = "") -> list[str]:
     """The parties a person may hold a key for: the office's for the general office, the
-    credit department's for the credit department (as the service allows)."""
+    credit department's for the credit department, a co-organising agency's for its liaison
+    (the token's ``agency``), as the service allows."""
     roles = set(roles)
-    return [OFFICE] * ("general_office" in roles) + [CREDIT] * ("credit_dept" in roles)
+    liaison = [agency_party(agency)] if agency and "agency_liaison" in roles else []
+    return [OFFICE] * ("general_office" in roles) + [CREDIT] * ("credit_dept" in roles) + liaison
+
+
+def agency_awaits(draw: Mapping[str, Any], party: str) -> str:
+    """What a draw awaits of a co-organising agency's party (§16): "" when nothing."""
+    committed = {c["party"] for c in draw["commitments"]}
+    revealed = {r["party"] for r in draw["reveals"]}
+    if party not in draw["parties"]:
+        return ""
+    if draw["status"] == "frozen" and party not in committed:
+        return "待提交种子承诺"
+    if draw["status"] == "committed" and party not in revealed:
+        return "各方承诺已齐，待揭示种子"
+    return ""
 
 
 def key_validity(today: date) -> tuple[str, str]:
@@ -137,9 +157,15 @@ class Acts:
 
 
 def acts_of(
-    draw: Mapping[str, Any], roles: Iterable[str], user: str, my_keys: Iterable[Mapping[str, Any]]
+    draw: Mapping[str, Any],
+    roles: Iterable[str],
+    user: str,
+    my_keys: Iterable[Mapping[str, Any]],
+    agency: str = "",
 ) -> Acts:
+    """``agency``: the co-organising agency a liaison acts for (§16), "" for the bureau's."""
     roles = set(roles)
+    mine_to_act = set(key_parties(roles, agency))
     status = draw["status"]
     mine = {k["key_id"] for k in my_keys}
     committed = {c["party"]: c for c in draw["commitments"]}
@@ -151,7 +177,10 @@ def acts_of(
         commit=[
             p
             for p in draw["parties"]
-            if status == "frozen" and not holds_share and p not in committed and _may_act(roles, p)
+            if status == "frozen"
+            and not holds_share
+            and p not in committed
+            and _may_act(p, mine_to_act)
         ],
         reveal=[
             p
@@ -186,8 +215,12 @@ def acts_of(
     )
 
 
-def _may_act(roles: set[str], party: str) -> bool:
-    return ("general_office" if party == OFFICE else "credit_dept") in roles
+def _may_act(party: str, own: set[str]) -> bool:
+    """The office's and an agency's party are their own holders'; any other party (a neighbour's
+    name given to the credit department, e.g.) is the credit department's."""
+    if party == OFFICE or party.endswith(AGENCY_PARTY):
+        return party in own
+    return CREDIT in own
 
 
 def team_choices(draw: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -17,9 +17,19 @@ KINDS = {
     "conducts": "行为",
     "inspectors": "执法检查人员",
     "experts": "专家库",
+    "external-inspectors": "联合检查单位执法人员",
     "check-items": "抽查事项清单",
 }
-REGISTERS = ("entities", "products", "projects", "conducts", "inspectors", "experts")
+# 第三条: co-organising agencies' inspectors are an external roster (``<agency>:<id>``).
+REGISTERS = (
+    "entities",
+    "products",
+    "projects",
+    "conducts",
+    "inspectors",
+    "experts",
+    "external-inspectors",
+)
 FORMATS = ("xlsx", "csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = frozenset({"queued", "running"})

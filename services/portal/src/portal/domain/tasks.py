@@ -22,6 +22,19 @@ METHODS = (
 SOURCES = {"local": "本局", "city": "市局下派", "province": "省局下派"}
 PUBLISHERS = frozenset({"credit_dept", "general_office"})
 _SPLIT = re.compile(r"[,，、;；\s]+")
+# 第三条: the form offers this many co-organising agencies (联合检查单位), each the inputs
+# ``co_<n>_agency``, ``co_<n>_name``, ``co_<n>_items`` ("编号 名称" a line), ``co_<n>_per_team``.
+CO_SLOTS = 3
+CO_FIELDS = ("agency", "name", "items", "per_team")
+_CO_INPUT = {
+    "agency": "agency",
+    "name": "name",
+    "check_items": "items",
+    "inspectors_per_team": "per_team",
+}
+_ITEM_LINE = re.compile(r"\s+")  # 编号 and 名称, apart by spaces (a full-width one too)
+_CO_SLOT_INPUT = re.compile(r"^co_\d+_")
+_CO_REFUSAL = re.compile(r"^co_organisers\[(\d+)\]\.([a-z_]+)")
 
 
 def words(text: str) -> list[str]:
@@ -44,6 +57,62 @@ def ratios(form: Mapping[str, str]) -> tuple[dict[str, int], dict[str, str]]:
     return out, errors
 
 
+def co_input(n: int, part: str) -> str:
+    return f"co_{n}_{part}"
+
+
+def _co_filled(form: Mapping[str, str], n: int) -> bool:
+    """A slot is used once its agency, name or items are typed (``per_team`` has a default)."""
+    return any(form.get(co_input(n, part), "").strip() for part in ("agency", "name", "items"))
+
+
+def compact_co_organisers(form: Mapping[str, str]) -> dict[str, str]:
+    """The form with its used co-organiser slots first, in order: the n-th agency of the body
+    is slot n, so that a refusal naming ``co_organisers[n]`` shows beside that slot."""
+    used = [n for n in range(CO_SLOTS) if _co_filled(form, n)]
+    out = {k: v for k, v in form.items() if not _CO_SLOT_INPUT.match(k)}
+    for slot, n in enumerate(used):
+        for part in CO_FIELDS:
+            out[co_input(slot, part)] = form.get(co_input(n, part), "")
+    return out
+
+
+def _co_items(text: str) -> tuple[list[dict[str, str]], str | None]:
+    """``编号 名称`` a line as check items; the first line without both, as a refusal."""
+    items: list[dict[str, str]] = []
+    for k, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        code, *name = _ITEM_LINE.split(line.strip(), maxsplit=1)
+        if not name:
+            return items, f"第 {k} 行应为「编号 名称」，如 SW-01 发票管理检查"
+        items.append({"code": code, "name": name[0]})
+    return items, None
+
+
+def co_organisers_of(form: Mapping[str, str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """第三条: the used slots (``compact_co_organisers``) as the task's ``co_organisers``, and
+    the form's own refusals (an item line without its name)."""
+    body: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+    for n in range(CO_SLOTS):
+        if not _co_filled(form, n):
+            continue
+        items, bad = _co_items(form.get(co_input(n, "items"), ""))
+        if bad:
+            errors[co_input(n, "items")] = bad
+        per_team = form.get(co_input(n, "per_team"), "").strip() or "1"
+        body.append(
+            {
+                "agency": form.get(co_input(n, "agency"), "").strip(),
+                "name": form.get(co_input(n, "name"), "").strip(),
+                "check_items": items,
+                "inspectors_per_team": int(per_team) if per_team.isdigit() else per_team,
+            }
+        )
+    return body, errors
+
+
 def body_of(
     form: Mapping[str, str],
     lists: Mapping[str, Sequence[str]],
@@ -54,6 +123,8 @@ def body_of(
     own refusals. ``lists``: the multi-valued fields (checked boxes); ``item_names``: the
     current list's code → name."""
     ratio_bp, errors = ratios(form)
+    co_organisers, co_errors = co_organisers_of(form)
+    errors.update(co_errors)
     team_size = form.get("team_size", "").strip()
     experts = form.get("experts_per_target", "").strip() or "0"
     body: dict[str, Any] = {
@@ -80,6 +151,7 @@ def body_of(
         "methods": list(lists.get("methods", [])),
         "deadline": form.get("deadline", "").strip(),
         "plan_id": form.get("plan_id", "").strip() or None,
+        "co_organisers": co_organisers,
     }
     if received:
         body["source"] = form.get("source", "city")
@@ -90,7 +162,13 @@ def body_of(
 
 def form_field(api_field: str) -> str:
     """The form input a refusal's field names: ``ratio_bp.E`` → ``ratio_E``,
-    ``target_filter.areas`` → ``areas``, ``check_items[2]`` → ``check_items``."""
+    ``target_filter.areas`` → ``areas``, ``check_items[2]`` → ``check_items``,
+    ``co_organisers[1].check_items[0].code`` → ``co_1_items`` (the slot's input)."""
+    co = _CO_REFUSAL.match(api_field)
+    if co and co.group(2) in _CO_INPUT:
+        return co_input(int(co.group(1)), _CO_INPUT[co.group(2)])
+    if co or api_field.startswith("co_organisers"):
+        return "co_organisers"
     parts = api_field.split(".")
     if parts[0] == "ratio_bp" and len(parts) > 1:
         return f"ratio_{parts[1]}"

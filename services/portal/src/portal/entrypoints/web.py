@@ -54,6 +54,7 @@ class Me:
     name: str = ""
     inspector_id: str = ""
     uscc: str = ""
+    agency: str = ""  # 第三条: the co-organising agency an agency_liaison acts for
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))
@@ -97,6 +98,7 @@ async def _session(request: Request) -> Session:
         name=who.get("name", ""),
         inspector_id=who.get("inspector_id", ""),
         uscc=who.get("uscc", ""),
+        agency=who.get("agency", ""),
     )
     return Session(api, me, csrf_of(token))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from portal.adapters.api import Api, ApiError
 from portal.domain import joint_inspections, not_inspected
-from portal.domain.draws import joint_awaits
+from portal.domain.draws import agency_awaits, agency_party, joint_awaits
 from portal.domain.labels import datetime_zh
 from portal.service_layer.inspections import today_of
 
@@ -30,11 +30,12 @@ class Waiting:
 @dataclass(frozen=True)
 class Person:
     """Who the person is where a step is theirs by name: their district, inspector id and
-    department."""
+    department, and a liaison's co-organising agency (第三条)."""
 
     district: str = ""
     inspector_id: str = ""
     department: str = ""
+    agency: str = ""
 
 
 NOBODY = Person()
@@ -266,6 +267,31 @@ def _office(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     ]
 
 
+async def _agency_draws(api: Api, agency: str) -> Waiting:
+    """第三条: the district's open draws awaiting the agency's share (its commitment, or its
+    reveal once every party has committed); the liaison reads only those its agency is in."""
+    party = agency_party(agency)
+    listed = await api.get("/public/draws")
+    items = []
+    for summary in listed["items"]:
+        if summary["status"] not in ("frozen", "committed"):
+            continue
+        try:
+            draw = await api.get(f"/api/draws/draws/{summary['draw_id']}")
+        except ApiError as exc:
+            if exc.status != 403:  # 403: a draw without this agency
+                raise
+            continue
+        if note := agency_awaits(draw, party):
+            title = f"{draw['task_no']} {draw['manifest']['task']['title']}"
+            items.append((title, f"/console/draws/{draw['draw_id']}", note))
+    return Waiting("抽取待本单位提交或揭示种子（联合检查）", "/console/draws/keys", items)
+
+
+def _liaison(api: Api, person: Person) -> list[Awaitable[Waiting]]:
+    return [_agency_draws(api, person.agency)] if person.agency else []
+
+
 def _meeting(api: Api, _: Person) -> list[Awaitable[Waiting]]:
     return [_plans(api, "consolidated", "年度计划待局长办公会批准"), _exemptions(api)]
 
@@ -312,6 +338,7 @@ FINDERS: dict[str, Finder] = {
     "inspector": _field,
     "expert": _field,
     "station": _station,
+    "agency_liaison": _liaison,
 }
 
 

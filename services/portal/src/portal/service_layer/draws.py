@@ -85,10 +85,13 @@ class Ceremony:
     assigning: Assigning | None = None
 
 
-async def ceremony(api: Api, draw_id: str, user: str, roles: frozenset[str]) -> Ceremony:
+async def ceremony(
+    api: Api, draw_id: str, user: str, roles: frozenset[str], agency: str = ""
+) -> Ceremony:
+    """``agency``: a liaison's co-organising agency (§16), whose party it acts for."""
     draw = await api.get(f"/api/draws/draws/{draw_id}")
     keys = await my_keys(api, user)
-    acts = d.acts_of(draw, roles, user, keys)
+    acts = d.acts_of(draw, roles, user, keys, agency)
     return Ceremony(
         draw=draw,
         keys=keys,

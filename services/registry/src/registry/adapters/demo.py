@@ -1,5 +1,6 @@
 """Synthetic demo district (临港区): about 20,000 entities, a few institutions, social
-organisations and products, 80 inspectors and a small item list, deterministic."""
+organisations and products, 80 inspectors, a small item list and the external roster of a
+co-organising agency (the district's tax office, 第三条), deterministic."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from registry.domain.imports import CHECK_ITEMS, ENTITIES, EXPERTS, INSPECTORS, PRODUCTS, Kind
+from registry.domain.imports import (
+    CHECK_ITEMS,
+    ENTITIES,
+    EXPERTS,
+    EXTERNAL_INSPECTORS,
+    INSPECTORS,
+    PRODUCTS,
+    Kind,
+)
 from spotcheck_common import uscc
 
 ENTITY_TYPES = ["有限责任公司", "股份有限公司", "个体工商户", "农民专业合作社", "个人独资企业"]
@@ -185,6 +194,39 @@ def demo_experts(count: int = 20, seed: int = 2026) -> bytes:
         for i in range(count)
     ]
     return to_csv(EXPERTS, rows)
+
+
+# 联合检查 (第三条): the district's tax office checks with the bureau. Its items are typed on a
+# task's form (code and name); its inspectors, the external roster, are imported at start.
+DEMO_AGENCY = "tax"
+DEMO_AGENCY_NAME = "国家税务总局威海市临港区税务局"
+DEMO_AGENCY_ITEMS = [("SW-01", "发票管理检查"), ("SW-02", "税务登记信息核查")]
+# (id, name, active): every one qualified for both items; SW0006 is off duty (in no pool).
+DEMO_AGENCY_INSPECTORS = [
+    ("SW0001", "韩税", True),
+    ("SW0002", "曲征", True),
+    ("SW0003", "丛管", True),
+    ("SW0004", "谭稽", True),
+    ("SW0005", "毕查", True),
+    ("SW0006", "宫审", False),
+]
+
+
+def demo_external_inspectors() -> bytes:
+    """The tax office's inspectors in the external roster's import format."""
+    rows = [
+        {
+            "agency": DEMO_AGENCY,
+            "agency_name": DEMO_AGENCY_NAME,
+            "inspector_id": inspector_id,
+            "name": name,
+            "qualifications": ";".join(code for code, _ in DEMO_AGENCY_ITEMS),
+            "certificate_expires_on": "2028-12-31",
+            "active": "是" if active else "否",
+        }
+        for inspector_id, name, active in DEMO_AGENCY_INSPECTORS
+    ]
+    return to_csv(EXTERNAL_INSPECTORS, rows)
 
 
 # Organisations of other registration authorities (第一条): a 事业单位 and two 社会组织, in

@@ -28,8 +28,9 @@ async def _demo_import(
 
 
 async def load_demo(rt: ServiceRuntime) -> None:
-    """With SPOTCHECK_DEMO=true, load the demo district once (an empty registry only), through
-    the same import jobs as an upload."""
+    """With SPOTCHECK_DEMO=true, load the demo district once (an empty registry only; the tax
+    office's external roster whenever it is missing), through the same import jobs as an
+    upload."""
     if not rt.settings.demo:
         return
     async with rt.uow(LOADER) as unit:
@@ -37,6 +38,7 @@ async def load_demo(rt: ServiceRuntime) -> None:
         has_list = bool(await repo.list_versions())
         has_entities = bool(await repo.count_entities())
         has_experts = bool(await repo.expert_ids())
+        has_agency = bool(await repo.external_inspectors(demo.DEMO_AGENCY))
     importer = Importer(rt)
     if not has_list:
         await _demo_import(
@@ -48,6 +50,10 @@ async def load_demo(rt: ServiceRuntime) -> None:
                 reason="演示：临港区市场监管局随机抽查事项清单",
                 effective_from=demo.DEMO_LIST_EFFECTIVE_FROM,
             ),
+        )
+    if not has_agency:  # 第三条: also into a demo district loaded before joint checks came
+        await _demo_import(
+            importer, "external-inspectors", demo.demo_external_inspectors(), "demo-agency.csv"
         )
     if has_entities:
         return

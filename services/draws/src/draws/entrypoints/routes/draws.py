@@ -26,7 +26,8 @@ token's ``agency`` claim names the agency) for a co-organising agency's party
 ``<agency>:联合检查单位`` (draw spec §16), credit_dept for every other party; a direct
 assignment — credit_dept (signing for 信用监管科); countersigning —
 general_office; approving a replacement — deputy_director;
-drawing it — credit_dept or deputy_director, naming the approval; reading — any staff role.
+drawing it — credit_dept or deputy_director, naming the approval; reading — any staff role,
+and a co-organising agency's liaison a draw its agency is a party of.
 
 Duties, whatever the roles a token combines: each party's share is held by a different person
 (who commits it, and alone reveals it), and the countersigner holds no share, did not
@@ -81,6 +82,8 @@ DeputyDirector = Annotated[Principal, require(Role.DEPUTY_DIRECTOR)]
 Supervisor = Annotated[Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE)]
 Member = Annotated[Principal, require(Role.INSPECTOR, Role.EXPERT)]
 Staff = Annotated[Principal, require(*STAFF)]
+# §16: a co-organising agency's liaison reads a draw its agency is a party of, to act in it.
+Reader = Annotated[Principal, require(*STAFF, Role.AGENCY_LIAISON)]
 OFFICE_PARTY = "办公室"
 
 router = APIRouter(prefix="/api/draws/draws", tags=["draws"])
@@ -330,9 +333,13 @@ async def abort(draw_id: str, principal: Supervisor, deps: Deps) -> DrawOut:
     responses=refusals(401, 403, 404),
     response_model_exclude_unset=True,
 )
-async def get_draw(draw_id: str, principal: Staff, deps: Deps) -> DrawOut:
+async def get_draw(draw_id: str, principal: Reader, deps: Deps) -> DrawOut:
     async with deps.uow(principal.context()) as uow:
-        return await answer(uow, await views.draw(uow, draw_id))
+        draw = await views.draw(uow, draw_id)
+        agency = agency_of(principal)
+        if agency is not None and not set(principal.roles) & set(STAFF):
+            agencies.check_reader(draw.parties, agency)
+        return await answer(uow, draw)
 
 
 @router.get(

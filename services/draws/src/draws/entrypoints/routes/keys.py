@@ -26,7 +26,8 @@ from spotcheck_common.roles import STAFF, Role
 KeyHolder = Annotated[
     Principal, require(Role.CREDIT_DEPT, Role.GENERAL_OFFICE, Role.AGENCY_LIAISON)
 ]
-Staff = Annotated[Principal, require(*STAFF)]
+# The keys are public (/public/draws/keys): an agency's liaison reads them too, to find its own.
+Reader = Annotated[Principal, require(*STAFF, Role.AGENCY_LIAISON)]
 
 router = APIRouter(prefix="/api/draws/keys", tags=["keys"])
 
@@ -67,7 +68,7 @@ async def revoke_key(key_id: str, body: RevocationIn, principal: KeyHolder, deps
 
 
 @router.get("", summary="本区登记的参与方密钥", responses=refusals(401, 403))
-async def list_keys(principal: Staff, deps: Deps) -> KeyList:
+async def list_keys(principal: Reader, deps: Deps) -> KeyList:
     async with deps.uow(principal.context()) as uow:
         keys = await views.keys(uow, deps.district)
     return KeyList(total=len(keys), items=[KeyOut.of(k) for k in keys])

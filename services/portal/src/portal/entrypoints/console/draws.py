@@ -124,7 +124,7 @@ async def _keys_context(session: Session, **context: Any) -> dict[str, Any]:
     return {
         "session": session,
         "keys": (await session.api.get("/api/draws/keys"))["items"],
-        "parties": d.key_parties(session.me.roles),
+        "parties": d.key_parties(session.me.roles, session.me.agency),
         **context,
     }
 
@@ -172,7 +172,9 @@ async def revoke_key(
 
 
 async def _ceremony_context(session: Session, draw_id: str, **context: Any) -> dict[str, Any]:
-    found = await svc.ceremony(session.api, draw_id, session.me.user, session.me.roles)
+    found = await svc.ceremony(
+        session.api, draw_id, session.me.user, session.me.roles, session.me.agency
+    )
     return {"session": session, "c": found, **context}
 
 
@@ -289,7 +291,9 @@ async def assign(
     exactly as signed (the service checks the signature and every hard rule again)."""
     try:
         teams = d.read_assignment(assignment)
-        found = await svc.ceremony(session.api, draw_id, session.me.user, session.me.roles)
+        found = await svc.ceremony(
+            session.api, draw_id, session.me.user, session.me.roles, session.me.agency
+        )
         problem = d.assignment_problem(teams, found.assigning.rules) if found.assigning else None
     except ValueError as exc:
         teams, problem = [], str(exc)

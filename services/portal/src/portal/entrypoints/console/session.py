@@ -22,7 +22,8 @@ from portal.service_layer import awaiting
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-# The demo district's people (make run): user, name, roles, department, inspector or USCC.
+# The demo district's people (make run): user, name, roles, department, inspector or USCC
+# or, for an agency's liaison (第三条), the agency's code (its token's ``agency`` claim).
 DEMO_PEOPLE = [
     ("zhang.credit", "张信用", "credit_dept", "信用监管科", ""),
     ("zhao.reg", "赵规范", "supervising_dept", "市场规范管理科", ""),
@@ -35,6 +36,7 @@ DEMO_PEOPLE = [
     ("LG0001", "执法人员 LG0001", "inspector", "信用监管科", "LG0001"),
     ("LG0002", "执法人员 LG0002", "inspector", "市场规范管理科", "LG0002"),
     ("ZJ0001", "专家 ZJ0001", "expert", "", "ZJ0001"),
+    ("han.tax", "韩联络（税务局）", "agency_liaison", "国家税务总局威海市临港区税务局", "tax"),
 ]
 
 
@@ -147,11 +149,14 @@ async def login(
     department: Annotated[str, Form(max_length=64)] = "",
     inspector_id: Annotated[str, Form(max_length=64)] = "",
     uscc: Annotated[str, Form(max_length=18)] = "",
+    agency: Annotated[str, Form(max_length=31)] = "",
     next: Annotated[str, Form()] = "/console",
 ) -> Response:
     claims = {"name": name, "department": department, "uscc": uscc.strip().upper()}
     if role in ("inspector", "expert"):
         claims["inspector_id"] = inspector_id or user
+    if role == "agency_liaison":
+        claims["agency"] = agency.strip()
     body = {"user": user, "roles": [role], **{k: v for k, v in claims.items() if v}}
     try:
         token = (await api_of(request).post("/auth/token", body))["access_token"]
@@ -181,6 +186,6 @@ async def logout() -> Response:
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, session: SignedIn) -> HTMLResponse:
     me = session.me
-    person = awaiting.Person(me.district, me.inspector_id, me.department)
+    person = awaiting.Person(me.district, me.inspector_id, me.department, me.agency)
     items = await awaiting.of(session.api, session.me.roles, person)
     return render(request, "console/home.html", session=session, items=items)

@@ -1,4 +1,5 @@
-"""Console pages: tasks (抽查任务) and their implementation plans (实施方案, 第六条、第七条).
+"""Console pages: tasks (抽查任务) and their implementation plans (实施方案, 第六条、第七条),
+with the other agencies checking with the bureau (联合检查单位, 第三条).
 
 A supervising department (or the credit department) drafts a task from the item list; the
 credit department receives a task sent down by the city or the province; the deputy director
@@ -63,6 +64,7 @@ async def _form_context(session: Session, received: bool, form: dict[str, Any]) 
         "methods": rules.METHODS,
         "risk_classes": RISK_CLASSES,
         "object_kinds": LABELS,
+        "co_slots": range(rules.CO_SLOTS),
         "form": form,
     }
 
@@ -103,7 +105,7 @@ async def receive(request: Request, session: SignedIn) -> Response:
 
 async def _create(request: Request, session: Session, received: bool) -> Response:
     posted = await request.form()
-    fields = {k: v for k, v in posted.items() if isinstance(v, str)}
+    fields = rules.compact_co_organisers({k: v for k, v in posted.items() if isinstance(v, str)})
     lists = {k: [v for v in posted.getlist(k) if isinstance(v, str)] for k in MULTI}
     context = await _form_context(session, received, {**fields, **lists})
     body, own = rules.body_of(fields, lists, context["choices"].item_names(), received)
