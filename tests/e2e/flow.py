@@ -280,6 +280,10 @@ def run_draw(
     draw = eventually(create, "the draws service to know the task and the population")
     cycle.draw_id = draw["draw_id"]
     holder = {"办公室": OFFICE, "信用监管科": CREDIT}
+    for party in draw["parties"]:  # a co-organising agency's party: its liaison (第三条)
+        agency, _, _ = party.partition(":联合检查单位")
+        if party.endswith(":联合检查单位"):
+            holder[party] = (f"liaison-{agency}", ["agency_liaison"], {"agency": agency})
     for party in draw["parties"]:
         ceremony.act(holder[party], party, "commit", cycle.draw_id, *state)
     # A reveal that does not match its commitment is refused.

@@ -1,7 +1,7 @@
 """A year in miniature (issue 4): the item list, two departments' annual plans through the
 approval chain, three tasks (one sent down by the city), a target drawn in two tasks and
-visited once, an unreachable target, a serious refusal, a directly assigned team, a product
-sampling task (samples, sampling form and lab report, the products published in their own
+visited once, an unreachable target, a serious refusal, a directly assigned team, a task
+checked jointly with the tax office (its liaison commits and reveals), a product sampling task (samples, sampling form and lab report, the products published in their own
 fields), an objection across the National Day holiday that leads to a correction granted by
 the city bureau, and every dossier verifying its hash chain."""
 
@@ -350,6 +350,71 @@ def draw_all(p: Platform, year: Year) -> None:
     assert {t["uscc"] for t in year.tasks["T1"].targets} == set(year.market_codes)
     assert {t["uscc"] for t in year.tasks["CITY"].targets} == set(year.market_codes)
     assert {t["uscc"] for t in year.tasks["T2"].targets} == set(year.food_codes)
+
+
+TAX = "tax"
+TAX_NAME = "国家税务总局威海市临港区税务局"
+SW = {"code": "SW-01", "name": "发票使用情况检查"}
+EXTERNAL_HEADER = "单位代码,单位名称,执法人员编号,姓名,检查资格,执法证有效期至,在岗"
+
+
+def check_with_the_tax_office(p: Platform, year: Year) -> None:
+    """第三条 联合检查: the credit department imports the tax office's inspectors; the market
+    department's task names the tax office as co-organiser with its own item; its liaison
+    commits and reveals the agency's share; every team holds one of its inspectors (never the
+    leader), who signs the record form with its item; the results say whose item each is."""
+    roster = [EXTERNAL_HEADER] + [
+        f"{TAX},{TAX_NAME},SW{n},税务检查员{n},{SW['code']},2030-12-31,是" for n in (1, 2)
+    ]
+    p.call(
+        "registry",
+        "POST",
+        "/api/registry/external-inspectors/import",
+        CREDIT,
+        content=("\n".join(roster) + "\n").encode(),
+        headers={"content-type": "text/csv"},
+    )
+    co = {"agency": TAX, "name": TAX_NAME, "check_items": [SW], "inspectors_per_team": 1}
+    body = task_body(
+        f"{YEAR}-T3",
+        MARKET,
+        [GS],
+        {"A": 2000},  # class A of 蔄山镇: 2 of the 10
+        [MARKET],
+        plan_id=year.plans[MARKET],
+        target_filter={"areas": ["蔄山镇"]},
+        co_organisers=[co],
+    )
+    task = p.call("planning", "POST", "/api/planning/tasks", MARKET_HEAD, json=body)
+    p.call("planning", "POST", f"/api/planning/tasks/{task['task_id']}/approve", DEPUTY)
+    p.call("planning", "POST", f"/api/planning/tasks/{task['task_id']}/publish", CREDIT)
+    cycle = year.tasks["JOINT"] = Cycle(task_id=task["task_id"], task_no=body["task_no"])
+    run_draw(p, cycle, min_population=10)
+    draw = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
+    assert f"{TAX}:联合检查单位" in draw["parties"]
+    cycle.targets = draw["targets"]
+    verified = verify_bundle(cycle.bundle)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    for form in inspections_of(p, cycle):
+        ids = [m["inspector_id"] for m in form["team"]]
+        leader = next(m["inspector_id"] for m in form["team"] if m["role"] == "leader")
+        assert [i for i in ids if i.startswith(f"{TAX}:")] and not leader.startswith(f"{TAX}:")
+        base = f"/api/inspections/inspections/{form['inspection_id']}"
+        results = [{"check_item_code": c["code"], "category": "未发现问题"} for c in (GS, SW)]
+        p.call(
+            "inspections", "PUT", f"{base}/results", inspector(leader), json={"results": results}
+        )
+        for member in ids:
+            p.call("inspections", "POST", f"{base}/sign", inspector(member))
+        p.call("inspections", "POST", f"{base}/submit", inspector(leader), json={})
+
+    def published() -> Any:
+        found = p.call("publication", "GET", "/public/results", params={"task_no": cycle.task_no})
+        return found["items"] if found["total"] == len(cycle.targets) else None
+
+    for record in eventually(published, "the joint task's results in public"):
+        agencies = {r["check_item_code"]: r["agency"] for r in record["results"]}
+        assert agencies == {GS["code"]: "", SW["code"]: TAX}, agencies
 
 
 def sample_products(p: Platform, year: Year) -> None:
@@ -811,6 +876,7 @@ def run_year(p: Platform) -> Year:
     inspect_the_year(p, year)
     report_counted_as_done(p, year)
     sample_products(p, year)
+    check_with_the_tax_office(p, year)
     object_on_paper(p, year)
     check_dossiers(p, year)
     return year
