@@ -45,6 +45,8 @@ from draws.domain import protocol as p
 
 CHINA = timezone(timedelta(hours=8))  # key validity is reckoned in China Standard Time (§14.2)
 TOKEN_ENV = "SPOTCHECK_TOKEN"
+TRACEPARENT_ENV = "TRACEPARENT"
+TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 TIMEOUT = 30.0  # seconds per HTTP call
 DEFAULT_VALIDITY = timedelta(days=365)
 DRAW_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")  # UUID text; also a safe file name part
@@ -531,13 +533,18 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class Api:
     """The draws API, as JSON over HTTP with the signed-in person's bearer token."""
 
-    def __init__(self, base: str, token: str, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self, base: str, token: str, timeout: float = TIMEOUT, traceparent: str = ""
+    ) -> None:
         parts = urllib.parse.urlsplit(base)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ToolError(f"--api 应为 http:// 或 https:// 开头的服务器地址：{base!r}")
         self.base = base.rstrip("/")
         self.token = token
         self.timeout = timeout
+        # The W3C trace context to continue (a malformed one is not sent): the ceremony's acts
+        # join the trace of the task's cycle they belong to.
+        self.traceparent = traceparent if TRACEPARENT.fullmatch(traceparent) else ""
         self.opener = urllib.request.build_opener(_NoRedirect)
 
     def get(self, path: str) -> dict[str, Any]:
@@ -552,6 +559,8 @@ class Api:
     def _send(self, request: urllib.request.Request) -> dict[str, Any]:
         request.add_header("Authorization", f"Bearer {self.token}")
         request.add_header("Accept", "application/json")
+        if self.traceparent:
+            request.add_header("traceparent", self.traceparent)
         url = request.full_url
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
@@ -613,7 +622,8 @@ def token_of(args: argparse.Namespace, ctx: Context) -> str:
 
 
 def api_of(args: argparse.Namespace, ctx: Context) -> Api:
-    return Api(args.api, token_of(args, ctx))
+    # OpenTelemetry's environment carrier for the trace context (TRACEPARENT).
+    return Api(args.api, token_of(args, ctx), traceparent=ctx.environ.get(TRACEPARENT_ENV, ""))
 
 
 def checked_draw_id(text: str) -> str:

@@ -381,6 +381,36 @@ def test_token_option_overrides_the_environment(tmp_path: Path, key_path: Path, 
     assert fake.seen[0].headers["Authorization"] == "Bearer other"
 
 
+def test_the_acts_continue_the_trace_the_environment_gives(
+    tmp_path: Path, key_path: Path, fake: Fake
+) -> None:
+    """OpenTelemetry's environment carrier: TRACEPARENT, when well formed, goes with every
+    request, so the ceremony joins the trace of the task's cycle; a malformed one is dropped."""
+    good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    for value, sent in ((good, good), ("00-not-a-trace-01", None)):
+        fake.seen.clear()
+        env = {**ENV, ceremony.TRACEPARENT_ENV: value}
+        state = ("--state", str(tmp_path / value[:6]))
+        assert (
+            run(
+                "commit",
+                "--key",
+                str(key_path),
+                "--draw",
+                DRAW_ID,
+                "--api",
+                fake.url,
+                *state,
+                env=env,
+            )
+            == 0
+        )
+        sent_with = {
+            dict((k.lower(), v) for k, v in s.headers.items()).get("traceparent") for s in fake.seen
+        }
+        assert fake.seen and sent_with == {sent}
+
+
 def test_a_server_refusal_exits_1_with_its_detail(
     tmp_path: Path, key_path: Path, fake: Fake, capsys: pytest.CaptureFixture[str]
 ) -> None:
