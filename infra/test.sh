@@ -21,7 +21,8 @@
 # browser      the web application in Debian's Chromium (installed here when missing), driven
 #              by Playwright against the all-in-one server (with the test Kafka: a joint draw
 #              between two districts): uv run pytest -m browser
-# e2e          podman (infra/podman/setup.sh), images (infra/images/build.sh), then
+# e2e          podman (infra/podman/setup.sh), images (infra/images/build.sh), Jaeger
+#              (infra/jaeger/jaeger.sh fetch: built once into the cache), then
 #              uv run pytest -m e2e tests/e2e with DOCKER_HOST / TESTCONTAINERS_* set
 #
 # Everything started here is stopped on exit, failure or interrupt, and test containers are
@@ -210,6 +211,10 @@ stage_e2e() {
   done <"$envfile"
   echo "podman ready in $((SECONDS - t0)) s"
   "$ROOT/infra/images/build.sh" all || return 1
+  # The trace backend the containers export to (built once from the Go module proxy).
+  local t1=$SECONDS
+  "$ROOT/infra/jaeger/jaeger.sh" fetch || return 1
+  echo "jaeger ready in $((SECONDS - t1)) s"
   export SPOTCHECK_E2E_APP_IMAGE=localhost/spotcheck:dev
   export SPOTCHECK_E2E_KAFKA_IMAGE=localhost/spotcheck-kafka:dev
   export SPOTCHECK_E2E_PG_IMAGE=localhost/spotcheck-postgres:dev

@@ -34,4 +34,5 @@ for i in "${!pids[@]}"; do
   rm -f "$RUN/${names[$i]}.pid"
   log "stopped ${names[$i]}"
 done
+"$ROOT/infra/jaeger/jaeger.sh" stop
 "$ROOT/infra/dev/infra.sh" stop

@@ -31,6 +31,13 @@ log() { echo "[up] $*" >&2; }
 "$ROOT/infra/dev/infra.sh" start
 while IFS='=' read -r key value; do export "$key=$value"; done < <("$ROOT/infra/dev/infra.sh" env)
 export SPOTCHECK_HOST="$HOST"
+# Traces go to Jaeger (UI on :16686), built once from the Go module proxy, unless the traces
+# are sent elsewhere (SPOTCHECK_OTEL_EXPORTER_ENDPOINT) or not at all (SPOTCHECK_TRACES=false).
+if [ -z "${SPOTCHECK_OTEL_EXPORTER_ENDPOINT:-}" ] && [ "${SPOTCHECK_TRACES:-true}" = true ]; then
+  "$ROOT/infra/jaeger/jaeger.sh" start
+  SPOTCHECK_OTEL_EXPORTER_ENDPOINT="$("$ROOT/infra/jaeger/jaeger.sh" endpoint)"
+  export SPOTCHECK_OTEL_EXPORTER_ENDPOINT
+fi
 export SPOTCHECK_DEMO="${SPOTCHECK_DEMO:-true}"
 if [ "$SPOTCHECK_DEMO" = true ]; then
   export SPOTCHECK_AUTH_LOCAL_ISSUER="${SPOTCHECK_AUTH_LOCAL_ISSUER:-true}" SPOTCHECK_LOG_JSON=false
@@ -131,6 +138,7 @@ for i in "${!started[@]}"; do
     "$name" "$HOST" "${ports[$i]}" "$mark"
 done
 [ "$SPOTCHECK_DEMO" = true ] && echo "  sign in      http://$HOST:$BASE_PORT/console (the demo people)"
+[ -n "${SPOTCHECK_OTEL_EXPORTER_ENDPOINT:-}" ] && echo "  traces       $SPOTCHECK_OTEL_EXPORTER_ENDPOINT (Jaeger's UI: http://127.0.0.1:${JAEGER_QUERY_PORT:-16686})"
 echo "  kafka        $SPOTCHECK_KAFKA_BOOTSTRAP"
 echo "  postgres     $SPOTCHECK_DATABASE_URL"
 echo "  logs         .run/<service>.log; stop with: make down"

@@ -71,10 +71,14 @@ class Platform:
     district: str = "lingang"
     secret: str = TEST_SECRET
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+    # A W3C trace context every request (and the ceremony tool) continues: a whole cycle as
+    # one trace. "" sends none.
+    traceparent: str = ""
 
     def headers(self, who: tuple[str, list[str], dict[str, str]]) -> dict[str, str]:
         user, roles, claims = who
-        return auth_headers(user, *roles, district=self.district, secret=self.secret, **claims)
+        signed = auth_headers(user, *roles, district=self.district, secret=self.secret, **claims)
+        return {**signed, "traceparent": self.traceparent} if self.traceparent else signed
 
     def call(
         self,
@@ -201,6 +205,8 @@ class Ceremony:
         user = who[0]
         token = self.p.headers(who)["Authorization"][7:]
         env = {**os.environ, "SPOTCHECK_TOKEN": token, "SPOTCHECK_CLOCK": E2E_CLOCK}
+        if self.p.traceparent:
+            env["TRACEPARENT"] = self.p.traceparent
         done = subprocess.run(
             [sys.executable, "-I", "-S", str(self.tool), *args, "--api", self.p.urls["draws"]],
             capture_output=True,

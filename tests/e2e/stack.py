@@ -102,6 +102,8 @@ class Stack:
     kafka_admin_password: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     # Each district's Kafka settings (SPOTCHECK_KAFKA_*), made by add_district.
     kafka_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Where the services export their spans (OTLP/HTTP); "" exports none.
+    otel_endpoint: str = ""
 
     def __post_init__(self) -> None:
         self.ports = self.ports or {name: free_port() for name in self.names}
@@ -272,6 +274,8 @@ class Stack:
         )
         for key, value in self.kafka_env[self.district].items():
             container.with_env(key, value)
+        if self.otel_endpoint:
+            container.with_env("SPOTCHECK_OTEL_EXPORTER_ENDPOINT", self.otel_endpoint)
         container.start()
         self.services[name] = container
 

@@ -4,6 +4,7 @@ containers (images built by ``make images``), driven over HTTP through the whole
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import sqlalchemy as sa
 
 from .calendar_year import DECEMBER_CLOCK, run_calendar
 from .flow import CREDIT, Platform, assert_cycle, run_cycle
-from .stack import ADMIN_ROLE, SERVICES, Stack, service_role
+from .stack import ADMIN_ROLE, SERVICES, Stack, service_role, wait_until
+from .traces import Jaeger, Span
 from .year import LATER_CLOCK, exempt_later, run_year
 
 pytestmark = pytest.mark.e2e
@@ -21,8 +23,19 @@ LOGS = Path(os.environ.get("SPOTCHECK_E2E_LOGS", "/tmp/spotcheck-e2e-logs"))
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    s = Stack()
+def jaeger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Jaeger]:
+    """The trace backend every service container exports to."""
+    backend = Jaeger(tmp_path_factory.mktemp("jaeger"))
+    backend.start()
+    try:
+        yield backend
+    finally:
+        backend.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(jaeger: Jaeger) -> Iterator[Stack]:
+    s = Stack(otel_endpoint=jaeger.endpoint)
     try:
         s.start()
         yield s
@@ -77,6 +90,33 @@ def test_the_web_application_in_its_own_container_reads_the_services_over_http(
     console = httpx.get(site + "/console", cookies={"spotcheck_session": token}, timeout=30)
     assert console.status_code == 200 and "待办事项" in console.text
     assert httpx.get(site + "/console", timeout=30).status_code == 303  # not signed in
+
+
+def test_one_cycle_is_one_trace_across_the_seven_services(stack: Stack, jaeger: Jaeger) -> None:
+    """Every request of a whole cycle — import, task, draw (the ceremony tool too), inspection,
+    publication, objection, correction — continues one W3C trace; the events carry it through
+    the outbox and Kafka, so the trace backend holds one trace with spans of all seven
+    services, their requests (server), the relays' sends (producer) and the consumers'
+    handling (consumer)."""
+    trace_id = secrets.token_hex(16)
+    p = platform(stack)
+    p.traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    run_cycle(p, "LG-E2E-TRACE")
+    wanted = {f"spotcheck-{service}" for service in SERVICES}
+
+    def whole() -> list[Span] | None:
+        spans = jaeger.trace(trace_id)
+        kinds = {s.kind for s in spans}
+        return spans if {s.service for s in spans} >= wanted and kinds >= KINDS else None
+
+    spans = wait_until(whole, 180, "one trace with spans of every service")
+    consumers = {s.service for s in spans if s.kind == "consumer"}
+    downstream = ("draws", "inspections", "publication", "objections", "archives")
+    assert consumers >= {f"spotcheck-{service}" for service in downstream}, sorted(consumers)
+    assert any(s.name.startswith("publish ") and s.kind == "producer" for s in spans)
+
+
+KINDS = {"server", "producer", "consumer"}
 
 
 def test_consumers_killed_mid_flow_apply_every_event_exactly_once(stack: Stack) -> None:

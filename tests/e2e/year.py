@@ -1,9 +1,11 @@
 """A year in miniature (issue 4): the item list, two departments' annual plans through the
 approval chain, three tasks (one sent down by the city), a target drawn in two tasks and
 visited once, an unreachable target, a serious refusal, a directly assigned team, a task
-checked jointly with the tax office (its liaison commits and reveals), a product sampling task (samples, sampling form and lab report, the products published in their own
-fields), an objection across the National Day holiday that leads to a correction granted by
-the city bureau, and every dossier verifying its hash chain."""
+checked jointly with the tax office (its liaison commits and reveals), a product sampling
+task (samples, sampling form and lab report, the products published in their own fields), an
+objection across the National Day holiday that leads to a correction granted by the city
+bureau, every dossier verifying its hash chain; five weeks on, an overdue objection exempted
+by the director's meeting."""
 
 from __future__ import annotations
 
