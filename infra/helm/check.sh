@@ -19,13 +19,16 @@
 #   7. guard     the validators themselves catch broken renders (a pod not restricted, no JWKS
 #                egress, a quota too small, a Secret shared by two districts)
 #   8. regional  districts, values files and neighbours agree (and the refusals of bad ones);
-#                topics, alert rules, dashboard (infra/regional/check.py)
+#                topics, alert rules, dashboard, SLO rules current (infra/regional/check.py)
 #   9. package   helm package --sign with a throwaway GPG key, helm verify
 #  10. upgrade   the previous chart version (CHANGELOG) rendered per district against this one:
 #                immutable fields, removed objects acknowledged in the CHANGELOG
 #  11. operators Strimzi (infra/kafka/check-manifests.sh) and CloudNativePG
 #                (infra/postgres/check-manifests.sh) objects against their CRDs
-#  12. promtool  promtool check rules + test rules (built with go install if missing)
+#  12. promtool  promtool check rules + test rules (hand-written alerts, SLO burn rates over up
+#                to 3 days of samples: about 4 minutes on 2 cores), and the chart's
+#                PrometheusRule of each district narrowed to it and valid (promtool built with
+#                go install if missing)
 #
 # Environment: KUBE_VERSION (default 1.31.0), HELM_VERSION (default v3.22.0),
 # PROMTOOL_VERSION (default v0.316.0, i.e. Prometheus 3.x), SPOTCHECK_BIN (default
@@ -113,6 +116,7 @@ render minimal spotcheck-minimal --set district=minimal --set-string 'divisionCo
 everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set-string 'divisionCodes={371071,371002}' --set ingress.enabled=true
   --set bureauName=某区市场监督管理局 "${AUTH[@]}"
   --set ingress.host=spotcheck.everything.example --set monitoring.serviceMonitor.enabled=true
+  --set monitoring.prometheusRule.enabled=true --set monitoring.prometheusRule.regional=true
   --set database.host=spotcheck-everything-pg-pooler --set database.secretNames.draws=everything-draws-login
   --set sso.enabled=true --set sso.publicUrl=https://spotcheck.everything.example
   --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4318/v1/traces)
@@ -249,6 +253,8 @@ refuse "'/containerSecurityContext/capabilities/add/0'" --set-json 'containerSec
 refuse "'/otel/endpoint': 'not' failed" --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4317/v1/traces
 refuse "'/otel/endpoint': 'http://otel-collector.observability.svc:4318' does not match" --set otel.enabled=true \
   --set otel.endpoint=http://otel-collector.observability.svc:4318
+refuse "'/monitoring/prometheusRule/runbookBaseUrl': 'https://docs.example/' does not match" \
+  --set monitoring.prometheusRule.runbookBaseUrl=https://docs.example/
 refuse "auth.egressCidrs is empty: the NetworkPolicy would block the OIDC provider (sso.gov.example)" --set-json 'auth.egressCidrs=[]'
 refuse "'/auth/egressCidrs/0': 'sso.gov.example' does not match" --set-json 'auth.egressCidrs=["sso.gov.example"]'
 refuse "additional properties 'egress' not allowed" --set-json 'sso.egress={"ports":[443]}'
@@ -343,7 +349,7 @@ regional_refuse "listed in districts.txt but has no values file" "rm $one.yaml"
 regional_refuse "has a values file but is not listed" "cp $one.yaml newtown.yaml && sed -i 's/^district: .*/district: newtown/' newtown.yaml"
 regional_refuse "district is 'newtown', not '$one'" "sed -i 's/^district: .*/district: newtown/' $one.yaml"
 regional_refuse "is given by" "sed -i 's/^kafka:/kafka:\n  password: {secretName: spotcheck-$one-$two-kafka, key: password}/' $one.yaml $two.yaml"
-step regional "ok: $(grep -c '^ok' "$OUT/regional.log") checks (districts, topics, rules, dashboard) in infra/regional; $regional_refused disagreements refused (e.g. neighbours=[nosuch])"
+step regional "ok: $(grep -c '^ok' "$OUT/regional.log") checks (districts, topics, rules, dashboard, SLO files) in infra/regional; $regional_refused disagreements refused (e.g. neighbours=[nosuch])"
 
 # ------------------------------------------------------------------------------------ 9. package
 # The released chart is a signed package: every bureau installs the same bytes. Here with a
@@ -443,10 +449,29 @@ else
   if command -v promtool >/dev/null; then
     (
       cd infra/regional/prometheus
-      promtool check rules rules.yaml >"$OUT/promtool.log" 2>&1 \
-        && promtool test rules rules_test.yaml >>"$OUT/promtool.log" 2>&1
+      promtool check rules rules.yaml slo-rules.yaml >"$OUT/promtool.log" 2>&1 \
+        && promtool test rules rules_test.yaml slo_page_test.yaml slo_ticket_test.yaml >>"$OUT/promtool.log" 2>&1
     ) || { cat "$OUT/promtool.log" >&2; fail "promtool check rules / test rules"; }
-    step promtool "ok: promtool check rules ($(grep -o '[0-9]* rules found' "$OUT/promtool.log")) and test rules (every alert fires when it should)"
+    # The chart's PrometheusRule as each district gets it: narrowed to the district, still valid.
+    for d in "${districts[@]}"; do
+      helm template spotcheck "$CHART" --namespace "spotcheck-$d" --kube-version "$KUBE_VERSION" \
+        -f "$VALUES_DIR/$d.yaml" --set monitoring.prometheusRule.enabled=true \
+        -s templates/prometheusrule.yaml >"$OUT/rule-$d.yaml" 2>"$OUT/rule-$d.err" \
+        || { cat "$OUT/rule-$d.err" >&2; fail "the PrometheusRule of $d does not render"; }
+      "$UV" run python infra/regional/prometheus/narrowed.py "$d" "$OUT/rule-$d.yaml" "$OUT/groups-$d.yaml" \
+        >"$OUT/narrowed-$d.log" 2>&1 || { cat "$OUT/narrowed-$d.log" >&2; fail "the PrometheusRule of $d is not narrowed to it"; }
+      promtool check rules "$OUT/groups-$d.yaml" >>"$OUT/promtool.log" 2>&1 \
+        || { cat "$OUT/promtool.log" >&2; fail "promtool check rules: the PrometheusRule of $d"; }
+    done
+    # The narrowing check itself: a rule that watches every district must fail it.
+    d="${districts[0]}"
+    sed "0,/, district=\"$d\"/s///" "$OUT/rule-$d.yaml" >"$OUT/rule-broken.yaml"
+    if "$UV" run python infra/regional/prometheus/narrowed.py "$d" "$OUT/rule-broken.yaml" "$OUT/groups-broken.yaml" \
+      >"$OUT/narrowed-broken.log" 2>&1 || ! grep -q "without the district" "$OUT/narrowed-broken.log"; then
+      cat "$OUT/narrowed-broken.log" >&2
+      fail "narrowed.py accepted a rule that is not narrowed to $d"
+    fi
+    step promtool "ok: promtool check rules ($(grep -o '[0-9]* rules found' "$OUT/promtool.log" | head -2 | paste -sd+)) and test rules (every alert fires when it should, each burn-rate pair fires and stops); the PrometheusRule of ${#districts[@]} districts narrowed and valid ($(tail -1 "$OUT/narrowed-${districts[0]}.log"))"
   fi
 fi
 

@@ -2,8 +2,8 @@
 
 Two layers:
 1. every object against the Kubernetes OpenAPI schemas shipped by ``kubernetes-validate``
-   (strict: unknown fields are errors); ServiceMonitor (a CRD it does not ship) against a small
-   schema of the fields the chart uses;
+   (strict: unknown fields are errors); ServiceMonitor and PrometheusRule (CRDs it does not
+   ship) against small schemas of the fields the chart uses;
 2. the chart's own promises, which a schema cannot see: each Deployment runs
    ``--target=<component>`` with the probes, the non-root read-only security context and, for a
    service, the database URL from a Secret; the portal (the web application) has no database
@@ -124,6 +124,57 @@ SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
 }
 
 
+STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
+DURATION = {"type": "string", "pattern": "^([0-9]+(ms|s|m|h|d|w|y))+$"}
+PROMETHEUS_RULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "monitoring.coreos.com/v1"},
+        "kind": {"const": "PrometheusRule"},
+        "metadata": {"type": "object", "required": ["name", "namespace"]},
+        "spec": {
+            "type": "object",
+            "required": ["groups"],
+            "additionalProperties": False,
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "rules"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "interval": DURATION,
+                            "rules": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["expr"],
+                                    "oneOf": [{"required": ["alert"]}, {"required": ["record"]}],
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "alert": {"type": "string"},
+                                        "record": {"type": "string"},
+                                        "expr": {"type": "string", "minLength": 1},
+                                        "for": DURATION,
+                                        "labels": STRING_MAP,
+                                        "annotations": STRING_MAP,
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+CRD_SCHEMAS = {"ServiceMonitor": SERVICE_MONITOR_SCHEMA, "PrometheusRule": PROMETHEUS_RULE_SCHEMA}
+
+
 def load(path: Path) -> list[dict[str, Any]]:
     with path.open() as f:
         return [d for d in yaml.safe_load_all(f) if d]
@@ -131,8 +182,8 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 def schema_problems(doc: dict[str, Any], version: str) -> list[str]:
     where = f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}"
-    if doc.get("kind") == "ServiceMonitor":
-        errors = jsonschema.Draft7Validator(SERVICE_MONITOR_SCHEMA).iter_errors(doc)
+    if doc.get("kind") in CRD_SCHEMAS:
+        errors = jsonschema.Draft7Validator(CRD_SCHEMAS[doc["kind"]]).iter_errors(doc)
         return [f"{where}: {'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
     try:
         kubernetes_validate.validate(doc, version, strict=True)

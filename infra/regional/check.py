@@ -1,8 +1,11 @@
 """Checks of the regional pieces (called by infra/helm/check.sh; promtool, when present, adds more).
 
-- prometheus/rules.yaml: the structure Prometheus loads (groups, alert/expr/for/labels/
-  annotations), the alerts the platform promises, metric names the services really expose
-  (spotcheck_common.metrics), runbook anchors that exist in docs/operations/deploy.md;
+- prometheus/rules.yaml and slo-rules.yaml (links to the chart's files/prometheus/): the
+  structure Prometheus loads (groups, alert/record/expr/for/labels/annotations), the alerts the
+  platform promises, metric names the services really expose (spotcheck_common.metrics) or the
+  exporters the region runs (EXTERNAL_METRICS), severity page or ticket, an absolute
+  runbook_url whose anchor exists in docs/operations/deploy.md, a promtool test for every
+  alert; slo-rules.yaml and its tests as prometheus/slos.py writes them;
 - grafana/spotcheck-overview.json: a loadable dashboard whose queries use known metrics and
   defined variables, with unique panel ids and a grid without overlaps;
 - deploy/regional/kafka/topics.yaml and events.txt: every event type the code registers has its
@@ -36,6 +39,22 @@ TOPICS = ROOT / "deploy" / "regional" / "kafka" / "topics.yaml"
 REGION = "region"
 DURATION = re.compile(r"^[0-9]+(ms|s|m|h|d|w|y)$")
 METRIC = re.compile(r"\b(spotcheck_[a-z0-9_]+)\b")
+RULE_FILES = ("rules.yaml", "slo-rules.yaml")
+RULE_TESTS = ("rules_test.yaml", "slo_page_test.yaml", "slo_ticket_test.yaml")
+RUNBOOKS = "https://spotcheck.example/docs/operations/deploy.md#"
+# Metrics of exporters the region runs beside the services, which rules may use: kube-state-
+# metrics (restarts, OOM kills), CloudNativePG's instance exporter, Strimzi's Kafka JMX
+# exporter (its example kafka-metrics configuration).
+EXTERNAL_METRICS = {
+    "kube_pod_container_status_restarts_total",
+    "kube_pod_container_status_last_terminated_reason",
+    "cnpg_collector_up",
+    "cnpg_pg_replication_lag",
+    "kafka_server_replicamanager_underreplicatedpartitions",
+    "kafka_controller_kafkacontroller_activecontrollercount",
+    "kafka_controller_kafkacontroller_offlinepartitionscount",
+}
+EXTERNAL = re.compile(r"\b((?:kube|cnpg|kafka)_[a-z0-9_]+)\b")
 PROMISED_ALERTS = {
     "SpotcheckOutboxBacklog",
     "SpotcheckOutboxStalled",
@@ -43,6 +62,12 @@ PROMISED_ALERTS = {
     "SpotcheckConsumerFailures",
     "SpotcheckHTTP5xxRatio",
     "SpotcheckTargetDown",
+    "SpotcheckTargetsAbsent",
+    "SpotcheckDistrictVanished",
+    "SpotcheckLegalDeadlineMissed",
+    "SpotcheckLegalDeadlineDueSoon",
+    "SpotcheckPublicAvailabilityBurnPage",
+    "SpotcheckStaffAvailabilityBurnPage",
 }
 
 
@@ -92,29 +117,34 @@ RULE_KEYS = {"alert", "record", "expr", "for", "labels", "annotations"}
 
 
 def check_rules(known: set[str]) -> list[str]:
-    data = yaml.safe_load((HERE / "prometheus" / "rules.yaml").read_text())
-    if set(data) != {"groups"}:
-        return [f"rules.yaml: top level must be only 'groups', got {sorted(data)}"]
     anchors = doc_anchors()
     problems: list[str] = []
     alerts: set[str] = set()
     groups: set[str] = set()
-    for group in data["groups"]:
-        name = group.get("name")
-        if not name or name in groups:
-            problems.append(f"rules.yaml: group name {name!r} missing or repeated")
-        groups.add(name)
-        if set(group) - {"name", "interval", "rules", "limit"}:
-            problems.append(f"rules.yaml: group {name}: unknown keys {set(group)}")
-        for rule in group.get("rules") or []:
-            problems += _rule_problems(rule, known, anchors, alerts)
+    for rule_file in RULE_FILES:
+        data = yaml.safe_load((HERE / "prometheus" / rule_file).read_text())
+        if set(data) != {"groups"}:
+            return [f"{rule_file}: top level must be only 'groups', got {sorted(data)}"]
+        for group in data["groups"]:
+            name = group.get("name")
+            if not name or name in groups:
+                problems.append(f"{rule_file}: group name {name!r} missing or repeated")
+            groups.add(name)
+            if set(group) - {"name", "interval", "rules", "limit"}:
+                problems.append(f"{rule_file}: group {name}: unknown keys {set(group)}")
+            for rule in group.get("rules") or []:
+                problems += _rule_problems(rule_file, rule, known, anchors, alerts)
     missing = PROMISED_ALERTS - alerts
     if missing:
         problems.append(f"rules.yaml: alerts missing: {sorted(missing)}")
-    test = yaml.safe_load((HERE / "prometheus" / "rules_test.yaml").read_text())
-    tested = {t["alertname"] for case in test["tests"] for t in case.get("alert_rule_test", [])}
+    tested: set[str] = set()
+    for test_file in RULE_TESTS:
+        test = yaml.safe_load((HERE / "prometheus" / test_file).read_text())
+        tested |= {
+            t["alertname"] for case in test["tests"] for t in case.get("alert_rule_test", [])
+        }
     if alerts - tested:
-        problems.append(f"rules_test.yaml: alerts without a test: {sorted(alerts - tested)}")
+        problems.append(f"{RULE_TESTS}: alerts without a test: {sorted(alerts - tested)}")
     if not problems:
         print(
             f"ok   rules: {len(alerts)} alerts in {len(groups)} groups, metrics and runbooks known"
@@ -123,12 +153,12 @@ def check_rules(known: set[str]) -> list[str]:
 
 
 def _rule_problems(
-    rule: dict[str, Any], known: set[str], anchors: set[str], alerts: set[str]
+    rule_file: str, rule: dict[str, Any], known: set[str], anchors: set[str], alerts: set[str]
 ) -> list[str]:
     """One rule: known keys, a balanced expression over exposed metrics; an alert also a
-    unique name, a valid ``for``, a severity and annotations whose runbook exists."""
+    unique name, a valid ``for``, a severity and annotations whose runbook_url exists."""
     alert = rule.get("alert")
-    where = f"rules.yaml: {alert or rule.get('record')}"
+    where = f"{rule_file}: {alert or rule.get('record')}"
     problems = []
     if set(rule) - RULE_KEYS:
         problems.append(f"{where}: unknown keys {sorted(rule)}")
@@ -140,6 +170,11 @@ def _rule_problems(
         for metric in METRIC.findall(expr)
         if metric not in known
     ]
+    problems += [
+        f"{where}: metric {metric} is not one of the exporters' (EXTERNAL_METRICS)"
+        for metric in EXTERNAL.findall(expr)
+        if metric not in EXTERNAL_METRICS
+    ]
     if not alert:
         return problems
     if alert in alerts:
@@ -147,18 +182,37 @@ def _rule_problems(
     alerts.add(alert)
     if "for" in rule and not DURATION.match(str(rule["for"])):
         problems.append(f"{where}: bad 'for' {rule['for']!r}")
-    if rule.get("labels", {}).get("severity") not in {"warning", "critical"}:
-        problems.append(f"{where}: severity must be warning or critical")
+    if rule.get("labels", {}).get("severity") not in {"page", "ticket"}:
+        problems.append(f"{where}: severity must be page or ticket")
     notes = rule.get("annotations", {})
     problems += [
         f"{where}: annotation {k} missing"
-        for k in ("summary", "description", "runbook")
+        for k in ("summary", "description", "runbook_url")
         if not notes.get(k)
     ]
-    anchor = str(notes.get("runbook", "")).partition("#")[2]
-    if anchor and anchor not in anchors:
-        problems.append(f"{where}: runbook anchor #{anchor} not in docs/operations/deploy.md")
+    url = str(notes.get("runbook_url", ""))
+    if url and not url.startswith(RUNBOOKS):
+        problems.append(f"{where}: runbook_url must start with {RUNBOOKS}")
+    elif url.removeprefix(RUNBOOKS) not in anchors:
+        problems.append(
+            f"{where}: runbook anchor #{url.partition('#')[2]} not in docs/operations/deploy.md"
+        )
     return problems
+
+
+def check_slos() -> list[str]:
+    """The generated SLO rules and tests are what slos.py writes from its table today."""
+    sys.path.insert(0, str(HERE / "prometheus"))
+    import slos
+
+    stale = [
+        f"{path.relative_to(ROOT)} is not what prometheus/slos.py writes: run it"
+        for path, text in slos.outputs().items()
+        if not path.exists() or path.read_text() != text
+    ]
+    if not stale:
+        print(f"ok   slos: {len(slos.SLOS)} SLOs; their rules and tests are what slos.py writes")
+    return stale
 
 
 def check_dashboard(known: set[str]) -> list[str]:
@@ -353,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only:
         known = exposed_metrics()
         problems += check_rules(known) + check_dashboard(known | {"up"}) + check_topics()
+        problems += check_slos()
     for p in problems:
         print(f"FAIL {p}")
     return 1 if problems else 0

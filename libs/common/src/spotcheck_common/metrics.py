@@ -51,6 +51,13 @@ OVERDUE_ITEMS = Gauge(
     "responsible department; archives sees every kind, alert on max by (kind, department)",
     ["source", "kind", "department"],
 )
+DUE_SOON_ITEMS = Gauge(
+    "spotcheck_due_soon_items",
+    "Open items whose legal deadline falls within the next N working days (archives setting "
+    "SPOTCHECK_ARCHIVES_DUE_SOON_WORKDAYS, default 3), by source, kind and department: the "
+    "warning before spotcheck_overdue_items counts them",
+    ["source", "kind", "department"],
+)
 CALENDAR_COVERAGE_DAYS = Gauge(
     "spotcheck_calendar_coverage_days",
     "Days from today (Beijing) to the first day the service's working-day calendar does not "

@@ -324,7 +324,7 @@ async def test_service_reports_filter_and_set_the_gauge(
     stats = await service.statistics_report(uow, date(2026, 10, 29), 2026, s.CREDIT)
     assert [t["task_id"] for t in stats["tasks"]] == ["T-A"]
 
-    counts = await service.refresh_gauge(uow, date(2026, 10, 29))
+    counts = await service.refresh_gauge(uow, date(2026, 10, 29), 3)
     assert counts[("case_not_transferred", s.FOOD)] == 1
 
     def value(kind: str, department: str) -> float:
@@ -336,7 +336,7 @@ async def test_service_reports_filter_and_set_the_gauge(
     assert value("objection_feedback", s.FOOD) == 0  # late, not open: not in the gauge
     assert value("result_publication", s.CREDIT) == 0
     # Later, once everything is done (or not yet due), a series that was 1 drops to 0.
-    await service.refresh_gauge(uow, date(2026, 3, 3))
+    await service.refresh_gauge(uow, date(2026, 3, 3), 3)
     assert value("case_not_transferred", s.FOOD) == 0
 
 

@@ -148,7 +148,7 @@ async def test_a_granted_exemption_is_listed_as_exempt_and_leaves_the_gauge(
         waiting["accountability"] == "accountable" and waiting["exemption"]["status"] == "proposed"
     )
     assert report["summary"]["exemption_proposed"] == 1 and report["summary"]["exempt"] == 0
-    await accountability.refresh_gauge(at(date(2026, 10, 29), repo=repo), date(2026, 10, 29))
+    await accountability.refresh_gauge(at(date(2026, 10, 29), repo=repo), date(2026, 10, 29), 3)
     assert gauge("case_not_transferred", food) == 1
 
     decided = await decision(repo, date(2026, 10, 30), proposed.exemption_id)
@@ -183,7 +183,7 @@ async def test_a_granted_exemption_is_listed_as_exempt_and_leaves_the_gauge(
     assert task_c["exempt"] == {"case_not_transferred": 1}
     assert task_c["overdue"] == {"objection_review": 1}
 
-    await accountability.refresh_gauge(at(date(2026, 10, 30), repo=repo), date(2026, 10, 30))
+    await accountability.refresh_gauge(at(date(2026, 10, 30), repo=repo), date(2026, 10, 30), 3)
     assert gauge("case_not_transferred", food) == 0
     assert gauge("objection_review", food) == 1  # not exempted: still open
 

@@ -47,6 +47,9 @@ overdue from the day after; an act dated after ``as_of`` has not happened yet as
 
 Each item has ``status`` ``overdue`` (still not done as of ``as_of``) or ``late`` (done, after
 the deadline): both are failures under 第十三条 (拖延执行); only ``overdue`` feeds the gauge.
+A clock not done whose deadline falls between ``as_of`` and a *horizon* (N working days ahead,
+:func:`due_soon_horizon`) is *due soon* (:func:`evaluate`): not a failure yet, the warning that
+lets the department act before it becomes one (``spotcheck_due_soon_items``).
 Each has a stable ``item_id`` (:func:`exemptions.item_id`). The service layer marks every item
 问责 or 免责 (:func:`exemptions.classify`); the counts here keep 免责 apart (``exempt``), and an
 exempted item is not an open failure for the gauge or a task's ``overdue``.
@@ -259,6 +262,13 @@ class _Clock:
     # Clocks whose date waits for a year's holiday schedule (or lacks its start): listed, not
     # judged — neither overdue nor on time until the date exists.
     pending: list[dict[str, Any]] = field(default_factory=list)
+    # Open clocks due between as_of and this day (both included); None: not looked for.
+    horizon: date | None = None
+    due_soon: list[dict[str, Any]] = field(default_factory=list)
+
+    def watches(self, due: date) -> bool:
+        """Whether a clock due on ``due`` can count today: missed, or due by the horizon."""
+        return due < self.as_of or (self.horizon is not None and due <= self.horizon)
 
     def check(
         self,
@@ -295,6 +305,15 @@ class _Clock:
         if done is not None and done <= due:
             return
         if done is None and self.as_of <= due:
+            if self.horizon is not None and due <= self.horizon:
+                self.due_soon.append(
+                    {
+                        "kind": kind,
+                        "task_id": task.get("task_id"),
+                        "department": department,
+                        "due_on": due.isoformat(),
+                    }
+                )
             return
         status = "late" if done is not None else "overdue"
         who = "、".join(f"{m['name']}（{m['inspector_id']}）" for m in inspectors if m.get("name"))
@@ -347,7 +366,7 @@ def _check_tasks(clock: _Clock, facts: Facts) -> None:
         dept = task.get("lead_department")
         deadline = _d(task.get("deadline"))
         title = task.get("title") or task_id
-        if deadline is None or as_of <= deadline:
+        if deadline is None or not clock.watches(deadline):
             continue
         if not _drawn(task, as_of):
             clock.check(
@@ -499,17 +518,32 @@ def _check_follow_ups(clock: _Clock, facts: Facts) -> None:
         )
 
 
+def evaluate(
+    facts: Facts, as_of: date, calendar: WorkCalendar, horizon: date | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One pass over every clock: the failures, the pending clocks (as :func:`overdue_items`)
+    and the open clocks due by ``horizon`` (none when it is None)."""
+    clock = _Clock(as_of, calendar, horizon=horizon)
+    _check_tasks(clock, facts)
+    _check_results(clock, facts)
+    _check_objections(clock, facts)
+    _check_follow_ups(clock, facts)
+    return clock.items, clock.pending, clock.due_soon
+
+
 def overdue_items(
     facts: Facts, as_of: date, calendar: WorkCalendar
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every failure of 第十三条 as of ``as_of``: who, what, the deadline, done or not; and
     the clocks whose deadline is pending (the calendar does not cover its year yet)."""
-    clock = _Clock(as_of, calendar)
-    _check_tasks(clock, facts)
-    _check_results(clock, facts)
-    _check_objections(clock, facts)
-    _check_follow_ups(clock, facts)
-    return clock.items, clock.pending
+    items, pending, _ = evaluate(facts, as_of, calendar, None)
+    return items, pending
+
+
+def due_soon_horizon(as_of: date, calendar: WorkCalendar, workdays: int) -> date:
+    """The ``workdays``-th working day after ``as_of``. Where that day lies in a year the
+    calendar does not cover, the last covered day: every dated deadline falls before it."""
+    return calendar.deadline(as_of, workdays).due_on or calendar.covered_through(as_of)
 
 
 def is_exempt(item: Mapping[str, Any]) -> bool:
@@ -572,6 +606,11 @@ def overdue_gauge(items: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]
         if i["status"] == "overdue" and not is_exempt(i)
     )
     return dict(counts)
+
+
+def due_soon_gauge(due_soon: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """``spotcheck_due_soon_items{kind, department}``: the open clocks due by the horizon."""
+    return dict(Counter((i["kind"], i["department"] or "") for i in due_soon))
 
 
 # ---------------------------------------------------------------- statistics

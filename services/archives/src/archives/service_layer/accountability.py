@@ -10,10 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from prometheus_client import Gauge
+
 from archives.domain.accountability import (
     KIND_LABELS,
     KINDS,
     Facts,
+    due_soon_gauge,
+    due_soon_horizon,
+    evaluate,
     group_counts,
     is_exempt,
     overdue_gauge,
@@ -25,7 +30,7 @@ from archives.domain.folds import apply, folds, touched
 from archives.service_layer.unit_of_work import ArchivesUnitOfWork
 from spotcheck_common.calendar_store import set_pending_gauge
 from spotcheck_common.events import Event, event_class
-from spotcheck_common.metrics import FOLDS_PARKED, OVERDUE_ITEMS
+from spotcheck_common.metrics import DUE_SOON_ITEMS, FOLDS_PARKED, OVERDUE_ITEMS
 
 log = logging.getLogger(__name__)
 
@@ -177,32 +182,43 @@ async def statistics_report(
     }
 
 
-# Label pairs this process has set, so a kind/department that is no longer overdue drops to 0.
-_EXPORTED: set[tuple[str, str]] = set()
+# Label pairs this process has set per gauge, so a kind/department that no longer counts drops
+# to 0.
+_EXPORTED: dict[Gauge, set[tuple[str, str]]] = {}
+
+
+def _export(gauge: Gauge, counts: Mapping[tuple[str, str], int], departments: set[str]) -> None:
+    """Every kind of every known department gets a series (0 when nothing counts), so an
+    alert can compare against zero instead of testing for absence."""
+    exported = _EXPORTED.setdefault(gauge, set())
+    labels = {(k, d) for k in KINDS for d in departments} | set(counts) | exported
+    for kind, department in sorted(labels):
+        gauge.labels(source="archives", kind=kind, department=department).set(
+            counts.get((kind, department), 0)
+        )
+    exported.update(labels)
 
 
 def set_gauge(items: list[dict[str, Any]], departments: set[str]) -> dict[tuple[str, str], int]:
-    """Set ``spotcheck_overdue_items{kind, department}`` from a full (unfiltered) evaluation.
-
-    Every kind of every known department gets a series (0 when nothing is overdue), so an
-    alert can compare against zero instead of testing for absence.
-    """
+    """Set ``spotcheck_overdue_items{kind, department}`` from a full (unfiltered) evaluation."""
     counts = overdue_gauge(items)
-    labels = {(k, d) for k in KINDS for d in departments} | set(counts) | _EXPORTED
-    for kind, department in sorted(labels):
-        OVERDUE_ITEMS.labels(source="archives", kind=kind, department=department).set(
-            counts.get((kind, department), 0)
-        )
-    _EXPORTED.update(labels)
+    _export(OVERDUE_ITEMS, counts, departments)
     return counts
 
 
-async def refresh_gauge(uow: ArchivesUnitOfWork, today: date) -> dict[tuple[str, str], int]:
-    """Evaluate every task of every year as of today and set the gauges (overdue items not
-    exempted, and deadlines pending a calendar year)."""
+async def refresh_gauge(
+    uow: ArchivesUnitOfWork, today: date, due_soon_workdays: int
+) -> dict[tuple[str, str], int]:
+    """Evaluate every task of every year as of today in one pass and set the gauges: overdue
+    items not exempted, items due within ``due_soon_workdays`` working days, and deadlines
+    pending a calendar year. Returns the overdue counts."""
     repo = uow.archives
     facts = Facts.of(await repo.load_facts(None, None))
-    items, pending = await judged(uow, facts, today)
+    calendar = await repo.calendar()
+    horizon = due_soon_horizon(today, calendar, due_soon_workdays)
+    failures, pending, due_soon = evaluate(facts, today, calendar, horizon)
+    items = classify(failures, await repo.exemptions(), today)
     departments = {str(t.get("lead_department") or "") for t in facts.tasks.values()}
     set_pending_gauge("archives", Counter(i["kind"] for i in pending), KINDS)
+    _export(DUE_SOON_ITEMS, due_soon_gauge(due_soon), departments)
     return set_gauge(items, departments)
