@@ -32,6 +32,21 @@ CSV = (
 ).encode()
 
 
+async def publish_batch(bus: KafkaBus, district: str, batch: str, key: str) -> None:
+    """An inspectors-imported event of ``batch`` on the district's topic, keyed ``key``."""
+    event = InspectorsImported(batch_id=batch, inspectors=[])
+    envelope = Envelope[dict](
+        event_type=event.event_type(),
+        schema_version=1,
+        district=district,
+        actor="t",
+        aggregate_id=key,
+        correlation_id="c",
+        payload=event.model_dump(mode="json"),
+    )
+    await bus.publish(InspectorsImported.topic(district), key, envelope.to_bytes(), {})
+
+
 async def test_an_imported_batch_reaches_a_consumer_group_through_kafka_once(
     pg_url: str, kafka_bootstrap: str, unique_district: str
 ) -> None:
@@ -111,17 +126,7 @@ async def test_a_failing_consumer_gets_the_event_again_and_the_partition_waits(
     await bus.start()
     try:
         for batch in ("first", "second"):
-            event = InspectorsImported(batch_id=batch, inspectors=[])
-            envelope = Envelope[dict](
-                event_type=event.event_type(),
-                schema_version=1,
-                district=unique_district,
-                actor="t",
-                aggregate_id="same-key",
-                correlation_id="c",
-                payload=event.model_dump(mode="json"),
-            )
-            await bus.publish(topic, "same-key", envelope.to_bytes(), {})
+            await publish_batch(bus, unique_district, batch, "same-key")
         for _ in range(300):
             if seen.count("second") >= 1:
                 break
@@ -163,17 +168,7 @@ async def test_a_poison_event_is_dead_lettered_and_the_partition_moves_on(
     await bus.start()
     try:
         for batch in ("poison", "behind"):
-            event = InspectorsImported(batch_id=batch, inspectors=[])
-            envelope = Envelope[dict](
-                event_type=event.event_type(),
-                schema_version=1,
-                district=unique_district,
-                actor="t",
-                aggregate_id="same-key",
-                correlation_id="c",
-                payload=event.model_dump(mode="json"),
-            )
-            await bus.publish(topic, "same-key", envelope.to_bytes(), {})
+            await publish_batch(bus, unique_district, batch, "same-key")
         for _ in range(300):
             if handled:
                 break
@@ -210,17 +205,7 @@ async def test_a_groups_lag_is_measured_from_the_broker_and_falls_to_zero(
     await bus.start()
     try:
         for n in range(5):
-            event = InspectorsImported(batch_id=f"b{n}", inspectors=[])
-            envelope = Envelope[dict](
-                event_type=event.event_type(),
-                schema_version=1,
-                district=unique_district,
-                actor="t",
-                aggregate_id=f"k{n}",
-                correlation_id="c",
-                payload=event.model_dump(mode="json"),
-            )
-            await bus.publish(topic, f"k{n}", envelope.to_bytes(), {})
+            await publish_batch(bus, unique_district, f"b{n}", f"k{n}")
         assert (await bus.measure_lag())[(group, topic)] == 5
         assert CONSUMER_LAG.labels(group, topic)._value.get() == 5
         release.set()

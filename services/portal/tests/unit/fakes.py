@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
+from fastapi import APIRouter, FastAPI
+
 from portal.adapters.api import ApiError
+from portal.entrypoints.web import on_refusal
 
 Answer = Any | Callable[[dict[str, Any]], Any]
 
@@ -40,3 +44,16 @@ class FakeApi:
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """A raw answer (a download): the canned answer is the ``httpx.Response``."""
         return self._answer(method, path, kwargs)
+
+
+def console_site(api: FakeApi, token: str, *routers: APIRouter) -> httpx.AsyncClient:
+    """The console pages of ``routers`` on ``api``, signed in with ``token`` (its session
+    cookie), refusals rendered as the web application renders them."""
+    app = FastAPI()
+    app.state.portal_api = api
+    app.add_exception_handler(ApiError, on_refusal)
+    for router in routers:
+        app.include_router(router)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    client.cookies.set("spotcheck_session", token)
+    return client

@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError, FieldError
 from portal.domain import corrections as rules
 from portal.entrypoints.console import corrections, objections, publication
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 from portal.service_layer import awaiting
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 TOKEN = "token-of-zhang-credit"
 CSRF = csrf_of(TOKEN)
@@ -101,14 +100,7 @@ class SignedInApi(FakeApi):
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    for module in (corrections, objections, publication):
-        app.include_router(module.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, corrections.router, objections.router, publication.router)
 
 
 def answers(role: str = "credit_dept", /, **more: Any) -> SignedInApi:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError, FieldError
 from portal.domain import exemptions as rules
 from portal.entrypoints.console import dossiers, exemptions, statistics
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 TOKEN = "token-of-li-market"
 CSRF = csrf_of(TOKEN)
@@ -211,14 +210,7 @@ class SignedInApi(FakeApi):
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    for module in (exemptions, statistics, dossiers):
-        app.include_router(module.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, exemptions.router, statistics.router, dossiers.router)
 
 
 def answers(role: str = "supervising_dept", department: str = MARKET, **more: Any) -> SignedInApi:

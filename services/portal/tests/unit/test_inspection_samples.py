@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError, FieldError
 from portal.domain import inspections as form
 from portal.entrypoints.console import inspections as pages
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 from spotcheck_common.objects import ObjectKind, assigned_id
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 TOKEN = "token-of-lg-leader"
 LEADER, MEMBER = "LG0022", "LG0027"
@@ -97,13 +96,7 @@ def answers(found: dict[str, Any], attachments: list[dict[str, Any]], **more: An
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    app.include_router(pages.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, pages.router)
 
 
 # ------------------------------------------------------------------------------ the rules

@@ -10,17 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError
 from portal.domain import draws as d
 from portal.entrypoints import public
 from portal.entrypoints.console import joint
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 from portal.service_layer import awaiting
 from spotcheck_common.clock import FixedClock
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 PARTY = "huancui:信用监管科"
 PARTIES = ["信用监管科", "办公室", PARTY]
@@ -111,14 +110,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    app.include_router(joint.router)
-    app.include_router(public.draws.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, joint.router, public.draws.router)
 
 
 def answers(roles: tuple[str, ...] = ("credit_dept",), **more: Any) -> SignedInApi:

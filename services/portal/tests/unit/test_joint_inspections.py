@@ -8,15 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError, FieldError
 from portal.domain import joint_inspections as joint
 from portal.entrypoints.console import joint_inspections as pages
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 from portal.service_layer import awaiting
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 HERE = "huancui"
 TOKEN = "token-of-hc-inspector"
@@ -181,13 +180,7 @@ class SignedInApi(FakeApi):
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    app.include_router(pages.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, pages.router)
 
 
 def answers(found: dict[str, Any], role: str = "inspector", **more: Any) -> SignedInApi:

@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError
 from portal.entrypoints.console import registry
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 TOKEN = "token-of-xinyong"
 CSRF = csrf_of(TOKEN)
@@ -57,13 +56,7 @@ class SignedInApi(FakeApi):
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    app.include_router(registry.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, registry.router)
 
 
 def template_answer(request_kind: str) -> httpx.Response:

@@ -9,14 +9,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from portal.adapters.api import ApiError, FieldError
 from portal.domain import tasks as rules
 from portal.entrypoints.console import tasks
-from portal.entrypoints.web import csrf_of, on_refusal
+from portal.entrypoints.web import csrf_of
 
-from .fakes import FakeApi
+from .fakes import FakeApi, console_site
 
 TOKEN = "token-of-zhao"
 CSRF = csrf_of(TOKEN)
@@ -75,13 +74,7 @@ class SignedInApi(FakeApi):
 
 
 def site(api: FakeApi) -> httpx.AsyncClient:
-    app = FastAPI()
-    app.state.portal_api = api
-    app.add_exception_handler(ApiError, on_refusal)
-    app.include_router(tasks.router)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    client.cookies.set("spotcheck_session", TOKEN)
-    return client
+    return console_site(api, TOKEN, tasks.router)
 
 
 def sent(api: FakeApi) -> dict[str, Any]:
