@@ -194,7 +194,12 @@ async def test_the_demo_district_loads_through_import_jobs(settings: Settings) -
         assert await h.scalar("SELECT COUNT(*) FROM entities WHERE uscc LIKE 'ZP%'") == len(
             demo.DEMO_PRODUCTS
         )
-        assert await h.scalar("SELECT COUNT(*) FROM import_jobs WHERE state = 'succeeded'") == 6
+        # entities, organisations, products, inspectors, experts, item list, the tax office's
+        # external roster (第三条)
+        assert await h.scalar("SELECT COUNT(*) FROM import_jobs WHERE state = 'succeeded'") == 7
+        assert await h.scalar("SELECT COUNT(*) FROM external_inspectors") == len(
+            demo.DEMO_AGENCY_INSPECTORS
+        )
         assert (
             await h.scalar("SELECT COUNT(*) FROM experts")
             == len(demo.demo_experts().splitlines()) - 1
