@@ -57,6 +57,7 @@ bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<t
 	$(UV) run python benchmarks/draws_bench.py
 	$(UV) run python benchmarks/registry_bench.py
 	$(UV) run python benchmarks/portal_bench.py
+	$(UV) run python benchmarks/fanout_bench.py
 
 fuzz: bootstrap ## schemathesis over every service's OpenAPI on the all-in-one server (no 5xx, answers as documented)
 	@infra/fuzz.sh

@@ -4,6 +4,7 @@ as the SQL ones (``test_repository_contract.py``) and type-checked (``make lint`
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -62,8 +63,9 @@ class FakeInspectionRepository:
     async def put_task(self, task: TaskInfo, now: datetime) -> None:
         self.tasks[task.task_id] = task
 
-    async def exists(self, task_id: str, uscc: str) -> bool:
-        return any(i.task_id == task_id and i.uscc == uscc for i in self.inspections.values())
+    async def existing(self, task_id: str, usccs: Sequence[str]) -> set[str]:
+        wanted = set(usccs)
+        return {i.uscc for i in self.inspections.values() if i.task_id == task_id} & wanted
 
     def _keep_log(self, i: Inspection) -> None:
         self.log.extend((i.inspection_id, e.action, e.actor) for e in i.new_log)
@@ -76,6 +78,10 @@ class FakeInspectionRepository:
     async def add(self, i: Inspection) -> None:
         self._keep_log(i)
         self.inspections[i.inspection_id] = copy.deepcopy(i)
+
+    async def add_many(self, inspections: Sequence[Inspection]) -> None:
+        for i in inspections:
+            await self.add(i)
 
     async def get(self, inspection_id: str) -> Inspection | None:
         found = self.inspections.get(inspection_id)
@@ -94,16 +100,15 @@ class FakeInspectionRepository:
                 return copy.deepcopy(i)
         return None
 
-    async def lock_target(self, uscc: str) -> None:
-        self.locked.append(uscc)
+    async def lock_targets(self, usccs: Sequence[str]) -> None:
+        self.locked.extend(sorted(set(usccs)))
 
-    async def open_for_uscc(self, uscc: str) -> list[Inspection]:
-        found = [
-            i
-            for i in self.inspections.values()
-            if i.uscc == uscc and i.status is not InspectionStatus.SUBMITTED
-        ]
-        return [copy.deepcopy(i) for i in sorted(found, key=lambda i: i.created_at)]
+    async def open_for_usccs(self, usccs: Sequence[str]) -> dict[str, list[Inspection]]:
+        found: dict[str, list[Inspection]] = {}
+        for i in sorted(self.inspections.values(), key=lambda i: i.created_at):
+            if i.uscc in usccs and i.status is not InspectionStatus.SUBMITTED:
+                found.setdefault(i.uscc, []).append(copy.deepcopy(i))
+        return found
 
     async def of_visit(self, visit_id: str) -> list[Inspection]:
         found = [i for i in self.inspections.values() if i.visit_id == visit_id]

@@ -87,7 +87,8 @@ async def test_tasks_and_inspections_round_trip_with_their_history(repo: Any) ->
     await repo.put_task(task_info(), NOW)  # again: an update
     assert await repo.get_task("task-1") == task_info()
     await repo.add(inspection())
-    assert await repo.exists("task-1", USCC_1) and not await repo.exists("task-1", USCC_2)
+    assert await repo.existing("task-1", [USCC_1, USCC_2]) == {USCC_1}
+    assert await repo.existing("task-2", [USCC_1]) == set()
     loaded = await repo.get("i-1")
     assert loaded is not None and loaded.created_at == NOW and loaded.version == 0
     assert loaded.area == "草庙子镇"  # the target's area, kept with the inspection
@@ -150,8 +151,11 @@ async def test_visits_group_open_inspections_of_one_target(repo: Any) -> None:
     first, second = another("i-1", "task-1", "LG-2026-001"), another("i-2", "task-2", "LG-2026-002")
     await repo.add(first)
     await repo.add(second)
-    await repo.lock_target(USCC_1)
-    assert [i.inspection_id for i in await repo.open_for_uscc(USCC_1)] == ["i-1", "i-2"]
+    await repo.lock_targets([USCC_1, USCC_2])
+    open_now = await repo.open_for_usccs([USCC_1, USCC_2])
+    assert {u: [i.inspection_id for i in found] for u, found in open_now.items()} == {
+        USCC_1: ["i-1", "i-2"]
+    }
     visit = Visit.form([first, second], NOW)
     await repo.add_visit(visit)
     await repo.save(first)

@@ -42,7 +42,7 @@ async def test_an_inspection_round_trips_with_its_history(db: Database) -> None:
     async with db.sessions() as session:
         repo = SqlInspectionRepository(session)
         assert await repo.get_task("task-1") == task_info()
-        assert await repo.exists("task-1", USCC_1)
+        assert await repo.existing("task-1", [USCC_1]) == {USCC_1}
         loaded = await repo.get("i-1")
         assert loaded is not None and loaded.created_at == NOW
         loaded.record_results(LEADER, all_clear(), NOW)
@@ -84,7 +84,10 @@ async def test_visits_follow_ups_and_attachments_round_trip(db: Database) -> Non
         assert loaded is not None and loaded.inspection_ids == ["i-1", "i-2"]
         assert loaded.leader == first.leader and loaded.created_at == NOW
         assert [i.inspection_id for i in await repo.of_visit(visit.visit_id)] == ["i-1", "i-2"]
-        assert [i.inspection_id for i in await repo.open_for_uscc(USCC_1)] == ["i-1", "i-2"]
+        assert [i.inspection_id for i in (await repo.open_for_usccs([USCC_1]))[USCC_1]] == [
+            "i-1",
+            "i-2",
+        ]
         one = await repo.get("i-1")
         assert one is not None and one.visit_leader_id == LEADER
         one.record_results(LEADER, [], NOW, NotInspected(reason=NotInspectedReason.SERIOUS_REFUSAL))
@@ -107,7 +110,7 @@ async def test_visits_follow_ups_and_attachments_round_trip(db: Database) -> Non
         assert (
             again is not None and again.not_inspected_reason is NotInspectedReason.SERIOUS_REFUSAL
         )
-        assert [i.inspection_id for i in await repo.open_for_uscc(USCC_1)] == ["i-2"]
+        assert [i.inspection_id for i in (await repo.open_for_usccs([USCC_1]))[USCC_1]] == ["i-2"]
         rows = (await repo.search(None, None, None, 10, 0, not_inspected=True)).items
         assert [r.inspection_id for r in rows] == ["i-1"]
         stored = await repo.follow_up_of("i-1")

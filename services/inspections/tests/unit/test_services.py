@@ -62,6 +62,21 @@ async def test_one_inspection_per_drawn_target_with_its_team_and_stable_ids() ->
     assert again == [] and len(repo.inspections) == 2
 
 
+async def test_a_draw_in_parts_opens_one_inspection_per_target_part_by_part() -> None:
+    """ADR 0012: each part is handled alone (its own transaction in the consumer); a part
+    delivered again opens nothing twice."""
+    repo = FakeInspectionRepository()
+    await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)
+    usccs = [f"91371000MA3C{i:05d}Y" for i in range(9)]
+    parts = draw_completed("task-1", *(target(u) for u in usccs)).split(budget_bytes=1500)
+    assert len(parts) >= 3
+    opened = []
+    for part in [*parts, parts[1]]:
+        opened += await services.draw_completed(FakeInspectionsUnitOfWork(repo), part, NOW)
+    assert [i.uscc for i in opened] == usccs
+    assert len(repo.inspections) == 9
+
+
 async def test_task_approved_again_updates_the_known_task() -> None:
     repo = FakeInspectionRepository()
     await services.task_approved(FakeInspectionsUnitOfWork(repo), task_approved(), NOW)

@@ -8,7 +8,10 @@ The byte-level protocol is ``docs/draw-spec.md``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.types import ObjectId, TeamRole
@@ -50,6 +53,17 @@ class ReserveEntry(BaseModel):
     stratum: str
 
 
+# A part of a draw's completion stays within this (a quarter of Kafka's default 1 MiB message
+# limit: room for the envelope, headers and a broker configured tighter). ADR 0012.
+PART_BYTES = 256 * 1024
+
+
+def _json_of(item: object) -> bytes:
+    if isinstance(item, BaseModel):
+        return item.model_dump_json().encode()
+    return json.dumps(item, ensure_ascii=False).encode()
+
+
 class DrawCompleted(Event):
     """Targets were drawn and inspectors matched for a task (countersigned by the office)."""
 
@@ -75,9 +89,42 @@ class DrawCompleted(Event):
     # Added with direct assignment (draw-spec §15): why the teams were assigned, not drawn
     # (the manifest's reason, approved by the deputy director); "" for drawn teams.
     assignment_reason: str = ""
+    # Added with parts (ADR 0012): a draw's targets, unstaffed and reserve are cut into parts
+    # that each stay far below Kafka's message limit; every part repeats the draw's other
+    # fields. A consumer takes each part on its own; 1 of 1 for a draw that fits in one.
+    part: int = Field(default=1, ge=1, description="this part's number, from 1")
+    parts: int = Field(default=1, ge=1, description="how many parts the draw's completion has")
 
     def aggregate_id(self) -> str:
         return self.task_id
+
+    @model_validator(mode="after")
+    def _part_within_parts(self) -> DrawCompleted:
+        if self.part > self.parts:
+            raise ValueError(f"part {self.part} of {self.parts}")
+        return self
+
+    def split(self, budget_bytes: int | None = None) -> list[DrawCompleted]:
+        """This draw's parts, in order: each part's JSON stays within ``budget_bytes``
+        (default ``PART_BYTES``; an item larger than the budget still makes one part alone).
+        The parts' lists, concatenated, are this event's."""
+        lists = ("targets", "unstaffed", "reserve")
+        bare = self.model_copy(update={name: [] for name in lists})
+        room = max((budget_bytes or PART_BYTES) - len(bare.model_dump_json().encode()), 1)
+        cuts: list[dict[str, list[Any]]] = [{name: [] for name in lists}]
+        used = 0
+        for name in lists:
+            for item in getattr(self, name):
+                size = len(_json_of(item)) + 1  # and its comma
+                if used and used + size > room:
+                    cuts.append({n: [] for n in lists})
+                    used = 0
+                cuts[-1][name].append(item)
+                used += size
+        return [
+            self.model_copy(update={**cut, "part": i, "parts": len(cuts)})
+            for i, cut in enumerate(cuts, start=1)
+        ]
 
 
 class DrawManifestFrozen(Event):

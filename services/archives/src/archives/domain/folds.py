@@ -140,11 +140,18 @@ def _draw(t: Fact, draw_id: str) -> dict[str, Any]:
 
 
 def draw_completed(e: DrawCompleted, f: Folding) -> None:
+    """One part of a draw's completion (ADR 0012): its targets and unstaffed join those of
+    the parts already folded, in any order."""
     draw = _draw(f.fact(TASK, e.task_id), e.draw_id)
+    targets = dict(draw.get("targets") or {})
+    targets.update(
+        {t.uscc: {"entity_name": t.entity_name, "team": _json(t.team)} for t in e.targets}
+    )
+    unstaffed = dict.fromkeys([*(draw.get("unstaffed") or []), *e.unstaffed])
     draw.update(
-        drawn_on=iso(f.occurred_on),
-        targets={t.uscc: {"entity_name": t.entity_name, "team": _json(t.team)} for t in e.targets},
-        unstaffed=list(e.unstaffed),
+        drawn_on=_earliest(draw.get("drawn_on"), f.occurred_on),
+        targets=targets,
+        unstaffed=list(unstaffed),
     )
 
 

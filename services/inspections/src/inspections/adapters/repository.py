@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from inspections.adapters import orm
@@ -14,6 +16,7 @@ from inspections.domain.follow_ups import FollowUp, FollowUpStatus
 from inspections.domain.joint import JointInspection
 from inspections.domain.model import Inspection, InspectionStatus, NotInspectedReason, TaskInfo
 from inspections.domain.visits import Visit
+from spotcheck_common.bulk import insert_rows
 from spotcheck_common.calendar_store import CalendarStore
 from spotcheck_common.db import Page, aware, aware_or_none, paginate, update_versioned
 from spotcheck_common.errors import StaleWrite
@@ -38,9 +41,11 @@ class InspectionRepository(Protocol):
 
     async def put_task(self, task: TaskInfo, now: datetime) -> None: ...
 
-    async def exists(self, task_id: str, uscc: str) -> bool: ...
+    async def existing(self, task_id: str, usccs: Sequence[str]) -> set[str]: ...
 
     async def add(self, inspection: Inspection) -> None: ...
+
+    async def add_many(self, inspections: Sequence[Inspection]) -> None: ...
 
     async def get(self, inspection_id: str) -> Inspection | None: ...
 
@@ -48,9 +53,9 @@ class InspectionRepository(Protocol):
 
     async def find(self, task_id: str, uscc: str) -> Inspection | None: ...
 
-    async def lock_target(self, uscc: str) -> None: ...
+    async def lock_targets(self, usccs: Sequence[str]) -> None: ...
 
-    async def open_for_uscc(self, uscc: str) -> list[Inspection]: ...
+    async def open_for_usccs(self, usccs: Sequence[str]) -> dict[str, list[Inspection]]: ...
 
     async def of_visit(self, visit_id: str) -> list[Inspection]: ...
 
@@ -391,32 +396,51 @@ class SqlInspectionRepository:
         if not updated.rowcount:  # type: ignore[attr-defined]
             await self.session.execute(sa.insert(t).values(task_id=task.task_id, **values))
 
-    async def exists(self, task_id: str, uscc: str) -> bool:
+    async def existing(self, task_id: str, usccs: Sequence[str]) -> set[str]:
+        """Which of ``usccs`` already have an inspection in the task."""
         t = orm.inspections
-        query = sa.select(t.c.inspection_id).where(t.c.task_id == task_id, t.c.uscc == uscc)
-        return (await self.session.execute(query)).first() is not None
+        query = sa.select(t.c.uscc).where(t.c.task_id == task_id, self._among(t.c.uscc, usccs))
+        return set((await self.session.scalars(query)).all())
 
-    async def _append_log(self, inspection: Inspection) -> None:
-        if inspection.new_log:
-            await self.session.execute(
-                sa.insert(orm.inspection_log),
-                [
-                    {
-                        "inspection_id": inspection.inspection_id,
-                        "action": e.action,
-                        "actor": e.actor,
-                        "at": e.at,
-                        "detail": e.detail,
-                    }
-                    for e in inspection.new_log
-                ],
-            )
-            inspection.new_log = []
+    def _among(self, column: sa.ColumnElement[str], values: Sequence[str]) -> Any:
+        """``column`` is one of ``values``. On PostgreSQL one array parameter, unnested: one
+        prepared statement whatever the count (an IN list of a thousand is a new statement
+        each time), and a hash join (``= ANY`` would compare every row with every value)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            array = sa.bindparam(None, list(values), type_=ARRAY(sa.Text))
+            return column.in_(sa.select(sa.func.unnest(array)))
+        return column.in_(list(values))
+
+    async def _append_log(self, *inspections: Inspection) -> None:
+        rows = [
+            {
+                "inspection_id": i.inspection_id,
+                "action": e.action,
+                "actor": e.actor,
+                "at": e.at,
+                "detail": e.detail,
+            }
+            for i in inspections
+            for e in i.new_log
+        ]
+        await insert_rows(self.session, orm.inspection_log, rows)
+        for i in inspections:
+            i.new_log = []
 
     async def add(self, inspection: Inspection) -> None:
-        await self.session.execute(sa.insert(orm.inspections).values(**_values(inspection)))
-        await self._keep_members(inspection)
-        await self._append_log(inspection)
+        await self.add_many([inspection])
+
+    async def add_many(self, inspections: Sequence[Inspection]) -> None:
+        """New inspections, their members and their logs: three statements however many (a
+        draw's part opens a thousand at once)."""
+        await insert_rows(self.session, orm.inspections, [_values(i) for i in inspections])
+        members = [
+            {"inspection_id": i.inspection_id, "member_id": who}
+            for i in inspections
+            for who in sorted(i.members)
+        ]
+        await insert_rows(self.session, orm.inspection_members, members)
+        await self._append_log(*inspections)
 
     async def _keep_members(self, inspection: Inspection) -> None:
         m = orm.inspection_members
@@ -450,23 +474,34 @@ class SqlInspectionRepository:
         row = (await self.session.execute(query)).first()
         return _inspection(row) if row else None
 
-    async def lock_target(self, uscc: str) -> None:
+    async def lock_targets(self, usccs: Sequence[str]) -> None:
         """Serialise visit grouping per target until the transaction ends: two draws of the
-        same target handled at once by two replicas would otherwise miss each other. SQLite
+        same target handled at once by two replicas would otherwise miss each other. Locks
+        are taken in one order (sorted), so two such transactions cannot deadlock. SQLite
         serialises writers already."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if usccs and self.session.get_bind().dialect.name == "postgresql":
+            keys = sa.bindparam(
+                "keys", [f"visit:{u}" for u in sorted(set(usccs))], type_=ARRAY(sa.Text)
+            )
             await self.session.execute(
-                sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"visit:{uscc}"}
+                sa.text(
+                    "SELECT count(pg_advisory_xact_lock(hashtext(k))) FROM unnest(:keys) AS k"
+                ).bindparams(keys)
             )
 
-    async def open_for_uscc(self, uscc: str) -> list[Inspection]:
+    async def open_for_usccs(self, usccs: Sequence[str]) -> dict[str, list[Inspection]]:
+        """The open inspections of each of ``usccs`` (only those that have some), oldest
+        first."""
         t = orm.inspections
         query = (
             sa.select(t)
-            .where(t.c.uscc == uscc, t.c.status != str(InspectionStatus.SUBMITTED))
+            .where(self._among(t.c.uscc, usccs), t.c.status != str(InspectionStatus.SUBMITTED))
             .order_by(t.c.created_at, t.c.inspection_id)
         )
-        return [_inspection(r) for r in await self.session.execute(query)]
+        found: dict[str, list[Inspection]] = {}
+        for row in await self.session.execute(query):
+            found.setdefault(row.uscc, []).append(_inspection(row))
+        return found
 
     async def of_visit(self, visit_id: str) -> list[Inspection]:
         t = orm.inspections

@@ -63,39 +63,47 @@ async def task_approved(uow: InspectionsUnitOfWork, event: TaskApproved, now: da
 async def draw_completed(
     uow: InspectionsUnitOfWork, event: DrawCompleted, now: datetime
 ) -> list[Inspection]:
-    """One inspection per drawn target, with the team the draw matched."""
+    """One inspection per drawn target, with the team the draw matched. A draw comes in parts
+    (ADR 0012) of up to a thousand or so targets; each part is read and written in a handful
+    of statements, not a handful per target."""
     repo = uow.inspections
     task = await repo.get_task(event.task_id)
     if task is None:
         raise TaskNotKnownYet(f"task {event.task_id} ({event.task_no}) not approved here yet")
-    opened: list[Inspection] = []
-    for target in event.targets:
-        if await repo.exists(task.task_id, target.uscc):
-            log.warning(
-                "target already has an inspection in this task",
-                extra={"fields": {"task_id": task.task_id, "uscc": target.uscc}},
-            )
-            continue
-        inspection = Inspection.open(
-            task, event.draw_id, target, inspection_id_for(event.draw_id, target.uscc), now
+    already = await repo.existing(task.task_id, [t.uscc for t in event.targets])
+    for uscc in sorted(already):
+        log.warning(
+            "target already has an inspection in this task",
+            extra={"fields": {"task_id": task.task_id, "uscc": uscc}},
         )
-        joined = await _group_into_visit(repo, inspection, now)
-        await repo.add(inspection)
-        await publish_joint_state(uow, inspection)
-        for other in joined:
+    opened = [
+        Inspection.open(task, event.draw_id, t, inspection_id_for(event.draw_id, t.uscc), now)
+        for t in event.targets
+        if t.uscc not in already
+    ]
+    usccs = [i.uscc for i in opened]
+    await repo.lock_targets(usccs)
+    open_elsewhere = await repo.open_for_usccs(usccs)
+    for inspection in opened:
+        for other in await _group_into_visit(repo, inspection, open_elsewhere, now):
             await save(uow, other)
-        opened.append(inspection)
+    await repo.add_many(opened)
+    for inspection in opened:
+        await publish_joint_state(uow, inspection)
     return opened
 
 
 async def _group_into_visit(
-    repo: InspectionRepository, inspection: Inspection, now: datetime
+    repo: InspectionRepository,
+    inspection: Inspection,
+    open_elsewhere: dict[str, list[Inspection]],
+    now: datetime,
 ) -> list[Inspection]:
     """进一次门、查多项事: open inspections of the same target in other tasks whose windows
     overlap this one's are visited together. Returns the other inspections changed (to save);
-    ``inspection`` itself is changed in place (not stored yet)."""
-    await repo.lock_target(inspection.uscc)
-    others = [o for o in await repo.open_for_uscc(inspection.uscc) if joins_visit(inspection, o)]
+    ``inspection`` itself is changed in place (not stored yet). The caller holds the target's
+    lock and read its open inspections (``open_elsewhere``) under it."""
+    others = [o for o in open_elsewhere.get(inspection.uscc, []) if joins_visit(inspection, o)]
     if not others:
         return []
     visit_ids = sorted({o.visit_id for o in others if o.visit_id})

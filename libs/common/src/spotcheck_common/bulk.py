@@ -1,0 +1,48 @@
+"""Many new rows into one table in one statement: PostgreSQL's binary COPY, or an
+``executemany`` elsewhere (SQLite, the embedded mode).
+
+An ``INSERT … VALUES`` of a thousand rows is a new statement for every row count, compiled by
+SQLAlchemy and planned by PostgreSQL each time, with every value bound one by one; COPY sends
+the rows as they are. Used where a single event writes a thousand rows (a draw's part opens a
+thousand inspections, ADR 0012). COPY fires the table's insert triggers as an INSERT would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def _to_copy(column: sa.Column[Any], value: Any) -> Any:
+    """A value as asyncpg's COPY codecs take it: JSON columns as their text."""
+    if isinstance(column.type, sa.JSON) and value is not None:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+async def insert_rows(
+    session: AsyncSession, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows`` (every row with the same keys) into ``table`` in the session's
+    transaction."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(sa.insert(table), list(rows))
+        return
+    columns = [table.c[name] for name in rows[0]]
+    records = [tuple(_to_copy(c, row[c.name]) for c in columns) for row in rows]
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    if not raw.driver_connection.is_in_transaction():  # type: ignore[union-attr]
+        # SQLAlchemy begins the transaction with its first statement: without one, COPY on
+        # the driver's connection would commit on its own.
+        await conn.execute(sa.text("SELECT 1"))
+    # Unqualified: the connection's search_path is the service's schema (spotcheck_common.db).
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table.name, schema_name=table.schema, columns=[c.name for c in columns], records=records
+    )
