@@ -12,7 +12,7 @@ inspections as its own process (``spotcheck --target=inspections``). The draws s
 stood in for by its outbox and relay in this process: what is timed is the event's way from the
 committed outbox to committed inspections (relay, broker, consumer, handler), not the draw.
 PostgreSQL and Kafka are this benchmark's own (fresh data under ``$SPOTCHECK_BENCH_DIR``,
-ports 25432 and 29092/29093), stopped at the end; traffic stays on 127.0.0.1.
+ports 35432 and 39092/39093), stopped at the end; traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ from spotcheck_common.uow import Context, UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
 DISTRICT = "lingang"
-PORTS = {"PG_PORT": "25432", "KAFKA_PORT": "29092", "KAFKA_CONTROLLER_PORT": "29093"}
-INSPECTIONS_PORT = 28104
+PORTS = {"PG_PORT": "35432", "KAFKA_PORT": "39092", "KAFKA_CONTROLLER_PORT": "39093"}
+INSPECTIONS_PORT = 38104
 TARGETS = {"fanout_10000": (5.0, "s"), "fanout_province": (0.0, "s")}
 SIZES = {"fanout_10000": 10_000, "fanout_province": 60_000}
 

@@ -30,40 +30,66 @@ def lag_of(
     return total
 
 
-async def measure(
-    bootstrap: str, options: dict[str, Any], groups: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """The lag of each (group, topic), set on the gauge; one admin and one consumer client
-    (no group of its own) for the whole measurement."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
+class LagProbe:
+    """An admin client (the groups' committed offsets) and a consumer client of no group (the
+    partitions' watermarks), opened once and kept for every measurement of a process."""
 
-    pairs = sorted(set(groups))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
-    probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **options)
-    await admin.start()
-    await probe.start()
-    try:
+    def __init__(self, bootstrap: str, options: dict[str, Any]) -> None:
+        from aiokafka import AIOKafkaConsumer
+        from aiokafka.admin import AIOKafkaAdminClient
+
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **options)
+        self.probe = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, **options
+        )
+
+    async def start(self) -> LagProbe:
+        try:
+            await self.admin.start()
+            await self.probe.start()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.probe.stop()
+        with contextlib.suppress(Exception):
+            await self.admin.close()
+
+    async def measure(self, groups: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The lag of each (group, topic), set on the gauge."""
+        from aiokafka import TopicPartition
+
+        pairs = sorted(set(groups))
         out: dict[tuple[str, str], int] = {}
         for group in sorted({g for g, _ in pairs}):
-            offsets = await admin.list_consumer_group_offsets(group)
+            offsets = await self.admin.list_consumer_group_offsets(group)
             for topic in [t for g, t in pairs if g == group]:
-                ids = probe.partitions_for_topic(topic) or await _partitions(probe, topic)
+                ids = self.probe.partitions_for_topic(topic) or await self._partitions(topic)
                 partitions = [TopicPartition(topic, p) for p in sorted(ids)]
-                end = await probe.end_offsets(partitions)
-                first = await probe.beginning_offsets(partitions)
+                end = await self.probe.end_offsets(partitions)
+                first = await self.probe.beginning_offsets(partitions)
                 committed = {p: (o.offset if o.offset >= 0 else None) for p, o in offsets.items()}
                 out[(group, topic)] = lag_of(committed, first, end)
                 CONSUMER_LAG.labels(group, topic).set(out[(group, topic)])
         return out
+
+    async def _partitions(self, topic: str) -> set[int]:
+        await self.probe._client.force_metadata_update()  # a topic the probe has not seen yet
+        return set(self.probe.partitions_for_topic(topic) or ())
+
+
+async def measure(
+    bootstrap: str, options: dict[str, Any], groups: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """One measurement with clients of its own (tests, an operator's command)."""
+    probe = await LagProbe(bootstrap, options).start()
+    try:
+        return await probe.measure(groups)
     finally:
-        await probe.stop()
-        await admin.close()
-
-
-async def _partitions(probe: Any, topic: str) -> set[int]:
-    await probe._client.force_metadata_update()  # a topic the probe has not seen yet
-    return set(probe.partitions_for_topic(topic) or ())
+        await probe.close()
 
 
 async def watch(
@@ -73,13 +99,23 @@ async def watch(
     interval_s: float,
     stop: asyncio.Event,
 ) -> None:
-    """Measure every ``interval_s`` until ``stop``; a failed measurement is logged and tried
-    again at the next interval (the lag of an unreachable broker is unknown, not zero)."""
+    """Measure every ``interval_s`` until ``stop``, with one pair of clients for as long as
+    they work; a failed measurement is logged, its clients closed, and new ones are opened at
+    the next interval (the lag of an unreachable broker is unknown, not zero)."""
     pairs = list(groups)
-    while not stop.is_set():
-        try:
-            await measure(bootstrap, options, pairs)
-        except Exception:
-            log.warning("consumer lag not measured", exc_info=True)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), interval_s)
+    probe: LagProbe | None = None
+    try:
+        while not stop.is_set():
+            try:
+                probe = probe or await LagProbe(bootstrap, options).start()
+                await probe.measure(pairs)
+            except Exception:
+                log.warning("consumer lag not measured", exc_info=True)
+                if probe is not None:
+                    await probe.close()
+                probe = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+    finally:
+        if probe is not None:
+            await probe.close()
