@@ -8,34 +8,20 @@ planning and draws would send them."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
-import httpx
 import pytest
-import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 
 from inspections.adapters import orm
-from spotcheck_common.bus import InProcessBus
-from spotcheck_common.clock import FixedClock
-from spotcheck_common.db import Database, service_metadata
 from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
-from spotcheck_common.events.envelope import Envelope, Event
+from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.inspections import InspectionSubmitted
 from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
-from spotcheck_common.http import build_app
 from spotcheck_common.objects import ObjectKind, assigned_id
-from spotcheck_common.outbox import OutboxRelay
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
-from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
+from spotcheck_common.uow import OUTBOX
 
-CLOCK = FixedClock(TEST_NOW)
+from .conftest import CLOCK, Env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -59,14 +45,6 @@ SAMPLE = {
     "seal_no": "FT-0001",
     "testing_body": "山东省产品质量检验研究院",
 }
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 15) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def events() -> list[Event]:
@@ -110,72 +88,9 @@ def events() -> list[Event]:
     ]
 
 
-class Env:
-    def __init__(self, client: httpx.AsyncClient, db: Database, district: str) -> None:
-        self.client, self.db, self.district = client, db, district
-        self.submitted: list[Envelope[Any]] = []
-
-    async def rows(self, table: sa.Table) -> list[Any]:
-        async with self.db.sessions() as session:
-            return list(
-                (await session.execute(sa.select(table).order_by(*table.primary_key))).all()
-            )
-
-    def inspector(self, inspector_id: str) -> dict[str, str]:
-        return auth_headers(
-            f"user-{inspector_id}", "inspector", district=self.district, inspector_id=inspector_id
-        )
-
-    @property
-    def staff(self) -> dict[str, str]:
-        return auth_headers("xinyong-zhang", "credit_dept", district=self.district)
-
-
-@pytest.fixture
-async def env(pg_url: str, unique_district: str) -> AsyncIterator[Env]:
-    bus = InProcessBus()
-    settings = Settings(
-        database_url=pg_url,
-        district=unique_district,
-        relay_interval_s=0.05,
-        auth_secret=TEST_SECRET,
-    )
-    (inspections,) = build_runtimes([load("inspections")], settings, bus=bus, clock=CLOCK)
-    up = Database(pg_url, "upstream_standin")
-    async with up.engine.begin() as conn:
-        await conn.execute(sa.text('CREATE SCHEMA IF NOT EXISTS "upstream_standin"'))
-        await conn.run_sync(service_metadata().create_all)
-    relay = OutboxRelay("upstream_standin", up, bus.publish, interval_s=0.05, max_backoff_s=0.5)
-    stop = asyncio.Event()
-    app = build_app([inspections], title="inspections-test")
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
-    ):
-        found = Env(client, inspections.db, unique_district)
-
-        async def probe(envelope: Envelope[Any], _headers: dict[str, str]) -> None:
-            found.submitted.append(envelope)
-
-        topic = InspectionSubmitted.topic(unique_district)
-        bus.subscribe(topic, "probe", InspectionSubmitted, probe)
-        relay_task = asyncio.create_task(relay.run(stop))
-        uow = UnitOfWork(up, unique_district, Context(actor="upstream"), on_commit=[relay.wake])
-        async with uow:
-            for event in events():
-                await uow.emit(event)
-            await uow.commit()
-        try:
-            yield found
-        finally:
-            stop.set()
-            relay.wake()
-            await relay_task
-            await up.dispose()
-
-
 async def test_a_product_is_sampled_attached_and_submitted_with_its_fields(env: Env) -> None:
     client = env.client
+    await env.emit(*events())
 
     async def opened() -> bool:
         return len(await env.rows(orm.inspections)) == 1

@@ -9,40 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Any, cast
+from typing import cast
 
-import httpx
 import pytest
 import sqlalchemy as sa
-from asgi_lifespan import LifespanManager
 
 from inspections.adapters import orm
 from inspections.adapters.unit_of_work import SqlInspectionsUnitOfWork
 from inspections.service_layer import services
 from inspections.service_layer.config import get_inspections_settings
-from spotcheck_common.bus import InProcessBus
-from spotcheck_common.clock import FixedClock
-from spotcheck_common.db import Database, service_metadata
 from spotcheck_common.events.draws import (
     DrawCompleted,
     DrawInspectorReplaced,
     DrawnTarget,
     TeamMember,
 )
-from spotcheck_common.events.envelope import Event
 from spotcheck_common.events.planning import CheckItemRef, TargetFilter, TaskApproved
-from spotcheck_common.http import build_app
-from spotcheck_common.outbox import OutboxRelay
-from spotcheck_common.runner import build_runtimes, load
-from spotcheck_common.service import ServiceRuntime
-from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
-from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
+from spotcheck_common.uow import OUTBOX, Context
 
-CLOCK = FixedClock(TEST_NOW)
+from .conftest import CLOCK, Env, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -52,14 +38,6 @@ LEADER, MEMBER, LEADER_B, MEMBER_B = "LG-001", "LG-002", "LG-011", "LG-012"
 EXPERT, OUTSIDER = "EX-007", "LG-050"
 FOOD, CONSUMER = "食品经营监管科", "消费者权益保护科"
 DEADLINE = CLOCK.today() + timedelta(days=60)
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 15) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def person(inspector_id: str, role: str, department: str = "临港市场监管所") -> TeamMember:
@@ -110,87 +88,6 @@ def draw(task_id: str, task_no: str, targets: list[tuple[str, list[TeamMember]]]
 
 TEAM_A = [person(LEADER, "leader"), person(MEMBER, "member"), person(EXPERT, "expert", "专家库")]
 TEAM_B = [person(LEADER_B, "leader"), person(MEMBER_B, "member")]
-
-
-class Env:
-    def __init__(
-        self, client: httpx.AsyncClient, rt: ServiceRuntime, up: Database, relay: OutboxRelay
-    ) -> None:
-        self.client, self.rt, self.up, self.relay = client, rt, up, relay
-
-    async def emit(self, *events: Event) -> None:
-        uow = UnitOfWork(
-            self.up, self.rt.district, Context(actor="upstream"), on_commit=[self.relay.wake]
-        )
-        async with uow:
-            for event in events:
-                await uow.emit(event)
-            await uow.commit()
-
-    async def rows(self, table: sa.Table) -> list[Any]:
-        async with self.rt.db.sessions() as session:
-            return list(
-                (await session.execute(sa.select(table).order_by(*table.primary_key))).all()
-            )
-
-    async def snapshot(self) -> list[list[Any]]:
-        return [
-            await self.rows(t)
-            for t in (
-                orm.inspections,
-                orm.inspection_log,
-                orm.visits,
-                orm.attachments,
-                orm.follow_ups,
-                OUTBOX,
-            )
-        ]
-
-    async def events(self, event_type: str) -> list[dict[str, Any]]:
-        return [
-            json.loads(r.envelope) for r in await self.rows(OUTBOX) if r.event_type == event_type
-        ]
-
-    def as_(self, user: str, *roles: str, **claims: str) -> dict[str, str]:
-        return auth_headers(user, *roles, district=self.rt.district, **claims)
-
-    def inspector(self, inspector_id: str, role: str = "inspector") -> dict[str, str]:
-        return self.as_(f"user-{inspector_id}", role, inspector_id=inspector_id)
-
-    async def inspection_of(self, task_id: str, uscc: str) -> str:
-        rows = await self.rows(orm.inspections)
-        return str(next(r.inspection_id for r in rows if r.task_id == task_id and r.uscc == uscc))
-
-
-@pytest.fixture
-async def env(pg_url: str, unique_district: str) -> AsyncIterator[Env]:
-    bus = InProcessBus()
-    settings = Settings(
-        database_url=pg_url,
-        district=unique_district,
-        relay_interval_s=0.05,
-        auth_secret=TEST_SECRET,
-    )
-    (inspections,) = build_runtimes([load("inspections")], settings, bus=bus, clock=CLOCK)
-    up = Database(pg_url, "upstream_standin")
-    async with up.engine.begin() as conn:
-        await conn.execute(sa.text('CREATE SCHEMA IF NOT EXISTS "upstream_standin"'))
-        await conn.run_sync(service_metadata().create_all)
-    relay = OutboxRelay("upstream_standin", up, bus.publish, interval_s=0.05, max_backoff_s=0.5)
-    stop = asyncio.Event()
-    app = build_app([inspections], title="inspections-test")
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client,
-    ):
-        relay_task = asyncio.create_task(relay.run(stop))
-        try:
-            yield Env(client, inspections, up, relay)
-        finally:
-            stop.set()
-            relay.wake()
-            await relay_task
-            await up.dispose()
 
 
 async def opened(env: Env, n: int) -> None:
