@@ -47,6 +47,13 @@ class EventBus(Protocol):
 class InProcessBus:
     """Delivers each published event to every local subscriber of its topic, in order."""
 
+    # No message size limit, and no refusal is for good: a subscriber's failure is retried.
+    max_message_bytes: int | None = None
+
+    @staticmethod
+    def permanent(exc: BaseException) -> bool:
+        return False
+
     def __init__(self) -> None:
         self._subscribers: dict[str, list[Deliver]] = defaultdict(list)
         self._lock = asyncio.Lock()
@@ -80,6 +87,24 @@ class InProcessBus:
 
 
 MAX_BATCH_BYTES = 960 * 1024  # under the broker's message.max.bytes (1 MiB + 12 bytes)
+MAX_MESSAGE_BYTES = 1024 * 1024  # the producer's max_request_size and the broker's limit
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """Whether Kafka refuses this message however often it is sent again: larger than the
+    producer's or the broker's limit, or a topic name the broker can never accept. Not the
+    broker's absence, timeouts or a missing authorisation (an ACL can be mended): those pass."""
+    from aiokafka import errors
+
+    return isinstance(
+        exc,
+        (
+            errors.MessageSizeTooLargeError,  # the producer's check, or the broker's
+            errors.RecordTooLargeError,
+            errors.RecordListTooLargeError,
+            errors.InvalidTopicError,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -154,6 +179,41 @@ class KafkaSecurity:
         return kind(self.username, self.password, ssl_context=context, use_ssl=self.tls)
 
 
+class DeliveryFailed(Exception):
+    """A consumer failed on a message it could decode: redelivered (``consumer.deliver``
+    counts the attempts)."""
+
+
+def _skip_undecodable() -> Any:
+    """The consumers' middleware: a message that is no envelope of its topic's event
+    (FastStream refuses it before the consumer runs) can never be handled, however often it
+    comes again. It is skipped — logged with where it lies, counted, acknowledged — instead of
+    blocking its partition for ever; the message itself stays in the topic for an operator to
+    read. A consumer's own failures are ``DeliveryFailed``: redelivered as before."""
+    from faststream import Context, ExceptionMiddleware
+    from pydantic import ValidationError
+
+    from spotcheck_common.metrics import EVENTS_UNDECODABLE
+
+    async def skip(exc: ValidationError, message: Any = Context()) -> None:
+        raw = getattr(message, "raw_message", None)
+        topic = str(getattr(raw, "topic", ""))
+        EVENTS_UNDECODABLE.labels(topic).inc()
+        log.error(
+            "undecodable message skipped",
+            extra={
+                "fields": {
+                    "topic": topic,
+                    "partition": getattr(raw, "partition", None),
+                    "offset": getattr(raw, "offset", None),
+                    "error": str(exc)[:2000],
+                }
+            },
+        )
+
+    return ExceptionMiddleware(handlers={ValidationError: skip})
+
+
 class KafkaBus:
     """FastStream's Kafka broker: typed subscribers (one consumer group per service) and
     publishers, so the AsyncAPI document names every topic and its payload schema."""
@@ -161,6 +221,7 @@ class KafkaBus:
     # Sends may overlap: the producer batches them per partition and keeps each partition's
     # order (the relay still waits for one row of an aggregate before sending the next).
     pipelined = True
+    permanent = staticmethod(refused_for_good)
 
     def __init__(
         self,
@@ -171,10 +232,13 @@ class KafkaBus:
         security: KafkaSecurity | None = None,
         create_topics: bool = False,
         lag_interval_s: float = 0.0,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
     ) -> None:
         """``security``: None signs in as the process's settings say (``SPOTCHECK_KAFKA_*``).
         ``create_topics``: make missing topics at start (embedded, test and dev brokers only:
-        on the regional cluster topics are code and a district may not create any)."""
+        on the regional cluster topics are code and a district may not create any).
+        ``max_message_bytes``: the largest message the producer sends (its
+        ``max_request_size``); the relay parks a larger outbox row instead of sending it."""
         from faststream.kafka import KafkaBroker
 
         from spotcheck_common.settings import Settings
@@ -189,11 +253,14 @@ class KafkaBus:
         options: dict[str, Any] = {}
         if batch_bytes:
             options["max_batch_size"] = min(batch_bytes, MAX_BATCH_BYTES)
+        self.max_message_bytes = max_message_bytes
         self.broker = KafkaBroker(
             bootstrap,
             client_id=client_id,
             logger=log,
             security=self.security.faststream(),
+            max_request_size=max_message_bytes,
+            middlewares=[_skip_undecodable()],
             **options,
         )
         self.replication = replication
@@ -219,9 +286,9 @@ class KafkaBus:
             }
             try:
                 await deliver(body, headers)
-            except Exception:
+            except Exception as exc:
                 await asyncio.sleep(1.0)  # the message is redelivered; do not spin
-                raise
+                raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
 
         # Real objects, not strings: FastStream reads the payload type from the signature.
         consume.__annotations__ = {"body": message_type, "message": KafkaMessage, "return": None}

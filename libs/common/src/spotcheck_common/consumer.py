@@ -7,13 +7,16 @@ A handler that fails is retried by redelivery, each failure recorded (``failed_e
 a consumer's retry budget is spent the event becomes a dead letter: it is marked processed so
 the partition moves on to the events behind it, counted (``spotcheck_dead_letters``) and kept
 whole for an operator to replay once the cause is fixed (``spotcheck dead-letters``). An event
-that waits for another (``Unavailable``: what it depends on has not arrived yet), or meets an
-unreachable database, is retried without counting against the budget.
+that meets an unreachable database is redelivered without counting against the budget. An
+event that waits for another (``Unavailable``: what it depends on has not arrived yet) waits in
+the service's waiting room (``spotcheck_common.waiting``), with every later event of its
+aggregate, and the partition moves on.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,10 +25,11 @@ import sqlalchemy as sa
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from spotcheck_common import waiting
 from spotcheck_common.db import failed_events_table, insert_for, processed_events_table
 from spotcheck_common.errors import Unavailable
 from spotcheck_common.events.envelope import Envelope, Event, utcnow
-from spotcheck_common.metrics import DEAD_LETTERS, EVENTS_CONSUMED
+from spotcheck_common.metrics import CONSUMER_PROCESSING, DEAD_LETTERS, EVENTS_CONSUMED
 from spotcheck_common.tracing import carrier_of, extract, tracer
 from spotcheck_common.uow import Context, UnitOfWork
 
@@ -34,10 +38,9 @@ log = logging.getLogger(__name__)
 PROCESSED = processed_events_table(sa.MetaData())
 FAILED = failed_events_table(sa.MetaData())
 MAX_ERROR = 2000  # characters of a failure's message kept
-# Failures that say nothing about the event: it waits for what it depends on, or the database
-# is out of reach (then no failure could be recorded either). Retried, never dead-lettered.
+# Failures that say nothing about the event: the database is out of reach (then no failure
+# could be recorded either). Retried, never dead-lettered.
 NOT_THE_EVENTS_FAULT: tuple[type[BaseException], ...] = (
-    Unavailable,
     sa.exc.OperationalError,
     sa.exc.InterfaceError,
     ConnectionError,
@@ -155,9 +158,12 @@ async def deliver(
     new_uow: Callable[[Context], UnitOfWork],
     trace_carrier: dict[str, str] | None = None,
     retry_budget: int = 0,
+    waited: bool = False,
 ) -> bool:
-    """Run one handler for one envelope, exactly once. Returns False for a duplicate, or for an
-    event dead-lettered now (its ``retry_budget``-th failure; 0: retried for ever)."""
+    """Run one handler for one envelope, exactly once. Returns True when it ran; False for a
+    duplicate, an event now waiting (it, or an earlier event of its aggregate, waits for what it
+    depends on), or an event dead-lettered now (its ``retry_budget``-th failure; 0: retried for
+    ever). ``waited``: the waiting room retries it — ``Unavailable`` is raised to the room."""
     consumer = f"{service}.{subscription.consumer_name}"
     if not trace_carrier or "traceparent" not in trace_carrier:
         trace_carrier = carrier_of(envelope.traceparent, envelope.tracestate)
@@ -174,12 +180,26 @@ async def deliver(
         )
         try:
             async with new_uow(context) as uow:
+                if not waited and await waiting.behind(uow.session, consumer, envelope):
+                    await waiting.add(uow.session, consumer, envelope, "an earlier event waits")
+                    await uow.commit()
+                    EVENTS_CONSUMED.labels(consumer, envelope.event_type, "waiting").inc()
+                    return False
                 if not await claim(uow.session, consumer, envelope.event_id):
                     EVENTS_CONSUMED.labels(consumer, envelope.event_type, "duplicate").inc()
                     return False
+                started = time.perf_counter()
                 await subscription.handler(envelope.event(), envelope, uow)
                 await _forget_failures(uow.session, consumer, envelope.event_id)
                 await uow.commit()
+                CONSUMER_PROCESSING.labels(consumer, envelope.event_type).observe(
+                    time.perf_counter() - started
+                )
+        except Unavailable as exc:
+            if waited:
+                raise
+            await _wait(consumer, envelope, exc, new_uow)
+            return False
         except Exception as exc:
             EVENTS_CONSUMED.labels(consumer, envelope.event_type, "failed").inc()
             log.exception(
@@ -194,3 +214,21 @@ async def deliver(
             return False
         EVENTS_CONSUMED.labels(consumer, envelope.event_type, "processed").inc()
         return True
+
+
+async def _wait(
+    consumer: str,
+    envelope: Envelope[Any],
+    exc: Unavailable,
+    new_uow: Callable[[Context], UnitOfWork],
+) -> None:
+    """The handler's transaction was rolled back; the event waits, in one of its own."""
+    context = Context(actor=envelope.actor, correlation_id=envelope.correlation_id)
+    async with new_uow(context) as uow:
+        await waiting.add(uow.session, consumer, envelope, f"{type(exc).__name__}: {exc}")
+        await uow.commit()
+    EVENTS_CONSUMED.labels(consumer, envelope.event_type, "waiting").inc()
+    log.info(
+        "event waits for what it depends on",
+        extra={"fields": {"consumer": consumer, "event_id": envelope.event_id, "why": str(exc)}},
+    )

@@ -36,7 +36,9 @@ _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
-    """Events waiting to be relayed to the bus, written in the state change's transaction."""
+    """Events waiting to be relayed to the bus, written in the state change's transaction;
+    ``parked_at``: the bus can never accept the row (``spotcheck_common.outbox``), so the relay
+    set it aside until an operator releases it (``spotcheck_common.parked``)."""
     return sa.Table(
         "outbox",
         metadata,
@@ -51,6 +53,7 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
         sa.Column("last_error", sa.Text),
+        sa.Column("parked_at", sa.DateTime(timezone=True)),
         sa.Index("ix_outbox_pending", "published_at", "id"),
         sa.Index("ix_outbox_aggregate", "aggregate_id", "id"),
     )
@@ -82,6 +85,27 @@ def failed_events_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("dead_at", sa.DateTime(timezone=True)),
+    )
+
+
+def waiting_events_table(metadata: sa.MetaData) -> sa.Table:
+    """Events a consumer received before what they depend on (``Unavailable``), and those of
+    the same aggregate behind them, in arrival order (``id``): they wait here, retried by the
+    service's waiting room, while the partition moves on."""
+    return sa.Table(
+        "waiting_events",
+        metadata,
+        sa.Column("id", BigIntPK, primary_key=True, autoincrement=True),
+        sa.Column("consumer", sa.String(100), nullable=False),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("aggregate_id", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("envelope", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.UniqueConstraint("consumer", "event_id"),
+        sa.Index("ix_waiting_events_aggregate", "consumer", "aggregate_id", "id"),
     )
 
 
@@ -121,6 +145,7 @@ def service_metadata() -> sa.MetaData:
     processed_events_table(metadata)
     calendar_table(metadata)
     failed_events_table(metadata)
+    waiting_events_table(metadata)
     return metadata
 
 

@@ -15,6 +15,19 @@ EVENTS_CONSUMED = Counter(
     "its retry budget spent; refused: the envelope's district is not its topic's)",
     ["consumer", "event_type", "outcome"],
 )
+CONSUMER_PROCESSING = Histogram(
+    "spotcheck_consumer_processing_seconds",
+    "Time a consumer took to handle one event, its transaction's commit included (events "
+    "handled; duplicates, waits and failures left out)",
+    ["consumer", "event_type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+EVENTS_UNDECODABLE = Counter(
+    "spotcheck_events_undecodable_total",
+    "Messages the consumers skipped because they are no envelope of the topic's event "
+    "(logged with topic, partition and offset; the message stays in the topic)",
+    ["topic"],
+)
 CONSUMER_LAG = Gauge(
     "spotcheck_consumer_lag",
     "Events a consumer group has yet to handle on a topic: the partitions' high watermarks "
@@ -26,9 +39,30 @@ DEAD_LETTERS = Gauge(
     "Events a consumer gave up on after its retry budget, waiting for an operator's replay",
     ["service"],
 )
-OUTBOX_PENDING = Gauge("spotcheck_outbox_pending", "Outbox rows not yet relayed", ["service"])
+WAITING_EVENTS = Gauge(
+    "spotcheck_waiting_events",
+    "Events received before what they depend on (and those of their aggregate behind them), "
+    "waiting in the service's waiting room",
+    ["service"],
+)
+WAITING_OLDEST_AGE = Gauge(
+    "spotcheck_waiting_oldest_seconds",
+    "Age of the event that has waited longest in the service's waiting room (0: none waits)",
+    ["service"],
+)
+OUTBOX_PENDING = Gauge(
+    "spotcheck_outbox_pending", "Outbox rows not yet relayed (parked rows left out)", ["service"]
+)
 OUTBOX_OLDEST_AGE = Gauge(
-    "spotcheck_outbox_oldest_pending_seconds", "Age of the oldest unrelayed outbox row", ["service"]
+    "spotcheck_outbox_oldest_pending_seconds",
+    "Age of the oldest unrelayed outbox row (parked rows left out)",
+    ["service"],
+)
+OUTBOX_PARKED = Gauge(
+    "spotcheck_outbox_parked",
+    "Outbox rows the bus can never accept (over its message size limit, or refused for good), "
+    "parked until an operator releases them (spotcheck parked-events)",
+    ["service"],
 )
 RELAY_FAILURES = Counter(
     "spotcheck_outbox_relay_failures_total", "Failed attempts to relay an outbox row", ["service"]

@@ -6,6 +6,13 @@ row is sent only when every earlier pending row of its aggregate is sent in the 
 safe with several replicas on PostgreSQL (rows are claimed with ``FOR UPDATE SKIP LOCKED`` and
 held until marked); failed rows wait with exponential backoff.
 
+A row the bus can never accept — larger than its message size limit (checked before sending),
+or refused with an error the bus says is permanent (``permanent``: Kafka's message too large,
+an invalid topic) — is parked (``parked_at``, its ``last_error`` kept, logged at ERROR, counted
+by ``spotcheck_outbox_parked``) instead of being retried for ever in front of its aggregate:
+the aggregate's later rows go on (consumers wait for a missing predecessor), and the row waits
+for an operator (``spotcheck parked-events``, ``spotcheck_common.parked``).
+
 With ``in_flight`` above 1 (Kafka), the rows of different aggregates of one pass are sent
 concurrently, up to ``in_flight`` at a time, so the producer batches them instead of waiting
 for one acknowledgement after another; the rows of one aggregate still go one after the
@@ -20,6 +27,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +40,7 @@ from spotcheck_common.events.envelope import utcnow
 from spotcheck_common.metrics import (
     EVENTS_PUBLISHED,
     OUTBOX_OLDEST_AGE,
+    OUTBOX_PARKED,
     OUTBOX_PENDING,
     RELAY_FAILURES,
 )
@@ -41,6 +50,28 @@ from spotcheck_common.uow import OUTBOX
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, str, bytes, dict[str, str]], Awaitable[None]]
+Permanent = Callable[[BaseException], bool]
+MAX_ERROR = 2000
+
+
+def never(exc: BaseException) -> bool:
+    """No error is permanent (the in-process bus: a failing subscriber is retried)."""
+    return False
+
+
+class MessageTooLarge(Exception):
+    """An outbox row larger than the bus accepts: parked without being sent."""
+
+
+def message_bytes(key: str, value: bytes, headers: dict[str, str]) -> int:
+    """A message's size as the bus limits it: key, value and headers. Kafka adds some dozens
+    of bytes of framing, which its producer counts in its own check; a row that passes this
+    one and not the producer's is parked by the producer's permanent error."""
+    return (
+        len(key.encode())
+        + len(value)
+        + sum(len(k.encode()) + len(v.encode()) for k, v in headers.items())
+    )
 
 
 def backoff_seconds(attempts: int, maximum: float) -> float:
@@ -67,7 +98,8 @@ def trace_context(envelope: str) -> tuple[str | None, str | None]:
 
 
 def in_order(rows: Sequence[Any], pending_ids: dict[str, list[int]]) -> list[Any]:
-    """Rows that may be sent now: per aggregate, the unbroken run from its oldest pending row."""
+    """Rows that may be sent now: per aggregate, the unbroken run from its oldest pending row
+    (a parked row is not pending: it holds nothing back)."""
     by_aggregate: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         by_aggregate[row.aggregate_id].append(row)
@@ -80,6 +112,15 @@ def in_order(rows: Sequence[Any], pending_ids: dict[str, list[int]]) -> list[Any
     return [row for row in rows if row.id in allowed]
 
 
+@dataclass
+class _Outcome:
+    """What one pass did: rows sent, rows failed (attempts, error), rows parked (error)."""
+
+    sent: list[int] = field(default_factory=list)
+    failed: dict[int, tuple[int, str]] = field(default_factory=dict)
+    parked: dict[int, str] = field(default_factory=dict)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -90,7 +131,11 @@ class OutboxRelay:
         interval_s: float = 0.2,
         max_backoff_s: float = 60.0,
         in_flight: int = 1,
+        max_message_bytes: int | None = None,
+        permanent: Permanent = never,
     ) -> None:
+        """``max_message_bytes``: the bus's limit (None: none); ``permanent``: whether an
+        error of ``publish`` means the bus will never accept that row."""
         self.service = service
         self.db = db
         self.publish = publish
@@ -98,6 +143,8 @@ class OutboxRelay:
         self.interval_s = interval_s
         self.max_backoff_s = max_backoff_s
         self.in_flight = max(1, in_flight)
+        self.max_message_bytes = max_message_bytes
+        self.permanent = permanent
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -128,17 +175,18 @@ class OutboxRelay:
             ready = in_order(rows, await self._pending_ids(session, rows))
             if not self.db.postgres:
                 await session.commit()  # SQLite: release the read snapshot; one relay per file
-            sent, failed = await self._send(ready)
-            await self._mark(session, sent, failed)
+            outcome = await self._send(ready)
+            await self._mark(session, outcome)
             await session.commit()
             await self._observe(session)
-            return len(sent)
+            return len(outcome.sent)
 
     async def _claim(self, session: AsyncSession) -> Sequence[Any]:
         now = utcnow()
         query = (
             sa.select(OUTBOX)
             .where(OUTBOX.c.published_at.is_(None))
+            .where(OUTBOX.c.parked_at.is_(None))
             .where(sa.or_(OUTBOX.c.next_attempt_at.is_(None), OUTBOX.c.next_attempt_at <= now))
             .order_by(OUTBOX.c.id)
             .limit(self.batch_size)
@@ -154,6 +202,7 @@ class OutboxRelay:
         result = await session.execute(
             sa.select(OUTBOX.c.id, OUTBOX.c.aggregate_id)
             .where(OUTBOX.c.published_at.is_(None))
+            .where(OUTBOX.c.parked_at.is_(None))
             .where(OUTBOX.c.aggregate_id.in_(aggregates))
             .where(OUTBOX.c.id <= max(row.id for row in rows))
             .order_by(OUTBOX.c.id)
@@ -163,20 +212,17 @@ class OutboxRelay:
             pending[aggregate].append(row_id)
         return pending
 
-    async def _send(self, rows: Sequence[Any]) -> tuple[list[int], dict[int, tuple[int, str]]]:
+    async def _send(self, rows: Sequence[Any]) -> _Outcome:
         """Send ``rows`` (in id order): each aggregate's rows one after the other, stopping at
-        its first failure (its later rows wait for the next pass); different aggregates
-        concurrently, up to ``in_flight``."""
-        sent: list[int] = []
-        failed: dict[int, tuple[int, str]] = {}
+        its first failure (its later rows wait for the next pass; a parked row stops nothing);
+        different aggregates concurrently, up to ``in_flight``."""
+        outcome = _Outcome()
         if self.in_flight == 1:  # one at a time, in id order (the in-process bus)
             blocked: set[str] = set()
             for row in rows:
-                if row.aggregate_id not in blocked and not await self._send_chain(
-                    [row], sent, failed
-                ):
+                if row.aggregate_id not in blocked and not await self._send_chain([row], outcome):
                     blocked.add(row.aggregate_id)  # later rows of this aggregate must wait
-            return sent, failed
+            return outcome
         by_aggregate: dict[str, list[Any]] = defaultdict(list)
         for row in rows:
             by_aggregate[row.aggregate_id].append(row)
@@ -184,21 +230,24 @@ class OutboxRelay:
 
         async def limited(chain: list[Any]) -> None:
             async with limit:
-                await self._send_chain(chain, sent, failed)
+                await self._send_chain(chain, outcome)
 
         await asyncio.gather(*(limited(chain) for chain in by_aggregate.values()))
-        return sent, failed
+        return outcome
 
-    async def _send_chain(
-        self, chain: list[Any], sent: list[int], failed: dict[int, tuple[int, str]]
-    ) -> bool:
-        """Send the rows of one aggregate in order; False at the first that fails."""
+    async def _send_chain(self, chain: list[Any], outcome: _Outcome) -> bool:
+        """Send the rows of one aggregate in order; False at the first that fails (and may
+        succeed later); a row the bus can never accept is parked and the chain goes on."""
         for row in chain:
             try:
                 await self._publish_row(row)
             except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+                if isinstance(exc, MessageTooLarge) or self.permanent(exc):
+                    self._park(row, error, outcome)
+                    continue
                 # Later rows of this aggregate must wait.
-                failed[row.id] = (row.attempts + 1, f"{type(exc).__name__}: {exc}"[:2000])
+                outcome.failed[row.id] = (row.attempts + 1, error)
                 RELAY_FAILURES.labels(self.service).inc()
                 log.warning(
                     "relay failed",
@@ -211,9 +260,26 @@ class OutboxRelay:
                     },
                 )
                 return False
-            sent.append(row.id)
+            outcome.sent.append(row.id)
             EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
         return True
+
+    def _park(self, row: Any, error: str, outcome: _Outcome) -> None:
+        outcome.parked[row.id] = error
+        log.error(
+            "outbox event parked: the bus will never accept it; its aggregate's later events "
+            "go on (spotcheck parked-events)",
+            extra={
+                "fields": {
+                    "service": self.service,
+                    "event_id": row.event_id,
+                    "event_type": row.event_type,
+                    "aggregate_id": row.aggregate_id,
+                    "bytes": len(row.envelope.encode()),
+                    "error": error,
+                }
+            },
+        )
 
     async def _publish_row(self, row: Any) -> None:
         traceparent, tracestate = trace_context(row.envelope)
@@ -225,17 +291,27 @@ class OutboxRelay:
             span.set_attribute("messaging.destination.name", row.topic)
             span.set_attribute("messaging.message.id", row.event_id)
             headers = {"event_id": row.event_id, "event_type": row.event_type, **inject_current()}
-            await self.publish(row.topic, row.aggregate_id, row.envelope.encode(), headers)
+            value = row.envelope.encode()
+            size = message_bytes(row.aggregate_id, value, headers)
+            if self.max_message_bytes is not None and size > self.max_message_bytes:
+                raise MessageTooLarge(
+                    f"{size} bytes, over the bus's limit of {self.max_message_bytes} bytes"
+                )
+            await self.publish(row.topic, row.aggregate_id, value, headers)
 
-    async def _mark(
-        self, session: AsyncSession, sent: list[int], failed: dict[int, tuple[int, str]]
-    ) -> None:
+    async def _mark(self, session: AsyncSession, outcome: _Outcome) -> None:
         now = utcnow()
-        if sent:
+        if outcome.sent:
             await session.execute(
-                sa.update(OUTBOX).where(OUTBOX.c.id.in_(sent)).values(published_at=now)
+                sa.update(OUTBOX).where(OUTBOX.c.id.in_(outcome.sent)).values(published_at=now)
             )
-        for row_id, (attempts, error) in failed.items():
+        for row_id, error in outcome.parked.items():
+            await session.execute(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.id == row_id)
+                .values(parked_at=now, last_error=error, next_attempt_at=None)
+            )
+        for row_id, (attempts, error) in outcome.failed.items():
             delay = timedelta(seconds=backoff_seconds(attempts, self.max_backoff_s))
             await session.execute(
                 sa.update(OUTBOX)
@@ -244,15 +320,21 @@ class OutboxRelay:
             )
 
     async def _observe(self, session: AsyncSession) -> None:
-        count, oldest = (
+        """The gauges: pending rows and the oldest one's age (parked rows left out: they wait
+        for an operator, not for the relay), and the parked rows."""
+        waiting = OUTBOX.c.parked_at.is_(None)
+        count, oldest, parked = (
             await session.execute(
-                sa.select(sa.func.count(), sa.func.min(OUTBOX.c.created_at)).where(
-                    OUTBOX.c.published_at.is_(None)
-                )
+                sa.select(
+                    sa.func.count(sa.case((waiting, 1))),
+                    sa.func.min(sa.case((waiting, OUTBOX.c.created_at))),
+                    sa.func.count(OUTBOX.c.parked_at),
+                ).where(OUTBOX.c.published_at.is_(None))
             )
         ).one()
         await session.commit()
         OUTBOX_PENDING.labels(self.service).set(count)
+        OUTBOX_PARKED.labels(self.service).set(parked)
         age = 0.0
         if oldest is not None:
             if oldest.tzinfo is None:

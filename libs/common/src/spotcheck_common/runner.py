@@ -97,6 +97,7 @@ def build_runtimes(
             else KafkaBus(
                 settings.kafka_bootstrap,
                 batch_bytes=settings.kafka_batch_bytes,
+                max_message_bytes=settings.kafka_max_message_bytes,
                 security=KafkaSecurity.from_settings(settings),
                 create_topics=settings.kafka_create_topics,
                 lag_interval_s=settings.kafka_lag_interval_s,
@@ -265,6 +266,32 @@ async def _dead_letters_of(rt: Any, replay: list[str] | None, actor: str) -> boo
     return ok
 
 
+async def _parked_events(args: argparse.Namespace) -> None:
+    """List (or release) each target's parked outbox rows."""
+    settings = get_settings()
+    for definition in resolve_targets(args.target):
+        db = Database(settings.database_url_for(definition.name), definition.name)
+        try:
+            await _parked_events_of(definition.name, db, args.release)
+        finally:
+            await db.dispose()
+
+
+async def _parked_events_of(name: str, db: Database, release: list[str] | None) -> None:
+    from spotcheck_common import parked
+
+    if release is None:
+        for event in await parked.parked_events(db):
+            print(
+                f"{name}\t{event.id}\t{event.event_id}\t{event.event_type}\t"
+                f"{event.aggregate_id}\t{event.bytes} bytes\tparked {event.parked_at}\t"
+                f"{event.last_error}"
+            )
+        return
+    for event_id in await parked.release(db, release or None):
+        print(f"{name}\t{event_id}\treleased")
+
+
 def _write(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     print(f"wrote {path}")
@@ -293,6 +320,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     dead.add_argument("--replay", nargs="*", metavar="EVENT_ID", help="replay these (none: all)")
     dead.add_argument("--actor", default="operator", help="who replays (recorded as the actor)")
+    parked = sub.add_parser(
+        "parked-events",
+        help="list the events the targets' relays parked (the bus can never accept them); "
+        "--release them once the cause is mended",
+    )
+    parked.add_argument(
+        "--release", nargs="*", metavar="EVENT_ID", help="release these (none: all)"
+    )
     mig = sub.add_parser("makemigration", help="autogenerate a migration for one --target")
     mig.add_argument("-m", "--message", required=True)
     args = parser.parse_args(argv)
@@ -305,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "dead-letters":
         if not asyncio.run(_dead_letters(args)):
             raise SystemExit(1)
+    elif args.command == "parked-events":
+        asyncio.run(_parked_events(args))
     elif args.command == "list":
         for d in resolve_targets("all"):
             print(f"{d.name}\t{d.title}")

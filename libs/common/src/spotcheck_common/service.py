@@ -24,9 +24,10 @@ from spotcheck_common.consumer import Subscription, count_dead_letters, deliver
 from spotcheck_common.db import Database
 from spotcheck_common.events.envelope import Envelope, Event
 from spotcheck_common.metrics import EVENTS_CONSUMED
-from spotcheck_common.outbox import OutboxRelay
+from spotcheck_common.outbox import OutboxRelay, never
 from spotcheck_common.settings import Settings
 from spotcheck_common.uow import Context, UnitOfWork
+from spotcheck_common.waiting import WaitingRoom
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,19 @@ class ServiceRuntime:
     bus: EventBus
     clock: Clock = field(default_factory=SystemClock)
     relay: OutboxRelay = field(init=False)
+    waiting: WaitingRoom = field(init=False)
 
     def __post_init__(self) -> None:
+        self.waiting = WaitingRoom(
+            self.name,
+            {
+                (f"{self.name}.{s.consumer_name}", s.event.event_type()): s
+                for s in self.definition.subscriptions
+            },
+            self.uow,
+            self._retry_waiting,
+            self.settings.consumer_waiting_retry_s,
+        )
         self.relay = OutboxRelay(
             self.name,
             self.db,
@@ -91,6 +103,9 @@ class ServiceRuntime:
             # Kafka's producer batches what is sent concurrently; in-process delivery is one
             # event at a time anyway, in the outbox's order.
             in_flight=self.settings.relay_in_flight if getattr(self.bus, "pipelined", False) else 1,
+            # What the bus can never accept is parked, not retried in front of its aggregate.
+            max_message_bytes=getattr(self.bus, "max_message_bytes", None),
+            permanent=getattr(self.bus, "permanent", never),
         )
 
     @property
@@ -137,7 +152,7 @@ class ServiceRuntime:
             if not self._from(source, envelope):
                 return
             for sub in subs:
-                await deliver(
+                handled = await deliver(
                     self.name,
                     sub,
                     envelope,
@@ -145,8 +160,21 @@ class ServiceRuntime:
                     trace_carrier=headers or None,
                     retry_budget=self.settings.consumer_retry_budget,
                 )
+                if handled:
+                    self.waiting.wake()  # what waits may have waited for this
 
         return run
+
+    async def _retry_waiting(self, sub: Subscription, envelope: Envelope[Any]) -> None:
+        if await deliver(
+            self.name,
+            sub,
+            envelope,
+            self.uow,
+            retry_budget=self.settings.consumer_retry_budget,
+            waited=True,
+        ):
+            self.waiting.wake()  # and what waits behind it, in its own or another aggregate
 
     def _from(self, source: str, envelope: Envelope[Any]) -> bool:
         """An envelope counts only if it names the district whose topic carried it — the one
@@ -177,9 +205,10 @@ class ServiceRuntime:
         set."""
         for hook in self.definition.on_startup:
             await hook(self)
+        tasks = [asyncio.create_task(self.relay.run(stop), name=f"relay:{self.name}")]
         if self.definition.subscriptions:
             await count_dead_letters(self.name, self.uow)
-        tasks = [asyncio.create_task(self.relay.run(stop), name=f"relay:{self.name}")]
+            tasks.append(asyncio.create_task(self.waiting.run(stop), name=f"waiting:{self.name}"))
         if self.definition.periodic:
             await self.run_periodic()
             tasks.append(asyncio.create_task(self._periodic(stop), name=f"periodic:{self.name}"))

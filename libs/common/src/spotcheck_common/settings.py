@@ -42,12 +42,19 @@ class Settings(BaseSettings):
     # Bytes of events a producer sends to a partition in one batch (at most 960 KiB: the
     # broker's limit is 1 MiB).
     kafka_batch_bytes: int = Field(960 * 1024, ge=16 * 1024, le=960 * 1024)
+    # The largest message the bus accepts: the producer's ``max_request_size`` and the relay's
+    # limit, past which an outbox row is parked, not sent (the broker's ``message.max.bytes``
+    # and the producer's default are 1 MiB). Raise it only with the broker's and topics' limits.
+    kafka_max_message_bytes: int = Field(1024 * 1024, ge=16 * 1024)
     host: str = "127.0.0.1"
     port: int = 8000
     relay_interval_s: float = 0.2
     # A consumer's attempts at one event before it is dead-lettered (0: retried for ever);
     # redeliveries are a second apart, so the default gives a failing event about 10 s.
     consumer_retry_budget: int = Field(10, ge=0, le=1000)
+    # How often the waiting room retries events received before what they depend on, at the
+    # latest (it also tries as soon as the service has handled another event).
+    consumer_waiting_retry_s: float = Field(10.0, gt=0)
     # How often each process measures its consumer groups' lag on the broker (0: never).
     kafka_lag_interval_s: float = Field(15.0, ge=0)
     relay_batch_size: int = 200

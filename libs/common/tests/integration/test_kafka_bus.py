@@ -217,3 +217,37 @@ async def test_a_groups_lag_is_measured_from_the_broker_and_falls_to_zero(
         await bus.stop()
     assert len(handled) == 5
     assert CONSUMER_LAG.labels(group, topic)._value.get() == 0
+
+
+async def test_an_undecodable_message_is_skipped_and_the_partition_moves_on(
+    kafka_bootstrap: str, unique_district: str
+) -> None:
+    """A message that is no envelope of the topic's event can never be handled: it is skipped,
+    counted and logged (it stays in the topic), and the events behind it on the same key are
+    handled; a handler's own failure is still redelivered."""
+    from spotcheck_common.metrics import EVENTS_UNDECODABLE
+
+    bus = KafkaBus(kafka_bootstrap)
+    topic = InspectorsImported.topic(unique_district)
+    handled: list[str] = []
+    failures = [RuntimeError("a handler's failure, once")]
+
+    async def on_event(envelope: Envelope[dict], headers: dict[str, str]) -> None:
+        if failures:
+            raise failures.pop()
+        handled.append(envelope.payload.batch_id)
+
+    bus.subscribe(topic, f"{unique_district}.probe.undecodable", InspectorsImported, on_event)
+    await bus.start()
+    try:
+        await bus.publish(topic, "same-key", b'{"not": "an envelope"}', {})
+        await bus.publish(topic, "same-key", b"\xff\xfe not even JSON", {})
+        await publish_batch(bus, unique_district, "behind", "same-key")
+        for _ in range(300):
+            if handled:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await bus.stop()
+    assert handled == ["behind"] and failures == []  # failed once, redelivered, then handled
+    assert EVENTS_UNDECODABLE.labels(topic)._value.get() == 2

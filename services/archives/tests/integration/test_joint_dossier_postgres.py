@@ -109,13 +109,22 @@ def completed() -> Event:
 async def test_the_foreign_dossier_is_stored_listed_as_lingangs_and_verifies(
     huancui: Huancui, tmp_path: Path
 ) -> None:
-    # Lingang's result, naming Huancui's inspector, before its manifest: refused (rolled back,
-    # the consumer's record too), so the redelivery after the manifest is filed.
+    # Lingang's result, naming Huancui's inspector, before its manifest: it waits (nothing
+    # filed, the consumer's record rolled back), and is filed once the manifest is; a
+    # redelivered copy changes nothing.
     early = completed()
     early_env: Envelope[Any] = envelope_of(early, "lingang")
-    with pytest.raises(RuntimeError, match="NotKnownYet"):
-        await huancui.bus.publish(early.topic("lingang"), TASK, early_env.to_bytes(), {})
+    await huancui.bus.publish(early.topic("lingang"), TASK, early_env.to_bytes(), {})
+    waiting = (await huancui.sql("SELECT reason FROM waiting_events")).scalars().all()
+    assert len(waiting) == 1 and "NotKnownYet" in waiting[0]
+    assert (await huancui.sql("SELECT count(*) FROM processed_events")).scalar_one() == 0
     frozen = await huancui.publish(manifest_of(), "lingang")
+
+    async def filed() -> bool:
+        count = await huancui.sql("SELECT count(*) FROM waiting_events")
+        return count.scalar_one() == 0
+
+    await eventually(filed, "the early result to leave the waiting room")
     await huancui.bus.publish(early.topic("lingang"), TASK, early_env.to_bytes(), {})
     act = JointShareRevealed(
         draw_id=DRAW,

@@ -29,6 +29,7 @@ from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
 from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
+from spotcheck_common.waiting import WAITING
 
 CLOCK = FixedClock(TEST_NOW)
 
@@ -211,16 +212,16 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     assert created.status_code == 201, created.text
     task_id = created.json()["task_id"]
 
-    # The draw arrives before inspections knows the task: refused, kept, retried.
+    # The draw arrives before inspections knows the task: delivered, it waits in the waiting
+    # room (the relay's work is done), nothing opened.
     await flow.emit_draw(draw(task_id))
 
-    async def draw_failed_once() -> bool:
-        (row,) = await flow.rows(OUTBOX, flow.draws_db)
-        return row.attempts >= 1 and row.published_at is None
+    async def draw_waits() -> bool:
+        return len(await flow.rows(WAITING)) == 1
 
-    await wait_for(draw_failed_once, "the early draw to be refused")
-    (row,) = await flow.rows(OUTBOX, flow.draws_db)
-    assert "TaskNotKnownYet" in row.last_error
+    await wait_for(draw_waits, "the early draw to wait")
+    (waiting,) = await flow.rows(WAITING)
+    assert "TaskNotKnownYet" in waiting.reason
     assert await flow.rows(orm.inspections) == []
     assert await flow.rows(PROCESSED) == []
 
@@ -230,9 +231,8 @@ async def test_draw_waits_for_its_task_then_the_team_records_signs_and_submits(
     async def opened() -> bool:
         return len(await flow.rows(orm.inspections)) == 2
 
-    await wait_for(opened, "the redelivered draw to open the inspections")
-    (row,) = await flow.rows(OUTBOX, flow.draws_db)
-    assert row.published_at is not None
+    await wait_for(opened, "the waiting draw to open the inspections")
+    assert await flow.rows(WAITING) == []
     consumers = sorted(r.consumer for r in await flow.rows(PROCESSED))
     assert consumers == ["inspections.on_draw_completed", "inspections.on_task_approved"]
 
