@@ -17,9 +17,11 @@
 #   6. refuse    values the chart must refuse (schema and template checks), e.g. district=Bad_Name,
 #                a namespace other than spotcheck-<district>, an OTLP endpoint on port 4317
 #   7. guard     the validators themselves catch broken renders (a pod not restricted, no JWKS
-#                egress, a quota too small, a Secret shared by two districts)
+#                egress, a quota too small, a Secret shared by two districts, honorLabels on the
+#                ServiceMonitor, a district dashboard querying another district)
 #   8. regional  districts, values files and neighbours agree (and the refusals of bad ones);
-#                topics, alert rules, dashboard, SLO rules current (infra/regional/check.py)
+#                topics, alert rules, Kafka's JMX exporter rules, dashboards, Alertmanager
+#                routes, SLO rules current (infra/regional/check.py)
 #   9. package   helm package --sign with a throwaway GPG key, helm verify
 #  10. upgrade   the previous chart version (CHANGELOG) rendered per district against this one:
 #                immutable fields, removed objects acknowledged in the CHANGELOG
@@ -28,10 +30,15 @@
 #  12. promtool  promtool check rules + test rules (hand-written alerts, SLO burn rates over up
 #                to 3 days of samples: about 4 minutes on 2 cores), and the chart's
 #                PrometheusRule of each district narrowed to it and valid (promtool built with
-#                go install if missing)
+#                go install if missing); promtool check config of the scrape configuration
+#  13. amtool    amtool check-config and `config routes test` of the example Alertmanager
+#                configuration: two districts' pages and tickets to their own receivers, alerts
+#                without a district to the region's (amtool built with go install if missing;
+#                skipped with a message without go)
 #
 # Environment: KUBE_VERSION (default 1.31.0), HELM_VERSION (default v3.22.0),
-# PROMTOOL_VERSION (default v0.316.0, i.e. Prometheus 3.x), SPOTCHECK_BIN (default
+# PROMTOOL_VERSION (default v0.316.0, i.e. Prometheus 3.x), AMTOOL_VERSION (default v0.28.1,
+# Alertmanager's), SPOTCHECK_BIN (default
 # ~/.cache/spotcheck/bin), SPOTCHECK_SKIP_PROMTOOL=1, KEEP_RENDERED=1 keeps the rendered manifests.
 set -euo pipefail
 
@@ -45,6 +52,7 @@ AUTH=(--set-json 'auth.egressCidrs=["10.30.0.0/28"]')
 KUBE_VERSION="${KUBE_VERSION:-1.31.0}"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 PROMTOOL_VERSION="${PROMTOOL_VERSION:-v0.316.0}"
+AMTOOL_VERSION="${AMTOOL_VERSION:-v0.28.1}"
 BIN="${SPOTCHECK_BIN:-$HOME/.cache/spotcheck/bin}"
 UV="$ROOT/infra/bin/uv.sh"
 OUT="$(mktemp -d "${TMPDIR:-/tmp}/spotcheck-helm.XXXXXX")"
@@ -117,6 +125,7 @@ everything=(--set district=everything --set 'neighbours={lingang,huancui}' --set
   --set bureauName=某区市场监督管理局 "${AUTH[@]}"
   --set ingress.host=spotcheck.everything.example --set monitoring.serviceMonitor.enabled=true
   --set monitoring.prometheusRule.enabled=true --set monitoring.prometheusRule.regional=true
+  --set monitoring.dashboards.enabled=true --set monitoring.dashboards.regional=true
   --set database.host=spotcheck-everything-pg-pooler --set database.secretNames.draws=everything-draws-login
   --set sso.enabled=true --set sso.publicUrl=https://spotcheck.everything.example
   --set otel.enabled=true --set otel.endpoint=http://otel-collector.observability.svc:4318/v1/traces)
@@ -313,7 +322,14 @@ expect_invalid deny "no default-deny NetworkPolicy" "${check_args[@]}" \
   --namespace-chart "$OUT/broken-ns-deny.yaml" "$OUT/$d.yaml"
 sed "s/spotcheck-${districts[1]}-/spotcheck-$d-/g" "$OUT/${districts[1]}.yaml" >"$OUT/broken-shared.yaml"
 expect_invalid shared "Secret spotcheck-$d-kafka is used by" --distinct-secrets "$OUT/$d.yaml" "$OUT/broken-shared.yaml"
-step guard "ok: the validators refuse $caught broken renders (seccomp, capabilities, JWKS egress, Secret names, OTLP port, plaintext URL, quota, limits, default deny, shared Secret)"
+# Tenancy of the metrics: a ServiceMonitor that honours the targets' labels, a district dashboard
+# with a query of another district (the everything render has both).
+e_args=(--kube-version "$KUBE_VERSION" --district everything --namespace spotcheck-everything)
+sed 's/honorLabels: false/honorLabels: true/' "$OUT/everything.yaml" >"$OUT/broken-honor.yaml"
+expect_invalid honor "honorLabels: true lets a target set its own district" "${e_args[@]}" "$OUT/broken-honor.yaml"
+sed '0,/district=\\"everything\\"/s//district=\\"lingang\\"/' "$OUT/everything.yaml" >"$OUT/broken-board.yaml"
+expect_invalid board 'selector {job="spotcheck", district="lingang"} is not this district' "${e_args[@]}" "$OUT/broken-board.yaml"
+step guard "ok: the validators refuse $caught broken renders (seccomp, capabilities, JWKS egress, Secret names, OTLP port, plaintext URL, quota, limits, default deny, shared Secret, honorLabels, another district's dashboard query)"
 
 # ----------------------------------------------------------------------------------- 8. regional
 if ! bash infra/regional/topics.sh check >"$OUT/topics.log" 2>&1; then
@@ -349,7 +365,7 @@ regional_refuse "listed in districts.txt but has no values file" "rm $one.yaml"
 regional_refuse "has a values file but is not listed" "cp $one.yaml newtown.yaml && sed -i 's/^district: .*/district: newtown/' newtown.yaml"
 regional_refuse "district is 'newtown', not '$one'" "sed -i 's/^district: .*/district: newtown/' $one.yaml"
 regional_refuse "is given by" "sed -i 's/^kafka:/kafka:\n  password: {secretName: spotcheck-$one-$two-kafka, key: password}/' $one.yaml $two.yaml"
-step regional "ok: $(grep -c '^ok' "$OUT/regional.log") checks (districts, topics, rules, dashboard, SLO files) in infra/regional; $regional_refused disagreements refused (e.g. neighbours=[nosuch])"
+step regional "ok: $(grep -c '^ok' "$OUT/regional.log") checks (districts, rules, Kafka metrics, dashboards, topics, Alertmanager routes, SLO files) in infra/regional; $regional_refused disagreements refused (e.g. neighbours=[nosuch])"
 
 # ------------------------------------------------------------------------------------ 9. package
 # The released chart is a signed package: every bureau installs the same bytes. Here with a
@@ -450,6 +466,7 @@ else
     (
       cd infra/regional/prometheus
       promtool check rules rules.yaml slo-rules.yaml >"$OUT/promtool.log" 2>&1 \
+        && promtool check config scrape-config.yaml >>"$OUT/promtool.log" 2>&1 \
         && promtool test rules rules_test.yaml slo_page_test.yaml slo_ticket_test.yaml >>"$OUT/promtool.log" 2>&1
     ) || { cat "$OUT/promtool.log" >&2; fail "promtool check rules / test rules"; }
     # The chart's PrometheusRule as each district gets it: narrowed to the district, still valid.
@@ -473,6 +490,46 @@ else
     fi
     step promtool "ok: promtool check rules ($(grep -o '[0-9]* rules found' "$OUT/promtool.log" | head -2 | paste -sd+)) and test rules (every alert fires when it should, each burn-rate pair fires and stops); the PrometheusRule of ${#districts[@]} districts narrowed and valid ($(tail -1 "$OUT/narrowed-${districts[0]}.log"))"
   fi
+fi
+
+# ------------------------------------------------------------------------------------- 13. amtool
+# The example Alertmanager configuration: valid, and each alert routed where the bureaus expect.
+# Built once with go (a few minutes); without go the step is skipped with a message.
+AM=infra/regional/alertmanager/alertmanager.yaml
+if ! command -v amtool >/dev/null && command -v go >/dev/null; then
+  echo "building amtool $AMTOOL_VERSION into $BIN (first time: a few minutes)..."
+  start=$SECONDS
+  GOBIN="$BIN" GOFLAGS=-buildvcs=false go install \
+    "github.com/prometheus/alertmanager/cmd/amtool@$AMTOOL_VERSION" >"$OUT/amtool-build.log" 2>&1 \
+    || { tail -5 "$OUT/amtool-build.log" >&2; fail "go install amtool@$AMTOOL_VERSION failed"; }
+  step amtool "built $AMTOOL_VERSION in $((SECONDS - start))s"
+fi
+if ! command -v amtool >/dev/null; then
+  step amtool "skipped: no amtool and no go to build it; $AM checked by infra/regional/check.py only"
+else
+  amtool check-config "$AM" >"$OUT/amtool.log" 2>&1 || { cat "$OUT/amtool.log" >&2; fail "amtool check-config $AM"; }
+  routed=0
+  route_is() { # expected-receivers label=value...
+    local want="$1"
+    shift
+    amtool config routes test --config.file="$AM" --verify.receivers="$want" "$@" >>"$OUT/amtool.log" 2>&1 \
+      || { cat "$OUT/amtool.log" >&2; fail "Alertmanager routes $* to $(amtool config routes test --config.file="$AM" "$@"), not $want"; }
+    routed=$((routed + 1))
+  }
+  for d in "${districts[0]}" "${districts[1]}"; do
+    route_is "$d-page" alertname=SpotcheckTargetDown severity=page district="$d" component=draws
+    route_is "$d-ticket" alertname=SpotcheckLegalDeadlineDueSoon severity=ticket district="$d"
+  done
+  route_is regional-page alertname=SpotcheckKafkaOfflinePartitions severity=page namespace=spotcheck-regional
+  route_is regional-ticket alertname=SpotcheckKafkaUnderReplicated severity=ticket namespace=spotcheck-regional
+  route_is regional-page alertname=SpotcheckTargetDown severity=page district=nosuch
+  route_is "regional-page,${districts[0]}-page" alertname=SpotcheckDistrictVanished severity=page district="${districts[0]}"
+  # The assertion itself: a district's page routed to its ticket receiver must fail.
+  if amtool config routes test --config.file="$AM" --verify.receivers="${districts[0]}-ticket" \
+    severity=page district="${districts[0]}" >/dev/null 2>&1; then
+    fail "amtool config routes test accepted a wrong receiver"
+  fi
+  step amtool "ok: $AM valid; $routed alerts routed as expected (${districts[0]} and ${districts[1]}: page and ticket to their own receivers; Kafka, unknown district to the region's; a vanished district to both)"
 fi
 
 echo "helm-check: all steps passed"

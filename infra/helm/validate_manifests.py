@@ -26,6 +26,8 @@ Prints one line per file and exits non-zero on the first file with problems (aft
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -69,7 +71,24 @@ PUBLIC_PATHS = {
     "/public/check-items": "registry",
 }
 STRINGS = {"type": "array", "items": {"type": "string"}}
+GRAFANA = (
+    Path(__file__).resolve().parents[2] / "deploy" / "helm" / "spotcheck" / "files" / "grafana"
+)
 
+RELABELINGS: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "sourceLabels": STRINGS,
+            "targetLabel": {"type": "string"},
+            "replacement": {"type": "string"},
+            "action": {"enum": ["replace", "keep", "drop", "labelmap", "labeldrop"]},
+            "regex": {"type": "string"},
+        },
+    },
+}
 SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["apiVersion", "kind", "metadata", "spec"],
@@ -101,20 +120,8 @@ SERVICE_MONITOR_SCHEMA: dict[str, Any] = {
                             "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
                             "scrapeTimeout": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
                             "honorLabels": {"type": "boolean"},
-                            "relabelings": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "properties": {
-                                        "sourceLabels": STRINGS,
-                                        "targetLabel": {"type": "string"},
-                                        "replacement": {"type": "string"},
-                                        "action": {"enum": ["replace", "keep", "drop", "labelmap"]},
-                                        "regex": {"type": "string"},
-                                    },
-                                },
-                            },
+                            "relabelings": RELABELINGS,
+                            "metricRelabelings": RELABELINGS,
                         },
                     },
                 },
@@ -224,6 +231,82 @@ def chart_problems(docs: list[dict[str, Any]], district: str, namespace: str) ->
     problems += _pdb_problems(by_kind.get("PodDisruptionBudget", {}), pod_labels)
     problems += _hpa_problems(by_kind.get("HorizontalPodAutoscaler", {}), deployments)
     problems += _guardrail_problems(by_kind, district)
+    problems += _service_monitor_problems(by_kind.get("ServiceMonitor", {}))
+    problems += _dashboard_problems(by_kind.get("ConfigMap", {}), district)
+    return problems
+
+
+SELECTOR = re.compile(r"\{([^}]*)\}")
+SCOPE = re.compile(r'\b(district|namespace)(=~|!=|!~|=)"([^"]*)"')
+
+
+def _dashboard_problems(config_maps: dict[str, Any], district: str) -> list[str]:
+    """The district's Grafana dashboard sees this district only: no district variable left,
+    every selector names district="<district>" or namespace="spotcheck-<district>" and
+    nothing else; the regional overview is the chart's file as it is."""
+    problems = []
+    allowed = {("district", "=", district), ("namespace", "=", f"spotcheck-{district}")}
+    for name, cm in config_maps.items():
+        for key, text in cm.get("data", {}).items():
+            where = f"ConfigMap/{name} {key}"
+            if key == "spotcheck-overview.json":
+                if json.loads(text) != json.loads((GRAFANA / key).read_text()):
+                    problems.append(f"{where}: not the chart's files/grafana/{key}")
+            elif key.endswith(".json"):
+                problems += _district_board_problems(where, json.loads(text), allowed)
+    return problems
+
+
+def _district_board_problems(where: str, board: dict[str, Any], allowed: set[Any]) -> list[str]:
+    problems = []
+    if any(v["name"] == "district" for v in board["templating"]["list"]):
+        problems.append(f"{where}: still has a district variable")
+    exprs = [t["expr"] for p in board["panels"] for t in p.get("targets", [])]
+    for selector in (m for e in exprs for m in SELECTOR.findall(e)):
+        scope = set(SCOPE.findall(selector))
+        if not scope or scope - allowed:
+            problems.append(f"{where}: selector {{{selector}}} is not this district's")
+    return problems
+
+
+# Labels the rules and dashboards select a district's series by: the scrape sets them, a target
+# never does (docs/operations/dashboards.md, "Tenancy"); keep only targets that have them all.
+SCRAPE_LABELS = ("job", "district", "component", "pod")
+KEPT_ONLY_WITH = (
+    "__meta_kubernetes_namespace",
+    "__meta_kubernetes_pod_label_app_kubernetes_io_component",
+)
+
+
+def _service_monitor_problems(monitors: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, sm in monitors.items():
+        for i, ep in enumerate(sm["spec"]["endpoints"]):
+            problems += _endpoint_problems(f"ServiceMonitor/{name} endpoint {i}", ep)
+    return problems
+
+
+def _endpoint_problems(where: str, ep: dict[str, Any]) -> list[str]:
+    problems = []
+    if ep.get("honorLabels"):
+        problems.append(f"{where}: honorLabels: true lets a target set its own district")
+    relabel = ep.get("relabelings", [])
+    replaced = {r.get("targetLabel"): r for r in relabel if r.get("action") == "replace"}
+    problems += [f"{where}: no relabeling sets {x}" for x in SCRAPE_LABELS if x not in replaced]
+    if replaced.get("district", {}).get("sourceLabels") != ["__meta_kubernetes_namespace"]:
+        problems.append(f"{where}: the district label is not taken from the namespace")
+    kept = {s for r in relabel if r.get("action") == "keep" for s in r.get("sourceLabels", [])}
+    problems += [
+        f"{where}: targets without {x} are scraped" for x in KEPT_ONLY_WITH if x not in kept
+    ]
+    drops = {r.get("regex") for r in relabel if r.get("action") == "labeldrop"}
+    if "service" not in drops:
+        problems.append(f"{where}: the target's service label clashes with the services' own")
+    metric_drops = {
+        r.get("regex") for r in ep.get("metricRelabelings", []) if r.get("action") == "labeldrop"
+    }
+    if "exported_.+" not in metric_drops:
+        problems.append(f"{where}: labels a target exported under the scrape's names are kept")
     return problems
 
 

@@ -2,11 +2,11 @@
 
     python infra/kafka/validate_strimzi.py CRD_DIR MANIFEST...
 
-Every document must be a kind and apiVersion some CRD in CRD_DIR serves, have a name and a
-namespace, and satisfy that version's schema. As kubectl's strict field validation would, a
-field the schema does not declare is an error (unless the schema preserves unknown fields), so
-a misspelt key does not pass silently. Before that, a few known-bad objects must be refused:
-a validator that accepts everything fails here.
+Every document must be a kind and apiVersion some CRD in CRD_DIR serves (or a ConfigMap, CORE),
+have a name and a namespace, and satisfy that version's schema. As kubectl's strict field
+validation would, a field the schema does not declare is an error (unless the schema preserves
+unknown fields), so a misspelt key does not pass silently. Before that, a few known-bad objects
+must be refused: a validator that accepts everything fails here.
 """
 
 from __future__ import annotations
@@ -60,11 +60,27 @@ def _strict(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# Core objects beside the Strimzi ones (the JMX exporter's ConfigMap, kafka-metrics.yaml).
+CORE: Schemas = {
+    ("v1", "ConfigMap"): {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "data"],
+        "additionalProperties": False,
+        "properties": {
+            "apiVersion": {"const": "v1"},
+            "kind": {"const": "ConfigMap"},
+            "metadata": {"type": "object"},
+            "data": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+}
+
+
 def problems(doc: dict[str, Any], schemas: Schemas) -> list[str]:
     kind, api = doc.get("kind"), doc.get("apiVersion")
     meta = doc.get("metadata") or {}
     where = f"{kind} {meta.get('name')}"
-    schema = schemas.get((str(api), str(kind)))
+    schema = schemas.get((str(api), str(kind))) or CORE.get((str(api), str(kind)))
     if schema is None:
         return [f"{where}: no served CRD version for {api} {kind}"]
     found = (

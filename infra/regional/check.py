@@ -6,8 +6,15 @@
   exporters the region runs (EXTERNAL_METRICS), severity page or ticket, an absolute
   runbook_url whose anchor exists in docs/operations/deploy.md, a promtool test for every
   alert; slo-rules.yaml and its tests as prometheus/slos.py writes them;
-- grafana/spotcheck-overview.json: a loadable dashboard whose queries use known metrics and
-  defined variables, with unique panel ids and a grid without overlaps;
+- grafana/*.json (links to the chart's files/grafana/, written by grafana/dashboards.py): the
+  district dashboard and the regional overview, loadable, whose queries use known metrics (the
+  services', the rule files' recorded series, EXTERNAL_METRICS) and defined variables, every
+  selector scoped to $district (district label, or the namespace for the cluster's exporters),
+  with unique panel ids and a grid without overlaps; and what dashboards.py writes;
+- alertmanager/alertmanager.yaml: every listed district has its route to its own page and
+  ticket receivers (amtool, in infra/helm/check.sh, tests the routing);
+- deploy/regional/kafka/kafka-metrics.yaml: the JMX exporter's rules the Kafka's metricsConfig
+  names turn its MBeans into exactly the kafka_* metrics the rules use;
 - deploy/regional/kafka/topics.yaml and events.txt: every event type the code registers has its
   line, and every KafkaTopic is named <district>.<service>.<event>.v<N> for a listed district;
 - districts.txt and the chart's values files (deploy/helm/values/<district>.yaml) agree: every
@@ -53,8 +60,13 @@ EXTERNAL_METRICS = {
     "kafka_server_replicamanager_underreplicatedpartitions",
     "kafka_controller_kafkacontroller_activecontrollercount",
     "kafka_controller_kafkacontroller_offlinepartitionscount",
+    # Dashboards only: the kubelet's cAdvisor and kube-state-metrics (saturation).
+    "container_memory_working_set_bytes",
+    "kube_pod_container_resource_limits",
 }
-EXTERNAL = re.compile(r"\b((?:kube|cnpg|kafka)_[a-z0-9_]+)\b")
+EXTERNAL = re.compile(r"\b((?:kube|cnpg|kafka|container|process)_[a-z0-9_]+)\b")
+# Series the rule files record (spotcheck:<what>:<how>), which dashboards read.
+RECORDED = re.compile(r"\b(spotcheck:[a-z0-9_:]+)")
 PROMISED_ALERTS = {
     "SpotcheckOutboxBacklog",
     "SpotcheckOutboxStalled",
@@ -73,6 +85,7 @@ PROMISED_ALERTS = {
 
 def exposed_metrics() -> set[str]:
     """Sample names the services expose, from the shared metric definitions."""
+    from prometheus_client import PROCESS_COLLECTOR
     from prometheus_client.metrics import MetricWrapperBase
 
     from spotcheck_common import metrics
@@ -82,7 +95,29 @@ def exposed_metrics() -> set[str]:
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             names.update(value._name + s for s in suffixes[value._type])
-    return names
+    # The client library's process collector, served with them on /metrics (CPU, memory).
+    return names | {s.name for m in PROCESS_COLLECTOR.collect() for s in m.samples}
+
+
+def rule_metrics() -> set[str]:
+    """The exporters' metric names the rule files use."""
+    return {
+        metric
+        for rule_file in RULE_FILES
+        for group in yaml.safe_load((HERE / "prometheus" / rule_file).read_text())["groups"]
+        for rule in group["rules"]
+        for metric in EXTERNAL.findall(rule["expr"])
+    }
+
+
+def recorded_names() -> set[str]:
+    return {
+        rule["record"]
+        for rule_file in RULE_FILES
+        for group in yaml.safe_load((HERE / "prometheus" / rule_file).read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
 
 
 def balanced(expr: str) -> bool:
@@ -173,7 +208,7 @@ def _rule_problems(
     problems += [
         f"{where}: metric {metric} is not one of the exporters' (EXTERNAL_METRICS)"
         for metric in EXTERNAL.findall(expr)
-        if metric not in EXTERNAL_METRICS
+        if metric not in EXTERNAL_METRICS | known
     ]
     if not alert:
         return problems
@@ -215,34 +250,65 @@ def check_slos() -> list[str]:
     return stale
 
 
-def check_dashboard(known: set[str]) -> list[str]:
-    path = HERE / "grafana" / "spotcheck-overview.json"
+# Each dashboard's scope: how every selector must name its district(s) (dashboards.py).
+DASHBOARD_SCOPES = {"spotcheck-district.json": "=", "spotcheck-overview.json": "=~"}
+SELECTOR = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
+
+
+def check_dashboards(known: set[str]) -> list[str]:
+    """Every dashboard of grafana/ (links to the chart's files/grafana/): loadable, known
+    metrics and variables, a grid without overlaps, each selector scoped to $district; and
+    what grafana/dashboards.py writes."""
+    sys.path.insert(0, str(HERE / "grafana"))
+    import dashboards
+
+    problems = [
+        f"{path.relative_to(ROOT)} is not what grafana/dashboards.py writes: run it"
+        for path, text in dashboards.outputs().items()
+        if not path.exists() or path.read_text() != text
+    ]
+    paths = sorted((HERE / "grafana").glob("*.json"))
+    if {p.name for p in paths} != set(DASHBOARD_SCOPES):
+        problems.append(f"grafana/: dashboards {[p.name for p in paths]}, want {DASHBOARD_SCOPES}")
+    summary = []
+    for path in paths:
+        found, panels, queries = _dashboard_problems(path, known)
+        problems += found
+        summary.append(f"{path.stem} {panels} panels/{queries} queries")
+    if not problems:
+        print(f"ok   dashboards: {', '.join(summary)} over known metrics, scoped to $district")
+    return problems
+
+
+def _dashboard_problems(path: Path, known: set[str]) -> tuple[list[str], int, int]:
+    name = path.stem
     dash: dict[str, Any] = json.loads(path.read_text())
     problems = [
-        f"dashboard: {key} missing"
+        f"{name}: {key} missing"
         for key in ("uid", "title", "panels", "templating", "schemaVersion")
         if key not in dash
     ]
     variables = {v["name"] for v in dash.get("templating", {}).get("list", [])}
+    scope = DASHBOARD_SCOPES.get(path.name, "=")
     ids: set[int] = set()
     cells: dict[tuple[int, int], int] = {}
     queries = 0
     for panel in dash.get("panels", []):
         pid = panel.get("id")
         if pid in ids:
-            problems.append(f"dashboard: panel id {pid} repeated")
+            problems.append(f"{name}: panel id {pid} repeated")
         ids.add(pid)
-        problems += _grid_problems(panel, cells)
+        problems += [f"{name}: {p}" for p in _grid_problems(panel, cells)]
         if panel["type"] == "row":
             continue
         if not panel.get("targets"):
-            problems.append(f"dashboard: panel {pid} ({panel.get('title')}) has no query")
+            problems.append(f"{name}: panel {pid} ({panel.get('title')}) has no query")
         for target in panel.get("targets", []):
             queries += 1
-            problems += _query_problems(pid, target.get("expr", ""), known, variables)
-    if not problems:
-        print(f"ok   dashboard: {len(ids)} panels, {queries} queries over known metrics")
-    return problems
+            expr = target.get("expr", "")
+            found = _query_problems(pid, expr, known, variables) + _scope_problems(pid, expr, scope)
+            problems += [f"{name}: {p}" for p in found]
+    return problems, len(ids), queries
 
 
 def _grid_problems(panel: dict[str, Any], cells: dict[tuple[int, int], int]) -> list[str]:
@@ -250,28 +316,121 @@ def _grid_problems(panel: dict[str, Any], cells: dict[tuple[int, int], int]) -> 
     pid, g = panel.get("id"), panel["gridPos"]
     problems = []
     if g["x"] + g["w"] > 24:
-        problems.append(f"dashboard: panel {pid} wider than the grid")
+        problems.append(f"panel {pid} wider than the grid")
     for x in range(g["x"], g["x"] + g["w"]):
         for y in range(g["y"], g["y"] + g["h"]):
             if (x, y) in cells:
-                return [*problems, f"dashboard: panel {pid} overlaps panel {cells[(x, y)]}"]
+                return [*problems, f"panel {pid} overlaps panel {cells[(x, y)]}"]
             cells[(x, y)] = pid
     return problems
 
 
 def _query_problems(pid: Any, expr: str, known: set[str], variables: set[str]) -> list[str]:
-    problems = [] if balanced(expr) else [f"dashboard: panel {pid}: unbalanced expr"]
+    problems = [] if balanced(expr) else [f"panel {pid}: unbalanced expr"]
+    names = METRIC.findall(expr) + RECORDED.findall(expr) + EXTERNAL.findall(expr)
+    problems += [f"panel {pid}: unknown metric {m}" for m in names if m not in known]
     problems += [
-        f"dashboard: panel {pid}: unknown metric {metric}"
-        for metric in METRIC.findall(expr)
-        if metric not in known
-    ]
-    problems += [
-        f"dashboard: panel {pid}: undefined variable ${var}"
+        f"panel {pid}: undefined variable ${var}"
         for var in re.findall(r"\$\{?([a-z_]+)", expr)
         if not var.startswith("_") and var not in variables
     ]
     return problems
+
+
+def _scope_problems(pid: Any, expr: str, op: str) -> list[str]:
+    """Every selector names the dashboard's district(s): the spotcheck series by their
+    district label, the cluster exporters' (kube-state-metrics, cAdvisor) by namespace."""
+    problems = []
+    for metric, matchers in SELECTOR.findall(expr):
+        cluster = EXTERNAL.fullmatch(metric) and not metric.startswith("process_")
+        want = f'namespace{op}"spotcheck-$district"' if cluster else f'district{op}"$district"'
+        if want not in matchers:
+            problems.append(f"panel {pid}: {metric}{{{matchers}}} does not select {want}")
+    return problems
+
+
+def check_alertmanager() -> list[str]:
+    """alertmanager/alertmanager.yaml routes every listed district (district="<d>") to its own
+    receivers, a page child to another; receivers exist (amtool tests the routing itself)."""
+    config = yaml.safe_load((HERE / "alertmanager" / "alertmanager.yaml").read_text())
+    receivers = {r["name"] for r in config["receivers"]}
+    routes = {tuple(r.get("matchers", [])): r for r in config["route"].get("routes", [])}
+    problems: list[str] = []
+    owners: dict[str, str] = {}
+    for district in (d for d in listed(HERE / "districts.txt") if d != REGION):
+        route = routes.get((f'district="{district}"',))
+        if not route:
+            problems.append(f"alertmanager.yaml: no route for district {district}")
+            continue
+        pages = [
+            c["receiver"]
+            for c in route.get("routes", [])
+            if c.get("matchers") == ['severity="page"']
+        ]
+        own = {route["receiver"], *pages}
+        if len(pages) != 1 or len(own) != 2:
+            problems.append(
+                f"alertmanager.yaml: {district} needs a ticket and a separate page receiver"
+            )
+        for receiver in own:
+            if receiver in owners:
+                problems.append(
+                    f"alertmanager.yaml: {receiver} of {district} is {owners[receiver]}'s too"
+                )
+            owners[receiver] = district
+    used = {config["route"]["receiver"]} | _receivers_of(config["route"])
+    problems += [
+        f"alertmanager.yaml: receiver {r} is not defined" for r in sorted(used - receivers)
+    ]
+    if not problems:
+        print(
+            f"ok   alertmanager: {len(owners) // 2} districts, each routed to its own page and "
+            "ticket receivers"
+        )
+    return problems
+
+
+def _receivers_of(route: dict[str, Any]) -> set[str]:
+    children = route.get("routes", [])
+    return {c["receiver"] for c in children if "receiver" in c}.union(*map(_receivers_of, children))
+
+
+KAFKA = ROOT / "deploy" / "regional" / "kafka"
+
+
+def check_kafka_metrics(used: set[str]) -> list[str]:
+    """The Kafka's metricsConfig names the JMX exporter ConfigMap of kafka-metrics.yaml, whose
+    rules turn its MBeans into exactly the kafka_* metrics the rules use."""
+    kafka = next(d for d in yaml.safe_load_all((KAFKA / "kafka.yaml").read_text()) if d)
+    ref = kafka["spec"]["kafka"].get("metricsConfig", {}).get("valueFrom", {})
+    ref = ref.get("configMapKeyRef", {})
+    maps = [d for d in yaml.safe_load_all((KAFKA / "kafka-metrics.yaml").read_text()) if d]
+    data: dict[str, str] = next(
+        (m["data"] for m in maps if m["metadata"]["name"] == ref.get("name")), {}
+    )
+    if ref.get("key") not in data:
+        return [f"kafka.yaml: metricsConfig {ref} is not a ConfigMap key of kafka-metrics.yaml"]
+    config = yaml.safe_load(data[ref["key"]])
+    produced = {_exported_name(config, mbean) for mbean in config["includeObjectNames"]}
+    wanted = {m for m in used if m.startswith("kafka_")}
+    if produced != wanted:
+        exported = sorted(str(name) for name in produced)
+        return [f"kafka-metrics.yaml: exports {exported}, the rules use {sorted(wanted)}"]
+    print(f"ok   kafka metrics: the JMX exporter exports the {len(wanted)} metrics of the alerts")
+    return []
+
+
+def _exported_name(config: dict[str, Any], object_name: str) -> str | None:
+    """The name the JMX exporter gives the Value of an MBean (domain:key=value,...): the first
+    rule whose pattern matches `domain<key=value, ...><>Value`, with $n replaced."""
+    domain, _, keys = object_name.partition(":")
+    bean = f"{domain}<{keys.replace(',', ', ')}><>Value"
+    for rule in config.get("rules", []):
+        match = re.fullmatch(rule["pattern"], bean)
+        if match:
+            name = match.expand(re.sub(r"\$(\d+)", r"\\\1", rule["name"]))
+            return name.lower() if config.get("lowercaseOutputName") else name
+    return None
 
 
 def listed(path: Path) -> list[str]:
@@ -406,7 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_districts(args.values_dir, args.districts)
     if not args.only:
         known = exposed_metrics()
-        problems += check_rules(known) + check_dashboard(known | {"up"}) + check_topics()
+        problems += check_rules(known) + check_kafka_metrics(rule_metrics())
+        problems += check_dashboards(known | recorded_names() | EXTERNAL_METRICS | {"up"})
+        problems += check_topics() + check_alertmanager()
         problems += check_slos()
     for p in problems:
         print(f"FAIL {p}")
