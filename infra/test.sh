@@ -2,8 +2,8 @@
 # shellcheck disable=SC2317  # functions run via trap and indirectly through stage()
 # The test driver behind `make test` / `make integration` / `make e2e` (and so CI).
 #
-#   infra/test.sh [all|unit|clock|integration|helm|fuzz|browser|e2e]
-#                (default: all = unit, clock, integration, helm, fuzz, browser, e2e)
+#   infra/test.sh [all|unit|clock|integration|chaos|helm|fuzz|browser|e2e]
+#                (default: all = unit, clock, integration, chaos, helm, fuzz, browser, e2e)
 #
 # unit         uv run pytest -m "not integration and not e2e and not browser" libs services tests
 # clock        the unit stage again with the machine's clock moved to SPOTCHECK_TEST_WALL_CLOCK
@@ -14,6 +14,11 @@
 #              SPOTCHECK_TEST_DATABASE_URL, SPOTCHECK_TEST_KAFKA and
 #              SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD exported (each test sets its own district's
 #              user up with it: conftest.py), uv run pytest -m integration libs services tests
+# chaos        the fault campaign's short version (tests/chaos, docs/operations/chaos.md): its
+#              own PostgreSQL, Kafka (ports 27532, 27192+27193) and seven service processes in
+#              $TMP/chaos, three full cycles with a SIGKILL in each (the broker's among them),
+#              then nothing lost or duplicated; uv run pytest -m chaos tests/chaos
+#              (SPOTCHECK_CHAOS_SEED replays a run's kills)
 # helm         infra/helm/check.sh, when it exists
 # fuzz         infra/fuzz.sh: schemathesis over every service's OpenAPI on the all-in-one
 #              server (no 5xx, documented statuses, schemas and types); one worker and a fixed
@@ -38,10 +43,10 @@ UV="$ROOT/infra/bin/uv.sh"
 
 mode="${1:-all}"
 case "$mode" in
-  all) stages=(unit clock integration helm fuzz browser e2e) ;;
-  unit | clock | integration | helm | fuzz | browser | e2e) stages=("$mode") ;;
+  all) stages=(unit clock integration chaos helm fuzz browser e2e) ;;
+  unit | clock | integration | chaos | helm | fuzz | browser | e2e) stages=("$mode") ;;
   *)
-    echo "usage: $0 [all|unit|clock|integration|helm|fuzz|e2e]" >&2
+    echo "usage: $0 [all|unit|clock|integration|chaos|helm|fuzz|browser|e2e]" >&2
     exit 2
     ;;
 esac
@@ -76,6 +81,7 @@ cleanup() {
   trap - EXIT INT TERM
   if [ "$KAFKA_STARTED" = 1 ]; then kafka stop >/dev/null 2>&1; fi
   if [ "$PG_STARTED" = 1 ]; then pg stop >/dev/null 2>&1; fi
+  chaos_down
   "$ROOT/infra/podman/cleanup.sh" 2>/dev/null
   if [ "$PODMAN_STARTED" = 1 ]; then
     local pidfile
@@ -178,6 +184,33 @@ stage_integration() {
   SPOTCHECK_TEST_DATABASE_URL="$(pg url)" SPOTCHECK_TEST_KAFKA="$(kafka bootstrap)" \
     SPOTCHECK_TEST_KAFKA_ADMIN_PASSWORD="$TEST_KAFKA_ADMIN_PASSWORD" \
     run_pytest -q -m integration libs services tests
+}
+
+# The campaign stops what it started, also on SIGTERM; this is for when it could not (the
+# campaign itself killed, or this script stopped while it ran).
+# Pid files are removed when their process ends; ``chaos_alive PIDFILE WORD`` still checks
+# the process is the one meant (a pid may be recycled).
+chaos_alive() {
+  [ -f "$1" ] && tr '\0' ' ' <"/proc/$(cat "$1")/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+
+chaos_down() {
+  local dir="$TMP/chaos" f
+  [ -d "$dir" ] || return 0
+  if chaos_alive "$dir/campaign.pid" tests.chaos.campaign; then
+    kill -TERM "$(cat "$dir/campaign.pid")"
+    for _ in $(seq 1 120); do chaos_alive "$dir/campaign.pid" tests.chaos.campaign || break; sleep 0.5; done
+  fi
+  for f in "$dir"/pids/*.pid; do
+    chaos_alive "$f" spotcheck && kill -KILL -- "-$(cat "$f")"
+  done
+  KAFKA_DATA_DIR="$dir/kafka" "$ROOT/infra/kafka/kafka.sh" stop >/dev/null 2>&1
+  PG_DIR="$dir/pg" PG_PORT=27532 "$ROOT/infra/postgres/pg.sh" stop >/dev/null 2>&1
+  return 0
+}
+
+stage_chaos() {
+  SPOTCHECK_CHAOS_WORK="$TMP/chaos" run_pytest -q -s -m chaos tests/chaos
 }
 
 stage_helm() {

@@ -46,11 +46,11 @@ AREA = "草庙子镇"  # every entity's area (区域) in entities_csv
 INSPECTOR_HEADER = "执法人员编号,姓名,科室,检查资格,可任组长,执法证有效期至,在岗"
 
 
-def entities_csv(count: int, seed: int) -> tuple[bytes, list[str]]:
+def entities_csv(count: int, seed: int, area: str = AREA) -> tuple[bytes, list[str]]:
     codes = uscc.synthetic(count, seed=seed, area_code="371071")
     risks = "ABCDE"
     rows = [ENTITY_HEADER] + [
-        f"{code},临港测试企业{i},有限责任公司,批发和零售业,{AREA},{risks[i % 5]},存续,临港区{i}号"
+        f"{code},临港测试企业{i},有限责任公司,批发和零售业,{area},{risks[i % 5]},存续,临港区{i}号"
         for i, code in enumerate(codes)
     ]
     return ("\n".join(rows) + "\n").encode(), codes
@@ -80,6 +80,18 @@ class Platform:
         signed = auth_headers(user, *roles, district=self.district, secret=self.secret, **claims)
         return {**signed, "traceparent": self.traceparent} if self.traceparent else signed
 
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Every request of the cycle goes through here (a fault campaign retries in it)."""
+        return self.client.request(method, url, **kwargs)
+
+    def run_tool(
+        self, argv: list[str], env: dict[str, str], cwd: Path
+    ) -> subprocess.CompletedProcess[str]:
+        """One run of the ceremony tool (a fault campaign retries it as its user would)."""
+        return subprocess.run(
+            argv, capture_output=True, text=True, timeout=120, check=False, env=env, cwd=cwd
+        )
+
     def call(
         self,
         service: str,
@@ -90,7 +102,7 @@ class Platform:
         **kwargs: Any,
     ) -> Any:
         headers = {**kwargs.pop("headers", {}), **(self.headers(who) if who else {})}
-        response = self.client.request(method, self.urls[service] + path, headers=headers, **kwargs)
+        response = self.request(method, self.urls[service] + path, headers=headers, **kwargs)
         wanted = (expect,) if isinstance(expect, int) else expect
         assert response.status_code in wanted, (
             f"{method} {path}: {response.status_code} {response.text}"
@@ -128,10 +140,13 @@ class Cycle:
     bundle: bytes = b""
     log: bytes = b""  # the district's draw log, read after the draw
     today: date = field(default_factory=lambda: TODAY)  # the services' clock
+    # The entities' area (区域); another one scopes the task to this cycle's entities alone.
+    area: str = AREA
 
 
 def load_registry(p: Platform, cycle: Cycle, entities: int = 200, inspectors: int = 12) -> None:
-    data, cycle.codes = entities_csv(entities, seed=zlib.crc32(cycle.task_no.encode()))
+    seed = zlib.crc32(cycle.task_no.encode())
+    data, cycle.codes = entities_csv(entities, seed=seed, area=cycle.area)
     imported = p.call(
         "registry",
         "POST",
@@ -165,12 +180,14 @@ def load_registry(p: Platform, cycle: Cycle, entities: int = 200, inspectors: in
 
 
 def approve_task(p: Platform, cycle: Cycle) -> None:
+    scope = {} if cycle.area == AREA else {"target_filter": {"areas": [cycle.area]}}
     task = p.call(
         "planning",
         "POST",
         "/api/planning/tasks",
         SUPERVISOR,
         json={
+            **scope,
             "task_no": cycle.task_no,
             "title": "2026年企业公示信息双随机抽查（端到端）",
             "lead_department": "市场规范管理科",
@@ -199,7 +216,7 @@ class Ceremony:
         # the tool as a party downloads it: one zip, run by a bare Python (no workspace)
         self.tool = home / "spotcheck-ceremony.pyz"
         url = p.urls["draws"] + "/public/draws/ceremony/spotcheck-ceremony.pyz"
-        self.tool.write_bytes(p.client.get(url).raise_for_status().content)
+        self.tool.write_bytes(p.request("GET", url).raise_for_status().content)
 
     def run(self, who: Person, *args: str, expect: int = 0) -> str:
         user = who[0]
@@ -207,15 +224,8 @@ class Ceremony:
         env = {**os.environ, "SPOTCHECK_TOKEN": token, "SPOTCHECK_CLOCK": E2E_CLOCK}
         if self.p.traceparent:
             env["TRACEPARENT"] = self.p.traceparent
-        done = subprocess.run(
-            [sys.executable, "-I", "-S", str(self.tool), *args, "--api", self.p.urls["draws"]],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-            env=env,
-            cwd=self.home,
-        )
+        argv = [sys.executable, "-I", "-S", str(self.tool), *args, "--api", self.p.urls["draws"]]
+        done = self.p.run_tool(argv, env, self.home)
         assert done.returncode == expect, f"{user}: {args[0]}: {done.stdout}{done.stderr}"
         return done.stdout
 
@@ -265,7 +275,8 @@ def run_draw(
         request["direct_approval"] = approval
 
     def create() -> Any:
-        response = p.client.post(
+        response = p.request(
+            "POST",
             p.urls["draws"] + "/api/draws/draws",
             json=request,
             headers=p.headers(CREDIT),
@@ -311,8 +322,10 @@ def run_draw(
     ceremony.act(COUNTERSIGNER, "办公室", "countersign", cycle.draw_id, *opinion)
     done = p.call("draws", "GET", f"/api/draws/draws/{cycle.draw_id}", CREDIT)
     assert done["status"] == "completed"
-    cycle.bundle = p.client.get(p.urls["draws"] + f"/public/draws/{cycle.draw_id}/bundle").content
-    cycle.log = p.client.get(p.urls["draws"] + "/public/draws/log").content
+    cycle.bundle = p.request(
+        "GET", p.urls["draws"] + f"/public/draws/{cycle.draw_id}/bundle"
+    ).content
+    cycle.log = p.request("GET", p.urls["draws"] + "/public/draws/log").content
 
 
 def assigned_teams(p: Platform, draw_id: str) -> list[dict[str, Any]]:
@@ -419,7 +432,8 @@ def object_and_correct(p: Platform, cycle: Cycle) -> None:
     entity = ("entity-user", ["entity"], {"uscc": record["uscc"]})
 
     def known() -> Any:
-        response = p.client.post(
+        response = p.request(
+            "POST",
             p.urls["objections"] + "/api/objections/objections",
             json={
                 "record_id": record["record_id"],
@@ -488,10 +502,12 @@ def run_cycle(
     on_submitted: Hook | None = None,
     objection: bool = True,
     today: date = TODAY,
+    area: str = AREA,
 ) -> Cycle:
     """The whole cycle; ``on_submitted(n, total)`` runs after each submission (fault tests).
-    ``today`` is the services' day (their SPOTCHECK_CLOCK)."""
-    cycle = Cycle(task_no=task_no, today=today)
+    ``today`` is the services' day (their SPOTCHECK_CLOCK); ``area`` the entities' (another
+    than AREA keeps cycles on one stack apart: a draw, a yearly cap of their own)."""
+    cycle = Cycle(task_no=task_no, today=today, area=area)
     load_registry(p, cycle)
     approve_task(p, cycle)
     run_draw(p, cycle)
@@ -524,17 +540,7 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
     assert second["objection_id"] == cycle.objection["objection_id"]
     assert_searched_by_area(p, cycle)
 
-    expected = {
-        "planning.task-approved": 1,
-        "draws.draw-completed": 1,
-        "inspections.inspection-submitted": len(cycle.targets),
-        "publication.result-published": len(cycle.targets),
-        "objections.objection-filed": 1,
-        "objections.objection-decided": 1,
-        "objections.correction-requested": 1,
-        "objections.correction-granted": 1,
-        "publication.result-corrected": 1,
-    }
+    expected = dossier_events(cycle)
 
     def dossier() -> Any:
         d = p.call("archives", "GET", f"/api/archives/dossiers/{cycle.task_id}", CREDIT)
@@ -567,10 +573,25 @@ def assert_cycle(p: Platform, cycle: Cycle) -> None:
         assert verify_bundle(*changed).returncode == 1, "a tampered ceremony passed"
 
 
+def dossier_events(cycle: Cycle) -> dict[str, int]:
+    """How many entries of each event type a whole cycle's dossier holds: exactly these."""
+    return {
+        "planning.task-approved": 1,
+        "draws.draw-completed": 1,
+        "inspections.inspection-submitted": len(cycle.targets),
+        "publication.result-published": len(cycle.targets),
+        "objections.objection-filed": 1,
+        "objections.objection-decided": 1,
+        "objections.correction-requested": 1,
+        "objections.correction-granted": 1,
+        "publication.result-corrected": 1,
+    }
+
+
 def assert_searched_by_area(p: Platform, cycle: Cycle) -> None:
     """The published records carry the entity's area as the registry records it (draw →
     inspection → publication), and the public search filters by it, exactly."""
-    assert {r["area"] for r in cycle.records} == {AREA}
+    assert {r["area"] for r in cycle.records} == {cycle.area}
 
     def found(area: str) -> set[str]:
         params = {"task_no": cycle.task_no, "area": area, "limit": 200}
@@ -578,9 +599,9 @@ def assert_searched_by_area(p: Platform, cycle: Cycle) -> None:
         assert all(r["area"] == area for r in page["items"])
         return {r["record_id"] for r in page["items"]}
 
-    assert found(AREA) == {r["record_id"] for r in cycle.records}
+    assert found(cycle.area) == {r["record_id"] for r in cycle.records}
     assert found("汪疃镇") == set()
-    assert found(AREA[:-1]) == set()  # exact, not a part of the name
+    assert found(cycle.area[:-1]) == set()  # exact, not a part of the name
 
 
 def tampered_ceremony(bundle: bytes, log: bytes) -> list[tuple[bytes, bytes]]:
