@@ -5,7 +5,7 @@ PORT ?= 8000
 UV := infra/bin/uv.sh
 export PATH := $(HOME)/.local/bin:$(PATH)
 
-.PHONY: help bootstrap run test lint fmt unit clock integration browser e2e helm-check bench fuzz docs up down infra-up infra-down images
+.PHONY: help bootstrap run test lint fmt unit clock integration browser e2e helm-check bench chaos fuzz docs up down infra-up infra-down images
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,14 @@ bench: bootstrap ## benchmarks; each line: BENCH <name> <value> <unit> target=<t
 	$(UV) run python benchmarks/registry_bench.py
 	$(UV) run python benchmarks/portal_bench.py
 	$(UV) run python benchmarks/fanout_bench.py
+
+.PHONY: load
+load: bootstrap ## the public API under load: /public/results at 500/s for 60 s on PostgreSQL (vegeta), BENCH lines
+	$(UV) run python benchmarks/load_public.py
+
+CHAOS_CYCLES ?= 50
+chaos: bootstrap ## fault campaign: CHAOS_CYCLES full cycles while services and the broker are SIGKILLed (CHAOS_SEED replays one)
+	$(UV) run python -m tests.chaos.campaign --cycles $(CHAOS_CYCLES) $(if $(CHAOS_SEED),--seed $(CHAOS_SEED))
 
 fuzz: bootstrap ## schemathesis over every service's OpenAPI on the all-in-one server (no 5xx, answers as documented)
 	@infra/fuzz.sh
