@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -42,6 +41,10 @@ from spotcheck_common.outbox import OutboxRelay
 from spotcheck_common.uow import Context, UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from own_stack import infrastructure  # noqa: E402
+
 DISTRICT = "lingang"
 PORTS = {"PG_PORT": "35432", "KAFKA_PORT": "39092", "KAFKA_CONTROLLER_PORT": "39093"}
 INSPECTIONS_PORT = 38104
@@ -54,48 +57,6 @@ def line(name: str, value: float) -> str:
     if not target:
         return f"BENCH {name} {value:.4g} {unit} target=none"
     return f"BENCH {name} {value:.4g} {unit} target={target:g} ratio={value / target:.3f}"
-
-
-def sh(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"{' '.join(args)} failed ({done.returncode})")
-    return done.stdout.strip()
-
-
-@contextmanager
-def infrastructure(work: Path) -> Iterator[dict[str, str]]:
-    """Fresh PostgreSQL and Kafka for this run; the settings of a district's process."""
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    env = {
-        **os.environ,
-        **PORTS,
-        "PG_DIR": str(work / "pg"),
-        "PG_LISTEN_HOST": "127.0.0.1",
-        "KAFKA_DATA_DIR": str(work / "kafka"),
-        "KAFKA_LISTEN_HOST": "127.0.0.1",
-        "KAFKA_ADMIN_PASSWORD": "bench-admin-" + os.urandom(6).hex(),
-    }
-    pg, kafka = str(ROOT / "infra/postgres/pg.sh"), str(ROOT / "infra/kafka/kafka.sh")
-    try:
-        sh(pg, "start", env=env)
-        sh(pg, "createdb", "spotcheck", env=env)
-        sh(kafka, "start", env=env)
-        sh(kafka, "setup", "--single-node", "--passwords", str(work / "passwords"), env=env)
-        yield {
-            "SPOTCHECK_DATABASE_URL": sh(pg, "url", "spotcheck", env=env),
-            "SPOTCHECK_KAFKA_BOOTSTRAP": sh(kafka, "bootstrap", env=env),
-            "SPOTCHECK_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-            "SPOTCHECK_KAFKA_SASL_USERNAME": DISTRICT,
-            "SPOTCHECK_KAFKA_SASL_PASSWORD": (work / "passwords" / f"{DISTRICT}.password")
-            .read_text()
-            .strip(),
-        }
-    finally:
-        subprocess.run([kafka, "stop"], env=env, cwd=ROOT, capture_output=True, check=False)
-        subprocess.run([pg, "stop"], env=env, cwd=ROOT, capture_output=True, check=False)
 
 
 @contextmanager
@@ -298,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = Path(os.environ.get("SPOTCHECK_BENCH_DIR", Path.home() / ".cache/spotcheck/bench"))
     with (
-        infrastructure(work / "fanout") as settings,
+        infrastructure(work / "fanout", PORTS, DISTRICT) as settings,
         inspections_process(settings, work / "fanout" / "inspections.log"),
     ):
         asyncio.run(measure(settings, args.only or list(SIZES)))

@@ -34,7 +34,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
@@ -57,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import portal_bench  # noqa: E402  (the year of results, seeded as the repository writes them)
+from own_stack import infrastructure, sh  # noqa: E402
 
 DISTRICT = portal_bench.DISTRICT
 PORTS = {"PG_PORT": "45632", "KAFKA_PORT": "49292", "KAFKA_CONTROLLER_PORT": "49293"}
@@ -154,48 +154,6 @@ def write_targets(path: Path, base: str, found: dict[str, Any], count: int, seed
 
 
 # ------------------------------------------------------------------------------- the machine
-
-
-def sh(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"{' '.join(args)} failed ({done.returncode})")
-    return done.stdout.strip()
-
-
-@contextmanager
-def infrastructure(work: Path) -> Iterator[dict[str, str]]:
-    """Fresh PostgreSQL and Kafka for this run; the settings of the district's process."""
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    env = {
-        **os.environ,
-        **PORTS,
-        "PG_DIR": str(work / "pg"),
-        "PG_LISTEN_HOST": "127.0.0.1",
-        "KAFKA_DATA_DIR": str(work / "kafka"),
-        "KAFKA_LISTEN_HOST": "127.0.0.1",
-        "KAFKA_ADMIN_PASSWORD": "bench-admin-" + os.urandom(6).hex(),
-    }
-    pg, kafka = str(ROOT / "infra/postgres/pg.sh"), str(ROOT / "infra/kafka/kafka.sh")
-    try:
-        sh(pg, "start", env=env)
-        sh(pg, "createdb", "spotcheck", env=env)
-        sh(kafka, "start", env=env)
-        sh(kafka, "setup", "--single-node", "--passwords", str(work / "passwords"), env=env)
-        yield {
-            "SPOTCHECK_DATABASE_URL": sh(pg, "url", "spotcheck", env=env),
-            "SPOTCHECK_KAFKA_BOOTSTRAP": sh(kafka, "bootstrap", env=env),
-            "SPOTCHECK_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
-            "SPOTCHECK_KAFKA_SASL_USERNAME": DISTRICT,
-            "SPOTCHECK_KAFKA_SASL_PASSWORD": (work / "passwords" / f"{DISTRICT}.password")
-            .read_text()
-            .strip(),
-        }
-    finally:
-        subprocess.run([kafka, "stop"], env=env, cwd=ROOT, capture_output=True, check=False)
-        subprocess.run([pg, "stop"], env=env, cwd=ROOT, capture_output=True, check=False)
 
 
 async def seed(settings: dict[str, str], data_dir: Path) -> dict[str, Any]:
@@ -456,7 +414,7 @@ def sanity(url: str) -> str:
 
 def run(args: argparse.Namespace, work: Path) -> list[str]:
     vegeta = sh(str(ROOT / "infra/load/vegeta.sh"), "path", env=dict(os.environ))
-    with infrastructure(work) as settings:
+    with infrastructure(work, PORTS, DISTRICT) as settings:
         started = time.monotonic()
         found = asyncio.run(seed(settings, work / "data"))
         print(f"# seeded in {time.monotonic() - started:.1f} s", flush=True)
