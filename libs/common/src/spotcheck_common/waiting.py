@@ -119,6 +119,10 @@ class WaitingRoom:
         still waits keeps its later ones (of that type) waiting. Returns how many events left
         the room."""
         rows = await self._waiting()
+        if not rows:  # the usual pass: nothing to retry, nothing to count
+            WAITING_EVENTS.labels(self.service).set(0)
+            WAITING_OLDEST_AGE.labels(self.service).set(0)
+            return 0
         blocked: set[tuple[str, str, str]] = set()
         done = 0
         for row in rows:

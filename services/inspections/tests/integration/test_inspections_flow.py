@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +17,6 @@ from asgi_lifespan import LifespanManager
 
 from inspections.adapters import orm
 from spotcheck_common.bus import InProcessBus
-from spotcheck_common.clock import FixedClock
 from spotcheck_common.db import Database, processed_events_table, service_metadata
 from spotcheck_common.events.draws import DrawCompleted, DrawnTarget, TeamMember
 from spotcheck_common.events.envelope import Envelope
@@ -27,11 +26,11 @@ from spotcheck_common.outbox import OutboxRelay
 from spotcheck_common.runner import build_runtimes, load
 from spotcheck_common.service import ServiceRuntime
 from spotcheck_common.settings import Settings
-from spotcheck_common.testing import TEST_NOW, TEST_SECRET, auth_headers
+from spotcheck_common.testing import TEST_SECRET, auth_headers
 from spotcheck_common.uow import OUTBOX, Context, UnitOfWork
 from spotcheck_common.waiting import WAITING
 
-CLOCK = FixedClock(TEST_NOW)
+from .conftest import CLOCK, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -39,14 +38,6 @@ PROCESSED = processed_events_table(sa.MetaData())
 USCC_1 = "91371000MA3C000017"
 USCC_2 = "91371000MA3C000025"
 LEADER, MEMBER, OUTSIDER, EXPERT = "LG-001", "LG-002", "LG-050", "EX-007"
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 15) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Flow:
