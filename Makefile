@@ -32,7 +32,7 @@ fmt: bootstrap ## format and fix what ruff can
 	$(UV) run ruff check --fix .
 
 unit: bootstrap ## unit tests (fakes, no services needed)
-	$(UV) run pytest -q -m "not integration and not e2e and not browser" libs services tests
+	$(UV) run pytest -q -m "not integration and not e2e and not browser" libs services tests --ignore=tests/chaos  # its own stage (infra/test.sh ALONE)
 
 clock: bootstrap ## unit tests with the machine's clock moved to 2027-06-01 (libfaketime)
 	@infra/test.sh clock
