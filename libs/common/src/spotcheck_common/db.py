@@ -372,11 +372,13 @@ async def paginate(
     offset: int,
     row: Callable[[Any], T],
 ) -> Page[T]:
-    """``query`` (already filtered and ordered) counted, then one page of it mapped by
-    ``row``."""
+    """One page of ``query`` (already filtered and ordered) mapped by ``row``, and how many
+    rows the query has: counted only when the page does not tell (a short page that is not
+    empty ends the query; a one-entity search pays no count of the register)."""
     if not 0 <= offset <= MAX_OFFSET:
         raise Invalid(f"offset 须在 0 到 {MAX_OFFSET} 之间")
+    items = [row(r) for r in await session.execute(query.limit(limit).offset(offset))]
+    if len(items) < limit and (items or offset == 0):
+        return Page(offset + len(items), items)
     counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    total = int((await session.execute(counted)).scalar_one())
-    rows = await session.execute(query.limit(limit).offset(offset))
-    return Page(total, [row(r) for r in rows])
+    return Page(int((await session.execute(counted)).scalar_one()), items)

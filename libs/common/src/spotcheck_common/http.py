@@ -142,7 +142,9 @@ def build_app(
     _document_refusals(app)
     if runtimes:  # inside the observing middleware, which would wrap its refusal
         app.add_middleware(BodyLimit, settings=runtimes[0].settings)
-    _observe(app)
+    app.add_middleware(
+        Observe, max_in_flight=runtimes[0].settings.http_max_in_flight if runtimes else 1024
+    )
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
     app.include_router(_ops_router(runtimes, started))
     _documentation(app)
@@ -342,20 +344,54 @@ def _untraced(scope: Any) -> bool:
     return str(scope.get("path", "")).startswith(UNTRACED)
 
 
-def _observe(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # FastAPI opens the server span itself (W3C context from the headers, ``telemetry`` in
-        # build_app); this adds the Prometheus metrics.
+class Observe:
+    """The Prometheus metrics of every answer (FastAPI opens the server span itself: W3C
+    context from the headers, ``telemetry`` in build_app), and the process's limit of requests
+    in flight: beyond ``http_max_in_flight`` a request is answered 503 at once, with
+    ``Retry-After``, instead of queueing behind the others until every client has given up
+    (probes and scrapes are never refused). A plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware`` runs every request through a task and memory streams."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        HTTP_REQUESTS.labels(
-            request.method, getattr(route, "path", "unmatched"), str(response.status_code)
-        ).observe(time.perf_counter() - start)
-        return response
+        if self.in_flight >= self.max_in_flight and not _untraced(scope):
+            await _overloaded(scope, receive, send)
+            _observed(scope, 503, start, "overloaded")
+            return
+        status = 500  # what the server answers if the app raises before it starts an answer
+
+        async def observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            self.in_flight -= 1
+            route = scope.get("route")
+            _observed(scope, status, start, getattr(route, "path", "unmatched"))
+
+
+def _observed(scope: Scope, status: int, start: float, route: str) -> None:
+    HTTP_REQUESTS.labels(scope["method"], route, str(status)).observe(time.perf_counter() - start)
+
+
+_overloaded = JSONResponse(
+    status_code=503,
+    content={"detail": "服务繁忙，请稍后重试"},
+    headers={"Retry-After": "1"},
+)
 
 
 # --- Security headers -------------------------------------------------------------------------

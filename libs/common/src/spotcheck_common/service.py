@@ -81,6 +81,9 @@ class ServiceRuntime:
     clock: Clock = field(default_factory=SystemClock)
     relay: OutboxRelay = field(init=False)
     waiting: WaitingRoom = field(init=False)
+    # Called after every commit of this service's units of work (a bootstrap's own, e.g.
+    # expiring what it keeps in memory), after the relay is woken.
+    commit_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.waiting = WaitingRoom(
@@ -118,9 +121,13 @@ class ServiceRuntime:
 
     def uow(self, context: Context) -> UnitOfWork:
         """A unit of work (the service's own kind) whose commit wakes the relay, so events
-        leave at once."""
+        leave at once, and calls the ``commit_hooks``."""
         return self.definition.unit_of_work(
-            self.db, self.district, context, clock=self.clock, on_commit=[self.relay.wake]
+            self.db,
+            self.district,
+            context,
+            clock=self.clock,
+            on_commit=[self.relay.wake, *self.commit_hooks],
         )
 
     def bind(self) -> None:
@@ -231,9 +238,10 @@ class ServiceRuntime:
 
 
 def dependencies_of(service: str) -> Callable[[Request], Any]:
-    """A FastAPI dependency returning what ``service``'s ``bootstrap`` built for this app."""
+    """A FastAPI dependency returning what ``service``'s ``bootstrap`` built for this app
+    (a coroutine: FastAPI runs a plain function in a worker thread, a hop on every request)."""
 
-    def dependencies(request: Request) -> Any:
+    async def dependencies(request: Request) -> Any:
         return request.app.state.services[service]
 
     dependencies.__name__ = f"{service}_dependencies"

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     # The largest JSON or form body a request may have (413 beyond it); files have
     # ``import_max_bytes``.
     body_max_bytes: int = Field(1024 * 1024, ge=1024)
+    # Requests a process serves at once; beyond, 503 with Retry-After at once (a queue longer
+    # than this only makes every answer late: the clients give up before theirs comes).
+    http_max_in_flight: int = Field(256, ge=1)
+    # Publication: how long a replica answers public searches from memory before it reads the
+    # public data's version again (another replica's commit shows after at most this; 0: read
+    # it for every answer).
+    public_answers_recheck_s: float = Field(1.0, ge=0)
     # Imports (registry): the largest file accepted (413 beyond it), and how long a POST waits
     # for its job before answering 202 with the job's address.
     import_max_bytes: int = Field(200 * 1024 * 1024, ge=1)

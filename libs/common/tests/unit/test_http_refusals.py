@@ -143,3 +143,25 @@ async def test_no_answer_lets_a_browser_guess_its_type() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         for path in ("/public/t/things", "/healthz", "/nowhere"):
             assert (await client.get(path)).headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "items", "total"),
+    [
+        (10, 0, list(range(7)), 7),  # a short first page: the total without a count
+        (3, 0, [0, 1, 2], 7),  # a full page: counted
+        (3, 6, [6], 7),  # the last, short page
+        (3, 9, [], 7),  # past the end: counted (an empty page tells nothing)
+        (7, 0, list(range(7)), 7),  # exactly full: counted
+    ],
+)
+async def test_paginate_totals_are_the_querys_rows_on_every_page(
+    limit: int, offset: int, items: list[int], total: int
+) -> None:
+    db = Database("sqlite+aiosqlite://", "t")
+    numbers = sa.union_all(*(sa.select(sa.literal(i).label("n")) for i in range(7))).subquery()
+    query = sa.select(numbers.c.n).order_by(numbers.c.n)
+    async with db.sessions() as session:
+        page = await paginate(session, query, limit, offset, lambda r: r[0])
+    assert (page.items, page.total) == (items, total)
+    await db.engine.dispose()
