@@ -180,6 +180,10 @@ async def seed(settings: dict[str, str], data_dir: Path) -> dict[str, Any]:
             )
             tasks = await conn.execute(sa.text("SELECT DISTINCT task_no FROM result_records"))
             found["tasks"] = [t for (t,) in tasks]
+        async with db.engine.connect() as conn:  # the statistics autovacuum would have by now
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(
+                sa.text("ANALYZE")
+            )
     finally:
         await db.dispose()
     return found

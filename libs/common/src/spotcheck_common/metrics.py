@@ -104,3 +104,8 @@ DEADLINES_PENDING = Gauge(
     "yet, by the service that keeps the clock (source) and kind",
     ["source", "kind"],
 )
+PUBLIC_ANSWERS = Counter(
+    "spotcheck_public_answers_total",
+    "Public searches answered from the answers kept in memory (hit) or computed (miss)",
+    ["route", "result"],
+)

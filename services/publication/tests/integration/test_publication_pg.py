@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import DBAPIError
 
 from spotcheck_common.events.draws import TeamMember
@@ -340,3 +341,34 @@ async def test_no_one_corrects_here_and_reads_stay_public(env: Env) -> None:
     spec = (await env.client.get("/openapi.json")).json()
     assert "security" not in spec["paths"]["/public/results/{record_id}"]["get"]
     assert not [p for p in spec["paths"] if "correction" in p]
+
+
+async def test_a_replica_answers_from_memory_until_another_replicas_commit_moves_the_version(
+    pg_url: str,
+) -> None:
+    """ADR 0013 across replicas: A publishes, B (reading the version for every answer) serves
+    its kept answer while nothing changed and the new result as soon as A's commit raised the
+    version; the name search reads trigram indexes on PostgreSQL."""
+    hits = {"route": "/public/results", "result": "hit"}
+    every = {"database_url": pg_url, "district": DISTRICT, "auth_secret": TEST_SECRET}
+    async with (
+        running("publication", Settings(**every), Env) as a,
+        running("publication", Settings(**every, public_answers_recheck_s=0), Env) as b,
+    ):
+        await a.deliver(submitted("insp-1"))
+        assert (await b.client.get("/public/results")).json()["total"] == 1
+        before = REGISTRY.get_sample_value("spotcheck_public_answers_total", hits) or 0
+        assert (await b.client.get("/public/results")).json()["total"] == 1
+        assert REGISTRY.get_sample_value("spotcheck_public_answers_total", hits) == before + 1
+        version = await a.scalar("SELECT version FROM data_version")
+
+        await a.deliver(submitted("insp-2", uscc="91371000MA3C00003Y"))
+        assert await a.scalar("SELECT version FROM data_version") > version
+        page = (await b.client.get("/public/results")).json()
+        assert page["total"] == 2
+        found = await b.client.get("/public/results", params={"q": "临港某某食品"})
+        assert found.json()["total"] == 2
+        indexes = await a.scalar(
+            "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_result_records_%_trgm'"
+        )
+        assert indexes == 3

@@ -68,6 +68,10 @@ class FakePublicationRepository:
         self.tasks: dict[str, PublishedTask] = {}
         self.plans: list[PlanVersion] = []
         self.work_calendar = WorkCalendar()
+        self.version = 0  # raised by every write, as the SQL unit of work raises its row
+
+    async def data_version(self) -> int:
+        return self.version
 
     async def calendar(self) -> WorkCalendar:
         return self.work_calendar
@@ -79,6 +83,7 @@ class FakePublicationRepository:
         )
 
     async def set_deadline(self, record: ResultRecord) -> None:
+        self.version += 1
         self.records[record.record_id] = record
 
     async def get_record(self, record_id: str, lock: bool = False) -> ResultRecord | None:
@@ -99,10 +104,12 @@ class FakePublicationRepository:
         return next((v for v in self.versions_ if v.request_id == request_id), None)
 
     async def add_record(self, record: ResultRecord) -> None:
+        self.version += 1
         assert record.record_id not in self.records
         self.records[record.record_id] = record
 
     async def add_version(self, version: ResultVersion) -> None:
+        self.version += 1
         assert all(
             (v.record_id, v.version) != (version.record_id, version.version) for v in self.versions_
         )
@@ -112,6 +119,7 @@ class FakePublicationRepository:
         return self.withheld.get(inspection_id)
 
     async def add_withheld(self, withheld: WithheldResult) -> None:
+        self.version += 1
         assert withheld.inspection_id not in self.withheld
         self.withheld[withheld.inspection_id] = withheld
 
@@ -119,6 +127,7 @@ class FakePublicationRepository:
         return self.tasks.get(task_id)
 
     async def save_task(self, task: PublishedTask) -> bool:
+        self.version += 1
         old = self.tasks.get(task.task_id)
         if old is not None and old.published_at >= task.published_at:
             return False
@@ -129,6 +138,7 @@ class FakePublicationRepository:
         return any((p.plan_id, p.plan_version) == (plan_id, plan_version) for p in self.plans)
 
     async def add_plan_version(self, plan: PlanVersion) -> None:
+        self.version += 1
         assert not await self.plan_version_exists(plan.plan_id, plan.plan_version)
         self.plans.append(plan)
 

@@ -150,3 +150,21 @@ async def test_embedded_routes(embedded: Embedded) -> None:
     )
     rows = list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))
     assert rows[0] == EXPORT_COLUMNS and len(rows) == 3
+
+
+async def test_a_result_published_after_a_search_is_in_the_next_search_at_once(
+    embedded: Embedded,
+) -> None:
+    """The public search keeps its answers (ADR 0013); this process's own commit expires them
+    (the default recheck is a second: without the commit hook the second search would miss
+    "fresh" and the last would keep the stale total)."""
+    client = embedded.client
+    await embedded.deliver(inspection("first", CLOCK.today()))
+    before = (await client.get("/public/results", params={"limit": 20})).json()
+    assert (await client.get("/public/results", params={"limit": 20})).json() == before
+    await embedded.deliver(inspection("fresh", CLOCK.today()))
+    after = (await client.get("/public/results", params={"limit": 20})).json()
+    assert (before["total"], after["total"]) == (1, 2)
+    assert [r["task_no"] for r in after["items"]] == ["LG-2025-007"] * 2
+    refused = await client.get("/public/results", params={"from": "2025-02-01", "to": "2025-01-01"})
+    assert refused.status_code == 422 and "起始日期" in refused.json()["detail"]

@@ -253,6 +253,16 @@ async def test_deadlines_late_and_pending(repo: PublicationRepository) -> None:
     assert stored is not None and stored.publish_due_on == date(2027, 1, 8)
 
 
+async def test_late_is_the_beijing_day_after_the_deadline(repo: PublicationRepository) -> None:
+    # 2026-03-01 17:00 UTC is already 03-02 in Beijing: late for 03-01 (by UTC's date it would
+    # not be); 15:59 UTC is still 03-01 there: on time.
+    late = datetime(2026, 3, 1, 17, tzinfo=UTC)
+    await published(repo, 1, publish_due_on=date(2026, 3, 1), published_at=late)
+    on_time = datetime(2026, 3, 1, 15, 59, tzinfo=UTC)
+    await published(repo, 2, publish_due_on=date(2026, 3, 1), published_at=on_time)
+    assert [r.record_id for r in await repo.late_records()] == ["rec-1"]
+
+
 async def test_current_versions_bounded_by_the_beijing_day(repo: PublicationRepository) -> None:
     await published(repo, 1)  # 2026-03-02 09:01 Beijing
     await published(repo, 2, task_no="LG-0")

@@ -158,3 +158,13 @@ published_tasks = sa.Table(
     sa.Index("ix_published_tasks_plan_no", "plan_no"),
     sa.Index("ix_published_tasks_task_no", "task_no"),
 )
+
+# One row: raised by every transaction that changes what the public search shows; the answers
+# kept in memory are valid while it stays (migration 0008, ADR 0013).
+data_version = sa.Table(
+    "data_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("id = 1", name="ck_data_version_one_row"),
+)

@@ -6,6 +6,7 @@ refuses them, see migration 0002).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -63,6 +64,10 @@ class PublicationRepository(Protocol):
     async def records_completed_since(self, day: date) -> list[ResultRecord]: ...
 
     async def set_deadline(self, record: ResultRecord) -> None: ...
+
+    async def data_version(self) -> int:
+        """The public data's version: it moves whenever what the public reads changes."""
+        ...
 
     # reads (the views)
     async def search(
@@ -215,6 +220,10 @@ def _current_version_has(category: str) -> Any:
     return sa.exists().where(c.c.record_id == r.c.record_id, c.c.category == category).where(~newer)
 
 
+# What may begin a USCC or an object id (digits and capitals; ``Z`` ids too).
+_CODE_PREFIX = re.compile("[0-9A-Z]+")
+
+
 def _producer_uscc() -> Any:
     """``details ->> 'producer_uscc'``, as migration 0007's index on PostgreSQL reads it."""
     return orm.result_records.c.details.op("->>")(sa.literal_column("'producer_uscc'"))
@@ -245,6 +254,20 @@ def _day_start(d: date) -> datetime:
 class SqlPublicationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Something the public reads was written: the unit of work raises the data version.
+        self.changed = False
+
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    async def data_version(self) -> int:
+        t = orm.data_version
+        return int((await self.session.execute(sa.select(t.c.version))).scalar_one())
+
+    async def raise_data_version(self) -> None:
+        """In the writing transaction: its row lock orders concurrent writers' commits."""
+        t = orm.data_version
+        await self.session.execute(sa.update(t).values(version=t.c.version + 1))
 
     async def calendar(self) -> WorkCalendar:
         return await CalendarStore(self.session).load()
@@ -257,6 +280,7 @@ class SqlPublicationRepository:
         return [_record(r) for r in rows]
 
     async def set_deadline(self, record: ResultRecord) -> None:
+        self.changed = True
         t = orm.result_records
         await self.session.execute(
             sa.update(t)
@@ -308,9 +332,11 @@ class SqlPublicationRepository:
         return _version(row) if row else None
 
     async def add_record(self, record: ResultRecord) -> None:
+        self.changed = True
         await self.session.execute(sa.insert(orm.result_records).values(**record.__dict__))
 
     async def add_version(self, version: ResultVersion) -> None:
+        self.changed = True
         values = {
             **version.__dict__,
             "results": [r.model_dump(mode="json") for r in version.results],
@@ -336,13 +362,14 @@ class SqlPublicationRepository:
         if query.area:
             where.append(r.c.area == query.area)
         if q := query.q:
-            where.append(
-                sa.or_(
-                    r.c.entity_name.contains(q, autoescape=True),
-                    r.c.task_title.contains(q, autoescape=True),
-                    r.c.uscc.startswith(q.upper(), autoescape=True),
-                )
-            )
+            await self._plan_for_this_pattern()
+            matches = [
+                r.c.entity_name.contains(q, autoescape=True),
+                r.c.task_title.contains(q, autoescape=True),
+            ]
+            if _CODE_PREFIX.fullmatch(q.upper()):  # a name in Chinese begins no code
+                matches.append(r.c.uscc.startswith(q.upper(), autoescape=True))
+            where.append(sa.or_(*matches))
         # One page of records read in the index's order; only its current versions fetched
         # (not every record joined with its current version and sorted, for twenty rows).
         records = sa.select(r).where(*where)
@@ -350,6 +377,14 @@ class SqlPublicationRepository:
         page = await paginate(self.session, records, limit, offset, _record)
         versions = await self._current_versions([rec.record_id for rec in page.items])
         return Page(page.total, [(rec, versions[rec.record_id]) for rec in page.items])
+
+    async def _plan_for_this_pattern(self) -> None:
+        """PostgreSQL plans a prepared statement once for any value after a few runs: for
+        ``LIKE '%' || $1 || '%'`` that plan walks the newest-first index through every record
+        (it cannot know the pattern is rare) instead of reading the trigram indexes (0008):
+        28 ms instead of 2. This transaction plans for each pattern."""
+        if self._postgres():
+            await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     async def _current_versions(self, record_ids: list[str]) -> dict[str, ResultVersion]:
         """Each record's current (highest) version."""
@@ -369,6 +404,7 @@ class SqlPublicationRepository:
         return _withheld(row) if row else None
 
     async def add_withheld(self, withheld: WithheldResult) -> None:
+        self.changed = True
         values = {
             **withheld.__dict__,
             "results": [r.model_dump(mode="json") for r in withheld.results],
@@ -403,6 +439,7 @@ class SqlPublicationRepository:
         return found.first() is not None
 
     async def add_plan_version(self, plan: PlanVersion) -> None:
+        self.changed = True
         await self.session.execute(sa.insert(orm.published_plans).values(**plan.__dict__))
 
     async def plan_versions(self, plan_id: str) -> list[PlanVersion]:
@@ -438,6 +475,7 @@ class SqlPublicationRepository:
         return _task(row) if row else None
 
     async def save_task(self, task: PublishedTask) -> bool:
+        self.changed = True
         """Insert, or replace with a later publication; an older or the same one is ignored."""
         t = orm.published_tasks
         existing = (
@@ -479,11 +517,24 @@ class SqlPublicationRepository:
         """Records first published after their publish_due_on, oldest due first (the
         Beijing-date comparison is the domain's, ``published_late``)."""
         t = orm.result_records
-        query = sa.select(t).where(t.c.publish_due_on.is_not(None))
+        query = sa.select(t).where(t.c.publish_due_on.is_not(None), self._published_after_due())
         if department is not None:
             query = query.where(t.c.lead_department == department)
         rows = await self.session.execute(query.order_by(t.c.publish_due_on, t.c.record_id))
         return [r for r in map(_record, rows) if published_late(r)]
+
+    def _published_after_due(self) -> Any:
+        """The database's side of ``published_late`` (first published on a Beijing day after
+        the deadline), so only late records are read: the periodic gauge read every record of
+        the year each minute (half a second of the public search's event loop)."""
+        t = orm.result_records
+        if self._postgres():
+            published_on: Any = sa.cast(
+                sa.func.timezone("Asia/Shanghai", t.c.published_at), sa.Date
+            )
+        else:  # SQLite keeps UTC as text; Beijing is UTC+8 all year
+            published_on = sa.func.date(t.c.published_at, "+8 hours")
+        return published_on > t.c.publish_due_on
 
     # -- export ----------------------------------------------------------------------------
 

@@ -13,3 +13,11 @@ class SqlPublicationUnitOfWork(UnitOfWork):
 
     def open(self, session: AsyncSession) -> None:
         self.publication = SqlPublicationRepository(session)
+
+    async def commit(self) -> None:
+        """Commit; a transaction that changed what the public reads raises the data version in
+        it, so every replica's kept answers expire (ADR 0013)."""
+        if self.publication.changed:
+            await self.publication.raise_data_version()
+            self.publication.changed = False
+        await super().commit()
