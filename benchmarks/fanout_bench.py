@@ -12,7 +12,8 @@ inspections as its own process (``spotcheck --target=inspections``). The draws s
 stood in for by its outbox and relay in this process: what is timed is the event's way from the
 committed outbox to committed inspections (relay, broker, consumer, handler), not the draw.
 PostgreSQL and Kafka are this benchmark's own (fresh data under ``$SPOTCHECK_BENCH_DIR``,
-ports 35432 and 39092/39093), stopped at the end; traffic stays on 127.0.0.1.
+ports 26432 and 26092/26093, below the ephemeral range), stopped at the end; traffic stays on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from own_stack import infrastructure  # noqa: E402
 
 DISTRICT = "lingang"
-PORTS = {"PG_PORT": "35432", "KAFKA_PORT": "39092", "KAFKA_CONTROLLER_PORT": "39093"}
+PORTS = {"PG_PORT": "26432", "KAFKA_PORT": "26092", "KAFKA_CONTROLLER_PORT": "26093"}
 INSPECTIONS_PORT = 38104
 TARGETS = {"fanout_10000": (5.0, "s"), "fanout_province": (0.0, "s")}
 SIZES = {"fanout_10000": 10_000, "fanout_province": 60_000}

@@ -21,8 +21,8 @@ bank or journalist checking one entity searches its USCC (any of the 20,000, uni
 least cacheable query); some search a fragment of a name, and few filter by result category,
 area or task number (the first pages of each).
 
-Everything is this benchmark's own and stopped at the end: PostgreSQL on 45632, Kafka on
-49292/49293 (the process refuses to run alone without a broker), data under
+Everything is this benchmark's own and stopped at the end: PostgreSQL on 26632, Kafka on
+26292/26293 (the process refuses to run alone without a broker), data under
 ``$SPOTCHECK_BENCH_DIR/load_public``; all traffic goes to 127.0.0.1; bounded by ``DEADLINE_S``.
 vegeta is built once by ``infra/load/vegeta.sh``.
 """
@@ -59,7 +59,7 @@ import portal_bench  # noqa: E402  (the year of results, seeded as the repositor
 from own_stack import infrastructure, sh  # noqa: E402
 
 DISTRICT = portal_bench.DISTRICT
-PORTS = {"PG_PORT": "45632", "KAFKA_PORT": "49292", "KAFKA_CONTROLLER_PORT": "49293"}
+PORTS = {"PG_PORT": "26632", "KAFKA_PORT": "26292", "KAFKA_CONTROLLER_PORT": "26293"}
 RATE = 500  # requests a second
 DURATION_S = 60
 WARM_UP = (100, 10)  # rate, seconds: connections, caches and the pool filled before the figure

@@ -4,7 +4,7 @@ on fresh directories, and each of the seven services as its own process
 (``spotcheck --target=<name> --port <port>``), which it can SIGKILL and start again.
 
 Ports are the campaign's own (not the integration stage's 25432/29092, not the fan-out
-bench's 35432/39092): a port already taken fails the start instead of reaching someone
+bench's 26432/26092): a port already taken fails the start instead of reaching someone
 else's server. They lie below Linux's ephemeral range (32768–60999): a victim restarts on its
 port while the others' clients open connections by the thousand (a broker outage), and one of
 them may be given a port of that range as its own — then the restart cannot bind it.

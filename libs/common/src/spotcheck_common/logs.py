@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from opentelemetry import trace
@@ -30,8 +32,50 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+# Libraries that log every retry of an outage at ERROR: during a broker outage aiokafka logs
+# each reconnect of each consumer (archives alone has 38), ~1,600 lines a second.
+REPEATING = ("aiokafka",)
+REPEAT_WINDOW_S = 30.0
+
+
+class Repeats(logging.Filter):
+    """Lets through the first record of each message (logger, level, unformatted text) of the
+    ``prefixes``' loggers, then at most one every ``window_s``, carrying how many were held back
+    (``repeated``; in the text too). Other loggers pass untouched."""
+
+    MAX_KEYS = 1024  # messages remembered at once (a library's templates: a few dozen)
+
+    def __init__(
+        self,
+        prefixes: tuple[str, ...] = REPEATING,
+        window_s: float = REPEAT_WINDOW_S,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.prefixes, self.window_s, self.now = prefixes, window_s, now
+        self.seen: dict[tuple[str, int, str], tuple[float, int]] = {}  # last let through, held
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.prefixes):
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self.now()
+        last = self.seen.get(key)
+        if last is not None and now - last[0] < self.window_s:
+            self.seen[key] = (last[0], last[1] + 1)
+            return False
+        if len(self.seen) >= self.MAX_KEYS:
+            self.seen.clear()
+        self.seen[key] = (now, 0)
+        if last is not None and last[1]:
+            record.msg = f"{record.msg} (and {last[1]} like it in the last {self.window_s:g} s)"
+            record.fields = {**getattr(record, "fields", {}), "repeated": last[1]}
+        return True
+
+
 def setup_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(Repeats())
     handler.setFormatter(
         JsonFormatter()
         if as_json
