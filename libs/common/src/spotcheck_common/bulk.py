@@ -17,11 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def _to_copy(column: sa.Column[Any], value: Any) -> Any:
-    """A value as asyncpg's COPY codecs take it: JSON columns as their text."""
-    if isinstance(column.type, sa.JSON) and value is not None:
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def _json_text(value: Any) -> Any:
+    """A JSON column's value as asyncpg's COPY codecs take it: its text."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 async def insert_rows(
@@ -35,7 +33,9 @@ async def insert_rows(
         await session.execute(sa.insert(table), list(rows))
         return
     columns = [table.c[name] for name in rows[0]]
-    records = [tuple(_to_copy(c, row[c.name]) for c in columns) for row in rows]
+    # Which columns need converting is decided once, not once per value.
+    plan = [(c.name, isinstance(c.type, sa.JSON)) for c in columns]
+    records = [tuple(_json_text(row[n]) if j else row[n] for n, j in plan) for row in rows]
     conn = await session.connection()
     raw = await conn.get_raw_connection()
     if not raw.driver_connection.is_in_transaction():  # type: ignore[union-attr]

@@ -36,6 +36,31 @@ def test_envelope_round_trip_restores_the_typed_event() -> None:
     assert back.event_id == envelope.event_id and back.occurred_at == envelope.occurred_at
 
 
+def test_a_typed_envelope_gives_its_payload_without_validating_it_again() -> None:
+    event = EntityUpdated(
+        entity=EntitySnapshot(
+            uscc="914403001922038216",
+            name="华为技术有限公司",
+            entity_type="有限责任公司",
+            industry="制造业",
+            area="草庙子镇",
+            risk_class="A",
+            status="active",
+        )
+    )
+    fields = {
+        "event_type": event.event_type(),
+        "schema_version": 1,
+        "district": "lingang",
+        "actor": "u1",
+        "aggregate_id": event.aggregate_id(),
+        "correlation_id": "c1",
+    }
+    data = Envelope[dict](**fields, payload=event.model_dump(mode="json")).to_bytes()
+    typed = Envelope[EntityUpdated].model_validate_json(data)  # as a typed subscriber decodes
+    assert typed.event() is typed.payload and typed.event() == event
+
+
 def test_every_event_type_is_registered_once_with_its_version() -> None:
     keys = [(c.event_type(), c.version) for c in registered_events()]
     assert len(keys) == len(set(keys))

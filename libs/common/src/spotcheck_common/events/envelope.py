@@ -98,6 +98,8 @@ class Envelope(BaseModel, Generic[P]):
 
     def event(self) -> Event:
         cls = event_class(self.event_type, self.schema_version)
+        if isinstance(self.payload, cls):  # a typed subscriber validated it already
+            return self.payload
         raw = self.payload.model_dump() if isinstance(self.payload, BaseModel) else self.payload
         return cls.model_validate(raw)
 
