@@ -10,8 +10,8 @@ def test_topic_carries_district_service_event_and_version() -> None:
     assert EntityUpdated.topic("lingang") == "lingang.registry.entity-updated.v1"
 
 
-def test_envelope_round_trip_restores_the_typed_event() -> None:
-    event = EntityUpdated(
+def entity_updated() -> EntityUpdated:
+    return EntityUpdated(
         entity=EntitySnapshot(
             uscc="914403001922038216",
             name="华为技术有限公司",
@@ -22,6 +22,10 @@ def test_envelope_round_trip_restores_the_typed_event() -> None:
             status="active",
         )
     )
+
+
+def test_envelope_round_trip_restores_the_typed_event() -> None:
+    event = entity_updated()
     envelope = Envelope[dict](
         event_type=event.event_type(),
         schema_version=1,
@@ -37,17 +41,7 @@ def test_envelope_round_trip_restores_the_typed_event() -> None:
 
 
 def test_a_typed_envelope_gives_its_payload_without_validating_it_again() -> None:
-    event = EntityUpdated(
-        entity=EntitySnapshot(
-            uscc="914403001922038216",
-            name="华为技术有限公司",
-            entity_type="有限责任公司",
-            industry="制造业",
-            area="草庙子镇",
-            risk_class="A",
-            status="active",
-        )
-    )
+    event = entity_updated()
     fields = {
         "event_type": event.event_type(),
         "schema_version": 1,
