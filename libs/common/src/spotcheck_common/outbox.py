@@ -22,7 +22,6 @@ other, each only once the one before it was accepted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import defaultdict
@@ -37,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from spotcheck_common.db import Database
 from spotcheck_common.events.envelope import utcnow
+from spotcheck_common.loops import repeat
 from spotcheck_common.metrics import (
     EVENTS_PUBLISHED,
     OUTBOX_OLDEST_AGE,
@@ -151,18 +151,10 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                sent = await self.relay_once()
-            except Exception:
-                log.exception(
-                    "outbox relay pass failed", extra={"fields": {"service": self.service}}
-                )
-                sent = 0
-            if sent == 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+        async def one_pass() -> bool:
+            return await self.relay_once() > 0  # rows went: more may be waiting
+
+        await repeat("outbox relay", one_pass, stop, self.interval_s, self._wake, 0, self.service)
 
     async def relay_once(self) -> int:
         """One pass; returns how many rows were published."""

@@ -23,6 +23,7 @@ from spotcheck_common.clock import Clock, SystemClock
 from spotcheck_common.consumer import Subscription, count_dead_letters, deliver
 from spotcheck_common.db import Database
 from spotcheck_common.events.envelope import Envelope, Event
+from spotcheck_common.loops import pause
 from spotcheck_common.metrics import EVENTS_CONSUMED
 from spotcheck_common.outbox import OutboxRelay, never
 from spotcheck_common.settings import Settings
@@ -229,12 +230,8 @@ class ServiceRuntime:
                 log.exception("periodic hook failed", extra={"fields": {"hook": hook.__name__}})
 
     async def _periodic(self, stop: asyncio.Event) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.periodic_interval_s)
-                return
-            except TimeoutError:
-                await self.run_periodic()
+        while not await pause(stop, self.settings.periodic_interval_s):
+            await self.run_periodic()
 
 
 def dependencies_of(service: str) -> Callable[[Request], Any]:

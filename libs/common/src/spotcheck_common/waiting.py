@@ -13,7 +13,6 @@ age say what waits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from spotcheck_common.db import insert_for, waiting_events_table
 from spotcheck_common.errors import Unavailable
 from spotcheck_common.events.envelope import Envelope, utcnow
+from spotcheck_common.loops import repeat
 from spotcheck_common.metrics import WAITING_EVENTS, WAITING_OLDEST_AGE
 from spotcheck_common.uow import Context, UnitOfWork
 
@@ -96,23 +96,13 @@ class WaitingRoom:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.retry_once()
-            except Exception:
-                log.exception(
-                    "waiting room pass failed", extra={"fields": {"service": self.service}}
-                )
-            self._wake.clear()
-            woken = asyncio.ensure_future(self._wake.wait())
-            stopped = asyncio.ensure_future(stop.wait())
-            await asyncio.wait(
-                {woken, stopped}, timeout=self.interval_s, return_when="FIRST_COMPLETED"
-            )
-            woken.cancel()
-            stopped.cancel()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=PAUSE_S)
+        async def one_pass() -> bool:
+            await self.retry_once()
+            return False  # what still waits, waits for a wake or the interval
+
+        await repeat(
+            "waiting room", one_pass, stop, self.interval_s, self._wake, PAUSE_S, self.service
+        )
 
     async def retry_once(self) -> int:
         """One pass over what waits, oldest first; an aggregate whose first event (of a type)
