@@ -24,7 +24,7 @@ area or task number (the first pages of each).
 Everything is this benchmark's own and stopped at the end: PostgreSQL on 26632, Kafka on
 26292/26293 (the process refuses to run alone without a broker), data under
 ``$SPOTCHECK_BENCH_DIR/load_public``; all traffic goes to 127.0.0.1; bounded by ``DEADLINE_S``.
-vegeta is built once by ``infra/load/vegeta.sh``.
+vegeta (``VEGETA``) is built once by ``infra/bin/go-tool.sh``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,9 @@ from own_stack import infrastructure, sh  # noqa: E402
 
 DISTRICT = portal_bench.DISTRICT
 PORTS = {"PG_PORT": "26632", "KAFKA_PORT": "26292", "KAFKA_CONTROLLER_PORT": "26293"}
+# The HTTP load tool: constant arrival rate (an open model: requests leave on schedule whether
+# or not the earlier ones have answered, so a slow server shows as latency, not a lower rate).
+VEGETA = "github.com/tsenart/vegeta/v12@v12.13.0"
 RATE = 500  # requests a second
 DURATION_S = 60
 WARM_UP = (100, 10)  # rate, seconds: connections, caches and the pool filled before the figure
@@ -417,7 +420,7 @@ def sanity(url: str) -> str:
 
 
 def run(args: argparse.Namespace, work: Path) -> list[str]:
-    vegeta = sh(str(ROOT / "infra/load/vegeta.sh"), "path", env=dict(os.environ))
+    vegeta = sh(str(ROOT / "infra/bin/go-tool.sh"), "vegeta", VEGETA, env=dict(os.environ))
     with infrastructure(work, PORTS, DISTRICT) as settings:
         started = time.monotonic()
         found = asyncio.run(seed(settings, work / "data"))

@@ -2,7 +2,7 @@
 # Validates the Helm chart and the regional pieces without a cluster (`make helm-check`, part
 # of `make test`). One summary line per step; the first failing step stops the script non-zero.
 #
-#   1. helm      reuse or build helm (go install, into ~/.cache/spotcheck/bin)
+#   1. helm      reuse or build helm (infra/bin/go-tool.sh, into ~/.cache/spotcheck/bin)
 #   2. lint      helm lint --strict with each deploy/helm/values/<district>.yaml (both charts)
 #   3. template  helm template for each district (+ a minimal, an everything-on, a no-portal and
 #                a whole-URL database render), and the namespace chart for each district
@@ -29,11 +29,11 @@
 #                (infra/postgres/check-manifests.sh) objects against their CRDs
 #  12. promtool  promtool check rules + test rules (hand-written alerts, SLO burn rates over up
 #                to 3 days of samples: about 4 minutes on 2 cores), and the chart's
-#                PrometheusRule of each district narrowed to it and valid (promtool built with
-#                go install if missing); promtool check config of the scrape configuration
+#                PrometheusRule of each district narrowed to it and valid (promtool built once
+#                by infra/bin/go-tool.sh); promtool check config of the scrape configuration
 #  13. amtool    amtool check-config and `config routes test` of the example Alertmanager
 #                configuration: two districts' pages and tickets to their own receivers, alerts
-#                without a district to the region's (amtool built with go install if missing;
+#                without a district to the region's (amtool built once by infra/bin/go-tool.sh;
 #                skipped with a message without go)
 #
 # Environment: KUBE_VERSION (default 1.31.0), HELM_VERSION (default v3.22.0),
@@ -67,15 +67,10 @@ step() { printf '%-9s %s\n' "$1" "$2"; }
 
 # ---------------------------------------------------------------------------------------- 1. helm
 export PATH="$BIN:$PATH"
+GO_TOOL="$ROOT/infra/bin/go-tool.sh"
 helm_ok() { command -v helm >/dev/null && helm version --short 2>/dev/null | grep -q "^${HELM_VERSION%.*}"; }
 if ! helm_ok; then
-  command -v go >/dev/null || fail "helm is missing and go is not installed to build it"
-  mkdir -p "$BIN"
-  echo "building helm $HELM_VERSION into $BIN (first time: a few minutes)..."
-  start=$SECONDS
-  GOBIN="$BIN" GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
-    || fail "go install helm.sh/helm/v3/cmd/helm@$HELM_VERSION failed"
-  step helm "built $HELM_VERSION in $((SECONDS - start))s"
+  "$GO_TOOL" helm "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >/dev/null || fail "helm $HELM_VERSION could not be built"
 fi
 helm_ok || fail "helm on PATH is not $HELM_VERSION: $(helm version --short 2>&1)"
 step helm "$(command -v helm) $(helm version --short)"
@@ -451,17 +446,8 @@ step operators "ok: Strimzi ($(tail -1 "$OUT/strimzi.log")); CloudNativePG ($(ta
 if [[ "${SPOTCHECK_SKIP_PROMTOOL:-}" == 1 ]]; then
   step promtool "skipped (SPOTCHECK_SKIP_PROMTOOL=1); rules checked by infra/regional/check.py only"
 else
-  if ! command -v promtool >/dev/null && command -v go >/dev/null; then
-    echo "building promtool $PROMTOOL_VERSION into $BIN (first time: about 5 minutes)..."
-    start=$SECONDS
-    if GOBIN="$BIN" GOFLAGS=-buildvcs=false go install \
-      "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION" >"$OUT/promtool-build.log" 2>&1; then
-      step promtool "built $PROMTOOL_VERSION in $((SECONDS - start))s"
-    else
-      tail -5 "$OUT/promtool-build.log" >&2
-      echo "WARN     promtool could not be built; rules checked by infra/regional/check.py only" >&2
-    fi
-  fi
+  "$GO_TOOL" promtool "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION" >/dev/null \
+    || echo "WARN     promtool $PROMTOOL_VERSION could not be built; on PATH: $(command -v promtool || echo 'none, rules checked by infra/regional/check.py only')" >&2
   if command -v promtool >/dev/null; then
     (
       cd infra/regional/prometheus
@@ -496,13 +482,9 @@ fi
 # The example Alertmanager configuration: valid, and each alert routed where the bureaus expect.
 # Built once with go (a few minutes); without go the step is skipped with a message.
 AM=infra/regional/alertmanager/alertmanager.yaml
-if ! command -v amtool >/dev/null && command -v go >/dev/null; then
-  echo "building amtool $AMTOOL_VERSION into $BIN (first time: a few minutes)..."
-  start=$SECONDS
-  GOBIN="$BIN" GOFLAGS=-buildvcs=false go install \
-    "github.com/prometheus/alertmanager/cmd/amtool@$AMTOOL_VERSION" >"$OUT/amtool-build.log" 2>&1 \
-    || { tail -5 "$OUT/amtool-build.log" >&2; fail "go install amtool@$AMTOOL_VERSION failed"; }
-  step amtool "built $AMTOOL_VERSION in $((SECONDS - start))s"
+if command -v go >/dev/null; then
+  "$GO_TOOL" amtool "github.com/prometheus/alertmanager/cmd/amtool@$AMTOOL_VERSION" >/dev/null \
+    || fail "amtool $AMTOOL_VERSION could not be built"
 fi
 if ! command -v amtool >/dev/null; then
   step amtool "skipped: no amtool and no go to build it; $AM checked by infra/regional/check.py only"
