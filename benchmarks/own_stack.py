@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -25,10 +26,20 @@ def sh(*args: str, env: Mapping[str, str]) -> str:
     return done.stdout.strip()
 
 
+def in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 @contextmanager
 def infrastructure(work: Path, ports: Mapping[str, str], district: str) -> Iterator[dict[str, str]]:
     """Fresh PostgreSQL and Kafka under ``work`` on ``ports`` (PG_PORT, KAFKA_PORT,
     KAFKA_CONTROLLER_PORT); yields the settings of ``district``'s processes."""
+    for name, port in ports.items():
+        if in_use(int(port)):  # before the wipe: another run's data is not this one's to delete
+            raise SystemExit(
+                f"{name} {port} is in use on 127.0.0.1 (another run of this benchmark?)"
+            )
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     env = {
