@@ -5,7 +5,6 @@ something to do, none keeping shutdown waiting."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -21,10 +20,8 @@ async def pause(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None 
     try:
         await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for waiting in waits:
+        for waiting in waits:  # not awaited: awaiting here could swallow a cancellation
             waiting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*waits, return_exceptions=True)
     return stop.is_set()
 
 
