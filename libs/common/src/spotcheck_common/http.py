@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import logging
 import os
@@ -45,6 +44,7 @@ from spotcheck_common.errors import (
     TooLarge,
     Unavailable,
 )
+from spotcheck_common.loops import pause
 from spotcheck_common.metrics import HTTP_REQUESTS
 from spotcheck_common.roles import Role
 from spotcheck_common.service import ServiceRuntime
@@ -176,8 +176,7 @@ async def start_bus(bus: EventBus, stop: asyncio.Event, first_delay_s: float = 1
                 "bus not reachable; the service runs without it and tries again",
                 extra={"fields": {"error": repr(exc), "retry_in_s": delay}},
             )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+            await pause(stop, delay)
             delay = min(delay * 2, 30.0)
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from spotcheck_common.loops import pause
 from spotcheck_common.metrics import CONSUMER_LAG
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,7 @@ async def watch(
                 if probe is not None:
                     await probe.close()
                 probe = None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_s)
+            await pause(stop, interval_s)
     finally:
         if probe is not None:
             await probe.close()

@@ -70,8 +70,7 @@ async def test_a_wake_during_a_pass_brings_the_next_one() -> None:
     stop, wake = asyncio.Event(), asyncio.Event()
     passes = Passes([])
     passes.during = wake  # what a commit does while the relay reads the outbox
-    task = asyncio.create_task(repeat("test", passes, stop, LONG, wake))
-    await asyncio.wait_for(passes.happened.wait(), SOON)
+    task = await start(passes, stop, wake)
     await passes.next()
     assert passes.count == 2
     stop.set()

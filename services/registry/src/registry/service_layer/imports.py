@@ -47,6 +47,7 @@ from spotcheck_common.events.registry import (
     ExternalInspectorSnapshot,
     InspectorsImported,
 )
+from spotcheck_common.loops import pause
 
 log = logging.getLogger(__name__)
 
@@ -226,12 +227,8 @@ async def _report_progress(
     writes to the database: a write committed by another connection after the import's
     transaction first read the file would make that transaction's own write fail."""
     last: tuple[int, int | None, int] | None = None
-    while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every_s)
-        if stop.is_set() or (not progress.reading and not while_writing):
-            if stop.is_set():
-                return
+    while not await pause(stop, every_s):
+        if not progress.reading and not while_writing:
             continue
         now = (progress.rows_read, progress.rows_total, progress.errors_total)
         try:
