@@ -7,8 +7,10 @@ SQLite file per service, which gives the same isolation.
 
 from __future__ import annotations
 
+import functools
 import re
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -281,13 +283,38 @@ def create_engine(url: str, schema: str) -> AsyncEngine:
         return engine
     target, args = asyncpg_url(url)
     args["server_settings"] = {**args.get("server_settings", {}), "search_path": schema}
-    return create_async_engine(
-        target,
-        pool_pre_ping=True,
-        pool_size=POOL_SIZE,
-        max_overflow=MAX_OVERFLOW,
-        connect_args=args,
+    engine = create_async_engine(
+        target, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, connect_args=args
     )
+    _ping_when_rested(engine.sync_engine)
+    return engine
+
+
+# A pooled connection unused for this long is pinged before use; one in use a moment ago is
+# not. SQLAlchemy's pre-ping pings on every checkout, and on asyncpg a ping is three round
+# trips (BEGIN, an empty statement, ROLLBACK: for PgBouncer's transaction mode): more than a
+# public search's own queries. A connection cut while busy fails one statement, and that
+# disconnect renews the whole pool.
+PING_AFTER_S = 5.0
+
+
+def _ping_when_rested(engine: sa.Engine) -> None:
+    @event.listens_for(engine.pool, "checkin")
+    def rested(_dbapi_connection: Any, record: Any) -> None:
+        record.info["rested_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def ping_if_rested(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("rested_since")  # none on a new connection: nothing to ping
+        if since is None or time.monotonic() - since < PING_AFTER_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool connects again, and renews every connection older than this one.
+                raise sa.exc.InvalidatePoolError(str(error)) from error
+            raise
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -365,20 +392,40 @@ class Page(Generic[T]):
 MAX_OFFSET = 10_000_000
 
 
+class Paged:
+    """A filtered, ordered query as ``paginate`` runs it: its page (limit and offset bound at
+    execution) and its count. Built once and kept, with the query's values as bound parameters,
+    its statements are keyed and compiled once: SQLAlchemy memoises both on the statement
+    object, and building and keying a search's statement cost more than running it."""
+
+    def __init__(self, query: sa.Select[Any]) -> None:
+        self.query = query
+        self.page = query.limit(sa.bindparam("page_limit", type_=sa.Integer)).offset(
+            sa.bindparam("page_offset", type_=sa.Integer)
+        )
+
+    @functools.cached_property
+    def count(self) -> sa.Select[Any]:
+        return sa.select(sa.func.count()).select_from(self.query.order_by(None).subquery())
+
+
 async def paginate(
     session: AsyncSession,
-    query: sa.Select[Any],
+    query: sa.Select[Any] | Paged,
     limit: int,
     offset: int,
     row: Callable[[Any], T],
+    params: dict[str, Any] | None = None,
 ) -> Page[T]:
-    """One page of ``query`` (already filtered and ordered) mapped by ``row``, and how many
-    rows the query has: counted only when the page does not tell (a short page that is not
-    empty ends the query; a one-entity search pays no count of the register)."""
+    """One page of ``query`` (already filtered and ordered; ``params``: the values of its bound
+    parameters) mapped by ``row``, and how many rows the query has: counted only when the page
+    does not tell (a short page that is not empty ends the query; a one-entity search pays no
+    count of the register)."""
     if not 0 <= offset <= MAX_OFFSET:
         raise Invalid(f"offset 须在 0 到 {MAX_OFFSET} 之间")
-    items = [row(r) for r in await session.execute(query.limit(limit).offset(offset))]
+    paged = query if isinstance(query, Paged) else Paged(query)
+    values = {**(params or {}), "page_limit": limit, "page_offset": offset}
+    items = [row(r) for r in await session.execute(paged.page, values)]
     if len(items) < limit and (items or offset == 0):
         return Page(offset + len(items), items)
-    counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    return Page(int((await session.execute(counted)).scalar_one()), items)
+    return Page(int((await session.execute(paged.count, params)).scalar_one()), items)

@@ -140,20 +140,22 @@ def build_app(
         app.include_router(whoami_router())
     _handle_errors(app)
     _document_refusals(app)
+    app.include_router(_ops_router(runtimes, started))
+    _documentation(app)
+    app.state.services = {}  # each service's dependencies, built once by its bootstrap
+    for rt in runtimes:
+        deps = rt.definition.bootstrap(rt) if rt.definition.bootstrap is not None else None
+        app.state.services[rt.name] = deps
+        for router in rt.definition.routers:
+            app.include_router(router)
+        for front in rt.definition.fronts:  # the innermost middleware: the last added is outer
+            app.add_middleware(front, deps)
     if runtimes:  # inside the observing middleware, which would wrap its refusal
         app.add_middleware(BodyLimit, settings=runtimes[0].settings)
     app.add_middleware(
         Observe, max_in_flight=runtimes[0].settings.http_max_in_flight if runtimes else 1024
     )
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, refusals included
-    app.include_router(_ops_router(runtimes, started))
-    _documentation(app)
-    app.state.services = {}  # each service's dependencies, built once by its bootstrap
-    for rt in runtimes:
-        if rt.definition.bootstrap is not None:
-            app.state.services[rt.name] = rt.definition.bootstrap(rt)
-        for router in rt.definition.routers:
-            app.include_router(router)
     return app
 
 

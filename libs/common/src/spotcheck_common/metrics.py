@@ -106,6 +106,7 @@ DEADLINES_PENDING = Gauge(
 )
 PUBLIC_ANSWERS = Counter(
     "spotcheck_public_answers_total",
-    "Public searches answered from the answers kept in memory (hit) or computed (miss)",
+    "Public searches answered from the answers kept in memory (hit; door: before routing, by"
+    " the raw query string) or computed (miss)",
     ["route", "result"],
 )

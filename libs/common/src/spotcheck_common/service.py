@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
+from starlette.types import ASGIApp
 
 from spotcheck_common import migrations
 from spotcheck_common.bus import EventBus
@@ -46,6 +47,10 @@ class ServiceDefinition:
     routers: Sequence[APIRouter] = ()
     # The composition root: builds the service's dependencies once, from its runtime.
     bootstrap: Callable[[ServiceRuntime], Any] | None = None
+    # ASGI middleware factories, ``front(app, deps)`` with ``deps`` what ``bootstrap`` built:
+    # answers a hot route can give before routing and validation (publication's kept public
+    # answers), inside the kernel's metrics and security headers.
+    fronts: Sequence[Callable[[ASGIApp, Any], ASGIApp]] = ()
     # The unit of work that carries the service's repositories.
     unit_of_work: type[UnitOfWork] = UnitOfWork
     subscriptions: Sequence[Subscription] = ()

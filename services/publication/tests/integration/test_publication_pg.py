@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 from sqlalchemy.exc import DBAPIError
 
+from publication.bootstrap import PUBLIC
+from publication.domain.model import ResultQuery
 from spotcheck_common.events.draws import TeamMember
 from spotcheck_common.events.inspections import InspectionSubmitted, ItemResult
 from spotcheck_common.events.objections import (
@@ -187,9 +189,11 @@ async def test_inspection_is_published_at_once_and_served_publicly(env: Env) -> 
 
     for query in (
         {"uscc": USCC},
-        {"task_no": "LG-2025-007"},
+        {"uscc": USCC.lower(), "from": "2025-09-25", "to": "2025-09-25"},
+        {"task_no": "LG-2025-007", "category": ResultCategory.NO_PROBLEM.value},
         {"q": "某某食品"},
         {"q": "食品经营者"},
+        {"q": "91371000ma3c"},  # a code's beginning
     ):
         response = await env.client.get("/public/results", params=query)
         assert response.status_code == 200
@@ -197,8 +201,14 @@ async def test_inspection_is_published_at_once_and_served_publicly(env: Env) -> 
         assert body["total"] == 1, query
         (summary,) = body["items"]
         assert summary["record_id"] == record_id and summary["current_version"] == 1
-    miss = await env.client.get("/public/results", params={"uscc": "91371000MA3C000029"})
-    assert miss.json() == {"total": 0, "items": []}
+    for query in (
+        {"uscc": "91371000MA3C000029"},
+        {"q": "%"},  # letters in a name, not patterns
+        {"q": "某_食品"},
+        {"uscc": USCC, "from": "2025-09-26"},
+    ):
+        miss = await env.client.get("/public/results", params=query)
+        assert miss.json() == {"total": 0, "items": []}, query
 
     detail = (await env.client.get(f"/public/results/{record_id}")).json()
     assert detail["task_no"] == "LG-2025-007" and detail["task_name"].startswith("2025年")
@@ -372,3 +382,16 @@ async def test_a_replica_answers_from_memory_until_another_replicas_commit_moves
             "SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'ix_result_records_%_trgm'"
         )
         assert indexes == 3
+
+
+async def test_a_search_by_code_runs_without_a_transaction_a_name_search_in_one(env: Env) -> None:
+    """A public search is a read: at READ COMMITTED a transaction around it buys nothing and
+    costs BEGIN and ROLLBACK. A name search keeps one for its SET LOCAL (a plan per pattern)."""
+    await env.deliver(submitted())
+    # Begun before the pause: a transaction that was open across it.
+    in_transaction = sa.text("SELECT clock_timestamp() - transaction_timestamp() > '100 ms'")
+    for query, expected in ((ResultQuery(uscc=USCC), False), (ResultQuery(q="某某食品"), True)):
+        async with env.deps.uow(PUBLIC) as uow:
+            assert (await uow.publication.search(query, 20, 0)).total == 1
+            await asyncio.sleep(0.2)
+            assert (await uow.session.execute(in_transaction)).scalar_one() is expected, query

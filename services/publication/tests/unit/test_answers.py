@@ -169,3 +169,42 @@ async def test_the_kept_answers_stay_within_their_bytes_least_recently_used_firs
         assert await answers.answer("/r", "big", page("big", 101)) == b"x" * 101
     await answers.answer("/r", "a", page("a"))
     assert computed == ["big", "big"]
+
+
+async def test_a_request_seen_before_is_answered_at_its_door_only_while_the_version_is_fresh() -> (
+    None
+):
+    store, clock = Store(), Clock()
+    answers = Answers(store.read, recheck_s=1.0, now=clock)
+    assert answers.at_door("/r", b"limit=20") is None  # nothing read yet
+    calls, compute = counting(b"page")
+    await answers.answer("/r", "k", compute, door=b"limit=20")
+    assert answers.at_door("/r", b"limit=20") == b"page"
+    assert answers.at_door("/r", b"limit=20&offset=0") is None  # never validated: the route's
+    await answers.answer("/r", "k", compute, door=b"limit=20&offset=0")  # a hit opens it too
+    assert answers.at_door("/r", b"limit=20&offset=0") == b"page" and len(calls) == 1
+
+    clock.t = 1.0  # the version must be read again: the route does it, not the door
+    assert answers.at_door("/r", b"limit=20") is None
+    await answers.answer("/r", "k", compute, door=b"limit=20")
+    assert answers.at_door("/r", b"limit=20") == b"page"
+
+    answers.expire()  # this process committed: never a stale answer at the door either
+    assert answers.at_door("/r", b"limit=20") is None
+    store.version = 1
+    await answers.answer("/r", "other", counting(b"o")[1])  # reads the new version
+    assert answers.at_door("/r", b"limit=20") is None  # its doors went with its answers
+    assert len(calls) == 1
+
+
+async def test_an_answer_not_kept_opens_no_door_and_doors_stay_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = Answers(Store().read, max_bytes=16 * 100, now=Clock())
+    await answers.answer("/r", "big", counting(b"x" * 101)[1], door=b"big")
+    assert answers.at_door("/r", b"big") is None  # too big to keep: the route computes it
+
+    monkeypatch.setattr("publication.service_layer.answers.MAX_DOORS", 2)
+    for door in (b"a", b"b", b"c"):
+        await answers.answer("/r", "k", counting(b"page")[1], door=door)
+    assert [answers.at_door("/r", d) for d in (b"a", b"b", b"c")] == [None, None, b"page"]

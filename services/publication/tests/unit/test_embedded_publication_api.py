@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from prometheus_client import REGISTRY
 
 from publication.domain.model import EXPORT_COLUMNS
 from spotcheck_common.bus import InProcessBus
@@ -53,20 +55,27 @@ class Embedded:
         )
 
 
-@pytest.fixture
-async def embedded(tmp_path: Path) -> AsyncIterator[Embedded]:
+@asynccontextmanager
+async def serving(tmp_path: Path, **settings: Any) -> AsyncIterator[Embedded]:
     bus = InProcessBus()
-    settings = Settings(
+    every = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/publication.db",
         district="lingang",
         auth_secret=TEST_SECRET,
+        **settings,
     )
-    (rt,) = build_runtimes([load("publication")], settings, bus=bus, clock=CLOCK)
+    (rt,) = build_runtimes([load("publication")], every, bus=bus, clock=CLOCK)
     app = build_app([rt], title="embedded publication")
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield Embedded(bus, client)
+
+
+@pytest.fixture
+async def embedded(tmp_path: Path) -> AsyncIterator[Embedded]:
+    async with serving(tmp_path) as running:
+        yield running
 
 
 def inspection(inspection_id: str, completed_on: date, **kw: Any) -> InspectionSubmitted:
@@ -168,3 +177,40 @@ async def test_a_result_published_after_a_search_is_in_the_next_search_at_once(
     assert [r["task_no"] for r in after["items"]] == ["LG-2025-007"] * 2
     refused = await client.get("/public/results", params={"from": "2025-02-01", "to": "2025-01-01"})
     assert refused.status_code == 422 and "起始日期" in refused.json()["detail"]
+
+
+async def test_a_search_asked_again_is_answered_at_the_door_as_the_route_answers_it(
+    tmp_path: Path,
+) -> None:
+    """The second asking of the same query string is sent its kept answer before routing
+    (KeptAnswersFirst): the same body and headers, counted under the route like any answer;
+    a refusal never opens a door, and this process's commit closes them all."""
+    door = {"route": "/public/results", "result": "door"}
+    searches = {"method": "GET", "route": "/public/results", "status": "200"}
+
+    def counted() -> tuple[float, float]:
+        return (
+            REGISTRY.get_sample_value("spotcheck_public_answers_total", door) or 0,
+            REGISTRY.get_sample_value("spotcheck_http_request_duration_seconds_count", searches)
+            or 0,
+        )
+
+    async with serving(tmp_path, public_answers_recheck_s=3600) as embedded:
+        client = embedded.client
+        await embedded.deliver(inspection("first", CLOCK.today()))
+        routed = await client.get("/public/results?limit=20&q=%E6%9F%90")
+        doors, answered = counted()
+        again = await client.get("/public/results?limit=20&q=%E6%9F%90")
+        assert counted() == (doors + 1, answered + 1)
+        assert (again.status_code, again.content) == (200, routed.content)
+        assert again.json()["total"] == 1
+        for header in ("content-type", "content-length", "content-security-policy"):
+            assert again.headers[header] == routed.headers[header]
+
+        for _ in range(2):  # refused by validation each time, never at the door
+            assert (await client.get("/public/results?limit=0")).status_code == 422
+        assert counted()[0] == doors + 1
+
+        await embedded.deliver(inspection("second", CLOCK.today()))
+        after = await client.get("/public/results?limit=20&q=%E6%9F%90")
+        assert after.json()["total"] == 2 and counted()[0] == doors + 1

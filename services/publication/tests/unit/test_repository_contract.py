@@ -114,6 +114,24 @@ async def test_search_filters_pages_and_shows_the_current_version(
     assert (await repo.search(ResultQuery(task_no="LG-2"), 50, 0)).total == 0
 
 
+async def test_a_name_search_matches_its_text_literally_and_pages_with_a_count(
+    repo: PublicationRepository,
+) -> None:
+    """``%``, ``_`` and the escape character are letters in a name, not patterns; the same
+    search of another value, or another page, gives that value's own answer."""
+    names = ["某公司_甲", "100%食品店", "某/公司", "某公司乙", "某公司丙"]
+    for n, name in enumerate(names, start=1):
+        await published(repo, n, entity_name=name)
+    for q, found in (("_", ["rec-1"]), ("%", ["rec-2"]), ("/", ["rec-3"]), ("某公司", None)):
+        page = await repo.search(ResultQuery(q=q), 50, 0)
+        expected = found or ["rec-5", "rec-4", "rec-1"]
+        assert [r.record_id for r, _ in page.items] == expected, q
+    second = await repo.search(ResultQuery(q="某公司"), 2, 2)
+    assert (second.total, [r.record_id for r, _ in second.items]) == (3, ["rec-1"])
+    full = await repo.search(ResultQuery(q="某公司"), 2, 0)  # a full page: counted
+    assert (full.total, [r.record_id for r, _ in full.items]) == (3, ["rec-5", "rec-4"])
+
+
 async def test_search_filters_by_area_exactly_in_the_same_order(
     repo: PublicationRepository,
 ) -> None:

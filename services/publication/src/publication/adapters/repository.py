@@ -6,9 +6,10 @@ refuses them, see migration 0002).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,7 @@ from publication.domain.model import (
 )
 from spotcheck_common import objects
 from spotcheck_common.calendar_store import CalendarStore
-from spotcheck_common.db import Page, aware, paginate
+from spotcheck_common.db import Page, Paged, aware, paginate
 from spotcheck_common.events.inspections import ItemResult
 from spotcheck_common.workdays import CHINA_TZ, WorkCalendar
 
@@ -213,7 +214,7 @@ def categories_of(version: ResultVersion) -> list[dict[str, Any]]:
     ]
 
 
-def _current_version_has(category: str) -> Any:
+def _current_version_has(category: Any) -> Any:
     """The record's current (highest) version holds an item of ``category``."""
     r, c, later = orm.result_records, orm.result_version_categories, orm.result_versions
     newer = sa.exists().where(later.c.record_id == c.c.record_id, later.c.version > c.c.version)
@@ -229,12 +230,101 @@ def _producer_uscc() -> Any:
     return orm.result_records.c.details.op("->>")(sa.literal_column("'producer_uscc'"))
 
 
-def _names_object(code: str) -> Any:
-    """The record's object is ``code``, or a product ``code`` (a USCC) produced."""
+class _SearchShape(NamedTuple):
+    """Which of a public search's filters are set: its statement's shape (``_search``)."""
+
+    category: bool
+    completed_from: bool
+    completed_to: bool
+    uscc: str  # "" | "object": an assigned object id | "code": a USCC, its products' too
+    task_no: bool
+    area: bool
+    q: str  # "" | "name": names and titles | "name_or_code": a code's beginning too
+
+
+_LIKE_ESCAPE = "/"
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` matched literally by LIKE with ``_LIKE_ESCAPE`` (SQLAlchemy's ``autoescape``
+    escapes only a literal string, not a bound parameter)."""
+    e = _LIKE_ESCAPE
+    return text.replace(e, e + e).replace("%", e + "%").replace("_", e + "_")
+
+
+def _search_of(query: ResultQuery) -> tuple[_SearchShape, dict[str, Any]]:
+    """The shape of ``query``'s statement, and its bound parameters' values."""
+    params: dict[str, Any] = {
+        "category": query.category or None,
+        "completed_from": query.completed_from,
+        "completed_to": query.completed_to,
+        "task_no": query.task_no or None,  # an empty filter filters nothing
+        "area": query.area or None,
+    }
+    uscc = q = ""
+    if query.uscc:
+        params["uscc"] = query.uscc.upper()
+        uscc = "object" if objects.is_assigned_id(params["uscc"]) else "code"
+    if query.q:
+        params["q"] = _like_escaped(query.q)
+        q = "name"
+        if _CODE_PREFIX.fullmatch(query.q.upper()):  # a name in Chinese begins no code
+            params["code"] = _like_escaped(query.q.upper())
+            q = "name_or_code"
+    values = {name: value for name, value in params.items() if value is not None}
+    shape = _SearchShape(
+        category="category" in values,
+        completed_from="completed_from" in values,
+        completed_to="completed_to" in values,
+        uscc=uscc,
+        task_no="task_no" in values,
+        area="area" in values,
+        q=q,
+    )
+    return shape, values
+
+
+@functools.lru_cache(maxsize=256)
+def _search(shape: _SearchShape) -> Paged:
+    """The public search of one shape, built once: its values are bound parameters."""
     r = orm.result_records
-    if objects.is_assigned_id(code):
-        return r.c.uscc == code
-    return sa.or_(r.c.uscc == code, _producer_uscc() == code)
+    category: Any = sa.bindparam("category")
+    where: list[Any] = [_current_version_has(category) if shape.category else _published()]
+    if shape.completed_from:
+        where.append(r.c.completed_on >= sa.bindparam("completed_from"))
+    if shape.completed_to:
+        where.append(r.c.completed_on <= sa.bindparam("completed_to"))
+    if shape.uscc:
+        code = sa.bindparam("uscc", type_=sa.String)
+        by_object = r.c.uscc == code
+        where.append(
+            by_object if shape.uscc == "object" else sa.or_(by_object, _producer_uscc() == code)
+        )
+    if shape.task_no:
+        where.append(r.c.task_no == sa.bindparam("task_no"))
+    if shape.area:
+        where.append(r.c.area == sa.bindparam("area"))
+    if shape.q:
+        name = sa.bindparam("q", type_=sa.String)
+        matches = [
+            r.c.entity_name.contains(name, escape=_LIKE_ESCAPE),
+            r.c.task_title.contains(name, escape=_LIKE_ESCAPE),
+        ]
+        if shape.q == "name_or_code":
+            matches.append(
+                r.c.uscc.startswith(sa.bindparam("code", type_=sa.String), escape=_LIKE_ESCAPE)
+            )
+        where.append(sa.or_(*matches))
+    records = sa.select(r).where(*where)
+    return Paged(records.order_by(r.c.published_at.desc(), r.c.record_id.desc()))
+
+
+# The current versions of a page's records (an expanding IN, keyed and compiled once).
+_VERSIONS_OF = (
+    sa.select(orm.result_versions)
+    .where(orm.result_versions.c.record_id.in_(sa.bindparam("record_ids", expanding=True)))
+    .order_by(orm.result_versions.c.version)
+)
 
 
 def of_kind(kind: ExportKind) -> Any:
@@ -348,33 +438,14 @@ class SqlPublicationRepository:
         self, query: ResultQuery, limit: int, offset: int
     ) -> Page[tuple[ResultRecord, ResultVersion]]:
         """Records with their current (highest) version, newest first, as ``query`` asks."""
-        r = orm.result_records
-        category = query.category
-        where: list[Any] = [_current_version_has(category) if category else _published()]
-        if query.completed_from is not None:
-            where.append(r.c.completed_on >= query.completed_from)
-        if query.completed_to is not None:
-            where.append(r.c.completed_on <= query.completed_to)
-        if query.uscc:
-            where.append(_names_object(query.uscc.upper()))
-        if query.task_no:
-            where.append(r.c.task_no == query.task_no)
-        if query.area:
-            where.append(r.c.area == query.area)
-        if q := query.q:
+        shape, params = _search_of(query)
+        if shape.q:
             await self._plan_for_this_pattern()
-            matches = [
-                r.c.entity_name.contains(q, autoescape=True),
-                r.c.task_title.contains(q, autoescape=True),
-            ]
-            if _CODE_PREFIX.fullmatch(q.upper()):  # a name in Chinese begins no code
-                matches.append(r.c.uscc.startswith(q.upper(), autoescape=True))
-            where.append(sa.or_(*matches))
+        else:
+            await self._without_transaction()
         # One page of records read in the index's order; only its current versions fetched
         # (not every record joined with its current version and sorted, for twenty rows).
-        records = sa.select(r).where(*where)
-        records = records.order_by(r.c.published_at.desc(), r.c.record_id.desc())
-        page = await paginate(self.session, records, limit, offset, _record)
+        page = await paginate(self.session, _search(shape), limit, offset, _record, params)
         versions = await self._current_versions([rec.record_id for rec in page.items])
         return Page(page.total, [(rec, versions[rec.record_id]) for rec in page.items])
 
@@ -386,12 +457,16 @@ class SqlPublicationRepository:
         if self._postgres():
             await self.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
+    async def _without_transaction(self) -> None:
+        """A search reads; at READ COMMITTED each of its statements has its own snapshot
+        anyway, so BEGIN and ROLLBACK were two round trips for nothing. (A record is committed
+        with its first version and never deleted: its page's versions are always found.)"""
+        if self._postgres() and not self.session.in_transaction():
+            await self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
     async def _current_versions(self, record_ids: list[str]) -> dict[str, ResultVersion]:
         """Each record's current (highest) version."""
-        v = orm.result_versions
-        rows = await self.session.execute(
-            sa.select(v).where(v.c.record_id.in_(record_ids)).order_by(v.c.version)
-        )
+        rows = await self.session.execute(_VERSIONS_OF, {"record_ids": record_ids})
         return {row.record_id: _version(row) for row in rows}  # the highest wins
 
     # -- withheld results ------------------------------------------------------------------

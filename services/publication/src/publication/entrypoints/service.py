@@ -26,6 +26,7 @@ definition = ServiceDefinition(
     migrations=Path(__file__).resolve().parent.parent / "adapters" / "migrations",
     routers=[results.public, plans.router, tasks.router, staff.router],
     bootstrap=bootstrap,
+    fronts=[results.KeptAnswersFirst],
     unit_of_work=SqlPublicationUnitOfWork,
     subscriptions=subscriptions,
     publishes=[ResultPublished, ResultCorrected, ResultWithheld, PublishDueSet],
