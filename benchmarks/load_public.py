@@ -21,6 +21,10 @@ bank or journalist checking one entity searches its USCC (any of the 20,000, uni
 least cacheable query); some search a fragment of a name, and few filter by result category,
 area or task number (the first pages of each).
 
+``--publish-every S`` raises the public data's version every S seconds during the load, as
+another replica's publication does: every kept answer is dropped each time, and the figures
+include the cold starts that follow.
+
 Everything is this benchmark's own and stopped at the end: PostgreSQL on 26632, Kafka on
 26292/26293 (the process refuses to run alone without a broker), data under
 ``$SPOTCHECK_BENCH_DIR/load_public``; all traffic goes to 127.0.0.1; bounded by ``DEADLINE_S``.
@@ -38,6 +42,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -419,6 +424,43 @@ def sanity(url: str) -> str:
     )
 
 
+@contextmanager
+def publishing(database_url: str, every_s: float) -> Iterator[list[float]]:
+    """Every ``every_s`` seconds (0: never), the public data's version raised as another
+    replica's publishing commit raises it: each replica drops every kept answer within its
+    recheck, and the questions asked next are computed again (a cold start, again and again).
+    Yields the instants of the raises."""
+    import sqlalchemy as sa
+
+    from spotcheck_common.db import Database
+
+    raised: list[float] = []
+    stop = threading.Event()
+
+    async def publish() -> None:
+        db = Database(database_url, "publication")
+        try:
+            async with db.engine.begin() as conn:
+                await conn.execute(sa.text("UPDATE data_version SET version = version + 1"))
+        finally:
+            await db.dispose()
+
+    def every() -> None:
+        while not stop.wait(every_s):
+            asyncio.run(publish())
+            raised.append(time.monotonic())
+
+    worker = threading.Thread(target=every, daemon=True)
+    if every_s > 0:
+        worker.start()
+    try:
+        yield raised
+    finally:
+        stop.set()
+        if every_s > 0:
+            worker.join(timeout=30)
+
+
 def run(args: argparse.Namespace, work: Path) -> list[str]:
     vegeta = sh(str(ROOT / "infra/bin/go-tool.sh"), "vegeta", VEGETA, env=dict(os.environ))
     with infrastructure(work, PORTS, DISTRICT) as settings:
@@ -426,7 +468,7 @@ def run(args: argparse.Namespace, work: Path) -> list[str]:
         found = asyncio.run(seed(settings, work / "data"))
         print(f"# seeded in {time.monotonic() - started:.1f} s", flush=True)
         with publications(settings, work, args.replicas) as replicas:
-            return load(args, work, vegeta, found, replicas)
+            return load(args, work, vegeta, found, replicas, settings["SPOTCHECK_DATABASE_URL"])
 
 
 def load(
@@ -435,6 +477,7 @@ def load(
     vegeta: str,
     found: dict[str, Any],
     replicas: list[Publication],
+    database_url: str,
 ) -> list[str]:
     """Warm up, then the measured load; the figures."""
     url, spread = replicas[0].url, [r.url for r in replicas]
@@ -445,10 +488,21 @@ def load(
     write_targets(work / "targets.txt", url, found, args.rate * args.duration, seed=2026)
     at_start = machine()
     before = [(r.cpu_s(), r.searches()) for r in replicas]
-    results = attack(vegeta, work / "targets.txt", args.rate, args.duration, work / "r.bin", spread)
+    with publishing(database_url, args.publish_every) as raised:
+        results = attack(
+            vegeta, work / "targets.txt", args.rate, args.duration, work / "r.bin", spread
+        )
     answered = [r.searches() for r in replicas]  # first: waits for what is queued
     used = [(r.cpu_s() - c, a - n) for r, a, (c, n) in zip(replicas, answered, before, strict=True)]
-    return report(figures(results, found), args, at_start, used)
+    published = (
+        [
+            f"# publications: the data's version raised {len(raised)} times during the load, every"
+            f" {args.publish_every:g} s (all kept answers dropped each time)"
+        ]
+        if args.publish_every
+        else []
+    )
+    return report(figures(results, found), args, at_start, used) + published
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -457,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=DURATION_S, help="seconds of load")
     parser.add_argument(
         "--replicas", type=int, default=1, help="processes of the service (make up: 1)"
+    )
+    parser.add_argument(
+        "--publish-every",
+        type=float,
+        default=0,
+        help="seconds between publications during the load (0: none): every kept answer dropped",
     )
     args = parser.parse_args(argv)
     work = Path(os.environ.get("SPOTCHECK_BENCH_DIR", Path.home() / ".cache/spotcheck/bench"))
