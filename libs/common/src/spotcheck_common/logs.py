@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import sys
@@ -41,7 +42,8 @@ REPEAT_WINDOW_S = 30.0
 class Repeats(logging.Filter):
     """Lets through the first record of each message (logger, level, unformatted text) of the
     ``prefixes``' loggers, then at most one every ``window_s``, carrying how many were held back
-    (``repeated``; in the text too). Other loggers pass untouched."""
+    (``repeated``; in the text too). Other loggers pass untouched. What is held back when the
+    process ends is not lost: :meth:`held_back`."""
 
     MAX_KEYS = 1024  # messages remembered at once (a library's templates: a few dozen)
 
@@ -53,7 +55,8 @@ class Repeats(logging.Filter):
     ) -> None:
         super().__init__()
         self.prefixes, self.window_s, self.now = prefixes, window_s, now
-        self.seen: dict[tuple[str, int, str], tuple[float, int]] = {}  # last let through, held
+        # Per message: when one was last let through, how many since, the latest held back.
+        self.seen: dict[tuple[str, int, str], tuple[float, int, logging.LogRecord | None]] = {}
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.name.startswith(self.prefixes):
@@ -62,20 +65,39 @@ class Repeats(logging.Filter):
         now = self.now()
         last = self.seen.get(key)
         if last is not None and now - last[0] < self.window_s:
-            self.seen[key] = (last[0], last[1] + 1)
+            self.seen[key] = (last[0], last[1] + 1, record)
             return False
         if len(self.seen) >= self.MAX_KEYS:
             self.seen.clear()
-        self.seen[key] = (now, 0)
+        self.seen[key] = (now, 0, None)
         if last is not None and last[1]:
-            record.msg = f"{record.msg} (and {last[1]} like it in the last {self.window_s:g} s)"
-            record.fields = {**getattr(record, "fields", {}), "repeated": last[1]}
+            _repeated(record, last[1], f"and {last[1]} like it in the last {self.window_s:g} s")
         return True
+
+    def held_back(self) -> list[logging.LogRecord]:
+        """The latest record of each message held back since one was let through, carrying how
+        many were; forgotten once taken (the process's exit logs them)."""
+        held = [(n, r) for _, n, r in self.seen.values() if n and r is not None]
+        self.seen.clear()
+        for count, record in held:
+            _repeated(record, count, f"the last of {count} like it held back")
+        return [record for _, record in held]
+
+
+def _repeated(record: logging.LogRecord, count: int, note: str) -> None:
+    record.msg = f"{record.msg} ({note})"
+    record.fields = {**getattr(record, "fields", {}), "repeated": count}
+
+
+def _log_held_back(repeats: Repeats, handler: logging.Handler) -> None:
+    for record in repeats.held_back():
+        handler.emit(record)  # past the filter, which would hold it back again
 
 
 def setup_logging(level: str = "INFO", as_json: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(Repeats())
+    repeats = Repeats()
+    handler.addFilter(repeats)
     handler.setFormatter(
         JsonFormatter()
         if as_json
@@ -84,5 +106,8 @@ def setup_logging(level: str = "INFO", as_json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Before logging's own shutdown (exit handlers run last registered first).
+    atexit.unregister(_log_held_back)
+    atexit.register(_log_held_back, repeats, handler)
     for noisy in ("aiokafka", "faststream", "sqlalchemy.engine", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
