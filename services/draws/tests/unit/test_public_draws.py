@@ -34,7 +34,9 @@ async def test_a_tasks_draws_are_listed_with_their_digests_only() -> None:
         "draw_id",
         "task_id",
         "task_no",
+        "task_title",  # as the public manifest names it
         "status",
+        "status_label",
         "manifest_sha256",
         "result_sha256",
         "created_at",

@@ -104,6 +104,10 @@ def test_the_whole_ceremony_in_several_browsers(
 
     # The share is in the committing browser only: the same person elsewhere cannot reveal.
     elsewhere = people("李办公")
+    # Signed in, the office's 待办 lists the draw awaiting its reveal (it was a 500 page).
+    expect(elsewhere.get_by_role("heading", name="待办事项")).to_be_visible()
+    link = elsewhere.get_by_role("link", name=f"{task['task_no']} {task['title']}")
+    expect(link).to_have_attribute("href", f"/console/draws/{draw_id}")
     elsewhere.goto(f"/console/draws/{draw_id}")
     elsewhere.get_by_role("button", name="揭示种子（办公室）").click()
     reveal_form = elsewhere.locator("form[data-sign=reveal]")

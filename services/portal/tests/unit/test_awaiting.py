@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, cast
 
 from portal.adapters.api import Api, ApiError
@@ -33,9 +35,9 @@ def _draws(query: dict[str, Any]) -> dict[str, Any]:
         {
             "draw_id": f"d-{task}",
             "task_no": f"LG-T-{n}",
+            "task_title": title,
             "status": status,
             "status_label": status,
-            "manifest": {"task": {"title": title}},
         }
         for n, (task, status, title) in enumerate(
             [("t1", "frozen", "公示信息抽查"), ("t2", "drawn", "价格行为抽查")], start=1
@@ -151,3 +153,13 @@ async def test_the_directors_meeting_sees_the_exemptions_awaiting_its_decision()
         )
     ]
     assert ("GET", "/api/archives/exemptions", {"status": "proposed"}) in api.calls  # type: ignore[attr-defined]
+
+
+def test_the_fake_draw_list_sends_only_what_the_draws_api_documents() -> None:
+    """The fake once carried each draw's manifest, which the list never sends: the 待办 page
+    passed here and was a 500 for the office and the credit department during every
+    ceremony."""
+    documents = Path(__file__).resolve().parents[4] / "docs/api/draws.openapi.json"
+    summary = json.loads(documents.read_text())["components"]["schemas"]["DrawSummary"]
+    for item in _draws({})["items"]:
+        assert set(item) <= set(summary["properties"])

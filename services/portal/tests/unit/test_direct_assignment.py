@@ -363,7 +363,7 @@ async def test_the_office_sees_the_share_of_direct_assignment_per_department() -
 
 async def test_the_credit_department_is_told_a_draw_awaits_its_teams() -> None:
     draw = {"draw_id": "d1", "task_no": "LG-T-1", "status": "assigning", "status_label": "待委派"}
-    draws = {"items": [draw | {"manifest": {"task": {"title": "抽查"}}}]}
+    draws = {"items": [draw | {"task_title": "抽查"}]}  # a summary, as the list sends it
     api = FakeApi(
         {
             "/api/draws/draws": draws,
@@ -374,7 +374,9 @@ async def test_the_credit_department_is_told_a_draw_awaits_its_teams() -> None:
         }
     )
     found = {w.title: w for w in await awaiting.of(cast(Api, api), ["credit_dept"])}
-    assert [i[1] for i in found["抽取待直接委派检查组（第六条）"].items] == ["/console/draws/d1"]
+    assert found["抽取待直接委派检查组（第六条）"].items == [
+        ("LG-T-1 抽查", "/console/draws/d1", "待委派")
+    ]
 
 
 # ------------------------------------------- the script's bytes and checks, against Python

@@ -115,6 +115,10 @@ class Draw:
         return str(self.manifest["task"]["task_no"])
 
     @property
+    def task_title(self) -> str:
+        return str(self.manifest["task"]["title"])
+
+    @property
     def signed(self) -> bool:
         return p.signed(self.manifest["algorithm"])
 

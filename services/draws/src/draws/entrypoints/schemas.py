@@ -529,7 +529,9 @@ class DrawSummary(BaseModel):
     draw_id: str
     task_id: str
     task_no: str
+    task_title: str = Field(description="任务名称（清单中冻结的）")
     status: str
+    status_label: str
     manifest_sha256: str
     result_sha256: str | None
     created_at: Instant | None
@@ -541,7 +543,9 @@ class DrawSummary(BaseModel):
             draw_id=d.draw_id,
             task_id=d.task_id,
             task_no=d.task_no,
+            task_title=d.task_title,
             status=d.status,
+            status_label=STATUS_LABELS[d.status],
             manifest_sha256=d.manifest_sha256,
             result_sha256=d.result_sha256,
             created_at=d.created_at.isoformat() if d.created_at else None,

@@ -67,9 +67,9 @@ async def _draws_in(api: Api, statuses: Iterable[str], title: str) -> Waiting:
         "/console/draws",
         [
             (
-                f"{d['task_no']} {d['manifest']['task']['title']}",
+                f"{d['task_no']} {d['task_title']}",  # a summary: no manifest in a list
                 f"/console/draws/{d['draw_id']}",
-                d.get("status_label", ""),
+                d["status_label"],
             )
             for d in found["items"]
             if d["status"] in wanted
