@@ -120,7 +120,10 @@ def test_the_whole_ceremony_in_several_browsers(
     )
     credit.get_by_role("button", name="揭示种子（信用监管科）").click()
     expect(credit.get_by_role("status")).to_contain_text("种子份额已揭示")
-    office.goto(f"/console/draws/{draw_id}")
+    # The office's page follows that reveal by itself. (Navigating it here raced its own
+    # reload: the test's navigation was aborted, or its load never came.)
+    shown = office.locator("tr[data-party='信用监管科'] td").nth(1).locator("code")
+    expect(shown).to_be_visible(timeout=15_000)
     office.get_by_role("button", name="揭示种子（办公室）").click()
     expect(office.get_by_role("status")).to_contain_text("种子份额已揭示")
     expect(office.get_by_text("不能监督会签")).to_be_visible()  # a share holder does not
