@@ -56,7 +56,7 @@ class Answers:
     def at_door(self, route: str, door: Hashable) -> bytes | None:
         """The kept answer to the request that came through ``door`` before, if the version
         needs no reading now; else None (the full route answers, and reads it)."""
-        if self._version is None or self._now() - self._checked >= self.recheck_s:
+        if self._fresh_version() is None:
             return None
         key = self._doors.get(door)
         kept = None if key is None else self._kept.get(key)
@@ -110,14 +110,18 @@ class Answers:
             self._keep(key, body)
         return body
 
+    def _fresh_version(self) -> int | None:
+        """The version read, while it needs no reading again (``expire`` ends that at once)."""
+        return self._version if self._now() - self._checked < self.recheck_s else None
+
     async def _current(self) -> int:
         """The public data's version, read again once ``recheck_s`` has passed or this process
         has committed; on a new version everything kept is dropped."""
-        if self._version is not None and self._now() - self._checked < self.recheck_s:
-            return self._version
+        if (fresh := self._fresh_version()) is not None:
+            return fresh
         async with self._reading:
-            if self._version is not None and self._now() - self._checked < self.recheck_s:
-                return self._version
+            if (fresh := self._fresh_version()) is not None:
+                return fresh
             commits, started = self._commits, self._now()
             version = await self._read_version()
             if version != self._version:

@@ -91,8 +91,7 @@ class KeptAnswersFirst:
             body = self.answers.at_door(PATH, scope["query_string"])
             if body is not None:
                 scope["route"] = self.route  # the metrics' route label, as routing sets it
-                await send({"type": "http.response.start", "status": 200, "headers": _json(body)})
-                await send({"type": "http.response.body", "body": body})
+                await Response(body, media_type="application/json")(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -101,11 +100,6 @@ def _route_path(scope: Scope) -> str:
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path
-
-
-def _json(body: bytes) -> list[tuple[bytes, bytes]]:
-    """The headers ``Response(body, media_type="application/json")`` sends."""
-    return [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
 
 
 @public.get(
